@@ -1,0 +1,100 @@
+"""The contract every agent type meets.
+
+The engine drives each agent through ``plan -> start -> ready -> run -> stop``
+and then reads ``facts()`` and ``artifacts()``. ``stop`` is always called, also
+after errors, and must be idempotent. Agent types register themselves in
+``runner.agents.registry`` by ``type_name``.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from runner.engine.events import EventBoard
+from runner.scenario.model import AgentSpec, Scenario
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where an agent (or a service) can be reached, decided at plan time."""
+
+    name: str
+    host: str                      # 127.0.0.1 or ::1
+    port: int                      # SIP port
+    transport: str = "udp"         # udp | tcp | tls
+    user: str = ""
+    media_ports: tuple[int, int] | None = None   # inclusive range the agent's RTP uses
+
+    @property
+    def hostport(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def uri(self) -> str:
+        scheme = "sips" if self.transport == "tls" else "sip"
+        user = f"{self.user}@" if self.user else ""
+        params = "" if self.transport == "udp" else f";transport={self.transport}"
+        return f"{scheme}:{user}{self.hostport}{params}"
+
+
+@dataclass
+class AgentContext:
+    spec: AgentSpec
+    scenario: Scenario
+    board: EventBoard
+    artifacts_dir: Path                  # this agent's own folder
+    ports: Any                           # runner.engine.ports.PortAllocator
+    contacts: dict[str, Contact] = field(default_factory=dict)  # every agent/service by name
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def contact(self, name: str) -> Contact:
+        return self.contacts[name]
+
+
+class Agent(ABC):
+    type_name: ClassVar[str]
+
+    def __init__(self, ctx: AgentContext):
+        self.ctx = ctx
+
+    @abstractmethod
+    def plan(self) -> Contact:
+        """Reserve ports (via ``ctx.ports``) and say where this agent listens."""
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the agent's process(es) through ``runner.engine.process``."""
+
+    @abstractmethod
+    def ready(self, timeout: float) -> None:
+        """Block until the agent can receive calls; raise AgentError if it cannot."""
+
+    @abstractmethod
+    def run(self) -> None:
+        """Carry out the agent's steps in order; raise StepFailed on a failed step.
+
+        Runs in its own thread, concurrently with the other agents. Must return
+        promptly once ``ctx.board.cancelled`` is set.
+        """
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop everything this agent started. Idempotent; never raises."""
+
+    @abstractmethod
+    def facts(self) -> dict[str, Any]:
+        """JSON-able facts the checks read (see docs/ARCHITECTURE.md)."""
+
+    def artifacts(self) -> dict[str, str]:
+        """Files this agent left in its artifacts folder, by label."""
+        return {}
+
+    def srtp_keys(self) -> list[dict[str, str]]:
+        """SDES keys this agent used ({suite, key}), handed to the capture analysis."""
+        return []

@@ -1,0 +1,185 @@
+"""The one place that starts and stops processes.
+
+Every child runs in its own process group (``start_new_session``), writes its
+output to log files in the run's artifacts, and is registered for cleanup the
+moment it starts. ``stop`` sends a polite signal, waits, then SIGKILLs the whole
+group. A process-wide registry plus an ``atexit`` hook makes sure nothing
+outlives sipscen, whatever the outcome.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Sequence
+
+from runner.errors import InfrastructureError
+
+_live: set["ManagedProcess"] = set()
+_live_lock = threading.Lock()
+
+
+def find_tool(name: str) -> str:
+    """Absolute path of an external tool, or an infrastructure error naming it."""
+    path = shutil.which(name)
+    if not path:
+        raise InfrastructureError(
+            f"'{name}' not found on PATH: install it (see README, setup command)"
+        )
+    return path
+
+
+@dataclass(eq=False)
+class ManagedProcess:
+    name: str
+    argv: list[str]
+    popen: subprocess.Popen
+    stdout_path: Path | None
+    stderr_path: Path | None
+    stop_signal: int = signal.SIGTERM
+    _files: list[IO] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
+    @property
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.popen.wait(timeout)
+
+    def stop(self, grace: float = 3.0) -> int:
+        """Stop the process and its whole group; idempotent. Returns the exit code."""
+        try:
+            if self.popen.poll() is None:
+                _signal_group(self.popen.pid, self.stop_signal)
+                try:
+                    self.popen.wait(grace)
+                except subprocess.TimeoutExpired:
+                    _signal_group(self.popen.pid, signal.SIGKILL)
+                    self.popen.wait(5)
+            # Children left in the group after the leader exited.
+            _signal_group(self.popen.pid, signal.SIGKILL)
+        finally:
+            for f in self._files:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+            with _live_lock:
+                _live.discard(self)
+        return self.popen.returncode
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        return _tail(self.stderr_path, lines)
+
+    def stdout_tail(self, lines: int = 20) -> str:
+        return _tail(self.stdout_path, lines)
+
+
+def _tail(path: Path | None, lines: int) -> str:
+    if not path or not path.exists():
+        return ""
+    data = path.read_bytes()[-16384:].decode("utf-8", "replace")
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def start(
+    name: str,
+    argv: Sequence[str],
+    *,
+    log_dir: Path | None,
+    stop_signal: int = signal.SIGTERM,
+    pipes: bool = False,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ManagedProcess:
+    """Start ``argv`` (a list, never a shell string) in its own process group.
+
+    With ``pipes`` the caller talks to the child over stdin/stdout (stderr still
+    goes to the log file); otherwise both streams go to ``log_dir/NAME.out|err``.
+    """
+    argv = [str(a) for a in argv]
+    files: list[IO] = []
+    out_path = err_path = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        err_path = log_dir / f"{name}.stderr.log"
+        stderr = open(err_path, "wb")
+        files.append(stderr)
+        if pipes:
+            stdout = subprocess.PIPE
+        else:
+            out_path = log_dir / f"{name}.stdout.log"
+            stdout = open(out_path, "wb")
+            files.append(stdout)
+    else:
+        stderr = subprocess.DEVNULL
+        stdout = subprocess.PIPE if pipes else subprocess.DEVNULL
+    try:
+        popen = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            env=env,
+            cwd=cwd,
+        )
+    except FileNotFoundError as exc:
+        for f in files:
+            f.close()
+        raise InfrastructureError(f"cannot start {name}: {argv[0]} not found") from exc
+    except PermissionError as exc:
+        for f in files:
+            f.close()
+        raise InfrastructureError(f"cannot start {name}: {exc}") from exc
+    proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files)
+    with _live_lock:
+        _live.add(proc)
+    return proc
+
+
+def live_processes() -> list[ManagedProcess]:
+    with _live_lock:
+        return [p for p in _live if p.running]
+
+
+def stop_all(grace: float = 3.0) -> None:
+    """Stop every process still registered (newest first)."""
+    with _live_lock:
+        procs = sorted(_live, key=lambda p: p.popen.pid, reverse=True)
+    for proc in procs:
+        proc.stop(grace)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+atexit.register(stop_all, 1.0)

@@ -1,0 +1,58 @@
+"""Result objects: what the engine returns and every report renders."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PASSED, FAILED, ERROR = "passed", "failed", "error"
+
+
+@dataclass
+class CheckResult:
+    name: str                 # e.g. "dtmf alice->bob (wire)"
+    status: str               # passed | failed | error
+    expected: Any = None
+    actual: Any = None
+    message: str = ""
+    location: str = ""        # FILE:LINE:COL of the expectation
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    file: str
+    status: str = ERROR               # passed | failed | error
+    duration: float = 0.0             # seconds, wall clock
+    checks: list[CheckResult] = field(default_factory=list)
+    error: str | None = None          # why the scenario errored or failed outside checks
+    agents: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-agent facts
+    wire: dict[str, Any] = field(default_factory=dict)   # analysis summary (dtmf, streams)
+    artifacts: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    description: str = ""
+    location: str = ""                # FILE:1:1 or the failing step's location
+    scripted_wait: float = 0.0        # sum of the scenario's sleeps, for the overhead bench
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return d
+
+    @property
+    def failed_checks(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.status != PASSED]
+
+
+def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
+    counts = {PASSED: 0, FAILED: 0, ERROR: 0}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return {
+        "total": len(results),
+        **counts,
+        "duration": round(sum(r.duration for r in results), 3),
+        "status": ERROR if counts[ERROR] else FAILED if counts[FAILED] else PASSED,
+    }

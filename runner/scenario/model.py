@@ -1,0 +1,93 @@
+"""The scenario model: frozen dataclasses built from a validated file.
+
+Steps and expectations stay generic (``kind`` + ``params``): each agent type and
+each check family interprets its own, so adding an agent type or a check touches
+no engine code. Every piece remembers where it came from (``location``, ``path``)
+so runtime errors can point at the YAML line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from runner.errors import Location
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """'200ms' -> 0.2, '2s' -> 2.0, '1.5m' -> 90.0, 3 -> 3.0 (plain numbers are seconds)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 200ms, 2s, 1m)")
+    return float(m.group(1)) * _UNIT[m.group(2)]
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str                      # call | wait | sleep | play | dtmf | record | hangup | signal | ...
+    params: Mapping[str, Any]      # the step's mapping (a scalar step value is {"value": v})
+    location: Location
+    path: str                      # e.g. "agents.alice.steps[2]"
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    name: str
+    type: str                      # "pjsua" | "sipp" | ...
+    config: Mapping[str, Any]      # every key but name/type/steps, as written
+    steps: tuple[Step, ...]
+    location: Location
+    path: str                      # "agents.alice"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    config: Mapping[str, Any]      # command, ready, address, port, transport, ...
+    location: Location
+    path: str
+
+
+@dataclass(frozen=True)
+class Expectation:
+    kind: str                      # call | codec | srtp | dtmf | response | load | ...
+    params: Mapping[str, Any]
+    location: Location
+    path: str                      # "expect[3]"
+
+
+@dataclass(frozen=True)
+class CaptureSpec:
+    enabled: bool = True
+    interface: str = "lo"
+    filter: str | None = None      # extra BPF ANDed with the scenario's ports
+    snaplen: int = 0               # 0 = whole packets
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    file: Path
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    timeout: float = 60.0
+    agents: tuple[AgentSpec, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
+    capture: CaptureSpec = field(default_factory=CaptureSpec)
+    expectations: tuple[Expectation, ...] = ()
+    secrets: frozenset[str] = frozenset()   # values to redact in reports and logs
+    location: Location | None = None
+
+    def agent(self, name: str) -> AgentSpec:
+        for a in self.agents:
+            if a.name == name:
+                return a
+        raise KeyError(name)

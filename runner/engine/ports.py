@@ -1,0 +1,62 @@
+"""Free ports on the loopback, handed out so that agents never collide.
+
+Ports are probed by binding (UDP and TCP) and remembered process-wide, so two
+scenarios run in parallel by one sipscen process never get the same port. The
+search starts at a random offset so separate sipscen processes rarely race.
+"""
+from __future__ import annotations
+
+import random
+import socket
+import threading
+
+_taken: set[int] = set()
+_lock = threading.Lock()
+
+LOW, HIGH = 20000, 59000
+
+
+def _free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        s = socket.socket(family, kind)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+class PortAllocator:
+    """Allocates single ports and contiguous even-aligned ranges (for RTP/RTCP)."""
+
+    def __init__(self, host: str = "127.0.0.1", seed: int | None = None):
+        self.host = host
+        self._rng = random.Random(seed)
+        self.allocated: list[int] = []
+
+    def port(self, host: str | None = None) -> int:
+        return self.range(1, host)[0]
+
+    def range(self, count: int, host: str | None = None) -> tuple[int, int]:
+        """``count`` consecutive free ports starting at an even number; inclusive bounds."""
+        host = host or self.host
+        with _lock:
+            for _ in range(2000):
+                start = self._rng.randrange(LOW, HIGH - count) & ~1
+                ports = range(start, start + count)
+                if any(p in _taken for p in ports):
+                    continue
+                if all(_free(host, p) for p in ports):
+                    _taken.update(ports)
+                    self.allocated.extend(ports)
+                    return start, start + count - 1
+        from runner.errors import InfrastructureError
+        raise InfrastructureError(f"no {count} free consecutive ports on {host}")
+
+    def release(self) -> None:
+        with _lock:
+            _taken.difference_update(self.allocated)
+        self.allocated.clear()

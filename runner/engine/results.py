@@ -36,9 +36,13 @@ class ScenarioResult:
     description: str = ""
     location: str = ""                # FILE:1:1 or the failing step's location
     scripted_wait: float = 0.0        # sum of the scenario's sleeps, for the overhead bench
+    exit_status: int | None = None    # for status "error": the ExitStatus of its cause
+    # values to redact ("***") in every report; never written out themselves
+    secrets: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("secrets", None)
         return d
 
     @property

@@ -1,0 +1,47 @@
+"""`call` expectations: was the call answered, with which status, for how long."""
+from __future__ import annotations
+
+from runner.checks.context import CheckContext
+from runner.engine.results import FAILED, PASSED, CheckResult
+from runner.scenario.model import Expectation, parse_duration
+
+
+def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
+    p = exp.params
+    caller, callee = p["from"], p.get("to")
+    name = f"call {caller}->{callee}" if callee else f"call {caller}"
+    loc = str(exp.location)
+    call = ctx.first_call(caller, "outgoing")
+    if call is None:
+        return [CheckResult(name, FAILED, expected="a call", actual="no call was made",
+                            message=f"{caller} made no outgoing call", location=loc)]
+    results: list[CheckResult] = []
+
+    def add(label: str, ok: bool, expected, actual, message: str = "") -> None:
+        results.append(CheckResult(f"{name}: {label}", PASSED if ok else FAILED,
+                                   expected, actual, message, loc))
+
+    if "status" in p:
+        add("status", call.get("status_code") == p["status"], p["status"], call.get("status_code"),
+            call.get("reason", ""))
+    if "answered" in p:
+        add("answered", bool(call.get("answered")) == bool(p["answered"]), p["answered"],
+            bool(call.get("answered")))
+    duration = call.get("duration")
+    if "min_duration" in p:
+        want = parse_duration(p["min_duration"])
+        add("min duration", duration is not None and duration >= want, f">= {want:g}s",
+            None if duration is None else f"{duration:.3f}s")
+    if "max_duration" in p:
+        want = parse_duration(p["max_duration"])
+        add("max duration", duration is not None and duration <= want, f"<= {want:g}s",
+            None if duration is None else f"{duration:.3f}s")
+    if callee and ctx.facts.get(callee, {}).get("type") == "pjsua" and call.get("answered"):
+        incoming = [c for c in ctx.facts[callee].get("calls", [])
+                    if c.get("call_id") == call.get("call_id")]
+        add("reached callee", bool(incoming), call.get("call_id"),
+            [c.get("call_id") for c in ctx.facts[callee].get("calls", [])],
+            f"{callee} saw the same SIP Call-ID")
+    if not results:
+        add("made", True, "a call", call.get("status_code"))
+    return results

@@ -1,0 +1,278 @@
+"""Run one scenario: plan -> capture -> services -> agents -> stop all -> analyse -> check.
+
+``run_scenario`` returns a :class:`ScenarioResult` and prints nothing. Teardown
+always runs — after a pass, a failed step, a timeout, a crashed agent or
+Ctrl-C — in reverse order of start: agents, services, capture. A
+KeyboardInterrupt is re-raised after teardown, with the partial result attached
+(``exc.result``), so the CLI can still write its reports.
+"""
+from __future__ import annotations
+
+import re
+import secrets as _secrets
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from runner.agents.base import Agent, AgentContext, Contact
+from runner.agents.registry import agent_class
+from runner.capture.tcpdump import Capture, port_filter
+from runner.checks import evaluate
+from runner.checks.context import CheckContext
+from runner.engine.events import Event, EventBoard
+from runner.engine.ports import PortAllocator
+from runner.engine.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
+from runner.errors import SipscenError, StepFailed, exit_status_for
+from runner.scenario.model import AgentSpec, Scenario, parse_duration
+
+READY_TIMEOUT = 10.0
+
+
+@dataclass
+class RunOptions:
+    artifacts_root: Path = Path("sipscen-artifacts")
+    listeners: list[Callable[[Event], None]] = field(default_factory=list)
+    timeout: float | None = None          # overrides the scenario's own timeout
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "scenario"
+
+
+def artifacts_dir_for(scenario_name: str, root: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = root / f"{stamp}-{_slug(scenario_name)}-{_secrets.token_hex(2)}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+class _Run:
+    """The state of one scenario run; one instance per run."""
+
+    def __init__(self, scenario: Scenario, options: RunOptions):
+        self.scenario = scenario
+        self.options = options
+        self.board = EventBoard()
+        for listener in options.listeners:
+            self.board.add_listener(listener)
+        self.dir = artifacts_dir_for(scenario.name, options.artifacts_root)
+        self.ports = PortAllocator()
+        self.contacts: dict[str, Contact] = {}
+        self.services: list[Any] = []
+        self.agents: list[Agent] = []
+        self.capture: Capture | None = None
+        self.result = ScenarioResult(
+            name=scenario.name, file=str(scenario.file), tags=list(scenario.tags),
+            description=scenario.description,
+            location=str(scenario.location) if scenario.location else f"{scenario.file}:1:1",
+            scripted_wait=scripted_wait(scenario))
+        self.result.artifacts["dir"] = str(self.dir)
+
+    # --- phases ----------------------------------------------------------------
+    def plan(self) -> None:
+        if self.scenario.services:
+            from runner.engine.services import Service
+            for spec in self.scenario.services:
+                service = Service(spec, self.dir / spec.name, self.ports)
+                self.services.append(service)
+                self.contacts[spec.name] = service.plan()
+        for spec in self.scenario.agents:
+            ctx = AgentContext(spec=spec, scenario=self.scenario, board=self.board,
+                               artifacts_dir=self.dir / spec.name, ports=self.ports,
+                               contacts=self.contacts)
+            ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            agent = agent_class(spec.type)(ctx)
+            self.agents.append(agent)
+            self.contacts[spec.name] = agent.plan()
+        for agent in self.agents:   # ${bob.uri} and friends, now that every port is known
+            agent.ctx.spec = resolve_spec(agent.ctx.spec, self.contacts, self.scenario.file.parent)
+        self.board.post("engine", "planned",
+                        contacts={n: c.uri for n, c in self.contacts.items()})
+
+    def start_capture(self) -> None:
+        spec = self.scenario.capture
+        if not spec.enabled:
+            return
+        ports: list[int | tuple[int, int]] = []
+        for c in self.contacts.values():
+            ports.append(c.port)
+            if c.media_ports:
+                ports.append(c.media_ports)
+        self.capture = Capture(self.dir / "capture.pcap", spec.interface,
+                               port_filter(ports, spec.filter), spec.snaplen, log_dir=self.dir)
+        self.capture.start()
+        self.board.post("engine", "capture_started", path=str(self.capture.path))
+
+    def start_services(self) -> None:
+        for service in self.services:
+            service.start(self.contacts, self.scenario.file.parent)
+        for service in self.services:
+            service.ready(READY_TIMEOUT)
+        if self.services:
+            self.board.post("engine", "services_ready", names=[s.spec.name for s in self.services])
+
+    def start_agents(self) -> None:
+        for agent in self.agents:
+            agent.start()
+        for agent in self.agents:     # every callee is listening before any caller acts
+            agent.ready(READY_TIMEOUT)
+        self.board.post("engine", "agents_ready", names=[a.ctx.name for a in self.agents])
+
+    def run_agents(self) -> None:
+        timeout = self.options.timeout or self.scenario.timeout
+        failures: list[BaseException] = []
+        lock = threading.Lock()
+
+        def body(agent: Agent) -> None:
+            try:
+                agent.run()
+                self.board.post(agent.ctx.name, "finished")
+            except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+                with lock:
+                    failures.append(exc)
+                self.board.post(agent.ctx.name, "failed", message=str(exc))
+                self.board.cancel()       # the others stop waiting
+
+        threads = [threading.Thread(target=body, args=(a,), name=f"agent-{a.ctx.name}",
+                                    daemon=True) for a in self.agents]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + timeout
+        try:
+            for t in threads:
+                while t.is_alive() and time.monotonic() < deadline:
+                    t.join(0.05)
+        finally:
+            if any(t.is_alive() for t in threads):
+                self.board.cancel()
+                for t in threads:
+                    t.join(3.0)
+        if failures:
+            raise failures[0]   # the first is the cause; later ones are mostly cancellations
+        if time.monotonic() >= deadline:
+            from runner.errors import ScenarioTimeout
+            raise ScenarioTimeout(f"scenario timeout of {timeout:g}s reached",
+                                  self.scenario.location)
+
+    def teardown(self) -> None:
+        self.board.cancel()
+        for agent in reversed(self.agents):
+            agent.stop()
+        for service in reversed(self.services):
+            service.stop()
+        if self.capture:
+            self.capture.stop()
+        self.ports.release()
+        self.board.post("engine", "stopped")
+
+    def collect(self) -> None:
+        r = self.result
+        for agent in self.agents:
+            try:
+                r.agents[agent.ctx.name] = agent.facts()
+                for label, path in agent.artifacts().items():
+                    r.artifacts[f"{agent.ctx.name}.{label}"] = path
+            except Exception as exc:  # a broken agent must not hide the others
+                r.agents[agent.ctx.name] = {"error": repr(exc)}
+        for service in self.services:
+            for label, path in service.artifacts().items():
+                r.artifacts[f"{service.spec.name}.{label}"] = path
+        if self.capture:
+            r.artifacts.update(self.capture.artifacts())
+
+    def analyse(self) -> tuple[dict[str, Any] | None, str | None]:
+        if not self.capture:
+            return None, "capture is disabled for this scenario"
+        from runner.analysis import analyze_capture
+        keys: list[str] = []
+        for agent in self.agents:
+            keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
+        try:
+            analysis = analyze_capture(self.capture.path, srtp_keys=keys)
+        except Exception as exc:  # noqa: BLE001 - the verdict says why
+            return None, f"capture analysis failed: {exc}"
+        return analysis.to_dict(), None
+
+
+def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
+    """Replace ``${name.uri}``-style references in every string of an agent spec."""
+    from runner.scenario.variables import resolve_references
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return resolve_references(value, contacts, scenario_dir) if "${" in value else value
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        return value
+
+    steps = tuple(replace(s, params=walk(dict(s.params))) for s in spec.steps)
+    return replace(spec, config=walk(dict(spec.config)), steps=steps)
+
+
+def scripted_wait(scenario: Scenario) -> float:
+    """Sum of the scenario's explicit sleeps (per agent, the longest agent counts)."""
+    longest = 0.0
+    for agent in scenario.agents:
+        total = 0.0
+        for step in agent.steps:
+            if step.kind == "sleep":
+                total += parse_duration(step.params.get("value", 0))
+        longest = max(longest, total)
+    return longest
+
+
+def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
+    """Run one loaded scenario and return its result. Never prints."""
+    options = options or RunOptions()
+    run = _Run(scenario, options)
+    result = run.result
+    started = time.monotonic()
+    run.board.post("engine", "scenario_started", name=scenario.name, file=str(scenario.file))
+    interrupted: KeyboardInterrupt | None = None
+    step_failure: str | None = None
+    try:
+        run.plan()
+        run.start_capture()
+        run.start_services()
+        run.start_agents()
+        run.run_agents()
+    except KeyboardInterrupt as exc:
+        interrupted = exc
+        result.status, result.error = ERROR, "interrupted"
+    except StepFailed as exc:
+        step_failure = str(exc)
+    except SipscenError as exc:
+        result.status, result.error = ERROR, str(exc)
+        result.exit_status = int(exc.status)
+    except Exception as exc:  # noqa: BLE001 - an unexpected bug still tears down
+        result.status, result.error = ERROR, f"internal error: {exc!r}"
+    finally:
+        try:
+            run.teardown()
+        except KeyboardInterrupt as exc:   # a second Ctrl-C while stopping
+            interrupted = exc
+            run.teardown()
+        run.collect()
+
+    if interrupted is None and result.error is None:
+        wire, wire_error = run.analyse()
+        result.wire = wire or {}
+        ctx = CheckContext(scenario, result.agents, wire, dict(run.contacts), wire_error)
+        result.checks = evaluate(scenario.expectations, ctx)
+        if step_failure:
+            result.error = step_failure
+        failed = step_failure or any(c.status != PASSED for c in result.checks)
+        result.status = FAILED if failed else PASSED
+        if any(c.status == ERROR for c in result.checks):
+            result.status = ERROR
+    result.events = [e.to_dict() for e in run.board.events()]
+    result.duration = time.monotonic() - started
+    run.board.post("engine", "scenario_finished", name=scenario.name, status=result.status)
+    if interrupted is not None:
+        interrupted.result = result  # type: ignore[attr-defined]
+        raise interrupted
+    return result

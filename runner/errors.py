@@ -101,3 +101,20 @@ def exit_status_for(exc: BaseException) -> ExitStatus:
     if isinstance(exc, SipscenError):
         return exc.status
     return ExitStatus.INFRASTRUCTURE
+
+
+def overall_status(results) -> ExitStatus:
+    """The exit code for a finished run of several scenarios: the most severe wins."""
+    worst = ExitStatus.SUCCESS
+    order = [ExitStatus.SUCCESS, ExitStatus.CHECK_FAILED, ExitStatus.INVALID_INPUT,
+             ExitStatus.INFRASTRUCTURE, ExitStatus.INTERRUPTED]
+    for r in results:
+        if r.status == "passed":
+            status = ExitStatus.SUCCESS
+        elif r.status == "failed":
+            status = ExitStatus.CHECK_FAILED
+        else:
+            status = ExitStatus(r.exit_status or ExitStatus.INFRASTRUCTURE)
+        if order.index(status) > order.index(worst):
+            worst = status
+    return worst

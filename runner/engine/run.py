@@ -35,6 +35,7 @@ class RunOptions:
     artifacts_root: Path = Path("sipscen-artifacts")
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
     timeout: float | None = None          # overrides the scenario's own timeout
+    stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
 
 
 def _slug(text: str) -> str:
@@ -141,9 +142,12 @@ class _Run:
             t.start()
         deadline = time.monotonic() + timeout
         try:
+            stop = self.options.stop_event
             for t in threads:
                 while t.is_alive() and time.monotonic() < deadline:
                     t.join(0.05)
+                    if stop is not None and stop.is_set():
+                        raise KeyboardInterrupt("suite stopped")
         finally:
             if any(t.is_alive() for t in threads):
                 self.board.cancel()

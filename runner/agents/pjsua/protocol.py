@@ -1,0 +1,103 @@
+"""The controller <-> worker protocol of the PJSUA agent.
+
+One JSON object per line. The controller writes *commands* to the worker's
+stdin; the worker writes *events* to its stdout (nothing else ever goes there:
+PJSIP logs go to a file, stray C output is redirected to stderr).
+
+Command: ``{"cmd": KIND, "id": n, ...arguments}``. Every command gets exactly
+one ``result`` event back, ``{"event": "result", "id": n, "ok": bool,
+"message": str, ...}``, once it has been carried out (``dtmf`` answers after
+the last digit has been sent, ``call`` once the INVITE is on its way).
+
+Event: ``{"event": KIND, "t": worker time.monotonic(), ...data}``. Both
+processes read the same CLOCK_MONOTONIC, so the controller converts ``t`` to
+board time by subtracting the board's ``t0``.
+
+Commands and their arguments
+    configure   address, port, transport (udp|tcp|tls), tls {cert, key, ca},
+                account {user, domain, registrar, password, realm, username},
+                codecs [names], srtp {use, secure_signaling},
+                media {port, count}, answer {code, delay, reject}, log_file
+    call        uri
+    answer      code
+    hangup      (every active call)
+    dtmf        digits, method (rfc4733|sip-info), duration_ms, gap_ms
+    play        file | tone {frequencies [hz], duration_ms}
+    record      path
+    stop_record
+    stats       (emits a ``stats`` event per active call)
+    shutdown    hang up, free everything, exit 0
+
+Events and their data
+    ready       contact
+    reg_state   code, reason
+    call_state  call_id, state, code, reason, direction, remote_uri
+    media       call_id, state, codec, clock_rate, payload_type,
+                srtp {active, suite}, local_sdp, remote_sdp
+    dtmf        call_id, digit, method, duration_ms   (a received digit, once)
+    dtmf_sent   call_id, digit, method
+    stats       call_id, tx_packets, rx_packets, rx_lost, rx_jitter_ms
+    error       message
+    result      id, ok, message
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Commands (controller -> worker)
+CONFIGURE = "configure"
+CALL = "call"
+ANSWER = "answer"
+HANGUP = "hangup"
+DTMF = "dtmf"
+PLAY = "play"
+RECORD = "record"
+STOP_RECORD = "stop_record"
+STATS = "stats"
+SHUTDOWN = "shutdown"
+COMMANDS = frozenset({CONFIGURE, CALL, ANSWER, HANGUP, DTMF, PLAY, RECORD,
+                      STOP_RECORD, STATS, SHUTDOWN})
+
+# Events (worker -> controller)
+READY = "ready"
+REG_STATE = "reg_state"
+CALL_STATE = "call_state"
+MEDIA = "media"
+DTMF_RECEIVED = "dtmf"
+DTMF_SENT = "dtmf_sent"
+STATS_EVENT = "stats"
+ERROR = "error"
+RESULT = "result"
+EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
+                    STATS_EVENT, ERROR, RESULT})
+
+# DTMF method names as scenarios spell them.
+RFC4733 = "rfc4733"
+SIP_INFO = "sip-info"
+
+
+class ProtocolError(ValueError):
+    """A line that is not a valid protocol message."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """One message as a newline-terminated UTF-8 JSON line."""
+    return (json.dumps(message, separators=(",", ":"), default=str) + "\n").encode()
+
+
+def decode(line: bytes | str) -> dict[str, Any]:
+    """Parse one line; raise ProtocolError unless it is a JSON object with a kind."""
+    try:
+        message = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {line[:200]!r}") from exc
+    if not isinstance(message, dict) or not ("cmd" in message or "event" in message):
+        raise ProtocolError(f"not a protocol message: {line[:200]!r}")
+    return message
+
+
+def command(kind: str, ident: int, **args: Any) -> dict[str, Any]:
+    if kind not in COMMANDS:
+        raise ProtocolError(f"unknown command {kind!r}")
+    return {"cmd": kind, "id": ident, **args}

@@ -1,0 +1,171 @@
+"""The `sipscen` command line: argument parsing and rendering, nothing else.
+
+Exceptions become exit codes in one place (runner.errors.exit_status_for and
+overall_status); ``main(argv, stdout, stderr)`` is what tests call in-process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from runner import __version__
+from runner.errors import ExitStatus, SipscenError, UsageError, exit_status_for, overall_status
+
+
+def _parse_var(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sipscen", description="Declarative YAML test scenarios for SIP/VoIP platforms.")
+    parser.add_argument("--version", action="version", version=f"sipscen {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show Python tracebacks for unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run scenario files, folders or globs")
+    run.add_argument("paths", nargs="+", metavar="FILE")
+    run.add_argument("--var", action="append", type=_parse_var, default=[], metavar="NAME=VALUE",
+                     help="set a ${NAME} variable (repeatable)")
+    run.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
+    run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    run.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
+    run.add_argument("--artifacts", type=Path, default=Path("sipscen-artifacts"), metavar="DIR",
+                     help="where each run's pcap, logs and traces go (default: %(default)s)")
+    run.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="per-scenario timeout, overriding the files' own")
+    run.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                     help="run N scenarios in parallel")
+    run.add_argument("--fail-fast", action="store_true", help="start nothing new after a failure")
+    run.add_argument("-q", "--quiet", action="store_true", help="no live progress")
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("paths", nargs="+", metavar="FILE")
+    validate.add_argument("--var", action="append", type=_parse_var, default=[],
+                          metavar="NAME=VALUE")
+
+    sub.add_parser("schema", help="print the scenario JSON Schema")
+
+    analyze = sub.add_parser("analyze", help="dissect a capture: calls, RTP, DTMF, SRTP")
+    analyze.add_argument("capture", type=Path)
+    analyze.add_argument("--json", action="store_true", help="print the JSON contract")
+    analyze.add_argument("--srtp-key", action="append", default=[], metavar="KEY",
+                         help="an SDES key ('SUITE inline:B64' or 'inline:B64'), repeatable")
+    return parser
+
+
+def cmd_run(args, out: Console, err: Console) -> ExitStatus:
+    from runner.engine.run import RunOptions
+    from runner.engine.suite import SuiteOptions, run_suite
+    from runner.report import console as console_report
+    from runner.scenario.discover import discover
+
+    files = discover(args.paths)
+    if not files:
+        raise UsageError(f"no scenario files in {' '.join(args.paths)}")
+    listeners = [] if args.quiet else [console_report.LiveProgress(out)]
+    options = SuiteOptions(
+        run=RunOptions(artifacts_root=args.artifacts, listeners=listeners, timeout=args.timeout),
+        variables=dict(args.var), jobs=max(1, args.jobs), fail_fast=args.fail_fast)
+    try:
+        results = run_suite(files, options)
+    except KeyboardInterrupt as exc:
+        results = getattr(exc, "results", [])
+        _write_reports(args, results, out)
+        err.print("[bold red]interrupted[/]: every agent, service and capture was stopped")
+        return ExitStatus.INTERRUPTED
+    _write_reports(args, results, out)
+    return overall_status(results)
+
+
+def _write_reports(args, results, out: Console) -> None:
+    from runner.report import console as console_report
+
+    console_report.render_results(results, out)
+    if args.json:
+        from runner.report.json_report import write_json
+        write_json(results, args.json)
+    if args.junit:
+        from runner.report.junit import write_junit
+        write_junit(results, args.junit)
+    if args.html:
+        from runner.report.html import write_html
+        write_html(results, args.html)
+
+
+def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
+    from runner.scenario import validate_file
+    from runner.scenario.discover import discover
+
+    bad = 0
+    files = discover(args.paths)
+    for path in files:
+        errors = validate_file(path, dict(args.var))
+        for e in errors:
+            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        if errors:
+            bad += 1
+        else:
+            out.print(f"{path}: ok", markup=False, highlight=False)
+    return ExitStatus.INVALID_INPUT if bad or not files else ExitStatus.SUCCESS
+
+
+def cmd_schema(args, out: Console, err: Console) -> ExitStatus:
+    from runner.scenario.schema import load_schema
+
+    out.file.write(json.dumps(load_schema(), indent=2) + "\n")
+    return ExitStatus.SUCCESS
+
+
+def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
+    from runner.analysis import analyze_capture
+
+    if not args.capture.is_file():
+        raise UsageError(f"{args.capture}: no such file")
+    analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key)
+    if args.json:
+        out.file.write(json.dumps(analysis.to_dict(), indent=1) + "\n")
+    else:
+        from runner.report.analysis_console import render_analysis
+        render_analysis(analysis, out)
+    return ExitStatus.SUCCESS
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
+            "analyze": cmd_analyze}
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    out = Console(file=stdout, highlight=False)
+    err = Console(file=stderr, highlight=False)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:       # argparse: --help is 0, bad usage is 2
+        return int(exc.code or 0)
+    try:
+        return int(COMMANDS[args.command](args, out, err))
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted[/]")
+        return int(ExitStatus.INTERRUPTED)
+    except SipscenError as exc:
+        err.print(f"sipscen: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return int(exit_status_for(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug: say so, exit 3, no traceback unless asked
+        if args.traceback:
+            raise
+        err.print(f"sipscen: internal error: {exc!r} (run with --traceback for details)",
+                  markup=False, highlight=False)
+        return int(exit_status_for(exc))

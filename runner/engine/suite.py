@@ -1,0 +1,85 @@
+"""Run many scenario files: load each, run them (one by one or in parallel),
+turn invalid files into error results so reports show them. Prints nothing."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from runner.engine.results import ERROR, ScenarioResult
+from runner.engine.run import RunOptions, run_scenario
+from runner.errors import ExitStatus, ScenarioError, SipscenError
+from runner.scenario.model import Scenario
+
+
+@dataclass
+class SuiteOptions:
+    run: RunOptions = field(default_factory=RunOptions)
+    variables: dict[str, str] = field(default_factory=dict)
+    jobs: int = 1
+    fail_fast: bool = False
+
+
+def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | ScenarioResult]:
+    """Each file's scenarios, or an error result for a file that does not load."""
+    from runner.scenario import load_scenarios
+
+    loaded: list[Scenario | ScenarioResult] = []
+    for path in files:
+        try:
+            loaded.extend(load_scenarios(path, variables))
+        except ScenarioError as exc:
+            loaded.append(invalid_result(path, exc))
+    return loaded
+
+
+def invalid_result(path: Path, exc: SipscenError) -> ScenarioResult:
+    location = str(getattr(exc, "location", "") or f"{path}:1:1")
+    return ScenarioResult(name=path.stem, file=str(path), status=ERROR, error=str(exc),
+                          exit_status=int(ExitStatus.INVALID_INPUT), location=location)
+
+
+def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
+    """Run every scenario of ``files``; results in file order.
+
+    On Ctrl-C every running scenario is torn down, and the KeyboardInterrupt is
+    re-raised with ``exc.results`` holding what finished.
+    """
+    items = load_all(files, options.variables)
+    results: list[ScenarioResult | None] = [i if isinstance(i, ScenarioResult) else None
+                                            for i in items]
+    stop = threading.Event()          # Ctrl-C: tear down what runs
+    no_more = threading.Event()       # --fail-fast: start nothing new
+    run_options = replace(options.run, stop_event=stop)
+
+    def one(index: int) -> None:
+        if stop.is_set() or no_more.is_set():
+            return
+        results[index] = run_scenario(items[index], run_options)
+        if options.fail_fast and results[index].status != "passed":
+            no_more.set()
+
+    todo = [i for i, item in enumerate(items) if not isinstance(item, ScenarioResult)]
+    try:
+        if options.jobs <= 1:
+            for i in todo:
+                one(i)
+        else:
+            with ThreadPoolExecutor(max_workers=options.jobs,
+                                    thread_name_prefix="scenario") as pool:
+                futures = [pool.submit(one, i) for i in todo]
+                for f in futures:
+                    while not f.done():
+                        try:
+                            f.result(timeout=0.1)
+                        except TimeoutError:
+                            pass
+    except KeyboardInterrupt as exc:
+        stop.set()
+        partial = getattr(exc, "result", None)
+        if partial is not None and partial not in results:
+            results.append(partial)
+        exc.results = [r for r in results if r is not None]  # type: ignore[attr-defined]
+        raise
+    return [r for r in results if r is not None]

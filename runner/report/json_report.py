@@ -1,0 +1,101 @@
+"""The machine-readable report: ``{"scenarios": [...], "summary": {...}}``.
+
+Per scenario: status, duration, every check (name, status, expected, actual,
+message, location), the negotiated codecs, SRTP suites, DTMF seen at each
+agent and on the wire (derived in :mod:`runner.report.views`), artifact paths,
+plus the raw agent facts and capture analysis so a report can be re-rendered
+or merged later (:func:`results_from_json_dict`). Secrets are masked.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from runner.engine.results import CheckResult, ScenarioResult, summarise
+from runner.report.redact import redact, secrets_of
+from runner.report.views import codec_view, dtmf_view, srtp_view
+
+FORMAT_VERSION = 1
+
+
+def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
+    """One scenario as the JSON report shows it (before redaction)."""
+    return {
+        "name": result.name,
+        "file": result.file,
+        "status": result.status,
+        "duration": round(float(result.duration or 0.0), 3),
+        "description": result.description,
+        "tags": list(result.tags or []),
+        "location": result.location,
+        "error": result.error,
+        "checks": [c.to_dict() for c in result.checks],
+        "codecs": codec_view(result),
+        "srtp": srtp_view(result),
+        "dtmf": dtmf_view(result),
+        "artifacts": dict(result.artifacts or {}),
+        "agents": result.agents or {},
+        "wire": result.wire or {},
+        "events": list(result.events or []),
+        "scripted_wait": result.scripted_wait,
+    }
+
+
+def to_json_dict(results: Iterable[ScenarioResult],
+                 secrets: Iterable[str] | None = None) -> dict[str, Any]:
+    """The whole report as plain JSON-able data, every secret replaced by ``***``."""
+    results = list(results)
+    data = {
+        "format": FORMAT_VERSION,
+        "scenarios": [scenario_dict(r) for r in results],
+        "summary": summarise(results),
+    }
+    return redact(_jsonable(data), secrets_of(results, secrets))
+
+
+def write_json(results: Iterable[ScenarioResult], path: str | os.PathLike,
+               secrets: Iterable[str] | None = None) -> Path:
+    """Write the JSON report to ``path`` (folders created) and return the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = to_json_dict(results, secrets)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
+    """Rebuild :class:`ScenarioResult` objects from a JSON report (for merging shards).
+
+    Secrets were masked when the report was written and stay masked.
+    """
+    results = []
+    for s in data.get("scenarios") or []:
+        checks = [CheckResult(**{k: c.get(k) for k in
+                                 ("name", "status", "expected", "actual", "message", "location")
+                                 if k in c}) for c in s.get("checks") or []]
+        results.append(ScenarioResult(
+            name=s.get("name", ""), file=s.get("file", ""), status=s.get("status", "error"),
+            duration=float(s.get("duration") or 0.0), checks=checks, error=s.get("error"),
+            agents=s.get("agents") or {}, wire=s.get("wire") or {},
+            artifacts=s.get("artifacts") or {}, events=s.get("events") or [],
+            tags=list(s.get("tags") or []), description=s.get("description") or "",
+            location=s.get("location") or "", scripted_wait=float(s.get("scripted_wait") or 0.0),
+        ))
+    return results
+
+
+def _jsonable(obj: Any) -> Any:
+    """Tuples/sets to lists, paths and unknown objects to strings, keys to strings."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", errors="replace")
+    return str(obj)

@@ -1,0 +1,192 @@
+"""Load YAML with a line mark on every mapping, sequence, key and scalar.
+
+Scenario files are read with :class:`MarkedLoader`, a ``yaml.SafeLoader``
+subclass (only the safe constructors, never arbitrary Python objects). Each
+mapping becomes a :class:`MarkedMap` (a ``dict``) and each sequence a
+:class:`MarkedSeq` (a ``list``) that remember where they start and where each
+of their keys and values start, so any later stage - schema validation,
+semantic checks, the engine at run time - can say ``FILE:LINE:COL`` (1-based).
+
+Scalars stay plain Python values; their position is kept by their parent
+(``value_marks`` / ``item_marks``). :func:`locate` finds the position of any
+path inside a loaded tree.
+
+Duplicate keys, non-string keys and YAML syntax errors raise
+:class:`~runner.errors.ScenarioError` with the location.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from runner.errors import Location, ScenarioError
+
+PathPart = str | int
+
+
+class MarkedMap(dict):
+    """A mapping that remembers where it, each key and each value start."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.mark: Location | None = None
+        self.key_marks: dict[str, Location] = {}
+        self.value_marks: dict[str, Location] = {}
+
+    def key_mark(self, key: str) -> Location | None:
+        return self.key_marks.get(key, self.mark)
+
+    def value_mark(self, key: str) -> Location | None:
+        return self.value_marks.get(key, self.key_mark(key))
+
+
+class MarkedSeq(list):
+    """A sequence that remembers where it and each of its items start."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.mark: Location | None = None
+        self.item_marks: list[Location] = []
+
+    def item_mark(self, index: int) -> Location | None:
+        if 0 <= index < len(self.item_marks):
+            return self.item_marks[index]
+        return self.mark
+
+
+def _location(mark: yaml.Mark, file: str) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class MarkedLoader(yaml.SafeLoader):
+    """A SafeLoader whose mappings and sequences carry their marks.
+
+    ``file_label`` is what locations call the file (set by :func:`load_yaml`).
+    """
+
+    file_label = "<string>"
+
+    def loc(self, mark: yaml.Mark) -> Location:
+        return _location(mark, self.file_label)
+
+
+def _construct_map(loader: MarkedLoader, node: yaml.MappingNode):
+    data = MarkedMap()
+    data.mark = loader.loc(node.start_mark)
+    yield data
+    own = [pair for pair in node.value if pair[0].tag != "tag:yaml.org,2002:merge"]
+    loader.flatten_mapping(node)   # `<<: *anchor` entries come first, own keys override
+    n_merged = len(node.value) - len(own)
+    seen: dict[str, Location] = {}
+    for index, (key_node, value_node) in enumerate(node.value):
+        key = loader.construct_object(key_node, deep=True)
+        key_loc = loader.loc(key_node.start_mark)
+        if not isinstance(key, str):
+            raise ScenarioError(
+                f"key {key!r} is not a string (quote it: '{key_node.value}')", key_loc)
+        if index >= n_merged:
+            if key in seen:
+                first = seen[key]
+                raise ScenarioError(
+                    f"duplicate key '{key}' (first defined at line {first.line})", key_loc)
+            seen[key] = key_loc
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_marks[key] = key_loc
+        data.value_marks[key] = loader.loc(value_node.start_mark)
+
+
+def _construct_seq(loader: MarkedLoader, node: yaml.SequenceNode):
+    data = MarkedSeq()
+    data.mark = loader.loc(node.start_mark)
+    yield data
+    for item in node.value:
+        data.append(loader.construct_object(item, deep=True))
+        data.item_marks.append(loader.loc(item.start_mark))
+
+
+MarkedLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def load_yaml(text: str, file_label: str) -> Any:
+    """Parse one YAML document from ``text``; locations name ``file_label``.
+
+    Raises ScenarioError for syntax errors, duplicate keys and non-string keys.
+    An empty document gives ``None``.
+    """
+    loader = MarkedLoader(text)
+    loader.file_label = file_label
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _location(mark, file_label) if mark else Location(file_label, 1, 1)
+        problem = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+            problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
+        raise ScenarioError(f"YAML syntax error: {problem}", where) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"YAML error: {exc}", Location(file_label, 1, 1)) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: Path | str) -> Any:
+    """Read and parse a YAML file; locations name the path as given."""
+    label = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("no such file", None, label) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason})", Location(label, 1, 1)) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", None, label) from None
+    return load_yaml(text, label)
+
+
+def locate(root: Any, path: Iterable[PathPart], key: bool = False) -> Location | None:
+    """Where ``path`` starts inside a loaded tree.
+
+    With ``key=True`` the location of the last key itself (for "unknown key"
+    errors) rather than of its value. A path that leaves the marked tree falls
+    back to the deepest marked ancestor.
+    """
+    parts = list(path)
+    node = root
+    best = getattr(root, "mark", None)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, MarkedMap) and isinstance(part, str) and part in node:
+            best = node.key_mark(part) if (last and key) else node.value_mark(part)
+            node = node[part]
+        elif isinstance(node, MarkedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            best = node.item_mark(part)
+            node = node[part]
+        else:
+            break
+    return best
+
+
+def format_path(path: Iterable[PathPart]) -> str:
+    """('agents', 'alice', 'steps', 2, 'dtmf') -> 'agents.alice.steps[2].dtmf'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.replace("_", "a").replace("-", "a").isalnum() and part[:1].isalpha():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def to_plain(value: Any) -> Any:
+    """A deep copy made of plain dicts and lists (for the frozen model)."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value

@@ -140,6 +140,18 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def _sigterm_is_interrupt() -> None:
+    """SIGTERM (a CI job cancelled, `kill`) tears down like Ctrl-C does."""
+    import signal
+    import threading
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
             "analyze": cmd_analyze}
 
@@ -151,6 +163,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
     out = Console(file=stdout, highlight=False)
     err = Console(file=stderr, highlight=False)
     parser = build_parser()
+    _sigterm_is_interrupt()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:       # argparse: --help is 0, bad usage is 2

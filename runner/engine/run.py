@@ -218,13 +218,22 @@ def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Pa
 
 
 def scripted_wait(scenario: Scenario) -> float:
-    """Sum of the scenario's explicit sleeps (per agent, the longest agent counts)."""
+    """The time the scenario itself asks to spend: sleeps, tone/file play
+    durations and DTMF (digits x (duration + gap)), summed per agent; the
+    longest agent counts. Wall time minus this is sipscen's overhead."""
     longest = 0.0
     for agent in scenario.agents:
         total = 0.0
         for step in agent.steps:
+            p = step.params
             if step.kind == "sleep":
-                total += parse_duration(step.params.get("value", 0))
+                total += parse_duration(p.get("value", 0))
+            elif step.kind == "play":
+                tone = p.get("tone") or {}
+                total += parse_duration(p.get("duration", tone.get("duration", 0)))
+            elif step.kind == "dtmf":
+                per_digit = parse_duration(p.get("duration", 0)) + parse_duration(p.get("gap", 0))
+                total += per_digit * len(str(p.get("digits", "")))
         longest = max(longest, total)
     return longest
 

@@ -47,6 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run N scenarios in parallel")
     run.add_argument("--fail-fast", action="store_true", help="start nothing new after a failure")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress")
+    _selection_arguments(run)
+
+    listing = sub.add_parser("list", help="show what `run` would run, without running it")
+    listing.add_argument("paths", nargs="+", metavar="FILE")
+    listing.add_argument("--var", action="append", type=_parse_var, default=[],
+                         metavar="NAME=VALUE")
+    _selection_arguments(listing)
+
+    report = sub.add_parser("report", help="work with reports")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    merge = report_sub.add_parser("merge", help="join the JSON reports of several shards")
+    merge.add_argument("inputs", nargs="+", type=Path, metavar="JSON")
+    merge.add_argument("--json", type=Path, metavar="FILE")
+    merge.add_argument("--junit", type=Path, metavar="FILE")
+    merge.add_argument("--html", type=Path, metavar="FILE")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("paths", nargs="+", metavar="FILE")
@@ -63,6 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _selection_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tag", action="append", default=[], metavar="TAG",
+                   help="only scenarios with this tag (repeatable: any of them)")
+    p.add_argument("--exclude-tag", action="append", default=[], metavar="TAG",
+                   help="skip scenarios with this tag (repeatable)")
+    p.add_argument("-k", dest="keyword", metavar="PATTERN",
+                   help="only scenarios whose name or file contains PATTERN (or matches the glob)")
+    p.add_argument("--shard", metavar="K/N",
+                   help="run the K-th of N deterministic slices of the selection")
+
+
+def _selection(args):
+    from runner.engine.select import Selection, parse_shard
+
+    return Selection(tuple(args.tag), tuple(args.exclude_tag), args.keyword,
+                     parse_shard(args.shard) if args.shard else None)
+
+
 def cmd_run(args, out: Console, err: Console) -> ExitStatus:
     from runner.engine.run import RunOptions
     from runner.engine.suite import SuiteOptions, run_suite
@@ -75,7 +108,8 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
     listeners = [] if args.quiet else [console_report.LiveProgress(out)]
     options = SuiteOptions(
         run=RunOptions(artifacts_root=args.artifacts, listeners=listeners, timeout=args.timeout),
-        variables=dict(args.var), jobs=max(1, args.jobs), fail_fast=args.fail_fast)
+        variables=dict(args.var), jobs=max(1, args.jobs), fail_fast=args.fail_fast,
+        selection=_selection(args))
     try:
         results = run_suite(files, options)
     except KeyboardInterrupt as exc:
@@ -91,6 +125,13 @@ def _write_reports(args, results, out: Console) -> None:
     from runner.report import console as console_report
 
     console_report.render_results(results, out)
+    _write_files(args, results)
+
+
+def _write_files(args, results) -> None:
+    for path in (args.json, args.junit, args.html):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
     if args.json:
         from runner.report.json_report import write_json
         write_json(results, args.json)
@@ -100,6 +141,35 @@ def _write_reports(args, results, out: Console) -> None:
     if args.html:
         from runner.report.html import write_html
         write_html(results, args.html)
+
+
+def cmd_list(args, out: Console, err: Console) -> ExitStatus:
+    from rich.table import Table
+
+    from runner.engine.results import ScenarioResult
+    from runner.engine.suite import load_all, select
+    from runner.scenario.discover import discover
+
+    table = Table("#", "name", "tags", "file", "agents", "description", show_lines=False)
+    invalid = 0
+    for pos, item in select(load_all(discover(args.paths), dict(args.var)), _selection(args)):
+        if isinstance(item, ScenarioResult):
+            invalid += 1
+            table.add_row(str(pos), item.name, "", item.file, "", f"[red]invalid: {item.error}[/]")
+            continue
+        table.add_row(str(pos), item.name, ", ".join(item.tags), str(item.file),
+                      ", ".join(f"{a.name} ({a.type})" for a in item.agents), item.description)
+    out.print(table)
+    return ExitStatus.INVALID_INPUT if invalid else ExitStatus.SUCCESS
+
+
+def cmd_report(args, out: Console, err: Console) -> ExitStatus:
+    from runner.report.merge import merge_reports
+
+    results = merge_reports(args.inputs)
+    _write_files(args, results)
+    out.print(f"merged {len(results)} scenarios from {len(args.inputs)} reports", markup=False)
+    return overall_status(results)
 
 
 def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
@@ -153,7 +223,7 @@ def _sigterm_is_interrupt() -> None:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
-            "analyze": cmd_analyze}
+            "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from runner.engine.results import ERROR, ScenarioResult
 from runner.engine.run import RunOptions, run_scenario
+from runner.engine.select import Selection, in_shard
 from runner.errors import ExitStatus, ScenarioError, SipscenError
 from runner.scenario.model import Scenario
 
@@ -19,6 +20,7 @@ class SuiteOptions:
     variables: dict[str, str] = field(default_factory=dict)
     jobs: int = 1
     fail_fast: bool = False
+    selection: Selection = field(default_factory=Selection)
 
 
 def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | ScenarioResult]:
@@ -34,6 +36,15 @@ def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | Sc
     return loaded
 
 
+def select(items: list[Scenario | ScenarioResult], selection: Selection
+           ) -> list[tuple[int, Scenario | ScenarioResult]]:
+    """The items this run takes, each with its position in the whole selection
+    (it becomes ``ScenarioResult.order``, so sharded reports merge back into
+    one order). Invalid files are always kept: a broken file never passes silently."""
+    chosen = [i for i in items if isinstance(i, ScenarioResult) or selection.matches(i)]
+    return [(pos, item) for pos, item in enumerate(chosen) if in_shard(pos, selection.shard)]
+
+
 def invalid_result(path: Path, exc: SipscenError) -> ScenarioResult:
     location = str(getattr(exc, "location", "") or f"{path}:1:1")
     return ScenarioResult(name=path.stem, file=str(path), status=ERROR, error=str(exc),
@@ -46,7 +57,12 @@ def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
     On Ctrl-C every running scenario is torn down, and the KeyboardInterrupt is
     re-raised with ``exc.results`` holding what finished.
     """
-    items = load_all(files, options.variables)
+    selected = select(load_all(files, options.variables), options.selection)
+    positions = [pos for pos, _ in selected]
+    items = [item for _, item in selected]
+    for pos, item in selected:
+        if isinstance(item, ScenarioResult):
+            item.order = pos
     results: list[ScenarioResult | None] = [i if isinstance(i, ScenarioResult) else None
                                             for i in items]
     stop = threading.Event()          # Ctrl-C: tear down what runs
@@ -57,6 +73,7 @@ def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
         if stop.is_set() or no_more.is_set():
             return
         results[index] = run_scenario(items[index], run_options)
+        results[index].order = positions[index]
         if options.fail_fast and results[index].status != "passed":
             no_more.set()
 

@@ -40,6 +40,8 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "wire": result.wire or {},
         "events": list(result.events or []),
         "scripted_wait": result.scripted_wait,
+        "exit_status": getattr(result, "exit_status", None),
+        "order": getattr(result, "order", 0),
     }
 
 
@@ -84,6 +86,7 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
             artifacts=s.get("artifacts") or {}, events=s.get("events") or [],
             tags=list(s.get("tags") or []), description=s.get("description") or "",
             location=s.get("location") or "", scripted_wait=float(s.get("scripted_wait") or 0.0),
+            exit_status=s.get("exit_status"), order=int(s.get("order") or 0),
         ))
     return results
 

@@ -1,0 +1,132 @@
+"""Turning a ``configure`` command into a running PJSUA2 endpoint and account.
+
+Runs inside the worker only (imports pjsua2). The controller has already
+validated and normalised every value; errors here are PJSIP's own.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pjsua2 as pj
+
+from runner.agents.pjsua.pjobjects import WorkerAccount
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runner.agents.pjsua.worker import Worker
+
+SRTP_USE = {
+    "disabled": pj.PJMEDIA_SRTP_DISABLED,
+    "optional": pj.PJMEDIA_SRTP_OPTIONAL,
+    "mandatory": pj.PJMEDIA_SRTP_MANDATORY,
+}
+
+_TRANSPORTS = {
+    ("udp", False): pj.PJSIP_TRANSPORT_UDP, ("udp", True): pj.PJSIP_TRANSPORT_UDP6,
+    ("tcp", False): pj.PJSIP_TRANSPORT_TCP, ("tcp", True): pj.PJSIP_TRANSPORT_TCP6,
+    ("tls", False): pj.PJSIP_TRANSPORT_TLS, ("tls", True): pj.PJSIP_TRANSPORT_TLS6,
+}
+
+
+class ConfigError(Exception):
+    """A configure value the worker cannot use."""
+
+
+def _endpoint_config(log_file: str) -> pj.EpConfig:
+    cfg = pj.EpConfig()
+    cfg.uaConfig.threadCnt = 0
+    cfg.uaConfig.mainThreadOnly = True
+    cfg.uaConfig.maxCalls = 16
+    cfg.uaConfig.userAgent = "sipscen-pjsua"
+    cfg.logConfig.consoleLevel = 0
+    cfg.logConfig.level = 5 if log_file else 0
+    cfg.logConfig.msgLogging = True
+    if log_file:
+        cfg.logConfig.filename = log_file
+    cfg.medConfig.noVad = True          # keep RTP flowing: packet counts mean something
+    cfg.medConfig.ecTailLen = 0
+    return cfg
+
+
+def _set_codecs(ep: pj.Endpoint, wanted: list[str]) -> None:
+    """Enable exactly ``wanted`` (by name, in order of preference); disable the rest.
+
+    An empty list keeps PJSIP's defaults.
+    """
+    if not wanted:
+        return
+    available = {}
+    for info in ep.codecEnum2():
+        available.setdefault(info.codecId.split("/")[0].lower(), []).append(info.codecId)
+    unknown = [c for c in wanted if c.lower() not in available]
+    if unknown:
+        names = sorted({cid.split("/")[0] for ids in available.values() for cid in ids})
+        raise ConfigError(f"unknown codec(s) {', '.join(unknown)}; available: {', '.join(names)}")
+    priorities = {}
+    for rank, name in enumerate(wanted):
+        for codec_id in available[name.lower()]:
+            priorities[codec_id] = max(1, 255 - rank)
+    for ids in available.values():
+        for codec_id in ids:
+            ep.codecSetPriority(codec_id, priorities.get(codec_id, 0))
+
+
+def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -> tuple[WorkerAccount, str]:
+    """Init, transport, start, null sound device, codecs, account.
+
+    Returns the account and the contact URI the agent listens on.
+    """
+    address = str(msg.get("address") or "127.0.0.1")
+    ipv6 = ":" in address
+    port = int(msg["port"])
+    transport = str(msg.get("transport") or "udp")
+    ep.libInit(_endpoint_config(str(msg.get("log_file") or "")))
+
+    tcfg = pj.TransportConfig()
+    tcfg.port = port
+    tcfg.boundAddress = address
+    tcfg.publicAddress = address
+    tls = msg.get("tls") or {}
+    if transport == "tls":
+        tcfg.tlsConfig.certFile = str(tls.get("cert") or "")
+        tcfg.tlsConfig.privKeyFile = str(tls.get("key") or "")
+        tcfg.tlsConfig.CaListFile = str(tls.get("ca") or "")
+        tcfg.tlsConfig.verifyServer = bool(tls.get("verify_server", False))
+        tcfg.tlsConfig.verifyClient = bool(tls.get("verify_client", False))
+    transport_id = ep.transportCreate(_TRANSPORTS[(transport, ipv6)], tcfg)
+    ep.libStart()
+    ep.audDevManager().setNullDev()
+    _set_codecs(ep, list(msg.get("codecs") or []))
+
+    account = msg.get("account") or {}
+    user = str(account.get("user") or "agent")
+    domain = str(account.get("domain") or address)
+    host = f"[{address}]" if ipv6 else address
+    acfg = pj.AccountConfig()
+    acfg.idUri = f"sip:{user}@{domain}"
+    acfg.sipConfig.transportId = transport_id
+    if account.get("registrar"):
+        acfg.regConfig.registrarUri = str(account["registrar"])
+        acfg.regConfig.registerOnAdd = True
+    if account.get("password") is not None:
+        acfg.sipConfig.authCreds.append(pj.AuthCredInfo(
+            "digest", str(account.get("realm") or "*"),
+            str(account.get("username") or user), 0, str(account["password"])))
+
+    media = msg.get("media") or {}
+    mcfg = acfg.mediaConfig
+    mcfg.transportConfig.port = int(media.get("port") or 0)
+    mcfg.transportConfig.portRange = int(media.get("count") or 0)
+    mcfg.transportConfig.boundAddress = address
+    mcfg.transportConfig.publicAddress = address
+    srtp = msg.get("srtp") or {}
+    mcfg.srtpUse = SRTP_USE[str(srtp.get("use") or "disabled")]
+    mcfg.srtpSecureSignaling = int(srtp.get("secure_signaling") or 0)
+    mcfg.lockCodecEnabled = False
+    if ipv6:
+        mcfg.ipv6Use = pj.PJSUA_IPV6_ENABLED_USE_IPV6_ONLY
+        acfg.sipConfig.ipv6Use = pj.PJSUA_IPV6_ENABLED_USE_IPV6_ONLY
+
+    acc = WorkerAccount(worker)
+    acc.create(acfg, True)
+    params = "" if transport == "udp" else f";transport={transport}"
+    return acc, f"sip:{user}@{host}:{port}{params}"

@@ -1,0 +1,262 @@
+"""The pjsua agent type: a controller in the engine's process, a worker child.
+
+``PjsuaAgent`` starts ``python -m runner.agents.pjsua.worker`` through
+``runner.engine.process``, talks to it over the line protocol of
+``protocol.py``, posts the worker's events on the run's ``EventBoard`` and
+folds them into facts (``facts.py``). The steps themselves are carried out by
+``steps.StepRunner``. This module never imports pjsua2.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+import time
+from typing import Any
+
+from runner.agents.base import Agent, AgentContext, Contact
+from runner.agents.pjsua import protocol as P
+from runner.agents.pjsua.facts import FactBook
+from runner.agents.pjsua.settings import PjsuaSettings, parse_settings
+from runner.engine import process
+from runner.errors import AgentError
+
+# Worker events mirrored on the board (``result`` and ``ready`` stay private).
+_BOARD_FIELDS = {
+    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri"),
+    P.MEDIA: ("state", "codec", "clock_rate", "payload_type", "srtp", "call_id"),
+    P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
+    P.DTMF_SENT: ("digit", "method", "call_id"),
+    P.REG_STATE: ("code", "reason"),
+    P.STATS_EVENT: ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "call_id"),
+    P.ERROR: ("message",),
+}
+
+
+class Cancelled(Exception):
+    """The run is being torn down (``board.cancelled``): stop quietly."""
+
+
+class PjsuaAgent(Agent):
+    type_name = "pjsua"
+
+    def __init__(self, ctx: AgentContext):
+        super().__init__(ctx)
+        self.settings: PjsuaSettings = parse_settings(ctx.spec, ctx.scenario.file.parent)
+        self.contact_: Contact | None = None
+        self.proc: process.ManagedProcess | None = None
+        self.book = FactBook(self.type_name)
+        self.log_file = ctx.artifacts_dir / "pjsua.log"
+        self.recordings: list[str] = []
+        self.events: list[tuple[str, dict[str, Any]]] = []   # every worker event, in order
+        self.cond = threading.Condition()
+        self._results: dict[int, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        self._write_lock = threading.Lock()
+        self._reader: threading.Thread | None = None
+        self._dead = False
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------
+    def plan(self) -> Contact:
+        s = self.settings
+        port = s.port if s.port is not None else self.ctx.ports.port(s.address)
+        media = self.ctx.ports.range(s.media_ports, s.address)
+        self.contact_ = Contact(self.ctx.name, s.address, port, s.transport, s.user, media)
+        self.book.uri = self.contact_.uri
+        return self.contact_
+
+    def start(self) -> None:
+        if self.contact_ is None:
+            self.plan()
+        self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = process.start(
+            f"{self.ctx.name}-pjsua", [sys.executable, "-m", "runner.agents.pjsua.worker"],
+            log_dir=self.ctx.artifacts_dir, pipes=True)
+        self._reader = threading.Thread(target=self._read_events, daemon=True,
+                                        name=f"pjsua-reader-{self.ctx.name}")
+        self._reader.start()
+
+    def ready(self, timeout: float) -> None:
+        if self.proc is None:
+            raise AgentError(f"agent {self.ctx.name}: ready() before start()")
+        reply = self.request(P.CONFIGURE, timeout, **self._configure_args())
+        if not reply.get("ok"):
+            raise AgentError(f"agent {self.ctx.name}: cannot configure pjsua: {reply.get('message')}")
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                kinds = [k for k, _ in self.events]
+                if P.READY in kinds:
+                    return
+                if P.ERROR in kinds:
+                    message = next(d.get("message") for k, d in self.events if k == P.ERROR)
+                    raise AgentError(f"agent {self.ctx.name}: {message}")
+                self._raise_if_dead()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AgentError(f"agent {self.ctx.name}: pjsua worker not ready after "
+                                     f"{timeout:g}s{self._stderr_note()}")
+                self.cond.wait(min(remaining, 0.1))
+
+    def run(self) -> None:
+        from runner.agents.pjsua.steps import StepRunner
+        try:
+            StepRunner(self).run()
+        except Cancelled:
+            return
+
+    def stop(self) -> None:
+        proc, self._stopping = self.proc, True
+        if proc is None:
+            return
+        try:
+            if proc.running and not self._dead:
+                try:
+                    self._send(P.command(P.SHUTDOWN, next(self._ids)))
+                    proc.wait(2.0)
+                except Exception:
+                    pass
+            proc.stop(grace=1.0)
+        except Exception:
+            pass
+        if self._reader is not None:
+            self._reader.join(2.0)
+
+    def facts(self) -> dict[str, Any]:
+        return self.book.as_dict()
+
+    def srtp_keys(self) -> list[dict[str, str]]:
+        return self.book.srtp_keys()
+
+    def artifacts(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if self.log_file.exists():
+            found["pjsua_log"] = str(self.log_file)
+        if self.proc is not None and self.proc.stderr_path and self.proc.stderr_path.exists():
+            found["worker_stderr"] = str(self.proc.stderr_path)
+        for index, path in enumerate(self.recordings):
+            found[f"recording{index + 1}" if index else "recording"] = path
+        return found
+
+    # -- talking to the worker ---------------------------------------------------
+    def _configure_args(self) -> dict[str, Any]:
+        s, contact = self.settings, self.contact_
+        assert contact is not None and contact.media_ports is not None
+        registrar = s.registrar
+        if registrar and not str(registrar).startswith(("sip:", "sips:")):
+            if registrar not in self.ctx.contacts:
+                raise AgentError(f"agent {self.ctx.name}: unknown registrar {registrar!r}")
+            target = self.ctx.contact(registrar)
+            params = "" if target.transport == "udp" else f";transport={target.transport}"
+            registrar = f"sip:{target.hostport}{params}"
+        return {
+            "address": s.address, "port": contact.port, "transport": s.transport,
+            "tls": s.tls, "log_file": str(self.log_file), "codecs": s.codecs,
+            "account": {"user": s.user, "domain": s.domain, "registrar": registrar,
+                        "password": s.password, "realm": s.realm, "username": s.username},
+            "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
+            "media": {"port": contact.media_ports[0],
+                      "count": contact.media_ports[1] - contact.media_ports[0] + 1},
+            "answer": s.answer,
+        }
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.proc is not None
+        try:
+            with self._write_lock:
+                self.proc.popen.stdin.write(P.encode(message))
+                self.proc.popen.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            raise AgentError(f"agent {self.ctx.name}: pjsua worker is gone ({exc})"
+                             f"{self._stderr_note()}") from None
+
+    def request(self, kind: str, timeout: float, **args: Any) -> dict[str, Any]:
+        """Send a command and wait for its ``result``; AgentError on death or timeout."""
+        ident = next(self._ids)
+        self._send(P.command(kind, ident, **args))
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while ident not in self._results:
+                self._raise_if_dead()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AgentError(f"agent {self.ctx.name}: no answer to '{kind}' "
+                                     f"after {timeout:g}s")
+                self.cond.wait(min(remaining, 0.1))
+            return self._results.pop(ident)
+
+    def _raise_if_dead(self) -> None:
+        if self._dead and not self._stopping:
+            code = self.proc.poll() if self.proc else None
+            raise AgentError(f"agent {self.ctx.name}: pjsua worker died (exit code {code})"
+                             f"{self._stderr_note()}")
+
+    def _stderr_note(self) -> str:
+        tail = self.proc.stderr_tail(10).strip() if self.proc else ""
+        return f"; worker stderr:\n{tail}" if tail else ""
+
+    def _read_events(self) -> None:
+        """Reader thread: worker lines -> events, results, facts, board posts."""
+        assert self.proc is not None
+        stream = self.proc.popen.stdout
+        try:
+            for line in stream:
+                try:
+                    msg = P.decode(line)
+                except P.ProtocolError as exc:
+                    msg = {"event": P.ERROR, "t": time.monotonic(), "message": str(exc)}
+                self._dispatch(msg)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with self.cond:
+                self._dead = True
+                self.cond.notify_all()
+            if not self._stopping:
+                code = self.proc.poll()
+                self.ctx.board.post(self.ctx.name, P.ERROR,
+                                    message=f"pjsua worker exited (exit code {code})")
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("event", "")
+        t = float(msg.get("t", time.monotonic())) - self.ctx.board.t0
+        if kind == P.RESULT:
+            with self.cond:
+                self._results[int(msg.get("id") or 0)] = msg
+                self.cond.notify_all()
+            return
+        self.book.apply(kind, msg, t)
+        with self.cond:
+            self.events.append((kind, msg))
+            self.cond.notify_all()
+        fields = _BOARD_FIELDS.get(kind)
+        if fields is not None:
+            self.ctx.board.post(self.ctx.name, kind, **{f: msg.get(f) for f in fields if f in msg})
+
+    def wait_event(self, predicate, timeout: float, since: int = 0,
+                   abort=None) -> tuple[int, dict[str, Any]] | None:
+        """First own event (index >= since) matching ``predicate(kind, data)``.
+
+        Returns (index, data), or None on timeout. ``abort(kind, data)`` returning a
+        message string ends the wait early with that message as a StepFailed-worthy
+        ``("abort", message)`` tuple. Raises Cancelled or AgentError.
+        """
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for index in range(since, len(self.events)):
+                    kind, data = self.events[index]
+                    if predicate(kind, data):
+                        return index, data
+                    if abort is not None:
+                        reason = abort(kind, data)
+                        if reason:
+                            return -1, {"abort": reason}
+                if self.ctx.board.cancelled.is_set():
+                    raise Cancelled()
+                self._raise_if_dead()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.cond.wait(min(remaining, 0.1))

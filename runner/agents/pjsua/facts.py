@@ -1,0 +1,118 @@
+"""What a pjsua agent observed, accumulated from its worker's events.
+
+The shape is the "Agent facts" contract of docs/ARCHITECTURE.md. Times are
+board seconds (``EventBoard.now()`` scale). Thread-safe: the controller's
+reader thread writes, the engine reads after the run.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from runner.agents.pjsua import protocol as P
+from runner.agents.pjsua import sdp
+
+
+def _new_call(call_id: str, direction: str, remote_uri: str) -> dict[str, Any]:
+    return {
+        "direction": direction, "call_id": call_id, "remote_uri": remote_uri,
+        "status_code": None, "reason": "", "answered": False,
+        "confirmed_at": None, "disconnected_at": None, "duration": None,
+        "codec": None, "clock_rate": None, "payload_type": None,
+        "srtp": {"active": False, "suite": None},
+        "local_sdp": "", "remote_sdp": "",
+        "rtp": {"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
+    }
+
+
+class FactBook:
+    def __init__(self, agent_type: str, uri: str = ""):
+        self.agent_type = agent_type
+        self.uri = uri
+        self._lock = threading.Lock()
+        self._calls: dict[str, dict[str, Any]] = {}
+        self.dtmf_received: list[dict[str, Any]] = []
+        self.dtmf_sent: list[dict[str, Any]] = []
+
+    def _call(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        call_id = data.get("call_id") or ""
+        if not call_id:
+            return None
+        if call_id not in self._calls:
+            self._calls[call_id] = _new_call(call_id, data.get("direction") or "outgoing",
+                                             data.get("remote_uri") or "")
+        return self._calls[call_id]
+
+    def apply(self, kind: str, data: dict[str, Any], t: float) -> None:
+        """Fold one worker event (``t`` in board seconds) into the facts."""
+        with self._lock:
+            if kind == P.CALL_STATE:
+                self._call_state(data, t)
+            elif kind == P.MEDIA:
+                call = self._call(data)
+                if call is not None:
+                    call["local_sdp"] = data.get("local_sdp") or call["local_sdp"]
+                    call["remote_sdp"] = data.get("remote_sdp") or call["remote_sdp"]
+                    if data.get("state") == "active":
+                        call["codec"] = data.get("codec")
+                        call["clock_rate"] = data.get("clock_rate")
+                        call["payload_type"] = data.get("payload_type")
+                        call["srtp"] = dict(data.get("srtp") or {"active": False, "suite": None})
+            elif kind == P.STATS_EVENT:
+                call = self._call(data)
+                if call is not None:
+                    call["rtp"] = {k: data.get(k, 0) for k in
+                                   ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms")}
+            elif kind == P.DTMF_RECEIVED:
+                self.dtmf_received.append({"digit": data.get("digit"), "method": data.get("method"),
+                                           "t": round(t, 6), "duration_ms": data.get("duration_ms")})
+            elif kind == P.DTMF_SENT:
+                self.dtmf_sent.append({"digit": data.get("digit"), "method": data.get("method"),
+                                       "t": round(t, 6)})
+
+    def _call_state(self, data: dict[str, Any], t: float) -> None:
+        call = self._call(data)
+        if call is None:
+            return
+        if data.get("remote_uri"):
+            call["remote_uri"] = data["remote_uri"]
+        state, code = data.get("state"), data.get("code")
+        if state in ("CONNECTING", "CONFIRMED") and code:
+            call["status_code"], call["reason"] = code, data.get("reason") or ""
+        if state == "CONFIRMED" and not call["answered"]:
+            call["answered"] = True
+            call["confirmed_at"] = round(t, 6)
+        if state == "DISCONNECTED":
+            if not call["answered"] and code:
+                call["status_code"], call["reason"] = code, data.get("reason") or ""
+            call["disconnected_at"] = round(t, 6)
+            if call["confirmed_at"] is not None:
+                call["duration"] = round(t - call["confirmed_at"], 6)
+
+    def received_digits(self) -> str:
+        with self._lock:
+            return "".join(d["digit"] or "" for d in self.dtmf_received)
+
+    def calls(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self._calls.values()))
+
+    def as_dict(self) -> dict[str, Any]:
+        calls = self.calls()
+        with self._lock:
+            return {"type": self.agent_type, "uri": self.uri, "calls": calls,
+                    "dtmf_received": copy.deepcopy(self.dtmf_received),
+                    "dtmf_sent": copy.deepcopy(self.dtmf_sent)}
+
+    def srtp_keys(self) -> list[dict[str, str]]:
+        """The SDES keys of this agent's local SDP that protect what it sent."""
+        keys: list[dict[str, str]] = []
+        for call in self.calls():
+            if not call["srtp"]["active"]:
+                continue
+            local, _ = sdp.negotiated_crypto(call["local_sdp"], call["remote_sdp"],
+                                             local_is_offerer=call["direction"] == "outgoing")
+            if local and {"suite": local["suite"], "key": local["key"]} not in keys:
+                keys.append({"suite": local["suite"], "key": local["key"]})
+        return keys

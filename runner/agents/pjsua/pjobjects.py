@@ -1,0 +1,208 @@
+"""PJSUA2 Account and Call subclasses used inside the worker process.
+
+They turn PJSUA2 callbacks into protocol events through the worker's ``emit``.
+Every callback is guarded: a Python exception escaping a SWIG director would
+abort the whole process, so it becomes an ``error`` event instead.
+
+Only ever imported by the worker (it imports pjsua2).
+"""
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import pjsua2 as pj
+
+from runner.agents.pjsua import protocol as P
+from runner.agents.pjsua import sdp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runner.agents.pjsua.worker import Worker
+
+STATE_NAMES = {
+    pj.PJSIP_INV_STATE_NULL: "NULL",
+    pj.PJSIP_INV_STATE_CALLING: "CALLING",
+    pj.PJSIP_INV_STATE_INCOMING: "INCOMING",
+    pj.PJSIP_INV_STATE_EARLY: "EARLY",
+    pj.PJSIP_INV_STATE_CONNECTING: "CONNECTING",
+    pj.PJSIP_INV_STATE_CONFIRMED: "CONFIRMED",
+    pj.PJSIP_INV_STATE_DISCONNECTED: "DISCONNECTED",
+}
+
+MEDIA_STATUS = {
+    pj.PJSUA_CALL_MEDIA_NONE: "none",
+    pj.PJSUA_CALL_MEDIA_ACTIVE: "active",
+    pj.PJSUA_CALL_MEDIA_LOCAL_HOLD: "local_hold",
+    pj.PJSUA_CALL_MEDIA_REMOTE_HOLD: "remote_hold",
+    pj.PJSUA_CALL_MEDIA_ERROR: "error",
+}
+
+DTMF_METHODS = {
+    pj.PJSUA_DTMF_METHOD_RFC2833: P.RFC4733,
+    pj.PJSUA_DTMF_METHOD_SIP_INFO: P.SIP_INFO,
+}
+
+_DTMF_END = 2   # PJMEDIA_STREAM_DTMF_IS_END bit of OnDtmfEventParam.flags
+
+
+def error_text(exc: BaseException) -> str:
+    """A one-line description of a pjsua2 error (or any exception)."""
+    if isinstance(exc, pj.Error):
+        return f"{exc.title}: {exc.reason} (status {exc.status})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def guarded(method):
+    """Run a callback, reporting any exception as an ``error`` event."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:  # never let it reach the SWIG director
+            self.worker.emit(P.ERROR, message=f"{method.__name__}: {error_text(exc)}")
+    return wrapper
+
+
+class WorkerAccount(pj.Account):
+    """The agent's one account: registration state and incoming calls."""
+
+    def __init__(self, worker: "Worker"):
+        super().__init__()
+        self.worker = worker
+
+    @guarded
+    def onRegState(self, prm):
+        self.worker.on_reg_state(int(prm.code), str(prm.reason))
+
+    @guarded
+    def onIncomingCall(self, prm):
+        call = WorkerCall(self.worker, self, prm.callId)
+        call.remote_sdp = sdp.message_body(prm.rdata.wholeMsg) or ""
+        self.worker.on_incoming(call)
+
+
+class WorkerCall(pj.Call):
+    """One call, remembering its SDPs and reporting its states, media and DTMF."""
+
+    def __init__(self, worker: "Worker", account: pj.Account, call_id: int = pj.PJSUA_INVALID_ID):
+        super().__init__(account, call_id)
+        self.worker = worker
+        self.local_sdp = ""
+        self.remote_sdp = ""
+        self.sip_call_id = ""
+        self.state = "NULL"
+        self.direction = "incoming" if call_id != pj.PJSUA_INVALID_ID else "outgoing"
+        self.remote_uri = ""
+        self.audio_index: int | None = None
+        self.stats_sent = False
+
+    # -- helpers ---------------------------------------------------------------
+    def refresh(self) -> Any:
+        info = self.getInfo()
+        if info.callIdString:
+            self.sip_call_id = info.callIdString
+        self.remote_uri = info.remoteUri
+        return info
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ("DISCONNECTED", "NULL") and self.sip_call_id != ""
+
+    def stats(self) -> dict[str, Any] | None:
+        """RTP statistics of the audio stream, or None when there is none."""
+        if self.audio_index is None:
+            return None
+        stat = self.getStreamStat(self.audio_index).rtcp
+        return {
+            "call_id": self.sip_call_id,
+            "tx_packets": int(stat.txStat.pkt),
+            "rx_packets": int(stat.rxStat.pkt),
+            "rx_lost": int(stat.rxStat.loss),
+            "rx_jitter_ms": round(stat.rxStat.jitterUsec.mean / 1000.0, 3),
+        }
+
+    def emit_stats(self) -> None:
+        data = self.stats()
+        if data is not None:
+            self.worker.emit(P.STATS_EVENT, **data)
+
+    # -- callbacks -------------------------------------------------------------
+    @guarded
+    def onCallState(self, prm):
+        self._remember_remote_sdp(prm.e)   # the answer to our INVITE comes this way
+        info = self.refresh()
+        self.state = STATE_NAMES.get(info.state, str(info.state))
+        self.direction = "outgoing" if info.role == pj.PJSIP_ROLE_UAC else "incoming"
+        self.worker.emit(
+            P.CALL_STATE, call_id=self.sip_call_id, state=self.state,
+            code=int(info.lastStatusCode) or None, reason=info.lastReason,
+            direction=self.direction, remote_uri=self.remote_uri,
+        )
+        if self.state == "DISCONNECTED":
+            self.worker.on_call_ended(self)
+
+    @guarded
+    def onCallSdpCreated(self, prm):
+        self.local_sdp = prm.sdp.wholeSdp
+        if prm.remSdp.wholeSdp:
+            self.remote_sdp = prm.remSdp.wholeSdp
+
+    def _remember_remote_sdp(self, event) -> None:
+        """Keep the SDP body of a received message carried by ``event``, if any."""
+        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx_state = event.body.tsxState
+        if tsx_state.type != pj.PJSIP_EVENT_RX_MSG:
+            return
+        body = sdp.message_body(tsx_state.src.rdata.wholeMsg)
+        if body.lstrip().startswith("v=0"):
+            self.remote_sdp = body
+
+    @guarded
+    def onCallTsxState(self, prm):
+        self._remember_remote_sdp(prm.e)
+
+    @guarded
+    def onCallMediaState(self, prm):
+        info = self.refresh()
+        for media in info.media:
+            if media.type != pj.PJMEDIA_TYPE_AUDIO:
+                continue
+            status = MEDIA_STATUS.get(media.status, str(media.status))
+            data: dict[str, Any] = {"call_id": self.sip_call_id, "state": status,
+                                    "local_sdp": self.local_sdp, "remote_sdp": self.remote_sdp}
+            if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self.audio_index = media.index
+                stream = self.getStreamInfo(media.index)
+                data.update(codec=stream.codecName, clock_rate=int(stream.codecClockRate),
+                            payload_type=int(stream.txPt))
+                # The answer SDP of our own INVITE is only seen in onCallState, which
+                # PJSIP calls after this: finish the event once this round is over.
+                self.worker.schedule(0, lambda: self._emit_media(data, not info.remOfferer))
+            else:
+                self.worker.emit(P.MEDIA, **data)
+            break
+
+    def _emit_media(self, data: dict[str, Any], local_is_offerer: bool) -> None:
+        local_crypto, _ = sdp.negotiated_crypto(self.local_sdp, self.remote_sdp, local_is_offerer)
+        data.update(local_sdp=self.local_sdp, remote_sdp=self.remote_sdp,
+                    srtp={"active": local_crypto is not None,
+                          "suite": local_crypto["suite"] if local_crypto else None})
+        self.worker.emit(P.MEDIA, **data)
+
+    @guarded
+    def onDtmfEvent(self, prm):
+        # onDtmfDigit fires for the same digit too: only the END event counts.
+        if not prm.flags & _DTMF_END:
+            return
+        self.worker.emit(
+            P.DTMF_RECEIVED, call_id=self.sip_call_id, digit=str(prm.digit),
+            method=DTMF_METHODS.get(prm.method, str(prm.method)),
+            duration_ms=int(prm.duration),
+        )
+
+    @guarded
+    def onStreamDestroyed(self, prm):
+        if self.audio_index is not None and prm.streamIdx == self.audio_index:
+            self.emit_stats()
+            self.stats_sent = True

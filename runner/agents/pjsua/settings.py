@@ -1,0 +1,132 @@
+"""A pjsua agent's configuration: from the scenario's mapping to checked values.
+
+Everything the worker's ``configure`` command needs is decided here, in the
+controller, so that bad input becomes a ``ScenarioError`` pointing at the
+agent in the scenario file instead of a PJSIP failure in a child process.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from runner.errors import ScenarioError
+from runner.scenario.model import AgentSpec, parse_duration
+
+TRANSPORTS = ("udp", "tcp", "tls")
+SRTP_USES = ("disabled", "optional", "mandatory")
+MEDIA_PORTS = 20        # RTP+RTCP pairs for up to 10 simultaneous calls
+
+
+@dataclass
+class PjsuaSettings:
+    address: str = "127.0.0.1"
+    port: int | None = None              # None = allocate
+    transport: str = "udp"
+    user: str = ""
+    domain: str = ""
+    registrar: str | None = None         # agent/service name or sip: URI
+    password: str | None = None
+    realm: str | None = None
+    username: str | None = None
+    codecs: list[str] = field(default_factory=list)
+    srtp_use: str = "disabled"
+    secure_signaling: int = 0
+    answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual
+    tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
+    media_ports: int = MEDIA_PORTS
+
+
+def _fail(spec: AgentSpec, key: str, message: str) -> ScenarioError:
+    return ScenarioError(message, spec.location, f"{spec.path}.{key}")
+
+
+def _mapping(spec: AgentSpec, key: str, value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(spec, key, f"expected a mapping, got {value!r}")
+    return value
+
+
+def _loopback(spec: AgentSpec, address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise _fail(spec, "address", f"not an IP address: {address!r}") from None
+    if not ip.is_loopback:
+        raise _fail(spec, "address", f"{address} is not a loopback address (use 127.0.0.1 or ::1)")
+    return str(ip)
+
+
+def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
+    """Check and normalise ``spec.config``; raise ScenarioError on bad values."""
+    cfg = spec.config
+    s = PjsuaSettings()
+    s.address = _loopback(spec, str(cfg.get("address", "127.0.0.1")))
+
+    port = cfg.get("port", "auto")
+    if port != "auto":
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise _fail(spec, "port", f"port must be 'auto' or 1..65535, got {port!r}")
+        s.port = port
+
+    s.transport = str(cfg.get("transport", "udp")).lower()
+    if s.transport not in TRANSPORTS:
+        raise _fail(spec, "transport", f"transport must be one of {', '.join(TRANSPORTS)}")
+
+    account = _mapping(spec, "account", cfg.get("account"))
+    s.user = str(account.get("user") or spec.name)
+    s.domain = str(account.get("domain") or s.address)
+    s.registrar = account.get("registrar")
+    s.password = None if account.get("password") is None else str(account["password"])
+    s.realm = account.get("realm")
+    s.username = account.get("username")
+
+    codecs = cfg.get("codecs") or []
+    if isinstance(codecs, str):
+        codecs = [codecs]
+    if not isinstance(codecs, (list, tuple)) or not all(isinstance(c, str) for c in codecs):
+        raise _fail(spec, "codecs", "codecs must be a list of codec names")
+    s.codecs = list(codecs)
+
+    srtp = cfg.get("srtp") or {}
+    if isinstance(srtp, str):
+        srtp = {"use": srtp}
+    srtp = _mapping(spec, "srtp", srtp)
+    s.srtp_use = str(srtp.get("use", "disabled")).lower()
+    if s.srtp_use not in SRTP_USES:
+        raise _fail(spec, "srtp.use", f"srtp use must be one of {', '.join(SRTP_USES)}")
+    s.secure_signaling = srtp.get("secure_signaling", 0)
+    if s.secure_signaling not in (0, 1, 2):
+        raise _fail(spec, "srtp.secure_signaling", "secure_signaling must be 0, 1 or 2")
+
+    answer = _mapping(spec, "answer", cfg.get("answer"))
+    try:
+        s.answer = {
+            "code": int(answer.get("code", 200)),
+            "delay_ms": int(parse_duration(answer.get("delay", 0)) * 1000),
+            "reject": int(answer["reject"]) if answer.get("reject") else None,
+            "manual": bool(answer.get("manual", False)),
+        }
+    except (TypeError, ValueError) as exc:
+        raise _fail(spec, "answer", f"bad answer policy: {exc}") from None
+
+    tls = _mapping(spec, "tls", cfg.get("tls"))
+    for key in ("cert", "key", "ca"):
+        if tls.get(key):
+            path = Path(str(tls[key]))
+            path = path if path.is_absolute() else scenario_dir / path
+            if not path.is_file():
+                raise _fail(spec, f"tls.{key}", f"file not found: {path}")
+            s.tls[key] = str(path)
+    if s.transport == "tls" and not (s.tls.get("cert") and s.tls.get("key")):
+        raise _fail(spec, "tls", "transport tls needs tls.cert and tls.key")
+
+    media = _mapping(spec, "media", cfg.get("media"))
+    count = media.get("ports", MEDIA_PORTS)
+    if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 1000:
+        raise _fail(spec, "media.ports", "media.ports must be a number of ports, 2..1000")
+    s.media_ports = count + (count % 2)
+    return s

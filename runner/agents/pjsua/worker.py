@@ -1,0 +1,341 @@
+"""The PJSUA worker: one process, one PJSUA2 Endpoint, one thread.
+
+Run as ``python -m runner.agents.pjsua.worker``. It reads commands from stdin
+and writes events to stdout, one JSON object per line (see ``protocol.py``).
+The loop alternates ``ep.libHandleEvents(10)`` with non-blocking reads of stdin,
+and runs its own timers (answer delays, DTMF gaps). PJSUA2 is only ever called
+from this thread (``threadCnt = 0``, ``mainThreadOnly``).
+
+Nothing but protocol lines reaches the real stdout: the protocol gets a private
+duplicate of fd 1, and fd 1 itself is pointed at stderr.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import select
+import sys
+import time
+from typing import Any, Callable
+
+import pjsua2 as pj
+
+from runner.agents.pjsua import protocol as P
+from runner.agents.pjsua.config import configure_endpoint
+from runner.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
+
+POLL_MS = 10
+
+
+class CommandFailed(Exception):
+    """A command that cannot be carried out; becomes ``result ok=false``."""
+
+
+class Worker:
+    def __init__(self, out_fd: int, in_fd: int):
+        self.out_fd = out_fd
+        self.in_fd = in_fd
+        self.ep: pj.Endpoint | None = None
+        self.account: WorkerAccount | None = None
+        self.calls: list[WorkerCall] = []
+        self.media_objects: list[Any] = []      # players, tone generators (kept alive)
+        self.recorders: list[pj.AudioMediaRecorder] = []
+        self.answer_policy: dict[str, Any] = {}
+        self.registrar = False
+        self.ready_sent = False
+        self.contact = ""
+        self.running = True
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._inbuf = b""
+
+    # -- output ----------------------------------------------------------------
+    def emit(self, kind: str, **data: Any) -> None:
+        line = P.encode({"event": kind, "t": time.monotonic(), **data})
+        view = memoryview(line)
+        while view:
+            written = os.write(self.out_fd, view)
+            view = view[written:]
+
+    def result(self, ident: Any, ok: bool, message: str = "", **extra: Any) -> None:
+        self.emit(P.RESULT, id=ident, ok=ok, message=message, **extra)
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._seq), fn))
+
+    # -- main loop -------------------------------------------------------------
+    def loop(self) -> None:
+        while self.running:
+            if self.ep is not None:
+                self.ep.libHandleEvents(POLL_MS)
+                wait = 0.0
+            else:
+                wait = POLL_MS / 1000
+            self._read_commands(wait)
+            self._run_timers()
+
+    def _read_commands(self, wait: float) -> None:
+        readable, _, _ = select.select([self.in_fd], [], [], wait)
+        if not readable:
+            return
+        chunk = os.read(self.in_fd, 65536)
+        if not chunk:   # the controller went away: leave cleanly
+            self.shutdown()
+            return
+        self._inbuf += chunk
+        while b"\n" in self._inbuf and self.running:
+            line, _, self._inbuf = self._inbuf.partition(b"\n")
+            if line.strip():
+                self.handle_line(line)
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now and self.running:
+            _, _, fn = heapq.heappop(self._timers)
+            try:
+                fn()
+            except Exception as exc:
+                self.emit(P.ERROR, message=f"timer: {error_text(exc)}")
+
+    def handle_line(self, line: bytes) -> None:
+        try:
+            msg = P.decode(line)
+        except P.ProtocolError as exc:
+            self.emit(P.ERROR, message=str(exc))
+            return
+        kind, ident = msg.get("cmd"), msg.get("id")
+        handler = getattr(self, f"cmd_{kind}", None) if kind in P.COMMANDS else None
+        if handler is None:
+            self.result(ident, False, f"unknown command {kind!r}")
+            return
+        if self.ep is None and kind not in (P.CONFIGURE, P.SHUTDOWN):
+            self.result(ident, False, "not configured yet")
+            return
+        try:
+            handler(msg)
+        except CommandFailed as exc:
+            self.result(ident, False, str(exc))
+        except Exception as exc:
+            self.result(ident, False, f"{kind}: {error_text(exc)}")
+
+    # -- account and call callbacks (called from pjobjects) ----------------------
+    def on_reg_state(self, code: int, reason: str) -> None:
+        self.emit(P.REG_STATE, code=code, reason=reason)
+        if self.ready_sent:
+            return
+        if 200 <= code < 300:
+            self._send_ready()
+        else:
+            self.emit(P.ERROR, message=f"registration failed: {code} {reason}")
+
+    def _send_ready(self) -> None:
+        self.ready_sent = True
+        self.emit(P.READY, contact=self.contact)
+
+    def on_incoming(self, call: WorkerCall) -> None:
+        self.calls.append(call)
+        info = call.refresh()
+        call.state = "INCOMING"
+        self.emit(P.CALL_STATE, call_id=call.sip_call_id, state="INCOMING", code=None,
+                  reason="", direction="incoming", remote_uri=info.remoteUri)
+        policy = self.answer_policy
+        if policy.get("reject"):
+            self._answer(call, int(policy["reject"]))
+            return
+        if policy.get("manual"):
+            self._answer(call, 180)
+            return
+        code = int(policy.get("code", 200))
+        delay = float(policy.get("delay_ms", 0)) / 1000
+        if delay > 0:
+            self._answer(call, 180)
+            self.schedule(delay, lambda: self._answer(call, code) if not call.ended else None)
+        else:
+            self._answer(call, code)
+
+    def _answer(self, call: WorkerCall, code: int) -> None:
+        prm = pj.CallOpParam()
+        prm.statusCode = code
+        call.answer(prm)
+
+    def on_call_ended(self, call: WorkerCall) -> None:
+        """A call is over; its final RTP statistics came with onStreamDestroyed."""
+
+    # -- commands --------------------------------------------------------------
+    def cmd_configure(self, msg: dict[str, Any]) -> None:
+        if self.ep is not None:
+            raise CommandFailed("already configured")
+        self.ep = pj.Endpoint()
+        self.ep.libCreate()
+        self.account, self.contact = configure_endpoint(self, self.ep, msg)
+        self.answer_policy = dict(msg.get("answer") or {})
+        self.registrar = bool((msg.get("account") or {}).get("registrar"))
+        self.result(msg.get("id"), True)
+        if not self.registrar:
+            self._send_ready()
+
+    def current_call(self, states: tuple[str, ...] | None = None) -> WorkerCall:
+        for call in reversed(self.calls):
+            if call.state == "DISCONNECTED":
+                continue
+            if states is None or call.state in states:
+                return call
+        raise CommandFailed("no active call")
+
+    def audio_media(self) -> pj.AudioMedia:
+        for call in reversed(self.calls):
+            if call.state != "DISCONNECTED" and call.audio_index is not None:
+                return call.getAudioMedia(call.audio_index)
+        raise CommandFailed("no call with active media")
+
+    def cmd_call(self, msg: dict[str, Any]) -> None:
+        uri = str(msg.get("uri") or "")
+        if not uri:
+            raise CommandFailed("call: no uri")
+        call = WorkerCall(self, self.account)
+        try:
+            call.makeCall(uri, pj.CallOpParam(True))
+        except Exception:
+            del call
+            raise
+        self.calls.append(call)
+        call.refresh()
+        self.result(msg.get("id"), True, call_id=call.sip_call_id)
+
+    def cmd_answer(self, msg: dict[str, Any]) -> None:
+        call = self.current_call(("INCOMING", "EARLY"))
+        self._answer(call, int(msg.get("code") or 200))
+        self.result(msg.get("id"), True)
+
+    def cmd_hangup(self, msg: dict[str, Any]) -> None:
+        count = 0
+        for call in self.calls:
+            if call.state != "DISCONNECTED" and call.isActive():
+                call.hangup(pj.CallOpParam(True))
+                count += 1
+        self.result(msg.get("id"), True, "" if count else "no active call", calls=count)
+
+    def cmd_dtmf(self, msg: dict[str, Any]) -> None:
+        call = self.current_call(("CONFIRMED",))
+        digits = str(msg.get("digits") or "")
+        method_name = msg.get("method") or P.RFC4733
+        methods = {P.RFC4733: pj.PJSUA_DTMF_METHOD_RFC2833, P.SIP_INFO: pj.PJSUA_DTMF_METHOD_SIP_INFO}
+        if method_name not in methods:
+            raise CommandFailed(f"unknown DTMF method {method_name!r}")
+        duration = int(msg.get("duration_ms") or 160)
+        gap = int(msg.get("gap_ms") if msg.get("gap_ms") is not None else 100)
+        ident = msg.get("id")
+
+        def send(index: int) -> None:
+            if index == len(digits):
+                self.result(ident, True)
+                return
+            try:
+                prm = pj.CallSendDtmfParam()
+                prm.digits = digits[index]
+                prm.method = methods[method_name]
+                prm.duration = duration
+                call.sendDtmf(prm)
+            except Exception as exc:
+                self.result(ident, False, f"dtmf {digits[index]!r}: {error_text(exc)}")
+                return
+            self.emit(P.DTMF_SENT, call_id=call.sip_call_id, digit=digits[index],
+                      method=method_name)
+            last = index + 1 == len(digits)
+            self.schedule((duration + (0 if last else gap)) / 1000, lambda: send(index + 1))
+
+        send(0)
+
+    def cmd_play(self, msg: dict[str, Any]) -> None:
+        target = self.audio_media()
+        if msg.get("file"):
+            player = pj.AudioMediaPlayer()
+            player.createPlayer(str(msg["file"]), pj.PJMEDIA_FILE_NO_LOOP)
+            player.startTransmit(target)
+            self.media_objects.append(player)
+        else:
+            tone = msg.get("tone") or {}
+            freqs = [int(f) for f in (tone.get("frequencies") or [440])][:2]
+            remaining = int(tone.get("duration_ms") or 500)
+            tones = pj.ToneDescVector()
+            while remaining > 0:
+                desc = pj.ToneDesc()
+                desc.freq1 = freqs[0]
+                desc.freq2 = freqs[1] if len(freqs) > 1 else 0
+                desc.on_msec = min(remaining, 30000)
+                desc.off_msec = 0
+                desc.volume = 0
+                tones.append(desc)
+                remaining -= desc.on_msec
+            generator = pj.ToneGenerator()
+            generator.createToneGenerator()
+            generator.play(tones, False)
+            generator.startTransmit(target)
+            self.media_objects.append(generator)
+        self.result(msg.get("id"), True)
+
+    def cmd_record(self, msg: dict[str, Any]) -> None:
+        source = self.audio_media()
+        recorder = pj.AudioMediaRecorder()
+        recorder.createRecorder(str(msg["path"]))
+        source.startTransmit(recorder)
+        self.recorders.append(recorder)
+        self.result(msg.get("id"), True)
+
+    def cmd_stop_record(self, msg: dict[str, Any]) -> None:
+        count = len(self.recorders)
+        self.recorders.clear()     # destroying a recorder finalises its WAV header
+        self.result(msg.get("id"), True, calls=count)
+
+    def cmd_stats(self, msg: dict[str, Any]) -> None:
+        for call in self.calls:
+            if call.state != "DISCONNECTED" and call.audio_index is not None:
+                call.emit_stats()
+        self.result(msg.get("id"), True)
+
+    def cmd_shutdown(self, msg: dict[str, Any]) -> None:
+        self.result(msg.get("id"), True)
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Hang up, free every PJSUA2 object in order, destroy the library."""
+        if not self.running:
+            return
+        self.running = False
+        try:
+            if self.ep is not None:
+                for call in self.calls:
+                    try:
+                        if call.state != "DISCONNECTED" and call.isActive():
+                            call.hangup(pj.CallOpParam(True))
+                    except Exception:
+                        pass
+                for _ in range(5):
+                    self.ep.libHandleEvents(POLL_MS)
+        finally:
+            self.recorders.clear()
+            self.media_objects.clear()
+            self.calls.clear()
+            self.account = None
+            if self.ep is not None:
+                self.ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
+                self.ep = None
+
+
+def main() -> int:
+    out_fd = os.dup(1)            # the protocol's private stdout
+    os.dup2(2, 1)                 # anything else written to fd 1 lands in stderr
+    sys.stdout = sys.stderr
+    worker = Worker(out_fd, sys.stdin.fileno())
+    try:
+        worker.loop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

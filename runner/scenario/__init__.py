@@ -1,0 +1,13 @@
+"""The scenario language: YAML with line marks -> JSON Schema -> variables -> frozen model.
+
+    load_scenario(path, variables)   one Scenario (raises ScenarioError)
+    load_scenarios(path, variables)  one Scenario per `parametrize:` set
+    validate_file(path, variables)   every ScenarioError of a file, [] when valid
+    resolve_references(text, contacts, scenario_dir)   ${bob.uri} etc. at plan time
+"""
+from runner.scenario.build import load_scenario, load_scenarios, validate_file
+from runner.scenario.schema import load_schema
+from runner.scenario.variables import resolve_references
+
+__all__ = ["load_scenario", "load_scenarios", "validate_file", "load_schema",
+           "resolve_references"]

@@ -85,6 +85,8 @@ class Scenario:
     expectations: tuple[Expectation, ...] = ()
     secrets: frozenset[str] = frozenset()   # values to redact in reports and logs
     location: Location | None = None
+    parameters: Mapping[str, str] = field(default_factory=dict)  # this instance's parametrize set
+    includes: tuple[Path, ...] = ()         # files merged in by `include:` (absolute)
 
     def agent(self, name: str) -> AgentSpec:
         for a in self.agents:

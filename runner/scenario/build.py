@@ -1,0 +1,181 @@
+"""From a scenario file to the frozen model: load -> substitute -> validate -> check -> build.
+
+Public entry points (re-exported by ``runner.scenario``):
+
+* :func:`load_scenario` - one :class:`~runner.scenario.model.Scenario`, or the
+  first ScenarioError;
+* :func:`load_scenarios` - one Scenario per ``parametrize:`` set (or one);
+* :func:`validate_file` - every ScenarioError of a file (``sipscen validate``).
+
+Each stage stops the pipeline when it finds errors (a later stage would only
+report consequences): YAML/includes, then variables, then the schema (most
+specific error first), then the semantic checks.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from runner.errors import Location, ScenarioError
+from runner.scenario.includes import expand_includes, parameter_sets
+from runner.scenario.loader import MarkedMap, format_path, load_yaml_file, locate, to_plain
+from runner.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
+                                   Step, parse_duration)
+from runner.scenario.schema import coerce_substituted, schema_errors
+from runner.scenario.semantic import SemanticChecker
+from runner.scenario.variables import substitute
+
+DEFAULT_TIMEOUT = 60.0
+ENDPOINT_DEFAULTS = {"address": "127.0.0.1", "port": "auto", "transport": "udp"}
+
+
+def load_scenario(path: Path | str, variables: Mapping[str, str] | None = None, *,
+                  environ: Mapping[str, str] | None = None) -> Scenario:
+    """Load one scenario file; raise the first ScenarioError.
+
+    A file with several ``parametrize:`` sets is an error here: use
+    :func:`load_scenarios`.
+    """
+    scenarios = load_scenarios(path, variables, environ=environ)
+    if len(scenarios) != 1:
+        raise ScenarioError(f"the file is parametrized into {len(scenarios)} scenarios; "
+                            "load it with load_scenarios()", scenarios[0].location,
+                            "parametrize")
+    return scenarios[0]
+
+
+def load_scenarios(path: Path | str, variables: Mapping[str, str] | None = None, *,
+                   environ: Mapping[str, str] | None = None) -> list[Scenario]:
+    """Load a scenario file: one Scenario per parameter set; raise the first ScenarioError."""
+    scenarios, errors = _compile_all(path, variables, environ)
+    if errors:
+        raise errors[0]
+    return scenarios
+
+
+def validate_file(path: Path | str, variables: Mapping[str, str] | None = None, *,
+                  environ: Mapping[str, str] | None = None) -> list[ScenarioError]:
+    """Every error of a scenario file (of its first failing stage); [] when valid."""
+    return _compile_all(path, variables, environ)[1]
+
+
+def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
+                 environ: Mapping[str, str] | None) -> tuple[list[Scenario], list[ScenarioError]]:
+    environ = os.environ if environ is None else environ
+    try:
+        sets = parameter_sets(path)
+    except ScenarioError as exc:
+        return [], [exc]
+    scenarios: list[Scenario] = []
+    for params in sets or [{}]:
+        scenario, errors = compile_scenario(path, variables, environ, params)
+        if errors:
+            if params:
+                note = ", ".join(f"{k}={v}" for k, v in params.items())
+                errors = [ScenarioError(f"{e.message} [with {note}]", e.location, e.path)
+                          for e in errors]
+            return [], errors
+        scenarios.append(scenario)
+    return scenarios, []
+
+
+def compile_scenario(path: Path | str, variables: Mapping[str, str] | None,
+                     environ: Mapping[str, str], parameters: Mapping[str, str] | None = None,
+                     ) -> tuple[Scenario | None, list[ScenarioError]]:
+    """Run the whole pipeline for one variable set: (scenario, []) or (None, errors)."""
+    parameters = dict(parameters or {})
+    try:
+        tree = load_yaml_file(path)
+        if not isinstance(tree, MarkedMap):
+            raise ScenarioError("a scenario file is a mapping (name:, agents:, ...)",
+                                getattr(tree, "mark", None) or Location(str(path), 1, 1))
+        includes, errors = expand_includes(tree, Path(path))
+    except ScenarioError as exc:
+        return None, [exc]
+    if errors:
+        return None, errors
+    given = {**(variables or {}), **parameters}
+    subst = substitute(tree, given, environ)
+    if subst.errors:
+        return None, subst.errors
+    if subst.whole:
+        coerce_substituted(tree, subst.whole)
+    errors = schema_errors(tree)
+    if errors:
+        return None, errors
+    errors = SemanticChecker(tree, subst).run()
+    if errors:
+        return None, errors
+    scenario = build_model(tree, Path(path), frozenset(subst.secrets), parameters, includes)
+    return scenario, []
+
+
+def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset(),
+                parameters: Mapping[str, str] | None = None,
+                includes: tuple[Path, ...] = ()) -> Scenario:
+    """The frozen Scenario of a validated, checked tree."""
+    name = tree["name"]
+    if parameters:
+        name += "[" + ",".join(f"{k}={v}" for k, v in parameters.items()) + "]"
+    agents = tuple(_agent(tree, n, node) for n, node in (tree.get("agents") or {}).items())
+    services = tuple(ServiceSpec(name=n, config=_with_defaults(node),
+                                 location=locate(tree, ["services", n], key=True),
+                                 path=format_path(["services", n]))
+                     for n, node in (tree.get("services") or {}).items())
+    expectations = tuple(
+        Expectation(kind=kind, params=_params(params), location=locate(tree, ["expect", i]),
+                    path=format_path(["expect", i]))
+        for i, item in enumerate(tree.get("expect") or [])
+        for kind, params in item.items())
+    return Scenario(
+        name=name,
+        file=path.resolve(),
+        description=tree.get("description", ""),
+        tags=tuple(tree.get("tags") or ()),
+        timeout=parse_duration(tree.get("timeout", DEFAULT_TIMEOUT)),
+        agents=agents,
+        services=services,
+        capture=_capture(tree.get("capture", True)),
+        expectations=expectations,
+        secrets=secrets,
+        location=tree.mark,
+        parameters=dict(parameters or {}),
+        includes=includes,
+    )
+
+
+def _agent(tree: MarkedMap, name: str, node: dict) -> AgentSpec:
+    base = ["agents", name]
+    config = _with_defaults({k: v for k, v in node.items() if k not in ("type", "steps")})
+    steps = tuple(
+        Step(kind=kind, params=_params(params), location=locate(tree, base + ["steps", i]),
+             path=format_path(base + ["steps", i]))
+        for i, step in enumerate(node.get("steps") or [])
+        for kind, params in step.items())
+    return AgentSpec(name=name, type=node["type"], config=config, steps=steps,
+                     location=locate(tree, base, key=True), path=format_path(base))
+
+
+def _with_defaults(node: dict) -> dict[str, Any]:
+    config = to_plain(node)
+    for key, value in ENDPOINT_DEFAULTS.items():
+        config.setdefault(key, value)
+    return config
+
+
+def _params(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return to_plain(value)
+    return {"value": to_plain(value)}
+
+
+def _capture(value: Any) -> CaptureSpec:
+    if isinstance(value, bool):
+        return CaptureSpec(enabled=value)
+    return CaptureSpec(enabled=value.get("enabled", True),
+                       interface=value.get("interface", "lo"),
+                       filter=value.get("filter"),
+                       snaplen=value.get("snaplen", 0))

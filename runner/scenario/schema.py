@@ -1,0 +1,246 @@
+"""Validate a loaded scenario tree against ``schemas/scenario.schema.json``.
+
+Every jsonschema error becomes a :class:`~runner.errors.ScenarioError` with a
+``FILE:LINE:COL`` location (taken from the marked tree, see ``loader.py``), a
+path like ``agents.alice.steps[2].dtmf.method`` and a message written for a
+person: an unknown key points at that key and suggests the closest valid one,
+an enum typo lists the allowed values, and a subschema's ``x-error`` (an
+annotation jsonschema ignores) words the message for its values.
+
+The schema ships inside the package (``runner/data/scenario.schema.json``, a
+symlink to ``schemas/`` in the source tree) and is read through
+``importlib.resources``.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import json
+import re
+from importlib import resources
+from typing import Any, Iterable, Iterator
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from runner.errors import ScenarioError
+from runner.scenario.loader import MarkedMap, MarkedSeq, format_path, locate
+
+_TYPE_WORDS = {
+    "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+    "number": "a number", "boolean": "true or false", "null": "nothing (null)",
+}
+
+
+@functools.cache
+def load_schema() -> dict[str, Any]:
+    """The scenario JSON Schema, read from the installed package."""
+    text = resources.files("runner").joinpath("data/scenario.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def _validator(library: bool) -> Draft202012Validator:
+    schema = load_schema()
+    if library:   # an included file: the same keys, none of them required
+        schema = copy.deepcopy(schema)
+        schema.pop("required", None)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_errors(tree: Any, library: bool = False) -> list[ScenarioError]:
+    """All schema violations in ``tree``, most specific (deepest path) first."""
+    raw = list(_validator(library).iter_errors(tree))
+    found: list[tuple[tuple, ScenarioError]] = []
+    seen: set[str] = set()
+    for error in raw:
+        for depth, err in translate(error, tree):
+            text = str(err)
+            if text not in seen:
+                seen.add(text)
+                loc = err.location
+                found.append(((-depth, loc.line if loc else 0, loc.col if loc else 0), err))
+    found.sort(key=lambda pair: pair[0])
+    return [err for _, err in found]
+
+
+def coerce_substituted(tree: Any, whole_paths: set[tuple]) -> bool:
+    """Turn substituted numeric/boolean strings into the type the schema wants.
+
+    ``port: ${SIP_PORT}`` gives the string "5070"; where the schema accepts an
+    integer (or number, or boolean) at that path and the string reads as one,
+    the value becomes that type. Only values that were a whole ``${NAME}``
+    reference are touched. Returns True when something changed.
+    """
+    changed = False
+    for error in _walk(_validator(False).iter_errors(tree)):
+        path = tuple(error.absolute_path)
+        value = error.instance
+        if path not in whole_paths or not isinstance(value, str) or not path:
+            continue
+        wanted = error.schema.get("type") if isinstance(error.schema, dict) else None
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted or [])
+        new = _convert(value, wanted)
+        if new is not None:
+            parent = _get(tree, path[:-1])
+            parent[path[-1]] = new
+            changed = True
+    return changed
+
+
+def _convert(value: str, wanted: list[str]) -> Any:
+    text = value.strip()
+    if ("integer" in wanted or "number" in wanted) and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if "number" in wanted and re.fullmatch(r"-?\d+\.\d*|-?\.\d+", text):
+        return float(text)
+    if "boolean" in wanted and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return None
+
+
+def _get(tree: Any, path: Iterable) -> Any:
+    node = tree
+    for part in path:
+        node = node[part]
+    return node
+
+
+def _walk(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    for error in errors:
+        yield error
+        yield from _walk(error.context or ())
+
+
+def translate(error: ValidationError, tree: Any) -> list[tuple[int, ScenarioError]]:
+    """One jsonschema error as ScenarioErrors (an error naming N unknown keys gives N)."""
+    path = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value = error.instance
+    kind = error.validator
+
+    if "propertyNames" in error.absolute_schema_path:    # the offending thing is a key
+        key_path = path + [value]
+        hint = schema.get("x-error")
+        message = hint.format(value=value) if hint else f"invalid key {value!r}"
+        return [(len(key_path), ScenarioError(message, locate(tree, key_path, key=True),
+                                              format_path(key_path)))]
+
+    if kind == "additionalProperties" and schema.get("additionalProperties") is False:
+        return [_unknown_key(tree, path, key, schema) for key in _extra_keys(value, schema)]
+
+    if kind in ("anyOf", "oneOf") and error.context:
+        return _best_alternative(error, tree)
+
+    message = _message(error, schema, value, kind)
+    return [(len(path), ScenarioError(message, locate(tree, path), format_path(path)))]
+
+
+def _extra_keys(value: Any, schema: dict) -> list[str]:
+    known = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    return [key for key in value
+            if key not in known and not any(re.search(p, str(key)) for p in patterns)]
+
+
+def _unknown_key(tree: Any, path: list, key: str, schema: dict) -> tuple[int, ScenarioError]:
+    key_path = path + [key]
+    valid = sorted(schema.get("properties", {}))
+    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+    if close:
+        message = f"unknown key '{key}' — did you mean '{close[0]}'?"
+    elif valid:
+        message = f"unknown key '{key}' — valid keys are: {', '.join(valid)}"
+    else:
+        message = f"unknown key '{key}' — nothing is allowed here"
+    return len(key_path), ScenarioError(message, locate(tree, key_path, key=True),
+                                        format_path(key_path))
+
+
+def _message(error: ValidationError, schema: dict, value: Any, kind: str) -> str:
+    hint = schema.get("x-error")
+    if hint and kind in ("type", "pattern", "minimum", "maximum", "exclusiveMinimum",
+                         "exclusiveMaximum"):
+        return hint.format(value=value)
+    if kind == "type":
+        wanted = error.validator_value
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        return f"expected {words}, got {_describe(value)}"
+    if kind == "required":
+        missing = re.match(r"'(.*)' is a required property", error.message)
+        return f"missing required key '{missing.group(1) if missing else error.message}'"
+    if kind in ("enum", "const"):
+        allowed = error.validator_value if kind == "enum" else [error.validator_value]
+        listed = ", ".join(str(a) for a in allowed)
+        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
+        suggestion = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown value {value!r} — expected one of: {listed}{suggestion}"
+    if kind == "maxProperties" and error.validator_value == 1 and isinstance(value, dict):
+        return f"one kind per entry, found {len(value)}: {', '.join(map(str, value))}"
+    if kind == "minProperties":
+        return "must not be empty" if error.validator_value == 1 else \
+            f"needs at least {error.validator_value} keys"
+    if kind == "minItems":
+        return f"needs at least {error.validator_value} item(s), got {len(value)}"
+    if kind == "maxItems":
+        return f"allows at most {error.validator_value} item(s), got {len(value)}"
+    if kind == "uniqueItems":
+        return "items must not repeat"
+    if kind == "minLength" and error.validator_value == 1:
+        return "must not be empty"
+    if kind == "format" and error.validator_value == "regex":
+        return f"not a valid regular expression: {value!r}"
+    if kind == "pattern":
+        return f"{value!r} does not match {error.validator_value}"
+    return error.message
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (MarkedMap, dict)):
+        return "a mapping"
+    if isinstance(value, (MarkedSeq, list)):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _best_alternative(error: ValidationError, tree: Any) -> list[tuple[int, ScenarioError]]:
+    """anyOf/oneOf: report the branch that matched the value's type, else summarise."""
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    shallow = {"type", "const", "enum", "pattern"}
+    fitting = [errs for errs in branches.values()
+               if not all(not e.relative_path and e.validator in shallow for e in errs)]
+    if len(fitting) == 1:
+        out: list[tuple[int, ScenarioError]] = []
+        for sub in fitting[0]:
+            out.extend(translate(sub, tree))
+        return out
+    path = list(error.absolute_path)
+    options = [_describe_schema(s) for s in error.validator_value]
+    message = f"expected {' or '.join(options)}, got {_describe(error.instance)}"
+    return [(len(path), ScenarioError(message, locate(tree, path), format_path(path)))]
+
+
+def _describe_schema(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return "anything"
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(map(repr, schema["enum"]))
+    wanted = schema.get("type")
+    if wanted:
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+        return " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1].replace("_", " ")
+    return "a valid value"

@@ -1,0 +1,233 @@
+"""Checks the schema cannot express, on a tree that passed the schema.
+
+* references: ``call.to``, ``wait.agent``, expectations' ``from``/``to``/
+  ``between``/``agent``, an account ``registrar`` or a SIPp ``target`` that is
+  a bare name, and ``${NAME.uri}``-style references must name an agent or a
+  service of the scenario;
+* files: ``play.file``, ``tls.cert|key|ca``, a SIPp scenario XML and
+  ``media.play_pcap`` must exist, relative to the folder of the file that
+  names them; they are rewritten in place to absolute paths;
+* one-of rules: ``call`` has ``to`` or ``uri``, ``wait`` has ``event`` or
+  ``signal``, ``play`` has ``file`` or ``tone``; a waited-for signal is sent
+  by the agent named;
+* durations parse, and ``min_duration`` is not above ``max_duration``.
+
+Each problem is a ScenarioError at the offending key or value.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from runner.errors import Location, ScenarioError
+from runner.scenario.loader import MarkedMap, format_path, locate
+from runner.scenario.model import parse_duration
+from runner.scenario.variables import SCENARIO_DIR, Substitution
+
+SIPP_BUILTINS = frozenset({
+    "uac", "uas", "regexp", "branchc", "branchs", "uac_pcap",
+    "3pcc-C-A", "3pcc-C-B", "3pcc-A", "3pcc-B",
+})
+_BARE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_DURATION_KEYS = ("timeout", "delay", "duration", "gap", "min_duration", "max_duration",
+                  "rate_period", "time_limit", "nothing", "sleep")
+
+
+class SemanticChecker:
+    """Collects semantic errors for one validated tree (see module docstring)."""
+
+    def __init__(self, tree: MarkedMap, substitution: Substitution | None = None):
+        self.tree = tree
+        self.errors: list[ScenarioError] = []
+        self.agents: dict[str, Any] = dict(tree.get("agents") or {})
+        self.services: dict[str, Any] = dict(tree.get("services") or {})
+        self.substitution = substitution
+
+    # -- helpers ---------------------------------------------------------------
+    def fail(self, message: str, path: Iterable, key: bool = False) -> None:
+        path = list(path)
+        self.errors.append(ScenarioError(message, locate(self.tree, path, key=key),
+                                         format_path(path)))
+
+    def _unknown(self, name: str, services_too: bool) -> str:
+        agents = ", ".join(sorted(self.agents)) or "none"
+        if services_too and self.services:
+            services = ", ".join(sorted(self.services))
+            return (f"unknown agent or service '{name}' — agents are: {agents}; "
+                    f"services are: {services}")
+        return f"unknown agent '{name}' — agents are: {agents}"
+
+    def ref(self, name: Any, path: list, services_too: bool = False) -> None:
+        known = name in self.agents or (services_too and name in self.services)
+        if isinstance(name, str) and not known:
+            self.fail(self._unknown(name, services_too), path)
+
+    def file(self, node: dict, key: str, path: list) -> None:
+        """``node[key]`` must name an existing file; make it absolute."""
+        value = node.get(key)
+        if not isinstance(value, str):
+            return
+        loc = locate(self.tree, path + [key])
+        base = base_dir(loc)
+        text = value.replace("${" + SCENARIO_DIR + "}", str(base))
+        target = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
+        if not target.is_file():
+            where = "" if Path(text).is_absolute() else f" (looked in {base})"
+            self.fail(f"file not found: '{value}'{where}", path + [key])
+            return
+        node[key] = str(target)
+
+    # -- checks ----------------------------------------------------------------
+    def run(self) -> list[ScenarioError]:
+        overlap = sorted(set(self.agents) & set(self.services))
+        for name in overlap:
+            self.fail(f"'{name}' is both an agent and a service", ["services", name], key=True)
+        for name, agent in self.agents.items():
+            self.check_agent(name, agent, ["agents", name])
+        for name, service in self.services.items():
+            self.check_durations(service, ["services", name])
+        for i, item in enumerate(self.tree.get("expect") or []):
+            self.check_expectation(item, ["expect", i])
+        if self.substitution is not None:
+            for name, attr, loc, where in self.substitution.references:
+                if name not in self.agents and name not in self.services:
+                    msg = self._unknown(name, True) + f" (in '${{{name}.{attr}}}')"
+                    self.errors.append(ScenarioError(msg, loc, where))
+        return self.errors
+
+    def check_agent(self, name: str, agent: dict, path: list) -> None:
+        account = agent.get("account") or {}
+        registrar = account.get("registrar")
+        if isinstance(registrar, str) and _BARE_NAME.fullmatch(registrar):
+            self.ref(registrar, path + ["account", "registrar"], services_too=True)
+        for key in ("cert", "key", "ca"):
+            self.file(agent.get("tls") or {}, key, path + ["tls"])
+        if agent.get("type") == "sipp":
+            self.check_sipp(agent, path)
+        self.check_durations({k: v for k, v in agent.items() if k != "steps"}, path)
+        for i, step in enumerate(agent.get("steps") or []):
+            self.check_step(name, step, path + ["steps", i])
+
+    def check_sipp(self, agent: dict, path: list) -> None:
+        scenario = agent.get("scenario")
+        if isinstance(scenario, str) and scenario not in SIPP_BUILTINS:
+            if _BARE_NAME.fullmatch(scenario) and not scenario.endswith("xml"):
+                builtins = ", ".join(sorted(SIPP_BUILTINS))
+                self.fail(f"unknown SIPp scenario '{scenario}' — built-ins are: {builtins}; "
+                          "or give a path to an XML file", path + ["scenario"])
+            else:
+                self.file(agent, "scenario", path)
+        if scenario is not None and agent.get("messages") is not None:
+            self.fail("give either 'scenario' or 'messages', not both", path + ["messages"],
+                      key=True)
+        target = agent.get("target")
+        if isinstance(target, str) and _BARE_NAME.fullmatch(target):
+            self.ref(target, path + ["target"], services_too=True)
+        self.file(agent.get("media") or {}, "play_pcap", path + ["media"])
+
+    def check_step(self, agent_name: str, step: dict, path: list) -> None:
+        if not isinstance(step, dict) or len(step) != 1:
+            self.fail("a step is a one-key mapping (kind: params)", path)
+            return
+        (kind, params), = step.items()
+        here = path + [kind]
+        if not isinstance(params, dict):
+            self.check_durations(step, path)
+            return
+        if kind == "call":
+            self._exactly_one(params, ("to", "uri"), here)
+            self.ref(params.get("to"), here + ["to"], services_too=True)
+        elif kind == "wait":
+            self.check_wait(agent_name, params, here)
+        elif kind == "play":
+            self._exactly_one(params, ("file", "tone"), here)
+            self.file(params, "file", here)
+        self.check_durations(params, here)
+
+    def check_wait(self, agent_name: str, params: dict, path: list) -> None:
+        if not self._exactly_one(params, ("event", "signal"), path):
+            return
+        if "signal" in params:
+            for key in ("state", "digits"):
+                if key in params:
+                    self.fail(f"'{key}' belongs to an event wait, not a signal wait",
+                              path + [key], key=True)
+            other = params.get("agent")
+            if other is not None and other not in self.agents:
+                self.ref(other, path + ["agent"])
+                return
+            senders = [other] if other in self.agents else list(self.agents)
+            if not any(params["signal"] in self._signals(s) for s in senders):
+                who = f"agent '{other}'" if other in self.agents else "no agent"
+                verb = "never signals" if other in self.agents else "signals"
+                self.fail(f"{who} {verb} '{params['signal']}'", path + ["signal"])
+            return
+        event = params["event"]
+        if "agent" in params:
+            self.fail("'agent' belongs to a signal wait", path + ["agent"], key=True)
+        if "digits" in params and event != "dtmf":
+            self.fail("'digits' only applies to event: dtmf", path + ["digits"], key=True)
+        if event == "call_state" and "state" not in params:
+            self.fail("event call_state needs a 'state' (e.g. CONFIRMED)", path)
+        if "state" in params and event != "call_state":
+            self.fail("'state' only applies to event: call_state", path + ["state"], key=True)
+
+    def _signals(self, agent_name: str) -> set[str]:
+        steps = (self.agents.get(agent_name) or {}).get("steps") or []
+        return {s["signal"] for s in steps if isinstance(s, dict) and "signal" in s}
+
+    def check_expectation(self, item: dict, path: list) -> None:
+        if not isinstance(item, dict) or len(item) != 1:
+            return
+        (kind, params), = item.items()
+        here = path + [kind]
+        for key in ("from", "to", "agent"):
+            self.ref(params.get(key), here + [key], services_too=(kind == "call"))
+        between = params.get("between")
+        if isinstance(between, list):
+            for i, name in enumerate(between):
+                self.ref(name, here + ["between", i])
+            if len(between) == 2 and between[0] == between[1]:
+                self.fail("'between' needs two different agents", here + ["between"])
+        if kind == "codec":
+            self._exactly_one(params, ("between", "agent"), here)
+        self.check_durations(params, here)
+        lo, hi = params.get("min_duration"), params.get("max_duration")
+        if lo is not None and hi is not None and _seconds(lo) > _seconds(hi):
+            self.fail(f"min_duration {lo} is above max_duration {hi}", here + ["min_duration"])
+
+    def check_durations(self, node: dict, path: list) -> None:
+        for key in _DURATION_KEYS:
+            value = node.get(key)
+            if value is None or isinstance(value, dict):
+                continue
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                self.fail(str(exc), path + [key])
+
+    def _exactly_one(self, params: dict, keys: tuple[str, str], path: list) -> bool:
+        present = [k for k in keys if k in params]
+        if len(present) == 1:
+            return True
+        if present:
+            self.fail(f"give either '{keys[0]}' or '{keys[1]}', not both", path + [present[1]],
+                      key=True)
+        else:
+            self.fail(f"needs '{keys[0]}' or '{keys[1]}'", path)
+        return False
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError:
+        return 0.0
+
+
+def base_dir(loc: Location | None) -> Path:
+    """The folder of the file a location points into (relative files resolve there)."""
+    if loc is None:
+        return Path.cwd()
+    return Path(loc.file).resolve().parent

@@ -1,0 +1,206 @@
+"""``${...}`` substitution in scenario strings.
+
+At load time (:func:`substitute`), in every string value of the file (keys
+and the ``variables:``, ``parametrize:`` and ``include:`` sections excepted):
+
+* ``${NAME}``: the first of the given variables (``--var NAME=VALUE`` and
+  parameter sets), the environment, the file's ``variables:`` defaults;
+* ``${env:NAME}``: the environment only; the value is a secret (recorded in
+  ``Scenario.secrets`` so reports redact it);
+* ``$${`` is a literal ``${``;
+* an undefined variable is a ScenarioError at the string's location.
+
+Left for plan time (:func:`resolve_references`, called by the engine once the
+ports are known): ``${AGENT.uri|host|port|hostport|user}`` (an agent or a
+service) and ``${scenario_dir}``. A string still holding such a reference
+keeps its ``$${`` escapes until then, so the engine's pass unescapes them.
+
+Values are strings. A string that is exactly one ``${NAME}`` and lands where
+the schema wants an integer, number or boolean is converted afterwards
+(``schema.coerce_substituted``), so ``port: ${SIP_PORT}`` works.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from runner.errors import Location, ScenarioError
+from runner.scenario.loader import MarkedMap, MarkedSeq, format_path
+
+REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user")
+SCENARIO_DIR = "scenario_dir"
+NOT_SUBSTITUTED = ("variables", "parametrize", "include")
+
+_TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_REF = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\.([A-Za-z_]+)")
+_DEFERRED = re.compile(r"(?<!\$)\$\{(?:" + SCENARIO_DIR + r"|[A-Za-z][A-Za-z0-9_-]*\.(?:"
+                       + "|".join(REFERENCE_ATTRS) + r"))\}")
+
+
+@dataclass
+class Substitution:
+    """What :func:`substitute` did to a tree."""
+
+    secrets: set[str] = field(default_factory=set)
+    whole: set[tuple] = field(default_factory=set)      # paths that were exactly "${NAME}"
+    references: list[tuple[str, str, Location | None, str]] = field(default_factory=list)
+    errors: list[ScenarioError] = field(default_factory=list)   # (name, attr, loc, path)
+
+
+def variable_text(value: Any) -> str:
+    """A default or parameter value as the string it substitutes to."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
+               environ: Mapping[str, str] | None = None) -> Substitution:
+    """Replace ``${...}`` in every string value of ``tree``, in place."""
+    environ = os.environ if environ is None else environ
+    given = dict(given or {})
+    defaults_node = tree.get("variables")
+    defaults = ({k: variable_text(v) for k, v in defaults_node.items()
+                 if isinstance(v, (str, int, float, bool))}
+                if isinstance(defaults_node, dict) else {})
+    result = Substitution()
+    scope = _Scope(given, environ, defaults, result)
+    seen: set[int] = set()
+
+    def walk(node: Any, path: tuple) -> None:
+        if id(node) in seen:      # shared by a YAML alias: substitute once
+            return
+        if isinstance(node, dict):
+            seen.add(id(node))
+            for key in list(node):
+                if not path and key in NOT_SUBSTITUTED:
+                    continue
+                loc = node.value_mark(key) if isinstance(node, MarkedMap) else None
+                node[key] = visit(node[key], path + (key,), loc)
+        elif isinstance(node, list):
+            seen.add(id(node))
+            for i, item in enumerate(node):
+                loc = node.item_mark(i) if isinstance(node, MarkedSeq) else None
+                node[i] = visit(item, path + (i,), loc)
+
+    def visit(value: Any, path: tuple, loc: Location | None) -> Any:
+        if isinstance(value, str):
+            return scope.expand(value, path, loc)
+        walk(value, path)
+        return value
+
+    walk(tree, ())
+    return result
+
+
+class _Scope:
+    def __init__(self, given: Mapping[str, str], environ: Mapping[str, str],
+                 defaults: Mapping[str, str], result: Substitution):
+        self.given, self.environ, self.defaults, self.result = given, environ, defaults, result
+
+    def lookup(self, name: str) -> str | None:
+        for source in (self.given, self.environ, self.defaults):
+            if name in source:
+                return source[name]
+        return None
+
+    def expand(self, text: str, path: tuple, loc: Location | None) -> str:
+        if "${" not in text:
+            return text
+        where = format_path(path)
+        deferred = bool(_DEFERRED.search(text))
+        out: list[str] = []
+        pos = 0
+        whole = False
+        for m in _TOKEN.finditer(text):
+            out.append(text[pos:m.start()])
+            pos = m.end()
+            token = m.group(0)
+            if token == "$${":
+                out.append(token if deferred else "${")
+                continue
+            inner = m.group(1)
+            if inner is None:
+                self._fail("unterminated '${' (write '$${' for a literal '${')", loc, where)
+                out.append(token)
+                continue
+            replacement = self._resolve(inner.strip(), token, loc, where)
+            if replacement is None:
+                out.append(token)
+            else:
+                out.append(replacement)
+                whole = token == text and not inner.strip().startswith("env:")
+        out.append(text[pos:])
+        if whole:
+            self.result.whole.add(path)
+        return "".join(out)
+
+    def _resolve(self, inner: str, token: str, loc: Location | None, where: str) -> str | None:
+        """The replacement for one ``${inner}``, or None to leave it (or on error)."""
+        if inner.startswith("env:"):
+            name = inner[4:].strip()
+            if not _NAME.fullmatch(name):
+                self._fail(f"invalid environment variable name in '{token}'", loc, where)
+                return None
+            if name not in self.environ:
+                self._fail(f"environment variable '{name}' is not set", loc, where)
+                return None
+            value = self.environ[name]
+            if value:
+                self.result.secrets.add(value)
+            return value
+        if inner == SCENARIO_DIR:
+            return None
+        ref = _REF.fullmatch(inner)
+        if ref:
+            if ref.group(2) not in REFERENCE_ATTRS:
+                self._fail(f"unknown attribute '{ref.group(2)}' in '{token}' — use "
+                           + ", ".join(REFERENCE_ATTRS), loc, where)
+            else:
+                self.result.references.append((ref.group(1), ref.group(2), loc, where))
+            return None
+        if not _NAME.fullmatch(inner):
+            self._fail(f"invalid variable reference '{token}'", loc, where)
+            return None
+        value = self.lookup(inner)
+        if value is None:
+            self._fail(f"undefined variable '{inner}' (give it with --var {inner}=VALUE, "
+                       "in the environment, or under variables:)", loc, where)
+        return value
+
+    def _fail(self, message: str, loc: Location | None, where: str) -> None:
+        self.result.errors.append(ScenarioError(message, loc, where))
+
+
+_PLAN_TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+
+
+def resolve_references(text: str, contacts: Mapping[str, Any], scenario_dir: Path, *,
+                       location: Location | None = None, path: str = "") -> str:
+    """Resolve ``${NAME.uri|host|port|hostport|user}`` and ``${scenario_dir}``.
+
+    ``contacts`` maps agent/service names to ``runner.agents.base.Contact``.
+    ``$${`` becomes a literal ``${``. An unknown name is a ScenarioError
+    (at ``location``/``path`` when the caller knows them).
+    """
+    def replace(m: re.Match) -> str:
+        if m.group(0) == "$${":
+            return "${"
+        inner = m.group(1).strip()
+        if inner == SCENARIO_DIR:
+            return str(scenario_dir)
+        ref = _REF.fullmatch(inner)
+        if not ref or ref.group(2) not in REFERENCE_ATTRS:
+            return m.group(0)
+        name, attr = ref.groups()
+        if name not in contacts:
+            known = ", ".join(sorted(contacts)) or "none"
+            raise ScenarioError(f"unknown agent or service '{name}' in '{m.group(0)}' — "
+                                f"known: {known}", location, path)
+        return str(getattr(contacts[name], attr))
+
+    return _PLAN_TOKEN.sub(replace, text)

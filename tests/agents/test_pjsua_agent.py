@@ -1,0 +1,179 @@
+"""The pjsua agent with real PJSUA2 workers calling each other on 127.0.0.1.
+
+Each test builds agents the way the engine does (plan, start, ready, run in
+threads, stop) through the ``rig`` fixture, which also asserts that no worker
+process outlives the test.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import pytest
+
+from runner.agents.pjsua import sdp
+from runner.errors import AgentError, Location, ScenarioError, StepFailed
+
+HANGUP_AFTER_MEDIA = [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
+                      {"hangup": {}}, {"wait": {"event": "disconnected", "timeout": "5s"}}]
+UNTIL_HANGUP = [{"wait": {"event": "disconnected", "timeout": "5s"}}]
+
+
+def only_call(agent) -> dict:
+    calls = agent.facts()["calls"]
+    assert len(calls) == 1, calls
+    return calls[0]
+
+
+def test_plain_call_pcma(rig):
+    rig.add("bob", UNTIL_HANGUP, codecs=["PCMA"])
+    rig.add("alice", HANGUP_AFTER_MEDIA, codecs=["PCMA", "PCMU"])
+    agents = rig.start()
+    assert rig.run() == {}
+    alice, bob = only_call(agents["alice"]), only_call(agents["bob"])
+    assert alice["direction"] == "outgoing" and bob["direction"] == "incoming"
+    assert alice["call_id"] == bob["call_id"] != ""
+    assert alice["answered"] and bob["answered"]
+    assert alice["status_code"] == 200
+    assert (alice["codec"], alice["clock_rate"], alice["payload_type"]) == ("PCMA", 8000, 8)
+    assert bob["codec"] == "PCMA"
+    assert alice["srtp"] == {"active": False, "suite": None}
+    assert "m=audio" in alice["local_sdp"] and "m=audio" in alice["remote_sdp"]
+    assert alice["duration"] is not None and alice["disconnected_at"] >= alice["confirmed_at"]
+    assert agents["alice"].srtp_keys() == []
+    # the events went on the board, in the contract's shape
+    states = [e.data["state"] for e in rig.board.events("alice", "call_state")]
+    assert "CONFIRMED" in states and states[-1] == "DISCONNECTED"
+    assert agents["bob"].facts()["uri"] == rig.agents["bob"].contact_.uri
+    assert "pjsua_log" in agents["alice"].artifacts()
+
+
+def test_srtp_mandatory_both_sides(rig):
+    rig.add("bob", UNTIL_HANGUP, codecs=["PCMA"], srtp={"use": "mandatory"})
+    rig.add("alice", HANGUP_AFTER_MEDIA, codecs=["PCMA"], srtp={"use": "mandatory"})
+    agents = rig.start()
+    assert rig.run() == {}
+    alice, bob = only_call(agents["alice"]), only_call(agents["bob"])
+    for call in (alice, bob):
+        assert call["srtp"]["active"] is True
+        assert call["srtp"]["suite"] and call["srtp"]["suite"] == alice["srtp"]["suite"]
+        assert "RTP/SAVP" in call["local_sdp"]
+    keys = {name: agents[name].srtp_keys() for name in ("alice", "bob")}
+    for name, call in (("alice", alice), ("bob", bob)):
+        assert len(keys[name]) == 1
+        assert keys[name][0]["suite"] == call["srtp"]["suite"]
+        assert keys[name][0]["key"].startswith("inline:")
+        assert keys[name][0]["key"] in call["local_sdp"]    # its own key, from its own SDP
+    assert keys["alice"][0]["key"] != keys["bob"][0]["key"]
+
+
+def test_srtp_mandatory_against_disabled_gives_488(rig):
+    rig.add("bob", [], srtp={"use": "disabled"})
+    rig.add("alice", [{"call": {"to": "bob"}},
+                      {"wait": {"event": "disconnected", "timeout": "5s"}}],
+            srtp={"use": "mandatory"})
+    agents = rig.start()
+    assert rig.run() == {}
+    alice = only_call(agents["alice"])
+    assert alice["status_code"] == 488
+    assert alice["answered"] is False and alice["duration"] is None
+
+
+@pytest.mark.parametrize("method", ["rfc4733", "sip-info"])
+def test_dtmf_received_once_with_method(rig, method):
+    rig.add("bob", [{"wait": {"event": "dtmf", "digits": "1234#", "timeout": "5s"}},
+                    {"signal": "got-digits"}, *UNTIL_HANGUP], codecs=["PCMA"])
+    rig.add("alice", [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
+                      {"dtmf": {"digits": "1234#", "method": method, "duration": "80ms",
+                                "gap": "40ms"}},
+                      {"wait": {"signal": "got-digits", "agent": "bob", "timeout": "5s"}},
+                      {"hangup": {}}], codecs=["PCMA"])
+    agents = rig.start()
+    assert rig.run() == {}
+    received = agents["bob"].facts()["dtmf_received"]
+    assert "".join(d["digit"] for d in received) == "1234#"
+    assert {d["method"] for d in received} == {method}
+    sent = agents["alice"].facts()["dtmf_sent"]
+    assert [(d["digit"], d["method"]) for d in sent] == [(c, method) for c in "1234#"]
+    assert [e.data["digit"] for e in rig.board.events("bob", "dtmf")] == list("1234#")
+
+
+def test_answer_reject_486(rig):
+    rig.add("bob", [{"wait": {"event": "disconnected", "timeout": "5s"}}], answer={"reject": 486})
+    rig.add("alice", [{"call": {"to": "bob"}},
+                      {"wait": {"event": "call_state", "state": "DISCONNECTED", "timeout": "5s"}}])
+    agents = rig.start()
+    assert rig.run() == {}
+    alice, bob = only_call(agents["alice"]), only_call(agents["bob"])
+    assert alice["status_code"] == 486 and bob["status_code"] == 486
+    assert not alice["answered"] and not bob["answered"]
+
+
+def test_wait_for_answered_fails_fast_when_rejected(rig):
+    rig.add("bob", [], answer={"reject": 486})
+    rig.add("alice", [{"call": {"to": "bob"}}, {"wait": {"event": "answered", "timeout": "30s"}}])
+    rig.start()
+    errors = rig.run(timeout=20)
+    assert isinstance(errors["alice"], StepFailed)
+    assert "486" in str(errors["alice"])
+
+
+def test_wait_timeout_raises_step_failed_with_location(rig):
+    rig.add("bob", [{"wait": {"event": "dtmf", "digits": "99", "timeout": "300ms"}}])
+    rig.start()
+    errors = rig.run()
+    exc = errors["bob"]
+    assert isinstance(exc, StepFailed)
+    assert exc.location == Location("test.yaml", 10, 9)
+    assert "wait for dtmf '99' timed out after 0.3s (received '')" in str(exc)
+    steps = [e.data for e in rig.board.events("bob", "step")]
+    assert steps[-1]["status"] == "failed" and steps[-1]["step"] == "wait"
+
+
+def test_worker_killed_mid_run_is_agent_error(rig):
+    rig.add("alice", [{"wait": {"signal": "never", "agent": "bob", "timeout": "30s"}}])
+    agents = rig.start()
+    alice = agents["alice"]
+    errors: dict = {}
+
+    def run():
+        try:
+            alice.run()
+        except BaseException as exc:
+            errors["alice"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started = rig.board.wait_for(lambda e: e.kind == "step" and e.data["status"] == "started", 5)
+    assert started is not None
+    os.kill(alice.proc.pid, signal.SIGKILL)
+    thread.join(10)
+    assert not thread.is_alive()
+    assert isinstance(errors.get("alice"), AgentError)
+    assert "died" in str(errors["alice"])
+    alice.stop()
+    assert not alice.proc.running
+
+
+def test_bad_config_is_a_scenario_error(rig):
+    rig.add("alice", [], address="10.1.2.3")
+    with pytest.raises(ScenarioError, match="not a loopback address"):
+        rig.start()
+
+
+def test_unknown_codec_fails_ready(rig):
+    rig.add("alice", [], codecs=["NOPE"])
+    with pytest.raises(AgentError, match="unknown codec"):
+        rig.start()
+
+
+def test_negotiated_crypto_picks_the_answered_tag():
+    offer = ("v=0\r\nm=audio 4000 RTP/SAVP 8\r\na=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:AAA\r\n"
+             "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:BBB\r\n")
+    answer = "v=0\r\nm=audio 5000 RTP/SAVP 8\r\na=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:CCC\r\n"
+    local, remote = sdp.negotiated_crypto(offer, answer, local_is_offerer=True)
+    assert local["key"] == "inline:BBB" and remote["key"] == "inline:CCC"
+    local, remote = sdp.negotiated_crypto(answer, offer, local_is_offerer=False)
+    assert local["key"] == "inline:CCC" and remote["key"] == "inline:BBB"
+    assert sdp.negotiated_crypto(offer, "v=0\r\nm=audio 5000 RTP/AVP 8\r\n", True) == (None, None)

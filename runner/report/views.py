@@ -149,9 +149,11 @@ def dtmf_timeline(result: Any) -> list[dict[str, Any]]:
                     rows.append({"time": e.get("t"), "where": where, "agent": name,
                                  "digit": e.get("digit"), "method": e.get("method"),
                                  "duration_ms": e.get("duration_ms")})
+    labels = address_labels(result)
     for e in wire_dtmf(result):
+        src, dst = (labels.get(norm_addr(e.get(k)), e.get(k)) for k in ("src", "dst"))
         rows.append({"time": e.get("time"), "where": "wire",
-                     "agent": f"{e.get('src')} -> {e.get('dst')}", "digit": e.get("digit"),
+                     "agent": f"{src} -> {dst}", "digit": e.get("digit"),
                      "method": e.get("method"), "duration_ms": e.get("duration_ms")})
     return sorted(rows, key=lambda r: (r["time"] is None, r["time"] or 0))
 

@@ -1,0 +1,108 @@
+"""The HTML report's content: self-contained, escaped, redacted, ladder with one arrow per message."""
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from runner.report.html import payload_names, render_html, write_html
+
+
+class Collector(HTMLParser):
+    """Tags with attributes, and every external reference (src/href to a network)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> Collector:
+    c = Collector()
+    c.feed(html)
+    return c
+
+
+def scenario_tags(c: Collector, sid_prefix: str):
+    return [(t, a) for t, a in c.tags if t == "g" and "msg" in a.get("class", "")
+            and a.get("data-raw", "").startswith(sid_prefix)]
+
+
+def test_html_structure_and_ladder(results, tmp_path):
+    path = write_html(results, tmp_path / "report" / "r.html")
+    html = path.read_text()
+    c = parse(html)
+    # self-contained: no external resources
+    for tag, attrs in c.tags:
+        assert tag not in ("link", "img", "iframe"), tag
+        if tag == "script":
+            assert "src" not in attrs
+    assert not re.search(r"https?://", html)
+    assert "Content-Security-Policy" in html
+
+    # one ladder per scenario with a capture, one arrow per SIP message
+    ladders = [a for t, a in c.tags if t == "svg" and a.get("class") == "ladder"]
+    assert len(ladders) == 2
+    assert len(scenario_tags(c, "s0-")) == 7 and len(scenario_tags(c, "s1-")) == 7
+    assert not scenario_tags(c, "s2-")
+    lanes = re.findall(r'<text class="lane-name"[^>]*>([^<]*)</text>', html)
+    assert lanes[:2] == ["alice", "bob"]
+    summaries = re.findall(r'<text class="summary"[^>]*>([^<]*)</text>', html)[:7]
+    assert summaries == ["INVITE sip:bob@127.0.0.1:5072", "100 Trying", "180 Ringing", "200 OK",
+                         "ACK", "BYE", "200 OK"]
+    # the arrows go the right way: INVITE alice -> bob, 200 OK bob -> alice
+    arrows = re.findall(r'<line class="arrow" x1="(\d+)" y1="\d+" x2="(\d+)"', html)
+    assert int(arrows[0][0]) < int(arrows[0][1]) and int(arrows[3][0]) > int(arrows[3][1])
+
+    # every message is there whole (escaped), the one without raw says so
+    raws = [a for t, a in c.tags if t == "pre" and a.get("class") == "raw"]
+    assert len(raws) == 14
+    assert "Content-Type: application/sdp" in html and "a=crypto:1 AES_CM_128_HMAC_SHA1_80" in html
+    assert "the whole message was not captured" in html
+
+
+def test_html_checks_streams_dtmf_artifacts(results, tmp_path):
+    path = write_html(results, tmp_path / "out" / "r.html")
+    html = path.read_text()
+    failed_rows = re.findall(r'<tr class="check failed">(.*?)</tr>', html)
+    assert len(failed_rows) == 2
+    assert all("&#x27;1235#&#x27;" in r and "&#x27;1234#&#x27;" in r for r in failed_rows)
+    assert "examples/wrong_digits.sipscen.yaml:43:5" in failed_rows[0]
+    assert "8 (PCMA), 101 (telephone-event)" in html
+    assert "AES_CM_128_HMAC_SHA1_80 (authenticated" in html
+    assert html.count('<tr class="dtmf wire">') == 10 and html.count('<tr class="dtmf received">') == 10
+    assert "alice (rtp) -&gt; bob (rtp)" in html
+    assert "steps[2].dtmf.method" in html
+    # artifact links relative to the report's folder
+    hrefs = [a["href"] for t, a in parse(html).tags if t == "a" and "capture.pcap" in a.get("href", "")]
+    assert hrefs and all(h.startswith("../artifacts/") for h in hrefs)
+    assert (path.parent / hrefs[0]).resolve().exists()
+
+
+def test_html_escapes_everything(results):
+    results[0].description = "<script>alert(1)</script>"
+    results[0].wire["calls"][0]["messages"][0]["summary"] = "INVITE <sip:x@y>"
+    results[0].checks[0].actual = "<b>bold</b>"
+    html = render_html(results)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "INVITE &lt;sip:x@y&gt;" in html and "<b>bold</b>" not in html
+    assert html.count("<script>") == 1          # only the report's own script
+    assert "Alice calls Bob over SRTP &lt;PCMA&gt; &amp; DTMF" in html
+
+
+def test_html_is_redacted(results, secret):
+    html = render_html(results)
+    assert secret not in html
+    assert "X-Debug: password=***" in html               # inside a raw SIP message
+    assert "(password ***)" in html                      # in the error text
+    assert "&quot;password&quot;: &quot;***&quot;" in html   # in bob's facts
+
+
+def test_payload_names_from_sdp(results):
+    names = payload_names(results[0])
+    assert names[8] == "PCMA" and names[101] == "telephone-event" and names[0] == "PCMU"

@@ -1,0 +1,144 @@
+"""RTP streams: per SSRC and direction statistics with bounded state.
+
+Each :class:`RtpStream` keeps a handful of integers whatever the number of
+packets: the extended highest sequence number, a 128-packet bitmap window for
+duplicates and reordering, and the RFC 3550 §6.4.1 interarrival jitter
+estimate (in timestamp units of the payload's clock rate).
+"""
+from __future__ import annotations
+
+from runner.analysis.layers import endpoint_str
+from runner.analysis.sdp import STATIC_PT
+
+WINDOW = 128
+_MASK = (1 << WINDOW) - 1
+
+
+class RtpStream:
+    __slots__ = (
+        "src", "sport", "dst", "dport", "ssrc", "packets", "first_time", "last_time", "pts",
+        "max_seq", "max_ext", "base_ext", "bits", "dups", "ooo",
+        "transit", "jitter", "jpt", "clocks",
+        "call_id", "rx_media", "tx_media", "sdp_gen", "event_pts", "classifiers", "tracker",
+        "srtp", "tried_keys", "looks_plain", "payload_sample", "index",
+    )
+
+    def __init__(self, src: bytes, sport: int, dst: bytes, dport: int, ssrc: int,
+                 t: float, seq: int, index: int):
+        self.src, self.sport, self.dst, self.dport, self.ssrc = src, sport, dst, dport, ssrc
+        self.index = index
+        self.packets = 0
+        self.first_time = t
+        self.last_time = t
+        self.pts: set[int] = set()
+        self.max_seq = (seq - 1) & 0xFFFF   # so the first packet counts as "next in order"
+        self.max_ext = seq - 1
+        self.base_ext = seq
+        self.bits = 0
+        self.dups = 0
+        self.ooo = 0
+        self.transit = 0.0
+        self.jitter = 0.0
+        self.jpt = -1
+        self.clocks: dict[int, int] = {}     # payload type -> clock rate (cache)
+        self.call_id: str | None = None
+        self.rx_media = None                 # SdpMedia of the receiving side
+        self.tx_media = None                 # SdpMedia of the sending side
+        self.sdp_gen = -1
+        self.event_pts: dict[int, int] | None = None   # pt -> clock; None: no SDP, classify
+        self.classifiers: dict = {}
+        self.tracker = None
+        self.srtp = None                     # SrtpStreamState
+        self.tried_keys = False
+        self.looks_plain = None
+        self.payload_sample = bytearray()
+
+    def add(self, t: float, seq: int, ts: int, pt: int, timed: bool) -> None:
+        """Account one packet. ``timed``: include it in the jitter estimate."""
+        self.packets += 1
+        self.last_time = t
+        if pt not in self.pts:
+            self.pts.add(pt)
+        d = (seq - self.max_seq) & 0xFFFF
+        if d == 1:
+            self.max_seq = seq
+            self.max_ext += 1
+            self.bits = ((self.bits << 1) | 1) & _MASK
+        elif d == 0:
+            self.dups += 1
+            return
+        elif d < 0x8000:
+            self.max_seq = seq
+            self.max_ext += d
+            self.bits = (((self.bits << d) | 1) & _MASK) if d < WINDOW else 1
+        else:
+            back = 0x10000 - d
+            if back < WINDOW:
+                bit = 1 << back
+                if self.bits & bit:
+                    self.dups += 1
+                    return
+                self.bits |= bit
+                if self.max_ext - back < self.base_ext:
+                    self.base_ext = self.max_ext - back
+            self.ooo += 1
+        if timed:
+            clock = self.clocks.get(pt)
+            if clock is None:
+                clock = self.clock_for(pt)
+            transit = t * clock - ts
+            if self.jpt == pt:
+                dd = transit - self.transit
+                if dd < 0:
+                    dd = -dd
+                if dd > 2147483648.0:
+                    dd = abs(dd - 4294967296.0)
+                self.jitter += (dd - self.jitter) / 16.0
+            self.transit = transit
+            self.jpt = pt
+
+    def clock_for(self, pt: int) -> int:
+        clock = None
+        for media in (self.rx_media, self.tx_media):
+            if media is not None:
+                codec = media.codec(pt)
+                if codec:
+                    clock = codec[1]
+                    break
+        if clock is None:
+            clock = STATIC_PT.get(pt, ("", 8000))[1]
+        self.clocks[pt] = clock
+        return clock
+
+    @property
+    def lost(self) -> int:
+        expected = self.max_ext - self.base_ext + 1
+        return max(0, expected - (self.packets - self.dups))
+
+    @property
+    def jitter_ms(self) -> float:
+        if self.jpt < 0:
+            return 0.0
+        clock = self.clocks.get(self.jpt) or 8000
+        return round(self.jitter * 1000.0 / clock, 3)
+
+    @property
+    def src_str(self) -> str:
+        return endpoint_str(self.src, self.sport)
+
+    @property
+    def dst_str(self) -> str:
+        return endpoint_str(self.dst, self.dport)
+
+    def codec_names(self) -> dict[int, str]:
+        names = {}
+        for pt in sorted(self.pts):
+            for media in (self.rx_media, self.tx_media):
+                if media is not None and media.codec(pt):
+                    name, rate = media.codec(pt)
+                    names[pt] = f"{name}/{rate}"
+                    break
+            else:
+                if pt in STATIC_PT:
+                    names[pt] = f"{STATIC_PT[pt][0]}/{STATIC_PT[pt][1]}"
+        return names

@@ -57,7 +57,7 @@ def _expand(tree: MarkedMap, chain: list[Path], included: list[Path],
         where = format_path(["include", i])
         target = (base_dir(loc) / entry).resolve()
         if not target.is_file():
-            errors.append(ScenarioError(f"file not found: '{entry}' (looked in {base_dir(loc)})",
+            errors.append(ScenarioError(f"file not found: '{entry}' (relative to the file's folder)",
                                         loc, where))
             continue
         if target in chain:

@@ -134,7 +134,9 @@ def translate(error: ValidationError, tree: Any) -> list[tuple[int, ScenarioErro
         return _best_alternative(error, tree)
 
     message = _message(error, schema, value, kind)
-    return [(len(path), ScenarioError(message, locate(tree, path), format_path(path)))]
+    # a missing key is reported at the key that owns the mapping (`sut:`), not inside it
+    loc = locate(tree, path, key=(kind == "required"))
+    return [(len(path), ScenarioError(message, loc, format_path(path)))]
 
 
 def _extra_keys(value: Any, schema: dict) -> list[str]:

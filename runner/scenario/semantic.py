@@ -73,7 +73,7 @@ class SemanticChecker:
         text = value.replace("${" + SCENARIO_DIR + "}", str(base))
         target = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
         if not target.is_file():
-            where = "" if Path(text).is_absolute() else f" (looked in {base})"
+            where = "" if Path(text).is_absolute() else " (relative to the file's folder)"
             self.fail(f"file not found: '{value}'{where}", path + [key])
             return
         node[key] = str(target)
@@ -94,7 +94,7 @@ class SemanticChecker:
                 if name not in self.agents and name not in self.services:
                     msg = self._unknown(name, True) + f" (in '${{{name}.{attr}}}')"
                     self.errors.append(ScenarioError(msg, loc, where))
-        return self.errors
+        return sorted(self.errors, key=_position)
 
     def check_agent(self, name: str, agent: dict, path: list) -> None:
         account = agent.get("account") or {}
@@ -217,6 +217,11 @@ class SemanticChecker:
         else:
             self.fail(f"needs '{keys[0]}' or '{keys[1]}'", path)
         return False
+
+
+def _position(error: ScenarioError) -> tuple:
+    loc = error.location
+    return (loc.file, loc.line, loc.col) if loc else ("", 0, 0)
 
 
 def _seconds(value: Any) -> float:

@@ -177,3 +177,39 @@ def test_negotiated_crypto_picks_the_answered_tag():
     local, remote = sdp.negotiated_crypto(answer, offer, local_is_offerer=False)
     assert local["key"] == "inline:CCC" and remote["key"] == "inline:BBB"
     assert sdp.negotiated_crypto(offer, "v=0\r\nm=audio 5000 RTP/AVP 8\r\n", True) == (None, None)
+
+
+def _rms(path) -> float:
+    import array
+    import wave
+    with wave.open(str(path), "rb") as wav:
+        assert wav.getsampwidth() == 2
+        samples = array.array("h", wav.readframes(wav.getnframes()))
+    assert len(samples) > 0
+    return (sum(s * s for s in samples) / len(samples)) ** 0.5
+
+
+def test_tone_played_by_alice_is_recorded_at_bob(rig):
+    rig.add("bob", [{"wait": {"event": "media_active", "timeout": "5s"}},
+                    {"record": {"file": "heard.wav"}},
+                    {"wait": {"event": "disconnected", "timeout": "5s"}}], codecs=["PCMU"])
+    rig.add("alice", [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
+                      {"play": {"tone": {"frequencies": [440, 880], "duration": "600ms"}}},
+                      {"hangup": {}}], codecs=["PCMU"])
+    agents = rig.start()
+    assert rig.run() == {}
+    rig.stop()     # finalises the WAV header
+    recording = agents["bob"].artifacts()["recording"]
+    assert recording == str(rig.tmp_path / "bob" / "heard.wav")
+    assert _rms(recording) > 300     # a tone, not the silence of an idle stream
+    assert only_call(agents["alice"])["rtp"]["tx_packets"] > 10
+
+
+def test_call_timeout_cancels_unanswered_call(rig):
+    rig.add("bob", [], answer={"code": 180})          # rings, never answers
+    rig.add("alice", [{"call": {"to": "bob", "timeout": "300ms"}},
+                      {"wait": {"event": "disconnected", "timeout": "5s"}}])
+    agents = rig.start()
+    assert rig.run() == {}
+    alice = only_call(agents["alice"])
+    assert alice["status_code"] == 487 and not alice["answered"]

@@ -61,7 +61,7 @@ class PjsuaAgent(Agent):
     def plan(self) -> Contact:
         s = self.settings
         port = s.port if s.port is not None else self.ctx.ports.port(s.address)
-        media = self.ctx.ports.range(s.media_ports, s.address)
+        media = s.media_range or self.ctx.ports.range(s.media_ports, s.address)
         self.contact_ = Contact(self.ctx.name, s.address, port, s.transport, s.user, media)
         self.book.uri = self.contact_.uri
         return self.contact_
@@ -69,6 +69,8 @@ class PjsuaAgent(Agent):
     def start(self) -> None:
         if self.contact_ is None:
             self.plan()
+        # The engine resolves ${agent.uri}-style references after plan(): read them now.
+        self.settings = parse_settings(self.ctx.spec, self.ctx.scenario.file.parent)
         self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         self.proc = process.start(
             f"{self.ctx.name}-pjsua", [sys.executable, "-m", "runner.agents.pjsua.worker"],

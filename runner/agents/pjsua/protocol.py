@@ -18,11 +18,13 @@ Commands and their arguments
                 account {user, domain, registrar, password, realm, username},
                 codecs [names], srtp {use, secure_signaling},
                 media {port, count}, answer {code, delay, reject}, log_file
-    call        uri
+    call        uri, timeout_ms (0 = none: else CANCEL when not answered by then)
     answer      code
     hangup      (every active call)
     dtmf        digits, method (rfc4733|sip-info), duration_ms, gap_ms
-    play        file | tone {frequencies [hz], duration_ms}
+    play        file | tone {frequencies [hz] (up to 4), duration_ms}, duration_ms
+                (0 = the file once / the tone's own duration; else stop after it,
+                looping the file)
     record      path
     stop_record
     stats       (emits a ``stats`` event per active call)

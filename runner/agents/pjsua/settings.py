@@ -35,7 +35,8 @@ class PjsuaSettings:
     secure_signaling: int = 0
     answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual
     tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
-    media_ports: int = MEDIA_PORTS
+    media_ports: int = MEDIA_PORTS           # how many to allocate ...
+    media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
 
 
 def _fail(spec: AgentSpec, key: str, message: str) -> ScenarioError:
@@ -125,6 +126,14 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
         raise _fail(spec, "tls", "transport tls needs tls.cert and tls.key")
 
     media = _mapping(spec, "media", cfg.get("media"))
+    if media.get("port_range") is not None:
+        bounds = media["port_range"]
+        if (not isinstance(bounds, (list, tuple)) or len(bounds) != 2
+                or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+                or not 1024 <= bounds[0] < bounds[1] <= 65535):
+            raise _fail(spec, "media.port_range",
+                        "media.port_range must be [first, last] with 1024 <= first < last <= 65535")
+        s.media_range = (bounds[0], bounds[1])
     count = media.get("ports", MEDIA_PORTS)
     if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 1000:
         raise _fail(spec, "media.ports", "media.ports must be a number of ports, 2..1000")

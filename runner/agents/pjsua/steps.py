@@ -90,7 +90,9 @@ class StepRunner:
             uri = self.ctx.contact(name).uri
         else:
             raise self.fail("call needs 'to' (agent/service name) or 'uri'")
-        self.command(P.CALL, uri=uri)
+        timeout = params.get("timeout")
+        timeout_ms = int(self.duration(timeout, "call timeout") * 1000) if timeout else 0
+        self.command(P.CALL, uri=uri, timeout_ms=timeout_ms)
 
     def do_answer(self, params: dict[str, Any]) -> None:
         code = params.get("code", params.get("value", 200))
@@ -122,22 +124,32 @@ class StepRunner:
                      duration_ms=int(duration * 1000), gap_ms=int(gap * 1000))
 
     def do_play(self, params: dict[str, Any]) -> None:
+        """Play a file (relative to the scenario's folder) or a tone; lasts as long as it plays."""
+        length = None
+        if params.get("duration") is not None:
+            length = self.duration(params["duration"], "play duration")
+        args: dict[str, Any] = {"duration_ms": int(length * 1000) if length else 0}
         if params.get("file") or params.get("value"):
             path = Path(str(params.get("file") or params.get("value")))
             if not path.is_absolute():
                 path = self.ctx.scenario.file.parent / path
             try:
                 with wave.open(str(path), "rb") as wav:
-                    length = wav.getnframes() / float(wav.getframerate())
+                    file_length = wav.getnframes() / float(wav.getframerate())
+                    if wav.getsampwidth() != 2 or wav.getnchannels() != 1:
+                        raise wave.Error("PJSIP plays 16-bit mono PCM WAV only")
             except (OSError, wave.Error, EOFError) as exc:
-                raise self.fail(f"play: cannot read WAV file {path}: {exc}") from None
-            self.command(P.PLAY, file=str(path))
+                raise self.fail(f"play: cannot use WAV file {path}: {exc}") from None
+            length = length or file_length
+            args["file"] = str(path)
         else:
             tone = params.get("tone") or {}
-            length = self.duration(tone.get("duration", "500ms"), "tone duration")
+            if length is None:
+                length = self.duration(tone.get("duration", "500ms"), "tone duration")
             freqs = tone.get("frequencies") or [tone.get("frequency", 440)]
-            self.command(P.PLAY, tone={"frequencies": [int(f) for f in freqs],
-                                       "duration_ms": int(length * 1000)})
+            args["tone"] = {"frequencies": [int(f) for f in freqs],
+                            "duration_ms": int(length * 1000)}
+        self.command(P.PLAY, **args)
         if params.get("wait", True):
             self.pause(length)
 

@@ -201,7 +201,14 @@ class Worker:
             raise
         self.calls.append(call)
         call.refresh()
+        if msg.get("timeout_ms"):
+            self.schedule(float(msg["timeout_ms"]) / 1000, lambda: self._give_up(call))
         self.result(msg.get("id"), True, call_id=call.sip_call_id)
+
+    def _give_up(self, call: WorkerCall) -> None:
+        """The call's timeout ran out before an answer: cancel it."""
+        if call.state not in ("CONFIRMED", "DISCONNECTED") and call.isActive():
+            call.hangup(pj.CallOpParam(True))
 
     def cmd_answer(self, msg: dict[str, Any]) -> None:
         call = self.current_call(("INCOMING", "EARLY"))
@@ -248,32 +255,35 @@ class Worker:
         send(0)
 
     def cmd_play(self, msg: dict[str, Any]) -> None:
+        """Play a WAV file (looped when ``duration_ms`` is given) or a tone into the call."""
         target = self.audio_media()
+        duration = int(msg.get("duration_ms") or 0)
+        sources: list[Any] = []
         if msg.get("file"):
             player = pj.AudioMediaPlayer()
-            player.createPlayer(str(msg["file"]), pj.PJMEDIA_FILE_NO_LOOP)
-            player.startTransmit(target)
-            self.media_objects.append(player)
+            player.createPlayer(str(msg["file"]), 0 if duration else pj.PJMEDIA_FILE_NO_LOOP)
+            sources.append(player)
         else:
             tone = msg.get("tone") or {}
-            freqs = [int(f) for f in (tone.get("frequencies") or [440])][:2]
-            remaining = int(tone.get("duration_ms") or 500)
-            tones = pj.ToneDescVector()
-            while remaining > 0:
-                desc = pj.ToneDesc()
-                desc.freq1 = freqs[0]
-                desc.freq2 = freqs[1] if len(freqs) > 1 else 0
-                desc.on_msec = min(remaining, 30000)
-                desc.off_msec = 0
-                desc.volume = 0
-                tones.append(desc)
-                remaining -= desc.on_msec
-            generator = pj.ToneGenerator()
-            generator.createToneGenerator()
-            generator.play(tones, False)
-            generator.startTransmit(target)
-            self.media_objects.append(generator)
+            freqs = [int(f) for f in (tone.get("frequencies") or [440])][:4]
+            duration = duration or int(tone.get("duration_ms") or 500)
+            # One generator plays up to two frequencies; the bridge mixes generators.
+            for pair in (freqs[i:i + 2] for i in range(0, len(freqs), 2)):
+                generator = pj.ToneGenerator()
+                generator.createToneGenerator()
+                generator.play(_tone_descs(pair, duration), False)
+                sources.append(generator)
+        for source in sources:
+            source.startTransmit(target)
+            self.media_objects.append(source)
+        if duration:
+            self.schedule(duration / 1000, lambda: self._stop_sources(sources))
         self.result(msg.get("id"), True)
+
+    def _stop_sources(self, sources: list[Any]) -> None:
+        for source in sources:
+            if source in self.media_objects:
+                self.media_objects.remove(source)   # destroying it leaves the bridge
 
     def cmd_record(self, msg: dict[str, Any]) -> None:
         source = self.audio_media()
@@ -321,6 +331,22 @@ class Worker:
             if self.ep is not None:
                 self.ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
                 self.ep = None
+
+
+def _tone_descs(freqs: list[int], duration_ms: int) -> "pj.ToneDescVector":
+    """Tone descriptors for ``duration_ms`` of one or two frequencies (30 s chunks)."""
+    tones = pj.ToneDescVector()
+    remaining = duration_ms
+    while remaining > 0:
+        desc = pj.ToneDesc()
+        desc.freq1 = freqs[0]
+        desc.freq2 = freqs[1] if len(freqs) > 1 else 0
+        desc.on_msec = min(remaining, 30000)
+        desc.off_msec = 0
+        desc.volume = 0
+        tones.append(desc)
+        remaining -= desc.on_msec
+    return tones
 
 
 def main() -> int:

@@ -1,0 +1,292 @@
+"""The SIPp agent: a built-in SIPp scenario, a SIPp XML file, or inline raw messages.
+
+Life cycle (see ``runner.agents.base``):
+
+* ``plan``  reserves the SIP port, the control port and a media range;
+* ``start`` checks the sipp binary and the XML (bad XML: ScenarioError, exit 2),
+  writes the generated XML of inline messages, and starts a UAS-style agent
+  (built-in ``uas``/``branchs``/..., or an XML whose first action is a recv) so
+  it listens before any caller acts;
+* ``ready`` waits until a UAS has bound its port (read from /proc/net, so the
+  probe never races SIPp for the port); a port in use (SIPp exit 254) is an
+  InfrastructureError, exit 3;
+* ``run``   starts a UAC-style agent and waits for it, bounded by its time limit,
+  stopping it early when the run is cancelled. A UAS returns at once (it serves
+  until ``stop``);
+* ``stop``  stops SIPp (SIGINT: SIPp then writes its final statistics).
+
+Verdict: from the statistics file, never from SIPp's exit code. A UAC that
+made zero calls raises StepFailed (the scenario *fails*); inline messages whose
+liveness probe got no answer raise StepFailed too. Per-message answers and the
+load figures are in ``facts()`` for the ``response`` and ``load`` checks.
+"""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from runner.agents.base import Agent, Contact
+from runner.agents.sipp import inline, stats
+from runner.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
+                                        SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
+                                        load_settings, require_loopback)
+from runner.agents.sipp.netstat import udp_or_tcp_bound
+from runner.agents.sipp.xmlfile import check_sipp_xml
+from runner.engine import process
+from runner.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
+from runner.scenario.model import parse_duration
+
+EXIT_BIND_ERROR = 254
+STOP_GRACE = 3.0
+FULL_TRACE_MAX_CALLS = 100   # above this, -trace_shortmsg instead of -trace_msg
+
+
+class SippAgent(Agent):
+    type_name = "sipp"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.contact: Contact | None = None
+        self.command: SippCommand | None = None
+        self.side = "uac"
+        self.proc: process.ManagedProcess | None = None
+        self.exit_code: int | None = None
+        self.messages: list[inline.InlineMessage] = []
+        self._facts: dict[str, Any] | None = None
+        self._control_port = 0
+        self._media = (0, 0)
+
+    # --- helpers -------------------------------------------------------------------
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.ctx.spec.config)
+
+    def _err(self, message: str, key: str = "") -> ScenarioError:
+        path = f"{self.ctx.spec.path}.{key}" if key else self.ctx.spec.path
+        return ScenarioError(message, self.ctx.spec.location, path)
+
+    @property
+    def dir(self) -> Path:
+        return self.ctx.artifacts_dir
+
+    # --- plan ------------------------------------------------------------------------
+    def plan(self) -> Contact:
+        cfg = self.config
+        host = require_loopback(str(cfg.get("address") or "127.0.0.1"),
+                                f"{self.ctx.spec.path}.address", self.ctx.spec.location)
+        transport = cfg.get("transport") or "udp"
+        if transport not in ("udp", "tcp"):
+            raise self._err(f"SIPp on this machine has no {transport.upper()} "
+                            "(built without TLS): use udp or tcp", "transport")
+        port = cfg.get("port", "auto")
+        port = self.ctx.ports.port(host) if port in (None, "auto") else int(port)
+        self._control_port = self.ctx.ports.port(host)
+        self._media = self.ctx.ports.range(4, host)
+        self.contact = Contact(self.ctx.name, host, port, transport,
+                               user=str(cfg.get("user") or ""), media_ports=self._media)
+        return self.contact
+
+    # --- start -----------------------------------------------------------------------
+    def start(self) -> None:
+        cfg = self.config
+        self.dir.mkdir(parents=True, exist_ok=True)
+        binary = process.find_tool("sipp")
+        builtin, xml_path = None, None
+        if cfg.get("messages") is not None:
+            if cfg.get("scenario") is not None:
+                raise self._err("give either 'scenario' or 'messages', not both", "messages")
+            self.messages = inline.parse_messages(cfg, self.ctx.spec.location,
+                                                  self.ctx.spec.path,
+                                                  probe=cfg.get("probe", True) is not False)
+            xml_path = self.dir / "inline.xml"
+            xml_path.write_text(inline.build_xml(self.messages, f"{self.ctx.name}"),
+                                encoding="latin-1")
+            self.side = "uac"
+        else:
+            scenario = cfg.get("scenario") or "uac"
+            if scenario in BUILTIN_SCENARIOS:
+                builtin, self.side = scenario, BUILTIN_SCENARIOS[scenario]
+            else:
+                path = Path(scenario)
+                if not path.is_absolute():
+                    path = self.ctx.scenario.file.parent / path
+                info = check_sipp_xml(path, f"{self.ctx.spec.path}.scenario",
+                                      self.ctx.spec.location)
+                xml_path, self.side = path.resolve(), info.side
+        remote = self._remote(cfg)
+        if self.side == "uac" and remote is None:
+            raise self._err("a calling SIPp agent needs a 'target' (agent, service or "
+                            "host:port)", "target")
+        media = cfg.get("media") or {}
+        if media.get("play_pcap") or media.get("play_dtmf"):
+            raise self._err("media.play_pcap/play_dtmf need a SIPp XML with <exec "
+                            "play_pcap_audio=...>/<exec play_dtmf=...>; not generated yet",
+                            "media")
+        default_limit = max(1.0, self.ctx.scenario.timeout - 2.0)
+        load = load_settings(cfg, default_limit, self.ctx.spec.location, self.ctx.spec.path)
+        if self.messages:
+            load = _replace(load, calls=1, limit=1, rate=None)
+        if self.side == "uas":   # bounded even if nobody stops it
+            load = _replace(load, time_limit=self.ctx.scenario.timeout + 5.0)
+        calls = load.calls
+        self.command = SippCommand(
+            binary=binary, address=self.contact.host, port=self.contact.port,
+            control_port=self._control_port, media_port=self._media[0],
+            transport=self.contact.transport, builtin=builtin, scenario_file=xml_path,
+            remote=remote, service=cfg.get("user"), load=load,
+            full_trace=bool(self.messages) or (calls is not None and calls <= FULL_TRACE_MAX_CALLS),
+            rtp_echo=bool(media.get("rtp_echo")),
+            default_behaviors="none" if self.messages else None,
+            extra_args=tuple(str(a) for a in cfg.get("extra_args") or ()))
+        if self.side == "uas":
+            self._launch()
+
+    def _remote(self, cfg: dict[str, Any]) -> str | None:
+        target = cfg.get("target")
+        if not target:
+            return None
+        target = str(target)
+        if target in self.ctx.contacts:
+            return self.ctx.contacts[target].hostport
+        host, sep, port = target.rpartition(":")
+        if not sep or not port.isdigit():
+            raise self._err(f"target '{target}' is neither an agent/service nor host:port",
+                            "target")
+        require_loopback(host, f"{self.ctx.spec.path}.target", self.ctx.spec.location)
+        return target
+
+    def _launch(self) -> None:
+        self.proc = process.start(f"sipp-{self.ctx.name}", self.command.argv(),
+                                  log_dir=self.dir, stop_signal=signal.SIGINT, cwd=self.dir)
+        (self.dir / "command.txt").write_text(" ".join(self.command.argv()) + "\n")
+        self.ctx.board.post(self.ctx.name, "sipp_started", pid=self.proc.pid, side=self.side)
+
+    # --- ready -----------------------------------------------------------------------
+    def ready(self, timeout: float) -> None:
+        if self.side != "uas" or self.proc is None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.proc.poll()
+            if code is not None:
+                self._raise_for_exit(code)
+            if udp_or_tcp_bound(self.contact.host, self.contact.port, self.contact.transport):
+                return
+            time.sleep(0.02)
+        raise AgentError(f"SIPp agent '{self.ctx.name}' did not bind "
+                         f"{self.contact.hostport} within {timeout:g}s")
+
+    def _raise_for_exit(self, code: int) -> None:
+        tail = self.proc.stderr_tail(8) or self.proc.stdout_tail(8)
+        if code == EXIT_BIND_ERROR:
+            raise InfrastructureError(
+                f"SIPp agent '{self.ctx.name}' could not bind its ports "
+                f"({self.contact.hostport}, control {self._control_port}): port in use?\n{tail}")
+        if "Unable to load or parse" in tail or "XML" in tail and "error" in tail.lower():
+            raise ScenarioError(f"SIPp rejected the scenario: {tail}", self.ctx.spec.location,
+                                f"{self.ctx.spec.path}.scenario")
+        raise AgentError(f"SIPp agent '{self.ctx.name}' exited with code {code}\n{tail}")
+
+    # --- run -------------------------------------------------------------------------
+    def run(self) -> None:
+        self._run_steps_before()
+        if self.side == "uas":
+            return
+        self._launch()
+        limit = (self.command.load.time_limit or self.ctx.scenario.timeout) + 10.0
+        deadline = time.monotonic() + limit
+        board = self.ctx.board
+        while self.proc.poll() is None:
+            if board.cancelled.is_set() or time.monotonic() > deadline:
+                self.stop()
+                return
+            time.sleep(0.05)
+        self.exit_code = self.proc.poll()
+        self.proc.stop()
+        if self.exit_code == EXIT_BIND_ERROR:
+            self._raise_for_exit(self.exit_code)
+        facts = self.facts(refresh=True)
+        s = facts["stats"]
+        if not s["available"]:
+            self._raise_for_exit(self.exit_code)
+        if s["attempted"] == 0:
+            raise StepFailed(f"SIPp agent '{self.ctx.name}' made no call (exit code "
+                             f"{self.exit_code}, statistics: 0 calls attempted)",
+                             self.ctx.spec.location)
+        for r in facts["responses"]:
+            if r["probe"] and r["received"] is None:
+                last = r["index"] - 1
+                raise StepFailed(
+                    f"the system under test did not answer the liveness probe after message "
+                    f"{last} of agent '{self.ctx.name}' (is it still alive?)",
+                    self.ctx.spec.location)
+        for step in self.ctx.spec.steps:
+            if step.kind == "signal":
+                name = step.params.get("value") or step.params.get("name")
+                board.post(self.ctx.name, "signal", name=name)
+
+    def _run_steps_before(self) -> None:
+        """``sleep`` and ``wait: {signal, agent}`` steps run before SIPp starts."""
+        board = self.ctx.board
+        for step in self.ctx.spec.steps:
+            if step.kind == "sleep":
+                board.cancelled.wait(parse_duration(step.params.get("value", 0)))
+            elif step.kind == "wait":
+                name, agent = step.params.get("signal"), step.params.get("agent")
+                timeout = parse_duration(step.params.get("timeout", 10))
+                hit = board.wait_for(lambda e: e.kind == "signal" and e.data.get("name") == name
+                                     and (agent is None or e.agent == agent), timeout)
+                if hit is None and not board.cancelled.is_set():
+                    raise StepFailed(f"no signal '{name}' within {timeout:g}s", step.location)
+            elif step.kind != "signal":
+                raise ScenarioError(f"a sipp agent supports only sleep, wait and signal "
+                                    f"steps, not '{step.kind}'", step.location, step.path)
+
+    # --- stop / facts ------------------------------------------------------------------
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                code = self.proc.stop(STOP_GRACE)
+                if self.exit_code is None:
+                    self.exit_code = code
+            except Exception:  # noqa: BLE001 - stop never raises
+                pass
+
+    def _file(self, pattern: str) -> Path | None:
+        found = sorted(self.dir.glob(pattern))
+        return found[-1] if found else None
+
+    def facts(self, refresh: bool = False) -> dict[str, Any]:
+        if self._facts is not None and not refresh:
+            return self._facts
+        target = self.command.load.target_rate if self.command else None
+        summary = stats.summarise(self.dir / STAT_FILE, self._file("*_rtt.csv"), target,
+                                  self.side)
+        responses: list[dict[str, Any]] = []
+        if self.messages:
+            log = inline.parse_message_log(self.dir / MESSAGE_FILE)
+            responses = inline.match_responses(self.messages, log)
+        self._facts = {
+            "type": "sipp", "uri": self.contact.uri if self.contact else "",
+            "side": self.side, "exit_code": self.exit_code, "stats": summary,
+            "responses": responses, "calls": [],
+        }
+        return self._facts
+
+    def artifacts(self) -> dict[str, str]:
+        out = {}
+        for label, pattern in (("stat", STAT_FILE), ("messages", MESSAGE_FILE),
+                               ("shortmessages", SHORTMESSAGE_FILE), ("errors", ERROR_FILE),
+                               ("rtt", "*_rtt.csv"), ("counts", "*_counts.csv"),
+                               ("xml", "inline.xml")):
+            path = self._file(pattern)
+            if path is not None:
+                out[label] = str(path)
+        return out
+
+
+def _replace(load, **changes):
+    from dataclasses import replace
+    return replace(load, **changes)

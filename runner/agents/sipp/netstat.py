@@ -1,0 +1,48 @@
+"""Is a local port bound? Read from /proc/net, so checking never races the owner.
+
+Binding a probe socket to see whether a port is taken would, for an instant,
+take the port itself: a SIPp starting at that moment would fail with exit 254.
+"""
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+_TCP_LISTEN = "0A"
+
+
+def _proc_address(host: str) -> tuple[str, str]:
+    """'127.0.0.1' -> ('0100007F', 'udp'); '::1' -> its /proc/net/*6 form."""
+    ip = ipaddress.ip_address(host.strip("[]"))
+    packed = ip.packed
+    words = [packed[i:i + 4][::-1].hex().upper() for i in range(0, len(packed), 4)]
+    return "".join(words), ("6" if ip.version == 6 else "")
+
+
+def bound_ports(kind: str, host: str) -> set[int]:
+    """Ports bound on ``host`` (or on the wildcard address) for ``kind`` udp|tcp."""
+    addr, six = _proc_address(host)
+    wildcard = "0" * len(addr)
+    out: set[int] = set()
+    try:
+        lines = Path(f"/proc/net/{kind}{six}").read_text().splitlines()[1:]
+    except OSError:
+        return out
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        local, state = fields[1], fields[3]
+        ip_hex, _, port_hex = local.partition(":")
+        if ip_hex not in (addr, wildcard):
+            continue
+        if kind == "tcp" and state != _TCP_LISTEN:
+            continue
+        out.add(int(port_hex, 16))
+    return out
+
+
+def udp_or_tcp_bound(host: str, port: int, transport: str = "udp") -> bool:
+    """Whether something listens on host:port for the transport (tls counts as tcp)."""
+    kind = "udp" if transport == "udp" else "tcp"
+    return port in bound_ports(kind, host)

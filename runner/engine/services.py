@@ -1,0 +1,196 @@
+"""Services: processes a scenario needs around its agents (e.g. the system under test).
+
+A ``services:`` entry gives a command (an argv list), where it listens
+(``address``, ``port`` — an int or ``auto``), how to know it is ready
+(``ready: {sip_options: true | log: REGEX | tcp_port: true, timeout}``), its
+environment and its stop signal. ``${NAME.port}``-style references in the
+command resolve against every agent's and service's contact, so
+``-l udp:127.0.0.1:${sut.port}`` puts Kamailio on the port planned for it.
+
+Logs go to the service's artifacts folder; ``stop`` is always called by the
+engine and is idempotent.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from runner.agents.base import Contact
+from runner.agents.sipp.command import require_loopback
+from runner.engine import process
+from runner.errors import InfrastructureError, ScenarioError
+from runner.scenario.model import ServiceSpec, parse_duration
+
+DEFAULT_READY_TIMEOUT = 10.0
+PROBE_INTERVAL = 0.2
+
+
+def _options_message(host: str, port: int, lhost: str, lport: int) -> bytes:
+    fmt = (lambda h: f"[{h}]" if ":" in h else h)
+    tag, call_id, branch = (secrets.token_hex(4), secrets.token_hex(8), secrets.token_hex(6))
+    return (
+        f"OPTIONS sip:{fmt(host)}:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {fmt(lhost)}:{lport};branch=z9hG4bK{branch};rport\r\n"
+        f"Max-Forwards: 70\r\n"
+        f"From: <sip:sipscen@{fmt(lhost)}:{lport}>;tag={tag}\r\n"
+        f"To: <sip:{fmt(host)}:{port}>\r\n"
+        f"Call-ID: {call_id}@sipscen\r\n"
+        f"CSeq: 1 OPTIONS\r\n"
+        f"Contact: <sip:sipscen@{fmt(lhost)}:{lport}>\r\n"
+        f"Accept: application/sdp\r\n"
+        f"Content-Length: 0\r\n\r\n").encode()
+
+
+def probe_sip_options(host: str, port: int, wait: float) -> str | None:
+    """Send one OPTIONS over UDP and return the status line of any answer, or None."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        lhost, lport = sock.getsockname()[:2]
+        sock.settimeout(wait)
+        try:
+            sock.sendto(_options_message(host, port, lhost, lport), (host, port))
+            data = sock.recv(65535)
+        except (socket.timeout, ConnectionRefusedError, OSError):
+            return None
+    first = data.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+    return first if first.startswith("SIP/2.0 ") else None
+
+
+def _tcp_open(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        try:
+            sock.connect((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def _signal(value: Any, where: str, location) -> int:
+    if value is None:
+        return signal.SIGTERM
+    if isinstance(value, int):
+        return value
+    name = str(value).upper()
+    name = name if name.startswith("SIG") else f"SIG{name}"
+    try:
+        return int(getattr(signal, name))
+    except AttributeError:
+        raise ScenarioError(f"unknown signal '{value}'", location, where) from None
+
+
+class Service:
+    """One service of a scenario: plan -> start -> ready -> stop."""
+
+    def __init__(self, spec: ServiceSpec, artifacts_dir: Path, ports: Any):
+        self.spec = spec
+        self.dir = artifacts_dir
+        self.ports = ports
+        self.contact: Contact | None = None
+        self.proc: process.ManagedProcess | None = None
+        self.argv: list[str] = []
+        self.ready_status: str | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.spec.config)
+
+    def plan(self) -> Contact:
+        cfg = self.config
+        host = require_loopback(str(cfg.get("address") or "127.0.0.1"),
+                                f"{self.spec.path}.address", self.spec.location)
+        port = cfg.get("port", "auto")
+        port = self.ports.port(host) if port in (None, "auto") else int(port)
+        self.contact = Contact(self.spec.name, host, port, cfg.get("transport") or "udp")
+        return self.contact
+
+    def start(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
+        from runner.scenario.variables import resolve_references
+
+        cfg = self.config
+        command = cfg.get("command") or []
+        if not command:
+            raise ScenarioError("a service needs a command (an argv list)",
+                                self.spec.location, f"{self.spec.path}.command")
+        argv = [resolve_references(str(a), contacts, scenario_dir,
+                                   location=self.spec.location, path=f"{self.spec.path}.command")
+                for a in command]
+        if "/" not in argv[0]:
+            argv[0] = process.find_tool(argv[0])
+        env = dict(os.environ)
+        env.update({str(k): str(v) for k, v in (cfg.get("env") or {}).items()})
+        self.argv = argv
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "command.txt").write_text(" ".join(argv) + "\n")
+        self.proc = process.start(
+            self.spec.name, argv, log_dir=self.dir, env=env, cwd=scenario_dir,
+            stop_signal=_signal(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
+                                self.spec.location))
+
+    def _log_text(self) -> str:
+        text = ""
+        for path in (self.proc.stdout_path, self.proc.stderr_path):
+            if path and path.exists():
+                text += path.read_bytes()[-262144:].decode("utf-8", "replace")
+        return text
+
+    def ready(self, timeout: float = DEFAULT_READY_TIMEOUT) -> None:
+        """Block until the service answers (see module doc); InfrastructureError if it
+        exits or is not ready in time, with the tail of its log."""
+        if self.proc is None:
+            raise InfrastructureError(f"service '{self.spec.name}' was not started")
+        how = dict(self.config.get("ready") or {"sip_options": True})
+        if "timeout" in how:
+            timeout = parse_duration(how["timeout"])
+        pattern = re.compile(how["log"]) if how.get("log") else None
+        deadline = time.monotonic() + timeout
+        while True:
+            code = self.proc.poll()
+            if code is not None:
+                raise InfrastructureError(
+                    f"service '{self.spec.name}' exited with code {code} before it was "
+                    f"ready:\n{self._tail()}")
+            if pattern is not None and pattern.search(self._log_text()):
+                self.ready_status = f"log matched {pattern.pattern!r}"
+                return
+            if how.get("tcp_port") and _tcp_open(self.contact.host, self.contact.port):
+                self.ready_status = "tcp port open"
+                return
+            if how.get("sip_options"):
+                line = probe_sip_options(self.contact.host, self.contact.port, PROBE_INTERVAL)
+                if line:
+                    self.ready_status = line
+                    return
+            else:
+                time.sleep(PROBE_INTERVAL / 4)
+            if time.monotonic() >= deadline:
+                raise InfrastructureError(
+                    f"service '{self.spec.name}' not ready within {timeout:g}s "
+                    f"({', '.join(sorted(k for k in how if k != 'timeout'))}):\n{self._tail()}")
+
+    def _tail(self) -> str:
+        return (self.proc.stderr_tail(15) + "\n" + self.proc.stdout_tail(5)).strip()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.stop()
+            except Exception:  # noqa: BLE001 - stop never raises
+                pass
+
+    def artifacts(self) -> dict[str, str]:
+        out = {}
+        if self.proc is not None:
+            for label, path in (("stdout", self.proc.stdout_path),
+                                ("stderr", self.proc.stderr_path)):
+                if path is not None and path.exists():
+                    out[label] = str(path)
+        return out

@@ -123,7 +123,7 @@ def translate(error: ValidationError, tree: Any) -> list[tuple[int, ScenarioErro
     if "propertyNames" in error.absolute_schema_path:    # the offending thing is a key
         key_path = path + [value]
         hint = schema.get("x-error")
-        message = hint.format(value=value) if hint else f"invalid key {value!r}"
+        message = hint.format(value=_show(value)) if hint else f"invalid key {value!r}"
         return [(len(key_path), ScenarioError(message, locate(tree, key_path, key=True),
                                               format_path(key_path)))]
 
@@ -164,7 +164,7 @@ def _message(error: ValidationError, schema: dict, value: Any, kind: str) -> str
     hint = schema.get("x-error")
     if hint and kind in ("type", "pattern", "minimum", "maximum", "exclusiveMinimum",
                          "exclusiveMaximum"):
-        return hint.format(value=value)
+        return hint.format(value=_show(value))
     if kind == "type":
         wanted = error.validator_value
         wanted = [wanted] if isinstance(wanted, str) else list(wanted)
@@ -197,6 +197,17 @@ def _message(error: ValidationError, schema: dict, value: Any, kind: str) -> str
     if kind == "pattern":
         return f"{value!r} does not match {error.validator_value}"
     return error.message
+
+
+def _show(value: Any) -> str:
+    """A value as YAML would write it: 'text', 42, true, null."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return _describe(value)
+    return repr(value)
 
 
 def _describe(value: Any) -> str:

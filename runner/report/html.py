@@ -154,8 +154,9 @@ def _dtmf_section(result: ScenarioResult) -> str:
         f'<td>{_e(r.get("method"))}</td><td class="num">{_e(r.get("duration_ms"))}</td></tr>'
         for r in rows)
     return ('<h3>DTMF timeline</h3>' + _dtmf_strip(rows) +
+            f'<details{" open" if len(rows) <= 12 else ""}><summary>{len(rows)} DTMF events</summary>'
             '<table class="dtmf"><tr><th>time</th><th>where</th><th>agent / path</th><th>digit</th>'
-            f'<th>method</th><th>duration (ms)</th></tr>{table}</table>')
+            f'<th>method</th><th>duration (ms)</th></tr>{table}</table></details>')
 
 
 def _t(value: Any) -> str:
@@ -219,7 +220,10 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     safe = results_from_json_dict(to_json_dict(results, masked))   # redacted copies
     ids = [_slug(r.name, i) for i, r in enumerate(safe)]
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    body = "".join(_scenario_section(r, ids[i], Path(base_dir)) for i, r in enumerate(safe))
+    # what broke comes first: failed, then errored, then passed scenarios (run order within)
+    rank = {"failed": 0, "error": 1}
+    order = sorted(range(len(safe)), key=lambda i: (rank.get(safe[i].status, 2), i))
+    body = "".join(_scenario_section(safe[i], ids[i], Path(base_dir)) for i in order)
     page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

@@ -89,10 +89,7 @@ JS = r"""
   var id = decodeURIComponent(location.hash.slice(1));
   if (id) {
     var target = document.querySelector('svg.ladder .msg[data-raw="' + id.replace(/["\\]/g, '') + '"]');
-    if (target) {
-      target.dispatchEvent(new MouseEvent('click', {bubbles: true}));
-      target.closest('section.scenario').querySelector('.raw-panel').scrollIntoView();
-    }
+    if (target) { target.dispatchEvent(new MouseEvent('click', {bubbles: true})); }
   }
 })();
 """

@@ -74,6 +74,9 @@ def test_html_checks_streams_dtmf_artifacts(results, tmp_path):
     assert "examples/wrong_digits.sipscen.yaml:43:5" in failed_rows[0]
     assert "8 (PCMA), 101 (telephone-event)" in html
     assert "AES_CM_128_HMAC_SHA1_80 (authenticated" in html
+    sections = re.findall(r'<section class="scenario (\w+)" id="([^"]+)"', html)
+    assert sections == [("failed", "s1-demo-wrong-digits"), ("error", "s2-broken-file"),
+                        ("passed", "s0-demo-srtp-dtmf")]          # what broke comes first
     assert html.count('<tr class="dtmf wire">') == 10 and html.count('<tr class="dtmf received">') == 10
     assert "alice (rtp) -&gt; bob (rtp)" in html
     assert "steps[2].dtmf.method" in html

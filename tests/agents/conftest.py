@@ -1,6 +1,7 @@
 """Fixtures for real PJSUA agents on the loopback: build, start, run, always stop."""
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -17,8 +18,11 @@ from runner.scenario.model import AgentSpec, Scenario, Step
 
 
 def worker_pids() -> list[str]:
-    """PIDs of pjsua worker processes still running on this machine."""
-    out = subprocess.run(["pgrep", "-f", "runner.agents.pjsua.worker"],
+    """PIDs of pjsua workers that this test process started and that still run.
+
+    Limited to our own children: other test runs may share the machine.
+    """
+    out = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "runner.agents.pjsua.worker"],
                          capture_output=True, text=True).stdout
     return out.split()
 

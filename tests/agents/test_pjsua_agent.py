@@ -213,3 +213,70 @@ def test_call_timeout_cancels_unanswered_call(rig):
     assert rig.run() == {}
     alice = only_call(agents["alice"])
     assert alice["status_code"] == 487 and not alice["answered"]
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A self-signed certificate and key for 127.0.0.1 (no external tool)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return {"cert": "cert.pem", "key": "key.pem"}   # relative to the scenario's folder
+
+
+def test_tls_with_secure_signalling_and_srtp(rig, tls_files):
+    common = dict(transport="tls", tls=tls_files, codecs=["PCMA"],
+                  srtp={"use": "mandatory", "secure_signaling": 1})
+    rig.add("bob", UNTIL_HANGUP, **common)
+    rig.add("alice", HANGUP_AFTER_MEDIA, **common)
+    agents = rig.start()
+    assert agents["bob"].contact_.uri.startswith("sips:bob@127.0.0.1:")
+    assert rig.run() == {}
+    alice, bob = only_call(agents["alice"]), only_call(agents["bob"])
+    assert alice["answered"] and alice["call_id"] == bob["call_id"]
+    assert alice["srtp"]["active"] and bob["srtp"]["active"]
+
+
+def test_secure_signalling_over_udp_fails_the_call_step(rig):
+    rig.add("bob", [])
+    rig.add("alice", [{"call": {"to": "bob"}}], srtp={"use": "mandatory", "secure_signaling": 1})
+    rig.start()
+    errors = rig.run()
+    assert isinstance(errors["alice"], StepFailed)
+    assert "call failed" in str(errors["alice"]) and "test.yaml:10:9" in str(errors["alice"])
+
+
+def test_ringing_then_delayed_answer(rig):
+    rig.add("bob", UNTIL_HANGUP, answer={"code": 200, "delay": "200ms"})
+    rig.add("alice", HANGUP_AFTER_MEDIA)
+    rig.start()
+    assert rig.run() == {}
+    seen = [(e.data["state"], e.data["code"]) for e in rig.board.events("alice", "call_state")]
+    assert ("EARLY", 180) in seen
+    assert seen.index(("EARLY", 180)) < [s for s, _ in seen].index("CONFIRMED")
+
+
+def test_ipv6_is_refused_with_a_clear_message(rig):
+    rig.add("alice", [], address="::1")
+    with pytest.raises(ScenarioError, match="IPv6"):
+        rig.start()

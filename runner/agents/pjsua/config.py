@@ -99,10 +99,13 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
 
     account = msg.get("account") or {}
     user = str(account.get("user") or "agent")
-    domain = str(account.get("domain") or address)
     host = f"[{address}]" if ipv6 else address
+    domain = str(account.get("domain") or host)
+    if ":" in domain and not domain.startswith("["):
+        domain = f"[{domain}]"
     acfg = pj.AccountConfig()
-    acfg.idUri = f"sip:{user}@{domain}"
+    scheme = "sips" if transport == "tls" else "sip"
+    acfg.idUri = f"{scheme}:{user}@{domain}"
     acfg.sipConfig.transportId = transport_id
     if account.get("registrar"):
         acfg.regConfig.registrarUri = str(account["registrar"])
@@ -122,9 +125,6 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     mcfg.srtpUse = SRTP_USE[str(srtp.get("use") or "disabled")]
     mcfg.srtpSecureSignaling = int(srtp.get("secure_signaling") or 0)
     mcfg.lockCodecEnabled = False
-    if ipv6:
-        mcfg.ipv6Use = pj.PJSUA_IPV6_ENABLED_USE_IPV6_ONLY
-        acfg.sipConfig.ipv6Use = pj.PJSUA_IPV6_ENABLED_USE_IPV6_ONLY
 
     acc = WorkerAccount(worker)
     acc.create(acfg, True)

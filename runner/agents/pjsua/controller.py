@@ -97,8 +97,10 @@ class PjsuaAgent(Agent):
                 self._raise_if_dead()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    waiting = (f" (no answer to REGISTER from {self.settings.registrar})"
+                               if self.settings.registrar else "")
                     raise AgentError(f"agent {self.ctx.name}: pjsua worker not ready after "
-                                     f"{timeout:g}s{self._stderr_note()}")
+                                     f"{timeout:g}s{waiting}{self._stderr_note()}")
                 self.cond.wait(min(remaining, 0.1))
 
     def run(self) -> None:

@@ -131,7 +131,10 @@ class WorkerCall(pj.Call):
     def onCallState(self, prm):
         self._remember_remote_sdp(prm.e)   # the answer to our INVITE comes this way
         info = self.refresh()
-        self.state = STATE_NAMES.get(info.state, str(info.state))
+        state = STATE_NAMES.get(info.state, str(info.state))
+        if state == "INCOMING" and self.state == "INCOMING":
+            return      # already reported by onIncomingCall
+        self.state = state
         self.direction = "outgoing" if info.role == pj.PJSIP_ROLE_UAC else "incoming"
         self.worker.emit(
             P.CALL_STATE, call_id=self.sip_call_id, state=self.state,

@@ -57,7 +57,11 @@ def _loopback(spec: AgentSpec, address: str) -> str:
     except ValueError:
         raise _fail(spec, "address", f"not an IP address: {address!r}") from None
     if not ip.is_loopback:
-        raise _fail(spec, "address", f"{address} is not a loopback address (use 127.0.0.1 or ::1)")
+        raise _fail(spec, "address", f"{address} is not a loopback address (use 127.0.0.1)")
+    if ip.version == 6:
+        # Measured: transports bind on ::1, but every call fails with PJ_ERESOLVE.
+        raise _fail(spec, "address", "the installed pjsua2 build cannot call over IPv6 "
+                                     "(PJ_ERESOLVE on [::1]): use 127.0.0.1 for pjsua agents")
     return str(ip)
 
 

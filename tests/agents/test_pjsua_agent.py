@@ -7,12 +7,15 @@ process outlives the test.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
+from pathlib import Path
 
 import pytest
 
 from runner.agents.pjsua import sdp
+from runner.engine import process
 from runner.errors import AgentError, Location, ScenarioError, StepFailed
 
 HANGUP_AFTER_MEDIA = [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
@@ -280,3 +283,41 @@ def test_ipv6_is_refused_with_a_clear_message(rig):
     rig.add("alice", [], address="::1")
     with pytest.raises(ScenarioError, match="IPv6"):
         rig.start()
+
+
+KAMAILIO_CFG = Path(__file__).resolve().parents[2] / "examples" / "sut" / "kamailio.cfg"
+
+
+@pytest.fixture
+def registrar(tmp_path, rig):
+    """The example SUT (Kamailio: registrar with digest auth, proxy) on a free port."""
+    kamailio = shutil.which("kamailio")
+    if not kamailio or not KAMAILIO_CFG.exists():
+        pytest.skip("kamailio or examples/sut/kamailio.cfg not available")
+    port = rig.ports.port()
+    proc = process.start("kamailio", [kamailio, "-DD", "-E", "-f", KAMAILIO_CFG,
+                                      "-l", f"udp:127.0.0.1:{port}"],
+                         log_dir=tmp_path / "kamailio")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.stop()
+
+
+def test_register_with_digest_auth_then_call_through_the_proxy(rig, registrar):
+    account = {"registrar": f"sip:{registrar}", "password": "sipscen-test"}
+    rig.add("bob", UNTIL_HANGUP, account=account)
+    rig.add("alice", [{"call": {"uri": f"sip:bob@{registrar}"}},
+                      {"wait": {"event": "answered", "timeout": "5s"}}, {"hangup": {}}],
+            account=account)
+    agents = rig.start(timeout=10)      # ready = registered (200 after the 401 challenge)
+    assert [e.data["code"] for e in rig.board.events("bob", "reg_state")][-1] == 200
+    assert rig.run() == {}
+    alice, bob = only_call(agents["alice"]), only_call(agents["bob"])
+    assert alice["answered"] and alice["call_id"] == bob["call_id"]
+
+
+def test_registration_refused_is_an_agent_error(rig, registrar):
+    rig.add("alice", [], account={"registrar": f"sip:{registrar}", "password": "wrong"})
+    with pytest.raises(AgentError, match="registration failed: 401"):
+        rig.start(timeout=10)

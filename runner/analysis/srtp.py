@@ -121,10 +121,11 @@ def _counter_table(blocks: int) -> tuple[int, int]:
 class _CounterMode:
     """AES-CM with one reusable ECB context (cheaper than a CTR cipher per packet)."""
 
-    __slots__ = ("_ecb",)
+    __slots__ = ("_ecb", "update")
 
     def __init__(self, key: bytes):
         self._ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+        self.update = self._ecb.update      # raw ECB over whole blocks
 
     def apply(self, iv: int, data: bytes) -> bytes:
         """XOR ``data`` with the keystream at ``iv`` (an int whose low 16 bits are 0)."""
@@ -133,7 +134,7 @@ class _CounterMode:
             return b""
         blocks = (size + 15) >> 4
         repeat, tail = _counter_table(blocks)
-        stream = self._ecb.update((iv * repeat | tail).to_bytes(blocks << 4, "big"))
+        stream = self.update((iv * repeat | tail).to_bytes(blocks << 4, "big"))
         key_int = int.from_bytes(stream, "big") >> (((blocks << 4) - size) << 3)
         return (int.from_bytes(data, "big") ^ key_int).to_bytes(size, "big")
 
@@ -176,6 +177,7 @@ class _Keyed:
         keys = derive_session_keys(self.suite, bytes(master_key), bytes(master_salt))
         self._tag_len = self.suite.tag_len
         self._ctr = _CounterMode(keys.rtp_key)
+        self._ecb_update = self._ctr.update
         self._mac = _hmac.HMAC(keys.rtp_auth, hashes.SHA1())
         self._salt_iv = int.from_bytes(keys.rtp_salt, "big") << 16
         self._rtcp_ctr = _CounterMode(keys.rtcp_key)
@@ -199,7 +201,8 @@ class SrtpReceiver(_Keyed):
 
     ``authenticated`` / ``auth_failed`` count SRTP packets; every ``None``
     from :meth:`unprotect` counts as a failure, and ``malformed`` counts the
-    failures that were not RTP-shaped or too short to hold the trailer.
+    failures that were not RTP-shaped or too short to hold the trailer;
+    ``roc_corrections`` counts packets whose guessed ROC was off by one.
     ``rtcp_authenticated`` / ``rtcp_auth_failed`` do the same for SRTCP.
 
     Rollover counters are kept per SSRC and change only when a packet
@@ -221,6 +224,7 @@ class SrtpReceiver(_Keyed):
         self.authenticated = 0
         self.auth_failed = 0
         self.malformed = 0
+        self.roc_corrections = 0       # packets the §3.3.1 guess got wrong and a neighbour fixed
         self.rtcp_authenticated = 0
         self.rtcp_auth_failed = 0
 
@@ -232,48 +236,78 @@ class SrtpReceiver(_Keyed):
     def unprotect(self, packet: bytes) -> bytes | None:
         """SRTP packet -> plain RTP packet (header + decrypted payload, padding kept).
 
-        None when the packet does not authenticate or cannot be SRTP.
+        None when the packet does not authenticate or cannot be SRTP. The
+        common case (a known SSRC, the §3.3.1 guess right) is inlined.
         """
         try:
-            plain = self._unprotect(packet if type(packet) is bytes else bytes(packet))
+            if type(packet) is not bytes:
+                packet = bytes(packet) if isinstance(packet, (bytearray, memoryview)) else b""
+            size = len(packet)
+            first = packet[0] if size >= 12 else 0
+            header_len = 12 + ((first & 0x0F) << 2)
+            if first & 0x10:
+                if header_len + 4 > size:
+                    header_len = size + 1               # no room for the extension header
+                else:
+                    header_len += 4 + (((packet[header_len + 2] << 8) | packet[header_len + 3]) << 2)
+            end = size - self._trailer
+            if first & 0xC0 != 0x80 or end < header_len:
+                self.malformed += 1
+                self.auth_failed += 1
+                return None
+            seq = (packet[2] << 8) | packet[3]
+            ssrc = int.from_bytes(packet[8:12], "big")
+            tag = packet[size - self._tag_len:]
+            state = self._streams.get(ssrc)
+            if state is None:
+                roc = self._probe_roc(packet[:end], tag)
+            else:
+                roc, highest = state
+                if highest < 0x8000:
+                    if seq - highest > 0x8000:
+                        roc -= 1
+                elif highest - 0x8000 > seq:
+                    roc += 1
+                mac = self._mac.copy()
+                mac.update(packet[:end])
+                if not 0 <= roc <= _MAX_ROC:
+                    roc = self._neighbour_roc(packet[:end], tag, roc)
+                else:
+                    mac.update(roc.to_bytes(4, "big"))
+                    if mac.finalize()[:self._tag_len] != tag:
+                        roc = self._neighbour_roc(packet[:end], tag, roc)
+            if roc < 0:
+                self.auth_failed += 1
+                return None
+            if state is None:
+                self._streams[ssrc] = [roc, seq]
+            elif roc > state[0]:
+                state[0], state[1] = roc, seq
+            elif roc == state[0] and seq > state[1]:
+                state[1] = seq
+            self.authenticated += 1
+            size = end - header_len
+            if not size:
+                return packet[:end]
+            blocks = (size + 15) >> 4
+            repeat, tail = _COUNTER_TABLES.get(blocks) or _counter_table(blocks)
+            iv = self._salt_iv ^ (ssrc << 64) ^ (((roc << 16) | seq) << 16)
+            stream = self._ecb_update((iv * repeat | tail).to_bytes(blocks << 4, "big"))
+            key_int = int.from_bytes(stream, "big") >> (((blocks << 4) - size) << 3)
+            return packet[:header_len] + (
+                int.from_bytes(packet[header_len:end], "big") ^ key_int).to_bytes(size, "big")
         except Exception:  # noqa: BLE001 - defensive: packet bytes must never raise
             self.malformed += 1
-            plain = None
-        if plain is None:
             self.auth_failed += 1
-        else:
-            self.authenticated += 1
-        return plain
+            return None
 
-    def _unprotect(self, packet: bytes) -> bytes | None:
-        size = len(packet)
-        header_len = _rtp_header_len(packet, size)
-        end = size - self._trailer
-        if header_len < 0 or end < header_len:
-            self.malformed += 1
-            return None
-        seq = (packet[2] << 8) | packet[3]
-        ssrc = int.from_bytes(packet[8:12], "big")
-        portion = packet[:end]
-        tag = packet[size - self._tag_len:]
-        state = self._streams.get(ssrc)
-        roc = -1
-        if state is not None:
-            guess = _guess_roc(state[0], state[1], seq)
-            if 0 <= guess <= _MAX_ROC and self._rtp_tag(portion, guess) == tag:
-                roc = guess
-            else:
-                for other in (guess + 1, guess - 1):
-                    if 0 <= other <= _MAX_ROC and self._rtp_tag(portion, other) == tag:
-                        roc = other
-                        break
-        else:
-            roc = self._probe_roc(portion, tag)
-        if roc < 0:
-            return None
-        self._advance(state, ssrc, roc, seq)
-        iv = self._salt_iv ^ (ssrc << 64) ^ (((roc << 16) | seq) << 16)
-        return packet[:header_len] + self._ctr.apply(iv, packet[header_len:end])
+    def _neighbour_roc(self, portion: bytes, tag: bytes, guess: int) -> int:
+        """ROC guess+1 or guess-1 if the packet authenticates under it, else -1."""
+        for roc in (guess + 1, guess - 1):
+            if 0 <= roc <= _MAX_ROC and self._rtp_tag(portion, roc) == tag:
+                self.roc_corrections += 1
+                return roc
+        return -1
 
     def _probe_roc(self, portion: bytes, tag: bytes) -> int:
         """The first ROC in 0..max_initial_roc under which the packet authenticates, or -1."""
@@ -286,22 +320,15 @@ class SrtpReceiver(_Keyed):
                 return roc
         return -1
 
-    def _advance(self, state: list[int] | None, ssrc: int, roc: int, seq: int) -> None:
-        """Update (ROC, s_l) after an authenticated packet (RFC 3711 §3.3.1)."""
-        if state is None:
-            self._streams[ssrc] = [roc, seq]
-        elif roc > state[0]:
-            state[0], state[1] = roc, seq
-        elif roc == state[0] and seq > state[1]:
-            state[1] = seq
-
     def unprotect_rtcp(self, packet: bytes) -> bytes | None:
         """SRTCP packet -> plain compound RTCP packet (without index, MKI and tag).
 
         None when it does not authenticate or cannot be SRTCP; never raises.
         """
         try:
-            plain = self._unprotect_rtcp(packet if type(packet) is bytes else bytes(packet))
+            if type(packet) is not bytes:
+                packet = bytes(packet) if isinstance(packet, (bytearray, memoryview)) else b""
+            plain = self._unprotect_rtcp(packet)
         except Exception:  # noqa: BLE001 - defensive: packet bytes must never raise
             plain = None
         if plain is None:

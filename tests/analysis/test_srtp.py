@@ -173,6 +173,7 @@ def test_libsrtp_protects_we_unprotect_across_wrap_reordered(suite):
         assert receiver.unprotect(packet) == rtp(seq), seq
     assert (receiver.authenticated, receiver.auth_failed) == (len(seqs), 0)
     assert receiver.rollover_counter(0x11223344) == 1
+    assert receiver.roc_corrections == 0          # the RFC 3711 guess was right every time
 
 
 @pytest.mark.parametrize("suite", list(LIBSRTP_PROFILES))
@@ -229,6 +230,7 @@ def test_own_round_trip_every_suite_across_wrap_reordered(suite):
     for seq, packet in reorder_across_wrap(packets):
         assert receiver.unprotect(packet) == rtp(seq)
     assert receiver.authenticated == 80 and receiver.rollover_counter(0x11223344) == 1
+    assert receiver.roc_corrections == 0
 
 
 def test_first_packet_after_the_wrap_then_reordered_ones_from_before():
@@ -240,6 +242,7 @@ def test_first_packet_after_the_wrap_then_reordered_ones_from_before():
     for seq in (2, 65535, 0, 65531, 1, 5):     # first received has ROC 1
         assert receiver.unprotect(packets[seq]) == rtp(seq), seq
     assert receiver.rollover_counter(0x11223344) == 1
+    assert receiver.roc_corrections == 0
 
 
 def test_forward_jump_beyond_half_the_sequence_space_still_authenticates():
@@ -250,9 +253,21 @@ def test_forward_jump_beyond_half_the_sequence_space_still_authenticates():
     sender, receiver = SrtpSender(suite, key, salt), SrtpReceiver(suite, key, salt)
     for seq in (100, 101, 40000, 40001, 100):
         assert receiver.unprotect(sender.protect(rtp(seq), roc=0)) == rtp(seq), seq
+    assert receiver.roc_corrections == 2          # 40000 (guessed -1) and the late 100 (guessed 1)
     for seq in (65000, 3000, 3001):              # then an ordinary wrap to ROC 1
         assert receiver.unprotect(sender.protect(rtp(seq), roc=0 if seq > 60000 else 1)) == rtp(seq)
     assert receiver.rollover_counter(0x11223344) == 1
+
+
+def test_long_stream_tracks_the_highest_sequence_through_two_wraps():
+    suite = "AES_CM_128_HMAC_SHA1_80"
+    key, salt = material(suite, seed=17)
+    sender, receiver = SrtpSender(suite, key, salt), SrtpReceiver(suite, key, salt)
+    for index in range(100, 3 * 65536, 997):       # gaps (lost packets) well under 2^15
+        packet = rtp(index & 0xFFFF)
+        assert receiver.unprotect(sender.protect(packet, roc=index >> 16)) == packet
+    assert receiver.rollover_counter(0x11223344) == 2
+    assert receiver.roc_corrections == 0
 
 
 def test_streams_of_several_ssrcs_keep_their_own_counters():
@@ -264,6 +279,7 @@ def test_streams_of_several_ssrcs_keep_their_own_counters():
     for seq in range(100, 120):
         assert receiver.unprotect(sender.protect(rtp(seq, ssrc=2))) == rtp(seq, ssrc=2)
     assert (receiver.rollover_counter(1), receiver.rollover_counter(2)) == (1, 0)
+    assert receiver.roc_corrections == 0
 
 
 # --------------------------------------------------------------------------- #

@@ -58,6 +58,8 @@ def test_the_demo_is_among_them():
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
 def test_scenario_file_is_valid(path: Path):
+    if not path.exists():
+        pytest.skip("the file went away after collection (someone is editing the tree)")
     environ = _environ_for(path)
     errors = validate_file(path, environ=environ)
     assert errors == [], "\n".join(map(str, errors))

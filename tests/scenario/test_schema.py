@@ -76,13 +76,34 @@ def test_missing_type_is_reported_once():
 
 
 @pytest.mark.parametrize("value, message", [
-    ("7xx", "expected a status code (e.g. 200) or a class (e.g. 2xx), got '7xx'"),
-    ("99", "expected a status code (e.g. 200) or a class (e.g. 2xx), got 99"),
-    ("true", "expected a status code (e.g. 200) or a class (e.g. 2xx), got true"),
+    ("7xx", "expected a status code (e.g. 200), a class (e.g. 2xx) or a list of codes, got '7xx'"),
+    ("99", "expected a status code (e.g. 200), a class (e.g. 2xx) or a list of codes, got 99"),
+    ("true", "expected a status code (e.g. 200), a class (e.g. 2xx) or a list of codes, "
+             "got true"),
 ])
 def test_status_values(value: str, message: str):
-    text = f"name: x\nagents:\n  a: {{type: pjsua}}\nexpect:\n  - call: {{status: {value}}}\n"
-    assert errors_of(text) == [f"s.yaml:5:20: expect[0].call.status: {message}"]
+    text = f"name: x\nagents:\n  a: {{type: sipp}}\nexpect:\n  - response: {{agent: a, status: {value}}}\n"
+    assert errors_of(text) == [f"s.yaml:5:34: expect[0].response.status: {message}"]
+
+
+def test_status_lists_and_sipp_expect_shorthands_are_valid():
+    text = ("name: x\nagents:\n  a:\n    type: sipp\n    messages:\n"
+            "      - 'OPTIONS sip:a SIP/2.0'\n"
+            "      - {send: 'OPTIONS sip:b SIP/2.0', expect: 4xx}\n"
+            "      - {send: 'OPTIONS sip:c SIP/2.0', expect: nothing}\n"
+            "      - {send: 'OPTIONS sip:d SIP/2.0', expect: {status: [400, 403]}}\n"
+            "expect:\n  - response: {agent: a, message: 3, status: [400, 403]}\n")
+    assert errors_of(text) == []
+    bad = text.replace("expect: nothing", "expect: nothin")
+    assert errors_of(bad) == [
+        "s.yaml:8:49: agents.a.messages[2].expect: expect must be a status code, a class like "
+        "4xx, 'nothing' or a mapping, got 'nothin'"]
+
+
+def test_call_status_is_a_plain_code():
+    text = "name: x\nagents:\n  a: {type: pjsua}\nexpect:\n  - call: {status: 2xx}\n"
+    assert errors_of(text) == ["s.yaml:5:20: expect[0].call.status: expected an integer, "
+                               "got the string '2xx'"]
 
 
 def test_wrong_types_and_bad_regex():

@@ -101,7 +101,8 @@ class SippAgent(Agent):
                                                   self.ctx.spec.path,
                                                   probe=cfg.get("probe", True) is not False)
             xml_path = self.dir / "inline.xml"
-            xml_path.write_text(inline.build_xml(self.messages, f"{self.ctx.name}"),
+            xml_path.write_text(inline.build_xml(self.messages, self.ctx.name,
+                                                 self.ctx.spec.location, self.ctx.spec.path),
                                 encoding="latin-1")
             self.side = "uac"
         else:

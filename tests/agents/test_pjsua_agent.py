@@ -85,21 +85,21 @@ def test_srtp_mandatory_against_disabled_gives_488(rig):
 
 @pytest.mark.parametrize("method", ["rfc4733", "sip-info"])
 def test_dtmf_received_once_with_method(rig, method):
-    rig.add("bob", [{"wait": {"event": "dtmf", "digits": "1234#", "timeout": "5s"}},
+    rig.add("bob", [{"wait": {"event": "dtmf", "digits": "11234#", "timeout": "5s"}},
                     {"signal": "got-digits"}, *UNTIL_HANGUP], codecs=["PCMA"])
     rig.add("alice", [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
-                      {"dtmf": {"digits": "1234#", "method": method, "duration": "80ms",
+                      {"dtmf": {"digits": "11234#", "method": method, "duration": "80ms",
                                 "gap": "40ms"}},
                       {"wait": {"signal": "got-digits", "agent": "bob", "timeout": "5s"}},
                       {"hangup": {}}], codecs=["PCMA"])
     agents = rig.start()
     assert rig.run() == {}
     received = agents["bob"].facts()["dtmf_received"]
-    assert "".join(d["digit"] for d in received) == "1234#"
+    assert "".join(d["digit"] for d in received) == "11234#"
     assert {d["method"] for d in received} == {method}
     sent = agents["alice"].facts()["dtmf_sent"]
-    assert [(d["digit"], d["method"]) for d in sent] == [(c, method) for c in "1234#"]
-    assert [e.data["digit"] for e in rig.board.events("bob", "dtmf")] == list("1234#")
+    assert [(d["digit"], d["method"]) for d in sent] == [(c, method) for c in "11234#"]
+    assert [e.data["digit"] for e in rig.board.events("bob", "dtmf")] == list("11234#")
 
 
 def test_answer_reject_486(rig):
@@ -321,3 +321,24 @@ def test_registration_refused_is_an_agent_error(rig, registrar):
     rig.add("alice", [], account={"registrar": f"sip:{registrar}", "password": "wrong"})
     with pytest.raises(AgentError, match="registration failed: 401"):
         rig.start(timeout=10)
+
+
+def test_cancelled_run_returns_quietly(rig):
+    rig.add("alice", [{"wait": {"signal": "never", "agent": "bob", "timeout": "60s"}},
+                      {"signal": "after"}])
+    agents = rig.start()
+    errors: dict = {}
+
+    def run():
+        try:
+            agents["alice"].run()
+        except BaseException as exc:
+            errors["alice"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert rig.board.wait_for(lambda e: e.kind == "step" and e.data["status"] == "started", 5)
+    rig.board.cancel()
+    thread.join(10)
+    assert not thread.is_alive() and errors == {}
+    assert rig.board.events("alice", "signal") == []      # the next step never ran

@@ -33,8 +33,9 @@ _BOARD_FIELDS = {
 }
 
 
-class Cancelled(Exception):
-    """The run is being torn down (``board.cancelled``): stop quietly."""
+class Cancelled(AgentError):
+    """The run is being torn down (``board.cancelled`` or ``stop()``): ``run()`` ends
+    quietly. An AgentError so that it stays a SipscenError wherever else it surfaces."""
 
 
 class PjsuaAgent(Agent):
@@ -182,6 +183,8 @@ class PjsuaAgent(Agent):
         deadline = time.monotonic() + timeout
         with self.cond:
             while ident not in self._results:
+                if self.ctx.board.cancelled.is_set():
+                    raise Cancelled(f"agent {self.ctx.name}: run cancelled")
                 self._raise_if_dead()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -191,7 +194,9 @@ class PjsuaAgent(Agent):
             return self._results.pop(ident)
 
     def _raise_if_dead(self) -> None:
-        if self._dead and not self._stopping:
+        if self._dead and self._stopping:
+            raise Cancelled(f"agent {self.ctx.name}: stopped")
+        if self._dead:
             code = self.proc.poll() if self.proc else None
             raise AgentError(f"agent {self.ctx.name}: pjsua worker died (exit code {code})"
                              f"{self._stderr_note()}")
@@ -258,7 +263,7 @@ class PjsuaAgent(Agent):
                         if reason:
                             return -1, {"abort": reason}
                 if self.ctx.board.cancelled.is_set():
-                    raise Cancelled()
+                    raise Cancelled(f"agent {self.ctx.name}: run cancelled")
                 self._raise_if_dead()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

@@ -95,6 +95,7 @@ class WorkerCall(pj.Call):
         self.remote_uri = ""
         self.audio_index: int | None = None
         self.stats_sent = False
+        self.last_dtmf_event: tuple[str, int] | None = None
 
     # -- helpers ---------------------------------------------------------------
     def refresh(self) -> Any:
@@ -198,6 +199,13 @@ class WorkerCall(pj.Call):
         # onDtmfDigit fires for the same digit too: only the END event counts.
         if not prm.flags & _DTMF_END:
             return
+        if prm.method == pj.PJSUA_DTMF_METHOD_RFC2833:
+            # An RFC 4733 event is named by its RTP timestamp: report it once even
+            # if the stream signals its end more than once.
+            key = (str(prm.digit), int(prm.timestamp))
+            if key == self.last_dtmf_event:
+                return
+            self.last_dtmf_event = key
         self.worker.emit(
             P.DTMF_RECEIVED, call_id=self.sip_call_id, digit=str(prm.digit),
             method=DTMF_METHODS.get(prm.method, str(prm.method)),

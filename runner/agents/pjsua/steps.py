@@ -74,10 +74,16 @@ class StepRunner:
         return reply
 
     def pause(self, seconds: float) -> None:
-        """Sleep, returning early (Cancelled) when the run is torn down."""
+        """Sleep; Cancelled when the run is torn down, AgentError if the worker dies."""
         from runner.agents.pjsua.controller import Cancelled
-        if self.ctx.board.cancelled.wait(max(0.0, seconds)):
-            raise Cancelled()
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            remaining = deadline - time.monotonic()
+            if self.ctx.board.cancelled.wait(max(0.0, min(remaining, 0.1))):
+                raise Cancelled(f"agent {self.ctx.name}: run cancelled")
+            self.agent._raise_if_dead()
+            if remaining <= 0.1:
+                return
 
     # -- steps ---------------------------------------------------------------------
     def do_call(self, params: dict[str, Any]) -> None:
@@ -249,7 +255,7 @@ class StepRunner:
             if board.wait_for(match, max(0.0, min(remaining, 0.2))) is not None:
                 return
             if board.cancelled.is_set():
-                raise Cancelled()
+                raise Cancelled(f"agent {self.ctx.name}: run cancelled")
             self.agent._raise_if_dead()
             if remaining <= 0:
                 who = f" from {agent}" if agent else ""

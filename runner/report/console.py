@@ -129,8 +129,8 @@ class LiveProgress:
                 suite = srtp.get("suite") if isinstance(srtp, dict) else srtp
                 line.append(f" srtp={r(suite)}", style="green")
             return line
-        if kind == "dtmf":
-            line = Text("DTMF received ")
+        if kind in ("dtmf", "dtmf_sent"):
+            line = Text("DTMF sent " if kind == "dtmf_sent" else "DTMF received ")
             line.append(r(data.get("digit", "?")), style="bold cyan")
             if data.get("method"):
                 line.append(f" ({r(data['method'])})")

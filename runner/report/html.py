@@ -27,7 +27,7 @@ from runner.report.json_report import results_from_json_dict, to_json_dict
 from runner.report.redact import redact_text, secrets_of
 from runner.report.text import duration_text, show
 from runner.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
-                                 rtp_streams, wire_calls)
+                                 rtp_streams, wire_calls, wire_offset)
 
 STATIC_PAYLOAD_TYPES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729"}
 _RTPMAP = re.compile(r"^a=rtpmap:(\d+) ([^/\s]+)", re.M)
@@ -84,7 +84,8 @@ def _checks_section(result: ScenarioResult) -> str:
 
 
 def _ladder_section(result: ScenarioResult, sid: str) -> str:
-    svg, raws, count = ladder_svg(wire_calls(result), address_labels(result), sid)
+    svg, raws, count = ladder_svg(wire_calls(result), address_labels(result), sid,
+                                  wire_offset(result))
     if not count:
         return '<h3>Call flow</h3><p class="muted">No SIP messages in the capture.</p>'
     return (f'<h3>Call flow <span class="muted">({count} SIP messages; click one to see it whole)</span></h3>'

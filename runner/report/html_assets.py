@@ -33,6 +33,8 @@ section.scenario { border: 1px solid var(--line); border-radius: 6px; padding: 4
 section.scenario.failed { border-left: 6px solid var(--fail); }
 section.scenario.error { border-left: 6px solid var(--error); }
 section.scenario.passed { border-left: 6px solid var(--pass); }
+table.checks td:nth-child(2) { min-width: 13em; }
+table.checks td.expected, table.checks td.actual { max-width: 32em; overflow-wrap: anywhere; }
 tr.check.failed td, tr.check.error td { background: #ffebe9; }
 tr.check.failed td.actual { color: var(--fail); font-weight: 600; }
 .errorbox { background: #fff8c5; border: 1px solid #d4a72c; padding: 6px 10px; border-radius: 4px;

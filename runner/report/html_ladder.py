@@ -57,15 +57,14 @@ def _num(value: Any) -> float | None:
         return None
 
 
-def lanes_for(messages: list[LadderMessage], labels: dict[str, str]) -> list[str]:
-    """Lane addresses: agents in the order of their facts first, then others as they appear."""
+def lanes_for(messages: list[LadderMessage]) -> list[str]:
+    """Lane addresses in the order they first appear (the caller first, the callee last)."""
     seen: list[str] = []
     for m in messages:
         for addr in (m.src, m.dst):
             if addr not in seen:
                 seen.append(addr)
-    agent_order = [a for a in labels if a in seen]
-    return agent_order + [a for a in seen if a not in agent_order]
+    return seen
 
 
 def _kind(summary: str) -> str:
@@ -80,27 +79,24 @@ def _kind(summary: str) -> str:
     return "req"
 
 
-def _fmt_time(t: float | None, t0: float | None) -> str:
-    if t is None:
-        return "?"
-    if t0 is not None and t0 > 1e6:          # absolute epoch times: show offsets
-        return f"+{t - t0:.3f}s"
-    return f"{t:.3f}s"
+def _fmt_time(t: float | None, offset: float) -> str:
+    return "?" if t is None else f"{t - offset:.3f}s"
 
 
-def ladder_svg(calls: list[dict[str, Any]], labels: dict[str, str], prefix: str) -> tuple[str, str, int]:
+def ladder_svg(calls: list[dict[str, Any]], labels: dict[str, str], prefix: str,
+               offset: float = 0.0) -> tuple[str, str, int]:
     """(svg markup, hidden raw-message markup, number of arrows) for a scenario's calls.
 
-    ``prefix`` makes element ids unique in the page (one ladder per scenario).
+    ``prefix`` makes element ids unique in the page (one ladder per scenario);
+    ``offset`` is subtracted from capture times (see ``views.wire_offset``).
     """
     messages = ladder_messages(calls)
     if not messages:
         return "", "", 0
-    lanes = lanes_for(messages, labels)
+    lanes = lanes_for(messages)
     x_of = {addr: TIME_COLUMN + LANE_WIDTH // 2 + i * LANE_WIDTH for i, addr in enumerate(lanes)}
     width = TIME_COLUMN + LANE_WIDTH * len(lanes) + SELF_LOOP
     height = TOP + ROW * (len(messages) + 1)
-    t0 = messages[0].time
     parts = [
         f'<svg class="ladder" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="SIP ladder diagram">',
@@ -124,11 +120,11 @@ def ladder_svg(calls: list[dict[str, Any]], labels: dict[str, str], prefix: str)
         kind = _kind(m.summary)
         raw_id = f"{prefix}-raw-{m.index}"
         colour = PALETTE[m.call % len(PALETTE)]
-        title = f"{_fmt_time(m.time, t0)} {m.src} -> {m.dst}: {m.summary} (Call-ID {m.call_id})"
+        title = f"{_fmt_time(m.time, offset)} {m.src} -> {m.dst}: {m.summary} (Call-ID {m.call_id})"
         parts.append(f'<g class="msg {kind}" tabindex="0" data-raw="{raw_id}" data-index="{m.index}">'
                      f'<title>{escape(title)}</title>')
         parts.append(f'<rect class="hit" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>')
-        parts.append(f'<text class="time" x="6" y="{y + 4}">{escape(_fmt_time(m.time, t0))}</text>')
+        parts.append(f'<text class="time" x="6" y="{y + 4}">{escape(_fmt_time(m.time, offset))}</text>')
         if x1 == x2:                                 # a message to itself: a small loop
             path = f"M {x1} {y - 6} h {SELF_LOOP} v 12 h {-SELF_LOOP + 2}"
             parts.append(f'<path class="arrow" d="{path}" fill="none" style="stroke:{colour}" '
@@ -143,7 +139,7 @@ def ladder_svg(calls: list[dict[str, Any]], labels: dict[str, str], prefix: str)
         summary = m.summary if len(m.summary) <= room else m.summary[: room - 3] + "..."
         parts.append(f'<text class="summary" x="{label_x}" y="{y - 5}" text-anchor="{anchor}">'
                      f'{escape(summary)}</text></g>')
-        header = f"{_fmt_time(m.time, t0)}  {m.src} -> {m.dst}  (Call-ID {m.call_id})"
+        header = f"{_fmt_time(m.time, offset)}  {m.src} -> {m.dst}  (Call-ID {m.call_id})"
         body = m.raw if m.raw else f"{m.summary}\n\n(the whole message was not captured)"
         raws.append(f'<pre id="{raw_id}" class="raw" hidden>{escape(header)}\n\n{escape(str(body))}</pre>')
     parts.append("</svg>")

@@ -137,6 +137,35 @@ def dtmf_view(result: Any) -> dict[str, Any]:
     return {"agents": agents, "wire": list(groups.values())}
 
 
+def _wire_times(result: Any) -> list[float]:
+    times = [m.get("time") for c in wire_calls(result) for m in c.get("messages") or []
+             if isinstance(m, dict)]
+    times += [e.get("time") for e in wire_dtmf(result)]
+    return [t for t in times if isinstance(t, (int, float))]
+
+
+def wire_offset(result: Any) -> float:
+    """What to subtract from capture times to put them on the run's clock (``EventBoard.now``).
+
+    Capture times are absolute (epoch seconds) while agent facts and events count
+    from the run's start. The first SIP message on the wire is aligned with the
+    first ``call_state`` event an agent posted (the caller starting its call);
+    without events the first captured packet becomes time 0. Times that are
+    already small (relative) are left alone.
+    """
+    times = _wire_times(result)
+    if not times or min(times) < 1e6:
+        return 0.0
+    sip = [m.get("time") for c in wire_calls(result) for m in c.get("messages") or []
+           if isinstance(m, dict) and isinstance(m.get("time"), (int, float))]
+    first_state = next((e.get("t") for e in result.events or []
+                        if isinstance(e, dict) and e.get("kind") == "call_state"
+                        and isinstance(e.get("t"), (int, float))), None)
+    if sip and first_state is not None:
+        return min(sip) - float(first_state)
+    return min(times)
+
+
 def dtmf_timeline(result: Any) -> list[dict[str, Any]]:
     """Every DTMF event (sent, wire, received) in time order, for the HTML timeline."""
     rows: list[dict[str, Any]] = []
@@ -150,9 +179,11 @@ def dtmf_timeline(result: Any) -> list[dict[str, Any]]:
                                  "digit": e.get("digit"), "method": e.get("method"),
                                  "duration_ms": e.get("duration_ms")})
     labels = address_labels(result)
+    offset = wire_offset(result)
     for e in wire_dtmf(result):
         src, dst = (labels.get(norm_addr(e.get(k)), e.get(k)) for k in ("src", "dst"))
-        rows.append({"time": e.get("time"), "where": "wire",
+        t = e.get("time")
+        rows.append({"time": t - offset if isinstance(t, (int, float)) else None, "where": "wire",
                      "agent": f"{src} -> {dst}", "digit": e.get("digit"),
                      "method": e.get("method"), "duration_ms": e.get("duration_ms")})
     return sorted(rows, key=lambda r: (r["time"] is None, r["time"] or 0))

@@ -96,4 +96,6 @@ def test_live_progress_engine_events():
     assert "capture started -> /tmp/a/capture.pcap" in lines[2]
     assert "agents ready: bob, alice" in lines[3]
     assert "failed: wait media_active timed out" in lines[4]
+    LiveProgress(console)(Event(2.0, "alice", "dtmf_sent", {"digit": "#", "method": "sip-info"}))
+    assert "DTMF sent # (sip-info)" in buf.getvalue()
     assert "scenario demo failed" in lines[5]

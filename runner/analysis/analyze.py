@@ -57,7 +57,7 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     reader = CaptureReader(path)
     analyzer = Analyzer(keys)
     try:
-        analyzer.run(reader.records())
+        analyzer.run(reader.batches())
     finally:
         reader.close()
     warnings = reader.warnings + analyzer.warnings

@@ -19,6 +19,9 @@ from runner.analysis.srtp_streams import (
 )
 
 _RTP = struct.Struct("!BBHII").unpack_from
+_SEQTS = struct.Struct("!HI").unpack_from
+# link type -> (offset of the IP header, offset of the ethertype or -1) for the fast path
+_FAST = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1), 12: (0, -1), 0: (4, -1), 108: (4, -1)}
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _EV_UNDECIDED, _EV_EVENTS, _EV_AUDIO = EventClassifier.UNDECIDED, EventClassifier.EVENTS, EventClassifier.AUDIO
 
@@ -56,74 +59,95 @@ class Analyzer:
         self.last_time = 0.0
 
     # ------------------------------------------------------------------ loop
-    def run(self, records) -> None:
+    def run(self, batches) -> None:
+        """Consume batches (lists) of ``(time, linktype, frame)`` records."""
         streams = self.streams
         calls = self.calls
         rtp = self._rtp
-        t = 0.0
-        for t, lt, data in records:
-            self.packets += 1
-            if t == 0.0:          # pcapng simple packet block: no timestamp
-                t = self.last_time
-            else:
-                self.last_time = t
-            # fast path: Ethernet / IPv4 without options / UDP
-            if lt == 1 and len(data) >= 42 and data[12] == 8 and data[13] == 0 and data[14] == 0x45 and data[23] == 17 \
-                    and not (data[20] & 0x3F or data[21]):
-                end = 14 + ((data[16] << 8) | data[17])
-                if end > len(data) or end < 42:
-                    end = len(data)
-                src = data[26:30]
-                dst = data[30:34]
-                off = 34
-            else:
-                r = ip_payload(lt, data)
-                if r is None:
-                    self.non_ip += 1
-                    continue
-                src, dst, proto, off, end = r
-                if proto != 17:
-                    if proto == 6:
-                        self._tcp(t, src, dst, data, off, end)
-                    elif proto == FRAGMENT:
-                        self.fragments += 1
-                    continue
-                if end - off < 8:
-                    continue
-            sport = (data[off] << 8) | data[off + 1]
-            dport = (data[off + 2] << 8) | data[off + 3]
-            ulen = (data[off + 4] << 8) | data[off + 5]
-            p = off + 8
-            if 8 <= ulen and off + ulen < end:
-                end = off + ulen
-            if end - p < 12:
-                if end > p and data[p] in _UPPER:
-                    self._sip_udp(t, src, sport, dst, dport, data[p:end])
-                continue
-            b0 = data[p]
-            if b0 & 0xC0 == 0x80:
-                b1 = data[p + 1]
-                if 200 <= b1 <= 204:
-                    continue  # RTCP
-                ssrc = (data[p + 8] << 24) | (data[p + 9] << 16) | (data[p + 10] << 8) | data[p + 11]
-                st = streams.get((src, sport, dst, dport, ssrc))
-                if st is None or st.sdp_gen != calls.generation or st.srtp is not None \
-                        or st.event_pts is None or (b1 & 0x7F) in st.event_pts:
-                    rtp(t, src, sport, dst, dport, ssrc, st, data, p, end)
+        seqts = _SEQTS
+        gen = calls.generation
+        last_lt = None
+        ipo = eto = -1
+        for batch in batches:
+            self.packets += len(batch)
+            for t, lt, data in batch:
+                if lt != last_lt:
+                    last_lt = lt
+                    ipo, eto = _FAST.get(lt, (-1, -1))
+                # fast path: IPv4 without options, UDP, RTP version 2, not RTCP
+                if ipo >= 0 and len(data) >= ipo + 40 and data[ipo] == 0x45 and data[ipo + 9] == 17 \
+                        and (eto < 0 or (data[eto] == 8 and data[eto + 1] == 0)):
+                    p = ipo + 28
+                    st = streams.get(data[ipo + 12:ipo + 24] + data[ipo + 36:ipo + 40])
+                    if st is not None and st.sdp_gen == gen and st.fastpt == (data[ipo + 29] & 0x7F) \
+                            and data[p] & 0xC0 == 0x80:
+                        seq, ts = seqts(data, ipo + 30)
+                        if seq == (st.max_seq + 1) & 0xFFFF:
+                            st.max_seq = seq
+                            st.packets += 1
+                            st.last_time = t
+                            transit = t * st.jclock - ts
+                            dd = transit - st.transit
+                            if dd < 0:
+                                dd = -dd
+                            if dd > 2147483648.0:
+                                dd = abs(dd - 4294967296.0)
+                            st.jitter += (dd - st.jitter) * 0.0625
+                            st.transit = transit
+                        else:
+                            st.add(t, seq, ts, st.fastpt, True)
+                        continue
+                    total = (data[ipo + 2] << 8) | data[ipo + 3]
+                    end = ipo + total
+                    if end > len(data) or total < 28:
+                        end = len(data)
+                    src = data[ipo + 12:ipo + 16]
+                    dst = data[ipo + 16:ipo + 20]
+                    off = ipo + 20
                 else:
-                    st.add(t, (data[p + 2] << 8) | data[p + 3],
-                           (data[p + 4] << 24) | (data[p + 5] << 16) | (data[p + 6] << 8) | data[p + 7],
-                           b1 & 0x7F, True)
-            elif b0 in _UPPER:
-                self._sip_udp(t, src, sport, dst, dport, data[p:end])
+                    r = ip_payload(lt, data)
+                    if r is None:
+                        self.non_ip += 1
+                        continue
+                    src, dst, proto, off, end = r
+                    if proto != 17:
+                        if proto == 6:
+                            self._tcp(t, src, dst, data, off, end)
+                            gen = calls.generation
+                        elif proto == FRAGMENT:
+                            self.fragments += 1
+                        continue
+                    if end - off < 8:
+                        continue
+                sport = (data[off] << 8) | data[off + 1]
+                dport = (data[off + 2] << 8) | data[off + 3]
+                ulen = (data[off + 4] << 8) | data[off + 5]
+                p = off + 8
+                if 8 <= ulen and off + ulen < end:
+                    end = off + ulen
+                if end - p < 12:
+                    if end > p and data[p] in _UPPER:
+                        self._sip_udp(t, src, sport, dst, dport, data[p:end])
+                        gen = calls.generation
+                    continue
+                b0 = data[p]
+                if b0 & 0xC0 == 0x80:
+                    if 200 <= data[p + 1] <= 204:
+                        continue  # RTCP
+                    key = src + dst + data[off:off + 4] + data[p + 8:p + 12]
+                    rtp(t, key, src, sport, dst, dport, streams.get(key), data, p, end)
+                elif b0 in _UPPER:
+                    self._sip_udp(t, src, sport, dst, dport, data[p:end])
+                    gen = calls.generation
         if self.fragments:
             self.warnings.append(f"{self.fragments} IP fragments not reassembled (skipped)")
 
     # ------------------------------------------------------------------ RTP
-    def _rtp(self, t, src, sport, dst, dport, ssrc, st, data, p, end) -> None:
+    def _rtp(self, t, key, src, sport, dst, dport, st, data, p, end) -> None:
         if st is None:
+            ssrc = int.from_bytes(data[p + 8:p + 12], "big")
             st = RtpStream(src, sport, dst, dport, ssrc, t, (data[p + 2] << 8) | data[p + 3], len(self.streams))
-            self.streams[(src, sport, dst, dport, ssrc)] = st
+            self.streams[key] = st
             self._resolve(st)
         elif st.sdp_gen != self.calls.generation:
             self._resolve(st)
@@ -144,6 +168,7 @@ class Analyzer:
                     srtp = None
                     plain = packet
                 else:
+                    st.fastpt = -1
                     st.add(t, seq, ts, pt, True)
                     return
         else:
@@ -154,15 +179,21 @@ class Analyzer:
             st.add(t, seq, ts, pt, not is_event)
             if is_event:
                 self._event(st, t, seq, ts, b1 & 0x80, plain if plain is not None else data[p:end], pt, ep[pt])
+            elif srtp is None:
+                st.go_fast(pt)
             return
         if pt < 35:
             st.add(t, seq, ts, pt, True)
+            if srtp is None:
+                st.go_fast(pt)
             return
         cls = st.classifiers.get(pt)
         if cls is None:
             cls = st.classifiers[pt] = EventClassifier()
         if cls.state == _EV_AUDIO:
             st.add(t, seq, ts, pt, True)
+            if srtp is None:
+                st.go_fast(pt)
             return
         pkt = plain if plain is not None else data[p:end]
         if cls.state == _EV_EVENTS:
@@ -192,6 +223,7 @@ class Analyzer:
         """Attach SDP knowledge (call, payload types, SRTP keys) to a stream."""
         table = self.calls
         st.sdp_gen = table.generation
+        st.fastpt = -1
         rx = table.endpoints.get((st.dst, st.dport))
         tx = table.endpoints.get((st.src, st.sport))
         st.rx_media = rx.media if rx else None

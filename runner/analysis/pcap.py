@@ -17,6 +17,7 @@ capture whose link type we cannot decode, raises
 """
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 from typing import BinaryIO, Iterator
@@ -91,17 +92,28 @@ class CaptureReader:
         self.close()
 
     def records(self) -> Iterator[tuple[float, int, bytes]]:
+        """Every record, one at a time."""
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[tuple[float, int, bytes]]]:
+        """Records in lists of a few thousand (cheaper to iterate than one by one)."""
         try:
             if self.format == "pcap":
-                yield from self._pcap_records()
+                yield from self._pcap_batches()
             else:
-                yield from self._pcapng_records()
+                gen = self._pcapng_records()
+                while True:
+                    batch = list(itertools.islice(gen, 4096))
+                    if not batch:
+                        break
+                    yield batch
         finally:
             self._f.close()
 
     # -- classic pcap -------------------------------------------------------
 
-    def _pcap_records(self) -> Iterator[tuple[float, int, bytes]]:
+    def _pcap_batches(self) -> Iterator[list[tuple[float, int, bytes]]]:
         read = self._f.read
         hdr = struct.Struct(self._endian + "IIII").unpack_from
         res = self._tsres
@@ -110,8 +122,14 @@ class CaptureReader:
         pos = 0
         n = len(buf)
         count = 0
+        batch: list[tuple[float, int, bytes]] = []
+        append = batch.append
         while True:
             if pos + 16 > n:
+                if batch:
+                    yield batch
+                    batch = []
+                    append = batch.append
                 more = read(CHUNK)
                 if not more:
                     break
@@ -125,9 +143,15 @@ class CaptureReader:
                     f"damaged capture: record {count + 1} at byte {self._offset(pos, n)} claims "
                     f"{incl} bytes; stopped reading there"
                 )
+                if batch:
+                    yield batch
                 return
             end = pos + 16 + incl
             if end > n:
+                if batch:
+                    yield batch
+                    batch = []
+                    append = batch.append
                 more = read(max(CHUNK, end - n))
                 if not more:
                     self.warnings.append(
@@ -140,7 +164,7 @@ class CaptureReader:
                 n = len(buf)
                 continue
             count += 1
-            yield sec + frac * res, lt, buf[pos + 16:end]
+            append((sec + frac * res, lt, buf[pos + 16:end]))
             pos = end
         if pos != n:
             self.warnings.append(
@@ -166,6 +190,7 @@ class CaptureReader:
         unsupported_seen: set[int] = set()
         any_supported = False
         count = 0
+        last_t = 0.0
         while True:
             if pos + 12 > n:
                 more = read(CHUNK)
@@ -242,7 +267,8 @@ class CaptureReader:
                 if lt < 0:
                     continue
                 count += 1
-                yield ((tsh << 32) | tsl) * resol + tsoff, lt, buf[data_start:data_start + caplen]
+                last_t = ((tsh << 32) | tsl) * resol + tsoff
+                yield last_t, lt, buf[data_start:data_start + caplen]
                 continue
             if btype == 3:  # Simple Packet block: interface 0, no timestamp
                 if not interfaces or blen < 16:
@@ -258,7 +284,7 @@ class CaptureReader:
                 if lt < 0:
                     continue
                 count += 1
-                yield 0.0, lt, buf[data_start:data_start + caplen]
+                yield last_t, lt, buf[data_start:data_start + caplen]  # no timestamp: the last one
                 continue
             if btype == 1:  # Interface Description
                 if blen < 20:

@@ -1,8 +1,8 @@
 """RTP streams: per SSRC and direction statistics with bounded state.
 
 Each :class:`RtpStream` keeps a handful of integers whatever the number of
-packets: the extended highest sequence number, a 128-packet bitmap window for
-duplicates and reordering, and the RFC 3550 §6.4.1 interarrival jitter
+packets: the extended highest sequence number, the set of sequence numbers
+missing in the last 1024 (to tell duplicates from late packets), and the RFC 3550 §6.4.1 interarrival jitter
 estimate (in timestamp units of the payload's clock rate).
 """
 from __future__ import annotations
@@ -10,17 +10,16 @@ from __future__ import annotations
 from runner.analysis.layers import endpoint_str
 from runner.analysis.sdp import STATIC_PT
 
-WINDOW = 128
-_MASK = (1 << WINDOW) - 1
+WINDOW = 1024
 
 
 class RtpStream:
     __slots__ = (
         "src", "sport", "dst", "dport", "ssrc", "packets", "first_time", "last_time", "pts",
-        "max_seq", "max_ext", "base_ext", "bits", "dups", "ooo",
+        "max_seq", "fwd", "base_ext", "holes", "dups", "ooo",
         "transit", "jitter", "jpt", "clocks",
         "call_id", "rx_media", "tx_media", "sdp_gen", "event_pts", "classifiers", "tracker",
-        "srtp", "tried_keys", "looks_plain", "payload_sample", "index",
+        "srtp", "tried_keys", "looks_plain", "payload_sample", "index", "fastpt", "jclock",
     )
 
     def __init__(self, src: bytes, sport: int, dst: bytes, dport: int, ssrc: int,
@@ -32,9 +31,9 @@ class RtpStream:
         self.last_time = t
         self.pts: set[int] = set()
         self.max_seq = (seq - 1) & 0xFFFF   # so the first packet counts as "next in order"
-        self.max_ext = seq - 1
+        self.fwd = seq - 1                   # extended highest seq == packets + fwd
         self.base_ext = seq
-        self.bits = 0
+        self.holes: set[int] = set()
         self.dups = 0
         self.ooo = 0
         self.transit = 0.0
@@ -52,9 +51,24 @@ class RtpStream:
         self.tried_keys = False
         self.looks_plain = None
         self.payload_sample = bytearray()
+        self.fastpt = -1                     # audio payload type the analyzer's fast path may take
+        self.jclock = 8000
+
+    def go_fast(self, pt: int) -> None:
+        """Allow the inline fast path for in-order packets of ``pt`` (plain audio)."""
+        if pt == self.jpt:
+            self.fastpt = pt
+            self.jclock = self.clocks.get(pt) or self.clock_for(pt)
 
     def add(self, t: float, seq: int, ts: int, pt: int, timed: bool) -> None:
-        """Account one packet. ``timed``: include it in the jitter estimate."""
+        """Account one packet. ``timed``: include it in the jitter estimate.
+
+        Invariant: extended highest sequence number == ``packets + fwd``; an
+        in-order packet (the analyzer's inline fast path) only bumps
+        ``packets`` and ``max_seq``.  ``holes`` holds the missing extended
+        sequence numbers of the last ``WINDOW`` (late arrivals fill them).
+        """
+        old = self.packets + self.fwd
         self.packets += 1
         self.last_time = t
         if pt not in self.pts:
@@ -62,25 +76,29 @@ class RtpStream:
         d = (seq - self.max_seq) & 0xFFFF
         if d == 1:
             self.max_seq = seq
-            self.max_ext += 1
-            self.bits = ((self.bits << 1) | 1) & _MASK
         elif d == 0:
             self.dups += 1
+            self.fwd -= 1
             return
         elif d < 0x8000:
             self.max_seq = seq
-            self.max_ext += d
-            self.bits = (((self.bits << d) | 1) & _MASK) if d < WINDOW else 1
+            self.fwd += d - 1
+            new = old + d
+            self.holes.update(range(max(old + 1, new - WINDOW), new))
+            if len(self.holes) > 2 * WINDOW:
+                self.holes = {h for h in self.holes if h > new - WINDOW}
         else:
             back = 0x10000 - d
-            if back < WINDOW:
-                bit = 1 << back
-                if self.bits & bit:
-                    self.dups += 1
-                    return
-                self.bits |= bit
-                if self.max_ext - back < self.base_ext:
-                    self.base_ext = self.max_ext - back
+            ext = old - back
+            self.fwd -= 1
+            if ext in self.holes:
+                self.holes.discard(ext)
+            elif ext < self.base_ext:
+                self.holes.update(range(max(ext + 1, self.base_ext - WINDOW), self.base_ext))
+                self.base_ext = ext
+            elif back < WINDOW:
+                self.dups += 1
+                return
             self.ooo += 1
         if timed:
             clock = self.clocks.get(pt)
@@ -112,7 +130,7 @@ class RtpStream:
 
     @property
     def lost(self) -> int:
-        expected = self.max_ext - self.base_ext + 1
+        expected = self.packets + self.fwd - self.base_ext + 1
         return max(0, expected - (self.packets - self.dups))
 
     @property

@@ -1,0 +1,230 @@
+"""Benchmark: `sipscen analyze --json` against tshark on a generated million-packet capture.
+
+Generates (raw bytes with struct, no scapy) an Ethernet pcap of N calls
+between loopback addresses: SIP INVITE / 200 OK with SDP (telephone-event on
+a per-call dynamic payload type), ACK, BYE, and two RTP streams per call
+carrying G.729 audio and RFC 4733 digits.  Then it times, in the same run:
+
+* sipscen:  python -m runner analyze --json FILE
+* tshark:   tshark -r FILE -Y rtpevent -T fields ... (the same telephone-events)
+
+and prints packets/s for both, the ratio, sipscen's peak RSS and whether both
+found the same number of digits.  Goal: >= 10x tshark, < 150 MB.
+
+    .venv/bin/python bench/bench_analyze.py [--packets 1000000] [--calls 200] [--keep]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PTIME = 0.02
+DIGITS = "0123456789*#"
+
+
+def _ip_checksum(hdr: bytes) -> int:
+    s = sum(struct.unpack("!10H", hdr))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+class PcapWriter:
+    def __init__(self, f):
+        self.f = f
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        self.buf = []
+        self.count = 0
+
+    def udp(self, t: float, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes) -> None:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(payload), 0, 0x4000, 64, 17, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", _ip_checksum(ip)) + ip[12:]
+        frame = (b"\x00" * 12 + b"\x08\x00" + ip
+                 + struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload)
+        self.raw(t, frame)
+
+    def raw(self, t: float, frame: bytes) -> None:
+        sec = int(t)
+        self.buf.append(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(frame), len(frame)))
+        self.buf.append(frame)
+        self.count += 1
+        if len(self.buf) > 20000:
+            self.flush()
+
+    def flush(self) -> None:
+        self.f.write(b"".join(self.buf))
+        self.buf = []
+
+
+def _sip(lines: list[str], body: str = "") -> bytes:
+    head = "\r\n".join(lines + [f"Content-Length: {len(body.encode())}"])
+    return (head + "\r\n\r\n" + body).encode()
+
+
+def _sdp(ip: str, port: int, te_pt: int) -> str:
+    return (f"v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 18 {te_pt}\r\na=rtpmap:18 G729/8000\r\n"
+            f"a=rtpmap:{te_pt} telephone-event/8000\r\na=fmtp:{te_pt} 0-16\r\na=sendrecv\r\n")
+
+
+def generate(path: Path, packets: int, calls: int) -> dict:
+    """Write the capture; returns what it contains (digits per direction)."""
+    per_stream = max(50, packets // (2 * calls))
+    expected_digits = 0
+    with open(path, "wb") as f:
+        w = PcapWriter(f)
+        t0 = 1_700_000_000.0
+        streams = []
+        for c in range(calls):
+            a_ip, b_ip = bytes([127, 0, 1 + c // 200, 1 + c % 200]), bytes([127, 1, 1 + c // 200, 1 + c % 200])
+            a_txt, b_txt = ".".join(map(str, a_ip)), ".".join(map(str, b_ip))
+            a_port, b_port = 20000 + 2 * c, 40000 + 2 * c
+            te_a, te_b = 96 + c % 30, 101 + (c * 7) % 26     # per side, never one fixed number
+            cid = f"bench-{c}@{a_txt}"
+            t = t0 + c * 0.01
+            common = [f"Call-ID: {cid}", f"From: <sip:a{c}@{a_txt}>;tag=a{c}", f"Via: SIP/2.0/UDP {a_txt}:5060"]
+            w.udp(t, a_ip, 5060, b_ip, 5060, _sip(
+                [f"INVITE sip:b{c}@{b_txt} SIP/2.0", *common, f"To: <sip:b{c}@{b_txt}>", "CSeq: 1 INVITE",
+                 "Content-Type: application/sdp"], _sdp(a_txt, a_port, te_a)))
+            w.udp(t + 0.002, b_ip, 5060, a_ip, 5060, _sip(
+                ["SIP/2.0 200 OK", *common, f"To: <sip:b{c}@{b_txt}>;tag=b{c}", "CSeq: 1 INVITE",
+                 "Content-Type: application/sdp"], _sdp(b_txt, b_port, te_b)))
+            w.udp(t + 0.003, a_ip, 5060, b_ip, 5060, _sip(
+                [f"ACK sip:b{c}@{b_txt} SIP/2.0", *common, f"To: <sip:b{c}@{b_txt}>;tag=b{c}", "CSeq: 1 ACK"]))
+            # a->b uses b's telephone-event PT (the receiver's SDP), b->a uses a's
+            streams.append([a_ip, a_port, b_ip, b_port, 0x10000000 + c, te_b, t + 0.01, c])
+            streams.append([b_ip, b_port, a_ip, a_port, 0x20000000 + c, te_a, t + 0.011, c])
+        w.flush()
+        # RTP: round-robin over streams, 20 ms apart per stream
+        payload = bytes(range(20))
+        hdr = struct.Struct("!BBHII").pack
+        prefix = {}
+        for src, sport, dst, dport, ssrc, te, start, c in streams:
+            prefix[ssrc] = (b"\x00" * 12 + b"\x08\x00", src, dst, sport, dport)
+        digit_plan = {}
+        for s in streams:
+            # 3 digits per stream at packets 20, 60, 100: 7 updates + 3 end packets each
+            digit_plan[s[4]] = {20 + 40 * k: DIGITS[(s[7] + k) % 12] for k in range(3) if 20 + 40 * k + 10 < per_stream}
+            expected_digits += len(digit_plan[s[4]])
+        rec = struct.Struct("<IIII").pack
+        buf = []
+        for i in range(per_stream):
+            for src, sport, dst, dport, ssrc, te, start, c in streams:
+                t = start + i * PTIME
+                plan = digit_plan[ssrc]
+                ev_start = None
+                for k0, d in plan.items():
+                    if k0 <= i < k0 + 10:
+                        ev_start, digit, step = k0, d, i - k0
+                        break
+                seq = i & 0xFFFF
+                ts = (i * 160) & 0xFFFFFFFF
+                if ev_start is None:
+                    rtp = hdr(0x80, 18, seq, ts, ssrc) + payload
+                else:
+                    code = DIGITS.index(digit)
+                    end = step >= 7
+                    dur = 160 * (min(step, 6) + 1)
+                    mark = 0x80 if step == 0 else 0
+                    rtp = hdr(0x80, mark | te, seq, (ev_start * 160) & 0xFFFFFFFF, ssrc) + bytes(
+                        [code, (0x80 if end else 0) | 10]) + struct.pack("!H", dur)
+                ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + len(rtp), 0, 0x4000, 64, 17, 0, src, dst)
+                frame = b"\x00" * 12 + b"\x08\x00" + ip + struct.pack("!HHHH", sport, dport, 8 + len(rtp), 0) + rtp
+                sec = int(t)
+                buf.append(rec(sec, int((t - sec) * 1e6), len(frame), len(frame)))
+                buf.append(frame)
+                w.count += 1
+            if len(buf) > 40000:
+                f.write(b"".join(buf))
+                buf = []
+        f.write(b"".join(buf))
+        # BYEs
+        tend = t0 + calls * 0.01 + per_stream * PTIME + 0.1
+        w.buf = []
+        for c in range(calls):
+            a_ip, b_ip = bytes([127, 0, 1 + c // 200, 1 + c % 200]), bytes([127, 1, 1 + c // 200, 1 + c % 200])
+            a_txt, b_txt = ".".join(map(str, a_ip)), ".".join(map(str, b_ip))
+            cid = f"bench-{c}@{a_txt}"
+            w.udp(tend + c * 0.001, a_ip, 5060, b_ip, 5060, _sip(
+                [f"BYE sip:b{c}@{b_txt} SIP/2.0", f"Call-ID: {cid}", f"From: <sip:a{c}@{a_txt}>;tag=a{c}",
+                 f"To: <sip:b{c}@{b_txt}>;tag=b{c}", f"Via: SIP/2.0/UDP {a_txt}:5060", "CSeq: 2 BYE"]))
+        w.flush()
+    return {"packets": w.count, "streams": 2 * calls, "digits": expected_digits}
+
+
+def _run(argv: list[str], out_path: Path) -> tuple[float, float, int]:
+    """Wall time, CPU time (user + system) and peak RSS (KiB) of one child.
+
+    CPU time is the fair figure on a shared machine: other work slows the
+    wall clock of both tools, not their CPU time."""
+    with open(out_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode(errors="replace")[-2000:]
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err}")
+    proc.stderr.close()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--packets", type=int, default=1_000_000)
+    ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--keep", action="store_true", help="keep the generated capture")
+    ap.add_argument("--no-tshark", action="store_true")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="sipscen-bench-"))
+    try:
+        cap = tmp / "bench.pcap"
+        g0 = time.perf_counter()
+        info = generate(cap, args.packets, args.calls)
+        print(f"generated {info['packets']:,} packets, {info['streams']} RTP streams, "
+              f"{info['digits']} digits, {cap.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - g0:.1f} s")
+        py = sys.executable
+        wall, cpu, rss = _run([py, "-m", "runner", "analyze", "--json", str(cap)], tmp / "sipscen.json")
+        data = json.loads((tmp / "sipscen.json").read_text())
+        ours = len(data["dtmf"])
+        pps, cpps = data["packets"] / wall, data["packets"] / cpu
+        print(f"sipscen analyze --json: wall {wall:.2f} s ({pps:,.0f} packets/s), CPU {cpu:.2f} s "
+              f"({cpps:,.0f} packets/s), peak RSS {rss / 1024:.0f} MB, "
+              f"{ours} digits, {len(data['rtp_streams'])} streams, {len(data['calls'])} calls")
+        if args.no_tshark or not shutil.which("tshark"):
+            return 0
+        twall, tcpu, trss = _run(["tshark", "-r", str(cap), "-Y", "rtpevent", "-T", "fields",
+                               "-e", "frame.time_epoch", "-e", "rtp.ssrc", "-e", "rtp.timestamp",
+                               "-e", "rtpevent.event_id", "-e", "rtpevent.end_of_event"], tmp / "tshark.txt")
+        keys = set()
+        for line in (tmp / "tshark.txt").read_text().splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 4:
+                keys.add((parts[1], parts[2], parts[3]))
+        tpps, tcpps = info["packets"] / twall, info["packets"] / tcpu
+        print(f"tshark -Y rtpevent:     wall {twall:.2f} s ({tpps:,.0f} packets/s), CPU {tcpu:.2f} s "
+              f"({tcpps:,.0f} packets/s), peak RSS {trss / 1024:.0f} MB, "
+              f"{len(keys)} digits (distinct ssrc/timestamp/event)")
+        print(f"ratio: sipscen is {pps / tpps:.1f}x tshark's packets/s by wall clock, {cpps / tcpps:.1f}x by CPU "
+              f"time (goal >= 10x); sipscen peak RSS {rss / 1024:.0f} MB (goal < 150 MB); "
+              f"digits sipscen {ours} / tshark {len(keys)} / generated {info['digits']}")
+    finally:
+        if args.keep:
+            print(f"capture kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

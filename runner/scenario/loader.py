@@ -84,8 +84,10 @@ def _construct_map(loader: MarkedLoader, node: yaml.MappingNode):
         key = loader.construct_object(key_node, deep=True)
         key_loc = loader.loc(key_node.start_mark)
         if not isinstance(key, str):
-            raise ScenarioError(
-                f"key {key!r} is not a string (quote it: '{key_node.value}')", key_loc)
+            if isinstance(key_node, yaml.ScalarNode):
+                raise ScenarioError(
+                    f"key {key!r} is not a string (quote it: '{key_node.value}')", key_loc)
+            raise ScenarioError("a key must be a plain string, not a list or mapping", key_loc)
         if index >= n_merged:
             if key in seen:
                 first = seen[key]
@@ -116,10 +118,15 @@ def load_yaml(text: str, file_label: str) -> Any:
     Raises ScenarioError for syntax errors, duplicate keys and non-string keys.
     An empty document gives ``None``.
     """
-    loader = MarkedLoader(text)
+    try:
+        loader = MarkedLoader(text)
+    except yaml.reader.ReaderError as exc:
+        return _reader_error(exc, text, file_label)
     loader.file_label = file_label
     try:
         return loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        return _reader_error(exc, text, file_label)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _location(mark, file_label) if mark else Location(file_label, 1, 1)
@@ -131,6 +138,15 @@ def load_yaml(text: str, file_label: str) -> Any:
         raise ScenarioError(f"YAML error: {exc}", Location(file_label, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file_label: str):
+    before = text[:exc.position]
+    line = before.count("\n") + 1
+    col = exc.position - (before.rfind("\n") + 1) + 1
+    raise ScenarioError(f"YAML syntax error: character {exc.character:#06x} is not allowed "
+                        "(write control characters as escapes in a double-quoted string)",
+                        Location(file_label, line, col)) from None
 
 
 def load_yaml_file(path: Path | str) -> Any:

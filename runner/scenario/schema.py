@@ -14,6 +14,7 @@ symlink to ``schemas/`` in the source tree) and is read through
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
 import functools
 import json
@@ -221,6 +222,9 @@ def _describe(value: Any) -> str:
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
         return f"the string {value!r}"
+    if isinstance(value, (datetime.date, bytes)):
+        kind = "binary data" if isinstance(value, bytes) else f"a date {value}"
+        return f"{kind} (quote the value to make it a string)"
     return f"{type(value).__name__} {value!r}"
 
 

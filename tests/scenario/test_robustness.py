@@ -1,0 +1,66 @@
+"""Whatever the input, the result is ScenarioErrors with FILE:LINE:COL, never a traceback."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from runner.scenario import validate_file
+
+GARBAGE = {
+    "agents-list": ("name: x\nagents: [a, b]\n", "2:9: agents: expected a mapping, got a list"),
+    "agent-null": ("name: x\nagents: {alice: null}\n",
+                   "2:17: agents.alice: expected a mapping, got nothing (null)"),
+    "steps-mapping": ("name: x\nagents: {a: {type: pjsua, steps: {call: x}}}\n",
+                      "2:34: agents.a.steps: expected a list, got a mapping"),
+    "step-scalar": ("name: x\nagents: {a: {type: pjsua, steps: [call]}}\n",
+                    "2:35: agents.a.steps[0]: expected a mapping, got the string 'call'"),
+    "include-string": ("name: x\nagents: {a: {type: pjsua}}\ninclude: lib.yaml\n",
+                       "3:10: include: expected a list, got the string 'lib.yaml'"),
+    "empty-wait": ("name: x\nagents: {a: {type: pjsua, steps: [wait: {}]}}\n",
+                   "2:41: agents.a.steps[0].wait: needs 'event' or 'signal'"),
+    "recursive-alias": ("a: &a [*a]\n", "1:4: YAML syntax error: found unconstructable "
+                                        "recursive node"),
+    "empty-file": ("", "1:1: a scenario file is a mapping (name:, agents:, ...)"),
+    "nul-byte": ("name: x\x00\n", "1:8: YAML syntax error: character 0x0000 is not allowed "
+                                  "(write control characters as escapes in a double-quoted "
+                                  "string)"),
+    "two-documents": ("name: x\n---\nname: y\n", "2:1: YAML syntax error: but found another "
+                      "document (expected a single document in the stream at line 1)"),
+    "complex-key": ("? [a, b]\n: c\n", "1:3: a key must be a plain string, not a list or mapping"),
+    "date-name": ("name: 2024-01-01\nagents: {a: {type: pjsua}}\n",
+                  "1:7: name: expected a string, got a date 2024-01-01 (quote the value to "
+                  "make it a string)"),
+    "same-agent-twice": ("name: x\nagents: {a: {type: pjsua}}\nexpect: [srtp: {between: [a, a]}]\n",
+                         "3:26: expect[0].srtp.between: 'between' needs two different agents"),
+    "min-above-max": ("name: x\nagents: {a: {type: pjsua}}\n"
+                      "expect: [call: {min_duration: 5s, max_duration: 1s}]\n",
+                      "3:31: expect[0].call.min_duration: min_duration 5s is above "
+                      "max_duration 1s"),
+    "agent-and-service": ("name: x\nservices: {a: {command: [x]}}\nagents: {a: {type: pjsua}}\n",
+                          "2:12: services.a: 'a' is both an agent and a service"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GARBAGE))
+def test_garbage_gives_a_located_error(tmp_path: Path, name: str):
+    text, expected = GARBAGE[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    errors = validate_file(path, environ={})
+    assert errors, "should be invalid"
+    assert all(re.match(rf"^{re.escape(str(path))}:\d+:\d+: ", str(e)) for e in errors)
+    assert str(errors[0]) == f"{path}:{expected}"
+
+
+def test_not_utf8(tmp_path: Path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"name: caf\xe9\n")
+    (error,) = validate_file(path)
+    assert str(error) == f"{path}:1:1: not UTF-8 text (invalid continuation byte)"
+
+
+def test_a_folder_is_not_a_scenario(tmp_path: Path):
+    (error,) = validate_file(tmp_path)
+    assert error.message.startswith("cannot read")

@@ -99,6 +99,7 @@ def derive_session_keys(suite: Suite, master_key: bytes, master_salt: bytes) -> 
 
 
 _COUNTER_TABLES: dict[int, tuple[int, int]] = {}
+_CACHED_BLOCKS = 128            # tables kept for payloads up to 2 KB (about 0.3 MB in all)
 
 
 def _counter_table(blocks: int) -> tuple[int, int]:
@@ -110,11 +111,11 @@ def _counter_table(blocks: int) -> tuple[int, int]:
     """
     table = _COUNTER_TABLES.get(blocks)
     if table is None:
-        repeat = tail = 0
-        for j in range(blocks):
-            repeat = (repeat << 128) | 1
-            tail = (tail << 128) | j
-        table = _COUNTER_TABLES[blocks] = (repeat, tail)
+        repeat = int.from_bytes((b"\0" * 15 + b"\x01") * blocks, "big")
+        tail = int.from_bytes(b"".join(j.to_bytes(16, "big") for j in range(blocks)), "big")
+        table = (repeat, tail)
+        if blocks <= _CACHED_BLOCKS:
+            _COUNTER_TABLES[blocks] = table
     return table
 
 
@@ -257,25 +258,26 @@ class SrtpReceiver(_Keyed):
                 return None
             seq = (packet[2] << 8) | packet[3]
             ssrc = int.from_bytes(packet[8:12], "big")
+            portion = packet[:end]
             tag = packet[size - self._tag_len:]
             state = self._streams.get(ssrc)
             if state is None:
-                roc = self._probe_roc(packet[:end], tag)
+                roc = self._probe_roc(portion, tag)
             else:
-                roc, highest = state
+                roc, highest = state                     # RFC 3711 §3.3.1 guess, inlined
                 if highest < 0x8000:
                     if seq - highest > 0x8000:
                         roc -= 1
                 elif highest - 0x8000 > seq:
                     roc += 1
-                mac = self._mac.copy()
-                mac.update(packet[:end])
-                if not 0 <= roc <= _MAX_ROC:
-                    roc = self._neighbour_roc(packet[:end], tag, roc)
-                else:
+                if 0 <= roc <= _MAX_ROC:
+                    mac = self._mac.copy()
+                    mac.update(portion)
                     mac.update(roc.to_bytes(4, "big"))
                     if mac.finalize()[:self._tag_len] != tag:
-                        roc = self._neighbour_roc(packet[:end], tag, roc)
+                        roc = self._neighbour_roc(portion, tag, roc)
+                else:
+                    roc = self._neighbour_roc(portion, tag, roc)
             if roc < 0:
                 self.auth_failed += 1
                 return None

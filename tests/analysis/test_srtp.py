@@ -94,7 +94,7 @@ def test_fast_counter_mode_matches_reference_keystream():
     key = bytes(range(16))
     iv = h("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000")
     ctr = srtp._CounterMode(key)
-    for size in (0, 1, 15, 16, 17, 160, 1000, 1500):
+    for size in (0, 1, 15, 16, 17, 160, 1000, 1500, 2048, 2049, 9000, 65000):
         data = random.Random(size).randbytes(size)
         expected = bytes(a ^ b for a, b in zip(data, aes_cm_keystream(key, iv, size)))
         assert ctr.apply(int.from_bytes(iv, "big"), data) == expected
@@ -191,7 +191,7 @@ def test_csrcs_and_header_extension_interoperate(suite):
     key, salt = material(suite, seed=3)
     packets = [rtp(7, csrcs=(1, 2, 3)), rtp(8, extension=b"\x10\xaa\x00\x00"),
                rtp(9, csrcs=(5,), extension=bytes(12)), rtp(10, payload=b""),
-               rtp(11, payload=b"\x01")]
+               rtp(11, payload=b"\x01"), rtp(12, payload=bytes(range(256)) * 4 + bytes(176))]
     theirs, ours = libsrtp_session(suite, key, salt, inbound=False), SrtpReceiver(suite, key, salt)
     for packet in packets:
         assert ours.unprotect(theirs.protect(packet)) == packet

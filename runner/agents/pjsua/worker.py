@@ -15,6 +15,7 @@ import heapq
 import itertools
 import os
 import select
+import signal
 import sys
 import time
 from typing import Any, Callable
@@ -46,17 +47,25 @@ class Worker:
         self.ready_sent = False
         self.contact = ""
         self.running = True
+        self.stop_requested = False    # set by SIGTERM or a vanished controller
+        self.orphaned = False
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._inbuf = b""
 
     # -- output ----------------------------------------------------------------
     def emit(self, kind: str, **data: Any) -> None:
+        if self.orphaned:
+            return
         line = P.encode({"event": kind, "t": time.monotonic(), **data})
         view = memoryview(line)
-        while view:
-            written = os.write(self.out_fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self.out_fd, view)
+                view = view[written:]
+        except OSError:          # the controller is gone: nobody to talk to, wind down
+            self.orphaned = True
+            self.stop_requested = True
 
     def result(self, ident: Any, ok: bool, message: str = "", **extra: Any) -> None:
         self.emit(P.RESULT, id=ident, ok=ok, message=message, **extra)
@@ -66,7 +75,7 @@ class Worker:
 
     # -- main loop -------------------------------------------------------------
     def loop(self) -> None:
-        while self.running:
+        while self.running and not self.stop_requested:
             if self.ep is not None:
                 self.ep.libHandleEvents(POLL_MS)
                 wait = 0.0
@@ -354,6 +363,8 @@ def main() -> int:
     os.dup2(2, 1)                 # anything else written to fd 1 lands in stderr
     sys.stdout = sys.stderr
     worker = Worker(out_fd, sys.stdin.fileno())
+    # SIGTERM: leave the loop and shut PJSUA2 down in order (WAV headers get written).
+    signal.signal(signal.SIGTERM, lambda *_: setattr(worker, "stop_requested", True))
     try:
         worker.loop()
     except KeyboardInterrupt:

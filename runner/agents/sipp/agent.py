@@ -217,6 +217,10 @@ class SippAgent(Agent):
                              f"{self.exit_code}, statistics: 0 calls attempted)",
                              self.ctx.spec.location)
         for r in facts["responses"]:
+            if not r["was_sent"]:
+                why = "; ".join(facts["errors"][:2]) or f"exit code {self.exit_code}"
+                raise StepFailed(f"SIPp agent '{self.ctx.name}' stopped before sending message "
+                                 f"{r['index']}: {why}", self.ctx.spec.location)
             if r["probe"] and r["received"] is None:
                 last = r["index"] - 1
                 raise StepFailed(
@@ -273,6 +277,7 @@ class SippAgent(Agent):
             "type": "sipp", "uri": self.contact.uri if self.contact else "",
             "side": self.side, "exit_code": self.exit_code, "stats": summary,
             "responses": responses, "calls": [],
+            "errors": read_error_events(self.dir / ERROR_FILE),
         }
         return self._facts
 
@@ -286,6 +291,17 @@ class SippAgent(Agent):
             if path is not None:
                 out[label] = str(path)
         return out
+
+
+def read_error_events(path: Path, limit: int = 20) -> list[str]:
+    """The first ``limit`` events of SIPp's ``-trace_err`` file, without timestamps."""
+    import re
+    try:
+        text = path.read_text(encoding="latin-1")
+    except OSError:
+        return []
+    events = re.split(r"\d{4}-\d\d-\d\d\t[\d:.]+\t[\d.]+: ", text)[1:]
+    return [" ".join(e.split())[:300] for e in events[:limit]]
 
 
 def _replace(load, **changes):

@@ -247,7 +247,8 @@ def build_xml(messages: list[InlineMessage], name: str = "sipscen-inline", locat
             timeout = f' timeout="{ms}" ontimeout="{after}"' if i == 0 else ""
             # SIPp wants one mandatory recv at the end of a run of optional ones.
             optional = ' optional="true"' if i < len(codes) - 1 else ""
-            parts.append(f'  <recv response="{code}"{optional}{timeout} next="{target}"/>')
+            auth = ' auth="true"' if code in (401, 407) else ""   # for [authentication]
+            parts.append(f'  <recv response="{code}"{optional}{auth}{timeout} next="{target}"/>')
         parts.append(f'  <label id="{after}"/>')
     parts.append("</scenario>")
     text = "\n".join(parts) + "\n"

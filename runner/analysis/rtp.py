@@ -159,4 +159,6 @@ class RtpStream:
             else:
                 if pt in STATIC_PT:
                     names[pt] = f"{STATIC_PT[pt][0]}/{STATIC_PT[pt][1]}"
+                elif pt in self.classifiers and self.classifiers[pt].state == 1:
+                    names[pt] = "telephone-event (by content)"
         return names

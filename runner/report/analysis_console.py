@@ -1,0 +1,84 @@
+"""Readable rich tables for ``sipscen analyze`` (without ``--json``).
+
+``render_analysis(analysis, console)`` prints a summary line, warnings, then
+tables of calls, RTP streams and DTMF events.  It reads only the JSON
+contract (``analysis.to_dict()``), so it also renders a saved analysis.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+def _t(value: Any) -> str:
+    """Capture time as UTC ``HH:MM:SS.mmm`` (seconds for small, relative times)."""
+    if not isinstance(value, (int, float)):
+        return "-"
+    if value < 86400 * 365:
+        return f"{value:.3f}"
+    stamp = datetime.fromtimestamp(value, tz=timezone.utc)
+    return stamp.strftime("%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
+
+
+def render_analysis(analysis, console: Console) -> None:
+    data = analysis.to_dict() if hasattr(analysis, "to_dict") else dict(analysis)
+    calls, streams, dtmf = data.get("calls", []), data.get("rtp_streams", []), data.get("dtmf", [])
+    path = getattr(analysis, "path", "")
+    head = Text.assemble((f"{path}  " if path else "", "bold"),
+                         f"{data.get('packets', 0)} packets, {len(calls)} calls, "
+                         f"{len(streams)} RTP streams, {len(dtmf)} DTMF events")
+    console.print(head)
+    for w in data.get("warnings", []):
+        console.print(Text(f"warning: {w}", style="yellow"))
+
+    if calls:
+        table = Table(title="SIP calls", title_justify="left", show_lines=False)
+        for col in ("Call-ID", "start (UTC)", "messages", "status", "ladder"):
+            table.add_column(col, overflow="fold", no_wrap=col == "start (UTC)")
+        for c in calls:
+            msgs = c.get("messages", [])
+            ladder = ", ".join(m.get("summary", "").split(" sip")[0] for m in msgs[:12])
+            if len(msgs) > 12:
+                ladder += f", ... (+{len(msgs) - 12})"
+            status = c.get("status")
+            table.add_row(str(c.get("call_id")), _t(c.get("start")), str(len(msgs)),
+                          "-" if status is None else str(status), ladder)
+        console.print(table)
+
+    if streams:
+        table = Table(title="RTP streams", title_justify="left")
+        for col in ("SSRC", "source", "destination", "PT", "packets", "lost", "jitter ms", "SRTP", "call"):
+            table.add_column(col, overflow="fold", no_wrap=col in ("SSRC", "packets", "lost"))
+        for s in streams:
+            srtp = s.get("srtp")
+            if srtp is None:
+                sec = Text("plain RTP", style="red" if any(x.get("srtp") for x in streams) else "")
+            elif srtp.get("authenticated") and not srtp.get("auth_failed"):
+                sec = Text(f"{srtp.get('suite')} ({srtp.get('authenticated')} auth, {srtp.get('key_source')} key)",
+                           style="green")
+            else:
+                sec = Text(f"{srtp.get('suite') or 'SRTP?'}: {srtp.get('authenticated', 0)} auth, "
+                           f"{srtp.get('auth_failed', 0)} failed", style="red")
+            codecs = s.get("codecs") or {}
+            pts = ", ".join(f"{pt} {codecs.get(str(pt), '')}".strip() for pt in s.get("payload_types", []))
+            table.add_row(s.get("ssrc", ""), s.get("src", ""), s.get("dst", ""), pts, str(s.get("packets")),
+                          str(s.get("lost")), f"{s.get('jitter_ms', 0):.2f}", sec, str(s.get("call_id") or "-"))
+        console.print(table)
+
+    if dtmf:
+        table = Table(title=f"DTMF: {''.join(str(d.get('digit')) for d in dtmf)}", title_justify="left")
+        for col in ("time (UTC)", "digit", "method", "ms", "volume", "PT", "SSRC", "source -> destination"):
+            table.add_column(col, overflow="fold", no_wrap=col in ("time (UTC)", "SSRC", "method"))
+        for d in dtmf:
+            table.add_row(_t(d.get("time")), Text(str(d.get("digit")), style="bold"), d.get("method", ""),
+                          "-" if d.get("duration_ms") is None else str(d.get("duration_ms")),
+                          "-" if d.get("volume") is None else str(d.get("volume")),
+                          "-" if d.get("payload_type") is None else str(d.get("payload_type")),
+                          d.get("ssrc") or "-", f"{d.get('src')} -> {d.get('dst')}")
+        console.print(table)
+    elif not calls and not streams:
+        console.print("nothing SIP or RTP found in this capture")

@@ -12,8 +12,9 @@ and the ``variables:``, ``parametrize:`` and ``include:`` sections excepted):
 
 Left for plan time (:func:`resolve_references`, called by the engine once the
 ports are known): ``${AGENT.uri|host|port|hostport|user}`` (an agent or a
-service) and ``${scenario_dir}``. A string still holding such a reference
-keeps its ``$${`` escapes until then, so the engine's pass unescapes them.
+service) and ``${scenario_dir}``. A string holding such a reference (or an
+escaped one, ``$${bob.uri}``) keeps its ``$${`` escapes until then, so the
+engine's pass unescapes them and an escaped reference stays literal.
 
 Values are strings. A string that is exactly one ``${NAME}`` and lands where
 the schema wants an integer, number or boolean is converted afterwards
@@ -37,7 +38,8 @@ NOT_SUBSTITUTED = ("variables", "parametrize", "include")
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REF = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\.([A-Za-z_]+)")
-_DEFERRED = re.compile(r"(?<!\$)\$\{(?:" + SCENARIO_DIR + r"|[A-Za-z][A-Za-z0-9_-]*\.(?:"
+# a plan-time reference, escaped or not: strings holding one keep their `$${` escapes
+_DEFERRED = re.compile(r"\$\{(?:" + SCENARIO_DIR + r"|[A-Za-z][A-Za-z0-9_-]*\.(?:"
                        + "|".join(REFERENCE_ATTRS) + r"))\}")
 
 

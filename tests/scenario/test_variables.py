@@ -64,6 +64,14 @@ def test_references_and_scenario_dir_are_left_for_plan_time():
     assert [(n, a) for n, a, _, _ in result.references] == [("bob", "hostport")]
 
 
+def test_an_escaped_reference_stays_literal_through_plan_time():
+    tree, result = run("a: 'literal $${bob.uri}'\n")
+    assert result.errors == [] and result.references == []
+    assert tree["a"] == "literal $${bob.uri}"
+    contacts = {"bob": Contact("bob", "127.0.0.1", 5062)}
+    assert resolve_references(tree["a"], contacts, Path("/s")) == "literal ${bob.uri}"
+
+
 def test_unknown_reference_attribute_and_malformed_tokens():
     _, result = run("a: ${bob.ip}\nb: '${not valid}'\nc: 'x${'\n")
     assert [e.message for e in result.errors] == [

@@ -22,6 +22,7 @@ the schema wants an integer, number or boolean is converted afterwards
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -170,8 +171,12 @@ class _Scope:
             return None
         value = self.lookup(inner)
         if value is None:
-            self._fail(f"undefined variable '{inner}' (give it with --var {inner}=VALUE, "
-                       "in the environment, or under variables:)", loc, where)
+            known = list(self.given) + list(self.defaults)
+            close = difflib.get_close_matches(inner, known, n=1, cutoff=0.75)
+            hint = (f" — did you mean '{close[0]}'?" if close else
+                    f" (give it with --var {inner}=VALUE, in the environment, or under "
+                    "variables:)")
+            self._fail(f"undefined variable '{inner}'{hint}", loc, where)
         return value
 
     def _fail(self, message: str, loc: Location | None, where: str) -> None:

@@ -140,3 +140,14 @@ def test_only_substituted_values_are_coerced():
     assert not coerce_substituted(tree, set())
     assert [str(e) for e in schema_errors(tree)] == [
         "s.yaml:3:26: agents.a.port: port must be an integer 1-65535 or 'auto', got '5070'"]
+
+
+def test_schema_agent_types_match_the_agent_registry():
+    from runner.agents.registry import AGENT_TYPES
+
+    agent = load_schema()["$defs"]["agent"]
+    assert sorted(agent["properties"]["type"]["enum"]) == sorted(AGENT_TYPES)
+    selected = sorted(branch["if"]["properties"]["type"]["const"] for branch in agent["allOf"])
+    assert selected == sorted(AGENT_TYPES)
+    for name in AGENT_TYPES:
+        assert load_schema()["$defs"][f"{name}_agent"]["properties"]["type"] == {"const": name}

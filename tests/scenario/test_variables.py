@@ -50,6 +50,12 @@ def test_undefined_variables_are_all_reported_with_locations():
     assert result.errors[0].message.startswith("undefined variable 'X'")
 
 
+def test_a_misspelt_variable_gets_a_suggestion():
+    _, result = run("variables: {SIP_DOMAIN: example.org}\na: ${SIP_DOMIAN}\n")
+    assert [e.message for e in result.errors] == [
+        "undefined variable 'SIP_DOMIAN' — did you mean 'SIP_DOMAIN'?"]
+
+
 def test_escape_gives_a_literal_dollar_brace():
     tree, result = run("a: '$${HOME} costs $$5'\n")
     assert result.errors == []

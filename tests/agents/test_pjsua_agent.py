@@ -342,3 +342,50 @@ def test_cancelled_run_returns_quietly(rig):
     thread.join(10)
     assert not thread.is_alive() and errors == {}
     assert rig.board.events("alice", "signal") == []      # the next step never ran
+
+
+def _write_tone_wav(path, seconds: float = 0.5, rate: int = 8000) -> None:
+    import array
+    import math
+    import wave
+    samples = array.array("h", (int(8000 * math.sin(2 * math.pi * 440 * i / rate))
+                                for i in range(int(seconds * rate))))
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+
+
+def test_play_file_relative_to_the_scenario_folder(rig):
+    _write_tone_wav(rig.tmp_path / "hello.wav")
+    rig.add("bob", [{"wait": {"event": "media_active", "timeout": "5s"}},
+                    {"record": {"file": "heard.wav"}}, *UNTIL_HANGUP])
+    rig.add("alice", [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
+                      {"play": {"file": "hello.wav"}}, {"hangup": {}}])
+    agents = rig.start()
+    assert rig.run() == {}
+    rig.stop()
+    assert _rms(agents["bob"].artifacts()["recording"]) > 300
+
+
+def test_play_missing_file_fails_the_step(rig):
+    rig.add("bob", UNTIL_HANGUP)
+    rig.add("alice", [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
+                      {"play": {"file": "missing.wav"}}])
+    rig.start()
+    errors = rig.run()
+    assert isinstance(errors["alice"], StepFailed)
+    assert "test.yaml:12:9" in str(errors["alice"]) and "missing.wav" in str(errors["alice"])
+
+
+def test_answer_step_answers_a_ringing_call(rig):
+    rig.add("bob", [{"wait": {"event": "incoming", "timeout": "5s"}},
+                    {"wait": {"event": "call_state", "state": "EARLY", "timeout": "5s"}},
+                    {"answer": {"code": 200}}, *UNTIL_HANGUP], answer={"code": 180})
+    rig.add("alice", [{"call": {"to": "bob"}}, {"wait": {"event": "answered", "timeout": "5s"}},
+                      {"hangup": {}}])
+    agents = rig.start()
+    assert rig.run() == {}
+    assert only_call(agents["alice"])["status_code"] == 200
+    assert only_call(agents["bob"])["answered"]

@@ -107,7 +107,8 @@ def compile_scenario(path: Path | str, variables: Mapping[str, str] | None,
     errors = SemanticChecker(tree, subst).run()
     if errors:
         return None, errors
-    scenario = build_model(tree, Path(path), frozenset(subst.secrets), parameters, includes)
+    secrets = set(subst.secrets) | _passwords(tree)
+    scenario = build_model(tree, Path(path), frozenset(secrets), parameters, includes)
     return scenario, []
 
 
@@ -143,6 +144,16 @@ def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset
         parameters=dict(parameters or {}),
         includes=includes,
     )
+
+
+def _passwords(tree: MarkedMap) -> set[str]:
+    """Account passwords are secrets however they were given (--var, or even literally)."""
+    found = set()
+    for agent in (tree.get("agents") or {}).values():
+        password = (agent.get("account") or {}).get("password")
+        if isinstance(password, str) and password:
+            found.add(password)
+    return found
 
 
 def _agent(tree: MarkedMap, name: str, node: dict) -> AgentSpec:

@@ -166,3 +166,25 @@ def test_malformed_parametrize(tmp_path: Path):
     assert [str(e) for e in validate_file(path)] == [
         f"{path}:2:14: parametrize: parametrize is a list of variable sets ({{NAME: value, ...}}) "
         "or a mapping NAME -> list of values"]
+
+
+def test_passwords_are_secrets_however_given(tmp_path: Path):
+    path = tmp_path / "pw.yaml"
+    path.write_text("name: pw\nagents:\n  a: {type: pjsua, account: {password: '${PW}'}}\n"
+                    "  b: {type: pjsua, account: {password: literal}}\n")
+    assert load_scenario(path, {"PW": "from-var"}, environ={}).secrets == \
+        frozenset({"from-var", "literal"})
+
+
+def test_sipp_builtin_names_and_unknown_ones(tmp_path: Path):
+    path = tmp_path / "sipp.yaml"
+    path.write_text("name: s\nagents:\n  u: {type: sipp, scenario: uas}\n"
+                    "  c: {type: sipp, scenario: uacc, target: u}\n")
+    (error,) = validate_file(path, environ={})
+    assert str(error) == (
+        f"{path}:4:29: agents.c.scenario: unknown SIPp scenario 'uacc' — built-ins are: "
+        "3pcc-A, 3pcc-B, 3pcc-C-A, 3pcc-C-B, branchc, branchs, regexp, uac, uac_pcap, uas; "
+        "or give a path to an XML file")
+    path.write_text(path.read_text().replace("uacc", "uac"))
+    scenario = load_scenario(path, environ={})
+    assert [a.config["scenario"] for a in scenario.agents] == ["uas", "uac"]

@@ -97,6 +97,9 @@ class Analyzer:
                         else:
                             st.add(t, seq, ts, st.fastpt, True)
                         continue
+                    if data[ipo + 6] & 0x3F or data[ipo + 7]:
+                        self.fragments += 1
+                        continue
                     total = (data[ipo + 2] << 8) | data[ipo + 3]
                     end = ipo + total
                     if end > len(data) or total < 28:

@@ -7,8 +7,9 @@ Life cycle (see ``runner.agents.base``):
   writes the generated XML of inline messages, and starts a UAS-style agent
   (built-in ``uas``/``branchs``/..., or an XML whose first action is a recv) so
   it listens before any caller acts;
-* ``ready`` waits until a UAS has bound its port (read from /proc/net, so the
-  probe never races SIPp for the port); a port in use (SIPp exit 254) is an
+* ``ready`` waits until the UAS's own process has bound its port (read from
+  /proc, so the probe never races SIPp for the port, and a port held by
+  someone else does not count); a port in use (SIPp exit 254) is an
   InfrastructureError, exit 3;
 * ``run``   starts a UAC-style agent and waits for it, bounded by its time limit,
   stopping it early when the run is cancelled. A UAS returns at once (it serves
@@ -173,7 +174,8 @@ class SippAgent(Agent):
             code = self.proc.poll()
             if code is not None:
                 self._raise_for_exit(code)
-            if udp_or_tcp_bound(self.contact.host, self.contact.port, self.contact.transport):
+            if udp_or_tcp_bound(self.contact.host, self.contact.port, self.contact.transport,
+                                pid=self.proc.pid):
                 return
             time.sleep(0.02)
         raise AgentError(f"SIPp agent '{self.ctx.name}' did not bind "

@@ -1,0 +1,168 @@
+"""The SIPp agent driven directly (no loader, no engine) against a Python UDP peer.
+
+The peer records every datagram, so these tests see the exact bytes SIPp put on
+the loopback, and answers what the test tells it to.
+"""
+from __future__ import annotations
+
+import re
+import socket
+import threading
+
+import pytest
+
+from runner.errors import InfrastructureError, ScenarioError, StepFailed
+
+from .conftest import needs_sipp
+
+pytestmark = [pytest.mark.integration, needs_sipp]
+
+
+class Peer:
+    """A UDP SIP peer on the loopback: records requests, answers from a script."""
+
+    def __init__(self, answers: list[int | None]):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.answers = list(answers)
+        self.received: list[bytes] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            self.received.append(data)
+            code = self.answers.pop(0) if self.answers else 200
+            if code is None:
+                continue
+            head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+            copy = [h for h in head[1:] if re.match(rb"(?i)(via|from|to|call-id|cseq):", h)]
+            reply = b"\r\n".join([f"SIP/2.0 {code} Peer Says".encode()] + copy +
+                                 [b"Server: test-peer", b"Content-Length: 0", b"", b""])
+            self.sock.sendto(reply, addr)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def peer_factory():
+    peers = []
+
+    def make(answers):
+        p = Peer(answers)
+        peers.append(p)
+        return p
+    yield make
+    for p in peers:
+        p.close()
+
+
+def drive(agent) -> dict:
+    agent.start()
+    agent.ready(5)
+    agent.run()
+    agent.stop()
+    return agent.facts()
+
+
+def test_inline_bytes_go_out_exactly_and_answers_are_judged(rig, peer_factory):
+    peer = peer_factory([400, 200])
+    send = ("OPTIONS sip:[remote_ip]:[remote_port] SIP/2.0\n"
+            "Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]\n"
+            "From: <sip:a@[local_ip]>;tag=1\n"
+            "To: <sip:[remote_ip]:[remote_port]>\n"
+            "Call-ID: [call_id]\n"
+            "CSeq: 1 OPTIONS\n"
+            "Subject:\\x20 lead, NUL\\x00, ESC\\x1b, high\\xff, bare LF\\n"
+            "\\x20folded continuation \\x20\n"
+            "Content-Length: 6\n"
+            "\n"
+            "body\\r\\n\n")
+    agent = rig.agent("attacker", target=f"127.0.0.1:{peer.port}",
+                      messages=[{"send": send, "expect": 400, "timeout": "2s"}])
+    facts = drive(agent)
+    first = peer.received[0]
+    assert b"Subject:  lead, NUL\x00, ESC\x1b, high\xff, bare LF\n folded continuation  \r\n" in first
+    assert first.endswith(b"Content-Length: 6\r\n\r\nbody\r\n")
+    assert re.match(rb"OPTIONS sip:127\.0\.0\.1:\d+ SIP/2\.0\r\nVia: SIP/2\.0/UDP 127\.0\.0\.1:", first)
+    # the liveness probe followed, and both answers are in the facts
+    assert peer.received[1].startswith(b"OPTIONS ") and b"CSeq: 99999 OPTIONS" in peer.received[1]
+    responses = facts["responses"]
+    assert [r["received"]["status"] for r in responses] == [400, 200]
+    assert responses[0]["expected"] == {"status": [400]} and responses[1]["probe"] is True
+    assert responses[0]["received"]["headers"]["Server"] == "test-peer"
+    assert facts["stats"]["attempted"] == 1 and facts["type"] == "sipp"
+
+
+def test_no_answer_is_recorded_as_nothing_and_a_silent_sut_fails_the_probe(rig, peer_factory):
+    peer = peer_factory([None, None])
+    agent = rig.agent("attacker", target=f"127.0.0.1:{peer.port}", messages=[
+        {"send": "OPTIONS sip:[remote_ip] SIP/2.0\nCall-ID: [call_id]\nCSeq: 1 OPTIONS\n",
+         "expect": {"nothing": "300ms"}}])
+    agent.start()
+    with pytest.raises(StepFailed, match="did not answer the liveness probe"):
+        agent.run()
+    agent.stop()
+    facts = agent.facts()
+    assert len(peer.received) == 2
+    assert [r["received"] for r in facts["responses"]] == [None, None]
+
+
+def test_uac_that_makes_no_call_fails_although_sipp_exits_quietly(rig, peer_factory):
+    peer = peer_factory([])
+    # one call per minute, stopped after 2 s: SIPp makes no call at all
+    agent = rig.agent("caller", scenario="uac", target=f"127.0.0.1:{peer.port}",
+                      rate=1, rate_period="60s", time_limit="2s")
+    agent.start()
+    with pytest.raises(StepFailed, match="made no call"):
+        agent.run()
+    agent.stop()
+    assert agent.facts()["stats"]["attempted"] == 0 and peer.received == []
+
+
+def test_port_in_use_is_an_infrastructure_error(rig):
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", 0))
+    try:
+        agent = rig.agent("uas", scenario="uas", port=busy.getsockname()[1])
+        agent.start()
+        with pytest.raises(InfrastructureError, match="could not bind") as info:
+            agent.ready(5)
+        assert info.value.status == 3
+    finally:
+        busy.close()
+
+
+def test_missing_sipp_binary_is_an_infrastructure_error(rig, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    agent = rig.agent("uas", scenario="uas")
+    with pytest.raises(InfrastructureError, match="'sipp' not found") as info:
+        agent.start()
+    assert info.value.status == 3
+
+
+def test_bad_user_xml_is_a_scenario_error_before_sipp_runs(rig, tmp_path):
+    xml = tmp_path / "broken.xml"
+    xml.write_text('<scenario name="b">\n  <send><![CDATA[OPTIONS x SIP/2.0]]>\n</scenario>\n')
+    agent = rig.agent("caller", scenario=str(xml), target="127.0.0.1:5060")
+    with pytest.raises(ScenarioError) as info:
+        agent.start()
+    assert info.value.status == 2
+    assert str(info.value).startswith(f"{xml}:3:")
+    assert agent.proc is None
+
+
+def test_non_loopback_target_is_refused(rig):
+    agent = rig.agent("caller", scenario="uac", target="192.0.2.7:5060")
+    with pytest.raises(ScenarioError, match="not a loopback address"):
+        agent.start()

@@ -210,6 +210,15 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def _console(stream: TextIO) -> Console:
+    """A rich console; on a pipe or CI log (not a terminal) a wide fixed width,
+    so tables of addresses and SIP summaries are not folded into slivers."""
+    console = Console(file=stream, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=stream, highlight=False, width=160)
+    return console
+
+
 def _sigterm_is_interrupt() -> None:
     """SIGTERM (a CI job cancelled, `kill`) tears down like Ctrl-C does."""
     import signal
@@ -230,8 +239,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    out = Console(file=stdout, highlight=False)
-    err = Console(file=stderr, highlight=False)
+    out = _console(stdout)
+    err = _console(stderr)
     parser = build_parser()
     _sigterm_is_interrupt()
     try:

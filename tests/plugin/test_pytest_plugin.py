@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 SCENARIO = """\
 name: {name}
 description: alice calls bob, DTMF by RFC 4733

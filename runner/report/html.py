@@ -164,6 +164,33 @@ def _t(value: Any) -> str:
     return f"{value:.3f}s" if isinstance(value, (int, float)) else "-"
 
 
+def _sipp_lines(facts: dict[str, Any]) -> list[str]:
+    """A SIPp agent's summary: its scalar statistics, response codes and errors."""
+    lines = []
+    stats = facts.get("stats")
+    if isinstance(stats, dict):
+        scalars = [f"{k}={v}" for k, v in stats.items()
+                   if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+        lines.append(", ".join(scalars))
+        rt = stats.get("response_time_ms")
+        if isinstance(rt, dict) and rt:
+            lines.append("response time (ms): " + ", ".join(f"{k}={v}" for k, v in rt.items()))
+        if stats.get("failed_by_reason"):
+            lines.append(f"failed by reason: {show(stats['failed_by_reason'], 200)}")
+    for r in facts.get("responses") or []:      # one per sent message (inline SIPp)
+        if not isinstance(r, dict):
+            continue
+        got = r.get("received")
+        final = (f"{got.get('status')} {got.get('reason') or ''}".strip()
+                 if isinstance(got, dict) else "no answer")
+        provisional = "".join(f"{p}, " for p in r.get("provisional") or [])
+        sent = r.get("sent") if r.get("was_sent", True) else f"{r.get('sent')} (not sent)"
+        lines.append(f"{sent} -> {provisional}{final}")
+    for err in (facts.get("errors") or [])[:5]:
+        lines.append(f"error: {show(err, 200)}")
+    return lines
+
+
 def _agents_section(result: ScenarioResult) -> str:
     if not result.agents:
         return ""
@@ -176,10 +203,7 @@ def _agents_section(result: ScenarioResult) -> str:
             calls.append(f"{c.get('direction', '?')} {c.get('status_code') or '-'} "
                          f"{c.get('codec') or '-'} SRTP:{(srtp.get('suite') or 'on') if srtp.get('active') else 'off'}")
         if facts.get("type") == "sipp":
-            stats = facts.get("stats") or {}
-            calls.append(", ".join(f"{k}={v}" for k, v in list(stats.items())[:12]) if isinstance(stats, dict) else str(stats))
-            if facts.get("responses"):
-                calls.append(f"responses: {show(facts.get('responses'), 300)}")
+            calls += _sipp_lines(facts)
         rows.append(f'<tr><td>{_e(name)}</td><td>{_e(facts.get("type"))}</td><td class="mono">{_e(facts.get("uri"))}</td>'
                     f'<td>{"<br>".join(_e(c) for c in calls) or "-"}</td>'
                     f'<td><details><summary>all facts</summary><pre>'

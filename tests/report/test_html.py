@@ -109,3 +109,22 @@ def test_html_is_redacted(results, secret):
 def test_payload_names_from_sdp(results):
     names = payload_names(results[0])
     assert names[8] == "PCMA" and names[101] == "telephone-event" and names[0] == "PCMU"
+
+
+def test_sipp_agent_facts_are_summarised(results):
+    r = results[0]
+    r.agents["uac"] = {
+        "type": "sipp", "uri": "sip:uac@127.0.0.1:5090", "side": "uac", "exit_code": 0,
+        "stats": {"available": True, "attempted": 10, "successful": 9, "failed": 1,
+                  "failed_by_reason": {"UnexpectedMsg": 1}, "call_rate": 4.5,
+                  "response_time_ms": {"p50": 12.0, "p95": 30.5}},
+        "responses": [{"index": 0, "probe": None, "sent": "OPTIONS sip:sut@127.0.0.1 SIP/2.0",
+                       "was_sent": True, "expected": {"status": 200},
+                       "received": {"status": 200, "reason": "OK", "headers": {}},
+                       "provisional": [100]}],
+        "calls": [], "errors": ["<xml> unexpected message 486"]}
+    html = render_html([r])
+    assert "attempted=10, successful=9, failed=1" in html
+    assert "response time (ms): p50=12.0, p95=30.5" in html
+    assert "OPTIONS sip:sut@127.0.0.1 SIP/2.0 -&gt; 100, 200 OK" in html
+    assert "&lt;xml&gt; unexpected message 486" in html

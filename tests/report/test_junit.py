@@ -77,3 +77,15 @@ def test_classname_for():
     assert classname_for("examples/demo.sipscen.yaml") == "examples.demo"
     assert classname_for("suite/a.b/x.yml") == "suite.a_b.x"
     assert classname_for("") == "scenario"
+
+
+def test_step_failure_without_failed_checks(results, schema, tmp_path):
+    r = results[0]
+    r.status = "failed"
+    r.error = "examples/demo.sipscen.yaml:22:9: alice: wait media_active timed out after 5s"
+    root = ET.parse(write_junit([r], tmp_path / "r.xml")).getroot()
+    assert schema.is_valid(str(tmp_path / "r.xml"))
+    failure = root.find("testcase/failure")
+    assert failure.get("type") == "step"
+    assert failure.get("message") == r.error
+    assert root.get("failures") == "1" and root.get("errors") == "0"

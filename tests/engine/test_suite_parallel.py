@@ -1,0 +1,105 @@
+"""Suites: parallel runs never see each other's packets; shards merge back into
+what a single run reports; the CLI's list and selection options."""
+import io
+import json
+import os
+
+import pytest
+
+from runner.analysis import analyze_capture
+from runner.cli import main
+from runner.engine.run import RunOptions
+from runner.engine.suite import SuiteOptions, run_suite
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")]
+
+CALL = """
+name: call-{i}
+tags: [{tag}]
+timeout: 20s
+agents:
+  callee{i}:
+    type: pjsua
+    codecs: [PCMU]
+    steps: [{{wait: {{event: dtmf, digits: "{digits}", timeout: 10s}}}}, {{wait: {{event: disconnected}}}}]
+  caller{i}:
+    type: pjsua
+    codecs: [PCMU]
+    steps:
+      - call: {{to: callee{i}}}
+      - wait: {{event: media_active}}
+      - dtmf: {{digits: "{digits}", method: rfc4733, duration: 60ms, gap: 40ms}}
+      - sleep: 300ms
+      - hangup: {{}}
+expect:
+  - dtmf: {{from: caller{i}, to: callee{i}, digits: "{digits}"}}
+"""
+
+
+@pytest.fixture
+def suite(tmp_path):
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    for i, digits in enumerate(["11", "22", "33", "44"]):
+        (folder / f"call{i}.yaml").write_text(
+            CALL.format(i=i, digits=digits, tag="odd" if i % 2 else "even"))
+    return folder
+
+
+def _cli(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], stdout=out, stderr=err)
+    return code, out.getvalue() + err.getvalue()
+
+
+def test_parallel_captures_hold_only_their_own_calls(suite, tmp_path, no_leftovers):
+    files = sorted(suite.glob("*.yaml"))
+    results = run_suite(files, SuiteOptions(run=RunOptions(artifacts_root=tmp_path / "art"),
+                                            jobs=4))
+    assert [r.status for r in results] == ["passed"] * 4, [r.error for r in results]
+    all_call_ids = set()
+    for r in results:
+        own = {c["call_id"] for facts in r.agents.values() for c in facts["calls"]}
+        assert len(own) == 1
+        on_wire = {c["call_id"] for c in analyze_capture(r.artifacts["pcap"]).to_dict()["calls"]}
+        assert on_wire == own, f"{r.name}: capture holds {on_wire}, its own call is {own}"
+        all_call_ids |= own
+        index = int(r.name.split("-")[1])
+        assert "".join(d["digit"] for d in r.wire["dtmf"]) == str(index + 1) * 2
+    assert len(all_call_ids) == 4
+
+
+def test_shards_together_equal_a_single_run(suite, tmp_path, no_leftovers):
+    shard_reports = []
+    for k in (1, 2, 3):
+        report = tmp_path / f"shard{k}.json"
+        code, text = _cli("run", suite, "--shard", f"{k}/3", "--json", report, "-q",
+                          "--artifacts", tmp_path / "art")
+        assert code == 0, text
+        shard_reports.append(report)
+    single = tmp_path / "single.json"
+    assert _cli("run", suite, "--json", single, "-q", "--artifacts", tmp_path / "art")[0] == 0
+    merged = tmp_path / "merged.json"
+    junit = tmp_path / "merged.xml"
+    code, text = _cli("report", "merge", *shard_reports, "--json", merged, "--junit", junit)
+    assert code == 0, text
+
+    def shape(path):
+        doc = json.loads(path.read_text())
+        return ([(s["name"], s["status"], [(c["name"], c["status"], c["expected"], c["actual"])
+                                           for c in s["checks"]]) for s in doc["scenarios"]],
+                {k: v for k, v in doc["summary"].items() if k != "duration"})
+
+    assert shape(merged) == shape(single)
+    assert junit.read_text().count("<testcase") == 4
+
+
+def test_list_and_selection(suite):
+    code, text = _cli("list", suite, "--tag", "odd")
+    assert code == 0
+    assert "call-1" in text and "call-3" in text and "call-0" not in text
+    code, text = _cli("list", suite, "-k", "call-2")
+    assert "call-2" in text and "call-1" not in text
+    code, text = _cli("list", suite, "--exclude-tag", "odd", "--shard", "2/2")
+    assert "call-2" in text and "call-0" not in text

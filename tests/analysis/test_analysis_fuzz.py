@@ -1,0 +1,103 @@
+"""Fuzzing: random and mutated capture bytes never raise anything but CaptureFileError.
+
+Bounded and seeded: a fixed number of iterations, reproducible failures.
+"""
+from __future__ import annotations
+
+import random
+import struct
+
+import pytest
+
+from runner.analysis import analyze_capture
+from runner.errors import CaptureFileError
+
+SEED = 20261126
+
+
+def seed_capture(cap, linktype=1):
+    call = cap.Call()
+    call.invite(1.0, {8: "PCMA/8000", 101: "telephone-event/8000"}, {8: "PCMA/8000", 101: "telephone-event/8000"})
+    seq = 1
+    for code in (1, 2):
+        pk, seq = cap.digit_packets(code, seq, 1000 * seq, 2.0 + seq * 0.1, 0x42, 101)
+        for t, p in pk:
+            call.udp(t, True, p)
+    for i in range(10):
+        call.udp(3 + 0.02 * i, False, cap.rtp(i, 160 * i, 0x43, 8, bytes(range(160))))
+    info = cap.sip("INFO sip:bob@127.0.0.2 SIP/2.0", "call-1", "2 INFO", "Signal=5\r\nDuration=100\r\n",
+                   "application/dtmf-relay")
+    call.udp(4.0, True, info, sip_port=True)
+    return call.frames(linktype)
+
+
+def run(path):
+    try:
+        a = analyze_capture(path)
+    except CaptureFileError:
+        return None
+    d = a.to_dict()
+    assert isinstance(d["packets"], int) and isinstance(d["warnings"], list)
+    return d
+
+
+def test_mutated_captures(cap):
+    rnd = random.Random(SEED)
+    bases = []
+    for lt in (1, 113, 276, 101, 0):
+        bases.append(cap.write_pcap(cap.path(), seed_capture(cap, lt), lt).read_bytes())
+    recs = [(t, 0, f) for t, f in seed_capture(cap, 1)]
+    bases.append(cap.write_pcapng(cap.path(".pcapng"), [(1, 9)], recs).read_bytes())
+    path = cap.path()
+    for i in range(300):
+        data = bytearray(rnd.choice(bases))
+        kind = i % 4
+        if kind == 0:                        # flip random bytes
+            for _ in range(rnd.randrange(1, 20)):
+                data[rnd.randrange(len(data))] = rnd.randrange(256)
+        elif kind == 1:                      # truncate anywhere
+            del data[rnd.randrange(len(data)):]
+        elif kind == 2:                      # splice a random run of junk
+            pos = rnd.randrange(len(data))
+            data[pos:pos + rnd.randrange(1, 64)] = rnd.randbytes(rnd.randrange(1, 64))
+        else:                                # mutate only headers past the file header
+            for _ in range(5):
+                pos = rnd.randrange(24, len(data))
+                data[pos] ^= 1 << rnd.randrange(8)
+        path.write_bytes(bytes(data))
+        run(path)
+
+
+def test_random_bytes_and_random_frames(cap):
+    rnd = random.Random(SEED + 1)
+    path = cap.path()
+    for i in range(100):
+        path.write_bytes(rnd.randbytes(rnd.randrange(0, 400)))
+        run(path)
+    # valid containers full of random frames, for every link type
+    for lt in (0, 1, 12, 101, 108, 113, 228, 229, 276):
+        frames = []
+        for k in range(200):
+            body = rnd.randbytes(rnd.randrange(0, 120))
+            if k % 3 == 0:     # random bytes behind plausible headers
+                body = cap.link(lt, b"\x45" + rnd.randbytes(8) + bytes([rnd.choice([6, 17])]) + rnd.randbytes(60))
+            if k % 3 == 1:
+                body = cap.link(lt, cap.udp_ip("127.0.0.1", "127.0.0.2", 1, 2, b"\x80" + rnd.randbytes(40)))
+            frames.append((k * 0.01, body))
+        d = run(cap.write_pcap(path, frames, lt))
+        assert d is not None and d["packets"] == 200
+
+
+def test_pcapng_block_garbage(cap):
+    rnd = random.Random(SEED + 2)
+    path = cap.path(".pcapng")
+    shb = struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28)
+    for i in range(100):
+        blocks = [shb]
+        for _ in range(rnd.randrange(1, 6)):
+            btype = rnd.choice([1, 2, 3, 6, 5, 0x0A0D0D0A, rnd.randrange(1 << 32)])
+            body = rnd.randbytes(rnd.randrange(0, 40) * 4)
+            n = len(body) + 12 + rnd.choice([0, 0, 0, 4, -4])
+            blocks.append(struct.pack("<II", btype, max(0, n)) + body + struct.pack("<I", max(0, n)))
+        path.write_bytes(b"".join(blocks))
+        run(path)

@@ -1,0 +1,112 @@
+"""RTP stream statistics: packets, lost, duplicated, out of order, jitter — against tshark and RFC 3550."""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runner.analysis import analyze_capture
+
+G711A = Path("/usr/share/sip-tester/g711a.pcap")
+
+
+def tshark_streams(path: Path) -> dict[int, tuple[int, int]]:
+    """ssrc -> (packets, lost) from tshark -z rtp,streams."""
+    exe = shutil.which("tshark")
+    if exe is None:
+        pytest.skip("tshark not installed")
+    out = subprocess.run([exe, "-n", "-r", str(path), "--enable-heuristic=rtp_udp", "-q", "-z", "rtp,streams"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    res = {}
+    for line in out.splitlines():
+        m = re.search(r"(0x[0-9A-Fa-f]{8})\s+\S+\s+(\d+)\s+(-?\d+) \(", line)
+        if m:
+            res[int(m.group(1), 16)] = (int(m.group(2)), int(m.group(3)))
+    return res
+
+
+def reference_jitter_ms(arrivals, clock=8000):
+    """RFC 3550 §6.4.1 / A.8, written out plainly: (time, rtp timestamp) in arrival order."""
+    j, prev = 0.0, None
+    for t, ts in arrivals:
+        transit = t * clock - ts
+        if prev is not None:
+            j += (abs(transit - prev) - j) / 16
+        prev = transit
+    return j * 1000 / clock
+
+
+def test_loss_duplicates_reordering_and_jitter(cap, tshark_stats=tshark_streams):
+    rnd = random.Random(11)
+    ssrc = 0xCAFEF00D
+    seqs = [s for s in range(65500, 65500 + 300) if s not in (65530, 65531, 65600, 65700, 65701)]  # 5 lost, wraps
+    order = list(seqs)
+    for i in (50, 120, 200):                  # three adjacent swaps -> out of order
+        order[i], order[i + 1] = order[i + 1], order[i]
+    t0 = 100.0
+    pkts, arrivals = [], []
+    for k, s in enumerate(order):
+        idx = s - 65500
+        t = t0 + idx * 0.02 + rnd.uniform(0, 0.004)
+        t = max(t, pkts[-1][0] + 1e-5) if pkts else t
+        pkts.append((t, cap.rtp(s, 1000 + 160 * idx, ssrc, 8, b"\xd5" * 160)))
+        arrivals.append((t, 1000 + 160 * idx))
+    path = cap.rtp_only(pkts)
+    a = analyze_capture(path)
+    (s,) = a.rtp_streams
+    assert s["packets"] == 295 and s["lost"] == 5
+    assert s["out_of_order"] == 3 and s["duplicated"] == 0
+    assert s["jitter_ms"] == pytest.approx(reference_jitter_ms(arrivals), abs=0.002)
+    assert tshark_stats(path)[ssrc] == (295, 5)
+    # now with duplicates: each counted, not taken for new packets
+    dup = pkts + [(pkts[-1][0] + 0.001 * (i + 1), pkts[10 + i][1]) for i in range(4)]
+    b = analyze_capture(cap.rtp_only(dup))
+    (s2,) = b.rtp_streams
+    assert s2["packets"] == 299 and s2["duplicated"] == 4 and s2["lost"] == 5
+
+
+def test_streams_per_ssrc_and_direction(cap):
+    pkts = []
+    for i in range(20):
+        pkts.append((1 + 0.02 * i, ("127.0.0.1", 4000, "127.0.0.2", 5000, cap.rtp(i, 160 * i, 1, 0, b"\xff" * 160))))
+        pkts.append((1 + 0.02 * i + 0.001, ("127.0.0.2", 5000, "127.0.0.1", 4000, cap.rtp(i, 160 * i, 1, 0, b"\xff" * 160))))
+        pkts.append((1 + 0.02 * i + 0.002, ("127.0.0.1", 4000, "127.0.0.2", 5000, cap.rtp(i, 160 * i, 2, 8, b"\xd5" * 160))))
+    frames = [(t, cap.link(1, cap.udp_ip(a, b, sp, dp, p))) for t, (a, sp, b, dp, p) in pkts]
+    a = analyze_capture(cap.write_pcap(cap.path(), frames))
+    got = sorted((s["ssrc"], s["src"], s["dst"], tuple(s["payload_types"]), s["packets"]) for s in a.rtp_streams)
+    assert got == [
+        ("0x00000001", "127.0.0.1:4000", "127.0.0.2:5000", (0,), 20),
+        ("0x00000001", "127.0.0.2:5000", "127.0.0.1:4000", (0,), 20),
+        ("0x00000002", "127.0.0.1:4000", "127.0.0.2:5000", (8,), 20),
+    ]
+    for s in a.rtp_streams:
+        assert s["srtp"] is None and s["call_id"] is None and s["lost"] == 0
+        assert s["first_time"] < s["last_time"]
+
+
+def test_clock_rate_from_sdp_for_jitter(cap):
+    call = cap.Call()
+    call.invite(1.0, {111: "opus/48000/2"}, {111: "opus/48000/2"})
+    rnd = random.Random(5)
+    arrivals = []
+    for i in range(100):
+        t = 2.0 + 0.02 * i + rnd.uniform(0, 0.003)
+        call.udp(t, True, cap.rtp(i, 960 * i, 7, 111, bytes(rnd.randrange(256) for _ in range(60))))
+        arrivals.append((t, 960 * i))
+    a = analyze_capture(cap.pcap_of(call))
+    (s,) = a.rtp_streams
+    assert s["codecs"] == {"111": "opus/48000"}
+    assert s["jitter_ms"] == pytest.approx(reference_jitter_ms(arrivals, 48000), abs=0.002)
+    assert a.dtmf == []          # opus on a dynamic PT declared by SDP: never events
+
+
+@pytest.mark.skipif(not G711A.is_file(), reason="sip-tester samples not installed")
+def test_sipp_g711_sample_matches_tshark():
+    a = analyze_capture(G711A)
+    ts = tshark_streams(G711A)
+    assert {int(s["ssrc"], 16): (s["packets"], s["lost"]) for s in a.rtp_streams} == ts
+    assert a.rtp_streams[0]["payload_types"] == [8]

@@ -11,7 +11,7 @@ import struct
 
 from runner.analysis.calls import CallTable
 from runner.analysis.dtmf import EventClassifier, EventTracker
-from runner.analysis.layers import FRAGMENT, ip_payload, endpoint_str
+from runner.analysis.layers import FRAGMENT, Defragmenter, endpoint_str, fragment_info, ip_payload
 from runner.analysis.rtp import RtpStream
 from runner.analysis.sip import TcpSipReassembler, looks_like_sip, parse_message
 from runner.analysis.srtp_streams import (
@@ -55,6 +55,7 @@ class Analyzer:
         self.events: list = []
         self.caller_keys = caller_keys
         self.fragments = 0
+        self.defrag = Defragmenter()
         self.non_ip = 0
         self.last_time = 0.0
 
@@ -98,7 +99,8 @@ class Analyzer:
                             st.add(t, seq, ts, st.fastpt, True)
                         continue
                     if data[ipo + 6] & 0x3F or data[ipo + 7]:
-                        self.fragments += 1
+                        self._fragment(t, lt, data)
+                        gen = calls.generation
                         continue
                     total = (data[ipo + 2] << 8) | data[ipo + 3]
                     end = ipo + total
@@ -118,7 +120,8 @@ class Analyzer:
                             self._tcp(t, src, dst, data, off, end)
                             gen = calls.generation
                         elif proto == FRAGMENT:
-                            self.fragments += 1
+                            self._fragment(t, lt, data)
+                            gen = calls.generation
                         continue
                     if end - off < 8:
                         continue
@@ -142,8 +145,32 @@ class Analyzer:
                 elif b0 in _UPPER:
                     self._sip_udp(t, src, sport, dst, dport, data[p:end])
                     gen = calls.generation
-        if self.fragments:
-            self.warnings.append(f"{self.fragments} IP fragments not reassembled (skipped)")
+        if self.defrag.pending or self.defrag.dropped:
+            n = len(self.defrag.pending) + self.defrag.dropped
+            self.warnings.append(f"{n} fragmented IP datagram(s) could not be reassembled (fragments missing)")
+
+    def _fragment(self, t, lt, data) -> None:
+        """Reassemble IP fragments; a whole datagram goes through the UDP/TCP paths."""
+        self.fragments += 1
+        info = fragment_info(lt, data)
+        if info is None:
+            return
+        key, offset, more, proto, payload = info
+        whole = self.defrag.add(key, offset, more, payload)
+        if whole is None:
+            return
+        src, dst = key[0], key[1]
+        if proto == 6:
+            self._tcp(t, src, dst, whole, 0, len(whole))
+        elif proto == 17 and len(whole) >= 8:
+            sport = (whole[0] << 8) | whole[1]
+            dport = (whole[2] << 8) | whole[3]
+            payload = whole[8:]
+            if payload[:1] and payload[0] in _UPPER:
+                self._sip_udp(t, src, sport, dst, dport, payload)
+            elif len(payload) >= 12 and payload[0] & 0xC0 == 0x80 and not 200 <= payload[1] <= 204:
+                key5 = src + dst + whole[0:4] + payload[8:12]
+                self._rtp(t, key5, src, sport, dst, dport, self.streams.get(key5), whole, 8, len(whole))
 
     # ------------------------------------------------------------------ RTP
     def _rtp(self, t, key, src, sport, dst, dport, st, data, p, end) -> None:

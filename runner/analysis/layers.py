@@ -186,3 +186,72 @@ def addr_bytes(text: str) -> bytes | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def fragment_info(linktype: int, data: bytes):
+    """For an IP fragment: ``(key, offset, more, proto, payload)``; None otherwise.
+
+    ``key`` identifies the datagram (addresses, protocol, identification);
+    ``offset`` is in bytes.  Only called for frames ``ip_payload`` flagged as
+    fragments, so it re-walks the headers (rare path).
+    """
+    r = ip_payload(linktype, data)
+    if r is None or r[2] != FRAGMENT:
+        return None
+    src, dst, _proto, start, end = r
+    if len(src) == 4:
+        ip = start - 20
+        while ip >= 0 and not (data[ip] >> 4 == 4 and ip + (data[ip] & 0x0F) * 4 == start):
+            ip -= 4
+        if ip < 0:
+            return None
+        ident = (data[ip + 4] << 8) | data[ip + 5]
+        fo = (data[ip + 6] << 8) | data[ip + 7]
+        proto = data[ip + 9]
+        return (src, dst, proto, ident), (fo & 0x1FFF) * 8, bool(fo & 0x2000), proto, data[start:end]
+    # IPv6: the fragment header is the 8 bytes before ``start``
+    fh = start - 8
+    nh = data[fh]
+    fo = (data[fh + 2] << 8) | data[fh + 3]
+    ident = int.from_bytes(data[fh + 4:fh + 8], "big")
+    return (src, dst, nh, ident), fo & 0xFFF8, bool(fo & 1), nh, data[start:end]
+
+
+class Defragmenter:
+    """Bounded IPv4/IPv6 reassembly: whole datagrams out, at most ``max_pending`` in progress."""
+
+    def __init__(self, max_pending: int = 256, max_size: int = 1 << 17):
+        self.pending: dict[tuple, dict] = {}
+        self.max_pending = max_pending
+        self.max_size = max_size
+        self.dropped = 0
+
+    def add(self, key: tuple, offset: int, more: bool, payload: bytes) -> bytes | None:
+        entry = self.pending.get(key)
+        if entry is None:
+            if len(self.pending) >= self.max_pending:
+                del self.pending[next(iter(self.pending))]
+                self.dropped += 1
+            entry = self.pending[key] = {"parts": {}, "total": None}
+        if offset + len(payload) > self.max_size:
+            del self.pending[key]
+            self.dropped += 1
+            return None
+        entry["parts"][offset] = payload
+        if not more:
+            entry["total"] = offset + len(payload)
+        total = entry["total"]
+        if total is None:
+            return None
+        got = 0
+        out = bytearray()
+        for off in sorted(entry["parts"]):
+            part = entry["parts"][off]
+            if off > got:
+                return None          # a hole: wait for more fragments
+            out += part[got - off:]
+            got = max(got, off + len(part))
+        if got < total:
+            return None
+        del self.pending[key]
+        return bytes(out[:total])

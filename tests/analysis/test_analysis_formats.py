@@ -124,14 +124,33 @@ def test_files_written_by_scapy(cap):
     check(analyze_capture(p2))
 
 
-def test_ip_fragments_do_not_crash(cap):
+def test_ip_fragments_are_reassembled(cap):
     big = cap.sip("MESSAGE sip:bob@127.0.0.2 SIP/2.0", "frag-1", "1 MESSAGE", "x" * 3000, "text/plain")
     frags = fragment(IP(src="127.0.0.1", dst="127.0.0.2") / UDP(sport=5060, dport=5060) / big, fragsize=1000)
-    frames = [(1.0 + i * 0.001, cap.link(1, bytes(f))) for i, f in enumerate(frags)]
+    assert len(frags) == 4
+    frags = [frags[2], frags[0], frags[3], frags[1]]          # out of order
+    frames = [(0.5 + i * 0.001, cap.link(1, bytes(f))) for i, f in enumerate(frags)]
+    lone = fragment(IP(src="127.0.0.1", dst="127.0.0.2", id=77) / UDP(sport=5060, dport=5060) / big, fragsize=1000)
+    frames.append((0.9, cap.link(1, bytes(lone[1]))))          # a datagram missing fragments
     frames += make_call(cap).frames(1)
     a = analyze_capture(cap.write_pcap(cap.path(), sorted(frames, key=lambda r: r[0])))
     assert a.digits() == "12"
-    assert any("fragment" in w for w in a.warnings)
+    msg = next(c for c in a.calls if c["call_id"] == "frag-1")["messages"][0]
+    assert msg["summary"] == "MESSAGE sip:bob@127.0.0.2" and msg["time"] == pytest.approx(0.503)
+    assert any("could not be reassembled" in w for w in a.warnings)
+
+
+def test_ipv6_fragments_are_reassembled(cap):
+    from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, fragment6
+    big = cap.sip("MESSAGE sip:bob@[::2] SIP/2.0", "frag-6", "1 MESSAGE", "z" * 3000, "text/plain")
+    pkt = IPv6(src="::1", dst="::2") / IPv6ExtHdrFragment() / UDP(sport=5060, dport=5060) / big
+    frags = fragment6(pkt, 1280)
+    assert len(frags) >= 3
+    frames = [(1.0 + i * 0.001, cap.link(1, bytes(f))) for i, f in enumerate(frags)]
+    a = analyze_capture(cap.write_pcap(cap.path(), frames))
+    (c,) = a.calls
+    assert c["call_id"] == "frag-6" and c["messages"][0]["src"] == "[::1]:5060"
+    assert a.warnings == []
 
 
 def test_truncated_file_keeps_what_was_read(cap):

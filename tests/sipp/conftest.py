@@ -113,3 +113,25 @@ def rig(tmp_path):
     r = SippRig(tmp_path)
     yield r
     r.close()
+
+
+def copy_scenario(src: Path, tmp_path: Path, replacements: dict[str, str] | None = None) -> Path:
+    """A modified copy of a library scenario that still finds the example SUT.
+
+    The copy lives at ``tmp/scenarios/<folder>/`` next to a ``tmp/examples``
+    link, so ``${scenario_dir}/../../examples/...`` in service commands resolves;
+    the shared include is referenced by its absolute path.
+    """
+    text = src.read_text()
+    for old, new in (replacements or {}).items():
+        assert old in text, f"{old!r} not in {src}"
+        text = text.replace(old, new)
+    text = text.replace("../lib/kamailio-sut.yaml", str(SCENARIOS / "lib" / "kamailio-sut.yaml"))
+    folder = tmp_path / "scenarios" / src.parent.name
+    folder.mkdir(parents=True, exist_ok=True)
+    link = tmp_path / "examples"
+    if not link.exists():
+        link.symlink_to(ROOT / "examples")
+    dest = folder / src.name
+    dest.write_text(text)
+    return dest

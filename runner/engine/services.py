@@ -4,7 +4,7 @@ A ``services:`` entry gives a command (an argv list), where it listens
 (``address``, ``port`` — an int or ``auto``), how to know it is ready
 (``ready: {sip_options: true | log: REGEX | tcp_port: true, timeout}``), its
 environment and its stop signal. ``${NAME.port}``-style references in the
-command resolve against every agent's and service's contact, so
+command and the environment resolve against every agent's and service's contact, so
 ``-l udp:127.0.0.1:${sut.port}`` puts Kamailio on the port planned for it.
 
 Logs go to the service's artifacts folder; ``stop`` is always called by the
@@ -126,7 +126,10 @@ class Service:
         if "/" not in argv[0]:
             argv[0] = process.find_tool(argv[0])
         env = dict(os.environ)
-        env.update({str(k): str(v) for k, v in (cfg.get("env") or {}).items()})
+        env.update({str(k): resolve_references(str(v), contacts, scenario_dir,
+                                               location=self.spec.location,
+                                               path=f"{self.spec.path}.env.{k}")
+                    for k, v in (cfg.get("env") or {}).items()})
         self.argv = argv
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "command.txt").write_text(" ".join(argv) + "\n")

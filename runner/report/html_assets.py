@@ -57,6 +57,7 @@ svg.ladder .r2xx .summary { fill: var(--pass); } svg.ladder .r3xx .summary { fil
 svg.ladder .time { font: 11px monospace; fill: var(--muted); }
 svg.ladder marker path { fill: #57606a; }
 .raw-panel { margin-top: 6px; }
+p.legend { margin: 4px 0 0; font: 12px monospace; } p.legend span { margin-right: 16px; }
 .raw-panel pre { background: var(--panel); border: 1px solid var(--line); padding: 8px; max-height: 420px;
                  overflow: auto; white-space: pre-wrap; word-break: break-all; margin: 0; }
 .dtmf-strip text { font: 600 13px monospace; text-anchor: middle; }

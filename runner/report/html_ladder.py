@@ -143,4 +143,10 @@ def ladder_svg(calls: list[dict[str, Any]], labels: dict[str, str], prefix: str,
         body = m.raw if m.raw else f"{m.summary}\n\n(the whole message was not captured)"
         raws.append(f'<pre id="{raw_id}" class="raw" hidden>{escape(header)}\n\n{escape(str(body))}</pre>')
     parts.append("</svg>")
+    call_ids = list(dict.fromkeys(m.call_id for m in messages))
+    if len(call_ids) > 1:                  # several calls (dialogs): say which colour is which
+        calls_of = {m.call_id: m.call for m in messages}
+        parts.append('<p class="legend">' + " ".join(
+            f'<span style="color:{PALETTE[calls_of[c] % len(PALETTE)]}">&#9644; Call-ID {escape(c)}</span>'
+            for c in call_ids) + "</p>")
     return "".join(parts), "".join(raws), len(messages)

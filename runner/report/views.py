@@ -66,6 +66,13 @@ def address_labels(result: Any) -> dict[str, str]:
             conn, audio = _SDP_CONN.search(sdp), _SDP_AUDIO.search(sdp)
             if conn and audio:
                 labels.setdefault(norm_addr(f"{conn.group(1)}:{audio.group(1)}"), f"{name} (rtp)")
+    # services (a SUT proxy) have no facts: the engine's "planned" event names every contact
+    for event in result.events or []:
+        if isinstance(event, dict) and event.get("kind") == "planned":
+            for name, uri in (event.get("contacts") or {}).items():
+                hp = uri_hostport(str(uri))
+                if hp:
+                    labels.setdefault(hp, str(name))
     return labels
 
 

@@ -128,3 +128,31 @@ def test_sipp_agent_facts_are_summarised(results):
     assert "response time (ms): p50=12.0, p95=30.5" in html
     assert "OPTIONS sip:sut@127.0.0.1 SIP/2.0 -&gt; 100, 200 OK" in html
     assert "&lt;xml&gt; unexpected message 486" in html
+
+
+def test_ladder_with_a_proxy_ipv6_and_two_calls(results):
+    """alice -> SUT proxy -> bob on ::1; the proxy is labelled from the engine's planned contacts."""
+    r = results[0]
+    A, P, B = "[::1]:5070", "[::1]:5060", "[::1]:5072"
+    r.agents["alice"]["uri"] = "sip:alice@[::1]:5070"
+    r.agents["bob"]["uri"] = "sip:bob@[::1]:5072"
+    r.events = [{"t": 0.1, "agent": "engine", "kind": "planned",
+                 "contacts": {"alice": "sip:alice@[::1]:5070", "sut": "sip:[::1]:5060",
+                              "bob": "sip:bob@[::1]:5072"}}]
+    msgs = lambda cid, t0: [  # noqa: E731
+        {"time": t0, "src": "::1:5070", "dst": "::1:5060", "summary": "INVITE sip:bob@sut"},
+        {"time": t0 + 0.01, "src": "::1:5060", "dst": "::1:5072", "summary": "INVITE sip:bob@sut"},
+        {"time": t0 + 0.02, "src": "::1:5072", "dst": "::1:5060", "summary": "486 Busy Here"},
+        {"time": t0 + 0.03, "src": "::1:5060", "dst": "::1:5070", "summary": "486 Busy Here"}]
+    r.wire = {"calls": [{"call_id": "first@x", "messages": msgs("first@x", 1.0)},
+                        {"call_id": "second@x", "messages": msgs("second@x", 0.5)}],
+              "rtp_streams": [], "dtmf": []}
+    html = render_html([r])
+    lanes = re.findall(r'<text class="lane-name"[^>]*>([^<]*)</text>', html)
+    addrs = re.findall(r'<text class="lane-addr"[^>]*>([^<]*)</text>', html)
+    assert lanes == ["alice", "sut", "bob"] and addrs == [A, P, B]
+    assert len(re.findall(r'<g class="msg ', html)) == 8
+    times = re.findall(r'<text class="time"[^>]*>([^<]*)</text>', html)
+    assert times == sorted(times)                       # both calls merged in time order
+    assert html.count('class="msg r3xx"') == 4
+    assert "Call-ID second@x" in html.split('<p class="legend">')[1]

@@ -19,7 +19,7 @@ from runner.analysis.srtp_streams import (
 )
 
 _RTP = struct.Struct("!BBHII").unpack_from
-_SEQTS = struct.Struct("!HI").unpack_from
+_SEQTSSRC = struct.Struct("!HII").unpack_from
 # link type -> (offset of the IP header, offset of the ethertype or -1) for the fast path
 _FAST = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1), 12: (0, -1), 0: (4, -1), 108: (4, -1)}
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -55,6 +55,7 @@ class Analyzer:
         self.events: list = []
         self.caller_keys = caller_keys
         self.fragments = 0
+        self.fast_flows: dict[bytes, RtpStream] = {}   # IPv4 flow (addresses + ports) -> stream
         self.defrag = Defragmenter()
         self.non_ip = 0
         self.last_time = 0.0
@@ -63,27 +64,30 @@ class Analyzer:
     def run(self, batches) -> None:
         """Consume batches (lists) of ``(time, linktype, frame)`` records."""
         streams = self.streams
+        fast = self.fast_flows
+        fast_get = fast.get
         calls = self.calls
         rtp = self._rtp
-        seqts = _SEQTS
+        unpack = _SEQTSSRC
         gen = calls.generation
         last_lt = None
         ipo = eto = -1
+        i12 = i24 = i28 = i29 = i30 = 0
         for batch in batches:
             self.packets += len(batch)
             for t, lt, data in batch:
                 if lt != last_lt:
                     last_lt = lt
                     ipo, eto = _FAST.get(lt, (-1, -1))
-                # fast path: IPv4 without options, UDP, RTP version 2, not RTCP
+                    i12, i24, i28, i29, i30 = ipo + 12, ipo + 24, ipo + 28, ipo + 29, ipo + 30
+                # fast path: IPv4 without options carrying UDP
                 if ipo >= 0 and len(data) >= ipo + 40 and data[ipo] == 0x45 and data[ipo + 9] == 17 \
                         and (eto < 0 or (data[eto] == 8 and data[eto + 1] == 0)):
-                    p = ipo + 28
-                    st = streams.get(data[ipo + 12:ipo + 24] + data[ipo + 36:ipo + 40])
-                    if st is not None and st.sdp_gen == gen and st.fastpt == (data[ipo + 29] & 0x7F) \
-                            and data[p] & 0xC0 == 0x80:
-                        seq, ts = seqts(data, ipo + 30)
-                        if seq == (st.max_seq + 1) & 0xFFFF:
+                    # an in-order plain audio packet of a known stream: a few integer updates
+                    st = fast_get(data[i12:i24])
+                    if st is not None and data[i29] == st.fastpt and data[i28] == 0x80:
+                        seq, ts, ssrc = unpack(data, i30)
+                        if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
                             st.max_seq = seq
                             st.packets += 1
                             st.last_time = t
@@ -95,12 +99,12 @@ class Analyzer:
                                 dd = abs(dd - 4294967296.0)
                             st.jitter += (dd - st.jitter) * 0.0625
                             st.transit = transit
-                        else:
-                            st.add(t, seq, ts, st.fastpt, True)
-                        continue
+                            continue
                     if data[ipo + 6] & 0x3F or data[ipo + 7]:
                         self._fragment(t, lt, data)
-                        gen = calls.generation
+                        if calls.generation != gen:
+                            gen = calls.generation
+                            fast.clear()
                         continue
                     total = (data[ipo + 2] << 8) | data[ipo + 3]
                     end = ipo + total
@@ -118,10 +122,14 @@ class Analyzer:
                     if proto != 17:
                         if proto == 6:
                             self._tcp(t, src, dst, data, off, end)
-                            gen = calls.generation
+                            if calls.generation != gen:
+                                gen = calls.generation
+                                fast.clear()
                         elif proto == FRAGMENT:
                             self._fragment(t, lt, data)
-                            gen = calls.generation
+                            if calls.generation != gen:
+                                gen = calls.generation
+                                fast.clear()
                         continue
                     if end - off < 8:
                         continue
@@ -134,7 +142,9 @@ class Analyzer:
                 if end - p < 12:
                     if end > p and data[p] in _UPPER:
                         self._sip_udp(t, src, sport, dst, dport, data[p:end])
-                        gen = calls.generation
+                        if calls.generation != gen:
+                            gen = calls.generation
+                            fast.clear()
                     continue
                 b0 = data[p]
                 if b0 & 0xC0 == 0x80:
@@ -144,7 +154,9 @@ class Analyzer:
                     rtp(t, key, src, sport, dst, dport, streams.get(key), data, p, end)
                 elif b0 in _UPPER:
                     self._sip_udp(t, src, sport, dst, dport, data[p:end])
-                    gen = calls.generation
+                    if calls.generation != gen:
+                        gen = calls.generation
+                        fast.clear()
         if self.defrag.pending or self.defrag.dropped:
             n = len(self.defrag.pending) + self.defrag.dropped
             self.warnings.append(f"{n} fragmented IP datagram(s) could not be reassembled (fragments missing)")
@@ -190,7 +202,9 @@ class Analyzer:
         if srtp is not None:
             packet = data[p:end]
             if srtp.winner is None and len(st.payload_sample) < SAMPLE_BYTES:
-                st.payload_sample += packet[12:]
+                body = _payload(packet) or b""
+                st.payload_sample += body
+                st.first_bytes += body[:1]
             plain = srtp.unprotect(packet)
             if plain is None:
                 if srtp.gave_up and not srtp.declared:
@@ -210,12 +224,12 @@ class Analyzer:
             if is_event:
                 self._event(st, t, seq, ts, b1 & 0x80, plain if plain is not None else data[p:end], pt, ep[pt])
             elif srtp is None:
-                st.go_fast(pt)
+                self._go_fast(st, key, pt)
             return
         if pt < 35:
             st.add(t, seq, ts, pt, True)
             if srtp is None:
-                st.go_fast(pt)
+                self._go_fast(st, key, pt)
             return
         cls = st.classifiers.get(pt)
         if cls is None:
@@ -223,7 +237,7 @@ class Analyzer:
         if cls.state == _EV_AUDIO:
             st.add(t, seq, ts, pt, True)
             if srtp is None:
-                st.go_fast(pt)
+                self._go_fast(st, key, pt)
             return
         pkt = plain if plain is not None else data[p:end]
         if cls.state == _EV_EVENTS:
@@ -238,6 +252,12 @@ class Analyzer:
             buffered, cls.buffer = cls.buffer, []
             for bt, bseq, bts, bmark, bpayload in buffered:
                 self._feed(st, bt, bts, bmark, bpayload, pt, 8000)
+
+    def _go_fast(self, st: RtpStream, key: bytes, pt: int) -> None:
+        """Let the inline loop take this stream's next in-order packets of ``pt``."""
+        st.go_fast(pt)
+        if st.fastpt == pt and len(st.src) == 4:
+            self.fast_flows[key[:12]] = st
 
     def _event(self, st, t, seq, ts, marker, pkt, pt, clock) -> None:
         payload = _payload(pkt)

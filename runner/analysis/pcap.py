@@ -115,61 +115,53 @@ class CaptureReader:
 
     def _pcap_batches(self) -> Iterator[list[tuple[float, int, bytes]]]:
         read = self._f.read
-        hdr = struct.Struct(self._endian + "IIII").unpack_from
+        hdr = struct.Struct(self._endian + "III4x").unpack_from
         res = self._tsres
         lt = self.linktype
         buf = read(CHUNK)
         pos = 0
         n = len(buf)
         count = 0
-        batch: list[tuple[float, int, bytes]] = []
-        append = batch.append
         while True:
-            if pos + 16 > n:
-                if batch:
-                    yield batch
-                    batch = []
-                    append = batch.append
-                more = read(CHUNK)
-                if not more:
+            # the tight loop: every record wholly inside the buffer
+            batch: list[tuple[float, int, bytes]] = []
+            append = batch.append
+            limit = n - 16
+            incl = 0
+            while pos <= limit:
+                sec, frac, incl = hdr(buf, pos)
+                end = pos + 16 + incl
+                if end > n or incl > MAX_RECORD:
                     break
-                buf = buf[pos:] + more
-                pos = 0
-                n = len(buf)
-                continue
-            sec, frac, incl, _orig = hdr(buf, pos)
+                append((sec + frac * res, lt, buf[pos + 16:end]))
+                pos = end
+            count += len(batch)
+            if batch:
+                yield batch
             if incl > MAX_RECORD:
                 self.warnings.append(
                     f"damaged capture: record {count + 1} at byte {self._offset(pos, n)} claims "
                     f"{incl} bytes; stopped reading there"
                 )
-                if batch:
-                    yield batch
                 return
-            end = pos + 16 + incl
-            if end > n:
-                if batch:
-                    yield batch
-                    batch = []
-                    append = batch.append
-                more = read(max(CHUNK, end - n))
-                if not more:
-                    self.warnings.append(
-                        f"truncated capture: record {count + 1} is cut short "
-                        f"({n - pos - 16} of {incl} bytes); read {count} records"
-                    )
-                    return
-                buf = buf[pos:] + more
-                pos = 0
-                n = len(buf)
-                continue
-            count += 1
-            append((sec + frac * res, lt, buf[pos + 16:end]))
-            pos = end
+            need = pos + 16 + incl - n if pos <= limit else 0
+            more = read(max(CHUNK, need))
+            if not more:
+                break
+            buf = buf[pos:] + more
+            pos = 0
+            n = len(buf)
         if pos != n:
-            self.warnings.append(
-                f"truncated capture: {n - pos} trailing bytes after record {count} (record header cut short)"
-            )
+            if pos <= n - 16:
+                self.warnings.append(
+                    f"truncated capture: record {count + 1} is cut short "
+                    f"({n - pos - 16} of {incl} bytes); read {count} records"
+                )
+            else:
+                self.warnings.append(
+                    f"truncated capture: {n - pos} trailing bytes after record {count} "
+                    "(record header cut short)"
+                )
 
     def _offset(self, pos: int, n: int) -> int:
         try:

@@ -100,10 +100,16 @@ class SrtpStreamState:
         return {"suite": suite, "key_source": None, "authenticated": 0, "auth_failed": failed}
 
 
-def looks_encrypted(sample: bytes) -> bool:
-    """Byte entropy close to 8 bits over a few KB: a hint (never a proof) of ciphertext."""
+def looks_encrypted(sample: bytes, first_bytes: bytes = b"") -> bool:
+    """A hint (never a proof) of ciphertext: byte entropy close to 8 bits over a few
+    KB, and no structure in the first payload byte (codecs such as opus repeat
+    their table-of-contents byte; encrypted payloads do not)."""
     if len(sample) < 512:
         return False
+    if len(first_bytes) >= 8:
+        top = max(first_bytes.count(b) for b in set(first_bytes))
+        if top * 4 >= len(first_bytes):
+            return False
     counts = [0] * 256
     for b in sample:
         counts[b] += 1

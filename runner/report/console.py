@@ -187,8 +187,11 @@ def _print_wide(console: Console, renderable: Any, width: int) -> None:
 
 
 def render_result(result: ScenarioResult, console: Console,
-                  secrets: Iterable[str] | None = None) -> None:
-    """One scenario: status line, checks table, error, artifacts folder."""
+                  secrets: Iterable[str] | None = None, show_passed: bool = True) -> None:
+    """One scenario: status line, checks table, error, artifacts folder.
+
+    ``show_passed=False`` prints only the status line of a passed scenario (long suites).
+    """
     masked = secrets_of([result], secrets)
     ascii_only = not console.is_terminal
     head = Text()
@@ -197,6 +200,8 @@ def render_result(result: ScenarioResult, console: Console,
     head.append(f"  ({duration_text(result.duration)})  ", style="dim")
     head.append(redact_text(result.location or result.file or "", masked), style="dim")
     console.print(head, highlight=False, soft_wrap=True)
+    if result.status == PASSED and not show_passed:
+        return
     if result.error:
         console.print(Text("  error: " + redact_text(result.error, masked),
                            style=STATUS_STYLE.get(result.status, "red")), soft_wrap=True)
@@ -230,10 +235,14 @@ def summary_text(results: list[ScenarioResult]) -> Text:
 
 
 def render_results(results: Iterable[ScenarioResult], console: Console,
-                   secrets: Iterable[str] | None = None) -> None:
-    """Every scenario's verdict and checks, then the summary line."""
+                   secrets: Iterable[str] | None = None, show_passed: bool = True) -> None:
+    """Every scenario's verdict and checks, then the summary line.
+
+    ``show_passed=False``: passed scenarios get their status line only.
+    """
     results = list(results)
     for result in results:
-        render_result(result, console, secrets)
-        console.print()
+        render_result(result, console, secrets, show_passed)
+        if result.status != PASSED or show_passed:
+            console.print()
     console.print(summary_text(results), highlight=False)

@@ -99,3 +99,12 @@ def test_live_progress_engine_events():
     LiveProgress(console)(Event(2.0, "alice", "dtmf_sent", {"digit": "#", "method": "sip-info"}))
     assert "DTMF sent # (sip-info)" in buf.getvalue()
     assert "scenario demo failed" in lines[5]
+
+
+def test_only_status_lines_for_passed_scenarios_on_request(results):
+    buf, console = plain_console()
+    render_results(results, console, show_passed=False)
+    out = buf.getvalue()
+    assert "PASS demo-srtp-dtmf" in out
+    assert "examples/demo.sipscen.yaml:40:5" not in out          # its checks are not listed
+    assert "examples/wrong_digits.sipscen.yaml:43:5" in out      # the failed one's are

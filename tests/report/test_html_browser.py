@@ -12,6 +12,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import time
 import zlib
 from pathlib import Path
 
@@ -47,7 +48,27 @@ def chromium(tmp_path: Path, *args: str, timeout: float = 90) -> subprocess.Comp
         pytest.fail(f"chromium did not finish within {timeout}s: {err[-2000:]}")
     finally:
         _kill_group(proc.pid)
+    assert not _alive_in_group(proc.pid), "chromium left processes behind"
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def _alive_in_group(pgid: int, wait: float = 3.0) -> list[int]:
+    """Pids (not zombies) still in process group ``pgid`` after up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        alive = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                alive.append(int(entry.name))
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def _kill_group(pgid: int) -> None:

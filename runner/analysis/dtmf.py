@@ -10,7 +10,7 @@ packet's timestamp plus the durations of the events before them.
 
 ``EventClassifier`` decides, for a payload type that no SDP describes,
 whether a stream carries telephone-events — from content, never from a list
-of "usual" numbers: 4-byte blocks with event codes 0-16, a zero reserved bit,
+of "usual" numbers: 4-byte blocks with event codes 0-16 (the reserved bit ignored),
 and the tell-tale shared RTP timestamp across packets with growing
 durations.  Audio frames (opus, comfort noise) advance the timestamp on every
 packet and are never taken for events.
@@ -131,7 +131,7 @@ def valid_event_payload(payload: bytes) -> bool:
     if n == 0 or n % 4 or n > 64:
         return False
     for o in range(0, n, 4):
-        if payload[o] > 16 or payload[o + 1] & 0x40:
+        if payload[o] > 16:   # the R bit is ignored, as RFC 4733 tells receivers (SIPp sets it)
             return False
     return True
 

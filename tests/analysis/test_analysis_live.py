@@ -8,10 +8,12 @@ call and the stream, and agree with tshark.
 from __future__ import annotations
 
 import shutil
+import struct
 
 import pytest
 
 from runner.analysis import analyze_capture
+from runner.analysis.pcap import CaptureReader
 from runner.capture.tcpdump import Capture, port_filter
 from runner.engine import process
 from runner.engine.ports import PortAllocator
@@ -147,3 +149,14 @@ def test_sipp_call_with_dtmf_captured_on_lo_and_any(tmp_path, tshark):
         assert all(e["dst"] == f"127.0.0.1:{uas_media[0]}" for e in a.dtmf)
         theirs = tshark(tmp_path / name, heuristic=False)          # tshark learns PT 96 from the SDP too
         assert "".join("0123456789*#ABCD"[e] for _s, _t, e in theirs) == "159#"
+    # the same media without its SIP (a capture started mid-call): events found by content
+    with CaptureReader(tmp_path / "lo.pcap") as reader:
+        frames = [(t, f) for t, _lt, f in reader.records() if b"SIP/2.0" not in f]
+    rtp_only = tmp_path / "rtp-only.pcap"
+    with open(rtp_only, "wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for t, f in frames:
+            out.write(struct.pack("<IIII", int(t), round((t - int(t)) * 1e6), len(f), len(f)) + f)
+    b = analyze_capture(rtp_only)
+    assert b.calls == [] and b.digits() == "159#"
+    assert b.rtp_streams[0]["event_payload_types"] == [96]

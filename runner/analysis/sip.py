@@ -121,9 +121,10 @@ def parse_message(data: bytes, udp: bool = True) -> SipMessage | None:
 
 
 class _Flow:
-    __slots__ = ("next_seq", "buf", "pending", "pending_bytes")
+    __slots__ = ("next_seq", "buf", "pending", "pending_bytes", "sip")
 
     def __init__(self) -> None:
+        self.sip: bool | None = None           # unknown until the first bytes in order
         self.next_seq: int | None = None
         self.buf = bytearray()
         self.pending: dict[int, bytes] = {}
@@ -156,6 +157,14 @@ class TcpSipReassembler:
                     return []  # mid-stream and not at a message start: wait for one
                 flow = self.flows[key] = _Flow()
                 flow.next_seq = seq
+                flow.sip = True
+            if flow.sip is False:
+                return []      # another protocol (TLS, HTTP...): not buffered
+            if flow.sip is None and seq == flow.next_seq:
+                flow.sip = looks_like_sip(payload) or payload[:1] in (b"\r", b"\n")
+                if not flow.sip:
+                    flow.pending.clear()
+                    return []
             self._add(flow, seq, payload)
             out = self._frame(flow)
         if flags & 0x05 and flow is not None:  # FIN or RST: forget the flow

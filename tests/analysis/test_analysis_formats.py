@@ -235,3 +235,26 @@ def test_reader_yields_raw_records(cap):
     assert len(recs) == 3 + 2 * 11
     t, lt, data = recs[0]
     assert lt == 113 and t == pytest.approx(1.0) and data[14:16] == b"\x08\x00"
+
+
+def test_pcapng_several_sections_and_obsolete_packet_block(cap):
+    """A second section (other byte order, own interfaces) and a Packet Block (type 2)."""
+    import struct
+    call = make_call(cap)
+    frames = call.frames(1)
+    half = len(frames) // 2
+    first = cap.write_pcapng(cap.path(".pcapng"), [(1, None)], [(t, 0, f) for t, f in frames[:half]], endian="<")
+    second = cap.write_pcapng(cap.path(".pcapng"), [(113, 9)],
+                              [(t, 0, cap.link(113, f[14:])) for t, f in frames[half:-1]], endian=">")
+    t, f = frames[-1]
+    ticks = round(t * 1e9)                       # the second section's interface counts nanoseconds
+    frame = cap.link(113, f[14:])
+    body = struct.pack(">HHIIII", 0, 0, ticks >> 32, ticks & 0xFFFFFFFF, len(frame), len(frame)) + frame
+    body += b"\0" * (-len(body) % 4)
+    pb = struct.pack(">II", 2, len(body) + 12) + body + struct.pack(">I", len(body) + 12)
+    path = cap.path(".pcapng")
+    path.write_bytes(first.read_bytes() + second.read_bytes() + pb)
+    a = analyze_capture(path)
+    check(a)
+    assert a.packets == len(frames)
+    assert a.dtmf[-1]["time"] == pytest.approx(frames[-8][0], abs=1e-6)

@@ -152,3 +152,17 @@ def test_rfc4475_torture_messages_never_crash(cap):
     assert n >= len(files) - 8          # a few are not SIP enough to parse (bad version, NUL bytes...)
     for f in files:
         parse_message(f.read_bytes())   # direct parsing: no exception either
+
+
+def test_non_sip_tcp_flows_are_ignored_quietly(cap):
+    inv, ok, ack = invite_and_ok(cap)
+    tls = bytes([0x16, 0x03, 0x01, 0x00, 0x50]) + bytes(range(80))
+    frames = [
+        (0.1, cap.link(1, cap.tcp_ip(A, B, 40001, 5061, 77, flags="S"))),
+        (0.2, cap.link(1, cap.tcp_ip(A, B, 40001, 5061, 78, tls))),
+        (0.3, cap.link(1, cap.tcp_ip(A, B, 40001, 5061, 78 + len(tls), inv))),   # SIP-looking bytes inside TLS
+    ]
+    a = analyze_capture(tcp_capture(cap, [(1.0, True, 0, inv)], frames))
+    (c,) = a.calls
+    assert len(c["messages"]) == 1 and c["messages"][0]["dst"] == f"{B}:5060"
+    assert a.warnings == []

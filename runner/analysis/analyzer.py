@@ -71,68 +71,62 @@ class Analyzer:
         unpack = _SEQTSSRC
         gen = calls.generation
         last_lt = None
-        ipo = eto = -1
-        i12 = i24 = i28 = i29 = i30 = 0
+        ipo = -1
+        i0 = i9 = i12 = i24 = i28 = i29 = i30 = e0 = e1 = e0v = e1v = 0
         for batch in batches:
             self.packets += len(batch)
             for t, lt, data in batch:
                 if lt != last_lt:
                     last_lt = lt
                     ipo, eto = _FAST.get(lt, (-1, -1))
-                    i12, i24, i28, i29, i30 = ipo + 12, ipo + 24, ipo + 28, ipo + 29, ipo + 30
-                # fast path: IPv4 without options carrying UDP
-                if ipo >= 0 and len(data) >= ipo + 40 and data[ipo] == 0x45 and data[ipo + 9] == 17 \
-                        and (eto < 0 or (data[eto] == 8 and data[eto + 1] == 0)):
-                    # an in-order plain audio packet of a known stream: a few integer updates
-                    st = fast_get(data[i12:i24])
-                    if st is not None and data[i29] == st.fastpt and data[i28] == 0x80:
-                        seq, ts, ssrc = unpack(data, i30)
-                        if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
-                            st.max_seq = seq
-                            st.packets += 1
-                            st.last_time = t
-                            transit = t * st.jclock - ts
-                            dd = transit - st.transit
-                            if dd < 0:
-                                dd = -dd
-                            if dd > 2147483648.0:
-                                dd = abs(dd - 4294967296.0)
-                            st.jitter += (dd - st.jitter) * 0.0625
-                            st.transit = transit
-                            continue
-                    if data[ipo + 6] & 0x3F or data[ipo + 7]:
+                    i0, i9, i12, i24, i28, i29, i30 = ipo, ipo + 9, ipo + 12, ipo + 24, ipo + 28, ipo + 29, ipo + 30
+                    if eto >= 0:    # ethertype 0x0800 at eto
+                        e0, e1, e0v, e1v = eto, eto + 1, 0x08, 0x00
+                    else:           # no ethertype: check the IPv4 byte again (always true)
+                        e0 = e1 = ipo
+                        e0v = e1v = 0x45
+                # fast path: an in-order plain audio packet of a known stream
+                # (IPv4 without options, UDP): a few integer updates
+                if ipo >= 0:
+                    try:
+                        if data[i0] == 0x45 and data[i9] == 17 and data[e0] == e0v and data[e1] == e1v:
+                            st = fast_get(data[i12:i24])
+                            if st is not None and data[i29] == st.fastpt and data[i28] == 0x80:
+                                seq, ts, ssrc = unpack(data, i30)
+                                if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
+                                    st.max_seq = seq
+                                    st.packets += 1
+                                    st.last_time = t
+                                    transit = t * st.jclock - ts
+                                    dd = transit - st.transit
+                                    if dd < 0:
+                                        dd = -dd
+                                    if dd > 2147483648.0:
+                                        dd = abs(dd - 4294967296.0)
+                                    st.jitter += (dd - st.jitter) * 0.0625
+                                    st.transit = transit
+                                    continue
+                    except (IndexError, struct.error):
+                        pass    # too short for the fast path: the general path decides
+                r = ip_payload(lt, data)
+                if r is None:
+                    self.non_ip += 1
+                    continue
+                src, dst, proto, off, end = r
+                if proto != 17:
+                    if proto == 6:
+                        self._tcp(t, src, dst, data, off, end)
+                        if calls.generation != gen:
+                            gen = calls.generation
+                            fast.clear()
+                    elif proto == FRAGMENT:
                         self._fragment(t, lt, data)
                         if calls.generation != gen:
                             gen = calls.generation
                             fast.clear()
-                        continue
-                    total = (data[ipo + 2] << 8) | data[ipo + 3]
-                    end = ipo + total
-                    if end > len(data) or total < 28:
-                        end = len(data)
-                    src = data[ipo + 12:ipo + 16]
-                    dst = data[ipo + 16:ipo + 20]
-                    off = ipo + 20
-                else:
-                    r = ip_payload(lt, data)
-                    if r is None:
-                        self.non_ip += 1
-                        continue
-                    src, dst, proto, off, end = r
-                    if proto != 17:
-                        if proto == 6:
-                            self._tcp(t, src, dst, data, off, end)
-                            if calls.generation != gen:
-                                gen = calls.generation
-                                fast.clear()
-                        elif proto == FRAGMENT:
-                            self._fragment(t, lt, data)
-                            if calls.generation != gen:
-                                gen = calls.generation
-                                fast.clear()
-                        continue
-                    if end - off < 8:
-                        continue
+                    continue
+                if end - off < 8:
+                    continue
                 sport = (data[off] << 8) | data[off + 1]
                 dport = (data[off + 2] << 8) | data[off + 3]
                 ulen = (data[off + 4] << 8) | data[off + 5]

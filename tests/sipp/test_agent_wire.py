@@ -166,3 +166,29 @@ def test_non_loopback_target_is_refused(rig):
     agent = rig.agent("caller", scenario="uac", target="192.0.2.7:5060")
     with pytest.raises(ScenarioError, match="not a loopback address"):
         agent.start()
+
+
+@pytest.mark.parametrize("tail", [
+    "Content-Length: 0\n",                                  # headers only
+    "Content-Length: 0\n\n",                                # headers + explicit empty line
+    "Content-Length: 9\n\nv=0\\r\\n\\r\\nx\n",              # body with an inner empty line
+    "Content-Length: 7\n\nv=0\\r\\n\\r\\n",                 # body ending with an empty line
+    "Content-Length: 9\n\nv=0\\r\\n\\r\\n\\r\\n",           # ... with two
+])
+def test_message_framing_survives_sipp(rig, peer_factory, tail):
+    peer = peer_factory([200, 200])
+    send = ("OPTIONS sip:[remote_ip]:[remote_port] SIP/2.0\nVia: SIP/2.0/UDP [local_ip]:[local_port]"
+            ";branch=[branch]\nCall-ID: [call_id]\nCSeq: 1 OPTIONS\n" + tail)
+    agent = rig.agent("framing", target=f"127.0.0.1:{peer.port}", probe=False,
+                      messages=[{"send": send, "timeout": "1s"}])
+    drive(agent)
+    wire = peer.received[0]
+    from runner.agents.sipp.inline import decode_message
+    expected = decode_message(send)
+    if b"\r\n\r\n" not in expected:    # a message without an empty line gets one (documented)
+        expected += b"\r\n"
+    head = re.sub(rb"127\.0\.0\.1:\d+|z9hG4bK[-\w]+|\d+-\d+@127\.0\.0\.1", b"X", wire)
+    want = re.sub(rb"\[remote_ip\]:\[remote_port\]|\[local_ip\]:\[local_port\]|\[branch\]|\[call_id\]",
+                  b"X", expected)
+    assert head == want
+    assert len(peer.received) == 1    # probe: false

@@ -141,6 +141,7 @@ class SippAgent(Agent):
             full_trace=bool(self.messages) or (calls is not None and calls <= FULL_TRACE_MAX_CALLS),
             rtp_echo=bool(media.get("rtp_echo")),
             default_behaviors="none" if self.messages else None,
+            no_retransmissions=bool(self.messages),
             extra_args=tuple(str(a) for a in cfg.get("extra_args") or ()))
         if self.side == "uas":
             self._launch()

@@ -71,6 +71,7 @@ class SippCommand:
     full_trace: bool = True             # -trace_msg (else -trace_shortmsg)
     rtp_echo: bool = False
     default_behaviors: str | None = None
+    no_retransmissions: bool = False    # -nr: every message goes out once (inline)
     variables: Mapping[str, Any] = field(default_factory=dict)   # -set NAME VALUE
     extra_args: tuple[str, ...] = ()
 
@@ -116,6 +117,8 @@ class SippCommand:
             a += ["-trace_shortmsg", "-shortmessage_file", SHORTMESSAGE_FILE]
         if self.rtp_echo:
             a.append("-rtp_echo")
+        if self.no_retransmissions:
+            a.append("-nr")
         if self.default_behaviors:
             a += ["-default_behaviors", self.default_behaviors]
         for name, value in self.variables.items():

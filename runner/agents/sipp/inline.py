@@ -117,9 +117,17 @@ def sipp_text(data: bytes) -> str:
     if data.endswith(b"\r\n"):
         data = data[:-2]
     lines = data.split(b"\r\n")
+    trailing = 0
     while lines and lines[-1] == b"":
         lines.pop()
-    return "\n".join(_escape_line(line) for line in lines)
+        trailing += 1
+    # SIPp drops trailing empty lines, ends the message with CRLF, and adds one
+    # more CRLF when no empty line separates a body: put back what it won't.
+    extra = trailing if b"" in lines else max(0, trailing - 1)
+    text = [_escape_line(line) for line in lines]
+    if text and extra:
+        text[-1] += "\\x0d\\x0a" * extra
+    return "\n".join(text)
 
 
 def normalise_expect(value: Any, where: str, location=None) -> dict[str, Any]:
@@ -213,7 +221,7 @@ def parse_messages(config: Mapping[str, Any], location=None, path: str = "",
         except UnicodeEncodeError:
             raise ScenarioError("message has characters outside latin-1: write other bytes "
                                 "as \\xNN", location, f"{where}.send") from None
-        if not re.match(rb"^[A-Za-z!%'*+.~`_-]+ ", data):
+        if not re.match(rb"^[A-Za-z0-9!%'*+.~`_-]+ ", data):
             raise ScenarioError("the first line must start with a method and a space "
                                 "(SIPp sends requests only)", location, f"{where}.send")
         try:
@@ -307,6 +315,19 @@ def _branch(headers: list[tuple[str, str]]) -> str | None:
     return None
 
 
+def _without_retransmissions(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop a sent entry identical to an earlier sent one (a UDP retransmission)."""
+    seen: set[str] = set()
+    out = []
+    for e in log:
+        if e["dir"] == "sent":
+            if e["text"] in seen:
+                continue
+            seen.add(e["text"])
+        out.append(e)
+    return out
+
+
 def match_responses(messages: list[InlineMessage], log: list[dict[str, Any]]
                     ) -> list[dict[str, Any]]:
     """Per message: what was sent and the answer it got (final if any), from the log.
@@ -314,6 +335,7 @@ def match_responses(messages: list[InlineMessage], log: list[dict[str, Any]]
     Answers are tied to a sent message by Via branch, else to the latest message
     sent before them (an answer to a message without Via has no branch).
     """
+    log = _without_retransmissions(log)
     sent = [e for e in log if e["dir"] == "sent"]
     branches = {}
     for i, e in enumerate(sent):

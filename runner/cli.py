@@ -105,9 +105,11 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
     files = discover(args.paths)
     if not files:
         raise UsageError(f"no scenario files in {' '.join(args.paths)}")
-    listeners = [] if args.quiet else [console_report.LiveProgress(out)]
+    progress = console_report.LiveProgress(out)
     options = SuiteOptions(
-        run=RunOptions(artifacts_root=args.artifacts, listeners=listeners, timeout=args.timeout),
+        run=RunOptions(artifacts_root=args.artifacts, timeout=args.timeout,
+                       listener_for=None if args.quiet
+                       else lambda sc: progress.bind(sc.name, sc.secrets)),
         variables=dict(args.var), jobs=max(1, args.jobs), fail_fast=args.fail_fast,
         selection=_selection(args))
     try:

@@ -2,11 +2,17 @@
 
 tcpdump writes the run's pcap into the artifacts folder, filtered to the
 scenario's own ports so parallel runs never see each other's traffic. It is
-stopped with SIGINT (which flushes the file) through the process supervisor.
+stopped with SIGINT through the process supervisor — but only after it has
+caught up: SIGINT makes tcpdump drop whatever still sits in the kernel's
+capture buffer, so ``stop`` first sends a marker datagram to a port of the
+filter and waits until the marker is in the file (packets are written in
+order, so everything before it is too).
 """
 from __future__ import annotations
 
+import secrets
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Iterable
@@ -34,12 +40,17 @@ def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None
     return expr
 
 
+# The largest frame on the loopback (MTU 65536 + Ethernet header): nothing is cut.
+MAX_FRAME = 65550
+
+
 class Capture:
     """One tcpdump process writing ``path``."""
 
     def __init__(self, path: Path, interface: str = "lo", bpf: str = "", snaplen: int = 0,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, marker_port: int | None = None):
         self.path = path
+        self.marker_port = marker_port     # a loopback port inside the filter, for draining
         self.interface = interface
         self.bpf = bpf
         self.snaplen = snaplen
@@ -48,7 +59,10 @@ class Capture:
 
     def argv(self) -> list[str]:
         argv = [process.find_tool("tcpdump"), "-i", self.interface, "-n", "-U", "--immediate-mode",
-                "-s", str(self.snaplen), "-w", str(self.path)]
+                # Immediate mode uses fixed ring slots of the snapshot length:
+                # 64 KiB slots in a 64 MiB buffer hold a burst of ~1,000 packets.
+                "-B", "65536",
+                "-s", str(self.snaplen or MAX_FRAME), "-w", str(self.path)]
         # tcpdump drops root privileges to user 'tcpdump' by default, which then
         # cannot write into root's artifacts folder: keep running as ourselves.
         argv += ["-Z", "root"] if _is_root() else []
@@ -77,16 +91,49 @@ class Capture:
                 "(run as root, or set `capture: false`)")
         raise InfrastructureError(f"tcpdump did not start on {self.interface}: {err.strip()}")
 
-    def stop(self) -> None:
-        """SIGINT (flushes the file), then the supervisor's escalation. Idempotent."""
-        if self.proc is not None:
-            self.proc.stop(grace=5.0)
+    def stop(self, drain_timeout: float = 3.0) -> None:
+        """Drain (see the module doc), then SIGINT and the supervisor's escalation.
+        Idempotent."""
+        if self.proc is None:
+            return
+        if self.proc.running and self.marker_port:
+            self._drain(drain_timeout)
+        self.proc.stop(grace=5.0)
+
+    def _drain(self, timeout: float) -> bool:
+        marker = b"sipscen-capture-drain-" + secrets.token_hex(8).encode()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(marker, ("127.0.0.1", self.marker_port))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.running:
+            if marker in _tail_bytes(self.path, 65536):
+                return True
+            time.sleep(0.005)
+        return False
+
+    def dropped(self) -> int:
+        """Packets the kernel dropped (tcpdump reports it on exit); 0 if unknown."""
+        import re
+        if self.proc is None:
+            return 0
+        m = re.search(r"(\d+) packets? dropped by kernel", self.proc.stderr_tail(10))
+        return int(m.group(1)) if m else 0
 
     def artifacts(self) -> dict[str, str]:
         out = {"pcap": str(self.path)}
         if self.proc and self.proc.stderr_path:
             out["tcpdump.log"] = str(self.proc.stderr_path)
         return out
+
+
+def _tail_bytes(path: Path, size: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - size))
+            return f.read()
+    except OSError:
+        return b""
 
 
 def _is_root() -> bool:

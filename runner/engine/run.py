@@ -34,6 +34,8 @@ READY_TIMEOUT = 10.0
 class RunOptions:
     artifacts_root: Path = Path("sipscen-artifacts")
     listeners: list[Callable[[Event], None]] = field(default_factory=list)
+    # Builds a listener for each scenario (live progress labelled with its name).
+    listener_for: Callable[[Scenario], Callable[[Event], None]] | None = None
     timeout: float | None = None          # overrides the scenario's own timeout
     stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
 
@@ -58,6 +60,8 @@ class _Run:
         self.board = EventBoard()
         for listener in options.listeners:
             self.board.add_listener(listener)
+        if options.listener_for is not None:
+            self.board.add_listener(options.listener_for(scenario))
         self.dir = artifacts_dir_for(scenario.name, options.artifacts_root)
         self.ports = PortAllocator()
         self.contacts: dict[str, Contact] = {}
@@ -68,7 +72,7 @@ class _Run:
             name=scenario.name, file=str(scenario.file), tags=list(scenario.tags),
             description=scenario.description,
             location=str(scenario.location) if scenario.location else f"{scenario.file}:1:1",
-            scripted_wait=scripted_wait(scenario))
+            scripted_wait=scripted_wait(scenario), secrets=sorted(scenario.secrets))
         self.result.artifacts["dir"] = str(self.dir)
 
     # --- phases ----------------------------------------------------------------
@@ -96,13 +100,15 @@ class _Run:
         spec = self.scenario.capture
         if not spec.enabled:
             return
-        ports: list[int | tuple[int, int]] = []
+        marker = self.ports.port()
+        ports: list[int | tuple[int, int]] = [marker]
         for c in self.contacts.values():
             ports.append(c.port)
             if c.media_ports:
                 ports.append(c.media_ports)
         self.capture = Capture(self.dir / "capture.pcap", spec.interface,
-                               port_filter(ports, spec.filter), spec.snaplen, log_dir=self.dir)
+                               port_filter(ports, spec.filter), spec.snaplen, log_dir=self.dir,
+                               marker_port=marker)
         self.capture.start()
         self.board.post("engine", "capture_started", path=str(self.capture.path))
 
@@ -197,7 +203,12 @@ class _Run:
             analysis = analyze_capture(self.capture.path, srtp_keys=keys)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             return None, f"capture analysis failed: {exc}"
-        return analysis.to_dict(), None
+        wire = analysis.to_dict()
+        dropped = self.capture.dropped()
+        if dropped:
+            wire.setdefault("warnings", []).append(
+                f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
+        return wire, None
 
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:

@@ -46,7 +46,8 @@ def _slug(text: str) -> str:
 
 def artifacts_dir_for(scenario_name: str, root: Path) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = root / f"{stamp}-{_slug(scenario_name)}-{_secrets.token_hex(2)}"
+    # Absolute: tools run with other working directories and get these paths.
+    path = root.resolve() / f"{stamp}-{_slug(scenario_name)}-{_secrets.token_hex(2)}"
     path.mkdir(parents=True, exist_ok=False)
     return path
 

@@ -13,7 +13,6 @@ from typing import Iterable
 
 from runner.errors import UsageError
 from runner.analysis.analyzer import Analyzer
-from runner.analysis.layers import endpoint_str
 from runner.analysis.pcap import CaptureReader
 from runner.analysis.srtp_streams import caller_candidates, looks_encrypted
 
@@ -112,4 +111,4 @@ def _stream_dict(st) -> dict:
     }
 
 
-__all__ = ["Analysis", "analyze_capture", "endpoint_str"]
+__all__ = ["Analysis", "analyze_capture"]

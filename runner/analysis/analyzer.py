@@ -23,7 +23,7 @@ _SEQTSSRC = struct.Struct("!HII").unpack_from
 # link type -> (offset of the IP header, offset of the ethertype or -1) for the fast path
 _FAST = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1), 12: (0, -1), 0: (4, -1), 108: (4, -1)}
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_EV_UNDECIDED, _EV_EVENTS, _EV_AUDIO = EventClassifier.UNDECIDED, EventClassifier.EVENTS, EventClassifier.AUDIO
+_EV_EVENTS, _EV_AUDIO = EventClassifier.EVENTS, EventClassifier.AUDIO
 
 
 def rtp_payload(pkt: bytes) -> bytes | None:

@@ -19,7 +19,7 @@ class RtpStream:
         "max_seq", "fwd", "base_ext", "holes", "dups", "ooo",
         "transit", "jitter", "jpt", "clocks",
         "call_id", "rx_media", "tx_media", "sdp_gen", "event_pts", "classifiers", "tracker",
-        "srtp", "tried_keys", "looks_plain", "payload_sample", "index", "fastpt", "jclock", "first_bytes",
+        "srtp", "tried_keys", "payload_sample", "index", "fastpt", "jclock", "first_bytes",
     )
 
     def __init__(self, src: bytes, sport: int, dst: bytes, dport: int, ssrc: int,
@@ -49,7 +49,6 @@ class RtpStream:
         self.tracker = None
         self.srtp = None                     # SrtpStreamState
         self.tried_keys = False
-        self.looks_plain = None
         self.payload_sample = bytearray()      # (payloads of streams tried with SRTP keys)
         self.first_bytes = bytearray()
         self.fastpt = -1                     # audio payload type the analyzer's fast path may take

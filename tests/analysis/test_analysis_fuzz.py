@@ -7,8 +7,6 @@ from __future__ import annotations
 import random
 import struct
 
-import pytest
-
 from runner.analysis import analyze_capture
 from runner.errors import CaptureFileError
 

@@ -138,6 +138,7 @@ class CaptureReader:
             count += len(batch)
             if batch:
                 yield batch
+            del batch, append            # let the consumer's batch go before reading more
             if incl > MAX_RECORD:
                 self.warnings.append(
                     f"damaged capture: record {count + 1} at byte {self._offset(pos, n)} claims "
@@ -148,7 +149,10 @@ class CaptureReader:
             more = read(max(CHUNK, need))
             if not more:
                 break
-            buf = buf[pos:] + more
+            rest = buf[pos:]
+            buf = b""
+            buf = rest + more
+            del rest, more
             pos = 0
             n = len(buf)
         if pos != n:

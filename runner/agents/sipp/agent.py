@@ -1,5 +1,8 @@
 """The SIPp agent: a built-in SIPp scenario, a SIPp XML file, or inline raw messages.
 
+A calling agent with ``media: {play_pcap, play_dtmf}`` runs a generated caller
+(``runner.agents.sipp.media``); ``media: {rtp_echo: true}`` adds SIPp's echo.
+
 Life cycle (see ``runner.agents.base``):
 
 * ``plan``  reserves the SIP port, the control port and a media range;
@@ -33,6 +36,7 @@ from runner.agents.sipp import inline, stats
 from runner.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
                                         load_settings, require_loopback)
+from runner.agents.sipp.media import build_media_uac
 from runner.agents.sipp.netstat import udp_or_tcp_bound
 from runner.agents.sipp.xmlfile import check_sipp_xml
 from runner.engine import process
@@ -122,12 +126,13 @@ class SippAgent(Agent):
             raise self._err("a calling SIPp agent needs a 'target' (agent, service or "
                             "host:port)", "target")
         media = cfg.get("media") or {}
-        if media.get("play_pcap") or media.get("play_dtmf"):
-            raise self._err("media.play_pcap/play_dtmf need a SIPp XML with <exec "
-                            "play_pcap_audio=...>/<exec play_dtmf=...>; not generated yet",
-                            "media")
         default_limit = max(1.0, self.ctx.scenario.timeout - 2.0)
         load = load_settings(cfg, default_limit, self.ctx.spec.location, self.ctx.spec.path)
+        if media.get("play_pcap") or media.get("play_dtmf"):
+            xml_path = self._media_caller(cfg, media, load.duration_ms)
+            builtin = None
+            if load.calls is None:
+                load = _replace(load, calls=1)
         if self.messages:
             load = _replace(load, calls=1, limit=1, rate=None)
         if self.side == "uas":   # bounded even if nobody stops it
@@ -145,6 +150,25 @@ class SippAgent(Agent):
             extra_args=tuple(str(a) for a in cfg.get("extra_args") or ()))
         if self.side == "uas":
             self._launch()
+
+    def _media_caller(self, cfg: dict[str, Any], media: dict[str, Any],
+                      duration_ms: int | None) -> Path:
+        """Write the generated caller with media (runner.agents.sipp.media)."""
+        if self.messages or cfg.get("scenario") not in (None, "uac"):
+            raise self._err("media.play_pcap/play_dtmf drive sipscen's generated caller: use "
+                            "them with scenario uac (or none) and no messages; in your own "
+                            "XML use <exec play_pcap_audio=...>/<exec play_dtmf=...>", "media")
+        pcap = None
+        if media.get("play_pcap"):
+            pcap = Path(str(media["play_pcap"]))
+            if not pcap.is_absolute():
+                pcap = self.ctx.scenario.file.parent / pcap
+            if not pcap.is_file():
+                raise self._err(f"pcap file not found: {pcap}", "media.play_pcap")
+        digits = str(media["play_dtmf"]) if media.get("play_dtmf") else None
+        path = self.dir / "media-uac.xml"
+        path.write_text(build_media_uac(digits, pcap, duration_ms), encoding="latin-1")
+        return path
 
     def _remote(self, cfg: dict[str, Any]) -> str | None:
         target = cfg.get("target")
@@ -289,7 +313,7 @@ class SippAgent(Agent):
         for label, pattern in (("stat", STAT_FILE), ("messages", MESSAGE_FILE),
                                ("shortmessages", SHORTMESSAGE_FILE), ("errors", ERROR_FILE),
                                ("rtt", "*_rtt.csv"), ("counts", "*_counts.csv"),
-                               ("xml", "inline.xml")):
+                               ("xml", "inline.xml"), ("media_xml", "media-uac.xml")):
             path = self._file(pattern)
             if path is not None:
                 out[label] = str(path)

@@ -20,7 +20,8 @@ from .conftest import (KAMAILIO_CFG, SCENARIOS, by_name, copy_scenario, needs_ka
 pytestmark = [pytest.mark.integration, needs_sipp, needs_kamailio]
 
 MALFORMED = sorted((SCENARIOS / "malformed").glob("*.yaml"))
-REGISTER = sorted((SCENARIOS / "register").glob("*.yaml"))
+REGISTER = sorted(p for p in (SCENARIOS / "register").glob("*.yaml")
+                  if "messages:" in p.read_text())
 
 
 def test_the_example_sut_config_is_valid():
@@ -87,3 +88,12 @@ def test_bad_sipp_xml_in_a_scenario_is_exit_2_with_the_xml_location(tmp_path):
     assert result.exit_status == 2
     assert result.error.startswith(f"{xml}:5:")
     assert "not well-formed" in result.error
+
+
+def test_a_registered_user_is_reachable_through_the_sut(tmp_path):
+    pytest.importorskip("pjsua2")
+    result = run_file(SCENARIOS / "register" / "register-then-call.yaml", tmp_path)
+    assert result.status == PASSED, (result.error, [c.to_dict() for c in result.failed_checks])
+    call = result.agents["bob"]["calls"][0]
+    assert call["direction"] == "incoming" and call["answered"]
+    assert result.agents["caller"]["stats"]["successful"] == 1

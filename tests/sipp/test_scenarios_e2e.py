@@ -40,8 +40,8 @@ def test_library_scenario_passes_against_the_example_sut(path: Path, tmp_path):
     result = run_file(path, tmp_path)
     assert result.status == PASSED, (result.error, [c.to_dict() for c in result.failed_checks])
     # every message was judged, and the platform answered the liveness probe last
-    responses = next(iter(result.agents.values()))["responses"]
-    assert len(result.checks) == len(responses) >= 2
+    responses = [r for facts in result.agents.values() for r in facts.get("responses", [])]
+    assert len([c for c in result.checks if c.name.startswith("response ")]) == len(responses) >= 2
     assert responses[-1]["probe"] and responses[-1]["received"]["status"] == 200
 
 

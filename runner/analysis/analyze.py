@@ -39,7 +39,7 @@ class Analysis:
 
 
 def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
-                    min_stream_packets: int = 2) -> Analysis:
+                    min_stream_packets: int = 2, strict_keys: bool = True) -> Analysis:
     """Read ``path`` (pcap or pcapng) and return calls, RTP streams, DTMF and SRTP results.
 
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
@@ -47,19 +47,29 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     SRTP-looking stream; the one that authenticates wins).  Raises
     :class:`runner.errors.CaptureFileError` for a file that is not a capture
     (or an unsupported link type), :class:`runner.errors.UsageError` for a
-    malformed key.  Damage inside the file becomes a warning.
+    malformed key (with ``strict_keys=False`` a malformed key is skipped with a
+    warning instead).  Damage inside the file becomes a warning.
     """
-    try:
-        keys = caller_candidates(srtp_keys)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    key_warnings: list[str] = []
+    if strict_keys:
+        try:
+            keys = caller_candidates(srtp_keys)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        keys = []
+        for text in srtp_keys:
+            try:
+                keys += [k for k in caller_candidates([text]) if k not in keys]
+            except ValueError as exc:
+                key_warnings.append(f"{exc}: skipped")
     reader = CaptureReader(path)
     analyzer = Analyzer(keys)
     try:
         analyzer.run(reader.batches())
     finally:
         reader.close()
-    warnings = reader.warnings + analyzer.warnings
+    warnings = key_warnings + reader.warnings + analyzer.warnings
     return _build(str(path), analyzer, warnings, min_stream_packets)
 
 

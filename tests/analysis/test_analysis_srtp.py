@@ -145,3 +145,15 @@ def test_bad_key_is_a_usage_error(cap):
         analyze_capture(path, srtp_keys=["not-base64!"])
     with pytest.raises(UsageError):
         analyze_capture(path, srtp_keys=["AES_CM_128_HMAC_SHA1_80 inline:" + base64.b64encode(os.urandom(10)).decode()])
+
+
+def test_lenient_keys_skip_a_bad_one_with_a_warning(cap):
+    suite = "AES_CM_128_HMAC_SHA1_32"
+    key = material(suite, 9)
+    pkts = media(cap, 0x5, protector(suite, key), [8], 101)
+    path = cap.rtp_only(pkts)
+    a = analyze_capture(path, srtp_keys=["garbage", f"{suite} inline:{base64.b64encode(key).decode()}"],
+                        strict_keys=False)
+    assert a.digits() == "8"
+    assert a.rtp_streams[0]["srtp"]["authenticated"] == len(pkts)
+    assert len(a.warnings) == 1 and "bad SRTP key 'garbage'" in a.warnings[0]

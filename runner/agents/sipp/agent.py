@@ -212,7 +212,7 @@ class SippAgent(Agent):
             raise InfrastructureError(
                 f"SIPp agent '{self.ctx.name}' could not bind its ports "
                 f"({self.contact.hostport}, control {self._control_port}): port in use?\n{tail}")
-        if "Unable to load or parse" in tail or "XML" in tail and "error" in tail.lower():
+        if "Unable to load or parse" in tail or ("XML" in tail and "error" in tail.lower()):
             raise ScenarioError(f"SIPp rejected the scenario: {tail}", self.ctx.spec.location,
                                 f"{self.ctx.spec.path}.scenario")
         raise AgentError(f"SIPp agent '{self.ctx.name}' exited with code {code}\n{tail}")

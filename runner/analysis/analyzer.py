@@ -91,7 +91,7 @@ class Analyzer:
                     try:
                         if data[i0] == 0x45 and data[i9] == 17 and data[e0] == e0v and data[e1] == e1v:
                             st = fast_get(data[i12:i24])
-                            if st is not None and data[i29] == st.fastpt and data[i28] == 0x80:
+                            if st is not None and data[i29] == st.fastpt and data[i28] >> 6 == 2:
                                 seq, ts, ssrc = unpack(data, i30)
                                 if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
                                     st.max_seq = seq

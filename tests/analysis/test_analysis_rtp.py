@@ -110,3 +110,35 @@ def test_sipp_g711_sample_matches_tshark():
     ts = tshark_streams(G711A)
     assert {int(s["ssrc"], 16): (s["packets"], s["lost"]) for s in a.rtp_streams} == ts
     assert a.rtp_streams[0]["payload_types"] == [8]
+
+
+def test_header_extensions_csrcs_and_padding(cap):
+    """WebRTC-style packets (X bit, CSRC, padding): counted, and events inside still decoded."""
+    import struct
+
+    def pkt(seq, ts, pt, payload, marker=False, pad=0):
+        b0 = 0x80 | 0x10 | 0x01 | (0x20 if pad else 0)        # X, one CSRC, maybe P
+        head = struct.pack("!BBHII", b0, (0x80 if marker else 0) | pt, seq, ts, 0xE0E0E0E0)
+        head += struct.pack("!I", 0xC5C5C5C5) + struct.pack("!HH", 0xBEDE, 1) + b"\x10\xaa\x00\x00"
+        return head + payload + (bytes(pad - 1) + bytes([pad]) if pad else b"")
+
+    call = cap.Call()
+    call.invite(1.0, {111: "opus/48000/2", 126: "telephone-event/48000"},
+                {111: "opus/48000/2", 126: "telephone-event/48000"})
+    seq, ts, t = 1, 0, 2.0
+    for i in range(50):
+        call.udp(t, True, pkt(seq, ts, 111, bytes([0x78]) + bytes(30), pad=4 if i % 7 == 0 else 0))
+        seq, ts, t = seq + 1, ts + 960, t + 0.02
+    for k in range(4):
+        end = k >= 2
+        call.udp(t, True, pkt(seq, ts, 126, cap.event(12, end, 7, 960 * (k + 1)), marker=k == 0))
+        seq, t = seq + 1, t + 0.02
+    for i in range(20):
+        ts += 960
+        call.udp(t, True, pkt(seq, ts, 111, bytes([0x78]) + bytes(30)))
+        seq, t = seq + 1, t + 0.02
+    a = analyze_capture(cap.pcap_of(call))
+    (s,) = a.rtp_streams
+    assert s["packets"] == 74 and s["lost"] == 0 and s["payload_types"] == [111, 126]
+    assert a.digits() == "A"
+    assert a.dtmf[0]["duration_ms"] == 80 and a.dtmf[0]["volume"] == 7

@@ -55,7 +55,7 @@ class Analyzer:
         self.events: list = []
         self.caller_keys = caller_keys
         self.fragments = 0
-        self.fast_flows: dict[bytes, RtpStream] = {}   # IPv4 flow (addresses + ports) -> stream
+        self.fast_flows: dict[bytes, RtpStream] = {}   # addresses + ports -> stream
         self.defrag = Defragmenter()
         self.non_ip = 0
         self.last_time = 0.0
@@ -72,40 +72,50 @@ class Analyzer:
         gen = calls.generation
         last_lt = None
         ipo = -1
-        i0 = i9 = i12 = i24 = i28 = i29 = i30 = e0 = e1 = e0v = e1v = 0
+        i0 = i6 = i8 = i9 = i12 = i24 = i28 = i44 = i48 = e0 = e1 = e0v = e1v = f0 = f1 = f0v = f1v = 0
         for batch in batches:
             self.packets += len(batch)
             for t, lt, data in batch:
                 if lt != last_lt:
                     last_lt = lt
                     ipo, eto = _FAST.get(lt, (-1, -1))
-                    i0, i9, i12, i24, i28, i29, i30 = ipo, ipo + 9, ipo + 12, ipo + 24, ipo + 28, ipo + 29, ipo + 30
-                    if eto >= 0:    # ethertype 0x0800 at eto
-                        e0, e1, e0v, e1v = eto, eto + 1, 0x08, 0x00
-                    else:           # no ethertype: check the IPv4 byte again (always true)
-                        e0 = e1 = ipo
+                    i0, i6, i8, i9, i12 = ipo, ipo + 6, ipo + 8, ipo + 9, ipo + 12
+                    i24, i28, i44, i48 = ipo + 24, ipo + 28, ipo + 44, ipo + 48
+                    if eto >= 0:    # ethertype 0x0800 / 0x86dd at eto
+                        e0 = f0 = eto
+                        e1 = f1 = eto + 1
+                        e0v, e1v, f0v, f1v = 0x08, 0x00, 0x86, 0xDD
+                    else:           # no ethertype: re-check the version byte (always true)
+                        e0 = e1 = f0 = f1 = ipo
                         e0v = e1v = 0x45
-                # fast path: an in-order plain audio packet of a known stream
-                # (IPv4 without options, UDP): a few integer updates
+                        f0v = f1v = -1
+                # fast path: an in-order plain audio packet of a known stream (UDP over
+                # IPv4 without options, or IPv6 without extension headers): a few updates
                 if ipo >= 0:
                     try:
+                        st = None
                         if data[i0] == 0x45 and data[i9] == 17 and data[e0] == e0v and data[e1] == e1v:
-                            st = fast_get(data[i12:i24])
-                            if st is not None and data[i29] == st.fastpt and data[i28] >> 6 == 2:
-                                seq, ts, ssrc = unpack(data, i30)
-                                if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
-                                    st.max_seq = seq
-                                    st.packets += 1
-                                    st.last_time = t
-                                    transit = t * st.jclock - ts
-                                    dd = transit - st.transit
-                                    if dd < 0:
-                                        dd = -dd
-                                    if dd > 2147483648.0:
-                                        dd = abs(dd - 4294967296.0)
-                                    st.jitter += (dd - st.jitter) * 0.0625
-                                    st.transit = transit
-                                    continue
+                            st = fast_get(data[i12:i24])        # addresses + ports
+                            r0 = i28
+                        elif data[i0] >> 4 == 6 and data[i6] == 17 and (
+                                f0v < 0 or (data[f0] == f0v and data[f1] == f1v)):
+                            st = fast_get(data[i8:i44])
+                            r0 = i48
+                        if st is not None and data[r0 + 1] == st.fastpt and data[r0] >> 6 == 2:
+                            seq, ts, ssrc = unpack(data, r0 + 2)
+                            if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
+                                st.max_seq = seq
+                                st.packets += 1
+                                st.last_time = t
+                                transit = t * st.jclock - ts
+                                dd = transit - st.transit
+                                if dd < 0:
+                                    dd = -dd
+                                if dd > 2147483648.0:
+                                    dd = abs(dd - 4294967296.0)
+                                st.jitter += (dd - st.jitter) * 0.0625
+                                st.transit = transit
+                                continue
                     except (IndexError, struct.error):
                         pass    # too short for the fast path: the general path decides
                 r = ip_payload(lt, data)
@@ -250,8 +260,8 @@ class Analyzer:
     def _go_fast(self, st: RtpStream, key: bytes, pt: int) -> None:
         """Let the inline loop take this stream's next in-order packets of ``pt``."""
         st.go_fast(pt)
-        if st.fastpt == pt and len(st.src) == 4:
-            self.fast_flows[key[:12]] = st
+        if st.fastpt == pt:
+            self.fast_flows[key[:-4]] = st     # addresses + ports, without the SSRC
 
     def _event(self, st, t, seq, ts, marker, pkt, pt, clock) -> None:
         payload = _payload(pkt)

@@ -40,6 +40,7 @@ def check(a, digits="12", dst="127.0.0.2:5000"):
     (s,) = a.rtp_streams
     assert s["ssrc"] == f"0x{SSRC:08x}" and s["call_id"] == "call-1"
     assert s["payload_types"] == [0, 118]
+    assert s["packets"] == 22 and s["lost"] == 0 and s["duplicated"] == 0
     assert a.warnings == []
 
 

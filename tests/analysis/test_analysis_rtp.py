@@ -142,3 +142,21 @@ def test_header_extensions_csrcs_and_padding(cap):
     assert s["packets"] == 74 and s["lost"] == 0 and s["payload_types"] == [111, 126]
     assert a.digits() == "A"
     assert a.dtmf[0]["duration_ms"] == 80 and a.dtmf[0]["volume"] == 7
+
+
+@pytest.mark.parametrize("a_ip, b_ip", [("127.0.0.1", "127.0.0.2"), ("::1", "::2")])
+def test_long_stream_counts_match_tshark_on_ipv4_and_ipv6(cap, a_ip, b_ip):
+    rnd = random.Random(21)
+    pkts = []
+    seq = 40000
+    for i in range(3000):
+        if rnd.random() < 0.01:
+            seq += 1                     # a lost packet
+        pkts.append((10 + 0.02 * i, cap.rtp(seq & 0xFFFF, 160 * i, 0xAB, 0, b"\xff" * 160)))
+        seq += 1
+    path = cap.rtp_only(pkts, src=(a_ip, 4000), dst=(b_ip, 5000))
+    a = analyze_capture(path)
+    (s,) = a.rtp_streams
+    assert s["packets"] == 3000 and s["last_time"] == pytest.approx(10 + 0.02 * 2999)
+    assert tshark_streams(path)[0xAB] == (3000, s["lost"])
+    assert s["lost"] > 10

@@ -192,3 +192,14 @@ def test_message_framing_survives_sipp(rig, peer_factory, tail):
                   b"X", expected)
     assert head == want
     assert len(peer.received) == 1    # probe: false
+
+
+def test_extra_args_cannot_point_sipp_off_the_loopback(rig):
+    agent = rig.agent("caller", scenario="uac", target="127.0.0.1:5060",
+                      extra_args=["-rsa", "192.0.2.9:5060"])
+    with pytest.raises(ScenarioError, match="192.0.2.9 is not a loopback address"):
+        agent.start()
+    ok = rig.agent("caller2", scenario="uac", target="127.0.0.1:5060",
+                   extra_args=["-rsa", "127.0.0.2:5060", "-aa"])
+    ok.start()
+    assert ok.command.argv()[-3:] == ["-rsa", "127.0.0.2:5060", "-aa"]

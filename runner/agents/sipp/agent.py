@@ -26,6 +26,7 @@ load figures are in ``facts()`` for the ``response`` and ``load`` checks.
 """
 from __future__ import annotations
 
+import re
 import signal
 import time
 from pathlib import Path
@@ -44,6 +45,7 @@ from runner.errors import AgentError, InfrastructureError, ScenarioError, StepFa
 from runner.scenario.model import parse_duration
 
 EXIT_BIND_ERROR = 254
+_ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[[0-9A-Fa-f:]+\]")
 STOP_GRACE = 3.0
 FULL_TRACE_MAX_CALLS = 100   # above this, -trace_shortmsg instead of -trace_msg
 
@@ -147,7 +149,7 @@ class SippAgent(Agent):
             rtp_echo=bool(media.get("rtp_echo")),
             default_behaviors="none" if self.messages else None,
             no_retransmissions=bool(self.messages),
-            extra_args=tuple(str(a) for a in cfg.get("extra_args") or ()))
+            extra_args=self._extra_args(cfg))
         if self.side == "uas":
             self._launch()
 
@@ -169,6 +171,15 @@ class SippAgent(Agent):
         path = self.dir / "media-uac.xml"
         path.write_text(build_media_uac(digits, pcap, duration_ms), encoding="latin-1")
         return path
+
+    def _extra_args(self, cfg: dict[str, Any]) -> tuple[str, ...]:
+        """``extra_args`` as given, but no address off the loopback (e.g. -rsa)."""
+        args = tuple(str(a) for a in cfg.get("extra_args") or ())
+        for arg in args:
+            for host in _ADDRESS.findall(arg):
+                require_loopback(host.strip("[]"), f"{self.ctx.spec.path}.extra_args",
+                                 self.ctx.spec.location)
+        return args
 
     def _remote(self, cfg: dict[str, Any]) -> str | None:
         target = cfg.get("target")

@@ -203,3 +203,19 @@ def test_extra_args_cannot_point_sipp_off_the_loopback(rig):
                    extra_args=["-rsa", "127.0.0.2:5060", "-aa"])
     ok.start()
     assert ok.command.argv()[-3:] == ["-rsa", "127.0.0.2:5060", "-aa"]
+
+
+def test_uac_and_uas_on_ipv6_loopback(tmp_path):
+    from runner.engine.results import PASSED
+
+    from .conftest import run_file
+    path = tmp_path / "v6.yaml"
+    path.write_text("name: v6\ntimeout: 20s\ncapture: {enabled: false}\nagents:\n"
+                    "  uas: {type: sipp, scenario: uas, address: '::1'}\n"
+                    "  uac: {type: sipp, scenario: uac, address: '::1', target: uas, calls: 5, rate: 20}\n"
+                    "expect:\n  - load: {agent: uac, calls_min: 5, success_rate_min: 100}\n"
+                    "  - load: {agent: uas, calls_min: 5}\n")
+    result = run_file(path, tmp_path)
+    assert result.status == PASSED, (result.error, [c.to_dict() for c in result.failed_checks])
+    assert result.agents["uac"]["uri"].startswith("sip:[::1]:")
+    assert "-ci 127.0.0.1" in (tmp_path / "artifacts").glob("*/uac/command.txt").__next__().read_text()

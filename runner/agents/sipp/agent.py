@@ -89,7 +89,7 @@ class SippAgent(Agent):
                             "(built without TLS): use udp or tcp", "transport")
         port = cfg.get("port", "auto")
         port = self.ctx.ports.port(host) if port in (None, "auto") else int(port)
-        self._control_port = self.ctx.ports.port(host)
+        self._control_port = self.ctx.ports.port("127.0.0.1")   # SIPp: IPv4 only
         self._media = self.ctx.ports.range(4, host)
         self.contact = Contact(self.ctx.name, host, port, transport,
                                user=str(cfg.get("user") or ""), media_ports=self._media)

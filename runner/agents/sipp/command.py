@@ -132,7 +132,8 @@ def _num(value: float) -> str:
 
 
 def _control_address(address: str) -> str:
-    return "::1" if ":" in address else "127.0.0.1"
+    """SIPp's control socket is IPv4 only (-ci ::1 fails with EAFNOSUPPORT)."""
+    return "127.0.0.1"
 
 
 def require_loopback(host: str, where: str, location=None) -> str:

@@ -219,3 +219,20 @@ def test_uac_and_uas_on_ipv6_loopback(tmp_path):
     assert result.status == PASSED, (result.error, [c.to_dict() for c in result.failed_checks])
     assert result.agents["uac"]["uri"].startswith("sip:[::1]:")
     assert "-ci 127.0.0.1" in (tmp_path / "artifacts").glob("*/uac/command.txt").__next__().read_text()
+
+
+def test_a_cancelled_run_stops_sipp_and_returns(rig, peer_factory):
+    import time
+    peer = peer_factory([None] * 100)
+    agent = rig.agent("caller", scenario="uac", target=f"127.0.0.1:{peer.port}",
+                      rate=5, time_limit="60s")
+    agent.start()
+    timer = threading.Timer(1.0, rig.board.cancel)
+    timer.start()
+    t0 = time.monotonic()
+    agent.run()
+    elapsed = time.monotonic() - t0
+    timer.join()
+    assert elapsed < 10, elapsed          # not the 60 s time limit
+    assert agent.proc is not None and not agent.proc.running
+    assert peer.received and peer.received[0].startswith(b"INVITE ")

@@ -83,6 +83,10 @@ def check_response(exp, ctx) -> list[CheckResult]:
         ok, actual = judge(expected, r.get("received"), r.get("was_sent", True))
         label = "liveness probe" if r.get("probe") else f"message {r['index']}"
         want = describe(expected)
+        waited = r.get("timeout")
+        if ok and expected.get("nothing") and waited is not None and waited < expected["nothing"]:
+            ok, actual = False, (f"{actual} within {waited:g}s only (raise the message's "
+                                 f"timeout to {expected['nothing']:g}s)")
         results.append(CheckResult(
             name=f"response {agent} {label}: {r.get('sent', '')}"[:120],
             status=PASSED if ok else FAILED, expected=want, actual=actual,

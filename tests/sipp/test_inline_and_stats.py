@@ -189,3 +189,33 @@ def test_bad_sipp_xml_points_at_its_line(tmp_path):
     uas = tmp_path / "uas.xml"
     uas.write_text('<scenario><recv request="INVITE"/><send><![CDATA[x]]></send></scenario>')
     assert check_sipp_xml(uas).side == "uas"
+
+
+def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
+    from runner.checks.sipp import check_response
+    from runner.errors import Location
+    from runner.scenario.model import Expectation
+
+    class Ctx:
+        facts = {"a": {"type": "sipp", "responses": [
+            {"index": 0, "probe": False, "sent": "OPTIONS x SIP/2.0", "was_sent": True,
+             "expected": {"status": [400]}, "timeout": 1.0, "received": None},
+            {"index": 1, "probe": True, "sent": "OPTIONS y SIP/2.0", "was_sent": True,
+             "expected": {"any": True}, "timeout": 2.0,
+             "received": {"status": 200, "reason": "OK", "headers": {}}}]}}
+
+    def exp(**params):
+        return Expectation("response", {"agent": "a", **params}, Location("f.yaml", 9, 5), "expect[0]")
+
+    own = check_response(exp(), Ctx())
+    assert [c.status for c in own] == ["failed", "passed"]
+    assert own[0].expected == "400" and own[0].actual == "nothing"
+    assert own[0].location == "f.yaml:9:5"
+    short = check_response(exp(message=0, nothing="1s"), Ctx())
+    assert [c.status for c in short] == ["passed"]
+    long = check_response(exp(message=0, nothing="5s"), Ctx())
+    assert long[0].status == "failed" and "within 1s only" in long[0].actual
+    missing = check_response(exp(message=7), Ctx())
+    assert missing[0].status == "failed" and "no message 7" in missing[0].message
+    assert check_response(Expectation("response", {"agent": "zz"}, Location("f", 1, 1), "e"),
+                          Ctx())[0].status == "failed"

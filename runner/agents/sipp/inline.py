@@ -364,6 +364,7 @@ def match_responses(messages: list[InlineMessage], log: list[dict[str, Any]]
                      if m.index < len(sent) else m.first_line)
         out.append({"index": m.index, "probe": m.probe, "sent": sent_line,
                     "was_sent": m.index < len(sent), "expected": m.expected,
+                    "timeout": m.timeout,
                     "received": received,
                     "provisional": [a["status"] for a in answers if a["status"] < 200]})
     return out

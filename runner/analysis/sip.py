@@ -23,6 +23,11 @@ _COMPACT = {
 }
 _METHOD_RE = re.compile(rb"[A-Za-z][A-Za-z0-9.!%*_+`'~-]* \S+ SIP/2\.0\r?\n")
 _START_RE = re.compile(rb"(?:[A-Z][A-Za-z0-9.!%*_+`'~-]* \S+ SIP/2\.0\r?\n|SIP/2\.0 \d{3}[ \r\n])")
+# joining a TCP stream in the middle: only well-known methods count as a message start
+_KNOWN = (rb"(?:INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|PRACK|SUBSCRIBE|NOTIFY|PUBLISH|INFO|REFER"
+          rb"|MESSAGE|UPDATE) \S+ SIP/2\.0\r?\n|SIP/2\.0 \d{3}[ \r\n]")
+_SYNC_RE = re.compile(_KNOWN)
+_RESYNC_RE = re.compile(rb"\n(?=" + _KNOWN + rb")")
 _CLEN_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
 
 
@@ -121,10 +126,11 @@ def parse_message(data: bytes, udp: bool = True) -> SipMessage | None:
 
 
 class _Flow:
-    __slots__ = ("next_seq", "buf", "pending", "pending_bytes", "sip")
+    __slots__ = ("next_seq", "buf", "pending", "pending_bytes", "sip", "resync")
 
     def __init__(self) -> None:
         self.sip: bool | None = None           # unknown until the first bytes in order
+        self.resync = False                    # after a gap: the buffer starts mid-message
         self.next_seq: int | None = None
         self.buf = bytearray()
         self.pending: dict[int, bytes] = {}
@@ -153,7 +159,7 @@ class TcpSipReassembler:
         out: list[bytes] = []
         if payload:
             if flow is None or flow.next_seq is None:
-                if not looks_like_sip(payload):
+                if not _SYNC_RE.match(payload, 0, 256):
                     return []  # mid-stream and not at a message start: wait for one
                 flow = self.flows[key] = _Flow()
                 flow.next_seq = seq
@@ -182,6 +188,7 @@ class TcpSipReassembler:
             if len(flow.pending) > MAX_PENDING_SEGMENTS or flow.pending_bytes > MAX_FLOW_BUFFER:
                 self._warn("gap", "TCP stream with a gap (lost segment): SIP resynchronised after it")
                 flow.buf.clear()
+                flow.resync = True
                 first = min(flow.pending, key=lambda s: (s - flow.next_seq) & 0xFFFFFFFF)
                 flow.next_seq = first
             else:
@@ -219,6 +226,14 @@ class TcpSipReassembler:
     def _frame(self, flow: _Flow) -> list[bytes]:
         out = []
         buf = flow.buf
+        if flow.resync:
+            m = _RESYNC_RE.search(buf)
+            if m is None:
+                if len(buf) > 512:
+                    del buf[:-512]
+                return out
+            del buf[:m.end()]
+            flow.resync = False
         while buf:
             start = 0
             while start < len(buf) and buf[start] in (13, 10):
@@ -230,15 +245,13 @@ class TcpSipReassembler:
             if not _START_RE.match(buf, 0, 512):
                 if len(buf) < 16 and b"\n" not in buf:
                     break  # too short to judge yet
-                m = _START_RE.search(buf)
-                if m is None:
-                    self._warn("junk", "non-SIP bytes in a SIP TCP stream skipped")
-                    keep = buf[-512:]
-                    buf.clear()
-                    buf += keep
-                    break
                 self._warn("junk", "non-SIP bytes in a SIP TCP stream skipped")
-                del buf[:m.start()]
+                m = _RESYNC_RE.search(buf)
+                if m is None:
+                    del buf[:-512]
+                    flow.resync = True
+                    break
+                del buf[:m.end()]
             end = buf.find(b"\r\n\r\n")
             sep = 4
             if end < 0:

@@ -21,6 +21,9 @@ from runner.analysis.srtp_streams import (
 _RTP = struct.Struct("!BBHII").unpack_from
 _SEQTSSRC = struct.Struct("!HII").unpack_from
 # link type -> (offset of the IP header, offset of the ethertype or -1) for the fast path
+# well-known ports of protocols whose first byte can look like RTP version 2
+_NOT_RTP_PORTS = frozenset({53, 67, 68, 123, 137, 138, 161, 162, 443, 500, 514, 1900, 4500, 5353})
+MAX_STREAMS = 200_000    # bounds memory on captures full of RTP-looking noise
 _FAST = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1), 12: (0, -1), 0: (4, -1), 108: (4, -1)}
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _EV_EVENTS, _EV_AUDIO = EventClassifier.EVENTS, EventClassifier.AUDIO
@@ -55,6 +58,7 @@ class Analyzer:
         self.events: list = []
         self.caller_keys = caller_keys
         self.fragments = 0
+        self.too_many = False
         self.fast_flows: dict[bytes, RtpStream] = {}   # addresses + ports -> stream
         self.defrag = Defragmenter()
         self.non_ip = 0
@@ -191,6 +195,13 @@ class Analyzer:
     # ------------------------------------------------------------------ RTP
     def _rtp(self, t, key, src, sport, dst, dport, st, data, p, end) -> None:
         if st is None:
+            if sport in _NOT_RTP_PORTS or dport in _NOT_RTP_PORTS:
+                return
+            if len(self.streams) >= MAX_STREAMS:
+                if not self.too_many:
+                    self.too_many = True
+                    self.warnings.append(f"more than {MAX_STREAMS} RTP streams: later new streams ignored")
+                return
             ssrc = int.from_bytes(data[p + 8:p + 12], "big")
             st = RtpStream(src, sport, dst, dport, ssrc, t, (data[p + 2] << 8) | data[p + 3], len(self.streams))
             self.streams[key] = st

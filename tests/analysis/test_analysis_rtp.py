@@ -160,3 +160,15 @@ def test_long_stream_counts_match_tshark_on_ipv4_and_ipv6(cap, a_ip, b_ip):
     assert s["packets"] == 3000 and s["last_time"] == pytest.approx(10 + 0.02 * 2999)
     assert tshark_streams(path)[0xAB] == (3000, s["lost"])
     assert s["lost"] > 10
+
+
+def test_rtp_looking_dns_and_ntp_are_not_streams(cap):
+    frames = []
+    for i in range(20):
+        dns = bytes([0x80 | (i & 0x3F), 0x00]) + bytes(30)          # a DNS id that looks like RTP v2
+        frames.append((1 + i * 0.01, cap.link(1, cap.udp_ip("127.0.0.1", "127.0.0.53", 40000, 53, dns))))
+        frames.append((1 + i * 0.01, cap.link(1, cap.udp_ip("127.0.0.1", "127.0.0.9", 123, 123, b"\x80" * 48))))
+    frames.append((2, cap.link(1, cap.udp_ip("127.0.0.1", "127.0.0.2", 4000, 5000, cap.rtp(1, 1, 9, 0, b"\xff" * 160)))))
+    frames.append((3, cap.link(1, cap.udp_ip("127.0.0.1", "127.0.0.2", 4000, 5000, cap.rtp(2, 161, 9, 0, b"\xff" * 160)))))
+    a = analyze_capture(cap.write_pcap(cap.path(), frames))
+    assert [s["ssrc"] for s in a.rtp_streams] == ["0x00000009"]

@@ -103,9 +103,9 @@ def _stream_dict(st) -> dict:
             srtp = st.srtp.to_dict()
             if st.srtp.winner is None:
                 srtp["auth_failed"] = st.packets
-        elif looks_encrypted(bytes(st.payload_sample), bytes(st.first_bytes)):
+        elif looks_encrypted(bytes(st.payload_sample), bytes(st.first_bytes), st.sample_sizes):
             srtp = {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": st.packets}
-    elif st.tried_keys and looks_encrypted(bytes(st.payload_sample), bytes(st.first_bytes)):
+    elif st.tried_keys and looks_encrypted(bytes(st.payload_sample), bytes(st.first_bytes), st.sample_sizes):
         srtp = {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": st.packets}
     events = sorted(st.event_pts) if st.event_pts is not None else sorted(
         pt for pt, c in st.classifiers.items() if c.state == c.EVENTS)

@@ -220,6 +220,7 @@ class Analyzer:
                 body = _payload(packet) or b""
                 st.payload_sample += body
                 st.first_bytes += body[:1]
+                st.sample_sizes.setdefault(pt, set()).add(len(body))
             plain = srtp.unprotect(packet)
             if plain is None:
                 if srtp.gave_up and not srtp.declared:

@@ -19,7 +19,7 @@ class RtpStream:
         "max_seq", "fwd", "base_ext", "holes", "dups", "ooo",
         "transit", "jitter", "jpt", "clocks",
         "call_id", "rx_media", "tx_media", "sdp_gen", "event_pts", "classifiers", "tracker",
-        "srtp", "tried_keys", "payload_sample", "index", "fastpt", "jclock", "first_bytes",
+        "srtp", "tried_keys", "payload_sample", "index", "fastpt", "jclock", "first_bytes", "sample_sizes",
     )
 
     def __init__(self, src: bytes, sport: int, dst: bytes, dport: int, ssrc: int,
@@ -51,6 +51,7 @@ class RtpStream:
         self.tried_keys = False
         self.payload_sample = bytearray()      # (payloads of streams tried with SRTP keys)
         self.first_bytes = bytearray()
+        self.sample_sizes: dict[int, set[int]] = {}   # pt -> payload sizes seen while sampling
         self.fastpt = -1                     # audio payload type the analyzer's fast path may take
         self.jclock = 8000
 

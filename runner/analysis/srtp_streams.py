@@ -100,11 +100,20 @@ class SrtpStreamState:
         return {"suite": suite, "key_source": None, "authenticated": 0, "auth_failed": failed}
 
 
-def looks_encrypted(sample: bytes, first_bytes: bytes = b"") -> bool:
+# static payload types with fixed frame sizes: every plain payload is a multiple
+# (G.711 and G.722: 80 bytes per 10 ms; GSM: 33 per 20 ms; G.729: 10 per 10 ms, SID 2)
+_FRAME_BYTES = {0: (80,), 8: (80,), 9: (80,), 3: (33,), 18: (10, 2)}
+
+
+def looks_encrypted(sample: bytes, first_bytes: bytes = b"", sizes: dict[int, set[int]] | None = None) -> bool:
     """A hint (never a proof) of ciphertext: byte entropy close to 8 bits over a few
-    KB, and no structure in the first payload byte (codecs such as opus repeat
-    their table-of-contents byte; encrypted payloads do not)."""
+    KB, no structure in the first payload byte (codecs such as opus repeat their
+    table-of-contents byte; encrypted payloads do not), and payload sizes that
+    are not whole frames of a fixed-frame codec (SRTP adds its tag)."""
     if len(sample) < 512:
+        return False
+    if sizes and all(pt in _FRAME_BYTES and all(any(n % f == 0 for f in _FRAME_BYTES[pt]) for n in ns)
+                     for pt, ns in sizes.items()):
         return False
     if len(first_bytes) >= 8:
         top = max(first_bytes.count(b) for b in set(first_bytes))

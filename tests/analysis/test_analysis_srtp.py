@@ -157,3 +157,17 @@ def test_lenient_keys_skip_a_bad_one_with_a_warning(cap):
     assert a.digits() == "8"
     assert a.rtp_streams[0]["srtp"]["authenticated"] == len(pkts)
     assert len(a.warnings) == 1 and "bad SRTP key 'garbage'" in a.warnings[0]
+
+
+def test_plain_high_entropy_audio_with_keys_given_stays_plain(cap):
+    """G.722 (PT 9) is near-random bytes, like ciphertext, but 160-byte payloads are whole frames."""
+    rnd = random.Random(10)
+    pkts = [(1 + 0.02 * i, cap.rtp(i, 160 * i, 0x6, 9, rnd.randbytes(160))) for i in range(100)]
+    key = base64.b64encode(material("AES_CM_128_HMAC_SHA1_80", 11)).decode()
+    a = analyze_capture(cap.rtp_only(pkts), srtp_keys=[key])
+    assert a.rtp_streams[0]["srtp"] is None
+    # the same stream protected with a key we do not have: not plain
+    prot = protector("AES_CM_128_HMAC_SHA1_80", material("AES_CM_128_HMAC_SHA1_80", 12))
+    b = analyze_capture(cap.rtp_only([(t, prot(p)) for t, p in pkts]), srtp_keys=[key])
+    s = b.rtp_streams[0]
+    assert s["srtp"] == {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": 100}

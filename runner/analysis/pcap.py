@@ -167,6 +167,10 @@ class CaptureReader:
                     "(record header cut short)"
                 )
 
+    def _warn_once(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
     def _offset(self, pos: int, n: int) -> int:
         try:
             return self._f.tell() - n + pos
@@ -242,7 +246,7 @@ class CaptureReader:
             if btype == 6 or btype == 2:  # Enhanced Packet / obsolete Packet block
                 if btype == 6:
                     if blen < 32:
-                        self.warnings.append("damaged capture: short enhanced packet block skipped")
+                        self._warn_once("damaged capture: short enhanced packet block(s) skipped")
                         pos = end
                         continue
                     ifid, tsh, tsl, caplen = struct.unpack_from(endian + "IIII", buf, pos + 8)
@@ -253,7 +257,7 @@ class CaptureReader:
                     ifid, _drops, tsh, tsl, caplen = struct.unpack_from(endian + "HHIII", buf, pos + 8)
                 data_start = pos + 28
                 if ifid >= len(interfaces):
-                    self.warnings.append(f"damaged capture: packet refers to unknown interface {ifid}; skipped")
+                    self._warn_once(f"damaged capture: packet(s) of unknown interface {ifid} skipped")
                     pos = end
                     continue
                 lt, resol, tsoff, _snap = interfaces[ifid]
@@ -284,7 +288,7 @@ class CaptureReader:
                 continue
             if btype == 1:  # Interface Description
                 if blen < 20:
-                    self.warnings.append("damaged capture: short interface description block")
+                    self._warn_once("damaged capture: short interface description block")
                     pos = end
                     continue
                 lt, _res, snap = struct.unpack_from(endian + "HHI", buf, pos + 8)

@@ -36,6 +36,7 @@ def run(path):
         return None
     d = a.to_dict()
     assert isinstance(d["packets"], int) and isinstance(d["warnings"], list)
+    assert len(d["warnings"]) <= 8, d["warnings"]          # warnings per kind, never per packet
     return d
 
 

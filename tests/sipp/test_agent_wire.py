@@ -236,3 +236,38 @@ def test_a_cancelled_run_stops_sipp_and_returns(rig, peer_factory):
     assert elapsed < 10, elapsed          # not the 60 s time limit
     assert agent.proc is not None and not agent.proc.running
     assert peer.received and peer.received[0].startswith(b"INVITE ")
+
+
+UAS_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="answer-486">
+  <recv request="INVITE"/>
+  <send><![CDATA[
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+
+def test_user_xml_whose_first_action_is_recv_is_a_uas_started_before_callers(rig, tmp_path):
+    xml = tmp_path / "busy.xml"
+    xml.write_text(UAS_XML)
+    uas = rig.agent("busy", scenario=str(xml))
+    caller = rig.agent("caller", scenario="uac", target="busy", calls=3, rate=10)
+    uas.start()
+    caller.start()
+    assert uas.side == "uas" and uas.proc is not None and uas.proc.running
+    assert caller.proc is None                # a caller starts only in run()
+    uas.ready(5)
+    caller.run()
+    uas.stop()
+    s = caller.facts()["stats"]
+    assert s["attempted"] == 3 and s["successful"] == 0 and s["failed"] == 3
+    assert s["failed_by_reason"] == {"UnexpectedMessage": 3}
+    assert uas.facts(refresh=True)["stats"]["successful"] == 3

@@ -69,3 +69,27 @@ def test_sigint_during_a_load_run_leaves_no_sipp_or_kamailio_behind(tmp_path):
     assert proc.returncode == 130, out.decode(errors="replace")[-2000:]
     time.sleep(0.2)
     assert processes_in(tmp_path) == []
+
+
+def test_sigint_during_the_malformed_library_leaves_nothing_behind(tmp_path):
+    for src in sorted((SCENARIOS / "malformed").glob("*.yaml")):
+        copy_scenario(src, tmp_path)
+    art = tmp_path / "art"
+    proc = subprocess.Popen([sys.executable, "-m", "runner", "run", "-q", "--artifacts", str(art),
+                             str(tmp_path / "scenarios" / "malformed")], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(list(art.glob("*"))) < 3:
+            time.sleep(0.05)
+        assert len(list(art.glob("*"))) >= 3, "the library never started"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, out.decode(errors="replace")[-2000:]
+    time.sleep(0.2)
+    assert processes_in(tmp_path) == []

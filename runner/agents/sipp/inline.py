@@ -9,9 +9,11 @@ by SIPp. Use ``Call-ID: [call_id]`` so that SIPp can match the answer to its
 call; an answer it cannot match is still read from its message log (the
 verdict comes from there), SIPp only waits the message's whole timeout.
 
-Known SIPp limits: SIPp always ends a message with CRLF, and adds one more
-CRLF when the message has no empty line. End a body with CRLF and count it
-in Content-Length.
+Known SIPp limits: SIPp always ends a message with CRLF (end a body with CRLF
+and count it in Content-Length), and a message with no empty line at all gets
+one; trailing empty lines after a body are kept exactly (:func:`sipp_text`).
+SIPp sends each message once (``-nr``) and answers nothing by itself
+(``-default_behaviors none``).
 
 After every message the XML waits for any response (provisional responses
 keep it waiting for the final one) or the message's timeout, then goes on.

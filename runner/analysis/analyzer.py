@@ -15,7 +15,7 @@ from runner.analysis.layers import FRAGMENT, Defragmenter, endpoint_str, fragmen
 from runner.analysis.rtp import RtpStream
 from runner.analysis.sip import TcpSipReassembler, looks_like_sip, parse_message
 from runner.analysis.srtp_streams import (
-    SAMPLE_BYTES, KeyCandidate, SrtpStreamState, sdp_candidates,
+    PROBE_PACKETS, SAMPLE_BYTES, KeyCandidate, SrtpStreamState, sdp_candidates,
 )
 
 _RTP = struct.Struct("!BBHII").unpack_from
@@ -216,7 +216,14 @@ class Analyzer:
         srtp = st.srtp
         if srtp is not None:
             packet = data[p:end]
-            if srtp.winner is None and len(st.payload_sample) < SAMPLE_BYTES:
+            if srtp.winner is not None:
+                plain = srtp.unprotect(packet)
+                if plain is None:
+                    st.add(t, seq, ts, pt, True)
+                else:
+                    self._content(st, key, t, seq, ts, b1, plain, True)
+                return
+            if len(st.payload_sample) < SAMPLE_BYTES:
                 body = _payload(packet) or b""
                 st.payload_sample += body
                 st.first_bytes += body[:1]
@@ -225,43 +232,57 @@ class Analyzer:
             if plain is None:
                 if srtp.gave_up and not srtp.declared:
                     st.srtp = None      # no key fits and no SDP says SRTP: treat as plain
-                    srtp = None
-                    plain = packet
-                else:
-                    st.fastpt = -1
-                    st.add(t, seq, ts, pt, True)
+                    probe, st.probe = st.probe, []
+                    for bt, bseq, bts, bb1, bpkt in probe:   # already counted: content only
+                        self._content(st, key, bt, bseq, bts, bb1, bpkt, False)
+                    self._content(st, key, t, seq, ts, b1, packet, True)
                     return
-        else:
-            plain = None
+                st.fastpt = -1
+                st.add(t, seq, ts, pt, True)
+                if not srtp.declared and len(st.probe) < PROBE_PACKETS:
+                    st.probe.append((t, seq, ts, b1, packet))   # replayed if it proves plain
+                return
+            st.probe = []
+            self._content(st, key, t, seq, ts, b1, plain, True)
+            return
+        self._content(st, key, t, seq, ts, b1, data[p:end], True)
+
+    def _content(self, st: RtpStream, key: bytes, t, seq, ts, b1, pkt: bytes, count: bool) -> None:
+        """Payload-type dispatch of one (plain) RTP packet: events or audio.
+
+        ``count``: also account the packet in the stream statistics (false when
+        replaying packets already counted)."""
+        pt = b1 & 0x7F
+        add = st.add if count else _ignore
+        plain_rtp = count and st.srtp is None
         ep = st.event_pts
         if ep is not None:
             is_event = pt in ep
-            st.add(t, seq, ts, pt, not is_event)
+            add(t, seq, ts, pt, not is_event)
             if is_event:
-                self._event(st, t, seq, ts, b1 & 0x80, plain if plain is not None else data[p:end], pt, ep[pt])
-            elif srtp is None:
+                self._event(st, t, seq, ts, b1 & 0x80, pkt, pt, ep[pt])
+            elif plain_rtp:
                 self._go_fast(st, key, pt)
             return
         if pt < 35:
-            st.add(t, seq, ts, pt, True)
-            if srtp is None:
+            add(t, seq, ts, pt, True)
+            if plain_rtp:
                 self._go_fast(st, key, pt)
             return
         cls = st.classifiers.get(pt)
         if cls is None:
             cls = st.classifiers[pt] = EventClassifier()
         if cls.state == _EV_AUDIO:
-            st.add(t, seq, ts, pt, True)
-            if srtp is None:
+            add(t, seq, ts, pt, True)
+            if plain_rtp:
                 self._go_fast(st, key, pt)
             return
-        pkt = plain if plain is not None else data[p:end]
         if cls.state == _EV_EVENTS:
-            st.add(t, seq, ts, pt, False)
+            add(t, seq, ts, pt, False)
             self._event(st, t, seq, ts, b1 & 0x80, pkt, pt, 8000)
             return
         payload = _payload(pkt)
-        st.add(t, seq, ts, pt, True)
+        add(t, seq, ts, pt, True)
         if payload is None:
             return
         if cls.add(t, seq, ts, b1 & 0x80, payload) == _EV_EVENTS:
@@ -298,17 +319,21 @@ class Analyzer:
         st.clocks = {}
         side = st.rx_media or st.tx_media
         st.event_pts = dict(side.telephone_events) if side is not None else None
-        declared = any(m is not None and m.secure for m in (st.rx_media, st.tx_media))
-        if not declared:
+        # SDES: the key in a side's SDP protects what that side sends (RFC 4568)
+        peers = [st.tx_media] if st.tx_media is not None else (
+            table.other_media(st.call_id, st.rx_media) if st.call_id else [])
+        rx_crypto = st.rx_media is not None and bool(st.rx_media.crypto)
+        peer_crypto = any(m.crypto for m in peers)
+        # SRTP is agreed when a profile says SAVP, or when both sides offer keys
+        # (PJSUA's "optional" SRTP offers RTP/AVP with a=crypto)
+        declared = any(m is not None and m.secure for m in (st.rx_media, st.tx_media)) or (
+            rx_crypto and peer_crypto)
+        if not declared and not peer_crypto:
             return
         if st.srtp is not None and st.srtp.winner is not None:
             return
         cands: list[KeyCandidate] = []
-        ordered = []
-        if st.tx_media is not None:
-            ordered.append(st.tx_media)
-        if st.call_id:
-            ordered += [m for m in table.other_media(st.call_id, st.rx_media) if m is not st.tx_media]
+        ordered = list(peers)
         if st.rx_media is not None:
             ordered.append(st.rx_media)   # last resort: a sender reusing the peer's key
         for m in ordered:
@@ -318,7 +343,7 @@ class Analyzer:
         for c in self.caller_keys:
             if c not in cands:
                 cands.append(c)
-        st.srtp = SrtpStreamState(cands, declared=True)
+        st.srtp = SrtpStreamState(cands, declared=declared)
         st.tried_keys = True
 
     # ------------------------------------------------------------------ SIP
@@ -344,6 +369,10 @@ class Analyzer:
             msg = parse_message(raw, udp=False)
             if msg is not None:
                 self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "tcp", msg)
+
+
+def _ignore(*_args) -> None:
+    """Stands in for ``RtpStream.add`` when replaying packets already counted."""
 
 
 def _payload(pkt: bytes) -> bytes | None:

@@ -19,7 +19,7 @@ class RtpStream:
         "max_seq", "fwd", "base_ext", "holes", "dups", "ooo",
         "transit", "jitter", "jpt", "clocks",
         "call_id", "rx_media", "tx_media", "sdp_gen", "event_pts", "classifiers", "tracker",
-        "srtp", "tried_keys", "payload_sample", "index", "fastpt", "jclock", "first_bytes", "sample_sizes",
+        "srtp", "tried_keys", "payload_sample", "index", "fastpt", "jclock", "first_bytes", "sample_sizes", "probe",
     )
 
     def __init__(self, src: bytes, sport: int, dst: bytes, dport: int, ssrc: int,
@@ -52,6 +52,7 @@ class RtpStream:
         self.payload_sample = bytearray()      # (payloads of streams tried with SRTP keys)
         self.first_bytes = bytearray()
         self.sample_sizes: dict[int, set[int]] = {}   # pt -> payload sizes seen while sampling
+        self.probe: list[tuple] = []         # packets seen while keys were tried (replayed if plain)
         self.fastpt = -1                     # audio payload type the analyzer's fast path may take
         self.jclock = 8000
 

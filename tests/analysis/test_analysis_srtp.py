@@ -171,3 +171,45 @@ def test_plain_high_entropy_audio_with_keys_given_stays_plain(cap):
     b = analyze_capture(cap.rtp_only([(t, prot(p)) for t, p in pkts]), srtp_keys=[key])
     s = b.rtp_streams[0]
     assert s["srtp"] == {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": 100}
+
+
+def test_optional_srtp_offered_on_rtp_avp(cap):
+    """PJSUA's optional SRTP: RTP/AVP with a=crypto; SRTP when the answer has a key, plain when not."""
+    suite = "AES_CM_128_HMAC_SHA1_80"
+    ka, kb = material(suite, 13), material(suite, 14)
+    te = {8: "PCMA/8000", 101: "telephone-event/8000"}
+    ca = [f"1 {suite} inline:{base64.b64encode(ka).decode()}"]
+    cb = [f"1 {suite} inline:{base64.b64encode(kb).decode()}"]
+    call = cap.Call()
+    call.invite(1.0, te, te, a_crypto=ca, b_crypto=cb)                 # both keep RTP/AVP
+    for t, p in media(cap, 0x7, protector(suite, ka), [1], 101):
+        call.udp(t, True, p)
+    for t, p in media(cap, 0x8, protector(suite, kb), [2], 101):
+        call.udp(t, False, p)
+    a = analyze_capture(cap.pcap_of(call))
+    assert sorted(a.digits()) == ["1", "2"]
+    for s in a.rtp_streams:
+        assert s["srtp"]["key_source"] == "sdp" and s["srtp"]["authenticated"] == s["packets"]
+
+    plain = cap.Call()
+    plain.invite(1.0, te, te, a_crypto=ca)                             # the answer declines SRTP
+    for t, p in media(cap, 0x9, lambda p: p, [3], 101):
+        plain.udp(t, True, p)
+    for t, p in media(cap, 0xA, lambda p: p, [4], 101):
+        plain.udp(t, False, p)
+    b = analyze_capture(cap.pcap_of(plain))
+    assert sorted(b.digits()) == ["3", "4"]
+    assert [s["srtp"] for s in b.rtp_streams] == [None, None]
+
+
+def test_digits_in_the_key_probing_window_of_a_plain_stream_are_kept(cap):
+    """Keys are tried on the first packets; when none fits, those packets are read as plain RTP."""
+    pkts, seq = cap.digit_packets(5, 1, 100, 1.0, 0xB, 101, updates=3, ends=3)     # a digit first
+    more, seq = cap.digit_packets(6, seq, 2000, 1.2, 0xB, 101, updates=3, ends=3)  # and another
+    pkts += more
+    pkts += [(1.5 + 0.02 * i, cap.rtp(seq + i, 4000 + 160 * i, 0xB, 0, b"\xff" * 160)) for i in range(20)]
+    key = base64.b64encode(material("AES_CM_128_HMAC_SHA1_80", 15)).decode()
+    a = analyze_capture(cap.rtp_only(pkts), srtp_keys=[key])
+    assert a.digits() == "56"
+    s = a.rtp_streams[0]
+    assert s["srtp"] is None and s["packets"] == 32 and s["lost"] == 0

@@ -271,3 +271,19 @@ def test_user_xml_whose_first_action_is_recv_is_a_uas_started_before_callers(rig
     assert s["attempted"] == 3 and s["successful"] == 0 and s["failed"] == 3
     assert s["failed_by_reason"] == {"UnexpectedMessage": 3}
     assert uas.facts(refresh=True)["stats"]["successful"] == 3
+
+
+def test_ramp_rate_increase_up_to_rate_max(rig):
+    uas = rig.agent("uas", scenario="uas")
+    caller = rig.agent("caller", scenario="uac", target="uas", calls=40, rate=10,
+                       rate_increase=20, rate_max=30, limit=50, time_limit="20s")
+    uas.start()
+    uas.ready(5)
+    caller.start()
+    argv = " ".join(caller.command.argv())
+    assert "-rate_increase 20 -rate_max 30 -no_rate_quit" in argv
+    caller.run()
+    s = caller.facts()["stats"]
+    assert s["attempted"] == 40 and s["successful"] == 40
+    # faster than the initial 10 cps would allow (40 calls in well under 4 s)
+    assert s["call_rate"] > 10.5, s

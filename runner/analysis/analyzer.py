@@ -20,10 +20,10 @@ from runner.analysis.srtp_streams import (
 
 _RTP = struct.Struct("!BBHII").unpack_from
 _SEQTSSRC = struct.Struct("!HII").unpack_from
-# link type -> (offset of the IP header, offset of the ethertype or -1) for the fast path
 # well-known ports of protocols whose first byte can look like RTP version 2
 _NOT_RTP_PORTS = frozenset({53, 67, 68, 123, 137, 138, 161, 162, 443, 500, 514, 1900, 4500, 5353})
 MAX_STREAMS = 200_000    # bounds memory on captures full of RTP-looking noise
+# link type -> (offset of the IP header, offset of the ethertype or -1) for the fast path
 _FAST = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1), 12: (0, -1), 0: (4, -1), 108: (4, -1)}
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _EV_EVENTS, _EV_AUDIO = EventClassifier.EVENTS, EventClassifier.AUDIO
@@ -49,12 +49,15 @@ def rtp_payload(pkt: bytes) -> bytes | None:
 
 
 class Analyzer:
+    """State of one analysis: feed it record batches with :meth:`run`, then read
+    ``calls``, ``streams``, ``events`` and ``warnings`` (``analyze.py`` does)."""
+
     def __init__(self, caller_keys: list[KeyCandidate]):
         self.warnings: list[str] = []
         self.packets = 0
         self.calls = CallTable(self.warnings)
         self.tcp = TcpSipReassembler(self.warnings)
-        self.streams: dict[tuple, RtpStream] = {}
+        self.streams: dict[bytes, RtpStream] = {}   # addresses + ports + SSRC -> stream
         self.events: list = []
         self.caller_keys = caller_keys
         self.fragments = 0
@@ -62,7 +65,6 @@ class Analyzer:
         self.fast_flows: dict[bytes, RtpStream] = {}   # addresses + ports -> stream
         self.defrag = Defragmenter()
         self.non_ip = 0
-        self.last_time = 0.0
 
     # ------------------------------------------------------------------ loop
     def run(self, batches) -> None:

@@ -37,6 +37,7 @@ class ScenarioResult:
     location: str = ""                # FILE:1:1 or the failing step's location
     scripted_wait: float = 0.0        # sum of the scenario's sleeps, for the overhead bench
     exit_status: int | None = None    # for status "error": the ExitStatus of its cause
+    warnings: list[str] = field(default_factory=list)   # engine-level, e.g. a failed stop
     order: int = 0                    # position in the (unsharded) selection, for merging
     # values to redact ("***") in every report; never written out themselves
     secrets: list[str] = field(default_factory=list, repr=False, compare=False)

@@ -168,13 +168,18 @@ class _Run:
                                   self.scenario.location)
 
     def teardown(self) -> None:
+        """Stop everything in reverse order of start. One stop that fails never
+        keeps the others from running; what failed is recorded as a warning."""
         self.board.cancel()
-        for agent in reversed(self.agents):
-            agent.stop()
-        for service in reversed(self.services):
-            service.stop()
+        stoppers = [(f"agent {a.ctx.name}", a.stop) for a in reversed(self.agents)]
+        stoppers += [(f"service {s.spec.name}", s.stop) for s in reversed(self.services)]
         if self.capture:
-            self.capture.stop()
+            stoppers.append(("capture", self.capture.stop))
+        for what, stop in stoppers:
+            try:
+                stop()
+            except Exception as exc:  # noqa: BLE001 - keep stopping the rest
+                self.result.warnings.append(f"stopping {what} failed: {exc!r}")
         self.ports.release()
         self.board.post("engine", "stopped")
 

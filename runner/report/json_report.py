@@ -31,6 +31,7 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "tags": list(result.tags or []),
         "location": result.location,
         "error": result.error,
+        "warnings": list(result.warnings or []),
         "checks": [c.to_dict() for c in result.checks],
         "codecs": codec_view(result),
         "srtp": srtp_view(result),
@@ -87,6 +88,7 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
             tags=list(s.get("tags") or []), description=s.get("description") or "",
             location=s.get("location") or "", scripted_wait=float(s.get("scripted_wait") or 0.0),
             exit_status=s.get("exit_status"), order=int(s.get("order") or 0),
+            warnings=list(s.get("warnings") or []),
         ))
     return results
 

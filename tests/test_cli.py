@@ -1,0 +1,56 @@
+"""The command line: exit codes and messages for usage errors, no tracebacks."""
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_schema_prints_the_packaged_json_schema():
+    code, out, _ = run("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert schema == json.loads((ROOT / "schemas" / "scenario.schema.json").read_text())
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["run", "no/such/file.yaml"], "no such file"),
+    (["analyze", "README.md"], "not a pcap"),
+    (["analyze", "no-such.pcap"], "no such file"),
+    (["report", "merge", "README.md"], "not a sipscen JSON report"),
+    (["run", "examples/demo.yaml", "--shard", "4/3"], "--shard"),
+    (["validate", "examples/demo.yaml", "--var", "novalue"], "NAME=VALUE"),
+])
+def test_bad_input_exits_2_with_a_message(argv, needle, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(*argv)
+    captured = capsys.readouterr()     # argparse writes its own errors to sys.stderr
+    text = out + err + captured.err
+    assert code == 2
+    assert needle in text
+    assert "Traceback" not in text
+
+
+def test_validate_accepts_the_examples():
+    code, out, err = run("validate", ROOT / "examples")
+    assert code == 0, err
+    assert out.count(": ok") >= 4
+
+
+def test_analyze_json_on_a_sipp_sample():
+    sample = Path("/usr/share/sip-tester/dtmf_2833_pound.pcap")
+    if not sample.exists():
+        pytest.skip("sip-tester's samples are not installed (./setup.sh installs them)")
+    code, out, _ = run("analyze", sample, "--json")
+    assert code == 0
+    assert [d["digit"] for d in json.loads(out)["dtmf"]] == ["#"]

@@ -260,4 +260,6 @@ def _describe_schema(schema: Any) -> str:
         return " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1].replace("_", " ")
+    if "required" in schema:
+        return "a mapping with " + " and ".join(f"'{k}'" for k in schema["required"])
     return "a valid value"

@@ -35,8 +35,8 @@ GARBAGE = {
     "same-agent-twice": ("name: x\nagents: {a: {type: pjsua}}\nexpect: [srtp: {between: [a, a]}]\n",
                          "3:26: expect[0].srtp.between: 'between' needs two different agents"),
     "min-above-max": ("name: x\nagents: {a: {type: pjsua}}\n"
-                      "expect: [call: {min_duration: 5s, max_duration: 1s}]\n",
-                      "3:31: expect[0].call.min_duration: min_duration 5s is above "
+                      "expect: [call: {from: a, min_duration: 5s, max_duration: 1s}]\n",
+                      "3:40: expect[0].call.min_duration: min_duration 5s is above "
                       "max_duration 1s"),
     "agent-and-service": ("name: x\nservices: {a: {command: [x]}}\nagents: {a: {type: pjsua}}\n",
                           "2:12: services.a: 'a' is both an agent and a service"),

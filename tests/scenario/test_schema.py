@@ -101,8 +101,8 @@ def test_status_lists_and_sipp_expect_shorthands_are_valid():
 
 
 def test_call_status_is_a_plain_code():
-    text = "name: x\nagents:\n  a: {type: pjsua}\nexpect:\n  - call: {status: 2xx}\n"
-    assert errors_of(text) == ["s.yaml:5:20: expect[0].call.status: expected an integer, "
+    text = "name: x\nagents:\n  a: {type: pjsua}\nexpect:\n  - call: {from: a, status: 2xx}\n"
+    assert errors_of(text) == ["s.yaml:5:29: expect[0].call.status: expected an integer, "
                                "got the string '2xx'"]
 
 
@@ -151,3 +151,14 @@ def test_schema_agent_types_match_the_agent_registry():
     assert selected == sorted(AGENT_TYPES)
     for name in AGENT_TYPES:
         assert load_schema()["$defs"][f"{name}_agent"]["properties"]["type"] == {"const": name}
+
+
+def test_expectations_name_who_they_are_about():
+    text = ("name: x\nagents:\n  a: {type: pjsua}\nexpect:\n  - call: {to: a}\n"
+            "  - codec: {codec: PCMA}\n  - dtmf: {from: a, digits: '1'}\n")
+    assert errors_of(text) == [
+        "s.yaml:5:5: expect[0].call: missing required key 'from'",
+        "s.yaml:6:12: expect[1].codec: expected a mapping with 'between' or a mapping with "
+        "'agent', got a mapping",
+        "s.yaml:7:5: expect[2].dtmf: missing required key 'to'",
+    ]

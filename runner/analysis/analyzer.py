@@ -68,7 +68,7 @@ class Analyzer:
 
     # ------------------------------------------------------------------ loop
     def run(self, batches) -> None:
-        """Consume batches (lists) of ``(time, linktype, frame)`` records."""
+        """Consume ``(linktype, [(time, frame), ...])`` batches (``CaptureReader.batches``)."""
         streams = self.streams
         fast = self.fast_flows
         fast_get = fast.get
@@ -76,39 +76,38 @@ class Analyzer:
         rtp = self._rtp
         unpack = _SEQTSSRC
         gen = calls.generation
-        last_lt = None
-        ipo = -1
-        i0 = i6 = i8 = i9 = i12 = i24 = i28 = i44 = i48 = e0 = e1 = e0v = e1v = f0 = f1 = f0v = f1v = 0
-        for batch in batches:
+        for lt, batch in batches:
             self.packets += len(batch)
-            for t, lt, data in batch:
-                if lt != last_lt:
-                    last_lt = lt
-                    ipo, eto = _FAST.get(lt, (-1, -1))
-                    i0, i6, i8, i9, i12 = ipo, ipo + 6, ipo + 8, ipo + 9, ipo + 12
-                    i24, i28, i44, i48 = ipo + 24, ipo + 28, ipo + 44, ipo + 48
-                    if eto >= 0:    # ethertype 0x0800 / 0x86dd at eto
-                        e0 = f0 = eto
-                        e1 = f1 = eto + 1
-                        e0v, e1v, f0v, f1v = 0x08, 0x00, 0x86, 0xDD
-                    else:           # no ethertype: re-check the version byte (always true)
-                        e0 = e1 = f0 = f1 = ipo
-                        e0v = e1v = 0x45
-                        f0v = f1v = -1
+            # offsets of this link type: IP header at ipo; ethertype at eto (or none)
+            ipo, eto = _FAST.get(lt, (-1, -1))
+            i0, i6, i8, i9, i12 = ipo, ipo + 6, ipo + 8, ipo + 9, ipo + 12
+            i24, i29, i30, i44, i49, i50 = ipo + 24, ipo + 29, ipo + 30, ipo + 44, ipo + 49, ipo + 50
+            if eto >= 0:    # ethertype 0x0800 / 0x86dd
+                e0 = f0 = eto
+                e1 = f1 = eto + 1
+                e0v, e1v, f0v, f1v = 0x08, 0x00, 0x86, 0xDD
+            else:           # no ethertype: re-check the version byte (always true)
+                e0 = e1 = f0 = f1 = ipo
+                e0v = e1v = 0x45
+                f0v = f1v = -1
+            for t, data in batch:
                 # fast path: an in-order plain audio packet of a known stream (UDP over
                 # IPv4 without options, or IPv6 without extension headers): a few updates
                 if ipo >= 0:
                     try:
-                        st = None
                         if data[i0] == 0x45 and data[i9] == 17 and data[e0] == e0v and data[e1] == e1v:
                             st = fast_get(data[i12:i24])        # addresses + ports
-                            r0 = i28
+                            r1 = i29                            # RTP byte 1 (marker, PT)
+                            r2 = i30                            # RTP sequence number
                         elif data[i0] >> 4 == 6 and data[i6] == 17 and (
                                 f0v < 0 or (data[f0] == f0v and data[f1] == f1v)):
                             st = fast_get(data[i8:i44])
-                            r0 = i48
-                        if st is not None and data[r0 + 1] == st.fastpt and data[r0] >> 6 == 2:
-                            seq, ts, ssrc = unpack(data, r0 + 2)
+                            r1 = i49
+                            r2 = i50
+                        else:
+                            st = None
+                        if st is not None and data[r1] == st.fastpt and data[r1 - 1] >> 6 == 2:
+                            seq, ts, ssrc = unpack(data, r2)
                             if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
                                 st.max_seq = seq
                                 st.packets += 1

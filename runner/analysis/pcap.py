@@ -17,7 +17,6 @@ capture whose link type we cannot decode, raises
 """
 from __future__ import annotations
 
-import itertools
 import os
 import struct
 from typing import BinaryIO, Iterator
@@ -92,39 +91,47 @@ class CaptureReader:
         self.close()
 
     def records(self) -> Iterator[tuple[float, int, bytes]]:
-        """Every record, one at a time."""
-        for batch in self.batches():
-            yield from batch
+        """Every record as ``(time, linktype, frame)``, one at a time."""
+        for linktype, batch in self.batches():
+            for t, frame in batch:
+                yield t, linktype, frame
 
-    def batches(self) -> Iterator[list[tuple[float, int, bytes]]]:
-        """Records in lists of a few thousand (cheaper to iterate than one by one)."""
+    def batches(self) -> Iterator[tuple[int, list[tuple[float, bytes]]]]:
+        """``(linktype, [(time, frame), ...])``: runs of records of one link type, a few
+        thousand at a time (far cheaper to iterate than records one by one)."""
         try:
             if self.format == "pcap":
-                yield from self._pcap_batches()
+                lt = self.linktype
+                for batch in self._pcap_batches():
+                    yield lt, batch
             else:
-                gen = self._pcapng_records()
-                while True:
-                    batch = list(itertools.islice(gen, 4096))
-                    if not batch:
-                        break
-                    yield batch
+                batch: list[tuple[float, bytes]] = []
+                lt = None
+                for t, rlt, frame in self._pcapng_records():
+                    if rlt != lt or len(batch) >= 4096:
+                        if batch:
+                            yield lt, batch
+                        batch = []
+                        lt = rlt
+                    batch.append((t, frame))
+                if batch:
+                    yield lt, batch
         finally:
             self._f.close()
 
     # -- classic pcap -------------------------------------------------------
 
-    def _pcap_batches(self) -> Iterator[list[tuple[float, int, bytes]]]:
+    def _pcap_batches(self) -> Iterator[list[tuple[float, bytes]]]:
         read = self._f.read
         hdr = struct.Struct(self._endian + "III4x").unpack_from
         res = self._tsres
-        lt = self.linktype
         buf = read(CHUNK)
         pos = 0
         n = len(buf)
         count = 0
         while True:
             # the tight loop: every record wholly inside the buffer
-            batch: list[tuple[float, int, bytes]] = []
+            batch: list[tuple[float, bytes]] = []
             append = batch.append
             limit = n - 16
             incl = 0
@@ -133,7 +140,7 @@ class CaptureReader:
                 end = pos + 16 + incl
                 if end > n or incl > MAX_RECORD:
                     break
-                append((sec + frac * res, lt, buf[pos + 16:end]))
+                append((sec + frac * res, buf[pos + 16:end]))
                 pos = end
             count += len(batch)
             if batch:

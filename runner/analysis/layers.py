@@ -58,17 +58,7 @@ def ip_payload(linktype: int, data: bytes):
             return None
         et = (data[12] << 8) | data[13]
         off = 14
-        while et in _VLAN_TYPES:
-            if n < off + 4:
-                return None
-            et = (data[off + 2] << 8) | data[off + 3]
-            off += 4
-        if et == 0x0800:
-            return ipv4(data, off)
-        if et == 0x86DD:
-            return ipv6(data, off)
-        return None
-    if linktype == SLL2:
+    elif linktype == SLL2:
         if n < 20:
             return None
         et = (data[0] << 8) | data[1]

@@ -23,8 +23,8 @@ from runner.checks import evaluate
 from runner.checks.context import CheckContext
 from runner.engine.events import Event, EventBoard
 from runner.engine.ports import PortAllocator
-from runner.engine.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
-from runner.errors import SipscenError, StepFailed, exit_status_for
+from runner.engine.results import ERROR, FAILED, PASSED, ScenarioResult
+from runner.errors import ScenarioTimeout, SipscenError, StepFailed
 from runner.scenario.model import AgentSpec, Scenario, parse_duration
 
 READY_TIMEOUT = 10.0
@@ -148,6 +148,7 @@ class _Run:
         for t in threads:
             t.start()
         deadline = time.monotonic() + timeout
+        timed_out = False
         try:
             stop = self.options.stop_event
             for t in threads:
@@ -155,6 +156,7 @@ class _Run:
                     t.join(0.05)
                     if stop is not None and stop.is_set():
                         raise KeyboardInterrupt("suite stopped")
+            timed_out = any(t.is_alive() for t in threads)
         finally:
             if any(t.is_alive() for t in threads):
                 self.board.cancel()
@@ -162,8 +164,7 @@ class _Run:
                     t.join(3.0)
         if failures:
             raise failures[0]   # the first is the cause; later ones are mostly cancellations
-        if time.monotonic() >= deadline:
-            from runner.errors import ScenarioTimeout
+        if timed_out:
             raise ScenarioTimeout(f"scenario timeout of {timeout:g}s reached",
                                   self.scenario.location)
 

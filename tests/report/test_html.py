@@ -1,7 +1,6 @@
 """The HTML report's content: self-contained, escaped, redacted, ladder with one arrow per message."""
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 from runner.report.html import payload_names, render_html, write_html
 

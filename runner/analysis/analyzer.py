@@ -11,6 +11,7 @@ import struct
 
 from runner.analysis.calls import CallTable
 from runner.analysis.dtmf import EventClassifier, EventTracker
+from runner.analysis.fastpath import run_batches, run_pcap
 from runner.analysis.layers import FRAGMENT, Defragmenter, endpoint_str, fragment_info, ip_payload
 from runner.analysis.rtp import RtpStream
 from runner.analysis.sip import TcpSipReassembler, looks_like_sip, parse_message
@@ -19,12 +20,9 @@ from runner.analysis.srtp_streams import (
 )
 
 _RTP = struct.Struct("!BBHII").unpack_from
-_SEQTSSRC = struct.Struct("!HII").unpack_from
 # well-known ports of protocols whose first byte can look like RTP version 2
 _NOT_RTP_PORTS = frozenset({53, 67, 68, 123, 137, 138, 161, 162, 443, 500, 514, 1900, 4500, 5353})
 MAX_STREAMS = 200_000    # bounds memory on captures full of RTP-looking noise
-# link type -> (offset of the IP header, offset of the ethertype or -1) for the fast path
-_FAST = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1), 12: (0, -1), 0: (4, -1), 108: (4, -1)}
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _EV_EVENTS, _EV_AUDIO = EventClassifier.EVENTS, EventClassifier.AUDIO
 
@@ -69,106 +67,54 @@ class Analyzer:
     # ------------------------------------------------------------------ loop
     def run(self, batches) -> None:
         """Consume ``(linktype, [(time, frame), ...])`` batches (``CaptureReader.batches``)."""
-        streams = self.streams
-        fast = self.fast_flows
-        fast_get = fast.get
-        calls = self.calls
-        rtp = self._rtp
-        unpack = _SEQTSSRC
-        gen = calls.generation
-        for lt, batch in batches:
-            self.packets += len(batch)
-            # offsets of this link type: IP header at ipo; ethertype at eto (or none)
-            ipo, eto = _FAST.get(lt, (-1, -1))
-            i0, i6, i8, i9, i12 = ipo, ipo + 6, ipo + 8, ipo + 9, ipo + 12
-            i24, i29, i30, i44, i49, i50 = ipo + 24, ipo + 29, ipo + 30, ipo + 44, ipo + 49, ipo + 50
-            if eto >= 0:    # ethertype 0x0800 / 0x86dd
-                e0 = f0 = eto
-                e1 = f1 = eto + 1
-                e0v, e1v, f0v, f1v = 0x08, 0x00, 0x86, 0xDD
-            else:           # no ethertype: re-check the version byte (always true)
-                e0 = e1 = f0 = f1 = ipo
-                e0v = e1v = 0x45
-                f0v = f1v = -1
-            for t, data in batch:
-                # fast path: an in-order plain audio packet of a known stream (UDP over
-                # IPv4 without options, or IPv6 without extension headers): a few updates
-                if ipo >= 0:
-                    try:
-                        if data[i0] == 0x45 and data[i9] == 17 and data[e0] == e0v and data[e1] == e1v:
-                            st = fast_get(data[i12:i24])        # addresses + ports
-                            r1 = i29                            # RTP byte 1 (marker, PT)
-                            r2 = i30                            # RTP sequence number
-                        elif data[i0] >> 4 == 6 and data[i6] == 17 and (
-                                f0v < 0 or (data[f0] == f0v and data[f1] == f1v)):
-                            st = fast_get(data[i8:i44])
-                            r1 = i49
-                            r2 = i50
-                        else:
-                            st = None
-                        if st is not None and data[r1] == st.fastpt and data[r1 - 1] >> 6 == 2:
-                            seq, ts, ssrc = unpack(data, r2)
-                            if ssrc == st.ssrc and seq == (st.max_seq + 1) & 0xFFFF:
-                                st.max_seq = seq
-                                st.packets += 1
-                                st.last_time = t
-                                transit = t * st.jclock - ts
-                                dd = transit - st.transit
-                                if dd < 0:
-                                    dd = -dd
-                                if dd > 2147483648.0:
-                                    dd = abs(dd - 4294967296.0)
-                                st.jitter += (dd - st.jitter) * 0.0625
-                                st.transit = transit
-                                continue
-                    except (IndexError, struct.error):
-                        pass    # too short for the fast path: the general path decides
-                r = ip_payload(lt, data)
-                if r is None:
-                    self.non_ip += 1
-                    continue
-                src, dst, proto, off, end = r
-                if proto != 17:
-                    if proto == 6:
-                        self._tcp(t, src, dst, data, off, end)
-                        if calls.generation != gen:
-                            gen = calls.generation
-                            fast.clear()
-                    elif proto == FRAGMENT:
-                        self._fragment(t, lt, data)
-                        if calls.generation != gen:
-                            gen = calls.generation
-                            fast.clear()
-                    continue
-                if end - off < 8:
-                    continue
-                sport = (data[off] << 8) | data[off + 1]
-                dport = (data[off + 2] << 8) | data[off + 3]
-                ulen = (data[off + 4] << 8) | data[off + 5]
-                p = off + 8
-                if 8 <= ulen and off + ulen < end:
-                    end = off + ulen
-                if end - p < 12:
-                    if end > p and data[p] in _UPPER:
-                        self._sip_udp(t, src, sport, dst, dport, data[p:end])
-                        if calls.generation != gen:
-                            gen = calls.generation
-                            fast.clear()
-                    continue
-                b0 = data[p]
-                if b0 & 0xC0 == 0x80:
-                    if 200 <= data[p + 1] <= 204:
-                        continue  # RTCP
-                    key = src + dst + data[off:off + 4] + data[p + 8:p + 12]
-                    rtp(t, key, src, sport, dst, dport, streams.get(key), data, p, end)
-                elif b0 in _UPPER:
-                    self._sip_udp(t, src, sport, dst, dport, data[p:end])
-                    if calls.generation != gen:
-                        gen = calls.generation
-                        fast.clear()
+        run_batches(self, batches)
+        self.finish()
+
+    def run_pcap(self, reader) -> None:
+        """Consume a classic pcap ``CaptureReader`` (faster than :meth:`run`: no batches)."""
+        run_pcap(self, reader)
+        self.finish()
+
+    def finish(self) -> None:
         if self.defrag.pending or self.defrag.dropped:
             n = len(self.defrag.pending) + self.defrag.dropped
             self.warnings.append(f"{n} fragmented IP datagram(s) could not be reassembled (fragments missing)")
+
+    def packet(self, t: float, lt: int, data: bytes) -> None:
+        """The general path: one frame the inline fast path (``fastpath.py``) did not take.
+
+        The caller clears ``fast_flows`` when ``calls.generation`` moved (new SDP)."""
+        r = ip_payload(lt, data)
+        if r is None:
+            self.non_ip += 1
+            return
+        src, dst, proto, off, end = r
+        if proto != 17:
+            if proto == 6:
+                self._tcp(t, src, dst, data, off, end)
+            elif proto == FRAGMENT:
+                self._fragment(t, lt, data)
+            return
+        if end - off < 8:
+            return
+        sport = (data[off] << 8) | data[off + 1]
+        dport = (data[off + 2] << 8) | data[off + 3]
+        ulen = (data[off + 4] << 8) | data[off + 5]
+        p = off + 8
+        if 8 <= ulen and off + ulen < end:
+            end = off + ulen
+        if end - p < 12:
+            if end > p and data[p] in _UPPER:
+                self._sip_udp(t, src, sport, dst, dport, data[p:end])
+            return
+        b0 = data[p]
+        if b0 & 0xC0 == 0x80:
+            if 200 <= data[p + 1] <= 204:
+                return  # RTCP
+            key = src + dst + data[off:off + 4] + data[p + 8:p + 12]
+            self._rtp(t, key, src, sport, dst, dport, self.streams.get(key), data, p, end)
+        elif b0 in _UPPER:
+            self._sip_udp(t, src, sport, dst, dport, data[p:end])
 
     def _fragment(self, t, lt, data) -> None:
         """Reassemble IP fragments; a whole datagram goes through the UDP/TCP paths."""

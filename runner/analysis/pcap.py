@@ -60,7 +60,9 @@ class CaptureReader:
                 self._f.close()
                 raise CaptureFileError(f"{self.path}: pcap file header is truncated ({len(head)} of 24 bytes)")
             self.format = "pcap"
-            self._endian, self._tsres = _PCAP_MAGICS[head[:4]]
+            self._endian, self.tsres = _PCAP_MAGICS[head[:4]]
+            # a record header: seconds, fraction (in tsres units), captured length
+            self.record_header = struct.Struct(self._endian + "III4x").unpack_from
             linktype = struct.unpack(self._endian + "I", head[20:24])[0] & 0xFFFF
             if linktype not in SUPPORTED_LINKTYPES:
                 self._f.close()
@@ -122,19 +124,14 @@ class CaptureReader:
     # -- classic pcap -------------------------------------------------------
 
     def _pcap_batches(self) -> Iterator[list[tuple[float, bytes]]]:
-        read = self._f.read
-        hdr = struct.Struct(self._endian + "III4x").unpack_from
-        res = self._tsres
-        buf = read(CHUNK)
-        pos = 0
-        n = len(buf)
-        count = 0
-        while True:
-            # the tight loop: every record wholly inside the buffer
+        hdr = self.record_header
+        res = self.tsres
+        for buf in self.pcap_buffers():
             batch: list[tuple[float, bytes]] = []
             append = batch.append
+            pos = 0
+            n = len(buf)
             limit = n - 16
-            incl = 0
             while pos <= limit:
                 sec, frac, incl = hdr(buf, pos)
                 end = pos + 16 + incl
@@ -142,17 +139,42 @@ class CaptureReader:
                     break
                 append((sec + frac * res, buf[pos + 16:end]))
                 pos = end
-            count += len(batch)
+            count = len(batch)
             if batch:
                 yield batch
             del batch, append            # let the consumer's batch go before reading more
-            if incl > MAX_RECORD:
-                self.warnings.append(
-                    f"damaged capture: record {count + 1} at byte {self._offset(pos, n)} claims "
-                    f"{incl} bytes; stopped reading there"
-                )
-                return
-            need = pos + 16 + incl - n if pos <= limit else 0
+            self.taken(pos, count)
+
+    def pcap_buffers(self) -> Iterator[bytes]:
+        """Classic pcap: the records as raw buffers, for a consumer that walks them itself.
+
+        Each buffer starts with a record header (16 bytes, unpacked by
+        ``record_header`` into seconds, fraction in ``tsres`` units and
+        captured length; the frame follows).  The consumer takes every whole
+        record it can, stopping at one that is cut short by the end of the
+        buffer or claims more than ``MAX_RECORD`` bytes, and reports with
+        :meth:`taken` where it stopped before asking for the next buffer.
+        Damage and truncation become warnings here, as in :meth:`batches`.
+        """
+        read = self._f.read
+        hdr = self.record_header
+        buf = read(CHUNK)
+        count = 0
+        while True:
+            self._resume, self._taken = len(buf), 0
+            yield buf
+            pos, n = self._resume, len(buf)
+            count += self._taken
+            incl = 0
+            if pos <= n - 16:
+                incl = hdr(buf, pos)[2]
+                if incl > MAX_RECORD:
+                    self.warnings.append(
+                        f"damaged capture: record {count + 1} at byte {self._offset(pos, n)} claims "
+                        f"{incl} bytes; stopped reading there"
+                    )
+                    return
+            need = pos + 16 + incl - n if pos <= n - 16 else 0
             more = read(max(CHUNK, need))
             if not more:
                 break
@@ -160,8 +182,6 @@ class CaptureReader:
             buf = b""
             buf = rest + more
             del rest, more
-            pos = 0
-            n = len(buf)
         if pos != n:
             if pos <= n - 16:
                 self.warnings.append(
@@ -173,6 +193,11 @@ class CaptureReader:
                     f"truncated capture: {n - pos} trailing bytes after record {count} "
                     "(record header cut short)"
                 )
+
+    def taken(self, pos: int, count: int) -> None:
+        """Consumer of :meth:`pcap_buffers`: ``count`` records taken, the rest starts at ``pos``."""
+        self._resume = pos
+        self._taken = count
 
     def _warn_once(self, text: str) -> None:
         if text not in self.warnings:

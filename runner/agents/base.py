@@ -48,6 +48,7 @@ class AgentContext:
     artifacts_dir: Path                  # this agent's own folder
     ports: Any                           # runner.engine.ports.PortAllocator
     contacts: dict[str, Contact] = field(default_factory=dict)  # every agent/service by name
+    timeout: float = 60.0                # the scenario's effective timeout (--timeout wins)
 
     @property
     def name(self) -> str:

@@ -65,6 +65,7 @@ class _Run:
             self.board.add_listener(options.listener_for(scenario))
         self.dir = artifacts_dir_for(scenario.name, options.artifacts_root)
         self.ports = PortAllocator()
+        self.timeout = options.timeout if options.timeout is not None else scenario.timeout
         self.contacts: dict[str, Contact] = {}
         self.services: list[Any] = []
         self.agents: list[Agent] = []
@@ -87,7 +88,7 @@ class _Run:
         for spec in self.scenario.agents:
             ctx = AgentContext(spec=spec, scenario=self.scenario, board=self.board,
                                artifacts_dir=self.dir / spec.name, ports=self.ports,
-                               contacts=self.contacts)
+                               contacts=self.contacts, timeout=self.timeout)
             ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
             agent = agent_class(spec.type)(ctx)
             self.agents.append(agent)
@@ -129,7 +130,7 @@ class _Run:
         self.board.post("engine", "agents_ready", names=[a.ctx.name for a in self.agents])
 
     def run_agents(self) -> None:
-        timeout = self.options.timeout or self.scenario.timeout
+        timeout = self.timeout
         failures: list[BaseException] = []
         lock = threading.Lock()
 

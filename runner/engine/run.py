@@ -24,7 +24,7 @@ from runner.checks.context import CheckContext
 from runner.engine.events import Event, EventBoard
 from runner.engine.ports import PortAllocator
 from runner.engine.results import ERROR, FAILED, PASSED, ScenarioResult
-from runner.errors import ScenarioTimeout, SipscenError, StepFailed
+from runner.errors import ExitStatus, ScenarioTimeout, SipscenError, StepFailed
 from runner.scenario.model import AgentSpec, Scenario, parse_duration
 
 READY_TIMEOUT = 10.0
@@ -169,6 +169,11 @@ class _Run:
             raise ScenarioTimeout(f"scenario timeout of {timeout:g}s reached",
                                   self.scenario.location)
 
+    def check_stop(self) -> None:
+        """Between phases: the suite asked every scenario to stop (Ctrl-C)."""
+        if self.options.stop_event is not None and self.options.stop_event.is_set():
+            raise KeyboardInterrupt("suite stopped")
+
     def teardown(self) -> None:
         """Stop everything in reverse order of start. One stop that fails never
         keeps the others from running; what failed is recorded as a warning."""
@@ -200,23 +205,24 @@ class _Run:
         if self.capture:
             r.artifacts.update(self.capture.artifacts())
 
-    def analyse(self) -> tuple[dict[str, Any] | None, str | None]:
+    def analyse(self) -> tuple[dict[str, Any] | None, str | None, bool]:
+        """(wire analysis, why there is none, whether the analysis itself failed)."""
         if not self.capture:
-            return None, "capture is disabled for this scenario"
-        from runner.analysis import analyze_capture
+            return None, "capture is disabled for this scenario", False
         keys: list[str] = []
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
         try:
+            from runner.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
-            return None, f"capture analysis failed: {exc}"
+            return None, f"capture analysis failed: {exc}", True
         wire = analysis.to_dict()
         dropped = self.capture.dropped()
         if dropped:
             wire.setdefault("warnings", []).append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
-        return wire, None
+        return wire, None, False
 
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
@@ -257,6 +263,24 @@ def scripted_wait(scenario: Scenario) -> float:
     return longest
 
 
+def _verdict(run: _Run, step_failure: str | None) -> None:
+    """Analyse the capture and evaluate every expectation into ``run.result``."""
+    result = run.result
+    wire, wire_error, analysis_failed = run.analyse()
+    result.wire = wire or {}
+    ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
+    result.checks = evaluate(run.scenario.expectations, ctx)
+    if step_failure:
+        result.error = step_failure
+    failed = step_failure or any(c.status != PASSED for c in result.checks)
+    result.status = FAILED if failed else PASSED
+    if any(c.status == ERROR for c in result.checks):
+        result.status = ERROR
+    if analysis_failed:      # our tooling failed, not the system under test
+        result.status, result.error = ERROR, wire_error
+        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+
+
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
     """Run one loaded scenario and return its result. Never prints."""
     options = options or RunOptions()
@@ -267,11 +291,10 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
     interrupted: KeyboardInterrupt | None = None
     step_failure: str | None = None
     try:
-        run.plan()
-        run.start_capture()
-        run.start_services()
-        run.start_agents()
-        run.run_agents()
+        for phase in (run.plan, run.start_capture, run.start_services, run.start_agents,
+                      run.run_agents):
+            run.check_stop()
+            phase()
     except KeyboardInterrupt as exc:
         interrupted = exc
         result.status, result.error = ERROR, "interrupted"
@@ -291,16 +314,11 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
         run.collect()
 
     if interrupted is None and result.error is None:
-        wire, wire_error = run.analyse()
-        result.wire = wire or {}
-        ctx = CheckContext(scenario, result.agents, wire, dict(run.contacts), wire_error)
-        result.checks = evaluate(scenario.expectations, ctx)
-        if step_failure:
-            result.error = step_failure
-        failed = step_failure or any(c.status != PASSED for c in result.checks)
-        result.status = FAILED if failed else PASSED
-        if any(c.status == ERROR for c in result.checks):
-            result.status = ERROR
+        try:
+            _verdict(run, step_failure)
+        except Exception as exc:  # noqa: BLE001 - a bug in analysis or a check: say so
+            result.status, result.error = ERROR, f"internal error while checking: {exc!r}"
+            result.exit_status = int(ExitStatus.INFRASTRUCTURE)
     result.events = [e.to_dict() for e in run.board.events()]
     result.duration = time.monotonic() - started
     run.board.post("engine", "scenario_finished", name=scenario.name, status=result.status)

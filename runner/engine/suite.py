@@ -3,7 +3,7 @@ turn invalid files into error results so reports show them. Prints nothing."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -72,7 +72,16 @@ def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
     def one(index: int) -> None:
         if stop.is_set() or no_more.is_set():
             return
-        results[index] = run_scenario(items[index], run_options)
+        try:
+            results[index] = run_scenario(items[index], run_options)
+        except KeyboardInterrupt as exc:    # Ctrl-C, or stopped because of one elsewhere
+            partial = getattr(exc, "result", None)
+            if partial is not None:
+                partial.order = positions[index]
+                results[index] = partial
+            if threading.current_thread() is threading.main_thread():
+                raise
+            return
         results[index].order = positions[index]
         if options.fail_fast and results[index].status != "passed":
             no_more.set()
@@ -83,20 +92,28 @@ def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
             for i in todo:
                 one(i)
         else:
-            with ThreadPoolExecutor(max_workers=options.jobs,
-                                    thread_name_prefix="scenario") as pool:
-                futures = [pool.submit(one, i) for i in todo]
-                for f in futures:
-                    while not f.done():
-                        try:
-                            f.result(timeout=0.1)
-                        except TimeoutError:
-                            pass
+            _run_parallel(one, todo, options.jobs, stop)
     except KeyboardInterrupt as exc:
         stop.set()
-        partial = getattr(exc, "result", None)
-        if partial is not None and partial not in results:
-            results.append(partial)
         exc.results = [r for r in results if r is not None]  # type: ignore[attr-defined]
         raise
     return [r for r in results if r is not None]
+
+
+def _run_parallel(one, todo: list[int], jobs: int, stop: threading.Event) -> None:
+    """Run ``one(i)`` for every index on ``jobs`` threads. The main thread only
+    waits, so Ctrl-C lands here: then every running scenario is told to stop
+    (``stop``), queued ones are cancelled, and we wait for the teardowns."""
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="scenario")
+    try:
+        futures = [pool.submit(one, i) for i in todo]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for f in done:
+                f.result()          # a bug in a scenario thread surfaces here
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -103,3 +103,50 @@ def test_list_and_selection(suite):
     assert "call-2" in text and "call-1" not in text
     code, text = _cli("list", suite, "--exclude-tag", "odd", "--shard", "2/2")
     assert "call-2" in text and "call-0" not in text
+
+
+LONG = """
+name: long-{i}
+timeout: 60s
+agents:
+  b{i}: {{type: pjsua, steps: [{{wait: {{event: disconnected, timeout: 50s}}}}]}}
+  a{i}: {{type: pjsua, steps: [{{call: {{to: b{i}}}}}, {{wait: {{event: answered}}}}, {{sleep: 50s}}]}}
+"""
+
+
+def test_sigint_with_jobs_stops_running_and_queued_scenarios(tmp_path, no_leftovers):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    folder = tmp_path / "long"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"long{i}.yaml").write_text(LONG.format(i=i))
+    report = tmp_path / "r.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", str(folder), "-j", "2", "--json", str(report),
+         "--artifacts", str(tmp_path / "art")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    confirmed = 0
+    try:
+        for line in proc.stdout:
+            confirmed += "CONFIRMED" in line
+            if confirmed >= 4:          # both running scenarios have their calls up
+                break
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, rest
+    assert took < 20, f"stopping took {took:.1f}s: queued scenarios were run"
+    scenarios = json.loads(report.read_text())["scenarios"]
+    assert len(scenarios) == 2                      # the two that were running
+    assert {s["status"] for s in scenarios} == {"error"}
+    assert all(s["error"] == "interrupted" for s in scenarios)

@@ -7,6 +7,7 @@ so runtime errors can point at the YAML line.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +19,45 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
+# The longest duration anything may take: far beyond any test, far below what
+# clocks, threading waits and SIPp's millisecond arguments can hold.
+MAX_DURATION = 30 * 24 * 3600.0
+
+
 def parse_duration(value: Any) -> float:
-    """'200ms' -> 0.2, '2s' -> 2.0, '1.5m' -> 90.0, 3 -> 3.0 (plain numbers are seconds)."""
+    """'200ms' -> 0.2, '2s' -> 2.0, '1.5m' -> 90.0, 3 -> 3.0 (plain numbers are seconds).
+
+    The result is finite, not negative and at most :data:`MAX_DURATION` (30
+    days); anything else raises ValueError. Whether 0 makes sense is for the
+    caller (a timeout must be above 0, a sleep may be 0).
+    """
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
-    m = _DURATION.match(str(value))
-    if not m:
-        raise ValueError(f"not a duration: {value!r} (use e.g. 200ms, 2s, 1m)")
-    return float(m.group(1)) * _UNIT[m.group(2)]
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 200ms, 2s, 1m)")
+        seconds = float(m.group(1)) * _UNIT[m.group(2)]
+    if math.isnan(seconds):
+        raise ValueError(f"not a duration: {_spell(value)} (not a number)")
+    if math.isinf(seconds):
+        raise ValueError(f"not a duration: {_spell(value)} (must be finite)")
+    if seconds < 0:
+        raise ValueError(f"not a duration: {value!r} (must not be negative)")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"duration {value!r} is too long (at most 30 days)")
+    return seconds
+
+
+def _spell(value: Any) -> str:
+    """A value as the YAML author wrote it: .nan / .inf / -.inf for those floats."""
+    if isinstance(value, float) and math.isnan(value):
+        return ".nan"
+    if isinstance(value, float) and math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    return repr(value)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@
 * one-of rules: ``call`` has ``to`` or ``uri``, ``wait`` has ``event`` or
   ``signal``, ``play`` has ``file`` or ``tone``; a waited-for signal is sent
   by the agent named;
-* durations parse, and ``min_duration`` is not above ``max_duration``.
+* durations parse (finite, not negative, at most 30 days), and ``min_duration``
+  is not above ``max_duration``.
 
 Each problem is a ScenarioError at the offending key or value.
 """
@@ -85,8 +86,9 @@ class SemanticChecker:
             self.fail(f"'{name}' is both an agent and a service", ["services", name], key=True)
         for name, agent in self.agents.items():
             self.check_agent(name, agent, ["agents", name])
+        self.check_durations({"timeout": self.tree.get("timeout")}, [])
         for name, service in self.services.items():
-            self.check_durations(service, ["services", name])
+            self.check_service(service, ["services", name])
         for i, item in enumerate(self.tree.get("expect") or []):
             self.check_expectation(item, ["expect", i])
         if self.substitution is not None:
@@ -95,6 +97,11 @@ class SemanticChecker:
                     msg = self._unknown(name, True) + f" (in '${{{name}.{attr}}}')"
                     self.errors.append(ScenarioError(msg, loc, where))
         return sorted(self.errors, key=_position)
+
+    def check_service(self, service: dict, path: list) -> None:
+        self.check_durations(service, path)
+        if isinstance(service.get("ready"), dict):
+            self.check_durations(service["ready"], path + ["ready"])
 
     def check_agent(self, name: str, agent: dict, path: list) -> None:
         account = agent.get("account") or {}
@@ -106,6 +113,8 @@ class SemanticChecker:
         if agent.get("type") == "sipp":
             self.check_sipp(agent, path)
         self.check_durations({k: v for k, v in agent.items() if k != "steps"}, path)
+        if isinstance(agent.get("answer"), dict):
+            self.check_durations(agent["answer"], path + ["answer"])
         for i, step in enumerate(agent.get("steps") or []):
             self.check_step(name, step, path + ["steps", i])
 
@@ -125,6 +134,11 @@ class SemanticChecker:
         if isinstance(target, str) and _BARE_NAME.fullmatch(target):
             self.ref(target, path + ["target"], services_too=True)
         self.file(agent.get("media") or {}, "play_pcap", path + ["media"])
+        for i, message in enumerate(agent.get("messages") or []):
+            if isinstance(message, dict):
+                self.check_durations(message, path + ["messages", i])
+                if isinstance(message.get("expect"), dict):
+                    self.check_durations(message["expect"], path + ["messages", i, "expect"])
 
     def check_step(self, agent_name: str, step: dict, path: list) -> None:
         if not isinstance(step, dict) or len(step) != 1:
@@ -143,6 +157,8 @@ class SemanticChecker:
         elif kind == "play":
             self._exactly_one(params, ("file", "tone"), here)
             self.file(params, "file", here)
+            if isinstance(params.get("tone"), dict):
+                self.check_durations(params["tone"], here + ["tone"])
         self.check_durations(params, here)
 
     def check_wait(self, agent_name: str, params: dict, path: list) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import os
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from runner.scenario.variables import variable_text
 MERGED_SECTIONS = ("variables", "agents", "services")
 MERGED_SETTINGS = ("capture", "timeout")
 LIBRARY_KEYS = ("include", "name", "description", "tags") + MERGED_SECTIONS + MERGED_SETTINGS
+MAX_PARAMETER_SETS = 1000      # each set is a whole scenario: more is a mistake, not a matrix
 
 
 def expand_includes(tree: MarkedMap, path: Path) -> tuple[tuple[Path, ...], list[ScenarioError]]:
@@ -130,6 +132,16 @@ def parameter_sets(path: Path | str) -> list[dict[str, str]]:
     shape = ("parametrize is a list of variable sets ({NAME: value, ...}) "
              "or a mapping NAME -> list of values")
     scalar = (str, int, float, bool)
+    limit = (f"at most {MAX_PARAMETER_SETS} sets are allowed (each set is a scenario run): "
+             "split the file or use fewer values")
+    if isinstance(spec, list) and len(spec) > MAX_PARAMETER_SETS:
+        raise ScenarioError(f"parametrize lists {len(spec)} sets; {limit}", loc, "parametrize")
+    if isinstance(spec, dict) and spec and all(isinstance(v, list) for v in spec.values()):
+        count = math.prod(len(v) for v in spec.values())
+        if count > MAX_PARAMETER_SETS:
+            sizes = " x ".join(str(len(v)) for v in spec.values())
+            raise ScenarioError(f"parametrize gives {sizes} = {count} sets; {limit}", loc,
+                                "parametrize")
     if isinstance(spec, list) and spec and all(
             isinstance(s, dict) and s and all(isinstance(v, scalar) for v in s.values())
             for s in spec):

@@ -188,3 +188,35 @@ def test_sipp_builtin_names_and_unknown_ones(tmp_path: Path):
     path.write_text(path.read_text().replace("uacc", "uac"))
     scenario = load_scenario(path, environ={})
     assert [a.config["scenario"] for a in scenario.agents] == ["uas", "uac"]
+
+
+def test_parametrize_is_capped_before_any_set_is_built(tmp_path: Path):
+    import time
+
+    from runner.scenario.includes import MAX_PARAMETER_SETS, parameter_sets
+
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: p\nparametrize:\n"
+                    + "".join(f"  k{i}: [{', '.join(str(v) for v in range(20))}]\n"
+                              for i in range(8))
+                    + "agents: {a: {type: pjsua}}\n")
+    started = time.monotonic()
+    errors = validate_file(path, environ={})
+    assert time.monotonic() - started < 5
+    assert [str(e) for e in errors] == [
+        f"{path}:3:3: parametrize: parametrize gives 20 x 20 x 20 x 20 x 20 x 20 x 20 x 20 = "
+        "25600000000 sets; at most 1000 sets are allowed (each set is a scenario run): "
+        "split the file or use fewer values"]
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("name: p\nparametrize:\n"
+                      + "".join(f"  - {{n: {i}}}\n" for i in range(MAX_PARAMETER_SETS + 1))
+                      + "agents: {a: {type: pjsua}}\n")
+    (error,) = validate_file(listed, environ={})
+    assert str(error) == (
+        f"{listed}:3:3: parametrize: parametrize lists 1001 sets; at most 1000 sets are "
+        "allowed (each set is a scenario run): split the file or use fewer values")
+    exact = tmp_path / "exact.yaml"
+    exact.write_text("name: p\nparametrize:\n  a: [" + ", ".join(map(str, range(10)))
+                     + "]\n  b: [" + ", ".join(map(str, range(100))) + "]\n"
+                     + "agents: {a: {type: pjsua}}\n")
+    assert len(parameter_sets(exact)) == MAX_PARAMETER_SETS

@@ -60,16 +60,47 @@ def _location(mark: yaml.Mark, file: str) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+# Aliases let a small file stand for a huge tree ("billion laughs": ten aliases
+# of ten aliases of ... ). Every later stage walks the tree as if it were
+# written out, so the loader refuses a file past these limits.
+MAX_ALIASES = 10_000       # alias uses (*name) in one file
+MAX_NODES = 1_000_000      # mappings, sequences, keys and values once aliases are expanded
+
+
 class MarkedLoader(yaml.SafeLoader):
     """A SafeLoader whose mappings and sequences carry their marks.
 
     ``file_label`` is what locations call the file (set by :func:`load_yaml`).
+    It counts alias uses and the size of the tree with aliases expanded, and
+    raises a located ScenarioError past :data:`MAX_ALIASES` /
+    :data:`MAX_NODES`.
     """
 
     file_label = "<string>"
 
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self.alias_count = 0
+        self.expanded: dict[yaml.Node, int] = {}   # node -> its size with aliases expanded
+
     def loc(self, mark: yaml.Mark) -> Location:
         return _location(mark, self.file_label)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                raise ScenarioError(f"too many aliases: more than {MAX_ALIASES:,} uses of "
+                                    "*name in one file", self.loc(self.peek_event().start_mark))
+        return super().compose_node(parent, index)
+
+    def count(self, node: yaml.Node, children: Iterable[yaml.Node]) -> None:
+        """Record ``node``'s expanded size; refuse a tree that grows past MAX_NODES."""
+        size = 1 + sum(self.expanded.get(child, 1) for child in children)
+        if size > MAX_NODES:
+            raise ScenarioError(f"too large: aliases expand this to more than {MAX_NODES:,} "
+                                "values (is it an alias bomb?)", self.loc(node.start_mark))
+        self.expanded[node] = size
 
 
 def _construct_map(loader: MarkedLoader, node: yaml.MappingNode):
@@ -97,6 +128,7 @@ def _construct_map(loader: MarkedLoader, node: yaml.MappingNode):
         data[key] = loader.construct_object(value_node, deep=True)
         data.key_marks[key] = key_loc
         data.value_marks[key] = loader.loc(value_node.start_mark)
+    loader.count(node, (n for pair in node.value for n in pair))
 
 
 def _construct_seq(loader: MarkedLoader, node: yaml.SequenceNode):
@@ -106,6 +138,7 @@ def _construct_seq(loader: MarkedLoader, node: yaml.SequenceNode):
     for item in node.value:
         data.append(loader.construct_object(item, deep=True))
         data.item_marks.append(loader.loc(item.start_mark))
+    loader.count(node, node.value)
 
 
 MarkedLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)

@@ -64,3 +64,37 @@ def test_not_utf8(tmp_path: Path):
 def test_a_folder_is_not_a_scenario(tmp_path: Path):
     (error,) = validate_file(tmp_path)
     assert error.message.startswith("cannot read")
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path):
+    """Billion laughs: 10 levels of 10 aliases (10^10 values) must not hang validation."""
+    import time
+
+    lines = ["name: x", "variables:", "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    lines += ["agents: {a: {type: sipp, extra_args: *l9}}"]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    started = time.monotonic()
+    (error,) = validate_file(path, environ={})
+    assert time.monotonic() - started < 5
+    assert str(error) == (f"{path}:8:7: too large: aliases expand this to more than "
+                          "1,000,000 values (is it an alias bomb?)")
+
+
+def test_too_many_aliases_are_refused(tmp_path: Path):
+    from runner.scenario.loader import MAX_ALIASES
+
+    path = tmp_path / "aliases.yaml"
+    path.write_text("name: &n x\ntags: [" + ", ".join(["*n"] * (MAX_ALIASES + 1)) + "]\n"
+                    "agents: {a: {type: pjsua}}\n", encoding="utf-8")
+    (error,) = validate_file(path, environ={})
+    col = len("tags: [") + 1 + len("*n, ") * MAX_ALIASES
+    assert str(error) == f"{path}:2:{col}: too many aliases: more than 10,000 uses of *name in one file"
+
+
+def test_aliases_within_the_limits_still_work(tmp_path: Path):
+    path = tmp_path / "ok.yaml"
+    path.write_text("name: x\nagents:\n  a: &agent {type: pjsua, codecs: [PCMA]}\n  b: *agent\n"
+                    "  c: {<<: *agent, transport: tcp}\n", encoding="utf-8")
+    assert validate_file(path, environ={}) == []

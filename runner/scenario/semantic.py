@@ -10,6 +10,7 @@
 * one-of rules: ``call`` has ``to`` or ``uri``, ``wait`` has ``event`` or
   ``signal``, ``play`` has ``file`` or ``tone``; a waited-for signal is sent
   by the agent named;
+* a service's ``stop_signal`` is a signal of this system (name or number);
 * durations parse (finite, not negative, at most 30 days), and ``min_duration``
   is not above ``max_duration``.
 
@@ -17,7 +18,9 @@ Each problem is a ScenarioError at the offending key or value.
 """
 from __future__ import annotations
 
+import difflib
 import re
+import signal
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -31,6 +34,7 @@ SIPP_BUILTINS = frozenset({
     "3pcc-C-A", "3pcc-C-B", "3pcc-A", "3pcc-B",
 })
 _BARE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_SIGNALS = frozenset(s.name for s in signal.Signals)
 _DURATION_KEYS = ("timeout", "delay", "duration", "gap", "min_duration", "max_duration",
                   "rate_period", "time_limit", "nothing", "sleep")
 
@@ -100,8 +104,25 @@ class SemanticChecker:
 
     def check_service(self, service: dict, path: list) -> None:
         self.check_durations(service, path)
+        self.check_signal(service.get("stop_signal"), path + ["stop_signal"])
         if isinstance(service.get("ready"), dict):
             self.check_durations(service["ready"], path + ["ready"])
+
+    def check_signal(self, value: Any, path: list) -> None:
+        """A service's ``stop_signal``: a signal name of this system (TERM or SIGTERM) or number."""
+        if value is None or isinstance(value, bool):
+            return
+        if isinstance(value, int):
+            if value not in signal.valid_signals():
+                self.fail(f"no signal has the number {value} on this system", path)
+            return
+        name = str(value).upper()
+        name = name if name.startswith("SIG") else f"SIG{name}"
+        if name not in _SIGNALS:
+            close = difflib.get_close_matches(name, sorted(_SIGNALS), n=1, cutoff=0.8)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                "use e.g. SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 or SIGKILL"
+            self.fail(f"unknown signal '{value}' — {hint}", path)
 
     def check_agent(self, name: str, agent: dict, path: list) -> None:
         account = agent.get("account") or {}

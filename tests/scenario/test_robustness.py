@@ -98,3 +98,17 @@ def test_aliases_within_the_limits_still_work(tmp_path: Path):
     path.write_text("name: x\nagents:\n  a: &agent {type: pjsua, codecs: [PCMA]}\n  b: *agent\n"
                     "  c: {<<: *agent, transport: tcp}\n", encoding="utf-8")
     assert validate_file(path, environ={}) == []
+
+
+@pytest.mark.parametrize("value, message", [
+    ("SIGTRM", "unknown signal 'SIGTRM' — did you mean 'SIGTERM'?"),
+    ("FOO", "unknown signal 'FOO' — use e.g. SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 or SIGKILL"),
+    ("999", "no signal has the number 999 on this system"),
+    ("TERM", None), ("SIGINT", None), ("9", None), ("SIGUSR1", None),
+])
+def test_stop_signal_is_checked_at_load(tmp_path: Path, value: str, message: str | None):
+    path = tmp_path / "signal.yaml"
+    path.write_text("name: x\nagents: {a: {type: pjsua}}\n"
+                    f"services: {{s: {{command: [x], stop_signal: {value}}}}}\n", encoding="utf-8")
+    found = [str(e) for e in validate_file(path, environ={})]
+    assert found == ([f"{path}:3:43: services.s.stop_signal: {message}"] if message else [])

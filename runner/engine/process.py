@@ -72,13 +72,16 @@ class ManagedProcess:
             # Children left in the group after the leader exited.
             _signal_group(self.popen.pid, signal.SIGKILL)
         finally:
-            for f in self._files:
-                try:
-                    f.close()
-                except OSError:
-                    pass
-            with _live_lock:
-                _live.discard(self)
+            # Forget the process only once it is gone: if a Ctrl-C interrupts the
+            # wait above, stop_all() at exit still finds it.
+            if self.popen.poll() is not None:
+                for f in self._files:
+                    try:
+                        f.close()
+                    except OSError:
+                        pass
+                with _live_lock:
+                    _live.discard(self)
         return self.popen.returncode
 
     def stderr_tail(self, lines: int = 20) -> str:
@@ -141,21 +144,44 @@ def start(
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
+            preexec_fn=_die_with(os.getpid()),
             env=env,
             cwd=cwd,
         )
-    except FileNotFoundError as exc:
+    except OSError as exc:   # not found, not executable, not a program (ENOEXEC) ...
         for f in files:
             f.close()
-        raise InfrastructureError(f"cannot start {name}: {argv[0]} not found") from exc
-    except PermissionError as exc:
-        for f in files:
-            f.close()
-        raise InfrastructureError(f"cannot start {name}: {exc}") from exc
+        why = "not found" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
+        raise InfrastructureError(f"cannot start {name}: {argv[0]}: {why}") from exc
     proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files)
     with _live_lock:
         _live.add(proc)
     return proc
+
+
+_libc_prctl = None
+try:
+    import ctypes
+    _libc_prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):   # not Linux: no parent-death signal
+    pass
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent_pid: int):
+    """A pre-exec hook: the child gets SIGTERM when sipscen dies, even by SIGKILL
+    (a CI job killed hard), so no tcpdump, SIPp or Kamailio outlives it. The
+    kernel ties this to the *thread* that started the child, so processes are
+    started from threads that live as long as the process is needed (the main
+    thread, a scenario's thread, an agent's run thread that waits for it)."""
+    if _libc_prctl is None:
+        return None
+
+    def hook() -> None:
+        _libc_prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent_pid:   # the parent died before the hook ran
+            os._exit(1)
+    return hook
 
 
 def live_processes() -> list[ManagedProcess]:

@@ -80,3 +80,29 @@ def test_pipes_talk_to_the_child(tmp_path):
     assert proc.popen.stdout.readline() == b"hello\n"
     proc.stop()
     assert not proc.running
+
+
+def test_children_die_with_a_killed_sipscen(tmp_path):
+    """SIGKILL leaves no chance to clean up (a CI job killed hard): the
+    parent-death signal still takes the children down."""
+    import subprocess
+    code = ("import sys, time\n"
+            "from pathlib import Path\n"
+            "from runner.engine import process\n"
+            f"p = process.start('sleeper', ['sleep', '60'], log_dir=Path({str(tmp_path)!r}))\n"
+            "print(p.pid, flush=True)\n"
+            "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.kill()
+    parent.wait(5)
+    assert process.wait_until(lambda: not _alive(child), 5), "the child outlived a killed parent"
+
+
+def test_a_file_that_is_not_a_program_is_an_infrastructure_error(tmp_path):
+    script = tmp_path / "not-a-program"
+    script.write_text("just text\n")
+    script.chmod(0o755)
+    with pytest.raises(InfrastructureError, match="cannot start thing"):
+        process.start("thing", [str(script)], log_dir=tmp_path)

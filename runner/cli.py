@@ -24,6 +24,16 @@ def _parse_var(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sipscen", description="Declarative YAML test scenarios for SIP/VoIP platforms.")
@@ -41,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
     run.add_argument("--artifacts", type=Path, default=Path("sipscen-artifacts"), metavar="DIR",
                      help="where each run's pcap, logs and traces go (default: %(default)s)")
-    run.add_argument("--timeout", type=float, metavar="SECONDS",
+    run.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
                      help="per-scenario timeout, overriding the files' own")
     run.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                      help="run N scenarios in parallel")
@@ -105,6 +115,7 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
     files = discover(args.paths)
     if not files:
         raise UsageError(f"no scenario files in {' '.join(args.paths)}")
+    _check_outputs(args)
     progress = console_report.LiveProgress(out)
     options = SuiteOptions(
         run=RunOptions(artifacts_root=args.artifacts, timeout=args.timeout,
@@ -121,6 +132,17 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
         return ExitStatus.INTERRUPTED
     _write_reports(args, results, out)
     return overall_status(results)
+
+
+def _check_outputs(args) -> None:
+    """Refuse unwritable report paths and artifacts folder before running anything,
+    so a finished run never loses its reports."""
+    if args.artifacts.exists() and not args.artifacts.is_dir():
+        raise UsageError(f"--artifacts {args.artifacts}: not a folder")
+    for option in ("json", "junit", "html"):
+        path = getattr(args, option)
+        if path is not None and path.is_dir():
+            raise UsageError(f"--{option} {path}: is a folder, expected a file name")
 
 
 def _write_reports(args, results, out: Console) -> None:
@@ -222,7 +244,8 @@ def _console(stream: TextIO) -> Console:
 
 
 def _sigterm_is_interrupt() -> None:
-    """SIGTERM (a CI job cancelled, `kill`) tears down like Ctrl-C does."""
+    """SIGTERM (a CI job cancelled, `kill`) and SIGHUP (the terminal closed)
+    tear down like Ctrl-C does."""
     import signal
     import threading
 
@@ -231,6 +254,7 @@ def _sigterm_is_interrupt() -> None:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGHUP, handler)
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,

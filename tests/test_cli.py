@@ -30,6 +30,10 @@ def test_schema_prints_the_packaged_json_schema():
     (["report", "merge", "README.md"], "not a sipscen JSON report"),
     (["run", "examples/demo.yaml", "--shard", "4/3"], "--shard"),
     (["validate", "examples/demo.yaml", "--var", "novalue"], "NAME=VALUE"),
+    (["run", "examples/demo.yaml", "--timeout", "nan"], "positive number of seconds"),
+    (["run", "examples/demo.yaml", "--timeout", "0"], "positive number of seconds"),
+    (["run", "examples/demo.yaml", "--json", "examples"], "is a folder"),
+    (["run", "examples/demo.yaml", "--artifacts", "README.md"], "not a folder"),
 ])
 def test_bad_input_exits_2_with_a_message(argv, needle, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
@@ -39,6 +43,14 @@ def test_bad_input_exits_2_with_a_message(argv, needle, capsys, monkeypatch):
     assert code == 2
     assert needle in text
     assert "Traceback" not in text
+
+
+def test_merge_refuses_a_damaged_report(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"scenarios": [1, {"checks": 5}]}')
+    code, out, err = run("report", "merge", bad)
+    assert code == 2
+    assert "not a sipscen JSON report" in err and "Traceback" not in err
 
 
 def test_validate_accepts_the_examples():

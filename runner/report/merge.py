@@ -21,8 +21,8 @@ def merge_reports(paths: list[Path]) -> list[ScenarioResult]:
             report = json.loads(Path(path).read_text())
             if not isinstance(report, dict) or not isinstance(report.get("scenarios"), list):
                 raise ValueError("no 'scenarios' list")
-        except (OSError, ValueError) as exc:
+            results.extend(results_from_json_dict(report))
+        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
             raise UsageError(f"{path}: not a sipscen JSON report ({exc})") from None
-        results.extend(results_from_json_dict(report))
     results.sort(key=lambda r: r.order)
     return results

@@ -10,6 +10,8 @@
 * one-of rules: ``call`` has ``to`` or ``uri``, ``wait`` has ``event`` or
   ``signal``, ``play`` has ``file`` or ``tone``; a waited-for signal is sent
   by the agent named;
+* SIPp inline messages (``messages[i].send``) hold latin-1 characters only
+  (one byte each);
 * a service's ``stop_signal`` is a signal of this system (name or number);
 * durations parse (finite, not negative, at most 30 days), and ``min_duration``
   is not above ``max_duration``.
@@ -156,10 +158,27 @@ class SemanticChecker:
             self.ref(target, path + ["target"], services_too=True)
         self.file(agent.get("media") or {}, "play_pcap", path + ["media"])
         for i, message in enumerate(agent.get("messages") or []):
+            if isinstance(message, str):
+                self.check_latin1(message, path + ["messages", i])
             if isinstance(message, dict):
+                self.check_latin1(message.get("send"), path + ["messages", i, "send"])
                 self.check_durations(message, path + ["messages", i])
                 if isinstance(message.get("expect"), dict):
                     self.check_durations(message["expect"], path + ["messages", i, "expect"])
+
+    def check_latin1(self, text: Any, path: list) -> None:
+        """A raw SIP message goes on the wire byte for byte: one latin-1 character each."""
+        if not isinstance(text, str):
+            return
+        for offset, char in enumerate(text):
+            if ord(char) > 0xFF:
+                before = text[:offset]
+                line = before.count("\n") + 1
+                col = offset - (before.rfind("\n") + 1) + 1
+                self.fail(f"character {char!r} (U+{ord(char):04X}) at line {line}, column {col} "
+                          "of the message is outside latin-1: a raw message is bytes, write "
+                          "other bytes as \\xNN (UTF-8 bytes for text)", path)
+                return
 
     def check_step(self, agent_name: str, step: dict, path: list) -> None:
         if not isinstance(step, dict) or len(step) != 1:

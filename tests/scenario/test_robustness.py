@@ -112,3 +112,16 @@ def test_stop_signal_is_checked_at_load(tmp_path: Path, value: str, message: str
                     f"services: {{s: {{command: [x], stop_signal: {value}}}}}\n", encoding="utf-8")
     found = [str(e) for e in validate_file(path, environ={})]
     assert found == ([f"{path}:3:43: services.s.stop_signal: {message}"] if message else [])
+
+
+def test_sipp_inline_message_outside_latin1_is_located_at_the_message(tmp_path: Path):
+    path = tmp_path / "msg.yaml"
+    path.write_text("name: x\nagents:\n  s:\n    type: sipp\n    target: 127.0.0.1:5060\n"
+                    "    messages:\n"
+                    "      - 'OPTIONS sip:caf\u00e9@x SIP/2.0'\n"          # é is latin-1: fine
+                    "      - 'OPTIONS sip:\u2603@x SIP/2.0'\n"            # a snowman is not
+                    "      - {send: 'OPTIONS sip:x SIP/2.0\\xe2\\x98\\x83'}\n", encoding="utf-8")
+    found = [str(e) for e in validate_file(path, environ={})]
+    assert found == [f"{path}:8:9: agents.s.messages[1]: character '\u2603' (U+2603) at line 1, "
+                     "column 13 of the message is outside latin-1: a raw message is bytes, "
+                     "write other bytes as \\xNN (UTF-8 bytes for text)"]

@@ -13,7 +13,18 @@ import threading
 _taken: set[int] = set()
 _lock = threading.Lock()
 
-LOW, HIGH = 20000, 59000
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+# Below the kernel's ephemeral range: between planning a port and binding it,
+# no outgoing socket of another process can be handed the same number.
+LOW = 10000
+HIGH = max(LOW + 2000, min(_ephemeral_range()[0], 65535))
 
 
 def _free(host: str, port: int) -> bool:

@@ -62,14 +62,3 @@ def test_overall_status_takes_the_most_severe():
     assert overall_status([r("error", 2), r("error", 3), r("passed")]) == ExitStatus.INFRASTRUCTURE
     assert overall_status([r("error")]) == ExitStatus.INFRASTRUCTURE
 
-
-def test_ports_stay_below_the_ephemeral_range():
-    from runner.engine import ports
-    low, _high = ports._ephemeral_range()
-    alloc = ports.PortAllocator(seed=1)
-    try:
-        for _ in range(50):
-            lo, hi = alloc.range(20)
-            assert ports.LOW <= lo and hi < low
-    finally:
-        alloc.release()

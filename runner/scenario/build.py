@@ -97,17 +97,18 @@ def compile_scenario(path: Path | str, variables: Mapping[str, str] | None,
         return None, errors
     given = {**(variables or {}), **parameters}
     subst = substitute(tree, given, environ)
+    # from here on a message may quote a substituted value: never show a secret
+    secrets = set(subst.secrets) | _passwords(tree)
     if subst.errors:
-        return None, subst.errors
+        return None, redact_errors(subst.errors, secrets)
     if subst.whole:
         coerce_substituted(tree, subst.whole)
     errors = schema_errors(tree)
     if errors:
-        return None, errors
+        return None, redact_errors(errors, secrets)
     errors = SemanticChecker(tree, subst).run()
     if errors:
-        return None, errors
-    secrets = set(subst.secrets) | _passwords(tree)
+        return None, redact_errors(errors, secrets)
     scenario = build_model(tree, Path(path), frozenset(secrets), parameters, includes)
     return scenario, []
 
@@ -146,11 +147,52 @@ def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset
     )
 
 
+REDACTED = "***"
+
+
+def redact_errors(errors: list[ScenarioError], secrets: set[str] | frozenset[str]
+                  ) -> list[ScenarioError]:
+    """``errors`` with every secret in their messages (and paths) replaced by ``***``.
+
+    A message may quote a value as written (``'hunter2'``) or as Python's repr
+    escapes it (a quote or a backslash in the secret): both forms are masked,
+    longest secret first so one containing another is masked whole.
+    """
+    forms: set[str] = set()
+    for secret in secrets:
+        if isinstance(secret, str) and secret:
+            forms.add(secret)
+            forms.add(repr(secret)[1:-1])
+    if not forms:
+        return errors
+    ordered = sorted(forms, key=len, reverse=True)
+
+    def scrub(text: str) -> str:
+        for form in ordered:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text
+
+    out = []
+    for error in errors:
+        message, path = scrub(error.message), scrub(error.path)
+        if message == error.message and path == error.path:
+            out.append(error)
+        else:
+            out.append(ScenarioError(message, error.location, path))
+    return out
+
+
 def _passwords(tree: MarkedMap) -> set[str]:
-    """Account passwords are secrets however they were given (--var, or even literally)."""
+    """Account passwords are secrets however they were given (--var, or even literally).
+
+    Runs before validation too (to redact error messages): any shape is accepted.
+    """
     found = set()
-    for agent in (tree.get("agents") or {}).values():
-        password = (agent.get("account") or {}).get("password")
+    agents = tree.get("agents")
+    for agent in (agents.values() if isinstance(agents, dict) else ()):
+        account = agent.get("account") if isinstance(agent, dict) else None
+        password = account.get("password") if isinstance(account, dict) else None
         if isinstance(password, str) and password:
             found.add(password)
     return found

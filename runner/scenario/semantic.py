@@ -12,6 +12,7 @@
   by the agent named;
 * SIPp inline messages (``messages[i].send``) hold latin-1 characters only
   (one byte each);
+* ``capture.filter`` compiles as BPF (libpcap in-process, see ``bpf.py``);
 * a service's ``stop_signal`` is a signal of this system (name or number);
 * durations parse (finite, not negative, at most 30 days), and ``min_duration``
   is not above ``max_duration``.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from runner.errors import Location, ScenarioError
+from runner.scenario import bpf
 from runner.scenario.loader import MarkedMap, format_path, locate
 from runner.scenario.model import parse_duration
 from runner.scenario.variables import SCENARIO_DIR, Substitution
@@ -93,6 +95,7 @@ class SemanticChecker:
         for name, agent in self.agents.items():
             self.check_agent(name, agent, ["agents", name])
         self.check_durations({"timeout": self.tree.get("timeout")}, [])
+        self.check_capture(self.tree.get("capture"))
         for name, service in self.services.items():
             self.check_service(service, ["services", name])
         for i, item in enumerate(self.tree.get("expect") or []):
@@ -103,6 +106,15 @@ class SemanticChecker:
                     msg = self._unknown(name, True) + f" (in '${{{name}.{attr}}}')"
                     self.errors.append(ScenarioError(msg, loc, where))
         return sorted(self.errors, key=_position)
+
+    def check_capture(self, capture: Any) -> None:
+        """``capture.filter`` is BPF that tcpdump must accept (compiled by libpcap, in-process)."""
+        extra = capture.get("filter") if isinstance(capture, dict) else None
+        if not extra or not isinstance(extra, str):
+            return                              # none, or empty: the engine adds nothing
+        problem = bpf.filter_error(extra)
+        if problem:
+            self.fail(f"invalid capture filter: {problem}", ["capture", "filter"])
 
     def check_service(self, service: dict, path: list) -> None:
         self.check_durations(service, path)

@@ -125,3 +125,25 @@ def test_sipp_inline_message_outside_latin1_is_located_at_the_message(tmp_path: 
     assert found == [f"{path}:8:9: agents.s.messages[1]: character '\u2603' (U+2603) at line 1, "
                      "column 13 of the message is outside latin-1: a raw message is bytes, "
                      "write other bytes as \\xNN (UTF-8 bytes for text)"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('"((("', "can't parse filter expression: syntax error"),
+    ('"port 99999"', "illegal port number 99999 > 65535"),
+    ('"  "', "can't parse filter expression: syntax error"),
+    ('"tcp and \\0"', "a capture filter cannot hold a NUL character"),
+    ('"udp port 5060"', None), ('"not icmp"', None), ('""', None),
+    ('"ether host 01:02:03:04:05:06"', None),     # Ethernet only: valid on lo
+    ('"vlan and udp"', None),                      # valid on some link type: not refused
+])
+def test_capture_filter_is_compiled_at_load(tmp_path: Path, text: str, message: str | None):
+    from runner.scenario import bpf
+
+    if not bpf.available() and message and "NUL" not in message:
+        pytest.skip("libpcap is not installed: filters are checked by tcpdump at run time")
+    path = tmp_path / "capture.yaml"
+    path.write_text(f"name: x\nagents: {{a: {{type: pjsua}}}}\ncapture: {{filter: {text}}}\n",
+                    encoding="utf-8")
+    found = [str(e) for e in validate_file(path, environ={})]
+    assert found == ([f"{path}:3:19: capture.filter: invalid capture filter: {message}"]
+                     if message else [])

@@ -41,32 +41,34 @@ def _layout(lt: int):
     """Unpackers and expected values of the fast path for link type ``lt``.
 
     Returns ``(v4, et4, need4, v6, et6, need6)``: ``v4(buf, off)`` /
-    ``v6(buf, off)`` unpack ``(ethertype, version byte, protocol,
-    addresses + ports, RTP byte 0, RTP byte 1, seq, timestamp, SSRC)`` of a
-    frame at ``off`` carrying UDP in IPv4 without options / IPv6 without
-    extension headers; ``et4`` / ``et6`` are the ethertypes that must match,
-    ``need4`` / ``need6`` the frame length the unpack needs.  Link types
-    without an ethertype (raw IP, BSD loopback) unpack an empty field
-    (``0s``) that matches ``b""``.
+    ``v6(buf, off)`` unpack ``(ethertype byte 0, ethertype byte 1, version
+    byte, protocol, addresses + ports, RTP byte 0, RTP byte 1, seq,
+    timestamp, SSRC)`` of a frame at ``off`` carrying UDP in IPv4 without
+    options / IPv6 without extension headers; ``et4`` / ``et6`` are the first
+    ethertype byte that must match (the second is 0x00 / 0xDD), ``need4`` /
+    ``need6`` the frame length the unpack needs.  Link types without an
+    ethertype (raw IP, BSD loopback) unpack two empty fields (``0s``) that
+    match ``b""``.  (Single bytes, not a 16-bit ethertype: small ints are
+    cached, 0x0800 would be a new object per packet.)
     """
     ipo, eto = _OFFSETS.get(lt, (-1, -1))
     if ipo < 0:
-        return None, None, _NEVER, None, None, _NEVER
+        return None, (None, None), _NEVER, None, (None, None), _NEVER
     if eto >= 0:
-        head, et4, et6 = f"!{eto}xH{ipo - eto - 2}x", 0x0800, 0x86DD
+        head, et4, et6, e4, e6 = f"!{eto}xBB{ipo - eto - 2}x", 0x08, 0x86, 0x00, 0xDD
     else:
-        head, et4, et6 = f"!{ipo}x0s", b"", b""
+        head, et4, et6, e4, e6 = f"!{ipo}x0s0s", b"", b"", b"", b""
     # IPv4: version/IHL at +0, protocol at +9, addresses + ports at +12..+24, RTP at +28
     v4 = struct.Struct(head + "B8xB2x12s4xBBHII").unpack_from
     # IPv6: version at +0, next header at +6, addresses + ports at +8..+44, RTP at +48
     v6 = struct.Struct(head + "B5xB1x36s4xBBHII").unpack_from
-    return v4, et4, ipo + 40, v6, et6, ipo + 60
+    return v4, (et4, e4), ipo + 40, v6, (et6, e6), ipo + 60
 
 
 def run_pcap(an, reader) -> None:
     """Feed every record of a classic pcap ``reader`` to analyzer ``an``."""
     lt = reader.linktype
-    v4, et4, need4, v6, et6, need6 = _layout(lt)
+    v4, (et4, e4), need4, v6, (et6, e6), need6 = _layout(lt)
     hdr = reader.record_header
     res = reader.tsres
     packet = an.packet
@@ -88,16 +90,17 @@ def run_pcap(an, reader) -> None:
             pos = end
             count += 1
             if incl >= need4:
-                et, vi, proto, key, b0, b1, seq, ts, ssrc = v4(buf, d)
+                e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v4(buf, d)
                 if vi == 0x45:
-                    st = fast_get(key) if proto == 17 and et == et4 else None
+                    st = fast_get(key) if proto == 17 and e0 == et4 and e1 == e4 else None
                 elif vi >> 4 == 6 and incl >= need6:
-                    et, vi, proto, key, b0, b1, seq, ts, ssrc = v6(buf, d)
-                    st = fast_get(key) if proto == 17 and et == et6 else None
+                    e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v6(buf, d)
+                    st = fast_get(key) if proto == 17 and e0 == et6 and e1 == e6 else None
                 else:
                     st = None
+                # (seq - max_seq == 1: the next in order; a wrap to 0 takes the general path)
                 if (st is not None and b1 == st.fastpt and b0 >> 6 == 2 and ssrc == st.ssrc
-                        and seq == (st.max_seq + 1) & 0xFFFF):
+                        and seq - st.max_seq == 1):
                     # in-order plain audio of a known stream: RtpStream.add, inlined
                     t = sec + frac * res
                     st.max_seq = seq
@@ -105,7 +108,7 @@ def run_pcap(an, reader) -> None:
                     st.last_time = t
                     transit = t * st.jclock - ts
                     dd = transit - st.transit
-                    if dd < 0:
+                    if dd < 0.0:
                         dd = -dd
                     if dd > 2147483648.0:
                         dd = abs(dd - 4294967296.0)
@@ -129,27 +132,28 @@ def run_batches(an, batches) -> None:
     gen = calls.generation
     for lt, batch in batches:
         an.packets += len(batch)
-        v4, et4, need4, v6, et6, need6 = _layout(lt)
+        v4, (et4, e4), need4, v6, (et6, e6), need6 = _layout(lt)
         for t, data in batch:
             # the fast path of run_pcap, over (data, 0)
             incl = len(data)
             if incl >= need4:
-                et, vi, proto, key, b0, b1, seq, ts, ssrc = v4(data, 0)
+                e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v4(data, 0)
                 if vi == 0x45:
-                    st = fast_get(key) if proto == 17 and et == et4 else None
+                    st = fast_get(key) if proto == 17 and e0 == et4 and e1 == e4 else None
                 elif vi >> 4 == 6 and incl >= need6:
-                    et, vi, proto, key, b0, b1, seq, ts, ssrc = v6(data, 0)
-                    st = fast_get(key) if proto == 17 and et == et6 else None
+                    e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v6(data, 0)
+                    st = fast_get(key) if proto == 17 and e0 == et6 and e1 == e6 else None
                 else:
                     st = None
+                # (seq - max_seq == 1: the next in order; a wrap to 0 takes the general path)
                 if (st is not None and b1 == st.fastpt and b0 >> 6 == 2 and ssrc == st.ssrc
-                        and seq == (st.max_seq + 1) & 0xFFFF):
+                        and seq - st.max_seq == 1):
                     st.max_seq = seq
                     st.packets += 1
                     st.last_time = t
                     transit = t * st.jclock - ts
                     dd = transit - st.transit
-                    if dd < 0:
+                    if dd < 0.0:
                         dd = -dd
                     if dd > 2147483648.0:
                         dd = abs(dd - 4294967296.0)

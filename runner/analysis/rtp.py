@@ -60,7 +60,8 @@ class RtpStream:
         """Allow the inline fast path for in-order packets of ``pt`` (plain audio)."""
         if pt == self.jpt and not self.srtp:
             self.fastpt = pt
-            self.jclock = self.clocks.get(pt) or self.clock_for(pt)
+            # a float: the fast path multiplies a float time by it (float * float is cheaper)
+            self.jclock = float(self.clocks.get(pt) or self.clock_for(pt))
 
     def add(self, t: float, seq: int, ts: int, pt: int, timed: bool) -> None:
         """Account one packet. ``timed``: include it in the jitter estimate.

@@ -65,15 +65,16 @@ def _location(mark: yaml.Mark, file: str) -> Location:
 # written out, so the loader refuses a file past these limits.
 MAX_ALIASES = 10_000       # alias uses (*name) in one file
 MAX_NODES = 1_000_000      # mappings, sequences, keys and values once aliases are expanded
+MAX_DEPTH = 100            # nested mappings/sequences (deeper would exhaust Python's stack)
 
 
 class MarkedLoader(yaml.SafeLoader):
     """A SafeLoader whose mappings and sequences carry their marks.
 
     ``file_label`` is what locations call the file (set by :func:`load_yaml`).
-    It counts alias uses and the size of the tree with aliases expanded, and
-    raises a located ScenarioError past :data:`MAX_ALIASES` /
-    :data:`MAX_NODES`.
+    It counts alias uses and the size and depth of the tree with aliases
+    expanded, and raises a located ScenarioError past :data:`MAX_ALIASES`,
+    :data:`MAX_NODES` or :data:`MAX_DEPTH`.
     """
 
     file_label = "<string>"
@@ -82,6 +83,8 @@ class MarkedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.alias_count = 0
         self.expanded: dict[yaml.Node, int] = {}   # node -> its size with aliases expanded
+        self.depths: dict[yaml.Node, int] = {}     # node -> its depth with aliases expanded
+        self.nesting = 0
 
     def loc(self, mark: yaml.Mark) -> Location:
         return _location(mark, self.file_label)
@@ -92,7 +95,25 @@ class MarkedLoader(yaml.SafeLoader):
             if self.alias_count > MAX_ALIASES:
                 raise ScenarioError(f"too many aliases: more than {MAX_ALIASES:,} uses of "
                                     "*name in one file", self.loc(self.peek_event().start_mark))
-        return super().compose_node(parent, index)
+            return super().compose_node(parent, index)
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_DEPTH:
+                raise ScenarioError(f"nested too deeply: more than {MAX_DEPTH} levels",
+                                    self.loc(self.peek_event().start_mark))
+            node = super().compose_node(parent, index)
+        finally:
+            self.nesting -= 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        depth = 1 + max((self.depths.get(child, 1) for child in children), default=0)
+        if depth > MAX_DEPTH:       # aliases of aliases nest without nesting the text
+            raise ScenarioError(f"nested too deeply: aliases nest this more than {MAX_DEPTH} "
+                                "levels", self.loc(node.start_mark))
+        self.depths[node] = depth
+        return node
 
     def count(self, node: yaml.Node, children: Iterable[yaml.Node]) -> None:
         """Record ``node``'s expanded size; refuse a tree that grows past MAX_NODES."""

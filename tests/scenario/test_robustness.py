@@ -147,3 +147,30 @@ def test_capture_filter_is_compiled_at_load(tmp_path: Path, text: str, message: 
     found = [str(e) for e in validate_file(path, environ={})]
     assert found == ([f"{path}:3:19: capture.filter: invalid capture filter: {message}"]
                      if message else [])
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path: Path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: x\nagents: {a: {type: pjsua}}\ntags: " + "[" * 5000 + "]" * 5000 + "\n",
+                    encoding="utf-8")
+    (error,) = validate_file(path, environ={})
+    assert str(error) == f"{path}:3:106: nested too deeply: more than 100 levels"
+
+
+def test_deep_nesting_through_aliases_is_refused(tmp_path: Path):
+    lines = ["name: x", "agents: {a: {type: pjsua}}", "variables:",
+             "  d0: &d0 " + "[" * 60 + "x" + "]" * 60]
+    lines += [f"  d{i}: &d{i} " + "[" * 60 + f"*d{i - 1}" + "]" * 60 for i in range(1, 30)]
+    path = tmp_path / "deep-alias.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (error,) = validate_file(path, environ={})
+    assert str(error) == f"{path}:5:31: nested too deeply: aliases nest this more than 100 levels"
+
+
+def test_nesting_below_the_limit_still_validates(tmp_path: Path):
+    depth = 95     # the file's own levels (root, agents, a, extra_args) come on top
+    path = tmp_path / "nested.yaml"
+    path.write_text("name: x\nvariables: {X: y}\nagents: {a: {type: sipp, extra_args: "
+                    + "[" * depth + '"${X}"' + "]" * depth + "}}\n", encoding="utf-8")
+    errors = validate_file(path, environ={})
+    assert [e.message for e in errors] == ["expected a string, got a list"]

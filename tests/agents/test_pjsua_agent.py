@@ -389,3 +389,20 @@ def test_answer_step_answers_a_ringing_call(rig):
     assert rig.run() == {}
     assert only_call(agents["alice"])["status_code"] == 200
     assert only_call(agents["bob"])["answered"]
+
+
+def test_a_second_call_in_one_timeline(rig):
+    """Waits follow the current call: the first call's end does not fail the second's waits."""
+    answered = {"wait": {"event": "answered", "timeout": "5s"}}
+    media = {"wait": {"event": "media_active", "timeout": "5s"}}
+    rig.add("bob", [answered, *UNTIL_HANGUP, answered, media, *UNTIL_HANGUP])
+    rig.add("alice", [{"call": {"to": "bob"}}, answered, {"hangup": {}},
+                      {"call": {"to": "bob"}}, answered, media, {"hangup": {}},
+                      {"wait": {"event": "disconnected", "timeout": "5s"}}])
+    agents = rig.start()
+    assert rig.run() == {}
+    for name in ("alice", "bob"):
+        calls = agents[name].facts()["calls"]
+        assert len(calls) == 2 and all(c["answered"] for c in calls)
+        assert calls[0]["call_id"] != calls[1]["call_id"]
+        assert all(c["disconnected_at"] is not None for c in calls)

@@ -35,6 +35,8 @@ class StepRunner:
         self.agent = agent
         self.ctx = agent.ctx
         self.cursors: dict[str, int] = {}   # wait key -> first event index not yet consumed
+        self.floor = 0                      # no wait looks before this event (a call's end)
+        self.call_id: str | None = None     # the call waits are about (None: the next one)
         self.step: Step | None = None
 
     # -- plumbing ----------------------------------------------------------------
@@ -98,7 +100,8 @@ class StepRunner:
             raise self.fail("call needs 'to' (agent/service name) or 'uri'")
         timeout = params.get("timeout")
         timeout_ms = int(self.duration(timeout, "call timeout") * 1000) if timeout else 0
-        self.command(P.CALL, uri=uri, timeout_ms=timeout_ms)
+        reply = self.command(P.CALL, uri=uri, timeout_ms=timeout_ms)
+        self.call_id = reply.get("call_id") or None    # the waits that follow are about it
 
     def do_answer(self, params: dict[str, Any]) -> None:
         code = params.get("code", params.get("value", 200))
@@ -177,6 +180,15 @@ class StepRunner:
 
     # -- waits -------------------------------------------------------------------
     def do_wait(self, params: dict[str, Any]) -> None:
+        """Wait for an event of this agent, or a signal of another one.
+
+        Each wait consumes the event it matched: a second wait of the same kind
+        needs a new one. Call waits (answered, media_active, disconnected,
+        call_state) follow the current call: the one the last ``call`` step
+        placed, else the one the first matching wait saw (``incoming`` takes any
+        new call). Once a wait has seen the current call disconnect, the next
+        waits are about the next call.
+        """
         timeout = self.duration(params.get("timeout", DEFAULT_WAIT), "wait timeout")
         if params.get("signal"):
             self._wait_signal(str(params["signal"]), params.get("agent"), timeout)
@@ -186,13 +198,26 @@ class StepRunner:
             self._wait_dtmf(params.get("digits"), timeout)
             return
         predicate, key, abort = self._event_matcher(event, params)
-        found = self.agent.wait_event(predicate, timeout, self.cursors.get(key, 0), abort)
+        if key != "incoming":   # an incoming call is a new call: any call's INCOMING counts
+            predicate, abort = self._current_call_only(predicate), self._current_call_only(abort)
+        since = max(self.cursors.get(key, 0), self.floor)
+        found = self.agent.wait_event(predicate, timeout, since, abort)
         if found is None:
             raise self.fail(f"wait for {key} timed out after {_secs(timeout)}")
         index, data = found
         if index < 0:
             raise self.fail(f"wait for {key}: {data['abort']}")
         self.cursors[key] = index + 1
+        self.call_id = data.get("call_id") or self.call_id
+        if data.get("state") == "DISCONNECTED":   # seen to end: the next waits are about the next call
+            self.call_id, self.floor = None, index + 1
+
+    def _current_call_only(self, test):
+        """``test`` restricted to events of the current call (any call while there is none)."""
+        if test is None:
+            return None
+        return lambda kind, d: (self.call_id is None or d.get("call_id") == self.call_id) \
+            and test(kind, d)
 
     def _event_matcher(self, event: str, params: dict[str, Any]):
         def call_state(state: str, code: Any = None) -> Callable[[str, dict], bool]:

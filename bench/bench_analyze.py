@@ -8,9 +8,9 @@ carrying G.729 audio and RFC 4733 digits.  Then it times, in the same run:
 * sipscen:  python -m runner analyze --json FILE
 * tshark:   tshark -r FILE -Y rtpevent -T fields ... (the same telephone-events)
 
-and prints packets/s for both (best of --repeat runs each, wall clock and
-CPU time), the ratio, sipscen's peak RSS and whether both found the same
-digits.  Goal: >= 10x tshark, < 150 MB.
+and prints packets/s for both (best of --repeat runs each, the two tools'
+runs alternating; wall clock and CPU time), the ratio, sipscen's peak RSS
+and whether both found the same digits.  Goal: >= 10x tshark, < 150 MB.
 
     .venv/bin/python bench/bench_analyze.py [--packets 1000000] [--calls 200] [--keep]
 """
@@ -186,8 +186,8 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the generated capture")
     ap.add_argument("--no-tshark", action="store_true")
-    ap.add_argument("--repeat", type=int, default=2,
-                    help="runs of each tool; the best is reported (the machine is shared)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each tool, alternating; the best is reported (the machine is shared)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sipscen-bench-"))
     try:
@@ -197,8 +197,17 @@ def main() -> int:
         print(f"generated {info['packets']:,} packets, {info['streams']} RTP streams, "
               f"{info['digits']} digits, {cap.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - g0:.1f} s")
         py = sys.executable
-        runs = [_run([py, "-m", "runner", "analyze", "--json", str(cap)], tmp / "sipscen.json")
-                for _ in range(max(1, args.repeat))]
+        sargv = [py, "-m", "runner", "analyze", "--json", str(cap)]
+        targv = ["tshark", "-r", str(cap), "-Y", "rtpevent", "-T", "fields",
+                 "-e", "frame.time_epoch", "-e", "rtp.ssrc", "-e", "rtp.timestamp",
+                 "-e", "rtpevent.event_id", "-e", "rtpevent.end_of_event"]
+        with_tshark = not args.no_tshark and shutil.which("tshark")
+        # the two tools' runs alternate, so that both meet the same load on a shared machine
+        runs, truns = [], []
+        for _ in range(max(1, args.repeat)):
+            runs.append(_run(sargv, tmp / "sipscen.json"))
+            if with_tshark:
+                truns.append(_run(targv, tmp / "tshark.txt"))
         wall, cpu, rss = min(runs)
         print("sipscen runs (wall s): " + ", ".join(f"{r[0]:.2f}" for r in runs))
         data = json.loads((tmp / "sipscen.json").read_text())
@@ -207,12 +216,8 @@ def main() -> int:
         print(f"sipscen analyze --json: wall {wall:.2f} s ({pps:,.0f} packets/s), CPU {cpu:.2f} s "
               f"({cpps:,.0f} packets/s), peak RSS {rss / 1024:.0f} MB, "
               f"{ours} digits, {len(data['rtp_streams'])} streams, {len(data['calls'])} calls")
-        if args.no_tshark or not shutil.which("tshark"):
+        if not with_tshark:
             return 0
-        targv = ["tshark", "-r", str(cap), "-Y", "rtpevent", "-T", "fields",
-                 "-e", "frame.time_epoch", "-e", "rtp.ssrc", "-e", "rtp.timestamp",
-                 "-e", "rtpevent.event_id", "-e", "rtpevent.end_of_event"]
-        truns = [_run(targv, tmp / "tshark.txt") for _ in range(max(1, args.repeat))]
         twall, tcpu, trss = min(truns)
         print("tshark runs (wall s):  " + ", ".join(f"{r[0]:.2f}" for r in truns))
         keys = set()

@@ -11,10 +11,14 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     caller, callee = p["from"], p.get("to")
     name = f"call {caller}->{callee}" if callee else f"call {caller}"
     loc = str(exp.location)
-    call = ctx.first_call(caller, "outgoing")
+    call = (ctx.call_between(caller, callee, "outgoing") if callee
+            else ctx.first_call(caller, "outgoing"))
     if call is None:
-        return [CheckResult(name, FAILED, expected="a call", actual="no call was made",
-                            message=f"{caller} made no outgoing call", location=loc)]
+        made = [c.get("remote_uri") for c in ctx.calls(caller) if c.get("direction") == "outgoing"]
+        return [CheckResult(name, FAILED, expected=f"a call to {callee}" if callee else "a call",
+                            actual=f"calls to {made}" if made else "no call was made",
+                            message=f"{caller} made no outgoing call"
+                                    + (f" to {callee}" if callee else ""), location=loc)]
     results: list[CheckResult] = []
 
     def add(label: str, ok: bool, expected, actual, message: str = "") -> None:

@@ -41,8 +41,47 @@ class CheckContext:
                 return name
         return None
 
+    def calls(self, agent: str) -> list[dict[str, Any]]:
+        return list(self.facts.get(agent, {}).get("calls", []) or [])
+
     def first_call(self, agent: str, direction: str | None = None) -> dict[str, Any] | None:
-        for call in self.facts.get(agent, {}).get("calls", []):
+        for call in self.calls(agent):
             if direction is None or call.get("direction") == direction:
+                return call
+        return None
+
+    # --- which calls connect two parties -----------------------------------------
+    def call_ids_between(self, a: str, b: str) -> set[str]:
+        """SIP Call-IDs of the calls between ``a`` and ``b``: a call either side
+        reports whose Call-ID the other side also reports (through a proxy the
+        Call-ID stays), or whose remote URI names the other side's address (a
+        SIPp or service peer reports no calls; a refused call may never reach the
+        callee's application), or whose SIP messages in the capture were sent
+        or received by both."""
+        ids: set[str] = set()
+        for wire_call in (self.wire or {}).get("calls", []):
+            parties = {self.agent_of(m.get(end, "")) for m in wire_call.get("messages", [])
+                       for end in ("src", "dst")}
+            if a in parties and b in parties and wire_call.get("call_id"):
+                ids.add(wire_call["call_id"])
+        for me, other in ((a, b), (b, a)):
+            theirs = {c.get("call_id") for c in self.calls(other)}
+            contact = self.contacts.get(other)
+            for call in self.calls(me):
+                cid = call.get("call_id")
+                if not cid:
+                    continue
+                remote = str(call.get("remote_uri") or "")
+                if cid in theirs or (contact is not None and contact.hostport in remote):
+                    ids.add(cid)
+        return ids
+
+    def call_between(self, agent: str, peer: str, direction: str | None = None
+                     ) -> dict[str, Any] | None:
+        """``agent``'s first call (in ``direction``) with ``peer``, or None."""
+        ids = self.call_ids_between(agent, peer)
+        for call in self.calls(agent):
+            if call.get("call_id") in ids and (direction is None
+                                               or call.get("direction") == direction):
                 return call
         return None

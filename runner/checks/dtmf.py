@@ -8,18 +8,42 @@ from runner.scenario.model import Expectation
 
 
 def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
-    """Digits on the wire addressed to ``receiver`` and coming from ``sender``
-    (or from a service in between, such as a proxy)."""
+    """Digits on the wire addressed to ``receiver`` on a call between the two.
+
+    A digit belongs to the pair when the capture ties it to one of their calls
+    (its SIP Call-ID). One the capture could not tie to a call counts when it
+    comes straight from the sender's address, or from a service in between (a
+    proxy relaying SIP INFO) while the pair has no call the capture could see."""
+    ids = ctx.call_ids_between(sender, receiver)
     digits = []
     for ev in (ctx.wire or {}).get("dtmf", []):
         if method and ev.get("method") != method:
             continue
         if not ctx.owns(receiver, ev.get("dst", "")):
             continue
-        src_owner = ctx.agent_of(ev.get("src", ""))
-        if src_owner == sender or (src_owner is None or src_owner not in ctx.facts):
+        call_id = ev.get("call_id")
+        if call_id:
+            ok = call_id in ids
+        else:
+            src_owner = ctx.agent_of(ev.get("src", ""))
+            ok = src_owner == sender or (src_owner not in ctx.facts and not ids)
+        if ok:
             digits.append(str(ev.get("digit")))
     return "".join(digits)
+
+
+def agent_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
+    """Digits the receiving agent reports, on calls with the sender (entries
+    that carry no Call-ID count as the receiver's only call)."""
+    ids = ctx.call_ids_between(sender, receiver)
+    got = []
+    for d in ctx.facts.get(receiver, {}).get("dtmf_received") or []:
+        if method and d.get("method") != method:
+            continue
+        if d.get("call_id") and d["call_id"] not in ids:
+            continue
+        got.append(str(d["digit"]))
+    return "".join(got)
 
 
 def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -36,7 +60,7 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             results.append(CheckResult(f"{label} (at {receiver})", FAILED, want, None,
                                        f"{receiver} does not report received DTMF", loc))
         else:
-            got = "".join(d["digit"] for d in received if not method or d.get("method") == method)
+            got = agent_digits(ctx, sender, receiver, method)
             results.append(CheckResult(f"{label} (at {receiver})",
                                        PASSED if got == want else FAILED, want, got, "", loc))
     if where in ("wire", "both"):

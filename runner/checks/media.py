@@ -25,6 +25,29 @@ def streams_between(ctx: CheckContext, a: str, b: str) -> list[dict[str, Any]]:
     return out
 
 
+# RFC 3551 static payload types, for SDPs that list a codec without a=rtpmap.
+STATIC_PT = {"PCMU": 0, "GSM": 3, "G723": 4, "PCMA": 8, "G722": 9, "G729": 18}
+
+
+def payload_type_of(codec: str, sdp: str | None) -> int | None:
+    """The payload type an SDP binds to ``codec`` (a=rtpmap), else its static one."""
+    want = codec.split("/")[0].lower()
+    for line in (sdp or "").splitlines():
+        if line.startswith("a=rtpmap:"):
+            pt, _, encoding = line[len("a=rtpmap:"):].partition(" ")
+            if encoding.split("/")[0].strip().lower() == want and pt.isdigit():
+                return int(pt)
+    return STATIC_PT.get(want.upper())
+
+
+def _call_of(ctx: CheckContext, agent: str, agents: list[str]) -> dict[str, Any] | None:
+    """The agent's call with the other agent of the pair (or its first call)."""
+    if len(agents) == 2:
+        peer = agents[1] if agent == agents[0] else agents[0]
+        return ctx.call_between(agent, peer)
+    return ctx.first_call(agent)
+
+
 def _codec_name(call: dict[str, Any] | None) -> str | None:
     if not call or not call.get("codec"):
         return None
@@ -36,23 +59,42 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     loc = str(exp.location)
     agents = _pair(exp)
     results = []
+    calls = {}
     for agent in agents:
-        call = ctx.first_call(agent)
+        call = calls[agent] = _call_of(ctx, agent, agents)
         got = _codec_name(call)
         ok = got is not None and got.lower() == want.lower()
-        results.append(CheckResult(f"codec at {agent}", PASSED if ok else FAILED, want, got,
-                                   "" if call else f"{agent} had no call", loc))
-    if len(agents) == 2 and ctx.wire is not None:
-        call = ctx.first_call(agents[0])
-        pt = call.get("payload_type") if call else None
-        streams = streams_between(ctx, *agents)
-        audio_pts = sorted({p for s in streams for p in s.get("payload_types", [])})
-        ok = bool(streams) and pt is not None and pt in audio_pts
         results.append(CheckResult(
-            f"codec {agents[0]}<->{agents[1]} (wire)", PASSED if ok else FAILED,
-            f"payload type {pt} ({want}) in RTP", audio_pts or "no RTP between them",
-            "payload types seen on the wire", loc))
+            f"codec at {agent}", PASSED if ok else FAILED, want, got,
+            "" if call else f"{agent} had no call" + (
+                f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
+            loc))
+    if len(agents) == 2 and ctx.wire is not None:
+        results.append(_codec_on_wire(ctx, want, agents, calls, loc))
     return results
+
+
+def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
+                   calls: dict[str, Any], loc: str) -> CheckResult:
+    """The wanted codec's payload type (as each side's SDP binds it) flows both ways."""
+    a, b = agents
+    missing = []
+    seen = {}
+    for sender, receiver in ((a, b), (b, a)):
+        # RTP carries the payload type the receiver's SDP asked for.
+        sdp = (calls.get(receiver) or {}).get("local_sdp") or \
+            (calls.get(sender) or {}).get("remote_sdp")
+        pt = payload_type_of(want, sdp)
+        pts = sorted({p for s in (ctx.wire or {}).get("rtp_streams", [])
+                      if ctx.owns(sender, s.get("src", "")) and ctx.owns(receiver, s.get("dst", ""))
+                      for p in s.get("payload_types", [])})
+        seen[f"{sender}->{receiver}"] = pts or "no RTP"
+        if pt is None or pt not in pts:
+            missing.append(f"{sender}->{receiver}")
+    return CheckResult(
+        f"codec {a}<->{b} (wire)", FAILED if missing else PASSED,
+        f"{want} (its payload type from the SDP) in RTP both ways", seen,
+        f"not in {', '.join(missing)}" if missing else "payload types seen on the wire", loc)
 
 
 def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -62,7 +104,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     results = []
     suites = {}
     for agent in (a, b):
-        call = ctx.first_call(agent)
+        call = _call_of(ctx, agent, [a, b])
         srtp = (call or {}).get("srtp") or {}
         suites[agent] = srtp.get("suite")
         ok = bool(srtp.get("active")) and (want_suite is None or srtp.get("suite") == want_suite)

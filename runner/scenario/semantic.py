@@ -11,7 +11,7 @@
   ``signal``, ``play`` has ``file`` or ``tone``; a waited-for signal is sent
   by the agent named;
 * SIPp inline messages (``messages[i].send``) hold latin-1 characters only
-  (one byte each);
+  (one byte each) and start with a method; ``expect.nothing`` stands alone;
 * ``capture.filter`` compiles as BPF (libpcap in-process, see ``bpf.py``);
 * a service's ``stop_signal`` is a signal of this system (name or number);
 * durations parse (finite, not negative, at most 30 days), and ``min_duration``
@@ -38,6 +38,7 @@ SIPP_BUILTINS = frozenset({
     "3pcc-C-A", "3pcc-C-B", "3pcc-A", "3pcc-B",
 })
 _BARE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_REQUEST_START = re.compile(r"[A-Za-z0-9!%'*+.~`_-]+ ")   # as runner/agents/sipp/inline.py
 _SIGNALS = frozenset(s.name for s in signal.Signals)
 _DURATION_KEYS = ("timeout", "delay", "duration", "gap", "min_duration", "max_duration",
                   "rate_period", "time_limit", "nothing", "sleep")
@@ -171,16 +172,29 @@ class SemanticChecker:
         self.file(agent.get("media") or {}, "play_pcap", path + ["media"])
         for i, message in enumerate(agent.get("messages") or []):
             if isinstance(message, str):
-                self.check_latin1(message, path + ["messages", i])
+                self.check_raw_message(message, path + ["messages", i])
             if isinstance(message, dict):
-                self.check_latin1(message.get("send"), path + ["messages", i, "send"])
+                self.check_raw_message(message.get("send"), path + ["messages", i, "send"])
+                expect = message.get("expect")
+                if isinstance(expect, dict) and "nothing" in expect and len(expect) > 1:
+                    self.fail("'nothing' cannot be combined with status or header",
+                              path + ["messages", i, "expect", "nothing"], key=True)
                 self.check_durations(message, path + ["messages", i])
                 if isinstance(message.get("expect"), dict):
                     self.check_durations(message["expect"], path + ["messages", i, "expect"])
 
-    def check_latin1(self, text: Any, path: list) -> None:
-        """A raw SIP message goes on the wire byte for byte: one latin-1 character each."""
+    def check_raw_message(self, text: Any, path: list) -> None:
+        """A raw SIP message goes on the wire byte for byte: one latin-1 character each.
+
+        SIPp sends requests only: the first line starts with a method and a
+        space (unless it starts with an escape, which only the agent decodes).
+        """
         if not isinstance(text, str):
+            return
+        first = text.lstrip("\n")
+        if not first.startswith(("\\", "${")) and not _REQUEST_START.match(first):
+            self.fail("the first line must start with a method and a space "
+                      "(SIPp sends requests only)", path)
             return
         for offset, char in enumerate(text):
             if ord(char) > 0xFF:

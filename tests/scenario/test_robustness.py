@@ -174,3 +174,20 @@ def test_nesting_below_the_limit_still_validates(tmp_path: Path):
                     + "[" * depth + '"${X}"' + "]" * depth + "}}\n", encoding="utf-8")
     errors = validate_file(path, environ={})
     assert [e.message for e in errors] == ["expected a string, got a list"]
+
+
+def test_sipp_inline_message_shape_is_checked_at_load(tmp_path: Path):
+    path = tmp_path / "shape.yaml"
+    path.write_text("name: x\nagents:\n  s:\n    type: sipp\n    target: 127.0.0.1:5060\n"
+                    "    messages:\n"
+                    "      - 'SIP/2.0 200 OK'\n"
+                    "      - send: '\\x4fPTIONS sip:x SIP/2.0'\n"   # an escape: the agent decodes it
+                    "        expect: {status: 200, nothing: 1s}\n"
+                    "      - \"\\nOPTIONS sip:x SIP/2.0\"\n", encoding="utf-8")
+    found = [str(e) for e in validate_file(path, environ={})]
+    assert found == [
+        f"{path}:7:9: agents.s.messages[0]: the first line must start with a method and a "
+        "space (SIPp sends requests only)",
+        f"{path}:9:31: agents.s.messages[1].expect.nothing: 'nothing' cannot be combined with "
+        "status or header",
+    ]

@@ -28,7 +28,7 @@ import pytest
 
 from runner.engine.results import ERROR, PASSED, ScenarioResult
 from runner.errors import SipscenError
-from runner.report.redact import redact_text
+from runner.redaction import redact_text
 from runner.report.text import check_line, duration_text
 from runner.report.views import artifacts_folder
 

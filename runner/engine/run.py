@@ -82,7 +82,7 @@ class _Run:
         if self.scenario.services:
             from runner.engine.services import Service
             for spec in self.scenario.services:
-                service = Service(spec, self.dir / spec.name, self.ports)
+                service = Service(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
                 self.services.append(service)
                 self.contacts[spec.name] = service.plan()
         for spec in self.scenario.agents:

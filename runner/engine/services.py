@@ -25,6 +25,7 @@ from runner.agents.base import Contact
 from runner.agents.sipp.command import require_loopback
 from runner.engine import process
 from runner.errors import InfrastructureError, ScenarioError
+from runner.redaction import redact_text
 from runner.scenario.model import ServiceSpec, parse_duration
 
 DEFAULT_READY_TIMEOUT = 10.0
@@ -90,8 +91,10 @@ def _signal(value: Any, where: str, location) -> int:
 class Service:
     """One service of a scenario: plan -> start -> ready -> stop."""
 
-    def __init__(self, spec: ServiceSpec, artifacts_dir: Path, ports: Any):
+    def __init__(self, spec: ServiceSpec, artifacts_dir: Path, ports: Any,
+                 secrets: frozenset[str] | set[str] = frozenset()):
         self.spec = spec
+        self.secrets = secrets        # masked in the command line kept in the artifacts
         self.dir = artifacts_dir
         self.ports = ports
         self.contact: Contact | None = None
@@ -132,7 +135,8 @@ class Service:
                     for k, v in (cfg.get("env") or {}).items()})
         self.argv = argv
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "command.txt").write_text(" ".join(argv) + "\n")
+        (self.dir / "command.txt").write_text(
+            redact_text(" ".join(argv), self.secrets) + "\n")
         self.proc = process.start(
             self.spec.name, argv, log_dir=self.dir, env=env, cwd=scenario_dir,
             stop_signal=_signal(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
@@ -158,9 +162,12 @@ class Service:
         while True:
             code = self.proc.poll()
             if code is not None:
+                hint = (" (a service must stay in the foreground: a daemon that forks away "
+                        "cannot be watched or stopped, e.g. run kamailio with -DD)"
+                        if code == 0 else "")
                 raise InfrastructureError(
                     f"service '{self.spec.name}' exited with code {code} before it was "
-                    f"ready:\n{self._tail()}")
+                    f"ready{hint}:\n{self._tail()}")
             if pattern is not None and pattern.search(self._log_text()):
                 self.ready_status = f"log matched {pattern.pattern!r}"
                 return

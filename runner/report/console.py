@@ -26,7 +26,7 @@ from rich.text import Text
 
 from runner.engine.events import Event
 from runner.engine.results import ERROR, FAILED, PASSED, ScenarioResult, summarise
-from runner.report.redact import redact_text, secrets_of
+from runner.redaction import redact_text, secrets_of
 from runner.report.text import duration_text, show
 from runner.report.views import artifacts_folder
 

@@ -24,7 +24,7 @@ from runner.engine.results import PASSED, ScenarioResult, summarise
 from runner.report.html_assets import CSS, JS
 from runner.report.html_ladder import ladder_svg
 from runner.report.json_report import results_from_json_dict, to_json_dict
-from runner.report.redact import redact_text, secrets_of
+from runner.redaction import redact_text, secrets_of
 from runner.report.text import duration_text, show
 from runner.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
                                  rtp_streams, wire_calls, wire_offset)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from runner.engine.results import CheckResult, ScenarioResult, summarise
-from runner.report.redact import redact, secrets_of
+from runner.redaction import redact, secrets_of
 from runner.report.views import codec_view, dtmf_view, srtp_view
 
 FORMAT_VERSION = 1

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from runner.engine.results import ERROR, FAILED, ScenarioResult
-from runner.report.redact import redact_text, secrets_of
+from runner.redaction import redact_text, secrets_of
 from runner.report.text import check_line
 from runner.report.views import log_artifacts, log_tail
 

@@ -114,3 +114,16 @@ def test_missing_command_is_an_infrastructure_error(tmp_path, ports):
     service.plan()
     with pytest.raises(InfrastructureError, match="'no-such-sut-binary' not found"):
         service.start({}, tmp_path)
+
+
+def test_secrets_are_masked_in_the_kept_command_line_and_a_daemon_is_explained(
+        tmp_path, ports, services):
+    service = Service(spec(command=[sys.executable, "-c", "pass", "--token", "hunter2secret"]),
+                      tmp_path / "sut", ports, secrets={"hunter2secret"})
+    services.append(service)
+    service.plan()
+    service.start({}, tmp_path)
+    kept = (tmp_path / "sut" / "command.txt").read_text()
+    assert "hunter2secret" not in kept and "--token ***" in kept
+    with pytest.raises(InfrastructureError, match="must stay in the foreground"):
+        service.ready(5)

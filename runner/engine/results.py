@@ -38,6 +38,7 @@ class ScenarioResult:
     scripted_wait: float = 0.0        # sum of the scenario's sleeps, for the overhead bench
     exit_status: int | None = None    # for status "error": the ExitStatus of its cause
     warnings: list[str] = field(default_factory=list)   # engine-level, e.g. a failed stop
+    started_at: float = 0.0           # wall clock (epoch seconds) when the run began
     order: int = 0                    # position in the (unsharded) selection, for merging
     # values to redact ("***") in every report; never written out themselves
     secrets: list[str] = field(default_factory=list, repr=False, compare=False)
@@ -52,6 +53,13 @@ class ScenarioResult:
         return [c for c in self.checks if c.status != PASSED]
 
 
+def _wall_time(results: list[ScenarioResult]) -> float:
+    ran = [r for r in results if r.started_at]
+    if not ran:
+        return sum(r.duration for r in results)
+    return max(r.started_at + r.duration for r in ran) - min(r.started_at for r in ran)
+
+
 def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
     counts = {PASSED: 0, FAILED: 0, ERROR: 0}
     for r in results:
@@ -59,6 +67,9 @@ def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
     return {
         "total": len(results),
         **counts,
+        # The scenarios' own time, added up, and the time from the first start to
+        # the last end: with -j they differ.
         "duration": round(sum(r.duration for r in results), 3),
+        "wall_time": round(_wall_time(results), 3),
         "status": ERROR if counts[ERROR] else FAILED if counts[FAILED] else PASSED,
     }

@@ -287,6 +287,7 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
     run = _Run(scenario, options)
     result = run.result
     started = time.monotonic()
+    result.started_at = time.time()
     run.board.post("engine", "scenario_started", name=scenario.name, file=str(scenario.file))
     interrupted: KeyboardInterrupt | None = None
     step_failure: str | None = None

@@ -230,7 +230,9 @@ def summary_text(results: list[ScenarioResult]) -> Text:
     text.append(f"{s[FAILED]} failed", style="red" if s[FAILED] else "")
     text.append(", ")
     text.append(f"{s[ERROR]} error", style="magenta" if s[ERROR] else "")
-    text.append(f" in {duration_text(s['duration'])}")
+    text.append(f" in {duration_text(s['wall_time'])}")
+    if s["duration"] > s["wall_time"] + 0.5:      # parallel: say how much work that was
+        text.append(f" (scenarios' own time {duration_text(s['duration'])})")
     return text
 
 

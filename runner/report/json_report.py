@@ -43,6 +43,7 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "scripted_wait": result.scripted_wait,
         "exit_status": getattr(result, "exit_status", None),
         "order": getattr(result, "order", 0),
+        "started_at": result.started_at,
     }
 
 
@@ -88,6 +89,7 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
             tags=list(s.get("tags") or []), description=s.get("description") or "",
             location=s.get("location") or "", scripted_wait=float(s.get("scripted_wait") or 0.0),
             exit_status=s.get("exit_status"), order=int(s.get("order") or 0),
+            started_at=float(s.get("started_at") or 0.0),
             warnings=list(s.get("warnings") or []),
         ))
     return results

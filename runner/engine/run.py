@@ -301,6 +301,8 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
         result.status, result.error = ERROR, "interrupted"
     except StepFailed as exc:
         step_failure = str(exc)
+        if exc.location is not None:
+            result.location = str(exc.location)     # point at the failing step
     except SipscenError as exc:
         result.status, result.error = ERROR, str(exc)
         result.exit_status = int(exc.status)

@@ -95,6 +95,7 @@ agents:
     result = run_scenario(load_scenario(path), RunOptions(artifacts_root=tmp_path))
     assert result.status == "failed"
     assert "timeout of 1s" in result.error
+    assert result.location == f"{path}:2:1"      # the scenario's timeout (name: line)
     assert time.monotonic() - started < 15
     assert not process.live_processes()
 

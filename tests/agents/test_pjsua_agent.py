@@ -406,3 +406,33 @@ def test_a_second_call_in_one_timeline(rig):
         assert len(calls) == 2 and all(c["answered"] for c in calls)
         assert calls[0]["call_id"] != calls[1]["call_id"]
         assert all(c["disconnected_at"] is not None for c in calls)
+
+
+def _dtmf_sender(digits: str) -> list:
+    return [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
+            {"dtmf": {"digits": digits, "duration": "80ms", "gap": "40ms"}}, {"signal": "sent"},
+            {"wait": {"signal": "done", "agent": "bob", "timeout": "10s"}}, {"hangup": {}}]
+
+
+def test_dtmf_wait_matches_digits_inside_those_received_since_the_last_match(rig):
+    """Digits that arrived before the wait count, also when more came after them."""
+    rig.add("bob", [{"wait": {"signal": "sent", "agent": "alice", "timeout": "5s"}},
+                    {"sleep": "500ms"},
+                    {"wait": {"event": "dtmf", "digits": "12", "timeout": "2s"}},
+                    {"wait": {"event": "dtmf", "digits": "3", "timeout": "2s"}},
+                    {"signal": "done"}, *UNTIL_HANGUP])
+    rig.add("alice", _dtmf_sender("123"))
+    agents = rig.start()
+    assert rig.run() == {}
+    assert "".join(d["digit"] for d in agents["bob"].facts()["dtmf_received"]) == "123"
+
+
+def test_dtmf_wait_consumes_the_digits_it_matched(rig):
+    rig.add("bob", [{"wait": {"event": "dtmf", "digits": "1", "timeout": "5s"}},
+                    {"wait": {"event": "dtmf", "digits": "1", "timeout": "1s"}},
+                    {"signal": "done"}, *UNTIL_HANGUP])
+    rig.add("alice", _dtmf_sender("1"))
+    rig.start()
+    errors = rig.run()
+    assert set(errors) == {"bob"} and isinstance(errors["bob"], StepFailed)
+    assert "test.yaml:11:9: wait for dtmf '1' timed out after 1s (received '')" in str(errors["bob"])

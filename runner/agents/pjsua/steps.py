@@ -37,6 +37,7 @@ class StepRunner:
         self.cursors: dict[str, int] = {}   # wait key -> first event index not yet consumed
         self.floor = 0                      # no wait looks before this event (a call's end)
         self.call_id: str | None = None     # the call waits are about (None: the next one)
+        self.dtmf_seen = 0                  # received digits consumed by dtmf waits
         self.step: Step | None = None
 
     # -- plumbing ----------------------------------------------------------------
@@ -249,22 +250,27 @@ class StepRunner:
                             f"disconnected, dtmf, call_state)", self.step.location, self.step.path)
 
     def _wait_dtmf(self, digits: Any, timeout: float) -> None:
-        if digits is None:   # any one new digit
-            key = "dtmf"
-            found = self.agent.wait_event(lambda kind, d: kind == P.DTMF_RECEIVED, timeout,
-                                          self.cursors.get(key, 0))
-            if found is None:
-                raise self.fail(f"wait for dtmf timed out after {_secs(timeout)} (received "
-                                f"'{self.agent.book.received_digits()}')")
-            self.cursors[key] = found[0] + 1
-            return
-        wanted = str(digits)
+        """Wait until the digits received since the previous dtmf wait's match contain
+        ``digits`` (without ``digits``: any one new digit), then consume them up to the
+        end of the match: digits are matched once, by one wait, whenever they arrived."""
+        wanted = None if digits is None else str(digits)
         found = self.agent.wait_event(
-            lambda kind, d: kind == P.DTMF_RECEIVED
-            and self.agent.book.received_digits().endswith(wanted), timeout)
+            lambda kind, d: kind == P.DTMF_RECEIVED and self._dtmf_match_end(wanted) is not None,
+            timeout)
         if found is None:
-            raise self.fail(f"wait for dtmf '{wanted}' timed out after {_secs(timeout)} "
-                            f"(received '{self.agent.book.received_digits()}')")
+            what = "dtmf" if wanted is None else f"dtmf '{wanted}'"
+            new = self.agent.book.received_digits()[self.dtmf_seen:]
+            raise self.fail(f"wait for {what} timed out after {_secs(timeout)} "
+                            f"(received '{new}')")
+        self.dtmf_seen += self._dtmf_match_end(wanted)
+
+    def _dtmf_match_end(self, wanted: str | None) -> int | None:
+        """Where the first match of ``wanted`` ends among the digits not yet consumed."""
+        new = self.agent.book.received_digits()[self.dtmf_seen:]
+        if wanted is None:
+            return 1 if new else None
+        at = new.find(wanted)
+        return None if at < 0 else at + len(wanted)
 
     def _wait_signal(self, name: str, agent: Any, timeout: float) -> None:
         from runner.agents.pjsua.controller import Cancelled

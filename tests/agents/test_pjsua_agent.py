@@ -436,3 +436,14 @@ def test_dtmf_wait_consumes_the_digits_it_matched(rig):
     errors = rig.run()
     assert set(errors) == {"bob"} and isinstance(errors["bob"], StepFailed)
     assert "test.yaml:11:9: wait for dtmf '1' timed out after 1s (received '')" in str(errors["bob"])
+
+
+def test_each_signal_wait_consumes_one_signal(rig):
+    rig.add("bob", [{"signal": "go"}])
+    rig.add("alice", [{"wait": {"signal": "go", "agent": "bob", "timeout": "5s"}},
+                      {"wait": {"signal": "go", "agent": "bob", "timeout": "500ms"}}])
+    rig.start()
+    errors = rig.run()
+    assert set(errors) == {"alice"} and isinstance(errors["alice"], StepFailed)
+    assert ("test.yaml:11:9: wait for signal 'go' from bob timed out after 0.5s"
+            in str(errors["alice"]))

@@ -22,7 +22,7 @@ from runner.engine.ports import PortAllocator
 from runner.engine.run import RunOptions, run_scenario
 from runner.errors import Location
 from runner.scenario.build import load_scenario
-from runner.scenario.model import AgentSpec, Scenario
+from runner.scenario.model import AgentSpec, Scenario, Step
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -87,11 +87,17 @@ class SippRig:
         self.contacts: dict = {}
         self.agents: list[SippAgent] = []
 
-    def agent(self, name: str, **config: Any) -> SippAgent:
+    def agent(self, name: str, steps: list[Any] = (), **config: Any) -> SippAgent:
+        """A SIPp agent; ``steps`` as one-key mappings (``{"sleep": "1s"}``)."""
         config.setdefault("address", "127.0.0.1")
         config.setdefault("port", "auto")
         config.setdefault("transport", "udp")
-        spec = AgentSpec(name=name, type="sipp", config=config, steps=(),
+        built = []
+        for index, raw in enumerate(steps):
+            (kind, params), = raw.items()
+            built.append(Step(kind, params if isinstance(params, dict) else {"value": params},
+                              Location("rig.yaml", 10 + index, 9), f"agents.{name}.steps[{index}]"))
+        spec = AgentSpec(name=name, type="sipp", config=config, steps=tuple(built),
                          location=Location("rig.yaml", 3, 3), path=f"agents.{name}")
         ctx = AgentContext(spec=spec, scenario=self.scenario, board=self.board,
                            artifacts_dir=self.tmp_path / name, ports=self.ports,

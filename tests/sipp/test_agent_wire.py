@@ -287,3 +287,39 @@ def test_ramp_rate_increase_up_to_rate_max(rig):
     assert s["attempted"] == 40 and s["successful"] == 40
     # faster than the initial 10 cps would allow (40 calls in well under 4 s)
     assert s["call_rate"] > 10.5, s
+
+
+def test_each_signal_wait_consumes_one_signal(rig, peer_factory):
+    peer = peer_factory([])
+    agent = rig.agent("caller", target=f"127.0.0.1:{peer.port}", steps=[
+        {"wait": {"signal": "go", "agent": "x", "timeout": "2s"}},
+        {"wait": {"signal": "go", "agent": "x", "timeout": "300ms"}}])
+    rig.board.post("x", "signal", name="go")
+    agent.start()
+    with pytest.raises(StepFailed, match="no signal 'go' within 0.3s") as caught:
+        agent.run()
+    assert caught.value.location.line == 11
+    assert agent.proc is None and peer.received == []      # SIPp never started
+
+
+def test_a_cancelled_signal_wait_does_not_start_sipp(rig, peer_factory):
+    peer = peer_factory([])
+    agent = rig.agent("caller", target=f"127.0.0.1:{peer.port}",
+                      steps=[{"wait": {"signal": "never", "agent": "x", "timeout": "30s"}}])
+    agent.start()
+    errors = []
+
+    def run():
+        try:
+            agent.run()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(0.3)
+    rig.board.cancel()
+    thread.join(5)
+    assert not thread.is_alive() and errors == []
+    assert agent.proc is None and rig.board.events("caller", "sipp_started") == []
+    assert peer.received == []

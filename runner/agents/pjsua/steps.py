@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from runner.agents.pjsua import protocol as P
+from runner.agents.signals import SignalWaits
 from runner.errors import ScenarioError, StepFailed
 from runner.scenario.model import Step, parse_duration
 
@@ -38,6 +39,7 @@ class StepRunner:
         self.floor = 0                      # no wait looks before this event (a call's end)
         self.call_id: str | None = None     # the call waits are about (None: the next one)
         self.dtmf_seen = 0                  # received digits consumed by dtmf waits
+        self.signals = SignalWaits(self.ctx.board)
         self.step: Step | None = None
 
     # -- plumbing ----------------------------------------------------------------
@@ -274,20 +276,10 @@ class StepRunner:
 
     def _wait_signal(self, name: str, agent: Any, timeout: float) -> None:
         from runner.agents.pjsua.controller import Cancelled
-        board = self.ctx.board
-        deadline = time.monotonic() + timeout
-
-        def match(event) -> bool:
-            return event.kind == "signal" and event.data.get("name") == name and (
-                agent is None or event.agent == agent)
-
-        while True:
-            remaining = deadline - time.monotonic()
-            if board.wait_for(match, max(0.0, min(remaining, 0.2))) is not None:
-                return
-            if board.cancelled.is_set():
-                raise Cancelled(f"agent {self.ctx.name}: run cancelled")
-            self.agent._raise_if_dead()
-            if remaining <= 0:
-                who = f" from {agent}" if agent else ""
-                raise self.fail(f"wait for signal '{name}'{who} timed out after {_secs(timeout)}")
+        sender = str(agent) if agent else None
+        if self.signals.wait(name, sender, timeout, check=self.agent._raise_if_dead):
+            return
+        if self.ctx.board.cancelled.is_set():
+            raise Cancelled(f"agent {self.ctx.name}: run cancelled")
+        who = f" from {sender}" if sender else ""
+        raise self.fail(f"wait for signal '{name}'{who} timed out after {_secs(timeout)}")

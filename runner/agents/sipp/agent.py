@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.agents.base import Agent, Contact
+from runner.agents.signals import SignalWaits
 from runner.agents.sipp import inline, stats
 from runner.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
@@ -230,8 +231,7 @@ class SippAgent(Agent):
 
     # --- run -------------------------------------------------------------------------
     def run(self) -> None:
-        self._run_steps_before()
-        if self.side == "uas":
+        if not self._run_steps_before() or self.side == "uas":
             return
         self._launch()
         limit = (self.command.load.time_limit or self.ctx.scenario.timeout) + 10.0
@@ -270,22 +270,27 @@ class SippAgent(Agent):
                 name = step.params.get("value") or step.params.get("name")
                 board.post(self.ctx.name, "signal", name=name)
 
-    def _run_steps_before(self) -> None:
-        """``sleep`` and ``wait: {signal, agent}`` steps run before SIPp starts."""
+    def _run_steps_before(self) -> bool:
+        """``sleep`` and ``wait: {signal, agent}`` steps run before SIPp starts.
+
+        False when the run was cancelled meanwhile: SIPp must not start then."""
         board = self.ctx.board
+        signals = SignalWaits(board)
         for step in self.ctx.spec.steps:
             if step.kind == "sleep":
-                board.cancelled.wait(parse_duration(step.params.get("value", 0)))
+                if board.cancelled.wait(parse_duration(step.params.get("value", 0))):
+                    return False
             elif step.kind == "wait":
                 name, agent = step.params.get("signal"), step.params.get("agent")
                 timeout = parse_duration(step.params.get("timeout", 10))
-                hit = board.wait_for(lambda e: e.kind == "signal" and e.data.get("name") == name
-                                     and (agent is None or e.agent == agent), timeout)
-                if hit is None and not board.cancelled.is_set():
+                if not signals.wait(str(name), str(agent) if agent else None, timeout):
+                    if board.cancelled.is_set():
+                        return False
                     raise StepFailed(f"no signal '{name}' within {timeout:g}s", step.location)
             elif step.kind != "signal":
                 raise ScenarioError(f"a sipp agent supports only sleep, wait and signal "
                                     f"steps, not '{step.kind}'", step.location, step.path)
+        return True
 
     # --- stop / facts ------------------------------------------------------------------
     def stop(self) -> None:

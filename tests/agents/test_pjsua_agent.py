@@ -100,6 +100,11 @@ def test_dtmf_received_once_with_method(rig, method):
     sent = agents["alice"].facts()["dtmf_sent"]
     assert [(d["digit"], d["method"]) for d in sent] == [(c, method) for c in "11234#"]
     assert [e.data["digit"] for e in rig.board.events("bob", "dtmf")] == list("11234#")
+    # every digit names its call (the checks attribute digits to the right sender)
+    call_id = only_call(agents["bob"])["call_id"]
+    assert call_id and call_id == only_call(agents["alice"])["call_id"]
+    assert [d["call_id"] for d in received] == [call_id] * 6
+    assert [d["call_id"] for d in sent] == [call_id] * 6
 
 
 def test_answer_reject_486(rig):

@@ -66,10 +66,11 @@ class FactBook:
                                    ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms")}
             elif kind == P.DTMF_RECEIVED:
                 self.dtmf_received.append({"digit": data.get("digit"), "method": data.get("method"),
-                                           "t": round(t, 6), "duration_ms": data.get("duration_ms")})
+                                           "t": round(t, 6), "duration_ms": data.get("duration_ms"),
+                                           "call_id": data.get("call_id") or None})
             elif kind == P.DTMF_SENT:
                 self.dtmf_sent.append({"digit": data.get("digit"), "method": data.get("method"),
-                                       "t": round(t, 6)})
+                                       "t": round(t, 6), "call_id": data.get("call_id") or None})
 
     def _call_state(self, data: dict[str, Any], t: float) -> None:
         call = self._call(data)

@@ -206,6 +206,8 @@ class WorkerCall(pj.Call):
             if key == self.last_dtmf_event:
                 return
             self.last_dtmf_event = key
+        if not self.sip_call_id:
+            self.refresh()       # the digit names its call (facts attribute digits by Call-ID)
         self.worker.emit(
             P.DTMF_RECEIVED, call_id=self.sip_call_id, digit=str(prm.digit),
             method=DTMF_METHODS.get(prm.method, str(prm.method)),

@@ -61,6 +61,7 @@ class Analyzer:
         self.fragments = 0
         self.too_many = False
         self.fast_flows: dict[bytes, RtpStream] = {}   # addresses + ports -> stream
+        self.fast_gen = self.calls.generation           # SDP generation fast_flows is valid for
         self.defrag = Defragmenter()
         self.non_ip = 0
 
@@ -81,9 +82,7 @@ class Analyzer:
             self.warnings.append(f"{n} fragmented IP datagram(s) could not be reassembled (fragments missing)")
 
     def packet(self, t: float, lt: int, data: bytes) -> None:
-        """The general path: one frame the inline fast path (``fastpath.py``) did not take.
-
-        The caller clears ``fast_flows`` when ``calls.generation`` moved (new SDP)."""
+        """The general path: one frame the inline fast path (``fastpath.py``) did not take."""
         r = ip_payload(lt, data)
         if r is None:
             self.non_ip += 1
@@ -300,6 +299,7 @@ class Analyzer:
         msg = parse_message(payload, udp=True)
         if msg is not None:
             self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "udp", msg)
+            self._check_sdp()
 
     def _tcp(self, t, src, dst, data, off, end) -> None:
         if end - off < 20:
@@ -316,6 +316,15 @@ class Analyzer:
             msg = parse_message(raw, udp=False)
             if msg is not None:
                 self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "tcp", msg)
+                self._check_sdp()
+
+    def _check_sdp(self) -> None:
+        """New SDP: every stream goes back to the general path to re-resolve.
+
+        (Cleared, never replaced: the loops of ``fastpath.py`` hold its ``get``.)"""
+        if self.calls.generation != self.fast_gen:
+            self.fast_gen = self.calls.generation
+            self.fast_flows.clear()
 
 
 def _ignore(*_args) -> None:

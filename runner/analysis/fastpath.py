@@ -20,10 +20,14 @@ goes to ``Analyzer.packet``, which decides everything from scratch: the fast
 path is only ever a shortcut to the result the general path would give.
 
 ``run_pcap`` walks classic pcap records straight in the reader's 4 MiB
-buffers (no tuple, slice or float per record unless the packet needs it);
-``run_batches`` takes ``(linktype, [(time, frame)])`` batches (pcapng).
-The two fast paths are the same code over ``(buffer, offset)`` and must stay
-in step.
+buffers (no tuple, slice or float per record unless the packet needs it),
+and hands runs of records of one size to ``_Runs.take``, which unpacks them
+with ``Struct.iter_unpack`` (no offset arithmetic, no call per record: about
+a fifth fewer instructions per packet).  ``run_batches`` takes ``(linktype,
+[(time, frame)])`` batches (pcapng).  The three copies of the fast path are
+the same code over ``(buffer, offset)`` and must stay in step; the general
+path is the reference: a capture's output must never depend on which path
+took a packet.
 """
 from __future__ import annotations
 
@@ -37,31 +41,42 @@ _OFFSETS = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1)
 _NEVER = 1 << 62      # "frame length needed" for link types without a fast path
 
 
+# the fast path's fields after the link header (see _layout), network order
+_V4_FIELDS = "B8xB2x12s4xBBHII"   # version/IHL +0, protocol +9, addresses + ports +12..+24, RTP +28
+_V6_FIELDS = "B5xB1x36s4xBBHII"   # version +0, next header +6, addresses + ports +8..+44, RTP +48
+
+
+def _link_fields(lt: int, skip: int = 0) -> str:
+    """Struct format of the link header part: the two ethertype bytes at their
+    offset (``skip`` bytes further), padded up to the IP header."""
+    ipo, eto = _OFFSETS[lt]
+    if eto >= 0:
+        return f"!{skip + eto}xBB{ipo - eto - 2}x"
+    return f"!{skip + ipo}x0s0s"
+
+
 def _layout(lt: int):
     """Unpackers and expected values of the fast path for link type ``lt``.
 
-    Returns ``(v4, et4, need4, v6, et6, need6)``: ``v4(buf, off)`` /
-    ``v6(buf, off)`` unpack ``(ethertype byte 0, ethertype byte 1, version
-    byte, protocol, addresses + ports, RTP byte 0, RTP byte 1, seq,
-    timestamp, SSRC)`` of a frame at ``off`` carrying UDP in IPv4 without
-    options / IPv6 without extension headers; ``et4`` / ``et6`` are the first
-    ethertype byte that must match (the second is 0x00 / 0xDD), ``need4`` /
-    ``need6`` the frame length the unpack needs.  Link types without an
+    Returns ``(v4, (et4, e4), need4, v6, (et6, e6), need6)``.  ``v4(buf, off)``
+    unpacks, from a frame at ``off`` carrying UDP in IPv4 without options,
+    ``(ethertype byte 0, ethertype byte 1, version/IHL byte, protocol,
+    addresses + ports, RTP byte 0, RTP byte 1, seq, timestamp, SSRC)``;
+    ``v6`` the same for IPv6 without extension headers.  ``et4, e4`` /
+    ``et6, e6`` are the ethertype bytes that must match (0x08 0x00 / 0x86
+    0xDD) and ``need4`` / ``need6`` the frame length each unpack needs.
+    The ethertype comes as two bytes because small ints are cached objects
+    while 0x0800 would be a new one per packet.  Link types without an
     ethertype (raw IP, BSD loopback) unpack two empty fields (``0s``) that
-    match ``b""``.  (Single bytes, not a 16-bit ethertype: small ints are
-    cached, 0x0800 would be a new object per packet.)
+    match ``b""``.
     """
-    ipo, eto = _OFFSETS.get(lt, (-1, -1))
-    if ipo < 0:
+    if lt not in _OFFSETS:
         return None, (None, None), _NEVER, None, (None, None), _NEVER
-    if eto >= 0:
-        head, et4, et6, e4, e6 = f"!{eto}xBB{ipo - eto - 2}x", 0x08, 0x86, 0x00, 0xDD
-    else:
-        head, et4, et6, e4, e6 = f"!{ipo}x0s0s", b"", b"", b"", b""
-    # IPv4: version/IHL at +0, protocol at +9, addresses + ports at +12..+24, RTP at +28
-    v4 = struct.Struct(head + "B8xB2x12s4xBBHII").unpack_from
-    # IPv6: version at +0, next header at +6, addresses + ports at +8..+44, RTP at +48
-    v6 = struct.Struct(head + "B5xB1x36s4xBBHII").unpack_from
+    ipo, eto = _OFFSETS[lt]
+    et4, e4, et6, e6 = (0x08, 0x00, 0x86, 0xDD) if eto >= 0 else (b"", b"", b"", b"")
+    head = _link_fields(lt)
+    v4 = struct.Struct(head + _V4_FIELDS).unpack_from
+    v6 = struct.Struct(head + _V6_FIELDS).unpack_from
     return v4, (et4, e4), ipo + 40, v6, (et6, e6), ipo + 60
 
 
@@ -72,21 +87,27 @@ def run_pcap(an, reader) -> None:
     hdr = reader.record_header
     res = reader.tsres
     packet = an.packet
-    calls = an.calls
-    fast = an.fast_flows
-    fast_get = fast.get
-    gen = calls.generation
+    fast_get = an.fast_flows.get
+    runs = _Runs(an, reader, lt)
     for buf in reader.pcap_buffers():
         pos = 0
         n = len(buf)
         limit = n - 16
         count = 0
+        last = -1
         while pos <= limit:
             sec, frac, incl = hdr(buf, pos)
             d = pos + 16
             end = d + incl
             if end > n or incl > MAX_RECORD:
                 break                   # the reader reads on (or reports the damage)
+            if incl == last and incl >= need4:
+                # the second record of this size in a row: likely a run of them
+                # (one codec, one ptime), taken much faster by _Runs.take
+                pos, taken = runs.take(buf, pos, 16 + incl)
+                count += taken
+                continue
+            last = incl
             pos = end
             count += 1
             if incl >= need4:
@@ -116,20 +137,93 @@ def run_pcap(an, reader) -> None:
                     st.transit = transit
                     continue
             packet(sec + frac * res, lt, buf[d:end])
-            if calls.generation != gen:     # new SDP: streams re-resolve on the general path
-                gen = calls.generation
-                fast.clear()
         an.packets += count
         reader.taken(pos, count)
+
+
+class _Runs:
+    """Runs of records of one size, unpacked with ``Struct.iter_unpack``.
+
+    Audio of one codec and packet time makes frames of one length, often
+    many in a row.  A run of records of ``size`` bytes (record header
+    included) is a sequence of fixed-size structs: two ``iter_unpack``
+    iterators walk it in step, one for the record headers (the file's byte
+    order), one for the frame fields (network order; ``_layout``'s v4 fields
+    padded to ``size``), with no offset arithmetic and no call per record.
+    The run ends at the first record of another size (or the end of the
+    buffer); :func:`run_pcap` goes on from there.  Same fast path, same
+    general path as :func:`run_pcap`.
+    """
+
+    MAX_SIZES = 256     # structs kept for this many record sizes (then forgotten: bounded memory)
+
+    def __init__(self, an, reader, lt: int):
+        self.an = an
+        self.lt = lt
+        self.res = reader.tsres
+        self.order = reader.byte_order
+        self.layout = _layout(lt)
+        self.structs: dict[int, tuple] = {}      # record size -> (headers, fields) iter_unpack
+
+    def _structs(self, size: int) -> tuple:
+        found = self.structs.get(size)
+        if found is None:
+            if len(self.structs) >= self.MAX_SIZES:
+                self.structs.clear()
+            headers = struct.Struct(f"{self.order}III{size - 12}x").iter_unpack
+            fields = struct.Struct(f"{_link_fields(self.lt, 16)}{_V4_FIELDS}"
+                                   f"{size - 16 - self.layout[2]}x").iter_unpack
+            found = self.structs[size] = (headers, fields)
+        return found
+
+    def take(self, buf: bytes, pos: int, size: int) -> tuple[int, int]:
+        """Records of ``size`` bytes from ``pos`` on (the first is known to be one):
+        ``(position after the run, records taken)``."""
+        headers, fields = self._structs(size)
+        _v4, (et4, e4), _need4, v6, (et6, e6), need6 = self.layout
+        an, lt, res = self.an, self.lt, self.res
+        fast_get = an.fast_flows.get
+        packet = an.packet
+        incl0 = size - 16
+        region = memoryview(buf)[pos:pos + (len(buf) - pos) // size * size]
+        count = 0
+        for (sec, frac, incl), (e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc) in zip(
+                headers(region), fields(region)):
+            if incl != incl0:
+                break
+            count += 1
+            if vi == 0x45:
+                st = fast_get(key) if proto == 17 and e0 == et4 and e1 == e4 else None
+            elif vi >> 4 == 6 and incl >= need6:
+                e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v6(buf, pos + (count - 1) * size + 16)
+                st = fast_get(key) if proto == 17 and e0 == et6 and e1 == e6 else None
+            else:
+                st = None
+            if (st is not None and b1 == st.fastpt and b0 >> 6 == 2 and ssrc == st.ssrc
+                    and seq - st.max_seq == 1):
+                t = sec + frac * res
+                st.max_seq = seq
+                st.packets += 1
+                st.last_time = t
+                transit = t * st.jclock - ts
+                dd = transit - st.transit
+                if dd < 0.0:
+                    dd = -dd
+                if dd > 2147483648.0:
+                    dd = abs(dd - 4294967296.0)
+                st.jitter += (dd - st.jitter) * 0.0625
+                st.transit = transit
+                continue
+            d = pos + (count - 1) * size + 16
+            packet(sec + frac * res, lt, buf[d:d + incl0])
+        region.release()
+        return pos + count * size, count
 
 
 def run_batches(an, batches) -> None:
     """Feed ``(linktype, [(time, frame), ...])`` batches to analyzer ``an``."""
     packet = an.packet
-    calls = an.calls
-    fast = an.fast_flows
-    fast_get = fast.get
-    gen = calls.generation
+    fast_get = an.fast_flows.get
     for lt, batch in batches:
         an.packets += len(batch)
         v4, (et4, e4), need4, v6, (et6, e6), need6 = _layout(lt)
@@ -161,6 +255,3 @@ def run_batches(an, batches) -> None:
                     st.transit = transit
                     continue
             packet(t, lt, data)
-            if calls.generation != gen:
-                gen = calls.generation
-                fast.clear()

@@ -61,6 +61,7 @@ class CaptureReader:
                 raise CaptureFileError(f"{self.path}: pcap file header is truncated ({len(head)} of 24 bytes)")
             self.format = "pcap"
             self._endian, self.tsres = _PCAP_MAGICS[head[:4]]
+            self.byte_order = self._endian     # of the file's headers: "<" or ">"
             # a record header: seconds, fraction (in tsres units), captured length
             self.record_header = struct.Struct(self._endian + "III4x").unpack_from
             linktype = struct.unpack(self._endian + "I", head[20:24])[0] & 0xFFFF

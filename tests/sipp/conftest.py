@@ -101,7 +101,7 @@ class SippRig:
                          location=Location("rig.yaml", 3, 3), path=f"agents.{name}")
         ctx = AgentContext(spec=spec, scenario=self.scenario, board=self.board,
                            artifacts_dir=self.tmp_path / name, ports=self.ports,
-                           contacts=self.contacts)
+                           contacts=self.contacts, timeout=self.scenario.timeout)
         agent = SippAgent(ctx)
         self.contacts[name] = agent.plan()
         self.agents.append(agent)

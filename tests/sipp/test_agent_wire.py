@@ -323,3 +323,16 @@ def test_a_cancelled_signal_wait_does_not_start_sipp(rig, peer_factory):
     assert not thread.is_alive() and errors == []
     assert agent.proc is None and rig.board.events("caller", "sipp_started") == []
     assert peer.received == []
+
+
+def test_the_effective_timeout_bounds_sipp(rig, peer_factory):
+    """``--timeout`` (AgentContext.timeout) wins over the scenario's own timeout (20s here)."""
+    peer = peer_factory([])
+    caller = rig.agent("caller", target=f"127.0.0.1:{peer.port}")
+    server = rig.agent("server", scenario="uas")
+    for agent in (caller, server):
+        agent.ctx.timeout = 7.0
+        agent.start()
+    assert caller.command.load.time_limit == 5.0           # the scenario timeout less 2s
+    assert server.command.load.time_limit == 12.0          # the scenario timeout plus 5s
+    assert "-timeout" in server.command.argv() and "12s" in server.command.argv()

@@ -129,7 +129,7 @@ class SippAgent(Agent):
             raise self._err("a calling SIPp agent needs a 'target' (agent, service or "
                             "host:port)", "target")
         media = cfg.get("media") or {}
-        default_limit = max(1.0, self.ctx.scenario.timeout - 2.0)
+        default_limit = max(1.0, self.ctx.timeout - 2.0)
         load = load_settings(cfg, default_limit, self.ctx.spec.location, self.ctx.spec.path)
         if media.get("play_pcap") or media.get("play_dtmf"):
             xml_path = self._media_caller(cfg, media, load.duration_ms)
@@ -139,7 +139,7 @@ class SippAgent(Agent):
         if self.messages:
             load = _replace(load, calls=1, limit=1, rate=None)
         if self.side == "uas":   # bounded even if nobody stops it
-            load = _replace(load, time_limit=self.ctx.scenario.timeout + 5.0)
+            load = _replace(load, time_limit=self.ctx.timeout + 5.0)
         calls = load.calls
         self.command = SippCommand(
             binary=binary, address=self.contact.host, port=self.contact.port,
@@ -234,7 +234,7 @@ class SippAgent(Agent):
         if not self._run_steps_before() or self.side == "uas":
             return
         self._launch()
-        limit = (self.command.load.time_limit or self.ctx.scenario.timeout) + 10.0
+        limit = (self.command.load.time_limit or self.ctx.timeout) + 10.0
         deadline = time.monotonic() + limit
         board = self.ctx.board
         while self.proc.poll() is None:

@@ -89,25 +89,35 @@ def run_pcap(an, reader) -> None:
     packet = an.packet
     fast_get = an.fast_flows.get
     runs = _Runs(an, reader, lt)
+    # A record of the same size as the previous `streak` ones starts a run when
+    # streak >= need: 1 at first; a run too short to pay for _Runs.take's set-up
+    # doubles it (up to 64), a long one resets it (sizes mixed at random cost
+    # little then).
+    need = 1
     for buf in reader.pcap_buffers():
         pos = 0
         n = len(buf)
         limit = n - 16
         count = 0
         last = -1
+        streak = 0
         while pos <= limit:
             sec, frac, incl = hdr(buf, pos)
             d = pos + 16
             end = d + incl
             if end > n or incl > MAX_RECORD:
                 break                   # the reader reads on (or reports the damage)
-            if incl == last and incl >= need4:
-                # the second record of this size in a row: likely a run of them
-                # (one codec, one ptime), taken much faster by _Runs.take
+            if incl != last:
+                last = incl
+                streak = 0
+            elif streak < need:
+                streak += 1
+            elif incl >= need4:
                 pos, taken = runs.take(buf, pos, 16 + incl)
                 count += taken
+                need = 1 if taken >= 32 else min(2 * need, 64)
+                streak = 0
                 continue
-            last = incl
             pos = end
             count += 1
             if incl >= need4:

@@ -452,3 +452,16 @@ def test_each_signal_wait_consumes_one_signal(rig):
     assert set(errors) == {"alice"} and isinstance(errors["alice"], StepFailed)
     assert ("test.yaml:11:9: wait for signal 'go' from bob timed out after 0.5s"
             in str(errors["alice"]))
+
+
+@pytest.mark.parametrize("name", ["/tmp/sipscen-escape.wav", "../escape.wav",
+                                  "sub/../../escape.wav"])
+def test_record_stays_inside_the_artifacts_folder(rig, name):
+    rig.add("bob", [{"record": {"file": name}}])
+    rig.start()
+    errors = rig.run()
+    exc = errors["bob"]
+    assert isinstance(exc, ScenarioError) and exc.location == Location("test.yaml", 10, 9)
+    assert exc.path == "agents.bob.steps[0].record.file"
+    assert "must be a relative path inside the agent's artifacts folder" in str(exc)
+    assert not (rig.tmp_path / "escape.wav").exists() and not (rig.tmp_path / "sub").exists()

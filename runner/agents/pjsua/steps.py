@@ -166,11 +166,16 @@ class StepRunner:
             self.pause(length)
 
     def do_record(self, params: dict[str, Any]) -> None:
-        name = params.get("file") or params.get("path") or params.get("value") \
-            or f"{self.ctx.name}-recording-{len(self.agent.recordings) + 1}.wav"
-        path = Path(str(name))
-        if not path.is_absolute():
-            path = self.ctx.artifacts_dir / path
+        """Record what the call receives to a WAV file inside the agent's artifacts folder."""
+        key = next((k for k in ("file", "path", "value") if params.get(k)), None)
+        name = Path(str(params[key]) if key else
+                    f"{self.ctx.name}-recording-{len(self.agent.recordings) + 1}.wav")
+        if name.is_absolute() or ".." in name.parts:
+            raise ScenarioError(f"record: '{name}' must be a relative path inside the agent's "
+                                f"artifacts folder (no absolute path, no '..')",
+                                self.step.location,
+                                f"{self.step.path}.record" + ("" if key == "value" else f".{key}"))
+        path = self.ctx.artifacts_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
         self.command(P.RECORD, path=str(path))
         self.agent.recordings.append(str(path))

@@ -94,7 +94,6 @@ class WorkerCall(pj.Call):
         self.direction = "incoming" if call_id != pj.PJSUA_INVALID_ID else "outgoing"
         self.remote_uri = ""
         self.audio_index: int | None = None
-        self.stats_sent = False
         self.last_dtmf_event: tuple[str, int] | None = None
 
     # -- helpers ---------------------------------------------------------------
@@ -142,8 +141,6 @@ class WorkerCall(pj.Call):
             code=int(info.lastStatusCode) or None, reason=info.lastReason,
             direction=self.direction, remote_uri=self.remote_uri,
         )
-        if self.state == "DISCONNECTED":
-            self.worker.on_call_ended(self)
 
     @guarded
     def onCallSdpCreated(self, prm):
@@ -218,4 +215,3 @@ class WorkerCall(pj.Call):
     def onStreamDestroyed(self, prm):
         if self.audio_index is not None and prm.streamIdx == self.audio_index:
             self.emit_stats()
-            self.stats_sent = True

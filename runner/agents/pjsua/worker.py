@@ -168,9 +168,6 @@ class Worker:
         prm.statusCode = code
         call.answer(prm)
 
-    def on_call_ended(self, call: WorkerCall) -> None:
-        """A call is over; its final RTP statistics came with onStreamDestroyed."""
-
     # -- commands --------------------------------------------------------------
     def cmd_configure(self, msg: dict[str, Any]) -> None:
         if self.ep is not None:

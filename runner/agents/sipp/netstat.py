@@ -43,11 +43,6 @@ def _sockets(kind: str, host: str) -> list[tuple[int, str]]:
     return out
 
 
-def bound_ports(kind: str, host: str) -> set[int]:
-    """Ports bound on ``host`` (or on the wildcard address) for ``kind`` udp|tcp."""
-    return {port for port, _ in _sockets(kind, host)}
-
-
 def _socket_inodes(pid: int) -> set[str]:
     inodes = set()
     try:

@@ -89,10 +89,11 @@ def run_pcap(an, reader) -> None:
     packet = an.packet
     fast_get = an.fast_flows.get
     runs = _Runs(an, reader, lt)
-    # A record of the same size as the previous `streak` ones starts a run when
-    # streak >= need: 1 at first; a run too short to pay for _Runs.take's set-up
-    # doubles it (up to 64), a long one resets it (sizes mixed at random cost
-    # little then).
+    # Audio of one codec and packet time comes as runs of records of one size,
+    # which _Runs.take unpacks much faster.  A record starts such a run when the
+    # `streak` records just before it had its size and streak >= need.  need is
+    # 1 at first; a run too short to pay for take's set-up doubles it (up to
+    # 64), a long one resets it: captures of mixed sizes lose little.
     need = 1
     for buf in reader.pcap_buffers():
         pos = 0

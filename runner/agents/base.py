@@ -7,13 +7,31 @@ after errors, and must be idempotent. Agent types register themselves in
 """
 from __future__ import annotations
 
+import ipaddress
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from runner.engine.events import EventBoard
+from runner.errors import Location, ScenarioError
 from runner.scenario.model import AgentSpec, Scenario
+
+
+def require_loopback(host: str, where: str, location: Location | None = None) -> str:
+    """``host`` (brackets allowed), normalised, if it is a loopback address; else a
+    ScenarioError at ``location``/``where``: sipscen talks to loopback addresses only.
+
+    The one check for agents and services alike."""
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise ScenarioError(f"'{host}' is not an IP address (sipscen talks to loopback "
+                            "addresses only)", location, where) from None
+    if not ip.is_loopback:
+        raise ScenarioError(f"{host} is not a loopback address: sipscen only sends on "
+                            "127.0.0.0/8 and ::1", location, where)
+    return str(ip)
 
 
 @dataclass(frozen=True)

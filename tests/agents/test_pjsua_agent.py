@@ -465,3 +465,17 @@ def test_record_stays_inside_the_artifacts_folder(rig, name):
     assert exc.path == "agents.bob.steps[0].record.file"
     assert "must be a relative path inside the agent's artifacts folder" in str(exc)
     assert not (rig.tmp_path / "escape.wav").exists() and not (rig.tmp_path / "sub").exists()
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "localhost"])
+def test_one_loopback_rule_for_every_agent_type(rig, address):
+    """pjsua agents, SIPp agents and services refuse an address with the same check."""
+    from runner.agents import base
+    from runner.agents.sipp import command
+    rig.add("alice", [], address=address)
+    with pytest.raises(ScenarioError) as pjsua_error:
+        rig.start()
+    with pytest.raises(ScenarioError) as shared_error:
+        base.require_loopback(address, "agents.alice.address", Location("test.yaml", 3, 3))
+    assert str(pjsua_error.value) == str(shared_error.value)
+    assert command.require_loopback is base.require_loopback   # what SIPp and services use

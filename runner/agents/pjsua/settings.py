@@ -6,11 +6,11 @@ agent in the scenario file instead of a PJSIP failure in a child process.
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from runner.agents.base import require_loopback
 from runner.errors import ScenarioError
 from runner.scenario.model import AgentSpec, parse_duration
 
@@ -52,17 +52,12 @@ def _mapping(spec: AgentSpec, key: str, value: Any) -> Mapping[str, Any]:
 
 
 def _loopback(spec: AgentSpec, address: str) -> str:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        raise _fail(spec, "address", f"not an IP address: {address!r}") from None
-    if not ip.is_loopback:
-        raise _fail(spec, "address", f"{address} is not a loopback address (use 127.0.0.1)")
-    if ip.version == 6:
+    address = require_loopback(address, f"{spec.path}.address", spec.location)
+    if ":" in address:
         # Measured: transports bind on ::1, but every call fails with PJ_ERESOLVE.
         raise _fail(spec, "address", "the installed pjsua2 build cannot call over IPv6 "
                                      "(PJ_ERESOLVE on [::1]): use 127.0.0.1 for pjsua agents")
-    return str(ip)
+    return address
 
 
 def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:

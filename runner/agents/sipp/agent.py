@@ -32,12 +32,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runner.agents.base import Agent, Contact
+from runner.agents.base import Agent, Contact, require_loopback
 from runner.agents.signals import SignalWaits
 from runner.agents.sipp import inline, stats
 from runner.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
-                                        load_settings, require_loopback)
+                                        load_settings)
 from runner.agents.sipp.media import build_media_uac
 from runner.agents.sipp.netstat import udp_or_tcp_bound
 from runner.agents.sipp.xmlfile import check_sipp_xml

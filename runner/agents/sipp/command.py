@@ -12,11 +12,11 @@ SIPp facts this relies on (docs FIELD-NOTES): foreground with ``-nostdin``
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from runner.agents.base import require_loopback  # noqa: F401 (services import it from here)
 from runner.errors import ScenarioError
 
 # SIPp's embedded scenarios (``sipp -sn NAME``) and which side they play.
@@ -134,19 +134,6 @@ def _num(value: float) -> str:
 def _control_address(address: str) -> str:
     """SIPp's control socket is IPv4 only (-ci ::1 fails with EAFNOSUPPORT)."""
     return "127.0.0.1"
-
-
-def require_loopback(host: str, where: str, location=None) -> str:
-    """``host`` if it is a loopback address, else a ScenarioError (loopback only)."""
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        raise ScenarioError(f"'{host}' is not an IP address (sipscen talks to loopback "
-                            "addresses only)", location, where) from None
-    if not ip.is_loopback:
-        raise ScenarioError(f"{host} is not a loopback address: sipscen only sends on "
-                            "127.0.0.0/8 and ::1", location, where)
-    return str(ip)
 
 
 def load_settings(config: Mapping[str, Any], default_time_limit: float | None,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.agents.base import Contact
-from runner.agents.sipp.command import require_loopback
+from runner.agents.base import require_loopback
 from runner.engine import process
 from runner.errors import InfrastructureError, ScenarioError
 from runner.redaction import redact_text

@@ -471,11 +471,13 @@ def test_record_stays_inside_the_artifacts_folder(rig, name):
 def test_one_loopback_rule_for_every_agent_type(rig, address):
     """pjsua agents, SIPp agents and services refuse an address with the same check."""
     from runner.agents import base
-    from runner.agents.sipp import command
+    from runner.agents.sipp import agent as sipp_agent
+    from runner.engine import services
     rig.add("alice", [], address=address)
     with pytest.raises(ScenarioError) as pjsua_error:
         rig.start()
     with pytest.raises(ScenarioError) as shared_error:
         base.require_loopback(address, "agents.alice.address", Location("test.yaml", 3, 3))
     assert str(pjsua_error.value) == str(shared_error.value)
-    assert command.require_loopback is base.require_loopback   # what SIPp and services use
+    assert sipp_agent.require_loopback is base.require_loopback    # what SIPp uses
+    assert services.require_loopback is base.require_loopback      # and services

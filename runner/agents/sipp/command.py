@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from runner.agents.base import require_loopback  # noqa: F401 (services import it from here)
 from runner.errors import ScenarioError
 
 # SIPp's embedded scenarios (``sipp -sn NAME``) and which side they play.

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from runner.agents.sipp import inline, stats
-from runner.agents.sipp.command import LoadSettings, SippCommand, require_loopback
+from runner.agents.base import require_loopback
+from runner.agents.sipp.command import LoadSettings, SippCommand
 from runner.agents.sipp.xmlfile import check_sipp_xml
 from runner.errors import ScenarioError
 

@@ -60,15 +60,10 @@ def test_sigint_during_a_load_run_leaves_no_sipp_or_kamailio_behind(tmp_path):
         assert list(art.glob("*/caller/stat.csv")), "the load never started"
         assert processes_in(tmp_path), "expected SIPp and Kamailio running in the test folder"
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert proc.returncode == 130, out.decode(errors="replace")[-2000:]
-    time.sleep(0.2)
-    assert processes_in(tmp_path) == []
+    except BaseException:
+        _kill(proc)
+        raise
+    _interrupt_and_expect_nothing_left(proc, tmp_path)
 
 
 def test_sigint_during_the_malformed_library_leaves_nothing_behind(tmp_path):
@@ -84,12 +79,25 @@ def test_sigint_during_the_malformed_library_leaves_nothing_behind(tmp_path):
         while time.monotonic() < deadline and len(list(art.glob("*"))) < 3:
             time.sleep(0.05)
         assert len(list(art.glob("*"))) >= 3, "the library never started"
+    except BaseException:
+        _kill(proc)
+        raise
+    _interrupt_and_expect_nothing_left(proc, tmp_path)
+
+
+def _interrupt_and_expect_nothing_left(proc, folder) -> None:
+    """SIGINT the sipscen run: it must exit 130 and leave no process of ``folder``."""
+    try:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _kill(proc)
     assert proc.returncode == 130, out.decode(errors="replace")[-2000:]
     time.sleep(0.2)
-    assert processes_in(tmp_path) == []
+    assert processes_in(folder) == []
+
+
+def _kill(proc) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import re
 import signal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from runner.errors import Location, ScenarioError
@@ -225,6 +225,11 @@ class SemanticChecker:
             self.file(params, "file", here)
             if isinstance(params.get("tone"), dict):
                 self.check_durations(params["tone"], here + ["tone"])
+        elif kind == "record" and isinstance(params.get("file"), str):
+            target = PurePosixPath(params["file"])
+            if target.is_absolute() or ".." in target.parts:
+                self.fail("a recording stays inside the agent's artifacts folder: "
+                          "use a relative path without '..'", here + ["file"])
         self.check_durations(params, here)
 
     def check_wait(self, agent_name: str, params: dict, path: list) -> None:

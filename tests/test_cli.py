@@ -1,23 +1,15 @@
 """The command line: exit codes and messages for usage errors, no tracebacks."""
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from runner.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_schema_prints_the_packaged_json_schema():
-    code, out, _ = run("schema")
+def test_schema_prints_the_packaged_json_schema(sipscen):
+    code, out, _ = sipscen("schema")
     assert code == 0
     schema = json.loads(out)
     assert schema == json.loads((ROOT / "schemas" / "scenario.schema.json").read_text())
@@ -35,9 +27,9 @@ def test_schema_prints_the_packaged_json_schema():
     (["run", "examples/demo.yaml", "--json", "examples"], "is a folder"),
     (["run", "examples/demo.yaml", "--artifacts", "README.md"], "not a folder"),
 ])
-def test_bad_input_exits_2_with_a_message(argv, needle, capsys, monkeypatch):
+def test_bad_input_exits_2_with_a_message(argv, needle, capsys, monkeypatch, sipscen):
     monkeypatch.chdir(ROOT)
-    code, out, err = run(*argv)
+    code, out, err = sipscen(*argv)
     captured = capsys.readouterr()     # argparse writes its own errors to sys.stderr
     text = out + err + captured.err
     assert code == 2
@@ -45,24 +37,24 @@ def test_bad_input_exits_2_with_a_message(argv, needle, capsys, monkeypatch):
     assert "Traceback" not in text
 
 
-def test_merge_refuses_a_damaged_report(tmp_path):
+def test_merge_refuses_a_damaged_report(tmp_path, sipscen):
     bad = tmp_path / "bad.json"
     bad.write_text('{"scenarios": [1, {"checks": 5}]}')
-    code, out, err = run("report", "merge", bad)
+    code, out, err = sipscen("report", "merge", bad)
     assert code == 2
     assert "not a sipscen JSON report" in err and "Traceback" not in err
 
 
-def test_validate_accepts_the_examples():
-    code, out, err = run("validate", ROOT / "examples")
+def test_validate_accepts_the_examples(sipscen):
+    code, out, err = sipscen("validate", ROOT / "examples")
     assert code == 0, err
     assert out.count(": ok") >= 4
 
 
-def test_analyze_json_on_a_sipp_sample():
+def test_analyze_json_on_a_sipp_sample(sipscen):
     sample = Path("/usr/share/sip-tester/dtmf_2833_pound.pcap")
     if not sample.exists():
         pytest.skip("sip-tester's samples are not installed (./setup.sh installs them)")
-    code, out, _ = run("analyze", sample, "--json")
+    code, out, _ = sipscen("analyze", sample, "--json")
     assert code == 0
     assert [d["digit"] for d in json.loads(out)["dtmf"]] == ["#"]

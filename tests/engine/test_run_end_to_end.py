@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from runner.cli import main
 from runner.engine import process
 from runner.engine.run import RunOptions, run_scenario
 from runner.scenario import load_scenario
@@ -23,17 +22,10 @@ pytestmark = [pytest.mark.integration,
 DEMO = ROOT / "examples" / "demo.yaml"
 
 
-def _run_cli(*argv):
-    import io
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(map(str, argv)), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_demo_passes_and_reports_codec_srtp_and_digits(tmp_path, no_leftovers):
+def test_demo_passes_and_reports_codec_srtp_and_digits(tmp_path, sipscen, no_leftovers):
     report = tmp_path / "out.json"
     junit = tmp_path / "out.xml"
-    code, out, err = _run_cli("run", DEMO, "--json", report, "--junit", junit,
+    code, out, err = sipscen("run", DEMO, "--json", report, "--junit", junit,
                               "--artifacts", tmp_path / "art", "-q")
     assert code == 0, out + err
     doc = json.loads(report.read_text())
@@ -51,12 +43,12 @@ def test_demo_passes_and_reports_codec_srtp_and_digits(tmp_path, no_leftovers):
     assert ET.parse(junit).getroot().find(".//failure") is None
 
 
-def test_wrong_expected_digits_fail_with_expected_and_actual(tmp_path, write_scenario,
+def test_wrong_expected_digits_fail_with_expected_and_actual(tmp_path, sipscen, write_scenario,
                                                              no_leftovers):
     path = write_scenario(DEMO.read_text().replace(
         'dtmf: {from: alice, to: bob, digits: "1234#"', 'dtmf: {from: alice, to: bob, digits: "1235#"'))
     report, junit = tmp_path / "r.json", tmp_path / "r.xml"
-    code, out, err = _run_cli("run", path, "--json", report, "--junit", junit,
+    code, out, err = sipscen("run", path, "--json", report, "--junit", junit,
                               "--artifacts", tmp_path / "art", "-q")
     assert code == 1
     assert "1235#" in out and "1234#" in out
@@ -73,10 +65,11 @@ def test_wrong_expected_digits_fail_with_expected_and_actual(tmp_path, write_sce
     (("timeout: 30s", "timeout: [30]"), "timeout"),
     (("call: {to: bob}", "call: {to: bobb}"), "unknown agent 'bobb'"),
 ])
-def test_invalid_scenarios_exit_2_with_file_line_col(tmp_path, write_scenario, mutation, message):
+def test_invalid_scenarios_exit_2_with_file_line_col(tmp_path, sipscen, write_scenario,
+                                                      mutation, message):
     path = write_scenario(DEMO.read_text().replace(*mutation, 1))
     for command in ("run", "validate"):
-        code, out, err = _run_cli(command, path, *(["--artifacts", tmp_path] if command == "run" else []))
+        code, out, err = sipscen(command, path, *(["--artifacts", tmp_path] if command == "run" else []))
         assert code == 2, (command, out, err)
         both = out + err
         assert f"{path}:" in both and message in both

@@ -1,13 +1,11 @@
 """Suites: parallel runs never see each other's packets; shards merge back into
 what a single run reports; the CLI's list and selection options."""
-import io
 import json
 import os
 
 import pytest
 
 from runner.analysis import analyze_capture
-from runner.cli import main
 from runner.engine.run import RunOptions
 from runner.engine.suite import SuiteOptions, run_suite
 
@@ -47,10 +45,9 @@ def suite(tmp_path):
     return folder
 
 
-def _cli(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue() + err.getvalue()
+def _text(result):
+    code, out, err = result
+    return code, out + err
 
 
 def test_parallel_captures_hold_only_their_own_calls(suite, tmp_path, no_leftovers):
@@ -70,19 +67,20 @@ def test_parallel_captures_hold_only_their_own_calls(suite, tmp_path, no_leftove
     assert len(all_call_ids) == 4
 
 
-def test_shards_together_equal_a_single_run(suite, tmp_path, no_leftovers):
+def test_shards_together_equal_a_single_run(suite, tmp_path, no_leftovers, sipscen):
     shard_reports = []
     for k in (1, 2, 3):
         report = tmp_path / f"shard{k}.json"
-        code, text = _cli("run", suite, "--shard", f"{k}/3", "--json", report, "-q",
-                          "--artifacts", tmp_path / "art")
+        code, text = _text(sipscen("run", suite, "--shard", f"{k}/3", "--json", report, "-q",
+                                   "--artifacts", tmp_path / "art"))
         assert code == 0, text
         shard_reports.append(report)
     single = tmp_path / "single.json"
-    assert _cli("run", suite, "--json", single, "-q", "--artifacts", tmp_path / "art")[0] == 0
+    assert sipscen("run", suite, "--json", single, "-q", "--artifacts", tmp_path / "art")[0] == 0
     merged = tmp_path / "merged.json"
     junit = tmp_path / "merged.xml"
-    code, text = _cli("report", "merge", *shard_reports, "--json", merged, "--junit", junit)
+    code, text = _text(sipscen("report", "merge", *shard_reports, "--json", merged,
+                               "--junit", junit))
     assert code == 0, text
 
     def shape(path):
@@ -95,13 +93,13 @@ def test_shards_together_equal_a_single_run(suite, tmp_path, no_leftovers):
     assert junit.read_text().count("<testcase") == 4
 
 
-def test_list_and_selection(suite):
-    code, text = _cli("list", suite, "--tag", "odd")
+def test_list_and_selection(suite, sipscen):
+    code, text = _text(sipscen("list", suite, "--tag", "odd"))
     assert code == 0
     assert "call-1" in text and "call-3" in text and "call-0" not in text
-    code, text = _cli("list", suite, "-k", "call-2")
+    code, text = _text(sipscen("list", suite, "-k", "call-2"))
     assert "call-2" in text and "call-1" not in text
-    code, text = _cli("list", suite, "--exclude-tag", "odd", "--shard", "2/2")
+    code, text = _text(sipscen("list", suite, "--exclude-tag", "odd", "--shard", "2/2"))
     assert "call-2" in text and "call-0" not in text
 
 

@@ -13,16 +13,15 @@ def _pair(exp: Expectation) -> list[str]:
     return list(p["between"]) if "between" in p else [p["agent"]]
 
 
+def streams_from(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
+    """RTP streams on the wire from ``sender`` to ``receiver``."""
+    return [s for s in (ctx.wire or {}).get("rtp_streams", [])
+            if ctx.owns(sender, s.get("src", "")) and ctx.owns(receiver, s.get("dst", ""))]
+
+
 def streams_between(ctx: CheckContext, a: str, b: str) -> list[dict[str, Any]]:
     """RTP streams on the wire from a to b or from b to a."""
-    if not ctx.wire:
-        return []
-    out = []
-    for s in ctx.wire.get("rtp_streams", []):
-        src, dst = s.get("src", ""), s.get("dst", "")
-        if (ctx.owns(a, src) and ctx.owns(b, dst)) or (ctx.owns(b, src) and ctx.owns(a, dst)):
-            out.append(s)
-    return out
+    return streams_from(ctx, a, b) + streams_from(ctx, b, a)
 
 
 # RFC 3551 static payload types, for SDPs that list a codec without a=rtpmap.
@@ -85,8 +84,7 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
         sdp = (calls.get(receiver) or {}).get("local_sdp") or \
             (calls.get(sender) or {}).get("remote_sdp")
         pt = payload_type_of(want, sdp)
-        pts = sorted({p for s in (ctx.wire or {}).get("rtp_streams", [])
-                      if ctx.owns(sender, s.get("src", "")) and ctx.owns(receiver, s.get("dst", ""))
+        pts = sorted({p for s in streams_from(ctx, sender, receiver)
                       for p in s.get("payload_types", [])})
         seen[f"{sender}->{receiver}"] = pts or "no RTP"
         if pt is None or pt not in pts:

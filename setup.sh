@@ -25,7 +25,7 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv"
     "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import runner, pjsua2, scapy, pylibsrtp" 2>/dev/null \
+if ! .venv/bin/python -c "import sipscen, pjsua2, scapy, pylibsrtp" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.sipscen-installed ]; then
     echo "setup: installing sipscen and its dependencies into .venv"
     .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'

@@ -5,7 +5,7 @@ between loopback addresses: SIP INVITE / 200 OK with SDP (telephone-event on
 a per-call dynamic payload type), ACK, BYE, and two RTP streams per call
 carrying G.729 audio and RFC 4733 digits.  Then it times, in the same run:
 
-* sipscen:  python -m runner analyze --json FILE
+* sipscen:  python -m sipscen analyze --json FILE
 * tshark:   tshark -r FILE -Y rtpevent -T fields ... (the same telephone-events)
 
 and prints packets/s for both (best of --repeat runs each, the two tools'
@@ -197,7 +197,7 @@ def main() -> int:
         print(f"generated {info['packets']:,} packets, {info['streams']} RTP streams, "
               f"{info['digits']} digits, {cap.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - g0:.1f} s")
         py = sys.executable
-        sargv = [py, "-m", "runner", "analyze", "--json", str(cap)]
+        sargv = [py, "-m", "sipscen", "analyze", "--json", str(cap)]
         targv = ["tshark", "-r", str(cap), "-Y", "rtpevent", "-T", "fields",
                  "-e", "frame.time_epoch", "-e", "rtp.ssrc", "-e", "rtp.timestamp",
                  "-e", "rtpevent.event_id", "-e", "rtpevent.end_of_event"]

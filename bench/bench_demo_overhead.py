@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.engine.run import RunOptions, run_scenario
-from runner.scenario import load_scenario
+from sipscen.engine.run import RunOptions, run_scenario
+from sipscen.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

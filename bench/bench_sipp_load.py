@@ -2,7 +2,7 @@
 """Bench: the same SIPp load, bare and through sipscen, on the same machine in one run.
 
 1. bare:    Kamailio (examples/sut) + a SIPp UAS + a SIPp UAC started by hand
-            (through runner.engine.process), the UAC's achieved call rate read
+            (through sipscen.engine.process), the UAC's achieved call rate read
             from its statistics file;
 2. sipscen: scenarios/load/smoke-50cps.yaml with the same rate and call count,
             run in this process by ``run_scenario``; sipscen's own CPU (this
@@ -29,12 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runner.agents.sipp import stats as sipp_stats  # noqa: E402
-from runner.engine import process  # noqa: E402
-from runner.engine.ports import PortAllocator  # noqa: E402
-from runner.engine.run import RunOptions, run_scenario  # noqa: E402
-from runner.engine.services import probe_sip_options  # noqa: E402
-from runner.scenario.build import load_scenario  # noqa: E402
+from sipscen.agents.sipp import stats as sipp_stats  # noqa: E402
+from sipscen.engine import process  # noqa: E402
+from sipscen.engine.ports import PortAllocator  # noqa: E402
+from sipscen.engine.run import RunOptions, run_scenario  # noqa: E402
+from sipscen.engine.services import probe_sip_options  # noqa: E402
+from sipscen.scenario.build import load_scenario  # noqa: E402
 
 CFG = ROOT / "examples" / "sut" / "kamailio.cfg"
 SMOKE = ROOT / "scenarios" / "load" / "smoke-50cps.yaml"

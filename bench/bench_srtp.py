@@ -1,4 +1,4 @@
-"""Benchmark: SRTP unprotect packets per second, per suite (runner.analysis.srtp).
+"""Benchmark: SRTP unprotect packets per second, per suite (sipscen.analysis.srtp).
 
 Generates a stream with SrtpSender (20 ms PCMA-sized payloads by default,
 crossing a sequence-number wrap), then times SrtpReceiver.unprotect over it.
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from runner.analysis.srtp import SUITES, SrtpReceiver, SrtpSender, parse_key
+from sipscen.analysis.srtp import SUITES, SrtpReceiver, SrtpSender, parse_key
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_CAPTURE = ROOT / ".." / "shared" / "corpus" / "captures" / "srtp-decrypt-marseillaise-srtp.pcap"

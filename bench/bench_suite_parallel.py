@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.engine.run import RunOptions
-from runner.engine.suite import SuiteOptions, run_suite
+from sipscen.engine.run import RunOptions
+from sipscen.engine.suite import SuiteOptions, run_suite
 
 TEMPLATE = """
 name: bench-call-{i}

@@ -1,3 +1,3 @@
-from runner.cli import main
+from sipscen.cli import main
 
 raise SystemExit(main())

@@ -1,6 +1,6 @@
 """The `sipscen` command line: argument parsing and rendering, nothing else.
 
-Exceptions become exit codes in one place (runner.errors.exit_status_for and
+Exceptions become exit codes in one place (sipscen.errors.exit_status_for and
 overall_status); ``main(argv, stdout, stderr)`` is what tests call in-process.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TextIO
 
 from rich.console import Console
 
-from runner import __version__
-from runner.errors import ExitStatus, SipscenError, UsageError, exit_status_for, overall_status
+from sipscen import __version__
+from sipscen.errors import ExitStatus, SipscenError, UsageError, exit_status_for, overall_status
 
 
 def _parse_var(text: str) -> tuple[str, str]:
@@ -100,17 +100,17 @@ def _selection_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _selection(args):
-    from runner.engine.select import Selection, parse_shard
+    from sipscen.engine.select import Selection, parse_shard
 
     return Selection(tuple(args.tag), tuple(args.exclude_tag), args.keyword,
                      parse_shard(args.shard) if args.shard else None)
 
 
 def cmd_run(args, out: Console, err: Console) -> ExitStatus:
-    from runner.engine.run import RunOptions
-    from runner.engine.suite import SuiteOptions, run_suite
-    from runner.report import console as console_report
-    from runner.scenario.discover import discover
+    from sipscen.engine.run import RunOptions
+    from sipscen.engine.suite import SuiteOptions, run_suite
+    from sipscen.report import console as console_report
+    from sipscen.scenario.discover import discover
 
     files = discover(args.paths)
     if not files:
@@ -146,7 +146,7 @@ def _check_outputs(args) -> None:
 
 
 def _write_reports(args, results, out: Console) -> None:
-    from runner.report import console as console_report
+    from sipscen.report import console as console_report
 
     console_report.render_results(results, out)
     _write_files(args, results)
@@ -157,22 +157,22 @@ def _write_files(args, results) -> None:
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
     if args.json:
-        from runner.report.json_report import write_json
+        from sipscen.report.json_report import write_json
         write_json(results, args.json)
     if args.junit:
-        from runner.report.junit import write_junit
+        from sipscen.report.junit import write_junit
         write_junit(results, args.junit)
     if args.html:
-        from runner.report.html import write_html
+        from sipscen.report.html import write_html
         write_html(results, args.html)
 
 
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:
     from rich.table import Table
 
-    from runner.engine.results import ScenarioResult
-    from runner.engine.suite import load_all, select
-    from runner.scenario.discover import discover
+    from sipscen.engine.results import ScenarioResult
+    from sipscen.engine.suite import load_all, select
+    from sipscen.scenario.discover import discover
 
     table = Table("#", "name", "tags", "file", "agents", "description", show_lines=False)
     invalid = 0
@@ -188,7 +188,7 @@ def cmd_list(args, out: Console, err: Console) -> ExitStatus:
 
 
 def cmd_report(args, out: Console, err: Console) -> ExitStatus:
-    from runner.report.merge import merge_reports
+    from sipscen.report.merge import merge_reports
 
     results = merge_reports(args.inputs)
     _write_files(args, results)
@@ -197,8 +197,8 @@ def cmd_report(args, out: Console, err: Console) -> ExitStatus:
 
 
 def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
-    from runner.scenario import validate_file
-    from runner.scenario.discover import discover
+    from sipscen.scenario import validate_file
+    from sipscen.scenario.discover import discover
 
     bad = 0
     files = discover(args.paths)
@@ -214,14 +214,14 @@ def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
 
 
 def cmd_schema(args, out: Console, err: Console) -> ExitStatus:
-    from runner.scenario.schema import load_schema
+    from sipscen.scenario.schema import load_schema
 
     out.file.write(json.dumps(load_schema(), indent=2) + "\n")
     return ExitStatus.SUCCESS
 
 
 def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
-    from runner.analysis import analyze_capture
+    from sipscen.analysis import analyze_capture
 
     if not args.capture.is_file():
         raise UsageError(f"{args.capture}: no such file")
@@ -229,7 +229,7 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     if args.json:
         out.file.write(json.dumps(analysis.to_dict(), indent=1) + "\n")
     else:
-        from runner.report.analysis_console import render_analysis
+        from sipscen.report.analysis_console import render_analysis
         render_analysis(analysis, out)
     return ExitStatus.SUCCESS
 

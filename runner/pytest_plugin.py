@@ -6,7 +6,7 @@ be added with the ini option ``sipscen_globs`` (e.g.
 ``pytest -o sipscen_globs='*.yaml' examples/``: then only YAML files whose top
 level has an ``agents:`` key are taken, so shared fragments and SUT configs are
 left alone). Each scenario of a file (one per ``parametrize:`` set) is one
-item, run through :func:`runner.engine.run.run_scenario`.
+item, run through :func:`sipscen.engine.run.run_scenario`.
 
 A failing item shows its failed checks with expected/actual and the scenario
 file's FILE:LINE:COL, not a Python traceback; an invalid file is an item that
@@ -26,11 +26,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from runner.engine.results import ERROR, PASSED, ScenarioResult
-from runner.errors import SipscenError
-from runner.redaction import redact_text
-from runner.report.text import check_line, duration_text
-from runner.report.views import artifacts_folder
+from sipscen.engine.results import ERROR, PASSED, ScenarioResult
+from sipscen.errors import SipscenError
+from sipscen.redaction import redact_text
+from sipscen.report.text import check_line, duration_text
+from sipscen.report.views import artifacts_folder
 
 DEFAULT_GLOBS = ["*.sipscen.yaml", "*.sipscen.yml"]
 _MARKER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,7 +64,7 @@ def _is_collected(path: Path, globs: list[str]) -> bool:
         if fnmatch.fnmatch(path.name, pattern):
             if pattern in DEFAULT_GLOBS:
                 return True
-            from runner.scenario.discover import is_scenario_file
+            from sipscen.scenario.discover import is_scenario_file
             return is_scenario_file(path)
     return False
 
@@ -92,7 +92,7 @@ class ScenarioFile(pytest.File):
     """One scenario file: one item per scenario (per parametrize set)."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from runner.scenario import load_scenarios
+        from sipscen.scenario import load_scenarios
 
         try:
             scenarios = load_scenarios(self.path, _variables(self.config))
@@ -127,7 +127,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         if self.problem is not None:
             raise InvalidScenario(self.problem)
-        from runner.engine.run import RunOptions, run_scenario
+        from sipscen.engine.run import RunOptions, run_scenario
 
         artifacts = self.config.getoption("--sipscen-artifacts") or "sipscen-artifacts"
         root = Path(artifacts)

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from runner.cli import main
+from sipscen.cli import main
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The engine drives each agent through ``plan -> start -> ready -> run -> stop``
 and then reads ``facts()`` and ``artifacts()``. ``stop`` is always called, also
 after errors, and must be idempotent. Agent types register themselves in
-``runner.agents.registry`` by ``type_name``.
+``sipscen.agents.registry`` by ``type_name``.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from runner.engine.events import EventBoard
-from runner.errors import Location, ScenarioError
-from runner.scenario.model import AgentSpec, Scenario
+from sipscen.engine.events import EventBoard
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario.model import AgentSpec, Scenario
 
 
 def require_loopback(host: str, where: str, location: Location | None = None) -> str:
@@ -64,7 +64,7 @@ class AgentContext:
     scenario: Scenario
     board: EventBoard
     artifacts_dir: Path                  # this agent's own folder
-    ports: Any                           # runner.engine.ports.PortAllocator
+    ports: Any                           # sipscen.engine.ports.PortAllocator
     contacts: dict[str, Contact] = field(default_factory=dict)  # every agent/service by name
     timeout: float = 60.0                # the scenario's effective timeout (--timeout wins)
 
@@ -88,7 +88,7 @@ class Agent(ABC):
 
     @abstractmethod
     def start(self) -> None:
-        """Start the agent's process(es) through ``runner.engine.process``."""
+        """Start the agent's process(es) through ``sipscen.engine.process``."""
 
     @abstractmethod
     def ready(self, timeout: float) -> None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import importlib
 
-from runner.agents.base import Agent
+from sipscen.agents.base import Agent
 
 # type name -> "module:Class"; imported lazily so `sipscen validate` never loads pjsua2.
 AGENT_TYPES: dict[str, str] = {
-    "pjsua": "runner.agents.pjsua.controller:PjsuaAgent",
-    "sipp": "runner.agents.sipp.agent:SippAgent",
+    "pjsua": "sipscen.agents.pjsua.controller:PjsuaAgent",
+    "sipp": "sipscen.agents.sipp.agent:SippAgent",
 }
 
 

@@ -2,10 +2,10 @@
 
 A library with no knowledge of scenarios.  Entry point::
 
-    from runner.analysis import analyze_capture
+    from sipscen.analysis import analyze_capture
     analysis = analyze_capture("call.pcap", srtp_keys=["inline:..."])
     analysis.to_dict()   # the `sipscen analyze --json` contract
 """
-from runner.analysis.analyze import Analysis, analyze_capture
+from sipscen.analysis.analyze import Analysis, analyze_capture
 
 __all__ = ["Analysis", "analyze_capture"]

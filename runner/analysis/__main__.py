@@ -1,4 +1,4 @@
-"""``python -m runner.analysis CAPTURE [--srtp-key KEY]...``: the analysis as JSON on stdout.
+"""``python -m sipscen.analysis CAPTURE [--srtp-key KEY]...``: the analysis as JSON on stdout.
 
 A minimal entry for scripts and the benchmark; ``sipscen analyze`` is the
 user-facing command.
@@ -9,15 +9,15 @@ import argparse
 import json
 import sys
 
-from runner.errors import SipscenError, exit_status_for
+from sipscen.errors import SipscenError, exit_status_for
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runner.analysis")
+    parser = argparse.ArgumentParser(prog="python -m sipscen.analysis")
     parser.add_argument("capture")
     parser.add_argument("--srtp-key", action="append", default=[])
     args = parser.parse_args(argv)
-    from runner.analysis import analyze_capture
+    from sipscen.analysis import analyze_capture
     try:
         analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key)
     except SipscenError as exc:

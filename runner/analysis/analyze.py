@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from runner.errors import UsageError
-from runner.analysis.analyzer import Analyzer
-from runner.analysis.pcap import CaptureReader
-from runner.analysis.srtp_streams import caller_candidates, looks_encrypted
+from sipscen.errors import UsageError
+from sipscen.analysis.analyzer import Analyzer
+from sipscen.analysis.pcap import CaptureReader
+from sipscen.analysis.srtp_streams import caller_candidates, looks_encrypted
 
 
 @dataclass
@@ -45,8 +45,8 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
     for streams whose SDP is not in the capture (each is tried on every
     SRTP-looking stream; the one that authenticates wins).  Raises
-    :class:`runner.errors.CaptureFileError` for a file that is not a capture
-    (or an unsupported link type), :class:`runner.errors.UsageError` for a
+    :class:`sipscen.errors.CaptureFileError` for a file that is not a capture
+    (or an unsupported link type), :class:`sipscen.errors.UsageError` for a
     malformed key (with ``strict_keys=False`` a malformed key is skipped with a
     warning instead).  Damage inside the file becomes a warning.
     """

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import struct
 
-from runner.analysis.calls import CallTable
-from runner.analysis.dtmf import EventClassifier, EventTracker
-from runner.analysis.fastpath import run_batches, run_pcap
-from runner.analysis.layers import FRAGMENT, Defragmenter, endpoint_str, fragment_info, ip_payload
-from runner.analysis.rtp import RtpStream
-from runner.analysis.sip import TcpSipReassembler, looks_like_sip, parse_message
-from runner.analysis.srtp_streams import (
+from sipscen.analysis.calls import CallTable
+from sipscen.analysis.dtmf import EventClassifier, EventTracker
+from sipscen.analysis.fastpath import run_batches, run_pcap
+from sipscen.analysis.layers import FRAGMENT, Defragmenter, endpoint_str, fragment_info, ip_payload
+from sipscen.analysis.rtp import RtpStream
+from sipscen.analysis.sip import TcpSipReassembler, looks_like_sip, parse_message
+from sipscen.analysis.srtp_streams import (
     PROBE_PACKETS, SAMPLE_BYTES, KeyCandidate, SrtpStreamState, sdp_candidates,
 )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runner.analysis.dtmf import info_dtmf
-from runner.analysis.sdp import SdpMedia, parse_sdp, sdp_from_body
-from runner.analysis.sip import SipMessage
+from sipscen.analysis.dtmf import info_dtmf
+from sipscen.analysis.sdp import SdpMedia, parse_sdp, sdp_from_body
+from sipscen.analysis.sip import SipMessage
 
 
 @dataclass

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import struct
 
-from runner.analysis.pcap import MAX_RECORD
+from sipscen.analysis.pcap import MAX_RECORD
 
 # link type -> (offset of the IP header, offset of the ethertype or -1)
 _OFFSETS = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1), 12: (0, -1),

@@ -7,8 +7,8 @@ estimate (in timestamp units of the payload's clock rate).
 """
 from __future__ import annotations
 
-from runner.analysis.layers import endpoint_str
-from runner.analysis.sdp import STATIC_PT
+from sipscen.analysis.layers import endpoint_str
+from sipscen.analysis.sdp import STATIC_PT
 
 WINDOW = 1024
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runner.analysis.layers import addr_bytes
+from sipscen.analysis.layers import addr_bytes
 
 # Static payload types (RFC 3551): name, clock rate.
 STATIC_PT = {

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as _hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from runner.analysis.srtp_keys import (
+from sipscen.analysis.srtp_keys import (
     SUITES,
     CryptoAttribute,
     Suite,

@@ -1,6 +1,6 @@
 """SDES keys for SRTP: the suites, ``a=crypto:`` attributes (RFC 4568) and ``--srtp-key`` strings.
 
-Import these names from :mod:`runner.analysis.srtp`, which re-exports them.
+Import these names from :mod:`sipscen.analysis.srtp`, which re-exports them.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from runner.analysis.srtp import SrtpReceiver, parse_crypto_attribute, parse_key
+from sipscen.analysis.srtp import SrtpReceiver, parse_crypto_attribute, parse_key
 
 PROBE_PACKETS = 16        # packets tried on a stream that no SDP declares SRTP
 SAMPLE_BYTES = 4096       # payload bytes kept to judge "looks encrypted"

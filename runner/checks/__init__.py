@@ -1,6 +1,6 @@
 """Expectations checked after a run: one small module per family.
 
-A check function takes an :class:`~runner.scenario.model.Expectation` and the
+A check function takes an :class:`~sipscen.scenario.model.Expectation` and the
 :class:`CheckContext` and returns one or more ``CheckResult``. ``evaluate``
 runs every expectation of a scenario; a check that raises becomes an error
 result, never a crash.
@@ -10,20 +10,20 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from runner.checks.context import CheckContext
-from runner.engine.results import ERROR, CheckResult
-from runner.scenario.model import Expectation
+from sipscen.checks.context import CheckContext
+from sipscen.engine.results import ERROR, CheckResult
+from sipscen.scenario.model import Expectation
 
 CheckFn = Callable[[Expectation, CheckContext], list[CheckResult]]
 
 # expectation kind -> "module:function", imported lazily.
 CHECKS: dict[str, str] = {
-    "call": "runner.checks.call:check_call",
-    "codec": "runner.checks.media:check_codec",
-    "srtp": "runner.checks.media:check_srtp",
-    "dtmf": "runner.checks.dtmf:check_dtmf",
-    "response": "runner.checks.sipp:check_response",
-    "load": "runner.checks.sipp:check_load",
+    "call": "sipscen.checks.call:check_call",
+    "codec": "sipscen.checks.media:check_codec",
+    "srtp": "sipscen.checks.media:check_srtp",
+    "dtmf": "sipscen.checks.dtmf:check_dtmf",
+    "response": "sipscen.checks.sipp:check_response",
+    "load": "sipscen.checks.sipp:check_load",
 }
 
 

@@ -1,9 +1,9 @@
 """`call` expectations: was the call answered, with which status, for how long."""
 from __future__ import annotations
 
-from runner.checks.context import CheckContext
-from runner.engine.results import FAILED, PASSED, CheckResult
-from runner.scenario.model import Expectation, parse_duration
+from sipscen.checks.context import CheckContext
+from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.scenario.model import Expectation, parse_duration
 
 
 def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:

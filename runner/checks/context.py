@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.agents.base import Contact
-from runner.scenario.model import Scenario
+from sipscen.agents.base import Contact
+from sipscen.scenario.model import Scenario
 
 
 @dataclass

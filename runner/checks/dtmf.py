@@ -2,9 +2,9 @@
 as the receiving agent saw them and as the capture shows them."""
 from __future__ import annotations
 
-from runner.checks.context import CheckContext
-from runner.engine.results import FAILED, PASSED, CheckResult
-from runner.scenario.model import Expectation
+from sipscen.checks.context import CheckContext
+from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.scenario.model import Expectation
 
 
 def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:

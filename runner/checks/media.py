@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.checks.context import CheckContext
-from runner.engine.results import FAILED, PASSED, CheckResult
-from runner.scenario.model import Expectation
+from sipscen.checks.context import CheckContext
+from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.scenario.model import Expectation
 
 
 def _pair(exp: Expectation) -> list[str]:

@@ -10,15 +10,15 @@
     One result per threshold given, plus always "calls made" (at least
     ``calls_min``, default 1): a run that made no call never passes.
 
-Both read ``ctx.facts[agent]`` as written by ``runner.agents.sipp.agent.SippAgent``.
+Both read ``ctx.facts[agent]`` as written by ``sipscen.agents.sipp.agent.SippAgent``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from runner.agents.sipp.inline import judge, normalise_expect
-from runner.engine.results import FAILED, PASSED, CheckResult
-from runner.errors import ScenarioError
+from sipscen.agents.sipp.inline import judge, normalise_expect
+from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.errors import ScenarioError
 
 
 def _sipp_facts(agent: str, ctx) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Sequence
 
-from runner.errors import InfrastructureError
+from sipscen.errors import InfrastructureError
 
 _live: set["ManagedProcess"] = set()
 _live_lock = threading.Lock()

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from runner.agents.base import Agent, AgentContext, Contact
-from runner.agents.registry import agent_class
-from runner.capture.tcpdump import Capture, port_filter
-from runner.checks import evaluate
-from runner.checks.context import CheckContext
-from runner.engine.events import Event, EventBoard
-from runner.engine.ports import PortAllocator
-from runner.engine.results import ERROR, FAILED, PASSED, ScenarioResult
-from runner.errors import ExitStatus, ScenarioTimeout, SipscenError, StepFailed
-from runner.scenario.model import AgentSpec, Scenario, parse_duration
+from sipscen.agents.base import Agent, AgentContext, Contact
+from sipscen.agents.registry import agent_class
+from sipscen.capture.tcpdump import Capture, port_filter
+from sipscen.checks import evaluate
+from sipscen.checks.context import CheckContext
+from sipscen.engine.events import Event, EventBoard
+from sipscen.engine.ports import PortAllocator
+from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
+from sipscen.errors import ExitStatus, ScenarioTimeout, SipscenError, StepFailed
+from sipscen.scenario.model import AgentSpec, Scenario, parse_duration
 
 READY_TIMEOUT = 10.0
 
@@ -80,7 +80,7 @@ class _Run:
     # --- phases ----------------------------------------------------------------
     def plan(self) -> None:
         if self.scenario.services:
-            from runner.engine.services import Service
+            from sipscen.engine.services import Service
             for spec in self.scenario.services:
                 service = Service(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
                 self.services.append(service)
@@ -213,7 +213,7 @@ class _Run:
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
         try:
-            from runner.analysis import analyze_capture
+            from sipscen.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             return None, f"capture analysis failed: {exc}", True
@@ -227,7 +227,7 @@ class _Run:
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
     """Replace ``${name.uri}``-style references in every string of an agent spec."""
-    from runner.scenario.variables import resolve_references
+    from sipscen.scenario.variables import resolve_references
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):

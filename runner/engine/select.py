@@ -9,8 +9,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from runner.errors import UsageError
-from runner.scenario.model import Scenario
+from sipscen.errors import UsageError
+from sipscen.scenario.model import Scenario
 
 
 @dataclass(frozen=True)

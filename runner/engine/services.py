@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runner.agents.base import Contact
-from runner.agents.base import require_loopback
-from runner.engine import process
-from runner.errors import InfrastructureError, ScenarioError
-from runner.redaction import redact_text
-from runner.scenario.model import ServiceSpec, parse_duration
+from sipscen.agents.base import Contact
+from sipscen.agents.base import require_loopback
+from sipscen.engine import process
+from sipscen.errors import InfrastructureError, ScenarioError
+from sipscen.redaction import redact_text
+from sipscen.scenario.model import ServiceSpec, parse_duration
 
 DEFAULT_READY_TIMEOUT = 10.0
 PROBE_INTERVAL = 0.2
@@ -116,7 +116,7 @@ class Service:
         return self.contact
 
     def start(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
-        from runner.scenario.variables import resolve_references
+        from sipscen.scenario.variables import resolve_references
 
         cfg = self.config
         command = cfg.get("command") or []

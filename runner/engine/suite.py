@@ -7,11 +7,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from runner.engine.results import ERROR, ScenarioResult
-from runner.engine.run import RunOptions, run_scenario
-from runner.engine.select import Selection, in_shard
-from runner.errors import ExitStatus, ScenarioError, SipscenError
-from runner.scenario.model import Scenario
+from sipscen.engine.results import ERROR, ScenarioResult
+from sipscen.engine.run import RunOptions, run_scenario
+from sipscen.engine.select import Selection, in_shard
+from sipscen.errors import ExitStatus, ScenarioError, SipscenError
+from sipscen.scenario.model import Scenario
 
 
 @dataclass
@@ -25,7 +25,7 @@ class SuiteOptions:
 
 def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | ScenarioResult]:
     """Each file's scenarios, or an error result for a file that does not load."""
-    from runner.scenario import load_scenarios
+    from sipscen.scenario import load_scenarios
 
     loaded: list[Scenario | ScenarioResult] = []
     for path in files:

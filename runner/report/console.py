@@ -1,6 +1,6 @@
 """The console view (rich): live progress while running, then the verdicts.
 
-- :class:`LiveProgress` is an :class:`~runner.engine.events.EventBoard`
+- :class:`LiveProgress` is an :class:`~sipscen.engine.events.EventBoard`
   listener: ``board.add_listener(LiveProgress(console).bind(scenario.name))``.
   It prints one line per event (scenario start/end, call states, media, DTMF
   received, steps, signals). It only prints lines (no live widgets), so the
@@ -24,11 +24,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from runner.engine.events import Event
-from runner.engine.results import ERROR, FAILED, PASSED, ScenarioResult, summarise
-from runner.redaction import redact_text, secrets_of
-from runner.report.text import duration_text, show
-from runner.report.views import artifacts_folder
+from sipscen.engine.events import Event
+from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult, summarise
+from sipscen.redaction import redact_text, secrets_of
+from sipscen.report.text import duration_text, show
+from sipscen.report.views import artifacts_folder
 
 STATUS_STYLE = {PASSED: "bold green", FAILED: "bold red", ERROR: "bold magenta"}
 STATUS_WORD = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR"}

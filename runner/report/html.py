@@ -20,13 +20,13 @@ from html import escape
 from pathlib import Path
 from typing import Any, Iterable
 
-from runner.engine.results import PASSED, ScenarioResult, summarise
-from runner.report.html_assets import CSS, JS
-from runner.report.html_ladder import ladder_svg
-from runner.report.json_report import results_from_json_dict, to_json_dict
-from runner.redaction import redact_text, secrets_of
-from runner.report.text import duration_text, show
-from runner.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
+from sipscen.engine.results import PASSED, ScenarioResult, summarise
+from sipscen.report.html_assets import CSS, JS
+from sipscen.report.html_ladder import ladder_svg
+from sipscen.report.json_report import results_from_json_dict, to_json_dict
+from sipscen.redaction import redact_text, secrets_of
+from sipscen.report.text import duration_text, show
+from sipscen.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
                                  rtp_streams, wire_calls, wire_offset)
 
 STATIC_PAYLOAD_TYPES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from runner.report.views import norm_addr
+from sipscen.report.views import norm_addr
 
 LANE_WIDTH = 250
 CHAR_WIDTH = 7.3        # px per character of the 12px monospace summary

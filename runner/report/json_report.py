@@ -2,7 +2,7 @@
 
 Per scenario: status, duration, every check (name, status, expected, actual,
 message, location), the negotiated codecs, SRTP suites, DTMF seen at each
-agent and on the wire (derived in :mod:`runner.report.views`), artifact paths,
+agent and on the wire (derived in :mod:`sipscen.report.views`), artifact paths,
 plus the raw agent facts and capture analysis so a report can be re-rendered
 or merged later (:func:`results_from_json_dict`). Secrets are masked.
 """
@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from runner.engine.results import CheckResult, ScenarioResult, summarise
-from runner.redaction import redact, secrets_of
-from runner.report.views import codec_view, dtmf_view, srtp_view
+from sipscen.engine.results import CheckResult, ScenarioResult, summarise
+from sipscen.redaction import redact, secrets_of
+from sipscen.report.views import codec_view, dtmf_view, srtp_view
 
 FORMAT_VERSION = 1
 

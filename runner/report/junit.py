@@ -26,10 +26,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from runner.engine.results import ERROR, FAILED, ScenarioResult
-from runner.redaction import redact_text, secrets_of
-from runner.report.text import check_line
-from runner.report.views import log_artifacts, log_tail
+from sipscen.engine.results import ERROR, FAILED, ScenarioResult
+from sipscen.redaction import redact_text, secrets_of
+from sipscen.report.text import check_line
+from sipscen.report.views import log_artifacts, log_tail
 
 SUITE_NAME = "sipscen"
 LOG_TAIL_LINES = 40

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from runner.engine.results import ScenarioResult
-from runner.errors import UsageError
-from runner.report.json_report import results_from_json_dict
+from sipscen.engine.results import ScenarioResult
+from sipscen.errors import UsageError
+from sipscen.report.json_report import results_from_json_dict
 
 
 def merge_reports(paths: list[Path]) -> list[ScenarioResult]:

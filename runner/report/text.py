@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.engine.results import CheckResult
+from sipscen.engine.results import CheckResult
 
 MAX_VALUE_CHARS = 400
 

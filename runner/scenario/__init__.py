@@ -5,9 +5,9 @@
     validate_file(path, variables)   every ScenarioError of a file, [] when valid
     resolve_references(text, contacts, scenario_dir)   ${bob.uri} etc. at plan time
 """
-from runner.scenario.build import load_scenario, load_scenarios, validate_file
-from runner.scenario.schema import load_schema
-from runner.scenario.variables import resolve_references
+from sipscen.scenario.build import load_scenario, load_scenarios, validate_file
+from sipscen.scenario.schema import load_schema
+from sipscen.scenario.variables import resolve_references
 
 __all__ = ["load_scenario", "load_scenarios", "validate_file", "load_schema",
            "resolve_references"]

@@ -1,8 +1,8 @@
 """From a scenario file to the frozen model: load -> substitute -> validate -> check -> build.
 
-Public entry points (re-exported by ``runner.scenario``):
+Public entry points (re-exported by ``sipscen.scenario``):
 
-* :func:`load_scenario` - one :class:`~runner.scenario.model.Scenario`, or the
+* :func:`load_scenario` - one :class:`~sipscen.scenario.model.Scenario`, or the
   first ScenarioError;
 * :func:`load_scenarios` - one Scenario per ``parametrize:`` set (or one);
 * :func:`validate_file` - every ScenarioError of a file (``sipscen validate``).
@@ -17,14 +17,14 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from runner.errors import Location, ScenarioError
-from runner.scenario.includes import expand_includes, parameter_sets
-from runner.scenario.loader import MarkedMap, format_path, load_yaml_file, locate, to_plain
-from runner.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario.includes import expand_includes, parameter_sets
+from sipscen.scenario.loader import MarkedMap, format_path, load_yaml_file, locate, to_plain
+from sipscen.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
                                    Step, parse_duration)
-from runner.scenario.schema import coerce_substituted, schema_errors
-from runner.scenario.semantic import SemanticChecker
-from runner.scenario.variables import substitute
+from sipscen.scenario.schema import coerce_substituted, schema_errors
+from sipscen.scenario.semantic import SemanticChecker
+from sipscen.scenario.variables import substitute
 
 DEFAULT_TIMEOUT = 60.0
 ENDPOINT_DEFAULTS = {"address": "127.0.0.1", "port": "auto", "transport": "udp"}

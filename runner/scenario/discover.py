@@ -4,7 +4,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from runner.errors import UsageError
+from sipscen.errors import UsageError
 
 SUFFIXES = (".yaml", ".yml")
 

@@ -24,10 +24,10 @@ import math
 import os
 from pathlib import Path
 
-from runner.errors import Location, ScenarioError
-from runner.scenario.loader import MarkedMap, format_path, load_yaml_file, locate
-from runner.scenario.semantic import base_dir
-from runner.scenario.variables import variable_text
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario.loader import MarkedMap, format_path, load_yaml_file, locate
+from sipscen.scenario.semantic import base_dir
+from sipscen.scenario.variables import variable_text
 
 MERGED_SECTIONS = ("variables", "agents", "services")
 MERGED_SETTINGS = ("capture", "timeout")

@@ -12,7 +12,7 @@ Scalars stay plain Python values; their position is kept by their parent
 path inside a loaded tree.
 
 Duplicate keys, non-string keys and YAML syntax errors raise
-:class:`~runner.errors.ScenarioError` with the location.
+:class:`~sipscen.errors.ScenarioError` with the location.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from runner.errors import Location, ScenarioError
+from sipscen.errors import Location, ScenarioError
 
 PathPart = str | int
 

@@ -1,6 +1,6 @@
 """Validate a loaded scenario tree against ``schemas/scenario.schema.json``.
 
-Every jsonschema error becomes a :class:`~runner.errors.ScenarioError` with a
+Every jsonschema error becomes a :class:`~sipscen.errors.ScenarioError` with a
 ``FILE:LINE:COL`` location (taken from the marked tree, see ``loader.py``), a
 path like ``agents.alice.steps[2].dtmf.method`` and a message written for a
 person: an unknown key points at that key and suggests the closest valid one,
@@ -25,8 +25,8 @@ from typing import Any, Iterable, Iterator
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from runner.errors import ScenarioError
-from runner.scenario.loader import MarkedMap, MarkedSeq, format_path, locate
+from sipscen.errors import ScenarioError
+from sipscen.scenario.loader import MarkedMap, MarkedSeq, format_path, locate
 
 _TYPE_WORDS = {
     "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
@@ -37,7 +37,7 @@ _TYPE_WORDS = {
 @functools.cache
 def load_schema() -> dict[str, Any]:
     """The scenario JSON Schema, read from the installed package."""
-    text = resources.files("runner").joinpath("data/scenario.schema.json").read_text("utf-8")
+    text = resources.files("sipscen").joinpath("data/scenario.schema.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -27,11 +27,11 @@ import signal
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
-from runner.errors import Location, ScenarioError
-from runner.scenario import bpf
-from runner.scenario.loader import MarkedMap, format_path, locate
-from runner.scenario.model import parse_duration
-from runner.scenario.variables import SCENARIO_DIR, Substitution
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario import bpf
+from sipscen.scenario.loader import MarkedMap, format_path, locate
+from sipscen.scenario.model import parse_duration
+from sipscen.scenario.variables import SCENARIO_DIR, Substitution
 
 SIPP_BUILTINS = frozenset({
     "uac", "uas", "regexp", "branchc", "branchs", "uac_pcap",

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from runner.errors import Location, ScenarioError
-from runner.scenario.loader import MarkedMap, MarkedSeq, format_path
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario.loader import MarkedMap, MarkedSeq, format_path
 
 REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user")
 SCENARIO_DIR = "scenario_dir"
@@ -190,7 +190,7 @@ def resolve_references(text: str, contacts: Mapping[str, Any], scenario_dir: Pat
                        location: Location | None = None, path: str = "") -> str:
     """Resolve ``${NAME.uri|host|port|hostport|user}`` and ``${scenario_dir}``.
 
-    ``contacts`` maps agent/service names to ``runner.agents.base.Contact``.
+    ``contacts`` maps agent/service names to ``sipscen.agents.base.Contact``.
     ``$${`` becomes a literal ``${``. An unknown name is a ScenarioError
     (at ``location``/``path`` when the caller knows them).
     """

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from runner.agents.base import AgentContext
-from runner.agents.pjsua.controller import PjsuaAgent
-from runner.engine.events import EventBoard
-from runner.engine.ports import PortAllocator
-from runner.errors import Location
-from runner.scenario.model import AgentSpec, Scenario, Step
+from sipscen.agents.base import AgentContext
+from sipscen.agents.pjsua.controller import PjsuaAgent
+from sipscen.engine.events import EventBoard
+from sipscen.engine.ports import PortAllocator
+from sipscen.errors import Location
+from sipscen.scenario.model import AgentSpec, Scenario, Step
 
 
 def worker_pids() -> list[str]:
@@ -22,7 +22,7 @@ def worker_pids() -> list[str]:
 
     Limited to our own children: other test runs may share the machine.
     """
-    out = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "runner.agents.pjsua.worker"],
+    out = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "sipscen.agents.pjsua.worker"],
                          capture_output=True, text=True).stdout
     return out.split()
 

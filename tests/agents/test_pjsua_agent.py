@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.agents.pjsua import sdp
-from runner.engine import process
-from runner.errors import AgentError, Location, ScenarioError, StepFailed
+from sipscen.agents.pjsua import sdp
+from sipscen.engine import process
+from sipscen.errors import AgentError, Location, ScenarioError, StepFailed
 
 HANGUP_AFTER_MEDIA = [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
                       {"hangup": {}}, {"wait": {"event": "disconnected", "timeout": "5s"}}]
@@ -470,9 +470,9 @@ def test_record_stays_inside_the_artifacts_folder(rig, name):
 @pytest.mark.parametrize("address", ["10.1.2.3", "localhost"])
 def test_one_loopback_rule_for_every_agent_type(rig, address):
     """pjsua agents, SIPp agents and services refuse an address with the same check."""
-    from runner.agents import base
-    from runner.agents.sipp import agent as sipp_agent
-    from runner.engine import services
+    from sipscen.agents import base
+    from sipscen.agents.sipp import agent as sipp_agent
+    from sipscen.engine import services
     rig.add("alice", [], address=address)
     with pytest.raises(ScenarioError) as pjsua_error:
         rig.start()

@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-from runner.agents.pjsua import protocol as P
-from runner.engine import process
-from runner.engine.ports import PortAllocator
+from sipscen.agents.pjsua import protocol as P
+from sipscen.engine import process
+from sipscen.engine.ports import PortAllocator
 
 
 @pytest.fixture
 def worker(tmp_path):
-    proc = process.start("worker", [sys.executable, "-m", "runner.agents.pjsua.worker"],
+    proc = process.start("worker", [sys.executable, "-m", "sipscen.agents.pjsua.worker"],
                          log_dir=tmp_path, pipes=True)
     try:
         yield proc

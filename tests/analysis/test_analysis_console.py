@@ -6,9 +6,9 @@ import json
 
 from rich.console import Console
 
-from runner.analysis import analyze_capture
-from runner.cli import main
-from runner.report.analysis_console import render_analysis
+from sipscen.analysis import analyze_capture
+from sipscen.cli import main
+from sipscen.report.analysis_console import render_analysis
 
 
 def make(cap):

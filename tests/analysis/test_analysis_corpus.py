@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.analysis import analyze_capture
+from sipscen.analysis import analyze_capture
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / ".." / "shared" / "corpus"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from runner.analysis import analyze_capture
+from sipscen.analysis import analyze_capture
 
 SSRC = 0x11223344
 PCMA = bytes([0xD5]) * 160

@@ -6,9 +6,9 @@ from scapy.layers.inet import IP, UDP, fragment
 from scapy.utils import wrpcap, wrpcapng
 from scapy.layers.l2 import Ether
 
-from runner.analysis import analyze_capture
-from runner.analysis.pcap import CaptureReader
-from runner.errors import CaptureFileError, ExitStatus
+from sipscen.analysis import analyze_capture
+from sipscen.analysis.pcap import CaptureReader
+from sipscen.errors import CaptureFileError, ExitStatus
 
 SSRC = 0x0BADCAFE
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 import struct
 
-from runner.analysis import analyze_capture
-from runner.errors import CaptureFileError
+from sipscen.analysis import analyze_capture
+from sipscen.errors import CaptureFileError
 
 SEED = 20261126
 

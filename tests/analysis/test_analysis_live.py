@@ -12,11 +12,11 @@ import struct
 
 import pytest
 
-from runner.analysis import analyze_capture
-from runner.analysis.pcap import CaptureReader
-from runner.capture.tcpdump import Capture, port_filter
-from runner.engine import process
-from runner.engine.ports import PortAllocator
+from sipscen.analysis import analyze_capture
+from sipscen.analysis.pcap import CaptureReader
+from sipscen.capture.tcpdump import Capture, port_filter
+from sipscen.engine import process
+from sipscen.engine.ports import PortAllocator
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 import tracemalloc
 
-from runner.analysis import analyze_capture, pcap
+from sipscen.analysis import analyze_capture, pcap
 
 
 def write_capture(path, packets: int, streams: int = 50) -> None:

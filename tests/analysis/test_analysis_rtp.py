@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.analysis import analyze_capture
+from sipscen.analysis import analyze_capture
 
 G711A = Path("/usr/share/sip-tester/g711a.pcap")
 

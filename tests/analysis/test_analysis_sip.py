@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.analysis import analyze_capture
-from runner.analysis.sdp import parse_sdp
-from runner.analysis.sip import parse_message
+from sipscen.analysis import analyze_capture
+from sipscen.analysis.sdp import parse_sdp
+from sipscen.analysis.sip import parse_message
 
 A, B = "127.0.0.1", "127.0.0.2"
 

@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from runner.analysis import analyze_capture
-from runner.analysis.srtp import SUITES, SrtpSender
-from runner.errors import UsageError
+from sipscen.analysis import analyze_capture
+from sipscen.analysis.srtp import SUITES, SrtpSender
+from sipscen.errors import UsageError
 
 pylibsrtp = pytest.importorskip("pylibsrtp")
 

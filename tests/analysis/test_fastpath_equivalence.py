@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.analysis.analyze import _build, analyze_capture
-from runner.analysis.analyzer import Analyzer
-from runner.analysis.pcap import CaptureReader
+from sipscen.analysis.analyze import _build, analyze_capture
+from sipscen.analysis.analyzer import Analyzer
+from sipscen.analysis.pcap import CaptureReader
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "captures"

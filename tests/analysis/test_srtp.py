@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.analysis import srtp
-from runner.analysis.srtp import (
+from sipscen.analysis import srtp
+from sipscen.analysis.srtp import (
     SUITES,
     SrtpReceiver,
     SrtpSender,

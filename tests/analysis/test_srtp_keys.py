@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from runner.analysis.srtp import (
+from sipscen.analysis.srtp import (
     SUITES,
     CryptoAttribute,
     UnsupportedCrypto,

@@ -4,9 +4,9 @@ import socket
 
 import pytest
 
-from runner.capture.tcpdump import Capture, port_filter
-from runner.engine.ports import PortAllocator
-from runner.errors import InfrastructureError
+from sipscen.capture.tcpdump import Capture, port_filter
+from sipscen.engine.ports import PortAllocator
+from sipscen.errors import InfrastructureError
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")
 

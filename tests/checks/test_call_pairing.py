@@ -4,11 +4,11 @@ The facts here are data in the shape the agents report (docs/ARCHITECTURE.md);
 the end-to-end tests drive the same checks with real agents."""
 from pathlib import Path
 
-from runner.agents.base import Contact
-from runner.checks import evaluate
-from runner.checks.context import CheckContext
-from runner.errors import Location
-from runner.scenario.model import Expectation, Scenario
+from sipscen.agents.base import Contact
+from sipscen.checks import evaluate
+from sipscen.checks.context import CheckContext
+from sipscen.errors import Location
+from sipscen.scenario.model import Expectation, Scenario
 
 HOST = "127.0.0.1"
 CONTACTS = {

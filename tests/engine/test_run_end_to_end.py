@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from runner.engine import process
-from runner.engine.run import RunOptions, run_scenario
-from runner.scenario import load_scenario
+from sipscen.engine import process
+from sipscen.engine.run import RunOptions, run_scenario
+from sipscen.scenario import load_scenario
 
 from .conftest import ROOT
 
@@ -127,7 +127,7 @@ agents:
   alice: {type: pjsua, steps: [{call: {to: bob}}, {wait: {event: answered}}, {sleep: 50s}]}
 """)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "run", str(path), "--artifacts", str(tmp_path / "art"),
+        [sys.executable, "-m", "sipscen", "run", str(path), "--artifacts", str(tmp_path / "art"),
          "--json", str(tmp_path / "r.json")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     seen = []

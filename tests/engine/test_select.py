@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from runner.engine.results import ScenarioResult
-from runner.engine.select import Selection, in_shard, parse_shard
-from runner.engine.suite import select
-from runner.errors import ExitStatus, UsageError, overall_status
-from runner.scenario.model import Scenario
+from sipscen.engine.results import ScenarioResult
+from sipscen.engine.select import Selection, in_shard, parse_shard
+from sipscen.engine.suite import select
+from sipscen.errors import ExitStatus, UsageError, overall_status
+from sipscen.scenario.model import Scenario
 
 
 def _scenarios(n):

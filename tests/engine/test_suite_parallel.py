@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from runner.analysis import analyze_capture
-from runner.engine.run import RunOptions
-from runner.engine.suite import SuiteOptions, run_suite
+from sipscen.analysis import analyze_capture
+from sipscen.engine.run import RunOptions
+from sipscen.engine.suite import SuiteOptions, run_suite
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")]
@@ -126,7 +126,7 @@ def test_sigint_with_jobs_stops_running_and_queued_scenarios(tmp_path, no_leftov
         (folder / f"long{i}.yaml").write_text(LONG.format(i=i))
     report = tmp_path / "r.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "run", str(folder), "-j", "2", "--json", str(report),
+        [sys.executable, "-m", "sipscen", "run", str(folder), "-j", "2", "--json", str(report),
          "--artifacts", str(tmp_path / "art")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     confirmed = 0

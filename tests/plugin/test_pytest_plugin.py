@@ -52,7 +52,7 @@ SUT_CONFIG = "listen: udp:127.0.0.1:5060\nroutes: []\n"
 def plugin_args() -> list[str]:
     """-p the plugin only when its entry point is not installed (it would load twice)."""
     names = {ep.name for ep in importlib.metadata.entry_points(group="pytest11")}
-    return [] if "sipscen" in names else ["-p", "runner.pytest_plugin"]
+    return [] if "sipscen" in names else ["-p", "sipscen.pytest_plugin"]
 
 
 @pytest.fixture

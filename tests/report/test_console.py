@@ -4,8 +4,8 @@ import re
 
 from rich.console import Console
 
-from runner.engine.events import Event, EventBoard
-from runner.report.console import LiveProgress, make_console, render_results
+from sipscen.engine.events import Event, EventBoard
+from sipscen.report.console import LiveProgress, make_console, render_results
 
 ANSI = re.compile(r"\x1b\[")
 

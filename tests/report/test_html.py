@@ -2,7 +2,7 @@
 import re
 from html.parser import HTMLParser
 
-from runner.report.html import payload_names, render_html, write_html
+from sipscen.report.html import payload_names, render_html, write_html
 
 
 class Collector(HTMLParser):

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.report.html import write_html
-from runner.report.html_ladder import PALETTE
+from sipscen.report.html import write_html
+from sipscen.report.html_ladder import PALETTE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

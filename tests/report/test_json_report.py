@@ -1,7 +1,7 @@
 """The JSON report: content per issue 2, redaction, round trip."""
 import json
 
-from runner.report.json_report import results_from_json_dict, to_json_dict, write_json
+from sipscen.report.json_report import results_from_json_dict, to_json_dict, write_json
 
 
 def test_json_report_content(results, tmp_path):
@@ -52,8 +52,8 @@ def test_json_round_trip(results):
 
 
 def test_json_feeds_report_merge(results, tmp_path):
-    """The shard merger (runner.report.merge) rebuilds results from this JSON, in order."""
-    from runner.report.merge import merge_reports
+    """The shard merger (sipscen.report.merge) rebuilds results from this JSON, in order."""
+    from sipscen.report.merge import merge_reports
     for i, r in enumerate(results):
         r.order = i
     a = write_json([results[2]], tmp_path / "a.json")

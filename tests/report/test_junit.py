@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.report.junit import classname_for, write_junit
+from sipscen.report.junit import classname_for, write_junit
 
 xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is a test dependency (pip install -e .[test])")
 XSD = Path(__file__).parent / "data" / "jenkins-junit.xsd"

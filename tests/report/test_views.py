@@ -1,6 +1,6 @@
 """Derived views: address labels, wire clock alignment, DTMF timeline, log tails."""
-from runner.report.html import render_html
-from runner.report.views import (address_labels, dtmf_timeline, log_tail, norm_addr,
+from sipscen.report.html import render_html
+from sipscen.report.views import (address_labels, dtmf_timeline, log_tail, norm_addr,
                                  uri_hostport, wire_offset)
 
 EPOCH = 1795680319.0

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.errors import Location, ScenarioError
-from runner.scenario import load_scenario, load_scenarios, validate_file
-from runner.scenario.model import CaptureSpec
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario import load_scenario, load_scenarios, validate_file
+from sipscen.scenario.model import CaptureSpec
 
 VALID = Path(__file__).parent / "valid"
 ENV = {"BOB_SECRET": "pa55word"}
@@ -193,7 +193,7 @@ def test_sipp_builtin_names_and_unknown_ones(tmp_path: Path):
 def test_parametrize_is_capped_before_any_set_is_built(tmp_path: Path):
     import time
 
-    from runner.scenario.includes import MAX_PARAMETER_SETS, parameter_sets
+    from sipscen.scenario.includes import MAX_PARAMETER_SETS, parameter_sets
 
     path = tmp_path / "huge.yaml"
     path.write_text("name: p\nparametrize:\n"

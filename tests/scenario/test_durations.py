@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.scenario import validate_file
-from runner.scenario.model import MAX_DURATION, parse_duration
+from sipscen.scenario import validate_file
+from sipscen.scenario.model import MAX_DURATION, parse_duration
 
 
 @pytest.mark.parametrize("value, seconds", [

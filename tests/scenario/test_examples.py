@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runner.scenario import load_scenarios, validate_file
+from sipscen.scenario import load_scenarios, validate_file
 
 ROOT = Path(__file__).resolve().parents[2]
 INVALID_MARKS = re.compile(r"(^|[^a-z])(invalid|broken|bad|malformed-yaml)([^a-z]|$)")

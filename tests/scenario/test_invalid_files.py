@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.errors import ExitStatus, ScenarioError, exit_status_for
-from runner.scenario import load_scenario, validate_file
+from sipscen.errors import ExitStatus, ScenarioError, exit_status_for
+from sipscen.scenario import load_scenario, validate_file
 
 INVALID = Path(__file__).parent / "invalid"
 FIXTURES = sorted(INVALID.glob("*.yaml"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from runner.errors import Location, ScenarioError
-from runner.scenario.loader import (MarkedLoader, MarkedMap, MarkedSeq, format_path, load_yaml,
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario.loader import (MarkedLoader, MarkedMap, MarkedSeq, format_path, load_yaml,
                                     locate, to_plain)
 
 DOC = """\

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.scenario import validate_file
+from sipscen.scenario import validate_file
 
 GARBAGE = {
     "agents-list": ("name: x\nagents: [a, b]\n", "2:9: agents: expected a mapping, got a list"),
@@ -83,7 +83,7 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path):
 
 
 def test_too_many_aliases_are_refused(tmp_path: Path):
-    from runner.scenario.loader import MAX_ALIASES
+    from sipscen.scenario.loader import MAX_ALIASES
 
     path = tmp_path / "aliases.yaml"
     path.write_text("name: &n x\ntags: [" + ", ".join(["*n"] * (MAX_ALIASES + 1)) + "]\n"
@@ -137,7 +137,7 @@ def test_sipp_inline_message_outside_latin1_is_located_at_the_message(tmp_path: 
     ('"vlan and udp"', None),                      # valid on some link type: not refused
 ])
 def test_capture_filter_is_compiled_at_load(tmp_path: Path, text: str, message: str | None):
-    from runner.scenario import bpf
+    from sipscen.scenario import bpf
 
     if not bpf.available() and message and "NUL" not in message:
         pytest.skip("libpcap is not installed: filters are checked by tcpdump at run time")

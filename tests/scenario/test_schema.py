@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from runner.scenario.loader import load_yaml
-from runner.scenario.schema import coerce_substituted, load_schema, schema_errors
+from sipscen.scenario.loader import load_yaml
+from sipscen.scenario.schema import coerce_substituted, load_schema, schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ def errors_of(text: str) -> list[str]:
 
 
 def test_schema_loads_through_the_package_and_equals_the_source_file():
-    packaged = resources.files("runner").joinpath("data/scenario.schema.json")
+    packaged = resources.files("sipscen").joinpath("data/scenario.schema.json")
     assert json.loads(packaged.read_text("utf-8")) == \
         json.loads((ROOT / "schemas" / "scenario.schema.json").read_text("utf-8"))
     assert load_schema() == json.loads(packaged.read_text("utf-8"))
@@ -143,7 +143,7 @@ def test_only_substituted_values_are_coerced():
 
 
 def test_schema_agent_types_match_the_agent_registry():
-    from runner.agents.registry import AGENT_TYPES
+    from sipscen.agents.registry import AGENT_TYPES
 
     agent = load_schema()["$defs"]["agent"]
     assert sorted(agent["properties"]["type"]["enum"]) == sorted(AGENT_TYPES)

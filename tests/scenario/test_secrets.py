@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.errors import ScenarioError
-from runner.scenario import load_scenario, load_scenarios, validate_file
+from sipscen.errors import ScenarioError
+from sipscen.scenario import load_scenario, load_scenarios, validate_file
 
 SECRET = "hunter2secret"
 
@@ -20,7 +20,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_validate_command_never_prints_an_env_secret(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch):
-    from runner.cli import main
+    from sipscen.cli import main
 
     monkeypatch.setenv("PW", SECRET)
     path = _write(tmp_path, "name: x\nagents:\n  a:\n    type: pjsua\n"

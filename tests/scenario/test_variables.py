@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.agents.base import Contact
-from runner.errors import Location, ScenarioError
-from runner.scenario.loader import load_yaml
-from runner.scenario.variables import resolve_references, substitute
+from sipscen.agents.base import Contact
+from sipscen.errors import Location, ScenarioError
+from sipscen.scenario.loader import load_yaml
+from sipscen.scenario.variables import resolve_references, substitute
 
 
 def run(text: str, given=None, environ=None):

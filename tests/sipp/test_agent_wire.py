@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from runner.errors import InfrastructureError, ScenarioError, StepFailed
+from sipscen.errors import InfrastructureError, ScenarioError, StepFailed
 
 from .conftest import needs_sipp
 
@@ -183,7 +183,7 @@ def test_message_framing_survives_sipp(rig, peer_factory, tail):
                       messages=[{"send": send, "timeout": "1s"}])
     drive(agent)
     wire = peer.received[0]
-    from runner.agents.sipp.inline import decode_message
+    from sipscen.agents.sipp.inline import decode_message
     expected = decode_message(send)
     if b"\r\n\r\n" not in expected:    # a message without an empty line gets one (documented)
         expected += b"\r\n"
@@ -206,7 +206,7 @@ def test_extra_args_cannot_point_sipp_off_the_loopback(rig):
 
 
 def test_uac_and_uas_on_ipv6_loopback(tmp_path):
-    from runner.engine.results import PASSED
+    from sipscen.engine.results import PASSED
 
     from .conftest import run_file
     path = tmp_path / "v6.yaml"

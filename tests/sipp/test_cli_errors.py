@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.integration, needs_sipp]
 
 
 def sipscen(args: list[str], cwd, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "runner", "run", "-q", "--artifacts",
+    return subprocess.run([sys.executable, "-m", "sipscen", "run", "-q", "--artifacts",
                            str(cwd / "art"), *args], cwd=cwd, capture_output=True, text=True,
                           timeout=60, env=env)
 

@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from runner.agents.sipp import inline, stats
-from runner.agents.base import require_loopback
-from runner.agents.sipp.command import LoadSettings, SippCommand
-from runner.agents.sipp.xmlfile import check_sipp_xml
-from runner.errors import ScenarioError
+from sipscen.agents.sipp import inline, stats
+from sipscen.agents.base import require_loopback
+from sipscen.agents.sipp.command import LoadSettings, SippCommand
+from sipscen.agents.sipp.xmlfile import check_sipp_xml
+from sipscen.errors import ScenarioError
 
 
 def test_yaml_lines_become_crlf_and_escapes_exact_bytes():
@@ -193,9 +193,9 @@ def test_bad_sipp_xml_points_at_its_line(tmp_path):
 
 
 def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
-    from runner.checks.sipp import check_response
-    from runner.errors import Location
-    from runner.scenario.model import Expectation
+    from sipscen.checks.sipp import check_response
+    from sipscen.errors import Location
+    from sipscen.scenario.model import Expectation
 
     class Ctx:
         facts = {"a": {"type": "sipp", "responses": [

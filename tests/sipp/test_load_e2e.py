@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from runner.engine.results import FAILED, PASSED
+from sipscen.engine.results import FAILED, PASSED
 
 from .conftest import (SCENARIOS, by_name, copy_scenario, needs_kamailio, needs_sipp,
                        processes_in, run_file)
@@ -50,7 +50,7 @@ def test_threshold_above_what_the_run_achieves_fails_with_expected_and_actual(tm
 def test_sigint_during_a_load_run_leaves_no_sipp_or_kamailio_behind(tmp_path):
     path = copy_scenario(SMOKE, tmp_path)
     art = tmp_path / "art"
-    proc = subprocess.Popen([sys.executable, "-m", "runner", "run", "-q", "--artifacts", str(art),
+    proc = subprocess.Popen([sys.executable, "-m", "sipscen", "run", "-q", "--artifacts", str(art),
                              str(path)], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -70,7 +70,7 @@ def test_sigint_during_the_malformed_library_leaves_nothing_behind(tmp_path):
     for src in sorted((SCENARIOS / "malformed").glob("*.yaml")):
         copy_scenario(src, tmp_path)
     art = tmp_path / "art"
-    proc = subprocess.Popen([sys.executable, "-m", "runner", "run", "-q", "--artifacts", str(art),
+    proc = subprocess.Popen([sys.executable, "-m", "sipscen", "run", "-q", "--artifacts", str(art),
                              str(tmp_path / "scenarios" / "malformed")], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)

@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from runner.agents.base import Contact
-from runner.engine.ports import PortAllocator
-from runner.engine.services import Service, probe_sip_options
-from runner.errors import InfrastructureError, Location, ScenarioError
-from runner.scenario.model import ServiceSpec
+from sipscen.agents.base import Contact
+from sipscen.engine.ports import PortAllocator
+from sipscen.engine.services import Service, probe_sip_options
+from sipscen.errors import InfrastructureError, Location, ScenarioError
+from sipscen.scenario.model import ServiceSpec
 
 from .conftest import KAMAILIO_CFG, needs_kamailio
 

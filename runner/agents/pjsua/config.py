@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
-from runner.agents.pjsua.pjobjects import WorkerAccount
+from sipscen.agents.pjsua.pjobjects import WorkerAccount
 
 if TYPE_CHECKING:  # pragma: no cover
-    from runner.agents.pjsua.worker import Worker
+    from sipscen.agents.pjsua.worker import Worker
 
 SRTP_USE = {
     "disabled": pj.PJMEDIA_SRTP_DISABLED,

@@ -1,7 +1,7 @@
 """The pjsua agent type: a controller in the engine's process, a worker child.
 
-``PjsuaAgent`` starts ``python -m runner.agents.pjsua.worker`` through
-``runner.engine.process``, talks to it over the line protocol of
+``PjsuaAgent`` starts ``python -m sipscen.agents.pjsua.worker`` through
+``sipscen.engine.process``, talks to it over the line protocol of
 ``protocol.py``, posts the worker's events on the run's ``EventBoard`` and
 folds them into facts (``facts.py``). The steps themselves are carried out by
 ``steps.StepRunner``. This module never imports pjsua2.
@@ -14,12 +14,12 @@ import threading
 import time
 from typing import Any
 
-from runner.agents.base import Agent, AgentContext, Contact
-from runner.agents.pjsua import protocol as P
-from runner.agents.pjsua.facts import FactBook
-from runner.agents.pjsua.settings import PjsuaSettings, parse_settings
-from runner.engine import process
-from runner.errors import AgentError
+from sipscen.agents.base import Agent, AgentContext, Contact
+from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.pjsua.facts import FactBook
+from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
+from sipscen.engine import process
+from sipscen.errors import AgentError
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
@@ -36,6 +36,11 @@ _BOARD_FIELDS = {
 class Cancelled(AgentError):
     """The run is being torn down (``board.cancelled`` or ``stop()``): ``run()`` ends
     quietly. An AgentError so that it stays a SipscenError wherever else it surfaces."""
+
+
+# ``-I`` (isolated): the worker never imports from the user's working directory
+# (a ``sipscen.py`` or ``pjsua2.py`` there), nor from PYTHONPATH or the user site.
+WORKER_ARGV = [sys.executable, "-I", "-m", "sipscen.agents.pjsua.worker"]
 
 
 class PjsuaAgent(Agent):
@@ -74,7 +79,7 @@ class PjsuaAgent(Agent):
         self.settings = parse_settings(self.ctx.spec, self.ctx.scenario.file.parent)
         self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         self.proc = process.start(
-            f"{self.ctx.name}-pjsua", [sys.executable, "-m", "runner.agents.pjsua.worker"],
+            f"{self.ctx.name}-pjsua", WORKER_ARGV,
             log_dir=self.ctx.artifacts_dir, pipes=True)
         self._reader = threading.Thread(target=self._read_events, daemon=True,
                                         name=f"pjsua-reader-{self.ctx.name}")
@@ -105,7 +110,7 @@ class PjsuaAgent(Agent):
                 self.cond.wait(min(remaining, 0.1))
 
     def run(self) -> None:
-        from runner.agents.pjsua.steps import StepRunner
+        from sipscen.agents.pjsua.steps import StepRunner
         try:
             StepRunner(self).run()
         except Cancelled:

@@ -10,8 +10,8 @@ import copy
 import threading
 from typing import Any
 
-from runner.agents.pjsua import protocol as P
-from runner.agents.pjsua import sdp
+from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.pjsua import sdp
 
 
 def _new_call(call_id: str, direction: str, remote_uri: str) -> dict[str, Any]:

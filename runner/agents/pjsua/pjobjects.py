@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
-from runner.agents.pjsua import protocol as P
-from runner.agents.pjsua import sdp
+from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.pjsua import sdp
 
 if TYPE_CHECKING:  # pragma: no cover
-    from runner.agents.pjsua.worker import Worker
+    from sipscen.agents.pjsua.worker import Worker
 
 STATE_NAMES = {
     pj.PJSIP_INV_STATE_NULL: "NULL",

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from runner.agents.base import require_loopback
-from runner.errors import ScenarioError
-from runner.scenario.model import AgentSpec, parse_duration
+from sipscen.agents.base import require_loopback
+from sipscen.errors import ScenarioError
+from sipscen.scenario.model import AgentSpec, parse_duration
 
 TRANSPORTS = ("udp", "tcp", "tls")
 SRTP_USES = ("disabled", "optional", "mandatory")

@@ -14,13 +14,13 @@ import wave
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from runner.agents.pjsua import protocol as P
-from runner.agents.signals import SignalWaits
-from runner.errors import ScenarioError, StepFailed
-from runner.scenario.model import Step, parse_duration
+from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.signals import SignalWaits
+from sipscen.errors import ScenarioError, StepFailed
+from sipscen.scenario.model import Step, parse_duration
 
 if TYPE_CHECKING:  # pragma: no cover
-    from runner.agents.pjsua.controller import PjsuaAgent
+    from sipscen.agents.pjsua.controller import PjsuaAgent
 
 DEFAULT_WAIT = 10.0
 COMMAND_TIMEOUT = 10.0
@@ -80,7 +80,7 @@ class StepRunner:
 
     def pause(self, seconds: float) -> None:
         """Sleep; Cancelled when the run is torn down, AgentError if the worker dies."""
-        from runner.agents.pjsua.controller import Cancelled
+        from sipscen.agents.pjsua.controller import Cancelled
         deadline = time.monotonic() + max(0.0, seconds)
         while True:
             remaining = deadline - time.monotonic()
@@ -280,7 +280,7 @@ class StepRunner:
         return None if at < 0 else at + len(wanted)
 
     def _wait_signal(self, name: str, agent: Any, timeout: float) -> None:
-        from runner.agents.pjsua.controller import Cancelled
+        from sipscen.agents.pjsua.controller import Cancelled
         sender = str(agent) if agent else None
         if self.signals.wait(name, sender, timeout, check=self.agent._raise_if_dead):
             return

@@ -1,6 +1,6 @@
 """The PJSUA worker: one process, one PJSUA2 Endpoint, one thread.
 
-Run as ``python -m runner.agents.pjsua.worker``. It reads commands from stdin
+Run as ``python -m sipscen.agents.pjsua.worker``. It reads commands from stdin
 and writes events to stdout, one JSON object per line (see ``protocol.py``).
 The loop alternates ``ep.libHandleEvents(10)`` with non-blocking reads of stdin,
 and runs its own timers (answer delays, DTMF gaps). PJSUA2 is only ever called
@@ -22,9 +22,9 @@ from typing import Any, Callable
 
 import pjsua2 as pj
 
-from runner.agents.pjsua import protocol as P
-from runner.agents.pjsua.config import configure_endpoint
-from runner.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
+from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.pjsua.config import configure_endpoint
+from sipscen.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
 
 POLL_MS = 10
 

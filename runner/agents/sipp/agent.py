@@ -1,9 +1,9 @@
 """The SIPp agent: a built-in SIPp scenario, a SIPp XML file, or inline raw messages.
 
 A calling agent with ``media: {play_pcap, play_dtmf}`` runs a generated caller
-(``runner.agents.sipp.media``); ``media: {rtp_echo: true}`` adds SIPp's echo.
+(``sipscen.agents.sipp.media``); ``media: {rtp_echo: true}`` adds SIPp's echo.
 
-Life cycle (see ``runner.agents.base``):
+Life cycle (see ``sipscen.agents.base``):
 
 * ``plan``  reserves the SIP port, the control port and a media range;
 * ``start`` checks the sipp binary and the XML (bad XML: ScenarioError, exit 2),
@@ -32,18 +32,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from runner.agents.base import Agent, Contact, require_loopback
-from runner.agents.signals import SignalWaits
-from runner.agents.sipp import inline, stats
-from runner.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
+from sipscen.agents.base import Agent, Contact, require_loopback
+from sipscen.agents.signals import SignalWaits
+from sipscen.agents.sipp import inline, stats
+from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
                                         load_settings)
-from runner.agents.sipp.media import build_media_uac
-from runner.agents.sipp.netstat import udp_or_tcp_bound
-from runner.agents.sipp.xmlfile import check_sipp_xml
-from runner.engine import process
-from runner.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
-from runner.scenario.model import parse_duration
+from sipscen.agents.sipp.media import build_media_uac
+from sipscen.agents.sipp.netstat import udp_or_tcp_bound
+from sipscen.agents.sipp.xmlfile import check_sipp_xml
+from sipscen.engine import process
+from sipscen.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
+from sipscen.scenario.model import parse_duration
 
 EXIT_BIND_ERROR = 254
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[[0-9A-Fa-f:]+\]")
@@ -156,7 +156,7 @@ class SippAgent(Agent):
 
     def _media_caller(self, cfg: dict[str, Any], media: dict[str, Any],
                       duration_ms: int | None) -> Path:
-        """Write the generated caller with media (runner.agents.sipp.media)."""
+        """Write the generated caller with media (sipscen.agents.sipp.media)."""
         if self.messages or cfg.get("scenario") not in (None, "uac"):
             raise self._err("media.play_pcap/play_dtmf drive sipscen's generated caller: use "
                             "them with scenario uac (or none) and no messages; in your own "

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from runner.errors import ScenarioError
+from sipscen.errors import ScenarioError
 
 DEFAULT_TIMEOUT = 2.0
 
@@ -140,7 +140,7 @@ def normalise_expect(value: Any, where: str, location=None) -> dict[str, Any]:
     ``status`` (list of codes), ``class`` ("4xx"), ``headers`` ({name: regex}),
     ``nothing`` (seconds) or ``any`` (any answer at all).
     """
-    from runner.scenario.model import parse_duration
+    from sipscen.scenario.model import parse_duration
 
     if value is None:
         return {"any": True}
@@ -206,7 +206,7 @@ def normalise_status(value: Any, where: str, location=None) -> dict[str, Any]:
 def parse_messages(config: Mapping[str, Any], location=None, path: str = "",
                    probe: bool = True) -> list[InlineMessage]:
     """The agent's ``messages:`` list (+ the liveness probe) as InlineMessages."""
-    from runner.scenario.model import parse_duration
+    from sipscen.scenario.model import parse_duration
 
     raw = config.get("messages") or []
     if not isinstance(raw, list) or not raw:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sipscen.errors import Location, ScenarioError
 from sipscen.scenario.loader import MarkedMap, format_path, load_yaml_file, locate
+from sipscen.scenario.paths import path_problem
 from sipscen.scenario.semantic import base_dir
 from sipscen.scenario.variables import variable_text
 
@@ -57,6 +58,10 @@ def _expand(tree: MarkedMap, chain: list[Path], included: list[Path],
             continue
         loc = locate(tree, ["include", i])
         where = format_path(["include", i])
+        problem = path_problem(entry)
+        if problem:
+            errors.append(ScenarioError(problem, loc, where))
+            continue
         target = (base_dir(loc) / entry).resolve()
         if not target.is_file():
             errors.append(ScenarioError(f"file not found: '{entry}' (relative to the file's folder)",

@@ -115,6 +115,19 @@ class MarkedLoader(yaml.SafeLoader):
         self.depths[node] = depth
         return node
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A tag that does not fit its node (``!!map x``, ``!!int abc``, ``!!bool
+        maybe``) is a located error, not a crash inside PyYAML's constructors."""
+        kind = _TAG_KINDS.get(node.tag)
+        if kind is not None and not isinstance(node, kind):
+            raise ScenarioError(f"YAML tag {_short_tag(node.tag)} cannot be applied to "
+                                f"{_NODE_NAMES[type(node)]}", self.loc(node.start_mark))
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError):
+            raise ScenarioError(f"{_shorten(node.value)} is not a valid "
+                                f"{_short_tag(node.tag)} value", self.loc(node.start_mark)) from None
+
     def count(self, node: yaml.Node, children: Iterable[yaml.Node]) -> None:
         """Record ``node``'s expanded size; refuse a tree that grows past MAX_NODES."""
         size = 1 + sum(self.expanded.get(child, 1) for child in children)
@@ -122,6 +135,25 @@ class MarkedLoader(yaml.SafeLoader):
             raise ScenarioError(f"too large: aliases expand this to more than {MAX_NODES:,} "
                                 "values (is it an alias bomb?)", self.loc(node.start_mark))
         self.expanded[node] = size
+
+
+_TAG_KINDS = {f"tag:yaml.org,2002:{name}": kind for name, kind in (
+    ("map", yaml.MappingNode), ("omap", yaml.SequenceNode), ("pairs", yaml.SequenceNode),
+    ("set", yaml.MappingNode), ("seq", yaml.SequenceNode), ("str", yaml.ScalarNode),
+    ("int", yaml.ScalarNode), ("float", yaml.ScalarNode), ("bool", yaml.ScalarNode),
+    ("null", yaml.ScalarNode), ("timestamp", yaml.ScalarNode), ("binary", yaml.ScalarNode))}
+_NODE_NAMES = {yaml.ScalarNode: "a scalar", yaml.SequenceNode: "a sequence",
+               yaml.MappingNode: "a mapping"}
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _shorten(value: Any) -> str:
+    if not isinstance(value, str):
+        return "this node"
+    return repr(value if len(value) <= 40 else value[:40] + "...")
 
 
 def _construct_map(loader: MarkedLoader, node: yaml.MappingNode):

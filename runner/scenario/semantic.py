@@ -31,6 +31,7 @@ from sipscen.errors import Location, ScenarioError
 from sipscen.scenario import bpf
 from sipscen.scenario.loader import MarkedMap, format_path, locate
 from sipscen.scenario.model import parse_duration
+from sipscen.scenario.paths import path_problem
 from sipscen.scenario.variables import SCENARIO_DIR, Substitution
 
 SIPP_BUILTINS = frozenset({
@@ -81,6 +82,10 @@ class SemanticChecker:
         loc = locate(self.tree, path + [key])
         base = base_dir(loc)
         text = value.replace("${" + SCENARIO_DIR + "}", str(base))
+        problem = path_problem(text)
+        if problem:
+            self.fail(problem, path + [key])
+            return
         target = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
         if not target.is_file():
             where = "" if Path(text).is_absolute() else " (relative to the file's folder)"
@@ -227,7 +232,10 @@ class SemanticChecker:
                 self.check_durations(params["tone"], here + ["tone"])
         elif kind == "record" and isinstance(params.get("file"), str):
             target = PurePosixPath(params["file"])
-            if target.is_absolute() or ".." in target.parts:
+            problem = path_problem(params["file"])
+            if problem:
+                self.fail(problem, here + ["file"])
+            elif target.is_absolute() or ".." in target.parts:
                 self.fail("a recording stays inside the agent's artifacts folder: "
                           "use a relative path without '..'", here + ["file"])
         self.check_durations(params, here)

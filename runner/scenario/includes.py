@@ -23,6 +23,7 @@ import itertools
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 from sipscen.errors import Location, ScenarioError
 from sipscen.scenario.loader import MarkedMap, format_path, load_yaml_file, locate
@@ -129,7 +130,11 @@ def _merge(tree: MarkedMap, library: MarkedMap) -> None:
 
 def parameter_sets(path: Path | str) -> list[dict[str, str]]:
     """The file's ``parametrize:`` sets as strings ([] when it has none)."""
-    tree = load_yaml_file(path)
+    return parameter_sets_of(load_yaml_file(path))
+
+
+def parameter_sets_of(tree: Any) -> list[dict[str, str]]:
+    """The ``parametrize:`` sets of a loaded tree ([] when it has none)."""
     if not isinstance(tree, MarkedMap) or "parametrize" not in tree:
         return []
     spec = tree["parametrize"]

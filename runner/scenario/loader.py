@@ -285,6 +285,34 @@ def format_path(path: Iterable[PathPart]) -> str:
     return out
 
 
+def copy_marked(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A deep copy of a loaded tree that keeps every mark, and keeps a node shared
+    by YAML aliases shared (so the copy is no bigger than the original)."""
+    memo = {} if memo is None else memo
+    if not isinstance(value, (dict, list)):
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    if isinstance(value, dict):
+        copy: Any = MarkedMap() if isinstance(value, MarkedMap) else {}
+        memo[id(value)] = copy
+        for key, item in value.items():
+            copy[key] = copy_marked(item, memo)
+        if isinstance(value, MarkedMap):
+            copy.mark = value.mark
+            copy.key_marks = dict(value.key_marks)
+            copy.value_marks = dict(value.value_marks)
+        return copy
+    copy = MarkedSeq() if isinstance(value, MarkedSeq) else []
+    memo[id(value)] = copy
+    copy.extend(copy_marked(item, memo) for item in value)
+    if isinstance(value, MarkedSeq):
+        copy.mark = value.mark
+        copy.item_marks = list(value.item_marks)
+    return copy
+
+
 def to_plain(value: Any) -> Any:
     """A deep copy made of plain dicts and lists (for the frozen model)."""
     if isinstance(value, dict):

@@ -17,7 +17,7 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130    # Ctrl-C / SIGINT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """A place in a scenario file, 1-based like editors show it."""
 

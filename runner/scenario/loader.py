@@ -68,8 +68,8 @@ MAX_NODES = 1_000_000      # mappings, sequences, keys and values once aliases a
 MAX_DEPTH = 100            # nested mappings/sequences (deeper would exhaust Python's stack)
 
 
-class MarkedLoader(yaml.SafeLoader):
-    """A SafeLoader whose mappings and sequences carry their marks.
+class _Marking:
+    """Composing and constructing with marks and limits (mixed into the loaders).
 
     ``file_label`` is what locations call the file (set by :func:`load_yaml`).
     It counts alias uses and the size and depth of the tree with aliases
@@ -79,8 +79,7 @@ class MarkedLoader(yaml.SafeLoader):
 
     file_label = "<string>"
 
-    def __init__(self, stream: Any):
-        super().__init__(stream)
+    def _init_limits(self) -> None:
         self.alias_count = 0
         self.expanded: dict[yaml.Node, int] = {}   # node -> its size with aliases expanded
         self.depths: dict[yaml.Node, int] = {}     # node -> its depth with aliases expanded
@@ -90,6 +89,8 @@ class MarkedLoader(yaml.SafeLoader):
         return _location(mark, self.file_label)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.ScalarEvent):      # no nesting, no depth: the common case
+            return super().compose_node(parent, index)
         if self.check_event(yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
@@ -194,8 +195,39 @@ def _construct_seq(loader: MarkedLoader, node: yaml.SequenceNode):
     loader.count(node, node.value)
 
 
+class MarkedLoader(_Marking, yaml.SafeLoader):
+    """A SafeLoader (PyYAML's pure-Python parser) whose mappings and sequences
+    carry their marks. It words syntax errors as the documentation shows them."""
+
+    def __init__(self, stream: Any):
+        yaml.SafeLoader.__init__(self, stream)
+        self._init_limits()
+
+
 MarkedLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+try:        # libyaml: events ~10x faster than PyYAML's pure-Python scanner and parser
+    from yaml._yaml import CParser
+except ImportError:     # pragma: no cover - a PyYAML built without libyaml
+    CParser = None
+
+if CParser is not None:
+    class FastMarkedLoader(_Marking, yaml.composer.Composer, CParser,
+                           yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """The same loader on libyaml's events: composing (where the limits are
+        enforced) and constructing stay the safe Python code of MarkedLoader."""
+
+        yaml_constructors = MarkedLoader.yaml_constructors
+
+        def __init__(self, stream: Any):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            self._init_limits()
+else:       # pragma: no cover
+    FastMarkedLoader = MarkedLoader
 
 
 def load_yaml(text: str, file_label: str) -> Any:
@@ -203,7 +235,20 @@ def load_yaml(text: str, file_label: str) -> Any:
 
     Raises ScenarioError for syntax errors, duplicate keys and non-string keys.
     An empty document gives ``None``.
+
+    libyaml parses; when it finds the text invalid, PyYAML's own parser reads it
+    again so the error is located and worded the same whichever is installed.
     """
+    if FastMarkedLoader is not MarkedLoader:
+        try:
+            fast = FastMarkedLoader(text)
+            fast.file_label = file_label
+            try:
+                return fast.get_single_data()
+            finally:
+                fast.dispose()
+        except yaml.YAMLError:
+            pass                    # worded by the pure-Python parser below
     try:
         loader = MarkedLoader(text)
     except yaml.reader.ReaderError as exc:

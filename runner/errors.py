@@ -111,6 +111,8 @@ def overall_status(results) -> ExitStatus:
     for r in results:
         if r.status == "passed":
             status = ExitStatus.SUCCESS
+        elif r.status == "not_run":     # interrupted: 130; after --fail-fast: the failure decides
+            status = ExitStatus(r.exit_status or ExitStatus.SUCCESS)
         elif r.status == "failed":
             status = ExitStatus.CHECK_FAILED
         else:

@@ -299,6 +299,7 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
     except KeyboardInterrupt as exc:
         interrupted = exc
         result.status, result.error = ERROR, "interrupted"
+        result.exit_status = int(ExitStatus.INTERRUPTED)
     except StepFailed as exc:
         step_failure = str(exc)
         if exc.location is not None:
@@ -314,11 +315,24 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
         except KeyboardInterrupt as exc:   # a second Ctrl-C while stopping
             interrupted = exc
             run.teardown()
-        run.collect()
+        try:
+            run.collect()
+        except KeyboardInterrupt as exc:   # Ctrl-C right after teardown: still keep the facts
+            interrupted = exc
+            result.status, result.error = ERROR, "interrupted"
+            result.exit_status = int(ExitStatus.INTERRUPTED)
+            run.collect()
 
     if interrupted is None and result.error is None:
         try:
             _verdict(run, step_failure)
+        except KeyboardInterrupt as exc:    # Ctrl-C/SIGTERM while analysing: no verdict
+            interrupted = exc
+            result.status = ERROR
+            result.error = ("interrupted while analysing the capture: no verdict (the capture "
+                            "and logs are kept in the artifacts)")
+            result.exit_status = int(ExitStatus.INTERRUPTED)
+            result.checks = []
         except Exception as exc:  # noqa: BLE001 - a bug in analysis or a check: say so
             result.status, result.error = ERROR, f"internal error while checking: {exc!r}"
             result.exit_status = int(ExitStatus.INFRASTRUCTURE)

@@ -65,6 +65,7 @@ def _summary_section(results: list[ScenarioResult], ids: list[str]) -> str:
             f'<p class="counts"><span>{s["total"]} scenarios</span>'
             f'<span class="passed">{s["passed"]} passed</span><span class="failed">{s["failed"]} failed</span>'
             f'<span class="error">{s["error"]} error</span>'
+            + (f'<span class="muted">{s["not_run"]} not run</span>' if s["not_run"] else "") +
             f'<span class="muted">{_e(duration_text(s["duration"]))} in total</span></p>'
             '<table class="summary"><tr><th>status</th><th>scenario</th><th>file</th><th>duration</th>'
             f'<th>checks passed</th><th>tags</th></tr>{rows}</table>')
@@ -246,7 +247,7 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     ids = [_slug(r.name, i) for i, r in enumerate(safe)]
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     # what broke comes first: failed, then errored, then passed scenarios (run order within)
-    rank = {"failed": 0, "error": 1}
+    rank = {"failed": 0, "error": 1, "not_run": 3}
     order = sorted(range(len(safe)), key=lambda i: (rank.get(safe[i].status, 2), i))
     body = "".join(_scenario_section(safe[i], ids[i], Path(base_dir)) for i in order)
     page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -70,6 +70,12 @@ class InfrastructureError(SipscenError):
     status = ExitStatus.INFRASTRUCTURE
 
 
+class ReportWriteError(SipscenError):
+    """A report file could not be written (a full disk, a read-only folder)."""
+
+    status = ExitStatus.INFRASTRUCTURE
+
+
 class AgentError(SipscenError):
     """An agent crashed or broke its protocol while running a scenario."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sipscen.engine.results import ERROR, NOT_RUN, ScenarioResult
 from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.engine.select import Selection, in_shard
-from sipscen.errors import ExitStatus, ScenarioError, SipscenError
+from sipscen.errors import ExitStatus, SipscenError
 from sipscen.scenario.model import Scenario
 
 
@@ -31,8 +31,12 @@ def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | Sc
     for path in files:
         try:
             loaded.extend(load_scenarios(path, variables))
-        except ScenarioError as exc:
+        except SipscenError as exc:
             loaded.append(invalid_result(path, exc))
+        except Exception as exc:  # noqa: BLE001 - a bug on one file must not sink the others
+            result = invalid_result(path, SipscenError(f"internal error while loading: {exc!r}"))
+            result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+            loaded.append(result)
     return loaded
 
 

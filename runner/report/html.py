@@ -264,9 +264,7 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
 def write_html(results: Iterable[ScenarioResult], path: str | os.PathLike,
                secrets: Iterable[str] | None = None) -> Path:
     """Write the self-contained HTML report to ``path`` and return the path."""
+    from sipscen.report.atomic import write_text_atomically
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(render_html(results, target.parent, secrets), encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_text_atomically(target, "HTML", render_html(results, target.parent, secrets))

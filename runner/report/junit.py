@@ -160,9 +160,8 @@ def junit_tree(results: Iterable[ScenarioResult],
 def write_junit(results: Iterable[ScenarioResult], path: str | os.PathLike,
                 secrets: Iterable[str] | None = None) -> Path:
     """Write the JUnit XML report to ``path`` (folders created) and return the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    junit_tree(results, secrets).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, target)
-    return target
+    from sipscen.report.atomic import write_atomically
+
+    tree = junit_tree(results, secrets)
+    return write_atomically(path, "JUnit",
+                            lambda f: tree.write(f, encoding="utf-8", xml_declaration=True))

@@ -80,3 +80,21 @@ def test_an_interrupted_suite_lists_the_scenarios_that_never_started(
     suite = ET.parse(junit).getroot()
     assert (suite.get("tests"), suite.get("errors"), suite.get("skipped")) == ("3", "1", "2")
     assert "NOT RUN short-1" in out and "2 not run" in out
+
+
+def test_an_invalid_file_in_a_folder_does_not_stop_the_valid_ones(tmp_path, sipscen,
+                                                                   no_leftovers):
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    (folder / "a-valid.yaml").write_text(SHORT.format(i=0))
+    (folder / "b-tag.yaml").write_text("name: t\ntimeout: !!bool maybe\nagents: {a: {type: pjsua}}\n")
+    (folder / "c-valid.yaml").write_text(SHORT.format(i=1))
+    report = tmp_path / "r.json"
+    code, out, err = sipscen("run", folder, "--json", report, "--artifacts", tmp_path / "art",
+                              "-q")
+    assert code == 2, out + err
+    doc = json.loads(report.read_text())
+    assert [(s["name"], s["status"]) for s in doc["scenarios"]] == [
+        ("short-0", "passed"), ("b-tag", "error"), ("short-1", "passed")]
+    assert doc["scenarios"][1]["error"] == (f"{folder / 'b-tag.yaml'}:2:10: 'maybe' is not a "
+                                            "valid !!bool value")

@@ -70,6 +70,7 @@ class _Run:
         self.services: list[Any] = []
         self.agents: list[Agent] = []
         self.capture: Capture | None = None
+        self.service_died: str | None = None
         self.result = ScenarioResult(
             name=scenario.name, file=str(scenario.file), tags=list(scenario.tags),
             description=scenario.description,
@@ -178,6 +179,13 @@ class _Run:
         """Stop everything in reverse order of start. One stop that fails never
         keeps the others from running; what failed is recorded as a warning."""
         self.board.cancel()
+        for service in self.services:     # before stopping: did the SUT die on its own?
+            code = service.proc.poll() if service.proc is not None else None
+            if code is not None and not self.result.error:
+                from sipscen.capture.tcpdump import exit_text
+                self.service_died = (f"service {service.spec.name} ended during the run "
+                                     f"({exit_text(code)}): no verdict about a system under "
+                                     "test that is gone; see its log in the artifacts")
         stoppers = [(f"agent {a.ctx.name}", a.stop) for a in reversed(self.agents)]
         stoppers += [(f"service {s.spec.name}", s.stop) for s in reversed(self.services)]
         if self.capture:
@@ -218,10 +226,16 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             return None, f"capture analysis failed: {exc}", True
         wire = analysis.to_dict()
+        warnings = wire.setdefault("warnings", [])
         dropped = self.capture.dropped()
         if dropped:
-            wire.setdefault("warnings", []).append(
+            warnings.append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
+        incomplete = self.capture.incomplete(int(wire.get("packets") or 0), list(warnings))
+        if incomplete:
+            wire["incomplete"] = incomplete
+            warnings += [w for w in incomplete if w not in warnings]
+            self.result.warnings += [f"capture incomplete: {w}" for w in incomplete]
         return wire, None, False
 
 
@@ -270,6 +284,8 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     result.wire = wire or {}
     ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
     result.checks = evaluate(run.scenario.expectations, ctx)
+    if wire and wire.get("incomplete"):
+        _inconclusive(result.checks, "; ".join(wire["incomplete"]))
     if step_failure:
         result.error = step_failure
     failed = step_failure or any(c.status != PASSED for c in result.checks)
@@ -279,6 +295,24 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     if analysis_failed:      # our tooling failed, not the system under test
         result.status, result.error = ERROR, wire_error
         result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+    elif result.status == ERROR and wire and wire.get("incomplete"):
+        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+        result.error = result.error or ("the capture is incomplete: wire checks are "
+                                        "inconclusive (" + "; ".join(wire["incomplete"]) + ")")
+    if run.service_died:     # the SUT is gone: neither a pass nor a finding about it
+        result.status, result.error = ERROR, run.service_died
+        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+
+
+def _inconclusive(checks, why: str) -> None:
+    """Wire checks on a capture known to be incomplete give no verdict: they
+    become errors that say why and what the partial capture showed."""
+    for check in checks:
+        if check.name.endswith("(wire)"):
+            shown = f"{check.status} on the partial capture" + (
+                f": {check.message}" if check.message else "")
+            check.status = ERROR
+            check.message = f"inconclusive, the capture is incomplete ({why}); {shown}"
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:

@@ -174,6 +174,15 @@ class SemanticChecker:
         target = agent.get("target")
         if isinstance(target, str) and _BARE_NAME.fullmatch(target):
             self.ref(target, path + ["target"], services_too=True)
+        elif isinstance(target, str) and "${" not in target:
+            problem = _target_problem(target)
+            if problem:
+                self.fail(problem, path + ["target"])
+        calling = (agent.get("messages") is not None
+                   or _SIPP_CALLERS.get(scenario if isinstance(scenario, str) else "uac", False))
+        if target is None and calling:
+            self.fail("a calling SIPp agent needs a 'target' (agent, service or host:port)",
+                      path)
         self.file(agent.get("media") or {}, "play_pcap", path + ["media"])
         for i, message in enumerate(agent.get("messages") or []):
             if isinstance(message, str):
@@ -200,6 +209,10 @@ class SemanticChecker:
         if not first.startswith(("\\", "${")) and not _REQUEST_START.match(first):
             self.fail("the first line must start with a method and a space "
                       "(SIPp sends requests only)", path)
+            return
+        problem = _keyword_problem(text)
+        if problem:
+            self.fail(problem, path)
             return
         for offset, char in enumerate(text):
             if ord(char) > 0xFF:
@@ -324,6 +337,45 @@ def _seconds(value: Any) -> float:
         return parse_duration(value)
     except ValueError:
         return 0.0
+
+
+_SIPP_CALLERS = {"uac": True, "regexp": True, "branchc": True, "uac_pcap": True,
+                 "3pcc-C-A": True, "3pcc-C-B": True}
+
+
+def _target_problem(target: str) -> str | None:
+    """What `run` would refuse in a SIPp ``target`` written as host:port."""
+    from sipscen.agents.base import require_loopback
+
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit() or not host or (":" in host and not host.startswith("[")):
+        return (f"target '{target}' is neither an agent/service nor host:port "
+                "(an IPv6 address in brackets: [::1]:5060)")
+    if not 0 < int(port) < 65536:
+        return f"target '{target}': port {port} is outside 1-65535"
+    try:
+        require_loopback(host, "")
+    except ScenarioError as exc:
+        return exc.message
+    return None
+
+
+def _keyword_problem(text: str) -> str | None:
+    """A SIPp ``[keyword]`` that SIPp would refuse at run time: unclosed, empty or
+    over 256 characters (a literal bracket is written \\x5b)."""
+    pos = text.find("[")
+    while pos != -1:
+        end = text.find("]", pos + 1)
+        line = text.count("\n", 0, pos) + 1
+        if end == -1:
+            return (f"'[' at line {line} of the message opens a SIPp keyword that is never "
+                    "closed (write a literal bracket as \\x5b)")
+        if end == pos + 1 or end - pos - 1 > 256:
+            return (f"'[' at line {line} of the message: a SIPp keyword is 1 to 256 "
+                    "characters between [ and ] (write a literal bracket as \\x5b)")
+        nested = text.find("[", pos + 1, end)
+        pos = text.find("[", end + 1) if nested == -1 else nested
+    return None
 
 
 def base_dir(loc: Location | None) -> Path:

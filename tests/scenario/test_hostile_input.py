@@ -88,3 +88,39 @@ def test_a_command_line_name_too_long_is_a_usage_error(sipscen, tmp_path: Path):
     code, out, err = sipscen("validate", tmp_path / (LONG + ".yaml"))
     assert code == 2
     assert "is 305 bytes long (at most 255" in err and "internal error" not in err
+
+
+SIPP = 'name: t\nagents:\n  a: {{type: sipp, {0}}}\n'
+
+
+@pytest.mark.parametrize("agent, expected", [
+    ('target: "10.0.0.1:5060"', "3:27: agents.a.target: 10.0.0.1 is not a loopback address: "
+                                "sipscen only sends on 127.0.0.0/8 and ::1"),
+    ('target: "127.0.0.1:x"', "3:27: agents.a.target: target '127.0.0.1:x' is neither an "
+                              "agent/service nor host:port (an IPv6 address in brackets: "
+                              "[::1]:5060)"),
+    ('target: "::1"', "3:27: agents.a.target: target '::1' is neither an agent/service nor "
+                      "host:port (an IPv6 address in brackets: [::1]:5060)"),
+    ('target: "127.0.0.1:70000"', "3:27: agents.a.target: target '127.0.0.1:70000': port 70000 "
+                                  "is outside 1-65535"),
+    ("scenario: uac", "3:6: agents.a: a calling SIPp agent needs a 'target' (agent, service or "
+                      "host:port)"),
+    ('target: "127.0.0.1:5060", messages: ["OPTIONS sip:x SIP/2.0\\nVia: [local_ip"]',
+     "3:56: agents.a.messages[0]: '[' at line 2 of the message opens a SIPp keyword that is "
+     "never closed (write a literal bracket as \\x5b)"),
+])
+def test_what_run_refuses_validate_refuses(sipscen, tmp_path: Path, agent: str, expected: str):
+    path = tmp_path / "sipp.yaml"
+    path.write_text(SIPP.format(agent), encoding="utf-8")
+    code, out, err = sipscen("validate", path)
+    assert code == 2
+    assert err.splitlines()[0] == f"{path}:{expected}"
+
+
+@pytest.mark.parametrize("agent", ['scenario: uas', 'target: "[::1]:5060"',
+                                   'target: "127.0.0.1:${PORT}"'])
+def test_valid_sipp_targets_still_validate(sipscen, tmp_path: Path, agent: str):
+    path = tmp_path / "sipp.yaml"
+    path.write_text("variables: {PORT: '5060'}\n" + SIPP.format(agent), encoding="utf-8")
+    code, out, err = sipscen("validate", path)
+    assert code == 0, err

@@ -232,7 +232,7 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
         raise UsageError(f"{args.capture}: no such file")
     analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key)
     if args.json:
-        out.file.write(json.dumps(analysis.to_dict(), indent=1) + "\n")
+        analysis.write_json(out.file)       # one call / stream at a time: bounded memory
     else:
         from sipscen.report.analysis_console import render_analysis
         render_analysis(analysis, out)

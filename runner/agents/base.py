@@ -51,6 +51,14 @@ class Contact:
         return f"{host}:{self.port}"
 
     @property
+    def media_min(self) -> int | str:
+        return self.media_ports[0] if self.media_ports else ""
+
+    @property
+    def media_max(self) -> int | str:
+        return self.media_ports[1] if self.media_ports else ""
+
+    @property
     def uri(self) -> str:
         scheme = "sips" if self.transport == "tls" else "sip"
         user = f"{self.user}@" if self.user else ""

@@ -24,6 +24,10 @@ CHECKS: dict[str, str] = {
     "dtmf": "sipscen.checks.dtmf:check_dtmf",
     "response": "sipscen.checks.sipp:check_response",
     "load": "sipscen.checks.sipp:check_load",
+    # issue 10: services as parties, legs, SUT logs
+    "log": "sipscen.checks.log:check_log",
+    "leg": "sipscen.checks.legs:check_leg",
+    "media": "sipscen.checks.legs:check_media",
 }
 
 

@@ -15,6 +15,7 @@ class CheckContext:
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> facts
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:
@@ -40,6 +41,10 @@ class CheckContext:
             if self.owns(name, address):
                 return name
         return None
+
+    def is_agent(self, name: str | None) -> bool:
+        """An agent of the scenario (not a service, not an unknown address)."""
+        return name is not None and any(a.name == name for a in self.scenario.agents)
 
     def calls(self, agent: str) -> list[dict[str, Any]]:
         return list(self.facts.get(agent, {}).get("calls", []) or [])

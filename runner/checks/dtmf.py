@@ -26,7 +26,7 @@ def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | Non
             ok = call_id in ids
         else:
             src_owner = ctx.agent_of(ev.get("src", ""))
-            ok = src_owner == sender or (src_owner not in ctx.facts and not ids)
+            ok = src_owner == sender or (not ctx.is_agent(src_owner) and not ids)
         if ok:
             digits.append(str(ev.get("digit")))
     return "".join(digits)

@@ -24,7 +24,7 @@ from sipscen.checks.context import CheckContext
 from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
 from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
-from sipscen.errors import ExitStatus, ScenarioTimeout, SipscenError, StepFailed
+from sipscen.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
 from sipscen.scenario.model import AgentSpec, Scenario, parse_duration
 
 READY_TIMEOUT = 10.0
@@ -115,14 +115,40 @@ class _Run:
         self.board.post("engine", "capture_started", path=str(self.capture.path))
 
     def start_services(self) -> None:
+        """Start every service; one with ``after: [other, ...]`` only once those are
+        ready (the order was checked for cycles at load)."""
+        by_name = {s.spec.name: s for s in self.services}
+        started: set[str] = set()
+        readied: set[str] = set()
+        pending = list(self.services)
+        for _ in range(len(pending) + 1):          # bounded: one pass per service at most
+            if not pending:
+                break
+            for service in list(pending):
+                after = _names(service.config.get("after"))
+                if not all(a in started for a in after if a in by_name):
+                    continue
+                for name in after:
+                    if name in by_name and name not in readied:
+                        self.check_services()
+                        by_name[name].ready(READY_TIMEOUT)
+                        readied.add(name)
+                service.start(self.contacts, self.scenario.file.parent)
+                started.add(service.spec.name)
+                pending.remove(service)
         for service in self.services:
-            service.start(self.contacts, self.scenario.file.parent)
-        for service in self.services:
-            service.ready(READY_TIMEOUT)
+            if service.spec.name not in readied:
+                service.ready(READY_TIMEOUT)
         if self.services:
             self.board.post("engine", "services_ready", names=[s.spec.name for s in self.services])
 
+    def check_services(self) -> None:
+        """ServiceExited if any started service has exited (see services.py)."""
+        for service in self.services:
+            service.check_alive()
+
     def start_agents(self) -> None:
+        self.check_services()
         for agent in self.agents:
             agent.start()
         for agent in self.agents:     # every callee is listening before any caller acts
@@ -134,18 +160,19 @@ class _Run:
         failures: list[BaseException] = []
         lock = threading.Lock()
 
-        def body(agent: Agent) -> None:
+        def body(name: str, run: Callable[[], None]) -> None:
             try:
-                agent.run()
-                self.board.post(agent.ctx.name, "finished")
+                run()
+                self.board.post(name, "finished")
             except BaseException as exc:  # noqa: BLE001 - reported to the main thread
                 with lock:
                     failures.append(exc)
-                self.board.post(agent.ctx.name, "failed", message=str(exc))
+                self.board.post(name, "failed", message=str(exc))
                 self.board.cancel()       # the others stop waiting
 
-        threads = [threading.Thread(target=body, args=(a,), name=f"agent-{a.ctx.name}",
-                                    daemon=True) for a in self.agents]
+        runs = [(a.ctx.name, a.run) for a in self.agents] + self.service_timelines()
+        threads = [threading.Thread(target=body, args=(name, fn), name=f"run-{name}",
+                                    daemon=True) for name, fn in runs]
         for t in threads:
             t.start()
         deadline = time.monotonic() + timeout
@@ -157,17 +184,28 @@ class _Run:
                     t.join(0.05)
                     if stop is not None and stop.is_set():
                         raise KeyboardInterrupt("suite stopped")
+                    self.check_services()      # a SUT that dies ends the run at once
             timed_out = any(t.is_alive() for t in threads)
+            self.check_services()
         finally:
             if any(t.is_alive() for t in threads):
                 self.board.cancel()
                 for t in threads:
                     t.join(3.0)
+        exited = [f for f in failures if isinstance(f, ServiceExited)]
+        if exited:
+            raise exited[0]     # the cause: the agents' failures follow from it
         if failures:
             raise failures[0]   # the first is the cause; later ones are mostly cancellations
         if timed_out:
             raise ScenarioTimeout(f"scenario timeout of {timeout:g}s reached",
                                   self.scenario.location)
+
+    def service_timelines(self) -> list[tuple[str, Callable[[], None]]]:
+        from sipscen.engine.service_steps import ServiceTimeline
+        return [(s.spec.name, ServiceTimeline(s, self.board, self.contacts,
+                                              self.scenario.file.parent).run)
+                for s in self.services if s.config.get("steps")]
 
     def check_stop(self) -> None:
         """Between phases: the suite asked every scenario to stop (Ctrl-C)."""
@@ -200,6 +238,7 @@ class _Run:
             except Exception as exc:  # a broken agent must not hide the others
                 r.agents[agent.ctx.name] = {"error": repr(exc)}
         for service in self.services:
+            r.services[service.spec.name] = service.facts()
             for label, path in service.artifacts().items():
                 r.artifacts[f"{service.spec.name}.{label}"] = path
         if self.capture:
@@ -223,6 +262,12 @@ class _Run:
             wire.setdefault("warnings", []).append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
         return wire, None, False
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
 
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
@@ -268,7 +313,12 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     result = run.result
     wire, wire_error, analysis_failed = run.analyse()
     result.wire = wire or {}
-    ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
+    facts = dict(result.agents)    # plus each service as a party, judged from the capture
+    ctx = CheckContext(run.scenario, facts, wire, dict(run.contacts), wire_error,
+                       services=result.services)
+    from sipscen.checks.wire_party import wire_facts
+    for name, service_facts in result.services.items():
+        facts[name] = wire_facts(name, ctx.owns, wire, service_facts)
     result.checks = evaluate(run.scenario.expectations, ctx)
     if step_failure:
         result.error = step_failure

@@ -71,4 +71,8 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             got = wire_digits(ctx, sender, receiver, method)
             results.append(CheckResult(f"{label} (wire)", PASSED if got == want else FAILED,
                                        want, got, "", loc))
+    if p.get("max_latency") is not None and ctx.wire is not None:
+        from sipscen.checks.dtmf_latency import latency_check
+        results.append(latency_check(ctx, sender, receiver, method, p["max_latency"],
+                                     label, loc))
     return results

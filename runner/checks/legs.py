@@ -1,0 +1,210 @@
+"""`leg` and `media` expectations: media through a relay, one leg at a time.
+
+A leg is the media (and the SDP) between two parties, e.g. alice<->sut and
+sut<->bob where ``sut`` is a service owning the relay's media ports. Every
+verdict is judged from the capture:
+
+    - leg: {between: [alice, sut], srtp: true, suite: AES_CM_128_HMAC_SHA1_80, codec: PCMA,
+            sdp: {profile: RTP/SAVP, crypto: true, connection: 127.0.0.1, payload_types: [8]}}
+    - leg: {between: [sut, bob], srtp: false}          # plain RTP both ways
+    - media: {between: [alice, bob], via: sut, anchored: true, transcoded: false}
+
+``srtp: true`` passes only when RTP flows both ways on the leg and every packet
+authenticates with a key from the leg's SDP (or an agent's); ``srtp: false``
+only when RTP flows both ways and none of it is, or looks, SRTP. Result names
+carry the leg, so a swapped expectation says which leg is wrong.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sipscen.analysis.sdp import parse_sdp
+from sipscen.checks.context import CheckContext
+from sipscen.checks.media import streams_from
+from sipscen.checks.wire_party import _body
+from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.scenario.model import Expectation
+
+_NOT_AUDIO = ("telephone-event", "cn", "comfort-noise")
+
+
+def _no_wire(name: str, ctx: CheckContext, loc: str) -> list[CheckResult]:
+    return [CheckResult(name, FAILED, "the capture", None,
+                        ctx.wire_error or "no capture to judge the leg from", loc)]
+
+
+def _direction(s: dict) -> str:
+    return f"{s['src']}->{s['dst']}"
+
+
+def leg_streams(ctx: CheckContext, a: str, b: str) -> dict[str, list[dict]]:
+    return {f"{a}->{b}": streams_from(ctx, a, b), f"{b}->{a}": streams_from(ctx, b, a)}
+
+
+def codecs_of(streams: list[dict]) -> set[str]:
+    names = set()
+    for s in streams:
+        for pt, name in (s.get("codecs") or {}).items():
+            if name and name.split("/")[0].lower() not in _NOT_AUDIO \
+                    and int(pt) not in (s.get("event_payload_types") or []):
+                names.add(name.split("/")[0])
+    return names
+
+
+def _srtp_verdict(label: str, by_dir: dict[str, list[dict]], want: bool, suite: str | None,
+                  loc: str) -> CheckResult:
+    problems, seen = [], {}
+    for direction, streams in by_dir.items():
+        if not streams:
+            problems.append(f"no RTP {direction}")
+            seen[direction] = "no RTP"
+            continue
+        parts = []
+        for s in streams:
+            srtp = s.get("srtp")
+            if srtp is None:
+                parts.append(f"{_direction(s)} plain RTP ({s.get('packets')} packets)")
+                if want:
+                    problems.append(f"cleartext RTP {direction}")
+            else:
+                ok = srtp.get("authenticated") and not srtp.get("auth_failed")
+                parts.append(f"{_direction(s)} SRTP {srtp.get('suite')}: "
+                             f"{srtp.get('authenticated')} authenticated, "
+                             f"{srtp.get('auth_failed')} failed")
+                if not want:
+                    problems.append(f"SRTP (or ciphertext) {direction}")
+                elif not ok:
+                    problems.append(f"SRTP not proven {direction}")
+                elif suite and srtp.get("suite") != suite:
+                    problems.append(f"suite {srtp.get('suite')} {direction}")
+        seen[direction] = "; ".join(parts)
+    if want:
+        expected = f"SRTP both ways{f' with {suite}' if suite else ''}, every packet authenticated"
+    else:
+        expected = "plain RTP both ways, no SRTP"
+    return CheckResult(f"{label}: {'SRTP' if want else 'plain RTP'}",
+                       FAILED if problems else PASSED, expected, seen, "; ".join(problems), loc)
+
+
+def leg_sdps(ctx: CheckContext, a: str, b: str) -> list[tuple[str, Any]]:
+    """(direction, SdpMedia) of every audio section in SIP messages between a and b."""
+    out = []
+    for call in (ctx.wire or {}).get("calls", []):
+        for m in call.get("messages", []):
+            src, dst = m.get("src", ""), m.get("dst", "")
+            if not ((ctx.owns(a, src) and ctx.owns(b, dst)) or
+                    (ctx.owns(b, src) and ctx.owns(a, dst))):
+                continue
+            raw = m.get("raw") or ""
+            if "application/sdp" not in raw.lower():
+                continue
+            who = f"{ctx.agent_of(src)}->{ctx.agent_of(dst)}"
+            for media in parse_sdp(_body(raw)):
+                if media.kind == "audio":
+                    out.append((f"{who} {m.get('summary', '')}", media))
+    return out
+
+
+def _sdp_verdicts(label: str, ctx: CheckContext, a: str, b: str, want: dict,
+                  loc: str) -> list[CheckResult]:
+    sdps = leg_sdps(ctx, a, b)
+    if not sdps:
+        return [CheckResult(f"{label}: SDP", FAILED, want, None,
+                            "no SDP between them in the capture", loc)]
+    results = []
+    for key, expected in want.items():
+        actual, bad = {}, []
+        for where, media in sdps:
+            if key == "profile":
+                got = media.proto
+                ok = got == expected
+            elif key == "crypto":
+                got = bool(media.crypto)
+                ok = got == bool(expected)
+            elif key == "connection":
+                got = media.address
+                ok = got == expected
+            else:   # payload_types: every one listed is offered/answered
+                got = list(media.payload_types)
+                ok = all(pt in got for pt in expected)
+            actual[where] = got
+            if not ok:
+                bad.append(where)
+        results.append(CheckResult(f"{label}: SDP {key}", FAILED if bad else PASSED, expected,
+                                   actual, f"differs in {', '.join(bad)}" if bad else "", loc))
+    return results
+
+
+def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
+    p = exp.params
+    a, b = p["between"]
+    label = f"leg {a}<->{b}"
+    loc = str(exp.location)
+    if ctx.wire is None:
+        return _no_wire(label, ctx, loc)
+    by_dir = leg_streams(ctx, a, b)
+    results = []
+    if "srtp" in p or "suite" in p:
+        results.append(_srtp_verdict(label, by_dir, bool(p.get("srtp", True)), p.get("suite"),
+                                     loc))
+    if "codec" in p:
+        want = str(p["codec"]).split("/")[0]
+        seen = {d: sorted(codecs_of(s)) or "no audio RTP" for d, s in by_dir.items()}
+        bad = [d for d, s in by_dir.items() if want.lower() not in
+               {c.lower() for c in codecs_of(s)}]
+        results.append(CheckResult(f"{label}: codec", FAILED if bad else PASSED,
+                                   f"{want} both ways", seen,
+                                   f"not in {', '.join(bad)}" if bad else "", loc))
+    if "sdp" in p:
+        results += _sdp_verdicts(label, ctx, a, b, dict(p["sdp"]), loc)
+    if not results:    # only `between`: media flows both ways on the leg
+        bad = [d for d, s in by_dir.items() if not s]
+        results.append(CheckResult(f"{label}: media", FAILED if bad else PASSED,
+                                   "RTP both ways", {d: len(s) for d, s in by_dir.items()},
+                                   f"no RTP {', '.join(bad)}" if bad else "", loc))
+    return results
+
+
+def check_media(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
+    p = exp.params
+    a, b = p["between"]
+    via = p["via"]
+    loc = str(exp.location)
+    label = f"media {a}<->{b} via {via}"
+    if ctx.wire is None:
+        return _no_wire(label, ctx, loc)
+    direct = leg_streams(ctx, a, b)
+    first, second = leg_streams(ctx, a, via), leg_streams(ctx, via, b)
+    results = []
+    if "anchored" in p:
+        direct_n = sum(len(s) for s in direct.values())
+        missing = [d for legs in (first, second) for d, s in legs.items() if not s]
+        if p["anchored"]:
+            ok = direct_n == 0 and not missing
+            why = (f"{direct_n} stream(s) directly between {a} and {b}" if direct_n else
+                   f"no RTP {', '.join(missing)}" if missing else "")
+        else:
+            ok = direct_n > 0
+            why = "" if ok else f"no RTP directly between {a} and {b}"
+        actual = {"direct": {d: [_direction(x) for x in s] for d, s in direct.items()},
+                  **{d: len(s) for legs in (first, second) for d, s in legs.items()}}
+        results.append(CheckResult(
+            f"{label}: {'anchored' if p['anchored'] else 'not anchored'}",
+            PASSED if ok else FAILED,
+            f"RTP only through {via}, both legs both ways" if p["anchored"]
+            else f"RTP directly between {a} and {b}", actual, why, loc))
+    if "transcoded" in p:
+        c1 = codecs_of([s for v in first.values() for s in v])
+        c2 = codecs_of([s for v in second.values() for s in v])
+        if not c1 or not c2:
+            ok, why = False, "no audio RTP on " + (f"{a}<->{via}" if not c1 else f"{via}<->{b}")
+        else:
+            differ = not (c1 & c2)
+            ok = differ == bool(p["transcoded"])
+            why = ""
+        results.append(CheckResult(
+            f"{label}: {'transcoded' if p['transcoded'] else 'same codec'}",
+            PASSED if ok else FAILED,
+            "a different codec on each leg" if p["transcoded"] else "the same codec on both legs",
+            {f"{a}<->{via}": sorted(c1), f"{via}<->{b}": sorted(c2)}, why, loc))
+    return results

@@ -193,7 +193,8 @@ def _start_watchdog() -> subprocess.Popen | None:
     try:
         _watchdog = subprocess.Popen(
             [sys.executable, "-I", str(script)], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env={}, cwd="/")      # inherits nothing: it is sipscen's, not the scenario's
     except OSError:
         _watchdog = None
         return None

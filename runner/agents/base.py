@@ -44,6 +44,7 @@ class Contact:
     transport: str = "udp"         # udp | tcp | tls
     user: str = ""
     media_ports: tuple[int, int] | None = None   # inclusive range the agent's RTP uses
+    files: str = ""                # a service's folder of generated files (`files:`)
 
     @property
     def hostport(self) -> str:

@@ -46,6 +46,12 @@ class CheckContext:
         """An agent of the scenario (not a service, not an unknown address)."""
         return name is not None and any(a.name == name for a in self.scenario.agents)
 
+    def at(self, name: str) -> str:
+        """How a result names a party's own view: "at bob", or for a service, whose
+        facts come from the capture, "at carol, from the capture"."""
+        wire = (self.facts.get(name) or {}).get("source") == "wire"
+        return f"at {name}, from the capture" if wire else f"at {name}"
+
     def calls(self, agent: str) -> list[dict[str, Any]]:
         return list(self.facts.get(agent, {}).get("calls", []) or [])
 

@@ -57,11 +57,11 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("agent", "both"):
         received = ctx.facts.get(receiver, {}).get("dtmf_received")
         if received is None:
-            results.append(CheckResult(f"{label} (at {receiver})", FAILED, want, None,
+            results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,
                                        f"{receiver} does not report received DTMF", loc))
         else:
             got = agent_digits(ctx, sender, receiver, method)
-            results.append(CheckResult(f"{label} (at {receiver})",
+            results.append(CheckResult(f"{label} ({ctx.at(receiver)})",
                                        PASSED if got == want else FAILED, want, got, "", loc))
     if where in ("wire", "both"):
         if ctx.wire is None:

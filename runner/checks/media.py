@@ -64,7 +64,7 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         got = _codec_name(call)
         ok = got is not None and got.lower() == want.lower()
         results.append(CheckResult(
-            f"codec at {agent}", PASSED if ok else FAILED, want, got,
+            f"codec {ctx.at(agent)}", PASSED if ok else FAILED, want, got,
             "" if call else f"{agent} had no call" + (
                 f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
             loc))
@@ -107,7 +107,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         suites[agent] = srtp.get("suite")
         ok = bool(srtp.get("active")) and (want_suite is None or srtp.get("suite") == want_suite)
         results.append(CheckResult(
-            f"srtp at {agent}", PASSED if ok else FAILED,
+            f"srtp {ctx.at(agent)}", PASSED if ok else FAILED,
             want_suite or "SRTP active", srtp.get("suite") if srtp.get("active") else "no SRTP",
             "" if call else f"{agent} had no call", loc))
     if ctx.wire is None:

@@ -10,7 +10,8 @@ command and the environment resolve against every agent's and service's contact,
 A service may name its SIP ``user`` (``call: {to: carol}`` then dials
 ``sip:USER@host:port``) and its media ports (``media_ports: 20`` allocates a
 range, ``[lo, hi]`` fixes one; ``${NAME.media_min|media_max}``): the capture
-covers them and the checks attribute the RTP there to the service.
+covers them and the checks attribute the RTP there to the service. ``files:
+{NAME: text}`` writes config files (references resolved) to ``${NAME.files}``.
 
 Health: ``check_alive`` raises :class:`ServiceExited` (with the exit code and
 the last log lines) once the process has exited; the engine calls it all run
@@ -129,7 +130,8 @@ class Service:
         else:
             media = None
         self.contact = Contact(self.spec.name, host, port, cfg.get("transport") or "udp",
-                               user=str(cfg.get("user") or ""), media_ports=media)
+                               user=str(cfg.get("user") or ""), media_ports=media,
+                               files=str(self.dir / "files") if cfg.get("files") else "")
         return self.contact
 
     @property
@@ -158,6 +160,7 @@ class Service:
                     for k, v in (cfg.get("env") or {}).items()})
         self.argv = argv
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._write_files(contacts, scenario_dir)
         (self.dir / "command.txt").write_text(
             redact_text(" ".join(argv), self.secrets) + "\n")
         self.proc = process.start(
@@ -165,6 +168,21 @@ class Service:
             stop_signal=_signal(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
                                 self.spec.location),
             stdin=self.wants_stdin)
+
+    def _write_files(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
+        """``files: {NAME: text}``: written to ``${SERVICE.files}/NAME`` before the
+        start, references resolved (a UA's config with its planned ports)."""
+        from sipscen.scenario.variables import resolve_references
+
+        files = self.config.get("files") or {}
+        if not files:
+            return
+        folder = self.dir / "files"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / str(name)).write_text(resolve_references(
+                str(text), contacts, scenario_dir, location=self.spec.location,
+                path=f"{self.spec.path}.files.{name}"))
 
     def check_alive(self) -> None:
         """ServiceExited if the service has exited (once started), naming its exit

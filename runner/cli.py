@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                           metavar="NAME=VALUE")
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
+    sub.add_parser("doc", help="print the reference of every step, wait event and expectation")
 
     analyze = sub.add_parser("analyze", help="dissect a capture: calls, RTP, DTMF, SRTP")
     analyze.add_argument("capture", type=Path)
@@ -220,6 +221,13 @@ def cmd_schema(args, out: Console, err: Console) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def cmd_doc(args, out: Console, err: Console) -> ExitStatus:
+    from sipscen.language.reference import render
+
+    out.file.write(render())
+    return ExitStatus.SUCCESS
+
+
 def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     from sipscen.analysis import analyze_capture
 
@@ -257,7 +265,7 @@ def _sigterm_is_interrupt() -> None:
         signal.signal(signal.SIGHUP, handler)
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema, "doc": cmd_doc,
             "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report}
 
 

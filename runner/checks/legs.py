@@ -23,6 +23,7 @@ from sipscen.checks.context import CheckContext
 from sipscen.checks.media import streams_from
 from sipscen.checks.wire_party import _body
 from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation
 
 _NOT_AUDIO = ("telephone-event", "cn", "comfort-noise")
@@ -208,3 +209,43 @@ def check_media(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             "a different codec on each leg" if p["transcoded"] else "the same codec on both legs",
             {f"{a}<->{via}": sorted(c1), f"{via}<->{b}": sorted(c2)}, why, loc))
     return results
+
+
+register_expectation(ExpectationFamily(
+    name="leg", evaluate="sipscen.checks.legs:check_leg",
+    schema={"description": "One media leg between two parties (e.g. alice<->sut), judged "
+                           "from the capture.",
+            "type": "object", "required": ["between"], "additionalProperties": False,
+            "properties": {
+                "between": {"$ref": "#/$defs/agent_pair"},
+                "srtp": {"type": "boolean", "description": "true: every packet both ways is "
+                         "authenticated SRTP; false: plain RTP both ways"},
+                "suite": {"type": "string", "pattern": "^[A-Z0-9_]+$"},
+                "codec": {"$ref": "#/$defs/codec"},
+                "sdp": {"type": "object", "additionalProperties": False, "minProperties": 1,
+                        "properties": {
+                            "profile": {"enum": ["RTP/AVP", "RTP/SAVP", "RTP/AVPF",
+                                                 "RTP/SAVPF", "UDP/TLS/RTP/SAVP",
+                                                 "UDP/TLS/RTP/SAVPF"]},
+                            "crypto": {"type": "boolean"},
+                            "connection": {"type": "string", "minLength": 1},
+                            "payload_types": {"type": "array", "items": {
+                                "type": "integer", "minimum": 0, "maximum": 127}}}}}},
+    doc="On the leg between two parties (agents or services with media ports): SRTP with "
+        "`suite` or plain RTP both ways, the `codec` on the wire both ways, and every SDP "
+        "on the leg (`profile`, `crypto`, `c=` `connection`, offered `payload_types`).",
+    example="- leg: {between: [alice, sut], srtp: true, codec: PCMA, sdp: {profile: RTP/SAVP}}"))
+register_expectation(ExpectationFamily(
+    name="media", evaluate="sipscen.checks.legs:check_media",
+    schema={"description": "End-to-end media between two parties through a relay (`via`).",
+            "type": "object", "required": ["between", "via"], "additionalProperties": False,
+            "properties": {
+                "between": {"$ref": "#/$defs/agent_pair"},
+                "via": {"$ref": "#/$defs/name"},
+                "anchored": {"type": "boolean", "description": "all RTP flows through `via`: "
+                             "none directly between the two"},
+                "transcoded": {"type": "boolean", "description": "a different codec on each "
+                               "leg"}}},
+    doc="Media between two parties relayed by `via`: `anchored` (RTP both ways on both legs, "
+        "none directly between them) and `transcoded` (no codec common to the two legs).",
+    example="- media: {between: [alice, bob], via: sut, anchored: true, transcoded: false}"))

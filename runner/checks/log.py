@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sipscen.checks.context import CheckContext
 from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation
 
 
@@ -52,3 +53,19 @@ def check_log(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         results.append(CheckResult(f"log {name} has no {pattern!r}", FAILED if m else PASSED,
                                    "no matching line", _line(text, m) if m else "none", "", loc))
     return results
+
+
+register_expectation(ExpectationFamily(
+    name="log", evaluate="sipscen.checks.log:check_log",
+    schema={"description": "Regular expressions on a service's log (stdout and stderr).",
+            "type": "object", "required": ["service"],
+            "anyOf": [{"required": ["matches"]}, {"required": ["absent"]}],
+            "additionalProperties": False,
+            "properties": {"service": {"$ref": "#/$defs/name"},
+                           "matches": {"type": "array", "minItems": 1,
+                                       "items": {"$ref": "#/$defs/regex"}},
+                           "absent": {"type": "array", "minItems": 1,
+                                      "items": {"$ref": "#/$defs/regex"}}}},
+    doc="Each `matches` pattern occurs in the service's log and no `absent` pattern does; "
+        "the matching line is the evidence.",
+    example='- log: {service: sut, matches: ["rtpengine.*offer"], absent: ["CRITICAL"]}'))

@@ -39,12 +39,13 @@ def check_service_extras(checker: Any, service: dict, path: list) -> None:
             continue
         checker.check_durations(params, here)
         if kind == "wait":
-            if not checker._exactly_one(params, ("log", "signal"), here):
+            if not checker.exactly_one(params, ("log", "signal"), here):
                 continue
             if "agent" in params and "signal" not in params:
                 checker.fail("'agent' belongs to a signal wait", here + ["agent"], key=True)
             elif "signal" in params:
-                checker.check_wait(name, {k: v for k, v in params.items()}, here)
+                from sipscen.scenario.semantic import LoadCheck
+                LoadCheck(checker, name, None, here).signal_sent(params)
 
 
 def _in_cycle(start: str, services: dict) -> bool:

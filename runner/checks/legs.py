@@ -136,6 +136,47 @@ def _sdp_verdicts(label: str, ctx: CheckContext, a: str, b: str, want: dict,
     return results
 
 
+def relay_of(ctx: CheckContext, a: str, b: str) -> str | None:
+    """The service relaying the media of a and b when none flows directly between
+    them: RTP both ways between a and it, and between it and b."""
+    if streams_from(ctx, a, b) or streams_from(ctx, b, a):
+        return None
+    for name in ctx.services:
+        if name in (a, b):
+            continue
+        legs = list(leg_streams(ctx, a, name).values()) + list(leg_streams(ctx, name, b).values())
+        if all(legs):
+            return name
+    return None
+
+
+def srtp_via(ctx: CheckContext, a: str, b: str, via: str, suite: str | None,
+             loc: str) -> list[CheckResult]:
+    """The end-to-end `srtp` wire verdict through a relay: each leg on its own."""
+    out = []
+    for x, y in ((a, via), (via, b)):
+        label = f"srtp {a}<->{b} (wire, leg {x}<->{y})"
+        r = _srtp_verdict(label, leg_streams(ctx, x, y), True, suite, loc)
+        r.name = label
+        out.append(r)
+    return out
+
+
+def codec_via(ctx: CheckContext, a: str, b: str, via: str, want: str,
+              loc: str) -> list[CheckResult]:
+    """The end-to-end `codec` wire verdict through a relay: the codec on each leg."""
+    out = []
+    for x, y in ((a, via), (via, b)):
+        by_dir = leg_streams(ctx, x, y)
+        seen = {d: sorted(codecs_of(st)) or "no audio RTP" for d, st in by_dir.items()}
+        bad = [d for d, st in by_dir.items() if want.lower() not in
+               {c.lower() for c in codecs_of(st)}]
+        out.append(CheckResult(f"codec {a}<->{b} (wire, leg {x}<->{y})",
+                               FAILED if bad else PASSED, f"{want} both ways", seen,
+                               f"not in {', '.join(bad)}" if bad else "", loc))
+    return out
+
+
 def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     p = exp.params
     a, b = p["between"]
@@ -166,6 +207,33 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
+def _keys(ctx: CheckContext, a: str, b: str) -> set[str]:
+    """The SDES master keys (inline:...) offered or answered on the leg a<->b."""
+    keys = set()
+    for _, media in leg_sdps(ctx, a, b):
+        for line in media.crypto:
+            for part in line.split():
+                if part.startswith("inline:"):
+                    keys.add(part[len("inline:"):].split("|")[0])
+    return keys
+
+
+def _rekeyed(label: str, ctx: CheckContext, a: str, b: str, via: str, want: bool,
+             loc: str) -> CheckResult:
+    k1, k2 = _keys(ctx, a, via), _keys(ctx, via, b)
+    shared = k1 & k2
+    if not k1 or not k2:
+        ok, why = False, "no SDES keys on " + (f"{a}<->{via}" if not k1 else f"{via}<->{b}")
+    else:
+        ok, why = (not shared) == want, f"{len(shared)} key(s) on both legs" if shared else ""
+    return CheckResult(f"{label}: {'re-keyed' if want else 'same keys'}",
+                       PASSED if ok else FAILED,
+                       "no SRTP key of one leg used on the other" if want
+                       else "the same keys on both legs",
+                       {f"{a}<->{via}": len(k1), f"{via}<->{b}": len(k2), "shared": len(shared)},
+                       why, loc)
+
+
 def check_media(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     p = exp.params
     a, b = p["between"]
@@ -194,6 +262,8 @@ def check_media(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             PASSED if ok else FAILED,
             f"RTP only through {via}, both legs both ways" if p["anchored"]
             else f"RTP directly between {a} and {b}", actual, why, loc))
+    if "rekeyed" in p:
+        results.append(_rekeyed(label, ctx, a, b, via, bool(p["rekeyed"]), loc))
     if "transcoded" in p:
         c1 = codecs_of([s for v in first.values() for s in v])
         c2 = codecs_of([s for v in second.values() for s in v])
@@ -245,7 +315,10 @@ register_expectation(ExpectationFamily(
                 "anchored": {"type": "boolean", "description": "all RTP flows through `via`: "
                              "none directly between the two"},
                 "transcoded": {"type": "boolean", "description": "a different codec on each "
-                               "leg"}}},
+                               "leg"},
+                "rekeyed": {"type": "boolean", "description": "no SDES key of one leg "
+                            "appears on the other (the relay decrypts and re-encrypts)"}}},
     doc="Media between two parties relayed by `via`: `anchored` (RTP both ways on both legs, "
-        "none directly between them) and `transcoded` (no codec common to the two legs).",
+        "none directly between them), `transcoded` (no codec common to the two legs) and "
+        "`rekeyed` (each leg's SRTP keys are its own).",
     example="- media: {between: [alice, bob], via: sut, anchored: true, transcoded: false}"))

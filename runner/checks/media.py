@@ -70,7 +70,12 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                 f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
             loc))
     if len(agents) == 2 and ctx.wire is not None:
-        results.append(_codec_on_wire(ctx, want, agents, calls, loc))
+        from sipscen.checks.legs import codec_via, relay_of
+        via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
+        if via is not None:
+            results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
+        else:
+            results.append(_codec_on_wire(ctx, want, agents, calls, loc))
     return results
 
 
@@ -115,6 +120,10 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         results.append(CheckResult(f"srtp {a}<->{b} (wire)", FAILED, "encrypted media on the wire",
                                    None, ctx.wire_error or "no capture to prove it from", loc))
         return results
+    from sipscen.checks.legs import relay_of, srtp_via
+    via = relay_of(ctx, a, b)              # media through a relay: judged leg by leg
+    if via is not None:
+        return results + srtp_via(ctx, a, b, via, want_suite, loc)
     streams = streams_between(ctx, a, b)
     clear = [s for s in streams if not s.get("srtp")]
     failed = [s for s in streams if s.get("srtp") and

@@ -1,0 +1,75 @@
+"""Per-leg verdicts through a real SBC (issue 10): Kamailio + rtpengine
+(userspace) bridging SRTP and plain RTP in both directions. Each leg's verdict
+is right, a swapped expectation fails naming the leg, and the end-to-end
+`srtp`/`codec` checks judge the media leg by leg instead of "no RTP between
+them"."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from sipscen.engine.run import RunOptions, run_scenario
+from sipscen.errors import Location
+from sipscen.scenario.build import load_scenario
+from sipscen.scenario.model import Expectation
+
+from .conftest import ROOT
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not (shutil.which("kamailio") and shutil.which("rtpengine")),
+                                 reason="kamailio and rtpengine-daemon needed")]
+SBC = ROOT / "scenarios" / "sbc"
+
+
+def _extra(kind: str, index: int, **params) -> Expectation:
+    return Expectation(kind, params, Location("extra.yaml", 100 + index, 5), f"extra[{index}]")
+
+
+def _run_with(name: str, tmp_path, extra: list[Expectation]):
+    scenario = load_scenario(SBC / name)
+    scenario = replace(scenario, expectations=scenario.expectations + tuple(extra))
+    result = run_scenario(scenario, RunOptions(artifacts_root=tmp_path / "art"))
+    return result, {c.name: c for c in result.checks}, {c.location: c for c in result.checks}
+
+
+@pytest.mark.parametrize("name, srtp_leg, plain_leg", [
+    ("srtp-to-rtp.yaml", ("alice", "sut"), ("sut", "bob")),
+    ("rtp-to-srtp.yaml", ("sut", "bob"), ("alice", "sut")),
+])
+def test_each_leg_verdict_and_a_swapped_expectation_names_the_leg(name, srtp_leg, plain_leg,
+                                                                   tmp_path, no_leftovers):
+    swapped = [_extra("leg", 0, between=list(srtp_leg), srtp=False),
+               _extra("leg", 1, between=list(plain_leg), srtp=True),
+               _extra("srtp", 2, between=["alice", "bob"])]
+    result, checks, by_loc = _run_with(name, tmp_path, swapped)
+    own = [c for c in result.checks if not c.location.startswith("extra.yaml")]
+    assert all(c.status == "passed" for c in own), [c for c in own if c.status != "passed"]
+
+    s_label = f"leg {srtp_leg[0]}<->{srtp_leg[1]}"
+    p_label = f"leg {plain_leg[0]}<->{plain_leg[1]}"
+    wrong_plain = by_loc["extra.yaml:100:5"]
+    assert wrong_plain.name == f"{s_label}: plain RTP" and wrong_plain.status == "failed"
+    assert "SRTP (or ciphertext)" in wrong_plain.message
+    wrong_srtp = by_loc["extra.yaml:101:5"]
+    assert wrong_srtp.name == f"{p_label}: SRTP" and wrong_srtp.status == "failed"
+    assert "cleartext RTP" in wrong_srtp.message
+
+    # end to end alice<->bob: judged per leg, the plain leg named as the failure
+    e2e = {c.name: c for c in result.checks if c.location == "extra.yaml:102:5"}
+    assert e2e[f"srtp alice<->bob (wire, {s_label})"].status == "passed"
+    assert e2e[f"srtp alice<->bob (wire, {p_label})"].status == "failed"
+    assert "no RTP between them" not in str([c.actual for c in e2e.values()])
+
+
+def test_anchored_media_and_sdp_per_leg(tmp_path, no_leftovers):
+    extra = [_extra("media", 0, between=["alice", "bob"], via="sut", anchored=False),
+             _extra("leg", 1, between=["alice", "sut"], sdp={"payload_types": [8]})]
+    result, checks, by_loc = _run_with("media-anchored.yaml", tmp_path, extra)
+    own = [c for c in result.checks if not c.location.startswith("extra.yaml")]
+    assert all(c.status == "passed" for c in own), [c for c in own if c.status != "passed"]
+    assert checks["media alice<->bob via sut: anchored"].status == "passed"
+    assert checks["codec alice<->bob (wire, leg alice<->sut)"].status == "passed"
+    assert by_loc["extra.yaml:100:5"].status == "failed"       # it IS anchored
+    assert by_loc["extra.yaml:101:5"].status == "failed"       # PCMU only, no PT 8

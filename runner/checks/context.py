@@ -85,7 +85,8 @@ class CheckContext:
                 remote = str(call.get("remote_uri") or "")
                 if cid in theirs or (contact is not None and contact.hostport in remote):
                     ids.add(cid)
-        return ids
+        from sipscen.checks.links import linked_ids     # both legs through a B2BUA
+        return ids | linked_ids(self, a, b)
 
     def call_between(self, agent: str, peer: str, direction: str | None = None
                      ) -> dict[str, Any] | None:

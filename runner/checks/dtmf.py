@@ -47,6 +47,18 @@ def agent_digits(ctx: CheckContext, sender: str, receiver: str, method: str | No
     return "".join(got)
 
 
+def _unlinked(ctx: CheckContext, sender: str, receiver: str, received: list) -> str:
+    """Why digits the receiver did get are not counted: no call links it to the
+    sender (never a silent '' next to the receiver's own observation)."""
+    ids = ctx.call_ids_between(sender, receiver)
+    other = "".join(str(d.get("digit")) for d in received
+                    if d.get("call_id") and d["call_id"] not in ids)
+    if not other:
+        return ""
+    return (f"{receiver} received {other!r} on calls not linked to {sender} (different "
+            "Call-IDs: a B2BUA in between? declare it with `b2bua: true` on its service)")
+
+
 def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     p = exp.params
     sender, receiver, want = p["from"], p["to"], str(p["digits"])
@@ -63,7 +75,8 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         else:
             got = agent_digits(ctx, sender, receiver, method)
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})",
-                                       PASSED if got == want else FAILED, want, got, "", loc))
+                                       PASSED if got == want else FAILED, want, got,
+                                       _unlinked(ctx, sender, receiver, received), loc))
     if where in ("wire", "both"):
         if ctx.wire is None:
             results.append(CheckResult(f"{label} (wire)", FAILED, want, None,

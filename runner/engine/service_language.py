@@ -28,6 +28,13 @@ SERVICE_KEYS: dict[str, Any] = {
               "type": "object", "propertyNames": {"pattern": "^[A-Za-z0-9._-]+$"},
               "additionalProperties": {"type": "string"}},
     "steps": {"type": "array", "items": {"$ref": "#/$defs/service_step"}},
+    "b2bua": {"description": "The service is a B2BUA (a new Call-ID per leg): checks between "
+                             "two parties link its incoming and outgoing legs, by timing or by "
+                             "a correlation `header` (its value: the incoming Call-ID, or the "
+                             "same on both INVITEs).",
+              "type": ["boolean", "object"], "additionalProperties": False,
+              "required": ["header"],
+              "properties": {"header": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}}},
 }
 
 SERVICE_STEP: dict[str, Any] = {

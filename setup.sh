@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(sip-tester tcpdump kamailio tshark chromium python3-venv)
+APT_PACKAGES=(sip-tester tcpdump kamailio tshark chromium python3-venv baresip-core rtpengine-daemon)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -73,3 +73,17 @@ def test_anchored_media_and_sdp_per_leg(tmp_path, no_leftovers):
     assert checks["codec alice<->bob (wire, leg alice<->sut)"].status == "passed"
     assert by_loc["extra.yaml:100:5"].status == "failed"       # it IS anchored
     assert by_loc["extra.yaml:101:5"].status == "failed"       # PCMU only, no PT 8
+
+
+def test_transcoding_relay_is_seen_leg_by_leg(tmp_path, no_leftovers):
+    extra = [_extra("media", 0, between=["alice", "bob"], via="sut", transcoded=False),
+             _extra("codec", 1, between=["alice", "bob"], codec="PCMA")]
+    result, checks, by_loc = _run_with("transcoded.yaml", tmp_path, extra)
+    own = [c for c in result.checks if not c.location.startswith("extra.yaml")]
+    assert all(c.status == "passed" for c in own), [c for c in own if c.status != "passed"]
+    assert checks["media alice<->bob via sut: transcoded"].actual == {
+        "alice<->sut": ["PCMA"], "sut<->bob": ["PCMU"]}
+    assert by_loc["extra.yaml:100:5"].status == "failed"
+    # PCMA end to end: right on alice's leg, wrong on bob's (which carries PCMU)
+    assert checks["codec alice<->bob (wire, leg alice<->sut)"].status == "passed"
+    assert checks["codec alice<->bob (wire, leg sut<->bob)"].status == "failed"

@@ -188,3 +188,37 @@ expect:
     assert "services.b.steps[0].wait.signal: agent 'alice' never signals 'nope'" in err + out
     assert "expect[0].log.service: unknown service 'alice'" in err + out
     assert "expect[1].srtp.between[1]: unknown agent or service 'c'" in err + out
+
+
+@pytest.mark.parametrize("want_exit, status", [(3, "passed"), (0, "failed")])
+def test_tcp_and_run_steps_act_on_a_service(want_exit, status, tmp_path, write_scenario,
+                                           no_leftovers):
+    server = tmp_path / "server.py"
+    server.write_text(
+        "import socket, sys\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(1)\n"
+        "print('listening', flush=True)\n"
+        "while True:\n"
+        "    c, _ = s.accept(); print('got', c.recv(100).decode(), flush=True); c.close()\n")
+    path = write_scenario(f"""
+name: tcp-and-run
+timeout: 30s
+services:
+  ctl:
+    command: ["{sys.executable}", "{server}", "${{ctl.port}}"]
+    ready: {{tcp_port: true, timeout: 10s}}
+    steps:
+      - tcp: {{send: "status ${{alice.port}}"}}
+      - wait: {{log: "got status \\\\d+", timeout: 5s}}
+      - run: {{command: ["{sys.executable}", -c, "import sys; sys.exit(3)"], expect_exit: {want_exit}}}
+agents:
+  alice: {{type: pjsua, steps: [{{sleep: 200ms}}]}}
+expect:
+  - log: {{service: ctl, matches: ["got status \\\\d+"]}}
+""")
+    result = run_scenario(load_scenario(path), RunOptions(artifacts_root=tmp_path / "art"))
+    assert result.status == status, result.error
+    if status == "failed":
+        assert "exited with 3 (expected 0)" in result.error
+    else:
+        assert [c.status for c in result.checks] == ["passed"]

@@ -120,6 +120,10 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         results.append(CheckResult(f"srtp {a}<->{b} (wire)", FAILED, "encrypted media on the wire",
                                    None, ctx.wire_error or "no capture to prove it from", loc))
         return results
+    from sipscen.checks.dtls_srtp import dtls_verdict   # DTLS-keyed: no key to prove it with
+    dtls = dtls_verdict(ctx, a, b, want_suite, f"srtp {a}<->{b} (wire, DTLS-SRTP)", loc)
+    if dtls is not None:
+        return results + [dtls]
     from sipscen.checks.legs import relay_of, srtp_via
     via = relay_of(ctx, a, b)              # media through a relay: judged leg by leg
     if via is not None:

@@ -47,7 +47,12 @@ def codec_of_answer(call: dict) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _srtp_sent(name: str, owns: Owns, streams: list[dict], call_id: str) -> dict:
+def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str) -> dict:
+    streams = wire.get("rtp_streams", [])
+    from sipscen.checks.dtls_srtp import party_dtls
+    dtls = party_dtls(wire, owns, name)
+    if dtls is not None:
+        return dtls
     mine = [s for s in streams if owns(name, s.get("src", "")) and
             (s.get("call_id") in (None, call_id))]
     if not mine:
@@ -61,7 +66,7 @@ def _srtp_sent(name: str, owns: Owns, streams: list[dict], call_id: str) -> dict
             "evidence": f"{len(mine) - len(proven)} of {len(mine)} streams not proven SRTP"}
 
 
-def _call_facts(name: str, owns: Owns, call: dict, streams: list[dict]) -> dict | None:
+def _call_facts(name: str, owns: Owns, call: dict, wire: dict) -> dict | None:
     msgs = call.get("messages", [])
     invite = next((m for m in msgs if m.get("method") == "INVITE"), None)
     if invite is None:
@@ -91,7 +96,7 @@ def _call_facts(name: str, owns: Owns, call: dict, streams: list[dict]) -> dict 
         "confirmed_at": confirmed, "disconnected_at": ended,
         "duration": (ended - confirmed) if confirmed is not None and ended is not None else None,
         "codec": codec, "payload_type": pt,
-        "srtp": _srtp_sent(name, owns, streams, call.get("call_id")),
+        "srtp": _srtp_sent(name, owns, wire, call.get("call_id")),
         "local_sdp": local, "remote_sdp": remote_sdp, "source": "wire",
     }
 
@@ -103,10 +108,9 @@ def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | 
     facts.setdefault("type", "service")
     facts["source"] = "wire"
     wire = wire or {}
-    streams = wire.get("rtp_streams", [])
     calls = []
     for call in wire.get("calls", []):
-        fact = _call_facts(name, owns, call, streams)
+        fact = _call_facts(name, owns, call, wire)
         if fact is not None:
             calls.append(fact)
     facts["calls"] = calls

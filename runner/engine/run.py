@@ -257,11 +257,19 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             return None, f"capture analysis failed: {exc}", True
         wire = analysis.to_dict()
+        if _dtls_in_sdp(wire):       # DTLS-SRTP keys are not in the SDP: what the wire shows
+            from sipscen.analysis.dtls import scan_dtls
+            wire["dtls"] = scan_dtls(self.capture.path)
         dropped = self.capture.dropped()
         if dropped:
             wire.setdefault("warnings", []).append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
         return wire, None, False
+
+
+def _dtls_in_sdp(wire: dict[str, Any]) -> bool:
+    return any("TLS" in str(m.get("proto", "")).upper() for c in wire.get("calls", [])
+               for sdp in c.get("sdp", []) for m in sdp.get("media", []))
 
 
 def _names(value: Any) -> list[str]:

@@ -105,8 +105,10 @@ def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | 
                ) -> dict[str, Any]:
     """Agent-shaped facts of service ``name`` from the wire analysis."""
     facts = dict(base or {})
+    own = bool(facts.get("from_wire"))     # an agent (baresip): its own digits from its log
     facts.setdefault("type", "service")
-    facts["source"] = "wire"
+    if not own:
+        facts["source"] = "wire"
     wire = wire or {}
     calls = []
     for call in wire.get("calls", []):
@@ -114,6 +116,8 @@ def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | 
         if fact is not None:
             calls.append(fact)
     facts["calls"] = calls
+    if own:
+        return facts
     facts["dtmf_received"] = [
         {"digit": d.get("digit"), "method": d.get("method"), "t": d.get("time"),
          "duration_ms": d.get("duration_ms"), "call_id": d.get("call_id"), "source": "wire"}

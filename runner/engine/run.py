@@ -314,6 +314,9 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     from sipscen.checks.wire_party import wire_facts
     for name, service_facts in result.services.items():
         facts[name] = wire_facts(name, ctx.owns, wire, service_facts)
+    for name, agent_facts in result.agents.items():     # agents whose calls the wire tells
+        if agent_facts.get("from_wire"):
+            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts)
     result.checks = evaluate(run.scenario.expectations, ctx)
     if step_failure:
         result.error = step_failure

@@ -122,6 +122,7 @@ BUILTINS = (
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
     "sipscen.checks.sipp", "sipscen.checks.log", "sipscen.checks.legs",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
+    "sipscen.agents.baresip.language",
 )
 _loaded = False
 

@@ -86,7 +86,10 @@ class _Run:
         if self.scenario.services:
             from sipscen.engine.services import Service
             for spec in self.scenario.services:
-                service = Service(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
+                kind = Service
+                if "kube" in spec.config:    # a Kubernetes Service: discovered, not started
+                    from sipscen.kube.discovery import KubeService as kind
+                service = kind(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
                 self.services.append(service)
                 self.contacts[spec.name] = service.plan()
         for spec in self.scenario.agents:

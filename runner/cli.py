@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                           metavar="NAME=VALUE")
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
+    sub.add_parser("doc", help="print the reference of every step, wait event and expectation")
     _kube_parsers(sub)
 
     analyze = sub.add_parser("analyze", help="dissect a capture: calls, RTP, DTMF, SRTP")
@@ -295,6 +296,13 @@ def cmd_schema(args, out: Console, err: Console) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def cmd_doc(args, out: Console, err: Console) -> ExitStatus:
+    from sipscen.language.reference import render
+
+    out.file.write(render())
+    return ExitStatus.SUCCESS
+
+
 def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     from sipscen.analysis import analyze_capture
 
@@ -354,6 +362,7 @@ def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
 
 
 COMMANDS = {"run": cmd_run, "kube": cmd_kube, "validate": cmd_validate, "schema": cmd_schema,
+            "doc": cmd_doc,
             "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report}
 
 

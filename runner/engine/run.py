@@ -25,7 +25,7 @@ from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
 from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
 from sipscen.errors import ExitStatus, ScenarioTimeout, SipscenError, StepFailed
-from sipscen.scenario.model import AgentSpec, Scenario, parse_duration
+from sipscen.scenario.model import AgentSpec, Scenario
 
 READY_TIMEOUT = 10.0
 
@@ -250,24 +250,11 @@ def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Pa
 
 
 def scripted_wait(scenario: Scenario) -> float:
-    """The time the scenario itself asks to spend: sleeps, tone/file play
-    durations and DTMF (digits x (duration + gap)), summed per agent; the
-    longest agent counts. Wall time minus this is sipscen's overhead."""
-    longest = 0.0
-    for agent in scenario.agents:
-        total = 0.0
-        for step in agent.steps:
-            p = step.params
-            if step.kind == "sleep":
-                total += parse_duration(p.get("value", 0))
-            elif step.kind == "play":
-                tone = p.get("tone") or {}
-                total += parse_duration(p.get("duration", tone.get("duration", 0)))
-            elif step.kind == "dtmf":
-                per_digit = parse_duration(p.get("duration", 0)) + parse_duration(p.get("gap", 0))
-                total += per_digit * len(str(p.get("digits", "")))
-        longest = max(longest, total)
-    return longest
+    """The time the scenario itself asks to spend: each step kind's scripted time
+    (sleeps, plays, DTMF with the agents' real defaults, timed recordings), summed
+    per agent; the longest agent counts. Wall time minus this is sipscen's overhead."""
+    from sipscen.language.timeline import scripted_time
+    return max((scripted_time(agent.steps) for agent in scenario.agents), default=0.0)
 
 
 def _verdict(run: _Run, step_failure: str | None) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from sipscen.errors import Location, ScenarioError
+from sipscen.language import registry
 from sipscen.scenario import bpf
 from sipscen.scenario.loader import MarkedMap, format_path, locate
 from sipscen.scenario.model import parse_duration
@@ -213,58 +214,25 @@ class SemanticChecker:
                 return
 
     def check_step(self, agent_name: str, step: dict, path: list) -> None:
+        """A step: its kind is one this agent's type carries out, then the kind's own
+        load-time check (``sipscen.language.registry``)."""
         if not isinstance(step, dict) or len(step) != 1:
             self.fail("a step is a one-key mapping (kind: params)", path)
             return
         (kind, params), = step.items()
         here = path + [kind]
+        agent_type = registry.agent_types().get((self.agents.get(agent_name) or {}).get("type"))
+        record = registry.steps().get(kind)
+        if agent_type is not None and kind not in agent_type.steps:
+            self.fail(f"a {agent_type.name} agent cannot '{kind}' (its steps: "
+                      f"{', '.join(sorted(agent_type.steps))})", here, key=True)
+            return
         if not isinstance(params, dict):
             self.check_durations(step, path)
             return
-        if kind == "call":
-            self._exactly_one(params, ("to", "uri"), here)
-            self.ref(params.get("to"), here + ["to"], services_too=True)
-        elif kind == "wait":
-            self.check_wait(agent_name, params, here)
-        elif kind == "play":
-            self._exactly_one(params, ("file", "tone"), here)
-            self.file(params, "file", here)
-            if isinstance(params.get("tone"), dict):
-                self.check_durations(params["tone"], here + ["tone"])
-        elif kind == "record" and isinstance(params.get("file"), str):
-            target = PurePosixPath(params["file"])
-            if target.is_absolute() or ".." in target.parts:
-                self.fail("a recording stays inside the agent's artifacts folder: "
-                          "use a relative path without '..'", here + ["file"])
+        if record is not None and record.check is not None:
+            record.check(LoadCheck(self, agent_name, agent_type, here), params)
         self.check_durations(params, here)
-
-    def check_wait(self, agent_name: str, params: dict, path: list) -> None:
-        if not self._exactly_one(params, ("event", "signal"), path):
-            return
-        if "signal" in params:
-            for key in ("state", "digits"):
-                if key in params:
-                    self.fail(f"'{key}' belongs to an event wait, not a signal wait",
-                              path + [key], key=True)
-            other = params.get("agent")
-            if other is not None and other not in self.agents:
-                self.ref(other, path + ["agent"])
-                return
-            senders = [other] if other in self.agents else list(self.agents)
-            if not any(params["signal"] in self._signals(s) for s in senders):
-                who = f"agent '{other}'" if other in self.agents else "no agent"
-                verb = "never signals" if other in self.agents else "signals"
-                self.fail(f"{who} {verb} '{params['signal']}'", path + ["signal"])
-            return
-        event = params["event"]
-        if "agent" in params:
-            self.fail("'agent' belongs to a signal wait", path + ["agent"], key=True)
-        if "digits" in params and event != "dtmf":
-            self.fail("'digits' only applies to event: dtmf", path + ["digits"], key=True)
-        if event == "call_state" and "state" not in params:
-            self.fail("event call_state needs a 'state' (e.g. CONFIRMED)", path)
-        if "state" in params and event != "call_state":
-            self.fail("'state' only applies to event: call_state", path + ["state"], key=True)
 
     def _signals(self, agent_name: str) -> set[str]:
         steps = (self.agents.get(agent_name) or {}).get("steps") or []
@@ -283,8 +251,17 @@ class SemanticChecker:
                 self.ref(name, here + ["between", i])
             if len(between) == 2 and between[0] == between[1]:
                 self.fail("'between' needs two different agents", here + ["between"])
-        if kind == "codec":
-            self._exactly_one(params, ("between", "agent"), here)
+        family = registry.expectations().get(kind)
+        if family is not None:
+            for key, capability in family.needs.items():
+                name = params.get(key)
+                agent = self.agents.get(name) if isinstance(name, str) else None
+                agent_type = registry.agent_types().get((agent or {}).get("type"))
+                if agent_type is not None and capability not in agent_type.capabilities:
+                    self.fail(f"'{kind}' reads the {capability} an agent reports; '{name}' is "
+                              f"a {agent_type.name} agent, which reports none", here + [key])
+            if family.check is not None:
+                family.check(LoadCheck(self, None, None, here), params)
         self.check_durations(params, here)
         lo, hi = params.get("min_duration"), params.get("max_duration")
         if lo is not None and hi is not None and _seconds(lo) > _seconds(hi):
@@ -300,7 +277,7 @@ class SemanticChecker:
             except ValueError as exc:
                 self.fail(str(exc), path + [key])
 
-    def _exactly_one(self, params: dict, keys: tuple[str, str], path: list) -> bool:
+    def exactly_one(self, params: dict, keys: tuple[str, str], path: list) -> bool:
         present = [k for k in keys if k in params]
         if len(present) == 1:
             return True
@@ -310,6 +287,51 @@ class SemanticChecker:
         else:
             self.fail(f"needs '{keys[0]}' or '{keys[1]}'", path)
         return False
+
+
+class LoadCheck:
+    """What a step kind's, wait event's or expectation family's load-time ``check``
+    gets: the checker's helpers, with paths relative to the step's (or
+    expectation's) params."""
+
+    def __init__(self, checker: SemanticChecker, agent: str | None, agent_type: Any,
+                 path: list):
+        self.checker, self.agent, self.agent_type, self.path = checker, agent, agent_type, path
+
+    def fail(self, message: str, sub: list, key: bool = False) -> None:
+        self.checker.fail(message, self.path + list(sub), key=key)
+
+    def ref(self, name: Any, sub: list, services_too: bool = False) -> None:
+        self.checker.ref(name, self.path + list(sub), services_too)
+
+    def file(self, node: dict, key: str, sub: list) -> None:
+        self.checker.file(node, key, self.path + list(sub))
+
+    def exactly_one(self, params: dict, keys: tuple[str, str], sub: list = ()) -> bool:
+        return self.checker.exactly_one(params, keys, self.path + list(sub))
+
+    def durations(self, node: dict, sub: list) -> None:
+        self.checker.check_durations(node, self.path + list(sub))
+
+    def supports_event(self, event: str, sub: list) -> None:
+        """The agent's type waits for ``event``, else an error at the event's value."""
+        t = self.agent_type
+        if t is not None and event not in t.events:
+            self.fail(f"a {t.name} agent cannot wait for event '{event}' (its events: "
+                      f"{', '.join(sorted(t.events))})", sub)
+
+    def signal_sent(self, params: dict) -> None:
+        """A waited-for signal is sent by the agent named (or by some agent)."""
+        c = self.checker
+        other = params.get("agent")
+        if other is not None and other not in c.agents:
+            self.ref(other, ["agent"])
+            return
+        senders = [other] if other in c.agents else list(c.agents)
+        if not any(params["signal"] in c._signals(s) for s in senders):
+            who = f"agent '{other}'" if other in c.agents else "no agent"
+            verb = "never signals" if other in c.agents else "signals"
+            self.fail(f"{who} {verb} '{params['signal']}'", ["signal"])
 
 
 def _position(error: ScenarioError) -> tuple:

@@ -140,3 +140,15 @@ def test_two_generator_pods_are_judged_as_one_50_cps_load(sipscen, api, kamailio
                                 "p95 response time", "achieved call rate"}
     assert all(c["status"] == "passed" for c in load_checks.values()), load_checks
     print(f"aggregate achieved rate {stats['call_rate']} cps of {stats['target_rate']} target")
+
+
+def test_report_merge_joins_generator_reports_like_collect(sipscen, tmp_path):
+    from sipscen.report.json_report import write_json
+    write_json([_generator(1, 2, 150)], tmp_path / "g1.json")
+    write_json([_generator(2, 2, 150)], tmp_path / "g2.json")
+    code, out, err = sipscen("report", "merge", tmp_path / "g1.json", tmp_path / "g2.json",
+                             "--json", tmp_path / "all.json")
+    assert code == 0, err
+    [scenario] = json.loads((tmp_path / "all.json").read_text())["scenarios"]
+    assert scenario["agents"]["caller"]["stats"]["attempted"] == 300
+    assert scenario["distributed"]["generators"] == 2

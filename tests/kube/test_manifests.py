@@ -31,11 +31,19 @@ def test_suite_manifests_are_valid_kubernetes_objects(sipscen, in_root):
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
-def test_validation_is_offline_and_would_catch_a_broken_job(sipscen, in_root):
-    """The schemas ship in the package (no download), and the check can fail."""
+def test_validation_is_offline_and_would_catch_a_broken_job(sipscen, in_root, monkeypatch):
+    """The schemas ship in the package (no download: any connection fails here),
+    and the check can fail."""
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("kubernetes-validate tried to use the network")
     base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
     assert (base / f"v{K8S_VERSION}.0-local-strict" / "job-batch-v1.json").is_file()
     job = manifests(sipscen, "scenarios/", "--shards", "2", "--image", "img")[3]
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    kubernetes_validate.validate(job, K8S_VERSION, strict=True)
     job["spec"]["completionMode"] = 7
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(job, K8S_VERSION, strict=True)

@@ -117,8 +117,8 @@ class KubeService:
         if not self.endpoints:
             raise InfrastructureError(f"Kubernetes Service {ns}/{name} (port '{port_name}') "
                                       "has no ready endpoint")
-        pick = int(os.environ.get(INDEX_VARIABLE, "0") or 0) if \
-            os.environ.get(INDEX_VARIABLE, "").isdigit() else 0
+        index = os.environ.get(INDEX_VARIABLE, "").strip()
+        pick = int(index) if index.isdigit() else 0
         host, port, protocol = self.endpoints[pick % len(self.endpoints)]
         if not ipaddress.ip_address(host).is_loopback:
             if not in_cluster():
@@ -129,8 +129,9 @@ class KubeService:
                     self.spec.location, where)
             with _lock:
                 _discovered.update(h for h, _, _ in self.endpoints)
+        # the Service port's protocol, unless the scenario says (e.g. tls over TCP)
         transport = str(self.spec.config.get("transport") or
-                        ("tcp" if protocol == "TCP" and port_name.endswith("tcp") else "udp"))
+                        ("tcp" if protocol == "TCP" else "udp"))
         self.contact = Contact(self.spec.name, host, port, transport)
         self.ready_status = f"discovered {ns}/{name}:{port_name} -> {self.contact.hostport}"
         return self.contact

@@ -32,6 +32,20 @@ def test_only_ready_endpoints_of_the_named_port(api):
         discovery.ready_endpoints(connect(None), "qa", "kamailio", "sips")
 
 
+def test_pod_k_takes_the_kth_endpoint(api, tmp_path, monkeypatch):
+    from sipscen.kube.discovery import KubeService
+    from sipscen.scenario.model import ServiceSpec
+
+    api.cluster.slices[("qa", "kamailio")] = [
+        endpoint_slice("kamailio", 5060, ["127.0.0.2", "127.0.0.3", "127.0.0.4"])]
+    spec = ServiceSpec("sut", {"kube": {"name": "kamailio", "port": "sip"}}, None, "services.sut")
+    picked = []
+    for index in ("0", "1", "2", "3"):
+        monkeypatch.setenv("JOB_COMPLETION_INDEX", index)
+        picked.append(KubeService(spec, tmp_path, None).plan().host)   # namespace: kubeconfig's
+    assert picked == ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.2"]
+
+
 def scenario(tmp_path, name="kamailio", extra=""):
     path = tmp_path / "probe.yaml"
     path.write_text(f"""\

@@ -38,6 +38,7 @@ class RunOptions:
     listener_for: Callable[[Scenario], Callable[[Event], None]] | None = None
     timeout: float | None = None          # overrides the scenario's own timeout
     stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
+    generator: tuple[int, int] | None = None    # generator K of N of a distributed load
 
 
 def _slug(text: str) -> str:
@@ -56,6 +57,9 @@ class _Run:
     """The state of one scenario run; one instance per run."""
 
     def __init__(self, scenario: Scenario, options: RunOptions):
+        if options.generator is not None:   # its share of every load (engine/generators.py)
+            from sipscen.engine.generators import split_scenario
+            scenario = split_scenario(scenario, options.generator)
         self.scenario = scenario
         self.options = options
         self.board = EventBoard()
@@ -82,7 +86,10 @@ class _Run:
         if self.scenario.services:
             from sipscen.engine.services import Service
             for spec in self.scenario.services:
-                service = Service(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
+                kind = Service
+                if "kube" in spec.config:    # a Kubernetes Service: discovered, not started
+                    from sipscen.kube.discovery import KubeService as kind
+                service = kind(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
                 self.services.append(service)
                 self.contacts[spec.name] = service.plan()
         for spec in self.scenario.agents:
@@ -125,7 +132,7 @@ class _Run:
             if not pending:
                 break
             for service in list(pending):
-                after = _names(service.config.get("after"))
+                after = _names(service.spec.config.get("after"))
                 if not all(a in started for a in after if a in by_name):
                     continue
                 for name in after:
@@ -145,7 +152,9 @@ class _Run:
     def check_services(self) -> None:
         """ServiceExited if any started service has exited (see services.py)."""
         for service in self.services:
-            service.check_alive()
+            check = getattr(service, "check_alive", None)   # a discovered (kube) one: none
+            if check is not None:
+                check()
 
     def start_agents(self) -> None:
         self.check_services()
@@ -205,7 +214,7 @@ class _Run:
         from sipscen.engine.service_steps import ServiceTimeline
         return [(s.spec.name, ServiceTimeline(s, self.board, self.contacts,
                                               self.scenario.file.parent).run)
-                for s in self.services if s.config.get("steps")]
+                for s in self.services if s.spec.config.get("steps")]
 
     def check_stop(self) -> None:
         """Between phases: the suite asked every scenario to stop (Ctrl-C)."""
@@ -238,7 +247,9 @@ class _Run:
             except Exception as exc:  # a broken agent must not hide the others
                 r.agents[agent.ctx.name] = {"error": repr(exc)}
         for service in self.services:
-            r.services[service.spec.name] = service.facts()
+            facts = getattr(service, "facts", None)
+            r.services[service.spec.name] = facts() if facts is not None else {
+                "type": "service", "uri": service.contact.uri if service.contact else None}
             for label, path in service.artifacts().items():
                 r.artifacts[f"{service.spec.name}.{label}"] = path
         if self.capture:
@@ -317,7 +328,12 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     for name, agent_facts in result.agents.items():     # agents whose calls the wire tells
         if agent_facts.get("from_wire"):
             facts[name] = wire_facts(name, ctx.owns, wire, agent_facts)
-    result.checks = evaluate(run.scenario.expectations, ctx)
+    expectations = run.scenario.expectations
+    if run.options.generator is not None:   # load is judged on the sum of all generators
+        from sipscen.engine.generators import deferred_record, is_deferred
+        result.distributed = deferred_record(run.scenario, run.options.generator)
+        expectations = tuple(e for e in expectations if not is_deferred(e))
+    result.checks = evaluate(expectations, ctx)
     if step_failure:
         result.error = step_failure
     failed = step_failure or any(c.status != PASSED for c in result.checks)

@@ -87,3 +87,15 @@ def test_transcoding_relay_is_seen_leg_by_leg(tmp_path, no_leftovers):
     # PCMA end to end: right on alice's leg, wrong on bob's (which carries PCMU)
     assert checks["codec alice<->bob (wire, leg alice<->sut)"].status == "passed"
     assert checks["codec alice<->bob (wire, leg sut<->bob)"].status == "failed"
+
+
+@pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip needed")
+def test_media_between_two_services_is_captured_and_judged(tmp_path, no_leftovers):
+    extra = [_extra("leg", 0, between=["sut", "carol"], srtp=True)]
+    result, checks, by_loc = _run_with("relay-to-baresip.yaml", tmp_path, extra)
+    own = [c for c in result.checks if not c.location.startswith("extra.yaml")]
+    assert all(c.status == "passed" for c in own), [c for c in own if c.status != "passed"]
+    relay_to_ua = checks["leg sut<->carol: plain RTP"].actual
+    assert "plain RTP" in relay_to_ua["sut->carol"] and "plain RTP" in relay_to_ua["carol->sut"]
+    swapped = by_loc["extra.yaml:100:5"]
+    assert swapped.name == "leg sut<->carol: SRTP" and swapped.status == "failed"

@@ -25,12 +25,13 @@ def test_the_sbc_library_passes_except_the_deliberately_failing_one(tmp_path, si
     by_status = {}
     for s in report["scenarios"]:
         by_status.setdefault(s["status"], []).append(s)
-    assert len(report["scenarios"]) >= 9
+    assert len(report["scenarios"]) >= 14
     failing = [s for s in report["scenarios"] if "deliberately-failing" in s["tags"]]
     assert [s["name"] for s in failing] == ["sbc-sut-crash"]
     crash = failing[0]
     assert crash["status"] == "error"
     assert "service 'sut' was killed by signal 11 during the run" in crash["error"]
+    assert crash["services"]["sut"]["exited_during_run"] == -11      # kept in the report
     others = [s for s in report["scenarios"] if s not in failing]
     assert [s["name"] for s in others if s["status"] != "passed"] == [], out
     assert code == 1          # the SUT crash is a finding about the SUT, not infrastructure

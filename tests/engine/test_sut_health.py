@@ -160,6 +160,7 @@ expect:
     code, out, err = sipscen("run", path, "--artifacts", tmp_path / "art",
                              "--json", tmp_path / "r.json")
     report = json.loads((tmp_path / "r.json").read_text())
+    assert report["scenarios"][0]["services"]["second"]["exited_during_run"] is None
     checks = {c["name"]: c for c in report["scenarios"][0]["checks"]}
     assert checks["log second matches 'first was ready'"]["status"] == "passed", out
     assert checks["log second matches 'got hello \\\\d+'"]["status"] == "passed"

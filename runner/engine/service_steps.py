@@ -52,7 +52,10 @@ class ServiceTimeline:
         return list(self.service.config.get("steps") or [])
 
     def _where(self, index: int) -> tuple[Location | None, str]:
-        return self.service.spec.location, f"{self.service.spec.path}.steps[{index}]"
+        spec = self.service.spec
+        locs = getattr(spec, "step_locations", ()) or ()
+        loc = locs[index] if index < len(locs) else spec.location
+        return loc, f"{spec.path}.steps[{index}]"
 
     def run(self) -> None:
         from sipscen.scenario.variables import resolve_references
@@ -66,6 +69,7 @@ class ServiceTimeline:
             def resolve(text: str) -> str:
                 return resolve_references(str(text), self.contacts, self.scenario_dir,
                                           location=loc, path=path)
+            self._loc = loc
             try:
                 self._step(kind, params, resolve)
             except StepFailed:
@@ -76,7 +80,8 @@ class ServiceTimeline:
                             message="")
 
     def _fail(self, kind: str, message: str) -> StepFailed:
-        return StepFailed(f"service {self.name}: {kind}: {message}", self.service.spec.location)
+        return StepFailed(f"service {self.name}: {kind}: {message}",
+                          getattr(self, "_loc", None) or self.service.spec.location)
 
     def _step(self, kind: str, params: Any, resolve) -> None:
         if kind == "sleep":

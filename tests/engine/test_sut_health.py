@@ -221,5 +221,6 @@ expect:
     assert result.status == status, result.error
     if status == "failed":
         assert "exited with 3 (expected 0)" in result.error
+        assert result.location == f"{path}:11:9"        # the run step's line
     else:
         assert [c.status for c in result.checks] == ["passed"]

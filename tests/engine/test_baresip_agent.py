@@ -58,3 +58,42 @@ agents:
     assert code == 2
     assert (f"{path}:7:9: agents.carol.steps[0].play: a baresip agent cannot 'play'"
             in err + out)
+
+
+@pytest.mark.integration
+@needs_baresip
+def test_a_baresip_agent_answers_on_its_answer_step(tmp_path, write_scenario, no_leftovers):
+    path = write_scenario("""
+name: manual-answer
+timeout: 30s
+agents:
+  carol:
+    type: baresip
+    codecs: [PCMU]
+    answer: {manual: true}
+    steps:
+      - wait: {event: incoming, timeout: 10s}
+      - sleep: 700ms
+      - signal: answering
+      - answer: {}
+      - wait: {event: disconnected, timeout: 10s}
+  alice:
+    type: pjsua
+    codecs: [PCMU]
+    steps:
+      - call: {to: carol}
+      - wait: {signal: answering, agent: carol, timeout: 10s}
+      - wait: {event: answered, timeout: 5s}
+      - sleep: 300ms
+      - hangup: {}
+expect:
+  - call: {from: alice, to: carol, answered: true, status: 200}
+  - codec: {between: [alice, carol], codec: PCMU}
+""")
+    result = run_scenario(load_scenario(path), RunOptions(artifacts_root=tmp_path / "a"))
+    assert result.status == "passed", (result.error, [c for c in result.checks
+                                                      if c.status != "passed"])
+    sig = next(e["t"] for e in result.events if e["agent"] == "carol" and e["kind"] == "signal")
+    confirmed = [e["t"] for e in result.events if e["agent"] == "alice"
+                 and e["kind"] == "call_state" and e.get("state") == "CONFIRMED"]
+    assert confirmed and min(confirmed) >= sig      # answered by the step, not by itself

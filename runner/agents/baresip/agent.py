@@ -34,7 +34,7 @@ CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722"}
 POLL = 0.02
 _LINES = [
     ("CALLING", re.compile(r"call: connecting to '([^']+)'")),
-    ("INCOMING", re.compile(r"Incoming call from: (\S+)|answering call on line \d+ from (\S+)")),
+    ("INCOMING", re.compile(r"Incoming call from:\s+(\S+)|answering call on line \d+ from (\S+)")),
     ("CONFIRMED", re.compile(r"Call established: (\S+)")),
     ("DISCONNECTED", re.compile(r"session closed: (.*)|Call with (\S+) terminated")),
     ("DTMF", re.compile(r"received event: '(.)' \(end=([01])\)")),

@@ -13,7 +13,9 @@ ciphertext (never proof alone; together with the handshake and an SDP without
      "rtp": [{"src", "dst", "first", "packets", "looks_encrypted"}]}
 
 for every UDP pair that carried DTLS (``rtp`` only for those pairs and their
-reverse). Bounded: at most ``MAX_PAIRS`` pairs, a few KB of payload each.
+reverse; with ``all_rtp`` for every RTP pair: the evidence a "plain RTP"
+verdict needs, that the payload does not look like ciphertext). Bounded: at
+most ``MAX_PAIRS`` pairs, a few KB of payload each.
 """
 from __future__ import annotations
 
@@ -72,7 +74,7 @@ def _records(p: bytes):
         pos += 13 + length
 
 
-def scan_dtls(path: str | os.PathLike) -> dict[str, Any]:
+def scan_dtls(path: str | os.PathLike, all_rtp: bool = False) -> dict[str, Any]:
     flows: dict[tuple[str, str], dict] = {}
     rtp: dict[tuple[str, str], dict] = {}
     for t, lt, data in iter_records(path):
@@ -113,7 +115,7 @@ def scan_dtls(path: str | os.PathLike) -> dict[str, Any]:
     pairs = set(flows) | {(b, a) for a, b in flows}
     out_rtp = []
     for key, st in rtp.items():
-        if key in pairs:
+        if all_rtp or key in pairs:
             out_rtp.append({"src": st["src"], "dst": st["dst"], "first": st["first"],
                             "packets": st["packets"],
                             "looks_encrypted": looks_encrypted(bytes(st["sample"][:SAMPLE]),

@@ -52,8 +52,19 @@ def codecs_of(streams: list[dict]) -> set[str]:
     return names
 
 
+def _samples(wire: dict | None) -> dict[tuple[str, str], dict] | None:
+    """Payload samples per (src, dst) from the media scan, None when there was none."""
+    scan = (wire or {}).get("dtls")
+    if not scan:
+        return None
+    return {(r["src"], r["dst"]): r for r in scan.get("rtp", [])}
+
+
 def _srtp_verdict(label: str, by_dir: dict[str, list[dict]], want: bool, suite: str | None,
-                  loc: str) -> CheckResult:
+                  loc: str, samples: dict | None = None) -> CheckResult:
+    """``samples`` (see ``_samples``): a plain verdict also needs each stream's
+    payload not to look like ciphertext (an SBC sending SRTP on a leg its SDP
+    calls RTP/AVP would otherwise pass as plain)."""
     problems, seen = [], {}
     for direction, streams in by_dir.items():
         if not streams:
@@ -64,7 +75,15 @@ def _srtp_verdict(label: str, by_dir: dict[str, list[dict]], want: bool, suite: 
         for s in streams:
             srtp = s.get("srtp")
             if srtp is None:
-                parts.append(f"{_direction(s)} plain RTP ({s.get('packets')} packets)")
+                sample = (samples or {}).get((s["src"], s["dst"]))
+                if not want and samples is not None and (sample is None or
+                                                          sample["looks_encrypted"]):
+                    parts.append(f"{_direction(s)} RTP whose payload "
+                                 + ("looks encrypted" if sample else "was not sampled"))
+                    problems.append(f"payload not proven cleartext {direction}")
+                    continue
+                parts.append(f"{_direction(s)} plain RTP ({s.get('packets')} packets"
+                             + (", cleartext payload" if sample else "") + ")")
                 if want:
                     problems.append(f"cleartext RTP {direction}")
             else:
@@ -188,7 +207,7 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     results = []
     if "srtp" in p or "suite" in p:
         results.append(_srtp_verdict(label, by_dir, bool(p.get("srtp", True)), p.get("suite"),
-                                     loc))
+                                     loc, _samples(ctx.wire)))
     if "codec" in p:
         want = str(p["codec"]).split("/")[0]
         seen = {d: sorted(codecs_of(s)) or "no audio RTP" for d, s in by_dir.items()}

@@ -268,14 +268,19 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             return None, f"capture analysis failed: {exc}", True
         wire = analysis.to_dict()
-        if _dtls_in_sdp(wire):       # DTLS-SRTP keys are not in the SDP: what the wire shows
+        plain = _plain_leg_expected(self.scenario)
+        if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
             from sipscen.analysis.dtls import scan_dtls
-            wire["dtls"] = scan_dtls(self.capture.path)
+            wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
         dropped = self.capture.dropped()
         if dropped:
             wire.setdefault("warnings", []).append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
         return wire, None, False
+
+
+def _plain_leg_expected(scenario: Scenario) -> bool:
+    return any(e.kind == "leg" and e.params.get("srtp") is False for e in scenario.expectations)
 
 
 def _dtls_in_sdp(wire: dict[str, Any]) -> bool:

@@ -56,6 +56,9 @@ def test_each_leg_verdict_and_a_swapped_expectation_names_the_leg(name, srtp_leg
     assert wrong_srtp.name == f"{p_label}: SRTP" and wrong_srtp.status == "failed"
     assert "cleartext RTP" in wrong_srtp.message
 
+    plain_ok = checks[f"{p_label}: plain RTP"]
+    assert plain_ok.status == "passed" and "cleartext payload" in str(plain_ok.actual)
+
     # end to end alice<->bob: judged per leg, the plain leg named as the failure
     e2e = {c.name: c for c in result.checks if c.location == "extra.yaml:102:5"}
     assert e2e[f"srtp alice<->bob (wire, {s_label})"].status == "passed"
@@ -99,3 +102,27 @@ def test_media_between_two_services_is_captured_and_judged(tmp_path, no_leftover
     assert "plain RTP" in relay_to_ua["sut->carol"] and "plain RTP" in relay_to_ua["carol->sut"]
     swapped = by_loc["extra.yaml:100:5"]
     assert swapped.name == "leg sut<->carol: SRTP" and swapped.status == "failed"
+
+
+def test_a_leg_is_not_plain_when_its_payload_looks_encrypted():
+    """An SBC sending SRTP on a leg its SDP calls RTP/AVP (no keys anywhere): the
+    analysis sees an RTP stream with no SRTP state; the payload sample refutes 'plain'."""
+    from sipscen.agents.base import Contact
+    from sipscen.checks.context import CheckContext
+    from sipscen.checks.legs import check_leg
+    from sipscen.scenario.model import Scenario
+
+    contacts = {"sut": Contact("sut", "127.0.0.1", 5060, media_ports=(30000, 30009)),
+                "bob": Contact("bob", "127.0.0.1", 5062, media_ports=(40000, 40009))}
+    streams = [{"src": "127.0.0.1:30000", "dst": "127.0.0.1:40000", "srtp": None, "packets": 50},
+               {"src": "127.0.0.1:40000", "dst": "127.0.0.1:30000", "srtp": None, "packets": 50}]
+    rtp = [{"src": s["src"], "dst": s["dst"], "first": 0.0, "packets": 50,
+            "looks_encrypted": enc} for s, enc in zip(streams, (True, False))]
+    wire = {"calls": [], "rtp_streams": streams, "dtls": {"flows": [], "rtp": rtp}}
+    ctx = CheckContext(Scenario(name="s", file=ROOT / "s.yaml"), {}, wire, contacts)
+    exp = _extra("leg", 0, between=["sut", "bob"], srtp=False)
+    [result] = check_leg(exp, ctx)
+    assert result.status == "failed"
+    assert result.message == "payload not proven cleartext sut->bob"
+    rtp[0]["looks_encrypted"] = False
+    assert check_leg(exp, ctx)[0].status == "passed"

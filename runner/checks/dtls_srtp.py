@@ -77,13 +77,17 @@ def dtls_verdict(ctx: Any, a: str, b: str, suite: str | None, name: str,
                        "; ".join(problems), loc)
 
 
-def party_dtls(ctx_wire: dict, owns, name: str) -> dict | None:
-    """A party's own SRTP fact from DTLS evidence: {active, suite, evidence} or None."""
+def party_dtls(ctx_wire: dict, owns, name: str, party_of=None) -> dict | None:
+    """A party's own SRTP fact from DTLS evidence: {active, suite, evidence} or None.
+    Only flows and RTP between its ports and another party's count (``party_of``)."""
+    party_of = party_of or (lambda address: "?")
     dtls = (ctx_wire or {}).get("dtls") or {}
-    flows = [f for f in dtls.get("flows", []) if owns(name, f["src"]) or owns(name, f["dst"])]
+    flows = [f for f in dtls.get("flows", [])
+             if (owns(name, f["src"]) and party_of(f["dst"])) or
+             (owns(name, f["dst"]) and party_of(f["src"]))]
     if not flows:
         return None
-    sent = [s for s in dtls.get("rtp", []) if owns(name, s["src"])]
+    sent = [s for s in dtls.get("rtp", []) if owns(name, s["src"]) and party_of(s["dst"])]
     profile = next((f["srtp_profile"] for f in flows if f["srtp_profile"]), None)
     ok = bool(profile) and bool(sent) and all(s["looks_encrypted"] for s in sent)
     return {"active": ok, "suite": profile if ok else None,

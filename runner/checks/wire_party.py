@@ -47,14 +47,18 @@ def codec_of_answer(call: dict) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str) -> dict:
+def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str, party_of) -> dict:
     streams = wire.get("rtp_streams", [])
     from sipscen.checks.dtls_srtp import party_dtls
-    dtls = party_dtls(wire, owns, name)
+    dtls = party_dtls(wire, owns, name, party_of)
     if dtls is not None:
         return dtls
+    # its streams on this call: tied to the call by the SDP, or (untied) towards a
+    # party of the scenario; a stream to an unknown port is someone else's traffic
+    # (the loopback is shared with other runs)
     mine = [s for s in streams if owns(name, s.get("src", "")) and
-            (s.get("call_id") in (None, call_id))]
+            (s.get("call_id") == call_id or
+             (s.get("call_id") is None and party_of(s.get("dst", "")) is not None))]
     if not mine:
         return {"active": False, "suite": None, "evidence": "no RTP sent"}
     proven = [s for s in mine if (s.get("srtp") or {}).get("authenticated")
@@ -66,7 +70,7 @@ def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str) -> dict:
             "evidence": f"{len(mine) - len(proven)} of {len(mine)} streams not proven SRTP"}
 
 
-def _call_facts(name: str, owns: Owns, call: dict, wire: dict) -> dict | None:
+def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict | None:
     msgs = call.get("messages", [])
     invite = next((m for m in msgs if m.get("method") == "INVITE"), None)
     if invite is None:
@@ -96,14 +100,16 @@ def _call_facts(name: str, owns: Owns, call: dict, wire: dict) -> dict | None:
         "confirmed_at": confirmed, "disconnected_at": ended,
         "duration": (ended - confirmed) if confirmed is not None and ended is not None else None,
         "codec": codec, "payload_type": pt,
-        "srtp": _srtp_sent(name, owns, wire, call.get("call_id")),
+        "srtp": _srtp_sent(name, owns, wire, call.get("call_id"), party_of),
         "local_sdp": local, "remote_sdp": remote_sdp, "source": "wire",
     }
 
 
-def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | None = None
-               ) -> dict[str, Any]:
-    """Agent-shaped facts of service ``name`` from the wire analysis."""
+def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | None = None,
+               party_of=None) -> dict[str, Any]:
+    """Agent-shaped facts of service ``name`` from the wire analysis; ``party_of(address)``
+    names the scenario's party owning an address (None: not one of ours)."""
+    party_of = party_of or (lambda address: None)
     facts = dict(base or {})
     own = bool(facts.get("from_wire"))     # an agent (baresip): its own digits from its log
     facts.setdefault("type", "service")
@@ -112,7 +118,7 @@ def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | 
     wire = wire or {}
     calls = []
     for call in wire.get("calls", []):
-        fact = _call_facts(name, owns, call, wire)
+        fact = _call_facts(name, owns, call, wire, party_of)
         if fact is not None:
             calls.append(fact)
     facts["calls"] = calls

@@ -329,10 +329,10 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
                        services=result.services)
     from sipscen.checks.wire_party import wire_facts
     for name, service_facts in result.services.items():
-        facts[name] = wire_facts(name, ctx.owns, wire, service_facts)
+        facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
     for name, agent_facts in result.agents.items():     # agents whose calls the wire tells
         if agent_facts.get("from_wire"):
-            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts)
+            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
     expectations = run.scenario.expectations
     if run.options.generator is not None:   # load is judged on the sum of all generators
         from sipscen.engine.generators import deferred_record, is_deferred

@@ -4,7 +4,7 @@ side by side with tshark on the same file.
 Captures (generated, bench/capture_gen.py): 10k, 40k and 100k calls (INVITE/200/
 ACK/BYE with SDP, two short RTP streams each) and one of 1M RTP packets. Each
 tool runs once per file as a child process; the figures are its peak RSS
-(getrusage) and wall time. tshark runs `-q -z sip,stat -z rtp,streams`: it
+(sipscen: its own VmHWM; tshark: getrusage) and wall time. tshark runs `-q -z sip,stat -z rtp,streams`: it
 dissects every SIP message and RTP packet and prints SIP and stream statistics,
 the closest it has to what `analyze` reports. Figures, not assertions; the goal
 (issue 12) is sipscen under 300 MB for 40k calls, flat in RTP packets.
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from capture_gen import generate_calls, generate_rtp  # noqa: E402
+from capture_gen import generate_calls, generate_rtp, run_sipscen_measured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,8 +55,8 @@ def main() -> int:
             packets = (generate_calls(path, calls, rtp_per_stream=4) if calls
                        else generate_rtp(path, rtp))
             size = path.stat().st_size / 1e6
-            wall, rss, code = measure([sys.executable, "-m", "sipscen", "analyze", "--json",
-                                       str(path)], tmp / "out.json")
+            wall, rss, code = run_sipscen_measured(["analyze", "--json", str(path)],
+                                                   tmp / "out.json", ROOT)
             json_mb = (tmp / "out.json").stat().st_size / 1e6
             row = [label, f"{packets:,}", f"{size:.0f} MB", f"{rss / 1024:.0f} MB", f"{wall:.1f} s",
                    f"{json_mb:.0f} MB" if code == 0 else f"exit {code}"]

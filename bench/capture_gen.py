@@ -74,3 +74,31 @@ def generate_rtp(path: Path, packets: int, streams: int = 20) -> int:
                   hdr(0x80, 18, n & 0xFFFF, (n * 160) & 0xFFFFFFFF, 0x30000000 + s) + bytes(20))
         w.flush()
     return w.count
+
+
+# The child's own high-water mark (VmHWM), printed as it exits. getrusage's
+# ru_maxrss of a child also counts the parent's memory it shared between fork and
+# exec: a big test process would make a small child look big.
+_MEASURED = ("import atexit, runpy, sys\n"
+             "def hwm():\n"
+             "    for line in open('/proc/self/status'):\n"
+             "        if line.startswith('VmHWM:'):\n"
+             "            sys.stderr.write('sipscen-vmhwm-kb ' + line.split()[1] + '\\n')\n"
+             "atexit.register(hwm)\n"
+             "sys.argv = ['sipscen'] + sys.argv[1:]\n"
+             "runpy.run_module('sipscen', run_name='__main__')\n")
+
+
+def run_sipscen_measured(args: list[str], out: Path, cwd: Path) -> tuple[float, int, int]:
+    """``python -m sipscen ARGS`` with stdout to ``out``: (wall s, peak RSS KiB, exit code)."""
+    import subprocess
+    import time
+
+    with open(out, "wb") as f:
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _MEASURED, *args], stdout=f,
+                              stderr=subprocess.PIPE, cwd=cwd)
+    wall = time.perf_counter() - start
+    kb = [int(line.split()[1]) for line in proc.stderr.decode(errors="replace").splitlines()
+          if line.startswith("sipscen-vmhwm-kb ")]
+    return wall, (kb[-1] if kb else -1), proc.returncode

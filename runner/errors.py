@@ -76,10 +76,26 @@ class ReportWriteError(SipscenError):
     status = ExitStatus.INFRASTRUCTURE
 
 
+class KubeAccessError(InfrastructureError):
+    """The Kubernetes API refused or could not serve a request sipscen needs
+    (403 forbidden: the message names the verb and resource to grant)."""
+
+
 class AgentError(SipscenError):
     """An agent crashed or broke its protocol while running a scenario."""
 
     status = ExitStatus.INFRASTRUCTURE
+
+
+class ServiceExited(SipscenError):
+    """A service (the system under test) exited while the scenario ran: the
+    scenario is an *error* (exit 1: a finding about the SUT, not the machine)."""
+    status = ExitStatus.CHECK_FAILED
+
+    def __init__(self, message: str, service: str = "", exit_code: int | None = None):
+        self.service = service
+        self.exit_code = exit_code
+        super().__init__(message)
 
 
 class StepFailed(SipscenError):

@@ -6,9 +6,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -22,14 +19,10 @@ _spec.loader.exec_module(capture_gen)
 
 
 def _analyze_rss(path: Path, out: Path) -> int:
-    """Peak RSS (KiB) of `sipscen analyze --json` in a child of its own."""
-    with open(out, "wb") as f:
-        proc = subprocess.Popen([sys.executable, "-m", "sipscen", "analyze", "--json", str(path)],
-                                stdout=f, stderr=subprocess.PIPE, cwd=ROOT)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.stderr.close()
-    assert os.waitstatus_to_exitcode(status) == 0
-    return usage.ru_maxrss
+    """Peak RSS (KiB, the child's own VmHWM) of `sipscen analyze --json`."""
+    _wall, kb, code = capture_gen.run_sipscen_measured(["analyze", "--json", str(path)], out, ROOT)
+    assert code == 0 and kb > 0
+    return kb
 
 
 def test_memory_per_call_is_bounded_and_the_json_complete(tmp_path):

@@ -95,7 +95,9 @@ SIPP = 'name: t\nagents:\n  a: {{type: sipp, {0}}}\n'
 
 @pytest.mark.parametrize("agent, expected", [
     ('target: "10.0.0.1:5060"', "3:27: agents.a.target: 10.0.0.1 is not a loopback address: "
-                                "sipscen only sends on 127.0.0.0/8 and ::1"),
+                                "sipscen only sends on 127.0.0.0/8 and ::1 (in a Kubernetes "
+                                "pod also to the pod's own address and the discovered SUT "
+                                "endpoints)"),
     ('target: "127.0.0.1:x"', "3:27: agents.a.target: target '127.0.0.1:x' is neither an "
                               "agent/service nor host:port (an IPv6 address in brackets: "
                               "[::1]:5060)"),

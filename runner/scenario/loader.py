@@ -90,7 +90,9 @@ class _Marking:
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.ScalarEvent):      # no nesting, no depth: the common case
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
+            node.end_mark = None        # never read; a huge file has hundreds of thousands
+            return node
         if self.check_event(yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:

@@ -74,7 +74,6 @@ class _Run:
         self.services: list[Any] = []
         self.agents: list[Agent] = []
         self.capture: Capture | None = None
-        self.service_died: str | None = None
         self.result = ScenarioResult(
             name=scenario.name, file=str(scenario.file), tags=list(scenario.tags),
             description=scenario.description,
@@ -226,13 +225,6 @@ class _Run:
         """Stop everything in reverse order of start. One stop that fails never
         keeps the others from running; what failed is recorded as a warning."""
         self.board.cancel()
-        for service in self.services:     # before stopping: did the SUT die on its own?
-            code = service.proc.poll() if service.proc is not None else None
-            if code is not None and not self.result.error:
-                from sipscen.capture.tcpdump import exit_text
-                self.service_died = (f"service {service.spec.name} ended during the run "
-                                     f"({exit_text(code)}): no verdict about a system under "
-                                     "test that is gone; see its log in the artifacts")
         stoppers = [(f"agent {a.ctx.name}", a.stop) for a in reversed(self.agents)]
         stoppers += [(f"service {s.spec.name}", s.stop) for s in reversed(self.services)]
         if self.capture:
@@ -274,7 +266,10 @@ class _Run:
             from sipscen.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
-            return None, f"capture analysis failed: {exc}", True
+            faults = "; ".join(self.capture.faults)
+            why = f" (the capture is incomplete: {faults})" if faults else ""
+            self.result.warnings += [f"capture incomplete: {w}" for w in self.capture.faults]
+            return None, f"capture analysis failed: {exc}{why}", True
         wire = analysis.to_dict()
         plain = _plain_leg_expected(self.scenario)
         if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
@@ -355,6 +350,8 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     result.checks = evaluate(expectations, ctx)
     if wire and wire.get("incomplete"):
         _inconclusive(result.checks, "; ".join(wire["incomplete"]))
+    elif analysis_failed and run.capture is not None and run.capture.faults:
+        _inconclusive(result.checks, "; ".join(run.capture.faults))
     if step_failure:
         result.error = step_failure
     failed = step_failure or any(c.status != PASSED for c in result.checks)
@@ -368,9 +365,6 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
         result.exit_status = int(ExitStatus.INFRASTRUCTURE)
         result.error = result.error or ("the capture is incomplete: wire checks are "
                                         "inconclusive (" + "; ".join(wire["incomplete"]) + ")")
-    if run.service_died:     # the SUT is gone: neither a pass nor a finding about it
-        result.status, result.error = ERROR, run.service_died
-        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
 
 
 def _inconclusive(checks, why: str) -> None:

@@ -41,6 +41,14 @@ class CheckContext:
                 return name
         return None
 
+    def reports(self, agent: str, capability: str) -> bool:
+        """Whether ``agent``'s type reports ``capability`` (calls, dtmf, responses, load)
+        in its facts (``AgentType.capabilities``); services report nothing."""
+        from sipscen.language import registry
+        spec = next((a for a in self.scenario.agents if a.name == agent), None)
+        agent_type = registry.agent_types().get(spec.type) if spec is not None else None
+        return agent_type is not None and capability in agent_type.capabilities
+
     def calls(self, agent: str) -> list[dict[str, Any]]:
         return list(self.facts.get(agent, {}).get("calls", []) or [])
 

@@ -63,8 +63,9 @@ class CallControl:
         raise self._unsupported("receiving DTMF")
 
     # -- call control ------------------------------------------------------------
-    def make_call(self, uri: str, timeout: float | None, headers: Mapping[str, str]) -> str:
-        """Place a call; returns its SIP Call-ID (or "")."""
+    def make_call(self, uri: str, timeout: float | None, headers: Mapping[str, str],
+                  name: str | None = None) -> str:
+        """Place a call (``name``: its ``id`` in the scenario); returns its SIP Call-ID."""
         raise self._unsupported("call")
 
     def answer(self, code: int, headers: Mapping[str, str]) -> None:

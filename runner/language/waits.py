@@ -12,9 +12,15 @@ from sipscen.language.timeline import call_state_is, ended_before
 HOLD_STATES = ("local_hold", "remote_hold")
 
 
+CALL_KEY = {"call": {"$ref": "#/$defs/name",
+                    "description": "a call named by its `call` step's `id` (default: the "
+                                   "current call)"}}
+
+
 def _simple(name: str, predicate, abort=None, any_call: bool = False):
     def run(t, params, timeout):
-        t.wait_call_event(name, predicate, timeout, abort, any_call=any_call)
+        named = t.target(params) if params.get("call") else None
+        t.wait_call_event(name, predicate, timeout, abort, any_call=any_call, call=named)
     return run
 
 
@@ -28,26 +34,26 @@ register_event(WaitEvent(
     doc="A new incoming call rings at this agent (any call, not only the current one).",
     example="- wait: {event: incoming, timeout: 5s}"))
 register_event(WaitEvent(
-    name="answered", run=_simple("answered", call_state_is("CONFIRMED"), ended_before),
+    name="answered", keys=CALL_KEY, run=_simple("answered", call_state_is("CONFIRMED"), ended_before),
     doc="The current call is answered (CONFIRMED); fails at once if it ends first.",
     example="- wait: {event: answered}"))
 register_event(WaitEvent(
-    name="media_active", run=_simple("media_active", media_is("active"), ended_before),
+    name="media_active", keys=CALL_KEY, run=_simple("media_active", media_is("active"), ended_before),
     doc="The current call's audio flows (negotiated codec, SRTP if any); fails at once if "
         "the call ends first.",
     example="- wait: {event: media_active, timeout: 5s}"))
 register_event(WaitEvent(
-    name="disconnected", run=_simple("disconnected", call_state_is("DISCONNECTED")),
+    name="disconnected", keys=CALL_KEY, run=_simple("disconnected", call_state_is("DISCONNECTED")),
     doc="The current call ended (by either side, or refused); the next waits are about the "
         "next call.",
     example="- wait: {event: disconnected}"))
 register_event(WaitEvent(
-    name="held", run=_simple("held", media_is(*HOLD_STATES), ended_before),
+    name="held", keys=CALL_KEY, run=_simple("held", media_is(*HOLD_STATES), ended_before),
     doc="The current call is on hold: put on hold by this agent (`hold` step) or by the "
         "other party (a re-INVITE with a=sendonly or a=inactive).",
     example="- wait: {event: held, timeout: 5s}"))
 register_event(WaitEvent(
-    name="resumed", run=_simple("resumed", media_is("active", after=HOLD_STATES), ended_before),
+    name="resumed", keys=CALL_KEY, run=_simple("resumed", media_is("active", after=HOLD_STATES), ended_before),
     doc="The current call's audio flows again after a hold (either side's `unhold`).",
     example="- wait: {event: resumed, timeout: 5s}"))
 
@@ -63,13 +69,14 @@ def _call_state_run(t, params, timeout):
         raise t.fail("wait for call_state needs a state")
     code = params.get("code")
     key = f"call_state {state}" + (f" {code}" if code is not None else "")
-    t.wait_call_event(key, call_state_is(state, code), timeout)
+    named = t.target(params) if params.get("call") else None
+    t.wait_call_event(key, call_state_is(state, code), timeout, call=named)
 
 
 CALL_STATES = ["CALLING", "INCOMING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
 register_event(WaitEvent(
     name="call_state", run=_call_state_run, check=_call_state_check,
-    keys={"state": {"type": "string", "minLength": 1,
+    keys={**CALL_KEY, "state": {"type": "string", "minLength": 1,
                     "description": "CALLING, INCOMING, EARLY (18x), CONNECTING, CONFIRMED, "
                                    "DISCONNECTED"},
           "code": {"$ref": "#/$defs/status_code",

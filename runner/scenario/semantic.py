@@ -52,6 +52,7 @@ class SemanticChecker:
         self.tree = tree
         self.errors: list[ScenarioError] = []
         self.agents: dict[str, Any] = dict(tree.get("agents") or {})
+        self.call_ids: dict[str, set[str]] = {}      # agent -> ids its call steps gave
         self.services: dict[str, Any] = dict(tree.get("services") or {})
         self.substitution = substitution
 
@@ -226,6 +227,12 @@ class SemanticChecker:
             return
         if record is not None and record.check is not None:
             record.check(LoadCheck(self, agent_name, agent_type, here), params)
+        named = params.get("call")
+        if kind != "call" and isinstance(named, str) and \
+                named not in self.call_ids.get(agent_name, set()):
+            known = ", ".join(sorted(self.call_ids.get(agent_name, set()))) or "none"
+            self.fail(f"no earlier call step of this agent has id '{named}' (ids: {known})",
+                      here + ["call"])
         self.check_durations(params, here)
 
     def _signals(self, agent_name: str) -> set[str]:

@@ -137,16 +137,19 @@ class PjsuaAgent(Agent, CallControl):
             raise OperationFailed(str(reply.get("message")))
         return reply
 
-    def make_call(self, uri, timeout, headers) -> str:
+    def make_call(self, uri, timeout, headers, name=None) -> str:
         reply = self._do(P.CALL, uri=uri, timeout_ms=int(timeout * 1000) if timeout else 0,
                          headers=dict(headers))
-        return str(reply.get("call_id") or "")
+        call_id = str(reply.get("call_id") or "")
+        if name and call_id:
+            self.book.name_call(call_id, name, self.ctx.board.now())
+        return call_id
 
     def answer(self, code, headers) -> None:
         self._do(P.ANSWER, code=int(code), headers=dict(headers))
 
     def hangup(self, call_id) -> None:
-        self._do(P.HANGUP)
+        self._do(P.HANGUP, call_id=call_id or "")
 
     def send_dtmf(self, digits, method, duration, gap) -> None:
         self._do(P.DTMF, len(digits) * (duration + gap) + COMMAND_TIMEOUT, digits=digits,

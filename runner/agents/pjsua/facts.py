@@ -14,9 +14,10 @@ from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua import sdp
 
 
-def _new_call(call_id: str, direction: str, remote_uri: str) -> dict[str, Any]:
+def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[str, Any]:
     return {
-        "direction": direction, "call_id": call_id, "remote_uri": remote_uri,
+        "direction": direction, "call_id": call_id, "remote_uri": remote_uri, "name": None,
+        "started_at": round(t, 6), "early_at": None,
         "status_code": None, "reason": "", "answered": False,
         "confirmed_at": None, "disconnected_at": None, "duration": None,
         "codec": None, "clock_rate": None, "payload_type": None,
@@ -35,14 +36,21 @@ class FactBook:
         self.dtmf_received: list[dict[str, Any]] = []
         self.dtmf_sent: list[dict[str, Any]] = []
 
-    def _call(self, data: dict[str, Any]) -> dict[str, Any] | None:
+    def _call(self, data: dict[str, Any], t: float = 0.0) -> dict[str, Any] | None:
         call_id = data.get("call_id") or ""
         if not call_id:
             return None
         if call_id not in self._calls:
             self._calls[call_id] = _new_call(call_id, data.get("direction") or "outgoing",
-                                             data.get("remote_uri") or "")
+                                             data.get("remote_uri") or "", t)
         return self._calls[call_id]
+
+    def name_call(self, call_id: str, name: str, t: float) -> None:
+        """A ``call`` step's ``id`` for the call it placed."""
+        with self._lock:
+            call = self._call({"call_id": call_id, "direction": "outgoing"}, t)
+            if call is not None:
+                call["name"] = name
 
     def apply(self, kind: str, data: dict[str, Any], t: float) -> None:
         """Fold one worker event (``t`` in board seconds) into the facts."""
@@ -73,9 +81,11 @@ class FactBook:
                                        "t": round(t, 6), "call_id": data.get("call_id") or None})
 
     def _call_state(self, data: dict[str, Any], t: float) -> None:
-        call = self._call(data)
+        call = self._call(data, t)
         if call is None:
             return
+        if data.get("state") == "EARLY" and call["early_at"] is None:
+            call["early_at"] = round(t, 6)
         if data.get("remote_uri"):
             call["remote_uri"] = data["remote_uri"]
         state, code = data.get("state"), data.get("code")

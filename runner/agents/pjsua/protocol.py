@@ -21,7 +21,7 @@ Commands and their arguments
     call        uri, timeout_ms (0 = none: else CANCEL when not answered by then),
                 headers {name: value} added to the INVITE
     answer      code, headers {name: value} (a 180 while already ringing: nothing sent)
-    hangup      (every active call)
+    hangup      call_id ("" = every active call)
     dtmf        digits, method (rfc4733|sip-info), duration_ms, gap_ms
     play        file | tone {frequencies [hz] (up to 4), duration_ms}, duration_ms
                 (0 = the file once / the tone's own duration; else stop after it,

@@ -265,7 +265,10 @@ class Worker:
 
     def cmd_hangup(self, msg: dict[str, Any]) -> None:
         count = 0
+        only = str(msg.get("call_id") or "")
         for call in self.calls:
+            if only and call.sip_call_id != only:
+                continue
             if call.state != "DISCONNECTED" and call.isActive():
                 call.hangup(pj.CallOpParam(True))
                 count += 1

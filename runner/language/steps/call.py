@@ -7,6 +7,9 @@ SCHEMA = {
     "properties": {
         "to": {"$ref": "#/$defs/name"},
         "uri": {"type": "string", "minLength": 1},
+        "id": {"$ref": "#/$defs/name",
+               "description": "name this call: steps, waits and expectations can aim at it"},
+        "headers": {"$ref": "#/$defs/headers_to_add"},
         "timeout": {"$ref": "#/$defs/positive_duration",
                     "description": "CANCEL the call when it is not answered by then "
                                    "(the caller sees 487)."},
@@ -16,6 +19,10 @@ SCHEMA = {
 
 def check(lc, params) -> None:
     lc.exactly_one(params, ("to", "uri"))
+    if params.get("id") and params["id"] in lc.checker.call_ids.setdefault(lc.agent, set()):
+        lc.fail(f"this agent already names a call '{params['id']}'", ["id"])
+    elif params.get("id"):
+        lc.checker.call_ids[lc.agent].add(params["id"])
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 
@@ -31,11 +38,16 @@ def run(t, params) -> None:
         raise t.fail("call needs 'to' (agent/service name) or 'uri'")
     timeout = params.get("timeout")
     seconds = t.duration(timeout, "call timeout") if timeout else None
-    t.placed(t.control.make_call(uri, seconds, {}))
+    name = str(params["id"]) if params.get("id") else None
+    if name and name in t.named:
+        raise t.fail(f"a call named '{name}' was already placed")
+    t.placed(t.control.make_call(uri, seconds, dict(params.get("headers") or {}), name), name)
 
 
 register_step(StepKind(
     name="call", schema=SCHEMA, check=check, run=run,
     doc="Place a call to another agent or service (`to`) or to any `uri`; the waits "
-        "that follow are about this call. `timeout` cancels it when unanswered.",
-    example="- call: {to: bob, timeout: 5s}"))
+        "that follow are about this call. `timeout` cancels it when unanswered (487); "
+        "`id` names it (for `call:` in later steps, waits and `call` expectations); "
+        "`headers` are added to the INVITE.",
+    example="- call: {to: bob, id: first, timeout: 5s, headers: {X-Case: hold-1}}"))

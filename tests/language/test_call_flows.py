@@ -1,0 +1,110 @@
+"""Call flows with real PJSUA2 agents (through the example Kamailio SUT where a proxy
+matters), each verified by its steps and events *and* on the wire (the capture, as
+sipscen's analysis reads it)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sipscen.engine.run import RunOptions, run_scenario
+from sipscen.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+CALLFLOWS = ROOT / "scenarios" / "callflows"
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")]
+
+
+def run(path: Path, tmp_path: Path, **variables):
+    return run_scenario(load_scenario(path, variables, environ={}),
+                        RunOptions(artifacts_root=tmp_path))
+
+
+def wire_messages(result) -> list[dict]:
+    """Every SIP message of the capture, in time order."""
+    return sorted((m for c in result.wire.get("calls", []) for m in c["messages"]),
+                  key=lambda m: m["time"])
+
+
+def directions(message: dict) -> list[str]:
+    return [line.strip() for line in message.get("raw", "").splitlines()
+            if line.strip() in ("a=sendonly", "a=recvonly", "a=inactive", "a=sendrecv")]
+
+
+def checks(result) -> dict[str, str]:
+    return {c.name: c.status for c in result.checks}
+
+
+def test_second_call_rejected_fails_answered_200_naming_it(tmp_path, write_scenario,
+                                                           no_leftovers):
+    path = write_scenario("""
+name: two-calls
+timeout: 30s
+agents:
+  bob:
+    type: pjsua
+    answer: {manual: true}
+    steps:
+      - wait: {event: incoming, timeout: 5s}
+      - answer: {code: 200}
+      - wait: {event: disconnected, timeout: 5s}
+      - wait: {event: incoming, timeout: 5s}
+      - answer: {code: 486}
+      - wait: {event: disconnected, timeout: 5s}
+  alice:
+    type: pjsua
+    steps:
+      - call: {to: bob, id: first}
+      - wait: {event: answered, timeout: 5s}
+      - hangup: {}
+      - wait: {event: disconnected, timeout: 5s}
+      - call: {to: bob, id: second}
+      - wait: {event: disconnected, timeout: 5s}
+expect:
+  - call: {from: alice, to: bob, answered: true, status: 200}
+  - call: {from: alice, to: bob, count: 2, status: [200, 486]}
+  - call: {from: alice, to: bob, id: second, status: 4xx, answered: false}
+""")
+    result = run(path, tmp_path)
+    assert result.error is None, result.error
+    by_exp: dict[str, list] = {}
+    for c in result.checks:
+        by_exp.setdefault(c.location, []).append(c)
+    first, counted, named = by_exp.values()
+    by_name = {c.name: c for c in first}
+    status = by_name["call alice->bob: status"]
+    second = next(c for c in result.agents["alice"]["calls"] if c["name"] == "second")
+    assert status.status == "failed" and status.actual == [200, 486]
+    assert f"call 2 of 2 'second' (Call-ID {second['call_id']}): 486" in status.message
+    assert by_name["call alice->bob: answered"].status == "failed"
+    assert [(c.name, c.status) for c in counted] == [
+        ("call alice->bob: count", "passed"), ("call alice->bob: status", "passed"),
+        ("call alice->bob: reached callee", "passed")]
+    assert [(c.name, c.status, c.actual) for c in named][:2] == [
+        ("call alice->bob: status", "passed", 486), ("call alice->bob: answered", "passed", False)]
+    assert result.status == "failed"
+    # on the wire: one INVITE answered 200, the second one 486, ringing only once each
+    finals = [(m["method"], m["status"]) for m in wire_messages(result)
+              if m["status"] and m["method"] == "INVITE" and m["status"] >= 180]
+    assert finals == [("INVITE", 180), ("INVITE", 200), ("INVITE", 180), ("INVITE", 486)]
+
+
+@pytest.mark.parametrize("mode, held_dir, answer_dir", [("sendonly", "a=sendonly", "a=recvonly"),
+                                                        ("inactive", "a=inactive", "a=inactive")])
+def test_hold_and_resume_through_the_proxy(tmp_path, no_leftovers, mode, held_dir, answer_dir):
+    result = run(CALLFLOWS / "hold-resume.yaml", tmp_path, mode=mode)
+    assert result.status == "passed", (result.error, checks(result))
+    # both sides saw held, then resumed: each wait step passed
+    done = {(e["agent"], e["index"]) for e in result.events
+            if e["kind"] == "step" and e["status"] == "done"}
+    assert {("bob", 1), ("bob", 2), ("alice", 3), ("alice", 6)} <= done
+    # on the wire: alice's re-INVITEs (to the proxy and relayed to bob) hold, then resume
+    invites = [m for m in wire_messages(result) if m["method"] == "INVITE"
+               and m["status"] is None]
+    assert [directions(m) for m in invites] == [["a=sendrecv"]] * 2 + [[held_dir]] * 2 + \
+        [["a=sendrecv"]] * 2
+    answers = [m for m in wire_messages(result) if m["method"] == "INVITE" and m["status"] == 200]
+    assert [directions(m) for m in answers][2:4] == [[answer_dir]] * 2

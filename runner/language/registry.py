@@ -57,6 +57,7 @@ class ExpectationFamily:
     example: str
     check: Callable[..., None] | None = None
     needs: Mapping[str, str] = field(default_factory=dict)   # param key -> fact capability
+    services_too: bool = False    # from/to/between may name services (the SUT) too
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")
@@ -120,7 +121,7 @@ BUILTINS = (
     "sipscen.language.steps.hold", "sipscen.language.steps.unhold",
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
-    "sipscen.checks.sipp",
+    "sipscen.checks.sipp", "sipscen.checks.sip",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
 )
 _loaded = False

@@ -244,15 +244,16 @@ class SemanticChecker:
             return
         (kind, params), = item.items()
         here = path + [kind]
+        family = registry.expectations().get(kind)
+        services = kind == "call" or (family is not None and family.services_too)
         for key in ("from", "to", "agent"):
-            self.ref(params.get(key), here + [key], services_too=(kind == "call"))
+            self.ref(params.get(key), here + [key], services_too=services)
         between = params.get("between")
         if isinstance(between, list):
             for i, name in enumerate(between):
-                self.ref(name, here + ["between", i])
+                self.ref(name, here + ["between", i], services_too=services)
             if len(between) == 2 and between[0] == between[1]:
                 self.fail("'between' needs two different agents", here + ["between"])
-        family = registry.expectations().get(kind)
         if family is not None:
             for key, capability in family.needs.items():
                 name = params.get(key)

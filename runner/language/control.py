@@ -74,6 +74,10 @@ class CallControl:
     def hangup(self, call_id: str | None) -> None:
         raise self._unsupported("hangup")
 
+    def cancel(self, call_id: str | None) -> None:
+        """CANCEL an outgoing call that is not answered yet."""
+        raise self._unsupported("cancel")
+
     def send_dtmf(self, digits: str, method: str, duration: float, gap: float) -> None:
         raise self._unsupported("dtmf")
 
@@ -85,6 +89,19 @@ class CallControl:
 
     def stop_record(self) -> None:
         raise self._unsupported("stop_record")
+
+    def register(self) -> None:
+        raise self._unsupported("register")
+
+    def unregister(self) -> None:
+        raise self._unsupported("unregister")
+
+    def send_message(self, uri: str, body: str, content_type: str,
+                     headers: Mapping[str, str]) -> None:
+        raise self._unsupported("send a MESSAGE")
+
+    def transfer(self, call_id: str | None, uri: str, headers: Mapping[str, str]) -> None:
+        raise self._unsupported("transfer")
 
     def hold(self, call_id: str | None, mode: str) -> None:
         raise self._unsupported("hold")

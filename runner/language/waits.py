@@ -6,6 +6,8 @@ check and how the timeline waits for it. Call events follow the current call
 """
 from __future__ import annotations
 
+import re
+
 from sipscen.language.registry import WaitEvent, register_event
 from sipscen.language.timeline import call_state_is, ended_before
 
@@ -17,10 +19,24 @@ CALL_KEY = {"call": {"$ref": "#/$defs/name",
                                    "current call)"}}
 
 
+HEADERS_KEY = {"headers": {"$ref": "#/$defs/header_patterns",
+                          "description": "regexes the received message's headers must match"}}
+
+
+def headers_match(d, patterns) -> bool:
+    """Every ``Name: regex`` matches the event's received headers (names case-blind)."""
+    got = {str(k).lower(): str(v) for k, v in (d.get("headers") or {}).items()}
+    return all(re.search(p, got.get(str(n).lower(), "")) is not None and
+               str(n).lower() in got for n, p in (patterns or {}).items())
+
+
 def _simple(name: str, predicate, abort=None, any_call: bool = False):
     def run(t, params, timeout):
         named = t.target(params) if params.get("call") else None
-        t.wait_call_event(name, predicate, timeout, abort, any_call=any_call, call=named)
+        test = predicate
+        if params.get("headers"):
+            test = lambda kind, d: predicate(kind, d) and headers_match(d, params["headers"])
+        t.wait_call_event(name, test, timeout, abort, any_call=any_call, call=named)
     return run
 
 
@@ -30,12 +46,14 @@ def media_is(*states: str, after: tuple[str, ...] = ()):
 
 
 register_event(WaitEvent(
-    name="incoming", run=_simple("incoming", call_state_is("INCOMING"), any_call=True),
-    doc="A new incoming call rings at this agent (any call, not only the current one).",
+    name="incoming", keys=HEADERS_KEY, run=_simple("incoming", call_state_is("INCOMING"), any_call=True),
+    doc="A new incoming call rings at this agent (any call, not only the current one); "
+        "`headers` {Name: regex} must match the INVITE's headers.",
     example="- wait: {event: incoming, timeout: 5s}"))
 register_event(WaitEvent(
-    name="answered", keys=CALL_KEY, run=_simple("answered", call_state_is("CONFIRMED"), ended_before),
-    doc="The current call is answered (CONFIRMED); fails at once if it ends first.",
+    name="answered", keys={**CALL_KEY, **HEADERS_KEY}, run=_simple("answered", call_state_is("CONFIRMED"), ended_before),
+    doc="The current call is answered (CONFIRMED); fails at once if it ends first; "
+        "`headers` {Name: regex} must match the answer's headers.",
     example="- wait: {event: answered}"))
 register_event(WaitEvent(
     name="media_active", keys=CALL_KEY, run=_simple("media_active", media_is("active"), ended_before),
@@ -70,13 +88,17 @@ def _call_state_run(t, params, timeout):
     code = params.get("code")
     key = f"call_state {state}" + (f" {code}" if code is not None else "")
     named = t.target(params) if params.get("call") else None
-    t.wait_call_event(key, call_state_is(state, code), timeout, call=named)
+    test = call_state_is(state, code)
+    if params.get("headers"):
+        base = test
+        test = lambda kind, d: base(kind, d) and headers_match(d, params["headers"])
+    t.wait_call_event(key, test, timeout, call=named)
 
 
 CALL_STATES = ["CALLING", "INCOMING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
 register_event(WaitEvent(
     name="call_state", run=_call_state_run, check=_call_state_check,
-    keys={**CALL_KEY, "state": {"type": "string", "minLength": 1,
+    keys={**CALL_KEY, **HEADERS_KEY, "state": {"type": "string", "minLength": 1,
                     "description": "CALLING, INCOMING, EARLY (18x), CONNECTING, CONFIRMED, "
                                    "DISCONNECTED"},
           "code": {"$ref": "#/$defs/status_code",
@@ -108,3 +130,89 @@ register_event(WaitEvent(
     doc="Another agent's `signal` step (from `agent`, or from anyone); each wait consumes "
         "one occurrence.",
     example="- wait: {signal: ready, agent: bob, timeout: 5s}"))
+
+
+register_event(WaitEvent(
+    name="early_media", keys=CALL_KEY,
+    run=_simple("early_media", lambda kind, d: kind == "media" and d.get("state") == "active"
+                and d.get("call_state") in ("EARLY", "CALLING"), ended_before),
+    doc="Audio of the current call flows before it is answered (a 18x with SDP).",
+    example="- wait: {event: early_media, timeout: 5s}"))
+
+
+def _reg(code_ok, expires_ok):
+    return lambda kind, d: kind == "reg_state" and code_ok(d.get("code") or 0) and \
+        expires_ok(d.get("expires") or 0)
+
+
+register_event(WaitEvent(
+    name="registered", run=_simple("registered", _reg(lambda c: 200 <= c < 300,
+                                                      lambda e: e > 0), any_call=True),
+    doc="A REGISTER of this agent succeeded (2xx with an expiry above 0); the first one "
+        "happens before the steps start.",
+    example="- wait: {event: registered, timeout: 5s}"))
+register_event(WaitEvent(
+    name="unregistered", run=_simple("unregistered", _reg(lambda c: 200 <= c < 300,
+                                                          lambda e: e == 0), any_call=True),
+    doc="The binding is gone: the registrar accepted a REGISTER with Expires: 0.",
+    example="- wait: {event: unregistered, timeout: 5s}"))
+
+
+def _reg_failed_run(t, params, timeout):
+    code = params.get("code")
+    t.wait_call_event("registration_failed", _reg(
+        lambda c: c >= 300 and (code is None or c == int(code)), lambda e: True),
+        timeout, any_call=True)
+
+
+register_event(WaitEvent(
+    name="registration_failed", run=_reg_failed_run,
+    keys={"code": {"$ref": "#/$defs/status_code"}},
+    doc="A REGISTER of this agent was refused (a final status of 300 or more; `code` to "
+        "name it).",
+    example="- wait: {event: registration_failed, code: 403, timeout: 5s}"))
+
+
+def _message_run(t, params, timeout):
+    body = params.get("body")
+    test = lambda kind, d: kind == "message" and (
+        body is None or re.search(body, str(d.get("body") or "")) is not None) and \
+        headers_match(d, params.get("headers"))
+    t.wait_call_event("message", test, timeout, any_call=True)
+
+
+register_event(WaitEvent(
+    name="message", run=_message_run,
+    keys={**HEADERS_KEY, "body": {"$ref": "#/$defs/regex",
+                                  "description": "a regex the MESSAGE body must match"}},
+    doc="A SIP MESSAGE arrived at this agent (`body` regex, `headers` regexes).",
+    example='- wait: {event: message, body: "^hello", timeout: 5s}'))
+
+register_event(WaitEvent(
+    name="transfer_requested", keys=CALL_KEY,
+    run=_simple("transfer_requested", lambda kind, d: kind == "transfer_request",
+                ended_before),
+    doc="The other party of the current call sent a REFER (a blind transfer) to this agent.",
+    example="- wait: {event: transfer_requested, timeout: 5s}"))
+
+
+def _transfer_failed(kind, d):
+    if kind == "transfer_status" and d.get("final") and not 200 <= (d.get("code") or 0) < 300:
+        return f"the transfer failed ({d.get('code')} {d.get('reason')})"
+    return None
+
+
+register_event(WaitEvent(
+    name="transferred", keys=CALL_KEY,
+    run=_simple("transferred", lambda kind, d: kind == "transfer_status" and d.get("final")
+                and 200 <= (d.get("code") or 0) < 300, _transfer_failed),
+    doc="The transfer this agent asked for succeeded: the final NOTIFY reports a 2xx of the "
+        "new call (fails at once on a failure status).",
+    example="- wait: {event: transferred, timeout: 10s}"))
+
+register_event(WaitEvent(
+    name="redirected", keys=CALL_KEY,
+    run=_simple("redirected", lambda kind, d: kind == "redirected"),
+    doc="The current call was answered with a 3xx (followed or not, as the agent's "
+        "`follow_redirects` says).",
+    example="- wait: {event: redirected, timeout: 5s}"))

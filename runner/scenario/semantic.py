@@ -315,6 +315,13 @@ class LoadCheck:
     def durations(self, node: dict, sub: list) -> None:
         self.checker.check_durations(node, self.path + list(sub))
 
+    def needs_registrar(self) -> None:
+        """The agent's account has a registrar."""
+        account = (self.checker.agents.get(self.agent) or {}).get("account") or {}
+        if not account.get("registrar"):
+            self.fail(f"agent '{self.agent}' has no account.registrar to register at", [],
+                      key=True)
+
     def supports_event(self, event: str, sub: list) -> None:
         """The agent's type waits for ``event``, else an error at the event's value."""
         t = self.agent_type

@@ -28,11 +28,16 @@ COMMAND_TIMEOUT = 10.0
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
-    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri"),
-    P.MEDIA: ("state", "previous", "codec", "clock_rate", "payload_type", "srtp", "call_id"),
+    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri", "headers"),
+    P.MEDIA: ("state", "previous", "call_state", "codec", "clock_rate", "payload_type", "srtp",
+              "call_id"),
+    P.MESSAGE_RECEIVED: ("sender", "to", "content_type", "body", "headers"),
+    P.TRANSFER_REQUEST: ("call_id", "target", "code"),
+    P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
+    P.REDIRECTED: ("call_id", "target", "followed"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
-    P.REG_STATE: ("code", "reason"),
+    P.REG_STATE: ("code", "reason", "expires"),
     P.STATS_EVENT: ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "call_id"),
     P.ERROR: ("message",),
 }
@@ -151,6 +156,11 @@ class PjsuaAgent(Agent, CallControl):
     def hangup(self, call_id) -> None:
         self._do(P.HANGUP, call_id=call_id or "")
 
+    def cancel(self, call_id) -> None:
+        reply = self._do(P.HANGUP, call_id=call_id or "", cancel=True)
+        if not reply.get("calls"):
+            raise OperationFailed("no ringing outgoing call to cancel")
+
     def send_dtmf(self, digits, method, duration, gap) -> None:
         self._do(P.DTMF, len(digits) * (duration + gap) + COMMAND_TIMEOUT, digits=digits,
                  method=method, duration_ms=int(duration * 1000), gap_ms=int(gap * 1000))
@@ -169,6 +179,19 @@ class PjsuaAgent(Agent, CallControl):
 
     def stop_record(self) -> None:
         self._do(P.STOP_RECORD)
+
+    def register(self) -> None:
+        self._do(P.REGISTER)
+
+    def unregister(self) -> None:
+        self._do(P.UNREGISTER)
+
+    def send_message(self, uri, body, content_type, headers) -> None:
+        self._do(P.SEND_MESSAGE, uri=uri, body=body, content_type=content_type,
+                 headers=dict(headers))
+
+    def transfer(self, call_id, uri, headers) -> None:
+        self._do(P.TRANSFER, call_id=call_id or "", uri=uri, headers=dict(headers))
 
     def hold(self, call_id, mode) -> None:
         self._do(P.HOLD, call_id=call_id or "", mode=mode)
@@ -228,7 +251,7 @@ class PjsuaAgent(Agent, CallControl):
             "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
             "media": {"port": contact.media_ports[0],
                       "count": contact.media_ports[1] - contact.media_ports[0] + 1},
-            "answer": s.answer,
+            "answer": s.answer, "transfer": s.transfer, "follow_redirects": s.follow_redirects,
         }
 
     def _send(self, message: dict[str, Any]) -> None:

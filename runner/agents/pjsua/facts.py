@@ -35,6 +35,9 @@ class FactBook:
         self._calls: dict[str, dict[str, Any]] = {}
         self.dtmf_received: list[dict[str, Any]] = []
         self.dtmf_sent: list[dict[str, Any]] = []
+        self.registrations: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.transfers: list[dict[str, Any]] = []
 
     def _call(self, data: dict[str, Any], t: float = 0.0) -> dict[str, Any] | None:
         call_id = data.get("call_id") or ""
@@ -76,6 +79,17 @@ class FactBook:
                 self.dtmf_received.append({"digit": data.get("digit"), "method": data.get("method"),
                                            "t": round(t, 6), "duration_ms": data.get("duration_ms"),
                                            "call_id": data.get("call_id") or None})
+            elif kind == P.REG_STATE:
+                self.registrations.append({"t": round(t, 6), "code": data.get("code"),
+                                           "reason": data.get("reason") or "",
+                                           "expires": data.get("expires")})
+            elif kind == P.MESSAGE_RECEIVED:
+                self.messages.append({"t": round(t, 6), **{k: data.get(k) for k in (
+                    "sender", "to", "content_type", "body", "headers")}})
+            elif kind in (P.TRANSFER_REQUEST, P.TRANSFER_STATUS):
+                self.transfers.append({"t": round(t, 6), "kind": kind, **{
+                    k: data.get(k) for k in ("call_id", "target", "code", "reason", "final")
+                    if k in data}})
             elif kind == P.DTMF_SENT:
                 self.dtmf_sent.append({"digit": data.get("digit"), "method": data.get("method"),
                                        "t": round(t, 6), "call_id": data.get("call_id") or None})
@@ -114,7 +128,10 @@ class FactBook:
         with self._lock:
             return {"type": self.agent_type, "uri": self.uri, "calls": calls,
                     "dtmf_received": copy.deepcopy(self.dtmf_received),
-                    "dtmf_sent": copy.deepcopy(self.dtmf_sent)}
+                    "dtmf_sent": copy.deepcopy(self.dtmf_sent),
+                    "registrations": copy.deepcopy(self.registrations),
+                    "messages": copy.deepcopy(self.messages),
+                    "transfers": copy.deepcopy(self.transfers)}
 
     def srtp_keys(self) -> list[dict[str, str]]:
         """The SDES keys of this agent's local SDP that protect what it sent."""

@@ -34,7 +34,23 @@ AGENT_SCHEMA = {'type': 'object',
                                                      'maximum': 699},
                                           'manual': {'description': 'Do not answer by itself: an '
                                                                     '`answer` step does.',
-                                                     'type': 'boolean'}}},
+                                                     'type': 'boolean'},
+                                          'ring': {'description': 'Send an automatic 180 before '
+                                                                  'answering (default true).',
+                                                   'type': 'boolean'},
+                                          'headers': {'$ref': '#/$defs/headers_to_add'}}},
+                'transfer': {'description': 'How a REFER received is answered.',
+                             'type': 'object',
+                             'additionalProperties': False,
+                             'properties': {'code': {'description': 'the REFER reply: 202 '
+                                                                    '(default) follows it, a '
+                                                                    '4xx-6xx refuses it',
+                                                     'type': 'integer',
+                                                     'minimum': 200,
+                                                     'maximum': 699}}},
+                'follow_redirects': {'description': 'Follow a 3xx answer to a call (default '
+                                                    'false: the call ends with the 3xx).',
+                                     'type': 'boolean'},
                 'tls': {'type': 'object',
                         'additionalProperties': False,
                         'properties': {'cert': {'$ref': '#/$defs/file_path'},
@@ -60,8 +76,11 @@ register_agent_type(AgentType(
     name="pjsua", implementation="sipscen.agents.pjsua.controller:PjsuaAgent",
     schema_def="pjsua_agent", schema=AGENT_SCHEMA,
     steps=frozenset({"call", "answer", "hangup", "sleep", "signal", "dtmf", "play", "record",
-                     "stop_record", "wait", "hold", "unhold"}),
+                     "stop_record", "wait", "hold", "unhold", "register", "unregister",
+                     "message", "transfer", "cancel"}),
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "call_state",
-                      "dtmf", "signal", "held", "resumed"}),
+                      "dtmf", "signal", "held", "resumed", "early_media", "registered",
+                      "registration_failed", "unregistered", "message", "transfer_requested",
+                      "transferred", "redirected"}),
     capabilities=frozenset({"calls", "dtmf"}),
     doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF."))

@@ -33,7 +33,9 @@ class PjsuaSettings:
     codecs: list[str] = field(default_factory=list)
     srtp_use: str = "disabled"
     secure_signaling: int = 0
-    answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual
+    answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual, ring
+    transfer: dict[str, Any] = field(default_factory=dict)  # code (the REFER reply)
+    follow_redirects: bool = False
     tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
     media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
@@ -109,7 +111,11 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
             "delay_ms": int(parse_duration(answer.get("delay", 0)) * 1000),
             "reject": int(answer["reject"]) if answer.get("reject") else None,
             "manual": bool(answer.get("manual", False)),
+            "ring": bool(answer.get("ring", True)),
+            "headers": {str(k): str(v) for k, v in (answer.get("headers") or {}).items()},
         }
+        s.transfer = {"code": int(_mapping(spec, "transfer", cfg.get("transfer")).get("code", 202))}
+        s.follow_redirects = bool(cfg.get("follow_redirects", False))
     except (TypeError, ValueError) as exc:
         raise _fail(spec, "answer", f"bad answer policy: {exc}") from None
 

@@ -43,6 +43,9 @@ class Worker:
         self.media_objects: list[Any] = []      # players, tone generators (kept alive)
         self.recorders: list[pj.AudioMediaRecorder] = []
         self.answer_policy: dict[str, Any] = {}
+        self.transfer_policy: dict[str, Any] = {}
+        self.redirect_policy = False
+        self.buddies: list[Any] = []
         self.registrar = False
         self.ready_sent = False
         self.contact = ""
@@ -129,8 +132,8 @@ class Worker:
             self.result(ident, False, f"{kind}: {error_text(exc)}")
 
     # -- account and call callbacks (called from pjobjects) ----------------------
-    def on_reg_state(self, code: int, reason: str) -> None:
-        self.emit(P.REG_STATE, code=code, reason=reason)
+    def on_reg_state(self, code: int, reason: str, expires: int = 0) -> None:
+        self.emit(P.REG_STATE, code=code, reason=reason, expires=expires)
         if self.ready_sent:
             return
         if 200 <= code < 300:
@@ -147,21 +150,27 @@ class Worker:
         info = call.refresh()
         call.state = "INCOMING"
         self.emit(P.CALL_STATE, call_id=call.sip_call_id, state="INCOMING", code=None,
-                  reason="", direction="incoming", remote_uri=info.remoteUri)
+                  reason="", direction="incoming", remote_uri=info.remoteUri,
+                  headers=call.rx_headers)
         policy = self.answer_policy
+        headers = policy.get("headers") or None
+        ring = policy.get("ring", True)
         if policy.get("reject"):
-            self._answer(call, int(policy["reject"]))
+            self._answer(call, int(policy["reject"]), headers)
             return
         if policy.get("manual"):
-            self._answer(call, 180)
+            if ring:
+                self._answer(call, 180)
             return
         code = int(policy.get("code", 200))
         delay = float(policy.get("delay_ms", 0)) / 1000
         if delay > 0:
-            self._answer(call, 180)
-            self.schedule(delay, lambda: self._answer(call, code) if not call.ended else None)
+            if ring:
+                self._answer(call, 180)
+            self.schedule(delay, lambda: self._answer(call, code, headers)
+                          if not call.ended else None)
         else:
-            self._answer(call, code)
+            self._answer(call, code, headers)
 
     def _answer(self, call: WorkerCall, code: int, headers: dict | None = None) -> None:
         if code == 180 and call.ringing and not headers:
@@ -181,6 +190,8 @@ class Worker:
         self.ep.libCreate()
         self.account, self.contact = configure_endpoint(self, self.ep, msg)
         self.answer_policy = dict(msg.get("answer") or {})
+        self.transfer_policy = dict(msg.get("transfer") or {})
+        self.redirect_policy = bool(msg.get("follow_redirects"))
         self.registrar = bool((msg.get("account") or {}).get("registrar"))
         self.result(msg.get("id"), True)
         if not self.registrar:
@@ -239,6 +250,37 @@ class Worker:
                 return call
         raise CommandFailed(f"no call {call_id}")
 
+    def cmd_register(self, msg: dict[str, Any]) -> None:
+        self.account.setRegistration(True)
+        self.result(msg.get("id"), True)
+
+    def cmd_unregister(self, msg: dict[str, Any]) -> None:
+        self.account.setRegistration(False)
+        self.result(msg.get("id"), True)
+
+    def cmd_message(self, msg: dict[str, Any]) -> None:
+        """An out-of-dialog MESSAGE to ``uri`` (through a buddy, as PJSUA2 sends them)."""
+        cfg = pj.BuddyConfig()
+        cfg.uri = str(msg["uri"])
+        cfg.subscribe = False
+        buddy = pj.Buddy()
+        buddy.create(self.account, cfg)
+        self.buddies.append(buddy)
+        prm = pj.SendInstantMessageParam()
+        prm.content = str(msg.get("body") or "")
+        prm.contentType = str(msg.get("content_type") or "text/plain")
+        add_headers(prm.txOption, msg.get("headers"))
+        buddy.sendInstantMessage(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_transfer(self, msg: dict[str, Any]) -> None:
+        """A blind transfer: REFER the remote party of the call to ``uri``."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        prm = pj.CallOpParam(True)
+        add_headers(prm.txOption, msg.get("headers"))
+        call.xfer(str(msg["uri"]), prm)
+        self.result(msg.get("id"), True)
+
     def cmd_hold(self, msg: dict[str, Any]) -> None:
         """Hold: a re-INVITE whose SDP says a=sendonly (setHold) or a=inactive."""
         call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
@@ -268,6 +310,11 @@ class Worker:
         only = str(msg.get("call_id") or "")
         for call in self.calls:
             if only and call.sip_call_id != only:
+                continue
+            if msg.get("cancel") and call.state == "CONFIRMED":
+                raise CommandFailed(f"call {call.sip_call_id} is already answered: "
+                                    "nothing to cancel (hang it up)")
+            if msg.get("cancel") and call.direction != "outgoing":
                 continue
             if call.state != "DISCONNECTED" and call.isActive():
                 call.hangup(pj.CallOpParam(True))
@@ -377,6 +424,7 @@ class Worker:
         finally:
             self.recorders.clear()
             self.media_objects.clear()
+            self.buddies.clear()
             self.calls.clear()
             self.account = None
             if self.ep is not None:

@@ -1,0 +1,36 @@
+"""``transfer``: blind transfer of the current call (REFER)."""
+from sipscen.language.registry import StepKind, register_step
+
+SCHEMA = {
+    "description": "Blind transfer: REFER the other party of the call `to` an agent/service "
+                   "or a `uri`.",
+    "type": "object", "additionalProperties": False,
+    "properties": {"to": {"$ref": "#/$defs/name"}, "uri": {"type": "string", "minLength": 1},
+                   "call": {"$ref": "#/$defs/name"},
+                   "headers": {"$ref": "#/$defs/headers_to_add"}},
+}
+
+
+def check(lc, params) -> None:
+    lc.exactly_one(params, ("to", "uri"))
+    lc.ref(params.get("to"), ["to"], services_too=True)
+
+
+def run(t, params) -> None:
+    if params.get("uri"):
+        uri = str(params["uri"])
+    else:
+        name = str(params.get("to"))
+        if name not in t.ctx.contacts:
+            raise t.fail(f"transfer: unknown agent or service {name!r}")
+        uri = t.ctx.contact(name).uri
+    t.control.transfer(t.target(params), uri, dict(params.get("headers") or {}))
+
+
+register_step(StepKind(
+    name="transfer", schema=SCHEMA, run=run, check=check,
+    doc="Blind transfer: send a REFER on the current (or named `call`) answered call, asking "
+        "the other party to call `to` (an agent or service) or `uri`. The transferee sees "
+        "`transfer_requested` and places the new call (its agent's `transfer.code` decides the "
+        "REFER reply); this agent sees `transferred` once the NOTIFY says 200.",
+    example="- transfer: {to: carol}"))

@@ -108,3 +108,66 @@ def test_hold_and_resume_through_the_proxy(tmp_path, no_leftovers, mode, held_di
         [["a=sendrecv"]] * 2
     answers = [m for m in wire_messages(result) if m["method"] == "INVITE" and m["status"] == 200]
     assert [directions(m) for m in answers][2:4] == [[answer_dir]] * 2
+
+
+def _first(messages, test):
+    return next(i for i, m in enumerate(messages) if test(m))
+
+
+def _wire_early_media(msgs):
+    i183 = _first(msgs, lambda m: m["status"] == 183)
+    i200 = _first(msgs, lambda m: m["status"] == 200 and m["method"] == "INVITE")
+    assert i183 < i200 and "m=audio" in msgs[i183]["raw"]          # 183 with SDP, before 200
+    assert not any(m["status"] == 180 for m in msgs)                 # no automatic 180
+
+
+def _wire_cancel(msgs):
+    order = [m["summary"].split()[0] if m["status"] is None else m["status"] for m in msgs
+             if m["method"] in ("INVITE", "CANCEL", "ACK")]
+    assert order.index("CANCEL") < order.index(487) < order.index("ACK")
+
+
+def _wire_headers(msgs):
+    invite = next(m for m in msgs if m["method"] == "INVITE" and m["status"] is None)
+    assert "X-Case: hdr-42" in invite["raw"]
+    ok = next(m for m in msgs if m["method"] == "INVITE" and m["status"] == 200)
+    assert "X-Answered-By: bob-desk-7" in ok["raw"]
+
+
+def _wire_register(msgs):
+    registers = [m for m in msgs if m["method"] == "REGISTER" and m["status"] is None]
+    assert any("\nExpires: 0\r" in m["raw"] for m in registers)
+
+
+def _wire_message(msgs):
+    message = next(m for m in msgs if m["method"] == "MESSAGE" and m["status"] is None)
+    assert message["raw"].rstrip().endswith("hello bob, this is alice")
+
+
+def _wire_transfer(msgs):
+    refer = _first(msgs, lambda m: m["method"] == "REFER" and m["status"] is None)
+    assert "Refer-To:" in msgs[refer]["raw"] and "carol@" in msgs[refer]["raw"]
+    notify = [m for m in msgs if m["method"] == "NOTIFY" and m["status"] is None]
+    assert notify and "SIP/2.0 200" in notify[-1]["raw"]
+
+
+def _wire_redirect(msgs):
+    moved = next(m for m in msgs if m["status"] == 302)
+    assert "Contact: <sip:carol@" in moved["raw"]
+
+
+WIRE = {"early-media": _wire_early_media, "cancel-while-ringing": _wire_cancel,
+        "ring-timeout": _wire_cancel, "headers": _wire_headers,
+        "register-unregister": _wire_register, "message": _wire_message,
+        "transfer-blind": _wire_transfer, "redirect-followed": _wire_redirect,
+        "redirect-not-followed": _wire_redirect}
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CALLFLOWS.glob("*.yaml")))
+def test_callflow_scenario_passes_and_shows_on_the_wire(tmp_path, no_leftovers, name):
+    result = run(CALLFLOWS / f"{name}.yaml", tmp_path)
+    assert result.status == "passed", (result.error, [(c.name, c.status, c.actual)
+                                                       for c in result.checks])
+    assert any(c.name.startswith("sip ") for c in result.checks), "a wire expectation"
+    if name in WIRE:
+        WIRE[name](wire_messages(result))

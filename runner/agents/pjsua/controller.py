@@ -34,7 +34,7 @@ _BOARD_FIELDS = {
     P.MESSAGE_RECEIVED: ("sender", "to", "content_type", "body", "headers"),
     P.TRANSFER_REQUEST: ("call_id", "target", "code"),
     P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
-    P.REDIRECTED: ("call_id", "target", "followed"),
+    P.REDIRECTED: ("call_id", "target", "followed", "code", "reason"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
     P.REG_STATE: ("code", "reason", "expires"),

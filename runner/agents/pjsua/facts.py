@@ -17,7 +17,7 @@ from sipscen.agents.pjsua import sdp
 def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[str, Any]:
     return {
         "direction": direction, "call_id": call_id, "remote_uri": remote_uri, "name": None,
-        "started_at": round(t, 6), "early_at": None,
+        "started_at": round(t, 6), "early_at": None, "redirect": None,
         "status_code": None, "reason": "", "answered": False,
         "confirmed_at": None, "disconnected_at": None, "duration": None,
         "codec": None, "clock_rate": None, "payload_type": None,
@@ -79,6 +79,11 @@ class FactBook:
                 self.dtmf_received.append({"digit": data.get("digit"), "method": data.get("method"),
                                            "t": round(t, 6), "duration_ms": data.get("duration_ms"),
                                            "call_id": data.get("call_id") or None})
+            elif kind == P.REDIRECTED:
+                call = self._call(data, t)
+                if call is not None:
+                    call["redirect"] = {k: data.get(k) for k in ("target", "code", "reason",
+                                                                 "followed")}
             elif kind == P.REG_STATE:
                 self.registrations.append({"t": round(t, 6), "code": data.get("code"),
                                            "reason": data.get("reason") or "",
@@ -109,7 +114,10 @@ class FactBook:
             call["answered"] = True
             call["confirmed_at"] = round(t, 6)
         if state == "DISCONNECTED":
-            if not call["answered"] and code:
+            redirect = call["redirect"]
+            if redirect and not redirect["followed"] and redirect["code"]:
+                call["status_code"], call["reason"] = redirect["code"], redirect["reason"] or ""
+            elif not call["answered"] and code:
                 call["status_code"], call["reason"] = code, data.get("reason") or ""
             call["disconnected_at"] = round(t, 6)
             if call["confirmed_at"] is not None:

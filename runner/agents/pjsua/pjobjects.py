@@ -52,6 +52,20 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _status_of(event) -> tuple[int | None, str]:
+    """(code, reason) of the response a SipEvent carries, if it carries one."""
+    for get in (lambda: event.body.tsxState.src.rdata.wholeMsg,
+                lambda: event.body.rxMsg.rdata.wholeMsg):
+        try:
+            first = str(get()).split("\r\n", 1)[0]
+        except Exception:
+            continue
+        parts = first.split(" ", 2)
+        if len(parts) >= 2 and parts[0].startswith("SIP/") and parts[1].isdigit():
+            return int(parts[1]), parts[2] if len(parts) > 2 else ""
+    return None, ""
+
+
 def guarded(method):
     """Run a callback, reporting any exception as an ``error`` event."""
     @functools.wraps(method)
@@ -246,8 +260,9 @@ class WorkerCall(pj.Call):
     @guarded
     def onCallRedirected(self, prm):
         follow = bool(self.worker.redirect_policy)
+        code, reason = _status_of(prm.e)
         self.worker.emit(P.REDIRECTED, call_id=self.sip_call_id, target=str(prm.targetUri),
-                         followed=follow)
+                         followed=follow, code=code, reason=reason)
         return pj.PJSIP_REDIRECT_ACCEPT if follow else pj.PJSIP_REDIRECT_STOP
 
     @guarded

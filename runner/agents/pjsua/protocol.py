@@ -44,7 +44,7 @@ Events and their data
     message     sender, to, content_type, body, headers      (a MESSAGE received)
     transfer_request  call_id, target, code      (a REFER received, answered with code)
     transfer_status   call_id, code, reason, final (NOTIFY progress of our REFER)
-    redirected  call_id, target, followed                    (a 3xx to our INVITE)
+    redirected  call_id, target, followed, code, reason      (a 3xx to our INVITE)
     call_state  call_id, state, code, reason, direction, remote_uri, headers (of the
                 message received that brought the state, name -> value)
     media       call_id, state (active|local_hold|remote_hold|none|error), previous

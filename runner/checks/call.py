@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.agents.records import CallRecord
 from sipscen.checks.context import CheckContext
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
@@ -36,27 +37,26 @@ def status_matches(spec: Any, code: int | None) -> bool:
     return code == spec
 
 
-def select_calls(p: dict, ctx: CheckContext) -> tuple[list[dict], list[dict], str]:
+def select_calls(p: dict, ctx: CheckContext) -> tuple[list[CallRecord], list[CallRecord], str]:
     """(the calls judged, every call between the parties, how they were chosen)."""
     caller, callee = p["from"], p.get("to")
-    calls = [dict(c) for c in ctx.calls(caller) if c.get("direction") == "outgoing"]
+    record = ctx.record(caller)
+    calls = [c for c in (record.calls if record else []) if c.direction == "outgoing"]
     if callee:
         ids = ctx.call_ids_between(caller, callee)
-        calls = [c for c in calls if c.get("call_id") in ids]
-    calls.sort(key=lambda c: (c.get("started_at") is None, c.get("started_at") or 0))
-    for index, call in enumerate(calls, 1):
-        call["_n"] = index
+        calls = [c for c in calls if c.call_id in ids]
+    calls.sort(key=lambda c: (c.started_at is None, c.started_at or 0))
     if "id" in p:
-        return [c for c in calls if c.get("name") == p["id"]], calls, f"the call named {p['id']!r}"
+        return [c for c in calls if c.name == p["id"]], calls, f"the call named {p['id']!r}"
     if "nth" in p:
         n = int(p["nth"])
         return calls[n - 1:n], calls, f"call {n} of {len(calls)}"
     return calls, calls, "every call" if len(calls) != 1 else "the only call"
 
 
-def label(call: dict, total: int) -> str:
-    name = f" {call['name']!r}" if call.get("name") else ""
-    return f"call {call['_n']} of {total}{name} (Call-ID {call.get('call_id')})"
+def label(call: CallRecord, every: list[CallRecord]) -> str:
+    name = f" {call.name!r}" if call.name else ""
+    return f"call {every.index(call) + 1} of {len(every)}{name} (Call-ID {call.call_id})"
 
 
 def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -84,26 +84,24 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                "nothing")
         add("selected", False, want, f"calls to {made}" if made else "no call was made", why)
         return results
-    total = len(every)
-
     def each(what: str, expected, value_of, ok_of) -> None:
         values = [value_of(c) for c in judged]
         bad = [c for c, v in zip(judged, values) if not ok_of(v)]
         actual = values[0] if len(judged) == 1 else values
         if bad:
-            message = "; ".join(f"{label(c, total)}: {value_of(c)!r}"
-                                + (f" {c.get('reason')}" if what == "status" and c.get("reason")
-                                   else "") for c in bad)
+            message = "; ".join(f"{label(c, every)}: {value_of(c)!r}"
+                                + (f" {c.reason}" if what == "status" and c.reason else "")
+                                for c in bad)
             message = f"{len(bad)} of {len(judged)} judged call(s) fail — {message}"
         else:
             message = f"judged {how} ({len(judged)})" if len(judged) > 1 else ""
         add(what, not bad, expected, actual, message)
 
     if "status" in p:
-        each("status", p["status"], lambda c: c.get("status_code"),
+        each("status", p["status"], lambda c: c.status_code,
              lambda v: status_matches(p["status"], v))
     if "answered" in p:
-        each("answered", p["answered"], lambda c: bool(c.get("answered")),
+        each("answered", p["answered"], lambda c: bool(c.answered),
              lambda v: v == bool(p["answered"]))
     for key, op, text in (("min_duration", lambda d, w: d >= w, ">="),
                           ("max_duration", lambda d, w: d <= w, "<=")):
@@ -125,28 +123,28 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
              and (hi is None or v <= hi))
     if callee and ctx.reports(callee, "calls"):
         theirs = {c.get("call_id") for c in ctx.calls(callee)}
-        answered = [c for c in judged if c.get("answered")]
+        answered = [c for c in judged if c.answered]
         if answered:
-            missing = [c for c in answered if c.get("call_id") not in theirs]
-            add("reached callee", not missing, [c.get("call_id") for c in answered],
+            missing = [c for c in answered if c.call_id not in theirs]
+            add("reached callee", not missing, [c.call_id for c in answered],
                 sorted(x for x in theirs if x), f"{callee} saw the same SIP Call-ID"
-                if not missing else "; ".join(label(c, total) for c in missing)
+                if not missing else "; ".join(label(c, every) for c in missing)
                 + f" never reached {callee}")
     if not results:
-        add("made", True, "a call", [c.get("status_code") for c in judged])
+        add("made", True, "a call", [c.status_code for c in judged])
     return results
 
 
-def _duration_of(call: dict) -> Any:
-    if call.get("duration") is not None:
-        return float(call["duration"])
-    return "never answered" if not call.get("answered") else "not ended"
+def _duration_of(call: CallRecord) -> Any:
+    if call.duration is not None:
+        return float(call.duration)
+    return "never answered" if not call.answered else "not ended"
 
 
-def _span(call: dict, start: str, end: str) -> Any:
-    a, b = call.get(start), call.get(end)
+def _span(call: CallRecord, start: str, end: str) -> Any:
+    a, b = getattr(call, start), getattr(call, end)
     if a is None or b is None:
-        return f"no {'18x' if 'early' in (start + end) and call.get('early_at') is None else 'answer'}"
+        return "no 18x" if "early" in start + end and call.early_at is None else "no answer"
     return round(float(b) - float(a), 6)
 
 

@@ -49,6 +49,11 @@ class CheckContext:
         agent_type = registry.agent_types().get(spec.type) if spec is not None else None
         return agent_type is not None and capability in agent_type.capabilities
 
+    def record(self, agent: str):
+        """``agent``'s facts as its type's typed record (``sipscen.agents.records``)."""
+        from sipscen.agents.records import record_of
+        return record_of(self.facts.get(agent))
+
     def calls(self, agent: str) -> list[dict[str, Any]]:
         return list(self.facts.get(agent, {}).get("calls", []) or [])
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.agents.records import SippFacts
 from sipscen.agents.sipp.inline import judge, normalise_expect
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.errors import ScenarioError
@@ -23,10 +24,10 @@ from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
 def _sipp_facts(agent: str, ctx) -> dict[str, Any] | None:
-    facts = ctx.facts.get(agent)
-    if not isinstance(facts, dict) or facts.get("type") != "sipp":
+    """The agent's facts when they are a SIPp agent's record, else None."""
+    if not isinstance(ctx.record(agent), SippFacts):
         return None
-    return facts
+    return ctx.facts[agent]
 
 
 def describe(expected: dict[str, Any]) -> str:

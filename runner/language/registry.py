@@ -75,6 +75,11 @@ class AgentType:
     capabilities: frozenset[str]  # what its facts report: calls, dtmf, responses, load
     doc: str = ""
     extra_defs: Mapping[str, Any] = field(default_factory=dict)
+    facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
+
+    def facts_record_class(self) -> type:
+        module, _, name = self.facts_record.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def implementation_class(self) -> type:
         module, _, name = self.implementation.partition(":")

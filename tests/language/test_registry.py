@@ -103,3 +103,20 @@ def test_scripted_wait_uses_the_agents_real_defaults(tmp_path):
                             "      - record: {file: r.wav, duration: 1s}\n"
                             "      - sleep: 250ms\n")
     assert scripted_wait(load_scenario(path, environ={})) == pytest.approx(0.94 + 0.5 + 1 + 0.25)
+
+
+def test_facts_read_as_each_agent_types_typed_record():
+    from sipscen.agents.records import CallRecord, PjsuaFacts, SippFacts, record_of
+    pjsua = record_of({"type": "pjsua", "uri": "sip:a@127.0.0.1:5",
+                       "calls": [{"direction": "incoming", "call_id": "x", "status_code": 486,
+                                  "unknown_key": 1}], "dtmf_received": [{"digit": "1"}]})
+    assert isinstance(pjsua, PjsuaFacts) and pjsua.calls == [
+        CallRecord(direction="incoming", call_id="x", status_code=486)]
+    assert pjsua.dtmf_received == [{"digit": "1"}]
+    sipp = record_of({"type": "sipp", "side": "uas", "stats": {"attempted": 3}})
+    assert isinstance(sipp, SippFacts) and sipp.side == "uas" and sipp.calls == []
+    assert record_of("not facts") is None
+    for agent_type in registry.agent_types().values():      # round trip of an empty record
+        cls = agent_type.facts_record_class()
+        assert cls().to_dict()["type"] == agent_type.name
+        assert record_of(cls().to_dict()) == cls()

@@ -193,12 +193,17 @@ def test_bad_sipp_xml_points_at_its_line(tmp_path):
 
 
 def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
+    from pathlib import Path
+
+    from sipscen.checks.context import CheckContext
     from sipscen.checks.sipp import check_response
     from sipscen.errors import Location
-    from sipscen.scenario.model import Expectation
+    from sipscen.scenario.model import Expectation, Scenario
 
-    class Ctx:
-        facts = {"a": {"type": "sipp", "responses": [
+    def Ctx():
+        return CheckContext(Scenario(name="t", file=Path("f.yaml")), FACTS, None)
+
+    FACTS = {"a": {"type": "sipp", "responses": [
             {"index": 0, "probe": False, "sent": "OPTIONS x SIP/2.0", "was_sent": True,
              "expected": {"status": [400]}, "timeout": 1.0, "received": None},
             {"index": 1, "probe": True, "sent": "OPTIONS y SIP/2.0", "was_sent": True,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua import sdp
+from sipscen.agents.records import CallRecord, PjsuaFacts
 
 
 def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[str, Any]:
@@ -131,15 +132,19 @@ class FactBook:
         with self._lock:
             return copy.deepcopy(list(self._calls.values()))
 
-    def as_dict(self) -> dict[str, Any]:
-        calls = self.calls()
+    def record(self) -> PjsuaFacts:
+        """The facts as a typed record."""
+        calls = [CallRecord.from_dict(c) for c in self.calls()]
         with self._lock:
-            return {"type": self.agent_type, "uri": self.uri, "calls": calls,
-                    "dtmf_received": copy.deepcopy(self.dtmf_received),
-                    "dtmf_sent": copy.deepcopy(self.dtmf_sent),
-                    "registrations": copy.deepcopy(self.registrations),
-                    "messages": copy.deepcopy(self.messages),
-                    "transfers": copy.deepcopy(self.transfers)}
+            return PjsuaFacts(uri=self.uri, calls=calls,
+                              dtmf_received=copy.deepcopy(self.dtmf_received),
+                              dtmf_sent=copy.deepcopy(self.dtmf_sent),
+                              registrations=copy.deepcopy(self.registrations),
+                              messages=copy.deepcopy(self.messages),
+                              transfers=copy.deepcopy(self.transfers))
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.record().to_dict()
 
     def srtp_keys(self) -> list[dict[str, str]]:
         """The SDES keys of this agent's local SDP that protect what it sent."""

@@ -82,5 +82,6 @@ register_agent_type(AgentType(
                       "dtmf", "signal", "held", "resumed", "early_media", "registered",
                       "registration_failed", "unregistered", "message", "transfer_requested",
                       "transferred", "redirected"}),
-    capabilities=frozenset({"calls", "dtmf"}),
+    capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
+    facts_record="sipscen.agents.records:PjsuaFacts",
     doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF."))

@@ -122,3 +122,22 @@ def test_resolve_references_rejects_unknown_names():
                            Path("/s"), location=where, path="agents.a.steps[0].call.uri")
     assert str(caught.value) == ("f.yaml:3:4: agents.a.steps[0].call.uri: unknown agent or "
                                  "service 'carol' in '${carol.uri}' — known: bob")
+
+
+def test_file_dir_in_an_included_piece_is_the_piece_s_own_folder(tmp_path):
+    """A shared piece's paths resolve from the piece, whatever folder includes it."""
+    from sipscen.scenario import load_scenario
+    lib = tmp_path / "lib"
+    deep = tmp_path / "a" / "b" / "c"
+    lib.mkdir()
+    deep.mkdir(parents=True)
+    (lib / "piece.yaml").write_text(
+        "services:\n  sut: {command: [kamailio, -f, '${file_dir}/sut.cfg', '${scenario_dir}']}\n")
+    (deep / "s.yaml").write_text(
+        "name: s\ninclude: [../../../lib/piece.yaml]\nagents: {a: {type: pjsua}}\n"
+        "variables: {here: '${file_dir}'}\ndescription: '${file_dir}'\n")
+    scenario = load_scenario(deep / "s.yaml", environ={})
+    command = scenario.services[0].config["command"]
+    assert command[2] == f"{lib.resolve()}/sut.cfg"
+    assert command[3] == "${scenario_dir}"          # still the includer's, at plan time
+    assert scenario.description == str(deep.resolve())

@@ -225,3 +225,14 @@ def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
     assert missing[0].status == "failed" and "no message 7" in missing[0].message
     assert check_response(Expectation("response", {"agent": "zz"}, Location("f", 1, 1), "e"),
                           Ctx())[0].status == "failed"
+
+
+def test_expect_nothing_shorthand_waits_the_message_s_own_timeout():
+    msgs = inline.parse_messages({"messages": [
+        {"send": "OPTIONS sip:x SIP/2.0\n", "expect": "nothing", "timeout": "500ms"},
+        {"send": "OPTIONS sip:y SIP/2.0\n", "expect": "nothing", "timeout": "4s"},
+        {"send": "OPTIONS sip:z SIP/2.0\n", "expect": "nothing"},
+        {"send": "OPTIONS sip:w SIP/2.0\n", "expect": {"nothing": "3s"}, "timeout": "1s"}]},
+        probe=False, path="agents.a")
+    assert [(m.expected["nothing"], m.timeout) for m in msgs] == [
+        (0.5, 0.5), (4.0, 4.0), (inline.DEFAULT_TIMEOUT, inline.DEFAULT_TIMEOUT), (3.0, 3.0)]

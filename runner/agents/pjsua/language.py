@@ -23,7 +23,11 @@ AGENT_SCHEMA = {'type': 'object',
                 'srtp': {'type': 'object',
                          'additionalProperties': False,
                          'properties': {'use': {'enum': ['disabled', 'optional', 'mandatory']},
-                                        'secure_signaling': {'type': 'integer',
+                                        'secure_signaling': {'description': 'SIP transport '
+                                                             'SRTP needs: 0 any (default), 1 TLS '
+                                                             'on the first hop, 2 sips: end to end '
+                                                             '(1 or 2 over UDP: the call fails)',
+                                                             'type': 'integer',
                                                              'enum': [0, 1, 2]}}},
                 'answer': {'type': 'object',
                            'additionalProperties': False,

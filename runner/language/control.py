@@ -103,6 +103,14 @@ class CallControl:
     def transfer(self, call_id: str | None, uri: str, headers: Mapping[str, str]) -> None:
         raise self._unsupported("transfer")
 
+    def reinvite(self, call_id: str | None, method: str, codecs: list[str],
+                 headers: Mapping[str, str]) -> None:
+        raise self._unsupported("re-INVITE")
+
+    def send_info(self, call_id: str | None, content_type: str, body: str,
+                  headers: Mapping[str, str]) -> None:
+        raise self._unsupported("send an INFO")
+
     def hold(self, call_id: str | None, mode: str) -> None:
         raise self._unsupported("hold")
 

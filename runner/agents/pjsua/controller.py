@@ -193,6 +193,14 @@ class PjsuaAgent(Agent, CallControl):
     def transfer(self, call_id, uri, headers) -> None:
         self._do(P.TRANSFER, call_id=call_id or "", uri=uri, headers=dict(headers))
 
+    def reinvite(self, call_id, method, codecs, headers) -> None:
+        self._do(P.REINVITE, call_id=call_id or "", method=method, codecs=list(codecs),
+                 headers=dict(headers))
+
+    def send_info(self, call_id, content_type, body, headers) -> None:
+        self._do(P.INFO, call_id=call_id or "", content_type=content_type, body=body,
+                 headers=dict(headers))
+
     def hold(self, call_id, mode) -> None:
         self._do(P.HOLD, call_id=call_id or "", mode=mode)
 
@@ -252,6 +260,7 @@ class PjsuaAgent(Agent, CallControl):
             "media": {"port": contact.media_ports[0],
                       "count": contact.media_ports[1] - contact.media_ports[0] + 1},
             "answer": s.answer, "transfer": s.transfer, "follow_redirects": s.follow_redirects,
+            "calls": s.calls,
         }
 
     def _send(self, message: dict[str, Any]) -> None:

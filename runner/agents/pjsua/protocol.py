@@ -17,7 +17,9 @@ Commands and their arguments
     configure   address, port, transport (udp|tcp|tls), tls {cert, key, ca},
                 account {user, domain, registrar, password, realm, username},
                 codecs [names], srtp {use, secure_signaling},
-                media {port, count}, answer {code, delay, reject}, log_file
+                media {port, count}, answer {code, delay_ms, reject, manual, ring, headers},
+                transfer {code}, follow_redirects, calls {prack (off|supported|required),
+                session_timer {use, expires_s}}, log_file
     call        uri, timeout_ms (0 = none: else CANCEL when not answered by then),
                 headers {name: value} added to the INVITE
     answer      code, headers {name: value} (a 180 while already ringing: nothing sent)
@@ -33,6 +35,8 @@ Commands and their arguments
     unregister  REGISTER with Expires: 0
     message     uri, body, content_type, headers: an out-of-dialog MESSAGE
     transfer    call_id, uri: a blind transfer (REFER)
+    reinvite    call_id, method (INVITE|UPDATE), codecs [names] (a new codec list), headers
+    info        call_id, content_type, body, headers: an in-dialog INFO
     hold        call_id ("" = the current call), mode (sendonly|inactive): a re-INVITE
     unhold      call_id: a re-INVITE with a=sendrecv
     stats       (emits a ``stats`` event per active call)
@@ -74,13 +78,15 @@ REGISTER = "register"
 UNREGISTER = "unregister"
 SEND_MESSAGE = "message"
 TRANSFER = "transfer"
+REINVITE = "reinvite"
+INFO = "info"
 HOLD = "hold"
 UNHOLD = "unhold"
 STATS = "stats"
 SHUTDOWN = "shutdown"
 COMMANDS = frozenset({CONFIGURE, CALL, ANSWER, HANGUP, DTMF, PLAY, RECORD,
                       STOP_RECORD, HOLD, UNHOLD, REGISTER, UNREGISTER, SEND_MESSAGE,
-                      TRANSFER, STATS, SHUTDOWN})
+                      TRANSFER, REINVITE, INFO, STATS, SHUTDOWN})
 
 # Events (worker -> controller)
 READY = "ready"

@@ -36,6 +36,7 @@ class PjsuaSettings:
     answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual, ring
     transfer: dict[str, Any] = field(default_factory=dict)  # code (the REFER reply)
     follow_redirects: bool = False
+    calls: dict[str, Any] = field(default_factory=dict)     # prack, session_timer {use, expires_s}
     tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
     media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
@@ -115,6 +116,11 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
             "headers": {str(k): str(v) for k, v in (answer.get("headers") or {}).items()},
         }
         s.transfer = {"code": int(_mapping(spec, "transfer", cfg.get("transfer")).get("code", 202))}
+        timer = _mapping(spec, "session_timer", cfg.get("session_timer"))
+        s.calls = {"prack": str(cfg.get("prack") or "off"),
+                   "session_timer": {"use": str(timer.get("use") or "optional"),
+                                     "expires_s": int(parse_duration(timer.get("expires", 1800)))}
+                   if timer else {}}
         s.follow_redirects = bool(cfg.get("follow_redirects", False))
     except (TypeError, ValueError) as exc:
         raise _fail(spec, "answer", f"bad answer policy: {exc}") from None

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import pjsua2 as pj
 
 from sipscen.agents.pjsua import protocol as P
-from sipscen.agents.pjsua.config import configure_endpoint
+from sipscen.agents.pjsua.config import configure_endpoint, set_codecs
 from sipscen.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
 
 POLL_MS = 10
@@ -293,6 +293,30 @@ class Worker:
             call.reinvite(prm)
         else:
             call.setHold(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_reinvite(self, msg: dict[str, Any]) -> None:
+        """A new offer on the call: re-INVITE (or UPDATE), with another codec list if given."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        if msg.get("codecs"):
+            set_codecs(self.ep, list(msg["codecs"]))
+        prm = pj.CallOpParam(True)
+        add_headers(prm.txOption, msg.get("headers"))
+        if msg.get("method") == "UPDATE":
+            call.update(prm)
+        else:
+            call.reinvite(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_info(self, msg: dict[str, Any]) -> None:
+        """An in-dialog INFO with any body."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED", "EARLY"))
+        prm = pj.CallSendRequestParam()
+        prm.method = "INFO"
+        prm.txOption.contentType = str(msg.get("content_type") or "text/plain")
+        prm.txOption.msgBody = str(msg.get("body") or "")
+        add_headers(prm.txOption, msg.get("headers"))
+        call.sendRequest(prm)
         self.result(msg.get("id"), True)
 
     def cmd_unhold(self, msg: dict[str, Any]) -> None:

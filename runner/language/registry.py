@@ -130,7 +130,7 @@ BUILTINS = (
     "sipscen.language.steps.info",
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
-    "sipscen.checks.sipp", "sipscen.checks.sip",
+    "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
 )
 _loaded = False

@@ -120,6 +120,8 @@ class PjsuaAgent(Agent, CallControl):
             Timeline(self, self.ctx).run()
         except Cancelled:
             return
+        finally:
+            self.book.run_over = True
 
     # -- CallControl (what the timeline drives) --------------------------------------
     @property

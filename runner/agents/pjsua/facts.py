@@ -39,6 +39,7 @@ class FactBook:
         self.registrations: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.transfers: list[dict[str, Any]] = []
+        self.run_over = False          # set when the agent's steps are done (teardown follows)
 
     def _call(self, data: dict[str, Any], t: float = 0.0) -> dict[str, Any] | None:
         call_id = data.get("call_id") or ""
@@ -88,7 +89,8 @@ class FactBook:
             elif kind == P.REG_STATE:
                 self.registrations.append({"t": round(t, 6), "code": data.get("code"),
                                            "reason": data.get("reason") or "",
-                                           "expires": data.get("expires")})
+                                           "expires": data.get("expires"),
+                                           "at_teardown": self.run_over})
             elif kind == P.MESSAGE_RECEIVED:
                 self.messages.append({"t": round(t, 6), **{k: data.get(k) for k in (
                     "sender", "to", "content_type", "body", "headers")}})

@@ -38,6 +38,7 @@ class RunOptions:
     listener_for: Callable[[Scenario], Callable[[Event], None]] | None = None
     timeout: float | None = None          # overrides the scenario's own timeout
     stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
+    generator: tuple[int, int] | None = None    # generator K of N of a distributed load
 
 
 def _slug(text: str) -> str:
@@ -56,6 +57,9 @@ class _Run:
     """The state of one scenario run; one instance per run."""
 
     def __init__(self, scenario: Scenario, options: RunOptions):
+        if options.generator is not None:   # its share of every load (engine/generators.py)
+            from sipscen.engine.generators import split_scenario
+            scenario = split_scenario(scenario, options.generator)
         self.scenario = scenario
         self.options = options
         self.board = EventBoard()
@@ -82,7 +86,10 @@ class _Run:
         if self.scenario.services:
             from sipscen.engine.services import Service
             for spec in self.scenario.services:
-                service = Service(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
+                kind = Service
+                if "kube" in spec.config:    # a Kubernetes Service: discovered, not started
+                    from sipscen.kube.discovery import KubeService as kind
+                service = kind(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
                 self.services.append(service)
                 self.contacts[spec.name] = service.plan()
         for spec in self.scenario.agents:
@@ -256,7 +263,12 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     wire, wire_error, analysis_failed = run.analyse()
     result.wire = wire or {}
     ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
-    result.checks = evaluate(run.scenario.expectations, ctx)
+    expectations = run.scenario.expectations
+    if run.options.generator is not None:   # load is judged on the sum of all generators
+        from sipscen.engine.generators import deferred_record, is_deferred
+        result.distributed = deferred_record(run.scenario, run.options.generator)
+        expectations = tuple(e for e in expectations if not is_deferred(e))
+    result.checks = evaluate(expectations, ctx)
     if step_failure:
         result.error = step_failure
     failed = step_failure or any(c.status != PASSED for c in result.checks)

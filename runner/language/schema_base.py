@@ -2,6 +2,21 @@
 type owns: the top level, services, capture and the shared ``$defs``. The rest
 is added from the registry by ``schema_gen.py``."""
 
+_DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+# services.NAME.kube: a Kubernetes Service (sipscen.kube.discovery, docs/KUBERNETES.md)
+_KUBE_SERVICE = {
+    'description': 'A Kubernetes Service: its ready endpoints (discovery.k8s.io/v1 '
+                   'EndpointSlices) for the named port.',
+    'type': 'object', 'additionalProperties': False, 'required': ['name', 'port'],
+    'properties': {
+        'namespace': {'description': "Default: the namespace sipscen runs in (in a cluster), "
+                                     "or the kubeconfig context's.",
+                      'type': 'string', 'maxLength': 63, 'pattern': _DNS_LABEL},
+        'name': {'type': 'string', 'maxLength': 63, 'pattern': _DNS_LABEL},
+        'port': {'description': "The name of the Service's port, e.g. sip.",
+                 'type': 'string', 'maxLength': 15, 'pattern': _DNS_LABEL}}}
+
+
 BASE: dict = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
  '$id': 'https://sipscen.invalid/schemas/scenario.schema.json',
  'title': 'sipscen scenario',
@@ -118,13 +133,18 @@ BASE: dict = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
                      'x-error': 'unknown codec {value}: codecs are PCMA, PCMU, G722, G7221, opus, '
                                 'speex, GSM, iLBC, L16, G729, AMR, AMR-WB (optionally /RATE)'},
            'service': {'description': 'A process the scenario needs (e.g. the system under test), '
-                                      'started before the agents.',
+                                      'started before the agents; or, with `kube`, a Kubernetes '
+                                      'Service found through its EndpointSlices, not started by '
+                                      'sipscen (docs/KUBERNETES.md).',
                        'type': 'object',
-                       'required': ['command'],
+                       # a `kube` service has no command (semantic.py refuses one)
+                       'if': {'required': ['kube']},
+                       'else': {'required': ['command']},
                        'additionalProperties': False,
                        'properties': {'command': {'type': 'array',
                                                   'minItems': 1,
                                                   'items': {'type': 'string'}},
+                                      'kube': _KUBE_SERVICE,
                                       'address': {'$ref': '#/$defs/address'},
                                       'port': {'$ref': '#/$defs/port'},
                                       'transport': {'$ref': '#/$defs/transport'},

@@ -13,7 +13,8 @@
 * SIPp inline messages (``messages[i].send``) hold latin-1 characters only
   (one byte each) and start with a method; ``expect.nothing`` stands alone;
 * ``capture.filter`` compiles as BPF (libpcap in-process, see ``bpf.py``);
-* a service's ``stop_signal`` is a signal of this system (name or number);
+* a service's ``stop_signal`` is a signal of this system (name or number); a
+  Kubernetes Service (``kube``) has no command, address, port, env or stop_signal;
 * durations parse (finite, not negative, at most 30 days), and ``min_duration``
   is not above ``max_duration``.
 
@@ -120,6 +121,11 @@ class SemanticChecker:
             self.fail(f"invalid capture filter: {problem}", ["capture", "filter"])
 
     def check_service(self, service: dict, path: list) -> None:
+        if isinstance(service.get("kube"), dict):     # found in Kubernetes, not started
+            for key in ("command", "address", "port", "env", "stop_signal"):
+                if key in service:
+                    self.fail(f"a Kubernetes Service ('kube') is found, not started: "
+                              f"remove '{key}'", path + [key], key=True)
         self.check_durations(service, path)
         self.check_signal(service.get("stop_signal"), path + ["stop_signal"])
         if isinstance(service.get("ready"), dict):

@@ -1,5 +1,10 @@
 """``call``: place a call to an agent/service by name, or to a URI."""
+import re
+
 from sipscen.language.registry import StepKind, register_step
+
+# the host of sip:/sips: URI (after an optional user@): an IP literal, [IPv6] or a name
+_URI_HOST = re.compile(r"^<?sips?:(?:[^@;?>]*@)?(\[[^\]]+\]|[^:;?>]+)", re.I)
 
 SCHEMA = {
     "description": "Place a call: `to` an agent or service by name, or a `uri`.",
@@ -29,6 +34,7 @@ def check(lc, params) -> None:
 def run(t, params) -> None:
     if params.get("uri"):
         uri = str(params["uri"])
+        _check_destination(t, uri)
     elif params.get("to"):
         name = str(params["to"])
         if name not in t.ctx.contacts:
@@ -42,6 +48,21 @@ def run(t, params) -> None:
     if name and name in t.named:
         raise t.fail(f"a call named '{name}' was already placed")
     t.placed(t.control.make_call(uri, seconds, dict(params.get("headers") or {}), name), name)
+
+
+def _check_destination(t, uri: str) -> None:
+    """The URI's host must be an address sipscen may send to (loopback here; in a
+    Kubernetes pod also the discovered SUT endpoints): never a name to resolve."""
+    from sipscen.agents.base import require_loopback
+    from sipscen.errors import ScenarioError
+
+    match = _URI_HOST.match(uri.strip())
+    if match is None:
+        raise t.error(f"'{uri}' is not a sip: or sips: URI", "uri")
+    try:
+        require_loopback(match.group(1), f"{t.step.path}.call.uri", t.step.location)
+    except ScenarioError as exc:
+        raise t.error(f"call to {uri}: {exc.message}", "uri") from None
 
 
 register_step(StepKind(

@@ -34,7 +34,7 @@ def check(lc, params) -> None:
 def run(t, params) -> None:
     if params.get("uri"):
         uri = str(params["uri"])
-        _check_destination(t, uri)
+        check_destination(t, uri)
     elif params.get("to"):
         name = str(params["to"])
         if name not in t.ctx.contacts:
@@ -50,7 +50,7 @@ def run(t, params) -> None:
     t.placed(t.control.make_call(uri, seconds, dict(params.get("headers") or {}), name), name)
 
 
-def _check_destination(t, uri: str) -> None:
+def check_destination(t, uri: str) -> None:
     """The URI's host must be an address sipscen may send to (loopback here; in a
     Kubernetes pod also the discovered SUT endpoints): never a name to resolve."""
     from sipscen.agents.base import require_loopback
@@ -60,9 +60,9 @@ def _check_destination(t, uri: str) -> None:
     if match is None:
         raise t.error(f"'{uri}' is not a sip: or sips: URI", "uri")
     try:
-        require_loopback(match.group(1), f"{t.step.path}.call.uri", t.step.location)
+        require_loopback(match.group(1), f"{t.step.path}.{t.step.kind}.uri", t.step.location)
     except ScenarioError as exc:
-        raise t.error(f"call to {uri}: {exc.message}", "uri") from None
+        raise t.error(f"{t.step.kind} to {uri}: {exc.message}", "uri") from None
 
 
 register_step(StepKind(

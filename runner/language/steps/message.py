@@ -1,5 +1,6 @@
 """``message``: send an out-of-dialog SIP MESSAGE."""
 from sipscen.language.registry import StepKind, register_step
+from sipscen.language.steps.call import check_destination
 
 SCHEMA = {
     "description": "Send a SIP MESSAGE `to` an agent/service or a `uri`.",
@@ -19,6 +20,7 @@ def check(lc, params) -> None:
 def run(t, params) -> None:
     if params.get("uri"):
         uri = str(params["uri"])
+        check_destination(t, uri)
     else:
         name = str(params.get("to"))
         if name not in t.ctx.contacts:

@@ -1,5 +1,6 @@
 """``transfer``: blind transfer of the current call (REFER)."""
 from sipscen.language.registry import StepKind, register_step
+from sipscen.language.steps.call import check_destination
 
 SCHEMA = {
     "description": "Blind transfer: REFER the other party of the call `to` an agent/service "
@@ -19,6 +20,7 @@ def check(lc, params) -> None:
 def run(t, params) -> None:
     if params.get("uri"):
         uri = str(params["uri"])
+        check_destination(t, uri)
     else:
         name = str(params.get("to"))
         if name not in t.ctx.contacts:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sipscen.agents.records import SippFacts
+from sipscen.agents.records import SippFacts, record_of
 from sipscen.agents.sipp.inline import judge, normalise_expect
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.errors import ScenarioError
@@ -25,9 +25,10 @@ from sipscen.language.registry import ExpectationFamily, register_expectation
 
 def _sipp_facts(agent: str, ctx) -> dict[str, Any] | None:
     """The agent's facts when they are a SIPp agent's record, else None."""
-    if not isinstance(ctx.record(agent), SippFacts):
+    facts = ctx.facts.get(agent)
+    if not isinstance(record_of(facts), SippFacts):
         return None
-    return ctx.facts[agent]
+    return facts
 
 
 def describe(expected: dict[str, Any]) -> str:

@@ -100,7 +100,9 @@ class CallControl:
                      headers: Mapping[str, str]) -> None:
         raise self._unsupported("send a MESSAGE")
 
-    def transfer(self, call_id: str | None, uri: str, headers: Mapping[str, str]) -> None:
+    def transfer(self, call_id: str | None, uri: str, headers: Mapping[str, str],
+                 replaces: str | None = None) -> None:
+        """Blind transfer to ``uri``; or attended: ``replaces`` is our other call's Call-ID."""
         raise self._unsupported("transfer")
 
     def reinvite(self, call_id: str | None, method: str, codecs: list[str],

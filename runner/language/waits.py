@@ -45,10 +45,22 @@ def media_is(*states: str, after: tuple[str, ...] = ()):
         not after or d.get("previous") in after)
 
 
+def _incoming_run(t, params, timeout):
+    test = call_state_is("INCOMING")
+    if params.get("headers"):
+        test = lambda kind, d: call_state_is("INCOMING")(kind, d) and \
+            headers_match(d, params["headers"])
+    data = t.wait_call_event("incoming", test, timeout, any_call=True)
+    if params.get("id") and data.get("call_id"):
+        t.named[str(params["id"])] = data["call_id"]
+
+
 register_event(WaitEvent(
-    name="incoming", keys=HEADERS_KEY, run=_simple("incoming", call_state_is("INCOMING"), any_call=True),
+    name="incoming", run=_incoming_run,
+    keys={**HEADERS_KEY, "id": {"$ref": "#/$defs/name",
+                                "description": "name the incoming call (for `call:` later)"}},
     doc="A new incoming call rings at this agent (any call, not only the current one); "
-        "`headers` {Name: regex} must match the INVITE's headers.",
+        "`headers` {Name: regex} must match the INVITE's headers; `id` names the call.",
     example="- wait: {event: incoming, timeout: 5s}"))
 register_event(WaitEvent(
     name="answered", keys={**CALL_KEY, **HEADERS_KEY}, run=_simple("answered", call_state_is("CONFIRMED"), ended_before),
@@ -188,11 +200,19 @@ register_event(WaitEvent(
     doc="A SIP MESSAGE arrived at this agent (`body` regex, `headers` regexes).",
     example='- wait: {event: message, body: "^hello", timeout: 5s}'))
 
+def _transfer_requested_run(t, params, timeout):
+    named = t.target(params) if params.get("call") else None
+    t.wait_call_event("transfer_requested", lambda kind, d: kind == "transfer_request",
+                      timeout, ended_before, call=named)
+    # the call the REFER asks for is placed after this event: it is the next current call
+    t.call_id, t.floor = None, t.cursors.get("transfer_requested", t.floor)
+
+
 register_event(WaitEvent(
-    name="transfer_requested", keys=CALL_KEY,
-    run=_simple("transfer_requested", lambda kind, d: kind == "transfer_request",
-                ended_before),
-    doc="The other party of the current call sent a REFER (a blind transfer) to this agent.",
+    name="transfer_requested", keys=CALL_KEY, run=_transfer_requested_run,
+    doc="The other party of the current call sent a REFER to this agent; the call the REFER "
+        "asks for (placed by this agent, if its `transfer.code` accepts) becomes the current "
+        "call of the waits that follow.",
     example="- wait: {event: transfer_requested, timeout: 5s}"))
 
 

@@ -233,12 +233,16 @@ class SemanticChecker:
             return
         if record is not None and record.check is not None:
             record.check(LoadCheck(self, agent_name, agent_type, here), params)
-        named = params.get("call")
-        if kind != "call" and isinstance(named, str) and \
-                named not in self.call_ids.get(agent_name, set()):
-            known = ", ".join(sorted(self.call_ids.get(agent_name, set()))) or "none"
-            self.fail(f"no earlier call step of this agent has id '{named}' (ids: {known})",
-                      here + ["call"])
+        names = [params.get("call")] + ([params.get("replaces")] if kind == "transfer" else [])
+        for key, named in zip(("call", "replaces"), names):
+            if kind != "call" and isinstance(named, str) and \
+                    named not in self.call_ids.get(agent_name, set()):
+                known = ", ".join(sorted(self.call_ids.get(agent_name, set()))) or "none"
+                self.fail(f"no earlier call step or incoming wait of this agent has id "
+                          f"'{named}' (ids: {known})", here + [key])
+        if kind == "wait" and params.get("event") == "incoming" and \
+                isinstance(params.get("id"), str):
+            self.call_ids.setdefault(agent_name, set()).add(params["id"])
         self.check_durations(params, here)
 
     def _signals(self, agent_name: str) -> set[str]:

@@ -151,6 +151,14 @@ def _wire_transfer(msgs):
     assert notify and "SIP/2.0 200" in notify[-1]["raw"]
 
 
+def _wire_attended(msgs):
+    refer = next(m for m in msgs if m["method"] == "REFER" and m["status"] is None)
+    assert "Replaces=" in refer["raw"]
+    replacing = [m for m in msgs if m["method"] == "INVITE" and m["status"] is None
+                 and "\nReplaces:" in m["raw"]]
+    assert len(replacing) == 1 and "to-tag=" in replacing[0]["raw"]
+
+
 def _wire_redirect(msgs):
     moved = next(m for m in msgs if m["status"] == 302)
     assert "Contact: <sip:carol@" in moved["raw"]
@@ -159,7 +167,7 @@ def _wire_redirect(msgs):
 WIRE = {"early-media": _wire_early_media, "cancel-while-ringing": _wire_cancel,
         "ring-timeout": _wire_cancel, "headers": _wire_headers,
         "register-unregister": _wire_register, "message": _wire_message,
-        "transfer-blind": _wire_transfer, "redirect-followed": _wire_redirect,
+        "transfer-blind": _wire_transfer, "transfer-attended": _wire_attended, "redirect-followed": _wire_redirect,
         "redirect-not-followed": _wire_redirect}
 
 

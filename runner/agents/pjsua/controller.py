@@ -35,6 +35,7 @@ _BOARD_FIELDS = {
     P.TRANSFER_REQUEST: ("call_id", "target", "code"),
     P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
     P.REDIRECTED: ("call_id", "target", "followed", "code", "reason"),
+    P.REPLACED: ("call_id", "new_call_id"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
     P.REG_STATE: ("code", "reason", "expires"),
@@ -192,8 +193,9 @@ class PjsuaAgent(Agent, CallControl):
         self._do(P.SEND_MESSAGE, uri=uri, body=body, content_type=content_type,
                  headers=dict(headers))
 
-    def transfer(self, call_id, uri, headers) -> None:
-        self._do(P.TRANSFER, call_id=call_id or "", uri=uri, headers=dict(headers))
+    def transfer(self, call_id, uri, headers, replaces=None) -> None:
+        self._do(P.TRANSFER, call_id=call_id or "", uri=uri, headers=dict(headers),
+                 replaces=replaces or "")
 
     def reinvite(self, call_id, method, codecs, headers) -> None:
         self._do(P.REINVITE, call_id=call_id or "", method=method, codecs=list(codecs),

@@ -253,6 +253,16 @@ class WorkerCall(pj.Call):
             prm.newCall = new
 
     @guarded
+    def onCallReplaced(self, prm):
+        """An INVITE with Replaces took this call's place (attended transfer): the new
+        call is ours, reported like any other."""
+        new = WorkerCall(self.worker, self.worker.account, prm.newCallId)
+        new.refresh()
+        self.worker.calls.append(new)
+        prm.newCall = new
+        self.worker.emit(P.REPLACED, call_id=self.sip_call_id, new_call_id=new.sip_call_id)
+
+    @guarded
     def onCallTransferStatus(self, prm):
         self.worker.emit(P.TRANSFER_STATUS, call_id=self.sip_call_id, code=int(prm.statusCode),
                          reason=str(prm.reason), final=bool(prm.finalNotify))

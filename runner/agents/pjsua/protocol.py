@@ -34,7 +34,8 @@ Commands and their arguments
     register    re-register (REGISTER with the account's expiry)
     unregister  REGISTER with Expires: 0
     message     uri, body, content_type, headers: an out-of-dialog MESSAGE
-    transfer    call_id, uri: a blind transfer (REFER)
+    transfer    call_id, uri: a blind transfer (REFER); or replaces (the Call-ID of
+                our other call): an attended transfer (REFER with Replaces)
     reinvite    call_id, method (INVITE|UPDATE), codecs [names] (a new codec list), headers
     info        call_id, content_type, body, headers: an in-dialog INFO
     hold        call_id ("" = the current call), mode (sendonly|inactive): a re-INVITE
@@ -49,6 +50,7 @@ Events and their data
     transfer_request  call_id, target, code      (a REFER received, answered with code)
     transfer_status   call_id, code, reason, final (NOTIFY progress of our REFER)
     redirected  call_id, target, followed, code, reason      (a 3xx to our INVITE)
+    replaced    call_id, new_call_id     (an INVITE with Replaces took this call's place)
     call_state  call_id, state, code, reason, direction, remote_uri, headers (of the
                 message received that brought the state, name -> value)
     media       call_id, state (active|local_hold|remote_hold|none|error), previous
@@ -100,11 +102,12 @@ MESSAGE_RECEIVED = "message"
 TRANSFER_REQUEST = "transfer_request"
 TRANSFER_STATUS = "transfer_status"
 REDIRECTED = "redirected"
+REPLACED = "replaced"
 ERROR = "error"
 RESULT = "result"
 EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
                     STATS_EVENT, MESSAGE_RECEIVED, TRANSFER_REQUEST, TRANSFER_STATUS,
-                    REDIRECTED, ERROR, RESULT})
+                    REDIRECTED, REPLACED, ERROR, RESULT})
 
 # DTMF method names as scenarios spell them.
 RFC4733 = "rfc4733"

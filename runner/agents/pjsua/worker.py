@@ -278,7 +278,11 @@ class Worker:
         call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
         prm = pj.CallOpParam(True)
         add_headers(prm.txOption, msg.get("headers"))
-        call.xfer(str(msg["uri"]), prm)
+        if msg.get("replaces"):     # attended: REFER with Replaces naming our other call
+            other = self.call_by_id(str(msg["replaces"]), ("CONFIRMED",))
+            call.xferReplaces(other, prm)
+        else:
+            call.xfer(str(msg["uri"]), prm)
         self.result(msg.get("id"), True)
 
     def cmd_hold(self, msg: dict[str, Any]) -> None:

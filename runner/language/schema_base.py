@@ -104,9 +104,10 @@ BASE: dict = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
            'headers_to_add': {'description': 'SIP headers to add: name -> value.',
                      'type': 'object',
                      'minProperties': 1,
-                     'propertyNames': {'pattern': "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},
-                     'additionalProperties': {'type': ['string', 'number']},
-                     'x-error': 'a header name is a SIP token (letters, digits, -), got {value}'},
+                     'propertyNames': {'pattern': "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+                                       'x-error': 'a header name is a SIP token (letters, '
+                                                  'digits, -), got {value}'},
+                     'additionalProperties': {'type': ['string', 'number']}},
   'status_code': {'type': 'integer', 'minimum': 100, 'maximum': 699},
            'status_spec': {'description': 'A status code, a class like 4xx, or a list of codes '
                                           '(any of them).',

@@ -159,6 +159,36 @@ def _wire_attended(msgs):
     assert len(replacing) == 1 and "to-tag=" in replacing[0]["raw"]
 
 
+def _wire_prack(msgs):
+    ringing = next(m for m in msgs if m["status"] == 180)
+    assert "Require: 100rel" in ringing["raw"] and "\nRSeq:" in ringing["raw"]
+    assert _first(msgs, lambda m: m["method"] == "PRACK" and m["status"] is None) < \
+        _first(msgs, lambda m: m["method"] == "INVITE" and m["status"] == 200)
+
+
+def _wire_session_timer(msgs):
+    invite = next(m for m in msgs if m["method"] == "INVITE" and m["status"] is None)
+    ok = next(m for m in msgs if m["method"] == "INVITE" and m["status"] == 200)
+    assert "Session-Expires: 90" in invite["raw"] and "Session-Expires: 90;refresher=" in ok["raw"]
+
+
+def _wire_reinvite(msgs):
+    offers = [m["raw"] for m in msgs if m["method"] == "INVITE" and m["status"] is None]
+    audio = [next(l for l in raw.splitlines() if l.startswith("m=audio")) for raw in offers]
+    assert len(audio) == 2 and " 8" in audio[0] and audio[1].split()[3:4] == ["0"]
+    assert any(m["method"] == "UPDATE" and m["status"] is None for m in msgs)
+
+
+def _wire_busy(msgs):
+    assert [m["status"] for m in msgs if m["method"] == "INVITE" and (m["status"] or 0) >= 200] \
+        == [486]
+
+
+def _wire_two_calls(msgs):
+    finals = [m["status"] for m in msgs if m["method"] == "INVITE" and (m["status"] or 0) >= 200]
+    assert finals == [200, 486]
+
+
 def _wire_redirect(msgs):
     moved = next(m for m in msgs if m["status"] == 302)
     assert "Contact: <sip:carol@" in moved["raw"]
@@ -168,7 +198,9 @@ WIRE = {"early-media": _wire_early_media, "cancel-while-ringing": _wire_cancel,
         "ring-timeout": _wire_cancel, "headers": _wire_headers,
         "register-unregister": _wire_register, "message": _wire_message,
         "transfer-blind": _wire_transfer, "transfer-attended": _wire_attended, "redirect-followed": _wire_redirect,
-        "redirect-not-followed": _wire_redirect}
+        "redirect-not-followed": _wire_redirect, "prack-100rel": _wire_prack,
+        "session-timer": _wire_session_timer, "reinvite-codec-change": _wire_reinvite,
+        "busy-486": _wire_busy, "two-calls-named": _wire_two_calls}
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CALLFLOWS.glob("*.yaml")))

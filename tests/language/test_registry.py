@@ -89,6 +89,28 @@ def test_validate_refuses_what_the_agent_type_cannot_do(tmp_path, sipscen, text,
     assert code == 2 and f"{path}:{expected}" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("steps, expected", [
+    ("      - register: {}\n",
+     "6:9: agents.a.steps[0].register: agent 'a' has no account.registrar to register at"),
+    ("      - hangup: {call: nope}\n",
+     "6:24: agents.a.steps[0].hangup.call: no earlier call step or incoming wait of this "
+     "agent has id 'nope' (ids: none)"),
+    ("      - call: {to: a, id: x}\n      - transfer: {call: x, replaces: y}\n",
+     "7:39: agents.a.steps[1].transfer.replaces: no earlier call step or incoming wait of "
+     "this agent has id 'y' (ids: x)"),
+    ("      - call: {to: a, id: x}\n      - call: {to: a, id: x}\n",
+     "7:27: agents.a.steps[1].call.id: this agent already names a call 'x'"),
+    ("      - wait: {event: disconnected, digits: '1'}\n",
+     "6:37: agents.a.steps[0].wait.digits: 'digits' only applies to event: dtmf"),
+    ("      - call: {to: a, headers: {'X Bad': v}}\n",
+     "6:33: agents.a.steps[0].call.headers['X Bad']: a header name is a SIP token "
+     "(letters, digits, -), got 'X Bad'"),
+])
+def test_new_steps_are_checked_at_their_line(tmp_path, steps, expected):
+    path = _write(tmp_path, "name: x\nagents:\n  a:\n    type: pjsua\n    steps:\n" + steps)
+    assert [str(e) for e in validate_file(path, environ={})] == [f"{path}:{expected}"]
+
+
 def test_stop_record_hold_and_unhold_pass_validation(tmp_path):
     path = _write(tmp_path, "name: x\nagents:\n  a:\n    type: pjsua\n    steps:\n"
                             "      - record: {file: a.wav}\n      - stop_record: {}\n"

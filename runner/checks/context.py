@@ -15,6 +15,7 @@ class CheckContext:
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
+    capture: Any = None                         # the capture file (Path), when there is one
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:

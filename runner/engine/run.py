@@ -262,7 +262,8 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     result = run.result
     wire, wire_error, analysis_failed = run.analyse()
     result.wire = wire or {}
-    ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
+    ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error,
+                       capture=run.capture.path if run.capture else None)
     expectations = run.scenario.expectations
     if run.options.generator is not None:   # load is judged on the sum of all generators
         from sipscen.engine.generators import deferred_record, is_deferred

@@ -131,6 +131,7 @@ BUILTINS = (
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
     "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
+    "sipscen.checks.transport",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
 )
 _loaded = False

@@ -211,3 +211,45 @@ def test_callflow_scenario_passes_and_shows_on_the_wire(tmp_path, no_leftovers, 
     assert any(c.name.startswith("sip ") for c in result.checks), "a wire expectation"
     if name in WIRE:
         WIRE[name](wire_messages(result))
+
+
+TLS_CALL = """
+name: tls-call
+timeout: 20s
+agents:
+  bob:
+    type: pjsua
+    transport: {transport}
+    tls: {{cert: cert.pem, key: key.pem}}
+    steps:
+      - wait: {{event: disconnected, timeout: 5s}}
+  alice:
+    type: pjsua
+    transport: {transport}
+    tls: {{cert: cert.pem, key: key.pem}}
+    steps:
+      - call: {{to: bob}}
+      - wait: {{event: media_active, timeout: 5s}}
+      - hangup: {{}}
+      - wait: {{event: disconnected, timeout: 5s}}
+expect:
+  - transport: {{agent: bob, protocol: tls}}
+"""
+
+
+@pytest.mark.parametrize("transport", ["tls", "udp"])
+def test_transport_tls_is_proven_on_the_wire(tmp_path, tls_files, write_scenario, no_leftovers,
+                                             transport):
+    result = run(write_scenario(TLS_CALL.format(transport=transport)), tmp_path)
+    assert result.error is None, result.error
+    verdicts = {c.name: (c.status, c.actual) for c in result.checks}
+    port = next(c for c in result.checks).name.split(" on ")[-1] if transport == "tls" else ""
+    if transport == "tls":
+        handshake = verdicts[f"transport bob: TLS handshake on {port}"]
+        assert handshake[0] == "passed" and int(handshake[1].split()[0]) >= 1
+        assert verdicts["transport bob: no cleartext SIP"] == ("passed", 0)
+    else:       # a plain UDP call can never pass for TLS
+        handshake = next(v for n, v in verdicts.items() if "TLS handshake" in n)
+        assert handshake == ("failed", "0 handshake / 0 TLS records")
+        cleartext = verdicts["transport bob: no cleartext SIP"]
+        assert cleartext[0] == "failed" and cleartext[1] >= 4

@@ -96,10 +96,13 @@ def describe(want: Any) -> str:
     return " ".join(parts) or "any request"
 
 
-def messages(ctx: CheckContext) -> list[dict]:
+def messages(ctx: CheckContext, call_id: str | None = None) -> list[dict]:
+    """Every SIP message of the capture in time order (of one Call-ID when given);
+    a retransmission (same bytes, same path) once."""
     seen, out = set(), []
-    for m in sorted((m for c in (ctx.wire or {}).get("calls", []) for m in c["messages"]),
-                    key=lambda m: m["time"]):
+    calls = [c for c in (ctx.wire or {}).get("calls", [])
+             if call_id is None or c.get("call_id") == call_id]
+    for m in sorted((m for c in calls for m in c["messages"]), key=lambda m: m["time"]):
         key = (m.get("src"), m.get("dst"), m.get("raw"))
         if key not in seen:
             seen.add(key)
@@ -116,7 +119,16 @@ def check_sip(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if ctx.wire is None:
         return [CheckResult(f"sip {who}", FAILED, "a capture", None,
                             ctx.wire_error or "no capture", loc)]
-    found = messages(ctx)
+    call_id = None
+    if p.get("call"):
+        owner = p.get("from") or (p.get("between") or [None])[0]
+        record = ctx.record(owner) if owner else None
+        call_id = next((c.call_id for c in getattr(record, "calls", []) or []
+                        if c.name == p["call"]), None)
+        if call_id is None:
+            return [CheckResult(f"sip {who}", FAILED, f"the call named {p['call']!r}", None,
+                                f"{owner} placed no call named {p['call']!r}", loc)]
+    found = messages(ctx, call_id)
     if "sequence" in p:
         name = f"sip {who}: sequence"
         steps = list(p["sequence"])
@@ -165,6 +177,9 @@ SCHEMA = {
     "properties": {
         "from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
         "between": {"$ref": "#/$defs/agent_pair"},
+        "call": {"$ref": "#/$defs/name",
+                 "description": "only the messages of this named call (of `from`, or of the "
+                                "first of `between`)"},
         **MATCH,
         "count": {"type": ["integer", "object"], "minimum": 0, "minProperties": 1,
                   "additionalProperties": False,
@@ -193,6 +208,7 @@ register_expectation(ExpectationFamily(
     doc="SIP messages in the capture (`from`/`to` or `between` agents or services): "
         "`method`, `status` (code, class or list), `headers` {Name: regex}, `body` regex, "
         "`sdp` {direction, profile, crypto}; `count` (default at least 1, or {min, max}), or "
-        "a `sequence` of such matches (or 'INVITE', '180', '2xx') that must appear in order.",
+        "a `sequence` of such matches (or 'INVITE', '180', '2xx') that must appear in order; "
+        "`call` keeps to one named call.",
     example="- sip: {from: alice, to: sut, method: INVITE, sdp: {direction: sendonly}, "
             "count: 1}"))

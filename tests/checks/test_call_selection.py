@@ -84,3 +84,16 @@ def test_timing_bounds_and_unanswered_durations_say_why():
     assert answer.status == "failed" and answer.actual == 0.5
     r = verdicts({"from": "alice", "to": "bob", "id": "second", "min_duration": "1s"}, FACTS)
     assert r["call alice->bob: min duration"].actual == "never answered"
+
+
+def test_codec_judges_every_call_between_the_pair():
+    facts = {"alice": {"calls": [dict(call("c1", 200, 1.0), codec="PCMA"),
+                                 dict(call("c2", 200, 3.0), codec="PCMU")]},
+             "bob": {"calls": [dict(call("c1", 200, 1.0, "incoming"), codec="PCMA"),
+                               dict(call("c2", 200, 3.0, "incoming"), codec="PCMU")]}}
+    scenario = Scenario(name="t", file=Path("t.yaml"))
+    ctx = CheckContext(scenario, facts, None, CONTACTS)
+    (at_alice, at_bob) = evaluate([Expectation("codec", {"between": ["alice", "bob"],
+                                                         "codec": "PCMA"}, LOC, "e")], ctx)
+    assert at_alice.status == "failed" and at_alice.actual == ["PCMA", "PCMU"]
+    assert "call 2 of 2 (Call-ID c2): 'PCMU'" in at_alice.message

@@ -115,25 +115,21 @@ def register_agent_type(agent_type: AgentType) -> AgentType:
     return _add(AGENT_TYPES, agent_type)
 
 
-# The built-in language: modules that register themselves on import. A plugin
+# The built-in language: modules that register themselves on import. Every module
+# of ``sipscen.language.steps`` is a step kind (found, not listed); a plugin
 # module registers the same way (import it before loading scenarios).
 BUILTINS = (
-    "sipscen.language.steps.call", "sipscen.language.steps.answer",
-    "sipscen.language.steps.hangup", "sipscen.language.steps.sleep",
-    "sipscen.language.steps.signal", "sipscen.language.steps.dtmf",
-    "sipscen.language.steps.play", "sipscen.language.steps.record",
-    "sipscen.language.steps.stop_record", "sipscen.language.steps.wait",
-    "sipscen.language.steps.hold", "sipscen.language.steps.unhold",
-    "sipscen.language.steps.cancel", "sipscen.language.steps.register",
-    "sipscen.language.steps.unregister", "sipscen.language.steps.message",
-    "sipscen.language.steps.transfer", "sipscen.language.steps.reinvite",
-    "sipscen.language.steps.info",
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
     "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
     "sipscen.checks.transport",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
 )
+# Step kinds in this order first (the schema and the reference list them so);
+# any other module of the package follows, alphabetically.
+STEP_ORDER = ("call", "answer", "hangup", "cancel", "sleep", "signal", "dtmf", "play",
+              "record", "stop_record", "wait", "hold", "unhold", "reinvite", "info",
+              "transfer", "message", "register", "unregister")
 _loaded = False
 
 
@@ -142,6 +138,13 @@ def load() -> None:
     global _loaded
     if _loaded:
         return
+    import pkgutil
+
+    from sipscen.language import steps as step_package
+    found = sorted(m.name for m in pkgutil.iter_modules(step_package.__path__))
+    ordered = [n for n in STEP_ORDER if n in found] + [n for n in found if n not in STEP_ORDER]
+    for name in ordered:
+        importlib.import_module(f"sipscen.language.steps.{name}")
     for module in BUILTINS:
         importlib.import_module(module)
     _loaded = True

@@ -109,6 +109,11 @@ class CallControl:
                  headers: Mapping[str, str]) -> None:
         raise self._unsupported("re-INVITE")
 
+    def send_request(self, method: str, uri: str, content_type: str, body: str,
+                     headers: Mapping[str, str]) -> None:
+        """An out-of-dialog request; its answer is a ``request_answered`` event."""
+        raise self._unsupported(f"send a {method}")
+
     def send_info(self, call_id: str | None, content_type: str, body: str,
                   headers: Mapping[str, str]) -> None:
         raise self._unsupported("send an INFO")

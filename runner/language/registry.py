@@ -129,7 +129,7 @@ BUILTINS = (
 # any other module of the package follows, alphabetically.
 STEP_ORDER = ("call", "answer", "hangup", "cancel", "sleep", "signal", "dtmf", "play",
               "record", "stop_record", "wait", "hold", "unhold", "reinvite", "info",
-              "transfer", "message", "register", "unregister")
+              "transfer", "message", "request", "register", "unregister")
 _loaded = False
 
 

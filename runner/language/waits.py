@@ -236,3 +236,22 @@ register_event(WaitEvent(
     doc="The current call was answered with a 3xx (followed or not, as the agent's "
         "`follow_redirects` says).",
     example="- wait: {event: redirected, timeout: 5s}"))
+
+
+def _request_answered_run(t, params, timeout):
+    status = params.get("status")
+
+    def test(kind, d):
+        from sipscen.checks.call import status_matches
+        return kind == "request_answered" and (
+            status is None or status_matches(status, d.get("code"))) and \
+            headers_match(d, params.get("headers"))
+    t.wait_call_event("request_answered", test, timeout, any_call=True)
+
+
+register_event(WaitEvent(
+    name="request_answered", run=_request_answered_run,
+    keys={**HEADERS_KEY, "status": {"$ref": "#/$defs/status_spec"}},
+    doc="The final answer to this agent's `request` (e.g. OPTIONS) arrived, with `status` "
+        "(200, 4xx, [404, 480]) and `headers` regexes if given.",
+    example="- wait: {event: request_answered, status: 200, headers: {Allow: INVITE}}"))

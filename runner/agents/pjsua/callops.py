@@ -25,6 +25,18 @@ def add_headers(option: "pj.SipTxOption", headers: dict | None) -> None:
 
 
 class CallOps:
+    def cmd_request(self, msg: dict[str, Any]) -> None:
+        """An out-of-dialog request (OPTIONS, ...) to ``uri``; its answer comes back as a
+        ``request_answered`` event."""
+        prm = pj.SendRequestParam()
+        prm.method = str(msg.get("method") or "OPTIONS")
+        prm.txOption.targetUri = str(msg["uri"])
+        if msg.get("body"):
+            prm.txOption.contentType = str(msg.get("content_type") or "text/plain")
+            prm.txOption.msgBody = str(msg["body"])
+        add_headers(prm.txOption, msg.get("headers"))
+        self.account.sendRequest(prm)
+        self.result(msg.get("id"), True)
 
     def cmd_register(self, msg: dict[str, Any]) -> None:
         self.account.setRegistration(True)

@@ -36,6 +36,7 @@ _BOARD_FIELDS = {
     P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
     P.REDIRECTED: ("call_id", "target", "followed", "code", "reason"),
     P.REPLACED: ("call_id", "new_call_id"),
+    P.REQUEST_ANSWERED: ("code", "reason", "headers"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
     P.REG_STATE: ("code", "reason", "expires"),
@@ -199,6 +200,10 @@ class PjsuaAgent(Agent, CallControl):
 
     def reinvite(self, call_id, method, codecs, headers) -> None:
         self._do(P.REINVITE, call_id=call_id or "", method=method, codecs=list(codecs),
+                 headers=dict(headers))
+
+    def send_request(self, method, uri, content_type, body, headers) -> None:
+        self._do(P.REQUEST, method=method, uri=uri, content_type=content_type, body=body,
                  headers=dict(headers))
 
     def send_info(self, call_id, content_type, body, headers) -> None:

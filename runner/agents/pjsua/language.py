@@ -92,11 +92,11 @@ register_agent_type(AgentType(
     schema_def="pjsua_agent", schema=AGENT_SCHEMA,
     steps=frozenset({"call", "answer", "hangup", "sleep", "signal", "dtmf", "play", "record",
                      "stop_record", "wait", "hold", "unhold", "register", "unregister",
-                     "message", "transfer", "cancel", "reinvite", "info"}),
+                     "message", "transfer", "cancel", "reinvite", "info", "request"}),
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "call_state",
                       "dtmf", "signal", "held", "resumed", "early_media", "registered",
                       "registration_failed", "unregistered", "message", "transfer_requested",
-                      "transferred", "redirected"}),
+                      "transferred", "redirected", "request_answered"}),
     capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
     facts_record="sipscen.agents.records:PjsuaFacts",
     doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF."))

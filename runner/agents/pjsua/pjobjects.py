@@ -96,6 +96,16 @@ class WorkerAccount(pj.Account):
         self.worker.on_incoming(call)
 
     @guarded
+    def onSendRequest(self, prm):
+        code, reason = _status_of(prm.e)
+        headers = {}
+        try:
+            headers = sdp.message_headers(prm.e.body.tsxState.src.rdata.wholeMsg)
+        except Exception:
+            pass
+        self.worker.emit(P.REQUEST_ANSWERED, code=code, reason=reason, headers=headers)
+
+    @guarded
     def onInstantMessage(self, prm):
         self.worker.emit(P.MESSAGE_RECEIVED, sender=str(prm.fromUri), to=str(prm.toUri),
                          content_type=str(prm.contentType), body=str(prm.msgBody),

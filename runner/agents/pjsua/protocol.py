@@ -34,6 +34,7 @@ Commands and their arguments
     register    re-register (REGISTER with the account's expiry)
     unregister  REGISTER with Expires: 0
     message     uri, body, content_type, headers: an out-of-dialog MESSAGE
+    request     method, uri, content_type, body, headers: any out-of-dialog request
     transfer    call_id, uri: a blind transfer (REFER); or replaces (the Call-ID of
                 our other call): an attended transfer (REFER with Replaces)
     reinvite    call_id, method (INVITE|UPDATE), codecs [names] (a new codec list), headers
@@ -51,6 +52,7 @@ Events and their data
     transfer_status   call_id, code, reason, final (NOTIFY progress of our REFER)
     redirected  call_id, target, followed, code, reason      (a 3xx to our INVITE)
     replaced    call_id, new_call_id     (an INVITE with Replaces took this call's place)
+    request_answered  code, reason, headers  (the final answer to a `request`)
     call_state  call_id, state, code, reason, direction, remote_uri, headers (of the
                 message received that brought the state, name -> value)
     media       call_id, state (active|local_hold|remote_hold|none|error), previous
@@ -80,6 +82,7 @@ REGISTER = "register"
 UNREGISTER = "unregister"
 SEND_MESSAGE = "message"
 TRANSFER = "transfer"
+REQUEST = "request"
 REINVITE = "reinvite"
 INFO = "info"
 HOLD = "hold"
@@ -88,7 +91,7 @@ STATS = "stats"
 SHUTDOWN = "shutdown"
 COMMANDS = frozenset({CONFIGURE, CALL, ANSWER, HANGUP, DTMF, PLAY, RECORD,
                       STOP_RECORD, HOLD, UNHOLD, REGISTER, UNREGISTER, SEND_MESSAGE,
-                      TRANSFER, REINVITE, INFO, STATS, SHUTDOWN})
+                      TRANSFER, REINVITE, INFO, REQUEST, STATS, SHUTDOWN})
 
 # Events (worker -> controller)
 READY = "ready"
@@ -103,11 +106,12 @@ TRANSFER_REQUEST = "transfer_request"
 TRANSFER_STATUS = "transfer_status"
 REDIRECTED = "redirected"
 REPLACED = "replaced"
+REQUEST_ANSWERED = "request_answered"
 ERROR = "error"
 RESULT = "result"
 EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
                     STATS_EVENT, MESSAGE_RECEIVED, TRANSFER_REQUEST, TRANSFER_STATUS,
-                    REDIRECTED, REPLACED, ERROR, RESULT})
+                    REDIRECTED, REPLACED, REQUEST_ANSWERED, ERROR, RESULT})
 
 # DTMF method names as scenarios spell them.
 RFC4733 = "rfc4733"

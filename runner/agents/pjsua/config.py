@@ -115,7 +115,7 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     acfg.sipConfig.transportId = transport_id
     if account.get("registrar"):
         acfg.regConfig.registrarUri = str(account["registrar"])
-        acfg.regConfig.registerOnAdd = True
+        acfg.regConfig.registerOnAdd = account.get("register_at_start", True) is not False
     if account.get("password") is not None:
         acfg.sipConfig.authCreds.append(pj.AuthCredInfo(
             "digest", str(account.get("realm") or "*"),

@@ -111,7 +111,8 @@ class PjsuaAgent(Agent, CallControl):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     waiting = (f" (no answer to REGISTER from {self.settings.registrar})"
-                               if self.settings.registrar else "")
+                               if self.settings.registrar and self.settings.register_at_start
+                               else "")
                     raise AgentError(f"agent {self.ctx.name}: pjsua worker not ready after "
                                      f"{timeout:g}s{waiting}{self._stderr_note()}")
                 self.cond.wait(min(remaining, 0.1))
@@ -264,7 +265,8 @@ class PjsuaAgent(Agent, CallControl):
             "address": s.address, "port": contact.port, "transport": s.transport,
             "tls": s.tls, "log_file": str(self.log_file), "codecs": s.codecs,
             "account": {"user": s.user, "domain": s.domain, "registrar": registrar,
-                        "password": s.password, "realm": s.realm, "username": s.username},
+                        "password": s.password, "realm": s.realm, "username": s.username,
+                        "register_at_start": s.register_at_start},
             "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
             "media": {"port": contact.media_ports[0],
                       "count": contact.media_ports[1] - contact.media_ports[0] + 1},

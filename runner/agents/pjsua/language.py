@@ -15,7 +15,13 @@ AGENT_SCHEMA = {'type': 'object',
                                            'registrar': {'type': 'string', 'minLength': 1},
                                            'password': {'type': 'string'},
                                            'realm': {'type': 'string'},
-                                           'username': {'type': 'string', 'minLength': 1}}},
+                                           'username': {'type': 'string', 'minLength': 1},
+                                           'register_at_start': {
+                                               'description': 'REGISTER before the steps start '
+                                                              'and be ready only once it '
+                                                              'succeeded (default true); false: '
+                                                              'a `register` step does',
+                                               'type': 'boolean'}}},
                 'codecs': {'type': 'array',
                            'minItems': 1,
                            'uniqueItems': True,

@@ -36,6 +36,7 @@ class PjsuaSettings:
     answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual, ring
     transfer: dict[str, Any] = field(default_factory=dict)  # code (the REFER reply)
     follow_redirects: bool = False
+    register_at_start: bool = True
     calls: dict[str, Any] = field(default_factory=dict)     # prack, session_timer {use, expires_s}
     tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
@@ -86,6 +87,7 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     s.password = None if account.get("password") is None else str(account["password"])
     s.realm = account.get("realm")
     s.username = account.get("username")
+    s.register_at_start = account.get("register_at_start", True) is not False
 
     codecs = cfg.get("codecs") or []
     if isinstance(codecs, str):

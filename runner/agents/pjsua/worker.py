@@ -193,7 +193,9 @@ class Worker(CallOps):
         self.answer_policy = dict(msg.get("answer") or {})
         self.transfer_policy = dict(msg.get("transfer") or {})
         self.redirect_policy = bool(msg.get("follow_redirects"))
-        self.registrar = bool((msg.get("account") or {}).get("registrar"))
+        account = msg.get("account") or {}
+        self.registrar = bool(account.get("registrar")) and \
+            account.get("register_at_start", True) is not False
         self.result(msg.get("id"), True)
         if not self.registrar:
             self._send_ready()

@@ -211,6 +211,12 @@ def test_callflow_scenario_passes_and_shows_on_the_wire(tmp_path, no_leftovers, 
     assert any(c.name.startswith("sip ") for c in result.checks), "a wire expectation"
     if name in WIRE:
         WIRE[name](wire_messages(result))
+    if name == "early-media":    # the recording made before the answer holds bob's tone
+        import array
+        import wave
+        with wave.open(result.artifacts["alice.recording"], "rb") as wav:
+            samples = array.array("h", wav.readframes(wav.getnframes()))
+        assert len(samples) > 8000 * 0.3 and max(abs(x) for x in samples) > 1000
 
 
 TLS_CALL = """

@@ -259,3 +259,34 @@ def test_transport_tls_is_proven_on_the_wire(tmp_path, tls_files, write_scenario
         assert handshake == ("failed", "0 handshake / 0 TLS records")
         cleartext = verdicts["transport bob: no cleartext SIP"]
         assert cleartext[0] == "failed" and cleartext[1] >= 4
+
+
+def test_manual_answer_then_180_rings_once(tmp_path, write_scenario, no_leftovers):
+    """answer: {manual: true} sends the 180 itself; an `answer: {code: 180}` step then
+    sends nothing more (it used to send a second 180)."""
+    path = write_scenario("""
+name: ring-once
+timeout: 20s
+agents:
+  bob:
+    type: pjsua
+    answer: {manual: true}
+    steps:
+      - wait: {event: incoming, timeout: 5s}
+      - answer: {code: 180}
+      - sleep: 200ms
+      - answer: {code: 200}
+      - wait: {event: disconnected, timeout: 5s}
+  alice:
+    type: pjsua
+    steps:
+      - call: {to: bob}
+      - wait: {event: answered, timeout: 5s}
+      - hangup: {}
+      - wait: {event: disconnected, timeout: 5s}
+expect:
+  - sip: {from: bob, to: alice, method: INVITE, status: 180, count: 1}
+""")
+    result = run(path, tmp_path)
+    assert result.status == "passed", [(c.name, c.actual) for c in result.checks]
+    assert [m["status"] for m in wire_messages(result) if m["status"] == 180] == [180]

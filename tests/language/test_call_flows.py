@@ -290,3 +290,37 @@ expect:
     result = run(path, tmp_path)
     assert result.status == "passed", [(c.name, c.actual) for c in result.checks]
     assert [m["status"] for m in wire_messages(result) if m["status"] == 180] == [180]
+
+
+def test_session_timer_refresh_is_observed(tmp_path, write_scenario, no_leftovers):
+    """RFC 4028 with the smallest interval PJSIP allows (90 s): the refresher sends its
+    refresh at half of it, on the wire a second INVITE or UPDATE carrying
+    Session-Expires. Slow by nature (about 50 s)."""
+    path = write_scenario("""
+name: session-refresh
+timeout: 80s
+agents:
+  bob:
+    type: pjsua
+    session_timer: {use: optional}
+    steps:
+      - wait: {event: disconnected, timeout: 70s}
+  alice:
+    type: pjsua
+    session_timer: {use: required, expires: 90s}
+    steps:
+      - call: {to: bob}
+      - wait: {event: answered, timeout: 5s}
+      - sleep: 50s
+      - hangup: {}
+      - wait: {event: disconnected, timeout: 5s}
+expect:
+  - call: {from: alice, to: bob, answered: true, min_duration: 45s}
+""")
+    result = run(path, tmp_path)
+    assert result.status == "passed", (result.error, [(c.name, c.actual) for c in result.checks])
+    requests = [m for m in wire_messages(result) if m["status"] is None
+                and m["method"] in ("INVITE", "UPDATE") and "Session-Expires:" in m["raw"]]
+    assert len(requests) >= 2, [m["summary"] for m in requests]
+    first, refresh = requests[0], requests[1]
+    assert refresh["time"] - first["time"] >= 40      # the timer's, not an early re-offer

@@ -120,7 +120,30 @@ class SemanticChecker:
         if problem:
             self.fail(f"invalid capture filter: {problem}", ["capture", "filter"])
 
+    def check_scenario_dir_paths(self, service: dict, path: list) -> None:
+        """A command argument of an included piece that names a file through
+        ``${scenario_dir}/...`` must exist from the including scenario's folder: a shared
+        piece that only works one folder deep is refused here, not at run time (pieces
+        should use ``${file_dir}``)."""
+        token = "${" + SCENARIO_DIR + "}"
+        root = locate(self.tree, [])
+        scenario_dir = base_dir(root)
+        for i, arg in enumerate(service.get("command") or []):
+            if not isinstance(arg, str) or not arg.startswith(token + "/"):
+                continue
+            where = locate(self.tree, path + ["command", i])
+            if where is None or root is None or where.file == root.file:
+                continue      # the scenario's own file: its own folder, by construction
+            target = Path(arg.replace(token, str(scenario_dir), 1))
+            if any(ch in arg[len(token):] for ch in "$[") or target.exists():
+                continue
+            self.fail(f"'{arg}' names {target}, which does not exist (this value is in an "
+                      "included piece, where ${scenario_dir} is the including scenario's "
+                      "folder: write ${file_dir} to resolve it from the piece's own folder)",
+                      path + ["command", i])
+
     def check_service(self, service: dict, path: list) -> None:
+        self.check_scenario_dir_paths(service, path)
         if isinstance(service.get("kube"), dict):     # found in Kubernetes, not started
             for key in ("command", "address", "port", "env", "stop_signal"):
                 if key in service:

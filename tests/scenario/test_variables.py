@@ -141,3 +141,25 @@ def test_file_dir_in_an_included_piece_is_the_piece_s_own_folder(tmp_path):
     assert command[2] == f"{lib.resolve()}/sut.cfg"
     assert command[3] == "${scenario_dir}"          # still the includer's, at plan time
     assert scenario.description == str(deep.resolve())
+
+
+def test_a_scenario_dir_path_that_does_not_exist_is_refused_at_validation(tmp_path):
+    """The old shared-piece trap: ${scenario_dir}/../../x only works one folder deep;
+    validate now says so at the piece's line instead of passing."""
+    from sipscen.scenario import validate_file
+    lib = tmp_path / "lib"
+    deep = tmp_path / "a" / "b"
+    lib.mkdir()
+    deep.mkdir(parents=True)
+    (tmp_path / "sut.cfg").write_text("")
+    (lib / "piece.yaml").write_text(
+        "services:\n  sut: {command: [kamailio, -f, '${scenario_dir}/../sut.cfg']}\n")
+    (deep / "s.yaml").write_text(
+        "name: s\ninclude: [../../lib/piece.yaml]\nagents: {a: {type: pjsua}}\n")
+    (tmp_path / "a" / "ok.yaml").write_text(
+        "name: s\ninclude: [../lib/piece.yaml]\nagents: {a: {type: pjsua}}\n")
+    assert validate_file(tmp_path / "a" / "ok.yaml", environ={}) == []
+    errors = [str(e) for e in validate_file(deep / "s.yaml", environ={})]
+    assert len(errors) == 1 and errors[0].startswith(f"{lib / 'piece.yaml'}:2:")
+    assert "does not exist (this value is in an included piece" in errors[0]
+    assert "write ${file_dir}" in errors[0]

@@ -99,6 +99,15 @@ class SippFacts(AgentRecord):
         return super().summary() + _sipp_lines(self.to_dict())
 
 
+@dataclass
+class BaresipFacts(AgentRecord):
+    """baresip reports its digits; its calls are judged from the capture (``from_wire``)."""
+    type: str = "baresip"
+    from_wire: bool = True
+    dtmf_received: list[dict] = field(default_factory=list)
+    dtmf_sent: list[dict] = field(default_factory=list)
+
+
 def record_of(facts: Any) -> AgentRecord | None:
     """The typed record of one agent's facts (JSON), by its type's registered class."""
     if not isinstance(facts, Mapping):

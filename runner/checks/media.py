@@ -89,12 +89,17 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     for agent in agents:
         calls[agent] = _call_of(ctx, agent, agents)
         results.append(_judge_each(
-            f"codec at {agent}", agent, _calls_of(ctx, agent, agents), _codec_name,
+            f"codec {ctx.at(agent)}", agent, _calls_of(ctx, agent, agents), _codec_name,
             lambda got: got is not None and got.lower() == want.lower(), want, loc,
             f"{agent} had no call" + (
                 f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else "")))
     if len(agents) == 2 and ctx.wire is not None:
-        results.append(_codec_on_wire(ctx, want, agents, calls, loc))
+        from sipscen.checks.legs import codec_via, relay_of
+        via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
+        if via is not None:
+            results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
+        else:
+            results.append(_codec_on_wire(ctx, want, agents, calls, loc))
     return results
 
 
@@ -134,13 +139,21 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             srtp = c.get("srtp") or {}
             return srtp.get("suite") if srtp.get("active") else "no SRTP"
         results.append(_judge_each(
-            f"srtp at {agent}", agent, _calls_of(ctx, agent, [a, b]), seen,
+            f"srtp {ctx.at(agent)}", agent, _calls_of(ctx, agent, [a, b]), seen,
             lambda got: got != "no SRTP" and (want_suite is None or got == want_suite),
             want_suite or "SRTP active", loc, f"{agent} had no call"))
     if ctx.wire is None:
         results.append(CheckResult(f"srtp {a}<->{b} (wire)", FAILED, "encrypted media on the wire",
                                    None, ctx.wire_error or "no capture to prove it from", loc))
         return results
+    from sipscen.checks.dtls_srtp import dtls_verdict   # DTLS-keyed: no key to prove it with
+    dtls = dtls_verdict(ctx, a, b, want_suite, f"srtp {a}<->{b} (wire, DTLS-SRTP)", loc)
+    if dtls is not None:
+        return results + [dtls]
+    from sipscen.checks.legs import relay_of, srtp_via
+    via = relay_of(ctx, a, b)              # media through a relay: judged leg by leg
+    if via is not None:
+        return results + srtp_via(ctx, a, b, via, want_suite, loc)
     streams = streams_between(ctx, a, b)
     clear = [s for s in streams if not s.get("srtp")]
     failed = [s for s in streams if s.get("srtp") and

@@ -122,8 +122,9 @@ BUILTINS = (
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
     "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
-    "sipscen.checks.transport",
+    "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.legs",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
+    "sipscen.agents.baresip.language",
 )
 # Step kinds in this order first (the schema and the reference list them so);
 # any other module of the package follows, alphabetically.

@@ -34,7 +34,7 @@ from typing import Any, Mapping
 from sipscen.errors import Location, ScenarioError
 from sipscen.scenario.loader import MarkedMap, MarkedSeq, format_path
 
-REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user")
+REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files")
 SCENARIO_DIR = "scenario_dir"
 FILE_DIR = "file_dir"        # the folder of the file the value is written in (an included piece's own)
 NOT_SUBSTITUTED = ("variables", "parametrize", "include")

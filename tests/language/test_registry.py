@@ -142,3 +142,19 @@ def test_facts_read_as_each_agent_types_typed_record():
         cls = agent_type.facts_record_class()
         assert cls().to_dict()["type"] == agent_type.name
         assert record_of(cls().to_dict()) == cls()
+
+
+def test_every_agent_types_call_control_methods_take_the_interfaces_arguments():
+    """An agent that overrides a CallControl operation accepts every argument the
+    interface (and so the timeline) passes."""
+    import inspect
+    for agent_type in registry.agent_types().values():
+        cls = agent_type.implementation_class()
+        for name, base in vars(CallControl).items():
+            if name.startswith("_") or not callable(base) or name not in vars(cls):
+                continue
+            wanted = list(inspect.signature(base).parameters)
+            got = inspect.signature(getattr(cls, name)).parameters
+            missing = [p for p in wanted if p not in got and not any(
+                q.kind == q.VAR_KEYWORD for q in got.values())]
+            assert not missing, f"{cls.__name__}.{name} lacks {missing}"

@@ -240,7 +240,7 @@ class BaresipAgent(Agent, CallControl):
         except Exception as exc:  # noqa: BLE001 - the step fails, saying why
             raise OperationFailed(str(exc)) from exc
 
-    def make_call(self, uri: str, timeout: float | None, headers) -> str:
+    def make_call(self, uri: str, timeout: float | None, headers, name=None) -> str:
         if headers:
             raise OperationFailed("baresip agent cannot add headers")
         self._key(f"/dial {uri}")

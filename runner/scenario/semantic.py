@@ -25,7 +25,7 @@ from __future__ import annotations
 import difflib
 import re
 import signal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Iterable
 
 from sipscen.errors import Location, ScenarioError
@@ -34,6 +34,9 @@ from sipscen.scenario import bpf
 from sipscen.scenario.loader import MarkedMap, format_path, locate
 from sipscen.scenario.model import parse_duration
 from sipscen.scenario.paths import path_problem
+from sipscen.scenario.sipp_input import SIPP_CALLERS as _SIPP_CALLERS
+from sipscen.scenario.sipp_input import keyword_problem as _keyword_problem
+from sipscen.scenario.sipp_input import target_problem as _target_problem
 from sipscen.scenario.variables import SCENARIO_DIR, Substitution
 
 SIPP_BUILTINS = frozenset({
@@ -415,48 +418,6 @@ def _seconds(value: Any) -> float:
         return parse_duration(value)
     except ValueError:
         return 0.0
-
-
-_SIPP_CALLERS = {"uac": True, "regexp": True, "branchc": True, "uac_pcap": True,
-                 "3pcc-C-A": True, "3pcc-C-B": True}
-
-
-def _target_problem(target: str) -> str | None:
-    """What `run` would refuse in a SIPp ``target`` written as host:port."""
-    from sipscen.agents.base import require_loopback
-
-    host, sep, port = target.rpartition(":")
-    if not sep or not port.isdigit() or not host or (":" in host and not host.startswith("[")):
-        return (f"target '{target}' is neither an agent/service nor host:port "
-                "(an IPv6 address in brackets: [::1]:5060)")
-    if not 0 < int(port) < 65536:
-        return f"target '{target}': port {port} is outside 1-65535"
-    try:
-        require_loopback(host, "")
-    except ScenarioError as exc:
-        from sipscen.kube.client import in_cluster
-        if in_cluster():    # in a pod, endpoints discovered at run time are allowed: run decides
-            return None
-        return exc.message
-    return None
-
-
-def _keyword_problem(text: str) -> str | None:
-    """A SIPp ``[keyword]`` that SIPp would refuse at run time: unclosed, empty or
-    over 256 characters (a literal bracket is written \\x5b)."""
-    pos = text.find("[")
-    while pos != -1:
-        end = text.find("]", pos + 1)
-        line = text.count("\n", 0, pos) + 1
-        if end == -1:
-            return (f"'[' at line {line} of the message opens a SIPp keyword that is never "
-                    "closed (write a literal bracket as \\x5b)")
-        if end == pos + 1 or end - pos - 1 > 256:
-            return (f"'[' at line {line} of the message: a SIPp keyword is 1 to 256 "
-                    "characters between [ and ] (write a literal bracket as \\x5b)")
-        nested = text.find("[", pos + 1, end)
-        pos = text.find("[", end + 1) if nested == -1 else nested
-    return None
 
 
 def base_dir(loc: Location | None) -> Path:

@@ -46,7 +46,7 @@ XML = ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="x">\n'
 
 
 def test_hide_secrets_moves_every_secret_to_options():
-    from sipscen.agents.sipp.inline import hide_secrets
+    from sipscen.agents.sipp.secrets import hide_secrets
 
     xml, argv = hide_secrets(XML, {"pw-1", "tok-123", "401"})
     assert "pw-1" not in xml and "tok-123" not in xml
@@ -58,7 +58,7 @@ def test_hide_secrets_moves_every_secret_to_options():
 
 
 def test_two_secret_passwords_in_one_agent_are_refused():
-    from sipscen.agents.sipp.inline import hide_secrets
+    from sipscen.agents.sipp.secrets import hide_secrets
 
     two = XML.replace("X-Token: tok-123", "[authentication username=bob password=pw-2]")
     with pytest.raises(ValueError, match="two different secret passwords"):

@@ -39,6 +39,7 @@ from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
                                         load_settings)
 from sipscen.agents.sipp.media import build_media_uac
+from sipscen.agents.sipp.secrets import hide_secrets
 from sipscen.agents.sipp.netstat import udp_or_tcp_bound
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
 from sipscen.engine import process
@@ -114,7 +115,7 @@ class SippAgent(Agent, CallControl):
                                                   probe=cfg.get("probe", True) is not False)
             xml_path = self.dir / "inline.xml"
             try:
-                xml, self._secret_args = inline.hide_secrets(
+                xml, self._secret_args = hide_secrets(
                     inline.build_xml(self.messages, self.ctx.name, self.ctx.spec.location,
                                      self.ctx.spec.path), self.ctx.scenario.secrets)
             except ValueError as exc:

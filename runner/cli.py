@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--json", action="store_true", help="print the JSON contract")
     analyze.add_argument("--srtp-key", action="append", default=[], metavar="KEY",
                          help="an SDES key ('SUITE inline:B64' or 'inline:B64'), repeatable")
+    analyze.add_argument("--inband", action="store_true",
+                         help="also detect in-band DTMF in PCMU/PCMA/L16 audio (decodes every such stream)")
+    analyze.add_argument("--wav-dir", type=Path, metavar="DIR",
+                         help="write each decodable stream's audio (PCMU, PCMA, L16) as a WAV file in DIR")
     return parser
 
 
@@ -225,7 +229,10 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
 
     if not args.capture.is_file():
         raise UsageError(f"{args.capture}: no such file")
-    analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key)
+    if args.wav_dir is not None and args.wav_dir.exists() and not args.wav_dir.is_dir():
+        raise UsageError(f"--wav-dir {args.wav_dir}: not a folder")
+    analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband,
+                               wav_dir=args.wav_dir)
     if args.json:
         out.file.write(json.dumps(analysis.to_dict(), indent=1) + "\n")
     else:

@@ -8,13 +8,16 @@ objects; the documented ones never change meaning.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from sipscen.errors import UsageError
 from sipscen.analysis.analyzer import Analyzer
 from sipscen.analysis.pcap import CaptureReader
+from sipscen.analysis.quality import e_model
 from sipscen.analysis.srtp_streams import caller_candidates, looks_encrypted
+from sipscen.analysis.wire_audio import AudioCollector
 
 
 @dataclass
@@ -27,6 +30,8 @@ class Analysis:
     calls: list[dict] = field(default_factory=list)
     rtp_streams: list[dict] = field(default_factory=list)
     dtmf: list[dict] = field(default_factory=list)
+    # index into rtp_streams -> (int16 samples, rate); only with analyze_capture(keep_audio=True)
+    audio: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -39,7 +44,9 @@ class Analysis:
 
 
 def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
-                    min_stream_packets: int = 2, strict_keys: bool = True) -> Analysis:
+                    min_stream_packets: int = 2, strict_keys: bool = True,
+                    inband: bool = False, keep_audio: bool = False,
+                    wav_dir: str | os.PathLike | None = None) -> Analysis:
     """Read ``path`` (pcap or pcapng) and return calls, RTP streams, DTMF and SRTP results.
 
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
@@ -49,6 +56,13 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     (or an unsupported link type), :class:`sipscen.errors.UsageError` for a
     malformed key (with ``strict_keys=False`` a malformed key is skipped with a
     warning instead).  Damage inside the file becomes a warning.
+
+    Audio (``wire_audio.py``): ``inband`` detects in-band DTMF in every PCMU,
+    PCMA and L16 stream (``method: "inband"`` entries in ``dtmf``);
+    ``keep_audio`` keeps each decoded stream (``Analysis.audio``) and adds
+    its level, active time and frequencies to the stream's ``audio``;
+    ``wav_dir`` writes each decoded stream there as a WAV file (implies
+    ``keep_audio``). Without any of them the analysis never decodes audio.
     """
     key_warnings: list[str] = []
     if strict_keys:
@@ -64,7 +78,10 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
             except ValueError as exc:
                 key_warnings.append(f"{exc}: skipped")
     reader = CaptureReader(path)
-    analyzer = Analyzer(keys)
+    collector = None
+    if inband or keep_audio or wav_dir is not None:
+        collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
+    analyzer = Analyzer(keys, collector)
     try:
         if reader.format == "pcap":
             analyzer.run_pcap(reader)       # walks the read buffers itself: the fastest way
@@ -73,16 +90,31 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     finally:
         reader.close()
     warnings = key_warnings + reader.warnings + analyzer.warnings
-    return _build(str(path), analyzer, warnings, min_stream_packets)
+    return _build(str(path), analyzer, warnings, min_stream_packets,
+                  Path(wav_dir) if wav_dir is not None else None)
 
 
-def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int) -> Analysis:
+def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
+           wav_dir: Path | None = None) -> Analysis:
     streams = []
+    audio: dict = {}
+    inband: list[dict] = []
+    col = an.audio
     for st in sorted(an.streams.values(), key=lambda s: (s.first_time, s.index)):
         known = st.rx_media is not None or st.tx_media is not None
         if st.packets < min_packets and not known and st.tracker is None:
             continue
-        streams.append(_stream_dict(st))
+        entry = _stream_dict(st)
+        if col is not None:
+            entry["audio"] = col.stream_audio(st)
+            if col.keep and col.main_sink(st) is not None:
+                sink = col.main_sink(st)[1]
+                audio[len(streams)] = (sink.samples(), sink.rate)
+            if wav_dir is not None:
+                entry["wav"] = col.export_wav(st, wav_dir)
+            if col.inband:
+                inband += col.inband_digits(st)
+        streams.append(entry)
     dtmf = []
     for ev in an.events:
         st = ev.stream
@@ -93,10 +125,11 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int) -> An
             "call_id": st.call_id, "end": ev.end_seen, "packets": ev.packets,
         })
     dtmf += an.calls.info_dtmf
+    dtmf += inband
     dtmf.sort(key=lambda d: d["time"])
     calls = [c.to_dict() for c in sorted(an.calls.calls.values(),
                                          key=lambda c: c.messages[0]["time"] if c.messages else 0)]
-    return Analysis(path, an.packets, warnings, calls, streams, dtmf)
+    return Analysis(path, an.packets, warnings, calls, streams, dtmf, audio)
 
 
 def _stream_dict(st) -> dict:
@@ -112,6 +145,11 @@ def _stream_dict(st) -> dict:
         srtp = {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": st.packets}
     events = sorted(st.event_pts) if st.event_pts is not None else sorted(
         pt for pt, c in st.classifiers.items() if c.state == c.EVENTS)
+    names = st.codec_names()
+    codec = next((names[pt].split("/")[0] for pt in sorted(st.pts)
+                  if pt in names and pt not in events and "telephone" not in names[pt]), None)
+    expected = st.packets - st.dups + st.lost
+    loss_pct = round(100.0 * st.lost / expected, 2) if expected > 0 else 0.0
     return {
         "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
         "payload_types": sorted(st.pts), "packets": st.packets, "lost": st.lost,
@@ -121,6 +159,8 @@ def _stream_dict(st) -> dict:
         "codecs": {str(pt): name for pt, name in st.codec_names().items()},
         "event_payload_types": events,
         "sdp": st.rx_media is not None or st.tx_media is not None,
+        "quality": {"codec": codec, "loss_pct": loss_pct,
+                    **e_model(codec, loss_pct, st.jitter_ms)},
     }
 
 

@@ -147,6 +147,8 @@ class PjsuaAgent(Agent):
             found["worker_stderr"] = str(self.proc.stderr_path)
         for index, path in enumerate(self.recordings):
             found[f"recording{index + 1}" if index else "recording"] = path
+        for index, call in enumerate(c for c in self.book.calls() if c.get("rx_audio")):
+            found[f"rx_audio{index + 1}"] = call["rx_audio"]["path"]
         return found
 
     # -- talking to the worker ---------------------------------------------------
@@ -169,6 +171,7 @@ class PjsuaAgent(Agent):
             "media": {"port": contact.media_ports[0],
                       "count": contact.media_ports[1] - contact.media_ports[0] + 1},
             "answer": s.answer,
+            "tap_dir": str(self.ctx.artifacts_dir),
         }
 
     def _send(self, message: dict[str, Any]) -> None:

@@ -17,11 +17,12 @@ Commands and their arguments
     configure   address, port, transport (udp|tcp|tls), tls {cert, key, ca},
                 account {user, domain, registrar, password, realm, username},
                 codecs [names], srtp {use, secure_signaling},
-                media {port, count}, answer {code, delay, reject}, log_file
+                media {port, count}, answer {code, delay, reject}, log_file,
+                tap_dir (record each call's received audio there; in-band DTMF)
     call        uri, timeout_ms (0 = none: else CANCEL when not answered by then)
     answer      code
     hangup      (every active call)
-    dtmf        digits, method (rfc4733|sip-info), duration_ms, gap_ms
+    dtmf        digits, method (rfc4733|sip-info|inband), duration_ms, gap_ms
     play        file | tone {frequencies [hz] (up to 4), duration_ms}, duration_ms
                 (0 = the file once / the tone's own duration; else stop after it,
                 looping the file)
@@ -38,7 +39,10 @@ Events and their data
                 srtp {active, suite}, local_sdp, remote_sdp
     dtmf        call_id, digit, method, duration_ms   (a received digit, once)
     dtmf_sent   call_id, digit, method
-    stats       call_id, tx_packets, rx_packets, rx_lost, rx_jitter_ms
+    stats       call_id, tx_packets, rx_packets, rx_lost, rx_jitter_ms, rx_duplicates,
+                rx_reordered, rx_discarded, rx_jitter_max_ms
+    tap         call_id, path, rate, started (worker time): the call's received audio
+                (WAV, closed); in-band digits found in it arrive as ``dtmf`` (method inband)
     error       message
     result      id, ok, message
 """
@@ -69,14 +73,16 @@ MEDIA = "media"
 DTMF_RECEIVED = "dtmf"
 DTMF_SENT = "dtmf_sent"
 STATS_EVENT = "stats"
+TAP = "tap"
 ERROR = "error"
 RESULT = "result"
 EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
-                    STATS_EVENT, ERROR, RESULT})
+                    STATS_EVENT, TAP, ERROR, RESULT})
 
 # DTMF method names as scenarios spell them.
 RFC4733 = "rfc4733"
 SIP_INFO = "sip-info"
+INBAND = "inband"
 
 
 class ProtocolError(ValueError):

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_WAIT = 10.0
 COMMAND_TIMEOUT = 10.0
-DTMF_METHODS = (P.RFC4733, P.SIP_INFO)
+DTMF_METHODS = (P.RFC4733, P.SIP_INFO, P.INBAND)
 
 
 def _secs(value: float) -> str:

@@ -25,6 +25,7 @@ import pjsua2 as pj
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.config import configure_endpoint
 from sipscen.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
+from sipscen.agents.pjsua.tap import POLL_SECONDS, RxTap, inband_digits
 
 POLL_MS = 10
 
@@ -42,6 +43,8 @@ class Worker:
         self.calls: list[WorkerCall] = []
         self.media_objects: list[Any] = []      # players, tone generators (kept alive)
         self.recorders: list[pj.AudioMediaRecorder] = []
+        self.taps: dict[int, RxTap] = {}         # id(call) -> receive tap (tap.py)
+        self.tap_dir = ""
         self.answer_policy: dict[str, Any] = {}
         self.registrar = False
         self.ready_sent = False
@@ -168,6 +171,33 @@ class Worker:
         prm.statusCode = code
         call.answer(prm)
 
+    # -- the receive tap (tap.py) ---------------------------------------------
+    def on_audio_active(self, call: WorkerCall) -> None:
+        if not self.tap_dir or id(call) in self.taps:
+            return
+        path = os.path.join(self.tap_dir, f"rx-{len(self.taps) + 1}.wav")
+        self.taps[id(call)] = RxTap(call, path)
+
+    def _poll_taps(self) -> None:
+        for tap in list(self.taps.values()):
+            if not tap.closed:
+                self._tap_digits(tap, tap.poll())
+        if self.running:
+            self.schedule(POLL_SECONDS, self._poll_taps)
+
+    def _tap_digits(self, tap: RxTap, digits: list[dict]) -> None:
+        for d in digits:
+            self.emit(P.DTMF_RECEIVED, call_id=tap.call.sip_call_id, digit=d["digit"],
+                      method=P.INBAND, duration_ms=d["duration_ms"], level_dbfs=d["level_dbfs"])
+
+    def on_call_ended(self, call: WorkerCall) -> None:
+        tap = self.taps.get(id(call))
+        if tap is None or tap.closed:
+            return
+        self._tap_digits(tap, tap.close())
+        self.emit(P.TAP, call_id=call.sip_call_id, path=str(tap.path), rate=tap.rate,
+                  started=tap.started)
+
     # -- commands --------------------------------------------------------------
     def cmd_configure(self, msg: dict[str, Any]) -> None:
         if self.ep is not None:
@@ -177,6 +207,9 @@ class Worker:
         self.account, self.contact = configure_endpoint(self, self.ep, msg)
         self.answer_policy = dict(msg.get("answer") or {})
         self.registrar = bool((msg.get("account") or {}).get("registrar"))
+        self.tap_dir = str(msg.get("tap_dir") or "")
+        if self.tap_dir:
+            self.schedule(POLL_SECONDS, self._poll_taps)
         self.result(msg.get("id"), True)
         if not self.registrar:
             self._send_ready()
@@ -234,11 +267,14 @@ class Worker:
         digits = str(msg.get("digits") or "")
         method_name = msg.get("method") or P.RFC4733
         methods = {P.RFC4733: pj.PJSUA_DTMF_METHOD_RFC2833, P.SIP_INFO: pj.PJSUA_DTMF_METHOD_SIP_INFO}
-        if method_name not in methods:
+        if method_name not in methods and method_name != P.INBAND:
             raise CommandFailed(f"unknown DTMF method {method_name!r}")
         duration = int(msg.get("duration_ms") or 160)
         gap = int(msg.get("gap_ms") if msg.get("gap_ms") is not None else 100)
         ident = msg.get("id")
+        if method_name == P.INBAND:
+            self._inband_dtmf(call, digits, duration, gap, ident)
+            return
 
         def send(index: int) -> None:
             if index == len(digits):
@@ -259,6 +295,26 @@ class Worker:
             self.schedule((duration + (0 if last else gap)) / 1000, lambda: send(index + 1))
 
         send(0)
+
+    def _inband_dtmf(self, call: WorkerCall, digits: str, duration: int, gap: int, ident: Any) -> None:
+        """Dual tones into the call's audio (pj.ToneGenerator), one digit every duration + gap."""
+        bad = [c for c in digits if c.upper() not in "0123456789*#ABCD"]
+        if bad:
+            raise CommandFailed(f"not a DTMF digit: {bad[0]!r}")
+        generator = pj.ToneGenerator()
+        generator.createToneGenerator()
+        generator.startTransmit(call.getAudioMedia(call.audio_index))
+        generator.playDigits(inband_digits(digits, duration, gap), False)
+        self.media_objects.append(generator)
+
+        def sent(index: int) -> None:
+            self.emit(P.DTMF_SENT, call_id=call.sip_call_id, digit=digits[index], method=P.INBAND)
+            if index + 1 < len(digits):
+                self.schedule((duration + gap) / 1000, lambda: sent(index + 1))
+            else:
+                self.schedule(duration / 1000, lambda: (self._stop_sources([generator]),
+                                                        self.result(ident, True)))
+        sent(0)
 
     def cmd_play(self, msg: dict[str, Any]) -> None:
         """Play a WAV file (looped when ``duration_ms`` is given) or a tone into the call."""
@@ -330,6 +386,9 @@ class Worker:
                 for _ in range(5):
                     self.ep.libHandleEvents(POLL_MS)
         finally:
+            for tap in self.taps.values():
+                tap.recorder = None
+            self.taps.clear()
             self.recorders.clear()
             self.media_objects.clear()
             self.calls.clear()

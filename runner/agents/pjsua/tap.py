@@ -1,0 +1,104 @@
+"""What a PJSUA agent hears: a per-call receive tap and in-band DTMF (worker side).
+
+Every call with active audio gets an ``AudioMediaRecorder`` fed from the call's
+audio (what it *receives*, nothing the agent plays itself) writing
+``rx-<n>.wav`` in the agent's artifacts folder. The worker polls the growing
+file every ``POLL_SECONDS`` (PJMEDIA's WAV writer flushes every few hundred
+ms) and runs the in-band DTMF detector on the new samples: each digit becomes
+a ``dtmf`` event with ``method: inband``, as if the stack had reported it.
+When the call ends the recorder is destroyed (the WAV header is finalised)
+and the tap reports ``tap {call_id, path, rate, started}``: the checks read
+the file afterwards for tones, levels, silence and similarity.
+
+In-band sending lives here too: :func:`inband_digits` builds the
+``ToneDigitVector`` for ``pj.ToneGenerator.playDigits``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sipscen.analysis.inband import InbandDetector
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sipscen.agents.pjsua.pjobjects import WorkerCall
+
+POLL_SECONDS = 0.1
+HEADER = 44                       # PJMEDIA writes the canonical 44-byte WAV header
+INBAND_VOLUME = 20000             # ToneGenerator volume (peak of the sum): each tone about -10 dBFS = -7 dBm0 (Q.23)
+
+
+class RxTap:
+    def __init__(self, call: "WorkerCall", path: Path):
+        import pjsua2 as pj
+        self.call = call
+        self.path = path
+        self.rate = 0                # from the file's header (the conference bridge's rate)
+        self.started = time.monotonic()
+        self.recorder = pj.AudioMediaRecorder()
+        self.recorder.createRecorder(str(path))
+        call.getAudioMedia(call.audio_index).startTransmit(self.recorder)
+        self.read_at = HEADER
+        self.detector: InbandDetector | None = None
+        self.sent = 0                # digits already reported
+        self.closed = False
+
+    def poll(self) -> list[dict[str, Any]]:
+        """New samples -> detector; the digits found since the last poll."""
+        try:
+            size = os.path.getsize(self.path)
+        except OSError:
+            return []
+        if not self.rate and size >= HEADER:
+            with open(self.path, "rb") as f:
+                self.rate = int.from_bytes(f.read(HEADER)[24:28], "little")
+            if self.rate and self.rate % 8000 == 0:
+                self.detector = InbandDetector(self.rate)
+        if self.detector is None:
+            return []
+        end = HEADER + (size - HEADER) // 2 * 2
+        if end > self.read_at:
+            with open(self.path, "rb") as f:
+                f.seek(self.read_at)
+                data = f.read(end - self.read_at)
+            self.read_at += len(data)
+            self.detector.feed(np.frombuffer(data, dtype="<i2").astype(np.int16))
+        return self._new_digits()
+
+    def _new_digits(self) -> list[dict[str, Any]]:
+        found = self.detector.digits[self.sent:]
+        self.sent += len(found)
+        return found
+
+    def close(self) -> list[dict[str, Any]]:
+        """Stop recording (finalises the file); the last digits."""
+        if self.closed:
+            return []
+        self.closed = True
+        digits = self.poll()
+        self.recorder = None      # destroying it writes the WAV header
+        if self.detector is not None:
+            self.detector.finish()
+            digits += self._new_digits()
+        return digits
+
+
+def inband_digits(digits: str, duration_ms: int, gap_ms: int, volume: int = INBAND_VOLUME):
+    """A ``pj.ToneDigitVector`` for ``ToneGenerator.playDigits`` (Q.23 dual tones)."""
+    import pjsua2 as pj
+    vec = pj.ToneDigitVector()
+    for ch in digits:
+        d = pj.ToneDigit()
+        d.digit = ch
+        d.on_msec = duration_ms
+        d.off_msec = gap_ms
+        d.volume = volume
+        vec.append(d)
+    return vec
+
+
+__all__ = ["RxTap", "inband_digits", "POLL_SECONDS"]

@@ -30,7 +30,8 @@ class Analysis:
     calls: list[dict] = field(default_factory=list)
     rtp_streams: list[dict] = field(default_factory=list)
     dtmf: list[dict] = field(default_factory=list)
-    # index into rtp_streams -> (int16 samples, rate); only with analyze_capture(keep_audio=True)
+    # index into rtp_streams -> {"samples": int16 array, "rate", "start": capture time of
+    # samples[0], "times": packet arrival times}; only with analyze_capture(keep_audio=True)
     audio: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -109,7 +110,8 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
             entry["audio"] = col.stream_audio(st)
             if col.keep and col.main_sink(st) is not None:
                 sink = col.main_sink(st)[1]
-                audio[len(streams)] = (sink.samples(), sink.rate)
+                audio[len(streams)] = {"samples": sink.samples(), "rate": sink.rate,
+                                       "start": sink.first_time, "times": sink.times}
             if wav_dir is not None:
                 entry["wav"] = col.export_wav(st, wav_dir)
             if col.inband:

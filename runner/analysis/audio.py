@@ -90,7 +90,7 @@ class AudioSink:
 
     __slots__ = ("codec", "rate", "decode", "keep", "consumer", "buf", "dropped", "base_ts",
                  "head", "fed", "first_time", "lag", "max_samples", "packets", "late", "restarts",
-                 "max_gap", "last_t", "truncated")
+                 "max_gap", "last_t", "truncated", "times")
 
     def __init__(self, codec: str, rate: int, *, keep: bool = True,
                  consumer: Callable[[np.ndarray, int], None] | None = None):
@@ -109,12 +109,15 @@ class AudioSink:
         self.max_gap = 0.0          # longest time between two packets (seconds)
         self.last_t: float | None = None
         self.truncated = False
+        self.times: list[float] | None = [] if keep else None    # packet arrival times (kept audio only)
 
     def add(self, t: float, ts: int, payload: bytes) -> None:
         if self.decode is None or not payload:
             return
         pcm = self.decode(payload)
         self.packets += 1
+        if self.times is not None and len(self.times) < self.max_samples // 40:
+            self.times.append(t)
         if self.last_t is not None and t - self.last_t > self.max_gap:
             self.max_gap = t - self.last_t
         self.last_t = t if self.last_t is None else max(self.last_t, t)

@@ -24,6 +24,9 @@ CHECKS: dict[str, str] = {
     "dtmf": "sipscen.checks.dtmf:check_dtmf",
     "response": "sipscen.checks.sipp:check_response",
     "load": "sipscen.checks.sipp:check_load",
+    # media truth (issue 9)
+    "audio": "sipscen.checks.audio:check_audio",
+    "rtp": "sipscen.checks.rtp:check_rtp",
 }
 
 

@@ -15,6 +15,11 @@ class CheckContext:
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
+    # decoded wire audio (Analysis.audio: rtp_streams index -> samples, rate, start, times),
+    # signal name -> board time of its first post, and the wall-clock time of board time 0
+    wire_audio: dict[int, dict[str, Any]] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)
+    epoch0: float = 0.0
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:

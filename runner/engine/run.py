@@ -21,6 +21,7 @@ from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
+from sipscen.checks.heard_setup import needs_wire_audio, signal_times
 from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
 from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
@@ -212,11 +213,15 @@ class _Run:
         keys: list[str] = []
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
+        # audio expectations (checks/heard.py) need the decoded streams: only then decode
+        media = needs_wire_audio(self.scenario.expectations)
         try:
             from sipscen.analysis import analyze_capture
-            analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False)
+            analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
+                                       inband=media, keep_audio=media)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             return None, f"capture analysis failed: {exc}", True
+        self.wire_audio = analysis.audio
         wire = analysis.to_dict()
         dropped = self.capture.dropped()
         if dropped:
@@ -269,6 +274,8 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     wire, wire_error, analysis_failed = run.analyse()
     result.wire = wire or {}
     ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
+    ctx.wire_audio = getattr(run, "wire_audio", {}) or {}
+    ctx.signals, ctx.epoch0 = signal_times(run.board)
     result.checks = evaluate(run.scenario.expectations, ctx)
     if step_failure:
         result.error = step_failure

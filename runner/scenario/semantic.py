@@ -41,7 +41,7 @@ _BARE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _REQUEST_START = re.compile(r"[A-Za-z0-9!%'*+.~`_-]+ ")   # as runner/agents/sipp/inline.py
 _SIGNALS = frozenset(s.name for s in signal.Signals)
 _DURATION_KEYS = ("timeout", "delay", "duration", "gap", "min_duration", "max_duration",
-                  "rate_period", "time_limit", "nothing", "sleep")
+                  "rate_period", "time_limit", "nothing", "sleep", "max_jitter", "max_gap")
 
 
 class SemanticChecker:
@@ -279,10 +279,34 @@ class SemanticChecker:
                 self.fail("'between' needs two different agents", here + ["between"])
         if kind == "codec":
             self._exactly_one(params, ("between", "agent"), here)
+        if kind in ("audio", "rtp") and isinstance(params, dict):
+            self._check_media_expectation(kind, params, here)
         self.check_durations(params, here)
         lo, hi = params.get("min_duration"), params.get("max_duration")
         if lo is not None and hi is not None and _seconds(lo) > _seconds(hi):
             self.fail(f"min_duration {lo} is above max_duration {hi}", here + ["min_duration"])
+
+    def _check_media_expectation(self, kind: str, params: dict, path: list) -> None:
+        """audio/rtp (issue 9): two different agents, known signals, an existing reference file."""
+        if params.get("from") is not None and params.get("from") == params.get("to"):
+            self.fail("'from' and 'to' must be two different agents", path + ["to"])
+        signals = set().union(*(self._signals(n) for n in self.agents)) if self.agents else set()
+        for key in ("after", "before"):
+            name = params.get(key)
+            if isinstance(name, str) and name not in signals:
+                self.fail(f"no agent sends signal '{name}' (a 'signal' step)", path + [key])
+        if kind == "audio":
+            self.file(params, "matches", path)
+            if params.get("silent") and (params.get("not_silent") or params.get("tone")):
+                self.fail("'silent' contradicts 'not_silent'/'tone'", path + ["silent"], key=True)
+            if "min_score" in params and "matches" not in params:
+                self.fail("'min_score' needs 'matches'", path + ["min_score"], key=True)
+            tone = params.get("tone")
+            if isinstance(tone, dict):
+                self.check_durations(tone, path + ["tone"])
+        if kind == "rtp" and params.get("none") and any(
+                k in params for k in ("min_packets", "max_loss", "max_jitter", "min_mos", "max_gap")):
+            self.fail("'none' stands alone (no thresholds with it)", path + ["none"], key=True)
 
     def check_durations(self, node: dict, path: list) -> None:
         for key in _DURATION_KEYS:

@@ -93,10 +93,10 @@ def test_tone_one_way_and_silence_per_direction(cap, pt):
     assert ab["audio"]["level_dbfs"] == pytest.approx(-10, abs=1)
     assert ab["audio"]["active_seconds"] >= 1.9
     assert ba["audio"]["active_seconds"] == 0 and ba["audio"]["frequencies"] == []
-    samples, rate = a.audio[i]
+    samples, rate = a.audio[i]["samples"], a.audio[i]["rate"]
     assert find_tone(samples, rate, [1000])["seconds"] >= 1.9
     assert find_tone(samples, rate, [1100], tolerance=0.03)["seconds"] == 0
-    assert find_tone(a.audio[j][0], rate, [1000])["seconds"] == 0
+    assert find_tone(a.audio[j]["samples"], rate, [1000])["seconds"] == 0
     # the default analysis never decodes audio
     assert "audio" not in analyze_capture(path).rtp_streams[0]
 
@@ -108,7 +108,7 @@ def test_tone_with_loss_and_reordering_is_still_found(cap):
     s = a.rtp_streams[0]
     assert s["lost"] == 10 and s["out_of_order"] == 2
     assert s["audio"]["late"] == 0       # a reordered packet still lands in its place
-    assert find_tone(a.audio[0][0], 8000, [440, 480], min_level_dbfs=-30)["seconds"] >= 0.15
+    assert find_tone(a.audio[0]["samples"], 8000, [440, 480], min_level_dbfs=-30)["seconds"] >= 0.15
     assert s["quality"]["loss_pct"] == 10.0
     assert s["quality"]["mos"] < e_model("PCMA", 0)["mos"]
 

@@ -34,6 +34,19 @@ class Heard:
     max_gap: float | None = None   # longest gap between packets in the phase (wire only)
 
 
+def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
+    """Streams that reached ``receiver`` from ``sender``. Through the impairment relay
+    (agents/impair.py) each direction shows twice on the wire, into the receiver's face
+    and, impaired, out of the sender's face into the receiver's real address: only the
+    latter is what the receiver got."""
+    streams = streams_from(ctx, sender, receiver)
+    if not (ctx.facts.get(receiver) or {}).get("media_face"):
+        return streams
+    contact = ctx.contacts.get(receiver)
+    real = contact.host if contact is not None else None
+    return [s for s in streams if s.get("dst", "").rpartition(":")[0].strip("[]") == real]
+
+
 def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float | None, str]:
     """(start, end) in board seconds (None: open) and a problem, if a signal never came."""
     bounds = []
@@ -84,7 +97,7 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
     if ctx.wire is None:
         return Heard("wire", None, missing=ctx.wire_error or "no capture")
     streams = ctx.wire.get("rtp_streams", [])
-    wanted = {id(s) for s in streams_from(ctx, sender, receiver)}
+    wanted = {id(s) for s in inbound_streams(ctx, sender, receiver)}
     pieces, codecs, packets, gaps = [], [], 0, [0.0]
     rate = 8000
     cstart = None if start is None else ctx.epoch0 + start
@@ -124,4 +137,4 @@ def sources(ctx: CheckContext, p: dict[str, Any], start, end) -> list[Heard]:
     return out
 
 
-__all__ = ["Heard", "at_agent", "on_wire", "phase_of", "phase_label", "sources"]
+__all__ = ["Heard", "inbound_streams", "at_agent", "on_wire", "phase_of", "phase_label", "sources"]

@@ -18,8 +18,7 @@ from typing import Any
 from sipscen.analysis.quality import e_model
 from sipscen.checks.audio import _percent
 from sipscen.checks.context import CheckContext
-from sipscen.checks.heard import on_wire, phase_label, phase_of
-from sipscen.checks.media import streams_from
+from sipscen.checks.heard import inbound_streams, on_wire, phase_label, phase_of
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.scenario.model import Expectation, parse_duration
 
@@ -78,7 +77,7 @@ def _agent_figures(ctx: CheckContext, sender: str, receiver: str) -> tuple[dict 
 def _wire_figures(ctx: CheckContext, p: dict, start, end) -> tuple[dict | None, str]:
     if ctx.wire is None:
         return None, ctx.wire_error or "no capture"
-    streams = streams_from(ctx, p["from"], p["to"])
+    streams = inbound_streams(ctx, p["from"], p["to"])
     if start is not None or end is not None:
         heard = on_wire(ctx, p["from"], p["to"], start, end)
         if heard.packets is None and streams:

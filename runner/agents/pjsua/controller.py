@@ -62,6 +62,7 @@ class PjsuaAgent(Agent):
         self._reader: threading.Thread | None = None
         self._dead = False
         self._stopping = False
+        self.face = None           # agents/impair.py Face when the scenario impairs media
 
     # -- lifecycle -------------------------------------------------------------
     def plan(self) -> Contact:
@@ -78,6 +79,7 @@ class PjsuaAgent(Agent):
         # The engine resolves ${agent.uri}-style references after plan(): read them now.
         self.settings = parse_settings(self.ctx.spec, self.ctx.scenario.file.parent)
         self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        self._start_relay()
         self.proc = process.start(
             f"{self.ctx.name}-pjsua", WORKER_ARGV,
             log_dir=self.ctx.artifacts_dir, pipes=True)
@@ -116,7 +118,34 @@ class PjsuaAgent(Agent):
         except Cancelled:
             return
 
+    def _start_relay(self) -> None:
+        """A media face on the run's impairment relay (agents/impair.py) when any pjsua
+        agent of the scenario has ``impair:``: then every one must go through it."""
+        if self.face is not None or not any(
+                a.type == "pjsua" and a.config.get("impair") is not None
+                for a in self.ctx.scenario.agents):
+            return
+        from sipscen.agents.impair import Face, face_address, relay_for
+        lo, hi = self.contact_.media_ports
+        key = id(self.ctx.board)
+        face = Face(self.ctx.name, face_address(f"{key}-{self.ctx.scenario.name}", self.ctx.name),
+                    self.settings.address, range(lo, hi + 1), self.settings.impair)
+        try:
+            relay_for(key).attach(face)
+        except OSError as exc:
+            raise AgentError(f"agent {self.ctx.name}: media relay cannot bind "
+                             f"{face.address} ports {lo}-{hi}: {exc}") from None
+        self.face = face
+
     def stop(self) -> None:
+        try:
+            self._stop_worker()
+        finally:
+            if self.face is not None:
+                from sipscen.agents.impair import release
+                release(id(self.ctx.board), self.ctx.name)
+
+    def _stop_worker(self) -> None:
         proc, self._stopping = self.proc, True
         if proc is None:
             return
@@ -134,7 +163,12 @@ class PjsuaAgent(Agent):
             self._reader.join(2.0)
 
     def facts(self) -> dict[str, Any]:
-        return self.book.as_dict()
+        facts = self.book.as_dict()
+        if self.face is not None:
+            facts["media_face"] = self.face.address
+            if self.face.imp is not None:
+                facts["impair"] = {**self.face.imp.to_dict(), "counts": dict(self.face.counts)}
+        return facts
 
     def srtp_keys(self) -> list[dict[str, str]]:
         return self.book.srtp_keys()
@@ -169,7 +203,8 @@ class PjsuaAgent(Agent):
                         "password": s.password, "realm": s.realm, "username": s.username},
             "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
             "media": {"port": contact.media_ports[0],
-                      "count": contact.media_ports[1] - contact.media_ports[0] + 1},
+                      "count": contact.media_ports[1] - contact.media_ports[0] + 1,
+                      "public_address": self.face.address if self.face is not None else None},
             "answer": s.answer,
             "tap_dir": str(self.ctx.artifacts_dir),
         }

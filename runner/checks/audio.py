@@ -114,6 +114,10 @@ def _judge(p: dict, heard: Heard, exp: Expectation) -> tuple[bool, Any, str]:
         ok = False
         why.append(f"silent: {summary['active_seconds']:g}s above {threshold:g} dBFS "
                    f"in {summary['seconds']:g}s")
+    if p.get("silent") and heard.expected and summary["seconds"] < 0.9 * heard.expected:
+        ok = False        # silence is only proven over audio the tap really recorded
+        why.append(f"the received audio covers {summary['seconds']:g}s of the "
+                   f"{heard.expected:g}s phase")
     if p.get("silent") and summary["active_seconds"] > 0:
         ok = False
         why.append(f"not silent: {summary['active_seconds']:g}s above {threshold:g} dBFS "

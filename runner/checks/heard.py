@@ -32,6 +32,7 @@ class Heard:
     missing: str = ""
     packets: int | None = None     # RTP packets in the phase (wire only)
     max_gap: float | None = None   # longest gap between packets in the phase (wire only)
+    expected: float | None = None  # seconds the phase lasted (when both ends are known)
 
 
 def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
@@ -90,7 +91,9 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
         samples, rate = read_wav(tap["path"])
     except (OSError, ValueError, EOFError) as exc:
         return Heard(where, None, missing=f"{receiver}'s received audio unreadable: {exc}")
-    return Heard(where, _cut(samples, rate, float(tap["started_at"]), start, end), rate)
+    expected = (end - start) if start is not None and end is not None else None
+    return Heard(where, _cut(samples, rate, float(tap["started_at"]), start, end), rate,
+                 expected=expected)
 
 
 def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:

@@ -29,6 +29,8 @@ Commands and their arguments
     record      path
     stop_record
     stats       (emits a ``stats`` event per active call)
+    hold        put the current call on hold (re-INVITE a=sendonly)
+    unhold      take it off hold (re-INVITE a=sendrecv)
     shutdown    hang up, free everything, exit 0
 
 Events and their data
@@ -62,8 +64,10 @@ RECORD = "record"
 STOP_RECORD = "stop_record"
 STATS = "stats"
 SHUTDOWN = "shutdown"
+HOLD = "hold"
+UNHOLD = "unhold"
 COMMANDS = frozenset({CONFIGURE, CALL, ANSWER, HANGUP, DTMF, PLAY, RECORD,
-                      STOP_RECORD, STATS, SHUTDOWN})
+                      STOP_RECORD, STATS, SHUTDOWN, HOLD, UNHOLD})
 
 # Events (worker -> controller)
 READY = "ready"

@@ -1,7 +1,7 @@
 """Carrying out a pjsua agent's scenario steps, in order.
 
 Step kinds: call, answer, wait, sleep, play, dtmf, record, stop_record,
-hangup, signal. A step that cannot be carried out raises ``StepFailed`` at the
+hangup, hold, unhold, signal. A step that cannot be carried out raises ``StepFailed`` at the
 step's location; a dead worker raises ``AgentError``; a cancelled run ends
 quietly (``Cancelled``). Every step is announced on the board as
 ``step {index, step, status}`` (the kind is named ``step``: ``kind`` is
@@ -112,6 +112,12 @@ class StepRunner:
 
     def do_hangup(self, params: dict[str, Any]) -> None:
         self.command(P.HANGUP)
+
+    def do_hold(self, params: dict[str, Any]) -> None:
+        self.command(P.HOLD)
+
+    def do_unhold(self, params: dict[str, Any]) -> None:
+        self.command(P.UNHOLD)
 
     def do_sleep(self, params: dict[str, Any]) -> None:
         self.pause(self.duration(params.get("value", params.get("duration", 0)), "sleep"))

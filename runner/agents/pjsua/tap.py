@@ -39,13 +39,23 @@ class RxTap:
         self.path = path
         self.rate = 0                # from the file's header (the conference bridge's rate)
         self.started = time.monotonic()
+        self.closed = False
         self.recorder = pj.AudioMediaRecorder()
         self.recorder.createRecorder(str(path))
-        call.getAudioMedia(call.audio_index).startTransmit(self.recorder)
+        # A looped silent file keeps the recorder fed while the call has no audio port
+        # (hold, re-INVITE): the file's timeline stays the wall clock's.
+        self.silence = pj.AudioMediaPlayer()
+        self.silence.createPlayer(_silence_file(Path(path).parent), 0)
+        self.silence.startTransmit(self.recorder)
+        self.reconnect()
         self.read_at = HEADER
         self.detector: InbandDetector | None = None
         self.sent = 0                # digits already reported
-        self.closed = False
+
+    def reconnect(self) -> None:
+        """(Re)connect the call's audio (a re-INVITE gives the call a new audio port)."""
+        if not self.closed and self.call.audio_index is not None:
+            self.call.getAudioMedia(self.call.audio_index).startTransmit(self.recorder)
 
     def poll(self) -> list[dict[str, Any]]:
         """New samples -> detector; the digits found since the last poll."""
@@ -80,11 +90,25 @@ class RxTap:
             return []
         self.closed = True
         digits = self.poll()
+        self.silence = None
         self.recorder = None      # destroying it writes the WAV header
         if self.detector is not None:
             self.detector.finish()
             digits += self._new_digits()
         return digits
+
+
+def _silence_file(folder: Path) -> str:
+    """100 ms of silence (16-bit, 8 kHz) for :class:`RxTap`, written once per folder."""
+    path = folder / ".tap-silence.wav"
+    if not path.exists():
+        import wave
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"\0" * 1600)
+    return str(path)
 
 
 def inband_digits(digits: str, duration_ms: int, gap_ms: int, volume: int = INBAND_VOLUME):

@@ -173,10 +173,16 @@ class Worker:
 
     # -- the receive tap (tap.py) ---------------------------------------------
     def on_audio_active(self, call: WorkerCall) -> None:
-        if not self.tap_dir or id(call) in self.taps:
+        if not self.tap_dir:
             return
-        path = os.path.join(self.tap_dir, f"rx-{len(self.taps) + 1}.wav")
-        self.taps[id(call)] = RxTap(call, path)
+        try:          # a broken tap must not cost the call its media event
+            if id(call) in self.taps:
+                self.taps[id(call)].reconnect()
+                return
+            path = os.path.join(self.tap_dir, f"rx-{len(self.taps) + 1}.wav")
+            self.taps[id(call)] = RxTap(call, path)
+        except Exception as exc:
+            self.emit(P.ERROR, message=f"receive tap: {error_text(exc)}")
 
     def _poll_taps(self) -> None:
         for tap in list(self.taps.values()):
@@ -261,6 +267,16 @@ class Worker:
                 call.hangup(pj.CallOpParam(True))
                 count += 1
         self.result(msg.get("id"), True, "" if count else "no active call", calls=count)
+
+    def cmd_hold(self, msg: dict[str, Any]) -> None:
+        self.current_call(("CONFIRMED",)).setHold(pj.CallOpParam(True))
+        self.result(msg.get("id"), True)
+
+    def cmd_unhold(self, msg: dict[str, Any]) -> None:
+        prm = pj.CallOpParam(True)
+        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+        self.current_call(("CONFIRMED",)).reinvite(prm)
+        self.result(msg.get("id"), True)
 
     def cmd_dtmf(self, msg: dict[str, Any]) -> None:
         call = self.current_call(("CONFIRMED",))
@@ -387,7 +403,7 @@ class Worker:
                     self.ep.libHandleEvents(POLL_MS)
         finally:
             for tap in self.taps.values():
-                tap.recorder = None
+                tap.silence = tap.recorder = None
             self.taps.clear()
             self.recorders.clear()
             self.media_objects.clear()

@@ -105,7 +105,7 @@ def _judge(p: dict, heard: Heard, exp: Expectation) -> tuple[bool, Any, str]:
         actual["tone_seconds"] = found["seconds"]
         if found["seconds"] < need:
             ok = False
-            heard_what = (f"heard {', '.join(f'{f:g} Hz' for f in summary['frequencies'])}"
+            heard_what = (f"heard {', '.join(f'{f:.0f} Hz' for f in summary['frequencies'])}"
                           if summary["frequencies"] else "heard nothing above "
                                                          f"{threshold:g} dBFS")
             why.append(f"tone {'+'.join(f'{f:g}' for f in freqs)} Hz lasted {found['seconds']:g}s "

@@ -294,7 +294,10 @@ class SemanticChecker:
         for key in ("after", "before"):
             name = params.get(key)
             if isinstance(name, str) and name not in signals:
-                self.fail(f"no agent sends signal '{name}' (a 'signal' step)", path + [key])
+                import difflib
+                close = difflib.get_close_matches(name, sorted(signals), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.fail(f"no agent sends signal '{name}' (a 'signal' step){hint}", path + [key])
         if kind == "audio":
             self.file(params, "matches", path)
             if params.get("silent") and (params.get("not_silent") or params.get("tone")):

@@ -3,11 +3,39 @@
 #   ./setup.sh demo   run the demo scenario (examples/demo.yaml)
 #   ./setup.sh test   run the whole test suite
 #   ./setup.sh        only set up
+#   ./setup.sh image  set up a container image (the Containerfile runs this): the
+#                     packages sipscen runs with (not the test-only ones), sipscen
+#                     with its `kube` extra, tcpdump allowed to capture for a
+#                     non-root user (file capabilities), the user sipscen (uid 10001)
+#   ./setup.sh packages [image]   print what that mode installs, install nothing
 # Idempotent: packages already present are not reinstalled.
+# The one list of what sipscen needs: the Containerfile has none of its own.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(sip-tester tcpdump kamailio tshark chromium python3-venv)
+RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv)   # what sipscen runs
+TEST_PACKAGES=(tshark chromium)       # the tests' cross-checks and the HTML browser test
+IMAGE_PACKAGES=(libcap2-bin)          # setcap, for tcpdump as a non-root user
+IMAGE_UID=10001                       # = sipscen.kube.manifests.RUN_AS_UID
+
+MODE=${1:-}
+if [ "$MODE" = image ]; then
+    APT_PACKAGES=("${RUN_PACKAGES[@]}" "${IMAGE_PACKAGES[@]}")
+    EXTRAS=kube
+    IMPORTS="import sipscen, pjsua2, scapy, kubernetes"
+else
+    APT_PACKAGES=("${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
+    EXTRAS=test
+    IMPORTS="import sipscen, pjsua2, scapy, pylibsrtp, kubernetes_validate"
+fi
+
+if [ "$MODE" = packages ]; then
+    if [ "${2:-}" = image ]; then pkgs=("${RUN_PACKAGES[@]}" "${IMAGE_PACKAGES[@]}"); extras=kube
+    else pkgs=("${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}"); extras=test; fi
+    echo "apt: ${pkgs[*]}"
+    echo "pip: .[$extras]"
+    exit 0
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -25,14 +53,23 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv"
     "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import sipscen, pjsua2, scapy, pylibsrtp" 2>/dev/null \
+if ! .venv/bin/python -c "$IMPORTS" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.sipscen-installed ]; then
     echo "setup: installing sipscen and its dependencies into .venv"
-    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$EXTRAS]"
     touch .venv/.sipscen-installed
 fi
 
-case "${1:-}" in
+case "$MODE" in
+    image)
+        # capture as a non-root user: the pod adds NET_RAW/NET_ADMIN to its bounding
+        # set only when a scenario captures (sipscen kube manifests)
+        setcap cap_net_raw,cap_net_admin+eip "$(command -v tcpdump)"
+        id -u sipscen >/dev/null 2>&1 || useradd --uid "$IMAGE_UID" --user-group \
+            --no-create-home --home-dir /tmp --shell /usr/sbin/nologin sipscen
+        apt-get clean
+        rm -rf /var/lib/apt/lists/*
+        ;;
     demo)
         shift
         exec .venv/bin/sipscen run examples/demo.yaml --json sipscen-artifacts/demo.json \
@@ -43,5 +80,5 @@ case "${1:-}" in
         exec .venv/bin/pytest -q "$@"
         ;;
     "") ;;
-    *) echo "usage: $0 [demo|test] [extra args]" >&2; exit 2 ;;
+    *) echo "usage: $0 [demo|test|image] [extra args]" >&2; exit 2 ;;
 esac

@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-fast", action="store_true", help="start nothing new after a failure")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress")
     _selection_arguments(run)
+    job = run.add_argument_group("distributed runs (docs/KUBERNETES.md)")
+    job.add_argument("--generator", metavar="K/N",
+                     help="be generator K of N of every SIPp load (its share of rate and "
+                          "calls); load checks are judged when the N reports are merged")
+    job.add_argument("--job-shards", type=int, metavar="N",
+                     help="a pod of an Indexed Job of N: --shard K/N, K from JOB_COMPLETION_INDEX")
+    job.add_argument("--job-generators", type=int, metavar="N",
+                     help="a pod of an Indexed Job of N: --generator K/N, K from "
+                          "JOB_COMPLETION_INDEX")
+    job.add_argument("--log-report", action="store_true",
+                     help="end stdout with the JSON report, framed (read by `sipscen kube collect`)")
 
     listing = sub.add_parser("list", help="show what `run` would run, without running it")
     listing.add_argument("paths", nargs="+", metavar="FILE")
@@ -79,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                           metavar="NAME=VALUE")
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
+    sub.add_parser("doc", help="print the reference of every step, wait event and expectation")
+    _kube_parsers(sub)
 
     analyze = sub.add_parser("analyze", help="dissect a capture: calls, RTP, DTMF, SRTP")
     analyze.add_argument("capture", type=Path)
@@ -103,11 +116,66 @@ def _selection_arguments(p: argparse.ArgumentParser) -> None:
                    help="run the K-th of N deterministic slices of the selection")
 
 
+def _kube_parsers(sub) -> None:
+    kube = sub.add_parser("kube", help="run suites and load tests as Kubernetes Jobs")
+    kube_sub = kube.add_subparsers(dest="kube_command", required=True, metavar="ACTION")
+    man = kube_sub.add_parser("manifests", help="print the ServiceAccount, Role, RoleBinding "
+                              "and Indexed Job (multi-document YAML)")
+    man.add_argument("paths", nargs="+", metavar="PATH",
+                     help="scenario files or folders, relative to the checkout in the image")
+    split = man.add_mutually_exclusive_group(required=True)
+    split.add_argument("--shards", type=int, metavar="N", help="pod K runs shard K+1/N")
+    split.add_argument("--generators", type=int, metavar="N",
+                       help="every pod runs the selection with 1/N of each SIPp load")
+    man.add_argument("--image", required=True, metavar="IMAGE")
+    man.add_argument("--namespace", default="default", metavar="NS")
+    man.add_argument("--name", default="sipscen", metavar="NAME",
+                     help="of the Job, ServiceAccount, Role and RoleBinding")
+    man.add_argument("--parallelism", type=int, metavar="P", help="pods at once (default N)")
+    man.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
+                     help="per-scenario timeout, overriding the files' own")
+    man.add_argument("--var", action="append", type=_parse_var, default=[],
+                     metavar="NAME=VALUE")
+    man.add_argument("--tag", action="append", default=[], metavar="TAG")
+    man.add_argument("--exclude-tag", action="append", default=[], metavar="TAG")
+    man.add_argument("-k", dest="keyword", metavar="PATTERN")
+    col = kube_sub.add_parser("collect", help="watch a Job to its end, merge its pods' reports")
+    col.add_argument("job", metavar="JOB")
+    col.add_argument("--namespace", metavar="NS",
+                     help="default: the in-cluster namespace, or the kubeconfig context's")
+    col.add_argument("--kubeconfig", type=Path, metavar="FILE",
+                     help="default: in-cluster config, else $KUBECONFIG or ~/.kube/config")
+    col.add_argument("--wait", type=_positive_seconds, default=86400.0, metavar="SECONDS",
+                     help="give up watching after this long (default: a day)")
+    col.add_argument("--json", type=Path, metavar="FILE")
+    col.add_argument("--junit", type=Path, metavar="FILE")
+    col.add_argument("--html", type=Path, metavar="FILE")
+    col.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
 def _selection(args):
     from sipscen.engine.select import Selection, parse_shard
 
-    return Selection(tuple(args.tag), tuple(args.exclude_tag), args.keyword,
-                     parse_shard(args.shard) if args.shard else None)
+    shard = parse_shard(args.shard) if getattr(args, "shard", None) else None
+    if getattr(args, "job_shards", None) is not None:
+        from sipscen.kube.jobindex import index_from_env
+        if shard is not None:
+            raise UsageError("give --shard or --job-shards, not both")
+        shard = index_from_env(args.job_shards, "--job-shards")
+    return Selection(tuple(args.tag), tuple(args.exclude_tag), args.keyword, shard)
+
+
+def _generator(args) -> tuple[int, int] | None:
+    from sipscen.kube.jobindex import index_from_env, parse_part
+
+    if args.generator and args.job_generators is not None:
+        raise UsageError("give --generator or --job-generators, not both")
+    if args.job_generators is not None and args.job_shards is not None:
+        raise UsageError("a pod is either a shard or a generator: give one of "
+                         "--job-shards and --job-generators")
+    if args.job_generators is not None:
+        return index_from_env(args.job_generators, "--job-generators")
+    return parse_part(args.generator, "--generator") if args.generator else None
 
 
 def cmd_run(args, out: Console, err: Console) -> ExitStatus:
@@ -121,12 +189,14 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
         raise UsageError(f"no scenario files in {' '.join(args.paths)}")
     _check_outputs(args)
     progress = console_report.LiveProgress(out)
+    selection, generator = _selection(args), _generator(args)
     options = SuiteOptions(
         run=RunOptions(artifacts_root=args.artifacts, timeout=args.timeout,
                        listener_for=None if args.quiet
-                       else lambda sc: progress.bind(sc.name, sc.secrets)),
+                       else lambda sc: progress.bind(sc.name, sc.secrets),
+                       generator=generator),
         variables=dict(args.var), jobs=max(1, args.jobs), fail_fast=args.fail_fast,
-        selection=_selection(args))
+        selection=selection)
     try:
         results = run_suite(files, options)
     except KeyboardInterrupt as exc:
@@ -141,7 +211,8 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
 def _check_outputs(args) -> None:
     """Refuse unwritable report paths and artifacts folder before running anything,
     so a finished run never loses its reports."""
-    if args.artifacts.exists() and not args.artifacts.is_dir():
+    artifacts = getattr(args, "artifacts", None)
+    if artifacts is not None and artifacts.exists() and not artifacts.is_dir():
         raise UsageError(f"--artifacts {args.artifacts}: not a folder")
     for option in ("json", "junit", "html"):
         path = getattr(args, option)
@@ -154,6 +225,11 @@ def _write_reports(args, results, out: Console) -> None:
 
     console_report.render_results(results, out)
     _write_files(args, results)
+    if getattr(args, "log_report", False):
+        from sipscen.kube.logreport import frame
+        from sipscen.report.json_report import to_json_dict
+        out.file.write(frame(to_json_dict(results)))
+        out.file.flush()
 
 
 def _write_files(args, results) -> None:
@@ -224,6 +300,13 @@ def cmd_schema(args, out: Console, err: Console) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def cmd_doc(args, out: Console, err: Console) -> ExitStatus:
+    from sipscen.language.reference import render
+
+    out.file.write(render())
+    return ExitStatus.SUCCESS
+
+
 def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     from sipscen.analysis import analyze_capture
 
@@ -264,7 +347,29 @@ def _sigterm_is_interrupt() -> None:
         signal.signal(signal.SIGHUP, handler)
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
+def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
+    if args.kube_command == "manifests":
+        from sipscen.kube.manifests import JobRequest, build_manifests, render
+        request = JobRequest(
+            paths=args.paths, image=args.image, shards=args.shards, generators=args.generators,
+            namespace=args.namespace, name=args.name, parallelism=args.parallelism,
+            variables=list(args.var), tags=args.tag, exclude_tags=args.exclude_tag,
+            keyword=args.keyword, timeout=args.timeout)
+        out.file.write(render(build_manifests(request)))
+        return ExitStatus.SUCCESS
+    from sipscen.kube.collect import collect_job
+
+    _check_outputs(args)
+    progress = None if args.quiet else (
+        lambda line: err.print(line, markup=False, highlight=False))
+    results = collect_job(args.job, namespace=args.namespace, kubeconfig=args.kubeconfig,
+                          wait=args.wait, progress=progress)
+    _write_reports(args, results, out)
+    return overall_status(results)
+
+
+COMMANDS = {"run": cmd_run, "kube": cmd_kube, "validate": cmd_validate, "schema": cmd_schema,
+            "doc": cmd_doc,
             "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report}
 
 

@@ -70,6 +70,11 @@ class InfrastructureError(SipscenError):
     status = ExitStatus.INFRASTRUCTURE
 
 
+class KubeAccessError(InfrastructureError):
+    """The Kubernetes API refused or could not serve a request sipscen needs
+    (403 forbidden: the message names the verb and resource to grant)."""
+
+
 class AgentError(SipscenError):
     """An agent crashed or broke its protocol while running a scenario."""
 

@@ -20,7 +20,8 @@ from sipscen.scenario.model import AgentSpec, Scenario
 
 def require_loopback(host: str, where: str, location: Location | None = None) -> str:
     """``host`` (brackets allowed), normalised, if it is a loopback address; else a
-    ScenarioError at ``location``/``where``: sipscen talks to loopback addresses only.
+    ScenarioError at ``location``/``where``: sipscen talks to loopback addresses only
+    (in a Kubernetes pod, also to its own address and the discovered SUT endpoints).
 
     The one check for agents and services alike."""
     try:
@@ -28,10 +29,18 @@ def require_loopback(host: str, where: str, location: Location | None = None) ->
     except ValueError:
         raise ScenarioError(f"'{host}' is not an IP address (sipscen talks to loopback "
                             "addresses only)", location, where) from None
-    if not ip.is_loopback:
+    if not ip.is_loopback and not _allowed_in_cluster(str(ip)):
         raise ScenarioError(f"{host} is not a loopback address: sipscen only sends on "
-                            "127.0.0.0/8 and ::1", location, where)
+                            "127.0.0.0/8 and ::1 (in a Kubernetes pod also to the pod's own "
+                            "address and the discovered SUT endpoints)", location, where)
     return str(ip)
+
+
+def _allowed_in_cluster(ip: str) -> bool:
+    """In a Kubernetes pod: its own address and discovered SUT endpoints
+    (sipscen.kube.discovery.allowed); never elsewhere."""
+    from sipscen.kube.discovery import allowed
+    return allowed(ip)
 
 
 @dataclass(frozen=True)

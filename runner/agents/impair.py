@@ -36,6 +36,18 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+PERCENT_SCHEMA = {"type": ["number", "string"], "pattern": "^(100(\\.0+)?|\\d{1,2}(\\.\\d+)?)%?$",
+                  "minimum": 0, "maximum": 100,
+                  "x-error": "not a percentage: {value} (use e.g. 5% or 0.5)"}
+SCHEMA = {
+    "description": "Impair what this agent receives (media) through a user-space loopback relay.",
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "loss": PERCENT_SCHEMA, "delay": {"$ref": "#/$defs/duration"},
+        "jitter": {"$ref": "#/$defs/duration"}, "reorder": PERCENT_SCHEMA,
+        "duplicate": PERCENT_SCHEMA, "seed": {"type": "integer"},
+    },
+}
 MAX_QUEUED = 5000
 MAX_PACKET = 65535
 _RELAYS: dict[int, "MediaRelay"] = {}

@@ -7,7 +7,6 @@ result, never a crash.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Callable
 
 from sipscen.checks.context import CheckContext
@@ -16,23 +15,11 @@ from sipscen.scenario.model import Expectation
 
 CheckFn = Callable[[Expectation, CheckContext], list[CheckResult]]
 
-# expectation kind -> "module:function", imported lazily.
-CHECKS: dict[str, str] = {
-    "call": "sipscen.checks.call:check_call",
-    "codec": "sipscen.checks.media:check_codec",
-    "srtp": "sipscen.checks.media:check_srtp",
-    "dtmf": "sipscen.checks.dtmf:check_dtmf",
-    "response": "sipscen.checks.sipp:check_response",
-    "load": "sipscen.checks.sipp:check_load",
-    # media truth (issue 9)
-    "audio": "sipscen.checks.audio:check_audio",
-    "rtp": "sipscen.checks.rtp:check_rtp",
-}
-
 
 def check_function(kind: str) -> CheckFn:
-    module_name, _, fn = CHECKS[kind].partition(":")
-    return getattr(importlib.import_module(module_name), fn)
+    """The check of an expectation family (``sipscen.language.registry``)."""
+    from sipscen.language import registry
+    return registry.expectations()[kind].function()
 
 
 def evaluate(expectations, ctx: CheckContext) -> list[CheckResult]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
 from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation, parse_duration
 
 
@@ -49,3 +50,20 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if not results:
         add("made", True, "a call", call.get("status_code"))
     return results
+
+
+SCHEMA = {
+    "description": "Calls from one agent (to another): answered, status, duration.",
+    "type": "object", "required": ["from"], "additionalProperties": False,
+    "properties": {"from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
+                   "answered": {"type": "boolean"},
+                   "status": {"$ref": "#/$defs/status_code"},
+                   "min_duration": {"$ref": "#/$defs/duration"},
+                   "max_duration": {"$ref": "#/$defs/duration"}},
+}
+
+register_expectation(ExpectationFamily(
+    name="call", evaluate="sipscen.checks.call:check_call", schema=SCHEMA,
+    needs={"from": "calls"},
+    doc="The call `from` made (to `to`): answered or not, its final status, its duration.",
+    example="- call: {from: alice, to: bob, answered: true, status: 200, min_duration: 1s}"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
 from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation
 
 
@@ -72,3 +73,19 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             results.append(CheckResult(f"{label} (wire)", PASSED if got == want else FAILED,
                                        want, got, "", loc))
     return results
+
+
+register_expectation(ExpectationFamily(
+    name="dtmf", evaluate="sipscen.checks.dtmf:check_dtmf",
+    schema={"description": "Digits sent by one agent arrived at another (agent and wire).",
+            "type": "object", "required": ["from", "to", "digits"],
+            "additionalProperties": False,
+            "properties": {"from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
+                           "digits": {"$ref": "#/$defs/dtmf_digits"},
+                           "method": {"enum": ["rfc4733", "sip-info", "inband"]},
+                           "where": {"enum": ["agent", "wire", "both"]}}},
+    doc="The digits `from` sent arrived at `to`, exactly and in order: as the receiving "
+        "agent reported them and/or (`where`) as the capture shows them on their calls. "
+        "`method: inband` reads digits detected in the audio (at a PJSUA agent's receive "
+        "tap; on the wire in PCMU/PCMA/L16, also inside SRTP).",
+    example='- dtmf: {from: alice, to: bob, digits: "1234#", method: rfc4733, where: both}'))

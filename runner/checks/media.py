@@ -5,6 +5,7 @@ from typing import Any
 
 from sipscen.checks.context import CheckContext
 from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation
 
 
@@ -139,3 +140,33 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         "every packet both ways authenticates with the negotiated keys; no cleartext RTP",
         actual, "", loc))
     return results
+
+
+def _check_codec_params(lc, params) -> None:
+    lc.exactly_one(params, ("between", "agent"))
+
+
+register_expectation(ExpectationFamily(
+    name="codec", evaluate="sipscen.checks.media:check_codec",
+    schema={"description": "The negotiated codec (both agents' view) and the RTP payload "
+                           "type on the wire.",
+            "type": "object", "required": ["codec"],
+            "anyOf": [{"required": ["between"]}, {"required": ["agent"]}],
+            "additionalProperties": False,
+            "properties": {"between": {"$ref": "#/$defs/agent_pair"},
+                           "agent": {"$ref": "#/$defs/name"},
+                           "codec": {"$ref": "#/$defs/codec"}}},
+    check=_check_codec_params, needs={"agent": "calls"},
+    doc="The codec negotiated between two agents (or by one `agent`), as the agents saw it "
+        "and as the RTP payload types on the wire show it.",
+    example="- codec: {between: [alice, bob], codec: PCMA}"))
+register_expectation(ExpectationFamily(
+    name="srtp", evaluate="sipscen.checks.media:check_srtp",
+    schema={"description": "Media between two agents is SRTP: every packet authenticates "
+                           "with the negotiated key.",
+            "type": "object", "required": ["between"], "additionalProperties": False,
+            "properties": {"between": {"$ref": "#/$defs/agent_pair"},
+                           "suite": {"type": "string", "pattern": "^[A-Z0-9_]+$"}}},
+    doc="The media between two agents was SRTP (optionally with `suite`): negotiated by "
+        "both, and every packet on the wire authenticates with the negotiated keys.",
+    example="- srtp: {between: [alice, bob], suite: AES_CM_128_HMAC_SHA1_80}"))

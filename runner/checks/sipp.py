@@ -19,6 +19,7 @@ from typing import Any
 from sipscen.agents.sipp.inline import judge, normalise_expect
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.errors import ScenarioError
+from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
 def _sipp_facts(agent: str, ctx) -> dict[str, Any] | None:
@@ -139,3 +140,33 @@ def check_load(exp, ctx) -> list[CheckResult]:
             f">= {params['rate_min_ratio']} x target",
             f"{ratio} ({achieved:g} cps)" if ratio is not None else "no target rate set",)
     return results
+
+
+register_expectation(ExpectationFamily(
+    name="response", evaluate="sipscen.checks.sipp:check_response",
+    schema={"description": "The answers to a SIPp agent's inline messages.",
+            "type": "object", "required": ["agent"], "additionalProperties": False,
+            "properties": {"agent": {"$ref": "#/$defs/name"},
+                           "message": {"type": "integer", "minimum": 0},
+                           "status": {"$ref": "#/$defs/status_spec"},
+                           "header": {"$ref": "#/$defs/header_patterns"},
+                           "nothing": {"$ref": "#/$defs/positive_duration"}}},
+    needs={"agent": "responses"},
+    doc="The answer to each inline message of a SIPp `agent` (or to `message` N) met its own "
+        "`expect`, or the `status`/`header`/`nothing` given here.",
+    example="- response: {agent: attacker, message: 0, status: 4xx}"))
+register_expectation(ExpectationFamily(
+    name="load", evaluate="sipscen.checks.sipp:check_load",
+    schema={"description": "Load thresholds of a SIPp agent's run.",
+            "type": "object", "required": ["agent"], "additionalProperties": False,
+            "properties": {"agent": {"$ref": "#/$defs/name"},
+                           "success_rate_min": {"type": "number", "minimum": 0, "maximum": 100,
+                                                "description": "percent"},
+                           "failed_max": {"type": "integer", "minimum": 0},
+                           "p95_ms_max": {"type": "number", "exclusiveMinimum": 0},
+                           "rate_min_ratio": {"type": "number", "minimum": 0, "maximum": 1},
+                           "calls_min": {"type": "integer", "minimum": 0}}},
+    needs={"agent": "load"},
+    doc="Thresholds on a SIPp `agent`'s statistics: calls made (always), success rate, "
+        "failed calls, p95 response time, achieved rate.",
+    example="- load: {agent: caller, calls_min: 1000, success_rate_min: 99.5, p95_ms_max: 200}"))

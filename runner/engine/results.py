@@ -40,6 +40,9 @@ class ScenarioResult:
     warnings: list[str] = field(default_factory=list)   # engine-level, e.g. a failed stop
     started_at: float = 0.0           # wall clock (epoch seconds) when the run began
     order: int = 0                    # position in the (unsharded) selection, for merging
+    # generator K of N of a distributed load: {"generator": [K, N], "load": [deferred
+    # load expectations]} (sipscen.engine.generators, sipscen.report.aggregate)
+    distributed: dict[str, Any] | None = None
     # values to redact ("***") in every report; never written out themselves
     secrets: list[str] = field(default_factory=list, repr=False, compare=False)
 

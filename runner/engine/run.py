@@ -26,7 +26,7 @@ from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
 from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
 from sipscen.errors import ExitStatus, ScenarioTimeout, SipscenError, StepFailed
-from sipscen.scenario.model import AgentSpec, Scenario, parse_duration
+from sipscen.scenario.model import AgentSpec, Scenario
 
 READY_TIMEOUT = 10.0
 
@@ -39,6 +39,7 @@ class RunOptions:
     listener_for: Callable[[Scenario], Callable[[Event], None]] | None = None
     timeout: float | None = None          # overrides the scenario's own timeout
     stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
+    generator: tuple[int, int] | None = None    # generator K of N of a distributed load
 
 
 def _slug(text: str) -> str:
@@ -57,6 +58,9 @@ class _Run:
     """The state of one scenario run; one instance per run."""
 
     def __init__(self, scenario: Scenario, options: RunOptions):
+        if options.generator is not None:   # its share of every load (engine/generators.py)
+            from sipscen.engine.generators import split_scenario
+            scenario = split_scenario(scenario, options.generator)
         self.scenario = scenario
         self.options = options
         self.board = EventBoard()
@@ -83,7 +87,10 @@ class _Run:
         if self.scenario.services:
             from sipscen.engine.services import Service
             for spec in self.scenario.services:
-                service = Service(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
+                kind = Service
+                if "kube" in spec.config:    # a Kubernetes Service: discovered, not started
+                    from sipscen.kube.discovery import KubeService as kind
+                service = kind(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
                 self.services.append(service)
                 self.contacts[spec.name] = service.plan()
         for spec in self.scenario.agents:
@@ -248,24 +255,11 @@ def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Pa
 
 
 def scripted_wait(scenario: Scenario) -> float:
-    """The time the scenario itself asks to spend: sleeps, tone/file play
-    durations and DTMF (digits x (duration + gap)), summed per agent; the
-    longest agent counts. Wall time minus this is sipscen's overhead."""
-    longest = 0.0
-    for agent in scenario.agents:
-        total = 0.0
-        for step in agent.steps:
-            p = step.params
-            if step.kind == "sleep":
-                total += parse_duration(p.get("value", 0))
-            elif step.kind == "play":
-                tone = p.get("tone") or {}
-                total += parse_duration(p.get("duration", tone.get("duration", 0)))
-            elif step.kind == "dtmf":
-                per_digit = parse_duration(p.get("duration", 0)) + parse_duration(p.get("gap", 0))
-                total += per_digit * len(str(p.get("digits", "")))
-        longest = max(longest, total)
-    return longest
+    """The time the scenario itself asks to spend: each step kind's scripted time
+    (sleeps, plays, DTMF with the agents' real defaults, timed recordings), summed
+    per agent; the longest agent counts. Wall time minus this is sipscen's overhead."""
+    from sipscen.language.timeline import scripted_time
+    return max((scripted_time(agent.steps) for agent in scenario.agents), default=0.0)
 
 
 def _verdict(run: _Run, step_failure: str | None) -> None:
@@ -276,7 +270,12 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
     ctx.wire_audio = getattr(run, "wire_audio", {}) or {}
     ctx.signals, ctx.epoch0 = signal_times(run.board)
-    result.checks = evaluate(run.scenario.expectations, ctx)
+    expectations = run.scenario.expectations
+    if run.options.generator is not None:   # load is judged on the sum of all generators
+        from sipscen.engine.generators import deferred_record, is_deferred
+        result.distributed = deferred_record(run.scenario, run.options.generator)
+        expectations = tuple(e for e in expectations if not is_deferred(e))
+    result.checks = evaluate(expectations, ctx)
     if step_failure:
         result.error = step_failure
     failed = step_failure or any(c.status != PASSED for c in result.checks)

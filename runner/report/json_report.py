@@ -44,6 +44,7 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "exit_status": getattr(result, "exit_status", None),
         "order": getattr(result, "order", 0),
         "started_at": result.started_at,
+        **({"distributed": result.distributed} if result.distributed else {}),
     }
 
 
@@ -91,6 +92,7 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
             exit_status=s.get("exit_status"), order=int(s.get("order") or 0),
             started_at=float(s.get("started_at") or 0.0),
             warnings=list(s.get("warnings") or []),
+            distributed=s.get("distributed") or None,
         ))
     return results
 

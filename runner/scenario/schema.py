@@ -7,9 +7,10 @@ person: an unknown key points at that key and suggests the closest valid one,
 an enum typo lists the allowed values, and a subschema's ``x-error`` (an
 annotation jsonschema ignores) words the message for its values.
 
-The schema ships inside the package (``runner/data/scenario.schema.json``, a
-symlink to ``schemas/`` in the source tree) and is read through
-``importlib.resources``.
+The schema is assembled from the language registry's fragments
+(``sipscen.language.schema_gen``); the shipped copy
+(``schemas/scenario.schema.json``, packaged as ``runner/data/`` by a symlink) is
+generated from it, and a test fails when the two drift.
 """
 from __future__ import annotations
 
@@ -17,9 +18,7 @@ import copy
 import datetime
 import difflib
 import functools
-import json
 import re
-from importlib import resources
 from typing import Any, Iterable, Iterator
 
 from jsonschema import Draft202012Validator
@@ -36,9 +35,9 @@ _TYPE_WORDS = {
 
 @functools.cache
 def load_schema() -> dict[str, Any]:
-    """The scenario JSON Schema, read from the installed package."""
-    text = resources.files("sipscen").joinpath("data/scenario.schema.json").read_text("utf-8")
-    return json.loads(text)
+    """The scenario JSON Schema, assembled from the language registry."""
+    from sipscen.language.schema_gen import generate
+    return generate()
 
 
 @functools.cache

@@ -13,7 +13,8 @@
 * SIPp inline messages (``messages[i].send``) hold latin-1 characters only
   (one byte each) and start with a method; ``expect.nothing`` stands alone;
 * ``capture.filter`` compiles as BPF (libpcap in-process, see ``bpf.py``);
-* a service's ``stop_signal`` is a signal of this system (name or number);
+* a service's ``stop_signal`` is a signal of this system (name or number); a
+  Kubernetes Service (``kube``) has no command, address, port, env or stop_signal;
 * durations parse (finite, not negative, at most 30 days), and ``min_duration``
   is not above ``max_duration``.
 
@@ -28,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from sipscen.errors import Location, ScenarioError
+from sipscen.language import registry
 from sipscen.scenario import bpf
 from sipscen.scenario.loader import MarkedMap, format_path, locate
 from sipscen.scenario.model import parse_duration
@@ -118,6 +120,11 @@ class SemanticChecker:
             self.fail(f"invalid capture filter: {problem}", ["capture", "filter"])
 
     def check_service(self, service: dict, path: list) -> None:
+        if isinstance(service.get("kube"), dict):     # found in Kubernetes, not started
+            for key in ("command", "address", "port", "env", "stop_signal"):
+                if key in service:
+                    self.fail(f"a Kubernetes Service ('kube') is found, not started: "
+                              f"remove '{key}'", path + [key], key=True)
         self.check_durations(service, path)
         self.check_signal(service.get("stop_signal"), path + ["stop_signal"])
         if isinstance(service.get("ready"), dict):
@@ -207,58 +214,25 @@ class SemanticChecker:
                 return
 
     def check_step(self, agent_name: str, step: dict, path: list) -> None:
+        """A step: its kind is one this agent's type carries out, then the kind's own
+        load-time check (``sipscen.language.registry``)."""
         if not isinstance(step, dict) or len(step) != 1:
             self.fail("a step is a one-key mapping (kind: params)", path)
             return
         (kind, params), = step.items()
         here = path + [kind]
+        agent_type = registry.agent_types().get((self.agents.get(agent_name) or {}).get("type"))
+        record = registry.steps().get(kind)
+        if agent_type is not None and kind not in agent_type.steps:
+            self.fail(f"a {agent_type.name} agent cannot '{kind}' (its steps: "
+                      f"{', '.join(sorted(agent_type.steps))})", here, key=True)
+            return
         if not isinstance(params, dict):
             self.check_durations(step, path)
             return
-        if kind == "call":
-            self._exactly_one(params, ("to", "uri"), here)
-            self.ref(params.get("to"), here + ["to"], services_too=True)
-        elif kind == "wait":
-            self.check_wait(agent_name, params, here)
-        elif kind == "play":
-            self._exactly_one(params, ("file", "tone"), here)
-            self.file(params, "file", here)
-            if isinstance(params.get("tone"), dict):
-                self.check_durations(params["tone"], here + ["tone"])
-        elif kind == "record" and isinstance(params.get("file"), str):
-            target = PurePosixPath(params["file"])
-            if target.is_absolute() or ".." in target.parts:
-                self.fail("a recording stays inside the agent's artifacts folder: "
-                          "use a relative path without '..'", here + ["file"])
+        if record is not None and record.check is not None:
+            record.check(LoadCheck(self, agent_name, agent_type, here), params)
         self.check_durations(params, here)
-
-    def check_wait(self, agent_name: str, params: dict, path: list) -> None:
-        if not self._exactly_one(params, ("event", "signal"), path):
-            return
-        if "signal" in params:
-            for key in ("state", "digits"):
-                if key in params:
-                    self.fail(f"'{key}' belongs to an event wait, not a signal wait",
-                              path + [key], key=True)
-            other = params.get("agent")
-            if other is not None and other not in self.agents:
-                self.ref(other, path + ["agent"])
-                return
-            senders = [other] if other in self.agents else list(self.agents)
-            if not any(params["signal"] in self._signals(s) for s in senders):
-                who = f"agent '{other}'" if other in self.agents else "no agent"
-                verb = "never signals" if other in self.agents else "signals"
-                self.fail(f"{who} {verb} '{params['signal']}'", path + ["signal"])
-            return
-        event = params["event"]
-        if "agent" in params:
-            self.fail("'agent' belongs to a signal wait", path + ["agent"], key=True)
-        if "digits" in params and event != "dtmf":
-            self.fail("'digits' only applies to event: dtmf", path + ["digits"], key=True)
-        if event == "call_state" and "state" not in params:
-            self.fail("event call_state needs a 'state' (e.g. CONFIRMED)", path)
-        if "state" in params and event != "call_state":
-            self.fail("'state' only applies to event: call_state", path + ["state"], key=True)
 
     def _signals(self, agent_name: str) -> set[str]:
         steps = (self.agents.get(agent_name) or {}).get("steps") or []
@@ -277,39 +251,21 @@ class SemanticChecker:
                 self.ref(name, here + ["between", i])
             if len(between) == 2 and between[0] == between[1]:
                 self.fail("'between' needs two different agents", here + ["between"])
-        if kind == "codec":
-            self._exactly_one(params, ("between", "agent"), here)
-        if kind in ("audio", "rtp") and isinstance(params, dict):
-            self._check_media_expectation(kind, params, here)
+        family = registry.expectations().get(kind)
+        if family is not None:
+            for key, capability in family.needs.items():
+                name = params.get(key)
+                agent = self.agents.get(name) if isinstance(name, str) else None
+                agent_type = registry.agent_types().get((agent or {}).get("type"))
+                if agent_type is not None and capability not in agent_type.capabilities:
+                    self.fail(f"'{kind}' reads the {capability} an agent reports; '{name}' is "
+                              f"a {agent_type.name} agent, which reports none", here + [key])
+            if family.check is not None:
+                family.check(LoadCheck(self, None, None, here), params)
         self.check_durations(params, here)
         lo, hi = params.get("min_duration"), params.get("max_duration")
         if lo is not None and hi is not None and _seconds(lo) > _seconds(hi):
             self.fail(f"min_duration {lo} is above max_duration {hi}", here + ["min_duration"])
-
-    def _check_media_expectation(self, kind: str, params: dict, path: list) -> None:
-        """audio/rtp (issue 9): two different agents, known signals, an existing reference file."""
-        if params.get("from") is not None and params.get("from") == params.get("to"):
-            self.fail("'from' and 'to' must be two different agents", path + ["to"])
-        signals = set().union(*(self._signals(n) for n in self.agents)) if self.agents else set()
-        for key in ("after", "before"):
-            name = params.get(key)
-            if isinstance(name, str) and name not in signals:
-                import difflib
-                close = difflib.get_close_matches(name, sorted(signals), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                self.fail(f"no agent sends signal '{name}' (a 'signal' step){hint}", path + [key])
-        if kind == "audio":
-            self.file(params, "matches", path)
-            if params.get("silent") and (params.get("not_silent") or params.get("tone")):
-                self.fail("'silent' contradicts 'not_silent'/'tone'", path + ["silent"], key=True)
-            if "min_score" in params and "matches" not in params:
-                self.fail("'min_score' needs 'matches'", path + ["min_score"], key=True)
-            tone = params.get("tone")
-            if isinstance(tone, dict):
-                self.check_durations(tone, path + ["tone"])
-        if kind == "rtp" and params.get("none") and any(
-                k in params for k in ("min_packets", "max_loss", "max_jitter", "min_mos", "max_gap")):
-            self.fail("'none' stands alone (no thresholds with it)", path + ["none"], key=True)
 
     def check_durations(self, node: dict, path: list) -> None:
         for key in _DURATION_KEYS:
@@ -321,7 +277,7 @@ class SemanticChecker:
             except ValueError as exc:
                 self.fail(str(exc), path + [key])
 
-    def _exactly_one(self, params: dict, keys: tuple[str, str], path: list) -> bool:
+    def exactly_one(self, params: dict, keys: tuple[str, str], path: list) -> bool:
         present = [k for k in keys if k in params]
         if len(present) == 1:
             return True
@@ -331,6 +287,51 @@ class SemanticChecker:
         else:
             self.fail(f"needs '{keys[0]}' or '{keys[1]}'", path)
         return False
+
+
+class LoadCheck:
+    """What a step kind's, wait event's or expectation family's load-time ``check``
+    gets: the checker's helpers, with paths relative to the step's (or
+    expectation's) params."""
+
+    def __init__(self, checker: SemanticChecker, agent: str | None, agent_type: Any,
+                 path: list):
+        self.checker, self.agent, self.agent_type, self.path = checker, agent, agent_type, path
+
+    def fail(self, message: str, sub: list, key: bool = False) -> None:
+        self.checker.fail(message, self.path + list(sub), key=key)
+
+    def ref(self, name: Any, sub: list, services_too: bool = False) -> None:
+        self.checker.ref(name, self.path + list(sub), services_too)
+
+    def file(self, node: dict, key: str, sub: list) -> None:
+        self.checker.file(node, key, self.path + list(sub))
+
+    def exactly_one(self, params: dict, keys: tuple[str, str], sub: list = ()) -> bool:
+        return self.checker.exactly_one(params, keys, self.path + list(sub))
+
+    def durations(self, node: dict, sub: list) -> None:
+        self.checker.check_durations(node, self.path + list(sub))
+
+    def supports_event(self, event: str, sub: list) -> None:
+        """The agent's type waits for ``event``, else an error at the event's value."""
+        t = self.agent_type
+        if t is not None and event not in t.events:
+            self.fail(f"a {t.name} agent cannot wait for event '{event}' (its events: "
+                      f"{', '.join(sorted(t.events))})", sub)
+
+    def signal_sent(self, params: dict) -> None:
+        """A waited-for signal is sent by the agent named (or by some agent)."""
+        c = self.checker
+        other = params.get("agent")
+        if other is not None and other not in c.agents:
+            self.ref(other, ["agent"])
+            return
+        senders = [other] if other in c.agents else list(c.agents)
+        if not any(params["signal"] in c._signals(s) for s in senders):
+            who = f"agent '{other}'" if other in c.agents else "no agent"
+            verb = "never signals" if other in c.agents else "signals"
+            self.fail(f"{who} {verb} '{params['signal']}'", ["signal"])
 
 
 def _position(error: ScenarioError) -> tuple:

@@ -143,7 +143,8 @@ def test_only_substituted_values_are_coerced():
 
 
 def test_schema_agent_types_match_the_agent_registry():
-    from sipscen.agents.registry import AGENT_TYPES
+    from sipscen.language.registry import agent_types
+    AGENT_TYPES = agent_types()
 
     agent = load_schema()["$defs"]["agent"]
     assert sorted(agent["properties"]["type"]["enum"]) == sorted(AGENT_TYPES)

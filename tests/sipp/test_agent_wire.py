@@ -296,7 +296,7 @@ def test_each_signal_wait_consumes_one_signal(rig, peer_factory):
         {"wait": {"signal": "go", "agent": "x", "timeout": "300ms"}}])
     rig.board.post("x", "signal", name="go")
     agent.start()
-    with pytest.raises(StepFailed, match="no signal 'go' within 0.3s") as caught:
+    with pytest.raises(StepFailed, match="wait for signal 'go' from x timed out after 0.3s") as caught:
         agent.run()
     assert caught.value.location.line == 11
     assert agent.proc is None and peer.received == []      # SIPp never started

@@ -3,8 +3,10 @@
 ``PjsuaAgent`` starts ``python -m sipscen.agents.pjsua.worker`` through
 ``sipscen.engine.process``, talks to it over the line protocol of
 ``protocol.py``, posts the worker's events on the run's ``EventBoard`` and
-folds them into facts (``facts.py``). The steps themselves are carried out by
-``steps.StepRunner``. This module never imports pjsua2.
+folds them into facts (``facts.py``). It implements the language's
+:class:`~sipscen.language.control.CallControl`: the steps themselves are
+interpreted by ``sipscen.language.timeline.Timeline``. This module never
+imports pjsua2.
 """
 from __future__ import annotations
 
@@ -20,11 +22,14 @@ from sipscen.agents.pjsua.facts import FactBook
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
 from sipscen.engine import process
 from sipscen.errors import AgentError
+from sipscen.language.control import CallControl, Cancelled, OperationFailed
+
+COMMAND_TIMEOUT = 10.0
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
     P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri"),
-    P.MEDIA: ("state", "codec", "clock_rate", "payload_type", "srtp", "call_id"),
+    P.MEDIA: ("state", "previous", "codec", "clock_rate", "payload_type", "srtp", "call_id"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
     P.REG_STATE: ("code", "reason"),
@@ -33,17 +38,12 @@ _BOARD_FIELDS = {
 }
 
 
-class Cancelled(AgentError):
-    """The run is being torn down (``board.cancelled`` or ``stop()``): ``run()`` ends
-    quietly. An AgentError so that it stays a SipscenError wherever else it surfaces."""
-
-
 # ``-I`` (isolated): the worker never imports from the user's working directory
 # (a ``sipscen.py`` or ``pjsua2.py`` there), nor from PYTHONPATH or the user site.
 WORKER_ARGV = [sys.executable, "-I", "-m", "sipscen.agents.pjsua.worker"]
 
 
-class PjsuaAgent(Agent):
+class PjsuaAgent(Agent, CallControl):
     type_name = "pjsua"
 
     def __init__(self, ctx: AgentContext):
@@ -112,11 +112,68 @@ class PjsuaAgent(Agent):
                 self.cond.wait(min(remaining, 0.1))
 
     def run(self) -> None:
-        from sipscen.agents.pjsua.steps import StepRunner
+        from sipscen.language.timeline import Timeline
         try:
-            StepRunner(self).run()
+            Timeline(self, self.ctx).run()
         except Cancelled:
             return
+
+    # -- CallControl (what the timeline drives) --------------------------------------
+    @property
+    def agent_name(self) -> str:
+        return self.ctx.name
+
+    @property
+    def board(self):
+        return self.ctx.board
+
+    def check_alive(self) -> None:
+        self._raise_if_dead()
+
+    def received_digits(self) -> str:
+        return self.book.received_digits()
+
+    def _do(self, kind: str, timeout: float = COMMAND_TIMEOUT, **args: Any) -> dict[str, Any]:
+        reply = self.request(kind, timeout, **args)
+        if not reply.get("ok"):
+            raise OperationFailed(str(reply.get("message")))
+        return reply
+
+    def make_call(self, uri, timeout, headers) -> str:
+        reply = self._do(P.CALL, uri=uri, timeout_ms=int(timeout * 1000) if timeout else 0,
+                         headers=dict(headers))
+        return str(reply.get("call_id") or "")
+
+    def answer(self, code, headers) -> None:
+        self._do(P.ANSWER, code=int(code), headers=dict(headers))
+
+    def hangup(self, call_id) -> None:
+        self._do(P.HANGUP)
+
+    def send_dtmf(self, digits, method, duration, gap) -> None:
+        self._do(P.DTMF, len(digits) * (duration + gap) + COMMAND_TIMEOUT, digits=digits,
+                 method=method, duration_ms=int(duration * 1000), gap_ms=int(gap * 1000))
+
+    def play(self, file, tone, duration) -> None:
+        args: dict[str, Any] = {"duration_ms": int(duration * 1000)}
+        if file:
+            args["file"] = file
+        else:
+            args["tone"] = {**dict(tone or {}), "duration_ms": int(duration * 1000)}
+        self._do(P.PLAY, **args)
+
+    def record(self, path) -> None:
+        self._do(P.RECORD, path=path)
+        self.recordings.append(path)
+
+    def stop_record(self) -> None:
+        self._do(P.STOP_RECORD)
+
+    def hold(self, call_id, mode) -> None:
+        self._do(P.HOLD, call_id=call_id or "", mode=mode)
+
+    def unhold(self, call_id) -> None:
+        self._do(P.UNHOLD, call_id=call_id or "")
 
     def _start_relay(self) -> None:
         """A media face on the run's impairment relay (agents/impair.py) when any pjsua

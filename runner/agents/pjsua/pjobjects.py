@@ -94,6 +94,8 @@ class WorkerCall(pj.Call):
         self.direction = "incoming" if call_id != pj.PJSUA_INVALID_ID else "outgoing"
         self.remote_uri = ""
         self.audio_index: int | None = None
+        self.media_state = "none"        # the last media state reported
+        self.ringing = False             # a 180 went out (incoming calls)
         self.last_dtmf_event: tuple[str, int] | None = None
 
     # -- helpers ---------------------------------------------------------------
@@ -177,7 +179,9 @@ class WorkerCall(pj.Call):
                 continue
             status = MEDIA_STATUS.get(media.status, str(media.status))
             data: dict[str, Any] = {"call_id": self.sip_call_id, "state": status,
+                                    "previous": self.media_state,
                                     "local_sdp": self.local_sdp, "remote_sdp": self.remote_sdp}
+            self.media_state = status
             if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.audio_index = media.index
                 self.worker.on_audio_active(self)      # the receive tap (tap.py)

@@ -19,8 +19,9 @@ Commands and their arguments
                 codecs [names], srtp {use, secure_signaling},
                 media {port, count}, answer {code, delay, reject}, log_file,
                 tap_dir (record each call's received audio there; in-band DTMF)
-    call        uri, timeout_ms (0 = none: else CANCEL when not answered by then)
-    answer      code
+    call        uri, timeout_ms (0 = none: else CANCEL when not answered by then),
+                headers {name: value} added to the INVITE
+    answer      code, headers {name: value} (a 180 while already ringing: nothing sent)
     hangup      (every active call)
     dtmf        digits, method (rfc4733|sip-info|inband), duration_ms, gap_ms
     play        file | tone {frequencies [hz] (up to 4), duration_ms}, duration_ms
@@ -28,16 +29,17 @@ Commands and their arguments
                 looping the file)
     record      path
     stop_record
+    hold        call_id ("" = the current call), mode (sendonly|inactive): a re-INVITE
+    unhold      call_id: a re-INVITE with a=sendrecv
     stats       (emits a ``stats`` event per active call)
-    hold        put the current call on hold (re-INVITE a=sendonly)
-    unhold      take it off hold (re-INVITE a=sendrecv)
     shutdown    hang up, free everything, exit 0
 
 Events and their data
     ready       contact
     reg_state   code, reason
     call_state  call_id, state, code, reason, direction, remote_uri
-    media       call_id, state, codec, clock_rate, payload_type,
+    media       call_id, state (active|local_hold|remote_hold|none|error), previous
+                (the call's media state before), codec, clock_rate, payload_type,
                 srtp {active, suite}, local_sdp, remote_sdp
     dtmf        call_id, digit, method, duration_ms   (a received digit, once)
     dtmf_sent   call_id, digit, method
@@ -62,12 +64,12 @@ DTMF = "dtmf"
 PLAY = "play"
 RECORD = "record"
 STOP_RECORD = "stop_record"
-STATS = "stats"
-SHUTDOWN = "shutdown"
 HOLD = "hold"
 UNHOLD = "unhold"
+STATS = "stats"
+SHUTDOWN = "shutdown"
 COMMANDS = frozenset({CONFIGURE, CALL, ANSWER, HANGUP, DTMF, PLAY, RECORD,
-                      STOP_RECORD, STATS, SHUTDOWN, HOLD, UNHOLD})
+                      STOP_RECORD, HOLD, UNHOLD, STATS, SHUTDOWN})
 
 # Events (worker -> controller)
 READY = "ready"

@@ -166,10 +166,15 @@ class Worker:
         else:
             self._answer(call, code)
 
-    def _answer(self, call: WorkerCall, code: int) -> None:
+    def _answer(self, call: WorkerCall, code: int, headers: dict | None = None) -> None:
+        if code == 180 and call.ringing and not headers:
+            return                      # already ringing: a second 180 says nothing new
         prm = pj.CallOpParam()
         prm.statusCode = code
+        add_headers(prm.txOption, headers)
         call.answer(prm)
+        if code == 180:
+            call.ringing = True
 
     # -- the receive tap (tap.py) ---------------------------------------------
     def on_audio_active(self, call: WorkerCall) -> None:
@@ -239,8 +244,10 @@ class Worker:
         if not uri:
             raise CommandFailed("call: no uri")
         call = WorkerCall(self, self.account)
+        prm = pj.CallOpParam(True)
+        add_headers(prm.txOption, msg.get("headers"))
         try:
-            call.makeCall(uri, pj.CallOpParam(True))
+            call.makeCall(uri, prm)
         except Exception:
             del call
             raise
@@ -257,7 +264,42 @@ class Worker:
 
     def cmd_answer(self, msg: dict[str, Any]) -> None:
         call = self.current_call(("INCOMING", "EARLY"))
-        self._answer(call, int(msg.get("code") or 200))
+        self._answer(call, int(msg.get("code") or 200), msg.get("headers"))
+        self.result(msg.get("id"), True)
+
+    def call_by_id(self, call_id: str, states: tuple[str, ...]) -> WorkerCall:
+        """The call with this SIP Call-ID (or the current one for ""), in ``states``."""
+        if not call_id:
+            return self.current_call(states)
+        for call in self.calls:
+            if call.sip_call_id == call_id:
+                if call.state not in states:
+                    raise CommandFailed(f"call {call_id} is {call.state}, not {'/'.join(states)}")
+                return call
+        raise CommandFailed(f"no call {call_id}")
+
+    def cmd_hold(self, msg: dict[str, Any]) -> None:
+        """Hold: a re-INVITE whose SDP says a=sendonly (setHold) or a=inactive."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        prm = pj.CallOpParam(True)
+        if msg.get("mode") == "inactive":
+            prm.opt.flag |= pj.PJSUA_CALL_SET_MEDIA_DIR
+            dirs = pj.IntVector()
+            dirs.append(pj.PJMEDIA_DIR_NONE)
+            prm.opt.mediaDir = dirs
+            call.reinvite(prm)
+        else:
+            call.setHold(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_unhold(self, msg: dict[str, Any]) -> None:
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        prm = pj.CallOpParam(True)
+        prm.opt.flag |= pj.PJSUA_CALL_UNHOLD | pj.PJSUA_CALL_SET_MEDIA_DIR
+        dirs = pj.IntVector()
+        dirs.append(pj.PJMEDIA_DIR_ENCODING_DECODING)
+        prm.opt.mediaDir = dirs
+        call.reinvite(prm)
         self.result(msg.get("id"), True)
 
     def cmd_hangup(self, msg: dict[str, Any]) -> None:
@@ -267,16 +309,6 @@ class Worker:
                 call.hangup(pj.CallOpParam(True))
                 count += 1
         self.result(msg.get("id"), True, "" if count else "no active call", calls=count)
-
-    def cmd_hold(self, msg: dict[str, Any]) -> None:
-        self.current_call(("CONFIRMED",)).setHold(pj.CallOpParam(True))
-        self.result(msg.get("id"), True)
-
-    def cmd_unhold(self, msg: dict[str, Any]) -> None:
-        prm = pj.CallOpParam(True)
-        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
-        self.current_call(("CONFIRMED",)).reinvite(prm)
-        self.result(msg.get("id"), True)
 
     def cmd_dtmf(self, msg: dict[str, Any]) -> None:
         call = self.current_call(("CONFIRMED",))
@@ -412,6 +444,18 @@ class Worker:
             if self.ep is not None:
                 self.ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
                 self.ep = None
+
+
+def add_headers(option: "pj.SipTxOption", headers: dict | None) -> None:
+    """Add ``{name: value}`` headers to an outgoing request or answer."""
+    if not headers:
+        return
+    vector = option.headers
+    for name, value in headers.items():
+        header = pj.SipHeader()
+        header.hName, header.hValue = str(name), str(value)
+        vector.append(header)
+    option.headers = vector
 
 
 def _tone_descs(freqs: list[int], duration_ms: int) -> "pj.ToneDescVector":

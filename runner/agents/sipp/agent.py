@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from sipscen.agents.base import Agent, Contact, require_loopback
-from sipscen.agents.signals import SignalWaits
 from sipscen.agents.sipp import inline, stats
 from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
@@ -43,7 +42,8 @@ from sipscen.agents.sipp.netstat import udp_or_tcp_bound
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
 from sipscen.engine import process
 from sipscen.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
-from sipscen.scenario.model import parse_duration
+from sipscen.language.control import CallControl, Cancelled
+from sipscen.language.timeline import Timeline
 
 EXIT_BIND_ERROR = 254
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[[0-9A-Fa-f:]+\]")
@@ -51,7 +51,8 @@ STOP_GRACE = 3.0
 FULL_TRACE_MAX_CALLS = 100   # above this, -trace_shortmsg instead of -trace_msg
 
 
-class SippAgent(Agent):
+class SippAgent(Agent, CallControl):
+    """A SIPp agent; as a CallControl it only times itself (sleep, signal waits, signals)."""
     type_name = "sipp"
 
     def __init__(self, ctx):
@@ -230,8 +231,21 @@ class SippAgent(Agent):
         raise AgentError(f"SIPp agent '{self.ctx.name}' exited with code {code}\n{tail}")
 
     # --- run -------------------------------------------------------------------------
+    @property
+    def agent_name(self) -> str:
+        return self.ctx.name
+
+    @property
+    def board(self):
+        return self.ctx.board
+
     def run(self) -> None:
-        if not self._run_steps_before() or self.side == "uas":
+        """A serving SIPp runs its steps in order while it serves; a calling one runs
+        its sleeps and waits first, then SIPp, then posts its signals."""
+        if self.side == "uas":
+            self._timeline(lambda step: True)
+            return
+        if not self._timeline(lambda step: step.kind != "signal"):
             return
         self._launch()
         limit = (self.command.load.time_limit or self.ctx.timeout) + 10.0
@@ -265,32 +279,17 @@ class SippAgent(Agent):
                     f"the system under test did not answer the liveness probe after message "
                     f"{last} of agent '{self.ctx.name}' (is it still alive?)",
                     self.ctx.spec.location)
-        for step in self.ctx.spec.steps:
-            if step.kind == "signal":
-                name = step.params.get("value") or step.params.get("name")
-                board.post(self.ctx.name, "signal", name=name)
+        self._timeline(lambda step: step.kind == "signal")
 
-    def _run_steps_before(self) -> bool:
-        """``sleep`` and ``wait: {signal, agent}`` steps run before SIPp starts.
-
-        False when the run was cancelled meanwhile: SIPp must not start then."""
-        board = self.ctx.board
-        signals = SignalWaits(board)
-        for step in self.ctx.spec.steps:
-            if step.kind == "sleep":
-                if board.cancelled.wait(parse_duration(step.params.get("value", 0))):
-                    return False
-            elif step.kind == "wait":
-                name, agent = step.params.get("signal"), step.params.get("agent")
-                timeout = parse_duration(step.params.get("timeout", 10))
-                if not signals.wait(str(name), str(agent) if agent else None, timeout):
-                    if board.cancelled.is_set():
-                        return False
-                    raise StepFailed(f"no signal '{name}' within {timeout:g}s", step.location)
-            elif step.kind != "signal":
-                raise ScenarioError(f"a sipp agent supports only sleep, wait and signal "
-                                    f"steps, not '{step.kind}'", step.location, step.path)
-        return True
+    def _timeline(self, which) -> bool:
+        """Run the steps ``which`` selects through the timeline interpreter; False
+        when the run was cancelled meanwhile (SIPp must not start then)."""
+        steps = [(i, s) for i, s in enumerate(self.ctx.spec.steps) if which(s)]
+        try:
+            Timeline(self, self.ctx).run(steps)
+        except Cancelled:
+            return False
+        return not self.ctx.board.cancelled.is_set()
 
     # --- stop / facts ------------------------------------------------------------------
     def stop(self) -> None:

@@ -100,7 +100,8 @@ def summarise(stat_path: Path, rtt_path: Path | None, target_rate: float | None,
         return {"available": False, "attempted": 0, "successful": 0, "failed": 0,
                 "failed_by_reason": {}, "retransmissions": 0, "call_rate": 0.0,
                 "target_rate": target_rate, "elapsed": 0.0, "response_time_ms": _rt(rtts),
-                "out_of_call_msgs": 0, "dead_call_msgs": 0, "fatal_errors": 0}
+                "out_of_call_msgs": 0, "dead_call_msgs": 0, "fatal_errors": 0,
+                "response_time_histogram": histogram(rtts)}
     last = rows[-1]
     incoming, outgoing = _int(last, "IncomingCall(C)"), _int(last, "OutgoingCall(C)")
     attempted = outgoing if side == "uac" else incoming
@@ -127,7 +128,18 @@ def summarise(stat_path: Path, rtt_path: Path | None, target_rate: float | None,
         "dead_call_msgs": _int(last, "DeadCallMsgs(C)"),
         "fatal_errors": _int(last, "FatalErrors(C)"),
         "response_time_ms": _rt(rtts),
+        # exact percentiles over several generators' calls (sipscen.report.aggregate)
+        "response_time_histogram": histogram(rtts),
     }
+
+
+def histogram(rtts: list[float]) -> dict[str, int]:
+    """Response times (1 ms resolution in SIPp's file) -> {"12": count, ...}."""
+    out: dict[str, int] = {}
+    for value in rtts:
+        key = f"{value:g}"
+        out[key] = out.get(key, 0) + 1
+    return out
 
 
 def _rt(rtts: list[float]) -> dict[str, Any]:

@@ -1,0 +1,71 @@
+"""The pjsua agent type as the language sees it: its keys (schema fragment), the
+step kinds and wait events it carries out, what its facts report."""
+from sipscen.agents.impair import SCHEMA as IMPAIR_SCHEMA
+from sipscen.language.registry import AgentType, register_agent_type
+
+AGENT_SCHEMA = {'type': 'object',
+ 'additionalProperties': False,
+ 'properties': {'type': {'const': 'pjsua'},
+                'address': {'$ref': '#/$defs/address'},
+                'port': {'$ref': '#/$defs/port'},
+                'transport': {'$ref': '#/$defs/transport'},
+                'account': {'type': 'object',
+                            'additionalProperties': False,
+                            'properties': {'user': {'type': 'string', 'minLength': 1},
+                                           'domain': {'type': 'string', 'minLength': 1},
+                                           'registrar': {'type': 'string', 'minLength': 1},
+                                           'password': {'type': 'string'},
+                                           'realm': {'type': 'string'},
+                                           'username': {'type': 'string', 'minLength': 1}}},
+                'codecs': {'type': 'array',
+                           'minItems': 1,
+                           'uniqueItems': True,
+                           'items': {'$ref': '#/$defs/codec'}},
+                'srtp': {'type': 'object',
+                         'additionalProperties': False,
+                         'properties': {'use': {'enum': ['disabled', 'optional', 'mandatory']},
+                                        'secure_signaling': {'type': 'integer',
+                                                             'enum': [0, 1, 2]}}},
+                'answer': {'type': 'object',
+                           'additionalProperties': False,
+                           'properties': {'code': {'$ref': '#/$defs/status_code'},
+                                          'delay': {'$ref': '#/$defs/duration'},
+                                          'reject': {'type': 'integer',
+                                                     'minimum': 300,
+                                                     'maximum': 699},
+                                          'manual': {'description': 'Do not answer by itself: an '
+                                                                    '`answer` step does.',
+                                                     'type': 'boolean'}}},
+                'tls': {'type': 'object',
+                        'additionalProperties': False,
+                        'properties': {'cert': {'$ref': '#/$defs/file_path'},
+                                       'key': {'$ref': '#/$defs/file_path'},
+                                       'ca': {'$ref': '#/$defs/file_path'}}},
+                'media': {'type': 'object',
+                          'additionalProperties': False,
+                          'properties': {'port_range': {'description': '[first, last] RTP ports '
+                                                                       'this agent may use.',
+                                                        'type': 'array',
+                                                        'minItems': 2,
+                                                        'maxItems': 2,
+                                                        'items': {'type': 'integer',
+                                                                  'minimum': 1024,
+                                                                  'maximum': 65535}},
+                                         'ports': {'description': 'How many RTP ports to reserve.',
+                                                   'type': 'integer',
+                                                   'minimum': 2,
+                                                   'maximum': 1000}}},
+                'impair': IMPAIR_SCHEMA,
+                'steps': {'$ref': '#/$defs/steps'}}}
+
+register_agent_type(AgentType(
+    name="pjsua", implementation="sipscen.agents.pjsua.controller:PjsuaAgent",
+    schema_def="pjsua_agent", schema=AGENT_SCHEMA,
+    steps=frozenset({"call", "answer", "hangup", "sleep", "signal", "dtmf", "play", "record",
+                     "stop_record", "wait", "hold", "unhold"}),
+    events=frozenset({"incoming", "answered", "media_active", "disconnected", "call_state",
+                      "dtmf", "signal", "held", "resumed"}),
+    capabilities=frozenset({"calls", "dtmf"}),
+    doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF. It records "
+        "what each call receives (rx-N.wav in its artifacts) and detects in-band DTMF in it; "
+        "`impair:` puts its media receive path behind a loss/delay/jitter relay."))

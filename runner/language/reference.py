@@ -1,0 +1,75 @@
+"""The Markdown reference of the scenario language, generated from the registry:
+every agent type, step kind, wait event and expectation family with its doc,
+its keys and an example. ``sipscen doc`` prints it; ``docs/REFERENCE.md`` is
+this text (``python -m sipscen.language.reference --write``; a test fails on drift).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+from sipscen.language import registry
+
+SHIPPED = Path(__file__).resolve().parents[2] / "docs" / "REFERENCE.md"
+
+
+def _keys(schema: Mapping[str, Any]) -> str:
+    props = schema.get("properties") or {}
+    if not props:
+        ref = schema.get("$ref", "")
+        return f"a scalar ({ref.rsplit('/', 1)[-1].replace('_', ' ')})" if ref else "no keys"
+    required = set(schema.get("required") or ())
+    parts = []
+    for name, sub in props.items():
+        what = sub.get("$ref", "").rsplit("/", 1)[-1] or "/".join(
+            sub["type"] if isinstance(sub.get("type"), list) else [str(sub.get("type", ""))])
+        if "enum" in sub:
+            what = " | ".join(str(v) for v in sub["enum"])
+        note = f" — {sub['description'].rstrip('.')}" if sub.get("description") else ""
+        parts.append(f"`{name}`{' (required)' if name in required else ''}: {what}{note}")
+    return "; ".join(parts)
+
+
+def render() -> str:
+    registry.load()
+    from sipscen.language.steps import wait as wait_step
+    out = ["# Scenario language reference", "",
+           "Generated from the language registry (`sipscen doc`); do not edit by hand.", ""]
+    out += ["## Agent types", ""]
+    for t in registry.AGENT_TYPES.values():
+        out += [f"### `{t.name}`", "", t.doc, "",
+                f"Steps: {', '.join(sorted(t.steps))}.  ",
+                f"Wait events: {', '.join(sorted(t.events))}.  ",
+                f"Facts report: {', '.join(sorted(t.capabilities)) or 'nothing'}.", ""]
+    out += ["## Steps", "", "A step is a one-key mapping `kind: params` in an agent's `steps`.",
+            ""]
+    for kind in registry.STEPS.values():
+        schema = wait_step.schema() if kind.name == "wait" else kind.schema
+        supported = [t.name for t in registry.AGENT_TYPES.values() if kind.name in t.steps]
+        out += [f"### `{kind.name}`", "", kind.doc, "", f"Keys: {_keys(schema)}.  ",
+                f"Agent types: {', '.join(supported)}.", "", "```yaml", kind.example, "```", ""]
+    out += ["## Wait events", "", "`wait: {event: NAME, timeout: 10s, ...}`; a signal wait is "
+            "`wait: {signal: NAME, agent: OTHER}`.", ""]
+    for event in registry.EVENTS.values():
+        supported = [t.name for t in registry.AGENT_TYPES.values() if event.name in t.events]
+        keys = _keys({"properties": event.keys}) if event.keys else "none of its own"
+        out += [f"### `{event.name}`", "", event.doc, "", f"Keys: {keys}.  ",
+                f"Agent types: {', '.join(supported)}.", "", "```yaml", event.example, "```", ""]
+    out += ["## Expectations", "", "An expectation is a one-key mapping in `expect:`.", ""]
+    for family in registry.EXPECTATIONS.values():
+        out += [f"### `{family.name}`", "", family.doc, "", f"Keys: {_keys(family.schema)}.", "",
+                "```yaml", family.example, "```", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--write"]:
+        SHIPPED.write_text(render(), encoding="utf-8")
+    else:
+        sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,156 @@
+"""The registries of the scenario language: step kinds, wait events, expectation
+families and agent types. Each concept is one record, declared by the module
+that owns it and registered here by name; everything else (the JSON Schema,
+the load-time checks, the timeline interpreter, the checks, the reference
+docs) reads these records and nothing else.
+
+A record is plain data plus callables:
+
+``StepKind``      name, schema fragment (the step's value), ``check`` (load-time:
+                  ``check(lc, params)`` with a :class:`LoadCheck`), ``scripted``
+                  (seconds the step itself asks to spend), ``run`` (the handler:
+                  ``run(timeline, params)``), a one-line doc and a YAML example.
+``WaitEvent``     name, the wait keys it owns (schema fragments), ``check``,
+                  ``run(timeline, params, timeout)``, doc, example.
+``Expectation``   name, schema fragment, ``check`` (load time), ``evaluate``
+                  (``module:function`` taking (Expectation, CheckContext)),
+                  ``needs`` (key -> fact capability an agent type must have).
+``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
+                  step kinds and wait events it carries out, its fact capabilities.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+StepCheck = Callable[["Any", dict], None]
+
+
+@dataclass(frozen=True)
+class StepKind:
+    name: str
+    schema: Mapping[str, Any]
+    run: Callable[..., None]
+    doc: str
+    example: str
+    check: Callable[..., None] | None = None
+    scripted: Callable[[Mapping[str, Any]], float] | None = None
+
+
+@dataclass(frozen=True)
+class WaitEvent:
+    name: str
+    run: Callable[..., None]
+    doc: str
+    example: str
+    keys: Mapping[str, Any] = field(default_factory=dict)   # wait keys this event owns
+    check: Callable[..., None] | None = None
+
+
+@dataclass(frozen=True)
+class ExpectationFamily:
+    name: str
+    schema: Mapping[str, Any]
+    evaluate: str                 # "module:function" (imported when checks run)
+    doc: str
+    example: str
+    check: Callable[..., None] | None = None
+    needs: Mapping[str, str] = field(default_factory=dict)   # param key -> fact capability
+
+    def function(self) -> Callable[..., Any]:
+        module, _, name = self.evaluate.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class AgentType:
+    name: str
+    implementation: str           # "module:Class", imported lazily (validate never loads pjsua2)
+    schema_def: str               # the $defs name of its keys
+    schema: Mapping[str, Any]
+    steps: frozenset[str]
+    events: frozenset[str]
+    capabilities: frozenset[str]  # what its facts report: calls, dtmf, responses, load
+    doc: str = ""
+    extra_defs: Mapping[str, Any] = field(default_factory=dict)
+
+    def implementation_class(self) -> type:
+        module, _, name = self.implementation.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+STEPS: dict[str, StepKind] = {}
+EVENTS: dict[str, WaitEvent] = {}
+EXPECTATIONS: dict[str, ExpectationFamily] = {}
+AGENT_TYPES: dict[str, AgentType] = {}
+
+
+def _add(table: dict, record: Any) -> Any:
+    if record.name in table and table[record.name] != record:
+        raise ValueError(f"{record.name!r} is registered twice")
+    table[record.name] = record
+    return record
+
+
+def register_step(kind: StepKind) -> StepKind:
+    return _add(STEPS, kind)
+
+
+def register_event(event: WaitEvent) -> WaitEvent:
+    return _add(EVENTS, event)
+
+
+def register_expectation(family: ExpectationFamily) -> ExpectationFamily:
+    return _add(EXPECTATIONS, family)
+
+
+def register_agent_type(agent_type: AgentType) -> AgentType:
+    return _add(AGENT_TYPES, agent_type)
+
+
+# The built-in language: modules that register themselves on import. A plugin
+# module registers the same way (import it before loading scenarios).
+BUILTINS = (
+    "sipscen.language.steps.call", "sipscen.language.steps.answer",
+    "sipscen.language.steps.hangup", "sipscen.language.steps.sleep",
+    "sipscen.language.steps.signal", "sipscen.language.steps.dtmf",
+    "sipscen.language.steps.play", "sipscen.language.steps.record",
+    "sipscen.language.steps.stop_record", "sipscen.language.steps.wait",
+    "sipscen.language.steps.hold", "sipscen.language.steps.unhold",
+    "sipscen.language.waits",
+    "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
+    "sipscen.checks.sipp", "sipscen.checks.audio", "sipscen.checks.rtp",
+    "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
+)
+_loaded = False
+
+
+def load() -> None:
+    """Import every built-in module of the language (once)."""
+    global _loaded
+    if _loaded:
+        return
+    for module in BUILTINS:
+        importlib.import_module(module)
+    _loaded = True
+
+
+def steps() -> dict[str, StepKind]:
+    load()
+    return STEPS
+
+
+def events() -> dict[str, WaitEvent]:
+    load()
+    return EVENTS
+
+
+def expectations() -> dict[str, ExpectationFamily]:
+    load()
+    return EXPECTATIONS
+
+
+def agent_types() -> dict[str, AgentType]:
+    load()
+    return AGENT_TYPES

@@ -1,0 +1,1 @@
+"""One module per step kind; each registers a ``StepKind`` (see ``registry.py``)."""

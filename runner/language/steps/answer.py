@@ -1,0 +1,19 @@
+"""``answer``: answer the ringing call (with ``answer: {manual: true}``)."""
+from sipscen.language.registry import StepKind, register_step
+
+SCHEMA = {
+    "description": "Answer the ringing incoming call with `code` (default 200).",
+    "type": "object", "additionalProperties": False,
+    "properties": {"code": {"$ref": "#/$defs/status_code"}},
+}
+
+
+def run(t, params) -> None:
+    t.control.answer(int(params.get("code", params.get("value", 200))), {})
+
+
+register_step(StepKind(
+    name="answer", schema=SCHEMA, run=run,
+    doc="Answer the incoming call that is ringing (the agent has `answer: {manual: true}`). "
+        "A 180 while already ringing sends nothing more.",
+    example="- answer: {code: 200}"))

@@ -1,0 +1,62 @@
+"""``call``: place a call to an agent/service by name, or to a URI."""
+import re
+
+from sipscen.language.registry import StepKind, register_step
+
+# the host of sip:/sips: URI (after an optional user@): an IP literal, [IPv6] or a name
+_URI_HOST = re.compile(r"^<?sips?:(?:[^@;?>]*@)?(\[[^\]]+\]|[^:;?>]+)", re.I)
+
+SCHEMA = {
+    "description": "Place a call: `to` an agent or service by name, or a `uri`.",
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "to": {"$ref": "#/$defs/name"},
+        "uri": {"type": "string", "minLength": 1},
+        "timeout": {"$ref": "#/$defs/positive_duration",
+                    "description": "CANCEL the call when it is not answered by then "
+                                   "(the caller sees 487)."},
+    },
+}
+
+
+def check(lc, params) -> None:
+    lc.exactly_one(params, ("to", "uri"))
+    lc.ref(params.get("to"), ["to"], services_too=True)
+
+
+def run(t, params) -> None:
+    if params.get("uri"):
+        uri = str(params["uri"])
+        _check_destination(t, uri)
+    elif params.get("to"):
+        name = str(params["to"])
+        if name not in t.ctx.contacts:
+            raise t.fail(f"call: unknown agent or service {name!r}")
+        uri = t.ctx.contact(name).uri
+    else:
+        raise t.fail("call needs 'to' (agent/service name) or 'uri'")
+    timeout = params.get("timeout")
+    seconds = t.duration(timeout, "call timeout") if timeout else None
+    t.placed(t.control.make_call(uri, seconds, {}))
+
+
+def _check_destination(t, uri: str) -> None:
+    """The URI's host must be an address sipscen may send to (loopback here; in a
+    Kubernetes pod also the discovered SUT endpoints): never a name to resolve."""
+    from sipscen.agents.base import require_loopback
+    from sipscen.errors import ScenarioError
+
+    match = _URI_HOST.match(uri.strip())
+    if match is None:
+        raise t.error(f"'{uri}' is not a sip: or sips: URI", "uri")
+    try:
+        require_loopback(match.group(1), f"{t.step.path}.call.uri", t.step.location)
+    except ScenarioError as exc:
+        raise t.error(f"call to {uri}: {exc.message}", "uri") from None
+
+
+register_step(StepKind(
+    name="call", schema=SCHEMA, check=check, run=run,
+    doc="Place a call to another agent or service (`to`) or to any `uri`; the waits "
+        "that follow are about this call. `timeout` cancels it when unanswered.",
+    example="- call: {to: bob, timeout: 5s}"))

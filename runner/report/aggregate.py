@@ -1,0 +1,148 @@
+"""Join the N generator results of a distributed load into one result.
+
+Generator runs (``sipscen.engine.generators``) each report the same scenario
+with their share of the load and the ``load`` expectations left unjudged. Here
+the results with the same ``order`` and name are summed:
+
+* every SIPp agent's statistics: calls attempted/successful/failed, failures
+  by reason, retransmissions, achieved rate and target rate (the generators
+  run at the same time, so rates add up), elapsed time (the longest), and the
+  response times (the histograms are merged, so p50/p95/p99 are exact over
+  all calls);
+* the load expectations are judged on those sums with the ordinary ``load``
+  check (``sipscen.checks.sipp.check_load``);
+* the generators' other checks are kept, each named after its generator;
+* a generator that errored makes the whole an error, a missing one too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sipscen.agents.sipp.stats import percentile
+from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
+from sipscen.errors import ExitStatus
+
+SUMMED = ("attempted", "successful", "failed", "retransmissions", "current_calls",
+          "out_of_call_msgs", "dead_call_msgs", "fatal_errors")
+
+
+def sum_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The statistics of several SIPp processes that ran side by side."""
+    out: dict[str, Any] = {"available": bool(parts) and all(p.get("available") for p in parts)}
+    for key in SUMMED:
+        out[key] = sum(int(p.get(key) or 0) for p in parts)
+    reasons: dict[str, int] = {}
+    hist: dict[str, int] = {}
+    for p in parts:
+        for k, v in (p.get("failed_by_reason") or {}).items():
+            reasons[k] = reasons.get(k, 0) + int(v)
+        for k, v in (p.get("response_time_histogram") or {}).items():
+            hist[k] = hist.get(k, 0) + int(v)
+    out["failed_by_reason"] = reasons
+    out["call_rate"] = round(sum(float(p.get("call_rate") or 0.0) for p in parts), 3)
+    targets = [p.get("target_rate") for p in parts]
+    out["target_rate"] = (round(sum(float(t) for t in targets), 6)
+                          if targets and all(t is not None for t in targets) else None)
+    out["elapsed"] = max((float(p.get("elapsed") or 0.0) for p in parts), default=0.0)
+    values = [float(k) for k, n in hist.items() for _ in range(n)]
+    out["response_time_ms"] = {"count": len(values), "p50": percentile(values, 50),
+                               "p95": percentile(values, 95), "p99": percentile(values, 99),
+                               "max": max(values) if values else None}
+    out["response_time_histogram"] = hist
+    out["generators"] = len(parts)
+    return out
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """The bits of an Expectation that ``check_load`` reads."""
+    kind: str
+    params: dict[str, Any]
+    location: str
+    path: str
+
+
+@dataclass
+class _Context:
+    facts: dict[str, Any]
+
+
+def _sum_agents(group: list[ScenarioResult]) -> dict[str, Any]:
+    agents: dict[str, Any] = {}
+    names = {n for r in group for n in (r.agents or {})}
+    for name in sorted(names):
+        facts = [r.agents.get(name) for r in group]
+        if all(isinstance(f, dict) and f.get("type") == "sipp" for f in facts):
+            first = dict(facts[0])
+            first["stats"] = sum_stats([f.get("stats") or {} for f in facts])
+            first["exit_code"] = [f.get("exit_code") for f in facts]
+            first["errors"] = [e for f in facts for e in f.get("errors") or []][:20]
+            agents[name] = first
+        else:
+            agents[name] = {"generators": facts}
+    return agents
+
+
+def aggregate_group(group: list[ScenarioResult]) -> ScenarioResult:
+    """N generator results of one scenario -> one result judged on the sums."""
+    from sipscen.checks.sipp import check_load
+
+    group = sorted(group, key=lambda r: (r.distributed or {}).get("generator", [0])[0])
+    first = group[0]
+    n = int((first.distributed or {}).get("generator", [1, 1])[1])
+    seen = [int((r.distributed or {}).get("generator", [0])[0]) for r in group]
+    agents = _sum_agents(group)
+    checks: list[CheckResult] = []
+    for r in group:
+        k = (r.distributed or {}).get("generator", ["?"])[0]
+        for c in r.checks:
+            checks.append(CheckResult(f"[generator {k}/{n}] {c.name}", c.status, c.expected,
+                                      c.actual, c.message, c.location))
+    for item in (first.distributed or {}).get("load") or []:
+        exp = _Deferred("load", dict(item.get("params") or {}), item.get("location", ""),
+                        item.get("path", ""))
+        for c in check_load(exp, _Context(agents)):
+            c.name = f"{c.name} (sum of {len(group)} generators)"
+            checks.append(c)
+    errors = [f"generator {k}/{n}: {r.error}" for k, r in zip(seen, group) if r.error]
+    missing = sorted(set(range(1, n + 1)) - set(seen))
+    if missing:
+        errors.append(f"no report from generator(s) {', '.join(map(str, missing))} of {n}")
+    status = PASSED
+    if any(c.status != PASSED for c in checks) or any(r.status == FAILED for r in group):
+        status = FAILED
+    exit_status = None
+    if missing or any(r.status == ERROR for r in group):
+        status = ERROR
+        codes = [r.exit_status for r in group if r.status == ERROR and r.exit_status]
+        exit_status = max(codes) if codes else int(ExitStatus.INFRASTRUCTURE)
+    started = [r.started_at for r in group if r.started_at]
+    artifacts = {f"generator{k}.{label}": path
+                 for k, r in zip(seen, group) for label, path in (r.artifacts or {}).items()}
+    return ScenarioResult(
+        name=first.name, file=first.file, status=status,
+        duration=max(r.duration for r in group), checks=checks,
+        error="; ".join(errors) or None, agents=agents, wire={}, artifacts=artifacts,
+        events=[], tags=list(first.tags), description=first.description,
+        location=first.location, scripted_wait=first.scripted_wait, exit_status=exit_status,
+        warnings=[w for r in group for w in r.warnings], started_at=min(started, default=0.0),
+        order=first.order,
+        distributed={"generators": n, "load": (first.distributed or {}).get("load") or []})
+
+
+def aggregate_generators(results: list[ScenarioResult]) -> list[ScenarioResult]:
+    """Results in order, generator results of one scenario joined into one."""
+    out: list[ScenarioResult] = []
+    groups: dict[tuple[int, str], list[ScenarioResult]] = {}
+    for r in results:
+        if r.distributed and "generator" in r.distributed:
+            key = (r.order, r.name)
+            if key not in groups:
+                groups[key] = []
+                out.append(r)           # placeholder, replaced below
+            groups[key].append(r)
+        else:
+            out.append(r)
+    return [aggregate_group(groups[(r.order, r.name)])
+            if r.distributed and "generator" in r.distributed else r for r in out]

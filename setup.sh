@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv)   # what sipscen runs
-TEST_PACKAGES=(tshark chromium)       # the tests' cross-checks and the HTML browser test
+TEST_PACKAGES=(tshark chromium espeak-ng sox)   # cross-checks, the HTML browser test, talk-off audio (speech, music)
 IMAGE_PACKAGES=(libcap2-bin)          # setcap, for tcpdump as a non-root user
 IMAGE_UID=10001                       # = sipscen.kube.manifests.RUN_AS_UID
 

@@ -98,6 +98,65 @@ class RxTap:
         return digits
 
 
+class Taps:
+    """The worker's receive taps, one per call (``emit`` is the worker's event writer)."""
+
+    def __init__(self, folder: str, emit):
+        self.folder, self.emit = folder, emit
+        self.taps: dict[int, RxTap] = {}      # id(call) -> tap
+
+    def on_audio_active(self, call: "WorkerCall") -> None:
+        from sipscen.agents.pjsua import protocol as P
+        from sipscen.agents.pjsua.pjobjects import error_text
+        try:          # a broken tap must not cost the call its media event
+            if id(call) in self.taps:
+                self.taps[id(call)].reconnect()
+                return
+            path = os.path.join(self.folder, f"rx-{len(self.taps) + 1}.wav")
+            self.taps[id(call)] = RxTap(call, Path(path))
+        except Exception as exc:
+            self.emit(P.ERROR, message=f"receive tap: {error_text(exc)}")
+
+    def poll(self) -> None:
+        for tap in list(self.taps.values()):
+            if not tap.closed:
+                self._digits(tap, tap.poll())
+
+    def on_call_ended(self, call: "WorkerCall") -> None:
+        from sipscen.agents.pjsua import protocol as P
+        tap = self.taps.get(id(call))
+        if tap is None or tap.closed:
+            return
+        self._digits(tap, tap.close())
+        self.emit(P.TAP, call_id=call.sip_call_id, path=str(tap.path), rate=tap.rate,
+                  started=tap.started)
+
+    def _digits(self, tap: RxTap, digits: list[dict[str, Any]]) -> None:
+        from sipscen.agents.pjsua import protocol as P
+        for d in digits:
+            self.emit(P.DTMF_RECEIVED, call_id=tap.call.sip_call_id, digit=d["digit"],
+                      method=P.INBAND, duration_ms=d["duration_ms"], level_dbfs=d["level_dbfs"])
+
+    def drop(self) -> None:
+        """Free every PJSUA2 object (before the library goes)."""
+        for tap in self.taps.values():
+            tap.silence = tap.recorder = None
+        self.taps.clear()
+
+
+def start_inband(call: "WorkerCall", digits: str, duration_ms: int, gap_ms: int):
+    """A ``pj.ToneGenerator`` playing ``digits`` into the call (ValueError: not DTMF)."""
+    import pjsua2 as pj
+    bad = [c for c in digits if c.upper() not in "0123456789*#ABCD"]
+    if bad:
+        raise ValueError(f"not a DTMF digit: {bad[0]!r}")
+    generator = pj.ToneGenerator()
+    generator.createToneGenerator()
+    generator.startTransmit(call.getAudioMedia(call.audio_index))
+    generator.playDigits(inband_digits(digits, duration_ms, gap_ms), False)
+    return generator
+
+
 def _silence_file(folder: Path) -> str:
     """100 ms of silence (16-bit, 8 kHz) for :class:`RxTap`, written once per folder."""
     path = folder / ".tap-silence.wav"
@@ -125,4 +184,4 @@ def inband_digits(digits: str, duration_ms: int, gap_ms: int, volume: int = INBA
     return vec
 
 
-__all__ = ["RxTap", "inband_digits", "POLL_SECONDS"]
+__all__ = ["RxTap", "Taps", "inband_digits", "start_inband", "POLL_SECONDS"]

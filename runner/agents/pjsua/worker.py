@@ -25,7 +25,7 @@ import pjsua2 as pj
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.config import configure_endpoint
 from sipscen.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
-from sipscen.agents.pjsua.tap import POLL_SECONDS, RxTap, inband_digits
+from sipscen.agents.pjsua.tap import POLL_SECONDS, Taps, start_inband
 
 POLL_MS = 10
 
@@ -43,8 +43,7 @@ class Worker:
         self.calls: list[WorkerCall] = []
         self.media_objects: list[Any] = []      # players, tone generators (kept alive)
         self.recorders: list[pj.AudioMediaRecorder] = []
-        self.taps: dict[int, RxTap] = {}         # id(call) -> receive tap (tap.py)
-        self.tap_dir = ""
+        self.taps: Taps | None = None            # receive taps (tap.py), when configured
         self.answer_policy: dict[str, Any] = {}
         self.registrar = False
         self.ready_sent = False
@@ -176,38 +175,19 @@ class Worker:
         if code == 180:
             call.ringing = True
 
-    # -- the receive tap (tap.py) ---------------------------------------------
+    # -- the receive taps (tap.py) ---------------------------------------------
     def on_audio_active(self, call: WorkerCall) -> None:
-        if not self.tap_dir:
-            return
-        try:          # a broken tap must not cost the call its media event
-            if id(call) in self.taps:
-                self.taps[id(call)].reconnect()
-                return
-            path = os.path.join(self.tap_dir, f"rx-{len(self.taps) + 1}.wav")
-            self.taps[id(call)] = RxTap(call, path)
-        except Exception as exc:
-            self.emit(P.ERROR, message=f"receive tap: {error_text(exc)}")
-
-    def _poll_taps(self) -> None:
-        for tap in list(self.taps.values()):
-            if not tap.closed:
-                self._tap_digits(tap, tap.poll())
-        if self.running:
-            self.schedule(POLL_SECONDS, self._poll_taps)
-
-    def _tap_digits(self, tap: RxTap, digits: list[dict]) -> None:
-        for d in digits:
-            self.emit(P.DTMF_RECEIVED, call_id=tap.call.sip_call_id, digit=d["digit"],
-                      method=P.INBAND, duration_ms=d["duration_ms"], level_dbfs=d["level_dbfs"])
+        if self.taps is not None:
+            self.taps.on_audio_active(call)
 
     def on_call_ended(self, call: WorkerCall) -> None:
-        tap = self.taps.get(id(call))
-        if tap is None or tap.closed:
-            return
-        self._tap_digits(tap, tap.close())
-        self.emit(P.TAP, call_id=call.sip_call_id, path=str(tap.path), rate=tap.rate,
-                  started=tap.started)
+        if self.taps is not None:
+            self.taps.on_call_ended(call)
+
+    def _poll_taps(self) -> None:
+        if self.taps is not None and self.running:
+            self.taps.poll()
+            self.schedule(POLL_SECONDS, self._poll_taps)
 
     # -- commands --------------------------------------------------------------
     def cmd_configure(self, msg: dict[str, Any]) -> None:
@@ -218,8 +198,8 @@ class Worker:
         self.account, self.contact = configure_endpoint(self, self.ep, msg)
         self.answer_policy = dict(msg.get("answer") or {})
         self.registrar = bool((msg.get("account") or {}).get("registrar"))
-        self.tap_dir = str(msg.get("tap_dir") or "")
-        if self.tap_dir:
+        if msg.get("tap_dir"):
+            self.taps = Taps(str(msg["tap_dir"]), self.emit)
             self.schedule(POLL_SECONDS, self._poll_taps)
         self.result(msg.get("id"), True)
         if not self.registrar:
@@ -345,14 +325,11 @@ class Worker:
         send(0)
 
     def _inband_dtmf(self, call: WorkerCall, digits: str, duration: int, gap: int, ident: Any) -> None:
-        """Dual tones into the call's audio (pj.ToneGenerator), one digit every duration + gap."""
-        bad = [c for c in digits if c.upper() not in "0123456789*#ABCD"]
-        if bad:
-            raise CommandFailed(f"not a DTMF digit: {bad[0]!r}")
-        generator = pj.ToneGenerator()
-        generator.createToneGenerator()
-        generator.startTransmit(call.getAudioMedia(call.audio_index))
-        generator.playDigits(inband_digits(digits, duration, gap), False)
+        """Dual tones into the call's audio, one digit every duration + gap (tap.py)."""
+        try:
+            generator = start_inband(call, digits, duration, gap)
+        except ValueError as exc:
+            raise CommandFailed(str(exc)) from None
         self.media_objects.append(generator)
 
         def sent(index: int) -> None:
@@ -434,9 +411,8 @@ class Worker:
                 for _ in range(5):
                     self.ep.libHandleEvents(POLL_MS)
         finally:
-            for tap in self.taps.values():
-                tap.silence = tap.recorder = None
-            self.taps.clear()
+            if self.taps is not None:
+                self.taps.drop()
             self.recorders.clear()
             self.media_objects.clear()
             self.calls.clear()

@@ -10,9 +10,12 @@ they consumed (``keep=False``): memory stays bounded whatever the capture's
 length. With ``keep=True`` (WAV export, scenario checks) the whole stream is
 kept, up to ``MAX_SECONDS``.
 
-G.722 and opus are not decoded: no well-kept decoder ships under a licence and
-with a maintenance record this project can rely on (see docs/ANALYSIS.md);
-their streams are reported with ``audio: null``.
+G.722 is decoded with Sippy Software's libg722 (PyPI ``G722``: public domain,
+bit-exact to ITU-T G.722, tested against the ITU vectors) to 16 kHz audio
+(its RTP clock says 8000: one timestamp unit is two samples). A G.722
+decoder has state: packets are decoded in arrival order (a reordered packet
+costs the ADPCM predictor a few ms). Opus is not decoded (no decoder this
+project can ship was found well kept); its streams have no audio.
 """
 from __future__ import annotations
 
@@ -57,8 +60,16 @@ ALAW = _alaw_table()
 
 
 def decoder_for(codec: str) -> Callable[[bytes], np.ndarray] | None:
-    """``bytes -> int16 samples`` for a codec name (``PCMU``, ``PCMA``, ``L16``), else None."""
+    """``bytes -> int16 samples`` for a codec name (``PCMU``, ``PCMA``, ``L16``, ``G722``),
+    else None. Each call gives a new decoder (G.722 keeps state between packets)."""
     name = codec.upper()
+    if name == "G722":
+        try:
+            import G722
+        except ImportError:          # optional: without it G.722 is simply not decoded
+            return None
+        state = G722.G722(16000, 64000)
+        return lambda b: np.frombuffer(state.decode(b), dtype=np.int16)
     if name == "PCMU":
         return lambda b: ULAW[np.frombuffer(b, dtype=np.uint8)]
     if name == "PCMA":
@@ -88,13 +99,14 @@ class AudioSink:
     blocks of samples, ``start_index`` counting from the stream's first sample.
     """
 
-    __slots__ = ("codec", "rate", "decode", "keep", "consumer", "buf", "dropped", "base_ts",
+    __slots__ = ("codec", "rate", "decode", "ts_scale", "keep", "consumer", "buf", "dropped", "base_ts",
                  "head", "fed", "first_time", "lag", "max_samples", "packets", "late", "restarts",
                  "max_gap", "last_t", "truncated", "times")
 
     def __init__(self, codec: str, rate: int, *, keep: bool = True,
-                 consumer: Callable[[np.ndarray, int], None] | None = None):
+                 consumer: Callable[[np.ndarray, int], None] | None = None, ts_scale: int = 1):
         self.codec, self.rate = codec, rate
+        self.ts_scale = ts_scale    # samples per RTP timestamp unit (2 for G.722)
         self.decode = decoder_for(codec)
         self.keep, self.consumer = keep, consumer
         self.buf = np.zeros(0, dtype=np.int16)
@@ -127,12 +139,13 @@ class AudioSink:
         pos = (ts - self.base_ts) & 0xFFFFFFFF
         if pos >= 0x80000000:
             pos -= 0x100000000
+        pos *= self.ts_scale
         if pos - self.head > MAX_GAP_SECONDS * self.rate:
             # a jump far ahead (a new talk spurt after a long pause, a reset): keep time
             # by the capture clock instead of the timestamp
             self.restarts += 1
             at = self.head + int(max(0.0, min(t - self._time_at(self.head), MAX_GAP_SECONDS)) * self.rate)
-            self.base_ts = (ts - at) & 0xFFFFFFFF
+            self.base_ts = (ts - at // self.ts_scale) & 0xFFFFFFFF
             pos = at
         if pos < self.dropped or pos < self.head - len(pcm) - 10 * self.rate:
             self.late += 1

@@ -3,13 +3,14 @@
 :class:`AudioCollector` is the analyzer's optional companion (``Analyzer(...,
 audio=AudioCollector(...))``). While it is there, decodable streams stay on
 the general path (the inline fast path never sees payloads) and every plain
-audio packet of PCMU, PCMA or L16 is handed to the stream's
+audio packet of PCMU, PCMA, L16 or G.722 is handed to the stream's
 :class:`~sipscen.analysis.audio.AudioSink`: in-band DTMF runs on the audio as
 it is built, and with ``keep`` the whole audio is kept for checks and WAV
 export. Streams of other codecs are left alone (and keep their fast path).
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from sipscen.analysis.audio import AudioSink, decoder_for, write_wav
@@ -18,7 +19,8 @@ from sipscen.analysis.quality import audio_summary
 from sipscen.analysis.rtp import RtpStream
 from sipscen.analysis.sdp import STATIC_PT
 
-_DECODABLE = ("PCMU", "PCMA", "L16")
+_DECODABLE = ("PCMU", "PCMA", "L16", "G722")
+_HAVE_G722 = importlib.util.find_spec("G722") is not None     # optional decoder (audio.py)
 
 
 class AudioCollector:
@@ -36,7 +38,8 @@ class AudioCollector:
             name = None
             if st.event_pts is None or pt not in st.event_pts:
                 full = _codec_name(st, pt)
-                if full and full.split("/")[0].upper() in _DECODABLE:
+                if full and full.split("/")[0].upper() in _DECODABLE and (
+                        full.split("/")[0].upper() != "G722" or _HAVE_G722):
                     name = full
             self._codec[key] = name
         return self._codec[key]
@@ -54,12 +57,16 @@ class AudioCollector:
         sink = per.get(pt)
         if sink is None:
             name, _, rate = full.partition("/")
-            rate_i = int(rate or 8000)
+            rate_i = int(rate.split("/")[0] or 8000)
+            scale = 1
+            if name.upper() == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
+                rate_i, scale = 16000, 2
             consumer = None
             if self.inband and rate_i % 8000 == 0:
                 det = self.detectors[(st.index, pt)] = InbandDetector(rate_i)
                 consumer = det.feed
-            sink = per[pt] = AudioSink(name.upper(), rate_i, keep=self.keep, consumer=consumer)
+            sink = per[pt] = AudioSink(name.upper(), rate_i, keep=self.keep, consumer=consumer,
+                                       ts_scale=scale)
         sink.add(t, ts, payload)
 
     def finish(self) -> None:

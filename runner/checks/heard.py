@@ -125,7 +125,7 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
         return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
     if not pieces:
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "
-                                            f"PCMU, PCMA and L16 are decoded)")
+                                            f"PCMU, PCMA, L16 and G.722 are decoded)")
     samples = max(pieces, key=len) if len(pieces) > 1 else pieces[0]
     return Heard("wire", samples, rate, packets=packets, max_gap=max(gaps))
 

@@ -236,3 +236,22 @@ def test_e_model_figures():
     assert mos == sorted(mos, reverse=True) and mos[-1] < 3.0
     assert e_model("G729", 0)["mos"] < e_model("PCMU", 0)["mos"]
     assert e_model("PCMU", 0, jitter_ms=100)["mos"] < e_model("PCMU", 0)["mos"]
+
+
+def test_g722_on_the_wire_is_decoded_to_16khz(cap):
+    G722 = pytest.importorskip("G722")
+    enc = G722.G722(16000, 64000)
+    tone = sine([1000], 1.0, -12, rate=16000)
+    digits = dtmf_audio("47", rate=16000, level_dbfs=-12)
+    audio = np.concatenate([tone, digits])
+    call = cap.Call()
+    call.invite(1.0, {9: "G722/8000"}, {9: "G722/8000"})
+    for i in range(len(audio) // 320):           # 20 ms = 320 samples = 160 bytes, ts += 160
+        payload = enc.encode(audio[320 * i:320 * i + 320])
+        call.udp(2.0 + 0.02 * i, True, cap.rtp(100 + i, 160 * i, 0xA1, 9, payload))
+    a = analyze_capture(cap.pcap_of(call), keep_audio=True, inband=True)
+    s = a.rtp_streams[0]
+    assert s["audio"]["codec"] == "G722/16000"
+    assert a.audio[0]["rate"] == 16000 and len(a.audio[0]["samples"]) == len(audio)
+    assert find_tone(a.audio[0]["samples"][:16000], 16000, [1000])["seconds"] >= 0.9
+    assert "".join(d["digit"] for d in a.dtmf if d["method"] == "inband") == "47"

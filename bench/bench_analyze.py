@@ -11,13 +11,13 @@ the old capture (G.729 only, one packet size, no loss). Then it times, in
 the same run:
 
 * sipscen:  python -m sipscen analyze --json FILE            (the default settings)
-* sipscen:  python -m sipscen analyze --json --inband FILE   (in-band DTMF on every G.711 stream)
+* sipscen:  python -m sipscen analyze --json --inband FILE   (in-band DTMF on every G.711/G.722 stream)
 * tshark:   tshark -r FILE -Y rtpevent -T fields ... (the same telephone-events)
 
 and prints packets/s for each (best of --repeat runs each, the tools' runs
 alternating; wall clock and CPU time), the ratio, peak RSS, whether all
-found the same digits, and what in-band detection costs: decoded G.711
-audio seconds per CPU second of the extra work. Goal: >= 10x tshark, < 150 MB.
+found the same digits, and what in-band detection costs: decoded G.711 and
+G.722 audio seconds per CPU second of the extra work. Goal: >= 10x tshark, < 150 MB.
 
     .venv/bin/python bench/bench_analyze.py [--packets 1000000] [--calls 200] [--uniform] [--keep]
 """
@@ -159,8 +159,8 @@ def generate(path: Path, packets: int, calls: int, realistic: bool = True) -> di
                         continue                          # 1 % loss
                     body = payloads[codec]
                     rtp = hdr(0x80, pt, seq, ts, ssrc) + (body[0] if len(body) == 1 else rnd.choice(body))
-                    if codec == "PCMA":
-                        g711_packets += 1
+                    if codec in ("PCMA", "G722"):
+                        g711_packets += 1          # what --inband decodes and searches
                 else:
                     code = DIGITS.index(digit)
                     end = step >= 7
@@ -230,7 +230,7 @@ def main() -> int:
         g0 = time.perf_counter()
         info = generate(cap, args.packets, args.calls, realistic=not args.uniform)
         print(f"generated {info['packets']:,} packets, {info['streams']} RTP streams ({info['codecs']}), "
-              f"{info['digits']} digits, {info['g711_seconds']:.0f} s of G.711 audio, "
+              f"{info['digits']} digits, {info['g711_seconds']:.0f} s of G.711/G.722 audio, "
               f"{cap.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - g0:.1f} s")
         py = sys.executable
         sargv = [py, "-m", "sipscen", "analyze", "--json", str(cap)]
@@ -260,7 +260,7 @@ def main() -> int:
         extra = max(1e-9, icpu - cpu)
         print(f"sipscen analyze --json --inband: wall {iwall:.2f} s, CPU {icpu:.2f} s "
               f"({data['packets'] / icpu:,.0f} packets/s), peak RSS {irss / 1024:.0f} MB, "
-              f"{found} in-band digits; in-band detection on every G.711 stream: "
+              f"{found} in-band digits; in-band detection on every G.711/G.722 stream: "
               f"{info['g711_seconds']:.0f} s of audio in {extra:.2f} extra CPU s = "
               f"{info['g711_seconds'] / extra:,.0f} audio s per CPU s")
         if not with_tshark:

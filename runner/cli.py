@@ -312,8 +312,13 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
 
     if not args.capture.is_file():
         raise UsageError(f"{args.capture}: no such file")
-    if args.wav_dir is not None and args.wav_dir.exists() and not args.wav_dir.is_dir():
-        raise UsageError(f"--wav-dir {args.wav_dir}: not a folder")
+    if args.wav_dir is not None:
+        if args.wav_dir.exists() and not args.wav_dir.is_dir():
+            raise UsageError(f"--wav-dir {args.wav_dir}: not a folder")
+        try:
+            args.wav_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--wav-dir {args.wav_dir}: cannot create it: {exc.strerror}") from None
     analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband,
                                wav_dir=args.wav_dir)
     if args.json:

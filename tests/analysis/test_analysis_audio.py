@@ -255,3 +255,12 @@ def test_g722_on_the_wire_is_decoded_to_16khz(cap):
     assert a.audio[0]["rate"] == 16000 and len(a.audio[0]["samples"]) == len(audio)
     assert find_tone(a.audio[0]["samples"][:16000], 16000, [1000])["seconds"] >= 0.9
     assert "".join(d["digit"] for d in a.dtmf if d["method"] == "inband") == "47"
+
+
+def test_wav_dir_that_cannot_be_used_is_a_usage_error(cap, sipscen, tmp_path):
+    path = call_capture(cap, packets(cap, sine([1000], 0.2), 0, 0xA1), [], pt=0)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for bad in (afile, "/proc/sipscen-nope"):
+        code, out, err = sipscen("analyze", path, "--wav-dir", bad)
+        assert code == 2 and "--wav-dir" in err and "Traceback" not in err

@@ -167,7 +167,7 @@ class AudioSink:
             self.late += 1          # already handed to the consumer
             return
         self.buf[pos - self.dropped:end - self.dropped] = pcm
-        if self.consumer is not None and self.head - self.lag - self.fed >= self.rate // 10:
+        if self.consumer is not None and self.head - self.lag - self.fed >= self.rate:   # 1 s blocks
             self._feed(self.head - self.lag)
 
     def _time_at(self, index: int) -> float:

@@ -81,6 +81,17 @@ class AgentError(SipscenError):
     status = ExitStatus.INFRASTRUCTURE
 
 
+class ServiceExited(SipscenError):
+    """A service (the system under test) exited while the scenario ran: the
+    scenario is an *error* (exit 1: a finding about the SUT, not the machine)."""
+    status = ExitStatus.CHECK_FAILED
+
+    def __init__(self, message: str, service: str = "", exit_code: int | None = None):
+        self.service = service
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
 class StepFailed(SipscenError):
     """A scenario step could not be carried out (a wait timed out, a call failed to start).
 

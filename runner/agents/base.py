@@ -53,11 +53,20 @@ class Contact:
     transport: str = "udp"         # udp | tcp | tls
     user: str = ""
     media_ports: tuple[int, int] | None = None   # inclusive range the agent's RTP uses
+    files: str = ""                # a service's folder of generated files (`files:`)
 
     @property
     def hostport(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+    @property
+    def media_min(self) -> int | str:
+        return self.media_ports[0] if self.media_ports else ""
+
+    @property
+    def media_max(self) -> int | str:
+        return self.media_ports[1] if self.media_ports else ""
 
     @property
     def uri(self) -> str:

@@ -42,11 +42,13 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         add("max duration", duration is not None and duration <= want, f"<= {want:g}s",
             None if duration is None else f"{duration:.3f}s")
     if callee and ctx.facts.get(callee, {}).get("type") == "pjsua" and call.get("answered"):
+        linked = ctx.call_ids_between(caller, callee)     # a B2BUA's other leg too
         incoming = [c for c in ctx.facts[callee].get("calls", [])
-                    if c.get("call_id") == call.get("call_id")]
+                    if c.get("call_id") == call.get("call_id") or
+                    (c.get("direction") == "incoming" and c.get("call_id") in linked)]
         add("reached callee", bool(incoming), call.get("call_id"),
             [c.get("call_id") for c in ctx.facts[callee].get("calls", [])],
-            f"{callee} saw the same SIP Call-ID")
+            f"{callee} saw the same SIP Call-ID (or a declared B2BUA's linked leg)")
     if not results:
         add("made", True, "a call", call.get("status_code"))
     return results

@@ -15,6 +15,7 @@ class CheckContext:
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> facts
     # decoded wire audio (Analysis.audio: rtp_streams index -> samples, rate, start, times),
     # signal name -> board time of its first post, and the wall-clock time of board time 0
     wire_audio: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -45,6 +46,16 @@ class CheckContext:
             if self.owns(name, address):
                 return name
         return None
+
+    def is_agent(self, name: str | None) -> bool:
+        """An agent of the scenario (not a service, not an unknown address)."""
+        return name is not None and any(a.name == name for a in self.scenario.agents)
+
+    def at(self, name: str) -> str:
+        """How a result names a party's own view: "at bob", or for a service, whose
+        facts come from the capture, "at carol, from the capture"."""
+        wire = (self.facts.get(name) or {}).get("source") == "wire"
+        return f"at {name}, from the capture" if wire else f"at {name}"
 
     def calls(self, agent: str) -> list[dict[str, Any]]:
         return list(self.facts.get(agent, {}).get("calls", []) or [])
@@ -79,7 +90,8 @@ class CheckContext:
                 remote = str(call.get("remote_uri") or "")
                 if cid in theirs or (contact is not None and contact.hostport in remote):
                     ids.add(cid)
-        return ids
+        from sipscen.checks.links import linked_ids     # both legs through a B2BUA
+        return ids | linked_ids(self, a, b)
 
     def call_between(self, agent: str, peer: str, direction: str | None = None
                      ) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | Non
             ok = call_id in ids
         else:
             src_owner = ctx.agent_of(ev.get("src", ""))
-            ok = src_owner == sender or (src_owner not in ctx.facts and not ids)
+            ok = src_owner == sender or (not ctx.is_agent(src_owner) and not ids)
         if ok:
             digits.append(str(ev.get("digit")))
     return "".join(digits)
@@ -47,6 +47,18 @@ def agent_digits(ctx: CheckContext, sender: str, receiver: str, method: str | No
     return "".join(got)
 
 
+def _unlinked(ctx: CheckContext, sender: str, receiver: str, received: list) -> str:
+    """Why digits the receiver did get are not counted: no call links it to the
+    sender (never a silent '' next to the receiver's own observation)."""
+    ids = ctx.call_ids_between(sender, receiver)
+    other = "".join(str(d.get("digit")) for d in received
+                    if d.get("call_id") and d["call_id"] not in ids)
+    if not other:
+        return ""
+    return (f"{receiver} received {other!r} on calls not linked to {sender} (different "
+            "Call-IDs: a B2BUA in between? declare it with `b2bua: true` on its service)")
+
+
 def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     p = exp.params
     sender, receiver, want = p["from"], p["to"], str(p["digits"])
@@ -58,12 +70,13 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("agent", "both"):
         received = ctx.facts.get(receiver, {}).get("dtmf_received")
         if received is None:
-            results.append(CheckResult(f"{label} (at {receiver})", FAILED, want, None,
+            results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,
                                        f"{receiver} does not report received DTMF", loc))
         else:
             got = agent_digits(ctx, sender, receiver, method)
-            results.append(CheckResult(f"{label} (at {receiver})",
-                                       PASSED if got == want else FAILED, want, got, "", loc))
+            results.append(CheckResult(f"{label} ({ctx.at(receiver)})",
+                                       PASSED if got == want else FAILED, want, got,
+                                       _unlinked(ctx, sender, receiver, received), loc))
     if where in ("wire", "both"):
         if ctx.wire is None:
             results.append(CheckResult(f"{label} (wire)", FAILED, want, None,
@@ -72,6 +85,10 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             got = wire_digits(ctx, sender, receiver, method)
             results.append(CheckResult(f"{label} (wire)", PASSED if got == want else FAILED,
                                        want, got, "", loc))
+    if p.get("max_latency") is not None and ctx.wire is not None:
+        from sipscen.checks.dtmf_latency import latency_check
+        results.append(latency_check(ctx, sender, receiver, method, p["max_latency"],
+                                     label, loc))
     return results
 
 
@@ -83,7 +100,11 @@ register_expectation(ExpectationFamily(
             "properties": {"from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
                            "digits": {"$ref": "#/$defs/dtmf_digits"},
                            "method": {"enum": ["rfc4733", "sip-info", "inband"]},
-                           "where": {"enum": ["agent", "wire", "both"]}}},
+                           "where": {"enum": ["agent", "wire", "both"]},
+                           "max_latency": {"$ref": "#/$defs/positive_duration",
+                                           "description": "end to end through a relay: each "
+                                           "digit reached `to` at most this long after it "
+                                           "left `from` (capture times)"}}},
     doc="The digits `from` sent arrived at `to`, exactly and in order: as the receiving "
         "agent reported them and/or (`where`) as the capture shows them on their calls. "
         "`method: inband` reads digits detected in the audio (at a PJSUA agent's receive "

@@ -65,12 +65,17 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         got = _codec_name(call)
         ok = got is not None and got.lower() == want.lower()
         results.append(CheckResult(
-            f"codec at {agent}", PASSED if ok else FAILED, want, got,
+            f"codec {ctx.at(agent)}", PASSED if ok else FAILED, want, got,
             "" if call else f"{agent} had no call" + (
                 f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
             loc))
     if len(agents) == 2 and ctx.wire is not None:
-        results.append(_codec_on_wire(ctx, want, agents, calls, loc))
+        from sipscen.checks.legs import codec_via, relay_of
+        via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
+        if via is not None:
+            results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
+        else:
+            results.append(_codec_on_wire(ctx, want, agents, calls, loc))
     return results
 
 
@@ -108,13 +113,21 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         suites[agent] = srtp.get("suite")
         ok = bool(srtp.get("active")) and (want_suite is None or srtp.get("suite") == want_suite)
         results.append(CheckResult(
-            f"srtp at {agent}", PASSED if ok else FAILED,
+            f"srtp {ctx.at(agent)}", PASSED if ok else FAILED,
             want_suite or "SRTP active", srtp.get("suite") if srtp.get("active") else "no SRTP",
             "" if call else f"{agent} had no call", loc))
     if ctx.wire is None:
         results.append(CheckResult(f"srtp {a}<->{b} (wire)", FAILED, "encrypted media on the wire",
                                    None, ctx.wire_error or "no capture to prove it from", loc))
         return results
+    from sipscen.checks.dtls_srtp import dtls_verdict   # DTLS-keyed: no key to prove it with
+    dtls = dtls_verdict(ctx, a, b, want_suite, f"srtp {a}<->{b} (wire, DTLS-SRTP)", loc)
+    if dtls is not None:
+        return results + [dtls]
+    from sipscen.checks.legs import relay_of, srtp_via
+    via = relay_of(ctx, a, b)              # media through a relay: judged leg by leg
+    if via is not None:
+        return results + srtp_via(ctx, a, b, via, want_suite, loc)
     streams = streams_between(ctx, a, b)
     clear = [s for s in streams if not s.get("srtp")]
     failed = [s for s in streams if s.get("srtp") and

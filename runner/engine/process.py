@@ -4,7 +4,9 @@ Every child runs in its own process group (``start_new_session``), writes its
 output to log files in the run's artifacts, and is registered for cleanup the
 moment it starts. ``stop`` sends a polite signal, waits, then SIGKILLs the whole
 group. A process-wide registry plus an ``atexit`` hook makes sure nothing
-outlives sipscen, whatever the outcome.
+outlives sipscen, whatever the outcome; when sipscen itself is SIGKILLed, the
+watchdog (``watchdog.py``, a process of its own started with the first child)
+kills every group still registered, grandchildren included.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +26,9 @@ from sipscen.errors import InfrastructureError
 
 _live: set["ManagedProcess"] = set()
 _live_lock = threading.Lock()
+_watchdog: subprocess.Popen | None = None
+_watchdog_pid_owner: int | None = None      # the sipscen process that started it
+_watchdog_lock = threading.Lock()
 
 
 def find_tool(name: str) -> str:
@@ -75,6 +81,7 @@ class ManagedProcess:
             # Forget the process only once it is gone: if a Ctrl-C interrupts the
             # wait above, stop_all() at exit still finds it.
             if self.popen.poll() is not None:
+                _tell_watchdog(f"-{self.popen.pid}")
                 for f in self._files:
                     try:
                         f.close()
@@ -83,6 +90,17 @@ class ManagedProcess:
                 with _live_lock:
                     _live.discard(self)
         return self.popen.returncode
+
+    def write_line(self, line: str) -> None:
+        """Write one line to the child's stdin (started with ``stdin=True``)."""
+        pipe = self.popen.stdin
+        if pipe is None:
+            raise InfrastructureError(f"{self.name}: its stdin is not a pipe")
+        try:
+            pipe.write(line.encode() + b"\n")
+            pipe.flush()
+        except (BrokenPipeError, ValueError, OSError) as exc:
+            raise InfrastructureError(f"{self.name}: cannot write to its stdin: {exc}") from exc
 
     def stderr_tail(self, lines: int = 20) -> str:
         return _tail(self.stderr_path, lines)
@@ -114,11 +132,14 @@ def start(
     pipes: bool = False,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    stdin: bool = False,
 ) -> ManagedProcess:
     """Start ``argv`` (a list, never a shell string) in its own process group.
 
     With ``pipes`` the caller talks to the child over stdin/stdout (stderr still
     goes to the log file); otherwise both streams go to ``log_dir/NAME.out|err``.
+    With ``stdin`` only stdin is a pipe (``write_line``), held open until the
+    process stops (a UA driven through its menu, e.g. baresip).
     """
     argv = [str(a) for a in argv]
     files: list[IO] = []
@@ -140,7 +161,7 @@ def start(
     try:
         popen = subprocess.Popen(
             argv,
-            stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+            stdin=subprocess.PIPE if (pipes or stdin) else subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
@@ -154,9 +175,48 @@ def start(
         why = "not found" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
         raise InfrastructureError(f"cannot start {name}: {argv[0]}: {why}") from exc
     proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files)
+    if stdin and not pipes and popen.stdin is not None:
+        files.append(popen.stdin)
     with _live_lock:
         _live.add(proc)
+    _tell_watchdog(f"+{popen.pid}")
     return proc
+
+
+def _start_watchdog() -> subprocess.Popen | None:
+    """The watchdog process (see watchdog.py), started once per sipscen process."""
+    global _watchdog, _watchdog_pid_owner
+    if _watchdog is not None and _watchdog_pid_owner == os.getpid() \
+            and _watchdog.poll() is None:
+        return _watchdog
+    script = Path(__file__).with_name("watchdog.py")
+    try:
+        _watchdog = subprocess.Popen(
+            [sys.executable, "-I", str(script)], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env={}, cwd="/")      # inherits nothing: it is sipscen's, not the scenario's
+    except OSError:
+        _watchdog = None
+        return None
+    _watchdog_pid_owner = os.getpid()
+    return _watchdog
+
+
+def _tell_watchdog(line: str) -> None:
+    with _watchdog_lock:
+        dog = _start_watchdog() if line.startswith("+") else _watchdog
+        if dog is None or dog.stdin is None or _watchdog_pid_owner != os.getpid():
+            return
+        try:
+            dog.stdin.write(line.encode() + b"\n")
+            dog.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+
+def watchdog_pid() -> int | None:
+    """The watchdog's pid (tests), or None before the first child."""
+    return _watchdog.pid if _watchdog is not None else None
 
 
 _libc_prctl = None

@@ -29,6 +29,7 @@ class ScenarioResult:
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None          # why the scenario errored or failed outside checks
     agents: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-agent facts
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-service facts
     wire: dict[str, Any] = field(default_factory=dict)   # analysis summary (dtmf, streams)
     artifacts: dict[str, str] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)

@@ -25,7 +25,7 @@ from sipscen.checks.heard_setup import needs_wire_audio, signal_times
 from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
 from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
-from sipscen.errors import ExitStatus, ScenarioTimeout, SipscenError, StepFailed
+from sipscen.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
 from sipscen.scenario.model import AgentSpec, Scenario
 
 READY_TIMEOUT = 10.0
@@ -123,14 +123,42 @@ class _Run:
         self.board.post("engine", "capture_started", path=str(self.capture.path))
 
     def start_services(self) -> None:
+        """Start every service; one with ``after: [other, ...]`` only once those are
+        ready (the order was checked for cycles at load)."""
+        by_name = {s.spec.name: s for s in self.services}
+        started: set[str] = set()
+        readied: set[str] = set()
+        pending = list(self.services)
+        for _ in range(len(pending) + 1):          # bounded: one pass per service at most
+            if not pending:
+                break
+            for service in list(pending):
+                after = _names(service.spec.config.get("after"))
+                if not all(a in started for a in after if a in by_name):
+                    continue
+                for name in after:
+                    if name in by_name and name not in readied:
+                        self.check_services()
+                        by_name[name].ready(READY_TIMEOUT)
+                        readied.add(name)
+                service.start(self.contacts, self.scenario.file.parent)
+                started.add(service.spec.name)
+                pending.remove(service)
         for service in self.services:
-            service.start(self.contacts, self.scenario.file.parent)
-        for service in self.services:
-            service.ready(READY_TIMEOUT)
+            if service.spec.name not in readied:
+                service.ready(READY_TIMEOUT)
         if self.services:
             self.board.post("engine", "services_ready", names=[s.spec.name for s in self.services])
 
+    def check_services(self) -> None:
+        """ServiceExited if any started service has exited (see services.py)."""
+        for service in self.services:
+            check = getattr(service, "check_alive", None)   # a discovered (kube) one: none
+            if check is not None:
+                check()
+
     def start_agents(self) -> None:
+        self.check_services()
         for agent in self.agents:
             agent.start()
         for agent in self.agents:     # every callee is listening before any caller acts
@@ -142,18 +170,19 @@ class _Run:
         failures: list[BaseException] = []
         lock = threading.Lock()
 
-        def body(agent: Agent) -> None:
+        def body(name: str, run: Callable[[], None]) -> None:
             try:
-                agent.run()
-                self.board.post(agent.ctx.name, "finished")
+                run()
+                self.board.post(name, "finished")
             except BaseException as exc:  # noqa: BLE001 - reported to the main thread
                 with lock:
                     failures.append(exc)
-                self.board.post(agent.ctx.name, "failed", message=str(exc))
+                self.board.post(name, "failed", message=str(exc))
                 self.board.cancel()       # the others stop waiting
 
-        threads = [threading.Thread(target=body, args=(a,), name=f"agent-{a.ctx.name}",
-                                    daemon=True) for a in self.agents]
+        runs = [(a.ctx.name, a.run) for a in self.agents] + self.service_timelines()
+        threads = [threading.Thread(target=body, args=(name, fn), name=f"run-{name}",
+                                    daemon=True) for name, fn in runs]
         for t in threads:
             t.start()
         deadline = time.monotonic() + timeout
@@ -165,17 +194,28 @@ class _Run:
                     t.join(0.05)
                     if stop is not None and stop.is_set():
                         raise KeyboardInterrupt("suite stopped")
+                    self.check_services()      # a SUT that dies ends the run at once
             timed_out = any(t.is_alive() for t in threads)
+            self.check_services()
         finally:
             if any(t.is_alive() for t in threads):
                 self.board.cancel()
                 for t in threads:
                     t.join(3.0)
+        exited = [f for f in failures if isinstance(f, ServiceExited)]
+        if exited:
+            raise exited[0]     # the cause: the agents' failures follow from it
         if failures:
             raise failures[0]   # the first is the cause; later ones are mostly cancellations
         if timed_out:
             raise ScenarioTimeout(f"scenario timeout of {timeout:g}s reached",
                                   self.scenario.location)
+
+    def service_timelines(self) -> list[tuple[str, Callable[[], None]]]:
+        from sipscen.engine.service_steps import ServiceTimeline
+        return [(s.spec.name, ServiceTimeline(s, self.board, self.contacts,
+                                              self.scenario.file.parent).run)
+                for s in self.services if s.spec.config.get("steps")]
 
     def check_stop(self) -> None:
         """Between phases: the suite asked every scenario to stop (Ctrl-C)."""
@@ -208,6 +248,9 @@ class _Run:
             except Exception as exc:  # a broken agent must not hide the others
                 r.agents[agent.ctx.name] = {"error": repr(exc)}
         for service in self.services:
+            facts = getattr(service, "facts", None)
+            r.services[service.spec.name] = facts() if facts is not None else {
+                "type": "service", "uri": service.contact.uri if service.contact else None}
             for label, path in service.artifacts().items():
                 r.artifacts[f"{service.spec.name}.{label}"] = path
         if self.capture:
@@ -230,11 +273,30 @@ class _Run:
             return None, f"capture analysis failed: {exc}", True
         self.wire_audio = analysis.audio
         wire = analysis.to_dict()
+        plain = _plain_leg_expected(self.scenario)
+        if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
+            from sipscen.analysis.dtls import scan_dtls
+            wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
         dropped = self.capture.dropped()
         if dropped:
             wire.setdefault("warnings", []).append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
         return wire, None, False
+
+
+def _plain_leg_expected(scenario: Scenario) -> bool:
+    return any(e.kind == "leg" and e.params.get("srtp") is False for e in scenario.expectations)
+
+
+def _dtls_in_sdp(wire: dict[str, Any]) -> bool:
+    return any("TLS" in str(m.get("proto", "")).upper() for c in wire.get("calls", [])
+               for sdp in c.get("sdp", []) for m in sdp.get("media", []))
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
 
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
@@ -267,7 +329,15 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     result = run.result
     wire, wire_error, analysis_failed = run.analyse()
     result.wire = wire or {}
-    ctx = CheckContext(run.scenario, result.agents, wire, dict(run.contacts), wire_error)
+    facts = dict(result.agents)    # plus each service as a party, judged from the capture
+    ctx = CheckContext(run.scenario, facts, wire, dict(run.contacts), wire_error,
+                       services=result.services)
+    from sipscen.checks.wire_party import wire_facts
+    for name, service_facts in result.services.items():
+        facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
+    for name, agent_facts in result.agents.items():     # agents whose calls the wire tells
+        if agent_facts.get("from_wire"):
+            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
     ctx.wire_audio = getattr(run, "wire_audio", {}) or {}
     ctx.signals, ctx.epoch0 = signal_times(run.board)
     expectations = run.scenario.expectations

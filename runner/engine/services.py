@@ -7,8 +7,16 @@ environment and its stop signal. ``${NAME.port}``-style references in the
 command and the environment resolve against every agent's and service's contact, so
 ``-l udp:127.0.0.1:${sut.port}`` puts Kamailio on the port planned for it.
 
-Logs go to the service's artifacts folder; ``stop`` is always called by the
-engine and is idempotent.
+A service may name its SIP ``user`` (``call: {to: carol}`` then dials
+``sip:USER@host:port``) and its media ports (``media_ports: 20`` allocates a
+range, ``[lo, hi]`` fixes one; ``${NAME.media_min|media_max}``): the capture
+covers them and the checks attribute the RTP there to the service. ``files:
+{NAME: text}`` writes config files (references resolved) to ``${NAME.files}``.
+
+Health: ``check_alive`` raises :class:`ServiceExited` (with the exit code and
+the last log lines) once the process has exited; the engine calls it all run
+long. Logs go to the service's artifacts folder; ``stop`` is always called by
+the engine, is idempotent and keeps the exit code (``facts``).
 """
 from __future__ import annotations
 
@@ -24,7 +32,7 @@ from typing import Any
 from sipscen.agents.base import Contact
 from sipscen.agents.base import require_loopback
 from sipscen.engine import process
-from sipscen.errors import InfrastructureError, ScenarioError
+from sipscen.errors import InfrastructureError, ScenarioError, ServiceExited
 from sipscen.redaction import redact_text
 from sipscen.scenario.model import ServiceSpec, parse_duration
 
@@ -101,6 +109,8 @@ class Service:
         self.proc: process.ManagedProcess | None = None
         self.argv: list[str] = []
         self.ready_status: str | None = None
+        self.exited_during_run: int | None = None   # exit code seen by check_alive
+        self.stopped_code: int | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -112,8 +122,23 @@ class Service:
                                 f"{self.spec.path}.address", self.spec.location)
         port = cfg.get("port", "auto")
         port = self.ports.port(host) if port in (None, "auto") else int(port)
-        self.contact = Contact(self.spec.name, host, port, cfg.get("transport") or "udp")
+        media = cfg.get("media_ports")
+        if isinstance(media, int) and not isinstance(media, bool):
+            media = self.ports.range(media + (media % 2), host)
+        elif isinstance(media, (list, tuple)) and len(media) == 2:
+            media = (int(media[0]), int(media[1]))
+        else:
+            media = None
+        self.contact = Contact(self.spec.name, host, port, cfg.get("transport") or "udp",
+                               user=str(cfg.get("user") or ""), media_ports=media,
+                               files=str(self.dir / "files") if cfg.get("files") else "")
         return self.contact
+
+    @property
+    def wants_stdin(self) -> bool:
+        cfg = self.config
+        return bool(cfg.get("stdin")) or any(
+            isinstance(step, dict) and "stdin" in step for step in cfg.get("steps") or [])
 
     def start(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
         from sipscen.scenario.variables import resolve_references
@@ -135,12 +160,42 @@ class Service:
                     for k, v in (cfg.get("env") or {}).items()})
         self.argv = argv
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._write_files(contacts, scenario_dir)
         (self.dir / "command.txt").write_text(
             redact_text(" ".join(argv), self.secrets) + "\n")
         self.proc = process.start(
             self.spec.name, argv, log_dir=self.dir, env=env, cwd=scenario_dir,
             stop_signal=_signal(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
-                                self.spec.location))
+                                self.spec.location),
+            stdin=self.wants_stdin)
+
+    def _write_files(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
+        """``files: {NAME: text}``: written to ``${SERVICE.files}/NAME`` before the
+        start, references resolved (a UA's config with its planned ports)."""
+        from sipscen.scenario.variables import resolve_references
+
+        files = self.config.get("files") or {}
+        if not files:
+            return
+        folder = self.dir / "files"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / str(name)).write_text(resolve_references(
+                str(text), contacts, scenario_dir, location=self.spec.location,
+                path=f"{self.spec.path}.files.{name}"))
+
+    def check_alive(self) -> None:
+        """ServiceExited if the service has exited (once started), naming its exit
+        code and the last lines of its log."""
+        if self.proc is None:
+            return
+        code = self.proc.poll()
+        if code is None:
+            return
+        self.exited_during_run = code
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        raise ServiceExited(f"service '{self.spec.name}' {how} during the run; "
+                            f"last log lines:\n{self._tail()}", self.spec.name, code)
 
     def _log_text(self) -> str:
         text = ""
@@ -148,6 +203,17 @@ class Service:
             if path and path.exists():
                 text += path.read_bytes()[-262144:].decode("utf-8", "replace")
         return text
+
+    def log_texts(self) -> dict[str, str]:
+        """{"stdout": text, "stderr": text} as written so far (whole files, so
+        offsets into one stay valid while it grows)."""
+        out = {}
+        if self.proc is not None:
+            for label, path in (("stdout", self.proc.stdout_path),
+                                ("stderr", self.proc.stderr_path)):
+                if path and path.exists():
+                    out[label] = path.read_bytes().decode("utf-8", "replace")
+        return out
 
     def ready(self, timeout: float = DEFAULT_READY_TIMEOUT) -> None:
         """Block until the service answers (see module doc); InfrastructureError if it
@@ -192,9 +258,21 @@ class Service:
     def stop(self) -> None:
         if self.proc is not None:
             try:
-                self.proc.stop()
+                code = self.proc.poll()
+                if code is not None and self.exited_during_run is None:
+                    self.exited_during_run = code    # gone before the engine stopped it
+                self.stopped_code = self.proc.stop()
             except Exception:  # noqa: BLE001 - stop never raises
                 pass
+
+    def facts(self) -> dict[str, Any]:
+        """What the checks and reports read about the service itself."""
+        c = self.contact
+        return {"type": "service", "uri": c.uri if c else None,
+                "user": c.user if c else "", "media_ports": list(c.media_ports)
+                if c and c.media_ports else None,
+                "ready": self.ready_status, "exited_during_run": self.exited_during_run,
+                "exit_code": self.stopped_code, "logs": self.artifacts()}
 
     def artifacts(self) -> dict[str, str]:
         out = {}

@@ -120,8 +120,10 @@ BUILTINS = (
     "sipscen.language.steps.hold", "sipscen.language.steps.unhold",
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
-    "sipscen.checks.sipp", "sipscen.checks.audio", "sipscen.checks.rtp",
+    "sipscen.checks.sipp", "sipscen.checks.log", "sipscen.checks.legs",
+    "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
+    "sipscen.agents.baresip.language",
 )
 _loaded = False
 

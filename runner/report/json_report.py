@@ -38,6 +38,7 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "dtmf": dtmf_view(result),
         "artifacts": dict(result.artifacts or {}),
         "agents": result.agents or {},
+        **({"services": result.services} if getattr(result, "services", None) else {}),
         "wire": result.wire or {},
         "events": list(result.events or []),
         "scripted_wait": result.scripted_wait,
@@ -85,7 +86,8 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
         results.append(ScenarioResult(
             name=s.get("name", ""), file=s.get("file", ""), status=s.get("status", "error"),
             duration=float(s.get("duration") or 0.0), checks=checks, error=s.get("error"),
-            agents=s.get("agents") or {}, wire=s.get("wire") or {},
+            agents=s.get("agents") or {}, services=s.get("services") or {},
+            wire=s.get("wire") or {},
             artifacts=s.get("artifacts") or {}, events=s.get("events") or [],
             tags=list(s.get("tags") or []), description=s.get("description") or "",
             location=s.get("location") or "", scripted_wait=float(s.get("scripted_wait") or 0.0),

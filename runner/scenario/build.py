@@ -123,7 +123,10 @@ def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset
     agents = tuple(_agent(tree, n, node) for n, node in (tree.get("agents") or {}).items())
     services = tuple(ServiceSpec(name=n, config=_with_defaults(node),
                                  location=locate(tree, ["services", n], key=True),
-                                 path=format_path(["services", n]))
+                                 path=format_path(["services", n]),
+                                 step_locations=tuple(
+                                     locate(tree, ["services", n, "steps", i])
+                                     for i in range(len(node.get("steps") or []))))
                      for n, node in (tree.get("services") or {}).items())
     expectations = tuple(
         Expectation(kind=kind, params=_params(params), location=locate(tree, ["expect", i]),

@@ -84,6 +84,7 @@ class ServiceSpec:
     config: Mapping[str, Any]      # command, ready, address, port, transport, ...
     location: Location
     path: str
+    step_locations: tuple[Location, ...] = ()   # where each of config["steps"] is written
 
 
 @dataclass(frozen=True)

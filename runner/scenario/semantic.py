@@ -129,6 +129,9 @@ class SemanticChecker:
         self.check_signal(service.get("stop_signal"), path + ["stop_signal"])
         if isinstance(service.get("ready"), dict):
             self.check_durations(service["ready"], path + ["ready"])
+        # issue 10: start order, steps that act on a service, media ports
+        from sipscen.scenario.semantic_services import check_service_extras
+        check_service_extras(self, service, path)
 
     def check_signal(self, value: Any, path: list) -> None:
         """A service's ``stop_signal``: a signal name of this system (TERM or SIGTERM) or number."""
@@ -235,7 +238,8 @@ class SemanticChecker:
         self.check_durations(params, here)
 
     def _signals(self, agent_name: str) -> set[str]:
-        steps = (self.agents.get(agent_name) or {}).get("steps") or []
+        party = self.agents.get(agent_name) or self.services.get(agent_name) or {}
+        steps = party.get("steps") or []
         return {s["signal"] for s in steps if isinstance(s, dict) and "signal" in s}
 
     def check_expectation(self, item: dict, path: list) -> None:
@@ -243,12 +247,17 @@ class SemanticChecker:
             return
         (kind, params), = item.items()
         here = path + [kind]
-        for key in ("from", "to", "agent"):
-            self.ref(params.get(key), here + [key], services_too=(kind == "call"))
+        parties = kind not in ("response", "load")    # services are parties (issue 10)
+        for key in ("from", "to", "agent", "via"):
+            self.ref(params.get(key), here + [key], services_too=parties)
+        if kind == "log" and isinstance(params.get("service"), str) \
+                and params["service"] not in self.services:
+            self.fail(f"unknown service '{params['service']}' — services are: "
+                      f"{', '.join(sorted(self.services)) or 'none'}", here + ["service"])
         between = params.get("between")
         if isinstance(between, list):
             for i, name in enumerate(between):
-                self.ref(name, here + ["between", i])
+                self.ref(name, here + ["between", i], services_too=parties)
             if len(between) == 2 and between[0] == between[1]:
                 self.fail("'between' needs two different agents", here + ["between"])
         family = registry.expectations().get(kind)
@@ -324,13 +333,15 @@ class LoadCheck:
         """A waited-for signal is sent by the agent named (or by some agent)."""
         c = self.checker
         other = params.get("agent")
-        if other is not None and other not in c.agents:
-            self.ref(other, ["agent"])
+        parties = {**c.services, **c.agents}     # a service's steps signal too
+        if other is not None and other not in parties:
+            self.ref(other, ["agent"], services_too=True)
             return
-        senders = [other] if other in c.agents else list(c.agents)
+        senders = [other] if other in parties else list(parties)
         if not any(params["signal"] in c._signals(s) for s in senders):
-            who = f"agent '{other}'" if other in c.agents else "no agent"
-            verb = "never signals" if other in c.agents else "signals"
+            kind = "agent" if other in c.agents else "service"
+            who = f"{kind} '{other}'" if other in parties else "no agent"
+            verb = "never signals" if other in parties else "signals"
             self.fail(f"{who} {verb} '{params['signal']}'", ["signal"])
 
 

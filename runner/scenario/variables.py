@@ -32,7 +32,7 @@ from typing import Any, Mapping
 from sipscen.errors import Location, ScenarioError
 from sipscen.scenario.loader import MarkedMap, MarkedSeq, format_path
 
-REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user")
+REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files")
 SCENARIO_DIR = "scenario_dir"
 NOT_SUBSTITUTED = ("variables", "parametrize", "include")
 

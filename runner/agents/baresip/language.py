@@ -1,0 +1,39 @@
+"""The baresip agent type as the language sees it: its keys, the step kinds and
+wait events it carries out, what its facts report."""
+from sipscen.language.registry import AgentType, register_agent_type
+
+AGENT_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "type": {"const": "baresip"},
+        "address": {"$ref": "#/$defs/address"},
+        "port": {"$ref": "#/$defs/port"},
+        "transport": {"enum": ["udp"]},
+        "account": {"type": "object", "additionalProperties": False,
+                    "properties": {"user": {"type": "string", "minLength": 1}}},
+        "codecs": {"type": "array", "minItems": 1, "uniqueItems": True,
+                   "items": {"enum": ["PCMA", "PCMU", "G722"]}},
+        "srtp": {"type": "object", "additionalProperties": False,
+                 "properties": {"use": {
+                     "enum": ["disabled", "optional", "mandatory", "dtls"],
+                     "description": "SDES (optional: srtp, mandatory: srtp-mand) or DTLS-SRTP "
+                                    "keying (dtls: baresip's dtls_srtp module)"}}},
+        "answer": {"type": "object", "additionalProperties": False,
+                   "properties": {"manual": {"type": "boolean",
+                                             "description": "an `answer` step answers"}}},
+        "media": {"type": "object", "additionalProperties": False,
+                  "properties": {"ports": {"type": "integer", "minimum": 4, "maximum": 1000}}},
+        "steps": {"$ref": "#/$defs/steps"},
+    },
+}
+
+register_agent_type(AgentType(
+    name="baresip", implementation="sipscen.agents.baresip.agent:BaresipAgent",
+    schema_def="baresip_agent", schema=AGENT_SCHEMA,
+    steps=frozenset({"call", "answer", "hangup", "sleep", "signal", "dtmf", "wait"}),
+    events=frozenset({"incoming", "answered", "media_active", "disconnected", "dtmf",
+                      "signal"}),
+    capabilities=frozenset({"calls", "dtmf"}),
+    doc="An independent user agent (Debian's baresip 1.0, driven through its stdin menu): "
+        "calls, PCMA/PCMU/G722, SDES or DTLS-SRTP, RFC 4733 DTMF. Its calls are judged "
+        "from the capture; the digits it received from its own log."))

@@ -1,0 +1,135 @@
+"""Facts of a service as a party, judged from the capture alone.
+
+A service (a baresip UA, a B2BUA, a relay) reports nothing itself; what it did
+is on the wire. ``wire_facts`` builds, for one service, the same shape as an
+agent's ``facts()`` (docs/ARCHITECTURE.md): the calls whose INVITE it sent or
+received at its SIP port (status, answer, times, the codec of the answer, SRTP
+as proven by the RTP it sent, both SDPs), and the DTMF addressed to or sent
+from its ports. Every fact carries ``"source": "wire"`` so reports say where
+it came from. Times are capture times (only differences are used).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sipscen.checks.media import STATIC_PT
+
+Owns = Callable[[str, str], bool]
+_STATIC_NAMES = {v: k for k, v in STATIC_PT.items()}
+
+
+def _body(raw: str) -> str:
+    head, sep, body = raw.partition("\r\n\r\n")
+    if not sep:
+        head, sep, body = raw.partition("\n\n")
+    return body
+
+
+def _sdp_messages(call: dict) -> list[dict]:
+    return [m for m in call.get("messages", []) if "application/sdp" in
+            (m.get("raw") or "").lower() and "v=0" in _body(m.get("raw") or "")]
+
+
+def codec_of_answer(call: dict) -> tuple[str | None, int | None]:
+    """Name and payload type of the first audio format of the call's first answer
+    (the negotiated codec; telephone-event skipped)."""
+    for entry in call.get("sdp", []):
+        if entry.get("kind") != "answer":
+            continue
+        for media in entry.get("media", []):
+            if media.get("media") != "audio" or not media.get("port"):
+                continue
+            for pt in media.get("payload_types", []):
+                name = (media.get("rtpmap", {}).get(str(pt)) or "").split("/")[0]
+                name = name or _STATIC_NAMES.get(pt, "")
+                if name and name.lower() not in ("telephone-event", "cn"):
+                    return name, pt
+    return None, None
+
+
+def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str, party_of) -> dict:
+    streams = wire.get("rtp_streams", [])
+    from sipscen.checks.dtls_srtp import party_dtls
+    dtls = party_dtls(wire, owns, name, party_of)
+    if dtls is not None:
+        return dtls
+    # its streams on this call: tied to the call by the SDP, or (untied) towards a
+    # party of the scenario; a stream to an unknown port is someone else's traffic
+    # (the loopback is shared with other runs)
+    mine = [s for s in streams if owns(name, s.get("src", "")) and
+            (s.get("call_id") == call_id or
+             (s.get("call_id") is None and party_of(s.get("dst", "")) is not None))]
+    if not mine:
+        return {"active": False, "suite": None, "evidence": "no RTP sent"}
+    proven = [s for s in mine if (s.get("srtp") or {}).get("authenticated")
+              and not (s.get("srtp") or {}).get("auth_failed")]
+    if len(proven) == len(mine):
+        return {"active": True, "suite": proven[0]["srtp"].get("suite"),
+                "evidence": "every stream it sent authenticated"}
+    return {"active": False, "suite": None,
+            "evidence": f"{len(mine) - len(proven)} of {len(mine)} streams not proven SRTP"}
+
+
+def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict | None:
+    msgs = call.get("messages", [])
+    invite = next((m for m in msgs if m.get("method") == "INVITE"), None)
+    if invite is None:
+        return None
+    if owns(name, invite.get("src", "")):
+        direction, remote = "outgoing", call.get("to", "")
+    elif owns(name, invite.get("dst", "")):
+        direction, remote = "incoming", call.get("from", "")
+    else:
+        return None
+    ok = next((m for m in msgs if m.get("status") and 200 <= m["status"] < 300
+               and "INVITE" in (m.get("summary") or "")), None)
+    bye = next((m for m in msgs if m.get("method") == "BYE"), None)
+    confirmed = ok.get("time") if ok else None
+    ended = bye.get("time") if bye else None
+    local = remote_sdp = ""
+    for m in _sdp_messages(call):
+        text = _body(m["raw"])
+        if owns(name, m.get("src", "")):
+            local = local or text
+        elif owns(name, m.get("dst", "")):
+            remote_sdp = remote_sdp or text
+    codec, pt = codec_of_answer(call)
+    return {
+        "direction": direction, "call_id": call.get("call_id"), "remote_uri": remote,
+        "status_code": call.get("status"), "reason": "", "answered": bool(call.get("answered")),
+        "confirmed_at": confirmed, "disconnected_at": ended,
+        "duration": (ended - confirmed) if confirmed is not None and ended is not None else None,
+        "codec": codec, "payload_type": pt,
+        "srtp": _srtp_sent(name, owns, wire, call.get("call_id"), party_of),
+        "local_sdp": local, "remote_sdp": remote_sdp, "source": "wire",
+    }
+
+
+def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | None = None,
+               party_of=None) -> dict[str, Any]:
+    """Agent-shaped facts of service ``name`` from the wire analysis; ``party_of(address)``
+    names the scenario's party owning an address (None: not one of ours)."""
+    party_of = party_of or (lambda address: None)
+    facts = dict(base or {})
+    own = bool(facts.get("from_wire"))     # an agent (baresip): its own digits from its log
+    facts.setdefault("type", "service")
+    if not own:
+        facts["source"] = "wire"
+    wire = wire or {}
+    calls = []
+    for call in wire.get("calls", []):
+        fact = _call_facts(name, owns, call, wire, party_of)
+        if fact is not None:
+            calls.append(fact)
+    facts["calls"] = calls
+    if own:
+        return facts
+    facts["dtmf_received"] = [
+        {"digit": d.get("digit"), "method": d.get("method"), "t": d.get("time"),
+         "duration_ms": d.get("duration_ms"), "call_id": d.get("call_id"), "source": "wire"}
+        for d in wire.get("dtmf", []) if owns(name, d.get("dst", ""))]
+    facts["dtmf_sent"] = [
+        {"digit": d.get("digit"), "method": d.get("method"), "t": d.get("time"),
+         "call_id": d.get("call_id"), "source": "wire"}
+        for d in wire.get("dtmf", []) if owns(name, d.get("src", ""))]
+    return facts

@@ -1,0 +1,63 @@
+"""Load-time checks of a service's start order and steps (called from semantic.py).
+
+* ``after`` names other services, never the service itself, and the order has
+  no cycle;
+* ``media_ports: [low, high]`` has low <= high;
+* steps: ``wait`` has ``log`` or ``signal`` (``agent`` only with ``signal``,
+  naming an agent or service that sends it); durations parse.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+def check_service_extras(checker: Any, service: dict, path: list) -> None:
+    name = path[-1]
+    after = service.get("after") or []
+    for i, other in enumerate(after):
+        if other == name:
+            checker.fail("a service cannot start after itself", path + ["after", i])
+        elif other not in checker.services:
+            checker.fail(f"unknown service '{other}' — services are: "
+                         f"{', '.join(sorted(checker.services))}", path + ["after", i])
+    if _in_cycle(name, checker.services):
+        checker.fail(f"start order has a cycle through '{name}'", path + ["after"], key=True)
+    media = service.get("media_ports")
+    if isinstance(media, list) and len(media) == 2 and all(isinstance(v, int) for v in media) \
+            and media[0] > media[1]:
+        checker.fail(f"media_ports low {media[0]} is above high {media[1]}", path + ["media_ports"])
+    for i, step in enumerate(service.get("steps") or []):
+        if not isinstance(step, dict) or len(step) != 1:
+            continue
+        (kind, params), = step.items()
+        here = path + ["steps", i, kind]
+        if kind == "sleep":
+            checker.check_durations({"sleep": params}, path + ["steps", i])
+        if kind == "kill":
+            checker.check_signal(params, here)
+        if not isinstance(params, dict):
+            continue
+        checker.check_durations(params, here)
+        if kind == "wait":
+            if not checker.exactly_one(params, ("log", "signal"), here):
+                continue
+            if "agent" in params and "signal" not in params:
+                checker.fail("'agent' belongs to a signal wait", here + ["agent"], key=True)
+            elif "signal" in params:
+                from sipscen.scenario.semantic import LoadCheck
+                LoadCheck(checker, name, None, here).signal_sent(params)
+
+
+def _in_cycle(start: str, services: dict) -> bool:
+    """Whether following ``after`` from ``start`` comes back to it (bounded walk)."""
+    seen: set[str] = set()
+    todo = list((services.get(start) or {}).get("after") or [])
+    while todo:
+        cur = todo.pop()
+        if cur == start:
+            return True
+        if cur in seen or cur not in services:
+            continue
+        seen.add(cur)
+        todo.extend((services.get(cur) or {}).get("after") or [])
+    return False

@@ -15,9 +15,8 @@ from typing import Iterable
 from sipscen.errors import UsageError
 from sipscen.analysis.analyzer import Analyzer
 from sipscen.analysis.pcap import CaptureReader
-from sipscen.analysis.quality import e_model
+from sipscen.analysis.emodel import e_model
 from sipscen.analysis.srtp_streams import caller_candidates, looks_encrypted
-from sipscen.analysis.wire_audio import AudioCollector
 
 
 @dataclass
@@ -81,6 +80,7 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     reader = CaptureReader(path)
     collector = None
     if inband or keep_audio or wav_dir is not None:
+        from sipscen.analysis.wire_audio import AudioCollector    # numpy: only when asked for
         collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
     analyzer = Analyzer(keys, collector)
     try:

@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 MAX_SECONDS = 600          # kept audio per stream (10 min at 8 kHz = 9.6 MB)
-MAX_GAP_SECONDS = 5        # a larger timestamp jump restarts the timeline (no huge zero fill)
+MAX_GAP_SECONDS = 5        # a larger timestamp jump is checked against the capture clock
 LAG_SECONDS = 0.2          # streaming consumers see audio this far behind the newest packet
 
 
@@ -141,10 +141,11 @@ class AudioSink:
             pos -= 0x100000000
         pos *= self.ts_scale
         if pos - self.head > MAX_GAP_SECONDS * self.rate:
-            # a jump far ahead (a new talk spurt after a long pause, a reset): keep time
-            # by the capture clock instead of the timestamp
+            # a jump far ahead (a new talk spurt after a long pause, a reset): trust the
+            # capture clock, not the timestamp, for how long the silence was (the phases
+            # of the checks map capture times onto the samples)
             self.restarts += 1
-            at = self.head + int(max(0.0, min(t - self._time_at(self.head), MAX_GAP_SECONDS)) * self.rate)
+            at = self.head + int(max(0.0, t - self._time_at(self.head)) * self.rate)
             self.base_ts = (ts - at // self.ts_scale) & 0xFFFFFFFF
             pos = at
         if pos < self.dropped or pos < self.head - len(pcm) - 10 * self.rate:

@@ -264,3 +264,12 @@ def test_wav_dir_that_cannot_be_used_is_a_usage_error(cap, sipscen, tmp_path):
     for bad in (afile, "/proc/sipscen-nope"):
         code, out, err = sipscen("analyze", path, "--wav-dir", bad)
         assert code == 2 and "--wav-dir" in err and "Traceback" not in err
+
+
+def test_a_timestamp_jump_keeps_the_capture_clock():
+    sink = AudioSink("L16", 8000)
+    one = np.full(160, 1000, dtype=">i2").tobytes()
+    sink.add(10.0, 0, one)
+    sink.add(30.0, 4_000_000, one)      # 20 s later by the clock, a wild jump by the timestamp
+    assert len(sink.samples()) == 20 * 8000 + 160
+    assert sink.restarts == 1 and np.all(sink.samples()[160:-160] == 0)

@@ -115,7 +115,9 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
             codecs.append(next(iter(stream.get("codecs", {}).values()), "?"))
             continue
         rate = audio["rate"]
-        pieces.append(_cut(audio["samples"], rate, audio["start"], cstart, cend))
+        a = 0 if cstart is None else max(0, int(round((cstart - audio["start"]) * rate)))
+        pieces.append((audio["start"] + a / rate, rate,
+                       _cut(audio["samples"], rate, audio["start"], cstart, cend)))
         times = [t for t in audio.get("times") or []
                  if (cstart is None or t >= cstart) and (cend is None or t < cend)]
         packets += len(times)
@@ -126,8 +128,24 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
     if not pieces:
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "
                                             f"PCMU, PCMA, L16 and G.722 are decoded)")
-    samples = max(pieces, key=len) if len(pieces) > 1 else pieces[0]
-    return Heard("wire", samples, rate, packets=packets, max_gap=max(gaps))
+    return Heard("wire", _merge(pieces), pieces[0][1], packets=packets, max_gap=max(gaps))
+
+
+def _merge(pieces: list[tuple[float, int, np.ndarray]]) -> np.ndarray:
+    """Several streams of one direction (a new SSRC after a re-INVITE, a relay's two
+    legs) on one timeline, by their capture times."""
+    if len(pieces) == 1:
+        return pieces[0][2]
+    rate = pieces[0][1]
+    if any(r != rate for _, r, _ in pieces):
+        return max((p for _, _, p in pieces), key=len)
+    base = min(t for t, _, _ in pieces)
+    length = max(int(round((t - base) * rate)) + len(p) for t, _, p in pieces)
+    out = np.zeros(length, dtype=np.int32)
+    for t, _, p in pieces:
+        at = int(round((t - base) * rate))
+        out[at:at + len(p)] += p
+    return np.clip(out, -32768, 32767).astype(np.int16)
 
 
 def sources(ctx: CheckContext, p: dict[str, Any], start, end) -> list[Heard]:

@@ -63,6 +63,7 @@ class PjsuaAgent(Agent, CallControl):
         self._dead = False
         self._stopping = False
         self.face = None           # agents/impair.py Face when the scenario impairs media
+        self._summaries: dict[str, Any] = {}     # tap WAV -> audio_summary
 
     # -- lifecycle -------------------------------------------------------------
     def plan(self) -> Contact:
@@ -175,6 +176,18 @@ class PjsuaAgent(Agent, CallControl):
     def unhold(self, call_id) -> None:
         self._do(P.UNHOLD, call_id=call_id or "")
 
+    def _audio_summary(self, path: str) -> dict[str, Any] | None:
+        """Level, active seconds, main frequencies of a tap's WAV (once per file)."""
+        if path not in self._summaries:
+            from sipscen.analysis.audio import read_wav
+            from sipscen.analysis.quality import audio_summary
+            try:
+                samples, rate = read_wav(path)
+                self._summaries[path] = audio_summary(samples, rate)
+            except (OSError, ValueError, EOFError):
+                self._summaries[path] = None
+        return self._summaries[path]
+
     def _start_relay(self) -> None:
         """A media face on the run's impairment relay (agents/impair.py) when any pjsua
         agent of the scenario has ``impair:``: then every one must go through it."""
@@ -221,6 +234,10 @@ class PjsuaAgent(Agent, CallControl):
 
     def facts(self) -> dict[str, Any]:
         facts = self.book.as_dict()
+        for call in facts["calls"]:        # what each call received, in numbers
+            tap = call.get("rx_audio")
+            if tap and tap.get("path"):
+                tap["summary"] = self._audio_summary(tap["path"])
         if self.face is not None:
             facts["media_face"] = self.face.address
             if self.face.imp is not None:

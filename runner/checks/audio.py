@@ -64,7 +64,17 @@ def check_phase_and_pair(lc, params: dict) -> None:
 
 def _load_check(lc, params: dict) -> None:
     check_phase_and_pair(lc, params)
+    before = params.get("matches")
     lc.file(params, "matches", [])
+    if isinstance(before, str) and params.get("matches") != before:     # found: made absolute
+        import wave
+        try:
+            with wave.open(str(params["matches"]), "rb") as w:
+                if w.getsampwidth() != 2:
+                    raise wave.Error("16-bit samples needed")
+        except (wave.Error, EOFError, OSError) as exc:
+            why = f": {exc}" if str(exc) else ""
+            lc.fail(f"'{before}' is not a 16-bit PCM WAV file{why}", ["matches"])
     if params.get("silent") and (params.get("not_silent") or params.get("tone")):
         lc.fail("'silent' contradicts 'not_silent'/'tone'", ["silent"], key=True)
     if "min_score" in params and "matches" not in params:

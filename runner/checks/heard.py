@@ -13,6 +13,7 @@ through ``CheckContext.epoch0`` (the wall-clock time of board time 0).
 """
 from __future__ import annotations
 
+import wave
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +90,7 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
         return Heard(where, None, missing=f"{receiver} recorded no received audio for the call")
     try:
         samples, rate = read_wav(tap["path"])
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, wave.Error) as exc:
         return Heard(where, None, missing=f"{receiver}'s received audio unreadable: {exc}")
     expected = (end - start) if start is not None and end is not None else None
     return Heard(where, _cut(samples, rate, float(tap["started_at"]), start, end), rate,

@@ -179,13 +179,15 @@ class PjsuaAgent(Agent, CallControl):
     def _audio_summary(self, path: str) -> dict[str, Any] | None:
         """Level, active seconds, main frequencies of a tap's WAV (once per file)."""
         if path not in self._summaries:
+            import wave
+
             from sipscen.analysis.audio import read_wav
             from sipscen.analysis.quality import audio_summary
             try:
                 samples, rate = read_wav(path)
-                self._summaries[path] = audio_summary(samples, rate)
-            except (OSError, ValueError, EOFError):
-                self._summaries[path] = None
+            except (OSError, ValueError, EOFError, wave.Error):
+                return None            # not written yet (the call goes on)
+            self._summaries[path] = audio_summary(samples, rate)
         return self._summaries[path]
 
     def _start_relay(self) -> None:

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sipscen.agents.base import Contact
-from sipscen.checks.audio_judge import check_audio
-from sipscen.checks.context import CheckContext
-from sipscen.checks.rtp_judge import check_rtp
-from sipscen.scenario.model import Expectation, Location
+from sipscen.language import registry
+
+registry.load()   # the built-in families register in their own order before we import any check
+
+from sipscen.agents.base import Contact  # noqa: E402
+from sipscen.checks.audio_judge import check_audio  # noqa: E402
+from sipscen.checks.context import CheckContext  # noqa: E402
+from sipscen.checks.rtp_judge import check_rtp  # noqa: E402
+from sipscen.scenario.model import Expectation, Location  # noqa: E402
 
 LOC = Location("s.yaml", 9, 5)
 CONTACTS = {"alice": Contact("alice", "127.0.0.1", 5060, media_ports=(4000, 4009)),

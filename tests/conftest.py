@@ -1,5 +1,8 @@
 """Shared fixtures for the whole suite."""
 import io
+import os
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -14,3 +17,75 @@ def sipscen():
         code = main([str(a) for a in argv], stdout=out, stderr=err)
         return code, out.getvalue(), err.getvalue()
     return run
+
+
+TOKEN_VAR = "SIPSCEN_TEST_TOKEN"
+
+
+def processes_with_token(token: str) -> list[str]:
+    """Processes (other than this one) whose environment carries ``token``:
+    everything a test started, directly or through sipscen, inherits it —
+    also after being orphaned — and nothing else does."""
+    found = []
+    needle = f"{TOKEN_VAR}={token}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                state = (entry / "stat").read_text().split()[2]
+                if state != "Z":
+                    found.append(f"{entry.name} {cmd}")
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def no_leftovers(monkeypatch):
+    """Fails the test if any process it started (sipp, tcpdump, pjsua worker,
+    kamailio, a sipscen CLI) survives it."""
+    token = uuid.uuid4().hex
+    monkeypatch.setenv(TOKEN_VAR, token)
+    yield
+    left = processes_with_token(token)
+    assert not left, f"processes left running: {left}"
+
+
+@pytest.fixture
+def write_scenario(tmp_path):
+    def write(text: str, name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+    return write
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A self-signed certificate and key for 127.0.0.1 (no external tool)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return {"cert": "cert.pem", "key": "key.pem"}   # relative to the scenario's folder

@@ -1,71 +1,187 @@
-"""`call` expectations: was the call answered, with which status, for how long."""
+"""`call` expectations: every call `from` made (to `to`) satisfies them, unless
+`nth` or `id` picks one; a `count` of calls; status as a code, a class or a list;
+answered; duration and timing bounds (post-dial delay, ring time, answer time).
+
+A `call` expectation that matches no call fails saying so; one that judged
+several names each call that failed (its position and SIP Call-ID).
+"""
 from __future__ import annotations
 
+from typing import Any
+
+from sipscen.agents.records import CallRecord
 from sipscen.checks.context import CheckContext
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation, parse_duration
 
+BOUNDS = {"type": "object", "minProperties": 1, "additionalProperties": False,
+          "properties": {"min": {"$ref": "#/$defs/duration"},
+                         "max": {"$ref": "#/$defs/duration"}}}
+# timing key -> (from fact, to fact, what it is)
+TIMINGS = {
+    "post_dial_delay": ("started_at", "early_at", "INVITE sent to the first 18x"),
+    "ring_time": ("early_at", "confirmed_at", "first 18x to the answer"),
+    "answer_time": ("started_at", "confirmed_at", "INVITE sent to the answer"),
+}
+
+
+def status_matches(spec: Any, code: int | None) -> bool:
+    """``spec``: 200, "4xx" or [404, 480]."""
+    if code is None:
+        return False
+    if isinstance(spec, list):
+        return code in spec
+    if isinstance(spec, str):
+        return str(code)[0] == spec[0]
+    return code == spec
+
+
+def select_calls(p: dict, ctx: CheckContext) -> tuple[list[CallRecord], list[CallRecord], str]:
+    """(the calls judged, every call between the parties, how they were chosen)."""
+    caller, callee = p["from"], p.get("to")
+    record = ctx.record(caller)
+    calls = [c for c in (record.calls if record else []) if c.direction == "outgoing"]
+    if callee:
+        ids = ctx.call_ids_between(caller, callee)
+        calls = [c for c in calls if c.call_id in ids]
+    calls.sort(key=lambda c: (c.started_at is None, c.started_at or 0))
+    if "id" in p:
+        return [c for c in calls if c.name == p["id"]], calls, f"the call named {p['id']!r}"
+    if "nth" in p:
+        n = int(p["nth"])
+        return calls[n - 1:n], calls, f"call {n} of {len(calls)}"
+    return calls, calls, "every call" if len(calls) != 1 else "the only call"
+
+
+def label(call: CallRecord, every: list[CallRecord]) -> str:
+    name = f" {call.name!r}" if call.name else ""
+    return f"call {every.index(call) + 1} of {len(every)}{name} (Call-ID {call.call_id})"
+
 
 def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
-    p = exp.params
+    p = dict(exp.params)
     caller, callee = p["from"], p.get("to")
     name = f"call {caller}->{callee}" if callee else f"call {caller}"
     loc = str(exp.location)
-    call = (ctx.call_between(caller, callee, "outgoing") if callee
-            else ctx.first_call(caller, "outgoing"))
-    if call is None:
-        made = [c.get("remote_uri") for c in ctx.calls(caller) if c.get("direction") == "outgoing"]
-        return [CheckResult(name, FAILED, expected=f"a call to {callee}" if callee else "a call",
-                            actual=f"calls to {made}" if made else "no call was made",
-                            message=f"{caller} made no outgoing call"
-                                    + (f" to {callee}" if callee else ""), location=loc)]
+    judged, every, how = select_calls(p, ctx)
     results: list[CheckResult] = []
 
-    def add(label: str, ok: bool, expected, actual, message: str = "") -> None:
-        results.append(CheckResult(f"{name}: {label}", PASSED if ok else FAILED,
+    def add(what: str, ok: bool, expected, actual, message: str = "") -> None:
+        results.append(CheckResult(f"{name}: {what}", PASSED if ok else FAILED,
                                    expected, actual, message, loc))
 
+    if "count" in p:
+        add("count", len(every) == p["count"], p["count"], len(every),
+            f"{len(every)} call(s) from {caller}" + (f" to {callee}" if callee else ""))
+    if not judged:
+        made = [c.get("remote_uri") for c in ctx.calls(caller) if c.get("direction") == "outgoing"]
+        want = f"a call to {callee}" if callee else "a call"
+        if "id" in p or "nth" in p:
+            want = how
+        why = (f"{caller} made no outgoing call" + (f" to {callee}" if callee else "")
+               if not every else f"no {how} among {len(every)} call(s): expectation matches "
+               "nothing")
+        add("selected", False, want, f"calls to {made}" if made else "no call was made", why)
+        return results
+    def each(what: str, expected, value_of, ok_of) -> None:
+        values = [value_of(c) for c in judged]
+        bad = [c for c, v in zip(judged, values) if not ok_of(v)]
+        actual = values[0] if len(judged) == 1 else values
+        if bad:
+            message = "; ".join(f"{label(c, every)}: {value_of(c)!r}"
+                                + (f" {c.reason}" if what == "status" and c.reason else "")
+                                for c in bad)
+            message = f"{len(bad)} of {len(judged)} judged call(s) fail — {message}"
+        else:
+            message = f"judged {how} ({len(judged)})" if len(judged) > 1 else ""
+        add(what, not bad, expected, actual, message)
+
     if "status" in p:
-        add("status", call.get("status_code") == p["status"], p["status"], call.get("status_code"),
-            call.get("reason", ""))
+        each("status", p["status"], lambda c: c.status_code,
+             lambda v: status_matches(p["status"], v))
     if "answered" in p:
-        add("answered", bool(call.get("answered")) == bool(p["answered"]), p["answered"],
-            bool(call.get("answered")))
-    duration = call.get("duration")
-    if "min_duration" in p:
-        want = parse_duration(p["min_duration"])
-        add("min duration", duration is not None and duration >= want, f">= {want:g}s",
-            None if duration is None else f"{duration:.3f}s")
-    if "max_duration" in p:
-        want = parse_duration(p["max_duration"])
-        add("max duration", duration is not None and duration <= want, f"<= {want:g}s",
-            None if duration is None else f"{duration:.3f}s")
-    if callee and ctx.facts.get(callee, {}).get("type") == "pjsua" and call.get("answered"):
+        each("answered", p["answered"], lambda c: bool(c.answered),
+             lambda v: v == bool(p["answered"]))
+    for key, op, text in (("min_duration", lambda d, w: d >= w, ">="),
+                          ("max_duration", lambda d, w: d <= w, "<=")):
+        if key in p:
+            want = parse_duration(p[key])
+            each(key.replace("_", " "), f"{text} {want:g}s", _duration_of,
+                 lambda v, want=want, op=op: isinstance(v, float) and op(v, want))
+    for key, (start, end, meaning) in TIMINGS.items():
+        if key not in p:
+            continue
+        lo, hi = p[key].get("min"), p[key].get("max")
+        lo, hi = (parse_duration(lo) if lo is not None else None,
+                  parse_duration(hi) if hi is not None else None)
+        expected = " and ".join(x for x in (f">= {lo:g}s" if lo is not None else "",
+                                            f"<= {hi:g}s" if hi is not None else "") if x)
+        each(f"{key.replace('_', ' ')} ({meaning})", expected,
+             lambda c, s=start, e=end: _span(c, s, e),
+             lambda v, lo=lo, hi=hi: isinstance(v, float) and (lo is None or v >= lo)
+             and (hi is None or v <= hi))
+    if callee and ctx.reports(callee, "calls"):
+        theirs = {c.get("call_id") for c in ctx.calls(callee)}
         linked = ctx.call_ids_between(caller, callee)     # a B2BUA's other leg too
-        incoming = [c for c in ctx.facts[callee].get("calls", [])
-                    if c.get("call_id") == call.get("call_id") or
-                    (c.get("direction") == "incoming" and c.get("call_id") in linked)]
-        add("reached callee", bool(incoming), call.get("call_id"),
-            [c.get("call_id") for c in ctx.facts[callee].get("calls", [])],
-            f"{callee} saw the same SIP Call-ID (or a declared B2BUA's linked leg)")
+        leg = any(c.get("direction") == "incoming" and c.get("call_id") in linked
+                  for c in ctx.calls(callee))
+        answered = [c for c in judged if c.answered]
+        if answered:
+            missing = [c for c in answered if c.call_id not in theirs and not leg]
+            add("reached callee", not missing, [c.call_id for c in answered],
+                sorted(x for x in theirs if x),
+                f"{callee} saw the same SIP Call-ID (or a declared B2BUA's linked leg)"
+                if not missing else "; ".join(label(c, every) for c in missing)
+                + f" never reached {callee}")
     if not results:
-        add("made", True, "a call", call.get("status_code"))
+        add("made", True, "a call", [c.status_code for c in judged])
     return results
 
 
+def _duration_of(call: CallRecord) -> Any:
+    if call.duration is not None:
+        return float(call.duration)
+    return "never answered" if not call.answered else "not ended"
+
+
+def _span(call: CallRecord, start: str, end: str) -> Any:
+    a, b = getattr(call, start), getattr(call, end)
+    if a is None or b is None:
+        return "no 18x" if "early" in start + end and call.early_at is None else "no answer"
+    return round(float(b) - float(a), 6)
+
+
+def _check_params(lc, params) -> None:
+    if "nth" in params and "id" in params:
+        lc.fail("give either 'nth' or 'id', not both", ["id"], key=True)
+
+
 SCHEMA = {
-    "description": "Calls from one agent (to another): answered, status, duration.",
+    "description": "Calls from one agent (to another): by default every such call must "
+                   "satisfy it; `nth` or `id` picks one.",
     "type": "object", "required": ["from"], "additionalProperties": False,
-    "properties": {"from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
-                   "answered": {"type": "boolean"},
-                   "status": {"$ref": "#/$defs/status_code"},
-                   "min_duration": {"$ref": "#/$defs/duration"},
-                   "max_duration": {"$ref": "#/$defs/duration"}},
+    "properties": {
+        "from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
+        "nth": {"type": "integer", "minimum": 1, "description": "judge only the Nth call (1 = first)"},
+        "id": {"$ref": "#/$defs/name", "description": "judge only the call its `call` step named"},
+        "count": {"type": "integer", "minimum": 0, "description": "how many calls there were"},
+        "answered": {"type": "boolean"},
+        "status": {"$ref": "#/$defs/status_spec"},
+        "min_duration": {"$ref": "#/$defs/duration"},
+        "max_duration": {"$ref": "#/$defs/duration"},
+        **{key: {**BOUNDS, "description": f"{meaning}: {{min, max}}"}
+           for key, (_, _, meaning) in TIMINGS.items()},
+    },
 }
 
 register_expectation(ExpectationFamily(
     name="call", evaluate="sipscen.checks.call:check_call", schema=SCHEMA,
-    needs={"from": "calls"},
-    doc="The call `from` made (to `to`): answered or not, its final status, its duration.",
-    example="- call: {from: alice, to: bob, answered: true, status: 200, min_duration: 1s}"))
+    check=_check_params, needs={"from": "calls"},
+    doc="The calls `from` made (to `to`): by default every one must satisfy it, or `nth`/`id` "
+        "picks one; `count` of calls; `status` as 200, 4xx or [404, 480]; `answered`; "
+        "duration bounds; `post_dial_delay` (INVITE to first 18x), `ring_time` (18x to "
+        "answer) and `answer_time` (INVITE to answer) as {min, max}. A call that fails is "
+        "named by position and Call-ID; an expectation that matches no call fails.",
+    example="- call: {from: alice, to: bob, count: 2, status: [200, 486], "
+            "post_dial_delay: {max: 1s}}"))

@@ -15,6 +15,7 @@ class CheckContext:
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
+    capture: Any = None                         # the capture file (Path), when there is one
     services: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> facts
     # decoded wire audio (Analysis.audio: rtp_streams index -> samples, rate, start, times),
     # signal name -> board time of its first post, and the wall-clock time of board time 0
@@ -46,6 +47,19 @@ class CheckContext:
             if self.owns(name, address):
                 return name
         return None
+
+    def reports(self, agent: str, capability: str) -> bool:
+        """Whether ``agent``'s type reports ``capability`` (calls, dtmf, responses, load)
+        in its facts (``AgentType.capabilities``); services report nothing."""
+        from sipscen.language import registry
+        spec = next((a for a in self.scenario.agents if a.name == agent), None)
+        agent_type = registry.agent_types().get(spec.type) if spec is not None else None
+        return agent_type is not None and capability in agent_type.capabilities
+
+    def record(self, agent: str):
+        """``agent``'s facts as its type's typed record (``sipscen.agents.records``)."""
+        from sipscen.agents.records import record_of
+        return record_of(self.facts.get(agent))
 
     def is_agent(self, name: str | None) -> bool:
         """An agent of the scenario (not a service, not an unknown address)."""

@@ -48,6 +48,32 @@ def _call_of(ctx: CheckContext, agent: str, agents: list[str]) -> dict[str, Any]
     return ctx.first_call(agent)
 
 
+def _calls_of(ctx: CheckContext, agent: str, agents: list[str]) -> list[dict[str, Any]]:
+    """Every call of the agent with the other agent of the pair (or all its calls)."""
+    if len(agents) == 2:
+        peer = agents[1] if agent == agents[0] else agents[0]
+        ids = ctx.call_ids_between(agent, peer)
+        return [c for c in ctx.calls(agent) if c.get("call_id") in ids]
+    return ctx.calls(agent)
+
+
+def _judge_each(name: str, agent: str, calls: list[dict[str, Any]], value_of, ok_of,
+                expected, loc: str, none_message: str) -> CheckResult:
+    """One result over every call: all must pass; the failing ones are named."""
+    if not calls:
+        return CheckResult(name, FAILED, expected, None, none_message, loc)
+    values = [value_of(c) for c in calls]
+    bad = [(i, c, v) for i, (c, v) in enumerate(zip(calls, values), 1) if not ok_of(v)]
+    message = "; ".join(f"call {i} of {len(calls)} (Call-ID {c.get('call_id')}): {v!r}"
+                        for i, c, v in bad)
+    if bad and len(calls) > 1:
+        message = f"{len(bad)} of {len(calls)} calls fail — {message}"
+    elif not bad and len(calls) > 1:
+        message = f"judged every call ({len(calls)})"
+    return CheckResult(name, FAILED if bad else PASSED, expected,
+                       values[0] if len(calls) == 1 else values, message, loc)
+
+
 def _codec_name(call: dict[str, Any] | None) -> str | None:
     if not call or not call.get("codec"):
         return None
@@ -61,14 +87,12 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     results = []
     calls = {}
     for agent in agents:
-        call = calls[agent] = _call_of(ctx, agent, agents)
-        got = _codec_name(call)
-        ok = got is not None and got.lower() == want.lower()
-        results.append(CheckResult(
-            f"codec {ctx.at(agent)}", PASSED if ok else FAILED, want, got,
-            "" if call else f"{agent} had no call" + (
-                f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
-            loc))
+        calls[agent] = _call_of(ctx, agent, agents)
+        results.append(_judge_each(
+            f"codec {ctx.at(agent)}", agent, _calls_of(ctx, agent, agents), _codec_name,
+            lambda got: got is not None and got.lower() == want.lower(), want, loc,
+            f"{agent} had no call" + (
+                f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else "")))
     if len(agents) == 2 and ctx.wire is not None:
         from sipscen.checks.legs import codec_via, relay_of
         via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
@@ -109,13 +133,15 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     suites = {}
     for agent in (a, b):
         call = _call_of(ctx, agent, [a, b])
-        srtp = (call or {}).get("srtp") or {}
-        suites[agent] = srtp.get("suite")
-        ok = bool(srtp.get("active")) and (want_suite is None or srtp.get("suite") == want_suite)
-        results.append(CheckResult(
-            f"srtp {ctx.at(agent)}", PASSED if ok else FAILED,
-            want_suite or "SRTP active", srtp.get("suite") if srtp.get("active") else "no SRTP",
-            "" if call else f"{agent} had no call", loc))
+        suites[agent] = ((call or {}).get("srtp") or {}).get("suite")
+
+        def seen(c):
+            srtp = c.get("srtp") or {}
+            return srtp.get("suite") if srtp.get("active") else "no SRTP"
+        results.append(_judge_each(
+            f"srtp {ctx.at(agent)}", agent, _calls_of(ctx, agent, [a, b]), seen,
+            lambda got: got != "no SRTP" and (want_suite is None or got == want_suite),
+            want_suite or "SRTP active", loc, f"{agent} had no call"))
     if ctx.wire is None:
         results.append(CheckResult(f"srtp {a}<->{b} (wire)", FAILED, "encrypted media on the wire",
                                    None, ctx.wire_error or "no capture to prove it from", loc))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.agents.records import SippFacts, record_of
 from sipscen.agents.sipp.inline import judge, normalise_expect
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.errors import ScenarioError
@@ -23,8 +24,9 @@ from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
 def _sipp_facts(agent: str, ctx) -> dict[str, Any] | None:
+    """The agent's facts when they are a SIPp agent's record, else None."""
     facts = ctx.facts.get(agent)
-    if not isinstance(facts, dict) or facts.get("type") != "sipp":
+    if not isinstance(record_of(facts), SippFacts):
         return None
     return facts
 

@@ -331,7 +331,8 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     result.wire = wire or {}
     facts = dict(result.agents)    # plus each service as a party, judged from the capture
     ctx = CheckContext(run.scenario, facts, wire, dict(run.contacts), wire_error,
-                       services=result.services)
+                       services=result.services,
+                       capture=run.capture.path if run.capture else None)
     from sipscen.checks.wire_party import wire_facts
     for name, service_facts in result.services.items():
         facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)

@@ -63,8 +63,9 @@ class CallControl:
         raise self._unsupported("receiving DTMF")
 
     # -- call control ------------------------------------------------------------
-    def make_call(self, uri: str, timeout: float | None, headers: Mapping[str, str]) -> str:
-        """Place a call; returns its SIP Call-ID (or "")."""
+    def make_call(self, uri: str, timeout: float | None, headers: Mapping[str, str],
+                  name: str | None = None) -> str:
+        """Place a call (``name``: its ``id`` in the scenario); returns its SIP Call-ID."""
         raise self._unsupported("call")
 
     def answer(self, code: int, headers: Mapping[str, str]) -> None:
@@ -72,6 +73,10 @@ class CallControl:
 
     def hangup(self, call_id: str | None) -> None:
         raise self._unsupported("hangup")
+
+    def cancel(self, call_id: str | None) -> None:
+        """CANCEL an outgoing call that is not answered yet."""
+        raise self._unsupported("cancel")
 
     def send_dtmf(self, digits: str, method: str, duration: float, gap: float) -> None:
         raise self._unsupported("dtmf")
@@ -84,6 +89,34 @@ class CallControl:
 
     def stop_record(self) -> None:
         raise self._unsupported("stop_record")
+
+    def register(self) -> None:
+        raise self._unsupported("register")
+
+    def unregister(self) -> None:
+        raise self._unsupported("unregister")
+
+    def send_message(self, uri: str, body: str, content_type: str,
+                     headers: Mapping[str, str]) -> None:
+        raise self._unsupported("send a MESSAGE")
+
+    def transfer(self, call_id: str | None, uri: str, headers: Mapping[str, str],
+                 replaces: str | None = None) -> None:
+        """Blind transfer to ``uri``; or attended: ``replaces`` is our other call's Call-ID."""
+        raise self._unsupported("transfer")
+
+    def reinvite(self, call_id: str | None, method: str, codecs: list[str],
+                 headers: Mapping[str, str]) -> None:
+        raise self._unsupported("re-INVITE")
+
+    def send_request(self, method: str, uri: str, content_type: str, body: str,
+                     headers: Mapping[str, str]) -> None:
+        """An out-of-dialog request; its answer is a ``request_answered`` event."""
+        raise self._unsupported(f"send a {method}")
+
+    def send_info(self, call_id: str | None, content_type: str, body: str,
+                  headers: Mapping[str, str]) -> None:
+        raise self._unsupported("send an INFO")
 
     def hold(self, call_id: str | None, mode: str) -> None:
         raise self._unsupported("hold")

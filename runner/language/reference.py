@@ -26,6 +26,13 @@ def _keys(schema: Mapping[str, Any]) -> str:
             sub["type"] if isinstance(sub.get("type"), list) else [str(sub.get("type", ""))])
         if "enum" in sub:
             what = " | ".join(str(v) for v in sub["enum"])
+        elif "const" in sub:
+            what = repr(sub["const"])
+        elif sub.get("properties"):
+            inner = sub["properties"]
+            what = "{" + ", ".join(
+                k + (f" ({' | '.join(map(str, v['enum']))})" if isinstance(v, dict) and
+                     "enum" in v else "") for k, v in inner.items()) + "}"
         note = f" — {sub['description'].rstrip('.')}" if sub.get("description") else ""
         parts.append(f"`{name}`{' (required)' if name in required else ''}: {what}{note}")
     return "; ".join(parts)
@@ -39,6 +46,7 @@ def render() -> str:
     out += ["## Agent types", ""]
     for t in registry.AGENT_TYPES.values():
         out += [f"### `{t.name}`", "", t.doc, "",
+                f"Keys: {_keys(t.schema)}.  ",
                 f"Steps: {', '.join(sorted(t.steps))}.  ",
                 f"Wait events: {', '.join(sorted(t.events))}.  ",
                 f"Facts report: {', '.join(sorted(t.capabilities)) or 'nothing'}.", ""]

@@ -57,6 +57,7 @@ class ExpectationFamily:
     example: str
     check: Callable[..., None] | None = None
     needs: Mapping[str, str] = field(default_factory=dict)   # param key -> fact capability
+    services_too: bool = False    # from/to/between may name services (the SUT) too
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")
@@ -74,6 +75,11 @@ class AgentType:
     capabilities: frozenset[str]  # what its facts report: calls, dtmf, responses, load
     doc: str = ""
     extra_defs: Mapping[str, Any] = field(default_factory=dict)
+    facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
+
+    def facts_record_class(self) -> type:
+        module, _, name = self.facts_record.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def implementation_class(self) -> type:
         module, _, name = self.implementation.partition(":")
@@ -109,22 +115,23 @@ def register_agent_type(agent_type: AgentType) -> AgentType:
     return _add(AGENT_TYPES, agent_type)
 
 
-# The built-in language: modules that register themselves on import. A plugin
+# The built-in language: modules that register themselves on import. Every module
+# of ``sipscen.language.steps`` is a step kind (found, not listed); a plugin
 # module registers the same way (import it before loading scenarios).
 BUILTINS = (
-    "sipscen.language.steps.call", "sipscen.language.steps.answer",
-    "sipscen.language.steps.hangup", "sipscen.language.steps.sleep",
-    "sipscen.language.steps.signal", "sipscen.language.steps.dtmf",
-    "sipscen.language.steps.play", "sipscen.language.steps.record",
-    "sipscen.language.steps.stop_record", "sipscen.language.steps.wait",
-    "sipscen.language.steps.hold", "sipscen.language.steps.unhold",
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
-    "sipscen.checks.sipp", "sipscen.checks.log", "sipscen.checks.legs",
+    "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
+    "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.legs",
     "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
     "sipscen.agents.baresip.language",
 )
+# Step kinds in this order first (the schema and the reference list them so);
+# any other module of the package follows, alphabetically.
+STEP_ORDER = ("call", "answer", "hangup", "cancel", "sleep", "signal", "dtmf", "play",
+              "record", "stop_record", "wait", "hold", "unhold", "reinvite", "info",
+              "transfer", "message", "request", "register", "unregister")
 _loaded = False
 
 
@@ -133,6 +140,13 @@ def load() -> None:
     global _loaded
     if _loaded:
         return
+    import pkgutil
+
+    from sipscen.language import steps as step_package
+    found = sorted(m.name for m in pkgutil.iter_modules(step_package.__path__))
+    ordered = [n for n in STEP_ORDER if n in found] + [n for n in found if n not in STEP_ORDER]
+    for name in ordered:
+        importlib.import_module(f"sipscen.language.steps.{name}")
     for module in BUILTINS:
         importlib.import_module(module)
     _loaded = True

@@ -35,6 +35,7 @@ class Timeline:
         self.cursors: dict[str, int] = {}    # wait key -> first event index not yet consumed
         self.floor = 0                       # no wait looks before this event (a call's end)
         self.call_id: str | None = None      # the call waits are about (None: the next one)
+        self.named: dict[str, str] = {}      # call id (scenario name) -> SIP Call-ID
         self.dtmf_seen = 0                   # received digits consumed by dtmf waits
         self.recordings = 0
         self.signals = SignalWaits(ctx.board)
@@ -92,17 +93,43 @@ class Timeline:
     def pause(self, seconds: float) -> None:
         self.control.pause(seconds)
 
-    def placed(self, call_id: str | None) -> None:
+    def placed(self, call_id: str | None, name: str | None = None) -> None:
         """A ``call`` step placed this call: the waits that follow are about it."""
         self.call_id = call_id or None
+        if name and call_id:
+            self.named[name] = call_id
+
+    def target(self, params: Mapping[str, Any]) -> str | None:
+        """The SIP Call-ID a step or wait aims at: its ``call`` (a named call), else the
+        current call (None: the agent's own choice)."""
+        name = params.get("call") if isinstance(params, Mapping) else None
+        if not name:
+            return self.call_id
+        if name not in self.named:
+            raise self.fail(f"no call named '{name}' was placed before this step "
+                            f"(named: {', '.join(self.named) or 'none'})")
+        return self.named[name]
 
     # -- waits -------------------------------------------------------------------------
     def wait_call_event(self, key: str, predicate: Callable, timeout: float,
-                        abort: Callable | None = None, any_call: bool = False) -> dict:
+                        abort: Callable | None = None, any_call: bool = False,
+                        call: str | None = None) -> dict:
         """Wait for the agent's own event; consume it; follow the current call.
 
         ``key`` names what is consumed (a second wait with the same key needs a new
-        event); ``any_call``: not restricted to the current call (a new call)."""
+        event); ``any_call``: not restricted to the current call (a new call);
+        ``call``: a named call's SIP Call-ID (its events only; the current call stays)."""
+        if call is not None:
+            key = f"{key} @{call}"
+            predicate, abort = _only(predicate, call), _only(abort, call)
+            since = self.cursors.get(key, 0)
+            found = self.control.wait_event(predicate, timeout, since, abort)
+            if found is None:
+                raise self.fail(f"wait for {key.split(' @')[0]} timed out after {secs(timeout)}")
+            if found[0] < 0:
+                raise self.fail(f"wait for {key.split(' @')[0]}: {found[1]['abort']}")
+            self.cursors[key] = found[0] + 1
+            return found[1]
         if not any_call:
             predicate, abort = self._current_call_only(predicate), self._current_call_only(abort)
         since = max(self.cursors.get(key, 0), self.floor)
@@ -152,6 +179,12 @@ class Timeline:
             raise Cancelled(f"agent {self.name}: run cancelled")
         who = f" from {sender}" if sender else ""
         raise self.fail(f"wait for signal '{name}'{who} timed out after {secs(timeout)}")
+
+
+def _only(test, call_id: str):
+    if test is None:
+        return None
+    return lambda kind, d: d.get("call_id") == call_id and test(kind, d)
 
 
 def scripted_time(steps: Iterable[Step]) -> float:

@@ -146,7 +146,10 @@ class LiveProgress:
             if data.get("message"):
                 line.append(f" - {r(data['message'])}")
             return line
-        extras = " ".join(f"{r(k)}={r(v)}" for k, v in data.items())
+        # received headers are in the JSON report; the live line names them only
+        extras = " ".join(f"{r(k)}={r(v)}" if k != "headers" else
+                          f"headers=[{r(', '.join(map(str, v or {})))}]"
+                          for k, v in data.items())
         return Text(f"{r(kind)} {extras}".rstrip())
 
 

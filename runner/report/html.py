@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Iterable
 
+from sipscen.agents.records import record_of
 from sipscen.engine.results import PASSED, ScenarioResult, summarise
 from sipscen.report.html_assets import CSS, JS
 from sipscen.report.html_ladder import ladder_svg
@@ -197,13 +198,8 @@ def _agents_section(result: ScenarioResult) -> str:
     rows = []
     for name, facts in result.agents.items():
         facts = facts if isinstance(facts, dict) else {"value": facts}
-        calls = []
-        for c in facts.get("calls") or []:
-            srtp = c.get("srtp") or {}
-            calls.append(f"{c.get('direction', '?')} {c.get('status_code') or '-'} "
-                         f"{c.get('codec') or '-'} SRTP:{(srtp.get('suite') or 'on') if srtp.get('active') else 'off'}")
-        if facts.get("type") == "sipp":
-            calls += _sipp_lines(facts)
+        record = record_of(facts)
+        calls = record.summary() if record is not None else []
         rows.append(f'<tr><td>{_e(name)}</td><td>{_e(facts.get("type"))}</td><td class="mono">{_e(facts.get("uri"))}</td>'
                     f'<td>{"<br>".join(_e(c) for c in calls) or "-"}</td>'
                     f'<td><details><summary>all facts</summary><pre>'

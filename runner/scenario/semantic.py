@@ -53,6 +53,7 @@ class SemanticChecker:
         self.tree = tree
         self.errors: list[ScenarioError] = []
         self.agents: dict[str, Any] = dict(tree.get("agents") or {})
+        self.call_ids: dict[str, set[str]] = {}      # agent -> ids its call steps gave
         self.services: dict[str, Any] = dict(tree.get("services") or {})
         self.substitution = substitution
 
@@ -119,7 +120,30 @@ class SemanticChecker:
         if problem:
             self.fail(f"invalid capture filter: {problem}", ["capture", "filter"])
 
+    def check_scenario_dir_paths(self, service: dict, path: list) -> None:
+        """A command argument of an included piece that names a file through
+        ``${scenario_dir}/...`` must exist from the including scenario's folder: a shared
+        piece that only works one folder deep is refused here, not at run time (pieces
+        should use ``${file_dir}``)."""
+        token = "${" + SCENARIO_DIR + "}"
+        root = locate(self.tree, [])
+        scenario_dir = base_dir(root)
+        for i, arg in enumerate(service.get("command") or []):
+            if not isinstance(arg, str) or not arg.startswith(token + "/"):
+                continue
+            where = locate(self.tree, path + ["command", i])
+            if where is None or root is None or where.file == root.file:
+                continue      # the scenario's own file: its own folder, by construction
+            target = Path(arg.replace(token, str(scenario_dir), 1))
+            if any(ch in arg[len(token):] for ch in "$[") or target.exists():
+                continue
+            self.fail(f"'{arg}' names {target}, which does not exist (this value is in an "
+                      "included piece, where ${scenario_dir} is the including scenario's "
+                      "folder: write ${file_dir} to resolve it from the piece's own folder)",
+                      path + ["command", i])
+
     def check_service(self, service: dict, path: list) -> None:
+        self.check_scenario_dir_paths(service, path)
         if isinstance(service.get("kube"), dict):     # found in Kubernetes, not started
             for key in ("command", "address", "port", "env", "stop_signal"):
                 if key in service:
@@ -235,6 +259,16 @@ class SemanticChecker:
             return
         if record is not None and record.check is not None:
             record.check(LoadCheck(self, agent_name, agent_type, here), params)
+        names = [params.get("call")] + ([params.get("replaces")] if kind == "transfer" else [])
+        for key, named in zip(("call", "replaces"), names):
+            if kind != "call" and isinstance(named, str) and \
+                    named not in self.call_ids.get(agent_name, set()):
+                known = ", ".join(sorted(self.call_ids.get(agent_name, set()))) or "none"
+                self.fail(f"no earlier call step or incoming wait of this agent has id "
+                          f"'{named}' (ids: {known})", here + [key])
+        if kind == "wait" and params.get("event") == "incoming" and \
+                isinstance(params.get("id"), str):
+            self.call_ids.setdefault(agent_name, set()).add(params["id"])
         self.check_durations(params, here)
 
     def _signals(self, agent_name: str) -> set[str]:
@@ -247,7 +281,9 @@ class SemanticChecker:
             return
         (kind, params), = item.items()
         here = path + [kind]
-        parties = kind not in ("response", "load")    # services are parties (issue 10)
+        family = registry.expectations().get(kind)
+        # services are parties (issue 10), except where an agent's own facts are read
+        parties = kind not in ("response", "load", "registration")
         for key in ("from", "to", "agent", "via"):
             self.ref(params.get(key), here + [key], services_too=parties)
         if kind == "log" and isinstance(params.get("service"), str) \
@@ -260,7 +296,6 @@ class SemanticChecker:
                 self.ref(name, here + ["between", i], services_too=parties)
             if len(between) == 2 and between[0] == between[1]:
                 self.fail("'between' needs two different agents", here + ["between"])
-        family = registry.expectations().get(kind)
         if family is not None:
             for key, capability in family.needs.items():
                 name = params.get(key)
@@ -321,6 +356,13 @@ class LoadCheck:
 
     def durations(self, node: dict, sub: list) -> None:
         self.checker.check_durations(node, self.path + list(sub))
+
+    def needs_registrar(self) -> None:
+        """The agent's account has a registrar."""
+        account = (self.checker.agents.get(self.agent) or {}).get("account") or {}
+        if not account.get("registrar"):
+            self.fail(f"agent '{self.agent}' has no account.registrar to register at", [],
+                      key=True)
 
     def supports_event(self, event: str, sub: list) -> None:
         """The agent's type waits for ``event``, else an error at the event's value."""

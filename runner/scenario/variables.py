@@ -7,6 +7,8 @@ and the ``variables:``, ``parametrize:`` and ``include:`` sections excepted):
   parameter sets), the environment, the file's ``variables:`` defaults;
 * ``${env:NAME}``: the environment only; the value is a secret (recorded in
   ``Scenario.secrets`` so reports redact it);
+* ``${file_dir}``: the folder of the file the value is written in (for an
+  included piece, the piece's own folder: its paths work from any includer);
 * ``$${`` is a literal ``${``;
 * an undefined variable is a ScenarioError at the string's location.
 
@@ -34,6 +36,7 @@ from sipscen.scenario.loader import MarkedMap, MarkedSeq, format_path
 
 REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files")
 SCENARIO_DIR = "scenario_dir"
+FILE_DIR = "file_dir"        # the folder of the file the value is written in (an included piece's own)
 NOT_SUBSTITUTED = ("variables", "parametrize", "include")
 
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
@@ -158,6 +161,11 @@ class _Scope:
             return value
         if inner == SCENARIO_DIR:
             return None
+        if inner == FILE_DIR:
+            if loc is None or not loc.file:
+                self._fail(f"'{token}' needs to know its file", loc, where)
+                return None
+            return str(Path(loc.file).resolve().parent)
         ref = _REF.fullmatch(inner)
         if ref:
             if ref.group(2) not in REFERENCE_ATTRS:

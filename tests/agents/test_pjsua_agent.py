@@ -223,35 +223,6 @@ def test_call_timeout_cancels_unanswered_call(rig):
     assert alice["status_code"] == 487 and not alice["answered"]
 
 
-@pytest.fixture
-def tls_files(tmp_path):
-    """A self-signed certificate and key for 127.0.0.1 (no external tool)."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
-    return {"cert": "cert.pem", "key": "key.pem"}   # relative to the scenario's folder
-
-
 def test_tls_with_secure_signalling_and_srtp(rig, tls_files):
     common = dict(transport="tls", tls=tls_files, codecs=["PCMA"],
                   srtp={"use": "mandatory", "secure_signaling": 1})

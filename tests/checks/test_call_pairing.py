@@ -55,7 +55,7 @@ def test_a_call_to_someone_else_is_no_call_to_the_callee():
     facts = {"alice": {"calls": [call("outgoing", "c1", "carol")]}, "bob": {"calls": []},
              "carol": {"calls": [call("incoming", "c1", "alice")]}}
     result = verdicts("call", {"from": "alice", "to": "bob", "status": 200}, context(facts))
-    assert result["call alice->bob"][0] == "failed"
+    assert result["call alice->bob: selected"] == ("failed", "calls to ['<sip:carol@127.0.0.1:22000>']")
 
 
 def test_codec_and_srtp_read_the_pairs_call():

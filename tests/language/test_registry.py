@@ -89,6 +89,28 @@ def test_validate_refuses_what_the_agent_type_cannot_do(tmp_path, sipscen, text,
     assert code == 2 and f"{path}:{expected}" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("steps, expected", [
+    ("      - register: {}\n",
+     "6:9: agents.a.steps[0].register: agent 'a' has no account.registrar to register at"),
+    ("      - hangup: {call: nope}\n",
+     "6:24: agents.a.steps[0].hangup.call: no earlier call step or incoming wait of this "
+     "agent has id 'nope' (ids: none)"),
+    ("      - call: {to: a, id: x}\n      - transfer: {call: x, replaces: y}\n",
+     "7:39: agents.a.steps[1].transfer.replaces: no earlier call step or incoming wait of "
+     "this agent has id 'y' (ids: x)"),
+    ("      - call: {to: a, id: x}\n      - call: {to: a, id: x}\n",
+     "7:27: agents.a.steps[1].call.id: this agent already names a call 'x'"),
+    ("      - wait: {event: disconnected, digits: '1'}\n",
+     "6:37: agents.a.steps[0].wait.digits: 'digits' only applies to event: dtmf"),
+    ("      - call: {to: a, headers: {'X Bad': v}}\n",
+     "6:33: agents.a.steps[0].call.headers['X Bad']: a header name is a SIP token "
+     "(letters, digits, -), got 'X Bad'"),
+])
+def test_new_steps_are_checked_at_their_line(tmp_path, steps, expected):
+    path = _write(tmp_path, "name: x\nagents:\n  a:\n    type: pjsua\n    steps:\n" + steps)
+    assert [str(e) for e in validate_file(path, environ={})] == [f"{path}:{expected}"]
+
+
 def test_stop_record_hold_and_unhold_pass_validation(tmp_path):
     path = _write(tmp_path, "name: x\nagents:\n  a:\n    type: pjsua\n    steps:\n"
                             "      - record: {file: a.wav}\n      - stop_record: {}\n"
@@ -103,3 +125,36 @@ def test_scripted_wait_uses_the_agents_real_defaults(tmp_path):
                             "      - record: {file: r.wav, duration: 1s}\n"
                             "      - sleep: 250ms\n")
     assert scripted_wait(load_scenario(path, environ={})) == pytest.approx(0.94 + 0.5 + 1 + 0.25)
+
+
+def test_facts_read_as_each_agent_types_typed_record():
+    from sipscen.agents.records import CallRecord, PjsuaFacts, SippFacts, record_of
+    pjsua = record_of({"type": "pjsua", "uri": "sip:a@127.0.0.1:5",
+                       "calls": [{"direction": "incoming", "call_id": "x", "status_code": 486,
+                                  "unknown_key": 1}], "dtmf_received": [{"digit": "1"}]})
+    assert isinstance(pjsua, PjsuaFacts) and pjsua.calls == [
+        CallRecord(direction="incoming", call_id="x", status_code=486)]
+    assert pjsua.dtmf_received == [{"digit": "1"}]
+    sipp = record_of({"type": "sipp", "side": "uas", "stats": {"attempted": 3}})
+    assert isinstance(sipp, SippFacts) and sipp.side == "uas" and sipp.calls == []
+    assert record_of("not facts") is None
+    for agent_type in registry.agent_types().values():      # round trip of an empty record
+        cls = agent_type.facts_record_class()
+        assert cls().to_dict()["type"] == agent_type.name
+        assert record_of(cls().to_dict()) == cls()
+
+
+def test_every_agent_types_call_control_methods_take_the_interfaces_arguments():
+    """An agent that overrides a CallControl operation accepts every argument the
+    interface (and so the timeline) passes."""
+    import inspect
+    for agent_type in registry.agent_types().values():
+        cls = agent_type.implementation_class()
+        for name, base in vars(CallControl).items():
+            if name.startswith("_") or not callable(base) or name not in vars(cls):
+                continue
+            wanted = list(inspect.signature(base).parameters)
+            got = inspect.signature(getattr(cls, name)).parameters
+            missing = [p for p in wanted if p not in got and not any(
+                q.kind == q.VAR_KEYWORD for q in got.values())]
+            assert not missing, f"{cls.__name__}.{name} lacks {missing}"

@@ -100,10 +100,13 @@ def test_status_lists_and_sipp_expect_shorthands_are_valid():
         "4xx, 'nothing' or a mapping, got 'nothin'"]
 
 
-def test_call_status_is_a_plain_code():
-    text = "name: x\nagents:\n  a: {type: pjsua}\nexpect:\n  - call: {from: a, status: 2xx}\n"
-    assert errors_of(text) == ["s.yaml:5:29: expect[0].call.status: expected an integer, "
-                               "got the string '2xx'"]
+def test_call_status_is_a_code_a_class_or_a_list():
+    for ok in ("2xx", "[404, 480]", "486"):
+        text = f"name: x\nagents:\n  a: {{type: pjsua}}\nexpect:\n  - call: {{from: a, status: {ok}}}\n"
+        assert errors_of(text) == []
+    text = "name: x\nagents:\n  a: {type: pjsua}\nexpect:\n  - call: {from: a, status: 7xx}\n"
+    assert errors_of(text) == ["s.yaml:5:29: expect[0].call.status: expected a status code "
+                               "(e.g. 200), a class (e.g. 2xx) or a list of codes, got '7xx'"]
 
 
 def test_wrong_types_and_bad_regex():

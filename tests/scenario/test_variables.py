@@ -122,3 +122,44 @@ def test_resolve_references_rejects_unknown_names():
                            Path("/s"), location=where, path="agents.a.steps[0].call.uri")
     assert str(caught.value) == ("f.yaml:3:4: agents.a.steps[0].call.uri: unknown agent or "
                                  "service 'carol' in '${carol.uri}' — known: bob")
+
+
+def test_file_dir_in_an_included_piece_is_the_piece_s_own_folder(tmp_path):
+    """A shared piece's paths resolve from the piece, whatever folder includes it."""
+    from sipscen.scenario import load_scenario
+    lib = tmp_path / "lib"
+    deep = tmp_path / "a" / "b" / "c"
+    lib.mkdir()
+    deep.mkdir(parents=True)
+    (lib / "piece.yaml").write_text(
+        "services:\n  sut: {command: [kamailio, -f, '${file_dir}/sut.cfg', '${scenario_dir}']}\n")
+    (deep / "s.yaml").write_text(
+        "name: s\ninclude: [../../../lib/piece.yaml]\nagents: {a: {type: pjsua}}\n"
+        "variables: {here: '${file_dir}'}\ndescription: '${file_dir}'\n")
+    scenario = load_scenario(deep / "s.yaml", environ={})
+    command = scenario.services[0].config["command"]
+    assert command[2] == f"{lib.resolve()}/sut.cfg"
+    assert command[3] == "${scenario_dir}"          # still the includer's, at plan time
+    assert scenario.description == str(deep.resolve())
+
+
+def test_a_scenario_dir_path_that_does_not_exist_is_refused_at_validation(tmp_path):
+    """The old shared-piece trap: ${scenario_dir}/../../x only works one folder deep;
+    validate now says so at the piece's line instead of passing."""
+    from sipscen.scenario import validate_file
+    lib = tmp_path / "lib"
+    deep = tmp_path / "a" / "b"
+    lib.mkdir()
+    deep.mkdir(parents=True)
+    (tmp_path / "sut.cfg").write_text("")
+    (lib / "piece.yaml").write_text(
+        "services:\n  sut: {command: [kamailio, -f, '${scenario_dir}/../sut.cfg']}\n")
+    (deep / "s.yaml").write_text(
+        "name: s\ninclude: [../../lib/piece.yaml]\nagents: {a: {type: pjsua}}\n")
+    (tmp_path / "a" / "ok.yaml").write_text(
+        "name: s\ninclude: [../lib/piece.yaml]\nagents: {a: {type: pjsua}}\n")
+    assert validate_file(tmp_path / "a" / "ok.yaml", environ={}) == []
+    errors = [str(e) for e in validate_file(deep / "s.yaml", environ={})]
+    assert len(errors) == 1 and errors[0].startswith(f"{lib / 'piece.yaml'}:2:")
+    assert "does not exist (this value is in an included piece" in errors[0]
+    assert "write ${file_dir}" in errors[0]

@@ -336,3 +336,17 @@ def test_the_effective_timeout_bounds_sipp(rig, peer_factory):
     assert caller.command.load.time_limit == 5.0           # the scenario timeout less 2s
     assert server.command.load.time_limit == 12.0          # the scenario timeout plus 5s
     assert "-timeout" in server.command.argv() and "12s" in server.command.argv()
+
+
+def test_a_serving_sipp_posts_its_signal_steps_in_order(rig):
+    """The UAS runs its steps through the timeline while it serves: its signals
+    reach the board (a wait on them used to time out), after its sleep."""
+    uas = rig.agent("uas", [{"sleep": "200ms"}, {"signal": "serving"}], scenario="uas")
+    uas.start()
+    uas.ready(5)
+    started = rig.board.now()
+    uas.run()
+    signals = [e for e in rig.board.events("uas", "signal")]
+    assert [e.data["name"] for e in signals] == ["serving"]
+    assert signals[0].t - started >= 0.2
+    assert uas.proc is not None and uas.proc.running

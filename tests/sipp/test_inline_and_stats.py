@@ -193,12 +193,17 @@ def test_bad_sipp_xml_points_at_its_line(tmp_path):
 
 
 def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
+    from pathlib import Path
+
+    from sipscen.checks.context import CheckContext
     from sipscen.checks.sipp import check_response
     from sipscen.errors import Location
-    from sipscen.scenario.model import Expectation
+    from sipscen.scenario.model import Expectation, Scenario
 
-    class Ctx:
-        facts = {"a": {"type": "sipp", "responses": [
+    def Ctx():
+        return CheckContext(Scenario(name="t", file=Path("f.yaml")), FACTS, None)
+
+    FACTS = {"a": {"type": "sipp", "responses": [
             {"index": 0, "probe": False, "sent": "OPTIONS x SIP/2.0", "was_sent": True,
              "expected": {"status": [400]}, "timeout": 1.0, "received": None},
             {"index": 1, "probe": True, "sent": "OPTIONS y SIP/2.0", "was_sent": True,
@@ -220,3 +225,14 @@ def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
     assert missing[0].status == "failed" and "no message 7" in missing[0].message
     assert check_response(Expectation("response", {"agent": "zz"}, Location("f", 1, 1), "e"),
                           Ctx())[0].status == "failed"
+
+
+def test_expect_nothing_shorthand_waits_the_message_s_own_timeout():
+    msgs = inline.parse_messages({"messages": [
+        {"send": "OPTIONS sip:x SIP/2.0\n", "expect": "nothing", "timeout": "500ms"},
+        {"send": "OPTIONS sip:y SIP/2.0\n", "expect": "nothing", "timeout": "4s"},
+        {"send": "OPTIONS sip:z SIP/2.0\n", "expect": "nothing"},
+        {"send": "OPTIONS sip:w SIP/2.0\n", "expect": {"nothing": "3s"}, "timeout": "1s"}]},
+        probe=False, path="agents.a")
+    assert [(m.expected["nothing"], m.timeout) for m in msgs] == [
+        (0.5, 0.5), (4.0, 4.0), (inline.DEFAULT_TIMEOUT, inline.DEFAULT_TIMEOUT), (3.0, 3.0)]

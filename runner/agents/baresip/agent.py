@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 from sipscen.agents.base import Agent, AgentContext, Contact, require_loopback
+from sipscen.agents.records import BaresipFacts
 from sipscen.engine import process
 from sipscen.errors import AgentError
 from sipscen.language.control import CallControl, Cancelled, OperationFailed
@@ -239,7 +240,7 @@ class BaresipAgent(Agent, CallControl):
         except Exception as exc:  # noqa: BLE001 - the step fails, saying why
             raise OperationFailed(str(exc)) from exc
 
-    def make_call(self, uri: str, timeout: float | None, headers) -> str:
+    def make_call(self, uri: str, timeout: float | None, headers, name=None) -> str:
         if headers:
             raise OperationFailed("baresip agent cannot add headers")
         self._key(f"/dial {uri}")
@@ -264,9 +265,9 @@ class BaresipAgent(Agent, CallControl):
 
     # -- results ---------------------------------------------------------------------
     def facts(self) -> dict[str, Any]:
-        return {"type": "baresip", "uri": self.contact_.uri if self.contact_ else None,
-                "from_wire": True, "calls": [], "dtmf_received": list(self.digits),
-                "dtmf_sent": list(self.sent)}
+        return BaresipFacts(uri=self.contact_.uri if self.contact_ else "",
+                            dtmf_received=list(self.digits),
+                            dtmf_sent=list(self.sent)).to_dict()
 
     def artifacts(self) -> dict[str, str]:
         out = {}

@@ -34,6 +34,7 @@ register_agent_type(AgentType(
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "dtmf",
                       "signal"}),
     capabilities=frozenset({"calls", "dtmf"}),
+    facts_record="sipscen.agents.records:BaresipFacts",
     doc="An independent user agent (Debian's baresip 1.0, driven through its stdin menu): "
         "calls, PCMA/PCMU/G722, SDES or DTLS-SRTP, RFC 4733 DTMF. Its calls are judged "
         "from the capture; the digits it received from its own log."))

@@ -47,7 +47,7 @@ def _endpoint_config(log_file: str) -> pj.EpConfig:
     return cfg
 
 
-def _set_codecs(ep: pj.Endpoint, wanted: list[str]) -> None:
+def set_codecs(ep: pj.Endpoint, wanted: list[str]) -> None:
     """Enable exactly ``wanted`` (by name, in order of preference); disable the rest.
 
     An empty list keeps PJSIP's defaults.
@@ -68,6 +68,12 @@ def _set_codecs(ep: pj.Endpoint, wanted: list[str]) -> None:
     for ids in available.values():
         for codec_id in ids:
             ep.codecSetPriority(codec_id, priorities.get(codec_id, 0))
+
+
+PRACK_USE = {"off": pj.PJSUA_100REL_NOT_USED, "supported": pj.PJSUA_100REL_OPTIONAL,
+             "required": pj.PJSUA_100REL_MANDATORY}
+TIMER_USE = {"inactive": pj.PJSUA_SIP_TIMER_INACTIVE, "optional": pj.PJSUA_SIP_TIMER_OPTIONAL,
+             "required": pj.PJSUA_SIP_TIMER_REQUIRED, "always": pj.PJSUA_SIP_TIMER_ALWAYS}
 
 
 def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -> tuple[WorkerAccount, str]:
@@ -95,7 +101,7 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     transport_id = ep.transportCreate(_TRANSPORTS[(transport, ipv6)], tcfg)
     ep.libStart()
     ep.audDevManager().setNullDev()
-    _set_codecs(ep, list(msg.get("codecs") or []))
+    set_codecs(ep, list(msg.get("codecs") or []))
 
     account = msg.get("account") or {}
     user = str(account.get("user") or "agent")
@@ -109,7 +115,7 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     acfg.sipConfig.transportId = transport_id
     if account.get("registrar"):
         acfg.regConfig.registrarUri = str(account["registrar"])
-        acfg.regConfig.registerOnAdd = True
+        acfg.regConfig.registerOnAdd = account.get("register_at_start", True) is not False
     if account.get("password") is not None:
         acfg.sipConfig.authCreds.append(pj.AuthCredInfo(
             "digest", str(account.get("realm") or "*"),
@@ -126,6 +132,13 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     mcfg.srtpUse = SRTP_USE[str(srtp.get("use") or "disabled")]
     mcfg.srtpSecureSignaling = int(srtp.get("secure_signaling") or 0)
     mcfg.lockCodecEnabled = False
+    calls = msg.get("calls") or {}
+    acfg.callConfig.prackUse = PRACK_USE[str(calls.get("prack") or "off")]
+    timer = calls.get("session_timer") or {}
+    if timer:
+        acfg.callConfig.timerUse = TIMER_USE[str(timer.get("use") or "optional")]
+        acfg.callConfig.timerSessExpiresSec = int(timer.get("expires_s") or 1800)
+        acfg.callConfig.timerMinSESec = min(90, acfg.callConfig.timerSessExpiresSec)
 
     acc = WorkerAccount(worker)
     acc.create(acfg, True)

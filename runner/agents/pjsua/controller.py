@@ -28,11 +28,18 @@ COMMAND_TIMEOUT = 10.0
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
-    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri"),
-    P.MEDIA: ("state", "previous", "codec", "clock_rate", "payload_type", "srtp", "call_id"),
+    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri", "headers"),
+    P.MEDIA: ("state", "previous", "call_state", "codec", "clock_rate", "payload_type", "srtp",
+              "call_id"),
+    P.MESSAGE_RECEIVED: ("sender", "to", "content_type", "body", "headers"),
+    P.TRANSFER_REQUEST: ("call_id", "target", "code"),
+    P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
+    P.REDIRECTED: ("call_id", "target", "followed", "code", "reason"),
+    P.REPLACED: ("call_id", "new_call_id"),
+    P.REQUEST_ANSWERED: ("code", "reason", "headers"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
-    P.REG_STATE: ("code", "reason"),
+    P.REG_STATE: ("code", "reason", "expires"),
     P.STATS_EVENT: ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "call_id"),
     P.ERROR: ("message",),
 }
@@ -107,7 +114,8 @@ class PjsuaAgent(Agent, CallControl):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     waiting = (f" (no answer to REGISTER from {self.settings.registrar})"
-                               if self.settings.registrar else "")
+                               if self.settings.registrar and self.settings.register_at_start
+                               else "")
                     raise AgentError(f"agent {self.ctx.name}: pjsua worker not ready after "
                                      f"{timeout:g}s{waiting}{self._stderr_note()}")
                 self.cond.wait(min(remaining, 0.1))
@@ -118,6 +126,8 @@ class PjsuaAgent(Agent, CallControl):
             Timeline(self, self.ctx).run()
         except Cancelled:
             return
+        finally:
+            self.book.run_over = True
 
     # -- CallControl (what the timeline drives) --------------------------------------
     @property
@@ -140,16 +150,24 @@ class PjsuaAgent(Agent, CallControl):
             raise OperationFailed(str(reply.get("message")))
         return reply
 
-    def make_call(self, uri, timeout, headers) -> str:
+    def make_call(self, uri, timeout, headers, name=None) -> str:
         reply = self._do(P.CALL, uri=uri, timeout_ms=int(timeout * 1000) if timeout else 0,
                          headers=dict(headers))
-        return str(reply.get("call_id") or "")
+        call_id = str(reply.get("call_id") or "")
+        if name and call_id:
+            self.book.name_call(call_id, name, self.ctx.board.now())
+        return call_id
 
     def answer(self, code, headers) -> None:
         self._do(P.ANSWER, code=int(code), headers=dict(headers))
 
     def hangup(self, call_id) -> None:
-        self._do(P.HANGUP)
+        self._do(P.HANGUP, call_id=call_id or "")
+
+    def cancel(self, call_id) -> None:
+        reply = self._do(P.HANGUP, call_id=call_id or "", cancel=True)
+        if not reply.get("calls"):
+            raise OperationFailed("no ringing outgoing call to cancel")
 
     def send_dtmf(self, digits, method, duration, gap) -> None:
         self._do(P.DTMF, len(digits) * (duration + gap) + COMMAND_TIMEOUT, digits=digits,
@@ -169,6 +187,32 @@ class PjsuaAgent(Agent, CallControl):
 
     def stop_record(self) -> None:
         self._do(P.STOP_RECORD)
+
+    def register(self) -> None:
+        self._do(P.REGISTER)
+
+    def unregister(self) -> None:
+        self._do(P.UNREGISTER)
+
+    def send_message(self, uri, body, content_type, headers) -> None:
+        self._do(P.SEND_MESSAGE, uri=uri, body=body, content_type=content_type,
+                 headers=dict(headers))
+
+    def transfer(self, call_id, uri, headers, replaces=None) -> None:
+        self._do(P.TRANSFER, call_id=call_id or "", uri=uri, headers=dict(headers),
+                 replaces=replaces or "")
+
+    def reinvite(self, call_id, method, codecs, headers) -> None:
+        self._do(P.REINVITE, call_id=call_id or "", method=method, codecs=list(codecs),
+                 headers=dict(headers))
+
+    def send_request(self, method, uri, content_type, body, headers) -> None:
+        self._do(P.REQUEST, method=method, uri=uri, content_type=content_type, body=body,
+                 headers=dict(headers))
+
+    def send_info(self, call_id, content_type, body, headers) -> None:
+        self._do(P.INFO, call_id=call_id or "", content_type=content_type, body=body,
+                 headers=dict(headers))
 
     def hold(self, call_id, mode) -> None:
         self._do(P.HOLD, call_id=call_id or "", mode=mode)
@@ -276,12 +320,14 @@ class PjsuaAgent(Agent, CallControl):
             "address": s.address, "port": contact.port, "transport": s.transport,
             "tls": s.tls, "log_file": str(self.log_file), "codecs": s.codecs,
             "account": {"user": s.user, "domain": s.domain, "registrar": registrar,
-                        "password": s.password, "realm": s.realm, "username": s.username},
+                        "password": s.password, "realm": s.realm, "username": s.username,
+                        "register_at_start": s.register_at_start},
             "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
             "media": {"port": contact.media_ports[0],
                       "count": contact.media_ports[1] - contact.media_ports[0] + 1,
                       "public_address": self.face.address if self.face is not None else None},
-            "answer": s.answer,
+            "answer": s.answer, "transfer": s.transfer, "follow_redirects": s.follow_redirects,
+            "calls": s.calls,
             "tap_dir": str(self.ctx.artifacts_dir),
         }
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua import sdp
+from sipscen.agents.records import CallRecord, PjsuaFacts
 
 
-def _new_call(call_id: str, direction: str, remote_uri: str) -> dict[str, Any]:
+def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[str, Any]:
     return {
-        "direction": direction, "call_id": call_id, "remote_uri": remote_uri,
+        "direction": direction, "call_id": call_id, "remote_uri": remote_uri, "name": None,
+        "started_at": round(t, 6), "early_at": None, "redirect": None,
         "status_code": None, "reason": "", "answered": False,
         "confirmed_at": None, "disconnected_at": None, "duration": None,
         "codec": None, "clock_rate": None, "payload_type": None,
@@ -39,15 +41,26 @@ class FactBook:
         self._calls: dict[str, dict[str, Any]] = {}
         self.dtmf_received: list[dict[str, Any]] = []
         self.dtmf_sent: list[dict[str, Any]] = []
+        self.registrations: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.transfers: list[dict[str, Any]] = []
+        self.run_over = False          # set when the agent's steps are done (teardown follows)
 
-    def _call(self, data: dict[str, Any]) -> dict[str, Any] | None:
+    def _call(self, data: dict[str, Any], t: float = 0.0) -> dict[str, Any] | None:
         call_id = data.get("call_id") or ""
         if not call_id:
             return None
         if call_id not in self._calls:
             self._calls[call_id] = _new_call(call_id, data.get("direction") or "outgoing",
-                                             data.get("remote_uri") or "")
+                                             data.get("remote_uri") or "", t)
         return self._calls[call_id]
+
+    def name_call(self, call_id: str, name: str, t: float) -> None:
+        """A ``call`` step's ``id`` for the call it placed."""
+        with self._lock:
+            call = self._call({"call_id": call_id, "direction": "outgoing"}, t)
+            if call is not None:
+                call["name"] = name
 
     def apply(self, kind: str, data: dict[str, Any], t: float) -> None:
         """Fold one worker event (``t`` in board seconds) into the facts."""
@@ -80,14 +93,33 @@ class FactBook:
                                            "call_id": data.get("call_id") or None})
                 if data.get("level_dbfs") is not None:
                     self.dtmf_received[-1]["level_dbfs"] = data["level_dbfs"]
+            elif kind == P.REDIRECTED:
+                call = self._call(data, t)
+                if call is not None:
+                    call["redirect"] = {k: data.get(k) for k in ("target", "code", "reason",
+                                                                 "followed")}
+            elif kind == P.REG_STATE:
+                self.registrations.append({"t": round(t, 6), "code": data.get("code"),
+                                           "reason": data.get("reason") or "",
+                                           "expires": data.get("expires"),
+                                           "at_teardown": self.run_over})
+            elif kind == P.MESSAGE_RECEIVED:
+                self.messages.append({"t": round(t, 6), **{k: data.get(k) for k in (
+                    "sender", "to", "content_type", "body", "headers")}})
+            elif kind in (P.TRANSFER_REQUEST, P.TRANSFER_STATUS):
+                self.transfers.append({"t": round(t, 6), "kind": kind, **{
+                    k: data.get(k) for k in ("call_id", "target", "code", "reason", "final")
+                    if k in data}})
             elif kind == P.DTMF_SENT:
                 self.dtmf_sent.append({"digit": data.get("digit"), "method": data.get("method"),
                                        "t": round(t, 6), "call_id": data.get("call_id") or None})
 
     def _call_state(self, data: dict[str, Any], t: float) -> None:
-        call = self._call(data)
+        call = self._call(data, t)
         if call is None:
             return
+        if data.get("state") == "EARLY" and call["early_at"] is None:
+            call["early_at"] = round(t, 6)
         if data.get("remote_uri"):
             call["remote_uri"] = data["remote_uri"]
         state, code = data.get("state"), data.get("code")
@@ -97,7 +129,10 @@ class FactBook:
             call["answered"] = True
             call["confirmed_at"] = round(t, 6)
         if state == "DISCONNECTED":
-            if not call["answered"] and code:
+            redirect = call["redirect"]
+            if redirect and not redirect["followed"] and redirect["code"]:
+                call["status_code"], call["reason"] = redirect["code"], redirect["reason"] or ""
+            elif not call["answered"] and code:
                 call["status_code"], call["reason"] = code, data.get("reason") or ""
             call["disconnected_at"] = round(t, 6)
             if call["confirmed_at"] is not None:
@@ -111,12 +146,19 @@ class FactBook:
         with self._lock:
             return copy.deepcopy(list(self._calls.values()))
 
-    def as_dict(self) -> dict[str, Any]:
-        calls = self.calls()
+    def record(self) -> PjsuaFacts:
+        """The facts as a typed record."""
+        calls = [CallRecord.from_dict(c) for c in self.calls()]
         with self._lock:
-            return {"type": self.agent_type, "uri": self.uri, "calls": calls,
-                    "dtmf_received": copy.deepcopy(self.dtmf_received),
-                    "dtmf_sent": copy.deepcopy(self.dtmf_sent)}
+            return PjsuaFacts(uri=self.uri, calls=calls,
+                              dtmf_received=copy.deepcopy(self.dtmf_received),
+                              dtmf_sent=copy.deepcopy(self.dtmf_sent),
+                              registrations=copy.deepcopy(self.registrations),
+                              messages=copy.deepcopy(self.messages),
+                              transfers=copy.deepcopy(self.transfers))
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.record().to_dict()
 
     def srtp_keys(self) -> list[dict[str, str]]:
         """The SDES keys of this agent's local SDP that protect what it sent."""

@@ -16,7 +16,13 @@ AGENT_SCHEMA = {'type': 'object',
                                            'registrar': {'type': 'string', 'minLength': 1},
                                            'password': {'type': 'string'},
                                            'realm': {'type': 'string'},
-                                           'username': {'type': 'string', 'minLength': 1}}},
+                                           'username': {'type': 'string', 'minLength': 1},
+                                           'register_at_start': {
+                                               'description': 'REGISTER before the steps start '
+                                                              'and be ready only once it '
+                                                              'succeeded (default true); false: '
+                                                              'a `register` step does',
+                                               'type': 'boolean'}}},
                 'codecs': {'type': 'array',
                            'minItems': 1,
                            'uniqueItems': True,
@@ -24,7 +30,11 @@ AGENT_SCHEMA = {'type': 'object',
                 'srtp': {'type': 'object',
                          'additionalProperties': False,
                          'properties': {'use': {'enum': ['disabled', 'optional', 'mandatory']},
-                                        'secure_signaling': {'type': 'integer',
+                                        'secure_signaling': {'description': 'SIP transport '
+                                                             'SRTP needs: 0 any (default), 1 TLS '
+                                                             'on the first hop, 2 sips: end to end '
+                                                             '(1 or 2 over UDP: the call fails)',
+                                                             'type': 'integer',
                                                              'enum': [0, 1, 2]}}},
                 'answer': {'type': 'object',
                            'additionalProperties': False,
@@ -35,7 +45,34 @@ AGENT_SCHEMA = {'type': 'object',
                                                      'maximum': 699},
                                           'manual': {'description': 'Do not answer by itself: an '
                                                                     '`answer` step does.',
-                                                     'type': 'boolean'}}},
+                                                     'type': 'boolean'},
+                                          'ring': {'description': 'Send an automatic 180 before '
+                                                                  'answering (default true).',
+                                                   'type': 'boolean'},
+                                          'headers': {'$ref': '#/$defs/headers_to_add'}}},
+                'transfer': {'description': 'How a REFER received is answered.',
+                             'type': 'object',
+                             'additionalProperties': False,
+                             'properties': {'code': {'description': 'the REFER reply: 202 '
+                                                                    '(default) follows it, a '
+                                                                    '4xx-6xx refuses it',
+                                                     'type': 'integer',
+                                                     'minimum': 200,
+                                                     'maximum': 699}}},
+                'prack': {'description': 'Reliable provisional responses (100rel, PRACK): off '
+                                          '(default), supported, required.',
+                          'enum': ['off', 'supported', 'required']},
+                'session_timer': {'description': 'SIP session timers (RFC 4028).',
+                                  'type': 'object',
+                                  'additionalProperties': False,
+                                  'properties': {'use': {'enum': ['inactive', 'optional',
+                                                                  'required', 'always']},
+                                                 'expires': {'$ref': '#/$defs/positive_duration',
+                                                             'description': 'Session-Expires '
+                                                                            '(at least 90s)'}}},
+                'follow_redirects': {'description': 'Follow a 3xx answer to a call (default '
+                                                    'false: the call ends with the 3xx).',
+                                     'type': 'boolean'},
                 'tls': {'type': 'object',
                         'additionalProperties': False,
                         'properties': {'cert': {'$ref': '#/$defs/file_path'},
@@ -62,10 +99,14 @@ register_agent_type(AgentType(
     name="pjsua", implementation="sipscen.agents.pjsua.controller:PjsuaAgent",
     schema_def="pjsua_agent", schema=AGENT_SCHEMA,
     steps=frozenset({"call", "answer", "hangup", "sleep", "signal", "dtmf", "play", "record",
-                     "stop_record", "wait", "hold", "unhold"}),
+                     "stop_record", "wait", "hold", "unhold", "register", "unregister",
+                     "message", "transfer", "cancel", "reinvite", "info", "request"}),
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "call_state",
-                      "dtmf", "signal", "held", "resumed"}),
-    capabilities=frozenset({"calls", "dtmf"}),
+                      "dtmf", "signal", "held", "resumed", "early_media", "registered",
+                      "registration_failed", "unregistered", "message", "transfer_requested",
+                      "transferred", "redirected", "request_answered"}),
+    capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
+    facts_record="sipscen.agents.records:PjsuaFacts",
     doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF. It records "
         "what each call receives (rx-N.wav in its artifacts) and detects in-band DTMF in it; "
         "`impair:` puts its media receive path behind a loss/delay/jitter relay."))

@@ -52,6 +52,20 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _status_of(event) -> tuple[int | None, str]:
+    """(code, reason) of the response a SipEvent carries, if it carries one."""
+    for get in (lambda: event.body.tsxState.src.rdata.wholeMsg,
+                lambda: event.body.rxMsg.rdata.wholeMsg):
+        try:
+            first = str(get()).split("\r\n", 1)[0]
+        except Exception:
+            continue
+        parts = first.split(" ", 2)
+        if len(parts) >= 2 and parts[0].startswith("SIP/") and parts[1].isdigit():
+            return int(parts[1]), parts[2] if len(parts) > 2 else ""
+    return None, ""
+
+
 def guarded(method):
     """Run a callback, reporting any exception as an ``error`` event."""
     @functools.wraps(method)
@@ -72,13 +86,30 @@ class WorkerAccount(pj.Account):
 
     @guarded
     def onRegState(self, prm):
-        self.worker.on_reg_state(int(prm.code), str(prm.reason))
+        self.worker.on_reg_state(int(prm.code), str(prm.reason), int(prm.expiration))
 
     @guarded
     def onIncomingCall(self, prm):
         call = WorkerCall(self.worker, self, prm.callId)
         call.remote_sdp = sdp.message_body(prm.rdata.wholeMsg) or ""
+        call.rx_headers = sdp.message_headers(prm.rdata.wholeMsg)
         self.worker.on_incoming(call)
+
+    @guarded
+    def onSendRequest(self, prm):
+        code, reason = _status_of(prm.e)
+        headers = {}
+        try:
+            headers = sdp.message_headers(prm.e.body.tsxState.src.rdata.wholeMsg)
+        except Exception:
+            pass
+        self.worker.emit(P.REQUEST_ANSWERED, code=code, reason=reason, headers=headers)
+
+    @guarded
+    def onInstantMessage(self, prm):
+        self.worker.emit(P.MESSAGE_RECEIVED, sender=str(prm.fromUri), to=str(prm.toUri),
+                         content_type=str(prm.contentType), body=str(prm.msgBody),
+                         headers=sdp.message_headers(prm.rdata.wholeMsg))
 
 
 class WorkerCall(pj.Call):
@@ -96,6 +127,7 @@ class WorkerCall(pj.Call):
         self.audio_index: int | None = None
         self.media_state = "none"        # the last media state reported
         self.ringing = False             # a 180 went out (incoming calls)
+        self.rx_headers: dict[str, str] = {}   # headers of the last message received
         self.last_dtmf_event: tuple[str, int] | None = None
 
     # -- helpers ---------------------------------------------------------------
@@ -145,7 +177,7 @@ class WorkerCall(pj.Call):
         self.worker.emit(
             P.CALL_STATE, call_id=self.sip_call_id, state=self.state,
             code=int(info.lastStatusCode) or None, reason=info.lastReason,
-            direction=self.direction, remote_uri=self.remote_uri,
+            direction=self.direction, remote_uri=self.remote_uri, headers=self.rx_headers,
         )
         if state == "DISCONNECTED":
             self.worker.on_call_ended(self)
@@ -157,12 +189,13 @@ class WorkerCall(pj.Call):
             self.remote_sdp = prm.remSdp.wholeSdp
 
     def _remember_remote_sdp(self, event) -> None:
-        """Keep the SDP body of a received message carried by ``event``, if any."""
+        """Keep the SDP body (and the headers) of a received message carried by ``event``."""
         if event.type != pj.PJSIP_EVENT_TSX_STATE:
             return
         tsx_state = event.body.tsxState
         if tsx_state.type != pj.PJSIP_EVENT_RX_MSG:
             return
+        self.rx_headers = sdp.message_headers(tsx_state.src.rdata.wholeMsg)
         body = sdp.message_body(tsx_state.src.rdata.wholeMsg)
         if body.lstrip().startswith("v=0"):
             self.remote_sdp = body
@@ -179,7 +212,7 @@ class WorkerCall(pj.Call):
                 continue
             status = MEDIA_STATUS.get(media.status, str(media.status))
             data: dict[str, Any] = {"call_id": self.sip_call_id, "state": status,
-                                    "previous": self.media_state,
+                                    "previous": self.media_state, "call_state": self.state,
                                     "local_sdp": self.local_sdp, "remote_sdp": self.remote_sdp}
             self.media_state = status
             if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
@@ -221,6 +254,43 @@ class WorkerCall(pj.Call):
             method=DTMF_METHODS.get(prm.method, str(prm.method)),
             duration_ms=int(prm.duration),
         )
+
+    @guarded
+    def onCallTransferRequest(self, prm):
+        """A REFER: answer it as the agent's transfer policy says; follow it with a
+        call of our own (so its events and facts are reported like any other)."""
+        code = int(self.worker.transfer_policy.get("code", 202))
+        self.worker.emit(P.TRANSFER_REQUEST, call_id=self.sip_call_id, target=str(prm.dstUri),
+                         code=code)
+        prm.statusCode = code
+        if 200 <= code < 300:
+            new = WorkerCall(self.worker, self.worker.account)
+            new.transferred_from = self.sip_call_id
+            self.worker.calls.append(new)
+            prm.newCall = new
+
+    @guarded
+    def onCallReplaced(self, prm):
+        """An INVITE with Replaces took this call's place (attended transfer): the new
+        call is ours, reported like any other."""
+        new = WorkerCall(self.worker, self.worker.account, prm.newCallId)
+        new.refresh()
+        self.worker.calls.append(new)
+        prm.newCall = new
+        self.worker.emit(P.REPLACED, call_id=self.sip_call_id, new_call_id=new.sip_call_id)
+
+    @guarded
+    def onCallTransferStatus(self, prm):
+        self.worker.emit(P.TRANSFER_STATUS, call_id=self.sip_call_id, code=int(prm.statusCode),
+                         reason=str(prm.reason), final=bool(prm.finalNotify))
+
+    @guarded
+    def onCallRedirected(self, prm):
+        follow = bool(self.worker.redirect_policy)
+        code, reason = _status_of(prm.e)
+        self.worker.emit(P.REDIRECTED, call_id=self.sip_call_id, target=str(prm.targetUri),
+                         followed=follow, code=code, reason=reason)
+        return pj.PJSIP_REDIRECT_ACCEPT if follow else pj.PJSIP_REDIRECT_STOP
 
     @guarded
     def onStreamDestroyed(self, prm):

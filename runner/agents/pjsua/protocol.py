@@ -17,18 +17,29 @@ Commands and their arguments
     configure   address, port, transport (udp|tcp|tls), tls {cert, key, ca},
                 account {user, domain, registrar, password, realm, username},
                 codecs [names], srtp {use, secure_signaling},
-                media {port, count}, answer {code, delay, reject}, log_file,
+                media {port, count}, answer {code, delay_ms, reject, manual, ring, headers},
+                transfer {code}, follow_redirects, calls {prack (off|supported|required),
+                session_timer {use, expires_s}}, log_file,
                 tap_dir (record each call's received audio there; in-band DTMF)
     call        uri, timeout_ms (0 = none: else CANCEL when not answered by then),
                 headers {name: value} added to the INVITE
     answer      code, headers {name: value} (a 180 while already ringing: nothing sent)
-    hangup      (every active call)
+    hangup      call_id ("" = every active call), cancel (only calls not answered yet:
+                a CANCEL; an answered one fails the command)
     dtmf        digits, method (rfc4733|sip-info|inband), duration_ms, gap_ms
     play        file | tone {frequencies [hz] (up to 4), duration_ms}, duration_ms
                 (0 = the file once / the tone's own duration; else stop after it,
                 looping the file)
     record      path
     stop_record
+    register    re-register (REGISTER with the account's expiry)
+    unregister  REGISTER with Expires: 0
+    message     uri, body, content_type, headers: an out-of-dialog MESSAGE
+    request     method, uri, content_type, body, headers: any out-of-dialog request
+    transfer    call_id, uri: a blind transfer (REFER); or replaces (the Call-ID of
+                our other call): an attended transfer (REFER with Replaces)
+    reinvite    call_id, method (INVITE|UPDATE), codecs [names] (a new codec list), headers
+    info        call_id, content_type, body, headers: an in-dialog INFO
     hold        call_id ("" = the current call), mode (sendonly|inactive): a re-INVITE
     unhold      call_id: a re-INVITE with a=sendrecv
     stats       (emits a ``stats`` event per active call)
@@ -36,8 +47,15 @@ Commands and their arguments
 
 Events and their data
     ready       contact
-    reg_state   code, reason
-    call_state  call_id, state, code, reason, direction, remote_uri
+    reg_state   code, reason, expires (0 after an unregistration)
+    message     sender, to, content_type, body, headers      (a MESSAGE received)
+    transfer_request  call_id, target, code      (a REFER received, answered with code)
+    transfer_status   call_id, code, reason, final (NOTIFY progress of our REFER)
+    redirected  call_id, target, followed, code, reason      (a 3xx to our INVITE)
+    replaced    call_id, new_call_id     (an INVITE with Replaces took this call's place)
+    request_answered  code, reason, headers  (the final answer to a `request`)
+    call_state  call_id, state, code, reason, direction, remote_uri, headers (of the
+                message received that brought the state, name -> value)
     media       call_id, state (active|local_hold|remote_hold|none|error), previous
                 (the call's media state before), codec, clock_rate, payload_type,
                 srtp {active, suite}, local_sdp, remote_sdp
@@ -64,12 +82,20 @@ DTMF = "dtmf"
 PLAY = "play"
 RECORD = "record"
 STOP_RECORD = "stop_record"
+REGISTER = "register"
+UNREGISTER = "unregister"
+SEND_MESSAGE = "message"
+TRANSFER = "transfer"
+REQUEST = "request"
+REINVITE = "reinvite"
+INFO = "info"
 HOLD = "hold"
 UNHOLD = "unhold"
 STATS = "stats"
 SHUTDOWN = "shutdown"
 COMMANDS = frozenset({CONFIGURE, CALL, ANSWER, HANGUP, DTMF, PLAY, RECORD,
-                      STOP_RECORD, HOLD, UNHOLD, STATS, SHUTDOWN})
+                      STOP_RECORD, HOLD, UNHOLD, REGISTER, UNREGISTER, SEND_MESSAGE,
+                      TRANSFER, REINVITE, INFO, REQUEST, STATS, SHUTDOWN})
 
 # Events (worker -> controller)
 READY = "ready"
@@ -79,11 +105,18 @@ MEDIA = "media"
 DTMF_RECEIVED = "dtmf"
 DTMF_SENT = "dtmf_sent"
 STATS_EVENT = "stats"
+MESSAGE_RECEIVED = "message"
+TRANSFER_REQUEST = "transfer_request"
+TRANSFER_STATUS = "transfer_status"
+REDIRECTED = "redirected"
+REPLACED = "replaced"
+REQUEST_ANSWERED = "request_answered"
 TAP = "tap"
 ERROR = "error"
 RESULT = "result"
 EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
-                    STATS_EVENT, TAP, ERROR, RESULT})
+                    STATS_EVENT, MESSAGE_RECEIVED, TRANSFER_REQUEST, TRANSFER_STATUS,
+                    REDIRECTED, REPLACED, REQUEST_ANSWERED, TAP, ERROR, RESULT})
 
 # DTMF method names as scenarios spell them.
 RFC4733 = "rfc4733"

@@ -84,3 +84,16 @@ def message_body(whole_msg: str) -> str:
         if found:
             return body
     return ""
+
+
+def message_headers(raw: str) -> dict[str, str]:
+    """Header name -> value (several values joined by ", ") of a raw SIP message;
+    names as written (compact forms stay compact)."""
+    head = (raw or "").replace("\r\n", "\n").split("\n\n", 1)[0]
+    out: dict[str, str] = {}
+    for line in head.split("\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            key = name.strip()
+            out[key] = f"{out[key]}, {value.strip()}" if key in out else value.strip()
+    return out

@@ -33,7 +33,11 @@ class PjsuaSettings:
     codecs: list[str] = field(default_factory=list)
     srtp_use: str = "disabled"
     secure_signaling: int = 0
-    answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual
+    answer: dict[str, Any] = field(default_factory=dict)   # code, delay_ms, reject, manual, ring
+    transfer: dict[str, Any] = field(default_factory=dict)  # code (the REFER reply)
+    follow_redirects: bool = False
+    register_at_start: bool = True
+    calls: dict[str, Any] = field(default_factory=dict)     # prack, session_timer {use, expires_s}
     tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
     media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
@@ -84,6 +88,7 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     s.password = None if account.get("password") is None else str(account["password"])
     s.realm = account.get("realm")
     s.username = account.get("username")
+    s.register_at_start = account.get("register_at_start", True) is not False
 
     codecs = cfg.get("codecs") or []
     if isinstance(codecs, str):
@@ -110,7 +115,16 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
             "delay_ms": int(parse_duration(answer.get("delay", 0)) * 1000),
             "reject": int(answer["reject"]) if answer.get("reject") else None,
             "manual": bool(answer.get("manual", False)),
+            "ring": bool(answer.get("ring", True)),
+            "headers": {str(k): str(v) for k, v in (answer.get("headers") or {}).items()},
         }
+        s.transfer = {"code": int(_mapping(spec, "transfer", cfg.get("transfer")).get("code", 202))}
+        timer = _mapping(spec, "session_timer", cfg.get("session_timer"))
+        s.calls = {"prack": str(cfg.get("prack") or "off"),
+                   "session_timer": {"use": str(timer.get("use") or "optional"),
+                                     "expires_s": int(parse_duration(timer.get("expires", 1800)))}
+                   if timer else {}}
+        s.follow_redirects = bool(cfg.get("follow_redirects", False))
     except (TypeError, ValueError) as exc:
         raise _fail(spec, "answer", f"bad answer policy: {exc}") from None
 

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import pjsua2 as pj
 
 from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.pjsua.callops import CallOps, add_headers
 from sipscen.agents.pjsua.config import configure_endpoint
 from sipscen.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
 from sipscen.agents.pjsua.tap import POLL_SECONDS, Taps, start_inband
@@ -34,7 +35,7 @@ class CommandFailed(Exception):
     """A command that cannot be carried out; becomes ``result ok=false``."""
 
 
-class Worker:
+class Worker(CallOps):
     def __init__(self, out_fd: int, in_fd: int):
         self.out_fd = out_fd
         self.in_fd = in_fd
@@ -45,6 +46,9 @@ class Worker:
         self.recorders: list[pj.AudioMediaRecorder] = []
         self.taps: Taps | None = None            # receive taps (tap.py), when configured
         self.answer_policy: dict[str, Any] = {}
+        self.transfer_policy: dict[str, Any] = {}
+        self.redirect_policy = False
+        self.buddies: list[Any] = []
         self.registrar = False
         self.ready_sent = False
         self.contact = ""
@@ -131,8 +135,8 @@ class Worker:
             self.result(ident, False, f"{kind}: {error_text(exc)}")
 
     # -- account and call callbacks (called from pjobjects) ----------------------
-    def on_reg_state(self, code: int, reason: str) -> None:
-        self.emit(P.REG_STATE, code=code, reason=reason)
+    def on_reg_state(self, code: int, reason: str, expires: int = 0) -> None:
+        self.emit(P.REG_STATE, code=code, reason=reason, expires=expires)
         if self.ready_sent:
             return
         if 200 <= code < 300:
@@ -149,21 +153,27 @@ class Worker:
         info = call.refresh()
         call.state = "INCOMING"
         self.emit(P.CALL_STATE, call_id=call.sip_call_id, state="INCOMING", code=None,
-                  reason="", direction="incoming", remote_uri=info.remoteUri)
+                  reason="", direction="incoming", remote_uri=info.remoteUri,
+                  headers=call.rx_headers)
         policy = self.answer_policy
+        headers = policy.get("headers") or None
+        ring = policy.get("ring", True)
         if policy.get("reject"):
-            self._answer(call, int(policy["reject"]))
+            self._answer(call, int(policy["reject"]), headers)
             return
         if policy.get("manual"):
-            self._answer(call, 180)
+            if ring:
+                self._answer(call, 180)
             return
         code = int(policy.get("code", 200))
         delay = float(policy.get("delay_ms", 0)) / 1000
         if delay > 0:
-            self._answer(call, 180)
-            self.schedule(delay, lambda: self._answer(call, code) if not call.ended else None)
+            if ring:
+                self._answer(call, 180)
+            self.schedule(delay, lambda: self._answer(call, code, headers)
+                          if not call.ended else None)
         else:
-            self._answer(call, code)
+            self._answer(call, code, headers)
 
     def _answer(self, call: WorkerCall, code: int, headers: dict | None = None) -> None:
         if code == 180 and call.ringing and not headers:
@@ -197,7 +207,11 @@ class Worker:
         self.ep.libCreate()
         self.account, self.contact = configure_endpoint(self, self.ep, msg)
         self.answer_policy = dict(msg.get("answer") or {})
-        self.registrar = bool((msg.get("account") or {}).get("registrar"))
+        self.transfer_policy = dict(msg.get("transfer") or {})
+        self.redirect_policy = bool(msg.get("follow_redirects"))
+        account = msg.get("account") or {}
+        self.registrar = bool(account.get("registrar")) and \
+            account.get("register_at_start", True) is not False
         if msg.get("tap_dir"):
             self.taps = Taps(str(msg["tap_dir"]), self.emit)
             self.schedule(POLL_SECONDS, self._poll_taps)
@@ -258,33 +272,17 @@ class Worker:
                 return call
         raise CommandFailed(f"no call {call_id}")
 
-    def cmd_hold(self, msg: dict[str, Any]) -> None:
-        """Hold: a re-INVITE whose SDP says a=sendonly (setHold) or a=inactive."""
-        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
-        prm = pj.CallOpParam(True)
-        if msg.get("mode") == "inactive":
-            prm.opt.flag |= pj.PJSUA_CALL_SET_MEDIA_DIR
-            dirs = pj.IntVector()
-            dirs.append(pj.PJMEDIA_DIR_NONE)
-            prm.opt.mediaDir = dirs
-            call.reinvite(prm)
-        else:
-            call.setHold(prm)
-        self.result(msg.get("id"), True)
-
-    def cmd_unhold(self, msg: dict[str, Any]) -> None:
-        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
-        prm = pj.CallOpParam(True)
-        prm.opt.flag |= pj.PJSUA_CALL_UNHOLD | pj.PJSUA_CALL_SET_MEDIA_DIR
-        dirs = pj.IntVector()
-        dirs.append(pj.PJMEDIA_DIR_ENCODING_DECODING)
-        prm.opt.mediaDir = dirs
-        call.reinvite(prm)
-        self.result(msg.get("id"), True)
-
     def cmd_hangup(self, msg: dict[str, Any]) -> None:
         count = 0
+        only = str(msg.get("call_id") or "")
         for call in self.calls:
+            if only and call.sip_call_id != only:
+                continue
+            if msg.get("cancel") and call.state == "CONFIRMED":
+                raise CommandFailed(f"call {call.sip_call_id} is already answered: "
+                                    "nothing to cancel (hang it up)")
+            if msg.get("cancel") and call.direction != "outgoing":
+                continue
             if call.state != "DISCONNECTED" and call.isActive():
                 call.hangup(pj.CallOpParam(True))
                 count += 1
@@ -415,23 +413,13 @@ class Worker:
                 self.taps.drop()
             self.recorders.clear()
             self.media_objects.clear()
+            self.buddies.clear()
             self.calls.clear()
             self.account = None
             if self.ep is not None:
                 self.ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
                 self.ep = None
 
-
-def add_headers(option: "pj.SipTxOption", headers: dict | None) -> None:
-    """Add ``{name: value}`` headers to an outgoing request or answer."""
-    if not headers:
-        return
-    vector = option.headers
-    for name, value in headers.items():
-        header = pj.SipHeader()
-        header.hName, header.hValue = str(name), str(value)
-        vector.append(header)
-    option.headers = vector
 
 
 def _tone_descs(freqs: list[int], duration_ms: int) -> "pj.ToneDescVector":

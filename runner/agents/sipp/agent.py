@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sipscen.agents.base import Agent, Contact, require_loopback
+from sipscen.agents.records import SippFacts
 from sipscen.agents.sipp import inline, stats
 from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
@@ -315,12 +316,10 @@ class SippAgent(Agent, CallControl):
         if self.messages:
             log = inline.parse_message_log(self.dir / MESSAGE_FILE)
             responses = inline.match_responses(self.messages, log)
-        self._facts = {
-            "type": "sipp", "uri": self.contact.uri if self.contact else "",
-            "side": self.side, "exit_code": self.exit_code, "stats": summary,
-            "responses": responses, "calls": [],
-            "errors": read_error_events(self.dir / ERROR_FILE),
-        }
+        self._facts = SippFacts(
+            uri=self.contact.uri if self.contact else "", side=self.side,
+            exit_code=self.exit_code, stats=summary, responses=responses,
+            errors=read_error_events(self.dir / ERROR_FILE)).to_dict()
         return self._facts
 
     def artifacts(self) -> dict[str, str]:

@@ -231,6 +231,8 @@ def parse_messages(config: Mapping[str, Any], location=None, path: str = "",
         except ValueError as exc:
             raise ScenarioError(str(exc), location, f"{where}.timeout") from None
         expected = normalise_expect(item.get("expect"), f"{where}.expect", location)
+        if item.get("expect") == "nothing" and "timeout" in item:
+            expected["nothing"] = timeout      # the shorthand's window is the message's timeout
         timeout = max(timeout, expected.get("nothing", 0.0))
         out.append(InlineMessage(i, data, expected, timeout))
     if probe:

@@ -12,6 +12,9 @@ SCHEMA = {
     "properties": {
         "to": {"$ref": "#/$defs/name"},
         "uri": {"type": "string", "minLength": 1},
+        "id": {"$ref": "#/$defs/name",
+               "description": "name this call: steps, waits and expectations can aim at it"},
+        "headers": {"$ref": "#/$defs/headers_to_add"},
         "timeout": {"$ref": "#/$defs/positive_duration",
                     "description": "CANCEL the call when it is not answered by then "
                                    "(the caller sees 487)."},
@@ -21,13 +24,17 @@ SCHEMA = {
 
 def check(lc, params) -> None:
     lc.exactly_one(params, ("to", "uri"))
+    if params.get("id") and params["id"] in lc.checker.call_ids.setdefault(lc.agent, set()):
+        lc.fail(f"this agent already names a call '{params['id']}'", ["id"])
+    elif params.get("id"):
+        lc.checker.call_ids[lc.agent].add(params["id"])
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 
 def run(t, params) -> None:
     if params.get("uri"):
         uri = str(params["uri"])
-        _check_destination(t, uri)
+        check_destination(t, uri)
     elif params.get("to"):
         name = str(params["to"])
         if name not in t.ctx.contacts:
@@ -37,10 +44,13 @@ def run(t, params) -> None:
         raise t.fail("call needs 'to' (agent/service name) or 'uri'")
     timeout = params.get("timeout")
     seconds = t.duration(timeout, "call timeout") if timeout else None
-    t.placed(t.control.make_call(uri, seconds, {}))
+    name = str(params["id"]) if params.get("id") else None
+    if name and name in t.named:
+        raise t.fail(f"a call named '{name}' was already placed")
+    t.placed(t.control.make_call(uri, seconds, dict(params.get("headers") or {}), name), name)
 
 
-def _check_destination(t, uri: str) -> None:
+def check_destination(t, uri: str) -> None:
     """The URI's host must be an address sipscen may send to (loopback here; in a
     Kubernetes pod also the discovered SUT endpoints): never a name to resolve."""
     from sipscen.agents.base import require_loopback
@@ -50,13 +60,15 @@ def _check_destination(t, uri: str) -> None:
     if match is None:
         raise t.error(f"'{uri}' is not a sip: or sips: URI", "uri")
     try:
-        require_loopback(match.group(1), f"{t.step.path}.call.uri", t.step.location)
+        require_loopback(match.group(1), f"{t.step.path}.{t.step.kind}.uri", t.step.location)
     except ScenarioError as exc:
-        raise t.error(f"call to {uri}: {exc.message}", "uri") from None
+        raise t.error(f"{t.step.kind} to {uri}: {exc.message}", "uri") from None
 
 
 register_step(StepKind(
     name="call", schema=SCHEMA, check=check, run=run,
     doc="Place a call to another agent or service (`to`) or to any `uri`; the waits "
-        "that follow are about this call. `timeout` cancels it when unanswered.",
-    example="- call: {to: bob, timeout: 5s}"))
+        "that follow are about this call. `timeout` cancels it when unanswered (487); "
+        "`id` names it (for `call:` in later steps, waits and `call` expectations); "
+        "`headers` are added to the INVITE.",
+    example="- call: {to: bob, id: first, timeout: 5s, headers: {X-Case: hold-1}}"))

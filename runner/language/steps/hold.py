@@ -6,12 +6,12 @@ SCHEMA = {
     "description": "Put the current call on hold: a re-INVITE whose SDP says a=sendonly "
                    "(default) or a=inactive.",
     "type": ["object", "null"], "additionalProperties": False,
-    "properties": {"mode": {"enum": list(MODES)}},
+    "properties": {"mode": {"enum": list(MODES)}, "call": {"$ref": "#/$defs/name"}},
 }
 
 
 def run(t, params) -> None:
-    t.control.hold(t.call_id, str((params or {}).get("mode") or MODES[0]))
+    t.control.hold(t.target(params or {}), str((params or {}).get("mode") or MODES[0]))
 
 
 register_step(StepKind(

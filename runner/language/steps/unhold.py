@@ -2,11 +2,12 @@
 from sipscen.language.registry import StepKind, register_step
 
 SCHEMA = {"description": "Resume the held call: a re-INVITE with a=sendrecv.",
-          "type": ["object", "null"], "additionalProperties": False, "properties": {}}
+          "type": ["object", "null"], "additionalProperties": False,
+          "properties": {"call": {"$ref": "#/$defs/name"}}}
 
 
 def run(t, params) -> None:
-    t.control.unhold(t.call_id)
+    t.control.unhold(t.target(params or {}))
 
 
 register_step(StepKind(

@@ -15,11 +15,8 @@ def schema() -> dict:
             "type": "object", "additionalProperties": False, "properties": props}
 
 
-def owner_of(key: str) -> str | None:
-    for event in registry.EVENTS.values():
-        if key in event.keys:
-            return event.name
-    return None
+def owners_of(key: str) -> list[str]:
+    return [event.name for event in registry.EVENTS.values() if key in event.keys]
 
 
 def check(lc, params) -> None:
@@ -30,13 +27,13 @@ def check(lc, params) -> None:
     for key in params:
         if key in COMMON or key in ("event",) or (event and key in event.keys):
             continue
-        owner = owner_of(key)
-        if owner == "signal":
+        owners = owners_of(key)
+        if "signal" in owners:
             lc.fail(f"'{key}' belongs to a signal wait", [key], key=True)
-        elif owner is not None and name == "signal":
+        elif owners and name == "signal":
             lc.fail(f"'{key}' belongs to an event wait, not a signal wait", [key], key=True)
-        elif owner is not None:
-            lc.fail(f"'{key}' only applies to event: {owner}", [key], key=True)
+        elif owners:
+            lc.fail(f"'{key}' only applies to event: {', '.join(owners)}", [key], key=True)
     if event is None:
         return
     lc.supports_event(name, ["signal" if name == "signal" else "event"])

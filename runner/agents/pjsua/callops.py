@@ -1,0 +1,123 @@
+"""The worker's call-control commands beyond placing, answering and ending calls:
+registration, MESSAGE, transfer, hold, re-INVITE/UPDATE, INFO (see ``protocol.py``).
+
+A mixin of :class:`sipscen.agents.pjsua.worker.Worker` (which supplies ``ep``,
+``account``, ``buddies``, ``call_by_id`` and ``result``); imports pjsua2.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pjsua2 as pj
+
+from sipscen.agents.pjsua.config import set_codecs
+
+def add_headers(option: "pj.SipTxOption", headers: dict | None) -> None:
+    """Add ``{name: value}`` headers to an outgoing request or answer."""
+    if not headers:
+        return
+    vector = option.headers
+    for name, value in headers.items():
+        header = pj.SipHeader()
+        header.hName, header.hValue = str(name), str(value)
+        vector.append(header)
+    option.headers = vector
+
+
+class CallOps:
+    def cmd_request(self, msg: dict[str, Any]) -> None:
+        """An out-of-dialog request (OPTIONS, ...) to ``uri``; its answer comes back as a
+        ``request_answered`` event."""
+        prm = pj.SendRequestParam()
+        prm.method = str(msg.get("method") or "OPTIONS")
+        prm.txOption.targetUri = str(msg["uri"])
+        if msg.get("body"):
+            prm.txOption.contentType = str(msg.get("content_type") or "text/plain")
+            prm.txOption.msgBody = str(msg["body"])
+        add_headers(prm.txOption, msg.get("headers"))
+        self.account.sendRequest(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_register(self, msg: dict[str, Any]) -> None:
+        self.account.setRegistration(True)
+        self.result(msg.get("id"), True)
+
+    def cmd_unregister(self, msg: dict[str, Any]) -> None:
+        self.account.setRegistration(False)
+        self.result(msg.get("id"), True)
+
+    def cmd_message(self, msg: dict[str, Any]) -> None:
+        """An out-of-dialog MESSAGE to ``uri`` (through a buddy, as PJSUA2 sends them)."""
+        cfg = pj.BuddyConfig()
+        cfg.uri = str(msg["uri"])
+        cfg.subscribe = False
+        buddy = pj.Buddy()
+        buddy.create(self.account, cfg)
+        self.buddies.append(buddy)
+        prm = pj.SendInstantMessageParam()
+        prm.content = str(msg.get("body") or "")
+        prm.contentType = str(msg.get("content_type") or "text/plain")
+        add_headers(prm.txOption, msg.get("headers"))
+        buddy.sendInstantMessage(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_transfer(self, msg: dict[str, Any]) -> None:
+        """A blind transfer: REFER the remote party of the call to ``uri``."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        prm = pj.CallOpParam(True)
+        add_headers(prm.txOption, msg.get("headers"))
+        if msg.get("replaces"):     # attended: REFER with Replaces naming our other call
+            other = self.call_by_id(str(msg["replaces"]), ("CONFIRMED",))
+            call.xferReplaces(other, prm)
+        else:
+            call.xfer(str(msg["uri"]), prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_hold(self, msg: dict[str, Any]) -> None:
+        """Hold: a re-INVITE whose SDP says a=sendonly (setHold) or a=inactive."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        prm = pj.CallOpParam(True)
+        if msg.get("mode") == "inactive":
+            prm.opt.flag |= pj.PJSUA_CALL_SET_MEDIA_DIR
+            dirs = pj.IntVector()
+            dirs.append(pj.PJMEDIA_DIR_NONE)
+            prm.opt.mediaDir = dirs
+            call.reinvite(prm)
+        else:
+            call.setHold(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_reinvite(self, msg: dict[str, Any]) -> None:
+        """A new offer on the call: re-INVITE (or UPDATE), with another codec list if given."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        if msg.get("codecs"):
+            set_codecs(self.ep, list(msg["codecs"]))
+        prm = pj.CallOpParam(True)
+        add_headers(prm.txOption, msg.get("headers"))
+        if msg.get("method") == "UPDATE":
+            call.update(prm)
+        else:
+            call.reinvite(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_info(self, msg: dict[str, Any]) -> None:
+        """An in-dialog INFO with any body."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED", "EARLY"))
+        prm = pj.CallSendRequestParam()
+        prm.method = "INFO"
+        prm.txOption.contentType = str(msg.get("content_type") or "text/plain")
+        prm.txOption.msgBody = str(msg.get("body") or "")
+        add_headers(prm.txOption, msg.get("headers"))
+        call.sendRequest(prm)
+        self.result(msg.get("id"), True)
+
+    def cmd_unhold(self, msg: dict[str, Any]) -> None:
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        prm = pj.CallOpParam(True)
+        prm.opt.flag |= pj.PJSUA_CALL_UNHOLD | pj.PJSUA_CALL_SET_MEDIA_DIR
+        dirs = pj.IntVector()
+        dirs.append(pj.PJMEDIA_DIR_ENCODING_DECODING)
+        prm.opt.mediaDir = dirs
+        call.reinvite(prm)
+        self.result(msg.get("id"), True)
+

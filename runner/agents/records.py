@@ -1,0 +1,121 @@
+"""Agent facts as typed records.
+
+Every agent type's ``facts()`` is JSON (the contract of docs/ARCHITECTURE.md,
+what reports and ``report merge`` read); these records are how code reads it.
+Each agent type names its record class in the language registry
+(``AgentType.facts_record``); :func:`record_of` is the one place that picks the
+class, so checks and reports ask a record (``isinstance``, ``summary()``)
+instead of branching on agent-type strings.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+
+def _known(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in dict(data or {}).items() if k in names}
+
+
+@dataclass
+class CallRecord:
+    """One call as an agent saw it (times in board seconds)."""
+    direction: str = "outgoing"            # outgoing | incoming
+    call_id: str = ""
+    remote_uri: str = ""
+    name: str | None = None                # the `id` its call step gave
+    started_at: float | None = None        # INVITE sent / received
+    early_at: float | None = None          # first 18x
+    status_code: int | None = None
+    reason: str = ""
+    answered: bool = False
+    confirmed_at: float | None = None
+    disconnected_at: float | None = None
+    duration: float | None = None
+    codec: str | None = None
+    clock_rate: int | None = None
+    payload_type: int | None = None
+    srtp: dict = field(default_factory=lambda: {"active": False, "suite": None})
+    local_sdp: str = ""
+    remote_sdp: str = ""
+    rtp: dict = field(default_factory=dict)
+    redirect: dict | None = None           # {target, code, reason, followed}
+    rx_audio: dict | None = None           # {path, rate, started_at, summary}: what it received
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":
+        return cls(**_known(cls, data))
+
+    def summary(self) -> str:
+        srtp = self.srtp or {}
+        secure = (srtp.get("suite") or "on") if srtp.get("active") else "off"
+        return f"{self.direction} {self.status_code or '-'} {self.codec or '-'} SRTP:{secure}"
+
+
+@dataclass
+class AgentRecord:
+    """What every agent type reports."""
+    type: str = ""
+    uri: str = ""
+    calls: list[CallRecord] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "AgentRecord":
+        values = _known(cls, data)
+        values["calls"] = [CallRecord.from_dict(c) for c in values.get("calls") or []
+                           if isinstance(c, Mapping)]
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def summary(self) -> list[str]:
+        """Short lines for reports."""
+        return [c.summary() for c in self.calls]
+
+
+@dataclass
+class PjsuaFacts(AgentRecord):
+    type: str = "pjsua"
+    dtmf_received: list[dict] = field(default_factory=list)  # {digit, method, t, duration_ms, call_id}
+    dtmf_sent: list[dict] = field(default_factory=list)      # {digit, method, t, call_id}
+    registrations: list[dict] = field(default_factory=list)  # {t, code, reason, expires}
+    messages: list[dict] = field(default_factory=list)       # {t, sender, to, content_type, body, headers}
+    transfers: list[dict] = field(default_factory=list)      # {t, kind, call_id, target|code, ...}
+    media_face: str | None = None          # its address on the impairment relay (agents/impair.py)
+    impair: dict | None = None             # {loss_pct, delay_ms, ..., counts}
+
+
+@dataclass
+class SippFacts(AgentRecord):
+    type: str = "sipp"
+    side: str = "uac"
+    exit_code: int | None = None
+    stats: dict = field(default_factory=dict)
+    responses: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> list[str]:
+        from sipscen.report.html import _sipp_lines
+        return super().summary() + _sipp_lines(self.to_dict())
+
+
+@dataclass
+class BaresipFacts(AgentRecord):
+    """baresip reports its digits; its calls are judged from the capture (``from_wire``)."""
+    type: str = "baresip"
+    from_wire: bool = True
+    dtmf_received: list[dict] = field(default_factory=list)
+    dtmf_sent: list[dict] = field(default_factory=list)
+
+
+def record_of(facts: Any) -> AgentRecord | None:
+    """The typed record of one agent's facts (JSON), by its type's registered class."""
+    if not isinstance(facts, Mapping):
+        return None
+    from sipscen.language import registry
+    agent_type = registry.agent_types().get(str(facts.get("type")))
+    cls: type[AgentRecord] = agent_type.facts_record_class() if agent_type else AgentRecord
+    return cls.from_dict(facts)

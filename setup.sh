@@ -14,8 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv)   # what sipscen runs
-TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon)   # cross-checks, the HTML browser test,
-                                      # the SBC library (scenarios/sbc: baresip, rtpengine)
+TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon espeak-ng sox)   # cross-checks, the HTML
+                                      # browser test, the SBC library (scenarios/sbc: baresip,
+                                      # rtpengine), talk-off audio (espeak-ng speech, sox music)
 IMAGE_PACKAGES=(libcap2-bin)          # setcap, for tcpdump as a non-root user
 IMAGE_UID=10001                       # = sipscen.kube.manifests.RUN_AS_UID
 

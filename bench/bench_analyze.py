@@ -3,16 +3,23 @@
 Generates (raw bytes with struct, no scapy) an Ethernet pcap of N calls
 between loopback addresses: SIP INVITE / 200 OK with SDP (telephone-event on
 a per-call dynamic payload type), ACK, BYE, and two RTP streams per call
-carrying G.729 audio and RFC 4733 digits.  Then it times, in the same run:
+carrying audio and RFC 4733 digits. By default the capture is *realistic*:
+the calls' codecs are mixed (PCMA 160 B, G722 160 B, opus on a dynamic
+payload type with variable 40-160 B frames, G729 20 B), both directions
+interleave, 1 % of the audio packets are lost (seeded); ``--uniform`` gives
+the old capture (G.729 only, one packet size, no loss). Then it times, in
+the same run:
 
-* sipscen:  python -m sipscen analyze --json FILE
+* sipscen:  python -m sipscen analyze --json FILE            (the default settings)
+* sipscen:  python -m sipscen analyze --json --inband FILE   (in-band DTMF on every G.711/G.722 stream)
 * tshark:   tshark -r FILE -Y rtpevent -T fields ... (the same telephone-events)
 
-and prints packets/s for both (best of --repeat runs each, the two tools'
-runs alternating; wall clock and CPU time), the ratio, sipscen's peak RSS
-and whether both found the same digits.  Goal: >= 10x tshark, < 150 MB.
+and prints packets/s for each (best of --repeat runs each, the tools' runs
+alternating; wall clock and CPU time), the ratio, peak RSS, whether all
+found the same digits, and what in-band detection costs: decoded G.711 and
+G.722 audio seconds per CPU second of the extra work. Goal: >= 10x tshark, < 150 MB.
 
-    .venv/bin/python bench/bench_analyze.py [--packets 1000000] [--calls 200] [--keep]
+    .venv/bin/python bench/bench_analyze.py [--packets 1000000] [--calls 200] [--uniform] [--keep]
 """
 from __future__ import annotations
 
@@ -71,16 +78,28 @@ def _sip(lines: list[str], body: str = "") -> bytes:
     return (head + "\r\n\r\n" + body).encode()
 
 
-def _sdp(ip: str, port: int, te_pt: int) -> str:
+# codec name -> (payload type, rtpmap, clock, payload sizes); opus frames vary in size
+CODECS = {"G729": (18, "G729/8000", 8000, (20,)), "PCMA": (8, "PCMA/8000", 8000, (160,)),
+          "G722": (9, "G722/8000", 8000, (160,)),
+          "opus": (111, "opus/48000/2", 48000, tuple(range(40, 161, 8)))}
+MIX = ("PCMA", "G722", "opus", "G729")
+
+
+def _sdp(ip: str, port: int, te_pt: int, codec: str = "G729") -> str:
+    pt, rtpmap, clock, _ = CODECS[codec]
     return (f"v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
-            f"m=audio {port} RTP/AVP 18 {te_pt}\r\na=rtpmap:18 G729/8000\r\n"
-            f"a=rtpmap:{te_pt} telephone-event/8000\r\na=fmtp:{te_pt} 0-16\r\na=sendrecv\r\n")
+            f"m=audio {port} RTP/AVP {pt} {te_pt}\r\na=rtpmap:{pt} {rtpmap}\r\n"
+            f"a=rtpmap:{te_pt} telephone-event/{clock}\r\na=fmtp:{te_pt} 0-16\r\na=sendrecv\r\n")
 
 
-def generate(path: Path, packets: int, calls: int) -> dict:
+def generate(path: Path, packets: int, calls: int, realistic: bool = True) -> dict:
     """Write the capture; returns what it contains (digits per direction)."""
+    import random
+    rnd = random.Random(9)
     per_stream = max(50, packets // (2 * calls))
     expected_digits = 0
+    codec_of = [MIX[c % len(MIX)] if realistic else "G729" for c in range(calls)]
+    g711_packets = 0
     with open(path, "wb") as f:
         w = PcapWriter(f)
         t0 = 1_700_000_000.0
@@ -89,16 +108,16 @@ def generate(path: Path, packets: int, calls: int) -> dict:
             a_ip, b_ip = bytes([127, 0, 1 + c // 200, 1 + c % 200]), bytes([127, 1, 1 + c // 200, 1 + c % 200])
             a_txt, b_txt = ".".join(map(str, a_ip)), ".".join(map(str, b_ip))
             a_port, b_port = 20000 + 2 * c, 40000 + 2 * c
-            te_a, te_b = 96 + c % 30, 101 + (c * 7) % 26     # per side, never one fixed number
+            te_a, te_b = 96 + c % 15, 112 + (c * 7) % 15     # per side, never one fixed number (nor opus 111)
             cid = f"bench-{c}@{a_txt}"
             t = t0 + c * 0.01
             common = [f"Call-ID: {cid}", f"From: <sip:a{c}@{a_txt}>;tag=a{c}", f"Via: SIP/2.0/UDP {a_txt}:5060"]
             w.udp(t, a_ip, 5060, b_ip, 5060, _sip(
                 [f"INVITE sip:b{c}@{b_txt} SIP/2.0", *common, f"To: <sip:b{c}@{b_txt}>", "CSeq: 1 INVITE",
-                 "Content-Type: application/sdp"], _sdp(a_txt, a_port, te_a)))
+                 "Content-Type: application/sdp"], _sdp(a_txt, a_port, te_a, codec_of[c])))
             w.udp(t + 0.002, b_ip, 5060, a_ip, 5060, _sip(
                 ["SIP/2.0 200 OK", *common, f"To: <sip:b{c}@{b_txt}>;tag=b{c}", "CSeq: 1 INVITE",
-                 "Content-Type: application/sdp"], _sdp(b_txt, b_port, te_b)))
+                 "Content-Type: application/sdp"], _sdp(b_txt, b_port, te_b, codec_of[c])))
             w.udp(t + 0.003, a_ip, 5060, b_ip, 5060, _sip(
                 [f"ACK sip:b{c}@{b_txt} SIP/2.0", *common, f"To: <sip:b{c}@{b_txt}>;tag=b{c}", "CSeq: 1 ACK"]))
             # a->b uses b's telephone-event PT (the receiver's SDP), b->a uses a's
@@ -106,8 +125,11 @@ def generate(path: Path, packets: int, calls: int) -> dict:
             streams.append([b_ip, b_port, a_ip, a_port, 0x20000000 + c, te_a, t + 0.011, c])
         w.flush()
         # RTP: round-robin over streams, 20 ms apart per stream
-        payload = bytes(range(20))
         hdr = struct.Struct("!BBHII").pack
+        # G.711 carries a 1 kHz tone (what in-band detection has to look at), the others filler
+        tone = bytes((0x55 ^ (0x80 if i % 8 < 4 else 0)) ^ ((i * 5) % 7) for i in range(160))
+        payloads = {name: [tone[:n] if name == "PCMA" else bytes(range(256))[:n] for n in sizes]
+                    for name, (_, _, _, sizes) in CODECS.items()}
         prefix = {}
         for src, sport, dst, dport, ssrc, te, start, c in streams:
             prefix[ssrc] = (b"\x00" * 12 + b"\x08\x00", src, dst, sport, dport)
@@ -128,15 +150,24 @@ def generate(path: Path, packets: int, calls: int) -> dict:
                         ev_start, digit, step = k0, d, i - k0
                         break
                 seq = i & 0xFFFF
-                ts = (i * 160) & 0xFFFFFFFF
+                codec = codec_of[c]
+                pt, _, clock, sizes = CODECS[codec]
+                step_ts = clock // 50
+                ts = (i * step_ts) & 0xFFFFFFFF
                 if ev_start is None:
-                    rtp = hdr(0x80, 18, seq, ts, ssrc) + payload
+                    if realistic and rnd.random() < 0.01:
+                        continue                          # 1 % loss
+                    body = payloads[codec]
+                    rtp = hdr(0x80, pt, seq, ts, ssrc) + (body[0] if len(body) == 1 else rnd.choice(body))
+                    if codec in ("PCMA", "G722"):
+                        g711_packets += 1          # what --inband decodes and searches
                 else:
                     code = DIGITS.index(digit)
                     end = step >= 7
                     dur = 160 * (min(step, 6) + 1)
                     mark = 0x80 if step == 0 else 0
-                    rtp = hdr(0x80, mark | te, seq, (ev_start * 160) & 0xFFFFFFFF, ssrc) + bytes(
+                    dur = dur * step_ts // 160
+                    rtp = hdr(0x80, mark | te, seq, (ev_start * step_ts) & 0xFFFFFFFF, ssrc) + bytes(
                         [code, (0x80 if end else 0) | 10]) + struct.pack("!H", dur)
                 ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + len(rtp), 0, 0x4000, 64, 17, 0, src, dst)
                 frame = b"\x00" * 12 + b"\x08\x00" + ip + struct.pack("!HHHH", sport, dport, 8 + len(rtp), 0) + rtp
@@ -159,7 +190,9 @@ def generate(path: Path, packets: int, calls: int) -> dict:
                 [f"BYE sip:b{c}@{b_txt} SIP/2.0", f"Call-ID: {cid}", f"From: <sip:a{c}@{a_txt}>;tag=a{c}",
                  f"To: <sip:b{c}@{b_txt}>;tag=b{c}", f"Via: SIP/2.0/UDP {a_txt}:5060", "CSeq: 2 BYE"]))
         w.flush()
-    return {"packets": w.count, "streams": 2 * calls, "digits": expected_digits}
+    return {"packets": w.count, "streams": 2 * calls, "digits": expected_digits,
+            "g711_seconds": g711_packets * PTIME,
+            "codecs": ", ".join(sorted(set(codec_of))) + (", 1 % loss" if realistic else "")}
 
 
 def _run(argv: list[str], out_path: Path) -> tuple[float, float, int]:
@@ -185,6 +218,8 @@ def main() -> int:
     ap.add_argument("--packets", type=int, default=1_000_000)
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the generated capture")
+    ap.add_argument("--uniform", action="store_true",
+                    help="the old capture: G.729 only, one packet size, no loss")
     ap.add_argument("--no-tshark", action="store_true")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each tool, alternating; the best is reported (the machine is shared)")
@@ -193,9 +228,10 @@ def main() -> int:
     try:
         cap = tmp / "bench.pcap"
         g0 = time.perf_counter()
-        info = generate(cap, args.packets, args.calls)
-        print(f"generated {info['packets']:,} packets, {info['streams']} RTP streams, "
-              f"{info['digits']} digits, {cap.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - g0:.1f} s")
+        info = generate(cap, args.packets, args.calls, realistic=not args.uniform)
+        print(f"generated {info['packets']:,} packets, {info['streams']} RTP streams ({info['codecs']}), "
+              f"{info['digits']} digits, {info['g711_seconds']:.0f} s of G.711/G.722 audio, "
+              f"{cap.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - g0:.1f} s")
         py = sys.executable
         sargv = [py, "-m", "sipscen", "analyze", "--json", str(cap)]
         targv = ["tshark", "-r", str(cap), "-Y", "rtpevent", "-T", "fields",
@@ -203,9 +239,11 @@ def main() -> int:
                  "-e", "rtpevent.event_id", "-e", "rtpevent.end_of_event"]
         with_tshark = not args.no_tshark and shutil.which("tshark")
         # the two tools' runs alternate, so that both meet the same load on a shared machine
-        runs, truns = [], []
+        iargv = sargv[:-1] + ["--inband", str(cap)]
+        runs, truns, iruns = [], [], []
         for _ in range(max(1, args.repeat)):
             runs.append(_run(sargv, tmp / "sipscen.json"))
+            iruns.append(_run(iargv, tmp / "inband.json"))
             if with_tshark:
                 truns.append(_run(targv, tmp / "tshark.txt"))
         wall, cpu, rss = min(runs)
@@ -216,6 +254,15 @@ def main() -> int:
         print(f"sipscen analyze --json: wall {wall:.2f} s ({pps:,.0f} packets/s), CPU {cpu:.2f} s "
               f"({cpps:,.0f} packets/s), peak RSS {rss / 1024:.0f} MB, "
               f"{ours} digits, {len(data['rtp_streams'])} streams, {len(data['calls'])} calls")
+        iwall, icpu, irss = min(iruns)
+        idata = json.loads((tmp / "inband.json").read_text())
+        found = sum(1 for d in idata["dtmf"] if d["method"] == "inband")
+        extra = max(1e-9, icpu - cpu)
+        print(f"sipscen analyze --json --inband: wall {iwall:.2f} s, CPU {icpu:.2f} s "
+              f"({data['packets'] / icpu:,.0f} packets/s), peak RSS {irss / 1024:.0f} MB, "
+              f"{found} in-band digits; in-band detection on every G.711/G.722 stream: "
+              f"{info['g711_seconds']:.0f} s of audio in {extra:.2f} extra CPU s = "
+              f"{info['g711_seconds'] / extra:,.0f} audio s per CPU s")
         if not with_tshark:
             return 0
         twall, tcpu, trss = min(truns)
@@ -230,7 +277,8 @@ def main() -> int:
               f"({tcpps:,.0f} packets/s), peak RSS {trss / 1024:.0f} MB, "
               f"{len(keys)} digits (distinct ssrc/timestamp/event)")
         print(f"ratio: sipscen is {pps / tpps:.1f}x tshark's packets/s by wall clock, {cpps / tcpps:.1f}x by CPU "
-              f"time (goal >= 10x); sipscen peak RSS {rss / 1024:.0f} MB (goal < 150 MB); "
+              f"time (goal >= 10x); with --inband {tcpu / icpu:.1f}x by CPU time; "
+              f"sipscen peak RSS {rss / 1024:.0f} MB (goal < 150 MB); "
               f"digits sipscen {ours} / tshark {len(keys)} / generated {info['digits']}")
     finally:
         if args.keep:

@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--json", action="store_true", help="print the JSON contract")
     analyze.add_argument("--srtp-key", action="append", default=[], metavar="KEY",
                          help="an SDES key ('SUITE inline:B64' or 'inline:B64'), repeatable")
+    analyze.add_argument("--inband", action="store_true",
+                         help="also detect in-band DTMF in PCMU/PCMA/L16 audio (decodes every such stream)")
+    analyze.add_argument("--wav-dir", type=Path, metavar="DIR",
+                         help="write each decodable stream's audio (PCMU, PCMA, L16) as a WAV file in DIR")
     return parser
 
 
@@ -313,7 +317,15 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
 
     if not args.capture.is_file():
         raise UsageError(f"{args.capture}: no such file")
-    analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key)
+    if args.wav_dir is not None:
+        if args.wav_dir.exists() and not args.wav_dir.is_dir():
+            raise UsageError(f"--wav-dir {args.wav_dir}: not a folder")
+        try:
+            args.wav_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--wav-dir {args.wav_dir}: cannot create it: {exc.strerror}") from None
+    analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband,
+                               wav_dir=args.wav_dir)
     if args.json:
         analysis.write_json(out.file)       # one call / stream at a time: bounded memory
     else:

@@ -42,6 +42,7 @@ class CallRecord:
     remote_sdp: str = ""
     rtp: dict = field(default_factory=dict)
     redirect: dict | None = None           # {target, code, reason, followed}
+    rx_audio: dict | None = None           # {path, rate, started_at, summary}: what it received
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":
@@ -83,6 +84,8 @@ class PjsuaFacts(AgentRecord):
     registrations: list[dict] = field(default_factory=list)  # {t, code, reason, expires}
     messages: list[dict] = field(default_factory=list)       # {t, sender, to, content_type, body, headers}
     transfers: list[dict] = field(default_factory=list)      # {t, kind, call_id, target|code, ...}
+    media_face: str | None = None          # its address on the impairment relay (agents/impair.py)
+    impair: dict | None = None             # {loss_pct, delay_ms, ..., counts}
 
 
 @dataclass

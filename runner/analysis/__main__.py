@@ -16,10 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sipscen.analysis")
     parser.add_argument("capture")
     parser.add_argument("--srtp-key", action="append", default=[])
+    parser.add_argument("--inband", action="store_true")
     args = parser.parse_args(argv)
     from sipscen.analysis import analyze_capture
     try:
-        analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key)
+        analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband)
     except SipscenError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return int(exit_status_for(exc))

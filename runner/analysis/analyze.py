@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 from sipscen.errors import UsageError
 from sipscen.analysis.analyzer import Analyzer
 from sipscen.analysis.pcap import CaptureReader
+from sipscen.analysis.emodel import e_model
 from sipscen.analysis.srtp_streams import caller_candidates, looks_encrypted
 
 
@@ -29,9 +31,12 @@ class Analysis:
 
     def __init__(self, path: str, packets: int, warnings: list[str] | None = None,
                  calls: list[dict] | None = None, rtp_streams: list[dict] | None = None,
-                 dtmf: list[dict] | None = None, *, call_objects: list | None = None,
-                 stream_objects: list | None = None):
+                 dtmf: list[dict] | None = None, audio: dict | None = None, *,
+                 call_objects: list | None = None, stream_objects: list | None = None):
         self.path = path
+        # index into rtp_streams -> {"samples": int16 array, "rate", "start": capture time of
+        # samples[0], "times": packet arrival times}; only with analyze_capture(keep_audio=True)
+        self.audio = audio if audio is not None else {}
         self.packets = packets
         self.warnings = list(warnings or [])
         self.dtmf = list(dtmf or [])
@@ -98,7 +103,9 @@ class Analysis:
 
 
 def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
-                    min_stream_packets: int = 2, strict_keys: bool = True) -> Analysis:
+                    min_stream_packets: int = 2, strict_keys: bool = True,
+                    inband: bool = False, keep_audio: bool = False,
+                    wav_dir: str | os.PathLike | None = None) -> Analysis:
     """Read ``path`` (pcap or pcapng) and return calls, RTP streams, DTMF and SRTP results.
 
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
@@ -108,6 +115,13 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     (or an unsupported link type), :class:`sipscen.errors.UsageError` for a
     malformed key (with ``strict_keys=False`` a malformed key is skipped with a
     warning instead).  Damage inside the file becomes a warning.
+
+    Audio (``wire_audio.py``): ``inband`` detects in-band DTMF in every PCMU,
+    PCMA and L16 stream (``method: "inband"`` entries in ``dtmf``);
+    ``keep_audio`` keeps each decoded stream (``Analysis.audio``) and adds
+    its level, active time and frequencies to the stream's ``audio``;
+    ``wav_dir`` writes each decoded stream there as a WAV file (implies
+    ``keep_audio``). Without any of them the analysis never decodes audio.
     """
     key_warnings: list[str] = []
     if strict_keys:
@@ -123,7 +137,11 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
             except ValueError as exc:
                 key_warnings.append(f"{exc}: skipped")
     reader = CaptureReader(path)
-    analyzer = Analyzer(keys)
+    collector = None
+    if inband or keep_audio or wav_dir is not None:
+        from sipscen.analysis.wire_audio import AudioCollector    # numpy: only when asked for
+        collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
+    analyzer = Analyzer(keys, collector)
     try:
         if reader.format == "pcap":
             analyzer.run_pcap(reader)       # walks the read buffers itself: the fastest way
@@ -132,16 +150,35 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     finally:
         reader.close()
     warnings = key_warnings + reader.warnings + analyzer.warnings
-    return _build(str(path), analyzer, warnings, min_stream_packets)
+    return _build(str(path), analyzer, warnings, min_stream_packets,
+                  Path(wav_dir) if wav_dir is not None else None)
 
 
-def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int) -> Analysis:
+def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
+           wav_dir: Path | None = None) -> Analysis:
     streams = []
+    audio: dict = {}
+    inband: list[dict] = []
+    col = an.audio
     for st in sorted(an.streams.values(), key=lambda s: (s.first_time, s.index)):
         known = st.rx_media is not None or st.tx_media is not None
         if st.packets < min_packets and not known and st.tracker is None:
             continue
-        streams.append(st)
+        if col is None:         # no audio asked for: each stream's dict is built when read
+            streams.append(st)
+            continue
+        entry = _stream_dict(st)
+        if col is not None:
+            entry["audio"] = col.stream_audio(st)
+            if col.keep and col.main_sink(st) is not None:
+                sink = col.main_sink(st)[1]
+                audio[len(streams)] = {"samples": sink.samples(), "rate": sink.rate,
+                                       "start": sink.first_time, "times": sink.times}
+            if wav_dir is not None:
+                entry["wav"] = col.export_wav(st, wav_dir)
+            if col.inband:
+                inband += col.inband_digits(st)
+        streams.append(entry)
     dtmf = []
     for ev in an.events:
         st = ev.stream
@@ -152,10 +189,14 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int) -> An
             "call_id": st.call_id, "end": ev.end_seen, "packets": ev.packets,
         })
     dtmf += an.calls.info_dtmf
+    dtmf += inband
     dtmf.sort(key=lambda d: d["time"])
     calls = sorted(an.calls.calls.values(), key=lambda c: c.start if c.start is not None else 0)
-    return Analysis(path, an.packets, warnings, dtmf=dtmf, call_objects=calls,
-                    stream_objects=streams)
+    if col is None:
+        return Analysis(path, an.packets, warnings, dtmf=dtmf, call_objects=calls,
+                        stream_objects=streams)
+    return Analysis(path, an.packets, warnings, rtp_streams=streams, dtmf=dtmf, audio=audio,
+                    call_objects=calls)
 
 
 def _stream_dict(st) -> dict:
@@ -173,6 +214,11 @@ def _stream_dict(st) -> dict:
         srtp = {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": st.packets}
     events = sorted(st.event_pts) if st.event_pts is not None else sorted(
         pt for pt, c in st.classifiers.items() if c.state == c.EVENTS)
+    names = st.codec_names()
+    codec = next((names[pt].split("/")[0] for pt in st.payload_types
+                  if pt in names and pt not in events and "telephone" not in names[pt]), None)
+    expected = st.packets - st.dups + st.lost
+    loss_pct = round(100.0 * st.lost / expected, 2) if expected > 0 else 0.0
     return {
         "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
         "payload_types": st.payload_types, "packets": st.packets, "lost": st.lost,
@@ -182,6 +228,8 @@ def _stream_dict(st) -> dict:
         "codecs": {str(pt): name for pt, name in st.codec_names().items()},
         "event_payload_types": events,
         "sdp": st.rx_media is not None or st.tx_media is not None,
+        "quality": {"codec": codec, "loss_pct": loss_pct,
+                    **e_model(codec, loss_pct, st.jitter_ms)},
     }
 
 

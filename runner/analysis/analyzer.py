@@ -50,7 +50,8 @@ class Analyzer:
     """State of one analysis: feed it record batches with :meth:`run`, then read
     ``calls``, ``streams``, ``events`` and ``warnings`` (``analyze.py`` does)."""
 
-    def __init__(self, caller_keys: list[KeyCandidate]):
+    def __init__(self, caller_keys: list[KeyCandidate], audio=None):
+        self.audio = audio          # an AudioCollector (wire_audio.py) or None
         self.warnings: list[str] = []
         self.packets = 0
         self.calls = CallTable(self.warnings)
@@ -77,6 +78,8 @@ class Analyzer:
         self.finish()
 
     def finish(self) -> None:
+        if self.audio is not None:
+            self.audio.finish()
         if self.defrag.pending or self.defrag.dropped:
             n = len(self.defrag.pending) + self.defrag.dropped
             self.warnings.append(f"{n} fragmented IP datagram(s) could not be reassembled (fragments missing)")
@@ -208,11 +211,16 @@ class Analyzer:
             add(t, seq, ts, pt, not is_event)
             if is_event:
                 self._event(st, t, seq, ts, b1 & 0x80, pkt, pt, ep[pt])
-            elif plain_rtp:
+                return
+            if self.audio is not None:
+                self.audio.packet(st, t, ts, pt, _payload(pkt))
+            if plain_rtp:
                 self._go_fast(st, key, pt)
             return
         if pt < 35:
             add(t, seq, ts, pt, True)
+            if self.audio is not None:
+                self.audio.packet(st, t, ts, pt, _payload(pkt))
             if plain_rtp:
                 self._go_fast(st, key, pt)
             return
@@ -221,6 +229,8 @@ class Analyzer:
             cls = st.classifiers[pt] = EventClassifier()
         if cls.state == _EV_AUDIO:
             add(t, seq, ts, pt, True)
+            if self.audio is not None:
+                self.audio.packet(st, t, ts, pt, _payload(pkt))
             if plain_rtp:
                 self._go_fast(st, key, pt)
             return
@@ -239,6 +249,8 @@ class Analyzer:
 
     def _go_fast(self, st: RtpStream, key: bytes, pt: int) -> None:
         """Let the inline loop take this stream's next in-order packets of ``pt``."""
+        if self.audio is not None and self.audio.wants(st, pt):
+            return      # the fast path never sees payloads: stay on this path
         st.go_fast(pt)
         if st.fastpt == pt:
             self.fast_flows[key[:-4]] = st     # addresses + ports, without the SSRC

@@ -17,6 +17,11 @@ class CheckContext:
     wire_error: str | None = None               # why there is no wire analysis
     capture: Any = None                         # the capture file (Path), when there is one
     services: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> facts
+    # decoded wire audio (Analysis.audio: rtp_streams index -> samples, rate, start, times),
+    # signal name -> board time of its first post, and the wall-clock time of board time 0
+    wire_audio: dict[int, dict[str, Any]] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)
+    epoch0: float = 0.0
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:
@@ -30,8 +35,8 @@ class CheckContext:
             port = int(port_text)
         except ValueError:
             return False
-        if host != contact.host:
-            return False
+        if host != contact.host and host != (self.facts.get(name) or {}).get("media_face"):
+            return False        # (a media face: the agent's address on the impairment relay)
         if port == contact.port:
             return True
         lo_hi = contact.media_ports

@@ -99,12 +99,14 @@ register_expectation(ExpectationFamily(
             "additionalProperties": False,
             "properties": {"from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
                            "digits": {"$ref": "#/$defs/dtmf_digits"},
-                           "method": {"enum": ["rfc4733", "sip-info"]},
+                           "method": {"enum": ["rfc4733", "sip-info", "inband"]},
                            "where": {"enum": ["agent", "wire", "both"]},
                            "max_latency": {"$ref": "#/$defs/positive_duration",
                                            "description": "end to end through a relay: each "
                                            "digit reached `to` at most this long after it "
                                            "left `from` (capture times)"}}},
     doc="The digits `from` sent arrived at `to`, exactly and in order: as the receiving "
-        "agent reported them and/or (`where`) as the capture shows them on their calls.",
+        "agent reported them and/or (`where`) as the capture shows them on their calls. "
+        "`method: inband` reads digits detected in the audio (at a PJSUA agent's receive "
+        "tap; on the wire in PCMU/PCMA/L16/G.722, also inside SRTP).",
     example='- dtmf: {from: alice, to: bob, digits: "1234#", method: rfc4733, where: both}'))

@@ -21,6 +21,7 @@ from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
+from sipscen.checks.heard_setup import needs_wire_audio, signal_times
 from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
 from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
@@ -262,14 +263,18 @@ class _Run:
         keys: list[str] = []
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
+        # audio expectations (checks/heard.py) need the decoded streams: only then decode
+        media = needs_wire_audio(self.scenario.expectations)
         try:
             from sipscen.analysis import analyze_capture
-            analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False)
+            analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
+                                       inband=media, keep_audio=media)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             faults = "; ".join(self.capture.faults)
             why = f" (the capture is incomplete: {faults})" if faults else ""
             self.result.warnings += [f"capture incomplete: {w}" for w in self.capture.faults]
             return None, f"capture analysis failed: {exc}{why}", True
+        self.wire_audio = analysis.audio
         wire = analysis.to_dict()
         plain = _plain_leg_expected(self.scenario)
         if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
@@ -343,6 +348,8 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     for name, agent_facts in result.agents.items():     # agents whose calls the wire tells
         if agent_facts.get("from_wire"):
             facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
+    ctx.wire_audio = getattr(run, "wire_audio", {}) or {}
+    ctx.signals, ctx.epoch0 = signal_times(run.board)
     expectations = run.scenario.expectations
     if run.options.generator is not None:   # load is judged on the sum of all generators
         from sipscen.engine.generators import deferred_record, is_deferred

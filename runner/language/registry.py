@@ -92,9 +92,23 @@ EXPECTATIONS: dict[str, ExpectationFamily] = {}
 AGENT_TYPES: dict[str, AgentType] = {}
 
 
+def _origin(record: Any) -> str:
+    """The module that owns a record: its handler's, or the one its evaluator names."""
+    run = getattr(record, "run", None)
+    if run is not None:
+        return run.__module__
+    target = getattr(record, "evaluate", None) or getattr(record, "implementation")
+    return target.partition(":")[0]
+
+
 def _add(table: dict, record: Any) -> Any:
-    if record.name in table and table[record.name] != record:
-        raise ValueError(f"{record.name!r} is registered twice")
+    """Register ``record`` by name. The same module registering again (it was
+    re-imported, e.g. after pytester restored ``sys.modules``) replaces its own
+    record; another module taking a name already owned is an error."""
+    known = table.get(record.name)
+    if known is not None and _origin(known) != _origin(record):
+        raise ValueError(f"{record.name!r} is registered twice "
+                         f"({_origin(known)} and {_origin(record)})")
     table[record.name] = record
     return record
 
@@ -123,6 +137,7 @@ BUILTINS = (
     "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
     "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
     "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.legs",
+    "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
     "sipscen.agents.baresip.language",
 )

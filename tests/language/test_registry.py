@@ -158,3 +158,24 @@ def test_every_agent_types_call_control_methods_take_the_interfaces_arguments():
             missing = [p for p in wanted if p not in got and not any(
                 q.kind == q.VAR_KEYWORD for q in got.values())]
             assert not missing, f"{cls.__name__}.{name} lacks {missing}"
+
+
+def test_a_reimported_module_replaces_its_own_records_but_a_second_owner_is_refused():
+    import importlib
+    import sys
+
+    from sipscen.language import registry
+    registry.load()
+    before = registry.EXPECTATIONS["call"]
+    module = sys.modules.pop("sipscen.checks.call")
+    try:
+        importlib.import_module("sipscen.checks.call")       # what pytester's snapshot leads to
+        assert registry.EXPECTATIONS["call"] is not before
+        assert registry.EXPECTATIONS["call"].evaluate == before.evaluate
+        import dataclasses
+        foreign = dataclasses.replace(before, evaluate="some.plugin:check_call")
+        with pytest.raises(ValueError, match="'call' is registered twice"):
+            registry.register_expectation(foreign)
+    finally:
+        sys.modules["sipscen.checks.call"] = module
+        registry.EXPECTATIONS["call"] = before

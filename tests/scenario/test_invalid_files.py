@@ -59,7 +59,7 @@ def test_validate_file_returns_every_error(tmp_path: Path):
     assert found == [
         # deepest path first, then by position
         f"{path}:8:37: agents.alice.steps[0].dtmf.method: unknown value 'rfc4734' — "
-        "expected one of: rfc4733, sip-info; did you mean 'rfc4733'?",
+        "expected one of: rfc4733, sip-info, inband; did you mean 'rfc4733'?",
         f"{path}:5:5: agents.alice.codec: unknown key 'codec' — did you mean 'codecs'?",
         f"{path}:6:16: agents.alice.transport: unknown value 'sctp' — "
         "expected one of: udp, tcp, tls",

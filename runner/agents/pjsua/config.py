@@ -126,7 +126,8 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     mcfg.transportConfig.port = int(media.get("port") or 0)
     mcfg.transportConfig.portRange = int(media.get("count") or 0)
     mcfg.transportConfig.boundAddress = address
-    mcfg.transportConfig.publicAddress = address
+    # an impairment relay (agents/impair.py) listens on the advertised address
+    mcfg.transportConfig.publicAddress = str(media.get("public_address") or address)
     srtp = msg.get("srtp") or {}
     mcfg.srtpUse = SRTP_USE[str(srtp.get("use") or "disabled")]
     mcfg.srtpSecureSignaling = int(srtp.get("secure_signaling") or 0)

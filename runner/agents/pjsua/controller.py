@@ -69,6 +69,8 @@ class PjsuaAgent(Agent, CallControl):
         self._reader: threading.Thread | None = None
         self._dead = False
         self._stopping = False
+        self.face = None           # agents/impair.py Face when the scenario impairs media
+        self._summaries: dict[str, Any] = {}     # tap WAV -> audio_summary
 
     # -- lifecycle -------------------------------------------------------------
     def plan(self) -> Contact:
@@ -85,6 +87,7 @@ class PjsuaAgent(Agent, CallControl):
         # The engine resolves ${agent.uri}-style references after plan(): read them now.
         self.settings = parse_settings(self.ctx.spec, self.ctx.scenario.file.parent)
         self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        self._start_relay()
         self.proc = process.start(
             f"{self.ctx.name}-pjsua", WORKER_ARGV,
             log_dir=self.ctx.artifacts_dir, pipes=True)
@@ -217,7 +220,48 @@ class PjsuaAgent(Agent, CallControl):
     def unhold(self, call_id) -> None:
         self._do(P.UNHOLD, call_id=call_id or "")
 
+    def _audio_summary(self, path: str) -> dict[str, Any] | None:
+        """Level, active seconds, main frequencies of a tap's WAV (once per file)."""
+        if path not in self._summaries:
+            import wave
+
+            from sipscen.analysis.audio import read_wav
+            from sipscen.analysis.quality import audio_summary
+            try:
+                samples, rate = read_wav(path)
+            except (OSError, ValueError, EOFError, wave.Error):
+                return None            # not written yet (the call goes on)
+            self._summaries[path] = audio_summary(samples, rate)
+        return self._summaries[path]
+
+    def _start_relay(self) -> None:
+        """A media face on the run's impairment relay (agents/impair.py) when any pjsua
+        agent of the scenario has ``impair:``: then every one must go through it."""
+        if self.face is not None or not any(
+                a.type == "pjsua" and a.config.get("impair") is not None
+                for a in self.ctx.scenario.agents):
+            return
+        from sipscen.agents.impair import Face, face_address, relay_for
+        lo, hi = self.contact_.media_ports
+        key = id(self.ctx.board)
+        face = Face(self.ctx.name, face_address(f"{key}-{self.ctx.scenario.name}", self.ctx.name),
+                    self.settings.address, range(lo, hi + 1), self.settings.impair)
+        try:
+            relay_for(key).attach(face)
+        except OSError as exc:
+            raise AgentError(f"agent {self.ctx.name}: media relay cannot bind "
+                             f"{face.address} ports {lo}-{hi}: {exc}") from None
+        self.face = face
+
     def stop(self) -> None:
+        try:
+            self._stop_worker()
+        finally:
+            if self.face is not None:
+                from sipscen.agents.impair import release
+                release(id(self.ctx.board), self.ctx.name)
+
+    def _stop_worker(self) -> None:
         proc, self._stopping = self.proc, True
         if proc is None:
             return
@@ -235,7 +279,16 @@ class PjsuaAgent(Agent, CallControl):
             self._reader.join(2.0)
 
     def facts(self) -> dict[str, Any]:
-        return self.book.as_dict()
+        facts = self.book.as_dict()
+        for call in facts["calls"]:        # what each call received, in numbers
+            tap = call.get("rx_audio")
+            if tap and tap.get("path"):
+                tap["summary"] = self._audio_summary(tap["path"])
+        if self.face is not None:
+            facts["media_face"] = self.face.address
+            if self.face.imp is not None:
+                facts["impair"] = {**self.face.imp.to_dict(), "counts": dict(self.face.counts)}
+        return facts
 
     def srtp_keys(self) -> list[dict[str, str]]:
         return self.book.srtp_keys()
@@ -248,6 +301,8 @@ class PjsuaAgent(Agent, CallControl):
             found["worker_stderr"] = str(self.proc.stderr_path)
         for index, path in enumerate(self.recordings):
             found[f"recording{index + 1}" if index else "recording"] = path
+        for index, call in enumerate(c for c in self.book.calls() if c.get("rx_audio")):
+            found[f"rx_audio{index + 1}"] = call["rx_audio"]["path"]
         return found
 
     # -- talking to the worker ---------------------------------------------------
@@ -269,9 +324,11 @@ class PjsuaAgent(Agent, CallControl):
                         "register_at_start": s.register_at_start},
             "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
             "media": {"port": contact.media_ports[0],
-                      "count": contact.media_ports[1] - contact.media_ports[0] + 1},
+                      "count": contact.media_ports[1] - contact.media_ports[0] + 1,
+                      "public_address": self.face.address if self.face is not None else None},
             "answer": s.answer, "transfer": s.transfer, "follow_redirects": s.follow_redirects,
             "calls": s.calls,
+            "tap_dir": str(self.ctx.artifacts_dir),
         }
 
     def _send(self, message: dict[str, Any]) -> None:

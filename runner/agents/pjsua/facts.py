@@ -25,7 +25,12 @@ def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[s
         "srtp": {"active": False, "suite": None},
         "local_sdp": "", "remote_sdp": "",
         "rtp": {"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
+        "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
     }
+
+
+_RTP_KEYS = ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "rx_jitter_max_ms",
+             "rx_duplicates", "rx_reordered", "rx_discarded")
 
 
 class FactBook:
@@ -75,12 +80,19 @@ class FactBook:
             elif kind == P.STATS_EVENT:
                 call = self._call(data)
                 if call is not None:
-                    call["rtp"] = {k: data.get(k, 0) for k in
-                                   ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms")}
+                    call["rtp"] = {k: data.get(k, 0) for k in _RTP_KEYS}
+            elif kind == P.TAP:
+                call = self._call(data)
+                if call is not None:
+                    started = t - (float(data.get("t", 0)) - float(data.get("started", 0)))
+                    call["rx_audio"] = {"path": data.get("path"), "rate": data.get("rate"),
+                                        "started_at": round(started, 6)}
             elif kind == P.DTMF_RECEIVED:
                 self.dtmf_received.append({"digit": data.get("digit"), "method": data.get("method"),
                                            "t": round(t, 6), "duration_ms": data.get("duration_ms"),
                                            "call_id": data.get("call_id") or None})
+                if data.get("level_dbfs") is not None:
+                    self.dtmf_received[-1]["level_dbfs"] = data["level_dbfs"]
             elif kind == P.REDIRECTED:
                 call = self._call(data, t)
                 if call is not None:

@@ -1,5 +1,6 @@
 """The pjsua agent type as the language sees it: its keys (schema fragment), the
 step kinds and wait events it carries out, what its facts report."""
+from sipscen.agents.impair import SCHEMA as IMPAIR_SCHEMA
 from sipscen.language.registry import AgentType, register_agent_type
 
 AGENT_SCHEMA = {'type': 'object',
@@ -91,6 +92,7 @@ AGENT_SCHEMA = {'type': 'object',
                                                    'type': 'integer',
                                                    'minimum': 2,
                                                    'maximum': 1000}}},
+                'impair': IMPAIR_SCHEMA,
                 'steps': {'$ref': '#/$defs/steps'}}}
 
 register_agent_type(AgentType(
@@ -105,4 +107,6 @@ register_agent_type(AgentType(
                       "transferred", "redirected", "request_answered"}),
     capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
     facts_record="sipscen.agents.records:PjsuaFacts",
-    doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF."))
+    doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF. It records "
+        "what each call receives (rx-N.wav in its artifacts) and detects in-band DTMF in it; "
+        "`impair:` puts its media receive path behind a loss/delay/jitter relay."))

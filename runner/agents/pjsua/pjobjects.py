@@ -153,6 +153,10 @@ class WorkerCall(pj.Call):
             "rx_packets": int(stat.rxStat.pkt),
             "rx_lost": int(stat.rxStat.loss),
             "rx_jitter_ms": round(stat.rxStat.jitterUsec.mean / 1000.0, 3),
+            "rx_jitter_max_ms": round(stat.rxStat.jitterUsec.max / 1000.0, 3),
+            "rx_duplicates": int(stat.rxStat.dup),
+            "rx_reordered": int(stat.rxStat.reorder),
+            "rx_discarded": int(stat.rxStat.discard),
         }
 
     def emit_stats(self) -> None:
@@ -175,6 +179,8 @@ class WorkerCall(pj.Call):
             code=int(info.lastStatusCode) or None, reason=info.lastReason,
             direction=self.direction, remote_uri=self.remote_uri, headers=self.rx_headers,
         )
+        if state == "DISCONNECTED":
+            self.worker.on_call_ended(self)
 
     @guarded
     def onCallSdpCreated(self, prm):
@@ -211,6 +217,7 @@ class WorkerCall(pj.Call):
             self.media_state = status
             if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.audio_index = media.index
+                self.worker.on_audio_active(self)      # the receive tap (tap.py)
                 stream = self.getStreamInfo(media.index)
                 data.update(codec=stream.codecName, clock_rate=int(stream.codecClockRate),
                             payload_type=int(stream.txPt))

@@ -19,13 +19,14 @@ Commands and their arguments
                 codecs [names], srtp {use, secure_signaling},
                 media {port, count}, answer {code, delay_ms, reject, manual, ring, headers},
                 transfer {code}, follow_redirects, calls {prack (off|supported|required),
-                session_timer {use, expires_s}}, log_file
+                session_timer {use, expires_s}}, log_file,
+                tap_dir (record each call's received audio there; in-band DTMF)
     call        uri, timeout_ms (0 = none: else CANCEL when not answered by then),
                 headers {name: value} added to the INVITE
     answer      code, headers {name: value} (a 180 while already ringing: nothing sent)
     hangup      call_id ("" = every active call), cancel (only calls not answered yet:
                 a CANCEL; an answered one fails the command)
-    dtmf        digits, method (rfc4733|sip-info), duration_ms, gap_ms
+    dtmf        digits, method (rfc4733|sip-info|inband), duration_ms, gap_ms
     play        file | tone {frequencies [hz] (up to 4), duration_ms}, duration_ms
                 (0 = the file once / the tone's own duration; else stop after it,
                 looping the file)
@@ -60,7 +61,10 @@ Events and their data
                 srtp {active, suite}, local_sdp, remote_sdp
     dtmf        call_id, digit, method, duration_ms   (a received digit, once)
     dtmf_sent   call_id, digit, method
-    stats       call_id, tx_packets, rx_packets, rx_lost, rx_jitter_ms
+    stats       call_id, tx_packets, rx_packets, rx_lost, rx_jitter_ms, rx_duplicates,
+                rx_reordered, rx_discarded, rx_jitter_max_ms
+    tap         call_id, path, rate, started (worker time): the call's received audio
+                (WAV, closed); in-band digits found in it arrive as ``dtmf`` (method inband)
     error       message
     result      id, ok, message
 """
@@ -107,15 +111,17 @@ TRANSFER_STATUS = "transfer_status"
 REDIRECTED = "redirected"
 REPLACED = "replaced"
 REQUEST_ANSWERED = "request_answered"
+TAP = "tap"
 ERROR = "error"
 RESULT = "result"
 EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
                     STATS_EVENT, MESSAGE_RECEIVED, TRANSFER_REQUEST, TRANSFER_STATUS,
-                    REDIRECTED, REPLACED, REQUEST_ANSWERED, ERROR, RESULT})
+                    REDIRECTED, REPLACED, REQUEST_ANSWERED, TAP, ERROR, RESULT})
 
 # DTMF method names as scenarios spell them.
 RFC4733 = "rfc4733"
 SIP_INFO = "sip-info"
+INBAND = "inband"
 
 
 class ProtocolError(ValueError):

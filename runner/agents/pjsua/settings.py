@@ -41,6 +41,7 @@ class PjsuaSettings:
     tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
     media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
+    impair: Any = None                       # an agents.impair.Impairment, or None
 
 
 def _fail(spec: AgentSpec, key: str, message: str) -> ScenarioError:
@@ -151,4 +152,38 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 1000:
         raise _fail(spec, "media.ports", "media.ports must be a number of ports, 2..1000")
     s.media_ports = count + (count % 2)
+    if cfg.get("impair") is not None:
+        s.impair = parse_impairment(spec, _mapping(spec, "impair", cfg.get("impair")))
     return s
+
+
+def _pct(spec: AgentSpec, key: str, value: Any) -> float:
+    text = str(value).strip()
+    try:
+        pct = float(text[:-1] if text.endswith("%") else text)
+    except ValueError:
+        raise _fail(spec, f"impair.{key}", f"impair.{key}: a percentage like 5% , got {value!r}") from None
+    if not 0 <= pct <= 100:
+        raise _fail(spec, f"impair.{key}", f"impair.{key}: {value} is not within 0..100%")
+    return pct
+
+
+def parse_impairment(spec: AgentSpec, imp: Mapping[str, Any]):
+    """The ``impair:`` mapping -> Impairment (agents/impair.py); located errors."""
+    from sipscen.agents.impair import Impairment
+    from sipscen.scenario.model import parse_duration
+    args: dict[str, Any] = {}
+    for key in ("loss", "reorder", "duplicate"):
+        if imp.get(key) is not None:
+            args[key] = _pct(spec, key, imp[key])
+    for key in ("delay", "jitter"):
+        if imp.get(key) is not None:
+            try:
+                args[key] = parse_duration(imp[key])
+            except ValueError as exc:
+                raise _fail(spec, f"impair.{key}", f"impair.{key}: {exc}") from None
+            if args[key] > 10:
+                raise _fail(spec, f"impair.{key}", f"impair.{key}: at most 10s")
+    if imp.get("seed") is not None:
+        args["seed"] = int(imp["seed"])
+    return Impairment(**args)

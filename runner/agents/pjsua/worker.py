@@ -26,6 +26,7 @@ from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.callops import CallOps, add_headers
 from sipscen.agents.pjsua.config import configure_endpoint
 from sipscen.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
+from sipscen.agents.pjsua.tap import POLL_SECONDS, Taps, start_inband
 
 POLL_MS = 10
 
@@ -43,6 +44,7 @@ class Worker(CallOps):
         self.calls: list[WorkerCall] = []
         self.media_objects: list[Any] = []      # players, tone generators (kept alive)
         self.recorders: list[pj.AudioMediaRecorder] = []
+        self.taps: Taps | None = None            # receive taps (tap.py), when configured
         self.answer_policy: dict[str, Any] = {}
         self.transfer_policy: dict[str, Any] = {}
         self.redirect_policy = False
@@ -183,6 +185,20 @@ class Worker(CallOps):
         if code == 180:
             call.ringing = True
 
+    # -- the receive taps (tap.py) ---------------------------------------------
+    def on_audio_active(self, call: WorkerCall) -> None:
+        if self.taps is not None:
+            self.taps.on_audio_active(call)
+
+    def on_call_ended(self, call: WorkerCall) -> None:
+        if self.taps is not None:
+            self.taps.on_call_ended(call)
+
+    def _poll_taps(self) -> None:
+        if self.taps is not None and self.running:
+            self.taps.poll()
+            self.schedule(POLL_SECONDS, self._poll_taps)
+
     # -- commands --------------------------------------------------------------
     def cmd_configure(self, msg: dict[str, Any]) -> None:
         if self.ep is not None:
@@ -196,6 +212,9 @@ class Worker(CallOps):
         account = msg.get("account") or {}
         self.registrar = bool(account.get("registrar")) and \
             account.get("register_at_start", True) is not False
+        if msg.get("tap_dir"):
+            self.taps = Taps(str(msg["tap_dir"]), self.emit)
+            self.schedule(POLL_SECONDS, self._poll_taps)
         self.result(msg.get("id"), True)
         if not self.registrar:
             self._send_ready()
@@ -274,11 +293,14 @@ class Worker(CallOps):
         digits = str(msg.get("digits") or "")
         method_name = msg.get("method") or P.RFC4733
         methods = {P.RFC4733: pj.PJSUA_DTMF_METHOD_RFC2833, P.SIP_INFO: pj.PJSUA_DTMF_METHOD_SIP_INFO}
-        if method_name not in methods:
+        if method_name not in methods and method_name != P.INBAND:
             raise CommandFailed(f"unknown DTMF method {method_name!r}")
         duration = int(msg.get("duration_ms") or 160)
         gap = int(msg.get("gap_ms") if msg.get("gap_ms") is not None else 100)
         ident = msg.get("id")
+        if method_name == P.INBAND:
+            self._inband_dtmf(call, digits, duration, gap, ident)
+            return
 
         def send(index: int) -> None:
             if index == len(digits):
@@ -299,6 +321,23 @@ class Worker(CallOps):
             self.schedule((duration + (0 if last else gap)) / 1000, lambda: send(index + 1))
 
         send(0)
+
+    def _inband_dtmf(self, call: WorkerCall, digits: str, duration: int, gap: int, ident: Any) -> None:
+        """Dual tones into the call's audio, one digit every duration + gap (tap.py)."""
+        try:
+            generator = start_inband(call, digits, duration, gap)
+        except ValueError as exc:
+            raise CommandFailed(str(exc)) from None
+        self.media_objects.append(generator)
+
+        def sent(index: int) -> None:
+            self.emit(P.DTMF_SENT, call_id=call.sip_call_id, digit=digits[index], method=P.INBAND)
+            if index + 1 < len(digits):
+                self.schedule((duration + gap) / 1000, lambda: sent(index + 1))
+            else:
+                self.schedule(duration / 1000, lambda: (self._stop_sources([generator]),
+                                                        self.result(ident, True)))
+        sent(0)
 
     def cmd_play(self, msg: dict[str, Any]) -> None:
         """Play a WAV file (looped when ``duration_ms`` is given) or a tone into the call."""
@@ -370,6 +409,8 @@ class Worker(CallOps):
                 for _ in range(5):
                     self.ep.libHandleEvents(POLL_MS)
         finally:
+            if self.taps is not None:
+                self.taps.drop()
             self.recorders.clear()
             self.media_objects.clear()
             self.buddies.clear()

@@ -1,8 +1,8 @@
-"""``dtmf``: send digits on the current call (RFC 4733 or SIP INFO)."""
+"""``dtmf``: send digits on the current call (RFC 4733, SIP INFO or in-band dual tones)."""
 from sipscen.language.registry import StepKind, register_step
 from sipscen.scenario.model import parse_duration
 
-METHODS = ("rfc4733", "sip-info")
+METHODS = ("rfc4733", "sip-info", "inband")
 DEFAULT_DURATION = "160ms"      # PJSUA's own default per digit
 DEFAULT_GAP = "100ms"
 
@@ -39,6 +39,7 @@ def run(t, params) -> None:
 
 register_step(StepKind(
     name="dtmf", schema=SCHEMA, run=run, scripted=scripted,
-    doc="Send DTMF digits on the answered call, by RFC 4733 (default) or SIP INFO; "
-        "each digit lasts `duration` (160ms), `gap` (100ms) between digits.",
+    doc="Send DTMF digits on the answered call, by RFC 4733 (default), SIP INFO or `inband` "
+        "(ITU-T Q.23 dual tones in the audio, about -7 dBm0 per tone); each digit lasts "
+        "`duration` (160ms), `gap` (100ms) between digits.",
     example='- dtmf: {digits: "1234#", method: rfc4733, duration: 100ms, gap: 100ms}'))

@@ -1,0 +1,223 @@
+"""Decoded audio of RTP streams: G.711 µ-law/A-law and L16, placed by RTP timestamp.
+
+:class:`AudioSink` takes one stream's (decrypted) payloads in capture order and
+builds its linear 16-bit audio: each payload lands at the sample its RTP
+timestamp names (a gap -- loss, silence suppression -- becomes silence; a late
+packet fills its hole while it is still in the buffer). Consumers that only
+need a running look at the audio (in-band DTMF on a long capture) get it in
+blocks that lag the write head by ``LAG`` samples, and the sink can forget what
+they consumed (``keep=False``): memory stays bounded whatever the capture's
+length. With ``keep=True`` (WAV export, scenario checks) the whole stream is
+kept, up to ``MAX_SECONDS``.
+
+G.722 is decoded with Sippy Software's libg722 (PyPI ``G722``: public domain,
+bit-exact to ITU-T G.722, tested against the ITU vectors) to 16 kHz audio
+(its RTP clock says 8000: one timestamp unit is two samples). A G.722
+decoder has state: packets are decoded in arrival order (a reordered packet
+costs the ADPCM predictor a few ms). Opus is not decoded (no decoder this
+project can ship was found well kept); its streams have no audio.
+"""
+from __future__ import annotations
+
+import wave
+from typing import Callable
+
+import numpy as np
+
+MAX_SECONDS = 600          # kept audio per stream (10 min at 8 kHz = 9.6 MB)
+MAX_GAP_SECONDS = 5        # a larger timestamp jump is checked against the capture clock
+LAG_SECONDS = 0.2          # streaming consumers see audio this far behind the newest packet
+
+
+def _ulaw_table() -> np.ndarray:
+    out = np.zeros(256, dtype=np.int16)
+    for i in range(256):
+        u = ~i & 0xFF
+        t = ((u & 0x0F) << 3) + 0x84
+        t <<= (u & 0x70) >> 4
+        out[i] = (0x84 - t) if u & 0x80 else (t - 0x84)
+    return out
+
+
+def _alaw_table() -> np.ndarray:
+    out = np.zeros(256, dtype=np.int16)
+    for i in range(256):
+        a = i ^ 0x55
+        t = (a & 0x0F) << 4
+        seg = (a & 0x70) >> 4
+        if seg == 0:
+            t += 8
+        elif seg == 1:
+            t += 0x108
+        else:
+            t = (t + 0x108) << (seg - 1)
+        out[i] = t if a & 0x80 else -t
+    return out
+
+
+ULAW = _ulaw_table()
+ALAW = _alaw_table()
+
+
+def decoder_for(codec: str) -> Callable[[bytes], np.ndarray] | None:
+    """``bytes -> int16 samples`` for a codec name (``PCMU``, ``PCMA``, ``L16``, ``G722``),
+    else None. Each call gives a new decoder (G.722 keeps state between packets)."""
+    name = codec.upper()
+    if name == "G722":
+        try:
+            import G722
+        except ImportError:          # optional: without it G.722 is simply not decoded
+            return None
+        state = G722.G722(16000, 64000)
+        return lambda b: np.frombuffer(state.decode(b), dtype=np.int16)
+    if name == "PCMU":
+        return lambda b: ULAW[np.frombuffer(b, dtype=np.uint8)]
+    if name == "PCMA":
+        return lambda b: ALAW[np.frombuffer(b, dtype=np.uint8)]
+    if name == "L16":
+        return lambda b: np.frombuffer(b[: len(b) & ~1], dtype=">i2").astype(np.int16)
+    return None
+
+
+def encode_g711(samples: np.ndarray, codec: str) -> bytes:
+    """Linear 16-bit -> G.711 bytes (nearest table entry; for tests and generators)."""
+    table = ULAW if codec.upper() == "PCMU" else ALAW
+    order = np.argsort(table)
+    sorted_vals = table[order].astype(np.int32)
+    x = np.asarray(samples, dtype=np.int32)
+    idx = np.clip(np.searchsorted(sorted_vals, x), 1, 255)
+    lower = sorted_vals[idx - 1]
+    upper = sorted_vals[idx]
+    pick = np.where(np.abs(x - lower) <= np.abs(upper - x), idx - 1, idx)
+    return order[pick].astype(np.uint8).tobytes()
+
+
+class AudioSink:
+    """One stream's audio. ``add`` payloads; read ``samples()`` or feed ``consumer``.
+
+    ``consumer(samples, start_index)`` (optional) is called with consecutive
+    blocks of samples, ``start_index`` counting from the stream's first sample.
+    """
+
+    __slots__ = ("codec", "rate", "decode", "ts_scale", "keep", "consumer", "buf", "dropped", "base_ts",
+                 "head", "fed", "first_time", "lag", "max_samples", "packets", "late", "restarts",
+                 "max_gap", "last_t", "truncated", "times")
+
+    def __init__(self, codec: str, rate: int, *, keep: bool = True,
+                 consumer: Callable[[np.ndarray, int], None] | None = None, ts_scale: int = 1):
+        self.codec, self.rate = codec, rate
+        self.ts_scale = ts_scale    # samples per RTP timestamp unit (2 for G.722)
+        self.decode = decoder_for(codec)
+        self.keep, self.consumer = keep, consumer
+        self.buf = np.zeros(0, dtype=np.int16)
+        self.dropped = 0            # samples forgotten before buf[0]
+        self.head = 0               # samples written (absolute index of the end)
+        self.fed = 0                # samples handed to the consumer
+        self.base_ts: int | None = None
+        self.first_time = 0.0
+        self.lag = int(LAG_SECONDS * rate)
+        self.max_samples = MAX_SECONDS * rate
+        self.packets = self.late = self.restarts = 0
+        self.max_gap = 0.0          # longest time between two packets (seconds)
+        self.last_t: float | None = None
+        self.truncated = False
+        self.times: list[float] | None = [] if keep else None    # packet arrival times (kept audio only)
+
+    def add(self, t: float, ts: int, payload: bytes) -> None:
+        if self.decode is None or not payload:
+            return
+        pcm = self.decode(payload)
+        self.packets += 1
+        if self.times is not None and len(self.times) < self.max_samples // 40:
+            self.times.append(t)
+        if self.last_t is not None and t - self.last_t > self.max_gap:
+            self.max_gap = t - self.last_t
+        self.last_t = t if self.last_t is None else max(self.last_t, t)
+        if self.base_ts is None:
+            self.base_ts = ts
+            self.first_time = t
+        pos = (ts - self.base_ts) & 0xFFFFFFFF
+        if pos >= 0x80000000:
+            pos -= 0x100000000
+        pos *= self.ts_scale
+        if pos - self.head > MAX_GAP_SECONDS * self.rate:
+            # a jump far ahead (a new talk spurt after a long pause, a reset): trust the
+            # capture clock, not the timestamp, for how long the silence was (the phases
+            # of the checks map capture times onto the samples)
+            self.restarts += 1
+            at = self.head + int(max(0.0, t - self._time_at(self.head)) * self.rate)
+            self.base_ts = (ts - at // self.ts_scale) & 0xFFFFFFFF
+            pos = at
+        if pos < self.dropped or pos < self.head - len(pcm) - 10 * self.rate:
+            self.late += 1
+            return
+        end = pos + len(pcm)
+        if end > self.max_samples:
+            self.truncated = True
+            return
+        if end > self.head:
+            need = end - self.dropped
+            if need > len(self.buf):
+                bigger = np.zeros(max(need, 2 * len(self.buf), 4096), dtype=np.int16)
+                bigger[:self.head - self.dropped] = self.buf[:self.head - self.dropped]
+                self.buf = bigger
+            else:
+                self.buf[self.head - self.dropped:need] = 0    # a gap is silence
+            self.head = end
+        elif pos < self.fed:
+            self.late += 1          # already handed to the consumer
+            return
+        self.buf[pos - self.dropped:end - self.dropped] = pcm
+        if self.consumer is not None and self.head - self.lag - self.fed >= self.rate:   # 1 s blocks
+            self._feed(self.head - self.lag)
+
+    def _time_at(self, index: int) -> float:
+        return self.first_time + index / self.rate
+
+    def _feed(self, upto: int) -> None:
+        if upto <= self.fed:
+            return
+        block = self.buf[self.fed - self.dropped:upto - self.dropped]
+        start = self.fed
+        self.fed = upto
+        self.consumer(block, start)
+        if not self.keep:
+            cut = self.fed - self.dropped
+            rest = self.head - self.fed
+            self.buf[:rest] = self.buf[cut:cut + rest].copy()
+            self.dropped = self.fed
+
+    def finish(self) -> None:
+        if self.consumer is not None:
+            self._feed(self.head)
+
+    def samples(self) -> np.ndarray:
+        """Everything kept (from the first sample when ``keep``)."""
+        return self.buf[:self.head - self.dropped]
+
+    @property
+    def seconds(self) -> float:
+        return self.head / self.rate if self.rate else 0.0
+
+
+def write_wav(path, samples: np.ndarray, rate: int) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+
+
+def read_wav(path) -> tuple[np.ndarray, int]:
+    """A 16-bit PCM WAV as mono int16 samples and its rate (channels averaged)."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path}: 16-bit PCM WAV needed")
+        n, ch, rate = w.getnframes(), w.getnchannels(), w.getframerate()
+        data = np.frombuffer(w.readframes(n), dtype="<i2")
+    if ch > 1:
+        data = data.reshape(-1, ch).mean(axis=1).astype(np.int16)
+    return data.astype(np.int16), rate
+
+
+__all__ = ["AudioSink", "decoder_for", "encode_g711", "read_wav", "write_wav", "ULAW", "ALAW"]

@@ -1,0 +1,139 @@
+"""Audio on the wire: decode each stream's (decrypted) payloads while the analyzer runs.
+
+:class:`AudioCollector` is the analyzer's optional companion (``Analyzer(...,
+audio=AudioCollector(...))``). While it is there, decodable streams stay on
+the general path (the inline fast path never sees payloads) and every plain
+audio packet of PCMU, PCMA, L16 or G.722 is handed to the stream's
+:class:`~sipscen.analysis.audio.AudioSink`: in-band DTMF runs on the audio as
+it is built, and with ``keep`` the whole audio is kept for checks and WAV
+export. Streams of other codecs are left alone (and keep their fast path).
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from sipscen.analysis.audio import AudioSink, decoder_for, write_wav
+from sipscen.analysis.inband import InbandDetector
+from sipscen.analysis.quality import audio_summary
+from sipscen.analysis.rtp import RtpStream
+from sipscen.analysis.sdp import STATIC_PT
+
+_DECODABLE = ("PCMU", "PCMA", "L16", "G722")
+_HAVE_G722 = importlib.util.find_spec("G722") is not None     # optional decoder (audio.py)
+
+
+class AudioCollector:
+    def __init__(self, *, keep: bool = False, inband: bool = False):
+        self.keep = keep
+        self.inband = inband
+        self.sinks: dict[int, dict[int, AudioSink]] = {}     # stream index -> pt -> sink
+        self.detectors: dict[tuple[int, int], InbandDetector] = {}
+        self._codec: dict[tuple[int, int, int], str | None] = {}
+
+    def codec(self, st: RtpStream, pt: int) -> str | None:
+        """The decodable codec of ``pt`` on ``st`` ("PCMA/8000"), else None."""
+        key = (st.index, pt, st.sdp_gen)
+        if key not in self._codec:
+            name = None
+            if st.event_pts is None or pt not in st.event_pts:
+                full = _codec_name(st, pt)
+                if full and full.split("/")[0].upper() in _DECODABLE and (
+                        full.split("/")[0].upper() != "G722" or _HAVE_G722):
+                    name = full
+            self._codec[key] = name
+        return self._codec[key]
+
+    def wants(self, st: RtpStream, pt: int) -> bool:
+        return self.codec(st, pt) is not None
+
+    def packet(self, st: RtpStream, t: float, ts: int, pt: int, payload: bytes | None) -> None:
+        if not payload:
+            return
+        full = self.codec(st, pt)
+        if full is None:
+            return
+        per = self.sinks.setdefault(st.index, {})
+        sink = per.get(pt)
+        if sink is None:
+            name, _, rate = full.partition("/")
+            rate_i = int(rate.split("/")[0] or 8000)
+            scale = 1
+            if name.upper() == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
+                rate_i, scale = 16000, 2
+            consumer = None
+            if self.inband and rate_i % 8000 == 0:
+                det = self.detectors[(st.index, pt)] = InbandDetector(rate_i)
+                consumer = det.feed
+            sink = per[pt] = AudioSink(name.upper(), rate_i, keep=self.keep, consumer=consumer,
+                                       ts_scale=scale)
+        sink.add(t, ts, payload)
+
+    def finish(self) -> None:
+        for per in self.sinks.values():
+            for sink in per.values():
+                sink.finish()
+
+    def main_sink(self, st: RtpStream) -> tuple[int, AudioSink] | None:
+        per = self.sinks.get(st.index)
+        if not per:
+            return None
+        return max(per.items(), key=lambda kv: kv[1].packets)
+
+    def stream_audio(self, st: RtpStream) -> dict | None:
+        """The ``audio`` object of a stream dict (None: nothing decoded)."""
+        found = self.main_sink(st)
+        if found is None:
+            return None
+        pt, sink = found
+        out = {"codec": f"{sink.codec}/{sink.rate}", "payload_type": pt,
+               "max_gap_ms": round(sink.max_gap * 1000, 1), "late": sink.late}
+        if self.keep:
+            out.update(audio_summary(sink.samples(), sink.rate))
+        else:
+            out["seconds"] = round(sink.seconds, 3)
+        return out
+
+    def inband_digits(self, st: RtpStream) -> list[dict]:
+        out = []
+        for (index, pt), det in self.detectors.items():
+            if index != st.index:
+                continue
+            sink = self.sinks[index][pt]
+            for d in det.finish():
+                level = d["level_dbfs"]
+                out.append({
+                    "digit": d["digit"], "method": "inband",
+                    "time": round(sink.first_time + d["start"] / sink.rate, 6),
+                    "duration_ms": d["duration_ms"],
+                    # RFC 4733's volume: the tone's power in -dBm0 (0 dBm0 = 3.17 dB under full scale)
+                    "volume": max(0, min(63, int(round(-(level + 3.17))))),
+                    "level_dbfs": level,
+                    "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
+                    "payload_type": pt, "call_id": st.call_id, "end": True, "packets": None,
+                })
+        return out
+
+    def export_wav(self, st: RtpStream, folder: Path) -> str | None:
+        found = self.main_sink(st)
+        if found is None or not self.keep:
+            return None
+        _, sink = found
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{st.ssrc:08x}_{st.src_str}_to_{st.dst_str}".replace(":", "-").replace("[", "").replace("]", "")
+        path = folder / f"{name}.wav"
+        write_wav(path, sink.samples(), sink.rate)
+        return str(path)
+
+
+def _codec_name(st: RtpStream, pt: int) -> str | None:
+    for media in (st.rx_media, st.tx_media):
+        if media is not None and media.codec(pt):
+            name, rate = media.codec(pt)
+            return f"{name}/{rate}"
+    if pt in STATIC_PT and pt != 10:        # 10 is stereo L16
+        return f"{STATIC_PT[pt][0]}/{STATIC_PT[pt][1]}"
+    return None
+
+
+__all__ = ["AudioCollector", "decoder_for"]

@@ -1,0 +1,94 @@
+"""The `audio` expectation family: its schema fragment and load-time checks.
+
+Judged by :mod:`sipscen.checks.audio_judge` (imported only when checks run:
+it needs numpy, which the language registry must not load).
+"""
+from __future__ import annotations
+
+import difflib
+
+from sipscen.language.registry import ExpectationFamily, register_expectation
+
+# ------------------------------------------------------------------ the family
+FREQUENCY = {"type": ["number", "string"], "pattern": "^\\d+(\\.\\d+)? ?(Hz|kHz)?$",
+             "exclusiveMinimum": 0,
+             "x-error": "not a frequency: {value} (use e.g. 1000, 1000Hz or 1.2kHz)"}
+PHASE = {
+    "after": {"type": "string", "minLength": 1, "description": "phase start: a signal's name"},
+    "before": {"type": "string", "minLength": 1, "description": "phase end: a signal's name"},
+}
+SCHEMA = {
+    "description": "What `to` heard from `from` (at the agent's tap and on the wire), "
+                   "optionally between two signals.",
+    "type": "object", "required": ["from", "to"],
+    "anyOf": [{"required": ["tone"]}, {"required": ["not_silent"]}, {"required": ["silent"]},
+              {"required": ["matches"]}],
+    "additionalProperties": False,
+    "properties": {
+        "from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
+        "where": {"enum": ["agent", "wire", "both"]}, **PHASE,
+        "tone": {
+            "type": "object", "additionalProperties": False,
+            "anyOf": [{"required": ["frequency"]}, {"required": ["frequencies"]}],
+            "properties": {
+                "frequency": FREQUENCY,
+                "frequencies": {"type": "array", "minItems": 1, "maxItems": 4, "items": FREQUENCY},
+                "tolerance": {"type": ["string", "number"], "pattern": "^\\d+(\\.\\d+)?(%|Hz)?$",
+                              "description": "3% (default) or in Hz"},
+                "min_duration": {"$ref": "#/$defs/duration"},
+                "min_level": {"type": "number", "maximum": 0, "description": "dBFS (default -40)"},
+            },
+        },
+        "not_silent": {"const": True}, "silent": {"const": True},
+        "threshold": {"type": "number", "maximum": 0,
+                      "description": "dBFS under which audio is silence (default -50)"},
+        "matches": {"$ref": "#/$defs/file_path"},
+        "min_score": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+}
+
+
+def check_phase_and_pair(lc, params: dict) -> None:
+    """Load time (audio and rtp): two different agents, phases named by signals that exist."""
+    if params.get("from") is not None and params.get("from") == params.get("to"):
+        lc.fail("'from' and 'to' must be two different agents", ["to"])
+    checker = lc.checker
+    signals = set().union(*(checker._signals(n) for n in checker.agents)) if checker.agents else set()
+    for key in ("after", "before"):
+        name = params.get(key)
+        if isinstance(name, str) and name not in signals:
+            close = difflib.get_close_matches(name, sorted(signals), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            lc.fail(f"no agent sends signal '{name}' (a 'signal' step){hint}", [key])
+
+
+def _load_check(lc, params: dict) -> None:
+    check_phase_and_pair(lc, params)
+    before = params.get("matches")
+    lc.file(params, "matches", [])
+    if isinstance(before, str) and params.get("matches") != before:     # found: made absolute
+        import wave
+        try:
+            with wave.open(str(params["matches"]), "rb") as w:
+                if w.getsampwidth() != 2:
+                    raise wave.Error("16-bit samples needed")
+        except (wave.Error, EOFError, OSError) as exc:
+            why = f": {exc}" if str(exc) else ""
+            lc.fail(f"'{before}' is not a 16-bit PCM WAV file{why}", ["matches"])
+    if params.get("silent") and (params.get("not_silent") or params.get("tone")):
+        lc.fail("'silent' contradicts 'not_silent'/'tone'", ["silent"], key=True)
+    if "min_score" in params and "matches" not in params:
+        lc.fail("'min_score' needs 'matches'", ["min_score"], key=True)
+    if isinstance(params.get("tone"), dict):
+        lc.durations(params["tone"], ["tone"])
+
+
+register_expectation(ExpectationFamily(
+    name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
+    doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
+        "wire (PCMU, PCMA, L16, G.722 decoded, also inside SRTP), optionally between two signals "
+        "(`after`, `before`): a `tone` (frequencies within `tolerance`, `min_duration`, "
+        "`min_level` dBFS), `not_silent`, `silent` (below `threshold` dBFS), or `matches` a "
+        "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A "
+        "silent direction while the other carries audio fails as one-way audio.",
+    example="- audio: {from: alice, to: bob, tone: {frequency: 1000Hz, min_duration: 500ms}}"))

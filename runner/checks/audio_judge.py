@@ -1,0 +1,160 @@
+"""`audio` expectations: what the receiving side heard from the sender.
+
+    - audio: {from: alice, to: bob, tone: {frequency: 1000Hz, min_duration: 500ms}}
+    - audio: {from: bob, to: alice, not_silent: true}
+    - audio: {from: alice, to: bob, silent: true, after: held, before: resumed}
+    - audio: {from: alice, to: bob, matches: hello.wav, min_score: 0.8}
+
+Each is judged at the receiving agent (its tap of the call) and on the wire
+(the decoded stream from sender to receiver) unless ``where`` says one of
+them. When the sender's audio is missing but the other direction carries
+audio, the failure names it: one-way audio.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sipscen.analysis.audio import read_wav
+from sipscen.analysis.quality import SILENCE_DBFS, audio_summary, find_tone, similarity
+from sipscen.checks.context import CheckContext
+from sipscen.checks.heard import Heard, at_agent, on_wire, phase_label, phase_of, sources
+from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.scenario.model import Expectation, parse_duration
+
+MIN_ACTIVE = 0.2      # seconds of sound for "not silent"
+
+
+def parse_hz(value: Any) -> float:
+    """``1000``, ``"1000Hz"``, ``"1.2kHz"`` -> Hz."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(k?Hz)?\s*", str(value), re.I)
+    if not m:
+        raise ValueError(f"not a frequency: {value!r}")
+    return float(m.group(1)) * (1000 if (m.group(2) or "").lower() == "khz" else 1)
+
+
+def parse_tolerance(value: Any, freq: float) -> float:
+    """``3%`` (of the frequency) or ``20Hz`` or a number of Hz -> a fraction."""
+    if value is None:
+        return 0.03
+    text = str(value).strip()
+    if text.endswith("%"):
+        return float(text[:-1]) / 100
+    return parse_hz(text) / freq
+
+
+def _percent(value: Any) -> float:
+    text = str(value).strip()
+    return float(text[:-1]) if text.endswith("%") else float(text)
+
+
+def check_audio(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
+    p = exp.params
+    loc = str(exp.location)
+    sender, receiver = p["from"], p["to"]
+    label = f"audio {sender}->{receiver}" + phase_label(p)
+    start, end, problem = phase_of(p, ctx)
+    if problem:
+        return [CheckResult(label, FAILED, None, None, problem, loc)]
+    results = []
+    for heard in sources(ctx, p, start, end):
+        name = f"{label} ({heard.where})"
+        if heard.samples is None:
+            results.append(CheckResult(name, FAILED, _wanted(p), None, heard.missing, loc))
+            continue
+        ok, actual, message = _judge(p, heard, exp)
+        if not ok and (p.get("tone") or p.get("not_silent") or p.get("matches")):
+            message = _one_way(ctx, p, heard, start, end, message)
+        results.append(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual, message, loc))
+    return results
+
+
+def _wanted(p: dict) -> str:
+    parts = []
+    if p.get("tone"):
+        t = p["tone"]
+        freqs = t.get("frequencies") or [t.get("frequency")]
+        parts.append("tone " + "+".join(str(f) for f in freqs) +
+                     f" for {t.get('min_duration', '200ms')}")
+    if p.get("not_silent"):
+        parts.append("not silent")
+    if p.get("silent"):
+        parts.append("silent")
+    if p.get("matches"):
+        parts.append(f"matches {Path(str(p['matches'])).name} (score >= {p.get('min_score', 0.8)})")
+    return ", ".join(parts)
+
+
+def _judge(p: dict, heard: Heard, exp: Expectation) -> tuple[bool, Any, str]:
+    samples, rate = heard.samples, heard.rate
+    threshold = float(p.get("threshold", SILENCE_DBFS))
+    summary = audio_summary(samples, rate, threshold)
+    actual: dict[str, Any] = {"seconds": summary["seconds"], "active_seconds": summary["active_seconds"],
+                              "level_dbfs": summary["level_dbfs"], "frequencies": summary["frequencies"]}
+    ok, why = True, []
+    if p.get("tone"):
+        t = p["tone"]
+        freqs = [parse_hz(f) for f in (t.get("frequencies") or [t.get("frequency")])]
+        tol = parse_tolerance(t.get("tolerance"), min(freqs))
+        need = parse_duration(t.get("min_duration", "200ms"))
+        found = find_tone(samples, rate, freqs, tolerance=tol,
+                          min_level_dbfs=float(t.get("min_level", -40)))
+        actual["tone_seconds"] = found["seconds"]
+        if found["seconds"] < need:
+            ok = False
+            heard_what = (f"heard {', '.join(f'{f:.0f} Hz' for f in summary['frequencies'])}"
+                          if summary["frequencies"] else "heard nothing above "
+                                                         f"{threshold:g} dBFS")
+            why.append(f"tone {'+'.join(f'{f:g}' for f in freqs)} Hz lasted {found['seconds']:g}s "
+                       f"(< {need:g}s); {heard_what}")
+    if p.get("not_silent") and summary["active_seconds"] < MIN_ACTIVE:
+        ok = False
+        why.append(f"silent: {summary['active_seconds']:g}s above {threshold:g} dBFS "
+                   f"in {summary['seconds']:g}s")
+    if p.get("silent") and heard.expected and summary["seconds"] < 0.9 * heard.expected:
+        ok = False        # silence is only proven over audio the tap really recorded
+        why.append(f"the received audio covers {summary['seconds']:g}s of the "
+                   f"{heard.expected:g}s phase")
+    if p.get("silent") and summary["active_seconds"] > 0:
+        ok = False
+        why.append(f"not silent: {summary['active_seconds']:g}s above {threshold:g} dBFS "
+                   f"(level {summary['level_dbfs']:g} dBFS)")
+    if p.get("matches"):
+        ref_path = Path(str(p["matches"]))
+        if not ref_path.is_absolute():
+            ref_path = Path(exp.location.file).resolve().parent / ref_path
+        ref, ref_rate = read_wav(ref_path)
+        score = similarity(samples, rate, ref, ref_rate)
+        actual["score"] = score["score"]
+        actual["delay_ms"] = score["delay_ms"]
+        if score["score"] < float(p.get("min_score", 0.8)):
+            ok = False
+            why.append(f"similarity {score['score']:g} < {p.get('min_score', 0.8)}")
+    if heard.samples is not None and len(heard.samples) == 0:
+        why.append("no audio at all in the phase")
+    return ok, actual, "; ".join(why)
+
+
+def _one_way(ctx: CheckContext, p: dict, heard: Heard, start, end, message: str) -> str:
+    """Name one-way audio: the reverse direction carries sound in the same place."""
+    sender, receiver = p["from"], p["to"]
+    threshold = float(p.get("threshold", SILENCE_DBFS))
+    if audio_summary(heard.samples, heard.rate, threshold)["active_seconds"] >= MIN_ACTIVE:
+        return message            # the sender is heard: wrong audio, not one-way audio
+    if heard.where == "wire":
+        back = on_wire(ctx, receiver, sender, start, end)
+    else:
+        back = at_agent(ctx, receiver, sender, start, end)
+    if back.samples is None or not len(back.samples):
+        return message
+    active = audio_summary(back.samples, back.rate)["active_seconds"]
+    if active >= MIN_ACTIVE:
+        return (f"one-way audio: {sender}->{receiver} is silent while {receiver}->{sender} "
+                f"carries audio ({active:g}s); " + message)
+    return message
+
+
+__all__ = ["check_audio", "parse_hz"]

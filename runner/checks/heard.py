@@ -1,0 +1,162 @@
+"""What one agent heard from another, per direction, at the agent and on the wire.
+
+Shared by the ``audio`` and ``rtp`` checks. Two sources of evidence:
+
+* **agent**: the receiving agent's tap of the call with the sender (its
+  ``rx_audio`` WAV, tap.py), on the board's clock (``started_at``);
+* **wire**: the decoded streams of the capture from the sender's addresses to
+  the receiver's (``CheckContext.wire_audio``, capture clock).
+
+A *phase* narrows both to the time between two named signals (``after``,
+``before``; any agent's ``signal`` step). Board times become capture times
+through ``CheckContext.epoch0`` (the wall-clock time of board time 0).
+"""
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sipscen.analysis.audio import read_wav
+from sipscen.checks.context import CheckContext
+from sipscen.checks.media import streams_from
+
+
+@dataclass
+class Heard:
+    """Audio of one direction in one place, cut to the phase."""
+    where: str                     # "at bob" or "wire"
+    samples: np.ndarray | None     # None: no audio at all (say why in ``missing``)
+    rate: int = 8000
+    missing: str = ""
+    packets: int | None = None     # RTP packets in the phase (wire only)
+    max_gap: float | None = None   # longest gap between packets in the phase (wire only)
+    expected: float | None = None  # seconds the phase lasted (when both ends are known)
+
+
+def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
+    """Streams that reached ``receiver`` from ``sender``. Through the impairment relay
+    (agents/impair.py) each direction shows twice on the wire, into the receiver's face
+    and, impaired, out of the sender's face into the receiver's real address: only the
+    latter is what the receiver got."""
+    streams = streams_from(ctx, sender, receiver)
+    if not (ctx.facts.get(receiver) or {}).get("media_face"):
+        return streams
+    contact = ctx.contacts.get(receiver)
+    real = contact.host if contact is not None else None
+    return [s for s in streams if s.get("dst", "").rpartition(":")[0].strip("[]") == real]
+
+
+def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float | None, str]:
+    """(start, end) in board seconds (None: open) and a problem, if a signal never came."""
+    bounds = []
+    for key in ("after", "before"):
+        name = exp_params.get(key)
+        if name is None:
+            bounds.append(None)
+            continue
+        t = ctx.signals.get(str(name))
+        if t is None:
+            return None, None, f"signal '{name}' ({key}) was never sent"
+        bounds.append(t)
+    return bounds[0], bounds[1], ""
+
+
+def phase_label(p: dict) -> str:
+    parts = []
+    if p.get("after"):
+        parts.append(f"after {p['after']}")
+    if p.get("before"):
+        parts.append(f"before {p['before']}")
+    return f" [{', '.join(parts)}]" if parts else ""
+
+
+def _cut(samples: np.ndarray, rate: int, t0: float, start: float | None, end: float | None) -> np.ndarray:
+    """``samples`` begin at time ``t0``; keep [start, end)."""
+    a = 0 if start is None else max(0, int(round((start - t0) * rate)))
+    b = len(samples) if end is None else max(a, int(round((end - t0) * rate)))
+    return samples[a:b]
+
+
+def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
+    where = f"at {receiver}"
+    call = ctx.call_between(receiver, sender)
+    if call is None:
+        return Heard(where, None, missing=f"{receiver} has no call with {sender}")
+    tap = call.get("rx_audio")
+    if not tap or not tap.get("path"):
+        return Heard(where, None, missing=f"{receiver} recorded no received audio for the call")
+    try:
+        samples, rate = read_wav(tap["path"])
+    except (OSError, ValueError, EOFError, wave.Error) as exc:
+        return Heard(where, None, missing=f"{receiver}'s received audio unreadable: {exc}")
+    expected = (end - start) if start is not None and end is not None else None
+    return Heard(where, _cut(samples, rate, float(tap["started_at"]), start, end), rate,
+                 expected=expected)
+
+
+def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
+    if ctx.wire is None:
+        return Heard("wire", None, missing=ctx.wire_error or "no capture")
+    streams = ctx.wire.get("rtp_streams", [])
+    wanted = {id(s) for s in inbound_streams(ctx, sender, receiver)}
+    pieces, codecs, packets, gaps = [], [], 0, [0.0]
+    rate = 8000
+    cstart = None if start is None else ctx.epoch0 + start
+    cend = None if end is None else ctx.epoch0 + end
+    found_stream = False
+    for index, stream in enumerate(streams):
+        if id(stream) not in wanted:
+            continue
+        found_stream = True
+        audio = ctx.wire_audio.get(index)
+        if audio is None:
+            codecs.append(next(iter(stream.get("codecs", {}).values()), "?"))
+            continue
+        rate = audio["rate"]
+        a = 0 if cstart is None else max(0, int(round((cstart - audio["start"]) * rate)))
+        pieces.append((audio["start"] + a / rate, rate,
+                       _cut(audio["samples"], rate, audio["start"], cstart, cend)))
+        times = [t for t in audio.get("times") or []
+                 if (cstart is None or t >= cstart) and (cend is None or t < cend)]
+        packets += len(times)
+        if len(times) > 1:
+            gaps.append(float(np.max(np.diff(np.asarray(times)))))
+    if not found_stream:
+        return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
+    if not pieces:
+        return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "
+                                            f"PCMU, PCMA, L16 and G.722 are decoded)")
+    return Heard("wire", _merge(pieces), pieces[0][1], packets=packets, max_gap=max(gaps))
+
+
+def _merge(pieces: list[tuple[float, int, np.ndarray]]) -> np.ndarray:
+    """Several streams of one direction (a new SSRC after a re-INVITE, a relay's two
+    legs) on one timeline, by their capture times."""
+    if len(pieces) == 1:
+        return pieces[0][2]
+    rate = pieces[0][1]
+    if any(r != rate for _, r, _ in pieces):
+        return max((p for _, _, p in pieces), key=len)
+    base = min(t for t, _, _ in pieces)
+    length = max(int(round((t - base) * rate)) + len(p) for t, _, p in pieces)
+    out = np.zeros(length, dtype=np.int32)
+    for t, _, p in pieces:
+        at = int(round((t - base) * rate))
+        out[at:at + len(p)] += p
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
+def sources(ctx: CheckContext, p: dict[str, Any], start, end) -> list[Heard]:
+    where = p.get("where", "both")
+    out = []
+    if where in ("agent", "both"):
+        out.append(at_agent(ctx, p["from"], p["to"], start, end))
+    if where in ("wire", "both"):
+        out.append(on_wire(ctx, p["from"], p["to"], start, end))
+    return out
+
+
+__all__ = ["Heard", "inbound_streams", "at_agent", "on_wire", "phase_of", "phase_label", "sources"]

@@ -79,8 +79,7 @@ def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
     if errors:
         return [], errors
     without_sets = MarkedMap(tree)
-    for attr in ("mark", "key_marks", "value_marks"):
-        setattr(without_sets, attr, getattr(tree, attr))
+    without_sets.share_marks(tree)
     without_sets.pop("parametrize", None)
     scenarios: list[Scenario] = []
     for index, params in enumerate(sets or [{}]):

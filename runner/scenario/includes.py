@@ -108,24 +108,22 @@ def _merge(tree: MarkedMap, library: MarkedMap) -> None:
         if not isinstance(source, MarkedMap):
             continue
         target = tree.get(section)
-        if target is None:
-            target = MarkedMap()
-            target.mark = source.mark
+        if target is None:      # a shallow copy (the values and packed marks are shared)
+            target = MarkedMap(source)
+            target.mark, target._marks = source.mark, dict(source._marks)
             tree[section] = target
-            tree.key_marks[section] = library.key_mark(section)
-            tree.value_marks[section] = library.value_mark(section)
+            tree.copy_mark(section, library)
+            continue
         if not isinstance(target, MarkedMap):
             continue                        # a shape error the schema reports
         for key, value in source.items():
             if key not in target:
                 target[key] = value
-                target.key_marks[key] = source.key_mark(key)
-                target.value_marks[key] = source.value_mark(key)
+                target.copy_mark(key, source)
     for key in MERGED_SETTINGS:
         if key in library and key not in tree:
             tree[key] = library[key]
-            tree.key_marks[key] = library.key_mark(key)
-            tree.value_marks[key] = library.value_mark(key)
+            tree.copy_mark(key, library)
 
 
 def parameter_sets(path: Path | str) -> list[dict[str, str]]:

@@ -16,6 +16,8 @@ Duplicate keys, non-string keys and YAML syntax errors raise
 """
 from __future__ import annotations
 
+import threading
+from array import array
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -26,34 +28,138 @@ from sipscen.errors import Location, ScenarioError
 PathPart = str | int
 
 
+# Marks are kept compactly: a huge ``variables:`` map has hundreds of thousands
+# of entries, and a Location object per key and per value (with its ints) cost
+# more than the entries themselves. A map keeps, per key, ONE int packing the
+# key's and the value's line and column and the file (an index into _FILES, a
+# process-wide list of file labels: entries merged from an include keep their
+# own file); a sequence keeps its items' (line, col) in an array of 64-bit ints.
+# Locations are made when asked for (an error, ``locate``).
+_FILES: list[str] = []
+_FILE_IDS: dict[str, int] = {}
+_FILES_LOCK = threading.Lock()
+_M32 = 0xFFFF_FFFF
+
+
+def _file_id(label: str) -> int:
+    fid = _FILE_IDS.get(label)
+    if fid is None:
+        with _FILES_LOCK:
+            fid = _FILE_IDS.get(label)
+            if fid is None:
+                fid = len(_FILES)
+                _FILES.append(label)
+                _FILE_IDS[label] = fid
+    return fid
+
+
+def _fits(loc: Location | None) -> bool:
+    return (loc is not None and isinstance(loc.file, str)
+            and 0 <= loc.line <= _M32 and 0 <= loc.col <= _M32)
+
+
+def _pack(key: Location | None, value: Location | None) -> int | tuple:
+    """A key's and its value's marks as one int (a tuple when they do not fit one)."""
+    if _fits(key) and _fits(value) and key.file == value.file:
+        return (key.line | key.col << 32 | value.line << 64 | value.col << 96
+                | _file_id(key.file) << 128)
+    return (key, value)
+
+
+def _unpack_key(packed: int | tuple) -> Location | None:
+    if type(packed) is tuple:
+        return packed[0]
+    return Location(_FILES[packed >> 128], packed & _M32, packed >> 32 & _M32)
+
+
+def _unpack_value(packed: int | tuple) -> Location | None:
+    if type(packed) is tuple:
+        return packed[1]
+    return Location(_FILES[packed >> 128], packed >> 64 & _M32, packed >> 96 & _M32)
+
+
 class MarkedMap(dict):
-    """A mapping that remembers where it, each key and each value start."""
+    """A mapping that remembers where it, each key and each value start.
+
+    ``key_mark(key)`` / ``value_mark(key)`` give Locations; ``set_marks`` records
+    them; ``copy_mark`` takes an entry's marks from another map (an include).
+    ``key_marks`` / ``value_marks`` are read-only snapshots (dicts) for tests.
+    """
+
+    __slots__ = ("mark", "_marks", "__weakref__")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.mark: Location | None = None
-        self.key_marks: dict[str, Location] = {}
-        self.value_marks: dict[str, Location] = {}
+        self._marks: dict[str, int | tuple] = {}
 
     def key_mark(self, key: str) -> Location | None:
-        return self.key_marks.get(key, self.mark)
+        packed = self._marks.get(key)
+        return self.mark if packed is None else _unpack_key(packed)
 
     def value_mark(self, key: str) -> Location | None:
-        return self.value_marks.get(key, self.key_mark(key))
+        packed = self._marks.get(key)
+        return self.mark if packed is None else _unpack_value(packed)
+
+    def set_marks(self, key: str, key_loc: Location | None, value_loc: Location | None) -> None:
+        self._marks[key] = _pack(key_loc, value_loc)
+
+    def copy_mark(self, key: str, source: MarkedMap, source_key: str | None = None) -> None:
+        """``key`` is where ``source[source_key]`` (default: the same key) was written."""
+        packed = source._marks.get(key if source_key is None else source_key)
+        self._marks[key] = (source.mark, source.mark) if packed is None else packed
+
+    def share_marks(self, source: MarkedMap) -> None:
+        """Use ``source``'s marks (a shallow copy of it that drops or adds nothing marked)."""
+        self.mark, self._marks = source.mark, source._marks
+
+    @property
+    def key_marks(self) -> dict[str, Location | None]:
+        return {key: _unpack_key(p) for key, p in self._marks.items()}
+
+    @property
+    def value_marks(self) -> dict[str, Location | None]:
+        return {key: _unpack_value(p) for key, p in self._marks.items()}
 
 
 class MarkedSeq(list):
-    """A sequence that remembers where it and each of its items start."""
+    """A sequence that remembers where it and each of its items start.
+
+    Item marks are (line, col) pairs in a 64-bit array when every item is in the
+    sequence's file (always, for a loaded file), else a list of Locations.
+    """
+
+    __slots__ = ("mark", "_file", "_items")
 
     def __init__(self, *args: Any):
         super().__init__(*args)
         self.mark: Location | None = None
-        self.item_marks: list[Location] = []
+        self._file: str | None = None
+        self._items: array | list = array("Q")
 
     def item_mark(self, index: int) -> Location | None:
-        if 0 <= index < len(self.item_marks):
-            return self.item_marks[index]
+        items = self._items
+        if 0 <= index < len(items):
+            if type(items) is list:
+                return items[index]
+            packed = items[index]
+            return Location(self._file, packed & _M32, packed >> 32)
         return self.mark
+
+    def add_item_mark(self, loc: Location | None) -> None:
+        items = self._items
+        if type(items) is not list:
+            if self._file is None and _fits(loc):
+                self._file = loc.file
+            if _fits(loc) and loc.file == self._file:
+                items.append(loc.line | loc.col << 32)
+                return
+            self._items = items = [self.item_mark(i) for i in range(len(items))]
+        items.append(loc)
+
+    @property
+    def item_marks(self) -> list[Location | None]:
+        return [self.item_mark(i) for i in range(len(self._items))]
 
 
 def _location(mark: yaml.Mark, file: str) -> Location:
@@ -182,8 +288,7 @@ def _construct_map(loader: MarkedLoader, node: yaml.MappingNode):
                     f"duplicate key '{key}' (first defined at line {first.line})", key_loc)
             seen[key] = key_loc
         data[key] = loader.construct_object(value_node, deep=True)
-        data.key_marks[key] = key_loc
-        data.value_marks[key] = loader.loc(value_node.start_mark)
+        data.set_marks(key, key_loc, loader.loc(value_node.start_mark))
     loader.count(node, (n for pair in node.value for n in pair))
 
 
@@ -193,7 +298,7 @@ def _construct_seq(loader: MarkedLoader, node: yaml.SequenceNode):
     yield data
     for item in node.value:
         data.append(loader.construct_object(item, deep=True))
-        data.item_marks.append(loader.loc(item.start_mark))
+        data.add_item_mark(loader.loc(item.start_mark))
     loader.count(node, node.value)
 
 
@@ -232,6 +337,162 @@ else:       # pragma: no cover
     FastMarkedLoader = MarkedLoader
 
 
+class _Fallback(Exception):
+    """The event builder met something it leaves to the composing loaders."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+# the tags of plain scalars the builder constructs itself (with SafeConstructor's code)
+_BUILT_TAGS = frozenset(f"tag:yaml.org,2002:{name}"
+                        for name in ("null", "bool", "int", "float", "timestamp"))
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
+def _resolvers(first: str) -> tuple:
+    table = yaml.resolver.Resolver.yaml_implicit_resolvers
+    return tuple(table.get(first, [])) + tuple(table.get(None, []))
+
+
+def _plain_scalar(value: str, cache: dict[str, tuple]) -> Any:
+    """A plain (unquoted, untagged) scalar as SafeLoader resolves and constructs it."""
+    first = value[:1]
+    resolvers = cache.get(first)
+    if resolvers is None:
+        resolvers = cache[first] = _resolvers(first)
+    for tag, regexp in resolvers:
+        if regexp.match(value):
+            break
+    else:
+        return value
+    if tag == _STR_TAG:
+        return value
+    if tag not in _BUILT_TAGS:              # `<<` (merge), `=` (value), ...
+        raise _Fallback
+    try:
+        return _SCALARS.yaml_constructors[tag](_SCALARS, yaml.ScalarNode(tag, value))
+    except Exception:                       # worded (located) by the composing loaders
+        raise _Fallback from None
+
+
+_KEY = object()     # a mapping frame waiting for a key
+
+
+def _build(text: str, label: str) -> Any:
+    """The marked tree straight from libyaml's events: no node graph, no Python
+    object per node beyond the values themselves; marks packed (see MarkedMap).
+
+    It builds what FastMarkedLoader would build, or raises _Fallback and lets
+    the composing loaders read the text (and word its error): explicit tags,
+    merge keys, keys that are not strings, duplicate keys, anchors used before
+    their node ends, more than one document, any limit passed.
+    """
+    if len(text) > _M32:
+        raise _Fallback
+    parser = CParser(text)
+    try:
+        return _build_events(parser.get_event, label)
+    finally:
+        parser.dispose()
+
+
+def _build_events(get_event: Any, label: str) -> Any:
+    Scalar, MapStart, MapEnd = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.MappingEndEvent
+    SeqStart, SeqEnd, Alias = yaml.SequenceStartEvent, yaml.SequenceEndEvent, yaml.AliasEvent
+    high = _file_id(label) << 128
+    cache: dict[str, tuple] = {}
+    anchors: dict[str, tuple | None] = {}   # name -> (value, size, depth, line, col)
+    aliases = 0
+    # a frame: [container, its marks (dict or array), the key (a mapping's: _KEY
+    #           while it waits for one), the key's packed mark, expanded size, depth,
+    #           anchor, line, col]
+    stack: list[list] = []
+    get_event()                             # STREAM-START
+    event = get_event()
+    if type(event) is yaml.StreamEndEvent:
+        return None
+    if type(event) is not yaml.DocumentStartEvent:
+        raise _Fallback
+    while True:
+        event = get_event()
+        kind = type(event)
+        mark = event.start_mark
+        if kind is Scalar:
+            if event.tag is not None:
+                raise _Fallback
+            value = event.value
+            if event.implicit[0]:
+                value = _plain_scalar(value, cache)
+            size = depth = 1
+            line, col = mark.line + 1, mark.column + 1
+            if event.anchor is not None:
+                if event.anchor in anchors:
+                    raise _Fallback
+                anchors[event.anchor] = (value, 1, 1, line, col)
+        elif kind is Alias:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _Fallback
+            found = anchors.get(event.anchor)
+            if found is None:               # undefined, or its node is not finished
+                raise _Fallback
+            value, size, depth, line, col = found
+        elif kind is MapStart or kind is SeqStart:
+            if event.tag is not None or len(stack) >= MAX_DEPTH:
+                raise _Fallback
+            if stack and stack[-1][2] is _KEY:      # a mapping or list as a key
+                raise _Fallback
+            line, col = mark.line + 1, mark.column + 1
+            if kind is MapStart:
+                container: Any = MarkedMap()
+                marks: Any = container._marks
+            else:
+                container = MarkedSeq()
+                container._file = label
+                marks = container._items
+            container.mark = Location(label, line, col)
+            if event.anchor is not None:
+                if event.anchor in anchors:
+                    raise _Fallback
+                anchors[event.anchor] = None
+            stack.append([container, marks, _KEY if kind is MapStart else None, 0, 1, 0,
+                          event.anchor, line, col])
+            continue
+        elif kind is MapEnd or kind is SeqEnd:
+            value, _marks, _key, _kmark, size, depth, anchor, line, col = stack.pop()
+            depth += 1
+            if size > MAX_NODES or depth > MAX_DEPTH:
+                raise _Fallback
+            if anchor is not None:
+                anchors[anchor] = (value, size, depth, line, col)
+        else:
+            raise _Fallback
+        if not stack:
+            break
+        frame = stack[-1]
+        container = frame[0]
+        if type(container) is MarkedMap:
+            key = frame[2]
+            if key is _KEY:
+                if type(value) is not str or value in container:
+                    raise _Fallback         # a key that is not a string, a duplicate key
+                frame[2] = value
+                frame[3] = line | col << 32
+            else:
+                container[key] = value
+                frame[1][key] = frame[3] | line << 64 | col << 96 | high
+                frame[2] = _KEY
+        else:
+            container.append(value)
+            frame[1].append(line | col << 32)
+        frame[4] += size
+        if depth > frame[5]:
+            frame[5] = depth
+    if type(get_event()) is not yaml.DocumentEndEvent \
+            or type(get_event()) is not yaml.StreamEndEvent:
+        raise _Fallback                     # a second document
+    return value
+
+
 def load_yaml(text: str, file_label: str) -> Any:
     """Parse one YAML document from ``text``; locations name ``file_label``.
 
@@ -243,6 +504,12 @@ def load_yaml(text: str, file_label: str) -> Any:
     """
     if FastMarkedLoader is not MarkedLoader:
         try:
+            return _build(text, file_label)
+        except _Fallback:
+            pass                    # built (or worded) by the composing loaders below
+        except yaml.YAMLError:
+            return _load_pure(text, file_label)
+        try:
             fast = FastMarkedLoader(text)
             fast.file_label = file_label
             try:
@@ -251,6 +518,11 @@ def load_yaml(text: str, file_label: str) -> Any:
                 fast.dispose()
         except yaml.YAMLError:
             pass                    # worded by the pure-Python parser below
+    return _load_pure(text, file_label)
+
+
+def _load_pure(text: str, file_label: str) -> Any:
+    """PyYAML's pure-Python parser: the wording of every syntax error."""
     try:
         loader = MarkedLoader(text)
     except yaml.reader.ReaderError as exc:
@@ -348,15 +620,14 @@ def copy_marked(value: Any, memo: dict[int, Any] | None = None) -> Any:
             copy[key] = copy_marked(item, memo)
         if isinstance(value, MarkedMap):
             copy.mark = value.mark
-            copy.key_marks = dict(value.key_marks)
-            copy.value_marks = dict(value.value_marks)
+            copy._marks = dict(value._marks)
         return copy
     copy = MarkedSeq() if isinstance(value, MarkedSeq) else []
     memo[id(value)] = copy
     copy.extend(copy_marked(item, memo) for item in value)
     if isinstance(value, MarkedSeq):
-        copy.mark = value.mark
-        copy.item_marks = list(value.item_marks)
+        copy.mark, copy._file = value.mark, value._file
+        copy._items = value._items[:]
     return copy
 
 

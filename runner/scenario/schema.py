@@ -70,11 +70,9 @@ def _for_jsonschema(tree: Any) -> Any:
     name = _variable_name()
     kept = MarkedMap((k, v) for k, v in variables.items()
                      if not (isinstance(v, _PLAIN_VALUE) and name.search(k)))
-    kept.mark, kept.key_marks, kept.value_marks = (variables.mark, variables.key_marks,
-                                                   variables.value_marks)
+    kept.share_marks(variables)
     smaller = MarkedMap(tree)
-    smaller.mark, smaller.key_marks, smaller.value_marks = (tree.mark, tree.key_marks,
-                                                            tree.value_marks)
+    smaller.share_marks(tree)
     smaller["variables"] = kept
     return smaller
 

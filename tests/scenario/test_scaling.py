@@ -4,6 +4,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from sipscen.errors import ScenarioError
 from sipscen.scenario import load_scenarios, validate_file
 from sipscen.scenario import build, loader, schema
 
@@ -78,3 +82,99 @@ def test_loading_with_libyaml_or_pure_python_gives_the_same_tree():
     assert fast["d"].key_marks == slow["d"].key_marks
     assert fast["a"]["b"].item_marks == slow["a"]["b"].item_marks
     assert fast["c"] is fast["a"]
+
+
+def _composed(text: str, label: str = "f.yaml"):
+    """The tree as the composing loader (libyaml events, PyYAML nodes) builds it."""
+    composing = loader.FastMarkedLoader(text)
+    composing.file_label = label
+    try:
+        return composing.get_single_data()
+    finally:
+        composing.dispose()
+
+
+def _marks(value):
+    """Every mark of a tree, in order, with the tree's shape."""
+    if isinstance(value, loader.MarkedMap):
+        return (value.mark, [(k, value.key_mark(k), value.value_mark(k), _marks(v))
+                             for k, v in value.items()])
+    if isinstance(value, loader.MarkedSeq):
+        return (value.mark, [(value.item_mark(i), _marks(v)) for i, v in enumerate(value)])
+    return (type(value).__name__, value)
+
+
+BUILT = [
+    "a: 1\nb: [x, 'y', \"z\", 2.5, -3, 0x1f, .inf, true, no, ~, null, '', 2024-01-02]\n",
+    "a: &x {b: [1, 2], c: {d: e}}\nf: *x\ng: [*x, *x]\nh: &s text\ni: *s\n",
+    "- {a: 1}\n- [1, [2, [3, []]], {}]\n-\n- 'quoted: yes'\n- >\n  folded\n  text\n",
+    "top:\n  list:\n    - k: v\n      k2: |\n        literal\n    - plain words here\n",
+    "just a scalar\n",
+    "",
+    "# only a comment\n",
+    "---\n",
+    "{json: [1, 2, {\"k\": \"v\"}], \"x y\": null}\n",
+    "name: ü tf8 ✓\nagents: {bob: {type: pjsua, codecs: [PCMA]}}\n",
+]
+
+
+@pytest.mark.parametrize("text", BUILT)
+def test_the_event_builder_builds_what_the_composing_loader_builds(text):
+    built = loader._build(text, "f.yaml")          # never falls back on these
+    composed = _composed(text)
+    assert built == composed
+    assert _marks(built) == _marks(composed)
+
+
+def test_the_event_builder_keeps_aliases_shared():
+    built = loader._build("a: &x {b: [1]}\nc: *x\nd: [*x]\n", "f.yaml")
+    assert built["c"] is built["a"] and built["d"][0] is built["a"]
+
+
+FALLBACKS = [
+    "a: !!str 12\n", "a: !!map {}\n", "base: &b {x: 1}\nuse: {<<: *b, y: 2}\n",
+    "1: a\n", "? [a]\n: b\n", "a: 1\na: 2\n", "a: *nowhere\n", "a: &x [*x]\n",
+    "a: &x 1\nb: &x 2\n", "a: =\n", "a: 2024-13-45\n", "--- a\n--- b\n",
+    "[" * 101 + "]" * 101 + "\n", "a: ! x\n", "null: 1\n",
+]
+
+
+@pytest.mark.parametrize("text", FALLBACKS)
+def test_what_the_event_builder_leaves_to_the_composing_loaders(text):
+    with pytest.raises(loader._Fallback):
+        loader._build(text, "f.yaml")
+    try:                                            # and load_yaml still answers as before
+        expected = _composed(text)
+    except Exception as exc:       # noqa: BLE001 - the composing loader's own error
+        with pytest.raises(type(exc) if isinstance(exc, ScenarioError) else ScenarioError):
+            loader.load_yaml(text, "f.yaml")
+    else:
+        assert _marks(loader.load_yaml(text, "f.yaml")) == _marks(expected)
+
+
+_CORPUS = [p.read_text(encoding="utf-8") for folder in ("examples", "scenarios")
+           for p in sorted((Path(__file__).resolve().parents[2] / folder).rglob("*.yaml"))]
+_PIECES = ["!!int ", "!!str ", "&a ", "*a ", "<<: ", "[", "]", "{", "}", ":", "- ", "\n  ",
+           "'", '"', "? ", "~", "null", "true", "0x1F", "1e3", "2024-01-01", "=", "# c",
+           "\t", "|\n", ">-\n", "---\n", "...\n", "1: ", ",", "&b [", "*b"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(_CORPUS), st.lists(st.tuples(st.floats(0, 1), st.sampled_from(_PIECES),
+                                                      st.integers(0, 3)), max_size=4))
+def test_mutated_files_build_as_composed_or_fall_back(text, edits):
+    import yaml
+    for where, piece, cut in edits:
+        at = int(where * len(text))
+        text = text[:at] + piece + text[at + cut:]
+    try:
+        built = loader._build(text, "m.yaml")
+    except loader._Fallback:
+        return
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):         # libyaml refuses it either way
+            _composed(text, "m.yaml")
+        return
+    composed = _composed(text, "m.yaml")
+    assert built == composed or built != built      # (a NaN is never equal to itself)
+    assert repr(_marks(built)) == repr(_marks(composed))

@@ -25,7 +25,7 @@ from sipscen.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenari
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
 from sipscen.scenario.semantic import SemanticChecker
-from sipscen.scenario.variables import substitute
+from sipscen.scenario.variables import NOT_SUBSTITUTED, substitute
 
 DEFAULT_TIMEOUT = 60.0
 ENDPOINT_DEFAULTS = {"address": "127.0.0.1", "port": "auto", "transport": "udp"}
@@ -82,8 +82,12 @@ def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
     without_sets.share_marks(tree)
     without_sets.pop("parametrize", None)
     scenarios: list[Scenario] = []
-    for index, params in enumerate(sets or [{}]):
-        own = copy_marked(tree if index == 0 else without_sets)
+    sets = sets or [{}]
+    for index, params in enumerate(sets):
+        source = tree if index == 0 else without_sets
+        # the last set may change the tree itself; the sections no stage changes
+        # (variables:, include:, parametrize:) are shared by every set's copy
+        own = source if index == len(sets) - 1 else _copy_for_set(source)
         scenario, errors = _compile_tree(own, Path(path), includes, variables, environ, params)
         if errors:
             if params:
@@ -93,6 +97,17 @@ def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
             return [], errors
         scenarios.append(scenario)
     return scenarios, []
+
+
+def _copy_for_set(tree: MarkedMap) -> MarkedMap:
+    """A copy one parameter set may change (substitution, coercion, absolute file
+    names); the sections left unsubstituted are shared, not copied."""
+    own = MarkedMap()
+    own.mark, own._marks = tree.mark, dict(tree._marks)
+    memo: dict[int, Any] = {}       # a node shared by YAML aliases stays shared
+    for key, value in tree.items():
+        own[key] = value if key in NOT_SUBSTITUTED else copy_marked(value, memo)
+    return own
 
 
 def compile_scenario(path: Path | str, variables: Mapping[str, str] | None,

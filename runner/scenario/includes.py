@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sipscen.errors import Location, ScenarioError
-from sipscen.scenario.loader import MarkedMap, format_path, load_yaml_file, locate
+from sipscen.scenario.loader import (MarkedMap, format_path, load_yaml_file,
+                                     load_yaml_file_counted, locate)
 from sipscen.scenario.paths import path_problem
 from sipscen.scenario.semantic import base_dir
 from sipscen.scenario.variables import variable_text
@@ -53,7 +54,7 @@ def _expand(tree: MarkedMap, chain: list[Path], included: list[Path],
     entries = tree.get("include")
     if not isinstance(entries, list):
         return                      # absent, or a shape error the schema reports
-    libraries: list[MarkedMap] = []
+    libraries: list[tuple[MarkedMap, bool]] = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, str):
             continue
@@ -75,19 +76,21 @@ def _expand(tree: MarkedMap, chain: list[Path], included: list[Path],
         label = os.path.normpath(os.path.join(os.path.dirname(loc.file), entry)) \
             if loc else str(target)
         try:
-            library = _load_library(target, label)
+            library, aliased = _load_library(target, label)
         except ScenarioError as exc:
             errors.append(exc)
             continue
         included.append(target)
         _expand(library, chain + [target], included, errors)
-        libraries.append(library)
-    for library in reversed(libraries):     # later includes win over earlier ones
-        _merge(tree, library)
+        libraries.append((library, aliased))
+    for library, aliased in reversed(libraries):     # later includes win over earlier ones
+        _merge(tree, library, share=not aliased)
 
 
-def _load_library(target: Path, label: str) -> MarkedMap:
-    text_tree = load_yaml_file(label if Path(label).resolve() == target else target)
+def _load_library(target: Path, label: str) -> tuple[MarkedMap, bool]:
+    """The included file's tree, and whether it used YAML aliases."""
+    text_tree, aliases = load_yaml_file_counted(
+        label if Path(label).resolve() == target else target)
     if not isinstance(text_tree, MarkedMap):
         raise ScenarioError("an included file is a mapping (agents:, services:, variables:, ...)",
                             Location(label, 1, 1))
@@ -98,20 +101,27 @@ def _load_library(target: Path, label: str) -> MarkedMap:
                 "included files may hold: " + ", ".join(LIBRARY_KEYS)
             raise ScenarioError(f"unknown key '{key}' in an included file — {hint}",
                                 text_tree.key_mark(key), key)
-    return text_tree
+    return text_tree, aliases > 0
 
 
-def _merge(tree: MarkedMap, library: MarkedMap) -> None:
-    """Add the library's entries that ``tree`` does not define itself (marks included)."""
+def _merge(tree: MarkedMap, library: MarkedMap, share: bool = False) -> None:
+    """Add the library's entries that ``tree`` does not define itself (marks included).
+
+    With ``share`` (a library without YAML aliases: none of its sections is also
+    reachable elsewhere) a section ``tree`` lacks becomes the library's own map
+    rather than a copy: a huge ``variables:`` map is never held twice.
+    """
     for section in MERGED_SECTIONS:
         source = library.get(section)
         if not isinstance(source, MarkedMap):
             continue
         target = tree.get(section)
-        if target is None:      # a shallow copy (the values and packed marks are shared)
-            target = MarkedMap(source)
-            target.mark, target._marks = source.mark, dict(source._marks)
-            tree[section] = target
+        if target is None:
+            if not share:       # a shallow copy (the values and packed marks are shared)
+                target = MarkedMap(source)
+                target.mark, target._marks = source.mark, dict(source._marks)
+                source = target
+            tree[section] = source
             tree.copy_mark(section, library)
             continue
         if not isinstance(target, MarkedMap):

@@ -377,7 +377,7 @@ def _plain_scalar(value: str, cache: dict[str, tuple]) -> Any:
 _KEY = object()     # a mapping frame waiting for a key
 
 
-def _build(text: str, label: str) -> Any:
+def _build(text: str | bytes, label: str) -> Any:
     """The marked tree straight from libyaml's events: no node graph, no Python
     object per node beyond the values themselves; marks packed (see MarkedMap).
 
@@ -389,6 +389,17 @@ def _build(text: str, label: str) -> Any:
     if len(text) > _M32:
         raise _Fallback
     parser = CParser(text)
+    try:
+        return _build_events(parser.get_event, label)[0]
+    finally:
+        parser.dispose()
+
+
+def _build_counted(source: str | bytes, label: str) -> tuple[Any, int]:
+    """:func:`_build` on text or UTF-8 bytes: (the tree, how many aliases it used)."""
+    if len(source) > _M32:
+        raise _Fallback
+    parser = CParser(source)
     try:
         return _build_events(parser.get_event, label)
     finally:
@@ -409,7 +420,7 @@ def _build_events(get_event: Any, label: str) -> Any:
     get_event()                             # STREAM-START
     event = get_event()
     if type(event) is yaml.StreamEndEvent:
-        return None
+        return None, 0
     if type(event) is not yaml.DocumentStartEvent:
         raise _Fallback
     while True:
@@ -421,7 +432,9 @@ def _build_events(get_event: Any, label: str) -> Any:
                 raise _Fallback
             value = event.value
             if event.implicit[0]:
-                value = _plain_scalar(value, cache)
+                resolvers = cache.get(value[:1])
+                if resolvers is None or resolvers:      # () when no type starts that way
+                    value = _plain_scalar(value, cache)
             size = depth = 1
             line, col = mark.line + 1, mark.column + 1
             if event.anchor is not None:
@@ -490,7 +503,7 @@ def _build_events(get_event: Any, label: str) -> Any:
     if type(get_event()) is not yaml.DocumentEndEvent \
             or type(get_event()) is not yaml.StreamEndEvent:
         raise _Fallback                     # a second document
-    return value
+    return value, aliases
 
 
 def load_yaml(text: str, file_label: str) -> Any:
@@ -502,23 +515,38 @@ def load_yaml(text: str, file_label: str) -> Any:
     libyaml parses; when it finds the text invalid, PyYAML's own parser reads it
     again so the error is located and worded the same whichever is installed.
     """
+    return _load(text, None, file_label)[0]
+
+
+def _load(text: str | None, data: bytes | None, file_label: str) -> tuple[Any, int]:
+    """The tree of ``text`` (or of ``data``, UTF-8 bytes known to decode) and how
+    many aliases it used. libyaml reads the bytes themselves when given: a huge
+    file is then not held as text too while its tree is built."""
     if FastMarkedLoader is not MarkedLoader:
         try:
-            return _build(text, file_label)
+            return _build_counted(text if data is None else data, file_label)
         except _Fallback:
             pass                    # built (or worded) by the composing loaders below
         except yaml.YAMLError:
-            return _load_pure(text, file_label)
+            return _load_pure(_text(text, data), file_label)
+        text, data = _text(text, data), None
         try:
             fast = FastMarkedLoader(text)
             fast.file_label = file_label
             try:
-                return fast.get_single_data()
+                return fast.get_single_data(), fast.alias_count
             finally:
                 fast.dispose()
         except yaml.YAMLError:
             pass                    # worded by the pure-Python parser below
-    return _load_pure(text, file_label)
+    return _load_pure(_text(text, data), file_label)
+
+
+def _text(text: str | None, data: bytes | None) -> str:
+    """The text as ``Path.read_text`` gives it (universal newlines)."""
+    if text is not None:
+        return text
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _load_pure(text: str, file_label: str) -> Any:
@@ -529,7 +557,7 @@ def _load_pure(text: str, file_label: str) -> Any:
         return _reader_error(exc, text, file_label)
     loader.file_label = file_label
     try:
-        return loader.get_single_data()
+        return loader.get_single_data(), loader.alias_count
     except yaml.reader.ReaderError as exc:
         return _reader_error(exc, text, file_label)
     except yaml.MarkedYAMLError as exc:
@@ -556,16 +584,24 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str, file_label: str):
 
 def load_yaml_file(path: Path | str) -> Any:
     """Read and parse a YAML file; locations name the path as given."""
+    return load_yaml_file_counted(path)[0]
+
+
+def load_yaml_file_counted(path: Path | str) -> tuple[Any, int]:
+    """:func:`load_yaml_file`: (the tree, how many YAML aliases it used)."""
     label = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
+        data.decode("utf-8")            # checked here; libyaml parses the bytes
     except FileNotFoundError:
         raise ScenarioError("no such file", None, label) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not UTF-8 text ({exc.reason})", Location(label, 1, 1)) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read: {exc.strerror}", None, label) from None
-    return load_yaml(text, label)
+    if b"\r" in data:              # parsed as read_text gives it (universal newlines)
+        return _load(_text(None, data), None, label)
+    return _load(None, data, label)
 
 
 def locate(root: Any, path: Iterable[PathPart], key: bool = False) -> Location | None:

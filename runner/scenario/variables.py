@@ -70,9 +70,7 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
     environ = os.environ if environ is None else environ
     given = dict(given or {})
     defaults_node = tree.get("variables")
-    defaults = ({k: variable_text(v) for k, v in defaults_node.items()
-                 if isinstance(v, (str, int, float, bool))}
-                if isinstance(defaults_node, dict) else {})
+    defaults = _Defaults(defaults_node if isinstance(defaults_node, dict) else {})
     result = Substitution()
     scope = _Scope(given, environ, defaults, result)
     seen: set[int] = set()
@@ -101,6 +99,31 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
 
     walk(tree, ())
     return result
+
+
+class _Defaults(Mapping[str, str]):
+    """The ``variables:`` defaults (plain values, as strings), read from the tree
+    when asked: a huge ``variables:`` map is not copied for every parameter set."""
+
+    _PLAIN = (str, int, float, bool)
+
+    def __init__(self, node: Mapping[str, Any]):
+        self.node = node
+
+    def __getitem__(self, name: str) -> str:
+        value = self.node[name]
+        if not isinstance(value, self._PLAIN):
+            raise KeyError(name)
+        return variable_text(value)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(self.node.get(name), self._PLAIN)
+
+    def __iter__(self):
+        return (k for k, v in self.node.items() if isinstance(v, self._PLAIN))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class _Scope:

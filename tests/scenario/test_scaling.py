@@ -1,6 +1,7 @@
 """Issue 12: `validate` stays linear in parametrize sets and fast on huge includes."""
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from hypothesis import given, settings, strategies as st
 from sipscen.errors import ScenarioError
 from sipscen.scenario import load_scenarios, validate_file
 from sipscen.scenario import build, loader, schema
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _parametrized(tmp_path: Path, sets: int) -> Path:
@@ -69,6 +72,32 @@ def test_a_huge_include_of_variables_is_parsed_by_libyaml_and_checked_in_python(
     assert str(error) == (f"{lib}:100002:3: variables['9bad']: invalid variable name '9bad': "
                           "use letters, digits and '_'")
     assert handed == [1]          # jsonschema saw only the one entry that is not plainly valid
+
+
+def _bench(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_huge_include_validates_in_bounded_memory(tmp_path):
+    """The issue's 600k values (300k variables, 8.4 MB) in a child process: its own
+    peak RSS. Measured ~105 MB (was 332 MB: a node graph, a Location per mark,
+    copies per include and per set); the bounds leave room for other platforms."""
+    capture_gen, bench = _bench("capture_gen"), _bench("bench_load_scale")
+    peaks = {}
+    for values in (100_000, 600_000):
+        folder = tmp_path / str(values)
+        folder.mkdir()
+        path = bench.write_scenario(folder, values)
+        _wall, kb, code = capture_gen.run_sipscen_measured(["validate", str(path)],
+                                                           folder / "out.txt", ROOT)
+        assert code == 0 and kb > 0, (folder / "out.txt").read_text()
+        peaks[values] = kb * 1024
+    per_value = (peaks[600_000] - peaks[100_000]) / 500_000
+    assert peaks[600_000] < 200 * 2**20, f"{peaks[600_000] / 2**20:.0f} MB for 600k values"
+    assert per_value < 250, f"{per_value:.0f} bytes per value (was ~490)"
 
 
 def test_loading_with_libyaml_or_pure_python_gives_the_same_tree():
@@ -153,7 +182,7 @@ def test_what_the_event_builder_leaves_to_the_composing_loaders(text):
 
 
 _CORPUS = [p.read_text(encoding="utf-8") for folder in ("examples", "scenarios")
-           for p in sorted((Path(__file__).resolve().parents[2] / folder).rglob("*.yaml"))]
+           for p in sorted((ROOT / folder).rglob("*.yaml"))]
 _PIECES = ["!!int ", "!!str ", "&a ", "*a ", "<<: ", "[", "]", "{", "}", ":", "- ", "\n  ",
            "'", '"', "? ", "~", "null", "true", "0x1F", "1e3", "2024-01-01", "=", "# c",
            "\t", "|\n", ">-\n", "---\n", "...\n", "1: ", ",", "&b [", "*b"]
@@ -178,3 +207,35 @@ def test_mutated_files_build_as_composed_or_fall_back(text, edits):
     composed = _composed(text, "m.yaml")
     assert built == composed or built != built      # (a NaN is never equal to itself)
     assert repr(_marks(built)) == repr(_marks(composed))
+    from_bytes = loader._build(text.encode("utf-8"), "m.yaml")     # how files are read
+    assert repr(_marks(from_bytes)) == repr(_marks(built))
+
+
+def test_a_file_is_read_with_universal_newlines(tmp_path):
+    text = "a: 1\nb:\n  - x\n  - 'y\n    z'\nc: |\n  one\n  two\n"
+    unix, dos = tmp_path / "unix.yaml", tmp_path / "dos.yaml"
+    unix.write_bytes(text.encode())
+    dos.write_bytes(text.replace("\n", "\r\n").encode())
+    assert _marks(loader.load_yaml_file(dos)) == \
+        _marks(loader.load_yaml(text, str(dos))) == _marks(_composed(text, str(dos)))
+    assert loader.load_yaml_file(dos) == loader.load_yaml_file(unix)
+
+
+def test_an_included_section_reachable_through_an_alias_is_copied_not_shared(tmp_path):
+    (tmp_path / "aliased.yaml").write_text(
+        "variables: &v {user: alice}\nagents: {bob: {type: pjsua, account: *v}}\n")
+    (tmp_path / "plain.yaml").write_text("variables: {later: x}\n")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ninclude: [plain.yaml, aliased.yaml]\n")
+    (scenario,) = load_scenarios(path, environ={})
+    (bob,) = scenario.agents
+    assert bob.config["account"] == {"user": "alice"}      # not given `later` by the merge
+
+
+def test_included_variables_keep_their_own_file_in_a_map_of_the_scenario(tmp_path):
+    (tmp_path / "lib.yaml").write_text("variables:\n  good: x\n  bad: [1]\n")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nvariables: {own: y}\ninclude: [lib.yaml]\n"
+                    "agents: {a: {type: pjsua}}\n")
+    (error,) = validate_file(path, environ={})
+    assert str(error).startswith(f"{tmp_path / 'lib.yaml'}:3:8: variables.bad: ")

@@ -8,8 +8,14 @@ of their keys and values start, so any later stage - schema validation,
 semantic checks, the engine at run time - can say ``FILE:LINE:COL`` (1-based).
 
 Scalars stay plain Python values; their position is kept by their parent
-(``value_marks`` / ``item_marks``). :func:`locate` finds the position of any
-path inside a loaded tree.
+(``value_mark`` / ``item_mark``, packed: see MarkedMap). :func:`locate` finds
+the position of any path inside a loaded tree.
+
+With libyaml, :func:`_build` makes the tree straight from its events (no node
+graph); what it does not handle itself it leaves to the composing loaders
+(FastMarkedLoader: libyaml events and PyYAML nodes; MarkedLoader: PyYAML's
+pure-Python parser, which words syntax errors), so the tree and every error are
+the same whichever path reads the file.
 
 Duplicate keys, non-string keys and YAML syntax errors raise
 :class:`~sipscen.errors.ScenarioError` with the location.

@@ -392,18 +392,12 @@ def _build(text: str | bytes, label: str) -> Any:
     merge keys, keys that are not strings, duplicate keys, anchors used before
     their node ends, more than one document, any limit passed.
     """
-    if len(text) > _M32:
-        raise _Fallback
-    parser = CParser(text)
-    try:
-        return _build_events(parser.get_event, label)[0]
-    finally:
-        parser.dispose()
+    return _build_counted(text, label)[0]
 
 
 def _build_counted(source: str | bytes, label: str) -> tuple[Any, int]:
     """:func:`_build` on text or UTF-8 bytes: (the tree, how many aliases it used)."""
-    if len(source) > _M32:
+    if len(source) > _M32:      # (so no line or column overflows its 32 bits)
         raise _Fallback
     parser = CParser(source)
     try:
@@ -412,7 +406,7 @@ def _build_counted(source: str | bytes, label: str) -> tuple[Any, int]:
         parser.dispose()
 
 
-def _build_events(get_event: Any, label: str) -> Any:
+def _build_events(get_event: Any, label: str) -> tuple[Any, int]:
     Scalar, MapStart, MapEnd = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.MappingEndEvent
     SeqStart, SeqEnd, Alias = yaml.SequenceStartEvent, yaml.SequenceEndEvent, yaml.AliasEvent
     high = _file_id(label) << 128

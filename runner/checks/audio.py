@@ -86,7 +86,7 @@ def _load_check(lc, params: dict) -> None:
 register_expectation(ExpectationFamily(
     name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
-        "wire (PCMU, PCMA, L16, G.722 decoded, also inside SRTP), optionally between two signals "
+        "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "
         "(`after`, `before`): a `tone` (frequencies within `tolerance`, `min_duration`, "
         "`min_level` dBFS), `not_silent`, `silent` (below `threshold` dBFS), or `matches` a "
         "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A "

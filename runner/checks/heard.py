@@ -128,7 +128,7 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
         return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
     if not pieces:
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "
-                                            f"PCMU, PCMA, L16 and G.722 are decoded)")
+                                            f"PCMU, PCMA, L16, G.722 and opus are decoded)")
     return Heard("wire", _merge(pieces), pieces[0][1], packets=packets, max_gap=max(gaps))
 
 

@@ -387,10 +387,11 @@ def _build(text: str | bytes, label: str) -> Any:
     """The marked tree straight from libyaml's events: no node graph, no Python
     object per node beyond the values themselves; marks packed (see MarkedMap).
 
-    It builds what FastMarkedLoader would build, or raises _Fallback and lets
-    the composing loaders read the text (and word its error): explicit tags,
-    merge keys, keys that are not strings, duplicate keys, anchors used before
-    their node ends, more than one document, any limit passed.
+    It builds what FastMarkedLoader would build or raises the ScenarioError it
+    would raise (a duplicate key, a scalar key that is not a string), or raises
+    _Fallback and lets the composing loaders read the text (and word their
+    error): explicit tags, merge keys, a list, mapping or alias as a key, an
+    anchor used before its node ends, more than one document, any limit passed.
     """
     return _build_counted(text, label)[0]
 
@@ -413,6 +414,13 @@ def _build_events(get_event: Any, label: str) -> tuple[Any, int]:
     cache: dict[str, tuple] = {}
     anchors: dict[str, tuple | None] = {}   # name -> (value, size, depth, line, col)
     aliases = 0
+    # The composing loaders compose the whole document, then construct it in
+    # document order: a key that is not a string, or a duplicate key, is their
+    # error only when nothing later in the text fails to compose (a syntax error,
+    # an alias, a limit: all end here in _Fallback or a YAMLError) and nothing
+    # before it fails to construct (it would have ended here first). So the first
+    # one is kept in ``failed``, the rest of the file is read, and then it is raised.
+    failed: ScenarioError | None = None
     # a frame: [container, its marks (dict or array), the key (a mapping's: _KEY
     #           while it waits for one), the key's packed mark, expanded size, depth,
     #           anchor, line, col]
@@ -486,8 +494,17 @@ def _build_events(get_event: Any, label: str) -> tuple[Any, int]:
         if type(container) is MarkedMap:
             key = frame[2]
             if key is _KEY:
-                if type(value) is not str or value in container:
-                    raise _Fallback         # a key that is not a string, a duplicate key
+                if type(value) is not str:
+                    if failed is None:
+                        if kind is not Scalar:
+                            raise _Fallback     # an alias (of a list, a mapping) as a key
+                        failed = ScenarioError(f"key {value!r} is not a string (quote it: "
+                                               f"'{event.value}')", Location(label, line, col))
+                    value = ""              # (the file is refused: any key will do)
+                elif value in container and failed is None:
+                    first = container._marks[value] & _M32
+                    failed = ScenarioError(f"duplicate key '{value}' (first defined at line "
+                                           f"{first})", Location(label, line, col))
                 frame[2] = value
                 frame[3] = line | col << 32
             else:
@@ -503,6 +520,8 @@ def _build_events(get_event: Any, label: str) -> tuple[Any, int]:
     if type(get_event()) is not yaml.DocumentEndEvent \
             or type(get_event()) is not yaml.StreamEndEvent:
         raise _Fallback                     # a second document
+    if failed is not None:
+        raise failed
     return value, aliases
 
 

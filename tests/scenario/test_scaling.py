@@ -98,6 +98,17 @@ def test_a_huge_include_validates_in_bounded_memory(tmp_path):
     per_value = (peaks[600_000] - peaks[100_000]) / 500_000
     assert peaks[600_000] < 200 * 2**20, f"{peaks[600_000] / 2**20:.0f} MB for 600k values"
     assert per_value < 250, f"{per_value:.0f} bytes per value (was ~490)"
+    # a duplicate key at the end is located as lean (was the composing loader: 338 MB)
+    folder = tmp_path / "600000"
+    with (folder / "lib.yaml").open("a", encoding="utf-8") as f:
+        f.write("  var_0000001: again\n")
+    _wall, kb, code = capture_gen.run_sipscen_measured(
+        ["validate", str(folder / "uses.yaml")], folder / "out.txt", ROOT)
+    assert code == 2
+    assert kb * 1024 < 200 * 2**20, f"{kb / 1024:.0f} MB for 600k values and a duplicate key"
+    (error,) = validate_file(folder / "uses.yaml", environ={})
+    assert str(error) == (f"{folder / 'lib.yaml'}:300002:3: duplicate key 'var_0000001' "
+                          "(first defined at line 3)")
 
 
 def test_loading_with_libyaml_or_pure_python_gives_the_same_tree():
@@ -162,15 +173,31 @@ def test_the_event_builder_keeps_aliases_shared():
 
 FALLBACKS = [
     "a: !!str 12\n", "a: !!map {}\n", "base: &b {x: 1}\nuse: {<<: *b, y: 2}\n",
-    "1: a\n", "? [a]\n: b\n", "a: 1\na: 2\n", "a: *nowhere\n", "a: &x [*x]\n",
-    "a: &x 1\nb: &x 2\n", "a: =\n", "a: 2024-13-45\n", "--- a\n--- b\n",
-    "[" * 101 + "]" * 101 + "\n", "a: ! x\n", "null: 1\n",
+    "? [a]\n: b\n", "a: *nowhere\n", "a: &x [*x]\n", "a: &x 1\nb: &x 2\n", "a: =\n",
+    "a: 2024-13-45\n", "--- a\n--- b\n", "[" * 101 + "]" * 101 + "\n", "a: ! x\n",
+    "a: 1\na: 2\nb: *nowhere\n",       # a compose error later wins over the duplicate
+    "a: 1\na: 2\nb: [\n",              # so does a syntax error (a YAMLError here)
+    "m: {a: 1, a: 2, <<: {b: 1}}\n",    # the merge is flattened before the keys are read
 ]
+
+
+WORDED = ["1: a\n", "a: 1\na: 2\n", "null: 1\n", "x:\n  k: 1\n  k: [2]\n  1.5: 3\n",
+          "- {a: 1, &n 2: b}\n", "a: 1\nb: {a: 1}\na: 3\n"]
+
+
+@pytest.mark.parametrize("text", WORDED)
+def test_the_event_builder_words_key_errors_as_the_composing_loader(text):
+    with pytest.raises(ScenarioError) as built:
+        loader._build(text, "f.yaml")
+    with pytest.raises(ScenarioError) as composed:
+        _composed(text)
+    assert str(built.value) == str(composed.value)
 
 
 @pytest.mark.parametrize("text", FALLBACKS)
 def test_what_the_event_builder_leaves_to_the_composing_loaders(text):
-    with pytest.raises(loader._Fallback):
+    import yaml
+    with pytest.raises((loader._Fallback, yaml.YAMLError)):
         loader._build(text, "f.yaml")
     try:                                            # and load_yaml still answers as before
         expected = _composed(text)
@@ -199,6 +226,11 @@ def test_mutated_files_build_as_composed_or_fall_back(text, edits):
     try:
         built = loader._build(text, "m.yaml")
     except loader._Fallback:
+        return
+    except ScenarioError as exc:                    # a key error: worded the same
+        with pytest.raises(ScenarioError) as composed:
+            _composed(text, "m.yaml")
+        assert str(exc) == str(composed.value)
         return
     except yaml.YAMLError:
         with pytest.raises(yaml.YAMLError):         # libyaml refuses it either way

@@ -25,7 +25,8 @@ from __future__ import annotations
 import threading
 from array import array
 from pathlib import Path
-from typing import Any, Iterable
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
 
 import yaml
 
@@ -89,7 +90,7 @@ class MarkedMap(dict):
 
     ``key_mark(key)`` / ``value_mark(key)`` give Locations; ``set_marks`` records
     them; ``copy_mark`` takes an entry's marks from another map (an include).
-    ``key_marks`` / ``value_marks`` are read-only snapshots (dicts) for tests.
+    ``key_marks`` / ``value_marks`` are read-only snapshots (for tests).
     """
 
     __slots__ = ("mark", "_marks", "__weakref__")
@@ -120,12 +121,12 @@ class MarkedMap(dict):
         self.mark, self._marks = source.mark, source._marks
 
     @property
-    def key_marks(self) -> dict[str, Location | None]:
-        return {key: _unpack_key(p) for key, p in self._marks.items()}
+    def key_marks(self) -> Mapping[str, Location | None]:
+        return MappingProxyType({key: _unpack_key(p) for key, p in self._marks.items()})
 
     @property
-    def value_marks(self) -> dict[str, Location | None]:
-        return {key: _unpack_value(p) for key, p in self._marks.items()}
+    def value_marks(self) -> Mapping[str, Location | None]:
+        return MappingProxyType({key: _unpack_value(p) for key, p in self._marks.items()})
 
 
 class MarkedSeq(list):
@@ -165,6 +166,7 @@ class MarkedSeq(list):
 
     @property
     def item_marks(self) -> list[Location | None]:
+        """A snapshot (``add_item_mark`` records one)."""
         return [self.item_mark(i) for i in range(len(self._items))]
 
 

@@ -32,22 +32,27 @@ def check(lc, params) -> None:
 
 
 def run(t, params) -> None:
-    if params.get("uri"):
-        uri = str(params["uri"])
-        check_destination(t, uri)
-    elif params.get("to"):
-        name = str(params["to"])
-        if name not in t.ctx.contacts:
-            raise t.fail(f"call: unknown agent or service {name!r}")
-        uri = t.ctx.contact(name).uri
-    else:
+    if not params.get("uri") and not params.get("to"):
         raise t.fail("call needs 'to' (agent/service name) or 'uri'")
+    uri = destination(t, params)
     timeout = params.get("timeout")
     seconds = t.duration(timeout, "call timeout") if timeout else None
     name = str(params["id"]) if params.get("id") else None
     if name and name in t.named:
         raise t.fail(f"a call named '{name}' was already placed")
     t.placed(t.control.make_call(uri, seconds, dict(params.get("headers") or {}), name), name)
+
+
+def destination(t, params) -> str:
+    """The URI a step's `uri` or `to` (an agent or service by name) aims at."""
+    if params.get("uri"):
+        uri = str(params["uri"])
+        check_destination(t, uri)
+        return uri
+    name = str(params.get("to"))
+    if name not in t.ctx.contacts:
+        raise t.fail(f"{t.step.kind}: unknown agent or service {name!r}")
+    return t.ctx.contact(name).uri
 
 
 def check_destination(t, uri: str) -> None:

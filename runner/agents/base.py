@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from sipscen.engine.events import EventBoard
 from sipscen.errors import Location, ScenarioError
+from sipscen.language.control import CallControl, Cancelled
 from sipscen.scenario.model import AgentSpec, Scenario
 
 
@@ -135,3 +136,23 @@ class Agent(ABC):
     def srtp_keys(self) -> list[dict[str, str]]:
         """SDES keys this agent used ({suite, key}), handed to the capture analysis."""
         return []
+
+
+class TimelineAgent(Agent, CallControl):
+    """An agent whose steps the language's timeline interprets: it is the
+    timeline's CallControl transport (baresip, pjsua)."""
+
+    @property
+    def agent_name(self) -> str:
+        return self.ctx.name
+
+    @property
+    def board(self):
+        return self.ctx.board
+
+    def run(self) -> None:
+        from sipscen.language.timeline import Timeline
+        try:
+            Timeline(self, self.ctx).run()
+        except Cancelled:
+            return

@@ -24,11 +24,11 @@ import threading
 import time
 from typing import Any
 
-from sipscen.agents.base import Agent, AgentContext, Contact, require_loopback
+from sipscen.agents.base import AgentContext, Contact, TimelineAgent, require_loopback
 from sipscen.agents.records import BaresipFacts
 from sipscen.engine import process
 from sipscen.errors import AgentError
-from sipscen.language.control import CallControl, Cancelled, OperationFailed
+from sipscen.language.control import Cancelled, OperationFailed
 
 MEDIAENC = {"disabled": "", "optional": "srtp", "mandatory": "srtp-mand", "dtls": "dtls_srtp"}
 CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722"}
@@ -42,7 +42,7 @@ _LINES = [
 ]
 
 
-class BaresipAgent(Agent, CallControl):
+class BaresipAgent(TimelineAgent):
     type_name = "baresip"
 
     def __init__(self, ctx: AgentContext):
@@ -116,13 +116,6 @@ class BaresipAgent(Agent, CallControl):
                                      f"{timeout:g}s:\n{self.proc.stdout_tail(10)}")
                 self.cond.wait(min(remaining, 0.1))
 
-    def run(self) -> None:
-        from sipscen.language.timeline import Timeline
-        try:
-            Timeline(self, self.ctx).run()
-        except Cancelled:
-            return
-
     def stop(self) -> None:
         self._stopping.set()
         if self.proc is not None:
@@ -195,14 +188,6 @@ class BaresipAgent(Agent, CallControl):
             return
 
     # -- CallControl -------------------------------------------------------------------
-    @property
-    def agent_name(self) -> str:
-        return self.ctx.name
-
-    @property
-    def board(self):
-        return self.ctx.board
-
     def check_alive(self) -> None:
         if self.proc is None or self._stopping.is_set():
             return
@@ -270,10 +255,4 @@ class BaresipAgent(Agent, CallControl):
                             dtmf_sent=list(self.sent)).to_dict()
 
     def artifacts(self) -> dict[str, str]:
-        out = {}
-        if self.proc is not None:
-            for label, path in (("stdout", self.proc.stdout_path),
-                                ("stderr", self.proc.stderr_path)):
-                if path is not None and path.exists():
-                    out[label] = str(path)
-        return out
+        return self.proc.logs() if self.proc is not None else {}

@@ -16,13 +16,13 @@ import threading
 import time
 from typing import Any
 
-from sipscen.agents.base import Agent, AgentContext, Contact
+from sipscen.agents.base import AgentContext, Contact, TimelineAgent
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.facts import FactBook
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
 from sipscen.engine import process
 from sipscen.errors import AgentError
-from sipscen.language.control import CallControl, Cancelled, OperationFailed
+from sipscen.language.control import Cancelled, OperationFailed
 
 COMMAND_TIMEOUT = 10.0
 
@@ -50,7 +50,7 @@ _BOARD_FIELDS = {
 WORKER_ARGV = [sys.executable, "-I", "-m", "sipscen.agents.pjsua.worker"]
 
 
-class PjsuaAgent(Agent, CallControl):
+class PjsuaAgent(TimelineAgent):
     type_name = "pjsua"
 
     def __init__(self, ctx: AgentContext):
@@ -121,23 +121,12 @@ class PjsuaAgent(Agent, CallControl):
                 self.cond.wait(min(remaining, 0.1))
 
     def run(self) -> None:
-        from sipscen.language.timeline import Timeline
         try:
-            Timeline(self, self.ctx).run()
-        except Cancelled:
-            return
+            super().run()
         finally:
             self.book.run_over = True
 
     # -- CallControl (what the timeline drives) --------------------------------------
-    @property
-    def agent_name(self) -> str:
-        return self.ctx.name
-
-    @property
-    def board(self):
-        return self.ctx.board
-
     def check_alive(self) -> None:
         self._raise_if_dead()
 

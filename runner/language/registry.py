@@ -76,6 +76,8 @@ class AgentType:
     doc: str = ""
     extra_defs: Mapping[str, Any] = field(default_factory=dict)
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
+    # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
+    check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
 
     def facts_record_class(self) -> type:
         module, _, name = self.facts_record.partition(":")

@@ -259,6 +259,8 @@ class SemanticChecker:
             return
         if record is not None and record.check is not None:
             record.check(LoadCheck(self, agent_name, agent_type, here), params)
+        if agent_type is not None and agent_type.check_step is not None:
+            agent_type.check_step(LoadCheck(self, agent_name, agent_type, here), kind, params)
         names = [params.get("call")] + ([params.get("replaces")] if kind == "transfer" else [])
         for key, named in zip(("call", "replaces"), names):
             if kind != "call" and isinstance(named, str) and \

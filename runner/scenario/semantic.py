@@ -359,6 +359,22 @@ class LoadCheck:
     def durations(self, node: dict, sub: list) -> None:
         self.checker.check_durations(node, self.path + list(sub))
 
+    def names_call(self, owner: Any, name: Any, sub: list) -> None:
+        """An expectation's named call (``id``, ``call``) is one that agent ``owner``'s
+        steps name (a `call` step's or an incoming wait's ``id``)."""
+        c = self.checker
+        if not isinstance(owner, str) or owner not in c.agents or not isinstance(name, str):
+            return
+        known = c.call_ids.get(owner, set())
+        if name not in known:
+            self.fail(f"{owner} names no call '{name}' (its calls: "
+                      f"{', '.join(sorted(known)) or 'none'})", sub)
+
+    def judges_something(self, params: dict, keys: tuple[str, ...]) -> None:
+        """At least one of ``keys`` (the verdicts) is given."""
+        if not any(k in params for k in keys):
+            self.fail(f"it judges nothing: give {', '.join(keys[:-1])} or {keys[-1]}", [])
+
     def needs_registrar(self) -> None:
         """The agent's account has a registrar."""
         account = (self.checker.agents.get(self.agent) or {}).get("account") or {}

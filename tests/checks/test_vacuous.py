@@ -1,0 +1,74 @@
+"""Expectations that would judge nothing never pass: validate refuses the ones
+that name no verdict, and a check that returns no result fails."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sipscen.agents.base import Contact
+from sipscen.checks import evaluate
+from sipscen.checks.context import CheckContext
+from sipscen.errors import Location
+from sipscen.scenario.model import Expectation, Scenario
+
+AGENTS = """
+name: vacuous
+agents:
+  alice: {type: pjsua, steps: [{call: {to: bob, id: first}}, {hangup: {}}]}
+  bob: {type: pjsua}
+  carol: {type: pjsua}
+expect:
+"""
+
+
+def _validate(write_scenario, sipscen, expect: str):
+    path = write_scenario(AGENTS + expect)
+    code, out, err = sipscen("validate", path)
+    assert "Traceback" not in out + err and "internal error" not in out + err
+    return code, path, out + err
+
+
+def test_an_rtp_expectation_without_a_threshold_is_refused(write_scenario, sipscen):
+    code, path, text = _validate(write_scenario, sipscen, "  - rtp: {from: alice, to: bob}\n")
+    assert code == 2, text
+    assert (f"{path}:8:10: expect[0].rtp: it judges nothing: give min_packets, max_loss, "
+            "max_jitter, max_gap, min_mos or none") in text, text
+
+
+def test_a_media_expectation_without_a_verdict_is_refused(write_scenario, sipscen):
+    code, path, text = _validate(write_scenario, sipscen,
+                                 "  - media: {between: [alice, bob], via: carol}\n")
+    assert code == 2, text
+    assert (f"{path}:8:12: expect[0].media: it judges nothing: give anchored, transcoded "
+            "or rekeyed") in text, text
+
+
+def test_an_empty_payload_type_list_is_refused(write_scenario, sipscen):
+    code, path, text = _validate(write_scenario, sipscen,
+                                 "  - leg: {between: [alice, bob], sdp: {payload_types: []}}\n")
+    assert code == 2, text
+    assert f"{path}:8:55: expect[0].leg.sdp.payload_types: needs at least 1 item" in text, text
+
+
+def test_a_call_expectation_naming_an_unknown_call_is_refused(write_scenario, sipscen):
+    code, path, text = _validate(write_scenario, sipscen,
+                                 "  - call: {from: alice, to: bob, id: second}\n"
+                                 "  - sip: {from: alice, call: nosuch, method: BYE}\n"
+                                 "  - call: {from: alice, to: bob, id: first}\n")
+    assert code == 2, text
+    assert (f"{path}:8:38: expect[0].call.id: alice names no call 'second' "
+            "(its calls: first)") in text, text
+    assert (f"{path}:9:30: expect[1].sip.call: alice names no call 'nosuch' "
+            "(its calls: first)") in text, text
+    assert ":10:" not in text, text
+
+
+def test_a_check_that_returns_no_result_fails(monkeypatch):
+    from sipscen.language import registry
+    family = registry.expectations()["media"]
+    monkeypatch.setattr(type(family), "function", lambda self: (lambda exp, ctx: []))
+    ctx = CheckContext(Scenario(name="t", file=Path("t.yaml")), {}, {"calls": []},
+                       {"a": Contact("a", "127.0.0.1", 20000)})
+    (r,) = evaluate([Expectation("media", {"between": ["a", "b"], "via": "c"},
+                                 Location("t.yaml", 3, 5), "expect[0]")], ctx)
+    assert r.status == "failed" and r.location == "t.yaml:3:5"
+    assert "judged nothing" in r.message

@@ -72,3 +72,29 @@ def test_a_check_that_returns_no_result_fails(monkeypatch):
                                  Location("t.yaml", 3, 5), "expect[0]")], ctx)
     assert r.status == "failed" and r.location == "t.yaml:3:5"
     assert "judged nothing" in r.message
+
+
+def test_a_literal_destination_uri_is_checked_at_validate(write_scenario, sipscen):
+    """Not first when the step runs (after the other agents started): a URI that is
+    not sip:/sips:, or whose host is a name to resolve, is refused by validate."""
+    path = write_scenario("""
+name: uris
+agents:
+  bob: {type: pjsua}
+  alice:
+    type: pjsua
+    steps:
+      - call: {uri: "http://127.0.0.1/x"}
+      - message: {uri: "sip:bob@sut.example.com", body: hi}
+      - request: {uri: "sips:[::1]:5061"}
+      - transfer: {uri: "sip:carol@127.0.0.1:5070"}
+      - call: {uri: "sip:${bob.user}@127.0.0.1"}
+""")
+    code, out, err = sipscen("validate", path)
+    text = out + err
+    assert code == 2 and "Traceback" not in text, text
+    assert (f"{path}:8:21: agents.alice.steps[0].call.uri: 'http://127.0.0.1/x' is not a "
+            "sip: or sips: URI") in text, text
+    assert (f"{path}:9:24: agents.alice.steps[1].message.uri: 'sut.example.com' is not an "
+            "IP address") in text, text
+    assert "steps[2]" not in text and "steps[3]" not in text and "steps[4]" not in text, text

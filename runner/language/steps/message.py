@@ -1,6 +1,6 @@
 """``message``: send an out-of-dialog SIP MESSAGE."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.language.steps.call import destination
+from sipscen.language.steps.call import check_uri, destination
 
 SCHEMA = {
     "description": "Send a SIP MESSAGE `to` an agent/service or a `uri`.",
@@ -14,6 +14,7 @@ SCHEMA = {
 
 def check(lc, params) -> None:
     lc.exactly_one(params, ("to", "uri"))
+    check_uri(lc, params)
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 

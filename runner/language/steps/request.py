@@ -1,6 +1,6 @@
 """``request``: send any out-of-dialog request (OPTIONS by default)."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.language.steps.call import destination
+from sipscen.language.steps.call import check_uri, destination
 
 SCHEMA = {
     "description": "Send an out-of-dialog request (`method`, default OPTIONS) `to` an "
@@ -17,6 +17,7 @@ IN_DIALOG = ("INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "REFER", "NOTI
 
 def check(lc, params) -> None:
     lc.exactly_one(params, ("to", "uri"))
+    check_uri(lc, params)
     lc.ref(params.get("to"), ["to"], services_too=True)
     if str(params.get("method", "")).upper() in IN_DIALOG:
         lc.fail(f"{params['method']} belongs to a call (use call, hangup, cancel, reinvite, "

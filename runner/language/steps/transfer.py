@@ -1,6 +1,6 @@
 """``transfer``: blind transfer of the current call (REFER)."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.language.steps.call import destination
+from sipscen.language.steps.call import check_uri, destination
 
 SCHEMA = {
     "description": "Blind transfer: REFER the other party of the call `to` an agent/service "
@@ -23,6 +23,7 @@ def check(lc, params) -> None:
                         "target)", [key], key=True)
         return
     lc.exactly_one(params, ("to", "uri"))
+    check_uri(lc, params)
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 

@@ -125,6 +125,9 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
         if len(times) > 1:
             gaps.append(float(np.max(np.diff(np.asarray(times)))))
     if not found_stream:
+        if not ctx.call_ids_between(sender, receiver):     # no RTP of no call proves nothing
+            return Heard("wire", None, packets=0, missing=f"no call between {sender} and "
+                                                         f"{receiver} in the capture")
         return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
     if not pieces:
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "

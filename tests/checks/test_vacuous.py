@@ -98,3 +98,24 @@ agents:
     assert (f"{path}:9:24: agents.alice.steps[1].message.uri: 'sut.example.com' is not an "
             "IP address") in text, text
     assert "steps[2]" not in text and "steps[3]" not in text and "steps[4]" not in text, text
+
+
+def test_silence_on_the_wire_between_parties_that_never_talked_is_not_proven():
+    """No RTP at all is silence only for a call the two had (an inactive hold); two
+    parties with no call between them in the capture prove nothing."""
+    contacts = {n: Contact(n, "127.0.0.1", port, media_ports=(port + 2, port + 20))
+                for n, port in (("alice", 20000), ("bob", 20100), ("carol", 20200))}
+    invite = {"time": 1.0, "src": "127.0.0.1:20000", "dst": "127.0.0.1:20100",
+              "summary": "INVITE sip:bob SIP/2.0", "method": "INVITE", "status": None,
+              "raw": "INVITE sip:bob SIP/2.0\r\n\r\n"}
+    wire = {"calls": [{"call_id": "c1", "messages": [invite]}], "rtp_streams": []}
+    ctx = CheckContext(Scenario(name="t", file=Path("t.yaml")), {}, wire, contacts)
+
+    def verdict(to):
+        (r,) = evaluate([Expectation("audio", {"from": "alice", "to": to, "silent": True,
+                                               "where": "wire"},
+                                     Location("t.yaml", 3, 5), "expect[0]")], ctx)
+        return r
+    assert verdict("bob").status == "passed"       # their call carried no RTP: silent
+    never = verdict("carol")
+    assert never.status == "failed" and "no call between alice and carol" in never.message

@@ -312,6 +312,12 @@ class SemanticChecker:
         lo, hi = params.get("min_duration"), params.get("max_duration")
         if lo is not None and hi is not None and _seconds(lo) > _seconds(hi):
             self.fail(f"min_duration {lo} is above max_duration {hi}", here + ["min_duration"])
+        for key, bounds in params.items():       # {min, max}: a range no value is in
+            if isinstance(bounds, dict) and "min" in bounds and "max" in bounds:
+                lo, hi = bounds["min"], bounds["max"]
+                as_number = isinstance(lo, (int, float)) and isinstance(hi, (int, float))
+                if (lo > hi) if as_number else (_seconds(lo) > _seconds(hi)):
+                    self.fail(f"min {lo} is above max {hi} (no value can pass)", here + [key])
 
     def check_durations(self, node: dict, path: list) -> None:
         for key in _DURATION_KEYS:

@@ -119,3 +119,16 @@ def test_silence_on_the_wire_between_parties_that_never_talked_is_not_proven():
     assert verdict("bob").status == "passed"       # their call carried no RTP: silent
     never = verdict("carol")
     assert never.status == "failed" and "no call between alice and carol" in never.message
+
+
+def test_bounds_that_no_value_meets_are_refused(write_scenario, sipscen):
+    code, path, text = _validate(write_scenario, sipscen,
+                                 "  - call: {from: alice, post_dial_delay: {min: 2s, max: 1s}}\n"
+                                 "  - sip: {from: alice, method: BYE, count: {min: 3, max: 1}}\n"
+                                 "  - call: {from: alice, ring_time: {min: 1s, max: 2s}}\n")
+    assert code == 2, text
+    assert (f"{path}:8:42: expect[0].call.post_dial_delay: min 2s is above max 1s "
+            "(no value can pass)") in text, text
+    assert (f"{path}:9:44: expect[1].sip.count: min 3 is above max 1 (no value can pass)"
+            in text), text
+    assert ":10:" not in text, text

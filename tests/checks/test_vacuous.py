@@ -132,3 +132,13 @@ def test_bounds_that_no_value_meets_are_refused(write_scenario, sipscen):
     assert (f"{path}:9:44: expect[1].sip.count: min 3 is above max 1 (no value can pass)"
             in text), text
     assert ":10:" not in text, text
+
+
+def test_a_registration_expectation_on_an_agent_without_a_registrar_is_refused(
+        write_scenario, sipscen):
+    """It sends no REGISTER: `registered: false` would pass on no evidence."""
+    code, path, text = _validate(write_scenario, sipscen,
+                                 "  - registration: {agent: bob, registered: false}\n")
+    assert code == 2, text
+    assert (f"{path}:8:27: expect[0].registration.agent: agent 'bob' has no "
+            "account.registrar: it sends no REGISTER to judge") in text, text

@@ -142,3 +142,26 @@ def test_a_registration_expectation_on_an_agent_without_a_registrar_is_refused(
     assert code == 2, text
     assert (f"{path}:8:27: expect[0].registration.agent: agent 'bob' has no "
             "account.registrar: it sends no REGISTER to judge") in text, text
+
+
+def test_digits_without_a_call_id_count_only_for_a_pair_that_had_a_call():
+    """A receiver that names no Call-ID per digit (baresip): its digits prove nothing
+    about a sender it never had a call with."""
+    contacts = {n: Contact(n, "127.0.0.1", port, media_ports=(port + 2, port + 20))
+                for n, port in (("alice", 20000), ("bob", 20100), ("carol", 20200))}
+    invite = {"time": 1.0, "src": "127.0.0.1:20200", "dst": "127.0.0.1:20100",
+              "summary": "INVITE sip:bob SIP/2.0", "method": "INVITE", "status": None,
+              "raw": "INVITE sip:bob SIP/2.0\r\n\r\n"}
+    wire = {"calls": [{"call_id": "c-carol", "messages": [invite]}], "dtmf": []}
+    facts = {"bob": {"dtmf_received": [{"digit": d, "method": "rfc4733", "call_id": None}
+                                       for d in "12"]}}
+    ctx = CheckContext(Scenario(name="t", file=Path("t.yaml")), facts, wire, contacts)
+
+    def verdict(sender):
+        (r,) = evaluate([Expectation("dtmf", {"from": sender, "to": "bob", "digits": "12",
+                                              "where": "agent"},
+                                     Location("t.yaml", 3, 5), "expect[0]")], ctx)
+        return r
+    assert verdict("carol").status == "passed"
+    wrong = verdict("alice")
+    assert wrong.status == "failed" and wrong.actual == "", wrong

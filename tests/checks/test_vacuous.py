@@ -165,3 +165,16 @@ def test_digits_without_a_call_id_count_only_for_a_pair_that_had_a_call():
     assert verdict("carol").status == "passed"
     wrong = verdict("alice")
     assert wrong.status == "failed" and wrong.actual == "", wrong
+
+
+def test_absent_patterns_need_a_log_that_exists(tmp_path):
+    """A log listed but never written proves no pattern absent."""
+    ctx = CheckContext(Scenario(name="t", file=Path("t.yaml")), {}, None, {},
+                       services={"sut": {"logs": {"stdout": str(tmp_path / "gone.log")}}})
+    (r,) = evaluate([Expectation("log", {"service": "sut", "absent": ["CRITICAL"]},
+                                 Location("t.yaml", 3, 5), "expect[0]")], ctx)
+    assert r.status == "failed" and "left no log" in r.message
+    (tmp_path / "gone.log").write_text("all fine\n")
+    (r,) = evaluate([Expectation("log", {"service": "sut", "absent": ["CRITICAL"]},
+                                 Location("t.yaml", 3, 5), "expect[0]")], ctx)
+    assert r.status == "passed"

@@ -155,7 +155,7 @@ def _span(call: CallRecord, start: str, end: str) -> Any:
 def _check_params(lc, params) -> None:
     if "nth" in params and "id" in params:
         lc.fail("give either 'nth' or 'id', not both", ["id"], key=True)
-    lc.names_call(params.get("from"), params.get("id"), ["id"])
+    lc.names_call(params.get("from"), params.get("id"), ["id"], placed=True)
 
 
 SCHEMA = {

@@ -54,6 +54,7 @@ class SemanticChecker:
         self.errors: list[ScenarioError] = []
         self.agents: dict[str, Any] = dict(tree.get("agents") or {})
         self.call_ids: dict[str, set[str]] = {}      # agent -> ids its call steps gave
+        self.placed_ids: dict[str, set[str]] = {}    # ... of those, its outgoing calls'
         self.services: dict[str, Any] = dict(tree.get("services") or {})
         self.substitution = substitution
 
@@ -365,16 +366,19 @@ class LoadCheck:
     def durations(self, node: dict, sub: list) -> None:
         self.checker.check_durations(node, self.path + list(sub))
 
-    def names_call(self, owner: Any, name: Any, sub: list) -> None:
+    def names_call(self, owner: Any, name: Any, sub: list, placed: bool = False) -> None:
         """An expectation's named call (``id``, ``call``) is one that agent ``owner``'s
-        steps name (a `call` step's or an incoming wait's ``id``)."""
+        steps name (a `call` step's or, unless ``placed``, an incoming wait's ``id``)."""
         c = self.checker
         if not isinstance(owner, str) or owner not in c.agents or not isinstance(name, str):
             return
-        known = c.call_ids.get(owner, set())
+        known = (c.placed_ids if placed else c.call_ids).get(owner, set())
         if name not in known:
-            self.fail(f"{owner} names no call '{name}' (its calls: "
-                      f"{', '.join(sorted(known)) or 'none'})", sub)
+            incoming = placed and name in c.call_ids.get(owner, set())
+            self.fail(f"{owner} names no call '{name}'"
+                      + (" it placed (an incoming call: judge it from its caller)"
+                         if incoming else "")
+                      + f" (its calls: {', '.join(sorted(known)) or 'none'})", sub)
 
     def judges_something(self, params: dict, keys: tuple[str, ...]) -> None:
         """At least one of ``keys`` (the verdicts) is given."""

@@ -178,3 +178,20 @@ def test_absent_patterns_need_a_log_that_exists(tmp_path):
     (r,) = evaluate([Expectation("log", {"service": "sut", "absent": ["CRITICAL"]},
                                  Location("t.yaml", 3, 5), "expect[0]")], ctx)
     assert r.status == "passed"
+
+
+def test_a_call_expectation_id_must_name_a_call_the_agent_placed(write_scenario, sipscen):
+    path = write_scenario("""
+name: incoming-id
+agents:
+  alice: {type: pjsua, steps: [{call: {to: bob}}]}
+  bob: {type: pjsua, steps: [{wait: {event: incoming, id: from-alice}}, {hangup: {call: from-alice}}]}
+expect:
+  - call: {from: bob, id: from-alice}
+  - sip: {from: bob, call: from-alice, method: BYE}
+""")
+    code, out, err = sipscen("validate", path)
+    assert code == 2, out + err
+    assert (f"{path}:7:27: expect[0].call.id: bob names no call 'from-alice' it placed (an "
+            "incoming call: judge it from its caller) (its calls: none)") in out + err, out + err
+    assert ":8:" not in out + err

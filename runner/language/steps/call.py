@@ -30,6 +30,7 @@ def check(lc, params) -> None:
         lc.fail(f"this agent already names a call '{params['id']}'", ["id"])
     elif params.get("id"):
         lc.checker.call_ids[lc.agent].add(params["id"])
+        lc.checker.placed_ids.setdefault(lc.agent, set()).add(params["id"])
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 

@@ -28,7 +28,7 @@ from sipscen.agents.base import AgentContext, Contact, TimelineAgent, require_lo
 from sipscen.agents.records import BaresipFacts
 from sipscen.engine import process
 from sipscen.errors import AgentError
-from sipscen.language.control import Cancelled, OperationFailed
+from sipscen.language.control import OperationFailed
 
 MEDIAENC = {"disabled": "", "optional": "srtp", "mandatory": "srtp-mand", "dtls": "dtls_srtp"}
 CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722"}
@@ -195,25 +195,6 @@ class BaresipAgent(TimelineAgent):
         if code is not None:
             raise AgentError(f"agent {self.ctx.name}: baresip exited with code {code}:\n"
                              f"{self.proc.stdout_tail(10)}")
-
-    def wait_event(self, predicate, timeout: float, since: int = 0, abort=None):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for index in range(since, len(self.events)):
-                    kind, data = self.events[index]
-                    if predicate(kind, data):
-                        return index, data
-                    reason = abort(kind, data) if abort is not None else None
-                    if reason:
-                        return -1, {"abort": reason}
-                if self.ctx.board.cancelled.is_set():
-                    raise Cancelled(f"agent {self.ctx.name}: run cancelled")
-                self.check_alive()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self.cond.wait(min(remaining, 0.1))
 
     def received_digits(self) -> str:
         return "".join(d["digit"] for d in self.digits)

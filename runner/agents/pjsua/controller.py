@@ -396,30 +396,3 @@ class PjsuaAgent(TimelineAgent):
         fields = _BOARD_FIELDS.get(kind)
         if fields is not None:
             self.ctx.board.post(self.ctx.name, kind, **{f: msg.get(f) for f in fields if f in msg})
-
-    def wait_event(self, predicate, timeout: float, since: int = 0,
-                   abort=None) -> tuple[int, dict[str, Any]] | None:
-        """First own event (index >= since) matching ``predicate(kind, data)``.
-
-        Returns (index, data), or None on timeout. ``abort(kind, data)`` returning a
-        message string ends the wait early with that message as a StepFailed-worthy
-        ``("abort", message)`` tuple. Raises Cancelled or AgentError.
-        """
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for index in range(since, len(self.events)):
-                    kind, data = self.events[index]
-                    if predicate(kind, data):
-                        return index, data
-                    if abort is not None:
-                        reason = abort(kind, data)
-                        if reason:
-                            return -1, {"abort": reason}
-                if self.ctx.board.cancelled.is_set():
-                    raise Cancelled(f"agent {self.ctx.name}: run cancelled")
-                self._raise_if_dead()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self.cond.wait(min(remaining, 0.1))

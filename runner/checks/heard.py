@@ -34,6 +34,7 @@ class Heard:
     packets: int | None = None     # RTP packets in the phase (wire only)
     max_gap: float | None = None   # longest gap between packets in the phase (wire only)
     expected: float | None = None  # seconds the phase lasted (when both ends are known)
+    note: str = ""                 # which call was judged, when there were several
 
 
 def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
@@ -94,7 +95,7 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
         return Heard(where, None, missing=f"{receiver}'s received audio unreadable: {exc}")
     expected = (end - start) if start is not None and end is not None else None
     return Heard(where, _cut(samples, rate, float(tap["started_at"]), start, end), rate,
-                 expected=expected)
+                 expected=expected, note=ctx.first_of(receiver, sender))
 
 
 def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:

@@ -195,3 +195,18 @@ expect:
     assert (f"{path}:7:27: expect[0].call.id: bob names no call 'from-alice' it placed (an "
             "incoming call: judge it from its caller) (its calls: none)") in out + err, out + err
     assert ":8:" not in out + err
+
+
+def test_an_agent_side_rtp_verdict_over_several_calls_says_which_it_judged():
+    contacts = {n: Contact(n, "127.0.0.1", port, media_ports=(port + 2, port + 20))
+                for n, port in (("alice", 20000), ("bob", 20100))}
+    facts = {"bob": {"calls": [
+        {"call_id": cid, "direction": "incoming", "remote_uri": "sip:alice@127.0.0.1:20000",
+         "codec": "PCMA", "rtp": {"rx_packets": packets, "rx_lost": 0, "rx_jitter_ms": 1.0}}
+        for cid, packets in (("first", 200), ("second", 0))]}}
+    ctx = CheckContext(Scenario(name="t", file=Path("t.yaml")), facts, None, contacts)
+    (r,) = evaluate([Expectation("rtp", {"from": "alice", "to": "bob", "min_packets": 100,
+                                         "where": "agent"},
+                                 Location("t.yaml", 3, 5), "expect[0]")], ctx)
+    assert r.actual["packets"] == 200
+    assert "judged bob's first of 2 calls with alice (Call-ID first)" in r.message, r

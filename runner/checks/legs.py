@@ -326,6 +326,9 @@ register_expectation(ExpectationFamily(
     example="- leg: {between: [alice, sut], srtp: true, codec: PCMA, sdp: {profile: RTP/SAVP}}"))
 def _check_media(lc, params) -> None:
     lc.judges_something(params, ("anchored", "transcoded", "rekeyed"))
+    if params.get("via") in (params.get("between") or []):
+        lc.fail(f"'via' names the relay between the two: not one of them "
+                f"({params['via']})", ["via"])
 
 
 register_expectation(ExpectationFamily(

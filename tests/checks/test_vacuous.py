@@ -40,6 +40,11 @@ def test_a_media_expectation_without_a_verdict_is_refused(write_scenario, sipsce
     assert code == 2, text
     assert (f"{path}:8:12: expect[0].media: it judges nothing: give anchored, transcoded "
             "or rekeyed") in text, text
+    code, path, text = _validate(write_scenario, sipscen,
+                                 "  - media: {between: [alice, bob], via: bob, anchored: true}\n")
+    assert code == 2, text
+    assert (f"{path}:8:41: expect[0].media.via: 'via' names the relay between the two: not "
+            "one of them (bob)") in text, text
 
 
 def test_an_empty_payload_type_list_is_refused(write_scenario, sipscen):

@@ -8,7 +8,7 @@ from sipscen.agents.base import Contact
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
 from sipscen.errors import Location
-from sipscen.scenario.model import Expectation, Scenario
+from sipscen.scenario.model import AgentSpec, Expectation, Scenario
 
 AGENTS = """
 name: vacuous
@@ -215,3 +215,29 @@ def test_an_agent_side_rtp_verdict_over_several_calls_says_which_it_judged():
                                  Location("t.yaml", 3, 5), "expect[0]")], ctx)
     assert r.actual["packets"] == 200
     assert "judged bob's first of 2 calls with alice (Call-ID first)" in r.message, r
+
+
+def test_reached_callee_is_judged_per_call():
+    """One call that reached bob does not vouch for another that bob never saw."""
+    contacts = {n: Contact(n, "127.0.0.1", port, media_ports=(port + 2, port + 20))
+                for n, port in (("alice", 20000), ("bob", 20100))}
+
+    def call(cid, direction, t):
+        return {"call_id": cid, "direction": direction, "answered": True, "status_code": 200,
+                "remote_uri": "sip:peer@127.0.0.1:1", "started_at": t}
+    facts = {"alice": {"calls": [call("c1", "outgoing", 1.0), call("c2", "outgoing", 2.0)]},
+             "bob": {"calls": [call("c1", "incoming", 1.0)]}}
+    invite = {"time": 2.0, "src": "127.0.0.1:20000", "dst": "127.0.0.1:20100",
+              "summary": "INVITE sip:bob SIP/2.0", "method": "INVITE", "status": None,
+              "raw": "INVITE sip:bob SIP/2.0\r\n\r\n"}
+    wire = {"calls": [{"call_id": "c2", "messages": [invite]}]}
+    from sipscen.language import registry
+    registry.load()
+    agents = tuple(AgentSpec(n, "pjsua", {}, (), Location("t.yaml", 1, 1), f"agents.{n}")
+                   for n in ("alice", "bob"))
+    ctx = CheckContext(Scenario(name="t", file=Path("t.yaml"), agents=agents), facts, wire,
+                       contacts)
+    results = evaluate([Expectation("call", {"from": "alice", "to": "bob", "answered": True},
+                                    Location("t.yaml", 3, 5), "expect[0]")], ctx)
+    reached = next(r for r in results if r.name == "call alice->bob: reached callee")
+    assert reached.status == "failed" and "c2" in reached.message, reached

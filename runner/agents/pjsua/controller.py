@@ -25,6 +25,7 @@ from sipscen.errors import AgentError
 from sipscen.language.control import Cancelled, OperationFailed
 
 COMMAND_TIMEOUT = 10.0
+ACK_WAIT = 5.0        # a callee's call is CONNECTING from its 200 until the ACK
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
@@ -158,7 +159,23 @@ class PjsuaAgent(TimelineAgent):
         if not reply.get("calls"):
             raise OperationFailed("no ringing outgoing call to cancel")
 
+    def _after_ack(self, call_id: str | None) -> None:
+        """A call answered by this agent is CONNECTING until the caller's ACK; PJSUA
+        refuses in-dialog requests (REFER, re-INVITE, INFO, DTMF) until then. A step
+        right after `media_active` waits for the ACK (at most ACK_WAIT) instead of
+        failing on the race."""
+        def ours(kind: str, data: dict) -> bool:
+            return kind == P.CALL_STATE and (not call_id or data.get("call_id") == call_id)
+        with self.cond:
+            last = next((i for i in range(len(self.events) - 1, -1, -1)
+                         if ours(*self.events[i])), None)
+            if last is None or self.events[last][1].get("state") != "CONNECTING":
+                return
+        self.wait_event(lambda k, d: ours(k, d) and d.get("state") != "CONNECTING",
+                        ACK_WAIT, since=last + 1)
+
     def send_dtmf(self, digits, method, duration, gap) -> None:
+        self._after_ack(None)
         self._do(P.DTMF, len(digits) * (duration + gap) + COMMAND_TIMEOUT, digits=digits,
                  method=method, duration_ms=int(duration * 1000), gap_ms=int(gap * 1000))
 
@@ -188,10 +205,12 @@ class PjsuaAgent(TimelineAgent):
                  headers=dict(headers))
 
     def transfer(self, call_id, uri, headers, replaces=None) -> None:
+        self._after_ack(call_id)
         self._do(P.TRANSFER, call_id=call_id or "", uri=uri, headers=dict(headers),
                  replaces=replaces or "")
 
     def reinvite(self, call_id, method, codecs, headers) -> None:
+        self._after_ack(call_id)
         self._do(P.REINVITE, call_id=call_id or "", method=method, codecs=list(codecs),
                  headers=dict(headers))
 
@@ -200,13 +219,16 @@ class PjsuaAgent(TimelineAgent):
                  headers=dict(headers))
 
     def send_info(self, call_id, content_type, body, headers) -> None:
+        self._after_ack(call_id)
         self._do(P.INFO, call_id=call_id or "", content_type=content_type, body=body,
                  headers=dict(headers))
 
     def hold(self, call_id, mode) -> None:
+        self._after_ack(call_id)
         self._do(P.HOLD, call_id=call_id or "", mode=mode)
 
     def unhold(self, call_id) -> None:
+        self._after_ack(call_id)
         self._do(P.UNHOLD, call_id=call_id or "")
 
     def _audio_summary(self, path: str) -> dict[str, Any] | None:

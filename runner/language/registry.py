@@ -16,7 +16,9 @@ A record is plain data plus callables:
                   (``module:function`` taking (Expectation, CheckContext)),
                   ``needs`` (key -> fact capability an agent type must have).
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
-                  step kinds and wait events it carries out, its fact capabilities.
+                  step kinds and wait events it carries out, its fact capabilities,
+                  optionally ``check_step`` (LoadCheck, kind, params): the step
+                  parameters it cannot carry out, refused at load time.
 """
 from __future__ import annotations
 

@@ -22,6 +22,8 @@ class CheckContext:
     wire_audio: dict[int, dict[str, Any]] = field(default_factory=dict)
     signals: dict[str, float] = field(default_factory=dict)
     epoch0: float = 0.0
+    # (agent, step index) -> {"started": t, "done": t}: phases bounded by steps
+    steps: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:

@@ -109,5 +109,5 @@ register_expectation(ExpectationFamily(
     doc="The digits `from` sent arrived at `to`, exactly and in order: as the receiving "
         "agent reported them and/or (`where`) as the capture shows them on their calls. "
         "`method: inband` reads digits detected in the audio (at a PJSUA agent's receive "
-        "tap; on the wire in PCMU/PCMA/L16/G.722, also inside SRTP).",
+        "tap; on the wire in PCMU/PCMA/L16/G.722/opus, also inside SRTP).",
     example='- dtmf: {from: alice, to: bob, digits: "1234#", method: rfc4733, where: both}'))

@@ -1,8 +1,8 @@
 """``BaresipAgent``: baresip 1.0 as an agent, driven through its stdin menu.
 
 sipscen writes baresip's ``config`` and ``accounts`` into the agent's artifacts
-folder (listening on the planned port, RTP on the planned range, a 440 Hz
-``ausine`` source, the ``aubridge`` null sink, ``srtp``/``dtls_srtp`` as asked),
+folder (listening on the planned port, RTP on the planned range, an ``ausine``
+source (440 Hz unless ``source: {tone: HZ}``), the ``aubridge`` null sink, ``srtp``/``dtls_srtp`` as asked),
 starts it through ``sipscen.engine.process`` with stdin held open, and follows
 its log (stdout) for events:
 
@@ -31,7 +31,7 @@ from sipscen.errors import AgentError
 from sipscen.language.control import OperationFailed
 
 MEDIAENC = {"disabled": "", "optional": "srtp", "mandatory": "srtp-mand", "dtls": "dtls_srtp"}
-CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722"}
+CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722", "opus": "opus/48000/2"}
 POLL = 0.02
 _LINES = [
     ("CALLING", re.compile(r"call: connecting to '([^']+)'")),
@@ -74,11 +74,11 @@ class BaresipAgent(TimelineAgent):
     def _config(self) -> tuple[str, str]:
         c = self.contact_
         enc = MEDIAENC[str((self.cfg.get("srtp") or {}).get("use") or "disabled")]
-        modules = ["stdio", "g711", "g722", "ausine", "aubridge", "srtp", "dtls_srtp"]
+        modules = ["stdio", "g711", "g722", "opus", "ausine", "aubridge", "srtp", "dtls_srtp"]
         config = "\n".join([
             f"sip_listen {c.host}:{c.port}", f"net_interface {c.host}",
             f"rtp_ports {c.media_ports[0]}-{c.media_ports[1]}",
-            "audio_source ausine,440", "audio_player aubridge,nowhere",
+            f"audio_source ausine,{int((self.cfg.get('source') or {}).get('tone') or 440)}", "audio_player aubridge,nowhere",
             "ausrc_srate 48000", "ausrc_channels 2", "rtp_stats yes",
             "module_path /usr/lib/baresip/modules",
             *[f"module {m}.so" for m in modules],

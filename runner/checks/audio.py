@@ -62,7 +62,8 @@ def check_phase_and_pair(lc, params: dict) -> None:
     if params.get("from") is not None and params.get("from") == params.get("to"):
         lc.fail("'from' and 'to' must be two different agents", ["to"])
     checker = lc.checker
-    signals = set().union(*(checker._signals(n) for n in checker.agents)) if checker.agents else set()
+    parties = [*checker.agents, *checker.services]       # a service's steps signal too
+    signals = set().union(*(checker._signals(n) for n in parties)) if parties else set()
     for key in ("after", "before"):
         name = params.get(key)
         if isinstance(name, dict):
@@ -71,7 +72,7 @@ def check_phase_and_pair(lc, params: dict) -> None:
         if isinstance(name, str) and name not in signals:
             close = difflib.get_close_matches(name, sorted(signals), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            lc.fail(f"no agent sends signal '{name}' (a 'signal' step){hint}", [key])
+            lc.fail(f"no agent or service sends signal '{name}' (a 'signal' step){hint}", [key])
 
 
 def _check_step_mark(lc, mark: dict, key: str) -> None:

@@ -109,12 +109,25 @@ class CheckContext:
         from sipscen.checks.links import linked_ids     # both legs through a B2BUA
         return ids | linked_ids(self, a, b)
 
+    def calls_between(self, agent: str, peer: str, direction: str | None = None
+                      ) -> list[dict[str, Any]]:
+        """``agent``'s calls (in ``direction``) with ``peer``, in its order."""
+        ids = self.call_ids_between(agent, peer)
+        return [call for call in self.calls(agent)
+                if call.get("call_id") in ids
+                and (direction is None or call.get("direction") == direction)]
+
     def call_between(self, agent: str, peer: str, direction: str | None = None
                      ) -> dict[str, Any] | None:
         """``agent``'s first call (in ``direction``) with ``peer``, or None."""
-        ids = self.call_ids_between(agent, peer)
-        for call in self.calls(agent):
-            if call.get("call_id") in ids and (direction is None
-                                               or call.get("direction") == direction):
-                return call
-        return None
+        calls = self.calls_between(agent, peer, direction)
+        return calls[0] if calls else None
+
+    def first_of(self, agent: str, peer: str) -> str:
+        """A note when ``agent`` had several calls with ``peer``: which one an
+        agent-side verdict judged (the first), else ''."""
+        calls = self.calls_between(agent, peer)
+        if len(calls) < 2:
+            return ""
+        return (f"judged {agent}'s first of {len(calls)} calls with {peer} "
+                f"(Call-ID {calls[0].get('call_id')})")

@@ -35,13 +35,14 @@ def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | Non
 
 def agent_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
     """Digits the receiving agent reports, on calls with the sender (entries
-    that carry no Call-ID count as the receiver's only call)."""
+    that carry no Call-ID count as the receiver's only call: only when the two
+    had a call at all)."""
     ids = ctx.call_ids_between(sender, receiver)
     got = []
     for d in ctx.facts.get(receiver, {}).get("dtmf_received") or []:
         if method and d.get("method") != method:
             continue
-        if d.get("call_id") and d["call_id"] not in ids:
+        if d["call_id"] not in ids if d.get("call_id") else not ids:
             continue
         got.append(str(d["digit"]))
     return "".join(got)

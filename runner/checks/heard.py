@@ -35,6 +35,7 @@ class Heard:
     packets: int | None = None     # RTP packets in the phase (wire only)
     max_gap: float | None = None   # longest gap between packets in the phase (wire only)
     expected: float | None = None  # seconds the phase lasted (when both ends are known)
+    note: str = ""                 # which call was judged, when there were several
 
 
 def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
@@ -109,7 +110,7 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
         return Heard(where, None, missing=f"{receiver}'s received audio unreadable: {exc}")
     expected = (end - start) if start is not None and end is not None else None
     return Heard(where, _cut(samples, rate, float(tap["started_at"]), start, end), rate,
-                 expected=expected)
+                 expected=expected, note=ctx.first_of(receiver, sender))
 
 
 def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
@@ -140,6 +141,9 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
         if len(times) > 1:
             gaps.append(float(np.max(np.diff(np.asarray(times)))))
     if not found_stream:
+        if not ctx.call_ids_between(sender, receiver):     # no RTP of no call proves nothing
+            return Heard("wire", None, packets=0, missing=f"no call between {sender} and "
+                                                         f"{receiver} in the capture")
         return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
     if not pieces:
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "

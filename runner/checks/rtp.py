@@ -27,6 +27,8 @@ SCHEMA = {
 
 def _load_check(lc, params: dict) -> None:
     check_phase_and_pair(lc, params)
+    lc.judges_something(params, ("min_packets", "max_loss", "max_jitter", "max_gap",
+                                 "min_mos", "none"))
     if params.get("none") and any(
             k in params for k in ("min_packets", "max_loss", "max_jitter", "min_mos", "max_gap")):
         lc.fail("'none' stands alone (no thresholds with it)", ["none"], key=True)

@@ -32,6 +32,21 @@ AGENT_SCHEMA = {
     },
 }
 
+def check_step(lc, kind: str, params) -> None:
+    """What the agent refuses when a step runs, refused at load time instead."""
+    def no(key: str, message: str) -> None:
+        lc.fail(f"a baresip agent {message}", [key], key=True)
+
+    if kind in ("call", "answer") and params.get("headers"):
+        no("headers", "cannot add headers")
+    if kind == "call" and "timeout" in params:
+        no("timeout", "cannot cancel an unanswered call (no `timeout`)")
+    if kind == "answer" and params.get("code", 200) != 200:
+        no("code", "answers with 200 only")
+    if kind == "dtmf" and params.get("method", "rfc4733") != "rfc4733":
+        no("method", "sends rfc4733 only")
+
+
 register_agent_type(AgentType(
     name="baresip", implementation="sipscen.agents.baresip.agent:BaresipAgent",
     schema_def="baresip_agent", schema=AGENT_SCHEMA,
@@ -39,7 +54,7 @@ register_agent_type(AgentType(
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "dtmf",
                       "signal"}),
     capabilities=frozenset({"calls", "dtmf"}),
-    facts_record="sipscen.agents.records:BaresipFacts",
+    facts_record="sipscen.agents.records:BaresipFacts", check_step=check_step,
     doc="An independent user agent (Debian's baresip 1.0, driven through its stdin menu): "
         "calls, PCMA/PCMU/G722/opus, a sine as its audio (`source: {tone: HZ}`), SDES or DTLS-SRTP, RFC 4733 DTMF. Its calls are judged "
         "from the capture; the digits it received from its own log."))

@@ -19,8 +19,8 @@ from typing import Any, Mapping
 
 from sipscen.errors import Location, ScenarioError
 from sipscen.scenario.includes import expand_includes, parameter_sets_of
-from sipscen.scenario.loader import (MarkedMap, copy_marked, format_path, load_yaml_file, locate,
-                                     to_plain)
+from sipscen.scenario.loader import load_yaml_file
+from sipscen.scenario.marks import MarkedMap, copy_marked, format_path, locate, to_plain
 from sipscen.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors

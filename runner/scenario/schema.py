@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from sipscen.errors import ScenarioError
-from sipscen.scenario.loader import MarkedMap, MarkedSeq, format_path, locate
+from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path, locate
 
 _TYPE_WORDS = {
     "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",

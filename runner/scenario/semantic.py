@@ -31,7 +31,7 @@ from typing import Any, Iterable
 from sipscen.errors import Location, ScenarioError
 from sipscen.language import registry
 from sipscen.scenario import bpf
-from sipscen.scenario.loader import MarkedMap, format_path, locate
+from sipscen.scenario.marks import MarkedMap, format_path, locate
 from sipscen.scenario.model import parse_duration
 from sipscen.scenario.paths import path_problem
 from sipscen.scenario.sipp_input import SIPP_CALLERS as _SIPP_CALLERS

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sipscen.errors import Location, ScenarioError
-from sipscen.scenario.loader import MarkedMap, MarkedSeq, format_path
+from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path
 
 REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files")
 SCENARIO_DIR = "scenario_dir"

@@ -5,8 +5,8 @@ import pytest
 import yaml
 
 from sipscen.errors import Location, ScenarioError
-from sipscen.scenario.loader import (MarkedLoader, MarkedMap, MarkedSeq, format_path, load_yaml,
-                                    locate, to_plain)
+from sipscen.scenario.loader import MarkedLoader, load_yaml
+from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path, locate, to_plain
 
 DOC = """\
 name: demo

@@ -83,7 +83,7 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path):
 
 
 def test_too_many_aliases_are_refused(tmp_path: Path):
-    from sipscen.scenario.loader import MAX_ALIASES
+    from sipscen.scenario.marks import MAX_ALIASES
 
     path = tmp_path / "aliases.yaml"
     path.write_text("name: &n x\ntags: [" + ", ".join(["*n"] * (MAX_ALIASES + 1)) + "]\n"

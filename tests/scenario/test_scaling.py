@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from sipscen.errors import ScenarioError
 from sipscen.scenario import load_scenarios, validate_file
-from sipscen.scenario import build, loader, schema
+from sipscen.scenario import build, events, loader, marks, schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,10 +136,10 @@ def _composed(text: str, label: str = "f.yaml"):
 
 def _marks(value):
     """Every mark of a tree, in order, with the tree's shape."""
-    if isinstance(value, loader.MarkedMap):
+    if isinstance(value, marks.MarkedMap):
         return (value.mark, [(k, value.key_mark(k), value.value_mark(k), _marks(v))
                              for k, v in value.items()])
-    if isinstance(value, loader.MarkedSeq):
+    if isinstance(value, marks.MarkedSeq):
         return (value.mark, [(value.item_mark(i), _marks(v)) for i, v in enumerate(value)])
     return (type(value).__name__, value)
 
@@ -160,14 +160,14 @@ BUILT = [
 
 @pytest.mark.parametrize("text", BUILT)
 def test_the_event_builder_builds_what_the_composing_loader_builds(text):
-    built = loader._build(text, "f.yaml")          # never falls back on these
+    built = events._build(text, "f.yaml")          # never falls back on these
     composed = _composed(text)
     assert built == composed
     assert _marks(built) == _marks(composed)
 
 
 def test_the_event_builder_keeps_aliases_shared():
-    built = loader._build("a: &x {b: [1]}\nc: *x\nd: [*x]\n", "f.yaml")
+    built = events._build("a: &x {b: [1]}\nc: *x\nd: [*x]\n", "f.yaml")
     assert built["c"] is built["a"] and built["d"][0] is built["a"]
 
 
@@ -188,7 +188,7 @@ WORDED = ["1: a\n", "a: 1\na: 2\n", "null: 1\n", "x:\n  k: 1\n  k: [2]\n  1.5: 3
 @pytest.mark.parametrize("text", WORDED)
 def test_the_event_builder_words_key_errors_as_the_composing_loader(text):
     with pytest.raises(ScenarioError) as built:
-        loader._build(text, "f.yaml")
+        events._build(text, "f.yaml")
     with pytest.raises(ScenarioError) as composed:
         _composed(text)
     assert str(built.value) == str(composed.value)
@@ -197,8 +197,8 @@ def test_the_event_builder_words_key_errors_as_the_composing_loader(text):
 @pytest.mark.parametrize("text", FALLBACKS)
 def test_what_the_event_builder_leaves_to_the_composing_loaders(text):
     import yaml
-    with pytest.raises((loader._Fallback, yaml.YAMLError)):
-        loader._build(text, "f.yaml")
+    with pytest.raises((events._Fallback, yaml.YAMLError)):
+        events._build(text, "f.yaml")
     try:                                            # and load_yaml still answers as before
         expected = _composed(text)
     except Exception as exc:       # noqa: BLE001 - the composing loader's own error
@@ -224,8 +224,8 @@ def test_mutated_files_build_as_composed_or_fall_back(text, edits):
         at = int(where * len(text))
         text = text[:at] + piece + text[at + cut:]
     try:
-        built = loader._build(text, "m.yaml")
-    except loader._Fallback:
+        built = events._build(text, "m.yaml")
+    except events._Fallback:
         return
     except ScenarioError as exc:                    # a key error: worded the same
         with pytest.raises(ScenarioError) as composed:
@@ -239,7 +239,7 @@ def test_mutated_files_build_as_composed_or_fall_back(text, edits):
     composed = _composed(text, "m.yaml")
     assert built == composed or built != built      # (a NaN is never equal to itself)
     assert repr(_marks(built)) == repr(_marks(composed))
-    from_bytes = loader._build(text.encode("utf-8"), "m.yaml")     # how files are read
+    from_bytes = events._build(text.encode("utf-8"), "m.yaml")     # how files are read
     assert repr(_marks(from_bytes)) == repr(_marks(built))
 
 

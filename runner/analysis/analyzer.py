@@ -251,7 +251,7 @@ class Analyzer:
         if self.audio is not None and self.audio.wants(st, pt):
             return      # the fast path never sees payloads: stay on this path
         st.go_fast(pt)
-        if st.fastpt == 0x8000 | pt:      # (RtpStream.go_fast: the first RTP bytes it takes)
+        if st.fastpt == pt:
             self.fast_flows[key[:-4]] = st     # addresses + ports, without the SSRC
 
     def _event(self, st, t, seq, ts, marker, pkt, pt, clock) -> None:

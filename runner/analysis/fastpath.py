@@ -41,56 +41,64 @@ _OFFSETS = {1: (14, 12), 276: (20, 0), 113: (16, 14), 101: (0, -1), 228: (0, -1)
 _NEVER = 1 << 62      # "frame length needed" for link types without a fast path
 
 
-# the fast path's fields after the link header (see _layout), network order:
-# version/IHL byte, protocol, addresses + ports, RTP bytes 0-1 as one number, seq, timestamp, SSRC
-_V4_FIELDS = "B8xB2x12s4xHHII"    # version/IHL +0, protocol +9, addresses + ports +12..+24, RTP +28
-_V6_FIELDS = "B5xB1x36s4xHHII"    # version +0, next header +6, addresses + ports +8..+44, RTP +48
-# RTP bytes 0-1 that matter: the version (2) and marker + payload type; RtpStream.fastpt holds
-# 0x8000 | pt, so one `&` and one compare stand for three checks (padding, extension, CSRCs allowed)
-_BH_MASK = 0xC0FF
+# the fast path's fields after the link header (see _layout), network order
+_V4_FIELDS = "B8xB2x12s4xBBHII"   # version/IHL +0, protocol +9, addresses + ports +12..+24, RTP +28
+_V6_FIELDS = "B5xB1x36s4xBBHII"   # version +0, next header +6, addresses + ports +8..+44, RTP +48
 
 
 def _link_fields(lt: int, skip: int = 0) -> str:
-    """Struct format of the link header part: the ethertype (one "H") at its
-    offset (``skip`` bytes further), padded up to the IP header; link types
-    without an ethertype unpack an empty field (``0s``) that matches ``b""``."""
+    """Struct format of the link header part: the two ethertype bytes at their
+    offset (``skip`` bytes further), padded up to the IP header."""
     ipo, eto = _OFFSETS[lt]
     if eto >= 0:
-        return f"!{skip + eto}xH{ipo - eto - 2}x"
-    return f"!{skip + ipo}x0s"
+        return f"!{skip + eto}xBB{ipo - eto - 2}x"
+    return f"!{skip + ipo}x0s0s"
 
 
 def _layout(lt: int):
     """Unpackers and expected values of the fast path for link type ``lt``.
 
-    Returns ``(v4, et4, need4, v6, et6, need6)``.  ``v4(buf, off)`` unpacks,
-    from a frame at ``off`` carrying UDP in IPv4 without options, ``(ethertype,
-    version/IHL byte, protocol, addresses + ports, RTP bytes 0-1, seq,
-    timestamp, SSRC)``; ``v6`` the same for IPv6 without extension headers.
-    ``et4`` / ``et6`` are the ethertypes that must match (0x0800 / 0x86DD, or
-    ``b""`` without an ethertype) and ``need4`` / ``need6`` the frame length
-    each unpack needs.  Eight fields, not more: every field is an object the
-    unpack creates and the loop stores, for each of a million packets.
+    Returns ``(v4, (et4, e4), need4, v6, (et6, e6), need6)``.  ``v4(buf, off)``
+    unpacks, from a frame at ``off`` carrying UDP in IPv4 without options,
+    ``(ethertype byte 0, ethertype byte 1, version/IHL byte, protocol,
+    addresses + ports, RTP byte 0, RTP byte 1, seq, timestamp, SSRC)``;
+    ``v6`` the same for IPv6 without extension headers.  ``et4, e4`` /
+    ``et6, e6`` are the ethertype bytes that must match (0x08 0x00 / 0x86
+    0xDD) and ``need4`` / ``need6`` the frame length each unpack needs.
+    The ethertype comes as two bytes because small ints are cached objects
+    while 0x0800 would be a new one per packet.  Link types without an
+    ethertype (raw IP, BSD loopback) unpack two empty fields (``0s``) that
+    match ``b""``.
     """
     if lt not in _OFFSETS:
-        return None, None, _NEVER, None, None, _NEVER
+        return None, (None, None), _NEVER, None, (None, None), _NEVER
     ipo, eto = _OFFSETS[lt]
-    et4, et6 = (0x0800, 0x86DD) if eto >= 0 else (b"", b"")
+    et4, e4, et6, e6 = (0x08, 0x00, 0x86, 0xDD) if eto >= 0 else (b"", b"", b"", b"")
     head = _link_fields(lt)
     v4 = struct.Struct(head + _V4_FIELDS).unpack_from
     v6 = struct.Struct(head + _V6_FIELDS).unpack_from
-    return v4, et4, ipo + 40, v6, et6, ipo + 60
+    return v4, (et4, e4), ipo + 40, v6, (et6, e6), ipo + 60
+
+
+# _GAP: a packet of a fast flow (its SSRC, its audio payload type, plain, no
+# marker) that is not the next in order -- packets were lost before it, or it
+# is late or a duplicate -- would go through Analyzer.packet only to end in
+# RtpStream.add(t, seq, ts, pt, timed=True) (the flow is only fast while its
+# SDP generation is current, it is not SRTP, and audio decoding does not want
+# it); the loops call that directly.  About 1 % of the packets of a capture
+# with 1 % loss, each of which costs the general path several microseconds.
 
 
 def run_pcap(an, reader) -> None:
     """Feed every record of a classic pcap ``reader`` to analyzer ``an``."""
     lt = reader.linktype
-    v4, et4, need4, v6, et6, need6 = _layout(lt)
+    v4, (et4, e4), need4, v6, (et6, e6), need6 = _layout(lt)
     hdr = reader.record_header
     res = reader.tsres
     packet = an.packet
     fast_get = an.fast_flows.get
     runs = _Runs(an, reader, lt)
+    max_record = MAX_RECORD     # locals, not globals, in the loop below
     # Audio of one codec and packet time comes as runs of records of one size,
     # which _Runs.take unpacks much faster.  A record starts such a run when the
     # `streak` records just before it had its size and streak >= need.  need is
@@ -108,7 +116,7 @@ def run_pcap(an, reader) -> None:
             sec, frac, incl = hdr(buf, pos)
             d = pos + 16
             end = d + incl
-            if end > n or incl > MAX_RECORD:
+            if end > n or incl > max_record:
                 break                   # the reader reads on (or reports the damage)
             if incl != last:
                 last = incl
@@ -124,33 +132,32 @@ def run_pcap(an, reader) -> None:
             pos = end
             count += 1
             if incl >= need4:
-                # The checks are ordered so that a packet of a fast flow pays for
-                # nothing it does not need: the lookup first (most packets are
-                # audio of a fast flow), IPv6's own unpack only when it fails.
-                et, vi, proto, key, bh, seq, ts, ssrc = v4(buf, d)
-                st = fast_get(key)
-                if st is None:
-                    if vi >> 4 == 6 and incl >= need6:
-                        et, vi, proto, key, bh, seq, ts, ssrc = v6(buf, d)
-                        if et == et6:
-                            st = fast_get(key)
-                            et, vi = et4, 0x45      # IPv6 without extension headers: passes below
-                # (seq - max_seq == 1: the next in order; a wrap to 0 takes the general path)
-                if (st is not None and bh & _BH_MASK == st.fastpt and ssrc == st.ssrc
-                        and seq - st.max_seq == 1 and vi == 0x45 and proto == 17 and et == et4):
-                    # in-order plain audio of a known stream: RtpStream.add, inlined
+                e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v4(buf, d)
+                if vi == 0x45:
+                    st = fast_get(key) if proto == 17 and e0 == et4 and e1 == e4 else None
+                elif vi >> 4 == 6 and incl >= need6:
+                    e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v6(buf, d)
+                    st = fast_get(key) if proto == 17 and e0 == et6 and e1 == e6 else None
+                else:
+                    st = None
+                # (seq - max_seq == 1: the next in order; anything else, a wrap to 0 too: _GAP)
+                if st is not None and b1 == st.fastpt and b0 >> 6 == 2 and ssrc == st.ssrc:
                     t = sec + frac * res
-                    st.max_seq = seq
-                    st.packets += 1
-                    st.last_time = t
-                    transit = t * st.jclock - ts
-                    dd = transit - st.transit
-                    st.transit = transit
-                    if dd < 0.0:
-                        dd = -dd
-                    if dd > 2147483648.0:
-                        dd = abs(dd - 4294967296.0)
-                    st.jitter += (dd - st.jitter) * 0.0625
+                    if seq - st.max_seq == 1:
+                        # the next in order: RtpStream.add, inlined
+                        st.max_seq = seq
+                        st.packets += 1
+                        st.last_time = t
+                        transit = t * st.jclock - ts
+                        dd = transit - st.transit
+                        if dd < 0.0:
+                            dd = -dd
+                        if dd > 2147483648.0:
+                            dd = abs(dd - 4294967296.0)
+                        st.jitter += (dd - st.jitter) * 0.0625
+                        st.transit = transit
+                        continue
+                    st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
                     continue
             packet(sec + frac * res, lt, buf[d:end])
         an.packets += count
@@ -196,39 +203,41 @@ class _Runs:
         """Records of ``size`` bytes from ``pos`` on (the first is known to be one):
         ``(position after the run, records taken)``."""
         headers, fields = self._structs(size)
-        _v4, et4, _need4, v6, et6, need6 = self.layout
+        _v4, (et4, e4), _need4, v6, (et6, e6), need6 = self.layout
         an, lt, res = self.an, self.lt, self.res
         fast_get = an.fast_flows.get
         packet = an.packet
         incl0 = size - 16
         region = memoryview(buf)[pos:pos + (len(buf) - pos) // size * size]
         count = 0
-        for (sec, frac, incl), (et, vi, proto, key, bh, seq, ts, ssrc) in zip(
+        for (sec, frac, incl), (e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc) in zip(
                 headers(region), fields(region)):
             if incl != incl0:
                 break
             count += 1
-            st = fast_get(key)
-            if st is None:
-                if vi >> 4 == 6 and incl >= need6:
-                    et, vi, proto, key, bh, seq, ts, ssrc = v6(buf, pos + (count - 1) * size + 16)
-                    if et == et6:
-                        st = fast_get(key)
-                        et, vi = et4, 0x45
-            if (st is not None and bh & _BH_MASK == st.fastpt and ssrc == st.ssrc
-                    and seq - st.max_seq == 1 and vi == 0x45 and proto == 17 and et == et4):
+            if vi == 0x45:
+                st = fast_get(key) if proto == 17 and e0 == et4 and e1 == e4 else None
+            elif vi >> 4 == 6 and incl >= need6:
+                e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v6(buf, pos + (count - 1) * size + 16)
+                st = fast_get(key) if proto == 17 and e0 == et6 and e1 == e6 else None
+            else:
+                st = None
+            if st is not None and b1 == st.fastpt and b0 >> 6 == 2 and ssrc == st.ssrc:
                 t = sec + frac * res
-                st.max_seq = seq
-                st.packets += 1
-                st.last_time = t
-                transit = t * st.jclock - ts
-                dd = transit - st.transit
-                st.transit = transit
-                if dd < 0.0:
-                    dd = -dd
-                if dd > 2147483648.0:
-                    dd = abs(dd - 4294967296.0)
-                st.jitter += (dd - st.jitter) * 0.0625
+                if seq - st.max_seq == 1:
+                    st.max_seq = seq
+                    st.packets += 1
+                    st.last_time = t
+                    transit = t * st.jclock - ts
+                    dd = transit - st.transit
+                    if dd < 0.0:
+                        dd = -dd
+                    if dd > 2147483648.0:
+                        dd = abs(dd - 4294967296.0)
+                    st.jitter += (dd - st.jitter) * 0.0625
+                    st.transit = transit
+                    continue
+                st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
                 continue
             d = pos + (count - 1) * size + 16
             packet(sec + frac * res, lt, buf[d:d + incl0])
@@ -242,31 +251,34 @@ def run_batches(an, batches) -> None:
     fast_get = an.fast_flows.get
     for lt, batch in batches:
         an.packets += len(batch)
-        v4, et4, need4, v6, et6, need6 = _layout(lt)
+        v4, (et4, e4), need4, v6, (et6, e6), need6 = _layout(lt)
         for t, data in batch:
             # the fast path of run_pcap, over (data, 0)
             incl = len(data)
             if incl >= need4:
-                et, vi, proto, key, bh, seq, ts, ssrc = v4(data, 0)
-                st = fast_get(key)
-                if st is None:
-                    if vi >> 4 == 6 and incl >= need6:
-                        et, vi, proto, key, bh, seq, ts, ssrc = v6(data, 0)
-                        if et == et6:
-                            st = fast_get(key)
-                            et, vi = et4, 0x45
-                if (st is not None and bh & _BH_MASK == st.fastpt and ssrc == st.ssrc
-                        and seq - st.max_seq == 1 and vi == 0x45 and proto == 17 and et == et4):
-                    st.max_seq = seq
-                    st.packets += 1
-                    st.last_time = t
-                    transit = t * st.jclock - ts
-                    dd = transit - st.transit
-                    st.transit = transit
-                    if dd < 0.0:
-                        dd = -dd
-                    if dd > 2147483648.0:
-                        dd = abs(dd - 4294967296.0)
-                    st.jitter += (dd - st.jitter) * 0.0625
+                e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v4(data, 0)
+                if vi == 0x45:
+                    st = fast_get(key) if proto == 17 and e0 == et4 and e1 == e4 else None
+                elif vi >> 4 == 6 and incl >= need6:
+                    e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v6(data, 0)
+                    st = fast_get(key) if proto == 17 and e0 == et6 and e1 == e6 else None
+                else:
+                    st = None
+                # (seq - max_seq == 1: the next in order; anything else, a wrap to 0 too: _GAP)
+                if st is not None and b1 == st.fastpt and b0 >> 6 == 2 and ssrc == st.ssrc:
+                    if seq - st.max_seq == 1:
+                        st.max_seq = seq
+                        st.packets += 1
+                        st.last_time = t
+                        transit = t * st.jclock - ts
+                        dd = transit - st.transit
+                        if dd < 0.0:
+                            dd = -dd
+                        if dd > 2147483648.0:
+                            dd = abs(dd - 4294967296.0)
+                        st.jitter += (dd - st.jitter) * 0.0625
+                        st.transit = transit
+                        continue
+                    st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
                     continue
             packet(t, lt, data)

@@ -53,15 +53,13 @@ class RtpStream:
         self.first_bytes = bytearray()
         self.sample_sizes: dict[int, set[int]] = {}   # pt -> payload sizes seen while sampling
         self.probe: list[tuple] = []         # packets seen while keys were tried (replayed if plain)
-        self.fastpt = -1                     # 0x8000 | the audio payload type the fast path may take
+        self.fastpt = -1                     # audio payload type the analyzer's fast path may take
         self.jclock = 8000
 
     def go_fast(self, pt: int) -> None:
         """Allow the inline fast path for in-order packets of ``pt`` (plain audio)."""
         if pt == self.jpt and not self.srtp:
-            # RTP bytes 0-1 masked with 0xC0FF (version, marker, payload type): one
-            # compare in fastpath.py for three checks
-            self.fastpt = 0x8000 | pt
+            self.fastpt = pt
             # a float: the fast path multiplies a float time by it (float * float is cheaper)
             self.jclock = float(self.clocks.get(pt) or self.clock_for(pt))
 

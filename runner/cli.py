@@ -14,7 +14,8 @@ from typing import TextIO
 from rich.console import Console
 
 from sipscen import __version__
-from sipscen.errors import ExitStatus, SipscenError, UsageError, exit_status_for, overall_status
+from sipscen.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
+                            overall_status)
 
 
 def _parse_var(text: str) -> tuple[str, str]:
@@ -233,18 +234,22 @@ def _write_reports(args, results, out: Console) -> None:
 
 
 def _write_files(args, results) -> None:
-    for path in (args.json, args.junit, args.html):
+    """Every report asked for; one that cannot be written (a full disk) does not
+    keep the others from being written, and then the first failure is raised."""
+    from sipscen.report.html import write_html
+    from sipscen.report.json_report import write_json
+    from sipscen.report.junit import write_junit
+
+    failures: list[ReportWriteError] = []
+    for path, write in ((args.json, write_json), (args.junit, write_junit),
+                        (args.html, write_html)):
         if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-    if args.json:
-        from sipscen.report.json_report import write_json
-        write_json(results, args.json)
-    if args.junit:
-        from sipscen.report.junit import write_junit
-        write_junit(results, args.junit)
-    if args.html:
-        from sipscen.report.html import write_html
-        write_html(results, args.html)
+            try:
+                write(results, path)
+            except ReportWriteError as exc:
+                failures.append(exc)
+    if failures:
+        raise ReportWriteError("; ".join(str(f) for f in failures))
 
 
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:
@@ -322,7 +327,7 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband,
                                wav_dir=args.wav_dir)
     if args.json:
-        out.file.write(json.dumps(analysis.to_dict(), indent=1) + "\n")
+        analysis.write_json(out.file)       # one call / stream at a time: bounded memory
     else:
         from sipscen.report.analysis_console import render_analysis
         render_analysis(analysis, out)

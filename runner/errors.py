@@ -17,7 +17,7 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130    # Ctrl-C / SIGINT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """A place in a scenario file, 1-based like editors show it."""
 
@@ -66,6 +66,12 @@ class CaptureFileError(SipscenError):
 
 class InfrastructureError(SipscenError):
     """The machine cannot run the scenario: missing tool, permission, port in use."""
+
+    status = ExitStatus.INFRASTRUCTURE
+
+
+class ReportWriteError(SipscenError):
+    """A report file could not be written (a full disk, a read-only folder)."""
 
     status = ExitStatus.INFRASTRUCTURE
 
@@ -127,6 +133,8 @@ def overall_status(results) -> ExitStatus:
     for r in results:
         if r.status == "passed":
             status = ExitStatus.SUCCESS
+        elif r.status == "not_run":     # interrupted: 130; after --fail-fast: the failure decides
+            status = ExitStatus(r.exit_status or ExitStatus.SUCCESS)
         elif r.status == "failed":
             status = ExitStatus.CHECK_FAILED
         else:

@@ -7,10 +7,10 @@ objects; the documented ones never change meaning.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator, TextIO
 
 from sipscen.errors import UsageError
 from sipscen.analysis.analyzer import Analyzer
@@ -19,25 +19,84 @@ from sipscen.analysis.emodel import e_model
 from sipscen.analysis.srtp_streams import caller_candidates, looks_encrypted
 
 
-@dataclass
 class Analysis:
-    """Everything read from one capture (plain data, JSON-ready)."""
+    """Everything read from one capture (plain data, JSON-ready).
 
-    path: str
-    packets: int
-    warnings: list[str] = field(default_factory=list)
-    calls: list[dict] = field(default_factory=list)
-    rtp_streams: list[dict] = field(default_factory=list)
-    dtmf: list[dict] = field(default_factory=list)
-    # index into rtp_streams -> {"samples": int16 array, "rate", "start": capture time of
-    # samples[0], "times": packet arrival times}; only with analyze_capture(keep_audio=True)
-    audio: dict = field(default_factory=dict, repr=False)
+    ``calls`` and ``rtp_streams`` are built on first use (and kept); a huge
+    capture is better written with :meth:`write_json`, which builds one call or
+    stream at a time (the messages themselves wait on disk, see
+    ``calls.MessageSpool``): memory then stays with the number of calls and
+    streams, a few hundred bytes each, never with messages or packets.
+    """
+
+    def __init__(self, path: str, packets: int, warnings: list[str] | None = None,
+                 calls: list[dict] | None = None, rtp_streams: list[dict] | None = None,
+                 dtmf: list[dict] | None = None, audio: dict | None = None, *,
+                 call_objects: list | None = None, stream_objects: list | None = None):
+        self.path = path
+        # index into rtp_streams -> {"samples": int16 array, "rate", "start": capture time of
+        # samples[0], "times": packet arrival times}; only with analyze_capture(keep_audio=True)
+        self.audio = audio if audio is not None else {}
+        self.packets = packets
+        self.warnings = list(warnings or [])
+        self.dtmf = list(dtmf or [])
+        self._calls = calls
+        self._streams = rtp_streams
+        self._call_objects = call_objects or []
+        self._stream_objects = stream_objects or []
+
+    @property
+    def call_count(self) -> int:
+        return len(self._calls) if self._calls is not None else len(self._call_objects)
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._streams) if self._streams is not None else len(self._stream_objects)
+
+    def iter_calls(self) -> Iterator[dict]:
+        if self._calls is not None:
+            yield from self._calls
+        else:
+            for call in self._call_objects:
+                yield call.to_dict()
+
+    def iter_streams(self) -> Iterator[dict]:
+        if self._streams is not None:
+            yield from self._streams
+        else:
+            for st in self._stream_objects:
+                yield _stream_dict(st)
+
+    @property
+    def calls(self) -> list[dict]:
+        if self._calls is None:
+            self._calls = list(self.iter_calls())
+        return self._calls
+
+    @property
+    def rtp_streams(self) -> list[dict]:
+        if self._streams is None:
+            self._streams = list(self.iter_streams())
+        return self._streams
 
     def to_dict(self) -> dict:
         return {
             "packets": self.packets, "warnings": list(self.warnings), "calls": self.calls,
             "rtp_streams": self.rtp_streams, "dtmf": self.dtmf,
         }
+
+    def write_json(self, out: TextIO) -> None:
+        """The ``to_dict()`` document, written one call / stream / event at a time."""
+        out.write(f'{{"packets": {json.dumps(self.packets)},\n'
+                  f'"warnings": {json.dumps(self.warnings)},\n"calls": [')
+        for key, items in (("calls", self.iter_calls()), ("rtp_streams", self.iter_streams()),
+                           ("dtmf", iter(self.dtmf))):
+            if key != "calls":
+                out.write(f'],\n"{key}": [')
+            for i, item in enumerate(items):
+                out.write(",\n" if i else "\n")
+                out.write(json.dumps(item))
+        out.write("]}\n")
 
     def digits(self, method: str | None = None) -> str:
         return "".join(d["digit"] for d in self.dtmf if method is None or d["method"] == method)
@@ -105,6 +164,9 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
         known = st.rx_media is not None or st.tx_media is not None
         if st.packets < min_packets and not known and st.tracker is None:
             continue
+        if col is None:         # no audio asked for: each stream's dict is built when read
+            streams.append(st)
+            continue
         entry = _stream_dict(st)
         if col is not None:
             entry["audio"] = col.stream_audio(st)
@@ -129,9 +191,12 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
     dtmf += an.calls.info_dtmf
     dtmf += inband
     dtmf.sort(key=lambda d: d["time"])
-    calls = [c.to_dict() for c in sorted(an.calls.calls.values(),
-                                         key=lambda c: c.messages[0]["time"] if c.messages else 0)]
-    return Analysis(path, an.packets, warnings, calls, streams, dtmf, audio)
+    calls = sorted(an.calls.calls.values(), key=lambda c: c.start if c.start is not None else 0)
+    if col is None:
+        return Analysis(path, an.packets, warnings, dtmf=dtmf, call_objects=calls,
+                        stream_objects=streams)
+    return Analysis(path, an.packets, warnings, rtp_streams=streams, dtmf=dtmf, audio=audio,
+                    call_objects=calls)
 
 
 def _stream_dict(st) -> dict:
@@ -141,20 +206,22 @@ def _stream_dict(st) -> dict:
             srtp = st.srtp.to_dict()
             if st.srtp.winner is None:
                 srtp["auth_failed"] = st.packets
-        elif looks_encrypted(bytes(st.payload_sample), bytes(st.first_bytes), st.sample_sizes):
+        elif looks_encrypted(bytes(st.payload_sample or b""), bytes(st.first_bytes or b""),
+                             st.sample_sizes):
             srtp = {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": st.packets}
-    elif st.tried_keys and looks_encrypted(bytes(st.payload_sample), bytes(st.first_bytes), st.sample_sizes):
+    elif st.tried_keys and looks_encrypted(bytes(st.payload_sample or b""),
+                                           bytes(st.first_bytes or b""), st.sample_sizes):
         srtp = {"suite": None, "key_source": None, "authenticated": 0, "auth_failed": st.packets}
     events = sorted(st.event_pts) if st.event_pts is not None else sorted(
         pt for pt, c in st.classifiers.items() if c.state == c.EVENTS)
     names = st.codec_names()
-    codec = next((names[pt].split("/")[0] for pt in sorted(st.pts)
+    codec = next((names[pt].split("/")[0] for pt in st.payload_types
                   if pt in names and pt not in events and "telephone" not in names[pt]), None)
     expected = st.packets - st.dups + st.lost
     loss_pct = round(100.0 * st.lost / expected, 2) if expected > 0 else 0.0
     return {
         "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
-        "payload_types": sorted(st.pts), "packets": st.packets, "lost": st.lost,
+        "payload_types": st.payload_types, "packets": st.packets, "lost": st.lost,
         "jitter_ms": st.jitter_ms, "call_id": st.call_id, "srtp": srtp,
         "duplicated": st.dups, "out_of_order": st.ooo,
         "first_time": st.first_time, "last_time": st.last_time,

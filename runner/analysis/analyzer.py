@@ -164,6 +164,7 @@ class Analyzer:
             st.srtp = SrtpStreamState(list(self.caller_keys), declared=False)
         srtp = st.srtp
         if srtp is not None:
+            st.start_sampling()
             packet = data[p:end]
             if srtp.winner is not None:
                 plain = srtp.unprotect(packet)
@@ -276,7 +277,7 @@ class Analyzer:
         st.call_id = rx.call_id if rx else (tx.call_id if tx else None)
         st.clocks = {}
         side = st.rx_media or st.tx_media
-        st.event_pts = dict(side.telephone_events) if side is not None else None
+        st.event_pts = _shared(side.telephone_events) if side is not None else None
         # SDES: the key in a side's SDP protects what that side sends (RFC 4568)
         peers = [st.tx_media] if st.tx_media is not None else (
             table.other_media(st.call_id, st.rx_media) if st.call_id else [])
@@ -337,6 +338,21 @@ class Analyzer:
         if self.calls.generation != self.fast_gen:
             self.fast_gen = self.calls.generation
             self.fast_flows.clear()
+
+
+_SHARED_EVENT_PTS: dict[tuple, dict[int, int]] = {}
+
+
+def _shared(event_pts: dict[int, int]) -> dict[int, int]:
+    """One read-only dict per distinct telephone-event binding, shared by the
+    streams that have it (tens of thousands of streams, a handful of bindings)."""
+    key = tuple(sorted(event_pts.items()))
+    found = _SHARED_EVENT_PTS.get(key)
+    if found is None:
+        if len(_SHARED_EVENT_PTS) >= 4096:      # bounded whatever the capture holds
+            return event_pts
+        found = _SHARED_EVENT_PTS[key] = event_pts
+    return found
 
 
 def _ignore(*_args) -> None:

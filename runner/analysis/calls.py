@@ -7,36 +7,109 @@ retransmissions do not repeat a digit).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import marshal
+import os
+import tempfile
+from array import array
+from dataclasses import dataclass
 
 from sipscen.analysis.dtmf import info_dtmf
 from sipscen.analysis.sdp import SdpMedia, parse_sdp, sdp_from_body
 from sipscen.analysis.sip import SipMessage
 
 
-@dataclass
+class MessageSpool:
+    """Every SIP message read, kept on disk (an anonymous temporary file), not in memory.
+
+    A capture of a long load test holds hundreds of thousands of messages of up
+    to 8 KB each: memory holds two integers per message (where it is in the
+    spool), the spool holds the message. ``add`` returns that place, ``get``
+    reads a message back.
+    """
+
+    FLUSH = 1 << 20
+
+    def __init__(self) -> None:
+        self._file = None
+        self._flushed = 0               # bytes written to the file
+        self._buffer = bytearray()      # bytes after those, not yet written
+
+    def add(self, record: tuple) -> tuple[int, int]:
+        data = marshal.dumps(record)
+        offset = self._flushed + len(self._buffer)
+        self._buffer += data
+        if len(self._buffer) >= self.FLUSH:
+            self._flush()
+        return offset, len(data)
+
+    def get(self, offset: int, length: int) -> tuple:
+        if offset >= self._flushed:
+            start = offset - self._flushed
+            return marshal.loads(bytes(self._buffer[start:start + length]))
+        return marshal.loads(os.pread(self._file.fileno(), length, offset))
+
+    def _flush(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="sipscen-messages-")
+        os.pwrite(self._file.fileno(), self._buffer, self._flushed)
+        self._flushed += len(self._buffer)
+        self._buffer = bytearray()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._buffer = bytearray()
+
+
+_MESSAGE_KEYS = ("time", "src", "dst", "summary", "transport", "method", "status", "raw")
+
+
 class Call:
-    call_id: str
-    messages: list[dict] = field(default_factory=list)
-    sdp: list[dict] = field(default_factory=list)
-    media: list[SdpMedia] = field(default_factory=list)
-    from_: str = ""
-    to: str = ""
-    status: int | None = None       # final response to the first INVITE
-    answered: bool = False
-    ended: bool = False
+    """One Call-ID: its state for the analysis, its messages' places in the spool."""
+
+    __slots__ = ("call_id", "spool", "offsets", "lengths", "sdp", "media", "from_", "to",
+                 "status", "answered", "ended", "start", "end")
+
+    def __init__(self, call_id: str, spool: MessageSpool, from_: str = "", to: str = ""):
+        self.call_id = call_id
+        self.spool = spool
+        self.offsets = array("q")
+        self.lengths = array("l")
+        self.sdp: list[tuple] = []          # (time, from, kind, summary, [SdpMedia])
+        self.media: list[SdpMedia] = []
+        self.from_, self.to = from_, to
+        self.status: int | None = None      # final response to the first INVITE
+        self.answered = False
+        self.ended = False
+        self.start: float | None = None
+        self.end: float | None = None
+
+    def add(self, record: tuple) -> None:
+        offset, length = self.spool.add(record)
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        if self.start is None:
+            self.start = record[0]
+        self.end = record[0]
+
+    @property
+    def messages(self) -> list[dict]:
+        return [dict(zip(_MESSAGE_KEYS, self.spool.get(o, n)))
+                for o, n in zip(self.offsets, self.lengths)]
 
     def to_dict(self) -> dict:
-        first = self.messages[0]["time"] if self.messages else None
-        last = self.messages[-1]["time"] if self.messages else None
         return {
             "call_id": self.call_id, "from": self.from_, "to": self.to,
-            "start": first, "end": last, "status": self.status, "answered": self.answered,
-            "messages": self.messages, "sdp": self.sdp,
+            "start": self.start, "end": self.end, "status": self.status,
+            "answered": self.answered, "messages": self.messages,
+            "sdp": [{"time": t, "from": src, "kind": kind, "message": summary,
+                     "media": [m.to_dict() for m in media]}
+                    for t, src, kind, summary, media in self.sdp],
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Endpoint:
     media: SdpMedia
     call_id: str
@@ -45,6 +118,7 @@ class Endpoint:
 class CallTable:
     def __init__(self, warnings: list[str]):
         self.calls: dict[str, Call] = {}
+        self.spool = MessageSpool()
         self.endpoints: dict[tuple[bytes, int], Endpoint] = {}
         self.generation = 0             # bumps whenever ``endpoints`` changes
         self.info_dtmf: list[dict] = []
@@ -55,11 +129,9 @@ class CallTable:
         cid = msg.call_id or "(no Call-ID)"
         call = self.calls.get(cid)
         if call is None:
-            call = self.calls[cid] = Call(cid, from_=msg.header("from"), to=msg.header("to"))
-        call.messages.append({
-            "time": t, "src": src, "dst": dst, "summary": msg.summary, "transport": transport,
-            "method": msg.method, "status": msg.status, "raw": msg.raw,
-        })
+            call = self.calls[cid] = Call(cid, self.spool, from_=msg.header("from"),
+                                          to=msg.header("to"))
+        call.add((t, src, dst, msg.summary, transport, msg.method, msg.status, msg.raw))
         cseq_num, cseq_method = msg.cseq
         if not msg.is_request and cseq_method == "INVITE" and msg.status and msg.status >= 200:
             if call.status is None:
@@ -91,10 +163,7 @@ class CallTable:
 
     def _add_sdp(self, t: float, src: str, cid: str, call: Call, msg: SipMessage, text: str) -> None:
         media = parse_sdp(text)
-        call.sdp.append({
-            "time": t, "from": src, "kind": "offer" if msg.is_request else "answer",
-            "message": msg.summary, "media": [m.to_dict() for m in media],
-        })
+        call.sdp.append((t, src, "offer" if msg.is_request else "answer", msg.summary, media))
         for m in media:
             call.media.append(m)
             if m.addr is None or m.port == 0 or not any(m.addr):

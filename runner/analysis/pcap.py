@@ -325,7 +325,10 @@ class CaptureReader:
                     pos = end
                     continue
                 lt, _res, snap = struct.unpack_from(endian + "HHI", buf, pos + 8)
-                resol, tsoff = _idb_options(buf, pos + 16, end - 4, endian)
+                resol, tsoff, damaged = _idb_options(buf, pos + 16, end - 4, endian)
+                if damaged:
+                    self._warn_once("damaged capture: an interface description option runs past "
+                                    "its block; the rest of its options ignored")
                 if lt in SUPPORTED_LINKTYPES:
                     any_supported = True
                     interfaces.append((lt, resol, tsoff, snap))
@@ -348,8 +351,9 @@ class CaptureReader:
             )
 
 
-def _idb_options(buf: bytes, pos: int, end: int, endian: str) -> tuple[float, float]:
-    """``if_tsresol`` (as seconds per tick) and ``if_tsoffset`` from IDB options."""
+def _idb_options(buf: bytes, pos: int, end: int, endian: str) -> tuple[float, float, bool]:
+    """``if_tsresol`` (as seconds per tick) and ``if_tsoffset`` from IDB options,
+    and whether an option ran past ``end`` (the options after it are ignored)."""
     resol = 1e-6
     tsoff = 0.0
     opt = struct.Struct(endian + "HH").unpack_from
@@ -357,6 +361,8 @@ def _idb_options(buf: bytes, pos: int, end: int, endian: str) -> tuple[float, fl
         code, length = opt(buf, pos)
         if code == 0:
             break
+        if pos + 4 + length > end:
+            return resol, tsoff, True
         val = buf[pos + 4:pos + 4 + length]
         if code == 9 and length >= 1:
             v = val[0]
@@ -364,7 +370,7 @@ def _idb_options(buf: bytes, pos: int, end: int, endian: str) -> tuple[float, fl
         elif code == 14 and length == 8:
             tsoff = float(struct.unpack(endian + "q", val)[0])
         pos += 4 + ((length + 3) & ~3)
-    return resol, tsoff
+    return resol, tsoff, False
 
 
 def iter_records(path: str | os.PathLike, warnings: list[str] | None = None) -> Iterator[tuple[float, int, bytes]]:

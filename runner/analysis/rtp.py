@@ -13,6 +13,9 @@ from sipscen.analysis.sdp import STATIC_PT
 WINDOW = 1024
 
 
+_NO_HOLES: frozenset = frozenset()
+
+
 class RtpStream:
     __slots__ = (
         "src", "sport", "dst", "dport", "ssrc", "packets", "first_time", "last_time", "pts",
@@ -29,11 +32,11 @@ class RtpStream:
         self.packets = 0
         self.first_time = t
         self.last_time = t
-        self.pts: set[int] = set()
+        self.pts = 0                         # payload types seen: bit N set for PT N (< 128)
         self.max_seq = (seq - 1) & 0xFFFF   # so the first packet counts as "next in order"
         self.fwd = seq - 1                   # extended highest seq == packets + fwd
         self.base_ext = seq
-        self.holes: set[int] = set()
+        self.holes: set[int] | frozenset = _NO_HOLES    # a set of its own at the first gap
         self.dups = 0
         self.ooo = 0
         self.transit = 0.0
@@ -49,12 +52,24 @@ class RtpStream:
         self.tracker = None
         self.srtp = None                     # SrtpStreamState
         self.tried_keys = False
-        self.payload_sample = bytearray()      # (payloads of streams tried with SRTP keys)
-        self.first_bytes = bytearray()
-        self.sample_sizes: dict[int, set[int]] = {}   # pt -> payload sizes seen while sampling
-        self.probe: list[tuple] = []         # packets seen while keys were tried (replayed if plain)
+        # SRTP sampling state, allocated only for streams keys are tried on (start_sampling):
+        # a long load test has tens of thousands of streams that never need it
+        self.payload_sample: bytearray | None = None   # payloads of streams tried with keys
+        self.first_bytes: bytearray | None = None
+        self.sample_sizes: dict[int, set[int]] | None = None   # pt -> payload sizes sampled
+        self.probe: list[tuple] | None = None   # packets seen while keys were tried (replayed if plain)
         self.fastpt = -1                     # audio payload type the analyzer's fast path may take
         self.jclock = 8000
+
+    @property
+    def payload_types(self) -> list[int]:
+        """The payload types seen, ascending."""
+        return [pt for pt in range(self.pts.bit_length()) if (self.pts >> pt) & 1]
+
+    def start_sampling(self) -> None:
+        if self.probe is None:
+            self.payload_sample, self.first_bytes = bytearray(), bytearray()
+            self.sample_sizes, self.probe = {}, []
 
     def go_fast(self, pt: int) -> None:
         """Allow the inline fast path for in-order packets of ``pt`` (plain audio)."""
@@ -74,8 +89,8 @@ class RtpStream:
         old = self.packets + self.fwd
         self.packets += 1
         self.last_time = t
-        if pt not in self.pts:
-            self.pts.add(pt)
+        if not (self.pts >> pt) & 1:
+            self.pts |= 1 << pt
         d = (seq - self.max_seq) & 0xFFFF
         if d == 1:
             self.max_seq = seq
@@ -87,6 +102,8 @@ class RtpStream:
             self.max_seq = seq
             self.fwd += d - 1
             new = old + d
+            if self.holes is _NO_HOLES:
+                self.holes = set()
             self.holes.update(range(max(old + 1, new - WINDOW), new))
             if len(self.holes) > 2 * WINDOW:
                 self.holes = {h for h in self.holes if h > new - WINDOW}
@@ -97,6 +114,8 @@ class RtpStream:
             if ext in self.holes:
                 self.holes.discard(ext)
             elif ext < self.base_ext:
+                if self.holes is _NO_HOLES:
+                    self.holes = set()
                 self.holes.update(range(max(ext + 1, self.base_ext - WINDOW), self.base_ext))
                 self.base_ext = ext
             elif back < WINDOW:
@@ -153,7 +172,7 @@ class RtpStream:
 
     def codec_names(self) -> dict[int, str]:
         names = {}
-        for pt in sorted(self.pts):
+        for pt in self.payload_types:
             for media in (self.rx_media, self.tx_media):
                 if media is not None and media.codec(pt):
                     name, rate = media.codec(pt)

@@ -6,6 +6,8 @@ with which it will *send* (``a=crypto``, RFC 4568).
 """
 from __future__ import annotations
 
+import sys
+
 from dataclasses import dataclass, field
 
 from sipscen.analysis.layers import addr_bytes
@@ -20,7 +22,7 @@ STATIC_PT = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class SdpMedia:
     """One ``m=`` section."""
 
@@ -60,6 +62,20 @@ class SdpMedia:
         }
 
 
+_CODECS: dict[tuple[str, int], tuple[str, int]] = {}
+
+
+def _codec(name: str, rate: int) -> tuple[str, int]:
+    """One shared (name, rate) tuple per codec (a capture repeats a few thousands of times)."""
+    key = (name, rate)
+    found = _CODECS.get(key)
+    if found is None:
+        if len(_CODECS) >= 4096:
+            return key
+        found = _CODECS[key] = key
+    return found
+
+
 def parse_sdp(text: str) -> list[SdpMedia]:
     """The media sections of an SDP body; tolerant of junk (skips what it cannot read)."""
     session_addr = ""
@@ -85,8 +101,9 @@ def parse_sdp(text: str) -> list[SdpMedia]:
             for p in parts[3:]:
                 if p.isdigit() and int(p) < 128:
                     pts.append(int(p))
-            cur = SdpMedia(parts[0], session_addr, addr_bytes(session_addr) if session_addr else None,
-                           port, parts[2], pts, direction=session_dir)
+            cur = SdpMedia(sys.intern(parts[0]), session_addr,
+                           addr_bytes(session_addr) if session_addr else None,
+                           port, sys.intern(parts[2]), pts, direction=session_dir)
             media.append(cur)
         elif kind == "c":
             parts = value.split()
@@ -102,9 +119,9 @@ def parse_sdp(text: str) -> list[SdpMedia]:
             lname = name.lower()
             if lname in ("sendrecv", "sendonly", "recvonly", "inactive"):
                 if cur is None:
-                    session_dir = lname
+                    session_dir = sys.intern(lname)
                 else:
-                    cur.direction = lname
+                    cur.direction = sys.intern(lname)
             if cur is None:
                 continue
             if lname == "rtpmap":
@@ -118,7 +135,7 @@ def parse_sdp(text: str) -> list[SdpMedia]:
                     rate = 8000
                 if rate <= 0:
                     rate = 8000
-                cur.rtpmap[int(pt_text)] = (fields[0], rate)
+                cur.rtpmap[int(pt_text)] = _codec(fields[0], rate)
             elif lname == "crypto":
                 cur.crypto.append(arg.strip())
     return media

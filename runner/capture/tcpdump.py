@@ -56,6 +56,7 @@ class Capture:
         self.snaplen = snaplen
         self.log_dir = log_dir or path.parent
         self.proc: process.ManagedProcess | None = None
+        self.faults: list[str] = []        # why the file may not hold everything (see stop)
 
     def argv(self) -> list[str]:
         argv = [process.find_tool("tcpdump"), "-i", self.interface, "-n", "-U", "--immediate-mode",
@@ -96,8 +97,13 @@ class Capture:
         Idempotent."""
         if self.proc is None:
             return
-        if self.proc.running and self.marker_port:
-            self._drain(drain_timeout)
+        if not self.proc.running:
+            if not self.faults:
+                self.faults.append(f"tcpdump ended during the run ({exit_text(self.proc.poll())}):"
+                                   " the capture stops there")
+        elif self.marker_port and not self._drain(drain_timeout):
+            self.faults.append("the capture did not catch up with the traffic before stopping "
+                               f"({_disk_text(self.path)})")
         self.proc.stop(grace=5.0)
 
     def _drain(self, timeout: float) -> bool:
@@ -119,11 +125,54 @@ class Capture:
         m = re.search(r"(\d+) packets? dropped by kernel", self.proc.stderr_tail(10))
         return int(m.group(1)) if m else 0
 
+    def captured(self) -> int | None:
+        """Packets tcpdump says it captured (it reports on a clean exit); None if unknown."""
+        import re
+        if self.proc is None:
+            return None
+        m = re.search(r"(\d+) packets? captured", self.proc.stderr_tail(10))
+        return int(m.group(1)) if m else None
+
+    def incomplete(self, records_read: int, reader_warnings: list[str]) -> list[str]:
+        """Why the capture file is known not to hold every packet of the run ([] if
+        nothing says so): tcpdump died, could not catch up, wrote fewer packets than
+        it captured (a full disk: tcpdump does not say so itself), the file is cut."""
+        why = list(self.faults)
+        captured = self.captured()
+        if captured is not None and records_read < captured:
+            why.append(f"the capture file holds {records_read} of the {captured} packets tcpdump "
+                       f"captured ({_disk_text(self.path)})")
+        why += [w for w in reader_warnings if w.startswith("truncated capture")
+                and not any(w in x for x in why)]
+        return why
+
     def artifacts(self) -> dict[str, str]:
         out = {"pcap": str(self.path)}
         if self.proc and self.proc.stderr_path:
             out["tcpdump.log"] = str(self.proc.stderr_path)
         return out
+
+
+def exit_text(code: int | None) -> str:
+    """'exit code 1', 'killed by SIGKILL' for a Popen return code."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _disk_text(path: Path) -> str:
+    import os
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return "is the disk full?"
+    free = st.f_bavail * st.f_frsize
+    return "the disk is full" if free < 65536 else f"{free // 1024} KiB free on its disk"
 
 
 def _tail_bytes(path: Path, size: int) -> bytes:

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
+NOT_RUN = "not_run"     # never started: the suite was interrupted or --fail-fast stopped it
 
 
 @dataclass
@@ -24,7 +25,7 @@ class CheckResult:
 class ScenarioResult:
     name: str
     file: str
-    status: str = ERROR               # passed | failed | error
+    status: str = ERROR               # passed | failed | error | not_run
     duration: float = 0.0             # seconds, wall clock
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None          # why the scenario errored or failed outside checks
@@ -65,7 +66,7 @@ def _wall_time(results: list[ScenarioResult]) -> float:
 
 
 def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
-    counts = {PASSED: 0, FAILED: 0, ERROR: 0}
+    counts = {PASSED: 0, FAILED: 0, ERROR: 0, NOT_RUN: 0}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     return {
@@ -75,5 +76,7 @@ def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
         # the last end: with -j they differ.
         "duration": round(sum(r.duration for r in results), 3),
         "wall_time": round(_wall_time(results), 3),
-        "status": ERROR if counts[ERROR] else FAILED if counts[FAILED] else PASSED,
+        # a suite with scenarios that never ran has not passed
+        "status": (ERROR if counts[ERROR] else FAILED if counts[FAILED]
+                   else NOT_RUN if counts[NOT_RUN] else PASSED),
     }

@@ -270,17 +270,26 @@ class _Run:
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
                                        inband=media, keep_audio=media)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
-            return None, f"capture analysis failed: {exc}", True
+            faults = "; ".join(self.capture.faults)
+            why = f" (the capture is incomplete: {faults})" if faults else ""
+            self.result.warnings += [f"capture incomplete: {w}" for w in self.capture.faults]
+            return None, f"capture analysis failed: {exc}{why}", True
         self.wire_audio = analysis.audio
         wire = analysis.to_dict()
         plain = _plain_leg_expected(self.scenario)
         if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
             from sipscen.analysis.dtls import scan_dtls
             wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
+        warnings = wire.setdefault("warnings", [])
         dropped = self.capture.dropped()
         if dropped:
-            wire.setdefault("warnings", []).append(
+            warnings.append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
+        incomplete = self.capture.incomplete(int(wire.get("packets") or 0), list(warnings))
+        if incomplete:
+            wire["incomplete"] = incomplete
+            warnings += [w for w in incomplete if w not in warnings]
+            self.result.warnings += [f"capture incomplete: {w}" for w in incomplete]
         return wire, None, False
 
 
@@ -347,6 +356,10 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
         result.distributed = deferred_record(run.scenario, run.options.generator)
         expectations = tuple(e for e in expectations if not is_deferred(e))
     result.checks = evaluate(expectations, ctx)
+    if wire and wire.get("incomplete"):
+        _inconclusive(result.checks, "; ".join(wire["incomplete"]))
+    elif analysis_failed and run.capture is not None and run.capture.faults:
+        _inconclusive(result.checks, "; ".join(run.capture.faults))
     if step_failure:
         result.error = step_failure
     failed = step_failure or any(c.status != PASSED for c in result.checks)
@@ -356,6 +369,21 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     if analysis_failed:      # our tooling failed, not the system under test
         result.status, result.error = ERROR, wire_error
         result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+    elif result.status == ERROR and wire and wire.get("incomplete"):
+        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+        result.error = result.error or ("the capture is incomplete: wire checks are "
+                                        "inconclusive (" + "; ".join(wire["incomplete"]) + ")")
+
+
+def _inconclusive(checks, why: str) -> None:
+    """Wire checks on a capture known to be incomplete give no verdict: they
+    become errors that say why and what the partial capture showed."""
+    for check in checks:
+        if check.name.endswith("(wire)"):
+            shown = f"{check.status} on the partial capture" + (
+                f": {check.message}" if check.message else "")
+            check.status = ERROR
+            check.message = f"inconclusive, the capture is incomplete ({why}); {shown}"
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
@@ -376,6 +404,7 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
     except KeyboardInterrupt as exc:
         interrupted = exc
         result.status, result.error = ERROR, "interrupted"
+        result.exit_status = int(ExitStatus.INTERRUPTED)
     except StepFailed as exc:
         step_failure = str(exc)
         if exc.location is not None:
@@ -391,11 +420,24 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
         except KeyboardInterrupt as exc:   # a second Ctrl-C while stopping
             interrupted = exc
             run.teardown()
-        run.collect()
+        try:
+            run.collect()
+        except KeyboardInterrupt as exc:   # Ctrl-C right after teardown: still keep the facts
+            interrupted = exc
+            result.status, result.error = ERROR, "interrupted"
+            result.exit_status = int(ExitStatus.INTERRUPTED)
+            run.collect()
 
     if interrupted is None and result.error is None:
         try:
             _verdict(run, step_failure)
+        except KeyboardInterrupt as exc:    # Ctrl-C/SIGTERM while analysing: no verdict
+            interrupted = exc
+            result.status = ERROR
+            result.error = ("interrupted while analysing the capture: no verdict (the capture "
+                            "and logs are kept in the artifacts)")
+            result.exit_status = int(ExitStatus.INTERRUPTED)
+            result.checks = []
         except Exception as exc:  # noqa: BLE001 - a bug in analysis or a check: say so
             result.status, result.error = ERROR, f"internal error while checking: {exc!r}"
             result.exit_status = int(ExitStatus.INFRASTRUCTURE)

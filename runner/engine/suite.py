@@ -7,10 +7,10 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sipscen.engine.results import ERROR, ScenarioResult
+from sipscen.engine.results import ERROR, NOT_RUN, ScenarioResult
 from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.engine.select import Selection, in_shard
-from sipscen.errors import ExitStatus, ScenarioError, SipscenError
+from sipscen.errors import ExitStatus, SipscenError
 from sipscen.scenario.model import Scenario
 
 
@@ -31,8 +31,12 @@ def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | Sc
     for path in files:
         try:
             loaded.extend(load_scenarios(path, variables))
-        except ScenarioError as exc:
+        except SipscenError as exc:
             loaded.append(invalid_result(path, exc))
+        except Exception as exc:  # noqa: BLE001 - a bug on one file must not sink the others
+            result = invalid_result(path, SipscenError(f"internal error while loading: {exc!r}"))
+            result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+            loaded.append(result)
     return loaded
 
 
@@ -95,9 +99,23 @@ def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
             _run_parallel(one, todo, options.jobs, stop)
     except KeyboardInterrupt as exc:
         stop.set()
+        _not_run(items, positions, results, "not run: the run was interrupted before it started")
         exc.results = [r for r in results if r is not None]  # type: ignore[attr-defined]
         raise
+    _not_run(items, positions, results, "not run: --fail-fast stopped the run after a failure")
     return [r for r in results if r is not None]
+
+
+def _not_run(items: list, positions: list[int], results: list, why: str) -> None:
+    """Every scenario that never started is listed as not run, never left out."""
+    for i, item in enumerate(items):
+        if results[i] is None and isinstance(item, Scenario):
+            results[i] = ScenarioResult(
+                name=item.name, file=str(item.file), status=NOT_RUN, error=why,
+                tags=list(item.tags), description=item.description, order=positions[i],
+                location=str(item.location) if item.location else f"{item.file}:1:1",
+                exit_status=int(ExitStatus.INTERRUPTED if "interrupted" in why
+                                else ExitStatus.SUCCESS), secrets=sorted(item.secrets))
 
 
 def _run_parallel(one, todo: list[int], jobs: int, stop: threading.Event) -> None:

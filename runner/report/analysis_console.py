@@ -7,6 +7,7 @@ contract (``analysis.to_dict()``), so it also renders a saved analysis.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from itertools import islice
 from typing import Any
 
 from rich.console import Console
@@ -24,13 +25,33 @@ def _t(value: Any) -> str:
     return stamp.strftime("%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
 
 
+# A capture of a load test holds tens of thousands of calls: the console shows
+# the first rows of each table and says how many more the JSON holds.
+MAX_ROWS = 200
+
+
+def _more(console: Console, shown: int, total: int, what: str) -> None:
+    if total > shown:
+        console.print(Text(f"... {total - shown} more {what} not shown (sipscen analyze --json "
+                           "lists them all)", style="dim"))
+
+
 def render_analysis(analysis, console: Console) -> None:
-    data = analysis.to_dict() if hasattr(analysis, "to_dict") else dict(analysis)
-    calls, streams, dtmf = data.get("calls", []), data.get("rtp_streams", []), data.get("dtmf", [])
+    if hasattr(analysis, "iter_calls"):     # an Analysis: build only the rows shown
+        data = {"packets": analysis.packets, "warnings": analysis.warnings, "dtmf": analysis.dtmf}
+        calls = list(islice(analysis.iter_calls(), MAX_ROWS))
+        streams = list(islice(analysis.iter_streams(), MAX_ROWS))
+        n_calls, n_streams = analysis.call_count, analysis.stream_count
+    else:                                   # a saved `--json` document
+        data = dict(analysis)
+        calls, streams = data.get("calls", []), data.get("rtp_streams", [])
+        n_calls, n_streams = len(calls), len(streams)
+        calls, streams = calls[:MAX_ROWS], streams[:MAX_ROWS]
+    dtmf = data.get("dtmf", [])
     path = getattr(analysis, "path", "")
     head = Text.assemble((f"{path}  " if path else "", "bold"),
-                         f"{data.get('packets', 0)} packets, {len(calls)} calls, "
-                         f"{len(streams)} RTP streams, {len(dtmf)} DTMF events")
+                         f"{data.get('packets', 0)} packets, {n_calls} calls, "
+                         f"{n_streams} RTP streams, {len(dtmf)} DTMF events")
     console.print(head)
     for w in data.get("warnings", []):
         console.print(Text(f"warning: {w}", style="yellow"))
@@ -48,6 +69,7 @@ def render_analysis(analysis, console: Console) -> None:
             table.add_row(str(c.get("call_id")), _t(c.get("start")), str(len(msgs)),
                           "-" if status is None else str(status), ladder)
         console.print(table)
+        _more(console, len(calls), n_calls, "calls")
 
     if streams:
         table = Table(title="RTP streams", title_justify="left")
@@ -68,17 +90,19 @@ def render_analysis(analysis, console: Console) -> None:
             table.add_row(s.get("ssrc", ""), s.get("src", ""), s.get("dst", ""), pts, str(s.get("packets")),
                           str(s.get("lost")), f"{s.get('jitter_ms', 0):.2f}", sec, str(s.get("call_id") or "-"))
         console.print(table)
+        _more(console, len(streams), n_streams, "RTP streams")
 
     if dtmf:
         table = Table(title=f"DTMF: {''.join(str(d.get('digit')) for d in dtmf)}", title_justify="left")
         for col in ("time (UTC)", "digit", "method", "ms", "volume", "PT", "SSRC", "source -> destination"):
             table.add_column(col, overflow="fold", no_wrap=col in ("time (UTC)", "SSRC", "method"))
-        for d in dtmf:
+        for d in dtmf[:MAX_ROWS]:
             table.add_row(_t(d.get("time")), Text(str(d.get("digit")), style="bold"), d.get("method", ""),
                           "-" if d.get("duration_ms") is None else str(d.get("duration_ms")),
                           "-" if d.get("volume") is None else str(d.get("volume")),
                           "-" if d.get("payload_type") is None else str(d.get("payload_type")),
                           d.get("ssrc") or "-", f"{d.get('src')} -> {d.get('dst')}")
         console.print(table)
+        _more(console, min(len(dtmf), MAX_ROWS), len(dtmf), "DTMF events")
     elif not calls and not streams:
         console.print("nothing SIP or RTP found in this capture")

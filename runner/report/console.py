@@ -25,13 +25,14 @@ from rich.table import Table
 from rich.text import Text
 
 from sipscen.engine.events import Event
-from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult, summarise
+from sipscen.engine.results import ERROR, FAILED, NOT_RUN, PASSED, ScenarioResult, summarise
 from sipscen.redaction import redact_text, secrets_of
 from sipscen.report.text import duration_text, show
 from sipscen.report.views import artifacts_folder
 
-STATUS_STYLE = {PASSED: "bold green", FAILED: "bold red", ERROR: "bold magenta"}
-STATUS_WORD = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR"}
+STATUS_STYLE = {PASSED: "bold green", FAILED: "bold red", ERROR: "bold magenta",
+                NOT_RUN: "bold yellow"}
+STATUS_WORD = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR", NOT_RUN: "NOT RUN"}
 CI_MIN_WIDTH = 120
 
 
@@ -214,7 +215,7 @@ def render_result(result: ScenarioResult, console: Console,
             _print_wide(console, table, max(console.width, CI_MIN_WIDTH))
         else:
             console.print(table)
-    elif result.status != ERROR:
+    elif result.status not in (ERROR, NOT_RUN):
         console.print(Text("  (no checks)", style="dim"))
     folder = artifacts_folder(result)
     if folder:
@@ -233,6 +234,8 @@ def summary_text(results: list[ScenarioResult]) -> Text:
     text.append(f"{s[FAILED]} failed", style="red" if s[FAILED] else "")
     text.append(", ")
     text.append(f"{s[ERROR]} error", style="magenta" if s[ERROR] else "")
+    if s[NOT_RUN]:
+        text.append(f", {s[NOT_RUN]} not run", style="yellow")
     text.append(f" in {duration_text(s['wall_time'])}")
     if s["duration"] > s["wall_time"] + 0.5:      # parallel: say how much work that was
         text.append(f" (scenarios' own time {duration_text(s['duration'])})")

@@ -66,6 +66,7 @@ def _summary_section(results: list[ScenarioResult], ids: list[str]) -> str:
             f'<p class="counts"><span>{s["total"]} scenarios</span>'
             f'<span class="passed">{s["passed"]} passed</span><span class="failed">{s["failed"]} failed</span>'
             f'<span class="error">{s["error"]} error</span>'
+            + (f'<span class="muted">{s["not_run"]} not run</span>' if s["not_run"] else "") +
             f'<span class="muted">{_e(duration_text(s["duration"]))} in total</span></p>'
             '<table class="summary"><tr><th>status</th><th>scenario</th><th>file</th><th>duration</th>'
             f'<th>checks passed</th><th>tags</th></tr>{rows}</table>')
@@ -242,7 +243,7 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     ids = [_slug(r.name, i) for i, r in enumerate(safe)]
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     # what broke comes first: failed, then errored, then passed scenarios (run order within)
-    rank = {"failed": 0, "error": 1}
+    rank = {"failed": 0, "error": 1, "not_run": 3}
     order = sorted(range(len(safe)), key=lambda i: (rank.get(safe[i].status, 2), i))
     body = "".join(_scenario_section(safe[i], ids[i], Path(base_dir)) for i in order)
     page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -259,9 +260,7 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
 def write_html(results: Iterable[ScenarioResult], path: str | os.PathLike,
                secrets: Iterable[str] | None = None) -> Path:
     """Write the self-contained HTML report to ``path`` and return the path."""
+    from sipscen.report.atomic import write_text_atomically
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(render_html(results, target.parent, secrets), encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_text_atomically(target, "HTML", render_html(results, target.parent, secrets))

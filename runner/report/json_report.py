@@ -64,13 +64,11 @@ def to_json_dict(results: Iterable[ScenarioResult],
 def write_json(results: Iterable[ScenarioResult], path: str | os.PathLike,
                secrets: Iterable[str] | None = None) -> Path:
     """Write the JSON report to ``path`` (folders created) and return the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    from sipscen.report.atomic import write_text_atomically
+
     data = to_json_dict(results, secrets)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_text_atomically(path, "JSON",
+                                 json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from sipscen.engine.results import ERROR, FAILED, ScenarioResult
+from sipscen.engine.results import ERROR, FAILED, NOT_RUN, ScenarioResult
 from sipscen.redaction import redact_text, secrets_of
 from sipscen.report.text import check_line
 from sipscen.report.views import log_artifacts, log_tail
@@ -96,6 +96,9 @@ def _testcase(result: ScenarioResult, secrets: list[str]) -> ET.Element:
         "name": _clean(result.name or classname_for(result.file), secrets),
         "time": f"{float(result.duration or 0.0):.3f}",
     })
+    if result.status == NOT_RUN:
+        ET.SubElement(case, "skipped", {"message": _clean(result.error or "not run", secrets)})
+        return case
     failed = [c for c in result.checks if c.status == FAILED]
     errored_checks = [c for c in result.checks if c.status == ERROR]
     if result.status == ERROR or errored_checks:
@@ -140,7 +143,8 @@ def junit_tree(results: Iterable[ScenarioResult],
     failures = sum(1 for c in cases if c.find("error") is None and c.find("failure") is not None)
     suite = ET.Element("testsuite", {
         "name": SUITE_NAME, "tests": str(len(results)),
-        "failures": str(failures), "errors": str(errors), "skipped": "0",
+        "failures": str(failures), "errors": str(errors),
+        "skipped": str(sum(1 for c in cases if c.find("skipped") is not None)),
         "time": f"{sum(float(r.duration or 0.0) for r in results):.3f}",
         "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
         "hostname": _clean(socket.gethostname(), masked),
@@ -156,9 +160,8 @@ def junit_tree(results: Iterable[ScenarioResult],
 def write_junit(results: Iterable[ScenarioResult], path: str | os.PathLike,
                 secrets: Iterable[str] | None = None) -> Path:
     """Write the JUnit XML report to ``path`` (folders created) and return the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    junit_tree(results, secrets).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, target)
-    return target
+    from sipscen.report.atomic import write_atomically
+
+    tree = junit_tree(results, secrets)
+    return write_atomically(path, "JUnit",
+                            lambda f: tree.write(f, encoding="utf-8", xml_declaration=True))

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sipscen.errors import Location, ScenarioError
-from sipscen.scenario.includes import expand_includes, parameter_sets
-from sipscen.scenario.loader import MarkedMap, format_path, load_yaml_file, locate, to_plain
+from sipscen.scenario.includes import expand_includes, parameter_sets_of
+from sipscen.scenario.loader import (MarkedMap, copy_marked, format_path, load_yaml_file, locate,
+                                     to_plain)
 from sipscen.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
@@ -62,14 +63,29 @@ def validate_file(path: Path | str, variables: Mapping[str, str] | None = None, 
 
 def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
                  environ: Mapping[str, str] | None) -> tuple[list[Scenario], list[ScenarioError]]:
+    """The file is read and its includes merged once; each parameter set then
+    works on its own copy of that tree, without the (possibly long)
+    ``parametrize:`` section after the first set: linear in the number of sets."""
     environ = os.environ if environ is None else environ
     try:
-        sets = parameter_sets(path)
+        tree = load_yaml_file(path)
+        if not isinstance(tree, MarkedMap):
+            raise ScenarioError("a scenario file is a mapping (name:, agents:, ...)",
+                                getattr(tree, "mark", None) or Location(str(path), 1, 1))
+        sets = parameter_sets_of(tree)
+        includes, errors = expand_includes(tree, Path(path))
     except ScenarioError as exc:
         return [], [exc]
+    if errors:
+        return [], errors
+    without_sets = MarkedMap(tree)
+    for attr in ("mark", "key_marks", "value_marks"):
+        setattr(without_sets, attr, getattr(tree, attr))
+    without_sets.pop("parametrize", None)
     scenarios: list[Scenario] = []
-    for params in sets or [{}]:
-        scenario, errors = compile_scenario(path, variables, environ, params)
+    for index, params in enumerate(sets or [{}]):
+        own = copy_marked(tree if index == 0 else without_sets)
+        scenario, errors = _compile_tree(own, Path(path), includes, variables, environ, params)
         if errors:
             if params:
                 note = ", ".join(f"{k}={v}" for k, v in params.items())
@@ -84,7 +100,6 @@ def compile_scenario(path: Path | str, variables: Mapping[str, str] | None,
                      environ: Mapping[str, str], parameters: Mapping[str, str] | None = None,
                      ) -> tuple[Scenario | None, list[ScenarioError]]:
     """Run the whole pipeline for one variable set: (scenario, []) or (None, errors)."""
-    parameters = dict(parameters or {})
     try:
         tree = load_yaml_file(path)
         if not isinstance(tree, MarkedMap):
@@ -95,6 +110,14 @@ def compile_scenario(path: Path | str, variables: Mapping[str, str] | None,
         return None, [exc]
     if errors:
         return None, errors
+    return _compile_tree(tree, Path(path), includes, variables, environ, parameters)
+
+
+def _compile_tree(tree: MarkedMap, path: Path, includes: tuple[Path, ...],
+                  variables: Mapping[str, str] | None, environ: Mapping[str, str],
+                  parameters: Mapping[str, str] | None) -> tuple[Scenario | None, list[ScenarioError]]:
+    """Substitute, validate, check and build one tree (changed in place)."""
+    parameters = dict(parameters or {})
     given = {**(variables or {}), **parameters}
     subst = substitute(tree, given, environ)
     # from here on a message may quote a substituted value: never show a secret
@@ -109,7 +132,7 @@ def compile_scenario(path: Path | str, variables: Mapping[str, str] | None,
     errors = SemanticChecker(tree, subst).run()
     if errors:
         return None, redact_errors(errors, secrets)
-    scenario = build_model(tree, Path(path), frozenset(secrets), parameters, includes)
+    scenario = build_model(tree, path, frozenset(secrets), parameters, includes)
     return scenario, []
 
 

@@ -5,6 +5,7 @@ import glob
 from pathlib import Path
 
 from sipscen.errors import UsageError
+from sipscen.scenario.paths import path_problem
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -29,6 +30,9 @@ def discover(paths: list[str]) -> list[Path]:
     """
     found: list[Path] = []
     for text in paths:
+        problem = path_problem(text)
+        if problem:
+            raise UsageError(f"{text[:80]}: {problem}")
         path = Path(text)
         if path.is_dir():
             found += sorted(p for p in path.rglob("*") if is_scenario_file(p))

@@ -23,9 +23,11 @@ import itertools
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 from sipscen.errors import Location, ScenarioError
 from sipscen.scenario.loader import MarkedMap, format_path, load_yaml_file, locate
+from sipscen.scenario.paths import path_problem
 from sipscen.scenario.semantic import base_dir
 from sipscen.scenario.variables import variable_text
 
@@ -57,6 +59,10 @@ def _expand(tree: MarkedMap, chain: list[Path], included: list[Path],
             continue
         loc = locate(tree, ["include", i])
         where = format_path(["include", i])
+        problem = path_problem(entry)
+        if problem:
+            errors.append(ScenarioError(problem, loc, where))
+            continue
         target = (base_dir(loc) / entry).resolve()
         if not target.is_file():
             errors.append(ScenarioError(f"file not found: '{entry}' (relative to the file's folder)",
@@ -124,7 +130,11 @@ def _merge(tree: MarkedMap, library: MarkedMap) -> None:
 
 def parameter_sets(path: Path | str) -> list[dict[str, str]]:
     """The file's ``parametrize:`` sets as strings ([] when it has none)."""
-    tree = load_yaml_file(path)
+    return parameter_sets_of(load_yaml_file(path))
+
+
+def parameter_sets_of(tree: Any) -> list[dict[str, str]]:
+    """The ``parametrize:`` sets of a loaded tree ([] when it has none)."""
     if not isinstance(tree, MarkedMap) or "parametrize" not in tree:
         return []
     spec = tree["parametrize"]

@@ -68,8 +68,8 @@ MAX_NODES = 1_000_000      # mappings, sequences, keys and values once aliases a
 MAX_DEPTH = 100            # nested mappings/sequences (deeper would exhaust Python's stack)
 
 
-class MarkedLoader(yaml.SafeLoader):
-    """A SafeLoader whose mappings and sequences carry their marks.
+class _Marking:
+    """Composing and constructing with marks and limits (mixed into the loaders).
 
     ``file_label`` is what locations call the file (set by :func:`load_yaml`).
     It counts alias uses and the size and depth of the tree with aliases
@@ -79,8 +79,7 @@ class MarkedLoader(yaml.SafeLoader):
 
     file_label = "<string>"
 
-    def __init__(self, stream: Any):
-        super().__init__(stream)
+    def _init_limits(self) -> None:
         self.alias_count = 0
         self.expanded: dict[yaml.Node, int] = {}   # node -> its size with aliases expanded
         self.depths: dict[yaml.Node, int] = {}     # node -> its depth with aliases expanded
@@ -90,6 +89,10 @@ class MarkedLoader(yaml.SafeLoader):
         return _location(mark, self.file_label)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.ScalarEvent):      # no nesting, no depth: the common case
+            node = super().compose_node(parent, index)
+            node.end_mark = None        # never read; a huge file has hundreds of thousands
+            return node
         if self.check_event(yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
@@ -115,6 +118,19 @@ class MarkedLoader(yaml.SafeLoader):
         self.depths[node] = depth
         return node
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A tag that does not fit its node (``!!map x``, ``!!int abc``, ``!!bool
+        maybe``) is a located error, not a crash inside PyYAML's constructors."""
+        kind = _TAG_KINDS.get(node.tag)
+        if kind is not None and not isinstance(node, kind):
+            raise ScenarioError(f"YAML tag {_short_tag(node.tag)} cannot be applied to "
+                                f"{_NODE_NAMES[type(node)]}", self.loc(node.start_mark))
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError):
+            raise ScenarioError(f"{_shorten(node.value)} is not a valid "
+                                f"{_short_tag(node.tag)} value", self.loc(node.start_mark)) from None
+
     def count(self, node: yaml.Node, children: Iterable[yaml.Node]) -> None:
         """Record ``node``'s expanded size; refuse a tree that grows past MAX_NODES."""
         size = 1 + sum(self.expanded.get(child, 1) for child in children)
@@ -122,6 +138,25 @@ class MarkedLoader(yaml.SafeLoader):
             raise ScenarioError(f"too large: aliases expand this to more than {MAX_NODES:,} "
                                 "values (is it an alias bomb?)", self.loc(node.start_mark))
         self.expanded[node] = size
+
+
+_TAG_KINDS = {f"tag:yaml.org,2002:{name}": kind for name, kind in (
+    ("map", yaml.MappingNode), ("omap", yaml.SequenceNode), ("pairs", yaml.SequenceNode),
+    ("set", yaml.MappingNode), ("seq", yaml.SequenceNode), ("str", yaml.ScalarNode),
+    ("int", yaml.ScalarNode), ("float", yaml.ScalarNode), ("bool", yaml.ScalarNode),
+    ("null", yaml.ScalarNode), ("timestamp", yaml.ScalarNode), ("binary", yaml.ScalarNode))}
+_NODE_NAMES = {yaml.ScalarNode: "a scalar", yaml.SequenceNode: "a sequence",
+               yaml.MappingNode: "a mapping"}
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _shorten(value: Any) -> str:
+    if not isinstance(value, str):
+        return "this node"
+    return repr(value if len(value) <= 40 else value[:40] + "...")
 
 
 def _construct_map(loader: MarkedLoader, node: yaml.MappingNode):
@@ -162,8 +197,39 @@ def _construct_seq(loader: MarkedLoader, node: yaml.SequenceNode):
     loader.count(node, node.value)
 
 
+class MarkedLoader(_Marking, yaml.SafeLoader):
+    """A SafeLoader (PyYAML's pure-Python parser) whose mappings and sequences
+    carry their marks. It words syntax errors as the documentation shows them."""
+
+    def __init__(self, stream: Any):
+        yaml.SafeLoader.__init__(self, stream)
+        self._init_limits()
+
+
 MarkedLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+try:        # libyaml: events ~10x faster than PyYAML's pure-Python scanner and parser
+    from yaml._yaml import CParser
+except ImportError:     # pragma: no cover - a PyYAML built without libyaml
+    CParser = None
+
+if CParser is not None:
+    class FastMarkedLoader(_Marking, yaml.composer.Composer, CParser,
+                           yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """The same loader on libyaml's events: composing (where the limits are
+        enforced) and constructing stay the safe Python code of MarkedLoader."""
+
+        yaml_constructors = MarkedLoader.yaml_constructors
+
+        def __init__(self, stream: Any):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            self._init_limits()
+else:       # pragma: no cover
+    FastMarkedLoader = MarkedLoader
 
 
 def load_yaml(text: str, file_label: str) -> Any:
@@ -171,7 +237,20 @@ def load_yaml(text: str, file_label: str) -> Any:
 
     Raises ScenarioError for syntax errors, duplicate keys and non-string keys.
     An empty document gives ``None``.
+
+    libyaml parses; when it finds the text invalid, PyYAML's own parser reads it
+    again so the error is located and worded the same whichever is installed.
     """
+    if FastMarkedLoader is not MarkedLoader:
+        try:
+            fast = FastMarkedLoader(text)
+            fast.file_label = file_label
+            try:
+                return fast.get_single_data()
+            finally:
+                fast.dispose()
+        except yaml.YAMLError:
+            pass                    # worded by the pure-Python parser below
     try:
         loader = MarkedLoader(text)
     except yaml.reader.ReaderError as exc:
@@ -251,6 +330,34 @@ def format_path(path: Iterable[PathPart]) -> str:
         else:
             out += f"[{part!r}]"
     return out
+
+
+def copy_marked(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A deep copy of a loaded tree that keeps every mark, and keeps a node shared
+    by YAML aliases shared (so the copy is no bigger than the original)."""
+    memo = {} if memo is None else memo
+    if not isinstance(value, (dict, list)):
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    if isinstance(value, dict):
+        copy: Any = MarkedMap() if isinstance(value, MarkedMap) else {}
+        memo[id(value)] = copy
+        for key, item in value.items():
+            copy[key] = copy_marked(item, memo)
+        if isinstance(value, MarkedMap):
+            copy.mark = value.mark
+            copy.key_marks = dict(value.key_marks)
+            copy.value_marks = dict(value.value_marks)
+        return copy
+    copy = MarkedSeq() if isinstance(value, MarkedSeq) else []
+    memo[id(value)] = copy
+    copy.extend(copy_marked(item, memo) for item in value)
+    if isinstance(value, MarkedSeq):
+        copy.mark = value.mark
+        copy.item_marks = list(value.item_marks)
+    return copy
 
 
 def to_plain(value: Any) -> Any:

@@ -33,6 +33,8 @@ def parse_duration(value: Any) -> float:
     """
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, int) and value > MAX_DURATION:   # float() of 10**400 overflows
+        raise ValueError(f"duration {_short(value)} is too long (at most 30 days)")
     if isinstance(value, (int, float)):
         seconds = float(value)
     else:
@@ -47,8 +49,13 @@ def parse_duration(value: Any) -> float:
     if seconds < 0:
         raise ValueError(f"not a duration: {value!r} (must not be negative)")
     if seconds > MAX_DURATION:
-        raise ValueError(f"duration {value!r} is too long (at most 30 days)")
+        raise ValueError(f"duration {_short(value)} is too long (at most 30 days)")
     return seconds
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _spell(value: Any) -> str:

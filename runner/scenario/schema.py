@@ -49,9 +49,39 @@ def _validator(library: bool) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+# jsonschema spends ~70 µs on each entry of ``variables:``; an include with
+# hundreds of thousands of them took minutes. Entries that plainly meet
+# $defs/variable_name and $defs/variable_value are checked here in Python and
+# left out of what jsonschema sees (the others stay, so their errors read the same).
+_PLAIN_VALUE = (str, int, float, bool)
+
+
+@functools.cache
+def _variable_name() -> re.Pattern[str]:
+    return re.compile(load_schema()["$defs"]["variable_name"]["pattern"])
+
+
+def _for_jsonschema(tree: Any) -> Any:
+    """``tree`` without its plainly valid ``variables`` entries (a shallow copy
+    that keeps the marks; ``tree`` itself when there is nothing to leave out)."""
+    variables = tree.get("variables") if isinstance(tree, MarkedMap) else None
+    if not isinstance(variables, MarkedMap) or len(variables) < 64:
+        return tree
+    name = _variable_name()
+    kept = MarkedMap((k, v) for k, v in variables.items()
+                     if not (isinstance(v, _PLAIN_VALUE) and name.search(k)))
+    kept.mark, kept.key_marks, kept.value_marks = (variables.mark, variables.key_marks,
+                                                   variables.value_marks)
+    smaller = MarkedMap(tree)
+    smaller.mark, smaller.key_marks, smaller.value_marks = (tree.mark, tree.key_marks,
+                                                            tree.value_marks)
+    smaller["variables"] = kept
+    return smaller
+
+
 def schema_errors(tree: Any, library: bool = False) -> list[ScenarioError]:
     """All schema violations in ``tree``, most specific (deepest path) first."""
-    raw = list(_validator(library).iter_errors(tree))
+    raw = list(_validator(library).iter_errors(_for_jsonschema(tree)))
     found: list[tuple[tuple, ScenarioError]] = []
     seen: set[str] = set()
     for error in raw:
@@ -74,7 +104,7 @@ def coerce_substituted(tree: Any, whole_paths: set[tuple]) -> bool:
     reference are touched. Returns True when something changed.
     """
     changed = False
-    for error in _walk(_validator(False).iter_errors(tree)):
+    for error in _walk(_validator(False).iter_errors(_for_jsonschema(tree))):
         path = tuple(error.absolute_path)
         value = error.instance
         if path not in whole_paths or not isinstance(value, str) or not path:

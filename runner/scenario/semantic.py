@@ -25,7 +25,7 @@ from __future__ import annotations
 import difflib
 import re
 import signal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Iterable
 
 from sipscen.errors import Location, ScenarioError
@@ -33,6 +33,10 @@ from sipscen.language import registry
 from sipscen.scenario import bpf
 from sipscen.scenario.loader import MarkedMap, format_path, locate
 from sipscen.scenario.model import parse_duration
+from sipscen.scenario.paths import path_problem
+from sipscen.scenario.sipp_input import SIPP_CALLERS as _SIPP_CALLERS
+from sipscen.scenario.sipp_input import keyword_problem as _keyword_problem
+from sipscen.scenario.sipp_input import target_problem as _target_problem
 from sipscen.scenario.variables import SCENARIO_DIR, Substitution
 
 SIPP_BUILTINS = frozenset({
@@ -84,6 +88,10 @@ class SemanticChecker:
         loc = locate(self.tree, path + [key])
         base = base_dir(loc)
         text = value.replace("${" + SCENARIO_DIR + "}", str(base))
+        problem = path_problem(text)
+        if problem:
+            self.fail(problem, path + [key])
+            return
         target = (base / text).resolve() if not Path(text).is_absolute() else Path(text)
         if not target.is_file():
             where = "" if Path(text).is_absolute() else " (relative to the file's folder)"
@@ -203,6 +211,15 @@ class SemanticChecker:
         target = agent.get("target")
         if isinstance(target, str) and _BARE_NAME.fullmatch(target):
             self.ref(target, path + ["target"], services_too=True)
+        elif isinstance(target, str) and "${" not in target:
+            problem = _target_problem(target)
+            if problem:
+                self.fail(problem, path + ["target"])
+        calling = (agent.get("messages") is not None
+                   or _SIPP_CALLERS.get(scenario if isinstance(scenario, str) else "uac", False))
+        if target is None and calling:
+            self.fail("a calling SIPp agent needs a 'target' (agent, service or host:port)",
+                      path)
         self.file(agent.get("media") or {}, "play_pcap", path + ["media"])
         for i, message in enumerate(agent.get("messages") or []):
             if isinstance(message, str):
@@ -229,6 +246,10 @@ class SemanticChecker:
         if not first.startswith(("\\", "${")) and not _REQUEST_START.match(first):
             self.fail("the first line must start with a method and a space "
                       "(SIPp sends requests only)", path)
+            return
+        problem = _keyword_problem(text)
+        if problem:
+            self.fail(problem, path)
             return
         for offset, char in enumerate(text):
             if ord(char) > 0xFF:

@@ -83,7 +83,7 @@ CASES = {
     "message-nothing-nan": (SIPP.format(line="expect: {nothing: .nan}"),
                             "8:27: agents.s.messages[0].expect.nothing: not a duration: .nan "
                             "(not a number)"),
-    "response-nothing-inf": ("name: x\nagents: {a: {type: sipp}}\n"
+    "response-nothing-inf": ("name: x\nagents: {a: {type: sipp, scenario: uas}}\n"
                              "expect: [response: {agent: a, nothing: .inf}]\n",
                              "3:40: expect[0].response.nothing: not a duration: .inf "
                              "(must be finite)"),

@@ -39,12 +39,14 @@ from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
                                         load_settings)
 from sipscen.agents.sipp.media import build_media_uac
+from sipscen.agents.sipp.secrets import hide_secrets
 from sipscen.agents.sipp.netstat import udp_or_tcp_bound
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
 from sipscen.engine import process
 from sipscen.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
 from sipscen.language.control import CallControl, Cancelled
 from sipscen.language.timeline import Timeline
+from sipscen.redaction import redact_text
 
 EXIT_BIND_ERROR = 254
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[[0-9A-Fa-f:]+\]")
@@ -64,6 +66,7 @@ class SippAgent(Agent, CallControl):
         self.proc: process.ManagedProcess | None = None
         self.exit_code: int | None = None
         self.messages: list[inline.InlineMessage] = []
+        self._secret_args: list[str] = []    # SIPp options that carry secrets
         self._facts: dict[str, Any] | None = None
         self._control_port = 0
         self._media = (0, 0)
@@ -111,9 +114,13 @@ class SippAgent(Agent, CallControl):
                                                   self.ctx.spec.path,
                                                   probe=cfg.get("probe", True) is not False)
             xml_path = self.dir / "inline.xml"
-            xml_path.write_text(inline.build_xml(self.messages, self.ctx.name,
-                                                 self.ctx.spec.location, self.ctx.spec.path),
-                                encoding="latin-1")
+            try:
+                xml, self._secret_args = hide_secrets(
+                    inline.build_xml(self.messages, self.ctx.name, self.ctx.spec.location,
+                                     self.ctx.spec.path), self.ctx.scenario.secrets)
+            except ValueError as exc:
+                raise self._err(str(exc), "messages") from None
+            xml_path.write_text(xml, encoding="latin-1")
             self.side = "uac"
         else:
             scenario = cfg.get("scenario") or "uac"
@@ -151,7 +158,7 @@ class SippAgent(Agent, CallControl):
             full_trace=bool(self.messages) or (calls is not None and calls <= FULL_TRACE_MAX_CALLS),
             rtp_echo=bool(media.get("rtp_echo")),
             default_behaviors="none" if self.messages else None,
-            no_retransmissions=bool(self.messages),
+            no_retransmissions=bool(self.messages), secret_args=tuple(self._secret_args),
             extra_args=self._extra_args(cfg))
         if self.side == "uas":
             self._launch()
@@ -201,7 +208,8 @@ class SippAgent(Agent, CallControl):
     def _launch(self) -> None:
         self.proc = process.start(f"sipp-{self.ctx.name}", self.command.argv(),
                                   log_dir=self.dir, stop_signal=signal.SIGINT, cwd=self.dir)
-        (self.dir / "command.txt").write_text(" ".join(self.command.argv()) + "\n")
+        (self.dir / "command.txt").write_text(
+            redact_text(" ".join(self.command.argv()), self.ctx.scenario.secrets) + "\n")
         self.ctx.board.post(self.ctx.name, "sipp_started", pid=self.proc.pid, side=self.side)
 
     # --- ready -----------------------------------------------------------------------
@@ -226,7 +234,8 @@ class SippAgent(Agent, CallControl):
             raise InfrastructureError(
                 f"SIPp agent '{self.ctx.name}' could not bind its ports "
                 f"({self.contact.hostport}, control {self._control_port}): port in use?\n{tail}")
-        if "Unable to load or parse" in tail or ("XML" in tail and "error" in tail.lower()):
+        if ("Unable to load or parse" in tail or ("XML" in tail and "error" in tail.lower())
+                or "invalid [keyword]" in tail or "Unsupported keyword" in tail):
             raise ScenarioError(f"SIPp rejected the scenario: {tail}", self.ctx.spec.location,
                                 f"{self.ctx.spec.path}.scenario")
         raise AgentError(f"SIPp agent '{self.ctx.name}' exited with code {code}\n{tail}")
@@ -300,6 +309,22 @@ class SippAgent(Agent, CallControl):
                 if self.exit_code is None:
                     self.exit_code = code
             except Exception:  # noqa: BLE001 - stop never raises
+                pass
+            self._mask_logs()
+
+    def _mask_logs(self) -> None:
+        """SIPp logs what it sent with its variables expanded: mask the secrets
+        in the kept logs (a secret sent in clear is still on the wire, in the pcap)."""
+        secrets = [s for s in self.ctx.scenario.secrets if s]
+        if not secrets:
+            return
+        for path in self.dir.glob("*.log"):
+            try:
+                text = path.read_bytes().decode("latin-1")
+                masked = redact_text(text, secrets)
+                if masked != text:
+                    path.write_bytes(masked.encode("latin-1", "replace"))
+            except OSError:
                 pass
 
     def _file(self, pattern: str) -> Path | None:

@@ -73,6 +73,7 @@ class SippCommand:
     no_retransmissions: bool = False    # -nr: every message goes out once (inline)
     variables: Mapping[str, Any] = field(default_factory=dict)   # -set NAME VALUE
     extra_args: tuple[str, ...] = ()
+    secret_args: tuple[str, ...] = ()   # -ap/-au/-set carrying secrets (inline.hide_secrets)
 
     def argv(self) -> list[str]:
         a: list[str] = [self.binary]
@@ -122,6 +123,7 @@ class SippCommand:
             a += ["-default_behaviors", self.default_behaviors]
         for name, value in self.variables.items():
             a += ["-set", str(name), str(value)]
+        a += list(self.secret_args)
         a += list(self.extra_args)
         return a
 

@@ -114,6 +114,13 @@ def _escape_line(line: bytes) -> str:
     return "".join(out).replace("]]>", "]]\\x3e")
 
 
+def escape_interior(secret: str) -> str:
+    """How a secret reads inside a CDATA line (see _escape_line), not at its edges."""
+    data = secret.encode("latin-1", "replace")
+    return "".join(chr(b) if (0x21 <= b <= 0x7E and b != 0x5C) or b == 0x20 else f"\\x{b:02x}"
+                   for b in data)
+
+
 def sipp_text(data: bytes) -> str:
     """Bytes -> CDATA text that SIPp turns back into those bytes (see module doc)."""
     if data.endswith(b"\r\n"):

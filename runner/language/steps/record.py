@@ -3,6 +3,7 @@ from pathlib import Path, PurePosixPath
 
 from sipscen.language.registry import StepKind, register_step
 from sipscen.scenario.model import parse_duration
+from sipscen.scenario.paths import path_problem
 
 SCHEMA = {
     "description": "Record the call's received audio to a WAV file in the agent's artifacts.",
@@ -17,7 +18,10 @@ OUTSIDE = ("a recording stays inside the agent's artifacts folder: use a relativ
 def check(lc, params) -> None:
     if isinstance(params.get("file"), str):
         target = PurePosixPath(params["file"])
-        if target.is_absolute() or ".." in target.parts:
+        problem = path_problem(params["file"])      # NUL, a name over 255 bytes
+        if problem:
+            lc.fail(problem, ["file"])
+        elif target.is_absolute() or ".." in target.parts:
             lc.fail(OUTSIDE, ["file"])
 
 

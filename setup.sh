@@ -13,7 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv)   # what sipscen runs
+RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv libopus0)   # what sipscen runs (libopus0:
+                                      # opus decoded on the wire, analysis/opus.py, ctypes)
 TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon espeak-ng sox)   # cross-checks, the HTML
                                       # browser test, the SBC library (scenarios/sbc: baresip,
                                       # rtpengine), talk-off audio (espeak-ng speech, sox music)

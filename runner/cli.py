@@ -167,7 +167,8 @@ def _selection(args):
 
 
 def _generator(args) -> tuple[int, int] | None:
-    from sipscen.kube.jobindex import index_from_env, parse_part
+    from sipscen.engine.select import parse_part
+    from sipscen.kube.jobindex import index_from_env
 
     if args.generator and args.job_generators is not None:
         raise UsageError("give --generator or --job-generators, not both")

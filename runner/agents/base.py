@@ -8,6 +8,8 @@ after errors, and must be idempotent. Agent types register themselves in
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any, ClassVar
 
 from sipscen.engine.events import EventBoard
 from sipscen.errors import Location, ScenarioError
+from sipscen.language.control import CallControl, Cancelled
 from sipscen.scenario.model import AgentSpec, Scenario
 
 
@@ -135,3 +138,53 @@ class Agent(ABC):
     def srtp_keys(self) -> list[dict[str, str]]:
         """SDES keys this agent used ({suite, key}), handed to the capture analysis."""
         return []
+
+
+class TimelineAgent(Agent, CallControl):
+    """An agent whose steps the language's timeline interprets: it is the
+    timeline's CallControl transport (baresip, pjsua). It keeps its own events as
+    ``(kind, data)`` in ``self.events``, appended under ``self.cond``."""
+
+    events: list[tuple[str, dict[str, Any]]]
+    cond: threading.Condition
+
+    @property
+    def agent_name(self) -> str:
+        return self.ctx.name
+
+    @property
+    def board(self):
+        return self.ctx.board
+
+    def run(self) -> None:
+        from sipscen.language.timeline import Timeline
+        try:
+            Timeline(self, self.ctx).run()
+        except Cancelled:
+            return
+
+    def wait_event(self, predicate, timeout: float, since: int = 0,
+                   abort=None) -> tuple[int, dict[str, Any]] | None:
+        """First own event (index >= since) matching ``predicate(kind, data)``.
+
+        Returns (index, data), or None on timeout. ``abort(kind, data)`` returning a
+        message string ends the wait early with ``(-1, {"abort": message})``.
+        Raises Cancelled or AgentError (``check_alive``).
+        """
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for index in range(since, len(self.events)):
+                    kind, data = self.events[index]
+                    if predicate(kind, data):
+                        return index, data
+                    reason = abort(kind, data) if abort is not None else None
+                    if reason:
+                        return -1, {"abort": reason}
+                if self.ctx.board.cancelled.is_set():
+                    raise Cancelled(f"agent {self.ctx.name}: run cancelled")
+                self.check_alive()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.cond.wait(min(remaining, 0.1))

@@ -14,8 +14,8 @@ G.722 is decoded with Sippy Software's libg722 (PyPI ``G722``: public domain,
 bit-exact to ITU-T G.722, tested against the ITU vectors) to 16 kHz audio
 (its RTP clock says 8000: one timestamp unit is two samples). A G.722
 decoder has state: packets are decoded in arrival order (a reordered packet
-costs the ADPCM predictor a few ms). Opus is not decoded (no decoder this
-project can ship was found well kept); its streams have no audio.
+costs the ADPCM predictor a few ms). Opus is decoded at 48 kHz mono by the
+system libopus (``opus.py``, ctypes); lost packets are silence, not concealed.
 """
 from __future__ import annotations
 
@@ -60,9 +60,12 @@ ALAW = _alaw_table()
 
 
 def decoder_for(codec: str) -> Callable[[bytes], np.ndarray] | None:
-    """``bytes -> int16 samples`` for a codec name (``PCMU``, ``PCMA``, ``L16``, ``G722``),
-    else None. Each call gives a new decoder (G.722 keeps state between packets)."""
+    """``bytes -> int16 samples`` for a codec name (``PCMU``, ``PCMA``, ``L16``, ``G722``,
+    ``OPUS``), else None. Each call gives a new decoder (G.722 and opus keep state)."""
     name = codec.upper()
+    if name == "OPUS":
+        from sipscen.analysis import opus
+        return opus.OpusDecoder() if opus.available() else None
     if name == "G722":
         try:
             import G722

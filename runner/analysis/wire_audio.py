@@ -3,7 +3,7 @@
 :class:`AudioCollector` is the analyzer's optional companion (``Analyzer(...,
 audio=AudioCollector(...))``). While it is there, decodable streams stay on
 the general path (the inline fast path never sees payloads) and every plain
-audio packet of PCMU, PCMA, L16 or G.722 is handed to the stream's
+audio packet of PCMU, PCMA, L16, G.722 or opus is handed to the stream's
 :class:`~sipscen.analysis.audio.AudioSink`: in-band DTMF runs on the audio as
 it is built, and with ``keep`` the whole audio is kept for checks and WAV
 export. Streams of other codecs are left alone (and keep their fast path).
@@ -13,14 +13,16 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from sipscen.analysis import opus
 from sipscen.analysis.audio import AudioSink, decoder_for, write_wav
 from sipscen.analysis.inband import InbandDetector
 from sipscen.analysis.quality import audio_summary
 from sipscen.analysis.rtp import RtpStream
 from sipscen.analysis.sdp import STATIC_PT
 
-_DECODABLE = ("PCMU", "PCMA", "L16", "G722")
+_DECODABLE = ("PCMU", "PCMA", "L16", "G722", "OPUS")
 _HAVE_G722 = importlib.util.find_spec("G722") is not None     # optional decoder (audio.py)
+_HAVE_OPUS = opus.available()                                 # the system libopus (opus.py)
 
 
 class AudioCollector:
@@ -38,8 +40,9 @@ class AudioCollector:
             name = None
             if st.event_pts is None or pt not in st.event_pts:
                 full = _codec_name(st, pt)
-                if full and full.split("/")[0].upper() in _DECODABLE and (
-                        full.split("/")[0].upper() != "G722" or _HAVE_G722):
+                base = full.split("/")[0].upper() if full else ""
+                if base in _DECODABLE and (base != "G722" or _HAVE_G722) and (
+                        base != "OPUS" or _HAVE_OPUS):
                     name = full
             self._codec[key] = name
         return self._codec[key]
@@ -61,6 +64,8 @@ class AudioCollector:
             scale = 1
             if name.upper() == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
                 rate_i, scale = 16000, 2
+            elif name.upper() == "OPUS":      # RTP clock always 48000 (RFC 7587): decoded at 48k
+                rate_i = opus.RATE
             consumer = None
             if self.inband and rate_i % 8000 == 0:
                 det = self.detectors[(st.index, pt)] = InbandDetector(rate_i)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import ERROR, CheckResult
+from sipscen.engine.results import ERROR, FAILED, CheckResult
 from sipscen.scenario.model import Expectation
 
 CheckFn = Callable[[Expectation, CheckContext], list[CheckResult]]
@@ -26,7 +26,10 @@ def evaluate(expectations, ctx: CheckContext) -> list[CheckResult]:
     results: list[CheckResult] = []
     for exp in expectations:
         try:
-            results.extend(check_function(exp.kind)(exp, ctx))
+            found = check_function(exp.kind)(exp, ctx)
+            results.extend(found or [CheckResult(
+                name=exp.kind, status=FAILED, location=str(exp.location),
+                message="the expectation judged nothing (no verdict): it cannot pass")])
         except Exception as exc:  # a broken check is reported, not fatal
             results.append(CheckResult(
                 name=exp.kind, status=ERROR, message=f"check could not run: {exc!r}",

@@ -13,9 +13,18 @@ from sipscen.language.registry import ExpectationFamily, register_expectation
 FREQUENCY = {"type": ["number", "string"], "pattern": "^\\d+(\\.\\d+)? ?(Hz|kHz)?$",
              "exclusiveMinimum": 0,
              "x-error": "not a frequency: {value} (use e.g. 1000, 1000Hz or 1.2kHz)"}
+STEP_MARK = {     # a phase bound: a signal's name, or one step of an agent (its index in steps)
+    "type": ["string", "object"], "minLength": 1, "additionalProperties": False,
+    "required": ["agent", "step"],
+    "properties": {"agent": {"$ref": "#/$defs/name"},
+                   "step": {"type": "integer", "minimum": 0,
+                            "description": "index in the agent's steps (0 = the first)"}},
+}
 PHASE = {
-    "after": {"type": "string", "minLength": 1, "description": "phase start: a signal's name"},
-    "before": {"type": "string", "minLength": 1, "description": "phase end: a signal's name"},
+    "after": {**STEP_MARK, "description": "phase start: a signal's name, or {agent, step}: "
+                                          "when that step finished"},
+    "before": {**STEP_MARK, "description": "phase end: a signal's name, or {agent, step}: "
+                                           "when that step started"},
 }
 SCHEMA = {
     "description": "What `to` heard from `from` (at the agent's tap and on the wire), "
@@ -53,13 +62,31 @@ def check_phase_and_pair(lc, params: dict) -> None:
     if params.get("from") is not None and params.get("from") == params.get("to"):
         lc.fail("'from' and 'to' must be two different agents", ["to"])
     checker = lc.checker
-    signals = set().union(*(checker._signals(n) for n in checker.agents)) if checker.agents else set()
+    parties = [*checker.agents, *checker.services]       # a service's steps signal too
+    signals = set().union(*(checker._signals(n) for n in parties)) if parties else set()
     for key in ("after", "before"):
         name = params.get(key)
+        if isinstance(name, dict):
+            _check_step_mark(lc, name, key)
+            continue
         if isinstance(name, str) and name not in signals:
             close = difflib.get_close_matches(name, sorted(signals), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            lc.fail(f"no agent sends signal '{name}' (a 'signal' step){hint}", [key])
+            lc.fail(f"no agent or service sends signal '{name}' (a 'signal' step){hint}", [key])
+
+
+def _check_step_mark(lc, mark: dict, key: str) -> None:
+    agent, index = mark.get("agent"), mark.get("step")
+    if not isinstance(agent, str) or not isinstance(index, int):
+        return                                   # the schema said so already
+    spec = lc.checker.agents.get(agent)
+    if spec is None:
+        lc.ref(agent, [key, "agent"])            # "no agent named ..." with a hint
+        return
+    steps = spec.get("steps") or []
+    if index >= len(steps):
+        lc.fail(f"agent '{agent}' has {len(steps)} step(s) (indexes 0-{len(steps) - 1}), "
+                f"no step {index}", [key, "step"])
 
 
 def _load_check(lc, params: dict) -> None:
@@ -86,9 +113,11 @@ def _load_check(lc, params: dict) -> None:
 register_expectation(ExpectationFamily(
     name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
-        "wire (PCMU, PCMA, L16, G.722 decoded, also inside SRTP), optionally between two signals "
+        "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "
         "(`after`, `before`): a `tone` (frequencies within `tolerance`, `min_duration`, "
         "`min_level` dBFS), `not_silent`, `silent` (below `threshold` dBFS), or `matches` a "
-        "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A "
+        "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A phase "
+        "bound is a signal's name or one step of an agent, `after: {agent: bob, step: 3}` "
+        "(from when that step finished; `before`: until it started; 0 = the first step). A "
         "silent direction while the other carries audio fails as one-way audio.",
     example="- audio: {from: alice, to: bob, tone: {frequency: 1000Hz, min_duration: 500ms}}"))

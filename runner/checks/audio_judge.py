@@ -68,6 +68,8 @@ def check_audio(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         ok, actual, message = _judge(p, heard, exp)
         if not ok and (p.get("tone") or p.get("not_silent") or p.get("matches")):
             message = _one_way(ctx, p, heard, start, end, message)
+        if heard.note:
+            message = "; ".join(x for x in (message, heard.note) if x)
         results.append(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual, message, loc))
     return results
 

@@ -123,12 +123,24 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
              and (hi is None or v <= hi))
     if callee and ctx.reports(callee, "calls"):
         theirs = {c.get("call_id") for c in ctx.calls(callee)}
-        linked = ctx.call_ids_between(caller, callee)     # a B2BUA's other leg too
-        leg = any(c.get("direction") == "incoming" and c.get("call_id") in linked
-                  for c in ctx.calls(callee))
+        incoming = {c.get("call_id") for c in ctx.calls(callee)
+                    if c.get("direction") == "incoming"}
+        from sipscen.checks.links import b2bua_links
+        links = b2bua_links(ctx)
+
+        def reached(call: CallRecord) -> bool:
+            """The callee saw this call's Call-ID, or took the other leg a declared
+            B2BUA linked to this very call."""
+            if call.call_id in theirs:
+                return True
+            legs, grown = {call.call_id}, True
+            while grown:                                  # through a chain of B2BUAs too
+                more = {x for pair in links if legs & set(pair) for x in pair}
+                grown, legs = bool(more - legs), legs | more
+            return bool(legs & incoming)
         answered = [c for c in judged if c.answered]
         if answered:
-            missing = [c for c in answered if c.call_id not in theirs and not leg]
+            missing = [c for c in answered if not reached(c)]
             add("reached callee", not missing, [c.call_id for c in answered],
                 sorted(x for x in theirs if x),
                 f"{callee} saw the same SIP Call-ID (or a declared B2BUA's linked leg)"
@@ -155,6 +167,7 @@ def _span(call: CallRecord, start: str, end: str) -> Any:
 def _check_params(lc, params) -> None:
     if "nth" in params and "id" in params:
         lc.fail("give either 'nth' or 'id', not both", ["id"], key=True)
+    lc.names_call(params.get("from"), params.get("id"), ["id"], placed=True)
 
 
 SCHEMA = {

@@ -22,6 +22,8 @@ class CheckContext:
     wire_audio: dict[int, dict[str, Any]] = field(default_factory=dict)
     signals: dict[str, float] = field(default_factory=dict)
     epoch0: float = 0.0
+    # (agent, step index) -> {"started": t, "done": t}: phases bounded by steps
+    steps: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:
@@ -107,12 +109,25 @@ class CheckContext:
         from sipscen.checks.links import linked_ids     # both legs through a B2BUA
         return ids | linked_ids(self, a, b)
 
+    def calls_between(self, agent: str, peer: str, direction: str | None = None
+                      ) -> list[dict[str, Any]]:
+        """``agent``'s calls (in ``direction``) with ``peer``, in its order."""
+        ids = self.call_ids_between(agent, peer)
+        return [call for call in self.calls(agent)
+                if call.get("call_id") in ids
+                and (direction is None or call.get("direction") == direction)]
+
     def call_between(self, agent: str, peer: str, direction: str | None = None
                      ) -> dict[str, Any] | None:
         """``agent``'s first call (in ``direction``) with ``peer``, or None."""
-        ids = self.call_ids_between(agent, peer)
-        for call in self.calls(agent):
-            if call.get("call_id") in ids and (direction is None
-                                               or call.get("direction") == direction):
-                return call
-        return None
+        calls = self.calls_between(agent, peer, direction)
+        return calls[0] if calls else None
+
+    def first_of(self, agent: str, peer: str) -> str:
+        """A note when ``agent`` had several calls with ``peer``: which one an
+        agent-side verdict judged (the first), else ''."""
+        calls = self.calls_between(agent, peer)
+        if len(calls) < 2:
+            return ""
+        return (f"judged {agent}'s first of {len(calls)} calls with {peer} "
+                f"(Call-ID {calls[0].get('call_id')})")

@@ -35,13 +35,14 @@ def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | Non
 
 def agent_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
     """Digits the receiving agent reports, on calls with the sender (entries
-    that carry no Call-ID count as the receiver's only call)."""
+    that carry no Call-ID count as the receiver's only call: only when the two
+    had a call at all)."""
     ids = ctx.call_ids_between(sender, receiver)
     got = []
     for d in ctx.facts.get(receiver, {}).get("dtmf_received") or []:
         if method and d.get("method") != method:
             continue
-        if d.get("call_id") and d["call_id"] not in ids:
+        if d["call_id"] not in ids if d.get("call_id") else not ids:
             continue
         got.append(str(d["digit"]))
     return "".join(got)
@@ -108,5 +109,5 @@ register_expectation(ExpectationFamily(
     doc="The digits `from` sent arrived at `to`, exactly and in order: as the receiving "
         "agent reported them and/or (`where`) as the capture shows them on their calls. "
         "`method: inband` reads digits detected in the audio (at a PJSUA agent's receive "
-        "tap; on the wire in PCMU/PCMA/L16/G.722, also inside SRTP).",
+        "tap; on the wire in PCMU/PCMA/L16/G.722/opus, also inside SRTP).",
     example='- dtmf: {from: alice, to: bob, digits: "1234#", method: rfc4733, where: both}'))

@@ -7,8 +7,9 @@ Shared by the ``audio`` and ``rtp`` checks. Two sources of evidence:
 * **wire**: the decoded streams of the capture from the sender's addresses to
   the receiver's (``CheckContext.wire_audio``, capture clock).
 
-A *phase* narrows both to the time between two named signals (``after``,
-``before``; any agent's ``signal`` step). Board times become capture times
+A *phase* narrows both to the time between two bounds (``after``, ``before``):
+a named signal (any agent's ``signal`` step) or one step of an agent
+(``{agent, step}``: ``after`` from when it finished, ``before`` until it started). Board times become capture times
 through ``CheckContext.epoch0`` (the wall-clock time of board time 0).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Heard:
     packets: int | None = None     # RTP packets in the phase (wire only)
     max_gap: float | None = None   # longest gap between packets in the phase (wire only)
     expected: float | None = None  # seconds the phase lasted (when both ends are known)
+    note: str = ""                 # which call was judged, when there were several
 
 
 def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
@@ -57,6 +59,14 @@ def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float |
         if name is None:
             bounds.append(None)
             continue
+        if isinstance(name, dict):        # {agent, step}: after it finished, before it started
+            status = "done" if key == "after" else "started"
+            t = ctx.steps.get((str(name.get("agent")), int(name.get("step", -1))), {}).get(status)
+            if t is None:
+                verb = "finished" if key == "after" else "started"
+                return None, None, f"{_mark(name)} ({key}) never {verb}"
+            bounds.append(t)
+            continue
         t = ctx.signals.get(str(name))
         if t is None:
             return None, None, f"signal '{name}' ({key}) was never sent"
@@ -64,12 +74,18 @@ def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float |
     return bounds[0], bounds[1], ""
 
 
+def _mark(value) -> str:
+    if isinstance(value, dict):
+        return f"{value.get('agent')} step {value.get('step')}"
+    return str(value)
+
+
 def phase_label(p: dict) -> str:
     parts = []
     if p.get("after"):
-        parts.append(f"after {p['after']}")
+        parts.append(f"after {_mark(p['after'])}")
     if p.get("before"):
-        parts.append(f"before {p['before']}")
+        parts.append(f"before {_mark(p['before'])}")
     return f" [{', '.join(parts)}]" if parts else ""
 
 
@@ -94,7 +110,7 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
         return Heard(where, None, missing=f"{receiver}'s received audio unreadable: {exc}")
     expected = (end - start) if start is not None and end is not None else None
     return Heard(where, _cut(samples, rate, float(tap["started_at"]), start, end), rate,
-                 expected=expected)
+                 expected=expected, note=ctx.first_of(receiver, sender))
 
 
 def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
@@ -125,10 +141,13 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
         if len(times) > 1:
             gaps.append(float(np.max(np.diff(np.asarray(times)))))
     if not found_stream:
+        if not ctx.call_ids_between(sender, receiver):     # no RTP of no call proves nothing
+            return Heard("wire", None, packets=0, missing=f"no call between {sender} and "
+                                                         f"{receiver} in the capture")
         return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
     if not pieces:
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "
-                                            f"PCMU, PCMA, L16 and G.722 are decoded)")
+                                            f"PCMU, PCMA, L16, G.722 and opus are decoded)")
     return Heard("wire", _merge(pieces), pieces[0][1], packets=packets, max_gap=max(gaps))
 
 

@@ -25,3 +25,13 @@ def signal_times(board: EventBoard) -> tuple[dict[str, float], float]:
         name = str(ev.data.get("name"))
         signals.setdefault(name, ev.t)
     return signals, time.time() - board.now()
+
+
+def step_times(board: EventBoard) -> dict[tuple[str, int], dict[str, float]]:
+    """(agent, step index) -> {"started": t, "done": t} (board times of their first posts)."""
+    out: dict[tuple[str, int], dict[str, float]] = {}
+    for ev in board.events(kind="step"):
+        index = ev.data.get("index")
+        if isinstance(index, int):
+            out.setdefault((ev.agent, index), {}).setdefault(str(ev.data.get("status")), ev.t)
+    return out

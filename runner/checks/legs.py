@@ -318,14 +318,21 @@ register_expectation(ExpectationFamily(
                                                  "UDP/TLS/RTP/SAVPF"]},
                             "crypto": {"type": "boolean"},
                             "connection": {"type": "string", "minLength": 1},
-                            "payload_types": {"type": "array", "items": {
+                            "payload_types": {"type": "array", "minItems": 1, "items": {
                                 "type": "integer", "minimum": 0, "maximum": 127}}}}}},
     doc="On the leg between two parties (agents or services with media ports): SRTP with "
         "`suite` or plain RTP both ways, the `codec` on the wire both ways, and every SDP "
         "on the leg (`profile`, `crypto`, `c=` `connection`, offered `payload_types`).",
     example="- leg: {between: [alice, sut], srtp: true, codec: PCMA, sdp: {profile: RTP/SAVP}}"))
+def _check_media(lc, params) -> None:
+    lc.judges_something(params, ("anchored", "transcoded", "rekeyed"))
+    if params.get("via") in (params.get("between") or []):
+        lc.fail(f"'via' names the relay between the two: not one of them "
+                f"({params['via']})", ["via"])
+
+
 register_expectation(ExpectationFamily(
-    name="media", evaluate="sipscen.checks.legs:check_media",
+    name="media", evaluate="sipscen.checks.legs:check_media", check=_check_media,
     schema={"description": "End-to-end media between two parties through a relay (`via`).",
             "type": "object", "required": ["between", "via"], "additionalProperties": False,
             "properties": {

@@ -20,12 +20,13 @@ def _log(facts: dict) -> str | None:
     logs = (facts or {}).get("logs") or {}
     if not logs:
         return None
-    text = ""
+    text, found = "", False
     for label in ("stdout", "stderr"):
         path = logs.get(label)
         if path and Path(path).exists():
+            found = True
             text += Path(path).read_bytes().decode("utf-8", "replace") + "\n"
-    return text
+    return text if found else None      # no file: no pattern is proven absent
 
 
 def _line(text: str, m: re.Match) -> str:

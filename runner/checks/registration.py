@@ -53,8 +53,15 @@ def check_registration(exp: Expectation, ctx: CheckContext) -> list[CheckResult]
     return results
 
 
+def _check(lc, params) -> None:
+    agent = lc.checker.agents.get(params.get("agent"))
+    if agent is not None and not (agent.get("account") or {}).get("registrar"):
+        lc.fail(f"agent '{params['agent']}' has no account.registrar: it sends no REGISTER "
+                "to judge", ["agent"])
+
+
 register_expectation(ExpectationFamily(
-    name="registration", evaluate="sipscen.checks.registration:check_registration",
+    name="registration", check=_check, evaluate="sipscen.checks.registration:check_registration",
     schema={"description": "What an agent's REGISTERs achieved during the run.",
             "type": "object", "required": ["agent"], "additionalProperties": False,
             "properties": {

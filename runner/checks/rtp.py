@@ -27,6 +27,8 @@ SCHEMA = {
 
 def _load_check(lc, params: dict) -> None:
     check_phase_and_pair(lc, params)
+    lc.judges_something(params, ("min_packets", "max_loss", "max_jitter", "max_gap",
+                                 "min_mos", "none"))
     if params.get("none") and any(
             k in params for k in ("min_packets", "max_loss", "max_jitter", "min_mos", "max_gap")):
         lc.fail("'none' stands alone (no thresholds with it)", ["none"], key=True)
@@ -36,7 +38,7 @@ register_expectation(ExpectationFamily(
     name="rtp", evaluate="sipscen.checks.rtp_judge:check_rtp", schema=SCHEMA, check=_load_check,
     doc="RTP of the direction `from` -> `to`, from the receiving agent's statistics and from the "
         "wire: `min_packets`, `max_loss` (%), `max_jitter`, `max_gap` (wire), `min_mos` (ITU-T "
-        "G.107 E-model estimate); `none: true` -- no RTP at all -- between two signals "
-        "(`after`, `before`; a phase is judged on the wire).",
+        "G.107 E-model estimate); `none: true` -- no RTP at all -- in a phase "
+        "(`after`, `before`: signals or `{agent, step}` as for `audio`; judged on the wire).",
     example="- rtp: {from: alice, to: bob, min_packets: 100, max_loss: 1%, max_jitter: 20ms, "
             "min_mos: 4.0}"))

@@ -112,8 +112,10 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("agent", "both") and not phased:
         figures, why = _agent_figures(ctx, sender, receiver)
         bad = [why] if figures is None else _judge(limits, figures)
+        note = ctx.first_of(receiver, sender)
         results.append(CheckResult(f"{label} (at {receiver})", FAILED if bad else PASSED,
-                                   limits, figures, "; ".join(bad), loc))
+                                   limits, figures, "; ".join(bad + ([note] if note else [])),
+                                   loc))
     elif where == "agent":
         results.append(CheckResult(f"{label} (at {receiver})", FAILED, limits, None,
                                    "an agent's RTP counters cover the whole call: judge a phase "

@@ -193,6 +193,8 @@ SCHEMA = {
 
 
 def _check(lc, params) -> None:
+    owner = params.get("from") or (params.get("between") or [None])[0]
+    lc.names_call(owner, params.get("call"), ["call"])
     if "between" in params and ("from" in params or "to" in params):
         lc.fail("give either 'between' or 'from'/'to'", ["between"], key=True)
     if "sequence" in params:

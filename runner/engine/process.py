@@ -102,6 +102,12 @@ class ManagedProcess:
         except (BrokenPipeError, ValueError, OSError) as exc:
             raise InfrastructureError(f"{self.name}: cannot write to its stdin: {exc}") from exc
 
+    def logs(self) -> dict[str, str]:
+        """{"stdout": path, "stderr": path} of the log files that exist."""
+        return {label: str(path) for label, path in (("stdout", self.stdout_path),
+                                                     ("stderr", self.stderr_path))
+                if path is not None and path.exists()}
+
     def stderr_tail(self, lines: int = 20) -> str:
         return _tail(self.stderr_path, lines)
 

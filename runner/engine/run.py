@@ -21,7 +21,7 @@ from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
-from sipscen.checks.heard_setup import needs_wire_audio, signal_times
+from sipscen.checks.heard_setup import needs_wire_audio, signal_times, step_times
 from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
 from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
@@ -350,6 +350,7 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
             facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
     ctx.wire_audio = getattr(run, "wire_audio", {}) or {}
     ctx.signals, ctx.epoch0 = signal_times(run.board)
+    ctx.steps = step_times(run.board)
     expectations = run.scenario.expectations
     if run.options.generator is not None:   # load is judged on the sum of all generators
         from sipscen.engine.generators import deferred_record, is_deferred

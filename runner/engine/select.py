@@ -34,14 +34,19 @@ class Selection:
         return True
 
 
-def parse_shard(text: str) -> tuple[int, int]:
+def parse_part(text: str, option: str) -> tuple[int, int]:
+    """'K/N' -> (K, N), 1 <= K <= N (`--shard`, `--generator`)."""
     try:
         k, n = (int(x) for x in text.split("/"))
     except ValueError:
-        raise UsageError(f"--shard takes K/N, e.g. 2/3 (got {text!r})") from None
+        raise UsageError(f"{option} takes K/N, e.g. 2/3 (got {text!r})") from None
     if not 1 <= k <= n:
-        raise UsageError(f"--shard {text}: K must be between 1 and N")
+        raise UsageError(f"{option} {text}: K must be between 1 and N")
     return k, n
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    return parse_part(text, "--shard")
 
 
 def in_shard(position: int, shard: tuple[int, int] | None) -> bool:

@@ -275,10 +275,4 @@ class Service:
                 "exit_code": self.stopped_code, "logs": self.artifacts()}
 
     def artifacts(self) -> dict[str, str]:
-        out = {}
-        if self.proc is not None:
-            for label, path in (("stdout", self.proc.stdout_path),
-                                ("stderr", self.proc.stderr_path)):
-                if path is not None and path.exists():
-                    out[label] = str(path)
-        return out
+        return self.proc.logs() if self.proc is not None else {}

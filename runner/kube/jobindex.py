@@ -34,14 +34,3 @@ def index_from_env(count: int, option: str, env: Mapping[str, str] | None = None
         raise UsageError(f"{INDEX_VARIABLE}={index} is outside 0..{count - 1} "
                          f"({option} {count})")
     return index + 1, count
-
-
-def parse_part(text: str, option: str) -> tuple[int, int]:
-    """'K/N' -> (K, N), 1 <= K <= N."""
-    try:
-        k, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise UsageError(f"{option} takes K/N, e.g. 2/3 (got {text!r})") from None
-    if not 1 <= k <= n:
-        raise UsageError(f"{option} {text}: K must be between 1 and N")
-    return k, n

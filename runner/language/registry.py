@@ -16,7 +16,9 @@ A record is plain data plus callables:
                   (``module:function`` taking (Expectation, CheckContext)),
                   ``needs`` (key -> fact capability an agent type must have).
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
-                  step kinds and wait events it carries out, its fact capabilities.
+                  step kinds and wait events it carries out, its fact capabilities,
+                  optionally ``check_step`` (LoadCheck, kind, params): the step
+                  parameters it cannot carry out, refused at load time.
 """
 from __future__ import annotations
 
@@ -76,6 +78,8 @@ class AgentType:
     doc: str = ""
     extra_defs: Mapping[str, Any] = field(default_factory=dict)
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
+    # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
+    check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
 
     def facts_record_class(self) -> type:
         module, _, name = self.facts_record.partition(":")

@@ -6,6 +6,7 @@ check and how the timeline waits for it. Call events follow the current call
 """
 from __future__ import annotations
 
+import difflib
 import re
 
 from sipscen.language.registry import WaitEvent, register_event
@@ -91,6 +92,11 @@ register_event(WaitEvent(
 def _call_state_check(lc, params) -> None:
     if "state" not in params:
         lc.fail("event call_state needs a 'state' (e.g. CONFIRMED)", [])
+    elif isinstance(params["state"], str) and params["state"].upper() not in CALL_STATES:
+        close = difflib.get_close_matches(params["state"].upper(), CALL_STATES, n=1)
+        lc.fail(f"unknown call state '{params['state']}' — states are: "
+                f"{', '.join(CALL_STATES)}" + (f"; did you mean '{close[0]}'?" if close else ""),
+                ["state"])
 
 
 def _call_state_run(t, params, timeout):

@@ -58,6 +58,7 @@ class SemanticChecker:
         self.errors: list[ScenarioError] = []
         self.agents: dict[str, Any] = dict(tree.get("agents") or {})
         self.call_ids: dict[str, set[str]] = {}      # agent -> ids its call steps gave
+        self.placed_ids: dict[str, set[str]] = {}    # ... of those, its outgoing calls'
         self.services: dict[str, Any] = dict(tree.get("services") or {})
         self.substitution = substitution
 
@@ -280,6 +281,8 @@ class SemanticChecker:
             return
         if record is not None and record.check is not None:
             record.check(LoadCheck(self, agent_name, agent_type, here), params)
+        if agent_type is not None and agent_type.check_step is not None:
+            agent_type.check_step(LoadCheck(self, agent_name, agent_type, here), kind, params)
         names = [params.get("call")] + ([params.get("replaces")] if kind == "transfer" else [])
         for key, named in zip(("call", "replaces"), names):
             if kind != "call" and isinstance(named, str) and \
@@ -331,6 +334,12 @@ class SemanticChecker:
         lo, hi = params.get("min_duration"), params.get("max_duration")
         if lo is not None and hi is not None and _seconds(lo) > _seconds(hi):
             self.fail(f"min_duration {lo} is above max_duration {hi}", here + ["min_duration"])
+        for key, bounds in params.items():       # {min, max}: a range no value is in
+            if isinstance(bounds, dict) and "min" in bounds and "max" in bounds:
+                lo, hi = bounds["min"], bounds["max"]
+                as_number = isinstance(lo, (int, float)) and isinstance(hi, (int, float))
+                if (lo > hi) if as_number else (_seconds(lo) > _seconds(hi)):
+                    self.fail(f"min {lo} is above max {hi} (no value can pass)", here + [key])
 
     def check_durations(self, node: dict, path: list) -> None:
         for key in _DURATION_KEYS:
@@ -377,6 +386,25 @@ class LoadCheck:
 
     def durations(self, node: dict, sub: list) -> None:
         self.checker.check_durations(node, self.path + list(sub))
+
+    def names_call(self, owner: Any, name: Any, sub: list, placed: bool = False) -> None:
+        """An expectation's named call (``id``, ``call``) is one that agent ``owner``'s
+        steps name (a `call` step's or, unless ``placed``, an incoming wait's ``id``)."""
+        c = self.checker
+        if not isinstance(owner, str) or owner not in c.agents or not isinstance(name, str):
+            return
+        known = (c.placed_ids if placed else c.call_ids).get(owner, set())
+        if name not in known:
+            incoming = placed and name in c.call_ids.get(owner, set())
+            self.fail(f"{owner} names no call '{name}'"
+                      + (" it placed (an incoming call: judge it from its caller)"
+                         if incoming else "")
+                      + f" (its calls: {', '.join(sorted(known)) or 'none'})", sub)
+
+    def judges_something(self, params: dict, keys: tuple[str, ...]) -> None:
+        """At least one of ``keys`` (the verdicts) is given."""
+        if not any(k in params for k in keys):
+            self.fail(f"it judges nothing: give {', '.join(keys[:-1])} or {keys[-1]}", [])
 
     def needs_registrar(self) -> None:
         """The agent's account has a registrar."""

@@ -60,6 +60,32 @@ agents:
             in err + out)
 
 
+def test_validate_refuses_step_parameters_the_baresip_agent_cannot_carry_out(
+        write_scenario, sipscen):
+    """The agent refuses these when the step runs; validate refuses them first."""
+    path = write_scenario("""
+name: baresip-params
+agents:
+  bob: {type: pjsua}
+  carol:
+    type: baresip
+    answer: {manual: true}
+    steps:
+      - call: {to: bob, headers: {X-Case: b1}, timeout: 5s}
+      - answer: {code: 180}
+      - dtmf: {digits: "12", method: inband}
+""")
+    code, out, err = sipscen("validate", path)
+    assert code == 2, out + err
+    text = err + out
+    assert "Traceback" not in text and "internal error" not in text
+    for where, what in (("9:25", "steps[0].call.headers: a baresip agent cannot add headers"),
+                        ("9:48", "steps[0].call.timeout: a baresip agent cannot cancel"),
+                        ("10:18", "steps[1].answer.code: a baresip agent answers with 200 only"),
+                        ("11:30", "steps[2].dtmf.method: a baresip agent sends rfc4733 only")):
+        assert f"{path}:{where}: agents.carol.{what}" in text, text
+
+
 @pytest.mark.integration
 @needs_baresip
 def test_a_baresip_agent_answers_on_its_answer_step(tmp_path, write_scenario, no_leftovers):

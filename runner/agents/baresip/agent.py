@@ -1,8 +1,8 @@
 """``BaresipAgent``: baresip 1.0 as an agent, driven through its stdin menu.
 
 sipscen writes baresip's ``config`` and ``accounts`` into the agent's artifacts
-folder (listening on the planned port, RTP on the planned range, a 440 Hz
-``ausine`` source, the ``aubridge`` null sink, ``srtp``/``dtls_srtp`` as asked),
+folder (listening on the planned port, RTP on the planned range, an ``ausine``
+source (440 Hz unless ``source: {tone: HZ}``), the ``aubridge`` null sink, ``srtp``/``dtls_srtp`` as asked),
 starts it through ``sipscen.engine.process`` with stdin held open, and follows
 its log (stdout) for events:
 
@@ -24,14 +24,14 @@ import threading
 import time
 from typing import Any
 
-from sipscen.agents.base import Agent, AgentContext, Contact, require_loopback
+from sipscen.agents.base import AgentContext, Contact, TimelineAgent, require_loopback
 from sipscen.agents.records import BaresipFacts
 from sipscen.engine import process
 from sipscen.errors import AgentError
-from sipscen.language.control import CallControl, Cancelled, OperationFailed
+from sipscen.language.control import OperationFailed
 
 MEDIAENC = {"disabled": "", "optional": "srtp", "mandatory": "srtp-mand", "dtls": "dtls_srtp"}
-CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722"}
+CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722", "opus": "opus/48000/2"}
 POLL = 0.02
 _LINES = [
     ("CALLING", re.compile(r"call: connecting to '([^']+)'")),
@@ -42,7 +42,7 @@ _LINES = [
 ]
 
 
-class BaresipAgent(Agent, CallControl):
+class BaresipAgent(TimelineAgent):
     type_name = "baresip"
 
     def __init__(self, ctx: AgentContext):
@@ -74,11 +74,11 @@ class BaresipAgent(Agent, CallControl):
     def _config(self) -> tuple[str, str]:
         c = self.contact_
         enc = MEDIAENC[str((self.cfg.get("srtp") or {}).get("use") or "disabled")]
-        modules = ["stdio", "g711", "g722", "ausine", "aubridge", "srtp", "dtls_srtp"]
+        modules = ["stdio", "g711", "g722", "opus", "ausine", "aubridge", "srtp", "dtls_srtp"]
         config = "\n".join([
             f"sip_listen {c.host}:{c.port}", f"net_interface {c.host}",
             f"rtp_ports {c.media_ports[0]}-{c.media_ports[1]}",
-            "audio_source ausine,440", "audio_player aubridge,nowhere",
+            f"audio_source ausine,{int((self.cfg.get('source') or {}).get('tone') or 440)}", "audio_player aubridge,nowhere",
             "ausrc_srate 48000", "ausrc_channels 2", "rtp_stats yes",
             "module_path /usr/lib/baresip/modules",
             *[f"module {m}.so" for m in modules],
@@ -115,13 +115,6 @@ class BaresipAgent(Agent, CallControl):
                     raise AgentError(f"agent {self.ctx.name}: baresip not ready after "
                                      f"{timeout:g}s:\n{self.proc.stdout_tail(10)}")
                 self.cond.wait(min(remaining, 0.1))
-
-    def run(self) -> None:
-        from sipscen.language.timeline import Timeline
-        try:
-            Timeline(self, self.ctx).run()
-        except Cancelled:
-            return
 
     def stop(self) -> None:
         self._stopping.set()
@@ -195,14 +188,6 @@ class BaresipAgent(Agent, CallControl):
             return
 
     # -- CallControl -------------------------------------------------------------------
-    @property
-    def agent_name(self) -> str:
-        return self.ctx.name
-
-    @property
-    def board(self):
-        return self.ctx.board
-
     def check_alive(self) -> None:
         if self.proc is None or self._stopping.is_set():
             return
@@ -210,25 +195,6 @@ class BaresipAgent(Agent, CallControl):
         if code is not None:
             raise AgentError(f"agent {self.ctx.name}: baresip exited with code {code}:\n"
                              f"{self.proc.stdout_tail(10)}")
-
-    def wait_event(self, predicate, timeout: float, since: int = 0, abort=None):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for index in range(since, len(self.events)):
-                    kind, data = self.events[index]
-                    if predicate(kind, data):
-                        return index, data
-                    reason = abort(kind, data) if abort is not None else None
-                    if reason:
-                        return -1, {"abort": reason}
-                if self.ctx.board.cancelled.is_set():
-                    raise Cancelled(f"agent {self.ctx.name}: run cancelled")
-                self.check_alive()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self.cond.wait(min(remaining, 0.1))
 
     def received_digits(self) -> str:
         return "".join(d["digit"] for d in self.digits)
@@ -270,10 +236,4 @@ class BaresipAgent(Agent, CallControl):
                             dtmf_sent=list(self.sent)).to_dict()
 
     def artifacts(self) -> dict[str, str]:
-        out = {}
-        if self.proc is not None:
-            for label, path in (("stdout", self.proc.stdout_path),
-                                ("stderr", self.proc.stderr_path)):
-                if path is not None and path.exists():
-                    out[label] = str(path)
-        return out
+        return self.proc.logs() if self.proc is not None else {}

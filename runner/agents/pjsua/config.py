@@ -47,16 +47,33 @@ def _endpoint_config(log_file: str) -> pj.EpConfig:
     return cfg
 
 
+def is_stereo(codec_id: str) -> bool:
+    """``L16/44100/2``: a codec id with two channels."""
+    parts = codec_id.split("/")
+    return len(parts) > 2 and parts[2] not in ("", "1")
+
+
 def set_codecs(ep: pj.Endpoint, wanted: list[str]) -> None:
     """Enable exactly ``wanted`` (by name, in order of preference); disable the rest.
 
-    An empty list keeps PJSIP's defaults.
+    An empty list keeps PJSIP's defaults. Stereo variants (the wheel's
+    ``L16/44100/2``) are always disabled: PJMEDIA 2.15.1's conference bridge is
+    mono, and a stereo stream port overflows its transmit buffer as soon as
+    anything is connected to the call's audio (our receive tap always is):
+    ``conference.c:2346: write_port: Assertion `cport->tx_buf_count <=
+    cport->tx_buf_cap' failed`` (SIGABRT) or a SIGSEGV, the worker dies. A name
+    such as ``L16`` therefore means its mono variants (``L16/44100/1``); a peer
+    that offers L16 in stereo only gets a 488.
     """
+    for info in ep.codecEnum2():
+        if is_stereo(info.codecId):
+            ep.codecSetPriority(info.codecId, 0)
     if not wanted:
         return
     available = {}
     for info in ep.codecEnum2():
-        available.setdefault(info.codecId.split("/")[0].lower(), []).append(info.codecId)
+        if not is_stereo(info.codecId):
+            available.setdefault(info.codecId.split("/")[0].lower(), []).append(info.codecId)
     unknown = [c for c in wanted if c.lower() not in available]
     if unknown:
         names = sorted({cid.split("/")[0] for ids in available.values() for cid in ids})

@@ -16,15 +16,16 @@ import threading
 import time
 from typing import Any
 
-from sipscen.agents.base import Agent, AgentContext, Contact
+from sipscen.agents.base import AgentContext, Contact, TimelineAgent
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.facts import FactBook
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
 from sipscen.engine import process
 from sipscen.errors import AgentError
-from sipscen.language.control import CallControl, Cancelled, OperationFailed
+from sipscen.language.control import Cancelled, OperationFailed
 
 COMMAND_TIMEOUT = 10.0
+ACK_WAIT = 5.0        # a callee's call is CONNECTING from its 200 until the ACK
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
@@ -50,7 +51,7 @@ _BOARD_FIELDS = {
 WORKER_ARGV = [sys.executable, "-I", "-m", "sipscen.agents.pjsua.worker"]
 
 
-class PjsuaAgent(Agent, CallControl):
+class PjsuaAgent(TimelineAgent):
     type_name = "pjsua"
 
     def __init__(self, ctx: AgentContext):
@@ -121,23 +122,12 @@ class PjsuaAgent(Agent, CallControl):
                 self.cond.wait(min(remaining, 0.1))
 
     def run(self) -> None:
-        from sipscen.language.timeline import Timeline
         try:
-            Timeline(self, self.ctx).run()
-        except Cancelled:
-            return
+            super().run()
         finally:
             self.book.run_over = True
 
     # -- CallControl (what the timeline drives) --------------------------------------
-    @property
-    def agent_name(self) -> str:
-        return self.ctx.name
-
-    @property
-    def board(self):
-        return self.ctx.board
-
     def check_alive(self) -> None:
         self._raise_if_dead()
 
@@ -169,7 +159,23 @@ class PjsuaAgent(Agent, CallControl):
         if not reply.get("calls"):
             raise OperationFailed("no ringing outgoing call to cancel")
 
+    def _after_ack(self, call_id: str | None) -> None:
+        """A call answered by this agent is CONNECTING until the caller's ACK; PJSUA
+        refuses in-dialog requests (REFER, re-INVITE, INFO, DTMF) until then. A step
+        right after `media_active` waits for the ACK (at most ACK_WAIT) instead of
+        failing on the race."""
+        def ours(kind: str, data: dict) -> bool:
+            return kind == P.CALL_STATE and (not call_id or data.get("call_id") == call_id)
+        with self.cond:
+            last = next((i for i in range(len(self.events) - 1, -1, -1)
+                         if ours(*self.events[i])), None)
+            if last is None or self.events[last][1].get("state") != "CONNECTING":
+                return
+        self.wait_event(lambda k, d: ours(k, d) and d.get("state") != "CONNECTING",
+                        ACK_WAIT, since=last + 1)
+
     def send_dtmf(self, digits, method, duration, gap) -> None:
+        self._after_ack(None)
         self._do(P.DTMF, len(digits) * (duration + gap) + COMMAND_TIMEOUT, digits=digits,
                  method=method, duration_ms=int(duration * 1000), gap_ms=int(gap * 1000))
 
@@ -199,10 +205,12 @@ class PjsuaAgent(Agent, CallControl):
                  headers=dict(headers))
 
     def transfer(self, call_id, uri, headers, replaces=None) -> None:
+        self._after_ack(call_id)
         self._do(P.TRANSFER, call_id=call_id or "", uri=uri, headers=dict(headers),
                  replaces=replaces or "")
 
     def reinvite(self, call_id, method, codecs, headers) -> None:
+        self._after_ack(call_id)
         self._do(P.REINVITE, call_id=call_id or "", method=method, codecs=list(codecs),
                  headers=dict(headers))
 
@@ -211,13 +219,16 @@ class PjsuaAgent(Agent, CallControl):
                  headers=dict(headers))
 
     def send_info(self, call_id, content_type, body, headers) -> None:
+        self._after_ack(call_id)
         self._do(P.INFO, call_id=call_id or "", content_type=content_type, body=body,
                  headers=dict(headers))
 
     def hold(self, call_id, mode) -> None:
+        self._after_ack(call_id)
         self._do(P.HOLD, call_id=call_id or "", mode=mode)
 
     def unhold(self, call_id) -> None:
+        self._after_ack(call_id)
         self._do(P.UNHOLD, call_id=call_id or "")
 
     def _audio_summary(self, path: str) -> dict[str, Any] | None:
@@ -407,30 +418,3 @@ class PjsuaAgent(Agent, CallControl):
         fields = _BOARD_FIELDS.get(kind)
         if fields is not None:
             self.ctx.board.post(self.ctx.name, kind, **{f: msg.get(f) for f in fields if f in msg})
-
-    def wait_event(self, predicate, timeout: float, since: int = 0,
-                   abort=None) -> tuple[int, dict[str, Any]] | None:
-        """First own event (index >= since) matching ``predicate(kind, data)``.
-
-        Returns (index, data), or None on timeout. ``abort(kind, data)`` returning a
-        message string ends the wait early with that message as a StepFailed-worthy
-        ``("abort", message)`` tuple. Raises Cancelled or AgentError.
-        """
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for index in range(since, len(self.events)):
-                    kind, data = self.events[index]
-                    if predicate(kind, data):
-                        return index, data
-                    if abort is not None:
-                        reason = abort(kind, data)
-                        if reason:
-                            return -1, {"abort": reason}
-                if self.ctx.board.cancelled.is_set():
-                    raise Cancelled(f"agent {self.ctx.name}: run cancelled")
-                self._raise_if_dead()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self.cond.wait(min(remaining, 0.1))

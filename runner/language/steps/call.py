@@ -1,4 +1,5 @@
 """``call``: place a call to an agent/service by name, or to a URI."""
+import ipaddress
 import re
 
 from sipscen.language.registry import StepKind, register_step
@@ -24,30 +25,55 @@ SCHEMA = {
 
 def check(lc, params) -> None:
     lc.exactly_one(params, ("to", "uri"))
+    check_uri(lc, params)
     if params.get("id") and params["id"] in lc.checker.call_ids.setdefault(lc.agent, set()):
         lc.fail(f"this agent already names a call '{params['id']}'", ["id"])
     elif params.get("id"):
         lc.checker.call_ids[lc.agent].add(params["id"])
+        lc.checker.placed_ids.setdefault(lc.agent, set()).add(params["id"])
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 
 def run(t, params) -> None:
-    if params.get("uri"):
-        uri = str(params["uri"])
-        check_destination(t, uri)
-    elif params.get("to"):
-        name = str(params["to"])
-        if name not in t.ctx.contacts:
-            raise t.fail(f"call: unknown agent or service {name!r}")
-        uri = t.ctx.contact(name).uri
-    else:
+    if not params.get("uri") and not params.get("to"):
         raise t.fail("call needs 'to' (agent/service name) or 'uri'")
+    uri = destination(t, params)
     timeout = params.get("timeout")
     seconds = t.duration(timeout, "call timeout") if timeout else None
     name = str(params["id"]) if params.get("id") else None
     if name and name in t.named:
         raise t.fail(f"a call named '{name}' was already placed")
     t.placed(t.control.make_call(uri, seconds, dict(params.get("headers") or {}), name), name)
+
+
+def check_uri(lc, params) -> None:
+    """Load time: a literal `uri` is a sip:/sips: URI whose host is an IP address
+    (never a name to resolve). Whether that address may be sent to is known when the
+    step runs (in a Kubernetes pod, the discovered SUT endpoints too)."""
+    uri = params.get("uri")
+    if not isinstance(uri, str) or "${" in uri:
+        return
+    match = _URI_HOST.match(uri.strip())
+    if match is None:
+        lc.fail(f"'{uri}' is not a sip: or sips: URI", ["uri"])
+        return
+    try:
+        ipaddress.ip_address(match.group(1).strip("[]"))
+    except ValueError:
+        lc.fail(f"'{match.group(1)}' is not an IP address (sipscen talks to loopback "
+                "addresses only)", ["uri"])
+
+
+def destination(t, params) -> str:
+    """The URI a step's `uri` or `to` (an agent or service by name) aims at."""
+    if params.get("uri"):
+        uri = str(params["uri"])
+        check_destination(t, uri)
+        return uri
+    name = str(params.get("to"))
+    if name not in t.ctx.contacts:
+        raise t.fail(f"{t.step.kind}: unknown agent or service {name!r}")
+    return t.ctx.contact(name).uri
 
 
 def check_destination(t, uri: str) -> None:

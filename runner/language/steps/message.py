@@ -1,6 +1,6 @@
 """``message``: send an out-of-dialog SIP MESSAGE."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.language.steps.call import check_destination
+from sipscen.language.steps.call import check_uri, destination
 
 SCHEMA = {
     "description": "Send a SIP MESSAGE `to` an agent/service or a `uri`.",
@@ -14,18 +14,12 @@ SCHEMA = {
 
 def check(lc, params) -> None:
     lc.exactly_one(params, ("to", "uri"))
+    check_uri(lc, params)
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 
 def run(t, params) -> None:
-    if params.get("uri"):
-        uri = str(params["uri"])
-        check_destination(t, uri)
-    else:
-        name = str(params.get("to"))
-        if name not in t.ctx.contacts:
-            raise t.fail(f"message: unknown agent or service {name!r}")
-        uri = t.ctx.contact(name).uri
+    uri = destination(t, params)
     t.control.send_message(uri, str(params.get("body", "")),
                            str(params.get("content_type") or "text/plain"),
                            dict(params.get("headers") or {}))

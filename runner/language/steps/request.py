@@ -1,6 +1,6 @@
 """``request``: send any out-of-dialog request (OPTIONS by default)."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.language.steps.call import check_destination
+from sipscen.language.steps.call import check_uri, destination
 
 SCHEMA = {
     "description": "Send an out-of-dialog request (`method`, default OPTIONS) `to` an "
@@ -17,6 +17,7 @@ IN_DIALOG = ("INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "REFER", "NOTI
 
 def check(lc, params) -> None:
     lc.exactly_one(params, ("to", "uri"))
+    check_uri(lc, params)
     lc.ref(params.get("to"), ["to"], services_too=True)
     if str(params.get("method", "")).upper() in IN_DIALOG:
         lc.fail(f"{params['method']} belongs to a call (use call, hangup, cancel, reinvite, "
@@ -24,14 +25,7 @@ def check(lc, params) -> None:
 
 
 def run(t, params) -> None:
-    if params.get("uri"):
-        uri = str(params["uri"])
-        check_destination(t, uri)
-    else:
-        name = str(params.get("to"))
-        if name not in t.ctx.contacts:
-            raise t.fail(f"request: unknown agent or service {name!r}")
-        uri = t.ctx.contact(name).uri
+    uri = destination(t, params)
     t.control.send_request(str(params.get("method") or "OPTIONS"), uri,
                            str(params.get("content_type") or "text/plain"),
                            str(params.get("body") or ""), dict(params.get("headers") or {}))

@@ -1,6 +1,6 @@
 """``transfer``: blind transfer of the current call (REFER)."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.language.steps.call import check_destination
+from sipscen.language.steps.call import check_uri, destination
 
 SCHEMA = {
     "description": "Blind transfer: REFER the other party of the call `to` an agent/service "
@@ -23,6 +23,7 @@ def check(lc, params) -> None:
                         "target)", [key], key=True)
         return
     lc.exactly_one(params, ("to", "uri"))
+    check_uri(lc, params)
     lc.ref(params.get("to"), ["to"], services_too=True)
 
 
@@ -31,14 +32,7 @@ def run(t, params) -> None:
         consult = t.target({"call": params["replaces"]})
         t.control.transfer(t.target(params), "", dict(params.get("headers") or {}), consult)
         return
-    if params.get("uri"):
-        uri = str(params["uri"])
-        check_destination(t, uri)
-    else:
-        name = str(params.get("to"))
-        if name not in t.ctx.contacts:
-            raise t.fail(f"transfer: unknown agent or service {name!r}")
-        uri = t.ctx.contact(name).uri
+    uri = destination(t, params)
     t.control.transfer(t.target(params), uri, dict(params.get("headers") or {}))
 
 

@@ -1,20 +1,9 @@
 """``unregister``: remove the agent's binding (REGISTER with Expires: 0)."""
-from sipscen.language.registry import StepKind, register_step
+from sipscen.language.steps.register import registration_step
 
-SCHEMA = {"description": "REGISTER with Expires: 0: the binding is removed.",
-          "type": ["object", "null"], "additionalProperties": False, "properties": {}}
-
-
-def check(lc, params) -> None:
-    lc.needs_registrar()
-
-
-def run(t, params) -> None:
-    t.control.unregister()
-
-
-register_step(StepKind(
-    name="unregister", schema=SCHEMA, run=run, check=check,
+registration_step(
+    "unregister", "unregister",
+    "REGISTER with Expires: 0: the binding is removed.",
     doc="Remove the account's binding at its registrar: a REGISTER with `Expires: 0`. Wait "
         "for `unregistered`.",
-    example="- unregister: {}"))
+    example="- unregister: {}")

@@ -140,13 +140,9 @@ class Agent(ABC):
         return []
 
 
-class TimelineAgent(Agent, CallControl):
-    """An agent whose steps the language's timeline interprets: it is the
-    timeline's CallControl transport (baresip, pjsua). It keeps its own events as
-    ``(kind, data)`` in ``self.events``, appended under ``self.cond``."""
-
-    events: list[tuple[str, dict[str, Any]]]
-    cond: threading.Condition
+class ControlAgent(Agent, CallControl):
+    """An agent that is the language timeline's CallControl transport (baresip,
+    pjsua, SIPp): its name, the run's board, and running its steps."""
 
     @property
     def agent_name(self) -> str:
@@ -156,12 +152,27 @@ class TimelineAgent(Agent, CallControl):
     def board(self):
         return self.ctx.board
 
-    def run(self) -> None:
+    def run_timeline(self, steps=None) -> bool:
+        """Carry out ``steps`` ((index, step) pairs; default: all) through the
+        timeline interpreter; False when the run was cancelled meanwhile."""
         from sipscen.language.timeline import Timeline
         try:
-            Timeline(self, self.ctx).run()
+            Timeline(self, self.ctx).run(steps)
         except Cancelled:
-            return
+            return False
+        return not self.ctx.board.cancelled.is_set()
+
+
+class TimelineAgent(ControlAgent):
+    """An agent whose steps the language's timeline interprets: it is the
+    timeline's CallControl transport (baresip, pjsua). It keeps its own events as
+    ``(kind, data)`` in ``self.events``, appended under ``self.cond``."""
+
+    events: list[tuple[str, dict[str, Any]]]
+    cond: threading.Condition
+
+    def run(self) -> None:
+        self.run_timeline()
 
     def wait_event(self, predicate, timeout: float, since: int = 0,
                    abort=None) -> tuple[int, dict[str, Any]] | None:

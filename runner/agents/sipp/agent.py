@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sipscen.agents.base import Agent, Contact, require_loopback
+from sipscen.agents.base import ControlAgent, Contact, require_loopback
 from sipscen.agents.records import SippFacts
 from sipscen.agents.sipp import inline, stats
 from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
@@ -44,8 +44,6 @@ from sipscen.agents.sipp.netstat import udp_or_tcp_bound
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
 from sipscen.engine import process
 from sipscen.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
-from sipscen.language.control import CallControl, Cancelled
-from sipscen.language.timeline import Timeline
 from sipscen.redaction import redact_text
 
 EXIT_BIND_ERROR = 254
@@ -54,7 +52,7 @@ STOP_GRACE = 3.0
 FULL_TRACE_MAX_CALLS = 100   # above this, -trace_shortmsg instead of -trace_msg
 
 
-class SippAgent(Agent, CallControl):
+class SippAgent(ControlAgent):
     """A SIPp agent; as a CallControl it only times itself (sleep, signal waits, signals)."""
     type_name = "sipp"
 
@@ -241,14 +239,6 @@ class SippAgent(Agent, CallControl):
         raise AgentError(f"SIPp agent '{self.ctx.name}' exited with code {code}\n{tail}")
 
     # --- run -------------------------------------------------------------------------
-    @property
-    def agent_name(self) -> str:
-        return self.ctx.name
-
-    @property
-    def board(self):
-        return self.ctx.board
-
     def run(self) -> None:
         """A serving SIPp runs its steps in order while it serves; a calling one runs
         its sleeps and waits first, then SIPp, then posts its signals."""
@@ -292,14 +282,10 @@ class SippAgent(Agent, CallControl):
         self._timeline(lambda step: step.kind == "signal")
 
     def _timeline(self, which) -> bool:
-        """Run the steps ``which`` selects through the timeline interpreter; False
-        when the run was cancelled meanwhile (SIPp must not start then)."""
-        steps = [(i, s) for i, s in enumerate(self.ctx.spec.steps) if which(s)]
-        try:
-            Timeline(self, self.ctx).run(steps)
-        except Cancelled:
-            return False
-        return not self.ctx.board.cancelled.is_set()
+        """Run the steps ``which`` selects; False when the run was cancelled
+        meanwhile (SIPp must not start then)."""
+        return self.run_timeline([(i, s) for i, s in enumerate(self.ctx.spec.steps)
+                                  if which(s)])
 
     # --- stop / facts ------------------------------------------------------------------
     def stop(self) -> None:

@@ -1,6 +1,8 @@
 """Shared fixtures for the whole suite."""
 import io
+import json
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -63,6 +65,20 @@ def write_scenario(tmp_path):
 
 
 @pytest.fixture
+def run_json(sipscen, tmp_path):
+    """Write ``text`` as a scenario and run it quietly with a JSON report, artifacts
+    under ``tmp_path / "art"``: ``run_json(text) -> (code, scenario dict, out + err)``."""
+    def run(text: str, name: str = "s.yaml"):
+        path = tmp_path / name
+        path.write_text(text)
+        report = tmp_path / f"{name}.json"
+        code, out, err = sipscen("run", path, "--json", report, "--artifacts", tmp_path / "art",
+                                 "-q")
+        return code, json.loads(report.read_text())["scenarios"][0], out + err
+    return run
+
+
+@pytest.fixture
 def tls_files(tmp_path):
     """A self-signed certificate and key for 127.0.0.1 (no external tool)."""
     import datetime
@@ -89,3 +105,21 @@ def tls_files(tmp_path):
                                            serialization.PrivateFormat.TraditionalOpenSSL,
                                            serialization.NoEncryption()))
     return {"cert": "cert.pem", "key": "key.pem"}   # relative to the scenario's folder
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A real, small tmpfs (needs root): ``tmpfs("64k") -> Path`` of its mount point,
+    unmounted (lazily, in case a process still holds a file there) after the test."""
+    mounts = []
+
+    def mount(size: str):
+        point = tmp_path / f"tmpfs{len(mounts)}"
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)],
+                       check=True)
+        mounts.append(point)
+        return point
+    yield mount
+    for point in reversed(mounts):
+        subprocess.run(["umount", "-l", str(point)], check=True)

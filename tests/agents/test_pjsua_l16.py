@@ -6,7 +6,6 @@ or SIGSEGV with the receive tap). The agent never enables stereo variants:
 `codecs: [L16]` is 44.1 kHz mono. Real PJSUA2 and tcpdump."""
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -43,16 +42,13 @@ expect:
 @pytest.mark.integration
 @pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")
 def test_l16_call_with_tones_both_ways_at_the_agents_and_on_the_wire(
-        sipscen, write_scenario, tmp_path, no_leftovers):
-    path = write_scenario(SCENARIO)
-    report = tmp_path / "r.json"
-    code, out, err = sipscen("run", path, "--json", report, "--artifacts", tmp_path / "a", "-q")
-    sc = json.loads(report.read_text())["scenarios"][0]
-    assert code == 0 and sc["status"] == "passed", (out, err, sc.get("error"))
+        run_json, tmp_path, no_leftovers):
+    code, sc, out = run_json(SCENARIO)
+    assert code == 0 and sc["status"] == "passed", (out, sc.get("error"))
     names = {c["name"] for c in sc["checks"]}
     assert {"audio alice->bob (at bob)", "audio alice->bob (wire)",
             "audio bob->alice (at alice)", "audio bob->alice (wire)"} <= names
-    pcap = next((tmp_path / "a").glob("*/capture.pcap"))
+    pcap = next((tmp_path / "art").glob("*/capture.pcap"))
     a = analyze_capture(pcap, keep_audio=True)
     raw = pcap.read_bytes()                     # the SDP on the wire: mono L16 only
     assert b"L16/44100/2" not in raw and b"L16/44100" in raw

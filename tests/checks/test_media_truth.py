@@ -2,7 +2,6 @@
 in-band DTMF, talk-off, RTP quality through the impairment relay."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -39,21 +38,13 @@ expect:
 """
 
 
-def run(sipscen, tmp_path, text, name="s.yaml"):
-    path = tmp_path / name
-    path.write_text(text)
-    report = tmp_path / f"{name}.json"
-    code, out, err = sipscen("run", path, "--json", report, "--artifacts", tmp_path / "art", "-q")
-    return code, json.loads(report.read_text())["scenarios"][0], out + err
-
-
 def checks(scenario):
     return {c["name"]: c for c in scenario["checks"]}
 
 
 @pytest.mark.parametrize("srtp", ["disabled", "mandatory"])
-def test_a_1khz_tone_from_alice_is_found_at_bob_and_on_the_wire(sipscen, tmp_path, srtp, no_leftovers):
-    code, sc, out = run(sipscen, tmp_path, TONE.format(srtp=srtp, freq=1000))
+def test_a_1khz_tone_from_alice_is_found_at_bob_and_on_the_wire(run_json, tmp_path, srtp, no_leftovers):
+    code, sc, out = run_json(TONE.format(srtp=srtp, freq=1000))
     c = checks(sc)
     for where in ("at bob", "wire"):
         tone = c[f"audio alice->bob ({where})"]
@@ -73,8 +64,8 @@ def test_a_1khz_tone_from_alice_is_found_at_bob_and_on_the_wire(sipscen, tmp_pat
         assert stream["srtp"] is None
 
 
-def test_a_wrong_tone_fails_and_says_what_was_heard(sipscen, tmp_path, no_leftovers):
-    code, sc, out = run(sipscen, tmp_path, TONE.format(srtp="disabled", freq=1300))
+def test_a_wrong_tone_fails_and_says_what_was_heard(run_json, tmp_path, no_leftovers):
+    code, sc, out = run_json(TONE.format(srtp="disabled", freq=1300))
     c = checks(sc)["audio alice->bob (at bob)"]
     assert code == 1 and c["status"] == "failed"
     assert "heard 1300 Hz" in c["message"] and "one-way" not in c["message"]
@@ -104,8 +95,8 @@ expect:
 """
 
 
-def test_inband_dtmf_end_to_end_at_the_agent_and_on_the_wire(sipscen, tmp_path, no_leftovers):
-    code, sc, out = run(sipscen, tmp_path, INBAND)
+def test_inband_dtmf_end_to_end_at_the_agent_and_on_the_wire(run_json, tmp_path, no_leftovers):
+    code, sc, out = run_json(INBAND)
     assert code == 0, out
     got = sc["agents"]["bob"]["dtmf_received"]
     assert [(d["digit"], d["method"]) for d in got] == [(d, "inband") for d in "19*#"]
@@ -156,8 +147,8 @@ expect:
 """
 
 
-def test_talk_off_speech_and_call_progress_tones_give_no_digits(sipscen, tmp_path, speech, no_leftovers):
-    code, sc, out = run(sipscen, tmp_path, TALKOFF.format(speech=speech))
+def test_talk_off_speech_and_call_progress_tones_give_no_digits(run_json, tmp_path, speech, no_leftovers):
+    code, sc, out = run_json(TALKOFF.format(speech=speech))
     assert code == 0, out
     assert checks(sc)["audio alice->bob (at bob)"]["actual"]["active_seconds"] > 8
     assert sc["agents"]["bob"]["dtmf_received"] == []
@@ -191,8 +182,8 @@ expect:
 """
 
 
-def test_impairment_relay_lowers_mos_in_one_direction_only(sipscen, tmp_path, no_leftovers):
-    code, sc, out = run(sipscen, tmp_path, IMPAIRED.format(loss="12%"))
+def test_impairment_relay_lowers_mos_in_one_direction_only(run_json, tmp_path, no_leftovers):
+    code, sc, out = run_json(IMPAIRED.format(loss="12%"))
     c = checks(sc)
     assert code == 1
     for where in ("at bob", "wire"):
@@ -210,7 +201,7 @@ def test_impairment_relay_lowers_mos_in_one_direction_only(sipscen, tmp_path, no
         assert hosts & faces, s
 
 
-def test_no_impairment_keeps_the_verdicts_clean(sipscen, tmp_path, no_leftovers):
-    code, sc, out = run(sipscen, tmp_path, IMPAIRED.format(loss="0%"))
+def test_no_impairment_keeps_the_verdicts_clean(run_json, tmp_path, no_leftovers):
+    code, sc, out = run_json(IMPAIRED.format(loss="0%"))
     assert code == 0, out
     assert checks(sc)["rtp alice->bob (wire)"]["actual"]["loss_pct"] == 0

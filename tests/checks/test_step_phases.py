@@ -3,7 +3,6 @@
 started), next to signal-bounded ones. Real PJSUA2 calls and tcpdump."""
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -39,11 +38,9 @@ expect:
 @pytest.mark.integration
 @pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")
 def test_phases_bounded_by_steps_cut_the_audio_at_the_agent_and_on_the_wire(
-        sipscen, write_scenario, tmp_path, no_leftovers):
-    path = write_scenario(SCENARIO)
-    report = tmp_path / "r.json"
-    code, out, err = sipscen("run", path, "--json", report, "--artifacts", tmp_path / "a", "-q")
-    c = {x["name"]: x for x in json.loads(report.read_text())["scenarios"][0]["checks"]}
+        run_json, no_leftovers):
+    code, sc, out = run_json(SCENARIO)
+    c = {x["name"]: x for x in sc["checks"]}
     for where in ("at bob", "wire"):
         first = c[f"audio alice->bob [before alice step 3] ({where})"]
         second = c[f"audio alice->bob [after alice step 3] ({where})"]

@@ -3,7 +3,6 @@ that tcpdump could not finish (killed, a full disk) gives no wire verdict as if 
 were whole; a service that died is said so. Real tcpdump, real tmpfs, real kills."""
 import os
 import signal
-import subprocess
 
 import pytest
 
@@ -71,21 +70,11 @@ def test_tcpdump_killed_mid_run_makes_wire_checks_inconclusive(tmp_path, write_s
     assert agent_side and all(c.status == "passed" for c in agent_side)   # those stay verdicts
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mount)], check=True)
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
-
-
 def test_a_capture_cut_short_by_a_full_disk_is_not_a_sut_failure(tmp_path, write_scenario,
-                                                                 small_disk, no_leftovers):
+                                                                 tmpfs, no_leftovers):
     # 5 s of PCMA both ways is ~115 KB of frames, the agents log ~50 KB: the 128 KiB disk
     # fills before the digits are sent
+    small_disk = tmpfs("128k")
     path = write_scenario(CALL.format(sleep="5s"))
     result = run_scenario(load_scenario(path), RunOptions(artifacts_root=small_disk))
     assert result.status == "error", [(c.name, c.status, c.message) for c in result.checks]

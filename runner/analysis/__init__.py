@@ -6,6 +6,21 @@ A library with no knowledge of scenarios.  Entry point::
     analysis = analyze_capture("call.pcap", srtp_keys=["inline:..."])
     analysis.to_dict()   # the `sipscen analyze --json` contract
 """
-from sipscen.analysis.analyze import Analysis, analyze_capture
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sipscen.analysis.analyze import Analysis, analyze_capture
 
 __all__ = ["Analysis", "analyze_capture"]
+
+
+def __getattr__(name: str):
+    # The analyzer (and numpy, SRTP) is loaded on first use, not with the package:
+    # a submodule such as sipscen.analysis.inband (the PJSUA worker's tap) comes
+    # without it.
+    if name in __all__:
+        from sipscen.analysis import analyze
+        return getattr(analyze, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

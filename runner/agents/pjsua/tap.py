@@ -16,20 +16,23 @@ In-band sending lives here too: :func:`inband_digits` builds the
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sipscen.analysis.inband import InbandDetector
-
 if TYPE_CHECKING:  # pragma: no cover
     from sipscen.agents.pjsua.pjobjects import WorkerCall
+    from sipscen.analysis.inband import InbandDetector
 
 POLL_SECONDS = 0.1
 HEADER = 44                       # PJMEDIA writes the canonical 44-byte WAV header
 INBAND_VOLUME = 20000             # ToneGenerator volume (peak of the sum): each tone about -10 dBFS = -7 dBm0 (Q.23)
+
+
+def _preload() -> None:
+    import numpy  # noqa: F401
+    import sipscen.analysis.inband  # noqa: F401
 
 
 class RxTap:
@@ -67,6 +70,7 @@ class RxTap:
             with open(self.path, "rb") as f:
                 self.rate = int.from_bytes(f.read(HEADER)[24:28], "little")
             if self.rate and self.rate % 8000 == 0:
+                from sipscen.analysis.inband import InbandDetector
                 self.detector = InbandDetector(self.rate)
         if self.detector is None:
             return []
@@ -76,6 +80,7 @@ class RxTap:
                 f.seek(self.read_at)
                 data = f.read(end - self.read_at)
             self.read_at += len(data)
+            import numpy as np
             self.detector.feed(np.frombuffer(data, dtype="<i2").astype(np.int16))
         return self._new_digits()
 
@@ -104,6 +109,11 @@ class Taps:
     def __init__(self, folder: str, emit):
         self.folder, self.emit = folder, emit
         self.taps: dict[int, RxTap] = {}      # id(call) -> tap
+        # numpy and the in-band detector (~0.1-0.2 s of imports) load in the background:
+        # neither the worker's start nor, on a tap's first audio, its loop waits for them
+        # (a tap that needs them before then waits on the import lock)
+        self._preload = threading.Thread(target=_preload, name="tap-preload", daemon=True)
+        self._preload.start()
 
     def on_audio_active(self, call: "WorkerCall") -> None:
         from sipscen.agents.pjsua import protocol as P
@@ -142,6 +152,7 @@ class Taps:
         for tap in self.taps.values():
             tap.silence = tap.recorder = None
         self.taps.clear()
+        self._preload.join(10.0)      # no exit in the middle of an import
 
 
 def start_inband(call: "WorkerCall", digits: str, duration_ms: int, gap_ms: int):

@@ -302,13 +302,15 @@ class Worker(CallOps, MediaOps):
         self.running = False
         try:
             if self.ep is not None:
+                hung_up = False
                 for call in self.calls:
                     try:
                         if call.state != "DISCONNECTED" and call.isActive():
                             call.hangup(pj.CallOpParam(True))
+                            hung_up = True
                     except Exception:
                         pass
-                for _ in range(5):
+                for _ in range(5 if hung_up else 0):     # let the BYEs go out
                     self.ep.libHandleEvents(POLL_MS)
         finally:
             if self.taps is not None:

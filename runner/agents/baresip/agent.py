@@ -106,15 +106,9 @@ class BaresipAgent(TimelineAgent):
         self._reader.start()
 
     def ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not any(k == "ready" for k, _ in self.events):
-                self.check_alive()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AgentError(f"agent {self.ctx.name}: baresip not ready after "
-                                     f"{timeout:g}s:\n{self.proc.stdout_tail(10)}")
-                self.cond.wait(min(remaining, 0.1))
+        if self.wait_event(lambda kind, _: kind == "ready", timeout) is None:
+            raise AgentError(f"agent {self.ctx.name}: baresip not ready after "
+                             f"{timeout:g}s:\n{self.proc.stdout_tail(10)}")
 
     def stop(self) -> None:
         self._stopping.set()

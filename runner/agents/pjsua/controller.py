@@ -102,24 +102,16 @@ class PjsuaAgent(TimelineAgent):
         reply = self.request(P.CONFIGURE, timeout, **self._configure_args())
         if not reply.get("ok"):
             raise AgentError(f"agent {self.ctx.name}: cannot configure pjsua: {reply.get('message')}")
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                kinds = [k for k, _ in self.events]
-                if P.READY in kinds:
-                    return
-                if P.ERROR in kinds:
-                    message = next(d.get("message") for k, d in self.events if k == P.ERROR)
-                    raise AgentError(f"agent {self.ctx.name}: {message}")
-                self._raise_if_dead()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    waiting = (f" (no answer to REGISTER from {self.settings.registrar})"
-                               if self.settings.registrar and self.settings.register_at_start
-                               else "")
-                    raise AgentError(f"agent {self.ctx.name}: pjsua worker not ready after "
-                                     f"{timeout:g}s{waiting}{self._stderr_note()}")
-                self.cond.wait(min(remaining, 0.1))
+        found = self.wait_event(lambda kind, _: kind == P.READY, timeout,
+                                abort=lambda kind, data: kind == P.ERROR and
+                                str(data.get("message")))
+        if found is None:
+            waiting = (f" (no answer to REGISTER from {self.settings.registrar})"
+                       if self.settings.registrar and self.settings.register_at_start else "")
+            raise AgentError(f"agent {self.ctx.name}: pjsua worker not ready after "
+                             f"{timeout:g}s{waiting}{self._stderr_note()}")
+        if found[0] == -1:
+            raise AgentError(f"agent {self.ctx.name}: {found[1]['abort']}")
 
     def run(self) -> None:
         try:

@@ -18,9 +18,12 @@ def test_distribution_installs_only_the_sipscen_import_package():
             if "sipscen" in dists}
     assert tops == {"sipscen"}
     import sipscen
-    assert Path(sipscen.__file__).resolve().parent == ROOT / "runner"
-    with pytest.raises(ModuleNotFoundError):
-        __import__("runner")
+    # the import name is the folder: runner/ is only the source root (like src/)
+    assert Path(sipscen.__file__).resolve().parent == ROOT / "runner" / "sipscen"
+    # nothing named ``runner`` is importable outside the checkout
+    proc = subprocess.run([sys.executable, "-I", "-c", "import runner"], cwd=Path("/"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "ModuleNotFoundError" in proc.stderr
 
 
 def _poisoned_cwd(tmp_path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The fast path (runner/analysis/fastpath.py) is an optimisation only: on every
+"""The fast path (runner/sipscen/analysis/fastpath.py) is an optimisation only: on every
 capture it must give exactly what the general path, ``Analyzer.packet()`` fed
 record by record, gives."""
 import importlib.util

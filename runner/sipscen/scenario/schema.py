@@ -9,7 +9,7 @@ annotation jsonschema ignores) words the message for its values.
 
 The schema is assembled from the language registry's fragments
 (``sipscen.language.schema_gen``); the shipped copy
-(``schemas/scenario.schema.json``, packaged as ``runner/data/`` by a symlink) is
+(``schemas/scenario.schema.json``, packaged as ``runner/sipscen/data/`` by a symlink) is
 generated from it, and a test fails when the two drift.
 """
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 from sipscen.language import registry
 from sipscen.language.schema_base import BASE
 
-SHIPPED = Path(__file__).resolve().parents[2] / "schemas" / "scenario.schema.json"
+SHIPPED = Path(__file__).resolve().parents[3] / "schemas" / "scenario.schema.json"
 
 
 def generate() -> dict[str, Any]:

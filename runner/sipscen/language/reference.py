@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from sipscen.language import registry
 
-SHIPPED = Path(__file__).resolve().parents[2] / "docs" / "REFERENCE.md"
+SHIPPED = Path(__file__).resolve().parents[3] / "docs" / "REFERENCE.md"
 
 
 def _keys(schema: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ from rich.console import Console
 from sipscen import __version__
 from sipscen.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
                             overall_status)
+from sipscen.scaffold import command as scaffold_command
 
 
 def _parse_var(text: str) -> tuple[str, str]:
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also detect in-band DTMF in PCMU/PCMA/L16 audio (decodes every such stream)")
     analyze.add_argument("--wav-dir", type=Path, metavar="DIR",
                          help="write each decodable stream's audio (PCMU, PCMA, L16) as a WAV file in DIR")
+    scaffold_command.add_parser(sub)
     return parser
 
 
@@ -381,7 +383,8 @@ def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
 
 COMMANDS = {"run": cmd_run, "kube": cmd_kube, "validate": cmd_validate, "schema": cmd_schema,
             "doc": cmd_doc,
-            "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report}
+            "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report,
+            "scaffold": scaffold_command.run}
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None,

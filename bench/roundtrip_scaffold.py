@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sipscen.scaffold.roundtrip import compare, summarise_capture, sut_options
+from sipscen.scaffold.roundtrip import compare, contacts, summarise_capture, sut_options
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ["scenarios/callflows", "scenarios/media", "scenarios/register", "examples"]
@@ -60,8 +60,10 @@ def main() -> int:
     made: dict[str, dict] = {}
     for r in originals:
         capture = Path(r["artifacts"]["dir"]) / "capture.pcap"
-        out = scaffolds / f"{slug(r['name'])}.yaml"
-        entry = made[r["name"]] = {"original": r["status"], "capture": capture, "file": out}
+        label = f"{Path(r['file']).parent.name}/{r['name']}"
+        out = scaffolds / f"{slug(label)}.yaml"
+        entry = made[label] = {"original": r["status"], "capture": capture, "file": out,
+                               "own": contacts(r)}
         if not capture.is_file():
             entry["error"] = "no capture"
             continue
@@ -83,8 +85,9 @@ def main() -> int:
         elif new is None:
             verdict, why = "NO", "the scaffold did not run"
         else:
-            diffs = compare(summarise_capture(entry["capture"]),
-                            summarise_capture(Path(new["artifacts"]["dir"]) / "capture.pcap"))
+            diffs = compare(summarise_capture(entry["capture"], entry["own"]),
+                            summarise_capture(Path(new["artifacts"]["dir"]) / "capture.pcap",
+                                              contacts(new)))
             failed = [c["name"] for c in new.get("checks", [])
                       if c.get("status") not in ("passed",)]
             if new["status"] != "passed":

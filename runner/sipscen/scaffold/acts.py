@@ -110,6 +110,9 @@ class Model:
             **data) -> None:
         if party is None or party.is_sut:
             return
+        if event == "disconnected" and any(o.party == party.name and o.call == call and
+                                           o.event == "disconnected" for o in self.obs):
+            return      # a call ends once (a second BYE, a BYE after a final answer)
         origin = self.parties.of((m.forwarded_from or m).src)
         self.obs.append(Obs(party.name, m.time, event, call, data,
                             [m.frame] if m.frame else [],
@@ -212,14 +215,21 @@ class _DialogReader:
             self.reinvite(m, s, r, relay, "UPDATE")
         elif m.method == "ACK":
             if self.tx.get(num, {}).get("initial") and self.tx[num].get("final", 0) // 100 == 2:
-                model.see(r, m, "answered", self.cid)
+                # media first: a wait anchors on the last event of a message, and
+                # `answered` is the one every agent type posts
                 if self.tx[num].get("media"):
                     model.see(r, m, "media_active", self.cid)
+                model.see(r, m, "answered", self.cid)
         elif m.method == "BYE":
             if not relay and not s.is_sut:
-                auto = self.info.auto_from == "replaced"
-                model.act(s, m, "hangup", self.cid, auto=auto,
+                again = any(a.kind == "hangup" and a.call == self.cid and a.party == s.name
+                            for a in model.acts)
+                auto = self.info.auto_from == "replaced" or again
+                model.act(s, m, "hangup", self.cid, auto=auto, again=again,
                           note="the dialog was replaced (INVITE with Replaces)" if auto else "")
+                if again:
+                    model.note(f"{s.name} sends a second BYE in one dialog: an agent ends a "
+                               "call once (not reproduced)", m)
                 if info.ended_by is None:
                     info.ended_by = s.name
                     info.ended_at = m.time
@@ -261,6 +271,8 @@ class _DialogReader:
                 return
             if final and 300 <= final < 400:
                 model.set(s, "follow_redirects", True)
+                model.obs = [o for o in model.obs if not (
+                    o.party == s.name and o.call == self.cid and o.event == "disconnected")]
                 model.act(s, m, "call", self.cid, auto=True, note="follows the redirect")
                 self.tx[m.cseq[0]] = {"initial": True, "sender": s.name, "redirected": True}
                 return
@@ -362,6 +374,8 @@ class _DialogReader:
                 model.act(s, m, "provisional", self.cid, auto=code == 180 and not m.sdp,
                           code=code, sdp=bool(m.sdp), headers=custom_headers(m))
             if not r.is_sut:
+                if m.sdp:       # early media: the call's media is active (a media_active too)
+                    model.see(r, m, "media_active", self.cid)
                 model.see(r, m, "early_media" if m.sdp else "ringing", self.cid, code=code)
             if info.frames.get("first_18x") is None:
                 info.frames["first_18x"] = [m.frame] if m.frame else []
@@ -394,9 +408,9 @@ class _DialogReader:
             info.frames["final"] = [m.frame] if m.frame else []
             if 200 <= code < 300:
                 info.answered_at = m.time
-                model.see(r, m, "answered", self.cid, headers=custom_headers(m))
                 if m.sdp:
                     model.see(r, m, "media_active", self.cid)
+                model.see(r, m, "answered", self.cid, headers=custom_headers(m))
             elif 300 <= code < 400:
                 info.redirect = {"code": code, "contact": m.header("contact"),
                                  "by": info.callee, "frames": [m.frame] if m.frame else []}
@@ -503,7 +517,8 @@ def _out_of_dialog(model: Model, msgs: list[Msg]) -> None:
         elif (m.status or 0) >= 200:
             origin = next((x for x in msgs if x.is_request and x.forwarded_from is None
                            and x.cseq == m.cseq), None)
-            if origin is not None and origin.src == m.dst:
+            # only a `request` step reports its answer (a MESSAGE step does not)
+            if origin is not None and origin.src == m.dst and origin.method != "MESSAGE":
                 model.see(r, m, "request_answered", m.call_id, status=m.status,
                           method=m.method)
 

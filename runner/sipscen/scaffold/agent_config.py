@@ -13,7 +13,7 @@ from sipscen.scaffold.codecs import BARESIP, PJSUA, media_codecs
 from sipscen.scaffold.parties import Party
 
 PJSUA_SESSION_EXPIRES = 1800
-QUICK = 0.05            # s: an answer this soon after the INVITE is "at once"
+QUICK = 0.25            # s: a 180 or an answer this soon after the INVITE is "at once"
 
 
 @dataclass
@@ -182,8 +182,8 @@ def _srtp(model: Model, party: Party, out: AgentKeys) -> None:
 def _answer(model: Model, party: Party, out: AgentKeys) -> None:
     """Its answering policy: a key when every incoming call went the same simple way,
     else `manual: true` and `answer` steps."""
-    calls = [c for c in model.calls.values() if c.callee == party.name and
-             c.auto_from != "replaced"]
+    incoming = {o.call for o in model.obs if o.party == party.name and o.event == "incoming"}
+    calls = [c for c in model.calls.values() if c.call_id in incoming]
     if not calls:
         return
     patterns = []
@@ -210,7 +210,7 @@ def _answer(model: Model, party: Party, out: AgentKeys) -> None:
             kinds.add("never")
         elif final.kind == "answer":
             delay = final.time - arrived
-            kinds.add("ring" if has_18x else "at-once" if delay <= QUICK * 4 else "manual")
+            kinds.add("ring" if has_18x else "at-once" if delay <= QUICK else "manual")
             delays.append(delay)
         else:
             kinds.add(f"reject-{final.params['code']}" if not has_18x and
@@ -237,7 +237,8 @@ def _answer(model: Model, party: Party, out: AgentKeys) -> None:
         if not ring_at_once:
             answer["ring"] = False
     if kind != "manual" and headers and headers[0]:
-        answer["headers"] = headers[0]
+        from sipscen.scaffold.steps import party_headers
+        answer["headers"] = party_headers(model.parties, headers[0])
     for a in model.acts:
         if a.party == party.name and a.kind in ("provisional", "answer", "reject"):
             a.auto = not out.manual_answer or (a.kind == "provisional" and ring_at_once and

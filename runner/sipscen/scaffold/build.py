@@ -16,6 +16,7 @@ from sipscen.scaffold.acts import read_acts
 from sipscen.scaffold.agent_config import agent_keys
 from sipscen.scaffold.agent_types import choose_types
 from sipscen.scaffold.digits import read_digits
+from sipscen.scaffold.emit import Node
 from sipscen.scaffold.expectations import build_expectations
 from sipscen.scaffold.flow import DEFAULT_MAX_CALLS, Flow, read_flow
 from sipscen.scaffold.parties import find_parties
@@ -107,15 +108,25 @@ def _scaffold(flow: Flow, options: Options) -> Scaffold:
     needs_password = any(r.challenged for r in model.registrations)
     keys = {p.name: agent_keys(model, p, "password") for p in parties.agents}
     sipp = {}
+    wrong = False
     for p in parties.agents:
         if p.kind == "sipp":
             sipp[p.name] = inline_messages(model, p, flow.msgs, "password")
             needs_password = needs_password or "[authentication" in str(sipp[p.name][0])
+            wrong = wrong or "${wrong_password}" in str(sipp[p.name][0])
     steppers = {p.name for p in parties.agents if p.kind in ("pjsua", "baresip")}
-    builder = Builder(model, steppers)
+    spans = {}
+    for p in parties.agents:
+        if p.kind == "sipp":
+            times = [m.time for m in flow.msgs if p.address in (m.src, m.dst)]
+            spans[p.name] = (min(times), max(times))
+    builder = Builder(model, steppers, spans)
     steps = builder.build()
+    for name, signal in builder.sipp_signals.items():
+        sipp[name][0]["steps"] = Node([{"signal": signal}], block=True)
     expectations = build_expectations(model, flow.streams, flow.msgs)
-    return compose(flow, options, model, keys, sipp, steps, expectations, needs_password, anon)
+    return compose(flow, options, model, keys, sipp, steps, expectations, needs_password, anon,
+                   wrong)
 
 
 def _normalised(suts: dict[str, str]) -> dict[str, str]:

@@ -74,12 +74,12 @@ def _services(flow: Flow, options, model: Model, doc: dict, notes: list[str]) ->
 
 def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
             sipp: dict[str, tuple[dict, list[str]]], steps: dict, expectations,
-            needs_password: bool, anon=None):
+            needs_password: bool, anon=None, wrong_password: bool = False):
     from sipscen.scaffold.build import Scaffold
 
     notes: list[str] = []
     doc: dict[str, Any] = {}
-    stem = Path(flow.path).stem
+    stem = options.output.stem if options.output is not None else Path(flow.path).stem
     doc["name"] = "scaffold" if options.anonymise else f"scaffold-{_slug(stem)}"
     span = max((m.time for m in flow.msgs), default=0) - min((m.time for m in flow.msgs),
                                                               default=0)
@@ -94,8 +94,8 @@ def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
         variables["password"] = Node(EXAMPLE_PASSWORD, "the capture shows digest auth but "
                                      "never the password: the example SUT's test password; "
                                      "set yours with --var or ${env:...}")
-        if any(str(k.keys.get("account", {}).get("password")) == "${wrong_password}"
-               for k in keys.values()):
+        if wrong_password or any(str(k.keys.get("account", {}).get("password")) ==
+                                 "${wrong_password}" for k in keys.values()):
             variables["wrong_password"] = Node("not-the-password", "the registrar refused the "
                                                "credentials in the capture")
     if variables:

@@ -22,7 +22,9 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
 
 
-def summarise_capture(path) -> Summary:
+def summarise_capture(path, own: set[str] | None = None) -> Summary:
+    """``own``: the run's SIP addresses ("ip:port"); dialogs touching none of them are
+    another run's traffic the port filter let in (parallel runs reuse port numbers)."""
     from sipscen.scaffold.acts import read_acts
     from sipscen.scaffold.codecs import media_codecs
     from sipscen.scaffold.digits import read_digits
@@ -36,7 +38,11 @@ def summarise_capture(path) -> Summary:
     read_digits(model, flow.dtmf)
     skip = _teardown(flow.msgs)
     out = Summary(warnings=list(flow.warnings))
+    kept: set[str] = set()
     for cid, msgs in flow.dialogs.items():
+        if own is not None and not any(m.src in own or m.dst in own for m in msgs):
+            continue
+        kept.add(cid)
         hops: dict[str, list[str]] = {}
         for m in msgs:
             if m.retransmission or m.index in skip:
@@ -61,7 +67,7 @@ def summarise_capture(path) -> Summary:
         out.dialogs.append(entry)
     out.dialogs.sort(key=lambda d: d["start"])
     for act in model.acts:
-        if act.kind == "dtmf":
+        if act.kind == "dtmf" and (own is None or act.call in kept or act.call is None):
             method = act.params["method"]
             out.dtmf[method] = out.dtmf.get(method, "") + act.params["digits"]
     return out
@@ -89,6 +95,19 @@ def compare(orig: Summary, new: Summary) -> list[str]:
     if orig.dtmf != new.dtmf:
         diffs.append(f"DTMF {orig.dtmf} vs {new.dtmf}")
     return diffs
+
+
+def contacts(result: dict) -> set[str]:
+    """The SIP addresses ("ip:port") a JSON report's scenario planned for its parties."""
+    out = set()
+    for event in result.get("events") or []:
+        if event.get("kind") == "planned":
+            for uri in (event.get("contacts") or {}).values():
+                from sipscen.scaffold.sipmsg import parse_uri
+                u = parse_uri(uri)
+                if u is not None and u.port:
+                    out.add(f"{u.host}:{u.port}")
+    return out
 
 
 def sut_options(scenario_file) -> list[str]:

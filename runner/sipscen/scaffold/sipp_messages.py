@@ -51,9 +51,11 @@ def inline_messages(model: Model, party: Party, msgs: list[Msg], password_var: s
     for m in sent:
         if m.call_id not in call_ids:
             call_ids.append(m.call_id)
-        text = _template(m, party, target, call_ids, password_var)
-        item: dict[str, Any] = {"send": text}
         answer = _answer(msgs, m)
+        refused = answer is not None and answer.status in (401, 403, 407)
+        text = _template(m, party, target, call_ids,
+                         "wrong_password" if refused else password_var)
+        item: dict[str, Any] = {"send": text}
         if answer is None:
             item["expect"] = "nothing"
         else:

@@ -52,6 +52,17 @@ def target(parties: Parties, ruri: Uri | None, dst: str | None) -> dict[str, Any
     return {}
 
 
+def party_headers(parties: Parties, headers: dict[str, str]) -> dict[str, str]:
+    """Headers with a party's captured address (a 3xx Contact) as ``${NAME.uri}``."""
+    out = {}
+    for name, value in headers.items():
+        party = uri_party(parties, value) if "sip" in value.lower() else None
+        if party is not None and "<" in value:
+            value = f"<${{{party.name}.uri}}>" + value.split(">", 1)[1]
+        out[name] = value
+    return out
+
+
 def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, str]
              ) -> Step | None:
     """The step for ``act`` (None when the act is the agent's own doing)."""
@@ -74,7 +85,7 @@ def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, 
     if act.kind in ("answer", "reject", "provisional"):
         params = {"code": p["code"]}
         if p.get("headers"):
-            params["headers"] = dict(p["headers"])
+            params["headers"] = party_headers(parties, p["headers"])
         return Step("answer", params, where)
     if act.kind in ("hangup", "cancel"):
         return Step(act.kind, dict(call_ref), where)
@@ -101,14 +112,16 @@ def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, 
         return Step("info", params, where)
     if act.kind == "transfer":
         params = dict(call_ref)
-        if p.get("to"):
+        replaced = p.get("replaces_call_id")
+        if replaced and replaced in names:
+            pass                    # attended: the consult call names the target
+        elif p.get("to"):
             params["to"] = p["to"]
         elif p.get("uri"):
             via = parties.named(p["via"]) if p.get("via") else None
             user = p.get("uri_user") or ""
             params["uri"] = f"sip:{user + '@' if user else ''}${{{via.name}.hostport}}" \
                 if via is not None and via.is_sut else p["uri"]
-        replaced = p.get("replaces_call_id")
         if replaced:
             if replaced in names:
                 params["replaces"] = names[replaced]

@@ -64,10 +64,14 @@ def start_time(model: Model) -> float:
 
 
 class Builder:
-    def __init__(self, model: Model, steppers: set[str]):
+    def __init__(self, model: Model, steppers: set[str],
+                 sipp_spans: dict[str, tuple[float, float]] | None = None):
         self.model = model
         self.steppers = steppers            # agents whose acts are steps (not SIPp)
-        self.t0 = start_time(model)
+        spans = sipp_spans or {}
+        self.sipp_ends = {k: v[1] for k, v in spans.items()}   # SIPp agent -> last message
+        self.sipp_signals: dict[str, str] = {}   # SIPp agent -> the signal it posts when done
+        self.t0 = min([start_time(model)] + [v[0] for v in spans.values()])
         self.syncs: dict[str, list[Sync]] = {}
         self.names: dict[str, dict[str, str]] = {}      # party -> call id -> name
         self.need_names: dict[str, set[str]] = {}
@@ -102,7 +106,7 @@ class Builder:
         return items
 
     def _run(self, party: str, collect: bool) -> list[Step]:
-        st = _State(anchor=self.t0)
+        st = _State(anchor=self.t0 - 0.001)     # what arrives with the first act counts
         obs = [o for o in self.model.obs if o.party == party]
         for _, _, item in self._items(party):
             if isinstance(item, Act):
@@ -120,12 +124,23 @@ class Builder:
         return st.steps
 
     def _act(self, party: str, act: Act, st: _State, obs: list[Obs], collect: bool) -> None:
-        own = [o for o in obs if st.anchor < o.time <= act.time + 1e-6]
+        own = [o for o in obs if st.anchor < o.time <= act.time + 1e-6 and
+               (o.time < act.time or o.cause != party)]
         same_call = [o for o in own if o.call == act.call]
         last_own = same_call[-1] if same_call and act.call else own[-1] if own else None
         floor = own[-1].time if own else st.anchor
-        foreign = self._foreign(party, floor, act.time, self._counterpart(act))
-        if foreign is not None:
+        other = self._counterpart(act)
+        foreign = self._foreign(party, floor, act.time, other)
+        end = self.sipp_ends.get(other or "")
+        if foreign is None and end is not None and floor < end <= act.time and \
+                act.time - end <= FOREIGN_WINDOW:
+            name = self.sipp_signals.setdefault(other, f"{other}-done")
+            st.steps.append(Step("wait", {"signal": name, "agent": other,
+                                          "timeout": timeout_for(act.time - st.anchor)},
+                                 f"{other} (SIPp) sent all its messages first in the capture"))
+            self._sleep(st, act.time - end)
+            st.anchor = act.time
+        elif foreign is not None:
             sync = self._sync_for(foreign, collect)
             if sync is not None:
                 st.steps.append(Step("wait", {"signal": sync.name, "agent": sync.party,
@@ -176,19 +191,34 @@ class Builder:
                                 if self.model.parties.of(dst) is not None else None)
         return None
 
-    def _foreign(self, party: str, after: float, before: float, other: str | None):
-        """The last thing the party an act is aimed at did or saw in (after, before],
-        that this party did not cause and cannot see itself."""
-        if other is None or other not in self.steppers:
+    def _obs_counterpart(self, o: Obs) -> str | None:
+        info = self.model.calls.get(o.call or "")
+        if info is None:
             return None
+        other = info.callee if info.caller == o.party else info.caller
+        if other is None:
+            call = next((a for a in self.model.acts if a.kind == "call" and
+                         a.call == o.call and a.party == o.party), None)
+            other = self._counterpart(call) if call is not None else None
+        return other
+
+    def _foreign(self, party: str, after: float, before: float, other: str | None):
+        """The last thing done or seen in (after, before] by another party that this
+        party did not cause and cannot see itself, where either that party is the one the
+        act is aimed at, or that thing was aimed at this party."""
         best = None
         for a in self.model.acts:
-            if a.party == other and not a.auto and after < a.time <= before and \
-                    before - a.time <= FOREIGN_WINDOW:
+            if a.party == party or a.auto or a.party not in self.steppers or \
+                    not after < a.time <= before or before - a.time > FOREIGN_WINDOW:
+                continue
+            if a.party == other or self._counterpart(a) == party:
                 best = a if best is None or a.time > best.time else best
         for o in self.model.obs:
-            if o.party == other and o.cause != party and after < o.time <= before and \
-                    before - o.time <= FOREIGN_WINDOW and not self._seen_here(party, o):
+            if o.party == party or o.cause == party or o.party not in self.steppers or \
+                    not after < o.time <= before or before - o.time > FOREIGN_WINDOW or \
+                    self._seen_here(party, o):
+                continue
+            if o.party == other or self._obs_counterpart(o) == party:
                 best = o if best is None or o.time > best.time else best
         return best
 
@@ -319,8 +349,12 @@ class Builder:
         st.anchor += max(gap, 0)
 
     def _tail(self, party: str, st: _State, obs: list[Obs]) -> None:
-        """Wait for the last thing this party sees (its calls' end, an answer)."""
-        later = [o for o in obs if o.time > st.anchor and o.time >= self.t0]
+        """Wait for the last thing this party sees (its calls' end, an answer); not for the
+        end of a call it refused (a PJSUA agent refuses some offers before its application
+        sees the call, e.g. RTP/SAVP without SRTP)."""
+        refused = {a.call for a in self.model.acts if a.party == party and a.kind == "reject"}
+        later = [o for o in obs if o.time > st.anchor and o.time >= self.t0 and
+                 o.call not in refused]
         if later:
             self._wait(party, later[-1], st, obs)
         elif st.steps and st.steps[-1].kind in ("message", "request", "info", "transfer",

@@ -47,10 +47,13 @@ class Anonymiser:
             self.map.setdefault(m.call_id, self._next("call", "@anonymous.invalid"))
             for e in (m.src, m.dst):
                 self._collect_host(e.rpartition(":")[0].strip("[]"))
-        originals = set(self.words) | {p.user for p in parties.agents} | \
-            {p.name for p in parties.agents}
+        for stream in flow.streams:
+            for e in (stream.get("src"), stream.get("dst")):
+                self._collect_host(str(e or "").rpartition(":")[0].strip("[]"))
+        agents = parties.agents if parties is not None else []
+        originals = set(self.words) | {p.user for p in agents} | {p.name for p in agents}
         neutral = [n for n in NEUTRAL if n not in originals]
-        for i, party in enumerate(parties.agents):
+        for i, party in enumerate(agents):
             new = neutral[i] if i < len(neutral) else f"party{i + 1}"
             for old in (party.user, party.name):
                 if old:

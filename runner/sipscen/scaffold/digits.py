@@ -33,10 +33,27 @@ def _other(model: Model, call_id: str | None, party) -> str | None:
     return None
 
 
+OVERLAP = 0.15          # s: an in-band digit this close to a signalled one is its tone
+
+
+def dedupe_inband(dtmf: list[dict]) -> list[dict]:
+    """Digits in time order, without the in-band ones that are the audible tone of a digit
+    also signalled by RFC 4733 or INFO (many phones send both)."""
+    signalled = [d for d in dtmf if d.get("method") != "inband"]
+    out = []
+    for d in sorted(dtmf, key=lambda d: d["time"]):
+        if d.get("method") == "inband" and any(
+                s["digit"] == d["digit"] and abs(s["time"] - d["time"]) <= OVERLAP +
+                (s.get("duration_ms") or 0) / 1000 for s in signalled):
+            continue
+        out.append(d)
+    return out
+
+
 def read_digits(model: Model, dtmf: list[dict]) -> None:
     seen: list[tuple[str, str, str, float]] = []
     events = []
-    for d in sorted(dtmf, key=lambda d: d["time"]):
+    for d in dedupe_inband(dtmf):
         media = d.get("method") != "sip-info"
         src = _party(model, str(d.get("src") or ""), media)
         dst = _party(model, str(d.get("dst") or ""), media)

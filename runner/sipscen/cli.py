@@ -1,6 +1,6 @@
 """The `sipscen` command line: argument parsing and rendering, nothing else.
 
-Exceptions become exit codes in one place (sipscen.errors.exit_status_for and
+Exceptions become exit codes in one place (sipscen.core.errors.exit_status_for and
 overall_status); ``main(argv, stdout, stderr)`` is what tests call in-process.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TextIO
 from rich.console import Console
 
 from sipscen import __version__
-from sipscen.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
+from sipscen.core.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
                             overall_status)
 
 
@@ -256,7 +256,7 @@ def _write_files(args, results) -> None:
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:
     from rich.table import Table
 
-    from sipscen.engine.results import ScenarioResult
+    from sipscen.core.results import ScenarioResult
     from sipscen.engine.suite import load_all, select
     from sipscen.scenario.discover import discover
 

@@ -10,10 +10,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from sipscen.agents.sipp import inline, stats
-from sipscen.agents.base import require_loopback
+from sipscen.core.network import require_loopback
 from sipscen.agents.sipp.command import LoadSettings, SippCommand
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
 
 
 def test_yaml_lines_become_crlf_and_escapes_exact_bytes():
@@ -197,8 +197,8 @@ def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
 
     from sipscen.checks.context import CheckContext
     from sipscen.checks.sipp import check_response
-    from sipscen.errors import Location
-    from sipscen.scenario.model import Expectation, Scenario
+    from sipscen.core.errors import Location
+    from sipscen.core.model import Expectation, Scenario
 
     def Ctx():
         return CheckContext(Scenario(name="t", file=Path("f.yaml")), FACTS, None)

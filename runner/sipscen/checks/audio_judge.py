@@ -20,8 +20,8 @@ from sipscen.analysis.audio import read_wav
 from sipscen.analysis.quality import SILENCE_DBFS, audio_summary, find_tone, similarity
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import Heard, at_agent, on_wire, phase_label, phase_of, sources
-from sipscen.engine.results import FAILED, PASSED, CheckResult
-from sipscen.scenario.model import Expectation, parse_duration
+from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.model import Expectation, parse_duration
 
 MIN_ACTIVE = 0.2      # seconds of sound for "not silent"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sipscen.agents.base import Contact
-from sipscen.scenario.model import Scenario
+from sipscen.core.contact import Contact
+from sipscen.core.model import Scenario
 
 
 @dataclass

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.checks.evidence import leg_sdps, leg_streams
+from sipscen.core.results import FAILED, PASSED, CheckResult
 
 
 def _between(ctx: Any, a: str, b: str, items: list[dict]) -> list[dict]:
@@ -32,7 +33,6 @@ def dtls_verdict(ctx: Any, a: str, b: str, suite: str | None, name: str,
     flows = dtls_flows(ctx, a, b)
     if not flows:
         return None
-    from sipscen.checks.legs import leg_sdps, leg_streams
     rtp = _between(ctx, a, b, (ctx.wire or {}).get("dtls", {}).get("rtp", []))
     problems = []
     kinds = {h for f in flows for h in f["handshake"]}

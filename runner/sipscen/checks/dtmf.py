@@ -3,9 +3,9 @@ as the receiving agent saw them and as the capture shows them."""
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 
 def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:

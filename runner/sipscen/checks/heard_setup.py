@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from sipscen.engine.events import EventBoard
+from sipscen.core.events import EventBoard
 
 # expectation kinds that read decoded wire audio; a dtmf expectation for in-band digits too
 _AUDIO_KINDS = ("audio", "rtp")

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 
 def _log(facts: dict) -> str | None:

@@ -6,11 +6,11 @@ it is being stopped is marked ``at_teardown`` and never proves anything.
 """
 from __future__ import annotations
 
-from sipscen.checks.call import status_matches
+from sipscen.core.model import status_matches
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation, parse_duration
+from sipscen.core.model import Expectation, parse_duration
 
 
 def check_registration(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:

@@ -19,8 +19,8 @@ from sipscen.analysis.emodel import e_model
 from sipscen.checks.audio_judge import _percent
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import inbound_streams, on_wire, phase_label, phase_of
-from sipscen.engine.results import FAILED, PASSED, CheckResult
-from sipscen.scenario.model import Expectation, parse_duration
+from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.model import Expectation, parse_duration
 
 
 def _limits(p: dict) -> dict[str, Any]:

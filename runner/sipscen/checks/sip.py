@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sipscen.checks.call import status_matches
+from sipscen.core.model import status_matches
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from sipscen.agents.records import SippFacts, record_of
 from sipscen.agents.sipp.inline import judge, normalise_expect
-from sipscen.engine.results import FAILED, PASSED, CheckResult
-from sipscen.errors import ScenarioError
+from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.errors import ScenarioError
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 

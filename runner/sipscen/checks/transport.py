@@ -7,9 +7,9 @@ messages to or from the agent's SIP port, all over that protocol.
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 TCP = 6
 HANDSHAKE = 0x16

@@ -18,8 +18,8 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from sipscen.errors import ScenarioError
-from sipscen.scenario.model import AgentSpec, Expectation, Scenario
+from sipscen.core.errors import ScenarioError
+from sipscen.core.model import AgentSpec, Expectation, Scenario
 
 DIVIDED = ("rate", "rate_max", "rate_increase")
 

@@ -16,17 +16,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from sipscen.agents.base import Agent, AgentContext, Contact
+from sipscen.agents.base import Agent, AgentContext
+from sipscen.core.contact import Contact
 from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard_setup import needs_wire_audio, signal_times, step_times
-from sipscen.engine.events import Event, EventBoard
-from sipscen.engine.ports import PortAllocator
-from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
-from sipscen.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
-from sipscen.scenario.model import AgentSpec, Scenario
+from sipscen.core.events import Event, EventBoard
+from sipscen.core.ports import PortAllocator
+from sipscen.core.results import ERROR, FAILED, PASSED, ScenarioResult
+from sipscen.core.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
+from sipscen.core.model import AgentSpec, Scenario
 
 READY_TIMEOUT = 10.0
 

@@ -138,9 +138,9 @@ def register_agent_type(agent_type: AgentType) -> AgentType:
 # module registers the same way (import it before loading scenarios).
 BUILTINS = (
     "sipscen.language.waits",
-    "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
+    "sipscen.checks.call", "sipscen.checks.codec", "sipscen.checks.srtp", "sipscen.checks.dtmf",
     "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
-    "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.legs",
+    "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.leg", "sipscen.checks.media",
     "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
     "sipscen.agents.baresip.language",

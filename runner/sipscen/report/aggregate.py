@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sipscen.agents.sipp.stats import percentile
-from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
-from sipscen.errors import ExitStatus
+from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
+from sipscen.core.errors import ExitStatus
 
 SUMMED = ("attempted", "successful", "failed", "retransmissions", "current_calls",
           "out_of_call_msgs", "dead_call_msgs", "fatal_errors")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
 
 DEFAULT_TIMEOUT = 2.0
 
@@ -147,7 +147,7 @@ def normalise_expect(value: Any, where: str, location=None) -> dict[str, Any]:
     ``status`` (list of codes), ``class`` ("4xx"), ``headers`` ({name: regex}),
     ``nothing`` (seconds) or ``any`` (any answer at all).
     """
-    from sipscen.scenario.model import parse_duration
+    from sipscen.core.model import parse_duration
 
     if value is None:
         return {"any": True}
@@ -213,7 +213,7 @@ def normalise_status(value: Any, where: str, location=None) -> dict[str, Any]:
 def parse_messages(config: Mapping[str, Any], location=None, path: str = "",
                    probe: bool = True) -> list[InlineMessage]:
     """The agent's ``messages:`` list (+ the liveness probe) as InlineMessages."""
-    from sipscen.scenario.model import parse_duration
+    from sipscen.core.model import parse_duration
 
     raw = config.get("messages") or []
     if not isinstance(raw, list) or not raw:

@@ -176,7 +176,7 @@ ENTRY_POINT_GROUP = "sipscen.language"
 # Step kinds in this order first (the schema and the reference list them so);
 # any other module of the package follows, alphabetically.
 STEP_ORDER = ("call", "answer", "hangup", "cancel", "sleep", "signal", "dtmf", "play",
-              "record", "stop_record", "wait", "hold", "unhold", "reinvite", "info",
+              "record", "stop_record", "wait", "hold", "unhold", "reinvite", "update", "info",
               "transfer", "message", "request", "register", "unregister")
 _loaded = False
 # plugins that could not be loaded: (entry point "name = module", why); a scenario

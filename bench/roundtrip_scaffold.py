@@ -25,7 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sipscen.scaffold.roundtrip import compare, contacts, summarise_capture, sut_options
+from sipscen.scaffold.roundtrip import (compare, contacts, own_calls, summarise_capture,
+                                        sut_options)
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ["scenarios/callflows", "scenarios/media", "scenarios/register", "examples"]
@@ -68,6 +69,11 @@ def main() -> int:
             entry["error"] = "no capture"
             continue
         sut = [a for s in sut_options(r["file"]) for a in ("--sut", s)]
+        # another run's packets can share port numbers with this one's: its own calls only
+        mine = own_calls(capture, entry["own"])
+        if mine:
+            sut += [a for cid in mine for a in ("--call", cid)]
+            entry["foreign"] = True
         done = subprocess.run(SIPSCEN + ["scaffold", str(capture), "-o", str(out), *sut],
                               capture_output=True, text=True, timeout=300)
         if done.returncode != 0:

@@ -313,12 +313,18 @@ class _DialogReader:
             del self.held[s.name]
             what = "unhold"
             model.act(s, m, "unhold", self.cid)
+        elif method == "UPDATE":
+            what = "update" if m.sdp else "refresh"
+            params: dict[str, Any] = {"sdp": bool(m.sdp)}
+            if codecs and last and codecs != last:
+                params["codecs"] = codecs
+            model.act(s, m, "update", self.cid, **params)
         else:
-            params: dict[str, Any] = {"method": method}
+            params = {}
             if codecs and last and codecs != last:
                 params["codecs"] = codecs
             if not m.sdp:
-                model.note(f"{s.name}'s {method} carries no SDP: the pjsua `reinvite` step "
+                model.note(f"{s.name}'s re-INVITE carries no SDP: the pjsua `reinvite` step "
                            "always sends an offer", m)
             model.act(s, m, "reinvite", self.cid, **params)
         self.tx[m.cseq[0]] = {"initial": False, "sender": s.name, "method": method,
@@ -435,6 +441,8 @@ class _DialogReader:
                 continue
             if what == "hold":
                 self.model.see(party, m, "held", self.cid)
+            elif what == "refresh":
+                continue            # no offer, no new media
             else:
                 if what == "unhold":
                     self.model.see(party, m, "resumed", self.cid)

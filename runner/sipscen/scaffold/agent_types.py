@@ -14,7 +14,7 @@ PJSUA_METHODS = frozenset({"INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTION
                            "PUBLISH"})
 SINGLE = ("call-id", "cseq", "from", "to", "max-forwards", "content-length")
 MANDATORY = ("via", "from", "to", "call-id", "cseq")
-BARESIP_CANNOT = {"hold", "unhold", "reinvite", "info", "transfer", "message", "request",
+BARESIP_CANNOT = {"hold", "unhold", "reinvite", "update", "info", "transfer", "message", "request",
                   "cancel", "reject", "register", "unregister"}
 
 

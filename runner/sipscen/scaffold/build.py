@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipscen.errors import CaptureFileError, UsageError
+from sipscen.core.errors import CaptureFileError, UsageError
 from sipscen.scaffold.acts import read_acts
 from sipscen.scaffold.agent_config import agent_keys
 from sipscen.scaffold.agent_types import choose_types

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from sipscen.errors import ExitStatus, InfrastructureError, ReportWriteError, UsageError
+from sipscen.core.errors import ExitStatus, InfrastructureError, ReportWriteError, UsageError
 
 
 def add_parser(sub) -> None:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 from sipscen.scaffold.acts import Model
 from sipscen.scaffold.agent_config import AgentKeys, frames_text
 from sipscen.scaffold.emit import Node, emit_mapping, header_comment, scalar
@@ -81,8 +81,9 @@ def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
     doc: dict[str, Any] = {}
     stem = options.output.stem if options.output is not None else Path(flow.path).stem
     doc["name"] = "scaffold" if options.anonymise else f"scaffold-{_slug(stem)}"
-    span = max((m.time for m in flow.msgs), default=0) - min((m.time for m in flow.msgs),
-                                                              default=0)
+    first = min((a.time for a in model.acts if not a.auto), default=None)
+    times = [m.time for m in flow.msgs if first is None or m.time >= first]
+    span = max(times, default=0) - min(times, default=0)
     doc["description"] = (f"Reproduces {len(model.calls)} call(s) of "
                           f"{'a capture' if options.anonymise else Path(flow.path).name} "
                           "(sipscen scaffold)")

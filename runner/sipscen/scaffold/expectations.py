@@ -229,8 +229,9 @@ def _dtmf(model: Model, kinds: dict[str, str]) -> list[Expectation]:
         if kinds.get(dst) == "sipp":
             params["where"] = "wire"
         frames = [f for a in acts for f in a.frames]
-        out.append(Expectation("dtmf", params, f"{method} digits captured ("
-                                               f"{frames_text(frames) or 'not numbered'})"))
+        where = frames_text(frames) or ("detected in the audio" if method == "inband"
+                                        else "frames not numbered")
+        out.append(Expectation("dtmf", params, f"{method} digits captured ({where})"))
     return out
 
 

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 from sipscen.scaffold import frames
 from sipscen.scaffold.sipmsg import Msg, build_msg, parse_uri
 
@@ -23,6 +23,8 @@ SMALL_CAPTURE = 16 << 20       # bytes: analysed whole with in-band DTMF detecti
 DEFAULT_MAX_CALLS = 20          # calls scaffolded from a capture when no --call is given
 _CSEQ = re.compile(r"^(?:CSeq)[ \t]*:[ \t]*(\d+)[ \t]+([A-Za-z]+)", re.I | re.M)
 _FROM_USER = re.compile(r"sips?:([^@;>]+)@")
+_TRANSFERRED = re.compile(r"^(?:Referred-By|b|Replaces)[ \t]*:", re.I | re.M)
+_REPLACES = re.compile(r"Replaces=([^;%>&\s]+)", re.I)
 
 
 @dataclass
@@ -40,6 +42,8 @@ class DialogSummary:
     messages: int
     methods: list[str]
     endpoints: list[str]    # first sender first
+    transferred: bool = False               # its INVITE has Referred-By or Replaces
+    mentions: list[str] = field(default_factory=list)  # Call-IDs its REFERs replace
 
 
 @dataclass
@@ -102,6 +106,11 @@ def summarise(calls, roles: dict[str, set[str]]) -> list[DialogSummary]:
                 roles["registrars"].add(m.get("dst", ""))
             if m.get("status") in (401, 407):
                 roles["challengers"].add(m.get("src", ""))
+        first = next((m for m in msgs if m.get("status") is None), None)
+        transferred = first is not None and first.get("method") == "INVITE" and bool(
+            _TRANSFERRED.search((first.get("raw") or "").split("\r\n\r\n", 1)[0]))
+        mentions = [x for m in msgs if m.get("method") == "REFER" and m.get("status") is None
+                    for x in _REPLACES.findall(m.get("raw") or "")]
         kind = _kind(methods, str(c.get("call_id")), str(c.get("from") or ""))
         if kind == "probe" and msgs:
             roles["probers"].add(msgs[0].get("src", ""))
@@ -111,7 +120,7 @@ def summarise(calls, roles: dict[str, set[str]]) -> list[DialogSummary]:
             to=str(c.get("to") or ""), start=float(c.get("start") or 0),
             end=float(c.get("end") or 0), status=c.get("status"),
             answered=bool(c.get("answered")), messages=len(msgs), methods=methods,
-            endpoints=ends))
+            endpoints=ends, transferred=transferred, mentions=mentions))
     # a registrar answers REGISTER; a UA never receives one: only those that answered
     roles["registrars"] &= roles["challengers"] | _responders(calls, "REGISTER")
     return out
@@ -151,24 +160,32 @@ def choose(summaries: list[DialogSummary], wanted: list[str], max_calls: int,
 
 
 def _with_related(chosen: list[str], real: list[DialogSummary]) -> list[str]:
-    """Add the registrations of the chosen calls' endpoints (before or during them) and
-    the dialogs a transfer or a redirect led to (same endpoints, while they ran)."""
+    """Add the registrations of the chosen calls' endpoints (before or during them), the
+    calls a transfer placed (an INVITE with Referred-By or Replaces from one of their
+    endpoints while they ran) and the calls their REFERs replace."""
     picked = {s.call_id: s for s in real if s.call_id in chosen}
     if not picked:
         return chosen
-    ends = {e for s in picked.values() for e in s.endpoints}
-    start = min(s.start for s in picked.values())
-    end = max(s.end for s in picked.values())
     out = list(chosen)
-    for s in real:
-        if s.call_id in picked:
-            continue
-        shares = any(e in ends for e in s.endpoints[:1])
-        if s.kind == "registration" and shares and s.start <= end:
-            out.append(s.call_id)
-        elif shares and start <= s.start <= end + 1 and s.kind in ("call", "message"):
-            out.append(s.call_id)
-    return out
+    for _ in range(3):                      # a transfer of a transfer: bounded
+        ends = {e for s in picked.values() for e in s.endpoints}
+        start = min(s.start for s in picked.values())
+        end = max(s.end for s in picked.values())
+        mentioned = {x for s in picked.values() for x in s.mentions}
+        added = False
+        for s in real:
+            if s.call_id in picked:
+                continue
+            shares = bool(s.endpoints) and s.endpoints[0] in ends
+            if (s.kind == "registration" and shares and s.start <= end) or \
+                    (s.transferred and shares and start <= s.start <= end + 1) or \
+                    any(s.call_id.startswith(x) for x in mentioned):
+                picked[s.call_id] = s
+                out.append(s.call_id)
+                added = True
+        if not added:
+            break
+    return sorted(out, key=lambda cid: picked[cid].start)
 
 
 def read_flow(path: str | os.PathLike, calls: list[str] | None = None,

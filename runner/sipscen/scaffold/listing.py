@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 
 
 def list_capture(path: Path) -> str:

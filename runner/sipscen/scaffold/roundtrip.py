@@ -110,6 +110,24 @@ def contacts(result: dict) -> set[str]:
     return out
 
 
+def own_calls(capture, own: set[str]) -> list[str] | None:
+    """The Call-IDs of a capture's dialogs that touch the run's own SIP addresses, when
+    the capture also holds others (another run's traffic the port filter let in); None
+    when every dialog is the run's own."""
+    from sipscen.analysis import analyze_capture
+
+    mine, foreign = [], 0
+    for c in analyze_capture(capture).iter_calls():
+        cid = str(c.get("call_id"))
+        if cid.endswith("@sipscen"):
+            continue
+        if any(m.get("src") in own or m.get("dst") in own for m in c.get("messages") or []):
+            mine.append(cid)
+        else:
+            foreign += 1
+    return mine if foreign else None
+
+
 def sut_options(scenario_file) -> list[str]:
     """``--sut NAME=PIECE`` for each service a scenario takes from an included piece: how
     the round trip points the scaffold at the same SUT the original used."""

@@ -12,6 +12,12 @@ from sipscen.scaffold.parties import Parties, uri_party
 from sipscen.scaffold.sipmsg import Uri
 
 MIN_SLEEP = 0.02        # s: shorter gaps are not written
+LONG_TONE_MS = 300      # an in-band "digit" this long is a dual tone played, not a keypress
+DTMF_ROWS = {"1": 697, "2": 697, "3": 697, "A": 697, "4": 770, "5": 770, "6": 770, "B": 770,
+             "7": 852, "8": 852, "9": 852, "C": 852, "*": 941, "0": 941, "#": 941, "D": 941}
+DTMF_COLS = {"1": 1209, "4": 1209, "7": 1209, "*": 1209, "2": 1336, "5": 1336, "8": 1336,
+             "0": 1336, "3": 1477, "6": 1477, "9": 1477, "#": 1477, "A": 1633, "B": 1633,
+             "C": 1633, "D": 1633}
 
 
 @dataclass
@@ -64,7 +70,7 @@ def party_headers(parties: Parties, headers: dict[str, str]) -> dict[str, str]:
 
 
 def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, str]
-             ) -> Step | None:
+             ) -> Step | list[Step] | None:
     """The step for ``act`` (None when the act is the agent's own doing)."""
     p = act.params
     where = frames_text(act.frames)
@@ -96,13 +102,13 @@ def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, 
         return Step("hold", params, f"re-INVITE a={p.get('mode')}, {where}")
     if act.kind == "unhold":
         return Step("unhold", dict(call_ref), f"re-INVITE a=sendrecv, {where}")
-    if act.kind == "reinvite":
+    if act.kind in ("reinvite", "update"):
         params = dict(call_ref)
-        if p.get("method") == "UPDATE":
-            params["method"] = "UPDATE"
+        if act.kind == "update" and not p.get("sdp", True):
+            params["sdp"] = False
         if p.get("codecs"):
             params["codecs"] = list(p["codecs"])
-        return Step("reinvite", params, where)
+        return Step(act.kind, params, where)
     if act.kind == "info":
         params = dict(call_ref)
         params["content_type"] = p.get("content_type") or "text/plain"
@@ -145,6 +151,8 @@ def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, 
         return Step(act.kind, params, f"{p.get('method')}, {where}")
     if act.kind in ("register", "unregister"):
         return Step(act.kind, {}, f"REGISTER, {where}")
+    if act.kind == "dtmf" and p["method"] == "inband" and p["duration_ms"] > LONG_TONE_MS:
+        return _tones(p, where)
     if act.kind == "dtmf":
         params = {"digits": p["digits"], "method": p["method"]}
         if p["method"] in ("rfc4733", "inband"):
@@ -153,6 +161,19 @@ def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, 
             params["gap"] = f"{p['gap_ms']}ms"
         return Step("dtmf", params, f"{p['method']}, {where}" if where else p["method"])
     return None
+
+
+def _tones(p: dict, where: str) -> list[Step]:
+    """Long in-band digits as the dual tones they are (``play``), gaps as sleeps."""
+    out: list[Step] = []
+    for i, digit in enumerate(p["digits"]):
+        if i:
+            out.append(Step("sleep", f"{p['gap_ms']}ms", ""))
+        out.append(Step("play", {"tone": {
+            "frequencies": [DTMF_ROWS[digit], DTMF_COLS[digit]],
+            "duration": f"{p['duration_ms']}ms"}},
+            f"in-band '{digit}' lasting {p['duration_ms']} ms: a tone, {where}".rstrip(", ")))
+    return out
 
 
 WAIT_EVENTS = {

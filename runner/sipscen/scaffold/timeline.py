@@ -27,8 +27,8 @@ from sipscen.scaffold.steps import MIN_SLEEP, Step, act_step, duration, timeout_
 FOREIGN_WINDOW = 1.0        # s: another party's event this close before an act orders it
 CHECKPOINTS = frozenset({"dtmf", "message", "held", "resumed", "transfer_requested",
                          "registration_failed"})
-STEP_KINDS_WITH_CALL = frozenset({"hangup", "cancel", "hold", "unhold", "reinvite", "info",
-                                  "transfer"})
+STEP_KINDS_WITH_CALL = frozenset({"hangup", "cancel", "hold", "unhold", "reinvite", "update",
+                                  "info", "transfer"})
 
 
 @dataclass
@@ -46,6 +46,7 @@ class _State:
     cursor: dict[tuple[str, str | None], int] = field(default_factory=dict)
     introduced: set[str] = field(default_factory=set)   # named incoming calls waited for
     floor: int = 0              # unnamed waits see no event before this one (obs index)
+    sent_digits: Act | None = None      # the dtmf act this party did last
     digits: str = ""
     steps: list[Step] = field(default_factory=list)
 
@@ -131,6 +132,11 @@ class Builder:
         floor = own[-1].time if own else st.anchor
         other = self._counterpart(act)
         foreign = self._foreign(party, floor, act.time, other)
+        heard = self._heard(st.sent_digits)
+        if heard is not None and heard.time <= act.time + 0.5 and (
+                foreign is None or foreign.time <= heard.time):
+            foreign = heard         # digits sent: go on once the receiver has them
+        st.sent_digits = act if act.kind == "dtmf" else None
         end = self.sipp_ends.get(other or "")
         if foreign is None and end is not None and floor < end <= act.time and \
                 act.time - end <= FOREIGN_WINDOW:
@@ -143,9 +149,11 @@ class Builder:
         elif foreign is not None:
             sync = self._sync_for(foreign, collect)
             if sync is not None:
+                why = f"once {sync.party} has the digits" if isinstance(foreign, Obs) and \
+                    foreign.event == "dtmf" else f"{sync.party} did this first in the capture"
                 st.steps.append(Step("wait", {"signal": sync.name, "agent": sync.party,
                                               "timeout": timeout_for(act.time - st.anchor)},
-                                     f"{sync.party} did this first in the capture"))
+                                     why))
                 self._sleep(st, act.time - foreign.time)
                 st.anchor = act.time
             elif last_own is not None:
@@ -160,7 +168,9 @@ class Builder:
             self._sleep(st, act.time - st.anchor)
         ref = self._call_ref(party, act.call, st) if act.kind in STEP_KINDS_WITH_CALL else {}
         step = act_step(self.model, act, ref, self.names.get(party, {}))
-        if step is not None:
+        if isinstance(step, list):
+            st.steps += step
+        elif step is not None:
             st.steps.append(step)
         if act.kind == "call":
             st.current = act.call
@@ -169,6 +179,14 @@ class Builder:
             if act.call:
                 self.need_names[party].add(act.call)
         st.anchor = max(st.anchor, act.time + act_length(act))
+
+    def _heard(self, sent: Act | None) -> Obs | None:
+        """The receiver's observation of digits this party sent (a stepper agent's)."""
+        if sent is None or sent.params.get("receiver") not in self.steppers:
+            return None
+        return next((o for o in self.model.obs if o.event == "dtmf" and
+                     o.party == sent.params["receiver"] and o.cause == sent.party and
+                     o.time >= sent.time), None)
 
     def _counterpart(self, act: Act) -> str | None:
         """The party an act is aimed at: the other end of its call, the receiver of its
@@ -214,7 +232,11 @@ class Builder:
             if a.party == other or self._counterpart(a) == party:
                 best = a if best is None or a.time > best.time else best
         for o in self.model.obs:
-            if o.party == party or o.cause == party or o.party not in self.steppers or \
+            # digits this party sent count once the receiver has them: its in-band detector
+            # (or the network) lags behind the sender, and the capture shows them sent
+            heard = o.event == "dtmf" and o.cause == party
+            if o.party == party or (o.cause == party and not heard) or \
+                    o.party not in self.steppers or \
                     not after < o.time <= before or before - o.time > FOREIGN_WINDOW or \
                     self._seen_here(party, o):
                 continue

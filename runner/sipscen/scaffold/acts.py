@@ -11,6 +11,7 @@ Every act and observation keeps the frame numbers it came from.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,9 @@ referred-by replaces rseq rack event subscription-state refer-to refer-sub p-ass
 organization mime-version warning retry-after unsupported proxy-require reason
 x-sipscen call-info
 """.split())
+
+
+_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 
 @dataclass
@@ -133,13 +137,20 @@ def custom_headers(m: Msg) -> dict[str, str]:
     with their names as written."""
     out: dict[str, str] = {}
     lines = m.raw.replace("\r\n", "\n").split("\n\n", 1)[0].split("\n")[1:]
+    last = None
     for line in lines:
+        if line[:1] in (" ", "\t"):            # a folded header goes on
+            if last is not None:
+                out[last] += " " + line.strip()
+            continue
+        last = None
         name, sep, value = line.partition(":")
         name = name.strip()
-        if not sep or not name or name.lower() in STACK_HEADERS or len(name) == 1:
+        if not sep or not _TOKEN.match(name) or name.lower() in STACK_HEADERS or \
+                len(name) == 1 or name in out:
             continue
-        if name not in out:
-            out[name] = value.strip()
+        out[name] = value.strip()
+        last = name
     return out
 
 

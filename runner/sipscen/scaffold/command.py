@@ -84,11 +84,11 @@ def _write_and_validate(text: str, output: Path | None) -> list[str]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        errors = [str(e) for e in validate_file(tmp)]
+        errors = [str(e).replace(tmp, str(output or "the scaffold")) for e in validate_file(tmp)]
         if output is not None:
             os.replace(tmp, output)
             tmp = None
-        return [e.replace(str(tmp), "scaffold") if tmp else e for e in errors]
+        return errors
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)

@@ -131,26 +131,13 @@ def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
     notes += [f"the capture: {w}" for w in flow.warnings]
     header = _header(flow, model, options, notes)
     if anon is not None:
-        services = doc.pop("services", None)       # our own placeholder: not captured data
         doc = anon.walk(doc)
-        if services is not None:
-            doc = _insert_before(doc, "variables" if "variables" in doc else "agents",
-                                 "services", services)
         header = [anon.scrub(line) for line in header]
         notes = [anon.scrub(n) for n in notes]
     lines = header_comment(header) + [""] + emit_mapping(doc)
     text = "\n".join(lines) + "\n"
     kinds = {p.name: p.kind for p in model.parties.agents}
     return Scaffold(text, notes, kinds, len(model.calls))
-
-
-def _insert_before(doc: dict, before: str, key: str, value: Any) -> dict:
-    out = {}
-    for k, v in doc.items():
-        if k == before:
-            out[key] = value
-        out[k] = v
-    return out
 
 
 def _slug(text: str) -> str:

@@ -21,8 +21,12 @@ MAX_MESSAGES = 20       # SIPp's XML parser reads 64 KiB: about 20 messages per 
 
 
 def _escape(text: str) -> str:
+    """Backslashes doubled, control bytes (also TAB and a bare CR) as ``\\xNN``, and
+    characters beyond ASCII as the ``\\xNN`` of their UTF-8 bytes."""
     out = text.replace("\\", "\\\\")
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", out)
+    out = re.sub(r"[\x00-\x09\x0b-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", out)
+    return re.sub(r"[^\x00-\x7f]", lambda m: "".join(
+        f"\\x{b:02x}" for b in m.group().encode("utf-8")), out)
 
 
 def inline_messages(model: Model, party: Party, msgs: list[Msg], password_var: str
@@ -51,6 +55,9 @@ def inline_messages(model: Model, party: Party, msgs: list[Msg], password_var: s
     for m in sent:
         if m.call_id not in call_ids:
             call_ids.append(m.call_id)
+        if "\ufffd" in m.raw:
+            model.note(f"{party.name}'s {m.method} (frame {m.frame}) holds bytes that are not "
+                       "text: they were lost in the analysis, its SIPp copy is not byte-exact")
         answer = _answer(msgs, m)
         refused = answer is not None and answer.status in (401, 403, 407)
         text = _template(m, party, target, call_ids,

@@ -3,7 +3,8 @@
 A proxy (an SBC at 10.0.0.1:5060, domain voip.acme.example) in front of phones
 (10.1.x.y:5060): each phone registers with digest authentication; each call
 goes phone A -> proxy -> phone B: INVITE (SDP, PCMA, telephone-event, SDES-SRTP
-keys on every third call), 100 from the proxy, 180, 200 with SDP, ACK, RTP
+keys on every ``srtp_every``-th call; its packets are not real SRTP, so they never
+authenticate), 100 from the proxy, 180, 200 with SDP, ACK, RTP
 both ways every 20 ms for ``rtp_seconds``, RFC 4733 digits on every second
 call, BYE from the caller, 200. Calls overlap (one starts every ``spacing``
 seconds). Written with bench_analyze's pcap writer (raw struct, no scapy).
@@ -80,7 +81,7 @@ class _Ordered:
 
 
 def write_traffic(path: Path, calls: int, rtp_seconds: float = 1.0, phones: int = 40,
-                  spacing: float = 0.05) -> dict:
+                  spacing: float = 0.05, srtp_every: int = 3) -> dict:
     """Write the capture; returns its packets, Call-IDs and what it contains."""
     info: dict = {"call_ids": [], "users": set(), "hosts": {"10.0.0.1", DOMAIN},
                   "keys": set(), "tags": set(), "digits": {}}
@@ -124,7 +125,7 @@ def write_traffic(path: Path, calls: int, rtp_seconds: float = 1.0, phones: int 
             info["call_ids"].append(cid)
             ftag, ttag = f"ft{c}q", f"tt{c}w"
             info["tags"] |= {ftag, ttag}
-            srtp = c % 3 == 0
+            srtp = bool(srtp_every) and c % srtp_every == 0
             a_key, b_key = _key(f"a{c}"), _key(f"b{c}")
             if srtp:
                 info["keys"] |= {a_key, b_key}

@@ -192,3 +192,17 @@ def write_traffic(path: Path, calls: int, rtp_seconds: float = 1.0, phones: int 
         writer.flush()
     info["packets"] = writer.count
     return info
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="write customer-like SIP traffic as a pcap")
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--calls", type=int, default=3)
+    parser.add_argument("--rtp-seconds", type=float, default=1.0)
+    parser.add_argument("--srtp-every", type=int, default=3)
+    args = parser.parse_args()
+    made = write_traffic(args.output, args.calls, args.rtp_seconds,
+                         srtp_every=args.srtp_every)
+    print(f"{args.output}: {made['packets']} packets, {args.calls} calls")

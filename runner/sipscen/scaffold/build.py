@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sipscen.core.errors import CaptureFileError, UsageError
-from sipscen.scaffold.acts import read_acts
+from sipscen.scaffold.reading import read_acts
 from sipscen.scaffold.agent_config import agent_keys
 from sipscen.scaffold.agent_types import choose_types
 from sipscen.scaffold.digits import read_digits

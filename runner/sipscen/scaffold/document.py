@@ -80,7 +80,9 @@ def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
     notes: list[str] = []
     doc: dict[str, Any] = {}
     stem = options.output.stem if options.output is not None else Path(flow.path).stem
-    doc["name"] = "scaffold" if options.anonymise else f"scaffold-{_slug(stem)}"
+    # the output's name is the user's own; the capture's may name the customer
+    doc["name"] = f"scaffold-{_slug(stem)}" if options.output is not None or \
+        not options.anonymise else "scaffold"
     first = min((a.time for a in model.acts if not a.auto), default=None)
     times = [m.time for m in flow.msgs if first is None or m.time >= first]
     span = max(times, default=0) - min(times, default=0)
@@ -128,6 +130,11 @@ def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
             exp.append(Node({e.family: e.params}, e.comment))
     doc["expect"] = Node(exp)
     notes += [_note_text(t, f) for t, f in model.notes]
+    if anon is not None and any(a.params.get("headers") or a.params.get("body")
+                                for a in model.acts):
+        notes.append("--anonymise replaced users, hosts, tags, Call-IDs, keys and "
+                     "credentials; custom header values and message bodies are kept as "
+                     "captured: review them before sharing")
     notes += [f"the capture: {w}" for w in flow.warnings]
     header = _header(flow, model, options, notes)
     if anon is not None:

@@ -136,7 +136,7 @@ def media_only(flow, options):
     span = max((s.get("last_time") or 0) for s in flow.streams) - \
         min((s.get("first_time") or 0) for s in flow.streams)
     doc: dict[str, Any] = {
-        "name": "scaffold" if options.anonymise else
+        "name": "scaffold" if options.anonymise and options.output is None else
         f"scaffold-{(options.output or Path(flow.path)).stem}",
         "description": "Reproduces the media of a capture without SIP (sipscen scaffold)",
         "tags": ["scaffold"], "timeout": f"{int(max(30, span * 1.5 + 20))}s",

@@ -25,7 +25,7 @@ class Summary:
 def summarise_capture(path, own: set[str] | None = None) -> Summary:
     """``own``: the run's SIP addresses ("ip:port"); dialogs touching none of them are
     another run's traffic the port filter let in (parallel runs reuse port numbers)."""
-    from sipscen.scaffold.acts import read_acts
+    from sipscen.scaffold.reading import read_acts
     from sipscen.scaffold.codecs import media_codecs
     from sipscen.scaffold.digits import read_digits
     from sipscen.scaffold.expectations import _teardown

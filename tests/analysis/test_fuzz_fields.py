@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from sipscen.cli import main
 
-MAX_EXAMPLES = 120
+MAX_EXAMPLES = 150
 PER_EXAMPLE = 20            # seconds: a hang fails the example, never blocks the suite
 U32 = 2 ** 32 - 1
 
@@ -100,7 +100,7 @@ def sdp_body(draw) -> tuple[str, set[str]]:
                                        "c=IN IP4 127.0.0.1/127/3", "c=IN", "c=IN IP4 ²"])))
     lines.append("t=0 0")
     for _ in range(draw(st.integers(1, 2))):
-        port = draw(number(0, 65535))
+        port = draw(st.one_of(st.integers(0, 65535).map(str), number(0, 65535)))
         proto = draw(st.sampled_from(["RTP/AVP", "RTP/SAVP", "UDP/TLS/RTP/SAVPF", "udptl", "TCP/BFCP"]))
         pts = draw(st.lists(number(0, 127), min_size=1, max_size=4))
         if bad_number(port, 0, 65535):
@@ -173,8 +173,9 @@ def _bad_signal(text: str) -> bool:
 def message(draw, n: int) -> Msg:
     """One SIP message with hostile fields (Call-ID ``fuzz-N``)."""
     kinds: set[str] = set()
-    if draw(st.booleans()):
-        method = draw(st.sampled_from(["INVITE", "INFO", "BYE", "OPTIONS"]))
+    what = draw(st.sampled_from(["sdp", "sdp", "info", "info", "multipart", "none"]))
+    if draw(st.booleans()) or (what == "info" and draw(st.integers(0, 4))):
+        method = "INFO" if what == "info" else draw(st.sampled_from(["INVITE", "BYE", "OPTIONS"]))
         first = f"{method} sip:bob@127.0.0.2 SIP/2.0"
     else:
         method = draw(st.sampled_from(["INVITE", "INFO", "BYE"]))
@@ -196,7 +197,6 @@ def message(draw, n: int) -> Msg:
         f"Max-Forwards: {draw(number())}", f"Expires: {draw(number())}",
     ]
     msg = Msg(first, headers, kinds=kinds)
-    what = draw(st.sampled_from(["sdp", "sdp", "info", "multipart", "none"]))
     if what == "sdp":
         msg.body, msg.body_kinds = draw(sdp_body())
         msg.ctype = "application/sdp"
@@ -306,6 +306,8 @@ def case(draw):
 def test_malformed_fields_are_warnings_and_the_rest_is_analysed(tmp_path_factory, data):
     messages, tcp = data
     frames, first = capture(messages, tcp)
+    for kind in first:
+        event(f"{'tcp' if tcp else 'udp'}: {kind}")     # what the run covered (--hypothesis-show-statistics)
     path = tmp_path_factory.mktemp("fields") / "fields.pcap"
     write_pcap(path, frames)
     code, out, err = cli("analyze", "--json", path)

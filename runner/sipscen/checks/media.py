@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.analysis.numbers import wire_int
 from sipscen.checks.context import CheckContext
 from sipscen.engine.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
@@ -35,8 +36,9 @@ def payload_type_of(codec: str, sdp: str | None) -> int | None:
     for line in (sdp or "").splitlines():
         if line.startswith("a=rtpmap:"):
             pt, _, encoding = line[len("a=rtpmap:"):].partition(" ")
-            if encoding.split("/")[0].strip().lower() == want and pt.isdigit():
-                return int(pt)
+            number = wire_int(pt, 0, 127)
+            if encoding.split("/")[0].strip().lower() == want and number is not None:
+                return number
     return STATIC_PT.get(want.upper())
 
 

@@ -15,6 +15,7 @@ import pjsua2 as pj
 
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua import sdp
+from sipscen.analysis.numbers import wire_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from sipscen.agents.pjsua.worker import Worker
@@ -61,8 +62,9 @@ def _status_of(event) -> tuple[int | None, str]:
         except Exception:
             continue
         parts = first.split(" ", 2)
-        if len(parts) >= 2 and parts[0].startswith("SIP/") and parts[1].isdigit():
-            return int(parts[1]), parts[2] if len(parts) > 2 else ""
+        code = wire_int(parts[1], 100, 699) if len(parts) >= 2 and parts[0].startswith("SIP/") else None
+        if code is not None:
+            return code, parts[2] if len(parts) > 2 else ""
     return None, ""
 
 

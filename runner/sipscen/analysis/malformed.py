@@ -22,7 +22,12 @@ class MalformedFields:
         self._kinds: dict[str, list[int]] = {}     # field -> [warning index, count, last frame]
 
     def note(self, frame: int, summary: str, problems: list[Problem]) -> None:
+        """The problems of one message (each kind of field counts once per message)."""
+        here: set[str] = set()
         for name, value, problem in problems:
+            if name in here:
+                continue
+            here.add(name)
             seen = self._kinds.get(name)
             if seen is not None:
                 seen[1] += 1

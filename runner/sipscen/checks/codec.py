@@ -6,7 +6,8 @@ from typing import Any
 
 from sipscen.checks.context import CheckContext
 from sipscen.checks.evidence import (call_of, calls_of, judge_each, pair_of, payload_type_of,
-                                     relay_of, streams_from)
+                                     streams_from)
+from sipscen.checks.media_path import relay_between
 from sipscen.checks.leg import codec_via
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
@@ -34,7 +35,7 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                 f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
             ctx.evidence_of(agent)))
     if len(agents) == 2 and ctx.wire is not None:
-        via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
+        via = relay_between(ctx, *agents)       # media through a relay: judged leg by leg
         if via is not None:
             results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
         else:

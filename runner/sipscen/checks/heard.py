@@ -22,7 +22,7 @@ import numpy as np
 
 from sipscen.analysis.audio import read_wav
 from sipscen.checks.context import CheckContext
-from sipscen.checks.evidence import streams_from
+from sipscen.checks.media_path import media_path
 
 
 @dataclass
@@ -38,17 +38,22 @@ class Heard:
     note: str = ""                 # which call was judged, when there were several
 
 
-def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
-    """Streams that reached ``receiver`` from ``sender``. Through the impairment relay
-    (agents/impair.py) each direction shows twice on the wire, into the receiver's face
-    and, impaired, out of the sender's face into the receiver's real address: only the
-    latter is what the receiver got."""
-    streams = streams_from(ctx, sender, receiver)
+def inbound_streams(ctx: CheckContext, sender: str, receiver: str,
+                    carried: bool = False) -> list[dict[str, Any]]:
+    """Streams that reached ``receiver`` from ``sender``: directly, or through a relay
+    its last leg into the receiver on their calls (``carried``: every leg on the way,
+    for "no RTP at all"). Through the impairment relay (agents/impair.py) each
+    direction shows twice on the wire, into the receiver's face and, impaired, out of
+    the sender's face into the receiver's real address: only the latter is what the
+    receiver got."""
+    path = media_path(ctx, sender, receiver)
+    streams = path.carried if carried else path.received
     if not (ctx.facts.get(receiver) or {}).get("media_face"):
         return streams
     contact = ctx.contacts.get(receiver)
     real = contact.host if contact is not None else None
-    return [s for s in streams if s.get("dst", "").rpartition(":")[0].strip("[]") == real]
+    return [s for s in streams if not ctx.owns(receiver, s.get("dst", ""))   # a leg before
+            or s.get("dst", "").rpartition(":")[0].strip("[]") == real]
 
 
 def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float | None, str]:
@@ -113,11 +118,14 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
                  expected=expected, note=ctx.first_of(receiver, sender))
 
 
-def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
+def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end,
+            carried: bool = False) -> Heard:
+    """The decoded audio of the direction on the wire, cut to the phase (``carried``:
+    the packets of every leg on the way, for "no RTP at all")."""
     if ctx.wire is None:
         return Heard("wire", None, missing=ctx.wire_error or "no capture")
     streams = ctx.wire.get("rtp_streams", [])
-    wanted = {id(s) for s in inbound_streams(ctx, sender, receiver)}
+    wanted = {id(s) for s in inbound_streams(ctx, sender, receiver, carried)}
     pieces, codecs, packets, gaps = [], [], 0, [0.0]
     rate = 8000
     cstart = None if start is None else ctx.epoch0 + start

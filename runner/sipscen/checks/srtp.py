@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
 from sipscen.checks.dtls_srtp import dtls_verdict
-from sipscen.checks.evidence import call_of, calls_of, judge_each, relay_of, streams_between
+from sipscen.checks.evidence import call_of, calls_of, judge_each, streams_between
+from sipscen.checks.media_path import relay_between
 from sipscen.checks.leg import srtp_via
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
@@ -37,7 +38,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     dtls = dtls_verdict(ctx, a, b, want_suite, f"srtp {a}<->{b} (wire, DTLS-SRTP)", loc)
     if dtls is not None:
         return results + [dtls]
-    via = relay_of(ctx, a, b)              # media through a relay: judged leg by leg
+    via = relay_between(ctx, a, b)              # media through a relay: judged leg by leg
     if via is not None:
         return results + srtp_via(ctx, a, b, via, want_suite, loc)
     streams = streams_between(ctx, a, b)

@@ -10,7 +10,7 @@ from sipscen.checks.evidence import (call_of, calls_of, judge_each, pair_of, pay
 from sipscen.checks.media_path import relay_between
 from sipscen.checks.leg import codec_via
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -59,10 +59,12 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
         seen[f"{sender}->{receiver}"] = pts or "no RTP"
         if pt is None or pt not in pts:
             missing.append(f"{sender}->{receiver}")
+    hidden = ctx.uncaptured(a, b) if all(v == "no RTP" for v in seen.values()) else ""
     return CheckResult(
-        f"codec {a}<->{b} (wire)", FAILED if missing else PASSED,
+        f"codec {a}<->{b} (wire)", ERROR if hidden else FAILED if missing else PASSED,
         f"{want} (its payload type from the SDP) in RTP both ways", seen,
-        f"not in {', '.join(missing)}" if missing else "payload types seen on the wire", loc, WIRE)
+        hidden or (f"not in {', '.join(missing)}" if missing else
+                   "payload types seen on the wire"), loc, WIRE)
 
 
 def _check_codec_params(lc, params) -> None:

@@ -89,6 +89,13 @@ class CheckContext:
                 ranges.append(tuple(c.media_ports))
         return ranges
 
+    def uncaptured(self, a: str, b: str) -> str:
+        """'inconclusive: ...' when the calls' SDP put all media of a and b outside
+        the ports the capture listened to, else ''."""
+        from sipscen.checks.attribution import uncaptured
+        return uncaptured(self.media, a, b, self.captured_ranges(),
+                          self.call_ids_between(a, b) or None)
+
     def media_warnings(self) -> list[str]:
         """One line per party whose media the SDP put outside its declared ports."""
         from sipscen.checks.attribution import outside_note

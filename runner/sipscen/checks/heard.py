@@ -22,6 +22,7 @@ import numpy as np
 
 from sipscen.analysis.audio import read_wav
 from sipscen.checks.context import CheckContext
+from sipscen.checks.dtls_srtp import hidden_note
 from sipscen.checks.media_path import media_path
 
 
@@ -152,8 +153,14 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end,
         if not ctx.call_ids_between(sender, receiver):     # no RTP of no call proves nothing
             return Heard("wire", None, packets=0, missing=f"no call between {sender} and "
                                                          f"{receiver} in the capture")
+        hidden = ctx.uncaptured(sender, receiver)
+        if hidden:
+            return Heard("wire", None, missing=hidden)
         return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
     if not pieces:
+        hidden = hidden_note(ctx, receiver, f"the audio into {receiver}")
+        if hidden:
+            return Heard("wire", None, missing=hidden)
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "
                                             f"PCMU, PCMA, L16, G.722 and opus are decoded)")
     return Heard("wire", _merge(pieces), pieces[0][1], packets=packets, max_gap=max(gaps))

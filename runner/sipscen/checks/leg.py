@@ -145,8 +145,17 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     by_dir = leg_streams(ctx, a, b)
     results = []
     if "srtp" in p or "suite" in p:
-        results.append(srtp_verdict(label, by_dir, bool(p.get("srtp", True)), p.get("suite"),
-                                     loc, media_samples(ctx.wire)))
+        want = bool(p.get("srtp", True))
+        dtls = dtls_verdict(ctx, a, b, p.get("suite"),
+                            f"{label}: {'SRTP' if want else 'plain RTP'}", loc)
+        if dtls is None:
+            results.append(srtp_verdict(label, by_dir, want, p.get("suite"),
+                                        loc, media_samples(ctx.wire)))
+        elif want:                        # keyed by DTLS: judged by its handshake
+            results.append(dtls)
+        else:
+            results.append(CheckResult(dtls.name, FAILED, "plain RTP both ways, no SRTP",
+                                       dtls.actual, "DTLS-SRTP on the leg", loc, WIRE))
     if "codec" in p:
         want = str(p["codec"]).split("/")[0]
         seen = {d: sorted(codecs_of(s)) or "no audio RTP" for d, s in by_dir.items()}

@@ -75,8 +75,11 @@ def identity(raw: str) -> tuple[str | None, str | None]:
 def _addresses(call: dict) -> set[str]:
     out = set()
     for entry in call.get("sdp", []):
+        if "OPTIONS" in str(entry.get("message", "")):
+            continue
         for media in entry.get("media", []):
-            if media.get("port") and media.get("address") not in (None, "", "0.0.0.0", "::"):
+            if media.get("port") not in (None, 0, 9) and \
+                    media.get("address") not in (None, "", "0.0.0.0", "::"):
                 address = media["address"]
                 out.add(f"[{address}]:{media['port']}" if ":" in address
                         else f"{address}:{media['port']}")

@@ -89,7 +89,8 @@ def _wire_figures(ctx: CheckContext, p: dict, start, end) -> tuple[dict | None, 
         return {"packets": heard.packets or 0,
                 "max_gap_ms": round((heard.max_gap or 0.0) * 1000, 1)}, ""
     if not streams:
-        return {"packets": 0}, ""
+        hidden = ctx.uncaptured(p["from"], p["to"])
+        return (None, hidden) if hidden else ({"packets": 0}, "")
     main = max(streams, key=lambda s: s.get("packets", 0))
     packets = sum(s.get("packets", 0) for s in streams)
     lost = sum(s.get("lost", 0) for s in streams)
@@ -133,7 +134,9 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("wire", "both"):
         figures, why = _wire_figures(ctx, p, start, end)
         bad = [why] if figures is None else _judge(limits, figures)
-        results.append(CheckResult(f"{label} (wire)", FAILED if bad else PASSED,
+        status = ERROR if figures is None and why.startswith("inconclusive") else \
+            FAILED if bad else PASSED
+        results.append(CheckResult(f"{label} (wire)", status,
                                    limits, figures, "; ".join(bad), loc, WIRE))
     return results
 

@@ -9,7 +9,7 @@ from sipscen.checks.evidence import call_of, calls_of, judge_each, streams_betwe
 from sipscen.checks.media_path import relay_between
 from sipscen.checks.leg import srtp_via
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -45,9 +45,13 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     clear = [s for s in streams if not s.get("srtp")]
     failed = [s for s in streams if s.get("srtp") and
               (s["srtp"].get("auth_failed") or not s["srtp"].get("authenticated"))]
+    other_suite = [s for s in streams if want_suite and s.get("srtp") and
+                   s["srtp"].get("suite") != want_suite and s not in failed]
     directions = {(ctx.agent_of(s["src"]), ctx.agent_of(s["dst"])) for s in streams}
+    why = ""
     if not streams:
         actual = "no RTP between them"
+        why = ctx.uncaptured(a, b)
     elif clear:
         actual = f"{len(clear)} cleartext RTP stream(s): " + ", ".join(
             f"{s['src']}->{s['dst']}" for s in clear)
@@ -60,11 +64,16 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         actual = "; ".join(f"{s['src']}->{s['dst']} {s['srtp'].get('suite')}: "
                            f"{s['srtp'].get('authenticated')} packets authenticated"
                            for s in streams)
-    ok = bool(streams) and not clear and not failed and len(directions) >= 2
+    if other_suite and not why:
+        why = "suite " + ", ".join(sorted({str(s["srtp"].get("suite")) for s in other_suite})) \
+            + f", not {want_suite}"
+    ok = bool(streams) and not clear and not failed and not other_suite and len(directions) >= 2
+    status = ERROR if why.startswith("inconclusive") else PASSED if ok else FAILED
     results.append(CheckResult(
-        f"srtp {a}<->{b} (wire)", PASSED if ok else FAILED,
-        "every packet both ways authenticates with the negotiated keys; no cleartext RTP",
-        actual, "", loc, WIRE))
+        f"srtp {a}<->{b} (wire)", status,
+        "every packet both ways authenticates with the negotiated keys"
+        + (f" ({want_suite})" if want_suite else "") + "; no cleartext RTP",
+        actual, why, loc, WIRE))
     return results
 
 

@@ -11,6 +11,7 @@ from sipscen.checks.media_path import relay_between
 from sipscen.checks.leg import codec_via
 from sipscen.core.model import Expectation
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
+from sipscen.language import registry
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -69,6 +70,17 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
 
 def _check_codec_params(lc, params) -> None:
     lc.exactly_one(params, ("between", "agent"))
+    codec = params.get("codec")
+    names = params.get("between") if isinstance(params.get("between"), list) else [
+        params.get("agent")]
+    for name in names:
+        agent = lc.checker.agents.get(name) if isinstance(name, str) else None
+        agent_type = registry.agent_types().get((agent or {}).get("type"))
+        if agent_type is not None and isinstance(codec, str) and not agent_type.has_codec(codec):
+            lc.fail(f"'{name}' cannot negotiate {codec}: a {agent_type.name} agent has "
+                    f"{', '.join(sorted(agent_type.codecs or ()))} (the expectation could "
+                    "never pass)", ["codec"])
+            return
 
 
 register_expectation(ExpectationFamily(

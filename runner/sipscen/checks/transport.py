@@ -15,9 +15,10 @@ TCP = 6
 HANDSHAKE = 0x16
 
 
-def tls_records(path, host: str, port: int) -> tuple[int, int]:
-    """(TCP segments to/from ``host:port`` that start a TLS record, handshake records among
-    them) in the capture at ``path``."""
+def tls_records(path, host: str, port: int, more: set[tuple[str, int]] = frozenset()
+                ) -> tuple[int, int]:
+    """(TCP segments to/from ``host:port`` (or one of ``more``) that start a TLS record,
+    handshake records among them) in the capture at ``path``."""
     from sipscen.analysis.layers import addr_str, ip_payload
     from sipscen.analysis.pcap import CaptureReader
 
@@ -33,7 +34,7 @@ def tls_records(path, host: str, port: int) -> tuple[int, int]:
             sport, dport = int.from_bytes(data[off:off + 2], "big"), \
                 int.from_bytes(data[off + 2:off + 4], "big")
             ends = {(addr_str(src), sport), (addr_str(dst), dport)}
-            if (host, port) not in ends:
+            if (host, port) not in ends and not (ends & more):
                 continue
             payload = data[off + (data[off + 12] >> 4) * 4:end]
             if len(payload) >= 3 and 0x14 <= payload[0] <= 0x17 and payload[1] == 3:
@@ -51,17 +52,23 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if ctx.wire is None or contact is None:
         return [CheckResult(name, FAILED, protocol, None,
                             ctx.wire_error or f"no contact for {agent}", loc)]
+    clients = _client_ends(ctx, agent)      # its own connections, from ephemeral ports
+    mine = {contact.hostport} | {f"{h}:{p}" for h, p in clients}
     sip = [m for c in ctx.wire.get("calls", []) for m in c["messages"]
-           if contact.hostport in (m.get("src"), m.get("dst"))]
+           if mine & {m.get("src"), m.get("dst")}]
     if protocol == "tls":
         if ctx.capture is None:
             return [CheckResult(f"{name}: TLS handshake", FAILED, "TLS records", None,
                                 "no capture file", loc)]
-        records, handshakes = tls_records(ctx.capture, contact.host, contact.port)
+        records, handshakes = tls_records(ctx.capture, contact.host, contact.port, clients)
+        where = contact.hostport + (f" and its {len(clients)} connection(s) as a client"
+                                    if clients else "")
         return [
-            CheckResult(f"{name}: TLS handshake on {contact.hostport}",
+            CheckResult(f"{name}: TLS handshake on {contact.hostport}"
+                        + (" or its client connections" if clients else ""),
                         PASSED if handshakes else FAILED, ">= 1 handshake record",
-                        f"{handshakes} handshake / {records} TLS records", "", loc),
+                        f"{handshakes} handshake / {records} TLS records",
+                        "" if handshakes else f"no TLS handshake on {where}", loc),
             CheckResult(f"{name}: no cleartext SIP", PASSED if not sip else FAILED, 0, len(sip),
                         "; ".join(m["summary"] for m in sip[:3]), loc)]
     other = sorted({m.get("transport") for m in sip if m.get("transport") != protocol})
@@ -69,6 +76,17 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     return [CheckResult(f"{name}: SIP over {protocol}", PASSED if ok else FAILED, protocol,
                         f"{len(sip)} message(s)" + (f", also over {other}" if other else ""),
                         "" if sip else f"no SIP message to or from {contact.hostport}", loc)]
+
+
+def _client_ends(ctx: CheckContext, agent: str) -> set[tuple[str, int]]:
+    """The local ends of the TLS connections the agent opened itself (its facts:
+    a client connects from an ephemeral port, not from the one it listens on)."""
+    out = set()
+    for conn in (ctx.facts.get(agent) or {}).get("connections") or []:
+        host, _, port = str(conn.get("local") or "").rpartition(":")
+        if port.isdigit():
+            out.add((host.strip("[]"), int(port)))
+    return out
 
 
 register_expectation(ExpectationFamily(
@@ -79,6 +97,7 @@ register_expectation(ExpectationFamily(
                            "protocol": {"enum": ["udp", "tcp", "tls"]}}},
     evidence="wire",
     doc="The SIP transport of `agent` on the wire: `tls` needs a TLS handshake on its SIP "
-        "port and no cleartext SIP message to or from it; `udp`/`tcp` need SIP messages to "
+        "port or on a connection it opened as a client (from an ephemeral port, as its "
+        "facts report) and no cleartext SIP message to or from either; `udp`/`tcp` need SIP messages to "
         "or from it, all over that protocol.",
     example="- transport: {agent: bob, protocol: tls}"))

@@ -86,4 +86,4 @@ register_expectation(ExpectationFamily(
                            "suite": {"type": "string", "pattern": "^[A-Z0-9_]+$"}}},
     doc="The media between two agents was SRTP (optionally with `suite`): negotiated by "
         "both, and every packet on the wire authenticates with the negotiated keys.",
-    example="- srtp: {between: [alice, bob], suite: AES_CM_128_HMAC_SHA1_80}"))
+    example="- srtp: {between: [alice, bob], suite: AES_256_CM_HMAC_SHA1_80}   # PJSUA's default"))

@@ -76,6 +76,11 @@ def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict
         return None
     ok = next((m for m in msgs if m.get("status") and 200 <= m["status"] < 300
                and "INVITE" in (m.get("summary") or "")), None)
+    early = next((m for m in msgs if m.get("status") and 180 <= m["status"] < 200
+                  and "INVITE" in (m.get("summary") or "")), None)
+    final = next((m for m in msgs if (m.get("status") or 0) >= 200
+                  and "(INVITE)" in (m.get("summary") or "")), None)
+    cancel = next((m for m in msgs if m.get("method") == "CANCEL"), None)
     bye = next((m for m in msgs if m.get("method") == "BYE"), None)
     confirmed = ok.get("time") if ok else None
     ended = bye.get("time") if bye else None
@@ -90,6 +95,9 @@ def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict
     return {
         "direction": direction, "call_id": call.get("call_id"), "remote_uri": remote,
         "status_code": call.get("status"), "reason": "", "answered": bool(call.get("answered")),
+        "started_at": invite.get("time"), "early_at": early.get("time") if early else None,
+        "final_at": final.get("time") if final else None,
+        "cancelled_at": cancel.get("time") if cancel else None,
         "confirmed_at": confirmed, "disconnected_at": ended,
         "duration": (ended - confirmed) if confirmed is not None and ended is not None else None,
         "codec": codec, "payload_type": pt,

@@ -22,6 +22,7 @@ import numpy as np
 
 from sipscen.analysis.audio import read_wav
 from sipscen.checks.context import CheckContext
+from sipscen.core.results import WIRE
 from sipscen.checks.dtls_srtp import hidden_note
 from sipscen.checks.media_path import media_path
 
@@ -104,6 +105,10 @@ def _cut(samples: np.ndarray, rate: int, t0: float, start: float | None, end: fl
 
 def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
     where = f"at {receiver}"
+    if ctx.evidence_of(receiver) == WIRE:
+        return Heard(where, None, missing=f"inconclusive: {receiver} records nothing it "
+                                          "receives (its calls are read from the capture): "
+                                          "judge it on the wire (where: wire)")
     call = ctx.call_between(receiver, sender)
     if call is None:
         return Heard(where, None, missing=f"{receiver} has no call with {sender}")
@@ -186,7 +191,8 @@ def _merge(pieces: list[tuple[float, int, np.ndarray]]) -> np.ndarray:
 def sources(ctx: CheckContext, p: dict[str, Any], start, end) -> list[Heard]:
     where = p.get("where", "both")
     out = []
-    if where in ("agent", "both"):
+    wire_party = ctx.evidence_of(p["to"]) == WIRE     # a service: nothing of its own
+    if where == "agent" or (where == "both" and not wire_party):
         out.append(at_agent(ctx, p["from"], p["to"], start, end))
     if where in ("wire", "both"):
         out.append(on_wire(ctx, p["from"], p["to"], start, end))

@@ -82,10 +82,11 @@ def _client_ends(ctx: CheckContext, agent: str) -> set[tuple[str, int]]:
     """The local ends of the TLS connections the agent opened itself (its facts:
     a client connects from an ephemeral port, not from the one it listens on)."""
     out = set()
+    contact = ctx.contacts.get(agent)
     for conn in (ctx.facts.get(agent) or {}).get("connections") or []:
         host, _, port = str(conn.get("local") or "").rpartition(":")
-        if port.isdigit():
-            out.add((host.strip("[]"), int(port)))
+        if port.isdigit() and (contact is None or int(port) != contact.port):
+            out.add((host.strip("[]"), int(port)))     # (accepted ones: its own port)
     return out
 
 

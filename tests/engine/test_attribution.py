@@ -80,9 +80,19 @@ def test_audio_and_rtp_follow_the_relay_legs_and_none_sees_them(tmp_path, no_lef
 @needs_baresip
 def test_rtp_none_towards_a_service_through_the_relay(tmp_path, no_leftovers):
     extras = [extra("rtp", 0, **{"from": "alice", "to": "carol", "none": True}),
-              extra("rtp", 1, **{"from": "alice", "to": "carol", "min_packets": 10})]
+              extra("rtp", 1, **{"from": "alice", "to": "carol", "min_packets": 10}),
+              extra("codec", 2, between=["carol", "alice"], codec="PCMA"),
+              extra("codec", 3, between=["carol", "alice"], codec="PCMU"),
+              extra("audio", 4, **{"from": "alice", "to": "carol", "where": "agent",
+                                   "not_silent": True})]
     result, own, by_loc = run_with(SBC / "relay-to-baresip.yaml", tmp_path, extras)
     assert all(c.status == "passed" for c in own), [c for c in own if c.status != "passed"]
+    # carol's own hop of the proxied call is hers ("carol had no call with alice" before)
+    assert at(by_loc, 2)["codec at carol, from the capture"].status == "passed"
+    wrong = at(by_loc, 3)["codec at carol, from the capture"]
+    assert wrong.status == "failed" and wrong.actual == "PCMA"
+    heard = at(by_loc, 4)["audio alice->carol (at carol)"]
+    assert heard.status == "error" and heard.message.startswith("inconclusive: carol records")
     none = at(by_loc, 0)
     # carol is a service: nothing of its own to read, the wire judges (both legs)
     assert list(none) == ["rtp alice->carol (wire)"]

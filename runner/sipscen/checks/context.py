@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sipscen.checks.links import call_parties, linked_ids
 from sipscen.core.contact import Contact
 from sipscen.core.model import Scenario
 from sipscen.core.results import AGENT, WIRE
@@ -154,8 +155,7 @@ class CheckContext:
         or received by both."""
         ids: set[str] = set()
         for wire_call in (self.wire or {}).get("calls", []):
-            parties = {self.agent_of(m.get(end, "")) for m in wire_call.get("messages", [])
-                       for end in ("src", "dst")}
+            parties = call_parties(self, wire_call.get("call_id"))
             if a in parties and b in parties and wire_call.get("call_id"):
                 ids.add(wire_call["call_id"])
         for me, other in ((a, b), (b, a)):
@@ -168,8 +168,7 @@ class CheckContext:
                 remote = str(call.get("remote_uri") or "")
                 if cid in theirs or (contact is not None and contact.hostport in remote):
                     ids.add(cid)
-        from sipscen.checks.links import linked_ids     # both legs through a B2BUA
-        return ids | linked_ids(self, a, b)
+        return ids | linked_ids(self, a, b)            # both legs through a B2BUA
 
     def calls_between(self, agent: str, peer: str, direction: str | None = None
                       ) -> list[dict[str, Any]]:

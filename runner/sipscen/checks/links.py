@@ -86,9 +86,28 @@ def _addresses(call: dict) -> set[str]:
     return out
 
 
-def _ssrcs(streams: list[dict], addresses: set[str]) -> set[str]:
-    return {s.get("ssrc") for s in streams
-            if s.get("ssrc") and (s.get("src") in addresses or s.get("dst") in addresses)}
+class _Media:
+    """Each leg's SDP addresses and the SSRCs flowing through them, computed once."""
+
+    def __init__(self, streams: list[dict]):
+        self.by_address: dict[str, set[str]] = {}
+        for st in streams:
+            if st.get("ssrc"):
+                for end in ("src", "dst"):
+                    self.by_address.setdefault(st.get(end, ""), set()).add(st["ssrc"])
+        self._cache: dict[int, tuple[set[str], set[str]]] = {}
+
+    def of(self, call: dict) -> tuple[set[str], set[str]]:
+        found = self._cache.get(id(call))
+        if found is None:
+            addresses = _addresses(call)
+            ssrcs = set().union(*(self.by_address.get(a, set()) for a in addresses))
+            found = self._cache[id(call)] = (addresses, ssrcs)
+        return found
+
+    def shared(self, one: dict, other: dict) -> bool:
+        (a1, s1), (a2, s2) = self.of(one), self.of(other)
+        return bool(a1 & a2) or bool(s1 & s2)
 
 
 def _legs(ctx: Any, name: str, calls: list[dict]) -> tuple[list, list]:
@@ -135,7 +154,7 @@ def _open_at(t: float):
 
 
 def _link_one(out: dict, out_inv: dict, legs_in: list, header: str | None,
-              streams: list[dict]) -> tuple[list, str]:
+              media: _Media) -> tuple[list, str]:
     """(the incoming legs the outgoing one can belong to, the evidence that decided)."""
     raw_out = out_inv.get("raw") or ""
     t = out_inv.get("time") or 0.0
@@ -145,10 +164,7 @@ def _link_one(out: dict, out_inv: dict, legs_in: list, header: str | None,
         return [(c, i) for c, i in cands if value and (
             value == c.get("call_id") or value == _header(i.get("raw") or "", header))], \
             f"header {header}"
-    mine = _addresses(out)
-    own_ssrc = _ssrcs(streams, mine)
-    cands, decided = _narrow(cands, lambda ci: bool(mine & _addresses(ci[0])) or bool(
-        own_ssrc & _ssrcs(streams, _addresses(ci[0]))))
+    cands, decided = _narrow(cands, lambda ci: media.shared(out, ci[0]))
     if decided:
         return cands, "the same media on both legs"
     who = identity(raw_out)
@@ -164,7 +180,8 @@ def link_legs(ctx: Any) -> Links:
     """Every declared B2BUA's legs, linked by evidence (see the module's doc)."""
     links = Links()
     wire = ctx.wire or {}
-    calls, streams = wire.get("calls", []), wire.get("rtp_streams", [])
+    calls = wire.get("calls", [])
+    media = _Media(wire.get("rtp_streams", []))
     for spec in getattr(ctx.scenario, "services", ()):
         how = dict(spec.config).get("b2bua")
         if not how:
@@ -172,7 +189,7 @@ def link_legs(ctx: Any) -> Links:
         header = how.get("header") if isinstance(how, dict) else None
         legs_in, legs_out = _legs(ctx, spec.name, calls)
         for out, out_inv in legs_out:
-            cands, evidence = _link_one(out, out_inv, legs_in, header, streams)
+            cands, evidence = _link_one(out, out_inv, legs_in, header, media)
             if len(cands) == 1:
                 links.pairs.append((cands[0][0]["call_id"], out["call_id"]))
                 links.how[out["call_id"]] = evidence
@@ -194,18 +211,24 @@ def cached_links(ctx: Any) -> Links:
     return cached[1]
 
 
-def _parties(ctx: Any, call_id: str) -> set[str]:
-    for call in (ctx.wire or {}).get("calls", []):
-        if call.get("call_id") == call_id:
-            return {ctx.agent_of(m.get(end, "")) for m in call.get("messages", [])
-                    for end in ("src", "dst")} - {None}
-    return set()
+def call_parties(ctx: Any, call_id: str) -> set[str]:
+    """The parties that sent or received the call's SIP messages (computed once)."""
+    cached = ctx.__dict__.get("_call_parties")
+    if cached is None or cached[0] is not ctx.wire:
+        table = {}
+        for call in (ctx.wire or {}).get("calls", []):
+            table[call.get("call_id")] = {ctx.agent_of(m.get(end, ""))
+                                          for m in call.get("messages", [])
+                                          for end in ("src", "dst")} - {None}
+        cached = (ctx.wire, table)
+        ctx.__dict__["_call_parties"] = cached
+    return cached[1].get(call_id, set())
 
 
 def linked_ids(ctx: Any, a: str, b: str) -> set[str]:
     ids: set[str] = set()
     for cin, cout in cached_links(ctx).pairs:
-        pin, pout = _parties(ctx, cin), _parties(ctx, cout)
+        pin, pout = call_parties(ctx, cin), call_parties(ctx, cout)
         if (a in pin and b in pout) or (b in pin and a in pout):
             ids |= {cin, cout}
     return ids
@@ -214,8 +237,8 @@ def linked_ids(ctx: Any, a: str, b: str) -> set[str]:
 def ambiguity(ctx: Any, a: str, b: str) -> str:
     """Why calls between a and b cannot be told apart through a B2BUA ('' if they can)."""
     for cout, cands in cached_links(ctx).ambiguous.items():
-        pout = _parties(ctx, cout)
-        pins = [_parties(ctx, c) for c in cands]
+        pout = call_parties(ctx, cout)
+        pins = [call_parties(ctx, c) for c in cands]
         if any((a in pout and b in pin) or (b in pout and a in pin) for pin in pins):
             return (f"inconclusive: the B2BUA leg {cout} could belong to any of the incoming "
                     f"legs {', '.join(cands)} (no correlation header, no shared media, no "

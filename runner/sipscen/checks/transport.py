@@ -6,41 +6,19 @@ messages to or from the agent's SIP port, all over that protocol.
 """
 from __future__ import annotations
 
+from sipscen.checks.attribution import endpoint
 from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
 
-TCP = 6
-HANDSHAKE = 0x16
 
 
-def tls_records(path, host: str, port: int, more: set[tuple[str, int]] = frozenset()
-                ) -> tuple[int, int]:
-    """(TCP segments to/from ``host:port`` (or one of ``more``) that start a TLS record,
-    handshake records among them) in the capture at ``path``."""
-    from sipscen.analysis.layers import addr_str, ip_payload
-    from sipscen.analysis.pcap import CaptureReader
-
-    records = handshakes = 0
-    with CaptureReader(path) as reader:
-        for _, linktype, data in reader.records():
-            decoded = ip_payload(linktype, data)
-            if decoded is None or decoded[2] != TCP:
-                continue
-            src, dst, _, off, end = decoded
-            if end - off < 20:
-                continue
-            sport, dport = int.from_bytes(data[off:off + 2], "big"), \
-                int.from_bytes(data[off + 2:off + 4], "big")
-            ends = {(addr_str(src), sport), (addr_str(dst), dport)}
-            if (host, port) not in ends and not (ends & more):
-                continue
-            payload = data[off + (data[off + 12] >> 4) * 4:end]
-            if len(payload) >= 3 and 0x14 <= payload[0] <= 0x17 and payload[1] == 3:
-                records += 1
-                handshakes += payload[0] == HANDSHAKE
-    return records, handshakes
+def tls_records(wire: dict, hostports: set[str]) -> tuple[int, int]:
+    """(TCP segments to/from one of ``hostports`` that start a TLS record, handshake
+    records among them), from the analysis's ``tls`` pairs."""
+    pairs = [p for p in wire.get("tls") or [] if hostports & {p["src"], p["dst"]}]
+    return sum(p["records"] for p in pairs), sum(p["handshakes"] for p in pairs)
 
 
 def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -53,14 +31,11 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         return [CheckResult(name, FAILED, protocol, None,
                             ctx.wire_error or f"no contact for {agent}", loc)]
     clients = _client_ends(ctx, agent)      # its own connections, from ephemeral ports
-    mine = {contact.hostport} | {f"{h}:{p}" for h, p in clients}
+    mine = {contact.hostport} | {endpoint(h, p) for h, p in clients}
     sip = [m for c in ctx.wire.get("calls", []) for m in c["messages"]
            if mine & {m.get("src"), m.get("dst")}]
     if protocol == "tls":
-        if ctx.capture is None:
-            return [CheckResult(f"{name}: TLS handshake", FAILED, "TLS records", None,
-                                "no capture file", loc)]
-        records, handshakes = tls_records(ctx.capture, contact.host, contact.port, clients)
+        records, handshakes = tls_records(ctx.wire, mine)
         where = contact.hostport + (f" and its {len(clients)} connection(s) as a client"
                                     if clients else "")
         return [

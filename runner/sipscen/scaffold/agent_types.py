@@ -72,6 +72,10 @@ def choose_types(model: Model, msgs: list[Msg]) -> None:
                 found = oddities(m)
                 if found:
                     odd.append((m, found))
+        for m in mine:
+            if m.status == 0:
+                model.note(f"{party.name} answers with the start line '{m.first_line[:60]}': "
+                           "no agent sends a malformed response (not reproduced)", m)
         disorder = _out_of_order(mine)
         acts = [a for a in model.acts if a.party == party.name]
         if odd or disorder:

@@ -164,6 +164,9 @@ def build_msg(index: int, call_id: str, m: dict) -> Msg:
         len(k) == 1 for k in headers) else headers
     first = raw.replace("\r\n", "\n").split("\n", 1)[0]
     status = m.get("status")
+    if status is None and first.startswith("SIP/2.0 "):
+        code = first[8:].split(" ", 1)[0]
+        status = int(code) if len(code) == 3 and code.isdigit() else 0   # 0: unreadable
     method = str(m.get("method") or "").upper()
     return Msg(index=index, time=float(m["time"]), src=m.get("src", ""), dst=m.get("dst", ""),
                transport=m.get("transport") or "udp", call_id=call_id, method=method,

@@ -206,3 +206,93 @@ if __name__ == "__main__":
     made = write_traffic(args.output, args.calls, args.rtp_seconds,
                          srtp_every=args.srtp_every)
     print(f"{args.output}: {made['packets']} packets, {args.calls} calls")
+
+
+def write_one_side(path: Path) -> dict:
+    """One call captured at the phone only: it registers (401, retry), calls 4101 through
+    the SBC (407, retry with Proxy-Authorization), the SBC relays 180 and 200 (the far
+    end's Contact, a Record-Route, the SBC's own media address), RTP both ways between
+    the phone and the SBC for 2 s with RFC 4733 digits 42 from the phone, then the far
+    end hangs up (a BYE from the SBC)."""
+    raw, ip, user = phone(0)
+    sbc_media = 40000
+    cid, ftag, ttag = "onesided-93b1@10.1.0.1", "ft1", "far9"
+    w_info = {"call_id": cid}
+    with open(path, "wb") as f:
+        w = PcapWriter(f)
+        t = 1_700_000_000.0
+        base = [f"Via: SIP/2.0/UDP {ip}:5060;branch=z9hG4bKreg1",
+                f"From: <sip:{user}@{DOMAIN}>;tag=r1", f"To: <sip:{user}@{DOMAIN}>",
+                "Call-ID: reg-onesided@10.1.0.1", "Max-Forwards: 70",
+                f"Contact: <sip:{user}@{ip}:5060>", "Expires: 600"]
+        w.udp(t, raw, 5060, PROXY[0], 5060, _msg([f"REGISTER sip:{DOMAIN} SIP/2.0", *base,
+                                                  "CSeq: 1 REGISTER"]))
+        w.udp(t + 0.01, PROXY[0], 5060, raw, 5060, _msg([
+            "SIP/2.0 401 Unauthorized", *base[:4], "CSeq: 1 REGISTER",
+            f'WWW-Authenticate: Digest realm="{REALM}", nonce="n1"']))
+        auth = (f'Authorization: Digest username="{user}", realm="{REALM}", nonce="n1", '
+                f'uri="sip:{DOMAIN}", response="0123456789abcdef0123456789abcdef"')
+        w.udp(t + 0.02, raw, 5060, PROXY[0], 5060, _msg([
+            f"REGISTER sip:{DOMAIN} SIP/2.0", *base, "CSeq: 2 REGISTER", auth]))
+        w.udp(t + 0.03, PROXY[0], 5060, raw, 5060, _msg([
+            "SIP/2.0 200 OK", *base[:4], "CSeq: 2 REGISTER",
+            f"Contact: <sip:{user}@{ip}:5060>;expires=600"]))
+        t = 1_700_000_002.0
+        via = f"Via: SIP/2.0/UDP {ip}:5060;branch=z9hG4bKinv"
+        common = [f"From: <sip:{user}@{DOMAIN}>;tag={ftag}", f"Call-ID: {cid}", "Max-Forwards: 70"]
+        to = "To: <sip:4101@voip.acme.example>"
+        offer = _sdp(ip, 16000, False, "")
+        inv = ["INVITE sip:4101@voip.acme.example SIP/2.0", via, *common, to,
+               f"Contact: <sip:{user}@{ip}:5060>"]
+        w.udp(t, raw, 5060, PROXY[0], 5060, _msg(inv + ["CSeq: 1 INVITE"], offer))
+        w.udp(t + 0.01, PROXY[0], 5060, raw, 5060, _msg([
+            "SIP/2.0 407 Proxy Authentication Required", via, *common[:2], to + ";tag=sbc1",
+            "CSeq: 1 INVITE", f'Proxy-Authenticate: Digest realm="{REALM}", nonce="n2"']))
+        w.udp(t + 0.011, raw, 5060, PROXY[0], 5060, _msg([
+            "ACK sip:4101@voip.acme.example SIP/2.0", via, *common, to + ";tag=sbc1",
+            "CSeq: 1 ACK"]))
+        via2 = f"Via: SIP/2.0/UDP {ip}:5060;branch=z9hG4bKinv2"
+        pauth = (f'Proxy-Authorization: Digest username="{user}", realm="{REALM}", '
+                 'nonce="n2", uri="sip:4101@voip.acme.example", '
+                 'response="fedcba9876543210fedcba9876543210"')
+        w.udp(t + 0.02, raw, 5060, PROXY[0], 5060,
+              _msg([inv[0], via2] + inv[2:] + ["CSeq: 2 INVITE", pauth], offer))
+        w.udp(t + 0.03, PROXY[0], 5060, raw, 5060, _msg([
+            "SIP/2.0 100 Trying", via2, *common[:2], to, "CSeq: 2 INVITE"]))
+        far = ["Contact: <sip:4101@10.5.5.5:5060>", "Record-Route: <sip:10.0.0.1;lr>"]
+        w.udp(t + 0.2, PROXY[0], 5060, raw, 5060, _msg([
+            "SIP/2.0 180 Ringing", via2, *common[:2], f"{to};tag={ttag}", "CSeq: 2 INVITE",
+            *far]))
+        answer = _sdp("10.0.0.1", sbc_media, False, "")
+        w.udp(t + 1.7, PROXY[0], 5060, raw, 5060, _msg([
+            "SIP/2.0 200 OK", via2, *common[:2], f"{to};tag={ttag}", "CSeq: 2 INVITE", *far],
+            answer))
+        w.udp(t + 1.71, raw, 5060, PROXY[0], 5060, _msg([
+            "ACK sip:4101@10.5.5.5:5060 SIP/2.0", f"Via: SIP/2.0/UDP {ip}:5060;branch=z9hG4bKack",
+            *common, f"{to};tag={ttag}", "CSeq: 2 ACK", "Route: <sip:10.0.0.1;lr>"]))
+        start = t + 1.72
+        for i in range(100):
+            w.udp(start + i * 0.02, raw, 16000, PROXY[0], sbc_media,
+                  RTP(0x80, 8, i, i * 160, 0xA1) + bytes(160))
+            w.udp(start + i * 0.02 + 0.001, PROXY[0], sbc_media, raw, 16000,
+                  RTP(0x80, 8, i, i * 160, 0xB2) + bytes(160))
+        for k, d in enumerate("42"):
+            at = start + 0.5 + k * 0.3
+            for j in range(4):
+                end = 0x80 if j >= 2 else 0
+                w.udp(at + j * 0.02 + 0.005, raw, 16000, PROXY[0], sbc_media,
+                      RTP(0x80, 101 | (0x80 if j == 0 else 0), 60000 + k * 10 + j,
+                          20000 + k * 3000, 0xA1) + bytes([int(d), end | 10])
+                      + struct.pack("!H", 160 * (j + 1)))
+        bye_t = start + 2.01
+        w.udp(bye_t, PROXY[0], 5060, raw, 5060, _msg([
+            f"BYE sip:{user}@{ip}:5060 SIP/2.0", "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKbye",
+            f"From: {to[4:]};tag={ttag}", f"To: <sip:{user}@{DOMAIN}>;tag={ftag}",
+            f"Call-ID: {cid}", "CSeq: 1 BYE", "Max-Forwards: 69"]))
+        w.udp(bye_t + 0.005, raw, 5060, PROXY[0], 5060, _msg([
+            "SIP/2.0 200 OK", "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKbye",
+            f"From: {to[4:]};tag={ttag}", f"To: <sip:{user}@{DOMAIN}>;tag={ftag}",
+            f"Call-ID: {cid}", "CSeq: 1 BYE"]))
+        w.flush()
+    w_info["packets"] = w.count
+    return w_info

@@ -79,3 +79,23 @@ def test_compare_sees_a_different_capture(sipscen, run_file, tmp_path, no_leftov
     assert compare(a, a) == []
     diffs = compare(a, b)
     assert any("codec" in d for d in diffs) and any("DTMF" in d for d in diffs), diffs
+
+
+def test_one_sided_capture_runs_against_the_example_sut(sipscen, run_file, tmp_path,
+                                                        no_leftovers):
+    """The far end stands in for the leg the capture lacks: through the placeholder (the
+    example Kamailio) the call, its codec, media and digits are reproduced; what the
+    customer's SBC did itself and the example SUT does not (challenge the INVITE: 407) is
+    exactly what fails."""
+    from tests.scaffold.captures import traffic_gen
+
+    capture = tmp_path / "phone-side.pcap"
+    traffic_gen.write_one_side(capture)
+    out = tmp_path / "phone-side.yaml"
+    assert sipscen("scaffold", capture, "-o", out)[0] == 0
+    code, result = run_file(out)
+    failed = {c["name"] for c in result["checks"] if c["status"] != "passed"}
+    assert failed == {"sip u4100->sut: sequence", "sip sut->u4100: sequence"}, failed
+    passed = {c["name"] for c in result["checks"] if c["status"] == "passed"}
+    assert {"call u4100->u4101: answered", "dtmf u4100->u4101 rfc4733 (at u4101)",
+            "dtmf u4100->u4101 rfc4733 (wire)", "codec at u4101"} <= passed

@@ -286,3 +286,31 @@ def test_emitted_scalars_read_back(value):
     back = load_yaml(text + "\n", "t.yaml")
     assert back == {"k": value, "flow": {"a": value}, "list": [value, value],
                     "node": {"b": value}}
+
+
+def test_capture_of_one_side_of_the_sut(sipscen, tmp_path):
+    """Captured at the phone: the SBC relays the far end's answers (its Contact, a
+    Record-Route) and challenges the INVITE. The SBC is the SUT; the far end, not in the
+    capture, becomes an agent of its own, said in the file and on the console."""
+    capture = tmp_path / "phone-side.pcap"
+    traffic_gen.write_one_side(capture)
+    out = tmp_path / "phone-side.yaml"
+    code, _, err = sipscen("scaffold", capture, "-o", out)
+    assert code == 0, err
+    assert "no leg beyond sut for the call from u4100" in err and "u4101 stands for the far end" \
+        in err
+    doc = load_yaml(out.read_text(), "phone-side.yaml")
+    assert set(doc["agents"]) == {"u4100", "u4101"} and "sut" in doc["services"]
+    far = doc["agents"]["u4101"]
+    assert far["account"]["registrar"] == "sut" and far["answer"] == {"delay": "1680ms"}
+    assert far["steps"][0] == {"wait": {"event": "dtmf", "digits": "42", "timeout": "9s"}}
+    assert {"hangup": {}} in far["steps"]                  # the far end hung up (the SBC's BYE)
+    caller = doc["agents"]["u4100"]["steps"]
+    assert caller[0] == {"call": {"uri": "sip:4101@${sut.hostport}"}}   # the 407 retry: its own
+    assert {"dtmf": {"digits": "42", "method": "rfc4733", "duration": "80ms", "gap": "220ms"}} \
+        in caller
+    seq = next(e["sip"]["sequence"] for e in doc["expect"]
+               if "sip" in e and e["sip"]["from"] == "sut" and e["sip"]["to"] == "u4100")
+    assert seq == [{"status": 401, "method": "REGISTER"}, {"status": 200, "method": "REGISTER"},
+                   407, 180, 200, "BYE"]
+    assert "assumed: this leg is not in the capture" in out.read_text()

@@ -60,7 +60,14 @@ def _account(model: Model, party: Party, out: AgentKeys, password_var: str | Non
     if party.domain and party.domain.strip("[]") not in (party.host, "127.0.0.1", "::1"):
         account["domain"] = party.domain
     regs = [r for r in model.registrations if r.party == party.name]
-    if regs and party.kind == "pjsua":
+    if party.far_end_of is not None and party.kind == "pjsua":
+        # not in the capture: it registers so that the SUT can route the call to it
+        account["registrar"] = party.far_end_of
+        if any(r.challenged for r in model.registrations) or any(
+                a.note.startswith("the same INVITE with credentials") for a in model.acts):
+            account["password"] = f"${{{password_var or 'password'}}}"
+        out.comments["account"] = "assumed: it registers at the SUT to be reachable"
+    elif regs and party.kind == "pjsua":
         first = regs[0]
         account["registrar"] = first.registrar
         if any(r.challenged for r in regs):

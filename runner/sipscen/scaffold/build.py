@@ -18,6 +18,7 @@ from sipscen.scaffold.agent_types import choose_types
 from sipscen.scaffold.digits import read_digits
 from sipscen.scaffold.emit import Node
 from sipscen.scaffold.expectations import build_expectations
+from sipscen.scaffold.far_end import add_far_ends
 from sipscen.scaffold.flow import DEFAULT_MAX_CALLS, Flow, read_flow
 from sipscen.scaffold.parties import find_parties
 from sipscen.scaffold.sipp_messages import inline_messages
@@ -54,7 +55,7 @@ class Scaffold:
 
 def parse_sut(text: str) -> SutOption:
     name, sep, value = text.partition("=")
-    from sipscen.scaffold.parties import _NAME
+    from sipscen.scaffold.parties import NAME_PATTERN as _NAME
     if not sep or not _NAME.match(name) or not value:
         raise UsageError(f"--sut {text!r}: expected NAME=HOST:PORT (the SUT's address in the "
                          "capture) or NAME=FILE.yaml (a piece with the service NAME)")
@@ -98,15 +99,20 @@ def _scaffold(flow: Flow, options: Options) -> Scaffold:
     suts = {s.address: s.name for s in options.sut if s.address}
     default = next((s.name for s in options.sut if s.piece), "sut")
     parties = find_parties(flow, _normalised(suts), default)
+    far_notes: list = []
+    add_far_ends(flow, parties, far_notes)
     anon = None
     if options.anonymise:
         from sipscen.scaffold.anonymise import Anonymiser
         anon = Anonymiser(flow, parties)        # renames the agents before anything is written
     model = read_acts(flow, parties)
+    model.notes[:0] = far_notes
     read_digits(model, flow.dtmf)
     choose_types(model, flow.msgs)
     needs_password = any(r.challenged for r in model.registrations)
     keys = {p.name: agent_keys(model, p, "password") for p in parties.agents}
+    needs_password = needs_password or any(
+        "${password}" in str(k.keys.get("account")) for k in keys.values())
     sipp = {}
     wrong = False
     for p in parties.agents:

@@ -154,6 +154,8 @@ def _slug(text: str) -> str:
 
 
 def _where(party) -> str:
+    if party.far_end_of is not None:
+        return "; ".join(party.why)
     parts = [f"{party.address} in the capture"]
     if party.frames:
         parts[0] += f" (from frame {party.frames[0]})"

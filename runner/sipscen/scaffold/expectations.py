@@ -325,6 +325,10 @@ def _sequences(model: Model, msgs: list) -> list[Expectation]:
             items = items[:MAX_SEQUENCE]
         seq = [_label(m) for m in items]
         comments = [f"frame {m.frame}" if m.frame else "" for m in items]
+        assumed = any(p.far_end_of for p in (parties.named(pair[0]), parties.named(pair[1]))
+                      if p is not None)
         out.append(Expectation("sip", {"from": pair[0], "to": pair[1], "sequence": seq},
-                               f"what {pair[0]} sent {pair[1]}, in order", comments))
+                               f"what {pair[0]} sent {pair[1]}, in order" +
+                               ("; assumed: this leg is not in the capture" if assumed else ""),
+                               comments))
     return out

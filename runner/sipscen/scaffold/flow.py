@@ -62,6 +62,7 @@ class Flow:
     challengers: set[str] = field(default_factory=set)
     probed: set[str] = field(default_factory=set)       # endpoints sipscen probed (services)
     probers: set[str] = field(default_factory=set)
+    fronts: set[str] = field(default_factory=set)       # relayed answers seen from one side
     dropped: list[str] = field(default_factory=list)    # Call-IDs not scaffolded
     inband: bool = True
 
@@ -106,6 +107,8 @@ def summarise(calls, roles: dict[str, set[str]]) -> list[DialogSummary]:
                 roles["registrars"].add(m.get("dst", ""))
             if m.get("status") in (401, 407):
                 roles["challengers"].add(m.get("src", ""))
+            if _relayed_answer(m):
+                roles["fronts"].add(src)
         first = next((m for m in msgs if m.get("status") is None), None)
         transferred = first is not None and first.get("method") == "INVITE" and bool(
             _TRANSFERRED.search((first.get("raw") or "").split("\r\n\r\n", 1)[0]))
@@ -124,6 +127,23 @@ def summarise(calls, roles: dict[str, set[str]]) -> list[DialogSummary]:
     # a registrar answers REGISTER; a UA never receives one: only those that answered
     roles["registrars"] &= roles["challengers"] | _responders(calls, "REGISTER")
     return out
+
+
+_CONTACT = re.compile(r"^(?:Contact|m)[ \t]*:[^\r\n]*?sips?:(?:[^@>;\r\n]*@)?([^;>\s]+)",
+                      re.I | re.M)
+_RECORD_ROUTE = re.compile(r"^Record-Route[ \t]*:", re.I | re.M)
+
+
+def _relayed_answer(m: dict) -> bool:
+    """An 18x/2xx to an INVITE whose Contact is not its sender and that carries a
+    Record-Route: a proxy relayed it (seen from its caller's side only)."""
+    status = m.get("status")
+    if status is None or not 180 <= status < 300 or m.get("method") != "INVITE":
+        return False
+    head = (m.get("raw") or "").split("\r\n\r\n", 1)[0]
+    contact = _CONTACT.search(head)
+    return bool(contact and _RECORD_ROUTE.search(head)) and \
+        contact.group(1).strip("[]") != str(m.get("src") or "").replace("[", "").replace("]", "")
 
 
 def _responders(calls, method: str) -> set[str]:
@@ -199,7 +219,7 @@ def read_flow(path: str | os.PathLike, calls: list[str] | None = None,
     warnings = list(first.warnings)
     roles: dict[str, set[str]] = {k: set() for k in
                                   ("forwarders", "registrars", "challengers", "probed",
-                                   "probers")}
+                                   "probers", "fronts")}
     # a small capture's calls stay in memory; a large one's are summarised one at a time
     kept = {str(c.get("call_id")): c for c in first.iter_calls()} if small else {}
     summaries = summarise(kept.values() if small else first.iter_calls(), roles)

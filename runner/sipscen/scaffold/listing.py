@@ -16,7 +16,7 @@ def list_capture(path: Path) -> str:
         raise UsageError(f"{path}: no such file")
     analysis = analyze_capture(path, strict_keys=False)
     roles = {k: set() for k in ("forwarders", "registrars", "challengers", "probed",
-                                "probers")}
+                                "probers", "fronts")}
     summaries = summarise(analysis.iter_calls(), roles)
     t0 = min((s.start for s in summaries), default=0.0)
     rows = []
@@ -32,9 +32,9 @@ def list_capture(path: Path) -> str:
     out = [f"{path}: {analysis.packets} packets, "
            + ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in counts.items())
            if counts else f"{path}: {analysis.packets} packets, no SIP dialogs"]
-    if roles["forwarders"] | roles["registrars"]:
-        out.append("system under test (relays or registers): " +
-                   ", ".join(sorted(roles["forwarders"] | roles["registrars"])))
+    suts = roles["forwarders"] | roles["registrars"] | roles["fronts"]
+    if suts:
+        out.append("system under test (relays or registers): " + ", ".join(sorted(suts)))
     streams = analysis.stream_count
     if streams:
         out.append(f"{streams} RTP stream(s), {len(analysis.dtmf)} DTMF event(s)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sipscen.scaffold.flow import Flow
 from sipscen.scaffold.sipmsg import Msg, parse_uri
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 @dataclass
@@ -29,6 +29,11 @@ class Party:
     media: set[str] = field(default_factory=set)     # "ip:port" its own SDP announced
     why: list[str] = field(default_factory=list)     # reasons for role and kind
     frames: list[int] = field(default_factory=list)  # where it first shows
+    far_end_of: str | None = None    # not in the capture: the far end behind this SUT
+
+    @property
+    def in_capture(self) -> bool:
+        return self.far_end_of is None
 
     @property
     def host(self) -> str:
@@ -77,7 +82,7 @@ def find_parties(flow: Flow, sut_names: dict[str, str] | None = None,
                 endpoints.append(e)
                 if m.frame:
                     first_frame[e] = m.frame
-    suts = set(sut_names) | flow.forwarders | flow.registrars | flow.probed
+    suts = set(sut_names) | flow.forwarders | flow.registrars | flow.probed | flow.fronts
     parties: dict[str, Party] = {}
     taken: set[str] = set()
     sut_count = 0
@@ -96,6 +101,9 @@ def find_parties(flow: Flow, sut_names: dict[str, str] | None = None,
                 why.append("it answers REGISTERs")
             if e in flow.probed:
                 why.append("sipscen probed it as a service")
+            if e in flow.fronts and e not in flow.forwarders:
+                why.append("it relays the far end's answers (Record-Route, the far end's "
+                           "Contact)")
             parties[e] = Party(name, e, "sut", why=why,
                                frames=[first_frame[e]] if e in first_frame else [])
             taken.add(name)
@@ -103,11 +111,11 @@ def find_parties(flow: Flow, sut_names: dict[str, str] | None = None,
         if e in parties:
             continue
         user, domain = _identity(flow.msgs, e, set(parties))
-        name = _unique(_sanitise(user) or "party", taken)
+        name = unique(sanitise(user) or "party", taken)
         taken.add(name)
         parties[e] = Party(name, e, "agent", user=user or name, domain=domain,
                            frames=[first_frame[e]] if e in first_frame else [])
-    _media(flow, parties)
+    attribute_media(flow, parties)
     return Parties(parties, set(flow.probers))
 
 
@@ -143,16 +151,16 @@ def _identity(msgs: list[Msg], endpoint: str, suts: set[str]) -> tuple[str, str]
     return "", ""
 
 
-def _sanitise(user: str) -> str:
+def sanitise(user: str) -> str:
     text = re.sub(r"[^A-Za-z0-9_-]", "-", user).strip("-")
     if not text:
         return ""
     if not text[0].isalpha():
         text = f"u{text}"
-    return text[:40] if _NAME.match(text[:40]) else ""
+    return text[:40] if NAME_PATTERN.match(text[:40]) else ""
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def unique(name: str, taken: set[str]) -> str:
     if name not in taken:
         return name
     n = 2
@@ -161,7 +169,7 @@ def _unique(name: str, taken: set[str]) -> str:
     return f"{name}{n}"
 
 
-def _media(flow: Flow, parties: dict[str, Party]) -> None:
+def attribute_media(flow: Flow, parties: dict[str, Party]) -> None:
     """A party owns the media addresses of the SDP it wrote (not of SDP it relayed)."""
     for m in flow.msgs:
         if m.forwarded_from is not None or not m.sdp:

@@ -35,11 +35,21 @@ def add_far_ends(flow, parties: Parties, notes: list[tuple[str, list[int]]]) -> 
         if any(m.src == sut.address and m.dst != caller.address and
                not (parties.of(m.dst) or caller).is_sut for m in msgs):
             continue                            # the leg beyond the SUT is in the capture
+        if not any(m.src == sut.address and not m.is_request and m.method == "INVITE" and
+                   m.status and (100 < m.status < 200 or m.status not in ROUTING_REFUSALS |
+                                 OWN_ANSWERS) for m in msgs):
+            continue                            # the SUT refused it itself: no far end
         far = _far_party(parties, sut, invite)
         flow.dialogs[cid] = _relay(msgs, caller, sut, far)
-        notes.append((f"the capture shows no leg beyond {sut.name} for the call from "
-                      f"{caller.name} (frame {invite.frame}): {far.name} stands for the far end "
-                      f"and registers at {sut.name}, which must route the call to it", []))
+        if far.far_end_of is not None:
+            notes.append((f"the capture shows no leg beyond {sut.name} for the call from "
+                          f"{caller.name} (frame {invite.frame}): {far.name} stands for the far "
+                          f"end and registers at {sut.name}, which must route the call to it",
+                          []))
+        else:
+            notes.append((f"the capture shows no leg from {sut.name} to {far.name} for the "
+                          f"call from {caller.name} (frame {invite.frame}): {far.name}'s part is "
+                          f"read from what {sut.name} relayed", []))
         added = True
     if added:
         flow.msgs = sorted((m for d in flow.dialogs.values() for m in d),
@@ -52,6 +62,9 @@ def add_far_ends(flow, parties: Parties, notes: list[tuple[str, list[int]]]) -> 
 def _far_party(parties: Parties, sut: Party, invite: Msg) -> Party:
     uri = invite.ruri or invite.uri_of("to")
     user = (uri.user if uri is not None else "") or "far-end"
+    known = next((p for p in parties.agents if p.user == user), None)
+    if known is not None:
+        return known        # in the capture (it registered, say), but not this leg
     address = f"far-end:{user}@{sut.address}"
     party = parties.by_address.get(address)
     if party is None:

@@ -215,7 +215,8 @@ def read_flow(path: str | os.PathLike, calls: list[str] | None = None,
 
     path = str(path)
     small = os.path.getsize(path) <= SMALL_CAPTURE
-    first = analyze_capture(path, srtp_keys or (), strict_keys=False, inband=small)
+    # a malformed --srtp-key is a usage error (the analysis says which and why)
+    first = analyze_capture(path, srtp_keys or (), inband=small)
     warnings = list(first.warnings)
     roles: dict[str, set[str]] = {k: set() for k in
                                   ("forwarders", "registrars", "challengers", "probed",
@@ -239,23 +240,25 @@ def read_flow(path: str | os.PathLike, calls: list[str] | None = None,
     if not small and selected:
         tmp = tempfile.mkdtemp(prefix="sipscen-scaffold-", dir=work_dir)
         extract = Path(tmp) / "extract.pcap"
-    scan = frames.scan(path, wanted, extract)
-    if extract is not None and scan.extract is not None:
-        analysis = analyze_capture(scan.extract, srtp_keys or (), strict_keys=False,
-                                   inband=True)
-        selected = [c for c in analysis.iter_calls() if str(c.get("call_id")) in chosen_set]
-    dialogs, msgs = _messages(selected)
+    try:
+        scan = frames.scan(path, wanted, extract)
+        if extract is not None and scan.extract is not None:
+            analysis = analyze_capture(scan.extract, srtp_keys or (), inband=True)
+            selected = [c for c in analysis.iter_calls()
+                        if str(c.get("call_id")) in chosen_set]
+        dialogs, msgs = _messages(selected)
+        streams = [s for s in analysis.iter_streams()
+                   if s.get("call_id") in chosen_set or (s.get("call_id") is None and small)]
+        dtmf = [dict(d) for d in analysis.dtmf
+                if d.get("call_id") in chosen_set or (d.get("call_id") is None and small)]
+    finally:
+        if extract is not None:
+            _cleanup(extract)
     frames.assign(msgs, scan)
-    streams = [s for s in analysis.iter_streams()
-               if s.get("call_id") in chosen_set or (s.get("call_id") is None and small)]
-    dtmf = [dict(d) for d in analysis.dtmf
-            if d.get("call_id") in chosen_set or (d.get("call_id") is None and small)]
     for d in dtmf:
         found = scan.frames.get(frames.time_key(float(d["time"]))) if small else None
         if found:
             d["frame"] = found[0][0]
-    if extract is not None:
-        _cleanup(extract)
     flow = Flow(path=path, packets=first.packets, frames=scan.total, warnings=warnings,
                 summaries=summaries, dialogs=dialogs, msgs=msgs, streams=streams, dtmf=dtmf,
                 inband=True)

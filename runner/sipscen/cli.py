@@ -26,12 +26,16 @@ def _parse_var(text: str) -> tuple[str, str]:
 
 
 def _positive_seconds(text: str) -> float:
+    """A duration above 0, read as scenario files read theirs (one parser:
+    ``sipscen.scenario.model.parse_duration``): 15s, 200ms, 1.5m, or seconds."""
+    from sipscen.scenario.model import parse_duration
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+        value = parse_duration(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a duration above 0 (e.g. 15s, 200ms, 2m), "
+                                         f"got {text!r}")
     return value
 
 
@@ -52,8 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
     run.add_argument("--artifacts", type=Path, default=Path("sipscen-artifacts"), metavar="DIR",
                      help="where each run's pcap, logs and traces go (default: %(default)s)")
-    run.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
-                     help="per-scenario timeout, overriding the files' own")
+    run.add_argument("--timeout", type=_positive_seconds, metavar="DURATION",
+                     help="per-scenario timeout, overriding the files' own (15s, 2m, 500ms "
+                          "or seconds)")
+    run.add_argument("--strict", action="store_true",
+                     help="a scenario with no checks (no expect:) fails instead of passing "
+                          "with a warning")
     run.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                      help="run N scenarios in parallel")
     run.add_argument("--fail-fast", action="store_true", help="start nothing new after a failure")
@@ -133,7 +141,7 @@ def _kube_parsers(sub) -> None:
     man.add_argument("--name", default="sipscen", metavar="NAME",
                      help="of the Job, ServiceAccount, Role and RoleBinding")
     man.add_argument("--parallelism", type=int, metavar="P", help="pods at once (default N)")
-    man.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
+    man.add_argument("--timeout", type=_positive_seconds, metavar="DURATION",
                      help="per-scenario timeout, overriding the files' own")
     man.add_argument("--var", action="append", type=_parse_var, default=[],
                      metavar="NAME=VALUE")
@@ -181,8 +189,9 @@ def _generator(args) -> tuple[int, int] | None:
 
 
 def cmd_run(args, out: Console, err: Console) -> ExitStatus:
+    from sipscen.engine import interrupts
     from sipscen.engine.run import RunOptions
-    from sipscen.engine.suite import SuiteOptions, run_suite
+    from sipscen.engine.suite import SuiteOptions, SuiteState, run_suite
     from sipscen.report import console as console_report
     from sipscen.scenario.discover import discover
 
@@ -196,18 +205,26 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
         run=RunOptions(artifacts_root=args.artifacts, timeout=args.timeout,
                        listener_for=None if args.quiet
                        else lambda sc: progress.bind(sc.name, sc.secrets),
-                       generator=generator),
+                       generator=generator, strict=args.strict),
         variables=dict(args.var), jobs=max(1, args.jobs), fail_fast=args.fail_fast,
         selection=selection)
+    # Every scenario's result lives in `state` from the moment it exists: wherever
+    # the first signal lands (a later one is only recorded, sipscen.engine.interrupts),
+    # the reports are written with every verdict reached.
+    state = SuiteState()
     try:
-        results = run_suite(files, options)
-    except KeyboardInterrupt as exc:
-        results = getattr(exc, "results", [])
-        _write_reports(args, results, out)
-        err.print("[bold red]interrupted[/]: every agent, service and capture was stopped")
+        run_suite(files, options, state)
+        with interrupts.held(deliver=False):
+            _write_reports(args, state.results(), out)
+    except KeyboardInterrupt:
+        state.interrupted = True
+        with interrupts.held(deliver=False):
+            _write_reports(args, state.results(), out)
+    if state.interrupted or interrupts.received():
+        with interrupts.held(deliver=False):
+            err.print("[bold red]interrupted[/]: every agent, service and capture was stopped")
         return ExitStatus.INTERRUPTED
-    _write_reports(args, results, out)
-    return overall_status(results)
+    return overall_status(state.results())
 
 
 def _check_outputs(args) -> None:
@@ -344,20 +361,6 @@ def _console(stream: TextIO) -> Console:
     return console
 
 
-def _sigterm_is_interrupt() -> None:
-    """SIGTERM (a CI job cancelled, `kill`) and SIGHUP (the terminal closed)
-    tear down like Ctrl-C does."""
-    import signal
-    import threading
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGHUP, handler)
-
-
 def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
     if args.kube_command == "manifests":
         from sipscen.kube.manifests import JobRequest, build_manifests, render
@@ -391,11 +394,21 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
     out = _console(stdout)
     err = _console(stderr)
     parser = build_parser()
-    _sigterm_is_interrupt()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:       # argparse: --help is 0, bad usage is 2
         return int(exc.code or 0)
+    from sipscen.engine import interrupts
+    # SIGTERM (a CI job cancelled, `kill`) and SIGHUP (the terminal closed) tear
+    # down like Ctrl-C does; only the first signal interrupts (see interrupts.py)
+    interrupts.install()
+    try:
+        return _dispatch(args, out, err)
+    finally:
+        interrupts.uninstall()
+
+
+def _dispatch(args, out: Console, err: Console) -> int:
     try:
         return int(COMMANDS[args.command](args, out, err))
     except KeyboardInterrupt:

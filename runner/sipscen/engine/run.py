@@ -19,13 +19,14 @@ from typing import Any, Callable
 from sipscen.agents.base import Agent, AgentContext, Contact
 from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
-from sipscen.checks import evaluate
-from sipscen.checks.context import CheckContext
-from sipscen.checks.heard_setup import needs_wire_audio, signal_times, step_times
 from sipscen.engine.events import Event, EventBoard
 from sipscen.engine.ports import PortAllocator
-from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
-from sipscen.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
+from sipscen.engine.verdict import judge
+from sipscen.engine.results import ERROR, ScenarioResult
+from sipscen.engine import interrupts
+from sipscen.errors import (ExitStatus, InfrastructureError, ScenarioTimeout, ServiceExited,
+                            SipscenError, StepFailed)
+from sipscen.redaction import redact_text
 from sipscen.scenario.model import AgentSpec, Scenario
 
 READY_TIMEOUT = 10.0
@@ -40,17 +41,30 @@ class RunOptions:
     timeout: float | None = None          # overrides the scenario's own timeout
     stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
     generator: tuple[int, int] | None = None    # generator K of N of a distributed load
+    # gets the scenario's result object as soon as it exists (the suite's slot: an
+    # interrupt landing anywhere never loses it; the engine fills it in place)
+    result_sink: Callable[[ScenarioResult], None] | None = None
+    strict: bool = False     # a scenario with no checks fails (CI: --strict)
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "scenario"
 
 
-def artifacts_dir_for(scenario_name: str, root: Path) -> Path:
+def artifacts_dir_for(scenario_name: str, root: Path, secrets=()) -> Path:
+    """A new folder for one run under ``root``, named after the scenario with its
+    secrets masked first (the name the reports show is then the folder's real
+    name). InfrastructureError naming the folder when it cannot be made."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = _slug(redact_text(scenario_name, secrets))
     # Absolute: tools run with other working directories and get these paths.
-    path = root.resolve() / f"{stamp}-{_slug(scenario_name)}-{_secrets.token_hex(2)}"
-    path.mkdir(parents=True, exist_ok=False)
+    path = root.resolve() / f"{stamp}-{name}-{_secrets.token_hex(2)}"
+    try:
+        path.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise InfrastructureError(
+            f"cannot create the artifacts folder {path.parent} (--artifacts): "
+            f"{exc.strerror or exc}") from None
     return path
 
 
@@ -68,7 +82,7 @@ class _Run:
             self.board.add_listener(listener)
         if options.listener_for is not None:
             self.board.add_listener(options.listener_for(scenario))
-        self.dir = artifacts_dir_for(scenario.name, options.artifacts_root)
+        self.dir = options.artifacts_root    # the run's own folder: prepare()
         self.ports = PortAllocator()
         self.timeout = options.timeout if options.timeout is not None else scenario.timeout
         self.contacts: dict[str, Contact] = {}
@@ -80,9 +94,15 @@ class _Run:
             description=scenario.description,
             location=str(scenario.location) if scenario.location else f"{scenario.file}:1:1",
             scripted_wait=scripted_wait(scenario), secrets=sorted(scenario.secrets))
-        self.result.artifacts["dir"] = str(self.dir)
+        self.prepared = False
 
     # --- phases ----------------------------------------------------------------
+    def prepare(self) -> None:
+        self.dir = artifacts_dir_for(self.scenario.name, self.options.artifacts_root,
+                                     self.scenario.secrets)
+        self.prepared = True
+        self.result.artifacts["dir"] = str(self.dir)
+
     def plan(self) -> None:
         if self.scenario.services:
             from sipscen.engine.services import Service
@@ -256,51 +276,6 @@ class _Run:
         if self.capture:
             r.artifacts.update(self.capture.artifacts())
 
-    def analyse(self) -> tuple[dict[str, Any] | None, str | None, bool]:
-        """(wire analysis, why there is none, whether the analysis itself failed)."""
-        if not self.capture:
-            return None, "capture is disabled for this scenario", False
-        keys: list[str] = []
-        for agent in self.agents:
-            keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
-        # audio expectations (checks/heard.py) need the decoded streams: only then decode
-        media = needs_wire_audio(self.scenario.expectations)
-        try:
-            from sipscen.analysis import analyze_capture
-            analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
-                                       inband=media, keep_audio=media)
-        except Exception as exc:  # noqa: BLE001 - the verdict says why
-            faults = "; ".join(self.capture.faults)
-            why = f" (the capture is incomplete: {faults})" if faults else ""
-            self.result.warnings += [f"capture incomplete: {w}" for w in self.capture.faults]
-            return None, f"capture analysis failed: {exc}{why}", True
-        self.wire_audio = analysis.audio
-        wire = analysis.to_dict()
-        plain = _plain_leg_expected(self.scenario)
-        if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
-            from sipscen.analysis.dtls import scan_dtls
-            wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
-        warnings = wire.setdefault("warnings", [])
-        dropped = self.capture.dropped()
-        if dropped:
-            warnings.append(
-                f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
-        incomplete = self.capture.incomplete(int(wire.get("packets") or 0), list(warnings))
-        if incomplete:
-            wire["incomplete"] = incomplete
-            warnings += [w for w in incomplete if w not in warnings]
-            self.result.warnings += [f"capture incomplete: {w}" for w in incomplete]
-        return wire, None, False
-
-
-def _plain_leg_expected(scenario: Scenario) -> bool:
-    return any(e.kind == "leg" and e.params.get("srtp") is False for e in scenario.expectations)
-
-
-def _dtls_in_sdp(wire: dict[str, Any]) -> bool:
-    return any("TLS" in str(m.get("proto", "")).upper() for c in wire.get("calls", [])
-               for sdp in c.get("sdp", []) for m in sdp.get("media", []))
-
 
 def _names(value: Any) -> list[str]:
     if value is None:
@@ -333,73 +308,21 @@ def scripted_wait(scenario: Scenario) -> float:
     return max((scripted_time(agent.steps) for agent in scenario.agents), default=0.0)
 
 
-def _verdict(run: _Run, step_failure: str | None) -> None:
-    """Analyse the capture and evaluate every expectation into ``run.result``."""
-    result = run.result
-    wire, wire_error, analysis_failed = run.analyse()
-    result.wire = wire or {}
-    facts = dict(result.agents)    # plus each service as a party, judged from the capture
-    ctx = CheckContext(run.scenario, facts, wire, dict(run.contacts), wire_error,
-                       services=result.services,
-                       capture=run.capture.path if run.capture else None)
-    from sipscen.checks.wire_party import wire_facts
-    for name, service_facts in result.services.items():
-        facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
-    for name, agent_facts in result.agents.items():     # agents whose calls the wire tells
-        if agent_facts.get("from_wire"):
-            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
-    ctx.wire_audio = getattr(run, "wire_audio", {}) or {}
-    ctx.signals, ctx.epoch0 = signal_times(run.board)
-    ctx.steps = step_times(run.board)
-    expectations = run.scenario.expectations
-    if run.options.generator is not None:   # load is judged on the sum of all generators
-        from sipscen.engine.generators import deferred_record, is_deferred
-        result.distributed = deferred_record(run.scenario, run.options.generator)
-        expectations = tuple(e for e in expectations if not is_deferred(e))
-    result.checks = evaluate(expectations, ctx)
-    if wire and wire.get("incomplete"):
-        _inconclusive(result.checks, "; ".join(wire["incomplete"]))
-    elif analysis_failed and run.capture is not None and run.capture.faults:
-        _inconclusive(result.checks, "; ".join(run.capture.faults))
-    if step_failure:
-        result.error = step_failure
-    failed = step_failure or any(c.status != PASSED for c in result.checks)
-    result.status = FAILED if failed else PASSED
-    if any(c.status == ERROR for c in result.checks):
-        result.status = ERROR
-    if analysis_failed:      # our tooling failed, not the system under test
-        result.status, result.error = ERROR, wire_error
-        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
-    elif result.status == ERROR and wire and wire.get("incomplete"):
-        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
-        result.error = result.error or ("the capture is incomplete: wire checks are "
-                                        "inconclusive (" + "; ".join(wire["incomplete"]) + ")")
-
-
-def _inconclusive(checks, why: str) -> None:
-    """Wire checks on a capture known to be incomplete give no verdict: they
-    become errors that say why and what the partial capture showed."""
-    for check in checks:
-        if check.name.endswith("(wire)"):
-            shown = f"{check.status} on the partial capture" + (
-                f": {check.message}" if check.message else "")
-            check.status = ERROR
-            check.message = f"inconclusive, the capture is incomplete ({why}); {shown}"
-
-
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
     """Run one loaded scenario and return its result. Never prints."""
     options = options or RunOptions()
     run = _Run(scenario, options)
     result = run.result
+    if options.result_sink is not None:
+        options.result_sink(result)
     started = time.monotonic()
     result.started_at = time.time()
     run.board.post("engine", "scenario_started", name=scenario.name, file=str(scenario.file))
     interrupted: KeyboardInterrupt | None = None
     step_failure: str | None = None
     try:
-        for phase in (run.plan, run.start_capture, run.start_services, run.start_agents,
-                      run.run_agents):
+        for phase in (run.prepare, run.plan, run.start_capture, run.start_services,
+                      run.start_agents, run.run_agents):
             run.check_stop()
             phase()
     except KeyboardInterrupt as exc:
@@ -431,7 +354,7 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
 
     if interrupted is None and result.error is None:
         try:
-            _verdict(run, step_failure)
+            judge(run, step_failure)
         except KeyboardInterrupt as exc:    # Ctrl-C/SIGTERM while analysing: no verdict
             interrupted = exc
             result.status = ERROR
@@ -442,10 +365,28 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
         except Exception as exc:  # noqa: BLE001 - a bug in analysis or a check: say so
             result.status, result.error = ERROR, f"internal error while checking: {exc!r}"
             result.exit_status = int(ExitStatus.INFRASTRUCTURE)
-    result.events = [e.to_dict() for e in run.board.events()]
-    result.duration = time.monotonic() - started
-    run.board.post("engine", "scenario_finished", name=scenario.name, status=result.status)
+    try:
+        with interrupts.held():     # the verdict is kept whole, the artifacts masked whole
+            _conclude(run, started)
+    except KeyboardInterrupt as exc:    # it landed while concluding: now, with the result
+        interrupted = exc
     if interrupted is not None:
         interrupted.result = result  # type: ignore[attr-defined]
         raise interrupted
     return result
+
+
+def _conclude(run: _Run, started: float) -> None:
+    """The last touches of a result (the verdict is in): secrets masked in every
+    file of the artifacts, the events, the duration; then "scenario finished"."""
+    result = run.result
+    if run.prepared and run.scenario.secrets:
+        from sipscen.redaction import redact_tree
+        masked = redact_tree(run.dir, run.scenario.secrets)
+        if masked:
+            result.warnings.append(f"secrets masked in {len(masked)} artifact file(s): "
+                                   + ", ".join(sorted(str(p.relative_to(run.dir))
+                                                      for p in masked)[:10]))
+    result.events = [e.to_dict() for e in run.board.events()]
+    result.duration = time.monotonic() - started
+    run.board.post("engine", "scenario_finished", name=run.scenario.name, status=result.status)

@@ -45,6 +45,7 @@ class ScenarioResult:
     # generator K of N of a distributed load: {"generator": [K, N], "load": [deferred
     # load expectations]} (sipscen.engine.generators, sipscen.report.aggregate)
     distributed: dict[str, Any] | None = None
+    no_checks: bool = False           # no expect: (passed, no checks; --strict fails it)
     # values to redact ("***") in every report; never written out themselves
     secrets: list[str] = field(default_factory=list, repr=False, compare=False)
 

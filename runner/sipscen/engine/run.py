@@ -95,6 +95,7 @@ class _Run:
             location=str(scenario.location) if scenario.location else f"{scenario.file}:1:1",
             scripted_wait=scripted_wait(scenario), secrets=sorted(scenario.secrets))
         self.prepared = False
+        self.judged = False        # the verdict is set (engine/verdict.py)
 
     # --- phases ----------------------------------------------------------------
     def prepare(self) -> None:
@@ -357,11 +358,12 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
             judge(run, step_failure)
         except KeyboardInterrupt as exc:    # Ctrl-C/SIGTERM while analysing: no verdict
             interrupted = exc
-            result.status = ERROR
-            result.error = ("interrupted while analysing the capture: no verdict (the capture "
-                            "and logs are kept in the artifacts)")
-            result.exit_status = int(ExitStatus.INTERRUPTED)
-            result.checks = []
+            if not run.judged:              # (one landing after the verdict keeps it)
+                result.status = ERROR
+                result.error = ("interrupted while analysing the capture: no verdict (the "
+                                "capture and logs are kept in the artifacts)")
+                result.exit_status = int(ExitStatus.INTERRUPTED)
+                result.checks = []
         except Exception as exc:  # noqa: BLE001 - a bug in analysis or a check: say so
             result.status, result.error = ERROR, f"internal error while checking: {exc!r}"
             result.exit_status = int(ExitStatus.INFRASTRUCTURE)

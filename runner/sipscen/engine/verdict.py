@@ -8,6 +8,7 @@ from typing import Any
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard_setup import needs_wire_audio, signal_times, step_times
+from sipscen.engine import interrupts
 from sipscen.engine.results import ERROR, FAILED, PASSED
 from sipscen.errors import ExitStatus
 from sipscen.scenario.model import Scenario
@@ -82,11 +83,20 @@ def judge(run: Any, step_failure: str | None) -> None:
         from sipscen.engine.generators import deferred_record, is_deferred
         result.distributed = deferred_record(run.scenario, run.options.generator)
         expectations = tuple(e for e in expectations if not is_deferred(e))
-    result.checks = evaluate(expectations, ctx)
+    checks = evaluate(expectations, ctx)
     if wire and wire.get("incomplete"):
-        _inconclusive(result.checks, "; ".join(wire["incomplete"]))
+        _inconclusive(checks, "; ".join(wire["incomplete"]))
     elif analysis_failed and run.capture is not None and run.capture.faults:
-        _inconclusive(result.checks, "; ".join(run.capture.faults))
+        _inconclusive(checks, "; ".join(run.capture.faults))
+    with interrupts.held():      # the verdict is set whole, or not at all
+        _decide(run, checks, step_failure, wire, wire_error, analysis_failed)
+
+
+def _decide(run: Any, checks: list, step_failure: str | None, wire: dict[str, Any] | None,
+            wire_error: str | None, analysis_failed: bool) -> None:
+    """The scenario's status from its checks; ``run.judged`` once it is set."""
+    result = run.result
+    result.checks = checks
     if step_failure:
         result.error = step_failure
     failed = step_failure or any(c.status != PASSED for c in result.checks)
@@ -100,6 +110,28 @@ def judge(run: Any, step_failure: str | None) -> None:
         result.exit_status = int(ExitStatus.INFRASTRUCTURE)
         result.error = result.error or ("the capture is incomplete: wire checks are "
                                         "inconclusive (" + "; ".join(wire["incomplete"]) + ")")
+    if not run.scenario.expectations and not result.checks:
+        _no_checks(result, run.options.strict)
+    run.judged = True
+
+
+NO_CHECKS = ("passed, no checks: the scenario has no expect:, so only its agents' own steps "
+             "were judged (run with --strict to make this a failure)")
+NO_CHECKS_STRICT = ("no checks: the scenario has no expect: and --strict makes a scenario "
+                    "without checks a failure")
+
+
+def _no_checks(result: Any, strict: bool) -> None:
+    """A scenario without expectations proves only that its steps ran: reported as
+    "passed, no checks" with a warning, or failed under --strict. A step that
+    failed still fails it either way."""
+    result.no_checks = True
+    if result.status != PASSED:
+        return
+    if strict:
+        result.status, result.error = FAILED, NO_CHECKS_STRICT
+    else:
+        result.warnings.append(NO_CHECKS)
 
 
 def _inconclusive(checks, why: str) -> None:

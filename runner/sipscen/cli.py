@@ -16,12 +16,17 @@ from rich.console import Console
 from sipscen import __version__
 from sipscen.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
                             overall_status)
+from sipscen.report.text import terminal_safe
 
 
 def _parse_var(text: str) -> tuple[str, str]:
+    from sipscen.scenario.unicode_text import surrogate_problem, visible
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {visible(repr(text))}")
+    problem = surrogate_problem(text)
+    if problem:      # bytes that are not UTF-8 on the command line
+        raise argparse.ArgumentTypeError(f"{visible(name)}: {problem}")
     return name, value
 
 
@@ -272,6 +277,7 @@ def _write_files(args, results) -> None:
 
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:
     from rich.table import Table
+    from rich.text import Text
 
     from sipscen.engine.results import ScenarioResult
     from sipscen.engine.suite import load_all, select
@@ -279,13 +285,19 @@ def cmd_list(args, out: Console, err: Console) -> ExitStatus:
 
     table = Table("#", "name", "tags", "file", "agents", "description", show_lines=False)
     invalid = 0
+
+    def cell(value, style: str = "") -> Text:     # user text: no markup, no control codes
+        return Text(terminal_safe(str(value)), style=style)
+
     for pos, item in select(load_all(discover(args.paths), dict(args.var)), _selection(args)):
         if isinstance(item, ScenarioResult):
             invalid += 1
-            table.add_row(str(pos), item.name, "", item.file, "", f"[red]invalid: {item.error}[/]")
+            table.add_row(str(pos), cell(item.name), "", cell(item.file), "",
+                          cell(f"invalid: {item.error}", "red"))
             continue
-        table.add_row(str(pos), item.name, ", ".join(item.tags), str(item.file),
-                      ", ".join(f"{a.name} ({a.type})" for a in item.agents), item.description)
+        table.add_row(str(pos), cell(item.name), cell(", ".join(item.tags)), cell(item.file),
+                      cell(", ".join(f"{a.name} ({a.type})" for a in item.agents)),
+                      cell(item.description))
     out.print(table)
     return ExitStatus.INVALID_INPUT if invalid else ExitStatus.SUCCESS
 
@@ -308,11 +320,11 @@ def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
     for path in files:
         errors = validate_file(path, dict(args.var))
         for e in errors:
-            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+            err.print(terminal_safe(str(e)), markup=False, highlight=False, soft_wrap=True)
         if errors:
             bad += 1
         else:
-            out.print(f"{path}: ok", markup=False, highlight=False)
+            out.print(terminal_safe(f"{path}: ok"), markup=False, highlight=False)
     return ExitStatus.INVALID_INPUT if bad or not files else ExitStatus.SUCCESS
 
 
@@ -375,7 +387,7 @@ def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
 
     _check_outputs(args)
     progress = None if args.quiet else (
-        lambda line: err.print(line, markup=False, highlight=False))
+        lambda line: err.print(terminal_safe(line), markup=False, highlight=False))
     results = collect_job(args.job, namespace=args.namespace, kubeconfig=args.kubeconfig,
                           wait=args.wait, progress=progress)
     _write_reports(args, results, out)
@@ -415,11 +427,13 @@ def _dispatch(args, out: Console, err: Console) -> int:
         err.print("[bold red]interrupted[/]")
         return int(ExitStatus.INTERRUPTED)
     except SipscenError as exc:
-        err.print(f"sipscen: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(terminal_safe(f"sipscen: error: {exc}"), markup=False, highlight=False,
+                  soft_wrap=True)
         return int(exit_status_for(exc))
     except Exception as exc:  # noqa: BLE001 - a bug: say so, exit 3, no traceback unless asked
         if args.traceback:
             raise
-        err.print(f"sipscen: internal error: {exc!r} (run with --traceback for details)",
+        err.print(terminal_safe(f"sipscen: internal error: {exc!r} (run with --traceback for "
+                                "details)"),
                   markup=False, highlight=False)
         return int(exit_status_for(exc))

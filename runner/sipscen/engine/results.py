@@ -73,6 +73,8 @@ def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
     return {
         "total": len(results),
         **counts,
+        # passed without a single check (no expect:): a pass that proves little
+        "no_checks": sum(1 for r in results if r.status == PASSED and r.no_checks),
         # The scenarios' own time, added up, and the time from the first start to
         # the last end: with -j they differ.
         "duration": round(sum(r.duration for r in results), 3),

@@ -25,6 +25,7 @@ from sipscen.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenari
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
 from sipscen.scenario.semantic import SemanticChecker
+from sipscen.scenario.unicode_text import visible
 from sipscen.scenario.variables import NOT_SUBSTITUTED, substitute
 
 DEFAULT_TIMEOUT = 60.0
@@ -91,7 +92,7 @@ def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
         scenario, errors = _compile_tree(own, Path(path), includes, variables, environ, params)
         if errors:
             if params:
-                note = ", ".join(f"{k}={v}" for k, v in params.items())
+                note = visible(", ".join(f"{k}={v}" for k, v in params.items()))
                 errors = [ScenarioError(f"{e.message} [with {note}]", e.location, e.path)
                           for e in errors]
             return [], errors

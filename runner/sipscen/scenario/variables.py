@@ -33,6 +33,7 @@ from typing import Any, Mapping
 
 from sipscen.errors import Location, ScenarioError
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path
+from sipscen.scenario.unicode_text import surrogate_problem, visible
 
 REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files")
 SCENARIO_DIR = "scenario_dir"
@@ -81,6 +82,9 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
         if isinstance(node, dict):
             seen.add(id(node))
             for key in list(node):
+                if isinstance(key, str) and not key.isascii():
+                    unicode_check(key, path + (key,), node.key_mark(key)
+                                  if isinstance(node, MarkedMap) else None)
                 if not path and key in NOT_SUBSTITUTED:
                     continue
                 loc = node.value_mark(key) if isinstance(node, MarkedMap) else None
@@ -93,10 +97,26 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
 
     def visit(value: Any, path: tuple, loc: Location | None) -> Any:
         if isinstance(value, str):
-            return scope.expand(value, path, loc)
+            value = scope.expand(value, path, loc)
+            if not value.isascii():
+                unicode_check(value, path, loc)
+            return value
         walk(value, path)
         return value
 
+    def unicode_check(text: str, path: tuple, loc: Location | None) -> None:
+        problem = surrogate_problem(text)
+        if problem:
+            result.errors.append(ScenarioError(problem, loc, visible(format_path(path))))
+
+    for name, value in given.items():      # a parameter set's values name the scenario
+        problem = surrogate_problem(str(name)) or surrogate_problem(str(value))
+        if problem:
+            where = "parametrize" if "parametrize" in tree else ""
+            loc = tree.value_mark("parametrize") if where and isinstance(tree, MarkedMap) \
+                else getattr(tree, "mark", None)
+            result.errors.append(ScenarioError(f"variable {visible(str(name))}: {problem}",
+                                               loc, where))
     walk(tree, ())
     return result
 

@@ -18,7 +18,9 @@ A record is plain data plus callables:
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
                   step kinds and wait events it carries out, its fact capabilities,
                   optionally ``check_step`` (LoadCheck, kind, params): the step
-                  parameters it cannot carry out, refused at load time.
+                  parameters it cannot carry out, refused at load time; and
+                  ``check_config``: the check of its keys its agent runs at plan
+                  time, run at validation too.
 """
 from __future__ import annotations
 
@@ -80,9 +82,19 @@ class AgentType:
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
     # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
     check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
+    # "module:function" (AgentSpec, scenario folder) -> None: the check of its keys its
+    # agent runs at plan time (ScenarioError), run at validation too, so that validate
+    # never says ok to what run refuses (imported lazily: validate never loads pjsua2)
+    check_config: str | None = None
 
     def facts_record_class(self) -> type:
         module, _, name = self.facts_record.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def config_checker(self) -> Callable[..., None] | None:
+        if not self.check_config:
+            return None
+        module, _, name = self.check_config.partition(":")
         return getattr(importlib.import_module(module), name)
 
     def implementation_class(self) -> type:

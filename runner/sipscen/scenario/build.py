@@ -25,6 +25,7 @@ from sipscen.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenari
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
 from sipscen.scenario.semantic import SemanticChecker
+from sipscen.scenario.semantic_config import config_errors
 from sipscen.scenario.unicode_text import visible
 from sipscen.scenario.variables import NOT_SUBSTITUTED, substitute
 
@@ -148,6 +149,9 @@ def _compile_tree(tree: MarkedMap, path: Path, includes: tuple[Path, ...],
     if errors:
         return None, redact_errors(errors, secrets)
     scenario = build_model(tree, path, frozenset(secrets), parameters, includes)
+    errors = config_errors(scenario, tree)      # what the run itself would refuse
+    if errors:
+        return None, redact_errors(errors, secrets)
     return scenario, []
 
 

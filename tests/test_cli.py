@@ -47,7 +47,7 @@ def test_timeout_takes_the_durations_scenario_files_take(text, seconds):
     """Issue 20: `--timeout 15s` was refused ("expected seconds") while files take
     durations; the command line now reads them with the files' own parser."""
     from sipscen.cli import build_parser
-    from sipscen.scenario.model import parse_duration
+    from sipscen.core.model import parse_duration
     args = build_parser().parse_args(["run", "x.yaml", "--timeout", text])
     assert args.timeout == seconds == parse_duration(text.strip())
     man = build_parser().parse_args(["kube", "manifests", "x", "--shards", "1", "--image", "i",

@@ -1,6 +1,6 @@
 """The `sipscen` command line: argument parsing and rendering, nothing else.
 
-Exceptions become exit codes in one place (sipscen.errors.exit_status_for and
+Exceptions become exit codes in one place (sipscen.core.errors.exit_status_for and
 overall_status); ``main(argv, stdout, stderr)`` is what tests call in-process.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TextIO
 from rich.console import Console
 
 from sipscen import __version__
-from sipscen.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
+from sipscen.core.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
                             overall_status)
 from sipscen.report.text import terminal_safe
 
@@ -32,8 +32,8 @@ def _parse_var(text: str) -> tuple[str, str]:
 
 def _positive_seconds(text: str) -> float:
     """A duration above 0, read as scenario files read theirs (one parser:
-    ``sipscen.scenario.model.parse_duration``): 15s, 200ms, 1.5m, or seconds."""
-    from sipscen.scenario.model import parse_duration
+    ``sipscen.core.model.parse_duration``): 15s, 200ms, 1.5m, or seconds."""
+    from sipscen.core.model import parse_duration
     try:
         value = parse_duration(text.strip())
     except ValueError as exc:
@@ -279,7 +279,7 @@ def cmd_list(args, out: Console, err: Console) -> ExitStatus:
     from rich.table import Table
     from rich.text import Text
 
-    from sipscen.engine.results import ScenarioResult
+    from sipscen.core.results import ScenarioResult
     from sipscen.engine.suite import load_all, select
     from sipscen.scenario.discover import discover
 

@@ -62,7 +62,7 @@ def test_a_signal_right_after_the_verdict_keeps_it_and_writes_every_report(
     path = tmp_path / "s.yaml"
     path.write_text(SHORT.format(i=0))
     from sipscen.engine import run as run_module
-    real = run_module.judge
+    real = run_module._verdict
 
     def judge_then_signal(run, step_failure):
         real(run, step_failure)
@@ -70,7 +70,7 @@ def test_a_signal_right_after_the_verdict_keeps_it_and_writes_every_report(
         os.kill(os.getpid(), signum)          # lands right after the verdict
         time.sleep(0.5)
 
-    monkeypatch.setattr(run_module, "judge", judge_then_signal)
+    monkeypatch.setattr(run_module, "_verdict", judge_then_signal)
     code, out, err = _run(sipscen, path, tmp_path)
     assert code == 130, out + err
     assert _verdicts(tmp_path) == [("short-0", "passed")]
@@ -98,7 +98,7 @@ def test_a_signal_while_the_reports_are_written_does_not_cut_them(
     assert sent == ["JSON"]
     assert code == 130, out + err
     assert _verdicts(tmp_path) == [("short-0", "passed")]
-    assert "PASS short-0" in out
+    assert "PASS (no checks) short-0" in out
 
 
 def test_signals_between_and_after_parametrized_sets(tmp_path, sipscen, monkeypatch,

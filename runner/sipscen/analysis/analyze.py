@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 from sipscen.analysis.analyzer import Analyzer
 from sipscen.analysis.pcap import CaptureReader
 from sipscen.analysis.emodel import e_model
@@ -111,8 +111,8 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
     for streams whose SDP is not in the capture (each is tried on every
     SRTP-looking stream; the one that authenticates wins).  Raises
-    :class:`sipscen.errors.CaptureFileError` for a file that is not a capture
-    (or an unsupported link type), :class:`sipscen.errors.UsageError` for a
+    :class:`sipscen.core.errors.CaptureFileError` for a file that is not a capture
+    (or an unsupported link type), :class:`sipscen.core.errors.UsageError` for a
     malformed key (with ``strict_keys=False`` a malformed key is skipped with a
     warning instead).  Damage inside the file becomes a warning.
 

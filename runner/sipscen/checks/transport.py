@@ -7,9 +7,9 @@ messages to or from the agent's SIP port, all over that protocol.
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 TCP = 6
 HANDSHAKE = 0x16
@@ -77,7 +77,7 @@ register_expectation(ExpectationFamily(
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},
                            "protocol": {"enum": ["udp", "tcp", "tls"]}}},
-    services_too=True,
+    evidence="wire",
     doc="The SIP transport of `agent` on the wire: `tls` needs a TLS handshake on its SIP "
         "port and no cleartext SIP message to or from it; `udp`/`tcp` need SIP messages to "
         "or from it, all over that protocol.",

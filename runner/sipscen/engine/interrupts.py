@@ -17,7 +17,7 @@ no reports at all):
   it is the first (installed), through the handler that was there before when
   :func:`install` was not called (a library user, the pytest plugin).
 
-Prints nothing; exit codes are decided in sipscen.errors.
+Prints nothing; exit codes are decided in sipscen.core.errors.
 """
 from __future__ import annotations
 

@@ -8,26 +8,24 @@ KeyboardInterrupt is re-raised after teardown, with the partial result attached
 """
 from __future__ import annotations
 
-import re
-import secrets as _secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from sipscen.agents.base import Agent, AgentContext, Contact
+from sipscen.agents.base import Agent, AgentContext
+from sipscen.core.contact import Contact
 from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
-from sipscen.engine.events import Event, EventBoard
-from sipscen.engine.ports import PortAllocator
-from sipscen.engine.verdict import judge
-from sipscen.engine.results import ERROR, ScenarioResult
+from sipscen.checks import verdict
+from sipscen.core.events import Event, EventBoard
+from sipscen.core.ports import PortAllocator
+from sipscen.core.results import ERROR, ScenarioResult
+from sipscen.core.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
+from sipscen.core.model import AgentSpec, Scenario
 from sipscen.engine import interrupts
-from sipscen.errors import (ExitStatus, InfrastructureError, ScenarioTimeout, ServiceExited,
-                            SipscenError, StepFailed)
-from sipscen.redaction import redact_text
-from sipscen.scenario.model import AgentSpec, Scenario
+from sipscen.engine.artifacts import artifacts_dir_for, mask_secrets
 
 READY_TIMEOUT = 10.0
 
@@ -45,27 +43,6 @@ class RunOptions:
     # interrupt landing anywhere never loses it; the engine fills it in place)
     result_sink: Callable[[ScenarioResult], None] | None = None
     strict: bool = False     # a scenario with no checks fails (CI: --strict)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "scenario"
-
-
-def artifacts_dir_for(scenario_name: str, root: Path, secrets=()) -> Path:
-    """A new folder for one run under ``root``, named after the scenario with its
-    secrets masked first (the name the reports show is then the folder's real
-    name). InfrastructureError naming the folder when it cannot be made."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = _slug(redact_text(scenario_name, secrets))
-    # Absolute: tools run with other working directories and get these paths.
-    path = root.resolve() / f"{stamp}-{name}-{_secrets.token_hex(2)}"
-    try:
-        path.mkdir(parents=True, exist_ok=False)
-    except OSError as exc:
-        raise InfrastructureError(
-            f"cannot create the artifacts folder {path.parent} (--artifacts): "
-            f"{exc.strerror or exc}") from None
-    return path
 
 
 class _Run:
@@ -95,7 +72,7 @@ class _Run:
             location=str(scenario.location) if scenario.location else f"{scenario.file}:1:1",
             scripted_wait=scripted_wait(scenario), secrets=sorted(scenario.secrets))
         self.prepared = False
-        self.judged = False        # the verdict is set (engine/verdict.py)
+        self.judged = False        # the verdict is set (_verdict)
 
     # --- phases ----------------------------------------------------------------
     def prepare(self) -> None:
@@ -277,6 +254,48 @@ class _Run:
         if self.capture:
             r.artifacts.update(self.capture.artifacts())
 
+    def analyse(self) -> tuple[dict[str, Any] | None, str | None, bool]:
+        """(wire analysis, why there is none, whether the analysis itself failed)."""
+        if not self.capture:
+            return None, "capture is disabled for this scenario", False
+        keys: list[str] = []
+        for agent in self.agents:
+            keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
+        # what the expectations need from the analysis (decoded audio, a DTLS scan)
+        needs = verdict.prepare(self.scenario.expectations)
+        media = needs.audio
+        try:
+            from sipscen.analysis import analyze_capture
+            analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
+                                       inband=media, keep_audio=media)
+        except Exception as exc:  # noqa: BLE001 - the verdict says why
+            faults = "; ".join(self.capture.faults)
+            why = f" (the capture is incomplete: {faults})" if faults else ""
+            self.result.warnings += [f"capture incomplete: {w}" for w in self.capture.faults]
+            return None, f"capture analysis failed: {exc}{why}", True
+        self.wire_audio = analysis.audio
+        wire = analysis.to_dict()
+        plain = needs.dtls_scan
+        if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
+            from sipscen.analysis.dtls import scan_dtls
+            wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
+        warnings = wire.setdefault("warnings", [])
+        dropped = self.capture.dropped()
+        if dropped:
+            warnings.append(
+                f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
+        incomplete = self.capture.incomplete(int(wire.get("packets") or 0), list(warnings))
+        if incomplete:
+            wire["incomplete"] = incomplete
+            warnings += [w for w in incomplete if w not in warnings]
+            self.result.warnings += [f"capture incomplete: {w}" for w in incomplete]
+        return wire, None, False
+
+
+def _dtls_in_sdp(wire: dict[str, Any]) -> bool:
+    return any("TLS" in str(m.get("proto", "")).upper() for c in wire.get("calls", [])
+               for sdp in c.get("sdp", []) for m in sdp.get("media", []))
+
 
 def _names(value: Any) -> list[str]:
     if value is None:
@@ -307,6 +326,34 @@ def scripted_wait(scenario: Scenario) -> float:
     per agent; the longest agent counts. Wall time minus this is sipscen's overhead."""
     from sipscen.language.timeline import scripted_time
     return max((scripted_time(agent.steps) for agent in scenario.agents), default=0.0)
+
+
+def _verdict(run: _Run, step_failure: str | None) -> None:
+    """Analyse the capture and judge every expectation into ``run.result``."""
+    result = run.result
+    wire, wire_error, analysis_failed = run.analyse()
+    result.wire = wire or {}
+    expectations = run.scenario.expectations
+    if run.options.generator is not None:   # load is judged on the sum of all generators
+        from sipscen.engine.generators import deferred_record
+        result.distributed = deferred_record(run.scenario, run.options.generator)
+        expectations = tuple(e for e in expectations if not verdict.deferred(e))
+    signals, epoch0 = verdict.signal_times(run.board)
+    checks = verdict.judge(
+        run.scenario, expectations, agents=result.agents, services=result.services,
+        wire=wire, wire_error=wire_error, contacts=run.contacts,
+        capture=run.capture.path if run.capture else None,
+        wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
+        steps=verdict.step_times(run.board))
+    with interrupts.held():      # the verdict is set whole (and then kept), or not at all
+        result.checks = checks
+        verdict.conclude(result, step_failure,
+                         incomplete=list((wire or {}).get("incomplete") or []),
+                         capture_faults=list(run.capture.faults) if run.capture else [],
+                         analysis_failed=analysis_failed, wire_error=wire_error)
+        if not run.scenario.expectations:
+            verdict.no_checks(result, run.options.strict)
+        run.judged = True
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
@@ -355,7 +402,7 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
 
     if interrupted is None and result.error is None:
         try:
-            judge(run, step_failure)
+            _verdict(run, step_failure)
         except KeyboardInterrupt as exc:    # Ctrl-C/SIGTERM while analysing: no verdict
             interrupted = exc
             if not run.judged:              # (one landing after the verdict keeps it)
@@ -382,13 +429,8 @@ def _conclude(run: _Run, started: float) -> None:
     """The last touches of a result (the verdict is in): secrets masked in every
     file of the artifacts, the events, the duration; then "scenario finished"."""
     result = run.result
-    if run.prepared and run.scenario.secrets:
-        from sipscen.redaction import redact_tree
-        masked = redact_tree(run.dir, run.scenario.secrets)
-        if masked:
-            result.warnings.append(f"secrets masked in {len(masked)} artifact file(s): "
-                                   + ", ".join(sorted(str(p.relative_to(run.dir))
-                                                      for p in masked)[:10]))
+    if run.prepared:
+        result.warnings += mask_secrets(run.dir, run.scenario.secrets)
     result.events = [e.to_dict() for e in run.board.events()]
     result.duration = time.monotonic() - started
     run.board.post("engine", "scenario_finished", name=run.scenario.name, status=result.status)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping
 
-from sipscen.errors import AgentError
+from sipscen.core.errors import AgentError
 
 Predicate = Callable[[str, Mapping[str, Any]], bool]
 Abort = Callable[[str, Mapping[str, Any]], "str | None"]

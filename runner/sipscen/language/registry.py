@@ -14,7 +14,12 @@ A record is plain data plus callables:
                   ``run(timeline, params, timeout)``, doc, example.
 ``Expectation``   name, schema fragment, ``check`` (load time), ``evaluate``
                   (``module:function`` taking (Expectation, CheckContext)),
-                  ``needs`` (key -> fact capability an agent type must have).
+                  ``needs`` (key -> fact capability an agent type must have), and
+                  what its verdict rests on and needs prepared: ``evidence`` (AGENT or
+                  WIRE, for results that do not say), ``services_too`` (parties may be
+                  services), ``needs_audio`` / ``needs_dtls_scan`` (params -> bool: decode
+                  the wire audio, scan the media for DTLS), ``merged`` (judged once on
+                  the sum of a distributed load's generators).
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
                   step kinds and wait events it carries out, its fact capabilities,
                   optionally ``check_step`` (LoadCheck, kind, params): the step
@@ -61,7 +66,11 @@ class ExpectationFamily:
     example: str
     check: Callable[..., None] | None = None
     needs: Mapping[str, str] = field(default_factory=dict)   # param key -> fact capability
-    services_too: bool = False    # from/to/between may name services (the SUT) too
+    services_too: bool = True     # from/to/between may name services (the SUT) too
+    evidence: str = "agent"       # what its results rest on unless they say: agent | wire | ""
+    needs_audio: Callable[[Mapping[str, Any]], bool] | None = None      # decoded wire audio
+    needs_dtls_scan: Callable[[Mapping[str, Any]], bool] | None = None  # media DTLS scan
+    merged: bool = False          # a distributed load judges it on the generators' sum
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")
@@ -150,9 +159,9 @@ def register_agent_type(agent_type: AgentType) -> AgentType:
 # module registers the same way (import it before loading scenarios).
 BUILTINS = (
     "sipscen.language.waits",
-    "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
-    "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
-    "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.legs",
+    "sipscen.checks.call", "sipscen.checks.codec", "sipscen.checks.srtp", "sipscen.checks.dtmf",
+    "sipscen.checks.response", "sipscen.checks.load", "sipscen.checks.sip", "sipscen.checks.registration",
+    "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.leg", "sipscen.checks.media",
     "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
     "sipscen.agents.baresip.language",

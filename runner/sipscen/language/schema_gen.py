@@ -37,7 +37,7 @@ def generate() -> dict[str, Any]:
         defs[agent_type.schema_def] = copy.deepcopy(dict(agent_type.schema))
         for name, fragment in agent_type.extra_defs.items():
             defs[name] = copy.deepcopy(dict(fragment))
-    from sipscen.engine.service_language import extend_service_schema
+    from sipscen.language.service_language import extend_service_schema
     extend_service_schema(defs)           # a service's own keys and steps (issue 10)
     defs["steps"] = {"type": "array", "items": {"$ref": "#/$defs/step"}}
     kinds: dict[str, Any] = {}

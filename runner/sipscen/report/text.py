@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sipscen.engine.results import CheckResult
+from sipscen.core.results import CheckResult
 
 MAX_VALUE_CHARS = 400
 

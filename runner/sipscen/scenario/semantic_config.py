@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import re
 
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
 from sipscen.scenario.marks import MarkedMap, locate
-from sipscen.scenario.model import Scenario
+from sipscen.core.model import Scenario
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
 
 
 def config_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
     """Every agent's and service's settings as the run checks them; [] when fine."""
+    from sipscen.core.network import in_cluster
     from sipscen.engine.services import check_service_config
     from sipscen.language import registry
+
+    if in_cluster():     # the pod's own address is allowed there (imported for its policy)
+        import sipscen.kube.discovery  # noqa: F401
 
     errors: list[ScenarioError] = []
     checks = []

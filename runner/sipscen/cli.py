@@ -146,6 +146,9 @@ def _kube_parsers(sub) -> None:
     man.add_argument("--name", default="sipscen", metavar="NAME",
                      help="of the Job, ServiceAccount, Role and RoleBinding")
     man.add_argument("--parallelism", type=int, metavar="P", help="pods at once (default N)")
+    man.add_argument("--secret", metavar="SECRET",
+                     help="the Secret whose keys give the scenarios' ${env:NAME} values "
+                          "(default: NAME-env, e.g. sipscen-env)")
     man.add_argument("--timeout", type=_positive_seconds, metavar="DURATION",
                      help="per-scenario timeout, overriding the files' own")
     man.add_argument("--var", action="append", type=_parse_var, default=[],
@@ -380,7 +383,7 @@ def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
             paths=args.paths, image=args.image, shards=args.shards, generators=args.generators,
             namespace=args.namespace, name=args.name, parallelism=args.parallelism,
             variables=list(args.var), tags=args.tag, exclude_tags=args.exclude_tag,
-            keyword=args.keyword, timeout=args.timeout)
+            keyword=args.keyword, timeout=args.timeout, secret=args.secret)
         out.file.write(render(build_manifests(request)))
         return ExitStatus.SUCCESS
     from sipscen.kube.collect import collect_job

@@ -24,14 +24,16 @@ class SuiteOptions:
     selection: Selection = field(default_factory=Selection)
 
 
-def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | ScenarioResult]:
-    """Each file's scenarios, or an error result for a file that does not load."""
+def load_all(files: list[Path], variables: dict[str, str], environ=None
+             ) -> list[Scenario | ScenarioResult]:
+    """Each file's scenarios, or an error result for a file that does not load
+    (``environ``: as ``load_scenarios`` takes it; default the process's)."""
     from sipscen.scenario import load_scenarios
 
     loaded: list[Scenario | ScenarioResult] = []
     for path in files:
         try:
-            loaded.extend(load_scenarios(path, variables))
+            loaded.extend(load_scenarios(path, variables, environ=environ))
         except SipscenError as exc:
             loaded.append(invalid_result(path, exc))
         except Exception as exc:  # noqa: BLE001 - a bug on one file must not sink the others

@@ -148,7 +148,8 @@ def _compile_tree(tree: MarkedMap, path: Path, includes: tuple[Path, ...],
     errors = SemanticChecker(tree, subst).run()
     if errors:
         return None, redact_errors(errors, secrets)
-    scenario = build_model(tree, path, frozenset(secrets), parameters, includes)
+    scenario = build_model(tree, path, frozenset(secrets), parameters, includes,
+                           env_names=frozenset(subst.env_names))
     errors = config_errors(scenario, tree)      # what the run itself would refuse
     if errors:
         return None, redact_errors(errors, secrets)
@@ -157,7 +158,8 @@ def _compile_tree(tree: MarkedMap, path: Path, includes: tuple[Path, ...],
 
 def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset(),
                 parameters: Mapping[str, str] | None = None,
-                includes: tuple[Path, ...] = ()) -> Scenario:
+                includes: tuple[Path, ...] = (), env_names: frozenset[str] = frozenset()
+                ) -> Scenario:
     """The frozen Scenario of a validated, checked tree."""
     name = tree["name"]
     if parameters:
@@ -186,6 +188,7 @@ def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset
         capture=_capture(tree.get("capture", True)),
         expectations=expectations,
         secrets=secrets,
+        env_names=env_names,
         location=tree.mark,
         parameters=dict(parameters or {}),
         includes=includes,

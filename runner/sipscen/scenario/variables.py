@@ -53,6 +53,7 @@ class Substitution:
     """What :func:`substitute` did to a tree."""
 
     secrets: set[str] = field(default_factory=set)
+    env_names: set[str] = field(default_factory=set)    # every ${env:NAME} used
     whole: set[tuple] = field(default_factory=set)      # paths that were exactly "${NAME}"
     references: list[tuple[str, str, Location | None, str]] = field(default_factory=list)
     errors: list[ScenarioError] = field(default_factory=list)   # (name, attr, loc, path)
@@ -119,6 +120,30 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
                                                loc, where))
     walk(tree, ())
     return result
+
+
+class SecretStandIns(Mapping[str, str]):
+    """An environment for loading scenarios where their secrets will be given
+    later (a Kubernetes Job's Secret): ``${NAME}`` reads ``environ`` as usual, and
+    every ``${env:NAME}`` becomes a stand-in value, whether NAME is set here or
+    not, so no secret's value is ever read (``Scenario.env_names`` lists them)."""
+
+    STAND_IN = "sipscen-secret-stand-in"
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return self.environ[name]
+
+    def __iter__(self):
+        return iter(self.environ)
+
+    def __len__(self) -> int:
+        return len(self.environ)
+
+    def secret_stand_in(self, name: str) -> str:
+        return self.STAND_IN
 
 
 class _Defaults(Mapping[str, str]):
@@ -195,6 +220,10 @@ class _Scope:
             if not _NAME.fullmatch(name):
                 self._fail(f"invalid environment variable name in '{token}'", loc, where)
                 return None
+            self.result.env_names.add(name)
+            stand_in = getattr(self.environ, "secret_stand_in", None)
+            if stand_in is not None:          # SecretStandIns: names wanted, never values
+                return stand_in(name)
             if name not in self.environ:
                 self._fail(f"environment variable '{name}' is not set", loc, where)
                 return None

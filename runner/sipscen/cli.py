@@ -315,13 +315,17 @@ def cmd_report(args, out: Console, err: Console) -> ExitStatus:
 
 
 def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
-    from sipscen.scenario import validate_file
+    from sipscen.scenario.build import compile_file, duplicate_names
     from sipscen.scenario.discover import discover
 
-    bad = 0
     files = discover(args.paths)
-    for path in files:
-        errors = validate_file(path, dict(args.var))
+    compiled = [(path, *compile_file(path, dict(args.var))) for path in files]
+    twice: dict[str, list] = {}
+    for e in duplicate_names([s for _, scenarios, _ in compiled for s in scenarios]):
+        twice.setdefault(e.location.file if e.location else "", []).append(e)
+    bad = 0
+    for path, scenarios, errors in compiled:
+        errors = errors + twice.get(str(scenarios[0].file) if scenarios else "", [])
         for e in errors:
             err.print(terminal_safe(str(e)), markup=False, highlight=False, soft_wrap=True)
         if errors:

@@ -63,6 +63,29 @@ def validate_file(path: Path | str, variables: Mapping[str, str] | None = None, 
     return _compile_all(path, variables, environ)[1]
 
 
+def compile_file(path: Path | str, variables: Mapping[str, str] | None = None, *,
+                 environ: Mapping[str, str] | None = None
+                 ) -> tuple[list[Scenario], list[ScenarioError]]:
+    """(scenarios, []) or ([], every error of the first failing stage)."""
+    return _compile_all(path, variables, environ)
+
+
+def duplicate_names(scenarios: list[Scenario]) -> list[ScenarioError]:
+    """A name given twice among ``scenarios`` (a folder): reports, ``-k`` and merged
+    shards tell scenarios apart by name. Each repeat is an error at its name,
+    naming the first."""
+    first: dict[str, Scenario] = {}
+    errors = []
+    for scenario in scenarios:
+        seen = first.setdefault(scenario.name, scenario)
+        if seen is not scenario:
+            where = seen.name_location or seen.location or seen.file
+            errors.append(ScenarioError(f"duplicate scenario name '{scenario.name}' (also "
+                                        f"{where})", scenario.name_location or
+                                        scenario.location, "name"))
+    return errors
+
+
 def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
                  environ: Mapping[str, str] | None) -> tuple[list[Scenario], list[ScenarioError]]:
     """The file is read and its includes merged once; each parameter set then
@@ -190,6 +213,7 @@ def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset
         secrets=secrets,
         env_names=env_names,
         location=tree.mark,
+        name_location=tree.value_mark("name") if isinstance(tree, MarkedMap) else None,
         parameters=dict(parameters or {}),
         includes=includes,
     )

@@ -322,7 +322,8 @@ def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
     compiled = [(path, *compile_file(path, dict(args.var))) for path in files]
     twice: dict[str, list] = {}
     for e in duplicate_names([s for _, scenarios, _ in compiled for s in scenarios]):
-        twice.setdefault(e.location.file if e.location else "", []).append(e)
+        twice.setdefault(str(Path(e.location.file).resolve()) if e.location else "",
+                         []).append(e)
     bad = 0
     for path, scenarios, errors in compiled:
         errors = errors + twice.get(str(scenarios[0].file) if scenarios else "", [])

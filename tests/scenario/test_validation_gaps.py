@@ -118,7 +118,7 @@ def test_a_surrogate_from_the_environment_or_the_command_line_is_refused(
     assert code == 2 and f"{path}:2:8: tags[0]: not valid Unicode" in err, err
 
 
-def test_duplicate_scenario_names_in_a_folder_are_flagged(tmp_path, sipscen):
+def test_duplicate_scenario_names_in_a_folder_are_flagged(tmp_path, sipscen, monkeypatch):
     """Issue 20: two library scenarios shared the name register-wrong-password."""
     folder = tmp_path / "lib"
     (folder / "sub").mkdir(parents=True)
@@ -130,6 +130,10 @@ def test_duplicate_scenario_names_in_a_folder_are_flagged(tmp_path, sipscen):
     assert code == 2, out + err
     assert f"{folder / 'sub' / 'b.yaml'}:2:7: name: duplicate scenario name 'same' (also " \
            f"{folder / 'a.yaml'}:1:7)" in err, err
+    monkeypatch.chdir(tmp_path)                 # a relative folder, as typed
+    code, out, err = sipscen("validate", "lib")
+    assert code == 2 and "lib/sub/b.yaml:2:7: name: duplicate scenario name 'same' (also " \
+        "lib/a.yaml:1:7)" in err, err
     (folder / "sub" / "b.yaml").write_text("\n" + one.replace("same", "third"))
     code, out, err = sipscen("validate", folder)
     assert code == 0, err

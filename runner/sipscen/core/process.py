@@ -7,6 +7,16 @@ group. A process-wide registry plus an ``atexit`` hook makes sure nothing
 outlives sipscen, whatever the outcome; when sipscen itself is SIGKILLed, the
 watchdog (``watchdog.py``, a process of its own started with the first child)
 kills every group still registered, grandchildren included.
+
+Descendants that leave their group (``setsid``, a daemon's double fork) are
+tracked two ways (issue 20): every child gets a mark in its environment
+(``SIPSCEN_CHILD_OF=OWNER.N``, inherited by all its descendants), and ``stop``
+kills whatever still carries its mark once the group is gone; and sipscen is
+a child subreaper (``PR_SET_CHILD_SUBREAPER``), so an orphaned descendant is
+reparented to sipscen rather than to init: its zombie is reaped here, and at
+exit any child sipscen did not start itself (one that scrubbed its
+environment) is killed. After a SIGKILL of sipscen the watchdog kills what
+carries this sipscen's mark.
 """
 from __future__ import annotations
 
@@ -22,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Sequence
 
+from sipscen.core import watchdog as marks
 from sipscen.core.errors import InfrastructureError
 
 _live: set["ManagedProcess"] = set()
@@ -29,6 +40,33 @@ _live_lock = threading.Lock()
 _watchdog: subprocess.Popen | None = None
 _watchdog_pid_owner: int | None = None      # the sipscen process that started it
 _watchdog_lock = threading.Lock()
+_owner: tuple[int, str] | None = None      # (pid, mark prefix) of this sipscen process
+_seq = 0
+_seq_lock = threading.Lock()
+
+
+def owner_mark() -> str:
+    """This process's mark prefix (new after a fork: a child's children are its own)."""
+    global _owner
+    if _owner is None or _owner[0] != os.getpid():
+        import secrets
+        _owner = (os.getpid(), f"{os.getpid()}-{secrets.token_hex(4)}")
+        _become_subreaper()
+    return _owner[1]
+
+
+def _next_mark() -> str:
+    global _seq
+    with _seq_lock:
+        _seq += 1
+        return f"{owner_mark()}.{_seq}"
+
+
+def _own_cgroup(mark: str):
+    """A cgroup of its own for the child marked ``mark`` (core/cgroups.py), or None."""
+    from sipscen.core import cgroups
+    owner, _, seq = mark.rpartition(".")
+    return cgroups.child_group(owner, seq)
 
 
 def find_tool(name: str) -> str:
@@ -50,6 +88,8 @@ class ManagedProcess:
     stderr_path: Path | None
     stop_signal: int = signal.SIGTERM
     _files: list[IO] = field(default_factory=list)
+    mark: str = ""          # its SIPSCEN_CHILD_OF value: it and its descendants carry it
+    cgroup: Path | None = None   # its own cgroup (all its descendants), where one can be made
 
     @property
     def pid(self) -> int:
@@ -77,6 +117,12 @@ class ManagedProcess:
                     self.popen.wait(5)
             # Children left in the group after the leader exited.
             _signal_group(self.popen.pid, signal.SIGKILL)
+            # ... and descendants that left the group (setsid, double fork)
+            if self.popen.poll() is not None:
+                if self.cgroup is not None:
+                    _reap(marks.kill_cgroup(str(self.cgroup)))
+                if self.mark:
+                    _reap(marks.kill_marked(self.mark, exact=True))
         finally:
             # Forget the process only once it is gone: if a Ctrl-C interrupts the
             # wait above, stop_all() at exit still finds it.
@@ -148,6 +194,10 @@ def start(
     process stops (a UA driven through its menu, e.g. baresip).
     """
     argv = [str(a) for a in argv]
+    mark = _next_mark()
+    cgroup = _own_cgroup(mark)
+    env = dict(os.environ if env is None else env)
+    env[marks.MARK] = mark          # inherited by every descendant: see stop()
     files: list[IO] = []
     out_path = err_path = None
     if log_dir is not None:
@@ -171,7 +221,7 @@ def start(
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
-            preexec_fn=_die_with(os.getpid()),
+            preexec_fn=_die_with(os.getpid(), cgroup),
             env=env,
             cwd=cwd,
         )
@@ -180,7 +230,8 @@ def start(
             f.close()
         why = "not found" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
         raise InfrastructureError(f"cannot start {name}: {argv[0]}: {why}") from exc
-    proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files)
+    proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files, mark,
+                          cgroup)
     if stdin and not pipes and popen.stdin is not None:
         files.append(popen.stdin)
     with _live_lock:
@@ -205,6 +256,14 @@ def _start_watchdog() -> subprocess.Popen | None:
         _watchdog = None
         return None
     _watchdog_pid_owner = os.getpid()
+    try:
+        from sipscen.core.cgroups import owner_folder
+        folder = owner_folder(owner_mark())
+        told = f"={owner_mark()}\n" + (f"@{folder}\n" if folder else "")
+        _watchdog.stdin.write(told.encode())     # kill these too at the end
+        _watchdog.stdin.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
     return _watchdog
 
 
@@ -232,18 +291,72 @@ try:
 except (OSError, AttributeError):   # not Linux: no parent-death signal
     pass
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
-def _die_with(parent_pid: int):
-    """A pre-exec hook: the child gets SIGTERM when sipscen dies, even by SIGKILL
-    (a CI job killed hard), so no tcpdump, SIPp or Kamailio outlives it. The
-    kernel ties this to the *thread* that started the child, so processes are
-    started from threads that live as long as the process is needed (the main
-    thread, a scenario's thread, an agent's run thread that waits for it)."""
+def _become_subreaper() -> None:
+    """Orphaned descendants are reparented to this process, not to init (Linux)."""
+    if _libc_prctl is not None:
+        _libc_prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _children() -> set[int]:
+    """This process's children (every thread's), from /proc."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{os.getpid()}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{os.getpid()}/task/{tid}/children") as f:
+                found.update(int(p) for p in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _reap(pids) -> None:
+    """Collect the exit of killed descendants that were reparented to us (the
+    subreaper): never a child a Popen object waits for."""
+    if not pids:
+        return
+    ours = _children() - _popen_pids()
+    for pid in pids:
+        if pid not in ours:
+            continue
+        for _ in range(100):
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done:
+                break
+            time.sleep(0.01)
+
+
+def _popen_pids() -> set[int]:
+    with _live_lock:
+        pids = {p.popen.pid for p in _live}
+    if _watchdog is not None:
+        pids.add(_watchdog.pid)
+    return pids
+
+
+def _die_with(parent_pid: int, cgroup: Path | None = None):
+    """A pre-exec hook: the child joins its cgroup (if any: before it can fork,
+    so every descendant is in it), and gets SIGTERM when sipscen dies, even by
+    SIGKILL (a CI job killed hard), so no tcpdump, SIPp or Kamailio outlives it.
+    The kernel ties this to the *thread* that started the child, so processes
+    are started from threads that live as long as the process is needed (the
+    main thread, a scenario's thread, an agent's run thread that waits for it)."""
     if _libc_prctl is None:
         return None
+    from sipscen.core.cgroups import join
 
     def hook() -> None:
+        if cgroup is not None:
+            join(cgroup)
         _libc_prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent_pid:   # the parent died before the hook ran
             os._exit(1)
@@ -256,11 +369,33 @@ def live_processes() -> list[ManagedProcess]:
 
 
 def stop_all(grace: float = 3.0) -> None:
-    """Stop every process still registered (newest first)."""
+    """Stop every process still registered (newest first), then whatever carries
+    this process's mark."""
     with _live_lock:
         procs = sorted(_live, key=lambda p: p.popen.pid, reverse=True)
     for proc in procs:
         proc.stop(grace)
+    if _owner is not None and _owner[0] == os.getpid():
+        from sipscen.core.cgroups import owner_folder
+        folder = owner_folder(_owner[1])
+        if folder is not None:
+            _reap(marks.kill_cgroup(str(folder)))
+        _reap(marks.kill_marked(_owner[1] + "."))
+
+
+def _at_exit() -> None:
+    """Nothing outlives sipscen: every process registered, every marked one, and
+    every orphan reparented to us (the subreaper) that we did not start."""
+    stop_all(1.0)
+    if _owner is None or _owner[0] != os.getpid():
+        return
+    strays = _children() - _popen_pids()
+    for pid in strays:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+    _reap(strays)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
@@ -274,4 +409,4 @@ def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
         time.sleep(interval)
 
 
-atexit.register(stop_all, 1.0)
+atexit.register(_at_exit)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Sequence
 
+from sipscen.core import descendants
 from sipscen.core import watchdog as marks
 from sipscen.core.errors import InfrastructureError
 
@@ -40,35 +41,6 @@ _live_lock = threading.Lock()
 _watchdog: subprocess.Popen | None = None
 _watchdog_pid_owner: int | None = None      # the sipscen process that started it
 _watchdog_lock = threading.Lock()
-_owner: tuple[int, str] | None = None      # (pid, mark prefix) of this sipscen process
-_seq = 0
-_seq_lock = threading.Lock()
-
-
-def owner_mark() -> str:
-    """This process's mark prefix (new after a fork: a child's children are its own)."""
-    global _owner
-    if _owner is None or _owner[0] != os.getpid():
-        import secrets
-        _owner = (os.getpid(), f"{os.getpid()}-{secrets.token_hex(4)}")
-        _become_subreaper()
-    return _owner[1]
-
-
-def _next_mark() -> str:
-    global _seq
-    with _seq_lock:
-        _seq += 1
-        return f"{owner_mark()}.{_seq}"
-
-
-def _own_cgroup(mark: str):
-    """A cgroup of its own for the child marked ``mark`` (core/cgroups.py), or None."""
-    from sipscen.core import cgroups
-    owner, _, seq = mark.rpartition(".")
-    return cgroups.child_group(owner, seq)
-
-
 def find_tool(name: str) -> str:
     """Absolute path of an external tool, or an infrastructure error naming it."""
     path = shutil.which(name)
@@ -120,9 +92,9 @@ class ManagedProcess:
             # ... and descendants that left the group (setsid, double fork)
             if self.popen.poll() is not None:
                 if self.cgroup is not None:
-                    _reap(marks.kill_cgroup(str(self.cgroup)))
+                    _reap_killed(marks.kill_cgroup(str(self.cgroup)))
                 if self.mark:
-                    _reap(marks.kill_marked(self.mark, exact=True))
+                    _reap_killed(marks.kill_marked(self.mark, exact=True))
         finally:
             # Forget the process only once it is gone: if a Ctrl-C interrupts the
             # wait above, stop_all() at exit still finds it.
@@ -194,8 +166,8 @@ def start(
     process stops (a UA driven through its menu, e.g. baresip).
     """
     argv = [str(a) for a in argv]
-    mark = _next_mark()
-    cgroup = _own_cgroup(mark)
+    mark = descendants.next_mark()
+    cgroup = descendants.own_cgroup(mark)
     env = dict(os.environ if env is None else env)
     env[marks.MARK] = mark          # inherited by every descendant: see stop()
     files: list[IO] = []
@@ -258,8 +230,8 @@ def _start_watchdog() -> subprocess.Popen | None:
     _watchdog_pid_owner = os.getpid()
     try:
         from sipscen.core.cgroups import owner_folder
-        folder = owner_folder(owner_mark())
-        told = f"={owner_mark()}\n" + (f"@{folder}\n" if folder else "")
+        folder = owner_folder(descendants.owner_mark())
+        told = f"={descendants.owner_mark()}\n" + (f"@{folder}\n" if folder else "")
         _watchdog.stdin.write(told.encode())     # kill these too at the end
         _watchdog.stdin.flush()
     except (BrokenPipeError, ValueError, OSError):
@@ -284,55 +256,12 @@ def watchdog_pid() -> int | None:
     return _watchdog.pid if _watchdog is not None else None
 
 
-_libc_prctl = None
-try:
-    import ctypes
-    _libc_prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):   # not Linux: no parent-death signal
-    pass
+_libc_prctl = descendants.libc_prctl
 _PR_SET_PDEATHSIG = 1
-_PR_SET_CHILD_SUBREAPER = 36
 
 
-def _become_subreaper() -> None:
-    """Orphaned descendants are reparented to this process, not to init (Linux)."""
-    if _libc_prctl is not None:
-        _libc_prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def _children() -> set[int]:
-    """This process's children (every thread's), from /proc."""
-    found: set[int] = set()
-    try:
-        tasks = os.listdir(f"/proc/{os.getpid()}/task")
-    except OSError:
-        return found
-    for tid in tasks:
-        try:
-            with open(f"/proc/{os.getpid()}/task/{tid}/children") as f:
-                found.update(int(p) for p in f.read().split())
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def _reap(pids) -> None:
-    """Collect the exit of killed descendants that were reparented to us (the
-    subreaper): never a child a Popen object waits for."""
-    if not pids:
-        return
-    ours = _children() - _popen_pids()
-    for pid in pids:
-        if pid not in ours:
-            continue
-        for _ in range(100):
-            try:
-                done, _status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if done:
-                break
-            time.sleep(0.01)
+def _reap_killed(pids) -> None:
+    descendants.reap(pids, _popen_pids())
 
 
 def _popen_pids() -> set[int]:
@@ -375,27 +304,28 @@ def stop_all(grace: float = 3.0) -> None:
         procs = sorted(_live, key=lambda p: p.popen.pid, reverse=True)
     for proc in procs:
         proc.stop(grace)
-    if _owner is not None and _owner[0] == os.getpid():
+    owner = descendants.current_owner()
+    if owner is not None:
         from sipscen.core.cgroups import owner_folder
-        folder = owner_folder(_owner[1])
+        folder = owner_folder(owner)
         if folder is not None:
-            _reap(marks.kill_cgroup(str(folder)))
-        _reap(marks.kill_marked(_owner[1] + "."))
+            _reap_killed(marks.kill_cgroup(str(folder)))
+        _reap_killed(marks.kill_marked(owner + "."))
 
 
 def _at_exit() -> None:
     """Nothing outlives sipscen: every process registered, every marked one, and
     every orphan reparented to us (the subreaper) that we did not start."""
     stop_all(1.0)
-    if _owner is None or _owner[0] != os.getpid():
+    if descendants.current_owner() is None:
         return
-    strays = _children() - _popen_pids()
+    strays = descendants.children() - _popen_pids()
     for pid in strays:
         try:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             continue
-    _reap(strays)
+    _reap_killed(strays)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:

@@ -62,6 +62,7 @@ class ManagedProcess:
     _files: list[IO] = field(default_factory=list)
     mark: str = ""          # its SIPSCEN_CHILD_OF value: it and its descendants carry it
     cgroup: Path | None = None   # its own cgroup (all its descendants), where one can be made
+    tee: "_Tee | None" = None    # stderr through a pipe (start(stderr_pipe=True))
 
     @property
     def pid(self) -> int:
@@ -107,6 +108,8 @@ class ManagedProcess:
                         pass
                 with _live_lock:
                     _live.discard(self)
+                if self.tee is not None:
+                    self.tee.join(1.0)
         return self.popen.returncode
 
     def write_line(self, line: str) -> None:
@@ -127,10 +130,65 @@ class ManagedProcess:
                 if path is not None and path.exists()}
 
     def stderr_tail(self, lines: int = 20) -> str:
+        if self.tee is not None:
+            return "\n".join(self.tee.text().splitlines()[-lines:])
         return _tail(self.stderr_path, lines)
 
     def stdout_tail(self, lines: int = 20) -> str:
         return _tail(self.stdout_path, lines)
+
+
+class _Tee:
+    """A child's stderr through a pipe: each chunk goes to its log file while
+    the disk takes it, and the last 64 KiB stay in memory, so what a tool says
+    (why it did not start, what it captured) is known even on a full disk."""
+
+    KEEP = 65536
+
+    def __init__(self, pipe: IO[bytes], path: Path | None):
+        self.pipe = pipe
+        self.file: IO[bytes] | None = None
+        if path is not None:
+            try:
+                self.file = open(path, "wb")
+            except OSError:
+                self.file = None
+        self.buf = bytearray()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="stderr-tee", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        fd = self.pipe.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            with self.lock:
+                self.buf += chunk
+                del self.buf[:-self.KEEP]
+            if self.file is not None:
+                try:
+                    self.file.write(chunk)
+                    self.file.flush()
+                except OSError:          # a full disk: memory keeps it
+                    pass
+        for f in (self.file, self.pipe):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+
+    def text(self) -> str:
+        with self.lock:
+            return self.buf.decode("utf-8", "replace")
+
+    def join(self, timeout: float) -> None:
+        self.thread.join(timeout)
 
 
 def _tail(path: Path | None, lines: int) -> str:
@@ -157,13 +215,16 @@ def start(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     stdin: bool = False,
+    stderr_pipe: bool = False,
 ) -> ManagedProcess:
     """Start ``argv`` (a list, never a shell string) in its own process group.
 
     With ``pipes`` the caller talks to the child over stdin/stdout (stderr still
     goes to the log file); otherwise both streams go to ``log_dir/NAME.out|err``.
     With ``stdin`` only stdin is a pipe (``write_line``), held open until the
-    process stops (a UA driven through its menu, e.g. baresip).
+    process stops (a UA driven through its menu, e.g. baresip). With
+    ``stderr_pipe`` stderr reaches its log file through a pipe and the last of
+    it is kept in memory (``stderr_tail`` works on a full disk: tcpdump).
     """
     argv = [str(a) for a in argv]
     mark = descendants.next_mark()
@@ -173,16 +234,25 @@ def start(
     files: list[IO] = []
     out_path = err_path = None
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
         err_path = log_dir / f"{name}.stderr.log"
-        stderr = open(err_path, "wb")
-        files.append(stderr)
-        if pipes:
-            stdout = subprocess.PIPE
-        else:
-            out_path = log_dir / f"{name}.stdout.log"
-            stdout = open(out_path, "wb")
-            files.append(stdout)
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            if stderr_pipe:
+                stderr = subprocess.PIPE
+            else:
+                stderr = open(err_path, "wb")
+                files.append(stderr)
+            if pipes:
+                stdout = subprocess.PIPE
+            else:
+                out_path = log_dir / f"{name}.stdout.log"
+                stdout = open(out_path, "wb")
+                files.append(stdout)
+        except OSError as exc:      # a read-only or full artifacts folder
+            for f in files:
+                f.close()
+            raise InfrastructureError(f"cannot start {name}: its log file in {log_dir}: "
+                                      f"{exc.strerror or exc}") from None
     else:
         stderr = subprocess.DEVNULL
         stdout = subprocess.PIPE if pipes else subprocess.DEVNULL
@@ -203,7 +273,7 @@ def start(
         why = "not found" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
         raise InfrastructureError(f"cannot start {name}: {argv[0]}: {why}") from exc
     proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files, mark,
-                          cgroup)
+                          cgroup, _Tee(popen.stderr, err_path) if popen.stderr else None)
     if stdin and not pipes and popen.stdin is not None:
         files.append(popen.stdin)
     with _live_lock:

@@ -21,8 +21,11 @@ from sipscen.core import process
 from sipscen.core.errors import InfrastructureError
 
 
-def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None) -> str:
-    """A BPF expression matching UDP/TCP traffic on any of ``ports`` (ints or inclusive ranges)."""
+def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None,
+                marker: int | None = None) -> str:
+    """A BPF expression matching UDP/TCP traffic on any of ``ports`` (ints or inclusive
+    ranges), ANDed with ``extra``; the drain ``marker`` port is kept whatever ``extra``
+    says (a scenario's own filter must not make the capture look incomplete)."""
     terms = []
     for p in sorted(set(ports), key=lambda x: x if isinstance(x, int) else x[0]):
         if isinstance(p, tuple):
@@ -37,6 +40,8 @@ def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None
     expr = f"({expr}) or (ip[6:2] & 0x3fff != 0)"
     if extra:
         expr = f"({expr}) and ({extra})"
+        if marker:
+            expr = f"({expr}) or (udp dst port {marker})"
     return expr
 
 
@@ -122,12 +127,19 @@ class Capture:
         self.proc.stop(grace=5.0)
 
     def _drain(self, timeout: float) -> bool:
-        marker = b"sipscen-capture-drain-" + secrets.token_hex(8).encode()
+        marker = secrets.token_hex(8).encode() + b"-sipscen-capture-drain"
+        # a snapshot length keeps only the first bytes of the marker (after 42 bytes of
+        # Ethernet, IPv4 and UDP headers; the kernel may keep a few bytes less than
+        # asked): its random part comes first, and 8 of its 16 characters are enough
+        kept = len(marker) if not self.snaplen else min(len(marker), self.snaplen - 50)
+        if kept < 8:
+            time.sleep(0.2)              # too short to tell the marker: a grace, no proof
+            return True
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.sendto(marker, ("127.0.0.1", self.marker_port))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.running:
-            if marker in _tail_bytes(self.path, 65536):
+            if marker[:kept] in _tail_bytes(self.path, 65536):
                 return True
             time.sleep(0.005)
         return False
@@ -160,6 +172,12 @@ class Capture:
         why += [w for w in reader_warnings if w.startswith("truncated capture")
                 and not any(w in x for x in why)]
         return why
+
+    def blind_spots(self, contacts: dict, user_filter: str | None) -> list:
+        """What this capture's filter and snaplen hid (``capture/visibility.py``)."""
+        from sipscen.capture import visibility
+        return (visibility.filter_blind(self.bpf, user_filter or "", contacts)
+                + visibility.snaplen_blind(self.path, self.snaplen, contacts))
 
     def artifacts(self) -> dict[str, str]:
         out = {"pcap": str(self.path)}

@@ -11,6 +11,7 @@ from sipscen.checks.leg import codec_via
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import HEADERS
 
 
 def _codec_name(call: dict[str, Any] | None) -> str | None:
@@ -70,6 +71,7 @@ def _check_codec_params(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="codec", evaluate="sipscen.checks.codec:check_codec",
+    wire_needs=lambda params: HEADERS,
     schema={"description": "The negotiated codec (both agents' view) and the RTP payload "
                            "type on the wire.",
             "type": "object", "required": ["codec"],

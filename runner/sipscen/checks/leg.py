@@ -22,6 +22,7 @@ from sipscen.checks.evidence import codecs_of, leg_sdps, leg_streams, media_samp
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 
 def _direction(s: dict) -> str:
@@ -163,6 +164,7 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="leg", evaluate="sipscen.checks.leg:check_leg", evidence="wire",
+    wire_needs=lambda params: WHOLE,
     # plain RTP needs proof that the payload is not ciphertext: the media scan
     needs_dtls_scan=lambda params: params.get("srtp") is False,
     schema={"description": "One media leg between two parties (e.g. alice<->sut), judged "

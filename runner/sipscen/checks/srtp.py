@@ -10,6 +10,7 @@ from sipscen.checks.leg import srtp_via
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 
 def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -69,6 +70,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="srtp", evaluate="sipscen.checks.srtp:check_srtp",
+    wire_needs=lambda params: WHOLE,
     schema={"description": "Media between two agents is SRTP: every packet authenticates "
                            "with the negotiated key.",
             "type": "object", "required": ["between"], "additionalProperties": False,

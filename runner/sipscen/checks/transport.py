@@ -10,6 +10,7 @@ from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
+from sipscen.capture.visibility import SIGNALLING
 
 TCP = 6
 HANDSHAKE = 0x16
@@ -73,6 +74,7 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="transport", evaluate="sipscen.checks.transport:check_transport",
+    wire_needs=lambda params: SIGNALLING,
     schema={"description": "The SIP transport an agent used, proven on the wire.",
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},

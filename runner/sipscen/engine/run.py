@@ -115,7 +115,8 @@ class _Run:
             if c.media_ports:
                 ports.append(c.media_ports)
         self.capture = Capture(self.dir / "capture.pcap", spec.interface,
-                               port_filter(ports, spec.filter), spec.snaplen, log_dir=self.dir,
+                               port_filter(ports, spec.filter, marker), spec.snaplen,
+                               log_dir=self.dir,
                                marker_port=marker)
         self.capture.start()
         self.board.post("engine", "capture_started", path=str(self.capture.path))
@@ -345,12 +346,23 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
         capture=run.capture.path if run.capture else None,
         wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
         steps=verdict.step_times(run.board))
+    blind: list[str] = []
+    if run.capture is not None:   # what the capture's filter or snaplen hid: no verdict
+        blind = verdict.inconclusive_blind(
+            checks, expectations, run.capture.blind_spots(run.contacts,
+                                                          run.scenario.capture.filter))
+        result.warnings += blind
     with interrupts.held():      # the verdict is set whole (and then kept), or not at all
         result.checks = checks
         verdict.conclude(result, step_failure,
                          incomplete=list((wire or {}).get("incomplete") or []),
                          capture_faults=list(run.capture.faults) if run.capture else [],
                          analysis_failed=analysis_failed, wire_error=wire_error)
+        if blind and result.status == ERROR and result.exit_status is None:
+            # the scenario's own capture settings hid the evidence: its author's to fix
+            result.exit_status = int(ExitStatus.INVALID_INPUT)
+            result.error = result.error or ("the capture's filter or snaplen hides what "
+                                            "wire checks need: they are inconclusive")
         if not run.scenario.expectations:
             verdict.no_checks(result, run.options.strict)
         run.judged = True

@@ -71,6 +71,10 @@ class ExpectationFamily:
     needs_audio: Callable[[Mapping[str, Any]], bool] | None = None      # decoded wire audio
     needs_dtls_scan: Callable[[Mapping[str, Any]], bool] | None = None  # media DTLS scan
     merged: bool = False          # a distributed load judges it on the generators' sum
+    # what its wire results read on the wire (capture/visibility.py channels: "sip" whole
+    # signalling, "rtp" media headers, "payload" whole media packets); a capture whose
+    # filter or snaplen hides one makes those results inconclusive
+    wire_needs: Callable[[Mapping[str, Any]], frozenset[str]] | None = None
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")

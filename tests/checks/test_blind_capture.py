@@ -65,7 +65,9 @@ def test_without_capture_settings_the_count_0_check_fails(run_json, no_leftovers
 @root_only
 @pytest.mark.integration
 @pytest.mark.parametrize("capture, reason", [
-    ('capture: {filter: "not udp"}', "the capture filter 'not udp' drops alice's SIP to bob"),
+    # the run's ports (10000 up to the ephemeral range): validate cannot know them
+    ('capture: {filter: "not portrange 10000-32767"}',
+     "the capture filter 'not portrange 10000-32767' drops alice's SIP to bob"),
     ("capture: {snaplen: 60}", "the capture's snaplen 60 cut a SIP packet"),
 ])
 def test_a_filter_or_snaplen_that_hides_sip_makes_wire_checks_inconclusive(
@@ -165,3 +167,26 @@ def test_blindness_between_other_parties_does_not_touch_an_expectation():
     exp, check = _check("sip", {"from": "alice"}, 3)
     inconclusive_blind([check], [exp], [Blind(SIP, ("carol", "alice"), "to alice")])
     assert check.status == "error" and "to alice" in check.message
+
+
+def test_a_filter_that_hides_what_a_wire_only_expectation_reads_is_refused_at_validation(
+        write_scenario, sipscen):
+    """`not udp` with UDP agents hides their SIP whatever the ports: a `sip`
+    expectation could only be inconclusive, refused at the filter (exit 2)."""
+    path = write_scenario(CALL.format(capture='capture: {filter: "not udp"}'))
+    code, out, err = sipscen("validate", path)
+    assert code == 2, out + err
+    assert err.strip() == (
+        f"{path}:4:19: capture.filter: the filter drops alice's SIP to bob whatever ports are "
+        f"planned: the sip expectation at {path}:19:5 could only be inconclusive (drop the "
+        "filter, or the expectation)")
+    # families an agent also reports on are judged at run time (their agent side stands)
+    path.write_text(path.read_text().replace("  - sip: {from: alice, method: INVITE, count: 0}\n",
+                                             ""))
+    code, out, err = sipscen("validate", path)
+    assert code == 0, err
+    # a filter that depends on the ports planned is judged at run time only
+    path = write_scenario(CALL.format(capture='capture: {filter: "not portrange 10000-32767"}'),
+                          "ports.yaml")
+    code, out, err = sipscen("validate", path)
+    assert code == 0, err

@@ -25,7 +25,7 @@ from sipscen.core.model import (AgentSpec, CaptureSpec, Expectation, Scenario, S
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
 from sipscen.scenario.semantic import SemanticChecker
-from sipscen.scenario.semantic_config import config_errors
+from sipscen.scenario.semantic_config import capture_errors, config_errors
 from sipscen.scenario.unicode_text import visible
 from sipscen.scenario.variables import NOT_SUBSTITUTED, substitute
 
@@ -173,7 +173,7 @@ def _compile_tree(tree: MarkedMap, path: Path, includes: tuple[Path, ...],
         return None, redact_errors(errors, secrets)
     scenario = build_model(tree, path, frozenset(secrets), parameters, includes,
                            env_names=frozenset(subst.env_names))
-    errors = config_errors(scenario, tree)      # what the run itself would refuse
+    errors = config_errors(scenario, tree) + capture_errors(scenario, tree)   # as run would
     if errors:
         return None, redact_errors(errors, secrets)
     return scenario, []

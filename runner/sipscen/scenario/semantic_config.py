@@ -48,6 +48,60 @@ def config_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
                   if e.location else ("", 0, 0))
 
 
+def capture_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
+    """A ``capture.filter`` that drops what a wire-only expectation (sip, leg,
+    media, transport) reads whatever ports the run plans (``not udp`` with UDP
+    agents): it could only ever be inconclusive, so the file is refused here, at
+    the filter. What depends on the planned ports, and the wire part of families
+    an agent also reports on, is judged at run time (``capture/visibility.py``)."""
+    spec = scenario.capture
+    if not spec.enabled or not spec.filter:
+        return []
+    from sipscen.capture.tcpdump import port_filter
+    from sipscen.capture.visibility import filter_blind
+    from sipscen.core.contact import Contact
+    from sipscen.language import registry
+
+    plans = []
+    for base in (20000, 41000):           # two port plans: what both hide is port-independent
+        contacts, ports = {}, [base - 2]
+        parties = [(a.name, a.config) for a in scenario.agents] + \
+                  [(v.name, v.config) for v in scenario.services if "kube" not in v.config]
+        for k, (name, cfg) in enumerate(parties):
+            port = cfg.get("port")
+            port = port if isinstance(port, int) and not isinstance(port, bool) else base + 100 + k
+            media = (base + 1000 + 40 * k, base + 1000 + 40 * k + 19)
+            host = str(cfg.get("address") or "127.0.0.1").strip("[]")
+            contacts[name] = Contact(name, host, port, str(cfg.get("transport") or "udp"),
+                                     media_ports=media)
+            ports += [port, media]
+        blind = filter_blind(port_filter(ports, spec.filter, base - 2), spec.filter, contacts)
+        plans.append({(b.channel, b.parties): b for b in blind})
+    always = [b for key, b in plans[0].items() if key in plans[1]]
+    errors = []
+    families = registry.expectations()
+    for exp in scenario.expectations:
+        family = families.get(exp.kind)
+        # only families judged on the wire alone: others keep their agents' verdicts
+        # (and e.g. `dtmf: {where: agent}` reads no capture at all)
+        if family is None or family.wire_needs is None or family.evidence != "wire":
+            continue
+        needs = family.wire_needs(exp.params)
+        named = {exp.params.get(k) for k in ("from", "to", "agent", "via")} | \
+            set(exp.params.get("between") or [])
+        named = {n for n in named if isinstance(n, str)}
+        hit = [b for b in always if b.channel in needs
+               and (not named or named & set(b.parties))]
+        if hit:
+            why = hit[0].why.split(" drops ", 1)[-1]
+            why = why.split(" (")[0]
+            errors.append(ScenarioError(
+                f"the filter drops {why} whatever ports are planned: the {exp.kind} "
+                f"expectation at {exp.location} could only be inconclusive (drop the filter, "
+                "or the expectation)", locate(tree, ["capture", "filter"]), "capture.filter"))
+    return errors
+
+
 def _located(exc: ScenarioError, tree: MarkedMap) -> ScenarioError:
     """The same error at the FILE:LINE:COL of the key its path names (or of the
     nearest key that is written, e.g. the agent for a default it does not write)."""

@@ -16,7 +16,6 @@ class CheckContext:
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
-    capture: Any = None                         # the capture file (Path), when there is one
     services: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> facts
     # decoded wire audio (Analysis.audio: rtp_streams index -> samples, rate, start, times),
     # signal name -> board time of its first post, and the wall-clock time of board time 0

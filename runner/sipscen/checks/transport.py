@@ -12,35 +12,13 @@ from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
 from sipscen.capture.visibility import SIGNALLING
 
-TCP = 6
-HANDSHAKE = 0x16
 
 
-def tls_records(path, host: str, port: int) -> tuple[int, int]:
-    """(TCP segments to/from ``host:port`` that start a TLS record, handshake records among
-    them) in the capture at ``path``."""
-    from sipscen.analysis.layers import addr_str, ip_payload
-    from sipscen.analysis.pcap import CaptureReader
-
-    records = handshakes = 0
-    with CaptureReader(path) as reader:
-        for _, linktype, data in reader.records():
-            decoded = ip_payload(linktype, data)
-            if decoded is None or decoded[2] != TCP:
-                continue
-            src, dst, _, off, end = decoded
-            if end - off < 20:
-                continue
-            sport, dport = int.from_bytes(data[off:off + 2], "big"), \
-                int.from_bytes(data[off + 2:off + 4], "big")
-            ends = {(addr_str(src), sport), (addr_str(dst), dport)}
-            if (host, port) not in ends:
-                continue
-            payload = data[off + (data[off + 12] >> 4) * 4:end]
-            if len(payload) >= 3 and 0x14 <= payload[0] <= 0x17 and payload[1] == 3:
-                records += 1
-                handshakes += payload[0] == HANDSHAKE
-    return records, handshakes
+def tls_records(wire: dict, hostport: str) -> tuple[int, int]:
+    """(TCP segments to/from ``hostport`` that start a TLS record, handshake records
+    among them), from the analysis's ``tls`` pairs."""
+    pairs = [p for p in wire.get("tls") or [] if hostport in (p["src"], p["dst"])]
+    return sum(p["records"] for p in pairs), sum(p["handshakes"] for p in pairs)
 
 
 def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -55,10 +33,7 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     sip = [m for c in ctx.wire.get("calls", []) for m in c["messages"]
            if contact.hostport in (m.get("src"), m.get("dst"))]
     if protocol == "tls":
-        if ctx.capture is None:
-            return [CheckResult(f"{name}: TLS handshake", FAILED, "TLS records", None,
-                                "no capture file", loc)]
-        records, handshakes = tls_records(ctx.capture, contact.host, contact.port)
+        records, handshakes = tls_records(ctx.wire, contact.hostport)
         return [
             CheckResult(f"{name}: TLS handshake on {contact.hostport}",
                         PASSED if handshakes else FAILED, ">= 1 handshake record",

@@ -68,13 +68,12 @@ def step_times(board: EventBoard) -> dict[tuple[str, int], dict[str, float]]:
 
 def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str, dict],
           wire: dict[str, Any] | None, wire_error: str | None, contacts: dict,
-          capture=None, wire_audio: dict | None = None, signals: dict | None = None,
+          wire_audio: dict | None = None, signals: dict | None = None,
           epoch0: float = 0.0, steps: dict | None = None) -> list[CheckResult]:
     """Evaluate ``expectations``; a service (or an agent whose calls the capture
     tells) is a party whose facts are read from the wire analysis."""
     facts = dict(agents)
-    ctx = CheckContext(scenario, facts, wire, dict(contacts), wire_error, services=services,
-                       capture=capture)
+    ctx = CheckContext(scenario, facts, wire, dict(contacts), wire_error, services=services)
     for name, service_facts in services.items():
         facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
     for name, agent_facts in agents.items():

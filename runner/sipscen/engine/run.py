@@ -262,13 +262,15 @@ class _Run:
         keys: list[str] = []
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
-        # what the expectations need from the analysis (decoded audio, a DTLS scan)
+        # what the expectations need from the analysis (decoded audio, media samples);
+        # one pass over the capture gives everything else (SIP, RTP, DTLS, STUN, TLS)
         needs = verdict.prepare(self.scenario.expectations)
         media = needs.audio
         try:
             from sipscen.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
-                                       inband=media, keep_audio=media)
+                                       inband=media, keep_audio=media,
+                                       sample_media=needs.dtls_scan)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             faults = "; ".join(self.capture.faults)
             why = f" (the capture is incomplete: {faults})" if faults else ""
@@ -276,10 +278,6 @@ class _Run:
             return None, f"capture analysis failed: {exc}{why}", True
         self.wire_audio = analysis.audio
         wire = analysis.to_dict()
-        plain = needs.dtls_scan
-        if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
-            from sipscen.analysis.dtls import scan_dtls
-            wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
         warnings = wire.setdefault("warnings", [])
         dropped = self.capture.dropped()
         if dropped:
@@ -291,11 +289,6 @@ class _Run:
             warnings += [w for w in incomplete if w not in warnings]
             self.result.warnings += [f"capture incomplete: {w}" for w in incomplete]
         return wire, None, False
-
-
-def _dtls_in_sdp(wire: dict[str, Any]) -> bool:
-    return any("TLS" in str(m.get("proto", "")).upper() for c in wire.get("calls", [])
-               for sdp in c.get("sdp", []) for m in sdp.get("media", []))
 
 
 def _names(value: Any) -> list[str]:
@@ -343,7 +336,6 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
     checks = verdict.judge(
         run.scenario, expectations, agents=result.agents, services=result.services,
         wire=wire, wire_error=wire_error, contacts=run.contacts,
-        capture=run.capture.path if run.capture else None,
         wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
         steps=verdict.step_times(run.board))
     blind: list[str] = []

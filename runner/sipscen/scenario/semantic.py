@@ -273,7 +273,7 @@ class SemanticChecker:
         here = path + [kind]
         agent_type = registry.agent_types().get((self.agents.get(agent_name) or {}).get("type"))
         record = registry.steps().get(kind)
-        if agent_type is not None and kind not in agent_type.steps:
+        if agent_type is not None and not agent_type.carries(record, kind):
             self.fail(f"a {agent_type.name} agent cannot '{kind}' (its steps: "
                       f"{', '.join(sorted(agent_type.steps))})", here, key=True)
             return

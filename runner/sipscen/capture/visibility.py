@@ -24,6 +24,7 @@ Without libpcap (no tcpdump either) the filter is not judged.
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 from dataclasses import dataclass
 from itertools import permutations
@@ -131,18 +132,23 @@ def filter_blind(expression: str, user_filter: str, contacts: dict[str, Any]) ->
     ``user_filter``) drops of the traffic between ``contacts``."""
     if not user_filter:
         return []                  # the engine's own port filter keeps every party's traffic
+    return list(_filter_blind(expression, user_filter, tuple(sorted(contacts.items()))))
+
+
+@functools.lru_cache(maxsize=64)      # validation asks again for each parameter set
+def _filter_blind(expression: str, user_filter: str, contacts: tuple) -> tuple[Blind, ...]:
     kept = _checker(expression)
     if kept is None:
         return []
     blind = []
     try:
-        for channel, pair, what, frame in _samples(contacts):
+        for channel, pair, what, frame in _samples(dict(contacts)):
             if not kept(frame):
                 blind.append(Blind(channel, pair, f"the capture filter {user_filter!r} drops "
                                                   f"{what}"))
     finally:
         kept.free()
-    return blind
+    return tuple(blind)
 
 
 # ----------------------------------------------------------------- the snaplen ---

@@ -197,7 +197,7 @@ def build_manifests(request: JobRequest) -> list[dict[str, Any]]:
                 # every ${env:NAME}: from the Secret, by reference (its value never here)
                 *({"name": n, "valueFrom": {"secretKeyRef": {"name": request.secret_name,
                                                              "key": n}}}
-                  for n in env_names)],
+                  for n in env_names if n not in ("HOME", "SIPSCEN_POD_IP"))],
         "securityContext": {
             "runAsNonRoot": True, "runAsUser": RUN_AS_UID, "runAsGroup": RUN_AS_UID,
             "privileged": False,

@@ -104,3 +104,31 @@ def reap(pids, known: set[int]) -> None:
 def current_owner() -> str | None:
     """This process's mark prefix if it has started a child, else None."""
     return _owner[1] if _owner is not None and _owner[0] == os.getpid() else None
+
+
+def reap_group(pgid: int, known: set[int], wait: float = 1.0) -> None:
+    """Reap the members of the killed process group ``pgid`` that were reparented
+    to us when their leader died (as subreaper, their zombies are ours): a
+    daemon's workers, a shell's children. Only children of that group, never a
+    child a Popen object waits for (``known``)."""
+    deadline = time.monotonic() + wait
+    pending = {pid for pid in children() - known if _pgrp(pid) == pgid}
+    while pending:
+        for pid in list(pending):
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                pending.discard(pid)
+        if not pending or time.monotonic() >= deadline:
+            return
+        time.sleep(0.005)
+
+
+def _pgrp(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[2])
+    except (OSError, ValueError, IndexError):
+        return None

@@ -88,8 +88,11 @@ class ManagedProcess:
                 except subprocess.TimeoutExpired:
                     _signal_group(self.popen.pid, signal.SIGKILL)
                     self.popen.wait(5)
-            # Children left in the group after the leader exited.
+            # Children left in the group after the leader exited (reparented to us,
+            # the subreaper: their zombies are ours to reap)
             _signal_group(self.popen.pid, signal.SIGKILL)
+            if self.popen.poll() is not None:
+                descendants.reap_group(self.popen.pid, _popen_pids())
             # ... and descendants that left the group (setsid, double fork)
             if self.popen.poll() is not None:
                 if self.cgroup is not None:

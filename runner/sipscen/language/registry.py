@@ -97,10 +97,18 @@ class AgentType:
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
     # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
     check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
+    # load-time refusal of agent keys it cannot carry out: (LoadCheck, agent mapping)
+    check_agent: Callable[[Any, Mapping[str, Any]], None] | None = None
     # "module:function" (AgentSpec, scenario folder) -> None: the check of its keys its
     # agent runs at plan time (ScenarioError), run at validation too, so that validate
     # never says ok to what run refuses (imported lazily: validate never loads pjsua2)
     check_config: str | None = None
+    # the codecs it can negotiate (names, any case); None: whatever its keys allow
+    codecs: frozenset[str] | None = None
+
+    def has_codec(self, codec: Any) -> bool:
+        name = str(codec).split("/")[0].lower()
+        return self.codecs is None or name in {c.lower() for c in self.codecs}
 
     def carries(self, kind: StepKind | None, name: str) -> bool:
         """Whether this agent type carries out step kind ``name``."""

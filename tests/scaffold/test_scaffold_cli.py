@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from sipscen.scaffold.emit import Node, emit_mapping
+from sipscen.scaffold.emit import Node, emit_mapping, header_comment
 from sipscen.scenario.build import validate_file
 from sipscen.scenario.loader import load_yaml
 from tests.scaffold.captures import CORPUS, ROOT, traffic_gen, udp_frame, write_pcap
@@ -314,3 +314,10 @@ def test_capture_of_one_side_of_the_sut(sipscen, tmp_path):
     assert seq == [{"status": 401, "method": "REGISTER"}, {"status": 200, "method": "REGISTER"},
                    407, 180, 200, "BYE"]
     assert "assumed: this leg is not in the capture" in out.read_text()
+
+
+def test_comments_with_control_bytes_still_load():
+    text = "\n".join(header_comment(["a note with \x00 and \x1b and \u2028 in it"]) +
+                     emit_mapping({"k": Node("v", "frame 3: '\x07bell'")}))
+    assert load_yaml(text + "\n", "t.yaml") == {"k": "v"}
+    assert "\\x00" in text and "\\x07" in text

@@ -273,8 +273,6 @@ def _first_provisional(model: Model, act: Act) -> Act | None:
 def _call_options(model: Model, party: Party, out: AgentKeys) -> None:
     invites = [a for a in model.acts if a.party == party.name and a.kind == "call"
                and not a.auto]
-    answers_100rel = [a for a in model.acts if a.party == party.name and
-                      a.kind == "provisional" and "100rel" in str(a.params.get("require", ""))]
     if invites:
         first = invites[0]
         require = str(first.params.get("require") or "").lower()
@@ -302,7 +300,6 @@ def _call_options(model: Model, party: Party, out: AgentKeys) -> None:
                 out.keys.setdefault("prack", "supported")
                 out.comments.setdefault("prack", f"its {m.status} is sent reliably "
                                                  f"(frame {m.frame})")
-    del answers_100rel
 
 
 def _ms(seconds: float) -> str:

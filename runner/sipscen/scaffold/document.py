@@ -10,7 +10,7 @@ from typing import Any
 from sipscen.core.errors import UsageError
 from sipscen.scaffold.acts import Model
 from sipscen.scaffold.agent_config import AgentKeys, frames_text
-from sipscen.scaffold.emit import Node, emit_mapping, header_comment, scalar
+from sipscen.scaffold.emit import Node, emit_mapping, header_comment
 from sipscen.scaffold.flow import Flow
 
 EXAMPLE_SUT = Path(__file__).resolve().parents[3] / "examples" / "sut" / "kamailio.cfg"
@@ -182,5 +182,3 @@ def _header(flow: Flow, model: Model, options, notes: list[str]) -> list[str]:
         lines += [f"- {n}" for n in notes]
     return lines
 
-
-__all__ = ["compose", "scalar"]

@@ -75,8 +75,16 @@ def _fits(v: Any, indent: int) -> bool:
     return True
 
 
-def _comment(text: str) -> str:
+def printable(text: str) -> str:
+    """A comment's text: one line, control and non-printable characters as ``\\xNN``
+    (YAML refuses them even in comments)."""
     text = " ".join(str(text).split())
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else
+                   f"\\u{ord(c):04x}" for c in text)
+
+
+def _comment(text: str) -> str:
+    text = printable(text)
     return f"  # {text}" if text else ""
 
 
@@ -143,18 +151,20 @@ def emit_list(items: list[Any], indent: int, comments: list[str] | None = None) 
 
 
 def header_comment(lines: list[str]) -> list[str]:
+    """Lines as ``#`` comments, wrapped at WIDTH (a ``- `` item's next lines indented);
+    a line's own line breaks are spaces (a comment has no way to hold one)."""
     out = []
     for line in lines:
-        if not line:
+        words = printable(line).split(" ") if line else []
+        if not words:
             out.append("#")
             continue
-        words = line.split(" ")
-        current = "#"
-        lead = "   " if line.startswith("- ") else ""
-        for w in words:
-            if len(current) + 1 + len(w) > WIDTH and current.strip("# "):
+        current = "# " + words[0]
+        for w in words[1:]:
+            if len(current) + 1 + len(w) > WIDTH:
                 out.append(current)
-                current = "#" + (" " + lead if lead else "")
-            current += " " + w if current not in ("#",) or w else ""
+                current = "#     " + w if line.startswith("- ") else "# " + w
+            else:
+                current += " " + w
         out.append(current)
     return out

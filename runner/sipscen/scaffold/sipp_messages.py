@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from sipscen.scaffold.acts import Model
-from sipscen.scaffold.agent_config import frames_text
 from sipscen.scaffold.parties import Party
 from sipscen.scaffold.sipmsg import Msg
 
@@ -120,9 +119,3 @@ def _template(m: Msg, party: Party, target: Party | None, call_ids: list[str],
         text += "\n\n" + _escape(body) if body else "\n"
     return text + ("\n" if not text.endswith("\n") else "")
 
-
-def message_comments(comments: list[str]) -> str:
-    return "; ".join(comments[:3]) + ("; ..." if len(comments) > 3 else "")
-
-
-__all__ = ["inline_messages", "frames_text"]

@@ -35,6 +35,11 @@ def frames_text(frames: list[int]) -> str:
 def agent_keys(model: Model, party: Party, password_var: str | None) -> AgentKeys:
     out = AgentKeys()
     out.keys["type"] = party.kind
+    tcp = [m for info in model.calls.values() for m in info.messages
+           if m.transport == "tcp" and model.parties.of(m.src) is party]
+    if tcp and party.kind == "pjsua":
+        out.keys["transport"] = "tcp"
+        out.comments["transport"] = f"its SIP went over TCP (frame {tcp[0].frame})"
     if party.kind == "sipp":
         return out
     _account(model, party, out, password_var)

@@ -38,6 +38,8 @@ def inline_messages(model: Model, party: Party, msgs: list[Msg], password_var: s
     keys: dict[str, Any] = {"type": "sipp"}
     if not sent:
         return keys, []
+    if sent[0].transport == "tcp":
+        keys["transport"] = "tcp"
     target = parties.of(sent[0].dst)
     if target is not None:
         keys["target"] = target.name

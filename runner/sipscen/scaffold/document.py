@@ -68,6 +68,9 @@ def _services(flow: Flow, options, model: Model, doc: dict, notes: list[str]) ->
             f"{sut.name}=YOUR-PIECE.yaml", block=True)
         notes.append(f"{sut.name} ({sut.address} in the capture) is a placeholder service "
                      "running the example Kamailio SUT: point --sut at your own")
+        if any(m.transport == "tcp" for m in flow.msgs):
+            notes.append("SIP went over TCP in the capture; the example SUT listens on UDP "
+                         "only")
     if services:
         doc["services"] = Node(services, block=True)
 

@@ -27,6 +27,7 @@ from sipscen.scaffold.steps import MIN_SLEEP, Step, act_step, duration, timeout_
 FOREIGN_WINDOW = 1.0        # s: another party's event this close before an act orders it
 CHECKPOINTS = frozenset({"dtmf", "message", "held", "resumed", "transfer_requested",
                          "registration_failed"})
+NEEDS_ANSWER = frozenset({"hold", "unhold", "reinvite", "info", "transfer", "dtmf"})
 STEP_KINDS_WITH_CALL = frozenset({"hangup", "cancel", "hold", "unhold", "reinvite", "update",
                                   "info", "transfer"})
 
@@ -47,6 +48,7 @@ class _State:
     introduced: set[str] = field(default_factory=set)   # named incoming calls waited for
     floor: int = 0              # unnamed waits see no event before this one (obs index)
     sent_digits: Act | None = None      # the dtmf act this party did last
+    confirmed: set[str] = field(default_factory=set)    # calls whose answer a wait saw
     digits: str = ""
     steps: list[Step] = field(default_factory=list)
 
@@ -124,7 +126,25 @@ class Builder:
         self._tail(party, st, obs)
         return st.steps
 
+    def _prerequisites(self, party: str, act: Act, st: _State, obs: list[Obs]) -> None:
+        """An act on an answered call (and a transfer's consult call) comes after a wait
+        that saw that call answered: the capture's order is not the next run's."""
+        if act.kind not in NEEDS_ANSWER:
+            return
+        for call in (act.call, act.params.get("replaces_call_id")):
+            if not call or call in st.confirmed:
+                continue
+            seen = next((o for o in obs if o.call == call and o.time <= act.time and
+                         o.event in ("answered", "media_active")), None)
+            if seen is None:
+                continue
+            named = call in self.names.get(party, {})
+            key = (seen.event, call if named else None)
+            if obs.index(seen) > st.cursor.get(key, -1) and (named or call == st.current):
+                self._wait(party, seen, st, obs)
+
     def _act(self, party: str, act: Act, st: _State, obs: list[Obs], collect: bool) -> None:
+        self._prerequisites(party, act, st, obs)
         own = [o for o in obs if st.anchor < o.time <= act.time + 1e-6 and
                (o.time < act.time or o.cause != party)]
         same_call = [o for o in own if o.call == act.call]
@@ -301,6 +321,8 @@ class Builder:
         st.anchor = max(st.anchor, o.time)
 
     def _after_wait(self, o: Obs, st: _State, key, index: int) -> None:
+        if o.event in ("answered", "media_active") and o.call:
+            st.confirmed.add(o.call)
         if o.event == "incoming":
             st.current = o.call
         elif o.event == "transfer_requested":

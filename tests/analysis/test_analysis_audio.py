@@ -174,6 +174,32 @@ def test_detector_q24_limits():
     assert "".join(d["digit"] for d in detect_dtmf(noisy.astype(np.int16))) == "88"
 
 
+def test_a_tone_tolerance_means_what_it_says_in_noise():
+    noise = np.random.default_rng(3).normal(0, 300, 16000)
+    tone = (sine([1000], 2.0, -12) + noise).astype(np.int16)
+    found = find_tone(tone, RATE, [1000], tolerance_hz=1)
+    assert found["seconds"] >= 1.9 and found["frequencies"][0] == pytest.approx(1000, abs=0.3)
+    assert find_tone(tone, RATE, [1010], tolerance_hz=11)["seconds"] >= 1.9
+    assert find_tone(tone, RATE, [1010], tolerance_hz=9)["seconds"] == 0
+    assert find_tone(tone, RATE, [1060], tolerance_hz=10)["seconds"] == 0       # was +-77 Hz
+    assert find_tone(tone, RATE, [1030], tolerance=0.03)["seconds"] >= 1.9      # 3 % of 1030 = 30.9
+    assert find_tone(tone, RATE, [1032], tolerance=0.03)["seconds"] == 0
+    quiet = find_tone(tone, RATE, [1000], min_level_dbfs=-6)
+    assert quiet["seconds"] == 0 and quiet["unleveled"]["seconds"] >= 1.9
+    assert quiet["unleveled"]["level_dbfs"] == pytest.approx(-12, abs=0.5)
+    assert find_tone(tone, RATE, [5000])["above_nyquist"] == [5000.0]
+
+
+def test_a_dual_tone_is_two_peaks():
+    ringback = sine([440, 480], 2.0, -13)
+    assert find_tone(ringback, RATE, [440, 480], tolerance=0.01)["frequencies"] == \
+        pytest.approx([440, 480], abs=0.1)
+    for single in (440, 460, 480):
+        assert find_tone(sine([single], 2.0, -10), RATE, [440, 480], tolerance=0.05)["seconds"] == 0
+    assert find_tone(ringback, RATE, [440], tolerance=0.05)["seconds"] == 0     # not a single tone
+    assert find_tone(sine([350, 440], 2.0, -13), RATE, [440, 480], tolerance=0.01)["seconds"] == 0
+
+
 def _through_pcma(samples: np.ndarray, noise_dbfs: float, seed: int) -> np.ndarray:
     """``samples`` with white noise at ``noise_dbfs`` (sine-referenced), A-law coded and decoded."""
     rng = np.random.default_rng(seed)

@@ -384,6 +384,18 @@ COMMANDS = {"run": cmd_run, "kube": cmd_kube, "validate": cmd_validate, "schema"
             "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report}
 
 
+def _plugin_warnings(command: str, err) -> None:
+    """A plugin that failed to load is said, not fatal (the built-in language works)."""
+    if command not in ("run", "validate", "schema", "doc", "judge"):
+        return
+    from sipscen.language import registry
+    registry.load()
+    for label, why in registry.PLUGIN_ERRORS:
+        err.print(f"sipscen: warning: plugin '{label}' (entry point group "
+                  f"{registry.ENTRY_POINT_GROUP}) could not be loaded: {why}",
+                  markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     stdout = stdout or sys.stdout
@@ -397,6 +409,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
     except SystemExit as exc:       # argparse: --help is 0, bad usage is 2
         return int(exc.code or 0)
     try:
+        _plugin_warnings(args.command, err)
         return int(COMMANDS[args.command](args, out, err))
     except KeyboardInterrupt:
         err.print("[bold red]interrupted[/]")

@@ -23,10 +23,16 @@ def check_function(kind: str) -> CheckFn:
 
 
 def evaluate(expectations, ctx: CheckContext) -> list[CheckResult]:
+    """Every expectation's results; those that do not say what they rest on take
+    their family's ``evidence``."""
+    from sipscen.language import registry
     results: list[CheckResult] = []
     for exp in expectations:
         try:
             found = check_function(exp.kind)(exp, ctx)
+            family = registry.expectations()[exp.kind]
+            for result in found:
+                result.evidence = result.evidence or family.evidence
             results.extend(found or [CheckResult(
                 name=exp.kind, status=FAILED, location=str(exp.location),
                 message="the expectation judged nothing (no verdict): it cannot pass")])

@@ -20,7 +20,7 @@ from sipscen.analysis.audio import read_wav
 from sipscen.analysis.quality import SILENCE_DBFS, audio_summary, find_tone, similarity
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import Heard, at_agent, on_wire, phase_label, phase_of, sources
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import Expectation, parse_duration
 
 MIN_ACTIVE = 0.2      # seconds of sound for "not silent"
@@ -71,15 +71,21 @@ def check_audio(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     for heard in sources(ctx, p, start, end):
         name = f"{label} ({heard.where})"
         if heard.samples is None:
-            results.append(CheckResult(name, FAILED, _wanted(p), None, heard.missing, loc))
+            results.append(CheckResult(name, FAILED, _wanted(p), None, heard.missing, loc,
+                                       _evidence(ctx, heard, receiver)))
             continue
         ok, actual, message = _judge(p, heard, exp)
         if not ok and (p.get("tone") or p.get("not_silent") or p.get("matches")):
             message = _one_way(ctx, p, heard, start, end, message)
         if heard.note:
             message = "; ".join(x for x in (message, heard.note) if x)
-        results.append(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual, message, loc))
+        results.append(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual, message, loc,
+                                   _evidence(ctx, heard, receiver)))
     return results
+
+
+def _evidence(ctx: CheckContext, heard: Heard, receiver: str) -> str:
+    return WIRE if heard.where == "wire" else ctx.evidence_of(receiver)
 
 
 def _wanted(p: dict) -> str:

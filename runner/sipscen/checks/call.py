@@ -58,7 +58,7 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
     def add(what: str, ok: bool, expected, actual, message: str = "") -> None:
         results.append(CheckResult(f"{name}: {what}", PASSED if ok else FAILED,
-                                   expected, actual, message, loc))
+                                   expected, actual, message, loc, ctx.evidence_of(caller)))
 
     if "count" in p:
         add("count", len(every) == p["count"], p["count"], len(every),

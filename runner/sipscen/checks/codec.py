@@ -9,7 +9,7 @@ from sipscen.checks.evidence import (call_of, calls_of, judge_each, pair_of, pay
                                      relay_of, streams_from)
 from sipscen.checks.leg import codec_via
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -31,7 +31,8 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             f"codec {ctx.at(agent)}", agent, calls_of(ctx, agent, agents), _codec_name,
             lambda got: got is not None and got.lower() == want.lower(), want, loc,
             f"{agent} had no call" + (
-                f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else "")))
+                f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
+            ctx.evidence_of(agent)))
     if len(agents) == 2 and ctx.wire is not None:
         via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
         if via is not None:
@@ -60,7 +61,7 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
     return CheckResult(
         f"codec {a}<->{b} (wire)", FAILED if missing else PASSED,
         f"{want} (its payload type from the SDP) in RTP both ways", seen,
-        f"not in {', '.join(missing)}" if missing else "payload types seen on the wire", loc)
+        f"not in {', '.join(missing)}" if missing else "payload types seen on the wire", loc, WIRE)
 
 
 def _check_codec_params(lc, params) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sipscen.core.contact import Contact
 from sipscen.core.model import Scenario
+from sipscen.core.results import AGENT, WIRE
 
 
 @dataclass
@@ -62,6 +63,11 @@ class CheckContext:
         """``agent``'s facts as its type's typed record (``sipscen.agents.records``)."""
         from sipscen.agents.records import record_of
         return record_of(self.facts.get(agent))
+
+    def evidence_of(self, name: str) -> str:
+        """What a party's facts rest on: WIRE for a service (or an agent whose calls
+        the capture tells), AGENT for an agent's own report."""
+        return WIRE if (self.facts.get(name) or {}).get("source") == "wire" else AGENT
 
     def is_agent(self, name: str | None) -> bool:
         """An agent of the scenario (not a service, not an unknown address)."""

@@ -3,7 +3,7 @@ as the receiving agent saw them and as the capture shows them."""
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
 
@@ -72,29 +72,33 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         received = ctx.facts.get(receiver, {}).get("dtmf_received")
         if received is None:
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,
-                                       f"{receiver} does not report received DTMF", loc))
+                                       f"{receiver} does not report received DTMF", loc,
+                                       ctx.evidence_of(receiver)))
         else:
             got = agent_digits(ctx, sender, receiver, method)
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})",
                                        PASSED if got == want else FAILED, want, got,
-                                       _unlinked(ctx, sender, receiver, received), loc))
+                                       _unlinked(ctx, sender, receiver, received), loc,
+                                       ctx.evidence_of(receiver)))
     if where in ("wire", "both"):
         if ctx.wire is None:
             results.append(CheckResult(f"{label} (wire)", FAILED, want, None,
-                                       ctx.wire_error or "no capture", loc))
+                                       ctx.wire_error or "no capture", loc, WIRE))
         else:
             got = wire_digits(ctx, sender, receiver, method)
             results.append(CheckResult(f"{label} (wire)", PASSED if got == want else FAILED,
-                                       want, got, "", loc))
+                                       want, got, "", loc, WIRE))
     if p.get("max_latency") is not None and ctx.wire is not None:
         from sipscen.checks.dtmf_latency import latency_check
-        results.append(latency_check(ctx, sender, receiver, method, p["max_latency"],
-                                     label, loc))
+        latency = latency_check(ctx, sender, receiver, method, p["max_latency"], label, loc)
+        latency.evidence = WIRE         # timed on the wire at both ends
+        results.append(latency)
     return results
 
 
 register_expectation(ExpectationFamily(
     name="dtmf", evaluate="sipscen.checks.dtmf:check_dtmf",
+    needs_audio=lambda params: params.get("method") == "inband",   # in-band digits: decoded
     schema={"description": "Digits sent by one agent arrived at another (agent and wire).",
             "type": "object", "required": ["from", "to", "digits"],
             "additionalProperties": False,

@@ -8,7 +8,7 @@ from typing import Any
 from sipscen.analysis.sdp import parse_sdp
 from sipscen.checks.context import CheckContext
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 
 _NOT_AUDIO = ("telephone-event", "cn", "comfort-noise")
 
@@ -123,10 +123,10 @@ def calls_of(ctx: CheckContext, agent: str, agents: list[str]) -> list[dict[str,
 
 
 def judge_each(name: str, agent: str, calls: list[dict[str, Any]], value_of, ok_of,
-                expected, loc: str, none_message: str) -> CheckResult:
+                expected, loc: str, none_message: str, evidence: str = "") -> CheckResult:
     """One result over every call: all must pass; the failing ones are named."""
     if not calls:
-        return CheckResult(name, FAILED, expected, None, none_message, loc)
+        return CheckResult(name, FAILED, expected, None, none_message, loc, evidence)
     values = [value_of(c) for c in calls]
     bad = [(i, c, v) for i, (c, v) in enumerate(zip(calls, values), 1) if not ok_of(v)]
     message = "; ".join(f"call {i} of {len(calls)} (Call-ID {c.get('call_id')}): {v!r}"
@@ -136,12 +136,12 @@ def judge_each(name: str, agent: str, calls: list[dict[str, Any]], value_of, ok_
     elif not bad and len(calls) > 1:
         message = f"judged every call ({len(calls)})"
     return CheckResult(name, FAILED if bad else PASSED, expected,
-                       values[0] if len(calls) == 1 else values, message, loc)
+                       values[0] if len(calls) == 1 else values, message, loc, evidence)
 
 
 def no_wire(name: str, ctx: CheckContext, loc: str) -> list[CheckResult]:
     return [CheckResult(name, FAILED, "the capture", None,
-                        ctx.wire_error or "no capture to judge the leg from", loc)]
+                        ctx.wire_error or "no capture to judge the leg from", loc, WIRE)]
 
 
 def _direction(s: dict) -> str:

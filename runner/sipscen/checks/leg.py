@@ -17,12 +17,10 @@ carry the leg, so a swapped expectation says which leg is wrong.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from sipscen.checks.context import CheckContext
 from sipscen.checks.evidence import codecs_of, leg_sdps, leg_streams, media_samples, no_wire
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -113,7 +111,7 @@ def srtp_via(ctx: CheckContext, a: str, b: str, via: str, suite: str | None,
     for x, y in ((a, via), (via, b)):
         label = f"srtp {a}<->{b} (wire, leg {x}<->{y})"
         r = srtp_verdict(label, leg_streams(ctx, x, y), True, suite, loc)
-        r.name = label
+        r.name, r.evidence = label, WIRE
         out.append(r)
     return out
 
@@ -129,7 +127,7 @@ def codec_via(ctx: CheckContext, a: str, b: str, via: str, want: str,
                {c.lower() for c in codecs_of(st)}]
         out.append(CheckResult(f"codec {a}<->{b} (wire, leg {x}<->{y})",
                                FAILED if bad else PASSED, f"{want} both ways", seen,
-                               f"not in {', '.join(bad)}" if bad else "", loc))
+                               f"not in {', '.join(bad)}" if bad else "", loc, WIRE))
     return out
 
 
@@ -164,7 +162,9 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 
 register_expectation(ExpectationFamily(
-    name="leg", evaluate="sipscen.checks.leg:check_leg",
+    name="leg", evaluate="sipscen.checks.leg:check_leg", evidence="wire",
+    # plain RTP needs proof that the payload is not ciphertext: the media scan
+    needs_dtls_scan=lambda params: params.get("srtp") is False,
     schema={"description": "One media leg between two parties (e.g. alice<->sut), judged "
                            "from the capture.",
             "type": "object", "required": ["between"], "additionalProperties": False,

@@ -2,8 +2,6 @@
 (`via`): anchored, transcoded, re-keyed; judged from the capture."""
 from __future__ import annotations
 
-from typing import Any
-
 from sipscen.checks.context import CheckContext
 from sipscen.checks.evidence import codecs_of, leg_sdps, leg_streams, no_wire
 from sipscen.core.model import Expectation
@@ -98,6 +96,7 @@ def _check_media(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="media", evaluate="sipscen.checks.media:check_media", check=_check_media,
+    evidence="wire",
     schema={"description": "End-to-end media between two parties through a relay (`via`).",
             "type": "object", "required": ["between", "via"], "additionalProperties": False,
             "properties": {

@@ -23,7 +23,7 @@ def check_registration(exp: Expectation, ctx: CheckContext) -> list[CheckResult]
 
     def add(what, ok, expected, actual, message=""):
         results.append(CheckResult(f"registration {agent}: {what}", PASSED if ok else FAILED,
-                                   expected, actual, message, loc))
+                                   expected, actual, message, loc, ctx.evidence_of(agent)))
 
     codes = [r.get("code") for r in entries]
     if "status" in p:
@@ -62,6 +62,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="registration", check=_check, evaluate="sipscen.checks.registration:check_registration",
+    services_too=False,
     schema={"description": "What an agent's REGISTERs achieved during the run.",
             "type": "object", "required": ["agent"], "additionalProperties": False,
             "properties": {

@@ -21,7 +21,7 @@ from sipscen.checks.audio_judge import _percent
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import inbound_streams, on_wire, phase_label, phase_of
 from sipscen.checks.rtp_agent import AGENT_LIMITS, agent_figures
-from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import Expectation, parse_duration
 
 
@@ -51,7 +51,7 @@ UNKNOWN = "not measured here: "
 
 
 def _verdict(name: str, limits: dict, figures: dict | None, bad: list[str], notes: list[str],
-             loc: str) -> CheckResult:
+             loc: str, evidence: str) -> CheckResult:
     """Failed when a bound is broken; else inconclusive (error) when one was not measured
     (a phase on the wire counts packets and gaps, not loss, jitter or MOS); else passed."""
     broken = [b for b in bad if not b.startswith(UNKNOWN)]
@@ -61,7 +61,7 @@ def _verdict(name: str, limits: dict, figures: dict | None, bad: list[str], note
         broken = broken + [why] if broken else [f"inconclusive: {why}"]
     status = FAILED if broken and not broken[0].startswith("inconclusive") else (
         ERROR if broken else PASSED)
-    return CheckResult(name, status, limits, figures, "; ".join(broken + notes), loc)
+    return CheckResult(name, status, limits, figures, "; ".join(broken + notes), loc, evidence)
 
 
 def _judge(limits: dict, figures: dict) -> list[str]:
@@ -132,7 +132,7 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("wire", "both"):
         figures, why = _wire_figures(ctx, p, start, end)
         bad = [why] if figures is None else _judge(limits, figures)
-        results.append(_verdict(f"{label} (wire)", limits, figures, bad, [], loc))
+        results.append(_verdict(f"{label} (wire)", limits, figures, bad, [], loc, WIRE))
     return results
 
 
@@ -150,14 +150,15 @@ def _at_agent(ctx: CheckContext, p: dict, limits: dict, label: str, loc: str, st
         return CheckResult(name, ERROR, limits, None,
                            f"inconclusive: {receiver}'s RTP counters have no packet times "
                            f"({', '.join(sorted(limits))} in a phase or as a gap): judge them "
-                           f"on the wire (where: wire)", loc)
+                           f"on the wire (where: wire)", loc, ctx.evidence_of(receiver))
     figures, problem, note = agent_figures(ctx, sender, receiver, start, end)
     if figures is None and not problem:
-        return CheckResult(name, ERROR, mine, None, note, loc) if alone else None
+        return CheckResult(name, ERROR, mine, None, note, loc, ctx.evidence_of(receiver)) \
+            if alone else None
     bad = [problem] if figures is None else _judge(mine, figures)
     if len(mine) < len(limits):
         note = "; ".join(x for x in (note, "max_gap is judged on the wire") if x)
-    return _verdict(name, mine, figures, bad, [note] if note else [], loc)
+    return _verdict(name, mine, figures, bad, [note] if note else [], loc, ctx.evidence_of(receiver))
 
 
 __all__ = ["check_rtp"]

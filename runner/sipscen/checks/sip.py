@@ -206,7 +206,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="sip", evaluate="sipscen.checks.sip:check_sip", schema=SCHEMA, check=_check,
-    services_too=True,
+    evidence="wire",
     doc="SIP messages in the capture (`from`/`to` or `between` agents or services): "
         "`method`, `status` (code, class or list), `headers` {Name: regex}, `body` regex, "
         "`sdp` {direction, profile, crypto}; `count` (default at least 1, or {min, max}), or "

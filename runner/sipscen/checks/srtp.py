@@ -3,14 +3,12 @@ wire authenticated with the negotiated keys (leg by leg through a relay;
 DTLS-keyed media judged by its handshake)."""
 from __future__ import annotations
 
-from typing import Any
-
 from sipscen.checks.context import CheckContext
 from sipscen.checks.dtls_srtp import dtls_verdict
 from sipscen.checks.evidence import call_of, calls_of, judge_each, relay_of, streams_between
 from sipscen.checks.leg import srtp_via
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -30,10 +28,11 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         results.append(judge_each(
             f"srtp {ctx.at(agent)}", agent, calls_of(ctx, agent, [a, b]), seen,
             lambda got: got != "no SRTP" and (want_suite is None or got == want_suite),
-            want_suite or "SRTP active", loc, f"{agent} had no call"))
+            want_suite or "SRTP active", loc, f"{agent} had no call", ctx.evidence_of(agent)))
     if ctx.wire is None:
         results.append(CheckResult(f"srtp {a}<->{b} (wire)", FAILED, "encrypted media on the wire",
-                                   None, ctx.wire_error or "no capture to prove it from", loc))
+                                   None, ctx.wire_error or "no capture to prove it from", loc,
+                                   WIRE))
         return results
     dtls = dtls_verdict(ctx, a, b, want_suite, f"srtp {a}<->{b} (wire, DTLS-SRTP)", loc)
     if dtls is not None:
@@ -64,7 +63,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     results.append(CheckResult(
         f"srtp {a}<->{b} (wire)", PASSED if ok else FAILED,
         "every packet both ways authenticates with the negotiated keys; no cleartext RTP",
-        actual, "", loc))
+        actual, "", loc, WIRE))
     return results
 
 

@@ -77,7 +77,7 @@ register_expectation(ExpectationFamily(
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},
                            "protocol": {"enum": ["udp", "tcp", "tls"]}}},
-    services_too=True,
+    evidence="wire",
     doc="The SIP transport of `agent` on the wire: `tls` needs a TLS handshake on its SIP "
         "port and no cleartext SIP message to or from it; `udp`/`tcp` need SIP messages to "
         "or from it, all over that protocol.",

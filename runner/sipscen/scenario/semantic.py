@@ -273,7 +273,7 @@ class SemanticChecker:
         here = path + [kind]
         agent_type = registry.agent_types().get((self.agents.get(agent_name) or {}).get("type"))
         record = registry.steps().get(kind)
-        if agent_type is not None and kind not in agent_type.steps:
+        if agent_type is not None and not agent_type.carries(record, kind):
             self.fail(f"a {agent_type.name} agent cannot '{kind}' (its steps: "
                       f"{', '.join(sorted(agent_type.steps))})", here, key=True)
             return
@@ -308,13 +308,9 @@ class SemanticChecker:
         here = path + [kind]
         family = registry.expectations().get(kind)
         # services are parties (issue 10), except where an agent's own facts are read
-        parties = kind not in ("response", "load", "registration")
+        parties = family is None or family.services_too
         for key in ("from", "to", "agent", "via"):
             self.ref(params.get(key), here + [key], services_too=parties)
-        if kind == "log" and isinstance(params.get("service"), str) \
-                and params["service"] not in self.services:
-            self.fail(f"unknown service '{params['service']}' — services are: "
-                      f"{', '.join(sorted(self.services)) or 'none'}", here + ["service"])
         between = params.get("between")
         if isinstance(between, list):
             for i, name in enumerate(between):

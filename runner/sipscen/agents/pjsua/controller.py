@@ -216,6 +216,11 @@ class PjsuaAgent(TimelineAgent):
         self._do(P.INFO, call_id=call_id or "", content_type=content_type, body=body,
                  headers=dict(headers))
 
+    def perform(self, operation, call_id, **args) -> None:
+        """Any other operation: the worker's ``cmd_<operation>`` carries it out."""
+        self._after_ack(call_id)
+        self._do(operation, call_id=call_id or "", **args)
+
     def hold(self, call_id, mode) -> None:
         self._after_ack(call_id)
         self._do(P.HOLD, call_id=call_id or "", mode=mode)

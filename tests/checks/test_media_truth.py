@@ -249,11 +249,12 @@ def _edge_wav(path, twist_db: float, seed: int):
 
 
 def _concealed(sc) -> bool:
-    """Whether bob's jitter buffer ran empty (PLC played instead of what came in): on a
-    loaded machine the worker misses its 20 ms now and then, and a 40 ms digit with half
-    of it concealed is not a Q.24 digit any more."""
-    log = Path(sc["artifacts"]["bob.pjsua_log"])
-    return "plc invoked" in log.read_text(errors="replace")
+    """Whether bob's jitter buffer ran empty or lost frames (PLC played instead of what
+    came in): on a loaded machine the worker misses its 20 ms now and then (measured: a
+    540 ms stall at a load average of 16), and a 40 ms digit with half of it concealed
+    is not a Q.24 digit any more. (Every call starts with one empty frame.)"""
+    log = Path(sc["artifacts"]["bob.pjsua_log"]).read_text(errors="replace")
+    return "plc invoked" in log or "Frame lost" in log or log.count("empty/lost)") > 1
 
 
 def test_inband_dtmf_at_the_q24_edge_at_the_agent_and_on_the_wire(run_json, tmp_path, no_leftovers):

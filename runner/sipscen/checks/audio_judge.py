@@ -167,7 +167,7 @@ def _judge_tone(t: dict, samples, rate: int, summary: dict, threshold: float,
     if quiet["seconds"] >= need:
         return False, [f"{wanted} is there for {quiet['seconds']:g}s but at {quiet['level_dbfs']:g} "
                        f"dBFS, below min_level {floor:g} dBFS"]
-    heard = (f"heard {', '.join(f'{f:g} Hz' for f in summary['frequencies'])}"
+    heard = (f"heard {', '.join(f'{f:.0f} Hz' for f in summary['frequencies'])}"
              if summary["frequencies"] else f"heard nothing above {threshold:g} dBFS")
     return False, [f"{wanted} lasted {found['seconds']:g}s (< {need:g}s); {heard}"]
 

@@ -152,7 +152,7 @@ expect:
   - audio: {from: alice, to: bob, tone: {frequency: 1000, min_duration: 1500ms}, before: switching}
   - rtp: {from: alice, to: bob, min_packets: 80, before: switching}
   - audio: {from: alice, to: bob, tone: {frequency: 600, min_duration: 2s}, after: switched}
-  - rtp: {from: alice, to: bob, min_packets: 230, max_gap: 200ms}
+  - rtp: {from: alice, to: bob, min_packets: 230, max_gap: 1s}
   - rtp: {from: alice, to: bob, min_packets: 300}
   - audio: {from: alice, to: bob, silent: true, before: switching}
   - rtp: {from: alice, to: bob, max_loss: 0%, max_jitter: 20ms, before: switching, where: agent}
@@ -180,8 +180,9 @@ def test_a_codec_change_on_one_ssrc_is_split_decoded_and_counted(run_json, no_le
     first_session = c[(6, "at bob")]
     assert first_session["status"] == "passed" and "media session 1 of 2" in first_session["message"]
     assert 90 <= first_session["actual"]["packets"] <= 110
-    # the wire's longest gap spans the switch, not one codec's own packets
-    assert c[(3, "wire")]["actual"]["max_gap_ms"] < 100
+    # the wire's longest gap is over every packet of the stream: the switch takes
+    # milliseconds (tens to a few hundred on a loaded machine), it read ~2 s before
+    assert c[(3, "wire")]["actual"]["max_gap_ms"] < 1000
     stream = next(s for s in sc["wire"]["rtp_streams"]
                   if s["audio"] and s["audio"].get("parts") and s["audio"]["active_seconds"] > 3)
     assert [p["codec"] for p in stream["audio"]["parts"]] == ["PCMA/8000", "PCMU/8000"]

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from tests.checks.concealment import concealed
+
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")]
 
@@ -67,7 +69,13 @@ def _expect() -> str:
 
 @pytest.mark.parametrize("codec", ["PCMA", "PCMU", "G722"])
 def test_tolerance_and_dual_tones_on_real_calls(run_json, codec, no_leftovers):
-    code, sc, out = run_json(SCENARIO.format(codec=codec, expect=_expect()))
+    for attempt in range(3):     # again only when bob's own log says it concealed audio
+        code, sc, out = run_json(SCENARIO.format(codec=codec, expect=_expect()),
+                                 name=f"tones{attempt}.yaml")
+        at_bob = [r["status"] for r in sc["checks"] if r["evidence"] == "agent"]
+        if at_bob == ["passed" if p else "failed" for _, _, p in CASES] or \
+                not concealed(sc, "bob"):
+            break
     assert code == 1, out                             # the false expectations fail
     results = sc["checks"]
     assert len(results) == 2 * len(CASES), out        # each at bob and on the wire

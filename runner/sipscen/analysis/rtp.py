@@ -23,7 +23,7 @@ class RtpStream:
         "transit", "jitter", "jpt", "clocks",
         "call_id", "rx_media", "tx_media", "sdp_gen", "event_pts", "classifiers", "tracker",
         "srtp", "tried_keys", "payload_sample", "index", "fastpt", "jclock", "first_bytes", "sample_sizes", "probe",
-        "split", "counted", "fast_owner",
+        "split", "counted", "fast_owner", "cur_pt", "cur_entry",
     )
 
     def __init__(self, src: bytes, sport: int, dst: bytes, dport: int, ssrc: int,
@@ -66,6 +66,8 @@ class RtpStream:
         self.split: dict[int, list] | None = None
         self.counted = 0
         self.fast_owner = -1
+        self.cur_pt = -1                     # payload type of the last packet counted in split
+        self.cur_entry: list | None = None   # its entry
 
     @property
     def payload_types(self) -> list[int]:
@@ -93,7 +95,16 @@ class RtpStream:
         sequence numbers of the last ``WINDOW`` (late arrivals fill them).
         """
         old = self.packets + self.fwd
-        if self.split is not None or not (self.pts >> pt) & 1:
+        split = self.split
+        if split is not None:
+            if pt == self.cur_pt and self.counted == self.packets:     # the usual case
+                entry = self.cur_entry
+                entry[0] += 1
+                entry[2] = t
+                self.counted += 1
+            else:
+                self._by_payload_type(t, pt)
+        elif not (self.pts >> pt) & 1:
             self._by_payload_type(t, pt)
         self.packets += 1
         self.last_time = t
@@ -161,10 +172,11 @@ class RtpStream:
         self.pts |= 1 << pt
         entry = split.get(pt)
         if entry is None:
-            split[pt] = [1, t, t]
+            entry = split[pt] = [1, t, t]
         else:
             entry[0] += 1
             entry[2] = t
+        self.cur_pt, self.cur_entry = pt, entry
         self.counted = self.packets + 1
 
     def by_payload_type(self) -> dict[int, dict]:

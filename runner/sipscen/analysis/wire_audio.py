@@ -10,17 +10,31 @@ export. Each payload type of a stream has its own sink (a re-INVITE may change
 the codec on the same SSRC); a stream's audio is all of them on one timeline
 (:meth:`AudioCollector.merged`). Streams of other codecs are left alone (and
 keep their fast path).
+
+Memory stays with the streams *active* at a time, not with all the streams
+of the capture (a load test's capture has 100,000s, most a few packets
+long). All state is found by the stream's index (nothing scans the others):
+a sink grows its buffer with the audio (none is allocated ahead); an
+in-band detector is made when the first block of audio reaches it (a stream
+shorter than a digit gets none). Without ``keep``, a sink whose stream has
+been silent for ``IDLE_SECONDS`` of capture time is *retired*: its last
+audio goes to the detector, the detector's digits are kept and the detector,
+the samples and the decoder are let go (a packet after that opens a new
+decoder and detector where the audio resumes). Retired sinks are looked for
+when the number of active ones has doubled since the last look, so the
+looking costs a constant per stream. :meth:`finish` retires the rest.
 """
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
-from sipscen.analysis import opus
 import numpy as np
 
+from sipscen.analysis import opus
 from sipscen.analysis.audio import AudioSink, decoder_for, to_rate, write_wav
-from sipscen.analysis.inband import InbandDetector
+from sipscen.analysis.inband import MIN_SAMPLES, InbandDetector
 from sipscen.analysis.quality import audio_summary
 from sipscen.analysis.rtp import RtpStream
 from sipscen.analysis.sdp import STATIC_PT
@@ -28,31 +42,40 @@ from sipscen.analysis.sdp import STATIC_PT
 _DECODABLE = ("PCMU", "PCMA", "L16", "G722", "OPUS")
 _HAVE_G722 = importlib.util.find_spec("G722") is not None     # optional decoder (audio.py)
 _HAVE_OPUS = opus.available()                                 # the system libopus (opus.py)
+IDLE_SECONDS = 15.0       # a stream this long without a packet (capture time) is retired
+SWEEP_MIN = 1024          # active sinks before the first look for idle ones
+CODEC_CACHE = 1 << 16     # streams whose codec is remembered (then forgotten: bounded)
 
 
 class AudioCollector:
     def __init__(self, *, keep: bool = False, inband: bool = False):
         self.keep = keep
         self.inband = inband
-        self.sinks: dict[int, dict[int, AudioSink]] = {}     # stream index -> pt -> sink
+        self.sinks: dict[tuple[int, int], AudioSink] = {}    # (stream index, pt) -> sink
         self.detectors: dict[tuple[int, int], InbandDetector] = {}
-        self._codec: dict[tuple[int, int, int], str | None] = {}
-        self.gaps: dict[int, list[float]] = {}     # stream index -> [last arrival, longest gap]
-        self._merged: dict[int, dict] = {}         # stream index -> merged() (after finish)
+        self.digits: dict[int, list[tuple[int, dict]]] = {}  # stream index -> (pt, digit) found
+        self.active: dict[tuple[int, int], AudioSink] = {}   # the sinks not retired
+        self._sweep_at = SWEEP_MIN
+        self._codec: dict[int, tuple[int, int, str | None]] = {}   # index -> (SDP gen, pt, codec)
+        self._consumer = self._inband if inband else None    # one bound method for every sink
+        self._merged: dict[int, dict] = {}                    # stream index -> merged() (keep)
 
     def codec(self, st: RtpStream, pt: int) -> str | None:
         """The decodable codec of ``pt`` on ``st`` ("PCMA/8000"), else None."""
-        key = (st.index, pt, st.sdp_gen)
-        if key not in self._codec:
-            name = None
-            if st.event_pts is None or pt not in st.event_pts:
-                full = _codec_name(st, pt)
-                base = full.split("/")[0].upper() if full else ""
-                if base in _DECODABLE and (base != "G722" or _HAVE_G722) and (
-                        base != "OPUS" or _HAVE_OPUS):
-                    name = full
-            self._codec[key] = name
-        return self._codec[key]
+        known = self._codec.get(st.index)
+        if known is not None and known[0] == st.sdp_gen and known[1] == pt:
+            return known[2]
+        name = None
+        if st.event_pts is None or pt not in st.event_pts:
+            full = _codec_name(st, pt)
+            base = full.split("/")[0].upper() if full else ""
+            if base in _DECODABLE and (base != "G722" or _HAVE_G722) and (
+                    base != "OPUS" or _HAVE_OPUS):
+                name = full
+        if len(self._codec) >= CODEC_CACHE:
+            self._codec.clear()
+        self._codec[st.index] = (st.sdp_gen, pt, name)     # one entry per stream, the latest
+        return name
 
     def wants(self, st: RtpStream, pt: int) -> bool:
         return self.codec(st, pt) is not None
@@ -63,44 +86,76 @@ class AudioCollector:
         full = self.codec(st, pt)
         if full is None:
             return
-        gap = self.gaps.get(st.index)          # over every decoded payload type of the stream
-        if gap is None:
-            self.gaps[st.index] = [t, 0.0]
-        else:
-            if t - gap[0] > gap[1]:
-                gap[1] = t - gap[0]
-            if t > gap[0]:
-                gap[0] = t
-        per = self.sinks.setdefault(st.index, {})
-        sink = per.get(pt)
+        key = (st.index, pt)
+        sink = self.sinks.get(key)
         if sink is None:
             name, _, rate = full.partition("/")
+            name = sys.intern(name.upper())
             rate_i = int(rate.split("/")[0] or 8000)
             scale = 1
-            if name.upper() == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
+            if name == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
                 rate_i, scale = 16000, 2
-            elif name.upper() == "OPUS":      # RTP clock always 48000 (RFC 7587): decoded at 48k
+            elif name == "OPUS":      # RTP clock always 48000 (RFC 7587): decoded at 48k
                 rate_i = opus.RATE
-            consumer = None
-            if self.inband and rate_i % 8000 == 0:
-                det = self.detectors[(st.index, pt)] = InbandDetector(rate_i)
-                consumer = det.feed
-            sink = per[pt] = AudioSink(name.upper(), rate_i, keep=self.keep, consumer=consumer,
-                                       ts_scale=scale)
+            consumer = self._consumer if rate_i % 8000 == 0 else None
+            sink = self.sinks[key] = AudioSink(name, rate_i, keep=self.keep, consumer=consumer,
+                                               ts_scale=scale, key=key)
+            self._activate(key, sink, t)
+        elif sink.released:
+            sink.reopen()
+            self._activate(key, sink, t)
         sink.add(t, ts, payload)
 
+    def _activate(self, key: tuple[int, int], sink: AudioSink, t: float) -> None:
+        if self.keep:
+            return              # kept audio is kept whole: nothing is retired
+        self.active[key] = sink
+        if len(self.active) >= self._sweep_at:
+            horizon = t - IDLE_SECONDS
+            for other_key, other in list(self.active.items()):
+                if other.last_t is not None and other.last_t < horizon:
+                    self._retire(other_key, other)
+            self._sweep_at = max(SWEEP_MIN, 2 * len(self.active))
+
+    def _retire(self, key: tuple[int, int], sink: AudioSink) -> None:
+        """The sink's last audio to its detector, the detector's digits kept; the
+        detector and (without ``keep``) the samples and the decoder let go."""
+        sink.finish()
+        if not self.keep:
+            sink.release()
+            self.active.pop(key, None)
+        det = self.detectors.pop(key, None)
+        if det is not None:
+            found = det.finish()
+            if found:
+                self.digits.setdefault(key[0], []).extend((key[1], d) for d in found)
+
+    def _inband(self, sink: AudioSink, samples, start: int) -> None:
+        """A sink's consumer: its stream's in-band detector, made on the first block
+        (none for less audio than a digit needs)."""
+        det = self.detectors.get(sink.key)
+        if det is None:
+            if len(samples) < MIN_SAMPLES * (sink.rate // 8000):
+                return
+            det = self.detectors[sink.key] = InbandDetector(sink.rate, start)
+        det.feed(samples, start)
+
     def finish(self) -> None:
-        for per in self.sinks.values():
-            for sink in per.values():
-                sink.finish()
+        """Every sink retired (with ``keep``: its audio to the detector, the samples kept)."""
+        for key, sink in list(self.sinks.items() if self.keep else self.active.items()):
+            self._retire(key, sink)
+        self.active.clear()
+        self._codec.clear()
 
     def parts(self, st: RtpStream) -> list[tuple[int, AudioSink]]:
         """(payload type, sink) of each decoded payload type of the stream, in time order:
         a codec change on the same SSRC (a re-INVITE) makes two."""
-        per = self.sinks.get(st.index) or {}
-        return sorted(((pt, s) for pt, s in per.items() if s.packets), key=lambda p: p[1].first_time)
+        found = [(pt, self.sinks[(st.index, pt)]) for pt in st.payload_types
+                 if (st.index, pt) in self.sinks]
+        return sorted(((pt, s) for pt, s in found if s.packets), key=lambda p: p[1].first_time)
 
     def main_sink(self, st: RtpStream) -> tuple[int, AudioSink] | None:
+        """The stream's payload type with the most decoded packets, and its sink."""
         parts = self.parts(st)
         return max(parts, key=lambda kv: kv[1].packets) if parts else None
 
@@ -109,30 +164,14 @@ class AudioCollector:
         at the highest of their rates: ``{"samples", "rate", "start", "times", "parts"}``
         (``parts``: each payload type's own ``{"payload_type", "codec", "samples", "rate",
         "start", "times"}``). Only with ``keep``."""
-        if st.index in self._merged:
-            return self._merged[st.index]
-        parts = self.parts(st)
-        if not parts or not self.keep:
+        if not self.keep:
             return None
-        self._merged[st.index] = whole = self._merge(parts)
-        return whole
-
-    @staticmethod
-    def _merge(parts: list[tuple[int, AudioSink]]) -> dict:
-        own = [{"payload_type": pt, "codec": f"{s.codec}/{s.rate}", "samples": s.samples(),
-                "rate": s.rate, "start": s.first_time, "times": s.times} for pt, s in parts]
-        if len(own) == 1:
-            return {**{k: own[0][k] for k in ("samples", "rate", "start", "times")}, "parts": own}
-        rate = max(p["rate"] for p in own)
-        start = min(p["start"] for p in own)
-        pieces = [(int(round((p["start"] - start) * rate)), to_rate(p["samples"], p["rate"], rate))
-                  for p in own]
-        out = np.zeros(max(at + len(x) for at, x in pieces), dtype=np.int32)
-        for at, x in pieces:
-            out[at:at + len(x)] += x
-        times = sorted(t for p in own for t in (p["times"] or []))
-        return {"samples": np.clip(out, -32768, 32767).astype(np.int16), "rate": rate,
-                "start": start, "times": times, "parts": own}
+        if st.index not in self._merged:
+            parts = self.parts(st)
+            if not parts:
+                return None
+            self._merged[st.index] = _merge(parts)
+        return self._merged[st.index]
 
     def stream_audio(self, st: RtpStream) -> dict | None:
         """The ``audio`` object of a stream dict (None: nothing decoded): the main codec,
@@ -142,38 +181,36 @@ class AudioCollector:
             return None
         pt, sink = found
         parts = self.parts(st)
+        whole = self.merged(st)
         out = {"codec": f"{sink.codec}/{sink.rate}", "payload_type": pt,
-               "max_gap_ms": round(self.gaps[st.index][1] * 1000, 1),
+               "max_gap_ms": round(_max_gap(parts, whole) * 1000, 1),
                "late": sum(s.late for _, s in parts)}
         if len(parts) > 1:
             out["parts"] = [{"payload_type": p, "codec": f"{s.codec}/{s.rate}", "packets": s.packets,
                              "first_time": s.first_time, "seconds": round(s.seconds, 3)}
                             for p, s in parts]
-        if self.keep:
-            whole = self.merged(st)
+        if whole is not None:
             out.update(audio_summary(whole["samples"], whole["rate"]))
         else:
             out["seconds"] = round(max(s.seconds for _, s in parts), 3)
         return out
 
     def inband_digits(self, st: RtpStream) -> list[dict]:
+        """The stream's in-band digits (after :meth:`finish`)."""
         out = []
-        for (index, pt), det in self.detectors.items():
-            if index != st.index:
-                continue
-            sink = self.sinks[index][pt]
-            for d in det.finish():
-                level = d["level_dbfs"]
-                out.append({
-                    "digit": d["digit"], "method": "inband",
-                    "time": round(sink.first_time + d["start"] / sink.rate, 6),
-                    "duration_ms": d["duration_ms"],
-                    # RFC 4733's volume: the tone's power in -dBm0 (0 dBm0 = 3.17 dB under full scale)
-                    "volume": max(0, min(63, int(round(-(level + 3.17))))),
-                    "level_dbfs": level,
-                    "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
-                    "payload_type": pt, "call_id": st.call_id, "end": True, "packets": None,
-                })
+        for pt, d in self.digits.get(st.index, ()):
+            sink = self.sinks[(st.index, pt)]
+            level = d["level_dbfs"]
+            out.append({
+                "digit": d["digit"], "method": "inband",
+                "time": round(sink.first_time + d["start"] / sink.rate, 6),
+                "duration_ms": d["duration_ms"],
+                # RFC 4733's volume: the tone's power in -dBm0 (0 dBm0 = 3.17 dB under full scale)
+                "volume": max(0, min(63, int(round(-(level + 3.17))))),
+                "level_dbfs": level,
+                "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
+                "payload_type": pt, "call_id": st.call_id, "end": True, "packets": None,
+            })
         return out
 
     def export_wav(self, st: RtpStream, folder: Path) -> str | None:
@@ -185,6 +222,40 @@ class AudioCollector:
         path = folder / f"{name}.wav"
         write_wav(path, whole["samples"], whole["rate"])
         return str(path)
+
+
+def _merge(parts: list[tuple[int, AudioSink]]) -> dict:
+    own = [{"payload_type": pt, "codec": f"{s.codec}/{s.rate}", "samples": s.samples(),
+            "rate": s.rate, "start": s.first_time, "times": s.times} for pt, s in parts]
+    if len(own) == 1:
+        return {**{k: own[0][k] for k in ("samples", "rate", "start", "times")}, "parts": own}
+    rate = max(p["rate"] for p in own)
+    start = min(p["start"] for p in own)
+    pieces = [(int(round((p["start"] - start) * rate)), to_rate(p["samples"], p["rate"], rate))
+              for p in own]
+    out = np.zeros(max(at + len(x) for at, x in pieces), dtype=np.int32)
+    for at, x in pieces:
+        out[at:at + len(x)] += x
+    times = sorted(t for p in own for t in (p["times"] or []))
+    return {"samples": np.clip(out, -32768, 32767).astype(np.int16), "rate": rate,
+            "start": start, "times": times, "parts": own}
+
+
+def _max_gap(parts: list[tuple[int, AudioSink]], whole: dict | None) -> float:
+    """The longest time between two decoded packets of the stream, whatever their payload
+    type: from the kept arrival times; without them, each sink's own longest gap and the
+    gaps between one payload type's last packet and the next one's first (exact unless
+    payload types alternate)."""
+    if len(parts) == 1:
+        return parts[0][1].max_gap
+    times = (whole or {}).get("times")
+    if times and len(times) > 1:
+        return float(np.max(np.diff(np.asarray(times))))
+    gap = max(s.max_gap for _, s in parts)
+    for (_, a), (_, b) in zip(parts, parts[1:]):
+        if a.last_t is not None:
+            gap = max(gap, b.first_time - a.last_t)
+    return gap
 
 
 def _codec_name(st: RtpStream, pt: int) -> str | None:

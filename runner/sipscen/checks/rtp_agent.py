@@ -28,6 +28,9 @@ def agent_figures(ctx: CheckContext, sender: str, receiver: str, start: float | 
     call = ctx.call_between(receiver, sender)
     if call is None:
         return None, f"{receiver} has no call with {sender}", ""
+    if "rtp" not in call:               # a service: its calls are read from the capture
+        return None, "", (f"inconclusive: {receiver} reports no RTP statistics of its own "
+                          "(judge it on the wire: where: wire)")
     sessions = call.get("rtp_sessions") or []
     if start is None and end is None:
         note = ctx.first_of(receiver, sender)

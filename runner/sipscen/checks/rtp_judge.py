@@ -94,15 +94,17 @@ def _judge(limits: dict, figures: dict) -> list[str]:
 def _wire_figures(ctx: CheckContext, p: dict, start, end) -> tuple[dict | None, str]:
     if ctx.wire is None:
         return None, ctx.wire_error or "no capture"
-    streams = inbound_streams(ctx, p["from"], p["to"])
+    carried = bool(p.get("none"))         # "no RTP at all": on every leg of the way
+    streams = inbound_streams(ctx, p["from"], p["to"], carried)
     if start is not None or end is not None:
-        heard = on_wire(ctx, p["from"], p["to"], start, end)
+        heard = on_wire(ctx, p["from"], p["to"], start, end, carried)
         if heard.packets is None and streams:
             return None, heard.missing or "packet times unknown (codec not decoded)"
         return {"packets": heard.packets or 0,
                 "max_gap_ms": round((heard.max_gap or 0.0) * 1000, 1)}, ""
     if not streams:
-        return {"packets": 0}, ""
+        hidden = ctx.uncaptured(p["from"], p["to"])
+        return (None, hidden) if hidden else ({"packets": 0}, "")
     main = max(streams, key=lambda s: s.get("packets", 0))
     packets = sum(s.get("packets", 0) for s in streams)
     lost = sum(s.get("lost", 0) for s in streams)
@@ -152,6 +154,8 @@ def _at_agent(ctx: CheckContext, p: dict, limits: dict, label: str, loc: str, st
                            f"({', '.join(sorted(limits))} in a phase or as a gap): judge them "
                            f"on the wire (where: wire)", loc, ctx.evidence_of(receiver))
     figures, problem, note = agent_figures(ctx, sender, receiver, start, end)
+    if figures is None and problem and mine.get("none"):      # no call: no RTP either
+        return CheckResult(name, PASSED, mine, problem, "", loc, ctx.evidence_of(receiver))
     if figures is None and not problem:
         return CheckResult(name, ERROR, mine, None, note, loc, ctx.evidence_of(receiver)) \
             if alone else None

@@ -8,8 +8,6 @@ KeyboardInterrupt is re-raised after teardown, with the partial result attached
 """
 from __future__ import annotations
 
-import re
-import secrets as _secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -26,6 +24,8 @@ from sipscen.core.ports import PortAllocator
 from sipscen.core.results import ERROR, ScenarioResult
 from sipscen.core.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
 from sipscen.core.model import AgentSpec, Scenario
+from sipscen.engine import interrupts
+from sipscen.engine.artifacts import artifacts_dir_for, mask_secrets
 
 READY_TIMEOUT = 10.0
 
@@ -39,18 +39,10 @@ class RunOptions:
     timeout: float | None = None          # overrides the scenario's own timeout
     stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
     generator: tuple[int, int] | None = None    # generator K of N of a distributed load
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "scenario"
-
-
-def artifacts_dir_for(scenario_name: str, root: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    # Absolute: tools run with other working directories and get these paths.
-    path = root.resolve() / f"{stamp}-{_slug(scenario_name)}-{_secrets.token_hex(2)}"
-    path.mkdir(parents=True, exist_ok=False)
-    return path
+    # gets the scenario's result object as soon as it exists (the suite's slot: an
+    # interrupt landing anywhere never loses it; the engine fills it in place)
+    result_sink: Callable[[ScenarioResult], None] | None = None
+    strict: bool = False     # a scenario with no checks fails (CI: --strict)
 
 
 class _Run:
@@ -67,7 +59,7 @@ class _Run:
             self.board.add_listener(listener)
         if options.listener_for is not None:
             self.board.add_listener(options.listener_for(scenario))
-        self.dir = artifacts_dir_for(scenario.name, options.artifacts_root)
+        self.dir = options.artifacts_root    # the run's own folder: prepare()
         self.ports = PortAllocator()
         self.timeout = options.timeout if options.timeout is not None else scenario.timeout
         self.contacts: dict[str, Contact] = {}
@@ -79,9 +71,16 @@ class _Run:
             description=scenario.description,
             location=str(scenario.location) if scenario.location else f"{scenario.file}:1:1",
             scripted_wait=scripted_wait(scenario), secrets=sorted(scenario.secrets))
-        self.result.artifacts["dir"] = str(self.dir)
+        self.prepared = False
+        self.judged = False        # the verdict is set (_verdict)
 
     # --- phases ----------------------------------------------------------------
+    def prepare(self) -> None:
+        self.dir = artifacts_dir_for(self.scenario.name, self.options.artifacts_root,
+                                     self.scenario.secrets)
+        self.prepared = True
+        self.result.artifacts["dir"] = str(self.dir)
+
     def plan(self) -> None:
         if self.scenario.services:
             from sipscen.engine.services import Service
@@ -116,7 +115,8 @@ class _Run:
             if c.media_ports:
                 ports.append(c.media_ports)
         self.capture = Capture(self.dir / "capture.pcap", spec.interface,
-                               port_filter(ports, spec.filter), spec.snaplen, log_dir=self.dir,
+                               port_filter(ports, spec.filter, marker), spec.snaplen,
+                               log_dir=self.dir,
                                marker_port=marker)
         self.capture.start()
         self.board.post("engine", "capture_started", path=str(self.capture.path))
@@ -262,13 +262,15 @@ class _Run:
         keys: list[str] = []
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
-        # what the expectations need from the analysis (decoded audio, a DTLS scan)
+        # what the expectations need from the analysis (decoded audio, media samples);
+        # one pass over the capture gives everything else (SIP, RTP, DTLS, STUN, TLS)
         needs = verdict.prepare(self.scenario.expectations)
         media = needs.audio
         try:
             from sipscen.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
-                                       inband=media, keep_audio=media)
+                                       inband=media, keep_audio=media,
+                                       sample_media=needs.dtls_scan)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             faults = "; ".join(self.capture.faults)
             why = f" (the capture is incomplete: {faults})" if faults else ""
@@ -276,10 +278,6 @@ class _Run:
             return None, f"capture analysis failed: {exc}{why}", True
         self.wire_audio = analysis.audio
         wire = analysis.to_dict()
-        plain = needs.dtls_scan
-        if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
-            from sipscen.analysis.dtls import scan_dtls
-            wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
         warnings = wire.setdefault("warnings", [])
         dropped = self.capture.dropped()
         if dropped:
@@ -293,11 +291,6 @@ class _Run:
         return wire, None, False
 
 
-def _dtls_in_sdp(wire: dict[str, Any]) -> bool:
-    return any("TLS" in str(m.get("proto", "")).upper() for c in wire.get("calls", [])
-               for sdp in c.get("sdp", []) for m in sdp.get("media", []))
-
-
 def _names(value: Any) -> list[str]:
     if value is None:
         return []
@@ -306,19 +299,12 @@ def _names(value: Any) -> list[str]:
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
     """Replace ``${name.uri}``-style references in every string of an agent spec."""
-    from sipscen.scenario.variables import resolve_references
+    from sipscen.scenario.variables import resolve_tree
 
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return resolve_references(value, contacts, scenario_dir) if "${" in value else value
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [walk(v) for v in value]
-        return value
-
-    steps = tuple(replace(s, params=walk(dict(s.params))) for s in spec.steps)
-    return replace(spec, config=walk(dict(spec.config)), steps=steps)
+    steps = tuple(replace(s, params=resolve_tree(dict(s.params), contacts, scenario_dir))
+                  for s in spec.steps)
+    return replace(spec, config=resolve_tree(dict(spec.config), contacts, scenario_dir),
+                   steps=steps)
 
 
 def scripted_wait(scenario: Scenario) -> float:
@@ -340,15 +326,31 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
         result.distributed = deferred_record(run.scenario, run.options.generator)
         expectations = tuple(e for e in expectations if not verdict.deferred(e))
     signals, epoch0 = verdict.signal_times(run.board)
-    result.checks = verdict.judge(
+    checks = verdict.judge(
         run.scenario, expectations, agents=result.agents, services=result.services,
         wire=wire, wire_error=wire_error, contacts=run.contacts,
-        capture=run.capture.path if run.capture else None,
         wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
-        steps=verdict.step_times(run.board))
-    verdict.conclude(result, step_failure, incomplete=list((wire or {}).get("incomplete") or []),
-                     capture_faults=list(run.capture.faults) if run.capture else [],
-                     analysis_failed=analysis_failed, wire_error=wire_error)
+        steps=verdict.step_times(run.board), warnings=result.warnings)
+    blind: list[str] = []
+    if run.capture is not None:   # what the capture's filter or snaplen hid: no verdict
+        blind = verdict.inconclusive_blind(
+            checks, expectations, run.capture.blind_spots(run.contacts,
+                                                          run.scenario.capture.filter))
+        result.warnings += blind
+    with interrupts.held():      # the verdict is set whole (and then kept), or not at all
+        result.checks = checks
+        verdict.conclude(result, step_failure,
+                         incomplete=list((wire or {}).get("incomplete") or []),
+                         capture_faults=list(run.capture.faults) if run.capture else [],
+                         analysis_failed=analysis_failed, wire_error=wire_error)
+        if blind and result.status == ERROR and result.exit_status is None:
+            # the scenario's own capture settings hid the evidence: its author's to fix
+            result.exit_status = int(ExitStatus.INVALID_INPUT)
+            result.error = result.error or ("the capture's filter or snaplen hides what "
+                                            "wire checks need: they are inconclusive")
+        if not run.scenario.expectations:
+            verdict.no_checks(result, run.options.strict)
+        run.judged = True
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
@@ -356,14 +358,16 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
     options = options or RunOptions()
     run = _Run(scenario, options)
     result = run.result
+    if options.result_sink is not None:
+        options.result_sink(result)
     started = time.monotonic()
     result.started_at = time.time()
     run.board.post("engine", "scenario_started", name=scenario.name, file=str(scenario.file))
     interrupted: KeyboardInterrupt | None = None
     step_failure: str | None = None
     try:
-        for phase in (run.plan, run.start_capture, run.start_services, run.start_agents,
-                      run.run_agents):
+        for phase in (run.prepare, run.plan, run.start_capture, run.start_services,
+                      run.start_agents, run.run_agents):
             run.check_stop()
             phase()
     except KeyboardInterrupt as exc:
@@ -398,18 +402,32 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
             _verdict(run, step_failure)
         except KeyboardInterrupt as exc:    # Ctrl-C/SIGTERM while analysing: no verdict
             interrupted = exc
-            result.status = ERROR
-            result.error = ("interrupted while analysing the capture: no verdict (the capture "
-                            "and logs are kept in the artifacts)")
-            result.exit_status = int(ExitStatus.INTERRUPTED)
-            result.checks = []
+            if not run.judged:              # (one landing after the verdict keeps it)
+                result.status = ERROR
+                result.error = ("interrupted while analysing the capture: no verdict (the "
+                                "capture and logs are kept in the artifacts)")
+                result.exit_status = int(ExitStatus.INTERRUPTED)
+                result.checks = []
         except Exception as exc:  # noqa: BLE001 - a bug in analysis or a check: say so
             result.status, result.error = ERROR, f"internal error while checking: {exc!r}"
             result.exit_status = int(ExitStatus.INFRASTRUCTURE)
-    result.events = [e.to_dict() for e in run.board.events()]
-    result.duration = time.monotonic() - started
-    run.board.post("engine", "scenario_finished", name=scenario.name, status=result.status)
+    try:
+        with interrupts.held():     # the verdict is kept whole, the artifacts masked whole
+            _conclude(run, started)
+    except KeyboardInterrupt as exc:    # it landed while concluding: now, with the result
+        interrupted = exc
     if interrupted is not None:
         interrupted.result = result  # type: ignore[attr-defined]
         raise interrupted
     return result
+
+
+def _conclude(run: _Run, started: float) -> None:
+    """The last touches of a result (the verdict is in): secrets masked in every
+    file of the artifacts, the events, the duration; then "scenario finished"."""
+    result = run.result
+    if run.prepared:
+        result.warnings += mask_secrets(run.dir, run.scenario.secrets)
+    result.events = [e.to_dict() for e in run.board.events()]
+    result.duration = time.monotonic() - started
+    run.board.post("engine", "scenario_finished", name=run.scenario.name, status=result.status)

@@ -96,6 +96,28 @@ def _signal(value: Any, where: str, location) -> int:
         raise ScenarioError(f"unknown signal '{value}'", location, where) from None
 
 
+def check_service_config(spec: ServiceSpec) -> str:
+    """The service's address, or the ScenarioError its plan or start would raise:
+    an address that is not loopback, a NUL byte in the command or the environment
+    (no process can be given one), an environment name that is empty or holds
+    '=' (the schema refuses those too). Run at validation as well."""
+    cfg = spec.config
+    for i, arg in enumerate(cfg.get("command") or []):
+        if "\0" in str(arg):
+            raise ScenarioError("a command argument cannot hold a NUL character", spec.location,
+                                f"{spec.path}.command[{i}]")
+    for key, value in (cfg.get("env") or {}).items():
+        name = str(key)
+        if not name or "=" in name or "\0" in name:
+            raise ScenarioError(f"invalid environment variable name {name!r}: not empty, "
+                                "no '=' and no NUL", spec.location, f"{spec.path}.env")
+        if "\0" in str(value):
+            raise ScenarioError("an environment value cannot hold a NUL character",
+                                spec.location, f"{spec.path}.env.{name}")
+    return require_loopback(str(cfg.get("address") or "127.0.0.1"), f"{spec.path}.address",
+                            spec.location)
+
+
 class Service:
     """One service of a scenario: plan -> start -> ready -> stop."""
 
@@ -118,8 +140,7 @@ class Service:
 
     def plan(self) -> Contact:
         cfg = self.config
-        host = require_loopback(str(cfg.get("address") or "127.0.0.1"),
-                                f"{self.spec.path}.address", self.spec.location)
+        host = check_service_config(self.spec)
         port = cfg.get("port", "auto")
         port = self.ports.port(host) if port in (None, "auto") else int(port)
         media = cfg.get("media_ports")

@@ -25,7 +25,11 @@ SERVICE_KEYS: dict[str, Any] = {
                              "step).", "type": "boolean"},
     "files": {"description": "Files written to the folder ${NAME.files} before the service "
                              "starts (references resolved): e.g. a UA's config.",
-              "type": "object", "propertyNames": {"pattern": "^[A-Za-z0-9._-]+$"},
+              "type": "object",
+              # a name of that folder: never '.' or '..' (they name folders, not files)
+              "propertyNames": {"pattern": "^(?!\\.\\.?$)[A-Za-z0-9._-]+$",
+                                "x-error": "invalid file name {value}: letters, digits, '.', "
+                                           "'_' and '-', not '.' or '..'"},
               "additionalProperties": {"type": "string"}},
     "steps": {"type": "array", "items": {"$ref": "#/$defs/service_step"}},
     "b2bua": {"description": "The service is a B2BUA (a new Call-ID per leg): checks between "

@@ -28,7 +28,7 @@ A digit is reported once ``MIN_BLOCKS`` consecutive blocks (4: a tone of
 about 30 ms; Q.24 asks for acceptance from 40 ms and rejection under 23 ms,
 which gives 5-6 and 2-3 votes) vote for it, and ends after ``END_BLOCKS``
 blocks that do not (5: a 40 ms pause gives 7-8, a 10 ms break 2-3 and a
-lost 20 ms packet 4-5, which are bridged). Its start and end are the first
+lost 20 ms packet 4-5: the break is bridged, the packet unless it gives 5). Its start and end are the first
 and last voting blocks' less ``EDGE`` (a voting block reaches that far past
 the tone). A digit needs a pause between two of the same kind.
 Call-progress tones (dial 350+440 Hz, ringback 440+480, busy 480+620)

@@ -35,7 +35,7 @@ MAX_WINDOW_SECONDS = 0.5
 RESOLUTION_BINS = 4          # the Hann main lobe is 4 bins wide: two peaks that far apart are two
 GRID_STEP_BINS = 1 / 8
 MARGIN_BINS = 1.5            # the grid reaches this far beyond the tolerance (to see a peak as one)
-CHUNK = 256                  # frames per matrix product (bounds memory on long audio)
+CHUNK = 64                   # frames per product: bounded memory, and OpenBLAS stays on one thread
 _FULL = 32768.0
 
 

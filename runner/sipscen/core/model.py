@@ -102,7 +102,7 @@ class ServiceSpec:
     config: Mapping[str, Any]      # command, ready, address, port, transport, ...
     location: Location
     path: str
-    step_locations: tuple[Location, ...] = ()   # where each of config["steps"] is written
+    steps: tuple[Step, ...] = ()   # what it does while the agents run (language/steps/)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sipscen.core.ports import PortAllocator
 from sipscen.core.results import ERROR, ScenarioResult
 from sipscen.core.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
 from sipscen.core.model import AgentSpec, Scenario
+from sipscen.engine.service_steps import service_timeline
 from sipscen.engine import interrupts
 from sipscen.engine.artifacts import artifacts_dir_for, mask_secrets
 
@@ -101,6 +102,9 @@ class _Run:
             self.contacts[spec.name] = agent.plan()
         for agent in self.agents:   # ${bob.uri} and friends, now that every port is known
             agent.ctx.spec = resolve_spec(agent.ctx.spec, self.contacts, self.scenario.file.parent)
+        for service in self.services:
+            service.spec = replace(service.spec, steps=resolve_steps(
+                service.spec.steps, self.contacts, self.scenario.file.parent))
         self.board.post("engine", "planned",
                         contacts={n: c.uri for n, c in self.contacts.items()})
 
@@ -211,10 +215,8 @@ class _Run:
                                   self.scenario.location)
 
     def service_timelines(self) -> list[tuple[str, Callable[[], None]]]:
-        from sipscen.engine.service_steps import ServiceTimeline
-        return [(s.spec.name, ServiceTimeline(s, self.board, self.contacts,
-                                              self.scenario.file.parent).run)
-                for s in self.services if s.spec.config.get("steps")]
+        return [(s.spec.name, service_timeline(s, self.board, self.scenario.file.parent))
+                for s in self.services if s.spec.steps]
 
     def check_stop(self) -> None:
         """Between phases: the suite asked every scenario to stop (Ctrl-C)."""
@@ -299,12 +301,27 @@ def _names(value: Any) -> list[str]:
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
     """Replace ``${name.uri}``-style references in every string of an agent spec."""
-    from sipscen.scenario.variables import resolve_tree
+    return replace(spec, config=_resolved(dict(spec.config), contacts, scenario_dir),
+                   steps=resolve_steps(spec.steps, contacts, scenario_dir))
 
-    steps = tuple(replace(s, params=resolve_tree(dict(s.params), contacts, scenario_dir))
-                  for s in spec.steps)
-    return replace(spec, config=resolve_tree(dict(spec.config), contacts, scenario_dir),
-                   steps=steps)
+
+def resolve_steps(steps, contacts: dict[str, Contact], scenario_dir: Path) -> tuple:
+    """The steps with every reference in their params resolved."""
+    return tuple(replace(s, params=_resolved(dict(s.params), contacts, scenario_dir,
+                                             s.location, s.path))
+                 for s in steps)
+
+
+def _resolved(value: Any, contacts, scenario_dir: Path, location=None, path: str = "") -> Any:
+    from sipscen.scenario.variables import resolve_references
+    if isinstance(value, str):
+        return resolve_references(value, contacts, scenario_dir, location=location,
+                                  path=path) if "${" in value else value
+    if isinstance(value, dict):
+        return {k: _resolved(v, contacts, scenario_dir, location, path) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_resolved(v, contacts, scenario_dir, location, path) for v in value]
+    return value
 
 
 def scripted_wait(scenario: Scenario) -> float:

@@ -83,7 +83,8 @@ def _tcp_open(host: str, port: int) -> bool:
             return False
 
 
-def _signal(value: Any, where: str, location) -> int:
+def signal_number(value: Any, where: str, location) -> int:
+    """A signal given by name (TERM, SIGTERM) or number; SIGTERM when none."""
     if value is None:
         return signal.SIGTERM
     if isinstance(value, int):
@@ -157,9 +158,7 @@ class Service:
 
     @property
     def wants_stdin(self) -> bool:
-        cfg = self.config
-        return bool(cfg.get("stdin")) or any(
-            isinstance(step, dict) and "stdin" in step for step in cfg.get("steps") or [])
+        return bool(self.config.get("stdin")) or any(s.kind == "stdin" for s in self.spec.steps)
 
     def start(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
         from sipscen.scenario.variables import resolve_references
@@ -186,7 +185,7 @@ class Service:
             redact_text(" ".join(argv), self.secrets) + "\n")
         self.proc = process.start(
             self.spec.name, argv, log_dir=self.dir, env=env, cwd=scenario_dir,
-            stop_signal=_signal(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
+            stop_signal=signal_number(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
                                 self.spec.location),
             stdin=self.wants_stdin)
 

@@ -97,6 +97,7 @@ class AgentType:
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
     # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
     check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
+    noun: str = "agent"           # how messages name one: "a pjsua agent", "a service"
     # load-time refusal of agent keys it cannot carry out: (LoadCheck, agent mapping)
     check_agent: Callable[[Any, Mapping[str, Any]], None] | None = None
     # "module:function" (AgentSpec, scenario folder) -> None: the check of its keys its
@@ -109,6 +110,10 @@ class AgentType:
     def has_codec(self, codec: Any) -> bool:
         name = str(codec).split("/")[0].lower()
         return self.codecs is None or name in {c.lower() for c in self.codecs}
+
+    @property
+    def label(self) -> str:
+        return f"a {self.name} {self.noun}".rstrip()
 
     def carries(self, kind: StepKind | None, name: str) -> bool:
         """Whether this agent type carries out step kind ``name``."""
@@ -133,6 +138,7 @@ STEPS: dict[str, StepKind] = {}
 EVENTS: dict[str, WaitEvent] = {}
 EXPECTATIONS: dict[str, ExpectationFamily] = {}
 AGENT_TYPES: dict[str, AgentType] = {}
+SERVICE_TYPE: dict[str, AgentType] = {}
 
 
 def _origin(record: Any) -> str:
@@ -183,6 +189,17 @@ def register_agent_type(agent_type: AgentType) -> AgentType:
     return _add(AGENT_TYPES, agent_type)
 
 
+def register_service_type(record: AgentType) -> AgentType:
+    """What a service's steps may be (one record, not selectable by ``type:``)."""
+    SERVICE_TYPE[record.name] = record
+    return record
+
+
+def service_type() -> AgentType:
+    load()
+    return SERVICE_TYPE["service"]
+
+
 # The built-in language: modules that register themselves on import. Every module
 # of ``sipscen.language.steps`` is a step kind (found, not listed). An installed
 # package adds to the language the same way: its module, named in the entry-point
@@ -194,7 +211,7 @@ BUILTINS = (
     "sipscen.checks.registration", "sipscen.checks.transport", "sipscen.checks.log",
     "sipscen.checks.leg", "sipscen.checks.media", "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
-    "sipscen.agents.baresip.language",
+    "sipscen.agents.baresip.language", "sipscen.language.service_language",
 )
 ENTRY_POINT_GROUP = "sipscen.language"
 # Step kinds in this order first (the schema and the reference list them so);

@@ -188,12 +188,11 @@ def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset
     if parameters:
         name += "[" + ",".join(f"{k}={v}" for k, v in parameters.items()) + "]"
     agents = tuple(_agent(tree, n, node) for n, node in (tree.get("agents") or {}).items())
-    services = tuple(ServiceSpec(name=n, config=_with_defaults(node),
+    services = tuple(ServiceSpec(name=n, config=_with_defaults(
+                                     {k: v for k, v in node.items() if k != "steps"}),
                                  location=locate(tree, ["services", n], key=True),
                                  path=format_path(["services", n]),
-                                 step_locations=tuple(
-                                     locate(tree, ["services", n, "steps", i])
-                                     for i in range(len(node.get("steps") or []))))
+                                 steps=_steps(tree, ["services", n], node))
                      for n, node in (tree.get("services") or {}).items())
     expectations = tuple(
         Expectation(kind=kind, params=_params(params), location=locate(tree, ["expect", i]),
@@ -273,13 +272,17 @@ def _passwords(tree: MarkedMap) -> set[str]:
 def _agent(tree: MarkedMap, name: str, node: dict) -> AgentSpec:
     base = ["agents", name]
     config = _with_defaults({k: v for k, v in node.items() if k not in ("type", "steps")})
-    steps = tuple(
+    return AgentSpec(name=name, type=node["type"], config=config, steps=_steps(tree, base, node),
+                     location=locate(tree, base, key=True), path=format_path(base))
+
+
+def _steps(tree: MarkedMap, base: list, node: dict) -> tuple[Step, ...]:
+    """An agent's or a service's steps, each with where it is written."""
+    return tuple(
         Step(kind=kind, params=_params(params), location=locate(tree, base + ["steps", i]),
              path=format_path(base + ["steps", i]))
         for i, step in enumerate(node.get("steps") or [])
         for kind, params in step.items())
-    return AgentSpec(name=name, type=node["type"], config=config, steps=steps,
-                     location=locate(tree, base, key=True), path=format_path(base))
 
 
 def _with_defaults(node: dict) -> dict[str, Any]:

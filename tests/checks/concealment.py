@@ -19,3 +19,17 @@ def concealed(scenario: dict, agent: str) -> bool:
         return False
     log = Path(path).read_text(errors="replace")
     return "plc invoked" in log or "Frame lost" in log or log.count("empty/lost)") > 1
+
+
+def run_judged_alike(run_json, text: str, agent: str, attempts: int = 3):
+    """``run_json(text)`` until every expectation judged both at ``agent`` and on the wire
+    gets one verdict from both, or the agent concealed nothing (then a disagreement is
+    a finding), at most ``attempts`` times: ``(code, scenario, output)`` of the last."""
+    for attempt in range(attempts):
+        code, sc, out = run_json(text, name=f"run{attempt}.yaml")
+        verdicts: dict[str, set] = {}
+        for c in sc["checks"]:
+            verdicts.setdefault(c["location"], set()).add(c["status"])
+        if all(len(v) == 1 for v in verdicts.values()) or not concealed(sc, agent):
+            break
+    return code, sc, out

@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from tests.checks.concealment import run_judged_alike
+
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")]
 
@@ -102,7 +104,7 @@ expect:
 
 
 def test_the_held_party_hears_the_music_on_hold(run_json, no_leftovers):
-    code, sc, out = run_json(HOLD_MUSIC)
+    code, sc, out = run_judged_alike(run_json, HOLD_MUSIC, "bob")
     assert code == 1, out
     c = checks(sc, HOLD_MUSIC)
     for where in ("at bob", "wire"):
@@ -160,7 +162,7 @@ expect:
 
 
 def test_a_codec_change_on_one_ssrc_is_split_decoded_and_counted(run_json, no_leftovers):
-    code, sc, out = run_json(CODEC_CHANGE)
+    code, sc, out = run_judged_alike(run_json, CODEC_CHANGE, "bob")
     assert code == 1, out
     c = checks(sc, CODEC_CHANGE)
     for where in ("at bob", "wire"):

@@ -85,15 +85,15 @@ agents:
     steps:
       - call: {to: bob}
       - wait: {event: media_active}
-      - play: {tone: {frequencies: [1000], duration: 1s}}
+      - play: {tone: {frequencies: [1000], duration: 1500ms}}
       - hold: {}
       - sleep: 300ms
       - signal: held
-      - play: {tone: {frequencies: [600], duration: 1500ms}}    # music on hold, to the held party
+      - play: {tone: {frequencies: [600], duration: 2s}}    # music on hold, to the held party
       - signal: resuming
       - unhold: {}
       - sleep: 300ms
-      - play: {tone: {frequencies: [1000], duration: 1s}}
+      - play: {tone: {frequencies: [1000], duration: 1500ms}}
       - hangup: {}
 expect:
   - audio: {from: alice, to: bob, silent: true, after: held, before: resuming}
@@ -151,7 +151,7 @@ agents:
       - play: {tone: {frequencies: [600], duration: 3s}}
       - hangup: {}
 expect:
-  - audio: {from: alice, to: bob, tone: {frequency: 1000, min_duration: 1500ms}, before: switching}
+  - audio: {from: alice, to: bob, tone: {frequency: 1000, min_duration: 1s}, before: switching}
   - rtp: {from: alice, to: bob, min_packets: 80, before: switching}
   - audio: {from: alice, to: bob, tone: {frequency: 600, min_duration: 2s}, after: switched}
   - rtp: {from: alice, to: bob, min_packets: 230, max_gap: 1s}

@@ -34,9 +34,13 @@ SIPSCEN = [sys.executable, "-m", "sipscen"]
 
 
 def run(paths: list[str], artifacts: Path, report: Path, jobs: int) -> list[dict]:
-    subprocess.run(SIPSCEN + ["run", *paths, "-q", "-j", str(jobs), "--artifacts",
-                              str(artifacts), "--json", str(report)],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
+    done = subprocess.run(SIPSCEN + ["run", *paths, "-q", "-j", str(jobs), "--artifacts",
+                                     str(artifacts), "--json", str(report)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=3600)
+    if not report.is_file():
+        raise SystemExit(f"sipscen run wrote no report (exit {done.returncode}): "
+                         f"{done.stderr.strip()[-500:]}")
     return json.loads(report.read_text())["scenarios"]
 
 

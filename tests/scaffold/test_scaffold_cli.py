@@ -198,7 +198,8 @@ def test_not_a_capture(sipscen, tmp_path):
     bad = tmp_path / "notes.txt"
     bad.write_text("INVITE sip:x SIP/2.0\r\n")
     code, _, err = sipscen("scaffold", bad)
-    assert code == 2 and "not a pcap or pcapng" in err.lower() or "not a capture" in err.lower()
+    assert code == 2, err
+    assert "not a pcap or pcapng" in err.lower() or "not a capture" in err.lower(), err
     assert "Traceback" not in err and "internal error" not in err
 
 

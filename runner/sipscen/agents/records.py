@@ -43,6 +43,8 @@ class CallRecord:
     rtp: dict = field(default_factory=dict)
     redirect: dict | None = None           # {target, code, reason, followed}
     rx_audio: dict | None = None           # {path, rate, started_at, summary}: what it received
+    request_uri: str = ""                  # an incoming call's INVITE: its Request-URI ...
+    invite_headers: dict = field(default_factory=dict)   # ... and headers, as received
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":

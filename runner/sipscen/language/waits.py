@@ -9,8 +9,10 @@ from __future__ import annotations
 import difflib
 import re
 
-from sipscen.language.registry import WaitEvent, register_event
+from sipscen.core.headers import mismatch as header_mismatch
 from sipscen.core.model import status_matches
+from sipscen.core.regex import shown
+from sipscen.language.registry import WaitEvent, register_event
 from sipscen.language.timeline import call_state_is, ended_before
 
 HOLD_STATES = ("local_hold", "remote_hold")
@@ -21,24 +23,59 @@ CALL_KEY = {"call": {"$ref": "#/$defs/name",
                                    "current call)"}}
 
 
-HEADERS_KEY = {"headers": {"$ref": "#/$defs/header_patterns",
-                          "description": "regexes the received message's headers must match"}}
+HEADERS_KEY = {"headers": {"$ref": "#/$defs/header_checks",
+                          "description": "checks of the received message's headers: Name: "
+                                         "regex (one of them matches) or {matches, all, count}"}}
 
 
-def headers_match(d, patterns) -> bool:
-    """Every ``Name: regex`` matches the event's received headers (names case-blind)."""
-    got = {str(k).lower(): str(v) for k, v in (d.get("headers") or {}).items()}
-    return all(re.search(p, got.get(str(n).lower(), "")) is not None and
-               str(n).lower() in got for n, p in (patterns or {}).items())
+def headers_match(d, checks) -> bool:
+    """The event's received headers pass every check (``sipscen.core.headers``)."""
+    return header_mismatch(checks, d.get("headers")) is None
+
+
+class NearMiss:
+    """What a wait saw that was its kind of event but failed its conditions: a
+    timeout then names it (the header and the value seen), not only "timed out"."""
+
+    def __init__(self):
+        self.seen: dict[tuple, str] = {}
+
+    def judged(self, d, why: str | None) -> bool:
+        if why is not None:
+            self.seen.setdefault((d.get("call_id"), why), why)
+        return why is None
+
+    def text(self) -> str:
+        if not self.seen:
+            return ""
+        reasons = list(dict.fromkeys(self.seen.values()))
+        return (f"; {len(self.seen)} did not match: " + "; ".join(reasons[:3])
+                + (f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""))
+
+
+def _filtered(predicate, params, miss: NearMiss, extra=None):
+    """``predicate`` and the wait's ``headers`` (and ``extra(params, d)``: a reason or
+    None), remembering near misses."""
+    checks = params.get("headers")
+    if not checks and extra is None:
+        return predicate
+
+    def test(kind, d):
+        if not predicate(kind, d):
+            return False
+        why = header_mismatch(checks, d.get("headers")) if checks else None
+        if why is None and extra is not None:
+            why = extra(params, d)
+        return miss.judged(d, why)
+    return test
 
 
 def _simple(name: str, predicate, abort=None, any_call: bool = False):
     def run(t, params, timeout):
         named = t.target(params) if params.get("call") else None
-        test = predicate
-        if params.get("headers"):
-            test = lambda kind, d: predicate(kind, d) and headers_match(d, params["headers"])
-        t.wait_call_event(name, test, timeout, abort, any_call=any_call, call=named)
+        miss = NearMiss()
+        t.wait_call_event(name, _filtered(predicate, params, miss), timeout, abort,
+                          any_call=any_call, call=named, explain=miss.text)
     return run
 
 
@@ -47,12 +84,19 @@ def media_is(*states: str, after: tuple[str, ...] = ()):
         not after or d.get("previous") in after)
 
 
+def _request_uri(params, d) -> str | None:
+    pattern = params.get("request_uri")
+    got = str(d.get("request_uri") or "")
+    if pattern is None or re.search(pattern, got):
+        return None
+    return f"Request-URI {got!r} does not match {shown(pattern)}"
+
+
 def _incoming_run(t, params, timeout):
-    test = call_state_is("INCOMING")
-    if params.get("headers"):
-        test = lambda kind, d: call_state_is("INCOMING")(kind, d) and \
-            headers_match(d, params["headers"])
-    data = t.wait_call_event("incoming", test, timeout, any_call=True)
+    miss = NearMiss()
+    test = _filtered(call_state_is("INCOMING"), params, miss,
+                     _request_uri if "request_uri" in params else None)
+    data = t.wait_call_event("incoming", test, timeout, any_call=True, explain=miss.text)
     if params.get("id") and data.get("call_id"):
         t.named[str(params["id"])] = data["call_id"]
 
@@ -60,10 +104,14 @@ def _incoming_run(t, params, timeout):
 register_event(WaitEvent(
     name="incoming", run=_incoming_run,
     keys={**HEADERS_KEY, "id": {"$ref": "#/$defs/name",
-                                "description": "name the incoming call (for `call:` later)"}},
+                                "description": "name the incoming call (for `call:` later)"},
+          "request_uri": {"$ref": "#/$defs/regex",
+                          "description": "a regex the INVITE's Request-URI must match"}},
     doc="A new incoming call rings at this agent (any call, not only the current one); "
-        "`headers` {Name: regex} must match the INVITE's headers; `id` names the call.",
-    example="- wait: {event: incoming, timeout: 5s}"))
+        "`request_uri` regex must match the INVITE's Request-URI and `headers` its headers "
+        "(a regex, or {matches, all, count}); `id` names the call. When calls came that did "
+        "not match, the timeout names the header (or Request-URI) and the value seen.",
+    example="- wait: {event: incoming, request_uri: '^sip:\\+4412345@', timeout: 5s}"))
 register_event(WaitEvent(
     name="answered", keys={**CALL_KEY, **HEADERS_KEY}, run=_simple("answered", call_state_is("CONFIRMED"), ended_before),
     doc="The current call is answered (CONFIRMED); fails at once if it ends first; "
@@ -107,11 +155,9 @@ def _call_state_run(t, params, timeout):
     code = params.get("code")
     key = f"call_state {state}" + (f" {code}" if code is not None else "")
     named = t.target(params) if params.get("call") else None
-    test = call_state_is(state, code)
-    if params.get("headers"):
-        base = test
-        test = lambda kind, d: base(kind, d) and headers_match(d, params["headers"])
-    t.wait_call_event(key, test, timeout, call=named)
+    miss = NearMiss()
+    t.wait_call_event(key, _filtered(call_state_is(state, code), params, miss), timeout,
+                      call=named, explain=miss.text)
 
 
 CALL_STATES = ["CALLING", "INCOMING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
@@ -192,12 +238,17 @@ register_event(WaitEvent(
     example="- wait: {event: registration_failed, code: 403, timeout: 5s}"))
 
 
-def _message_run(t, params, timeout):
+def _body(params, d) -> str | None:
     body = params.get("body")
-    test = lambda kind, d: kind == "message" and (
-        body is None or re.search(body, str(d.get("body") or "")) is not None) and \
-        headers_match(d, params.get("headers"))
-    t.wait_call_event("message", test, timeout, any_call=True)
+    if body is None or re.search(body, str(d.get("body") or "")) is not None:
+        return None
+    return f"body {str(d.get('body') or '')[:80]!r} does not match {shown(body)}"
+
+
+def _message_run(t, params, timeout):
+    miss = NearMiss()
+    test = _filtered(lambda kind, d: kind == "message", params, miss, _body)
+    t.wait_call_event("message", test, timeout, any_call=True, explain=miss.text)
 
 
 register_event(WaitEvent(
@@ -245,14 +296,17 @@ register_event(WaitEvent(
     example="- wait: {event: redirected, timeout: 5s}"))
 
 
-def _request_answered_run(t, params, timeout):
+def _status(params, d) -> str | None:
     status = params.get("status")
+    if status is None or status_matches(status, d.get("code")):
+        return None
+    return f"status {d.get('code')} {d.get('reason') or ''}".rstrip() + f", not {status}"
 
-    def test(kind, d):
-        return kind == "request_answered" and (
-            status is None or status_matches(status, d.get("code"))) and \
-            headers_match(d, params.get("headers"))
-    t.wait_call_event("request_answered", test, timeout, any_call=True)
+
+def _request_answered_run(t, params, timeout):
+    miss = NearMiss()
+    test = _filtered(lambda kind, d: kind == "request_answered", params, miss, _status)
+    t.wait_call_event("request_answered", test, timeout, any_call=True, explain=miss.text)
 
 
 register_event(WaitEvent(

@@ -185,9 +185,10 @@ class SemanticChecker:
 
     def check_agent(self, name: str, agent: dict, path: list) -> None:
         account = agent.get("account") or {}
-        registrar = account.get("registrar")
-        if isinstance(registrar, str) and _BARE_NAME.fullmatch(registrar):
-            self.ref(registrar, path + ["account", "registrar"], services_too=True)
+        for key in ("registrar", "proxy"):
+            party = account.get(key)
+            if isinstance(party, str) and _BARE_NAME.fullmatch(party):
+                self.ref(party, path + ["account", key], services_too=True)
         for key in ("cert", "key", "ca"):
             self.file(agent.get("tls") or {}, key, path + ["tls"])
         if agent.get("type") == "sipp":

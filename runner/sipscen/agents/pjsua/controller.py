@@ -18,6 +18,7 @@ from typing import Any
 
 from sipscen.agents.base import AgentContext, TimelineAgent
 from sipscen.core.contact import Contact
+from sipscen.agents.pjsua import identity
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.facts import FactBook
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
@@ -30,7 +31,8 @@ ACK_WAIT = 5.0        # a callee's call is CONNECTING from its 200 until the ACK
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
-    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri", "headers"),
+    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri", "headers",
+                   "request_uri"),
     P.MEDIA: ("state", "previous", "call_state", "codec", "clock_rate", "payload_type", "srtp",
               "call_id"),
     P.MESSAGE_RECEIVED: ("sender", "to", "content_type", "body", "headers"),
@@ -133,16 +135,20 @@ class PjsuaAgent(TimelineAgent):
             raise OperationFailed(str(reply.get("message")))
         return reply
 
-    def make_call(self, uri, timeout, headers, name=None) -> str:
+    def make_call(self, uri, timeout, headers, name=None, options=None) -> str:
+        options = dict(options or {})
+        from_uri, to_uri, more = identity.build(options.get("identity"), uri,
+                                                self.settings.domain)
         reply = self._do(P.CALL, uri=uri, timeout_ms=int(timeout * 1000) if timeout else 0,
-                         headers=dict(headers))
+                         headers={**more, **dict(headers)}, from_uri=from_uri, to_uri=to_uri,
+                         offer=options.get("sdp", True) is not False)
         call_id = str(reply.get("call_id") or "")
         if name and call_id:
             self.book.name_call(call_id, name, self.ctx.board.now())
         return call_id
 
-    def answer(self, code, headers) -> None:
-        self._do(P.ANSWER, code=int(code), headers=dict(headers))
+    def answer(self, code, headers, reason="") -> None:
+        self._do(P.ANSWER, code=int(code), headers=dict(headers), reason=reason or "")
 
     def hangup(self, call_id) -> None:
         self._do(P.HANGUP, call_id=call_id or "")
@@ -318,19 +324,15 @@ class PjsuaAgent(TimelineAgent):
     def _configure_args(self) -> dict[str, Any]:
         s, contact = self.settings, self.contact_
         assert contact is not None and contact.media_ports is not None
-        registrar = s.registrar
-        if registrar and not str(registrar).startswith(("sip:", "sips:")):
-            if registrar not in self.ctx.contacts:
-                raise AgentError(f"agent {self.ctx.name}: unknown registrar {registrar!r}")
-            target = self.ctx.contact(registrar)
-            params = "" if target.transport == "udp" else f";transport={target.transport}"
-            registrar = f"sip:{target.hostport}{params}"
+        registrar = self._party_uri(s.registrar, "registrar")
+        proxy = self._party_uri(s.proxy, "proxy", loose=True)
         return {
             "address": s.address, "port": contact.port, "transport": s.transport,
             "tls": s.tls, "log_file": str(self.log_file), "codecs": s.codecs,
             "account": {"user": s.user, "domain": s.domain, "registrar": registrar,
                         "password": s.password, "realm": s.realm, "username": s.username,
-                        "register_at_start": s.register_at_start},
+                        "register_at_start": s.register_at_start, "display": s.display,
+                        "proxy": proxy, "contact": s.contact},
             "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
             "media": {"port": contact.media_ports[0],
                       "count": contact.media_ports[1] - contact.media_ports[0] + 1,
@@ -339,6 +341,17 @@ class PjsuaAgent(TimelineAgent):
             "calls": s.calls,
             "tap_dir": str(self.ctx.artifacts_dir),
         }
+
+    def _party_uri(self, value: str | None, what: str, loose: bool = False) -> str | None:
+        """A registrar or proxy: a sip:/sips: URI as given, or an agent or service by name
+        (``sip:host:port``, its transport; ``;lr`` for a proxy: a loose route)."""
+        if not value or str(value).startswith(("sip:", "sips:")):
+            return value
+        if value not in self.ctx.contacts:
+            raise AgentError(f"agent {self.ctx.name}: unknown {what} {value!r}")
+        target = self.ctx.contact(value)
+        params = "" if target.transport == "udp" else f";transport={target.transport}"
+        return f"sip:{target.hostport}{params}" + (";lr" if loose else "")
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self.proc is not None

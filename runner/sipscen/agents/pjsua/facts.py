@@ -26,6 +26,7 @@ def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[s
         "local_sdp": "", "remote_sdp": "",
         "rtp": {"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
         "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
+        "request_uri": "", "invite_headers": {},   # of an incoming call's INVITE, as received
     }
 
 
@@ -118,6 +119,9 @@ class FactBook:
         call = self._call(data, t)
         if call is None:
             return
+        if data.get("state") == "INCOMING":
+            call["request_uri"] = data.get("request_uri") or call["request_uri"]
+            call["invite_headers"] = dict(data.get("headers") or {})
         if data.get("state") == "EARLY" and call["early_at"] is None:
             call["early_at"] = round(t, 6)
         if data.get("remote_uri"):

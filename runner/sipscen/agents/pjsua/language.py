@@ -3,6 +3,30 @@ step kinds and wait events it carries out, what its facts report."""
 from sipscen.agents.impair import SCHEMA as IMPAIR_SCHEMA
 from sipscen.language.registry import AgentType, register_agent_type
 
+_PARAMS = {'type': 'object', 'minProperties': 1,
+           'propertyNames': {'pattern': "^[A-Za-z0-9!%'*+._~-]+$"},
+           'additionalProperties': {'type': ['string', 'number', 'boolean', 'null']}}
+CONTACT_SCHEMA = {
+    'description': 'The Contact this agent sends (REGISTER, INVITE, answers).',
+    'type': 'object', 'additionalProperties': False, 'minProperties': 1,
+    'properties': {
+        'uri': {'type': 'string', 'pattern': '^<?sips?:',
+                'description': 'replace the Contact URI (the one Contact, not a second one)'},
+        'uri_params': {**_PARAMS, 'description': 'parameters inside the Contact URI '
+                                                 '(name: value; null or true: a flag)'},
+        'params': {**_PARAMS, 'description': 'parameters of the Contact header, after the '
+                                             'URI (name: value; null or true: a flag)'},
+        'outbound': {'description': 'RFC 5626 on REGISTER: reg-id and +sip.instance (default '
+                                    'PJSIP\'s generated instance id, reg-id 1); false: '
+                                    'none',
+                     'type': ['object', 'boolean'], 'additionalProperties': False,
+                     'properties': {'instance': {'type': 'string', 'pattern': '^<urn:'},
+                                    'reg_id': {'type': 'integer', 'minimum': 1}}},
+        'rewrite': {'description': 'rewrite the Contact (and Via) from the received/rport a '
+                                   'registrar reports (NAT), re-registering (default true, as '
+                                   'PJSIP)',
+                    'type': 'boolean'}}}
+
 AGENT_SCHEMA = {'type': 'object',
  'additionalProperties': False,
  'properties': {'type': {'const': 'pjsua'},
@@ -17,6 +41,18 @@ AGENT_SCHEMA = {'type': 'object',
                                            'password': {'type': 'string'},
                                            'realm': {'type': 'string'},
                                            'username': {'type': 'string', 'minLength': 1},
+                                           'display': {'type': 'string',
+                                                       'description': 'the display name of '
+                                                                      'its From (and To of '
+                                                                      'calls to it)'},
+                                           'proxy': {'type': 'string', 'minLength': 1,
+                                                     'description': 'outbound proxy for '
+                                                                    'REGISTER and calls: an '
+                                                                    'agent or service name, or '
+                                                                    'a sip: URI (a Route '
+                                                                    'header; the Request-URI '
+                                                                    'is unchanged)'},
+                                           'contact': CONTACT_SCHEMA,
                                            'register_at_start': {
                                                'description': 'REGISTER before the steps start '
                                                               'and be ready only once it '
@@ -39,6 +75,7 @@ AGENT_SCHEMA = {'type': 'object',
                 'answer': {'type': 'object',
                            'additionalProperties': False,
                            'properties': {'code': {'$ref': '#/$defs/status_code'},
+                                          'reason': {'$ref': '#/$defs/reason_phrase'},
                                           'delay': {'$ref': '#/$defs/duration'},
                                           'reject': {'type': 'integer',
                                                      'minimum': 300,

@@ -95,6 +95,7 @@ class WorkerAccount(pj.Account):
         call = WorkerCall(self.worker, self, prm.callId)
         call.remote_sdp = sdp.message_body(prm.rdata.wholeMsg) or ""
         call.rx_headers = sdp.message_headers(prm.rdata.wholeMsg)
+        call.request_uri = sdp.request_line(prm.rdata.wholeMsg)[1]
         self.worker.on_incoming(call)
 
     @guarded
@@ -129,7 +130,8 @@ class WorkerCall(pj.Call):
         self.audio_index: int | None = None
         self.media_state = "none"        # the last media state reported
         self.ringing = False             # a 180 went out (incoming calls)
-        self.rx_headers: dict[str, str] = {}   # headers of the last message received
+        self.rx_headers: dict[str, Any] = {}   # headers of the last message received
+        self.request_uri = ""            # of the INVITE that brought an incoming call
         self.last_dtmf_event: tuple[str, int] | None = None
 
     # -- helpers ---------------------------------------------------------------

@@ -15,15 +15,20 @@ board time by subtracting the board's ``t0``.
 
 Commands and their arguments
     configure   address, port, transport (udp|tcp|tls), tls {cert, key, ca},
-                account {user, domain, registrar, password, realm, username},
+                account {user, domain, registrar, password, realm, username, display,
+                proxy, contact {uri, uri_params, params, outbound, rewrite}},
                 codecs [names], srtp {use, secure_signaling},
-                media {port, count}, answer {code, delay_ms, reject, manual, ring, headers},
+                media {port, count}, answer {code, reason, delay_ms, reject, manual, ring,
+                headers},
                 transfer {code}, follow_redirects, calls {prack (off|supported|required),
                 session_timer {use, expires_s}}, log_file,
                 tap_dir (record each call's received audio there; in-band DTMF)
-    call        uri, timeout_ms (0 = none: else CANCEL when not answered by then),
-                headers {name: value} added to the INVITE
-    answer      code, headers {name: value} (a 180 while already ringing: nothing sent)
+    call        uri (the Request-URI), timeout_ms (0 = none: else CANCEL when not answered
+                by then), headers {name: value} added to the INVITE, from_uri (the From,
+                else the account's), to_uri (the To, else ``uri``), offer (false: an
+                INVITE without SDP, a late offer)
+    answer      code, reason, headers {name: value} (a 180 while already ringing: nothing
+                sent)
     hangup      call_id ("" = every active call), cancel (only calls not answered yet:
                 a CANCEL; an answered one fails the command)
     dtmf        digits, method (rfc4733|sip-info|inband), duration_ms, gap_ms

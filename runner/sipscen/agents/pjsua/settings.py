@@ -27,6 +27,9 @@ class PjsuaSettings:
     user: str = ""
     domain: str = ""
     registrar: str | None = None         # agent/service name or sip: URI
+    proxy: str | None = None             # outbound proxy: agent/service name or sip: URI
+    display: str = ""                    # display name of its From
+    contact: dict[str, Any] = field(default_factory=dict)   # uri, uri_params, params, outbound, rewrite
     password: str | None = None
     realm: str | None = None
     username: str | None = None
@@ -85,6 +88,9 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     s.user = str(account.get("user") or spec.name)
     s.domain = str(account.get("domain") or s.address)
     s.registrar = account.get("registrar")
+    s.proxy = account.get("proxy")
+    s.display = str(account.get("display") or "")
+    s.contact = dict(_mapping(spec, "account.contact", account.get("contact")))
     s.password = None if account.get("password") is None else str(account["password"])
     s.realm = account.get("realm")
     s.username = account.get("username")
@@ -112,6 +118,7 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     try:
         s.answer = {
             "code": int(answer.get("code", 200)),
+            "reason": str(answer.get("reason") or ""),
             "delay_ms": int(parse_duration(answer.get("delay", 0)) * 1000),
             "reject": int(answer["reject"]) if answer.get("reject") else None,
             "manual": bool(answer.get("manual", False)),

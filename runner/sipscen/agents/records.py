@@ -45,6 +45,7 @@ class CallRecord:
     rx_audio: dict | None = None           # {path, rate, started_at, summary}: what it received
     request_uri: str = ""                  # an incoming call's INVITE: its Request-URI ...
     invite_headers: dict = field(default_factory=dict)   # ... and headers, as received
+    offerer: str | None = None             # whose SDP was the offer: local | remote
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":

@@ -69,6 +69,10 @@ class CallControl:
         ``identity`` and ``sdp`` when given); returns its SIP Call-ID."""
         raise self._unsupported("call")
 
+    def name_call(self, call_id: str, name: str) -> None:
+        """A wait named the incoming call ``call_id`` (its ``id``): the facts say so too
+        (default: nothing, for agents that report no calls)."""
+
     def answer(self, code: int, headers: Mapping[str, str], reason: str = "") -> None:
         raise self._unsupported("answer")
 

@@ -99,6 +99,7 @@ def _incoming_run(t, params, timeout):
     data = t.wait_call_event("incoming", test, timeout, any_call=True, explain=miss.text)
     if params.get("id") and data.get("call_id"):
         t.named[str(params["id"])] = data["call_id"]
+        t.control.name_call(data["call_id"], str(params["id"]))
 
 
 register_event(WaitEvent(

@@ -211,6 +211,12 @@ class SemanticChecker:
         if scenario is not None and agent.get("messages") is not None:
             self.fail("give either 'scenario' or 'messages', not both", path + ["messages"],
                       key=True)
+        if agent.get("answer") is not None and (scenario is not None
+                                                or agent.get("messages") is not None):
+            self.fail("'answer' is a generated callee: it goes with neither 'scenario' nor "
+                      "'messages'", path + ["answer"], key=True)
+        if isinstance(agent.get("answer"), dict):
+            self.check_durations(agent["answer"], path + ["answer"])
         target = agent.get("target")
         if isinstance(target, str) and _BARE_NAME.fullmatch(target):
             self.ref(target, path + ["target"], services_too=True)
@@ -219,7 +225,9 @@ class SemanticChecker:
             if problem:
                 self.fail(problem, path + ["target"])
         calling = (agent.get("messages") is not None
-                   or _SIPP_CALLERS.get(scenario if isinstance(scenario, str) else "uac", False))
+                   or (agent.get("answer") is None and
+                       _SIPP_CALLERS.get(scenario if isinstance(scenario, str) else "uac",
+                                         False)))
         if target is None and calling:
             self.fail("a calling SIPp agent needs a 'target' (agent, service or host:port)",
                       path)

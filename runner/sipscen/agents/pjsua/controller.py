@@ -147,6 +147,9 @@ class PjsuaAgent(TimelineAgent):
             self.book.name_call(call_id, name, self.ctx.board.now())
         return call_id
 
+    def name_call(self, call_id, name) -> None:
+        self.book.name_call(call_id, name, self.ctx.board.now())
+
     def answer(self, code, headers, reason="") -> None:
         self._do(P.ANSWER, code=int(code), headers=dict(headers), reason=reason or "")
 

@@ -27,6 +27,7 @@ def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[s
         "rtp": {"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
         "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
         "request_uri": "", "invite_headers": {},   # of an incoming call's INVITE, as received
+        "offerer": None,    # whose SDP was the offer: "local" | "remote" (a late offer: the callee)
     }
 
 
@@ -57,7 +58,8 @@ class FactBook:
         return self._calls[call_id]
 
     def name_call(self, call_id: str, name: str, t: float) -> None:
-        """A ``call`` step's ``id`` for the call it placed."""
+        """A ``call`` step's ``id`` for the call it placed (or an incoming wait's for
+        the call it saw)."""
         with self._lock:
             call = self._call({"call_id": call_id, "direction": "outgoing"}, t)
             if call is not None:
@@ -78,6 +80,7 @@ class FactBook:
                         call["clock_rate"] = data.get("clock_rate")
                         call["payload_type"] = data.get("payload_type")
                         call["srtp"] = dict(data.get("srtp") or {"active": False, "suite": None})
+                        call["offerer"] = data.get("offerer") or call.get("offerer")
             elif kind == P.STATS_EVENT:
                 call = self._call(data)
                 if call is not None:
@@ -171,7 +174,9 @@ class FactBook:
             if not call["srtp"]["active"]:
                 continue
             local, _ = sdp.negotiated_crypto(call["local_sdp"], call["remote_sdp"],
-                                             local_is_offerer=call["direction"] == "outgoing")
+                                             local_is_offerer=call.get("offerer") == "local"
+                                             if call.get("offerer")
+                                             else call["direction"] == "outgoing")
             if local and {"suite": local["suite"], "key": local["key"]} not in keys:
                 keys.append({"suite": local["suite"], "key": local["key"]})
         return keys

@@ -193,14 +193,17 @@ class WorkerCall(pj.Call):
             self.remote_sdp = prm.remSdp.wholeSdp
 
     def _remember_remote_sdp(self, event) -> None:
-        """Keep the SDP body (and the headers) of a received message carried by ``event``."""
-        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+        """Keep the SDP body (and the headers) of a received message carried by ``event``
+        (a transaction's message, or the ACK of a 2xx: a late offer's answer)."""
+        if event.type == pj.PJSIP_EVENT_RX_MSG:
+            whole = event.body.rxMsg.rdata.wholeMsg
+        elif event.type == pj.PJSIP_EVENT_TSX_STATE and \
+                event.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG:
+            whole = event.body.tsxState.src.rdata.wholeMsg
+        else:
             return
-        tsx_state = event.body.tsxState
-        if tsx_state.type != pj.PJSIP_EVENT_RX_MSG:
-            return
-        self.rx_headers = sdp.message_headers(tsx_state.src.rdata.wholeMsg)
-        body = sdp.message_body(tsx_state.src.rdata.wholeMsg)
+        self.rx_headers = sdp.message_headers(whole)
+        body = sdp.message_body(whole)
         if body.lstrip().startswith("v=0"):
             self.remote_sdp = body
 
@@ -235,6 +238,7 @@ class WorkerCall(pj.Call):
     def _emit_media(self, data: dict[str, Any], local_is_offerer: bool) -> None:
         local_crypto, _ = sdp.negotiated_crypto(self.local_sdp, self.remote_sdp, local_is_offerer)
         data.update(local_sdp=self.local_sdp, remote_sdp=self.remote_sdp,
+                    offerer="local" if local_is_offerer else "remote",
                     srtp={"active": local_crypto is not None,
                           "suite": local_crypto["suite"] if local_crypto else None})
         self.worker.emit(P.MEDIA, **data)

@@ -177,7 +177,7 @@ ENTRY_POINT_GROUP = "sipscen.language"
 # any other module of the package follows, alphabetically.
 STEP_ORDER = ("call", "answer", "hangup", "cancel", "sleep", "signal", "dtmf", "play",
               "record", "stop_record", "wait", "hold", "unhold", "reinvite", "update", "info",
-              "transfer", "message", "request", "register", "unregister")
+              "transfer", "message", "request", "register", "unregister", "repeat")
 _loaded = False
 # plugins that could not be loaded: (entry point "name = module", why); a scenario
 # that uses what they would have added is refused naming them (scenario/semantic.py)

@@ -40,6 +40,7 @@ class Timeline:
         self.recordings = 0
         self.signals = SignalWaits(ctx.board)
         self.step: Step | None = None
+        self.current_index: int | str = 0    # the running step's index (board posts)
 
     @property
     def name(self) -> str:
@@ -53,7 +54,7 @@ class Timeline:
         for index, step in pairs:
             if self.ctx.board.cancelled.is_set():
                 return
-            self.step = step
+            self.step, self.current_index = step, index
             kind = kinds.get(step.kind)
             if kind is None:
                 raise ScenarioError(f"unknown step '{step.kind}'", step.location, step.path)

@@ -48,7 +48,8 @@ _BARE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _REQUEST_START = re.compile(r"[A-Za-z0-9!%'*+.~`_-]+ ")   # as runner/sipscen/agents/sipp/inline.py
 _SIGNALS = frozenset(s.name for s in signal.Signals)
 _DURATION_KEYS = ("timeout", "delay", "duration", "gap", "min_duration", "max_duration",
-                  "rate_period", "time_limit", "nothing", "sleep", "max_jitter", "max_gap")
+                  "rate_period", "time_limit", "nothing", "sleep", "max_jitter", "max_gap",
+                  "interval")
 
 
 class SemanticChecker:

@@ -1,0 +1,231 @@
+"""Peer parity (issue 21): each scenario of scenarios/parity runs for real (PJSUA,
+SIPp, the example Kamailio SUT, tcpdump), passes, shows on the wire what it is
+about (read here from the capture itself), and has a negative control: the same
+file with an expectation made false fails on exactly that expectation."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from sipscen.engine.run import RunOptions, run_scenario
+from sipscen.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+PARITY = ROOT / "scenarios" / "parity"
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")]
+
+
+def run(path: Path, tmp_path: Path, **variables):
+    return run_scenario(load_scenario(path, variables, environ={}),
+                        RunOptions(artifacts_root=tmp_path / "art"))
+
+
+def wire_messages(result) -> list[dict]:
+    return sorted((m for c in result.wire.get("calls", []) for m in c["messages"]),
+                  key=lambda m: m["time"])
+
+
+def requests(result, method: str) -> list[dict]:
+    return [m for m in wire_messages(result) if m["method"] == method and m["status"] is None]
+
+
+def header(raw: str, name: str) -> list[str]:
+    return [line.split(":", 1)[1].strip() for line in raw.splitlines()
+            if line.lower().startswith(name.lower() + ":")]
+
+
+def failed(result) -> list[str]:
+    return [c.name for c in result.checks if c.status != "passed"]
+
+
+@pytest.fixture
+def negative(tmp_path):
+    """``negative(NAME, (old, new), ...)``: scenarios/parity/NAME.yaml with the edits
+    applied, written in ``tmp_path`` (its shared pieces and the SUT's files named by
+    absolute path, so they resolve from there)."""
+    def make(name: str, *edits: tuple[str, str]) -> Path:
+        text = (PARITY / f"{name}.yaml").read_text()
+        for old, new in edits:
+            assert old in text, f"{old!r} not in {name}.yaml"
+            text = text.replace(old, new)
+        text = text.replace("../lib/", f"{ROOT}/scenarios/lib/")
+        text = text.replace("${file_dir}/../../", f"{ROOT}/")
+        path = tmp_path / f"{name}-negative.yaml"
+        path.write_text(text)
+        return path
+    return make
+
+
+# -- what each scenario shows on the wire ------------------------------------------------
+
+def _wire_request_uri(result):
+    invites = requests(result, "INVITE")
+    uris = [m["raw"].split(" ")[1] for m in invites]
+    assert uris[0].startswith("sip:004412345@") and uris[1].startswith("sip:+4412345@127.0.0.1:")
+
+
+def _wire_outbound_proxy(result):
+    first, relayed = requests(result, "INVITE")[:2]
+    assert header(first["raw"], "Route") and header(first["raw"], "Route")[0].endswith(";lr>")
+    bob = first["raw"].split(" ")[1]
+    assert bob.startswith("sip:bob@127.0.0.1:") and relayed["raw"].split(" ")[1] == bob
+    # alice sent it to the proxy (which relayed it from its own port), not to bob
+    assert first["dst"] == relayed["src"] and not bob.endswith(first["dst"].split(":")[1])
+
+
+def _wire_caller_id(result):
+    first = requests(result, "INVITE")[0]["raw"]
+    assert header(first, "From")[0].startswith('"Alice" <sip:+4412345@127.0.0.1>')
+    assert header(first, "P-Asserted-Identity") == ["<sip:+4412345@127.0.0.1>"]
+    assert header(first, "P-Preferred-Identity") == ["<sip:alice@127.0.0.1>"]
+    assert first.split(" ")[1].startswith("sip:bob@127.0.0.1:")
+
+
+def _wire_answer_details(result):
+    statuses = {(m["status"], m["raw"].split("\r\n", 1)[0]) for m in wire_messages(result)
+                if m["status"] and m["status"] >= 400}
+    lines = {line for _, line in statuses}
+    assert "SIP/2.0 480 Gone Fishing" in lines and "SIP/2.0 486 Busy In A Meeting" in lines
+    silent = [m for m in requests(result, "INVITE") if m["raw"].startswith("INVITE sip:9000@")]
+    timeout = [m for m in wire_messages(result) if m["status"] == 408]
+    assert silent and timeout
+    # the SUT's fr_timer (5 s) ended it, not an answer: about 5 s after alice's INVITE
+    assert 4.5 <= timeout[0]["time"] - silent[0]["time"] <= 8.0
+
+
+def _wire_contact(result):
+    registers = requests(result, "REGISTER")
+    alice = [m for m in registers if "sip:alice@" in m["raw"]]
+    bob = [m for m in registers if "bob-desk-7" in m["raw"]]
+    assert alice and all(len(header(m["raw"], "Contact")) == 1 for m in alice + bob)
+    assert ';reg-id=2;+sip.instance="<urn:uuid:00000000-0000-1000-8000-00a1b2c3d4e5>"' in \
+        header(alice[0]["raw"], "Contact")[0]
+    assert "Supported: outbound" in alice[0]["raw"] or "outbound" in \
+        ",".join(header(alice[0]["raw"], "Supported"))
+
+
+def _wire_late_offer(result):
+    for invite in requests(result, "INVITE"):
+        assert "m=audio" not in invite["raw"]          # every INVITE without SDP
+    oks = [m for m in wire_messages(result) if m["method"] == "INVITE" and m["status"] == 200]
+    acks = requests(result, "ACK")
+    assert all("m=audio" in m["raw"] for m in oks) and len(oks) == 4     # two calls, two hops
+    assert all("m=audio" in m["raw"] for m in acks) and len(acks) == 4
+
+
+def _wire_repeat(result):
+    numbers = [header(m["raw"], "X-Iteration")[0] for m in requests(result, "INVITE")
+               if header(m["raw"], "X-Iteration")]
+    assert numbers == ["1", "1", "2", "2", "3", "3", "4", "4", "5", "5"]   # both hops each
+
+
+def _wire_periodic_reinvite(result):
+    invites = requests(result, "INVITE")
+    assert len(invites) == 4
+    gaps = [b["time"] - a["time"] for a, b in zip(invites[1:], invites[2:])]
+    assert all(0.9 <= g <= 3.0 for g in gaps), gaps          # interval 1s (+ the exchange)
+
+
+WIRE = {"request-uri": _wire_request_uri, "outbound-proxy": _wire_outbound_proxy,
+        "caller-id": _wire_caller_id, "answer-details": _wire_answer_details,
+        "contact": _wire_contact, "late-offer": _wire_late_offer, "repeat": _wire_repeat,
+        "periodic-reinvite": _wire_periodic_reinvite}
+
+# the negative control of each: (edits, the checks that must fail)
+NEGATIVE = {
+    "request-uri": (
+        [(r"request_uri: '^sip:\+4412345@127\.0\.0\.1:\d+', count: 1",
+          r"request_uri: '^sip:004412345@127\.0\.0\.1:\d+', count: 1"),
+         (r"incoming: {agent: bob, request_uri: '^sip:\+4412345@",
+          r"incoming: {agent: bob, request_uri: '^sip:004412345@")],
+        {"sip sut->bob INVITE R-URI~/^sip:004412345@127\\.0\\.0\\.1:\\d+/: count",
+         "incoming at bob: as bob saw it", "incoming at bob: on the wire"}),
+    "outbound-proxy": (
+        [("  - sip: {from: alice, to: bob, count: 0}", "  - sip: {from: alice, to: bob, count: 1}")],
+        {"sip alice->bob any request: count"}),
+    "caller-id": (
+        [("""P-Preferred-Identity: '^<sip:alice@""", """P-Preferred-Identity: '^<sip:carol@""")],
+        {"incoming at bob: as bob saw it", "incoming at bob: on the wire"}),
+    "answer-details": (
+        [("  - sip: {from: carol, to: alice, status: 480, count: 1}",
+          "  - sip: {from: carol, to: alice, status: 480, count: 1, "
+          "headers: {Reason: 'x'}}")],
+        {"sip carol->alice 480 Reason~/x/: count"}),
+    "contact": (
+        [("Contact: {all: '^<sip:bob-desk-7@127\\.0\\.0\\.1:\\d+>$', count: 1}",
+          "Contact: {all: '^<sip:bob@127\\.0\\.0\\.1:\\d+>$', count: 1}")],
+        {"sip bob->sut INVITE 200 every Contact~/^<sip:bob@127\\.0\\.0\\.1:\\d+>$/ "
+         "Contact x1: count"}),
+    "late-offer": (
+        [("method: ACK, call: late, body: '^v=0', count: 1",
+          "method: ACK, call: late, body: '^$', count: 1")],
+        {"sip alice->sut ACK body~/^$/: count"}),
+    "repeat": (
+        [("headers: {X-Iteration: '^3$'}, count: 1", "headers: {X-Iteration: '^4$'}, count: 1")],
+        {"sip alice->sut INVITE X-Iteration~/^4$/: count"}),
+    "periodic-reinvite": (
+        [("method: INVITE, count: 4}", "method: INVITE, count: 5}")],
+        {"sip alice->bob INVITE: count"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WIRE))
+def test_parity_scenario_passes_and_shows_on_the_wire(tmp_path, no_leftovers, name):
+    result = run(PARITY / f"{name}.yaml", tmp_path)
+    assert result.status == "passed", (result.error, [(c.name, c.status, c.actual, c.message)
+                                                       for c in result.checks])
+    assert any(c.name.startswith("sip ") for c in result.checks), "a wire expectation"
+    WIRE[name](result)
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_parity_negative_control_fails(tmp_path, no_leftovers, negative, name):
+    edits, expected = NEGATIVE[name]
+    result = run(negative(name, *edits), tmp_path)
+    assert result.error is None, result.error
+    assert result.status == "failed"
+    assert set(failed(result)) == expected, [(c.name, c.status, c.actual, c.message)
+                                             for c in result.checks if c.status != "passed"]
+
+
+def test_every_parity_scenario_has_its_wire_test_and_negative_control():
+    names = {p.stem for p in PARITY.glob("*.yaml") if not p.name.startswith(".")}
+    assert names == set(WIRE) == set(NEGATIVE)
+
+
+def test_late_offer_with_srtp_both_ways(tmp_path, no_leftovers, negative):
+    """The late offer with SRTP mandatory on both agents: the offer (in the 200) and
+    the answer (in the ACK) carry the crypto, each agent reports SRTP active, every
+    packet authenticates on the wire."""
+    path = negative("late-offer", ("    codecs: [PCMA]\n    account: {registrar: sut",
+                                   "    codecs: [PCMA]\n    srtp: {use: mandatory}\n"
+                                   "    account: {registrar: sut"),
+                    ("expect:\n", "expect:\n  - srtp: {between: [alice, bob]}\n"))
+    result = run(path, tmp_path)
+    assert result.status == "passed", [(c.name, c.actual, c.message) for c in result.checks]
+    acks = requests(result, "ACK")
+    assert acks and all("a=crypto:" in m["raw"] and "RTP/SAVP" in m["raw"] for m in acks)
+    for agent in ("alice", "bob"):
+        assert all(c["srtp"]["active"] for c in result.agents[agent]["calls"])
+    offerers = {c["direction"]: c["offerer"] for c in result.agents["bob"]["calls"]}
+    assert offerers == {"incoming": "local", "outgoing": "remote"}   # the callee offered
+
+
+def test_wait_names_the_header_and_value_it_saw(tmp_path, no_leftovers, negative):
+    """bob waits for a From alice never sends: the step fails naming the header and
+    the value seen, not only 'timed out'."""
+    path = negative("caller-id", ("""headers: {From: '^"Alice" <sip:\\+4412345@'}, timeout: 5s""",
+                                  """headers: {From: '^"Mallory"'}, timeout: 2s"""))
+    result = run(path, tmp_path)
+    assert result.status in ("failed", "error")
+    text = " ".join([str(result.error or "")] + [c.message for c in result.checks] +
+                    [str(e.get("message") or "") for e in result.events
+                     if e["kind"] == "step" and e.get("status") == "failed"])
+    assert re.search(r"wait for incoming timed out after 2s; \d did not match: From "
+                     r"'\"Alice\" <sip:\+4412345@127\.0\.0\.1>;tag=[^']+' does not match "
+                     r"'\^\"Mallory\"'", text), text

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 # ------------------------------------------------------------------ the family
 FREQUENCY = {"type": ["number", "string"], "pattern": "^\\d+(\\.\\d+)? ?(Hz|kHz)?$",
@@ -112,6 +113,7 @@ def _load_check(lc, params: dict) -> None:
 
 register_expectation(ExpectationFamily(
     name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
+    wire_needs=lambda params: WHOLE,
     needs_audio=lambda params: True,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
         "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "
@@ -120,5 +122,7 @@ register_expectation(ExpectationFamily(
         "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A phase "
         "bound is a signal's name or one step of an agent, `after: {agent: bob, step: 3}` "
         "(from when that step finished; `before`: until it started; 0 = the first step). A "
-        "silent direction while the other carries audio fails as one-way audio.",
+        "silent direction while the other carries audio fails as one-way audio. Through a "
+        "relay the wire half reads the relay's leg into `to`; a service `to` records nothing "
+        "(judged on the wire only); audio inside DTLS-SRTP is inconclusive on the wire.",
     example="- audio: {from: alice, to: bob, tone: {frequency: 1000Hz, min_duration: 500ms}}"))

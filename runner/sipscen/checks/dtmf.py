@@ -3,9 +3,11 @@ as the receiving agent saw them and as the capture shows them."""
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.checks.dtls_srtp import hidden_note
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
+from sipscen.capture.visibility import SIGNALLING, WHOLE
 
 
 def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
@@ -86,8 +88,11 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                                        ctx.wire_error or "no capture", loc, WIRE))
         else:
             got = wire_digits(ctx, sender, receiver, method)
-            results.append(CheckResult(f"{label} (wire)", PASSED if got == want else FAILED,
-                                       want, got, "", loc, WIRE))
+            hidden = "" if got == want or method == "sip-info" else hidden_note(
+                ctx, receiver, f"DTMF into {receiver} (RFC 4733 or in-band)")
+            results.append(CheckResult(f"{label} (wire)", ERROR if hidden else
+                                       PASSED if got == want else FAILED,
+                                       want, got, hidden, loc, WIRE))
     if p.get("max_latency") is not None and ctx.wire is not None:
         from sipscen.checks.dtmf_latency import latency_check
         latency = latency_check(ctx, sender, receiver, method, p["max_latency"], label, loc)
@@ -98,6 +103,9 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="dtmf", evaluate="sipscen.checks.dtmf:check_dtmf",
+    # SIP INFO digits are in the signalling; RFC 4733 events (maybe SRTP) and
+    # in-band tones in the media packets, whole
+    wire_needs=lambda params: SIGNALLING if params.get("method") == "sip-info" else WHOLE,
     needs_audio=lambda params: params.get("method") == "inband",   # in-band digits: decoded
     schema={"description": "Digits sent by one agent arrived at another (agent and wire).",
             "type": "object", "required": ["from", "to", "digits"],

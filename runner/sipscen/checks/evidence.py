@@ -93,20 +93,6 @@ def leg_sdps(ctx: CheckContext, a: str, b: str) -> list[tuple[str, Any]]:
     return out
 
 
-def relay_of(ctx: CheckContext, a: str, b: str) -> str | None:
-    """The service relaying the media of a and b when none flows directly between
-    them: RTP both ways between a and it, and between it and b."""
-    if streams_from(ctx, a, b) or streams_from(ctx, b, a):
-        return None
-    for name in ctx.services:
-        if name in (a, b):
-            continue
-        legs = list(leg_streams(ctx, a, name).values()) + list(leg_streams(ctx, name, b).values())
-        if all(legs):
-            return name
-    return None
-
-
 def call_of(ctx: CheckContext, agent: str, agents: list[str]) -> dict[str, Any] | None:
     """The agent's call with the other agent of the pair (or its first call)."""
     if len(agents) == 2:

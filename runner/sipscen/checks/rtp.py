@@ -7,6 +7,7 @@ from __future__ import annotations
 # ------------------------------------------------------------------ the family
 from sipscen.checks.audio import PHASE, check_phase_and_pair
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 SCHEMA = {
     "description": "RTP quality of the direction from -> to (the receiver's statistics and the wire).",
@@ -36,10 +37,14 @@ def _load_check(lc, params: dict) -> None:
 
 register_expectation(ExpectationFamily(
     name="rtp", evaluate="sipscen.checks.rtp_judge:check_rtp", schema=SCHEMA, check=_load_check,
+    wire_needs=lambda params: WHOLE,
     needs_audio=lambda params: True,
     doc="RTP of the direction `from` -> `to`, from the receiving agent's statistics and from the "
         "wire: `min_packets`, `max_loss` (%), `max_jitter`, `max_gap` (wire), `min_mos` (ITU-T "
-        "G.107 E-model estimate); `none: true` -- no RTP at all -- in a phase "
-        "(`after`, `before`: signals or `{agent, step}` as for `audio`; judged on the wire).",
+        "G.107 E-model estimate); `none: true` -- no RTP at all, on any leg of the way "
+        "through a relay, and a receiver with no call has none -- in a phase "
+        "(`after`, `before`: signals or `{agent, step}` as for `audio`; judged on the wire). "
+        "Through a relay the wire half reads the relay's leg into the receiver; a service "
+        "receiver is judged on the wire only (docs/EVIDENCE.md).",
     example="- rtp: {from: alice, to: bob, min_packets: 100, max_loss: 1%, max_jitter: 20ms, "
             "min_mos: 4.0}"))

@@ -6,17 +6,19 @@ messages to or from the agent's SIP port, all over that protocol.
 """
 from __future__ import annotations
 
+from sipscen.checks.attribution import endpoint
 from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
+from sipscen.capture.visibility import SIGNALLING
 
 
 
-def tls_records(wire: dict, hostport: str) -> tuple[int, int]:
-    """(TCP segments to/from ``hostport`` that start a TLS record, handshake records
-    among them), from the analysis's ``tls`` pairs."""
-    pairs = [p for p in wire.get("tls") or [] if hostport in (p["src"], p["dst"])]
+def tls_records(wire: dict, hostports: set[str]) -> tuple[int, int]:
+    """(TCP segments to/from one of ``hostports`` that start a TLS record, handshake
+    records among them), from the analysis's ``tls`` pairs."""
+    pairs = [p for p in wire.get("tls") or [] if hostports & {p["src"], p["dst"]}]
     return sum(p["records"] for p in pairs), sum(p["handshakes"] for p in pairs)
 
 
@@ -29,14 +31,20 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if ctx.wire is None or contact is None:
         return [CheckResult(name, FAILED, protocol, None,
                             ctx.wire_error or f"no contact for {agent}", loc)]
+    clients = _client_ends(ctx, agent)      # its own connections, from ephemeral ports
+    mine = {contact.hostport} | {endpoint(h, p) for h, p in clients}
     sip = [m for c in ctx.wire.get("calls", []) for m in c["messages"]
-           if contact.hostport in (m.get("src"), m.get("dst"))]
+           if mine & {m.get("src"), m.get("dst")}]
     if protocol == "tls":
-        records, handshakes = tls_records(ctx.wire, contact.hostport)
+        records, handshakes = tls_records(ctx.wire, mine)
+        where = contact.hostport + (f" and its {len(clients)} connection(s) as a client"
+                                    if clients else "")
         return [
-            CheckResult(f"{name}: TLS handshake on {contact.hostport}",
+            CheckResult(f"{name}: TLS handshake on {contact.hostport}"
+                        + (" or its client connections" if clients else ""),
                         PASSED if handshakes else FAILED, ">= 1 handshake record",
-                        f"{handshakes} handshake / {records} TLS records", "", loc),
+                        f"{handshakes} handshake / {records} TLS records",
+                        "" if handshakes else f"no TLS handshake on {where}", loc),
             CheckResult(f"{name}: no cleartext SIP", PASSED if not sip else FAILED, 0, len(sip),
                         "; ".join(m["summary"] for m in sip[:3]), loc)]
     other = sorted({m.get("transport") for m in sip if m.get("transport") != protocol})
@@ -46,14 +54,28 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                         "" if sip else f"no SIP message to or from {contact.hostport}", loc)]
 
 
+def _client_ends(ctx: CheckContext, agent: str) -> set[tuple[str, int]]:
+    """The local ends of the TLS connections the agent opened itself (its facts:
+    a client connects from an ephemeral port, not from the one it listens on)."""
+    out = set()
+    contact = ctx.contacts.get(agent)
+    for conn in (ctx.facts.get(agent) or {}).get("connections") or []:
+        host, _, port = str(conn.get("local") or "").rpartition(":")
+        if port.isdigit() and (contact is None or int(port) != contact.port):
+            out.add((host.strip("[]"), int(port)))     # (accepted ones: its own port)
+    return out
+
+
 register_expectation(ExpectationFamily(
     name="transport", evaluate="sipscen.checks.transport:check_transport",
+    wire_needs=lambda params: SIGNALLING,
     schema={"description": "The SIP transport an agent used, proven on the wire.",
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},
                            "protocol": {"enum": ["udp", "tcp", "tls"]}}},
     evidence="wire",
     doc="The SIP transport of `agent` on the wire: `tls` needs a TLS handshake on its SIP "
-        "port and no cleartext SIP message to or from it; `udp`/`tcp` need SIP messages to "
+        "port or on a connection it opened as a client (from an ephemeral port, as its "
+        "facts report) and no cleartext SIP message to or from either; `udp`/`tcp` need SIP messages to "
         "or from it, all over that protocol.",
     example="- transport: {agent: bob, protocol: tls}"))

@@ -11,7 +11,7 @@ the checks, a failed step and a failed analysis into the scenario's status.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sipscen.checks import evaluate
@@ -21,6 +21,7 @@ from sipscen.core.errors import ExitStatus
 from sipscen.core.events import EventBoard
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult, ScenarioResult
 from sipscen.language import registry
+from sipscen.scenario.variables import resolve_tree
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,13 @@ def step_times(board: EventBoard) -> dict[tuple[str, int], dict[str, float]]:
 def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str, dict],
           wire: dict[str, Any] | None, wire_error: str | None, contacts: dict,
           wire_audio: dict | None = None, signals: dict | None = None,
-          epoch0: float = 0.0, steps: dict | None = None) -> list[CheckResult]:
+          epoch0: float = 0.0, steps: dict | None = None,
+          warnings: list[str] | None = None) -> list[CheckResult]:
     """Evaluate ``expectations``; a service (or an agent whose calls the capture
-    tells) is a party whose facts are read from the wire analysis."""
+    tells) is a party whose facts are read from the wire analysis. Media the calls'
+    SDP put outside a party's declared ports is added to ``warnings``."""
     facts = dict(agents)
+    expectations = resolved(expectations, contacts, scenario)
     ctx = CheckContext(scenario, facts, wire, dict(contacts), wire_error, services=services)
     for name, service_facts in services.items():
         facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
@@ -81,7 +85,19 @@ def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str
             facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
     ctx.wire_audio = wire_audio or {}
     ctx.signals, ctx.epoch0, ctx.steps = signals or {}, epoch0, steps or {}
+    if warnings is not None:
+        warnings.extend(w for w in ctx.media_warnings() if w not in warnings)
     return evaluate(expectations, ctx)
+
+
+def resolved(expectations, contacts: dict, scenario) -> tuple:
+    """The expectations with ``${alice.port}``-style references resolved, as the
+    agents' steps are at plan time (a reference left literal could never match)."""
+    if not contacts:
+        return tuple(expectations)
+    folder = scenario.file.parent
+    return tuple(replace(e, params=resolve_tree(dict(e.params), contacts, folder))
+                 if "${" in repr(e.params) else e for e in expectations)
 
 
 def inconclusive(checks: list[CheckResult], why: str) -> None:
@@ -93,6 +109,43 @@ def inconclusive(checks: list[CheckResult], why: str) -> None:
                 f": {check.message}" if check.message else "")
             check.status = ERROR
             check.message = f"inconclusive, the capture is incomplete ({why}); {shown}"
+
+
+def inconclusive_blind(checks: list[CheckResult], expectations, blind) -> list[str]:
+    """Wire results resting on what the capture's filter or snaplen hid
+    (``capture.visibility.Blind``: a channel between two parties) give no
+    verdict: errors that say "inconclusive", why, and what the capture showed.
+    The warnings to report (each reason once)."""
+    if not blind:
+        return []
+    families = registry.expectations()
+    by_location = {str(e.location): e for e in expectations}
+    for check in checks:
+        exp = by_location.get(check.location)
+        family = families.get(exp.kind) if exp is not None else None
+        if check.evidence != WIRE or family is None or family.wire_needs is None:
+            continue
+        needs = family.wire_needs(exp.params)
+        parties = _parties(exp.params)
+        hidden = [b for b in blind if b.channel in needs and (
+            not parties or "*" in b.parties or parties & set(b.parties))]
+        if hidden:
+            shown = f"{check.status} on what was captured" + (
+                f": {check.message}" if check.message else "")
+            more = f" (and {len(hidden) - 1} more)" if len(hidden) > 1 else ""
+            check.status = ERROR
+            check.message = f"inconclusive, {hidden[0].why}{more}; {shown}"
+    reasons = list(dict.fromkeys(b.why for b in blind))
+    extra = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
+    return [f"capture blind: {'; '.join(reasons[:5])}{extra}"]
+
+
+def _parties(params) -> set[str]:
+    named = {params.get(k) for k in ("from", "to", "agent", "via", "service")}
+    between = params.get("between")
+    if isinstance(between, (list, tuple)):
+        named |= set(between)
+    return {n for n in named if isinstance(n, str)}
 
 
 def conclude(result: ScenarioResult, step_failure: str | None, *, incomplete: list[str],
@@ -116,3 +169,22 @@ def conclude(result: ScenarioResult, step_failure: str | None, *, incomplete: li
         result.exit_status = int(ExitStatus.INFRASTRUCTURE)
         result.error = result.error or ("the capture is incomplete: wire checks are "
                                         "inconclusive (" + "; ".join(incomplete) + ")")
+
+
+NO_CHECKS = ("passed, no checks: the scenario has no expect:, so only its agents' own steps "
+             "were judged (run with --strict to make this a failure)")
+NO_CHECKS_STRICT = ("no checks: the scenario has no expect: and --strict makes a scenario "
+                    "without checks a failure")
+
+
+def no_checks(result: ScenarioResult, strict: bool) -> None:
+    """A scenario without expectations proves only that its steps ran: reported as
+    "passed, no checks" with a warning, or failed under ``strict``. A step that
+    failed still fails it either way."""
+    result.no_checks = True
+    if result.status != PASSED:
+        return
+    if strict:
+        result.status, result.error = FAILED, NO_CHECKS_STRICT
+    else:
+        result.warnings.append(NO_CHECKS)

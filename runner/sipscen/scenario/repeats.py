@@ -43,16 +43,18 @@ def loop_var(params: Any) -> str | None:
 def expand_repeats(tree: MarkedMap) -> list[ScenarioError]:
     """Write out every repeat of every agent's steps, in place; the errors found."""
     errors: list[ScenarioError] = []
-    agents = tree.get("agents")
-    for name, agent in (agents.items() if isinstance(agents, dict) else ()):
-        steps = agent.get("steps") if isinstance(agent, dict) else None
-        if isinstance(steps, list):
-            total = _expand_list(tree, steps, ["agents", name, "steps"], (), errors)
+    for section in ("agents", "services"):
+        parties = tree.get(section)
+        for name, party in (parties.items() if isinstance(parties, dict) else ()):
+            steps = party.get("steps") if isinstance(party, dict) else None
+            if not isinstance(steps, list):
+                continue
+            total = _expand_list(tree, steps, [section, name, "steps"], (), errors)
             if total > MAX_STEPS:
                 errors.append(ScenarioError(
                     f"{total:,} steps once the repeats are written out (at most "
                     f"{MAX_STEPS:,}): fewer iterations, or a load agent", locate(
-                        tree, ["agents", name, "steps"]), format_path(["agents", name])))
+                        tree, [section, name, "steps"]), format_path([section, name])))
     return errors
 
 

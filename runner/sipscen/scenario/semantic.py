@@ -199,6 +199,24 @@ class SemanticChecker:
             self.check_durations(agent["answer"], path + ["answer"])
         for i, step in enumerate(agent.get("steps") or []):
             self.check_step(name, step, path + ["steps", i])
+        agent_type = registry.agent_types().get(agent.get("type"))
+        if agent_type is not None:
+            self.check_codecs(agent_type, agent.get("codecs"), path + ["codecs"])
+            for i, step in enumerate(agent.get("steps") or []):
+                if isinstance(step, dict) and isinstance(step.get("reinvite"), dict):
+                    self.check_codecs(agent_type, step["reinvite"].get("codecs"),
+                                      path + ["steps", i, "reinvite", "codecs"])
+            if agent_type.check_agent is not None:
+                agent_type.check_agent(LoadCheck(self, name, agent_type, path), agent)
+
+    def check_codecs(self, agent_type: Any, codecs: Any, path: list) -> None:
+        """Every codec named is one the agent's type can negotiate (what run refuses)."""
+        if not isinstance(codecs, list) or agent_type.codecs is None:
+            return
+        for i, codec in enumerate(codecs):
+            if isinstance(codec, str) and not agent_type.has_codec(codec):
+                self.fail(f"a {agent_type.name} agent has no codec '{codec}' (it has: "
+                          f"{', '.join(sorted(agent_type.codecs))})", path + [i])
 
     def check_sipp(self, agent: dict, path: list) -> None:
         scenario = agent.get("scenario")
@@ -273,22 +291,26 @@ class SemanticChecker:
                           "other bytes as \\xNN (UTF-8 bytes for text)", path)
                 return
 
-    def check_step(self, agent_name: str, step: dict, path: list) -> None:
-        """A step: its kind is one this agent's type carries out, then the kind's own
-        load-time check (``sipscen.language.registry``)."""
+    def check_step(self, agent_name: str, step: dict, path: list, party_type: Any = None
+                   ) -> None:
+        """A step: its kind is one this agent's type (a service's: ``party_type``)
+        carries out, then the kind's own load-time check (``sipscen.language.registry``)."""
         if not isinstance(step, dict) or len(step) != 1:
             self.fail("a step is a one-key mapping (kind: params)", path)
             return
         (kind, params), = step.items()
         here = path + [kind]
-        agent_type = registry.agent_types().get((self.agents.get(agent_name) or {}).get("type"))
+        agent_type = party_type or registry.agent_types().get(
+            (self.agents.get(agent_name) or {}).get("type"))
         record = registry.steps().get(kind)
         if agent_type is not None and not agent_type.carries(record, kind):
-            self.fail(f"a {agent_type.name} agent cannot '{kind}' (its steps: "
+            self.fail(f"{agent_type.label} cannot '{kind}' (its steps: "
                       f"{', '.join(sorted(agent_type.steps))})", here, key=True)
             return
         if not isinstance(params, dict):
             self.check_durations(step, path)
+            if record is not None and record.check is not None and params is not None:
+                record.check(LoadCheck(self, agent_name, agent_type, here), {"value": params})
             return
         if record is not None and record.check is not None:
             record.check(LoadCheck(self, agent_name, agent_type, here), params)

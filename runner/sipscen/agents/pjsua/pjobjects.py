@@ -79,6 +79,25 @@ def guarded(method):
     return wrapper
 
 
+class WorkerEndpoint(pj.Endpoint):
+    """The Endpoint, reporting its TLS connections: a TLS client connects from an
+    ephemeral port, which the capture can only tie to this agent through this."""
+
+    def __init__(self, worker: "Worker"):
+        super().__init__()
+        self.worker = worker
+
+    @guarded
+    def onTransportState(self, prm):
+        info = prm.tlsInfo
+        if info is None or info.isEmpty() or not info.localAddr:
+            return
+        state = "connected" if prm.state == pj.PJSIP_TP_STATE_CONNECTED else \
+            "disconnected" if prm.state == pj.PJSIP_TP_STATE_DISCONNECTED else str(prm.state)
+        self.worker.emit(P.TRANSPORT, transport="tls", state=state,
+                         local=str(info.localAddr), remote=str(info.remoteAddr))
+
+
 class WorkerAccount(pj.Account):
     """The agent's one account: registration state and incoming calls."""
 

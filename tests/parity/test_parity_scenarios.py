@@ -131,13 +131,34 @@ def _wire_periodic_reinvite(result):
     assert all(0.9 <= g <= 3.0 for g in gaps), gaps          # interval 1s (+ the exchange)
 
 
-WIRE = {"request-uri": _wire_request_uri, "outbound-proxy": _wire_outbound_proxy,
+def _wire_digest_auth(result):
+    msgs = wire_messages(result)
+    options = [m for m in msgs if m["method"] == "OPTIONS" and "sip:bob@" in m["raw"][:40]]
+    # OPTIONS (no credentials) -> 407 -> OPTIONS with Proxy-Authorization -> 200
+    seq = [("R" if m["status"] is None else m["status"],
+            bool(header(m["raw"], "Proxy-Authorization"))) for m in options
+           if m["status"] is None or m["status"] >= 200]
+    assert seq[:2] == [("R", False), (407, False)] and ("R", True) in seq and (200, False) in seq
+    challenge = next(m for m in options if m["status"] == 407)
+    answer = next(m for m in options if header(m["raw"], "Proxy-Authorization"))
+    nonce = re.search(r'nonce="([^"]+)"', header(challenge["raw"], "Proxy-Authenticate")[0])
+    assert nonce and nonce.group(1) in header(answer["raw"], "Proxy-Authorization")[0]
+    mallory = [m for m in msgs if m["method"] == "MESSAGE" and m["status"] == 407
+               and "mallory" in (header(m["raw"], "From") or [""])[0]]
+    assert len(mallory) == 2                 # challenged, answered wrongly, challenged again
+
+
+WIRE = {"request-uri": _wire_request_uri, "digest-auth": _wire_digest_auth, "outbound-proxy": _wire_outbound_proxy,
         "caller-id": _wire_caller_id, "answer-details": _wire_answer_details,
         "contact": _wire_contact, "late-offer": _wire_late_offer, "repeat": _wire_repeat,
         "periodic-reinvite": _wire_periodic_reinvite}
 
 # the negative control of each: (edits, the checks that must fail)
 NEGATIVE = {
+    "digest-auth": (
+        [("  - sip: {from: sut, to: bob, method: MESSAGE, body: \"mallory\", count: 0}",
+          "  - sip: {from: sut, to: bob, method: MESSAGE, body: \"mallory\", count: 1}")],
+        {"sip sut->bob MESSAGE body~/mallory/: count"}),
     "request-uri": (
         [(r"request_uri: '^sip:\+4412345@127\.0\.0\.1:\d+', count: 1",
           r"request_uri: '^sip:004412345@127\.0\.0\.1:\d+', count: 1"),

@@ -319,13 +319,20 @@ def _status(params, d) -> str | None:
 
 def _request_answered_run(t, params, timeout):
     miss = NearMiss()
-    test = _filtered(lambda kind, d: kind == "request_answered", params, miss, _status)
+    method = str(params.get("method") or "").upper()
+    test = _filtered(lambda kind, d: kind == "request_answered" and (
+        not method or str(d.get("method") or "").upper() == method), params, miss, _status)
     t.wait_call_event("request_answered", test, timeout, any_call=True, explain=miss.text)
 
 
 register_event(WaitEvent(
     name="request_answered", run=_request_answered_run,
-    keys={**HEADERS_KEY, "status": {"$ref": "#/$defs/status_spec"}},
-    doc="The final answer to this agent's `request` (e.g. OPTIONS) arrived, with `status` "
-        "(200, 4xx, [404, 480]) and `headers` regexes if given.",
+    keys={**HEADERS_KEY, "status": {"$ref": "#/$defs/status_spec"},
+          "method": {"type": "string", "pattern": "^[A-Za-z]+$",
+                     "description": "only the answer to this method (a `message` step's is "
+                                    "MESSAGE)"}},
+    doc="The final answer to this agent's `request` (e.g. OPTIONS) or `message` arrived "
+        "(after a 401/407, the answer to the retry with the account's credentials), with "
+        "`status` (200, 4xx, [404, 480]), `method` and `headers` if given; a non-matching "
+        "answer is named when the wait times out.",
     example="- wait: {event: request_answered, status: 200, headers: {Allow: INVITE}}"))

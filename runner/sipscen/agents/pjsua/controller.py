@@ -40,7 +40,7 @@ _BOARD_FIELDS = {
     P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
     P.REDIRECTED: ("call_id", "target", "followed", "code", "reason"),
     P.REPLACED: ("call_id", "new_call_id"),
-    P.REQUEST_ANSWERED: ("code", "reason", "headers"),
+    P.REQUEST_ANSWERED: ("code", "reason", "headers", "method"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
     P.REG_STATE: ("code", "reason", "expires"),

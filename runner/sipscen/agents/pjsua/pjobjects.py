@@ -125,7 +125,24 @@ class WorkerAccount(pj.Account):
             headers = sdp.message_headers(prm.e.body.tsxState.src.rdata.wholeMsg)
         except Exception:
             pass
-        self.worker.emit(P.REQUEST_ANSWERED, code=code, reason=reason, headers=headers)
+        cseq = headers.get("CSeq") or headers.get("cseq") or ""
+        method = (cseq if isinstance(cseq, str) else cseq[0]).split(" ")[-1]
+        if self.worker.on_request_answer(code, method, headers):
+            return                        # challenged: sent again with credentials
+        self.worker.emit(P.REQUEST_ANSWERED, code=code, reason=reason, headers=headers,
+                         method=method)
+
+    @guarded
+    def onInstantMessageStatus(self, prm):
+        """The final answer to a MESSAGE this agent sent (after a digest challenge, the
+        answer to the retry with credentials)."""
+        headers = {}
+        try:
+            headers = sdp.message_headers(prm.rdata.wholeMsg)
+        except Exception:
+            pass
+        self.worker.emit(P.REQUEST_ANSWERED, code=int(prm.code), reason=str(prm.reason),
+                         headers=headers, method="MESSAGE")
 
     @guarded
     def onInstantMessage(self, prm):

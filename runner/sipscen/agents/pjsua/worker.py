@@ -47,6 +47,8 @@ class Worker(CallOps, MediaOps):
         self.transfer_policy: dict[str, Any] = {}
         self.redirect_policy = False
         self.buddies: list[Any] = []
+        self.pending_requests: list[tuple[dict[str, Any], bool]] = []   # (request, retried)
+        self.credentials: dict[str, Any] | None = None    # username, password, realm
         self.registrar = False
         self.ready_sent = False
         self.contact = ""
@@ -213,6 +215,11 @@ class Worker(CallOps, MediaOps):
         self.transfer_policy = dict(msg.get("transfer") or {})
         self.redirect_policy = bool(msg.get("follow_redirects"))
         account = msg.get("account") or {}
+        if account.get("password") is not None:
+            self.credentials = {"username": str(account.get("username") or account.get("user")
+                                                or "agent"),
+                                "password": str(account["password"]),
+                                "realm": account.get("realm")}
         self.registrar = bool(account.get("registrar")) and \
             account.get("register_at_start", True) is not False
         if msg.get("tap_dir"):

@@ -133,7 +133,10 @@ def _wire_periodic_reinvite(result):
 
 def _wire_digest_auth(result):
     msgs = wire_messages(result)
-    options = [m for m in msgs if m["method"] == "OPTIONS" and "sip:bob@" in m["raw"][:40]]
+    ids = {header(m["raw"], "Call-ID")[0] for m in msgs if m["method"] == "OPTIONS"
+           and m["raw"].startswith("OPTIONS sip:bob@")}
+    options = [m for m in msgs if m["method"] == "OPTIONS"
+               and header(m["raw"], "Call-ID")[0] in ids]
     # OPTIONS (no credentials) -> 407 -> OPTIONS with Proxy-Authorization -> 200
     seq = [("R" if m["status"] is None else m["status"],
             bool(header(m["raw"], "Proxy-Authorization"))) for m in options

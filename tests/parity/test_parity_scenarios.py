@@ -151,13 +151,43 @@ def _wire_digest_auth(result):
     assert len(mallory) == 2                 # challenged, answered wrongly, challenged again
 
 
-WIRE = {"request-uri": _wire_request_uri, "digest-auth": _wire_digest_auth, "outbound-proxy": _wire_outbound_proxy,
+def _wire_transfer_variants(result):
+    refer = requests(result, "REFER")[0]["raw"]
+    assert header(refer, "Referred-By") == ["<sip:bob@127.0.0.1>"]
+    assert header(refer, "X-Transfer-Reason") == ["after-hours"]
+    notify = requests(result, "NOTIFY")
+    assert notify[-1]["raw"].split("\r\n\r\n", 1)[1].startswith("SIP/2.0 603")
+    assert header(notify[-1]["raw"], "Subscription-State")[0].startswith("terminated")
+    # what alice's agent saw of the REFER: the same headers
+    seen = next(t for t in result.agents["alice"]["transfers"] if t["kind"] == "transfer_request")
+    assert seen["headers"]["X-Transfer-Reason"] == "after-hours"
+    assert seen["headers"]["Referred-By"] == "<sip:bob@127.0.0.1>"
+
+
+def _wire_transfer_dropped(result):
+    refers = requests(result, "REFER")
+    assert refers and all(m["raw"].split(" ")[1] for m in refers)
+    bye = requests(result, "BYE")[0]
+    # the REFER went unanswered for PJSIP's timer F (32 s), then the dialog ended
+    assert 31.0 <= bye["time"] - refers[0]["time"] <= 40.0
+    assert not [m for m in wire_messages(result) if m["method"] == "REFER" and m["status"]]
+
+
+WIRE = {"request-uri": _wire_request_uri, "transfer-variants": _wire_transfer_variants,
+        "transfer-dropped": _wire_transfer_dropped, "digest-auth": _wire_digest_auth, "outbound-proxy": _wire_outbound_proxy,
         "caller-id": _wire_caller_id, "answer-details": _wire_answer_details,
         "contact": _wire_contact, "late-offer": _wire_late_offer, "repeat": _wire_repeat,
         "periodic-reinvite": _wire_periodic_reinvite}
 
 # the negative control of each: (edits, the checks that must fail)
 NEGATIVE = {
+    "transfer-variants": (
+        [("body: '^SIP/2\\.0 603'", "body: '^SIP/2\\.0 200'")],
+        {"sip alice->bob NOTIFY Subscription-State~/^terminated/ body~/^SIP/2\\.0 200/: count"}),
+    "transfer-dropped": (
+        [("  - sip: {from: sut, to: alice, method: REFER, count: 0}",
+          "  - sip: {from: sut, to: alice, method: REFER, count: 1}")],
+        {"sip sut->alice REFER: count"}),
     "digest-auth": (
         [("  - sip: {from: sut, to: bob, method: MESSAGE, body: \"mallory\", count: 0}",
           "  - sip: {from: sut, to: bob, method: MESSAGE, body: \"mallory\", count: 1}")],

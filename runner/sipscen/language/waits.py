@@ -274,15 +274,18 @@ register_event(WaitEvent(
 
 def _transfer_requested_run(t, params, timeout):
     named = t.target(params) if params.get("call") else None
-    t.wait_call_event("transfer_requested", lambda kind, d: kind == "transfer_request",
-                      timeout, ended_before, call=named)
+    miss = NearMiss()
+    t.wait_call_event("transfer_requested",
+                      _filtered(lambda kind, d: kind == "transfer_request", params, miss),
+                      timeout, ended_before, call=named, explain=miss.text)
     # the call the REFER asks for is placed after this event: it is the next current call
     t.call_id, t.floor = None, t.cursors.get("transfer_requested", t.floor)
 
 
 register_event(WaitEvent(
-    name="transfer_requested", keys=CALL_KEY, run=_transfer_requested_run,
-    doc="The other party of the current call sent a REFER to this agent; the call the REFER "
+    name="transfer_requested", keys={**CALL_KEY, **HEADERS_KEY}, run=_transfer_requested_run,
+    doc="The other party of the current call sent a REFER to this agent (`headers`: checks "
+        "of the REFER's headers, e.g. Referred-By); the call the REFER "
         "asks for (placed by this agent, if its `transfer.code` accepts) becomes the current "
         "call of the waits that follow.",
     example="- wait: {event: transfer_requested, timeout: 5s}"))
@@ -301,6 +304,35 @@ register_event(WaitEvent(
     doc="The transfer this agent asked for succeeded: the final NOTIFY reports a 2xx of the "
         "new call (fails at once on a failure status).",
     example="- wait: {event: transferred, timeout: 10s}"))
+
+def _transfer_status_run(t, params, timeout):
+    named = t.target(params) if params.get("call") else None
+    code, final = params.get("code"), params.get("final", True)
+
+    def status(params, d) -> str | None:
+        if code is not None and not status_matches(code, d.get("code")):
+            return f"NOTIFY status {d.get('code')} {d.get('reason') or ''}".rstrip() + \
+                f", not {code}"
+        return None
+    miss = NearMiss()
+    test = _filtered(lambda kind, d: kind == "transfer_status" and (
+        not final or bool(d.get("final"))), params, miss, status)
+    key = "transfer_status" + (f" {code}" if code is not None else "")
+    t.wait_call_event(key, test, timeout, call=named, explain=miss.text)
+
+
+register_event(WaitEvent(
+    name="transfer_status", run=_transfer_status_run,
+    keys={**CALL_KEY, "code": {"$ref": "#/$defs/status_spec",
+                               "description": "the status the transferee's NOTIFY reports "
+                                              "(its sipfrag): 200, 603, 4xx, ..."},
+          "final": {"type": "boolean",
+                    "description": "only the final NOTIFY (default true); false: any"}},
+    doc="The transferee reported the progress of this agent's transfer (a NOTIFY whose "
+        "sipfrag carries the new call's status): `code` what it must report, e.g. 603 when "
+        "the transfer target declined; a transfer whose REFER got no answer reports the "
+        "transaction's failure (408).",
+    example="- wait: {event: transfer_status, code: 603, timeout: 10s}"))
 
 register_event(WaitEvent(
     name="redirected", keys=CALL_KEY,

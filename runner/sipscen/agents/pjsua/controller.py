@@ -36,7 +36,7 @@ _BOARD_FIELDS = {
     P.MEDIA: ("state", "previous", "call_state", "codec", "clock_rate", "payload_type", "srtp",
               "call_id"),
     P.MESSAGE_RECEIVED: ("sender", "to", "content_type", "body", "headers"),
-    P.TRANSFER_REQUEST: ("call_id", "target", "code"),
+    P.TRANSFER_REQUEST: ("call_id", "target", "code", "headers"),
     P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
     P.REDIRECTED: ("call_id", "target", "followed", "code", "reason"),
     P.REPLACED: ("call_id", "new_call_id"),

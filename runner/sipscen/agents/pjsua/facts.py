@@ -114,7 +114,8 @@ class FactBook:
                     "sender", "to", "content_type", "body", "headers")}})
             elif kind in (P.TRANSFER_REQUEST, P.TRANSFER_STATUS):
                 self.transfers.append({"t": round(t, 6), "kind": kind, **{
-                    k: data.get(k) for k in ("call_id", "target", "code", "reason", "final")
+                    k: data.get(k) for k in ("call_id", "target", "code", "reason", "final",
+                                             "headers")
                     if k in data}})
             elif kind == P.TRANSPORT:
                 self.connections.append({"t": round(t, 6), **{k: data.get(k) for k in (

@@ -305,7 +305,7 @@ class WorkerCall(pj.Call):
         call of our own (so its events and facts are reported like any other)."""
         code = int(self.worker.transfer_policy.get("code", 202))
         self.worker.emit(P.TRANSFER_REQUEST, call_id=self.sip_call_id, target=str(prm.dstUri),
-                         code=code)
+                         code=code, headers=self.rx_headers)     # the REFER's (onCallTsxState)
         prm.statusCode = code
         if 200 <= code < 300:
             new = WorkerCall(self.worker, self.worker.account)

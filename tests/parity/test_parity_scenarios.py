@@ -173,7 +173,25 @@ def _wire_transfer_dropped(result):
     assert not [m for m in wire_messages(result) if m["method"] == "REFER" and m["status"]]
 
 
-WIRE = {"request-uri": _wire_request_uri, "transfer-variants": _wire_transfer_variants,
+def _wire_tone_driven(result):
+    msgs = wire_messages(result)
+    early = next(m for m in msgs if m["status"] == 183)
+    cancel = requests(result, "CANCEL")[0]
+    assert early["time"] < cancel["time"] and not [m for m in msgs if m["status"] == 200
+                                                   and m["method"] == "INVITE"]
+    # RTP from bob (ringback) reached alice before her CANCEL
+    streams = [s for s in result.wire["rtp_streams"] if s["packets"] > 10]
+    assert streams
+    heard = result.agents["alice"]["tones_heard"]
+    played = next(e["t"] for e in result.events if e["kind"] == "step" and e["agent"] == "bob"
+                  and e.get("step") == "play" and e.get("status") == "started")
+    assert len(heard) == 1 and heard[0]["frequencies"] == [440.0, 480.0]
+    # the tone began when bob played it, and was heard 0.3 s (min_duration) or more later
+    assert played - 0.05 <= heard[0]["onset_at"] <= played + 0.5, (played, heard)
+    assert heard[0]["heard_at"] - heard[0]["onset_at"] >= 0.3
+
+
+WIRE = {"request-uri": _wire_request_uri, "tone-driven": _wire_tone_driven, "transfer-variants": _wire_transfer_variants,
         "transfer-dropped": _wire_transfer_dropped, "digest-auth": _wire_digest_auth, "outbound-proxy": _wire_outbound_proxy,
         "caller-id": _wire_caller_id, "answer-details": _wire_answer_details,
         "contact": _wire_contact, "late-offer": _wire_late_offer, "repeat": _wire_repeat,
@@ -181,6 +199,9 @@ WIRE = {"request-uri": _wire_request_uri, "transfer-variants": _wire_transfer_va
 
 # the negative control of each: (edits, the checks that must fail)
 NEGATIVE = {
+    "tone-driven": (
+        [("no_tone: {frequency: 1000}", "no_tone: {frequencies: [440, 480]}")],
+        {"audio bob->alice (agent)", "audio bob->alice (wire)"}),
     "transfer-variants": (
         [("body: '^SIP/2\\.0 603'", "body: '^SIP/2\\.0 200'")],
         {"sip alice->bob NOTIFY Subscription-State~/^terminated/ body~/^SIP/2\\.0 200/: count"}),

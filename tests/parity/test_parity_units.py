@@ -76,3 +76,36 @@ def test_silent_callee_sends_nothing_before_its_delay():
     ringing = build_answer_uas({"ring": True})
     assert ringing.index("SIP/2.0 180 Ringing") < ringing.index("SIP/2.0 200 OK")
     assert "m=audio" in ringing and '<recv request="BYE"/>' in ringing
+
+
+def _tone(freqs, seconds, rate=16000, amp=0.2):
+    import numpy as np
+    t = np.arange(int(rate * seconds)) / rate
+    return (sum(np.sin(2 * np.pi * f * t) for f in freqs) * amp * 32767 / len(freqs)
+            ).astype(np.int16)
+
+
+@pytest.mark.parametrize("freqs, heard", [([440, 480], True), ([460], False), ([440], False),
+                                          ([1000], False), ([437, 484], True)])
+def test_tone_watch_hears_each_frequency_as_its_own_peak(freqs, heard):
+    import numpy as np
+
+    from sipscen.analysis.tone_watch import ToneWatch
+    watch = ToneWatch(16000, [440, 480], tolerance=0.03, min_duration=0.3)
+    audio = np.concatenate([np.zeros(8000, dtype=np.int16), _tone(freqs, 1.0)])
+    found = None
+    for i in range(0, len(audio), 1600):          # fed as the tap reads it, 100 ms at a time
+        found = watch.feed(audio[i:i + 1600]) or found
+    assert (found is not None) == heard
+    if heard:
+        assert 0.4 <= found["onset"] <= 0.55 and found["seconds"] >= 0.3
+
+
+def test_tone_watch_needs_the_duration_and_the_level():
+    import numpy as np
+
+    from sipscen.analysis.tone_watch import ToneWatch
+    short = ToneWatch(16000, [1000], min_duration=0.5)
+    assert short.feed(np.concatenate([_tone([1000], 0.3), np.zeros(16000, np.int16)])) is None
+    quiet = ToneWatch(16000, [1000], min_level_dbfs=-40)
+    assert quiet.feed(_tone([1000], 1.0, amp=0.002)) is None

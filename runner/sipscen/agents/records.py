@@ -89,6 +89,7 @@ class PjsuaFacts(AgentRecord):
     registrations: list[dict] = field(default_factory=list)  # {t, code, reason, expires}
     messages: list[dict] = field(default_factory=list)       # {t, sender, to, content_type, body, headers}
     transfers: list[dict] = field(default_factory=list)      # {t, kind, call_id, target|code, ...}
+    tones_heard: list[dict] = field(default_factory=list)    # {call_id, frequencies, onset_at, heard_at, ...}
     media_face: str | None = None          # its address on the impairment relay (agents/impair.py)
     impair: dict | None = None             # {loss_pct, delay_ms, ..., counts}
     connections: list[dict] = field(default_factory=list)    # TLS: {t, state, local, remote}

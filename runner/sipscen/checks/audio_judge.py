@@ -88,6 +88,11 @@ def _wanted(p: dict) -> str:
         freqs = t.get("frequencies") or [t.get("frequency")]
         parts.append("tone " + "+".join(str(f) for f in freqs) +
                      f" for {t.get('min_duration', '200ms')}")
+    if p.get("no_tone"):
+        t = p["no_tone"]
+        freqs = t.get("frequencies") or [t.get("frequency")]
+        parts.append("no tone " + "+".join(str(f) for f in freqs) +
+                     f" for {t.get('min_duration', '200ms')}")
     if p.get("not_silent"):
         parts.append("not silent")
     if p.get("silent"):
@@ -119,6 +124,20 @@ def _judge(p: dict, heard: Heard, exp: Expectation) -> tuple[bool, Any, str]:
                                                          f"{threshold:g} dBFS")
             why.append(f"tone {'+'.join(f'{f:g}' for f in freqs)} Hz lasted {found['seconds']:g}s "
                        f"(< {need:g}s); {heard_what}")
+    if p.get("no_tone"):
+        t = p["no_tone"]
+        freqs = [parse_hz(f) for f in (t.get("frequencies") or [t.get("frequency")])]
+        need = parse_duration(t.get("min_duration", "200ms"))
+        found = find_tone(samples, rate, freqs, tolerance=parse_tolerance(t.get("tolerance"),
+                                                                          min(freqs)),
+                          min_level_dbfs=float(t.get("min_level", -40)))
+        actual["no_tone_seconds"] = found["seconds"]
+        if found["seconds"] >= need:
+            ok = False
+            why.append(f"tone {'+'.join(f'{f:g}' for f in freqs)} Hz was heard for "
+                       f"{found['seconds']:g}s (>= {need:g}s)"
+                       + (f" from {found['start']:g}s" if found.get("start") is not None
+                          else ""))
     if p.get("not_silent") and summary["active_seconds"] < MIN_ACTIVE:
         ok = False
         why.append(f"silent: {summary['active_seconds']:g}s above {threshold:g} dBFS "

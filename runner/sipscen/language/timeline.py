@@ -46,6 +46,9 @@ class Timeline:
     def name(self) -> str:
         return self.ctx.name
 
+    def board_now(self) -> float:
+        return self.ctx.board.now()
+
     # -- running -------------------------------------------------------------------
     def run(self, steps: Iterable[tuple[int, Step]] | None = None) -> None:
         """Carry out ``steps`` ((index, step) pairs; default: all of the agent's)."""

@@ -45,6 +45,7 @@ _BOARD_FIELDS = {
     P.DTMF_SENT: ("digit", "method", "call_id"),
     P.REG_STATE: ("code", "reason", "expires"),
     P.STATS_EVENT: ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "call_id"),
+    P.TONE: ("call_id", "watch", "frequencies", "seconds", "level_dbfs"),
     P.ERROR: ("message",),
 }
 

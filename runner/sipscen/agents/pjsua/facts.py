@@ -47,6 +47,7 @@ class FactBook:
         self.registrations: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.transfers: list[dict[str, Any]] = []
+        self.tones_heard: list[dict[str, Any]] = []   # tone waits that heard their tone
         self.connections: list[dict[str, Any]] = []    # TLS connections (their local ports)
         self.run_over = False          # set when the agent's steps are done (teardown follows)
 
@@ -124,6 +125,13 @@ class FactBook:
                 call = self._call(data, t)
                 if call is not None and call["cancelled_at"] is None:
                     call["cancelled_at"] = round(t, 6)
+            elif kind == P.TONE:
+                onset = t - (float(data.get("t", 0)) - float(data.get("onset", 0)))
+                self.tones_heard.append({"call_id": data.get("call_id"),
+                                         "frequencies": data.get("frequencies"),
+                                         "onset_at": round(onset, 3), "heard_at": round(t, 6),
+                                         "seconds": data.get("seconds"),
+                                         "level_dbfs": data.get("level_dbfs")})
             elif kind == P.DTMF_SENT:
                 self.dtmf_sent.append({"digit": data.get("digit"), "method": data.get("method"),
                                        "t": round(t, 6), "call_id": data.get("call_id") or None})
@@ -177,7 +185,8 @@ class FactBook:
                               registrations=copy.deepcopy(self.registrations),
                               messages=copy.deepcopy(self.messages),
                               transfers=copy.deepcopy(self.transfers),
-                              connections=copy.deepcopy(self.connections))
+                              connections=copy.deepcopy(self.connections),
+                              tones_heard=copy.deepcopy(self.tones_heard))
 
     def as_dict(self) -> dict[str, Any]:
         return self.record().to_dict()

@@ -156,7 +156,7 @@ register_agent_type(AgentType(
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "call_state",
                       "dtmf", "signal", "held", "resumed", "early_media", "registered",
                       "registration_failed", "unregistered", "message", "transfer_requested",
-                      "transferred", "transfer_status", "redirected", "request_answered"}),
+                      "transferred", "transfer_status", "redirected", "request_answered", "tone"}),
     capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
     facts_record="sipscen.agents.records:PjsuaFacts", check_agent=check_agent, codecs=CODECS,
     check_config="sipscen.agents.pjsua.settings:check_config",

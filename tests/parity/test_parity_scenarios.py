@@ -201,7 +201,7 @@ WIRE = {"request-uri": _wire_request_uri, "tone-driven": _wire_tone_driven, "tra
 NEGATIVE = {
     "tone-driven": (
         [("no_tone: {frequency: 1000}", "no_tone: {frequencies: [440, 480]}")],
-        {"audio bob->alice (agent)", "audio bob->alice (wire)"}),
+        {"audio bob->alice (at alice)", "audio bob->alice (wire)"}),
     "transfer-variants": (
         [("body: '^SIP/2\\.0 603'", "body: '^SIP/2\\.0 200'")],
         {"sip alice->bob NOTIFY Subscription-State~/^terminated/ body~/^SIP/2\\.0 200/: count"}),

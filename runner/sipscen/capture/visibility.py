@@ -57,7 +57,7 @@ class _Header(ctypes.Structure):        # struct pcap_pkthdr
 
 def _checker(expression: str):
     """A function(frame bytes) -> kept? for ``expression`` on Ethernet, or None."""
-    from sipscen.scenario.bpf import _LOCK, _libpcap, _Program
+    from sipscen.capture.bpf import _LOCK, _libpcap, _Program
     lib = _libpcap()
     if lib is None:
         return None

@@ -54,6 +54,7 @@ SERVICE = register_service_type(AgentType(
     schema={}, noun="",
     steps=frozenset({"sleep", "signal", "wait", "stdin", "tcp", "run", "kill"}),
     events=frozenset({"signal", "log"}), capabilities=frozenset(),
+    check_config="sipscen.engine.services:check_service_config",
     doc="A process the scenario starts (the SUT, a relay, a third-party UA): its steps act "
         "on it while the agents run."))
 

@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 from sipscen.core.errors import Location, ScenarioError
 from sipscen.language import registry
-from sipscen.scenario import bpf
+from sipscen.capture import bpf
 from sipscen.scenario.loadcheck import LoadCheck
 from sipscen.scenario.marks import MarkedMap, format_path, locate
 from sipscen.core.model import parse_duration

@@ -22,12 +22,7 @@ _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
 
 def config_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
     """Every agent's and service's settings as the run checks them; [] when fine."""
-    from sipscen.core.network import in_cluster
-    from sipscen.engine.services import check_service_config
     from sipscen.language import registry
-
-    if in_cluster():     # the pod's own address is allowed there (imported for its policy)
-        import sipscen.kube.discovery  # noqa: F401
 
     errors: list[ScenarioError] = []
     checks = []
@@ -36,9 +31,10 @@ def config_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
         check = agent_type.config_checker() if agent_type is not None else None
         if check is not None:
             checks.append((check, (spec, scenario.file.parent)))
+    check_service = registry.service_type().config_checker()
     for service in scenario.services:
         if "kube" not in service.config:        # a discovered Service is not started
-            checks.append((check_service_config, (service,)))
+            checks.append((check_service, (service,)))
     for check, args in checks:
         try:
             check(*args)

@@ -191,7 +191,17 @@ def _wire_tone_driven(result):
     assert heard[0]["heard_at"] - heard[0]["onset_at"] >= 0.3
 
 
-WIRE = {"request-uri": _wire_request_uri, "tone-driven": _wire_tone_driven, "transfer-variants": _wire_transfer_variants,
+def _wire_ipv6(result):
+    msgs = wire_messages(result)
+    assert msgs and all(m["src"].startswith("[::1]:") and m["dst"].startswith("[::1]:")
+                        for m in msgs)
+    rtp = [s for s in result.wire["rtp_streams"] if s["packets"] >= 20]
+    assert len(rtp) >= 2 and all(s["src"].startswith("[::1]:") for s in rtp)
+    invite = requests(result, "INVITE")[0]["raw"]
+    assert "c=IN IP6 ::1" in invite
+
+
+WIRE = {"request-uri": _wire_request_uri, "ipv6": _wire_ipv6, "tone-driven": _wire_tone_driven, "transfer-variants": _wire_transfer_variants,
         "transfer-dropped": _wire_transfer_dropped, "digest-auth": _wire_digest_auth, "outbound-proxy": _wire_outbound_proxy,
         "caller-id": _wire_caller_id, "answer-details": _wire_answer_details,
         "contact": _wire_contact, "late-offer": _wire_late_offer, "repeat": _wire_repeat,
@@ -199,6 +209,10 @@ WIRE = {"request-uri": _wire_request_uri, "tone-driven": _wire_tone_driven, "tra
 
 # the negative control of each: (edits, the checks that must fail)
 NEGATIVE = {
+    "ipv6": (
+        [("method: INVITE, request_uri: '^sip:9000@\\[::1\\]:\\d+$', count: 2}",
+          "method: INVITE, request_uri: '^sip:9000@127\\.0\\.0\\.1:\\d+$', count: 2}")],
+        {"sip uac->sut INVITE R-URI~/^sip:9000@127\\.0\\.0\\.1:\\d+$/: count"}),
     "tone-driven": (
         [("no_tone: {frequency: 1000}", "no_tone: {frequencies: [440, 480]}")],
         {"audio bob->alice (at alice)", "audio bob->alice (wire)"}),
@@ -304,3 +318,19 @@ def test_wait_names_the_header_and_value_it_saw(tmp_path, no_leftovers, negative
     assert re.search(r"wait for incoming timed out after 2s; \d did not match: From "
                      r"'\"Alice\" <sip:\+4412345@127\.0\.0\.1>;tag=[^']+' does not match "
                      r"'\^\"Mallory\"'", text), text
+
+
+def test_pjsua_on_ipv6_without_an_ipv6_pjsua2_is_refused_at_its_line(sipscen, write_scenario,
+                                                                       monkeypatch):
+    monkeypatch.setenv("SIPSCEN_PJSUA_IPV6_PYTHON", "/nonexistent/python")
+    path = write_scenario("""
+name: v6
+agents:
+  alice:
+    type: pjsua
+    address: "::1"
+""")
+    code, out, err = sipscen("run", path)
+    assert code == 2
+    assert "the installed pjsua2 is built without IPv6" in out + err
+    assert ".venv-ipv6" in out + err

@@ -171,6 +171,9 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     scheme = "sips" if transport == "tls" else "sip"
     acfg.idUri = name_addr(account.get("display"), f"{scheme}:{user}@{domain}")
     acfg.sipConfig.transportId = transport_id
+    if ipv6:       # (a worker whose pjsua2 has IPv6: agents/pjsua/ipv6.py)
+        acfg.sipConfig.ipv6Use = pj.PJSUA_IPV6_ENABLED
+        acfg.mediaConfig.ipv6Use = pj.PJSUA_IPV6_ENABLED
     if account.get("proxy"):
         acfg.sipConfig.proxies.append(str(account["proxy"]))
     apply_contact(acfg, account.get("contact") or {})

@@ -94,11 +94,21 @@ class PjsuaAgent(TimelineAgent):
         self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         self._start_relay()
         self.proc = process.start(
-            f"{self.ctx.name}-pjsua", WORKER_ARGV,
+            f"{self.ctx.name}-pjsua", self._worker_argv(),
             log_dir=self.ctx.artifacts_dir, pipes=True)
         self._reader = threading.Thread(target=self._read_events, daemon=True,
                                         name=f"pjsua-reader-{self.ctx.name}")
         self._reader.start()
+
+    def _worker_argv(self) -> list[str]:
+        """The worker's command: on IPv6, with the Python whose pjsua2 has IPv6 (ipv6.py)."""
+        if ":" in self.settings.address:
+            from sipscen.agents.pjsua import ipv6
+            python = ipv6.interpreter()
+            if python is None:
+                raise AgentError(f"agent {self.ctx.name}: {ipv6.missing_reason()}")
+            return [python, *WORKER_ARGV[1:]]
+        return WORKER_ARGV
 
     def ready(self, timeout: float) -> None:
         if self.proc is None:

@@ -299,6 +299,18 @@ class WorkerCall(pj.Call):
             duration_ms=int(prm.duration),
         )
 
+    if not hasattr(pj.Call, "onDtmfEvent"):
+        # pjsua2 before 2.11 (the IPv6 worker's, ipv6.py) reports a digit here only, once
+        @guarded
+        def onDtmfDigit(self, prm):
+            if not self.sip_call_id:
+                self.refresh()
+            self.worker.emit(
+                P.DTMF_RECEIVED, call_id=self.sip_call_id, digit=str(prm.digit),
+                method=DTMF_METHODS.get(getattr(prm, "method", pj.PJSUA_DTMF_METHOD_RFC2833),
+                                        P.RFC4733),
+                duration_ms=int(getattr(prm, "duration", 0) or 0))
+
     @guarded
     def onCallTransferRequest(self, prm):
         """A REFER: answer it as the agent's transfer policy says; follow it with a

@@ -62,9 +62,10 @@ def _mapping(spec: AgentSpec, key: str, value: Any) -> Mapping[str, Any]:
 def _loopback(spec: AgentSpec, address: str) -> str:
     address = require_loopback(address, f"{spec.path}.address", spec.location)
     if ":" in address:
-        # Measured: transports bind on ::1, but every call fails with PJ_ERESOLVE.
-        raise _fail(spec, "address", "the installed pjsua2 build cannot call over IPv6 "
-                                     "(PJ_ERESOLVE on [::1]): use 127.0.0.1 for pjsua agents")
+        from sipscen.agents.pjsua import ipv6
+        if ipv6.interpreter() is None:
+            raise _fail(spec, "address", f"a pjsua agent on {address}: "
+                                         f"{ipv6.missing_reason()}")
     return address
 
 

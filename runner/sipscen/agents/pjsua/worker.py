@@ -251,6 +251,8 @@ class Worker(CallOps, MediaOps):
         prm = pj.CallOpParam(True)
         add_headers(prm.txOption, msg.get("headers"))
         if msg.get("from_uri"):              # the From of this call (else the account's)
+            if not hasattr(prm.txOption, "localUri"):
+                raise CommandFailed("this pjsua2 (before 2.13) cannot set a call's From")
             prm.txOption.localUri = str(msg["from_uri"])
         to_uri = str(msg.get("to_uri") or "")
         if to_uri:                           # the To; the Request-URI stays ``uri``

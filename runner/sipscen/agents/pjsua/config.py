@@ -156,6 +156,7 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
         tcfg.tlsConfig.CaListFile = str(tls.get("ca") or "")
         tcfg.tlsConfig.verifyServer = bool(tls.get("verify_server", False))
         tcfg.tlsConfig.verifyClient = bool(tls.get("verify_client", False))
+        tcfg.tlsConfig.requireClientCert = bool(tls.get("verify_client", False))
     transport_id = ep.transportCreate(_TRANSPORTS[(transport, ipv6)], tcfg)
     ep.libStart()
     ep.audDevManager().setNullDev()

@@ -114,7 +114,17 @@ AGENT_SCHEMA = {'type': 'object',
                         'additionalProperties': False,
                         'properties': {'cert': {'$ref': '#/$defs/file_path'},
                                        'key': {'$ref': '#/$defs/file_path'},
-                                       'ca': {'$ref': '#/$defs/file_path'}}},
+                                       'ca': {'$ref': '#/$defs/file_path',
+                                              'description': 'the CAs it trusts (PEM)'},
+                                       'verify_server': {
+                                           'description': 'a server it connects to must show '
+                                                          'a certificate the `ca` signed for '
+                                                          'the address it connects to (default '
+                                                          'false)', 'type': 'boolean'},
+                                       'verify_client': {
+                                           'description': 'a client connecting to it must show '
+                                                          'a certificate the `ca` signed '
+                                                          '(default false)', 'type': 'boolean'}}},
                 'media': {'type': 'object',
                           'additionalProperties': False,
                           'properties': {'port_range': {'description': '[first, last] RTP ports '

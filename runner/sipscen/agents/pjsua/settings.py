@@ -41,7 +41,8 @@ class PjsuaSettings:
     follow_redirects: bool = False
     register_at_start: bool = True
     calls: dict[str, Any] = field(default_factory=dict)     # prack, session_timer {use, expires_s}
-    tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
+    tls: dict[str, Any] = field(default_factory=dict)   # cert, key, ca (absolute paths),
+                                                        # verify_server, verify_client
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
     media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
     impair: Any = None                       # an agents.impair.Impairment, or None
@@ -144,6 +145,11 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
             if not path.is_file():
                 raise _fail(spec, f"tls.{key}", f"file not found: {path}")
             s.tls[key] = str(path)
+    for key in ("verify_server", "verify_client"):
+        if key in tls:
+            s.tls[key] = bool(tls[key])
+    if (s.tls.get("verify_server") or s.tls.get("verify_client")) and not s.tls.get("ca"):
+        raise _fail(spec, "tls.ca", "verifying a certificate needs the CA it trusts: tls.ca")
     if s.transport == "tls" and not (s.tls.get("cert") and s.tls.get("key")):
         raise _fail(spec, "transport", "transport tls needs tls.cert and tls.key (the agent's "
                                        "certificate and private key files)")

@@ -213,7 +213,21 @@ def _wire_tls_options(result):
     assert logs and "certificate verify failed" in logs[0].read_text()   # the SUT refused eve
 
 
-WIRE = {"request-uri": _wire_request_uri, "tls-options": _wire_tls_options, "ipv6": _wire_ipv6, "tone-driven": _wire_tone_driven, "transfer-variants": _wire_transfer_variants,
+def _wire_ice_turn(result):
+    stun = result.wire["stun"]
+    assert sum(s["allocations"] for s in stun) >= 2           # each agent's relay
+    invite = requests(result, "INVITE")[0]["raw"]
+    relays = re.findall(r"a=candidate:\S+ 1 UDP \d+ (127\.0\.0\.1) (\d+) typ relay", invite)
+    assert relays and "typ host" not in invite
+    # RTP flowed between the relayed addresses (the TURN server's ports), not agent to agent
+    ports = {f"{ip}:{port}" for ip, port in relays}
+    assert any(st["src"] in ports or st["dst"] in ports for st in result.wire["rtp_streams"]
+               if st["packets"] > 20)
+    checks = [s for s in stun if s["requests"] and s["successes"]]
+    assert len(checks) >= 2
+
+
+WIRE = {"request-uri": _wire_request_uri, "ice-turn": _wire_ice_turn, "tls-options": _wire_tls_options, "ipv6": _wire_ipv6, "tone-driven": _wire_tone_driven, "transfer-variants": _wire_transfer_variants,
         "transfer-dropped": _wire_transfer_dropped, "digest-auth": _wire_digest_auth, "outbound-proxy": _wire_outbound_proxy,
         "caller-id": _wire_caller_id, "answer-details": _wire_answer_details,
         "contact": _wire_contact, "late-offer": _wire_late_offer, "repeat": _wire_repeat,
@@ -221,6 +235,11 @@ WIRE = {"request-uri": _wire_request_uri, "tls-options": _wire_tls_options, "ipv
 
 # the negative control of each: (edits, the checks that must fail)
 NEGATIVE = {
+    "ice-turn": (
+        [("ice: {between: [alice, bob], candidates: [relay], server: turn}",
+          "ice: {between: [alice, bob], candidates: [host], server: turn}")],
+        {"ice alice: candidates as it reported", "ice alice: candidates on the wire",
+         "ice bob: candidates as it reported", "ice bob: candidates on the wire"}),
     "tls-options": (
         [("  - transport: {agent: alice, protocol: tls}", "  - transport: {agent: bob, protocol: tls}")],
         None),

@@ -207,7 +207,7 @@ def service_type() -> AgentType:
 BUILTINS = (
     "sipscen.language.waits",
     "sipscen.checks.call", "sipscen.checks.codec", "sipscen.checks.srtp", "sipscen.checks.dtmf",
-    "sipscen.checks.response", "sipscen.checks.load", "sipscen.checks.sip", "sipscen.checks.incoming",
+    "sipscen.checks.response", "sipscen.checks.load", "sipscen.checks.sip", "sipscen.checks.incoming", "sipscen.checks.ice",
     "sipscen.checks.registration", "sipscen.checks.transport", "sipscen.checks.log",
     "sipscen.checks.leg", "sipscen.checks.media", "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",

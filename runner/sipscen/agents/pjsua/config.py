@@ -31,7 +31,7 @@ class ConfigError(Exception):
     """A configure value the worker cannot use."""
 
 
-def _endpoint_config(log_file: str) -> pj.EpConfig:
+def _endpoint_config(log_file: str, stun: str = "") -> pj.EpConfig:
     cfg = pj.EpConfig()
     cfg.uaConfig.threadCnt = 0
     cfg.uaConfig.mainThreadOnly = True
@@ -42,6 +42,8 @@ def _endpoint_config(log_file: str) -> pj.EpConfig:
     cfg.logConfig.msgLogging = True
     if log_file:
         cfg.logConfig.filename = log_file
+    if stun:       # the STUN server ICE gathers server-reflexive candidates with
+        cfg.uaConfig.stunServer.append(stun)
     cfg.medConfig.noVad = True          # keep RTP flowing: packet counts mean something
     cfg.medConfig.ecTailLen = 0
     return cfg
@@ -134,6 +136,24 @@ def apply_contact(acfg: pj.AccountConfig, contact: dict[str, Any]) -> None:
         acfg.natConfig.viaRewriteUse = 1 if contact["rewrite"] else 0
 
 
+def apply_ice(acfg: pj.AccountConfig, ice: dict[str, Any]) -> None:
+    """ICE for the account's calls; STUN (endpoint-wide) and TURN servers as host:port."""
+    nat = acfg.natConfig
+    nat.iceEnabled = True
+    nat.iceNoRtcp = not ice.get("rtcp", True)
+    nat.mediaStunUse = pj.PJSUA_STUN_USE_DEFAULT if ice.get("stun") else \
+        pj.PJSUA_STUN_USE_DISABLED
+    turn = ice.get("turn") or {}
+    if turn:
+        nat.turnEnabled = True
+        nat.turnServer = str(turn["server"])
+        nat.turnConnType = pj.PJ_TURN_TP_TCP if turn.get("transport") == "tcp" \
+            else pj.PJ_TURN_TP_UDP
+        nat.turnUserName = str(turn.get("username") or "")
+        nat.turnPasswordType = 0          # plain text
+        nat.turnPassword = str(turn.get("password") or "")
+
+
 def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -> tuple[WorkerAccount, str]:
     """Init, transport, start, null sound device, codecs, account.
 
@@ -143,7 +163,8 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     ipv6 = ":" in address
     port = int(msg["port"])
     transport = str(msg.get("transport") or "udp")
-    ep.libInit(_endpoint_config(str(msg.get("log_file") or "")))
+    ice = msg.get("ice") or {}
+    ep.libInit(_endpoint_config(str(msg.get("log_file") or ""), str(ice.get("stun") or "")))
 
     tcfg = pj.TransportConfig()
     tcfg.port = port
@@ -204,6 +225,9 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
         acfg.callConfig.timerUse = TIMER_USE[str(timer.get("use") or "optional")]
         acfg.callConfig.timerSessExpiresSec = int(timer.get("expires_s") or 1800)
         acfg.callConfig.timerMinSESec = min(90, acfg.callConfig.timerSessExpiresSec)
+
+    if msg.get("ice"):
+        apply_ice(acfg, ice)
 
     acc = WorkerAccount(worker)
     acc.create(acfg, True)

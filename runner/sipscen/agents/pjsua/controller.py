@@ -352,9 +352,27 @@ class PjsuaAgent(TimelineAgent):
                       "count": contact.media_ports[1] - contact.media_ports[0] + 1,
                       "public_address": self.face.address if self.face is not None else None},
             "answer": s.answer, "transfer": s.transfer, "follow_redirects": s.follow_redirects,
-            "calls": s.calls,
+            "calls": s.calls, "ice": self._ice_args(),
             "tap_dir": str(self.ctx.artifacts_dir),
         }
+
+    def _ice_args(self) -> dict[str, Any] | None:
+        """``ice``'s servers as host:port (a service or agent by name: its address)."""
+        ice = self.settings.ice
+        if ice is None:
+            return None
+
+        def where(value: str) -> str:
+            if value in self.ctx.contacts:
+                return self.ctx.contact(value).hostport
+            return value
+        out: dict[str, Any] = {"rtcp": ice.get("rtcp", True) is not False}
+        if ice.get("stun"):
+            out["stun"] = where(str(ice["stun"]))
+        if ice.get("turn"):
+            turn = dict(ice["turn"])
+            out["turn"] = {**turn, "server": where(str(turn["server"]))}
+        return out
 
     def _party_uri(self, value: str | None, what: str, loose: bool = False) -> str | None:
         """A registrar or proxy: a sip:/sips: URI as given, or an agent or service by name

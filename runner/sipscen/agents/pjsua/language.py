@@ -27,6 +27,22 @@ CONTACT_SCHEMA = {
                                    'PJSIP)',
                     'type': 'boolean'}}}
 
+_SERVER = {'type': 'string', 'minLength': 1,
+           'description': 'a service or agent by name, or host:port'}
+ICE_SCHEMA = {
+    'description': 'ICE (RFC 8445) for the media: relayed candidates gathered at a TURN '
+                   'server (`turn`) and checked with the other party. (No STUN server: on the '
+                   'loopback PJNATH gathers no host candidate, so a server-reflexive one has '
+                   'no base and ICE fails with PJNATH_EICENOHOSTCAND.)',
+    'type': 'object', 'additionalProperties': False, 'required': ['turn'],
+    'properties': {
+        'turn': {'type': 'object', 'additionalProperties': False, 'required': ['server'],
+                 'properties': {'server': _SERVER,
+                                'username': {'type': 'string', 'minLength': 1},
+                                'password': {'type': 'string'},
+                                'transport': {'enum': ['udp', 'tcp']}}},
+        'rtcp': {'type': 'boolean', 'description': 'ICE for RTCP too (default true)'}}}
+
 AGENT_SCHEMA = {'type': 'object',
  'additionalProperties': False,
  'properties': {'type': {'const': 'pjsua'},
@@ -139,6 +155,7 @@ AGENT_SCHEMA = {'type': 'object',
                                                    'type': 'integer',
                                                    'minimum': 2,
                                                    'maximum': 1000}}},
+                'ice': ICE_SCHEMA,
                 'impair': IMPAIR_SCHEMA,
                 'steps': {'$ref': '#/$defs/steps'}}}
 

@@ -46,6 +46,7 @@ class PjsuaSettings:
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
     media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
     impair: Any = None                       # an agents.impair.Impairment, or None
+    ice: dict[str, Any] | None = None        # {stun, turn {server, username, password, transport}}
 
 
 def _fail(spec: AgentSpec, key: str, message: str) -> ScenarioError:
@@ -167,6 +168,8 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 1000:
         raise _fail(spec, "media.ports", "media.ports must be a number of ports, 2..1000")
     s.media_ports = count + (count % 2)
+    if cfg.get("ice") is not None:
+        s.ice = dict(_mapping(spec, "ice", cfg.get("ice")))
     if cfg.get("impair") is not None:
         s.impair = parse_impairment(spec, _mapping(spec, "impair", cfg.get("impair")))
     return s

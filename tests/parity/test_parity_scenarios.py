@@ -227,7 +227,13 @@ def _wire_ice_turn(result):
     assert len(checks) >= 2
 
 
-WIRE = {"request-uri": _wire_request_uri, "ice-turn": _wire_ice_turn, "tls-options": _wire_tls_options, "ipv6": _wire_ipv6, "tone-driven": _wire_tone_driven, "transfer-variants": _wire_transfer_variants,
+def _wire_codec_exact(result):
+    pts = {(s["src"], s["dst"]): s["payload_types"] for s in result.wire["rtp_streams"]
+           if s["packets"] > 10}
+    assert sorted(map(tuple, pts.values())) == [(0,), (0,), (8,), (8,)]   # two calls, one codec each
+
+
+WIRE = {"request-uri": _wire_request_uri, "codec-exact": _wire_codec_exact, "ice-turn": _wire_ice_turn, "tls-options": _wire_tls_options, "ipv6": _wire_ipv6, "tone-driven": _wire_tone_driven, "transfer-variants": _wire_transfer_variants,
         "transfer-dropped": _wire_transfer_dropped, "digest-auth": _wire_digest_auth, "outbound-proxy": _wire_outbound_proxy,
         "caller-id": _wire_caller_id, "answer-details": _wire_answer_details,
         "contact": _wire_contact, "late-offer": _wire_late_offer, "repeat": _wire_repeat,
@@ -235,6 +241,11 @@ WIRE = {"request-uri": _wire_request_uri, "ice-turn": _wire_ice_turn, "tls-optio
 
 # the negative control of each: (edits, the checks that must fail)
 NEGATIVE = {
+    "codec-exact": (
+        [("codec: {between: [carol, bob], codec: PCMU, only: true, after: second}",
+          "codec: {between: [alice, bob], codec: PCMA, only: true, after: second}")],
+        {"codec at alice [after second]", "codec at bob [after second]",
+         "codec alice<->bob (wire) [after second]"}),
     "ice-turn": (
         [("ice: {between: [alice, bob], candidates: [relay], server: turn}",
           "ice: {between: [alice, bob], candidates: [host], server: turn}")],
@@ -372,3 +383,69 @@ agents:
     assert code == 2
     assert "the installed pjsua2 is built without IPv6" in out + err
     assert ".venv-ipv6" in out + err
+
+
+def test_codec_change_on_one_ssrc_is_judged_per_phase_or_inconclusive(tmp_path, no_leftovers,
+                                                                      write_scenario):
+    """A re-INVITE changes the codec on the same SSRC: the agents judge the phase from
+    their own codec turns; the wire needs each payload type's times (by_payload_type):
+    with them it passes, without them it is inconclusive, never a pass or a fail."""
+    path = write_scenario("""
+name: change
+timeout: 20s
+agents:
+  bob:
+    type: pjsua
+    codecs: [PCMA, PCMU]
+    steps:
+      - wait: {event: disconnected, timeout: 10s}
+  alice:
+    type: pjsua
+    codecs: [PCMA, PCMU]
+    steps:
+      - call: {to: bob}
+      - wait: {event: media_active, timeout: 5s}
+      - sleep: 800ms
+      - reinvite: {codecs: [PCMU]}
+      - sleep: 1s
+      - hangup: {}
+      - wait: {event: disconnected, timeout: 5s}
+expect:
+  - codec: {between: [alice, bob], codec: PCMU, only: true, after: {agent: alice, step: 3}}
+""")
+    result = run(path, tmp_path)
+    verdicts = {c.name: c for c in result.checks}
+    assert verdicts["codec at alice [after alice step 3]"].status == "passed"
+    assert verdicts["codec at bob [after alice step 3]"].status == "passed"
+    wire = verdicts["codec alice<->bob (wire) [after alice step 3]"]
+    timed = any(s.get("by_payload_type") for s in result.wire["rtp_streams"])
+    if timed:
+        assert wire.status == "passed", wire
+    else:
+        assert wire.status == "error" and wire.message.startswith("inconclusive: stream"), wire
+
+
+def test_max_duration_of_an_unanswered_call_passes_min_duration_fails(tmp_path, no_leftovers,
+                                                                      write_scenario):
+    path = write_scenario("""
+name: unanswered
+timeout: 20s
+agents:
+  bob:
+    type: pjsua
+    answer: {reject: 486}
+  alice:
+    type: pjsua
+    steps:
+      - call: {to: bob}
+      - wait: {event: disconnected, timeout: 5s}
+expect:
+  - call: {from: alice, to: bob, max_duration: 5s}
+  - call: {from: alice, to: bob, min_duration: 1s}
+""")
+    result = run(path, tmp_path)
+    verdicts = {c.name: c for c in result.checks}
+    assert verdicts["call alice->bob: max duration"].status == "passed"
+    assert verdicts["call alice->bob: max duration"].actual == 0.0
+    assert verdicts["call alice->bob: min duration"].status == "failed"
+    assert verdicts["call alice->bob: min duration"].actual == "never answered"

@@ -29,6 +29,7 @@ def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[s
         "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
         "request_uri": "", "invite_headers": {},   # of an incoming call's INVITE, as received
         "offerer": None,    # whose SDP was the offer: "local" | "remote" (a late offer: the callee)
+        "codecs": [],       # [{"codec", "at"}]: each codec the call's media took, from when
     }
 
 
@@ -79,6 +80,9 @@ class FactBook:
                     call["local_sdp"] = data.get("local_sdp") or call["local_sdp"]
                     call["remote_sdp"] = data.get("remote_sdp") or call["remote_sdp"]
                     if data.get("state") == "active":
+                        if data.get("codec") and (not call["codecs"] or
+                                                  call["codecs"][-1]["codec"] != data["codec"]):
+                            call["codecs"].append({"codec": data["codec"], "at": round(t, 6)})
                         call["codec"] = data.get("codec")
                         call["clock_rate"] = data.get("clock_rate")
                         call["payload_type"] = data.get("payload_type")

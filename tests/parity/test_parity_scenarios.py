@@ -451,3 +451,42 @@ expect:
     assert verdicts["call alice->bob: max duration"].actual == 0.0
     assert verdicts["call alice->bob: min duration"].status == "failed"
     assert verdicts["call alice->bob: min duration"].actual == "never answered"
+
+
+@pytest.mark.parametrize("piece", ["kamailio-sut-auth", "kamailio-sut-tls", "kamailio-sut-ipv6",
+                                   "coturn"])
+def test_shared_pieces_work_from_any_folder(sipscen, tmp_path, piece):
+    """A piece included from a scenario in another folder (here: tmp_path) names its
+    files from its own folder (${file_dir})."""
+    path = tmp_path / "deep" / "er" / "s.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"""
+name: piece
+include: [{ROOT}/scenarios/lib/{piece}.yaml]
+agents:
+  alice: {{type: sipp, scenario: uas}}
+""")
+    code, out, err = sipscen("validate", path)
+    assert code == 0, out + err
+
+
+def test_ipv6_piece_registers_a_pjsua_agent(tmp_path, no_leftovers):
+    path = tmp_path / "v6.yaml"
+    path.write_text(f"""
+name: v6-register
+timeout: 15s
+include: [{ROOT}/scenarios/lib/kamailio-sut-ipv6.yaml]
+agents:
+  alice:
+    type: pjsua
+    address: "::1"
+    account: {{registrar: sut, password: sipscen-test}}
+    steps:
+      - unregister: {{}}
+      - wait: {{event: unregistered, timeout: 5s}}
+expect:
+  - sip: {{from: sut, to: alice, method: REGISTER, status: 200, count: 2}}
+""")
+    result = run(path, tmp_path)
+    assert result.status == "passed", (result.error, [(c.name, c.actual) for c in result.checks])
+    assert all(m["src"].startswith("[::1]") for m in wire_messages(result))

@@ -130,6 +130,12 @@ def _wire_periodic_reinvite(result):
     assert len(invites) == 4
     gaps = [b["time"] - a["time"] for a, b in zip(invites[1:], invites[2:])]
     assert all(0.9 <= g <= 3.0 for g in gaps), gaps          # interval 1s (+ the exchange)
+    # the agent's counters per media session and for the whole call (the sum)
+    call = result.agents["bob"]["calls"][0]
+    sessions = call["rtp_sessions"]
+    assert sessions and all(s["codec"] for s in sessions)
+    assert call["rtp"]["rx_packets"] == sum(s["rx_packets"] for s in sessions) > 100
+
 
 
 def _wire_digest_auth(result):

@@ -49,7 +49,6 @@ class CallRecord:
     request_uri: str = ""                  # an incoming call's INVITE: its Request-URI ...
     invite_headers: dict = field(default_factory=dict)   # ... and headers, as received
     offerer: str | None = None             # whose SDP was the offer: local | remote
-    codecs: list = field(default_factory=list)   # [{codec, at}]: the media's codecs in turn
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":

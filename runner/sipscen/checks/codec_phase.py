@@ -53,8 +53,8 @@ def _pts_in(stream: dict[str, Any], start: float | None, end: float | None
 def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], want: str,
                    params: dict, loc: str) -> CheckResult:
     """The agent's view with `only`/a phase: the codecs of its media sessions that were
-    active in the phase (``rtp_sessions``: codec, started_at, ended_at; else the call's
-    ``codecs``, each from when it took over), or, without a phase, the call's codec."""
+    active in the phase (``rtp_sessions``: codec, started_at, ended_at), or, for an agent
+    that reports no sessions, its call's codec (a phase is then inconclusive)."""
     from sipscen.checks.heard import phase_label, phase_of
     name = f"codec {ctx.at(agent)}" + phase_label(params)
     start, end, problem = phase_of(params, ctx)
@@ -66,11 +66,6 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
     used: set[str] = set()
     for call in calls:
         sessions = [s for s in call.get("rtp_sessions") or [] if s.get("codec")]
-        if not sessions and call.get("codecs"):       # each codec from when it took over
-            turns = call["codecs"]
-            sessions = [{"codec": c["codec"], "started_at": c["at"],
-                         "ended_at": turns[i + 1]["at"] if i + 1 < len(turns)
-                         else call.get("disconnected_at")} for i, c in enumerate(turns)]
         if not sessions:
             if params.get("after") or params.get("before"):
                 return CheckResult(
@@ -81,7 +76,8 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
             used.add(str(call.get("codec") or "").split("/")[0])
             continue
         for s in sessions:
-            first, last = s.get("started_at"), s.get("ended_at")
+            # a session still open when the facts were taken ended with the call
+            first, last = s.get("started_at"), s.get("ended_at") or call.get("disconnected_at")
             if (end is None or first is None or first <= end) and \
                     (start is None or last is None or last >= start):
                 used.add(str(s["codec"]).split("/")[0])

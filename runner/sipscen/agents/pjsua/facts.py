@@ -30,7 +30,6 @@ def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[s
         "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
         "request_uri": "", "invite_headers": {},   # of an incoming call's INVITE, as received
         "offerer": None,    # whose SDP was the offer: "local" | "remote" (a late offer: the callee)
-        "codecs": [],       # [{"codec", "at"}]: each codec the call's media took, from when
     }
 
 
@@ -78,9 +77,6 @@ class FactBook:
                     call["remote_sdp"] = data.get("remote_sdp") or call["remote_sdp"]
                     rtp_sessions.on_media(call, data, t)
                     if data.get("state") == "active":
-                        if data.get("codec") and (not call["codecs"] or
-                                                  call["codecs"][-1]["codec"] != data["codec"]):
-                            call["codecs"].append({"codec": data["codec"], "at": round(t, 6)})
                         call["codec"] = data.get("codec")
                         call["clock_rate"] = data.get("clock_rate")
                         call["payload_type"] = data.get("payload_type")

@@ -76,8 +76,9 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
             used.add(str(call.get("codec") or "").split("/")[0])
             continue
         for s in sessions:
-            # a session still open when the facts were taken ended with the call
-            first, last = s.get("started_at"), s.get("ended_at") or call.get("disconnected_at")
+            # a session ends with its call at the latest (its last counters may come later)
+            ends = [x for x in (s.get("ended_at"), call.get("disconnected_at")) if x is not None]
+            first, last = s.get("started_at"), min(ends) if ends else None
             if (end is None or first is None or first <= end) and \
                     (start is None or last is None or last >= start):
                 used.add(str(s["codec"]).split("/")[0])

@@ -205,7 +205,7 @@ def service_type() -> AgentType:
 # package adds to the language the same way: its module, named in the entry-point
 # group ``sipscen.language`` (docs/EXTENDING.md), registers its records on import.
 BUILTINS = (
-    "sipscen.language.waits",
+    "sipscen.language.waits", "sipscen.language.waits_tone",
     "sipscen.checks.call", "sipscen.checks.codec", "sipscen.checks.srtp", "sipscen.checks.dtmf",
     "sipscen.checks.response", "sipscen.checks.load", "sipscen.checks.sip", "sipscen.checks.incoming", "sipscen.checks.ice",
     "sipscen.checks.registration", "sipscen.checks.transport", "sipscen.checks.log",

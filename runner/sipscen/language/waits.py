@@ -9,10 +9,11 @@ from __future__ import annotations
 import difflib
 import re
 
-from sipscen.core.headers import mismatch as header_mismatch
 from sipscen.core.model import status_matches
 from sipscen.core.regex import shown
 from sipscen.language.registry import WaitEvent, register_event
+from sipscen.language.wait_match import NearMiss, filtered as _filtered
+from sipscen.language.wait_match import headers_match  # noqa: F401 - the waits' helper
 from sipscen.language.timeline import call_state_is, ended_before
 
 HOLD_STATES = ("local_hold", "remote_hold")
@@ -26,48 +27,6 @@ CALL_KEY = {"call": {"$ref": "#/$defs/name",
 HEADERS_KEY = {"headers": {"$ref": "#/$defs/header_checks",
                           "description": "checks of the received message's headers: Name: "
                                          "regex (one of them matches) or {matches, all, count}"}}
-
-
-def headers_match(d, checks) -> bool:
-    """The event's received headers pass every check (``sipscen.core.headers``)."""
-    return header_mismatch(checks, d.get("headers")) is None
-
-
-class NearMiss:
-    """What a wait saw that was its kind of event but failed its conditions: a
-    timeout then names it (the header and the value seen), not only "timed out"."""
-
-    def __init__(self):
-        self.seen: dict[tuple, str] = {}
-
-    def judged(self, d, why: str | None) -> bool:
-        if why is not None:
-            self.seen.setdefault((d.get("call_id"), why), why)
-        return why is None
-
-    def text(self) -> str:
-        if not self.seen:
-            return ""
-        reasons = list(dict.fromkeys(self.seen.values()))
-        return (f"; {len(self.seen)} did not match: " + "; ".join(reasons[:3])
-                + (f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""))
-
-
-def _filtered(predicate, params, miss: NearMiss, extra=None):
-    """``predicate`` and the wait's ``headers`` (and ``extra(params, d)``: a reason or
-    None), remembering near misses."""
-    checks = params.get("headers")
-    if not checks and extra is None:
-        return predicate
-
-    def test(kind, d):
-        if not predicate(kind, d):
-            return False
-        why = header_mismatch(checks, d.get("headers")) if checks else None
-        if why is None and extra is not None:
-            why = extra(params, d)
-        return miss.judged(d, why)
-    return test
 
 
 def _simple(name: str, predicate, abort=None, any_call: bool = False):
@@ -333,70 +292,6 @@ register_event(WaitEvent(
         "the transfer target declined; a transfer whose REFER got no answer reports the "
         "transaction's failure (408).",
     example="- wait: {event: transfer_status, code: 603, timeout: 10s}"))
-
-_HZ = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(k?Hz)?\s*", re.I)
-
-
-def hz(value) -> float:
-    """``440``, ``"440Hz"``, ``"1.2kHz"`` -> Hz."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    m = _HZ.fullmatch(str(value))
-    if not m:
-        raise ValueError(f"not a frequency: {value!r}")
-    return float(m.group(1)) * (1000 if (m.group(2) or "").lower() == "khz" else 1)
-
-
-def _tolerance(value, lowest: float) -> float:
-    if value is None:
-        return 0.03
-    text = str(value).strip()
-    return float(text[:-1]) / 100 if text.endswith("%") else hz(text) / lowest
-
-
-def _tone_run(t, params, timeout):
-    freqs = [hz(f) for f in params.get("frequencies") or [params.get("frequency")]]
-    duration = t.duration(params.get("min_duration", "200ms"), "tone min_duration")
-    watch = f"{t.name}-{t.current_index}-{t.board_now():.3f}"
-    named = t.target(params) if params.get("call") else None
-    t.control.perform("watch_tone", named or t.call_id, watch=watch, frequencies=freqs,
-                      tolerance=_tolerance(params.get("tolerance"), min(freqs)),
-                      min_duration_ms=int(duration * 1000),
-                      min_level=float(params.get("min_level", -40)))
-    what = "+".join(f"{f:g}" for f in freqs)
-    t.wait_call_event(f"tone {what}", lambda kind, d: kind == "tone" and d.get("watch") == watch,
-                      timeout, ended_before, call=named)
-
-
-_FREQ = {"type": ["number", "string"], "pattern": "^\\d+(\\.\\d+)? ?(Hz|kHz)?$",
-         "exclusiveMinimum": 0,
-         "x-error": "not a frequency: {value} (use e.g. 440, 440Hz or 1.2kHz)"}
-
-
-def _tone_check(lc, params) -> None:
-    if not params.get("frequencies") and params.get("frequency") is None:
-        lc.fail("event tone needs `frequencies` (or `frequency`)", [])
-    lc.durations(params, [])
-
-
-register_event(WaitEvent(
-    name="tone", run=_tone_run, check=_tone_check,
-    keys={**CALL_KEY,
-          "frequency": {**_FREQ, "description": "one frequency (or `frequencies`)"},
-          "frequencies": {"type": "array", "minItems": 1, "maxItems": 4, "items": _FREQ,
-                          "description": "the tone's frequencies, each its own spectral peak "
-                                         "(440+480: US ringback)"},
-          "tolerance": {"type": ["string", "number"], "pattern": "^\\d+(\\.\\d+)?(%|Hz)?$",
-                        "description": "3% (default) or in Hz"},
-          "min_duration": {"$ref": "#/$defs/duration",
-                           "description": "how long it must last (default 200ms)"},
-          "min_level": {"type": "number", "maximum": 0, "description": "dBFS (default -40)"}},
-    doc="A tone is heard in what the current call receives (the agent's receive tap, "
-        "live): `frequencies` each its own peak within `tolerance`, lasting `min_duration`, "
-        "at `min_level` dBFS or louder; early media counts. The audio that arrives from "
-        "the wait's start is looked at; the agent's facts record when it began and when it "
-        "was heard (`tones_heard`: onset_at, heard_at). Fails at once if the call ends.",
-    example="- wait: {event: tone, frequencies: [440, 480], timeout: 10s}"))
 
 register_event(WaitEvent(
     name="redirected", keys=CALL_KEY,

@@ -31,7 +31,7 @@ class ConfigError(Exception):
     """A configure value the worker cannot use."""
 
 
-def _endpoint_config(log_file: str, stun: str = "") -> pj.EpConfig:
+def _endpoint_config(log_file: str) -> pj.EpConfig:
     cfg = pj.EpConfig()
     cfg.uaConfig.threadCnt = 0
     cfg.uaConfig.mainThreadOnly = True
@@ -42,8 +42,6 @@ def _endpoint_config(log_file: str, stun: str = "") -> pj.EpConfig:
     cfg.logConfig.msgLogging = True
     if log_file:
         cfg.logConfig.filename = log_file
-    if stun:       # the STUN server ICE gathers server-reflexive candidates with
-        cfg.uaConfig.stunServer.append(stun)
     cfg.medConfig.noVad = True          # keep RTP flowing: packet counts mean something
     cfg.medConfig.ecTailLen = 0
     return cfg
@@ -137,12 +135,13 @@ def apply_contact(acfg: pj.AccountConfig, contact: dict[str, Any]) -> None:
 
 
 def apply_ice(acfg: pj.AccountConfig, ice: dict[str, Any]) -> None:
-    """ICE for the account's calls; STUN (endpoint-wide) and TURN servers as host:port."""
+    """ICE for the account's calls, relayed candidates at a TURN server (host:port). No
+    STUN server: on the loopback PJNATH gathers no host candidate, so a server-reflexive
+    one has no base (PJNATH_EICENOHOSTCAND, measured)."""
     nat = acfg.natConfig
     nat.iceEnabled = True
     nat.iceNoRtcp = not ice.get("rtcp", True)
-    nat.mediaStunUse = pj.PJSUA_STUN_USE_DEFAULT if ice.get("stun") else \
-        pj.PJSUA_STUN_USE_DISABLED
+    nat.mediaStunUse = pj.PJSUA_STUN_USE_DISABLED
     turn = ice.get("turn") or {}
     if turn:
         nat.turnEnabled = True
@@ -163,8 +162,7 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     ipv6 = ":" in address
     port = int(msg["port"])
     transport = str(msg.get("transport") or "udp")
-    ice = msg.get("ice") or {}
-    ep.libInit(_endpoint_config(str(msg.get("log_file") or ""), str(ice.get("stun") or "")))
+    ep.libInit(_endpoint_config(str(msg.get("log_file") or "")))
 
     tcfg = pj.TransportConfig()
     tcfg.port = port
@@ -227,7 +225,7 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
         acfg.callConfig.timerMinSESec = min(90, acfg.callConfig.timerSessExpiresSec)
 
     if msg.get("ice"):
-        apply_ice(acfg, ice)
+        apply_ice(acfg, msg["ice"])
 
     acc = WorkerAccount(worker)
     acc.create(acfg, True)

@@ -11,7 +11,6 @@ imports pjsua2.
 from __future__ import annotations
 
 import itertools
-import sys
 import threading
 import time
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from sipscen.agents.base import AgentContext, TimelineAgent
 from sipscen.core.contact import Contact
 from sipscen.agents.pjsua import identity
+from sipscen.agents.pjsua.configure import configure_args, worker_argv
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.facts import FactBook
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
@@ -50,9 +50,6 @@ _BOARD_FIELDS = {
 }
 
 
-# ``-I`` (isolated): the worker never imports from the user's working directory
-# (a ``sipscen.py`` or ``pjsua2.py`` there), nor from PYTHONPATH or the user site.
-WORKER_ARGV = [sys.executable, "-I", "-m", "sipscen.agents.pjsua.worker"]
 
 
 class PjsuaAgent(TimelineAgent):
@@ -94,21 +91,11 @@ class PjsuaAgent(TimelineAgent):
         self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         self._start_relay()
         self.proc = process.start(
-            f"{self.ctx.name}-pjsua", self._worker_argv(),
+            f"{self.ctx.name}-pjsua", worker_argv(self.ctx.name, self.settings.address),
             log_dir=self.ctx.artifacts_dir, pipes=True)
         self._reader = threading.Thread(target=self._read_events, daemon=True,
                                         name=f"pjsua-reader-{self.ctx.name}")
         self._reader.start()
-
-    def _worker_argv(self) -> list[str]:
-        """The worker's command: on IPv6, with the Python whose pjsua2 has IPv6 (ipv6.py)."""
-        if ":" in self.settings.address:
-            from sipscen.agents.pjsua import ipv6
-            python = ipv6.interpreter()
-            if python is None:
-                raise AgentError(f"agent {self.ctx.name}: {ipv6.missing_reason()}")
-            return [python, *WORKER_ARGV[1:]]
-        return WORKER_ARGV
 
     def ready(self, timeout: float) -> None:
         if self.proc is None:
@@ -336,54 +323,7 @@ class PjsuaAgent(TimelineAgent):
 
     # -- talking to the worker ---------------------------------------------------
     def _configure_args(self) -> dict[str, Any]:
-        s, contact = self.settings, self.contact_
-        assert contact is not None and contact.media_ports is not None
-        registrar = self._party_uri(s.registrar, "registrar")
-        proxy = self._party_uri(s.proxy, "proxy", loose=True)
-        return {
-            "address": s.address, "port": contact.port, "transport": s.transport,
-            "tls": s.tls, "log_file": str(self.log_file), "codecs": s.codecs,
-            "account": {"user": s.user, "domain": s.domain, "registrar": registrar,
-                        "password": s.password, "realm": s.realm, "username": s.username,
-                        "register_at_start": s.register_at_start, "display": s.display,
-                        "proxy": proxy, "contact": s.contact},
-            "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
-            "media": {"port": contact.media_ports[0],
-                      "count": contact.media_ports[1] - contact.media_ports[0] + 1,
-                      "public_address": self.face.address if self.face is not None else None},
-            "answer": s.answer, "transfer": s.transfer, "follow_redirects": s.follow_redirects,
-            "calls": s.calls, "ice": self._ice_args(),
-            "tap_dir": str(self.ctx.artifacts_dir),
-        }
-
-    def _ice_args(self) -> dict[str, Any] | None:
-        """``ice``'s servers as host:port (a service or agent by name: its address)."""
-        ice = self.settings.ice
-        if ice is None:
-            return None
-
-        def where(value: str) -> str:
-            if value in self.ctx.contacts:
-                return self.ctx.contact(value).hostport
-            return value
-        out: dict[str, Any] = {"rtcp": ice.get("rtcp", True) is not False}
-        if ice.get("stun"):
-            out["stun"] = where(str(ice["stun"]))
-        if ice.get("turn"):
-            turn = dict(ice["turn"])
-            out["turn"] = {**turn, "server": where(str(turn["server"]))}
-        return out
-
-    def _party_uri(self, value: str | None, what: str, loose: bool = False) -> str | None:
-        """A registrar or proxy: a sip:/sips: URI as given, or an agent or service by name
-        (``sip:host:port``, its transport; ``;lr`` for a proxy: a loose route)."""
-        if not value or str(value).startswith(("sip:", "sips:")):
-            return value
-        if value not in self.ctx.contacts:
-            raise AgentError(f"agent {self.ctx.name}: unknown {what} {value!r}")
-        target = self.ctx.contact(value)
-        params = "" if target.transport == "udp" else f";transport={target.transport}"
-        return f"sip:{target.hostport}{params}" + (";lr" if loose else "")
+        return configure_args(self)
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self.proc is not None

@@ -15,9 +15,11 @@ cd "$(dirname "$0")"
 
 RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv libopus0)   # what sipscen runs (libopus0:
                                       # opus decoded on the wire, analysis/opus.py, ctypes)
-TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon espeak-ng sox)   # cross-checks, the HTML
+TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon espeak-ng sox coturn
+               kamailio-tls-modules)  # cross-checks, the HTML
                                       # browser test, the SBC library (scenarios/sbc: baresip,
-                                      # rtpengine), talk-off audio (espeak-ng speech, sox music)
+                                      # rtpengine), talk-off audio (espeak-ng speech, sox music),
+                                      # STUN/TURN for ICE and TLS for the example SUT (scenarios/parity)
 IMAGE_PACKAGES=(libcap2-bin)          # setcap, for tcpdump as a non-root user
 IMAGE_UID=10001                       # = sipscen.kube.manifests.RUN_AS_UID
 
@@ -61,6 +63,20 @@ if ! .venv/bin/python -c "$IMPORTS" 2>/dev/null \
     echo "setup: installing sipscen and its dependencies into .venv"
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$EXTRAS]"
     touch .venv/.sipscen-installed
+fi
+
+# PJSUA agents on IPv6: the pjsua2 wheel above is built without IPv6; 2.10 has it.
+# Its own venv, sipscen beside it (runner/sipscen/agents/pjsua/ipv6.py).
+IPV6_PJSUA=pjsua2-python==2.10.post6
+if [ "$MODE" != image ] && { [ ! -x .venv-ipv6/bin/python ] \
+        || ! .venv-ipv6/bin/python -I -c "import pjsua2, numpy, sipscen" 2>/dev/null \
+        || [ pyproject.toml -nt .venv-ipv6/.sipscen-installed ]; }; then
+    echo "setup: creating .venv-ipv6 ($IPV6_PJSUA, for pjsua agents on IPv6)"
+    rm -rf .venv-ipv6
+    "$PYTHON" -m venv .venv-ipv6
+    .venv-ipv6/bin/python -m pip install -q --disable-pip-version-check "$IPV6_PJSUA" numpy
+    .venv-ipv6/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+    touch .venv-ipv6/.sipscen-installed
 fi
 
 case "$MODE" in

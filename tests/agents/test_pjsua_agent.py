@@ -255,9 +255,12 @@ def test_ringing_then_delayed_answer(rig):
     assert seen.index(("EARLY", 180)) < [s for s, _ in seen].index("CONFIRMED")
 
 
-def test_ipv6_is_refused_with_a_clear_message(rig):
+def test_ipv6_without_an_ipv6_pjsua2_is_refused_with_a_clear_message(rig, monkeypatch):
+    """The pjsua2 2.15 wheel has no IPv6; without the IPv6 worker's Python (.venv-ipv6,
+    agents/pjsua/ipv6.py) an agent on ::1 is refused, saying why and what to do."""
+    monkeypatch.setenv("SIPSCEN_PJSUA_IPV6_PYTHON", "/nonexistent/python")
     rig.add("alice", [], address="::1")
-    with pytest.raises(ScenarioError, match="IPv6"):
+    with pytest.raises(ScenarioError, match="built without IPv6.*venv-ipv6"):
         rig.start()
 
 

@@ -57,6 +57,13 @@ class Contact:
     user: str = ""
     media_ports: tuple[int, int] | None = None   # inclusive range the agent's RTP uses
     files: str = ""                # a service's folder of generated files (`files:`)
+    ws_port: int = 0               # a service's SIP over WebSocket port (0: none), RFC 7118
+    wss_port: int = 0              # ... and secure WebSocket port
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every signalling port it listens on (SIP, WebSocket, secure WebSocket)."""
+        return tuple(p for p in (self.port, self.ws_port, self.wss_port) if p)
 
     @property
     def hostport(self) -> str:
@@ -137,6 +144,11 @@ class Agent(ABC):
 
     def srtp_keys(self) -> list[dict[str, str]]:
         """SDES keys this agent used ({suite, key}), handed to the capture analysis."""
+        return []
+
+    def tls_keylogs(self) -> list[str]:
+        """TLS key log files (SSLKEYLOGFILE format) of its TLS connections, handed to the
+        capture analysis to read SIP over secure WebSocket."""
         return []
 
 

@@ -31,6 +31,8 @@ class CheckContext:
         contact = self.contacts.get(name)
         if contact is None or not address:
             return False
+        if address in ((self.facts.get(name) or {}).get("addresses") or ()):
+            return True         # its own ephemeral ports (a browser's WebSocket, ICE)
         host, _, port_text = address.rpartition(":")
         host = host.strip("[]")
         try:
@@ -39,7 +41,7 @@ class CheckContext:
             return False
         if host != contact.host and host != (self.facts.get(name) or {}).get("media_face"):
             return False        # (a media face: the agent's address on the impairment relay)
-        if port == contact.port:
+        if port in contact.ports:
             return True
         lo_hi = contact.media_ports
         return bool(lo_hi and lo_hi[0] <= port <= lo_hi[1])

@@ -113,7 +113,7 @@ class _Run:
         marker = self.ports.port()
         ports: list[int | tuple[int, int]] = [marker]
         for c in self.contacts.values():
-            ports.append(c.port)
+            ports.extend(c.ports)
             if c.media_ports:
                 ports.append(c.media_ports)
         self.capture = Capture(self.dir / "capture.pcap", spec.interface,

@@ -18,7 +18,8 @@ A record is plain data plus callables:
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
                   step kinds and wait events it carries out, its fact capabilities,
                   optionally ``check_step`` (LoadCheck, kind, params): the step
-                  parameters it cannot carry out, refused at load time.
+                  parameters it cannot carry out, refused at load time, and
+                  ``check_config`` (LoadCheck, config): its own keys' load-time checks.
 """
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ class AgentType:
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
     # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
     check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
+    # load-time checks of its own keys the schema cannot express: (LoadCheck, config)
+    check_config: Callable[[Any, Mapping[str, Any]], None] | None = None
 
     def facts_record_class(self) -> type:
         module, _, name = self.facts_record.partition(":")
@@ -143,7 +146,7 @@ BUILTINS = (
     "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.legs",
     "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
-    "sipscen.agents.baresip.language",
+    "sipscen.agents.baresip.language", "sipscen.agents.browser.language",
 )
 # Step kinds in this order first (the schema and the reference list them so);
 # any other module of the package follows, alphabetically.

@@ -191,6 +191,9 @@ class SemanticChecker:
             self.file(agent.get("tls") or {}, key, path + ["tls"])
         if agent.get("type") == "sipp":
             self.check_sipp(agent, path)
+        agent_type = registry.agent_types().get(agent.get("type"))
+        if agent_type is not None and agent_type.check_config is not None:
+            agent_type.check_config(LoadCheck(self, name, agent_type, path), agent)
         self.check_durations({k: v for k, v in agent.items() if k != "steps"}, path)
         if isinstance(agent.get("answer"), dict):
             self.check_durations(agent["answer"], path + ["answer"])

@@ -16,9 +16,7 @@
     '7': [852, 1209], '8': [852, 1336], '9': [852, 1477], 'C': [852, 1633],
     '*': [941, 1209], '0': [941, 1336], '#': [941, 1477], 'D': [941, 1633],
   };
-  const CODEC_MIME = { opus: 'audio/opus', G722: 'audio/G722', PCMU: 'audio/PCMU',
-                       PCMA: 'audio/PCMA' };
-  const STATS_EVERY_MS = 250;
+  const STATS_EVERY_MS = 500;
 
   let cfg = null;
   let ua = null;
@@ -185,22 +183,45 @@
     }).join('\r\n');
   }
 
-  // The agent's codec list (in its order) and telephone-event, nothing else.
-  function preferCodecs(pc) {
-    if (!cfg.codecs || !cfg.codecs.length || !RTCRtpSender.getCapabilities) return;
-    const caps = RTCRtpSender.getCapabilities('audio').codecs;
-    const wanted = [];
-    for (const name of cfg.codecs) {
-      const mime = CODEC_MIME[name];
-      wanted.push(...caps.filter((c) => c.mimeType.toLowerCase() === mime.toLowerCase()));
+  // The agent's codec list (in its order) and telephone-event, nothing else: applied to
+  // the offer it sends and to an offer it receives (before it answers), so what it
+  // negotiates is always on that list.
+  const STATIC_PT = { 0: 'pcmu', 8: 'pcma', 9: 'g722' };
+  function onlyCodecs(sdp) {
+    if (!cfg.codecs || !cfg.codecs.length) return sdp;
+    const wanted = cfg.codecs.map((c) => c.toLowerCase());
+    const lines = sdp.split('\r\n');
+    const names = {};
+    for (const line of lines) {
+      const m = /^a=rtpmap:(\d+) ([^/]+)/.exec(line);
+      if (m) names[m[1]] = m[2].toLowerCase();
     }
-    wanted.push(...caps.filter((c) => c.mimeType.toLowerCase() === 'audio/telephone-event'
-                                      && [8000, 48000].includes(c.clockRate)));
-    for (const t of pc.getTransceivers()) {
-      if (t.sender && t.sender.track && t.sender.track.kind === 'audio' && t.setCodecPreferences) {
-        t.setCodecPreferences(wanted);
+    let inAudio = false;
+    const dropped = new Set();
+    const out = [];
+    for (const line of lines) {
+      if (line.startsWith('m=')) {
+        inAudio = line.startsWith('m=audio ');
+        if (inAudio) {
+          const parts = line.split(' ');
+          const pts = parts.slice(3);
+          const name = (pt) => names[pt] || STATIC_PT[pt] || '';
+          const keep = [];
+          for (const codec of wanted) keep.push(...pts.filter((pt) => name(pt) === codec));
+          keep.push(...pts.filter((pt) => name(pt) === 'telephone-event'));
+          for (const pt of pts) if (!keep.includes(pt)) dropped.add(pt);
+          if (keep.length) {
+            out.push(parts.slice(0, 3).concat(keep).join(' '));
+            continue;
+          }
+        }
+      } else if (inAudio) {
+        const m = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)[ ]/.exec(line);
+        if (m && dropped.has(m[1])) continue;
       }
+      out.push(line);
     }
+    return out.join('\r\n');
   }
 
   // ---------------------------------------------------------------- calls
@@ -226,7 +247,8 @@
       { call_id: callId, state: s, direction, remote_uri: remote }, extra || {}));
 
     session.on('sdp', (e) => {
-      if (e.originator === 'local') e.sdp = loopbackOnly(e.sdp);
+      if (e.originator === 'local') e.sdp = loopbackOnly(e.type === 'offer' ? onlyCodecs(e.sdp) : e.sdp);
+      if (e.originator === 'remote' && e.type === 'offer') e.sdp = onlyCodecs(e.sdp);
       post('sdp', { call_id: callId, originator: e.originator, type: e.type, sdp: e.sdp });
     });
     session.on('peerconnection', (e) => attach(e.peerconnection, entry, callId));
@@ -266,7 +288,6 @@
   function attach(pc, entry, callId) {
     if (entry.pc === pc) return;
     entry.pc = pc;
-    preferCodecs(pc);
     pc.addEventListener('track', (ev) => {
       if (ev.track.kind !== 'audio' || entry.recorder) return;
       const stream = ev.streams && ev.streams[0] ? ev.streams[0] : new MediaStream([ev.track]);
@@ -419,14 +440,23 @@
       return true;
     },
 
-    call(uri, headers) {
+    call(uri, headers, timeoutMs) {
       const s = ua.call(uri, Object.assign(sessionOptions(), {
         extraHeaders: (headers || []), eventHandlers: {} }));
-      const entry = track(s, 'outgoing');
+      track(s, 'outgoing');
       const callId = callIdOf(s);
       post('call_state', { call_id: callId, state: 'CALLING', direction: 'outgoing',
                            remote_uri: uri });
+      if (timeoutMs) {
+        setTimeout(() => { if (s.isInProgress()) s.terminate(); }, timeoutMs);   // a CANCEL
+      }
       return callId;
+    },
+
+    cancel(callId) {
+      const s = session(callId);
+      if (!s.isInProgress() || s.direction !== 'outgoing') fail('no ringing outgoing call to cancel');
+      s.terminate();
     },
 
     answer(code, headers) {

@@ -105,7 +105,8 @@ class Analysis:
 def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
                     min_stream_packets: int = 2, strict_keys: bool = True,
                     inband: bool = False, keep_audio: bool = False,
-                    wav_dir: str | os.PathLike | None = None) -> Analysis:
+                    wav_dir: str | os.PathLike | None = None,
+                    tls_keylogs: Iterable[str | os.PathLike] = ()) -> Analysis:
     """Read ``path`` (pcap or pcapng) and return calls, RTP streams, DTMF and SRTP results.
 
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
@@ -122,6 +123,10 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     its level, active time and frequencies to the stream's ``audio``;
     ``wav_dir`` writes each decoded stream there as a WAV file (implies
     ``keep_audio``). Without any of them the analysis never decodes audio.
+
+    ``tls_keylogs``: TLS key log files (``SSLKEYLOGFILE``): SIP over secure
+    WebSocket is read with them (``websocket.py``, ``tls.py``); SIP over plain
+    WebSocket needs nothing.
     """
     key_warnings: list[str] = []
     if strict_keys:
@@ -141,7 +146,8 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     if inband or keep_audio or wav_dir is not None:
         from sipscen.analysis.wire_audio import AudioCollector    # numpy: only when asked for
         collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
-    analyzer = Analyzer(keys, collector)
+    from sipscen.analysis.tls import KeyLog
+    analyzer = Analyzer(keys, collector, KeyLog.read(tls_keylogs))
     try:
         if reader.format == "pcap":
             analyzer.run_pcap(reader)       # walks the read buffers itself: the fastest way

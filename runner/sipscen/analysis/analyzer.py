@@ -18,6 +18,7 @@ from sipscen.analysis.sip import TcpSipReassembler, looks_like_sip, parse_messag
 from sipscen.analysis.srtp_streams import (
     PROBE_PACKETS, SAMPLE_BYTES, KeyCandidate, SrtpStreamState, sdp_candidates,
 )
+from sipscen.analysis.websocket import WebSocketSip
 
 _RTP = struct.Struct("!BBHII").unpack_from
 # well-known ports of protocols whose first byte can look like RTP version 2
@@ -50,12 +51,13 @@ class Analyzer:
     """State of one analysis: feed it record batches with :meth:`run`, then read
     ``calls``, ``streams``, ``events`` and ``warnings`` (``analyze.py`` does)."""
 
-    def __init__(self, caller_keys: list[KeyCandidate], audio=None):
+    def __init__(self, caller_keys: list[KeyCandidate], audio=None, tls_keylog=None):
         self.audio = audio          # an AudioCollector (wire_audio.py) or None
         self.warnings: list[str] = []
         self.packets = 0
         self.calls = CallTable(self.warnings)
         self.tcp = TcpSipReassembler(self.warnings)
+        self.ws = WebSocketSip(self.warnings, tls_keylog)   # SIP over ws/wss (RFC 7118)
         self.streams: dict[bytes, RtpStream] = {}   # addresses + ports + SSRC -> stream
         self.events: list = []
         self.caller_keys = caller_keys
@@ -325,10 +327,14 @@ class Analyzer:
         if hlen < 20 or off + hlen > end:
             return
         payload = data[off + hlen:end]
-        for raw in self.tcp.segment((src, sport, dst, dport), seq, flags, payload):
-            msg = parse_message(raw, udp=False)
+        found = [(raw, "tcp") for raw in self.tcp.segment((src, sport, dst, dport), seq, flags,
+                                                          payload)]
+        found += self.ws.segment(src, sport, dst, dport, seq, flags, payload)
+        for raw, transport in found:
+            msg = parse_message(raw, udp=transport != "tcp")
             if msg is not None:
-                self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "tcp", msg)
+                self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport),
+                                       transport, msg)
                 self._check_sdp()
 
     def _check_sdp(self) -> None:

@@ -20,7 +20,7 @@ from sipscen.analysis.audio import read_wav
 from sipscen.analysis.quality import SILENCE_DBFS, audio_summary, find_tone, similarity
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import Heard, at_agent, on_wire, phase_label, phase_of, sources
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult
 from sipscen.scenario.model import Expectation, parse_duration
 
 MIN_ACTIVE = 0.2      # seconds of sound for "not silent"
@@ -63,7 +63,8 @@ def check_audio(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     for heard in sources(ctx, p, start, end):
         name = f"{label} ({heard.where})"
         if heard.samples is None:
-            results.append(CheckResult(name, FAILED, _wanted(p), None, heard.missing, loc))
+            results.append(CheckResult(name, ERROR if heard.inconclusive else FAILED,
+                                       _wanted(p), None, heard.missing, loc))
             continue
         ok, actual, message = _judge(p, heard, exp)
         if not ok and (p.get("tone") or p.get("not_silent") or p.get("matches")):

@@ -3,7 +3,7 @@ as the receiving agent saw them and as the capture shows them."""
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation
 
@@ -61,6 +61,7 @@ def _unlinked(ctx: CheckContext, sender: str, receiver: str, received: list) -> 
 
 
 def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
+    from sipscen.checks.heard import inbound_streams, undecryptable   # numpy: only here
     p = exp.params
     sender, receiver, want = p["from"], p["to"], str(p["digits"])
     method = p.get("method")
@@ -70,7 +71,13 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     results = []
     if where in ("agent", "both"):
         received = ctx.facts.get(receiver, {}).get("dtmf_received")
-        if received is None:
+        unseen = (ctx.facts.get(receiver) or {}).get("dtmf_unseen_methods") or []
+        if method in unseen:       # e.g. a browser: no page sees received RFC 4733 events
+            results.append(CheckResult(
+                f"{label} ({ctx.at(receiver)})", ERROR, want, None,
+                f"inconclusive: {receiver} cannot observe received {method} digits (a "
+                f"{ctx.facts[receiver].get('type')} agent); judge them `where: wire`", loc))
+        elif received is None:
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,
                                        f"{receiver} does not report received DTMF", loc))
         else:
@@ -84,8 +91,13 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                                        ctx.wire_error or "no capture", loc))
         else:
             got = wire_digits(ctx, sender, receiver, method)
-            results.append(CheckResult(f"{label} (wire)", PASSED if got == want else FAILED,
-                                       want, got, "", loc))
+            hidden = got != want and method != "sip-info" and undecryptable(
+                inbound_streams(ctx, sender, receiver))
+            results.append(CheckResult(
+                f"{label} (wire)", ERROR if hidden else PASSED if got == want else FAILED,
+                want, got, f"inconclusive: the media into {receiver} is SRTP no key in the "
+                           f"capture opens (DTLS-SRTP): its digits cannot be read on the wire"
+                if hidden else "", loc))
     if p.get("max_latency") is not None and ctx.wire is not None:
         from sipscen.checks.dtmf_latency import latency_check
         results.append(latency_check(ctx, sender, receiver, method, p["max_latency"],

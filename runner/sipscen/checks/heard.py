@@ -36,19 +36,43 @@ class Heard:
     max_gap: float | None = None   # longest gap between packets in the phase (wire only)
     expected: float | None = None  # seconds the phase lasted (when both ends are known)
     note: str = ""                 # which call was judged, when there were several
+    inconclusive: bool = False     # the evidence cannot show it (``missing`` says why)
 
 
 def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
     """Streams that reached ``receiver`` from ``sender``. Through the impairment relay
     (agents/impair.py) each direction shows twice on the wire, into the receiver's face
     and, impaired, out of the sender's face into the receiver's real address: only the
-    latter is what the receiver got."""
-    streams = streams_from(ctx, sender, receiver)
+    latter is what the receiver got. Through a media relay (a service, e.g. an SBC's
+    rtpengine) none flows directly: what the receiver got is the relay's stream into it
+    on their call (``relayed_streams``)."""
+    streams = streams_from(ctx, sender, receiver) or relayed_streams(ctx, sender, receiver)
     if not (ctx.facts.get(receiver) or {}).get("media_face"):
         return streams
     contact = ctx.contacts.get(receiver)
     real = contact.host if contact is not None else None
     return [s for s in streams if s.get("dst", "").rpartition(":")[0].strip("[]") == real]
+
+
+def relayed_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
+    """Streams into ``receiver`` from a service that ``sender`` sends to, on a call
+    between the two (the relay's leg into the receiver)."""
+    ids = ctx.call_ids_between(sender, receiver)
+    if not ids:
+        return []
+    found = []
+    for via in ctx.services:
+        if via in (sender, receiver) or not streams_from(ctx, sender, via):
+            continue
+        found += [s for s in streams_from(ctx, via, receiver) if s.get("call_id") in ids]
+    return found
+
+
+def undecryptable(streams: list[dict[str, Any]]) -> bool:
+    """Every stream is SRTP that no key opened (DTLS-SRTP: keys never on the wire)."""
+    return bool(streams) and all((s.get("srtp") or {}).get("auth_failed")
+                                 and not (s.get("srtp") or {}).get("authenticated")
+                                 for s in streams)
 
 
 def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float | None, str]:
@@ -117,7 +141,14 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
     if ctx.wire is None:
         return Heard("wire", None, missing=ctx.wire_error or "no capture")
     streams = ctx.wire.get("rtp_streams", [])
-    wanted = {id(s) for s in inbound_streams(ctx, sender, receiver)}
+    inbound = inbound_streams(ctx, sender, receiver)
+    wanted = {id(s) for s in inbound}
+    if undecryptable(inbound):
+        return Heard("wire", None, packets=sum(s.get("packets", 0) for s in inbound),
+                     inconclusive=True,
+                     missing=f"inconclusive: the media into {receiver} is SRTP no key in the "
+                             f"capture opens (DTLS-SRTP keys never appear on the wire): judge "
+                             f"what {receiver} heard `where: agent`")
     pieces, codecs, packets, gaps = [], [], 0, [0.0]
     rate = 8000
     cstart = None if start is None else ctx.epoch0 + start

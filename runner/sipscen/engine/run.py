@@ -261,14 +261,16 @@ class _Run:
         if not self.capture:
             return None, "capture is disabled for this scenario", False
         keys: list[str] = []
+        keylogs: list[str] = []
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
+            keylogs += agent.tls_keylogs()
         # audio expectations (checks/heard.py) need the decoded streams: only then decode
         media = needs_wire_audio(self.scenario.expectations)
         try:
             from sipscen.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
-                                       inband=media, keep_audio=media)
+                                       inband=media, keep_audio=media, tls_keylogs=keylogs)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             faults = "; ".join(self.capture.faults)
             why = f" (the capture is incomplete: {faults})" if faults else ""

@@ -5,8 +5,10 @@ its pages load (all from disk: nothing is downloaded while a scenario runs).
   (the real binary: the ``/usr/bin/chromium`` wrapper script only adds desktop
   switches), else ``chromium`` on the PATH;
 * the switches: headless, no sandbox (root), nothing that reaches the internet
-  (background networking, component updates, sync, QUIC), fake media UI,
-  WebRTC on the loopback (loopback ICE candidates, no mDNS-hidden addresses),
+  (background networking, component updates, sync, QUIC; no name resolves and a
+  dead loopback proxy takes whatever is not for the loopback), fake media UI,
+  WebRTC on the loopback (ICE sockets on the any-address, offered at the loopback
+  address by the page: ``page/agent.js`` ``loopbackOnly``; no mDNS names),
   autoplay without a gesture (the WebAudio graph starts by itself), DevTools on
   a planned loopback port (Playwright connects over CDP), and the SPKI hashes of
   the certificates the scenario's browser agents trust (``tls.trust``);
@@ -37,10 +39,15 @@ SWITCHES = (
     "--no-pings",
     "--metrics-recording-only", "--password-store=basic", "--use-mock-keychain",
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+    "--webrtc-ip-handling-policy=default_public_interface_only",
     "--disable-features=WebRtcHideLocalIpsWithMdns,LocalNetworkAccessChecks,"
     "MediaRouter,OptimizationHints,Translate,AutofillServerCommunication",
     "--remote-debugging-address=127.0.0.1",
+    # measured: even so it looks up accounts.google.com, clients2.google.com and
+    # update.googleapis.com; no name resolves, anything not on the loopback goes to a
+    # dead loopback proxy (the loopback itself is always direct)
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE [::1], EXCLUDE localhost", "--proxy-server=127.0.0.1:9",
 )
 
 

@@ -152,21 +152,31 @@
   }
 
   // ---------------------------------------------------------------- SDP
-  // Only loopback candidates leave the browser (sipscen sends on the loopback only);
-  // the m= port and c= address name the first of them.
+  // Chromium binds its ICE sockets to the any-address (the single default route of
+  // --webrtc-ip-handling-policy=default_public_interface_only) and names them with the
+  // machine's default address; sipscen talks on the loopback only, where the same
+  // sockets answer: each UDP host candidate is offered at the loopback address of its
+  // family (127.0.0.1, ::1), others are dropped, and the m= port and c= address name the
+  // first one.
   function loopbackOnly(sdp) {
     const lines = sdp.split('\r\n');
     const keep = [];
+    const seen = new Set();
     let first = null;
     for (const line of lines) {
       if (line.startsWith('a=candidate:')) {
         const parts = line.split(' ');
-        const addr = parts[4];
         const proto = (parts[2] || '').toLowerCase();
-        if (proto !== 'udp' || !(addr.startsWith('127.') || addr === '::1')) continue;
-        if (first === null) first = { addr, port: parts[5] };
+        if (proto !== 'udp' || parts[7] !== 'host') continue;
+        parts[4] = parts[4].includes(':') ? '::1' : '127.0.0.1';
+        if (seen.has(`${parts[4]} ${parts[5]}`)) continue;
+        seen.add(`${parts[4]} ${parts[5]}`);
+        if (first === null || (first.addr === '::1' && parts[4] === '127.0.0.1')) {
+          first = { addr: parts[4], port: parts[5] };
+        }
+        keep.push(parts.join(' '));
+        continue;
       }
-      if (line.startsWith('a=end-of-candidates') && first === null) continue;
       keep.push(line);
     }
     if (first === null) return keep.join('\r\n');

@@ -74,6 +74,16 @@ def _records(p: bytes):
         pos += 13 + length
 
 
+def _payload_at(p: bytes) -> int:
+    """Where an RTP packet's payload starts: after its CSRCs and its header extension
+    (WebRTC senders always carry one, RFC 8285, in the clear even in SRTP). Padding
+    is not trimmed: in SRTP its length byte is ciphertext."""
+    at = 12 + 4 * (p[0] & 0x0F)
+    if p[0] & 0x10 and len(p) >= at + 4:
+        at += 4 + 4 * int.from_bytes(p[at + 2:at + 4], "big")
+    return min(at, len(p))
+
+
 def scan_dtls(path: str | os.PathLike, all_rtp: bool = False) -> dict[str, Any]:
     flows: dict[tuple[str, str], dict] = {}
     rtp: dict[tuple[str, str], dict] = {}
@@ -110,8 +120,9 @@ def scan_dtls(path: str | os.PathLike, all_rtp: bool = False) -> dict[str, Any]:
                                     "sample": bytearray(), "firsts": bytearray()}
             st["packets"] += 1
             if len(st["sample"]) < SAMPLE:
-                st["sample"] += p[12:]
-                st["firsts"] += p[12:13]
+                body = p[_payload_at(p):]
+                st["sample"] += body
+                st["firsts"] += body[:1]
     pairs = set(flows) | {(b, a) for a, b in flows}
     out_rtp = []
     for key, st in rtp.items():

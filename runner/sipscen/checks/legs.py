@@ -175,10 +175,20 @@ def srtp_via(ctx: CheckContext, a: str, b: str, via: str, suite: str | None,
     out = []
     for x, y in ((a, via), (via, b)):
         label = f"srtp {a}<->{b} (wire, leg {x}<->{y})"
-        r = _srtp_verdict(label, leg_streams(ctx, x, y), True, suite, loc)
+        r = _dtls_leg(ctx, x, y, suite, label, loc) or \
+            _srtp_verdict(label, leg_streams(ctx, x, y), True, suite, loc)
         r.name = label
         out.append(r)
     return out
+
+
+def _dtls_leg(ctx: CheckContext, a: str, b: str, suite: str | None, label: str,
+              loc: str) -> CheckResult | None:
+    """The SRTP verdict of a leg keyed by DTLS (a WebRTC leg): from the handshake and
+    the ciphertext (``dtls_srtp.py``), as no key to authenticate packets is on the wire;
+    None when no DTLS flowed on the leg."""
+    from sipscen.checks.dtls_srtp import dtls_verdict
+    return dtls_verdict(ctx, a, b, suite, label, loc)
 
 
 def codec_via(ctx: CheckContext, a: str, b: str, via: str, want: str,
@@ -206,8 +216,10 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     by_dir = leg_streams(ctx, a, b)
     results = []
     if "srtp" in p or "suite" in p:
-        results.append(_srtp_verdict(label, by_dir, bool(p.get("srtp", True)), p.get("suite"),
-                                     loc, _samples(ctx.wire)))
+        want = bool(p.get("srtp", True))
+        dtls = _dtls_leg(ctx, a, b, p.get("suite"), f"{label}: DTLS-SRTP", loc) if want else None
+        results.append(dtls or _srtp_verdict(label, by_dir, want, p.get("suite"), loc,
+                                             _samples(ctx.wire)))
     if "codec" in p:
         want = str(p["codec"]).split("/")[0]
         seen = {d: sorted(codecs_of(s)) or "no audio RTP" for d, s in by_dir.items()}

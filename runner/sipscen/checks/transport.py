@@ -1,13 +1,16 @@
 """`transport` expectations: the SIP transport an agent used, proven on the wire.
 
 ``protocol: tls`` — TLS records (a handshake among them) on the agent's SIP port,
-and not one cleartext SIP message to or from that port. ``udp``/``tcp`` — SIP
-messages to or from the agent's SIP port, all over that protocol.
+and not one cleartext SIP message to or from that port. ``udp``/``tcp``/``ws`` —
+SIP messages to or from the agent's addresses, all over that protocol (``ws``:
+SIP over WebSocket, RFC 7118). ``wss`` — SIP over secure WebSocket, read with the
+agents' TLS key logs (a browser agent's Chromium writes one); TLS on its
+connection without a key to read it is inconclusive.
 """
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.scenario.model import Expectation
 
@@ -42,6 +45,18 @@ def tls_records(path, host: str, port: int) -> tuple[int, int]:
     return records, handshakes
 
 
+def _tls_on(ctx: CheckContext, agent: str) -> str:
+    """TLS handshake records on the agent's own ephemeral addresses (a browser's
+    WebSocket), as text; '' when there are none."""
+    found = []
+    for address in (ctx.facts.get(agent) or {}).get("addresses") or []:
+        host, _, port = address.rpartition(":")
+        records, handshakes = tls_records(ctx.capture, host.strip("[]"), int(port))
+        if handshakes:
+            found.append(f"{address}: {handshakes} handshake / {records} TLS records")
+    return "; ".join(found)
+
+
 def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     p = dict(exp.params)
     agent, protocol = p["agent"], p["protocol"]
@@ -52,7 +67,7 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         return [CheckResult(name, FAILED, protocol, None,
                             ctx.wire_error or f"no contact for {agent}", loc)]
     sip = [m for c in ctx.wire.get("calls", []) for m in c["messages"]
-           if contact.hostport in (m.get("src"), m.get("dst"))]
+           if ctx.owns(agent, m.get("src", "")) or ctx.owns(agent, m.get("dst", ""))]
     if protocol == "tls":
         if ctx.capture is None:
             return [CheckResult(f"{name}: TLS handshake", FAILED, "TLS records", None,
@@ -64,6 +79,12 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                         f"{handshakes} handshake / {records} TLS records", "", loc),
             CheckResult(f"{name}: no cleartext SIP", PASSED if not sip else FAILED, 0, len(sip),
                         "; ".join(m["summary"] for m in sip[:3]), loc)]
+    if protocol == "wss" and not sip and ctx.capture is not None:
+        locked = _tls_on(ctx, agent)
+        if locked:
+            return [CheckResult(f"{name}: SIP over wss", ERROR, protocol, locked,
+                                "inconclusive: TLS on its connection, but no key in the TLS key "
+                                "log opens it (the browser writes one: was it kept?)", loc)]
     other = sorted({m.get("transport") for m in sip if m.get("transport") != protocol})
     ok = bool(sip) and not other
     return [CheckResult(f"{name}: SIP over {protocol}", PASSED if ok else FAILED, protocol,
@@ -76,9 +97,10 @@ register_expectation(ExpectationFamily(
     schema={"description": "The SIP transport an agent used, proven on the wire.",
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},
-                           "protocol": {"enum": ["udp", "tcp", "tls"]}}},
+                           "protocol": {"enum": ["udp", "tcp", "tls", "ws", "wss"]}}},
     services_too=True,
     doc="The SIP transport of `agent` on the wire: `tls` needs a TLS handshake on its SIP "
-        "port and no cleartext SIP message to or from it; `udp`/`tcp` need SIP messages to "
-        "or from it, all over that protocol.",
+        "port and no cleartext SIP message to or from it; `udp`/`tcp`/`ws` need SIP messages "
+        "to or from it, all over that protocol; `wss` the same over secure WebSocket, read "
+        "with the TLS key log of the browser agents (inconclusive without a key).",
     example="- transport: {agent: bob, protocol: tls}"))

@@ -120,6 +120,12 @@ class BrowserAgent(BrowserActions, TimelineAgent):
             raise AgentError(f"agent {self.ctx.name}: REGISTER at {self.url} refused: "
                              f"{code} {found[1].get('reason') or ''}".rstrip())
 
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self.book.run_over = True     # what follows (the teardown's un-REGISTER) is not a step
+
     def stop(self) -> None:
         try:
             if self.page is not None and self.host is not None and self.host.alive():

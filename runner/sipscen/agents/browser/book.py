@@ -18,6 +18,12 @@ from sipscen.agents.records import BrowserFacts, CallRecord
 STATS = "stats"
 
 
+def suite_name(cipher: str) -> str:
+    """getStats' srtpCipher as sipscen names SRTP suites (the DTLS use_srtp profiles of
+    analysis/dtls.py): SRTP_AEAD_AES_256_GCM -> AEAD_AES_256_GCM."""
+    return cipher[len("SRTP_"):] if cipher.startswith("SRTP_") else cipher
+
+
 class BrowserFactBook(FactBook):
     def __init__(self) -> None:
         super().__init__("browser")
@@ -32,8 +38,12 @@ class BrowserFactBook(FactBook):
             if call is not None:
                 call["rtp"] = {k: v for k, v in data.items()
                                if k != "call_id" and isinstance(v, (int, float, str))}
+                if data.get("codec") and not call.get("codec"):   # media came before RTP did
+                    call["codec"] = data["codec"]
+                    call["clock_rate"] = data.get("clock_rate")
+                    call["payload_type"] = data.get("payload_type")
                 if data.get("srtp_cipher") and call["srtp"].get("active"):
-                    call["srtp"]["suite"] = data["srtp_cipher"]
+                    call["srtp"]["suite"] = suite_name(data["srtp_cipher"])
 
     def set_rx(self, call_id: str, rx: dict[str, Any]) -> None:
         with self._lock:

@@ -300,8 +300,9 @@
     entry.pc = pc;
     pc.addEventListener('track', (ev) => {
       if (ev.track.kind !== 'audio' || entry.recorder) return;
-      const stream = ev.streams && ev.streams[0] ? ev.streams[0] : new MediaStream([ev.track]);
-      entry.recorder = media.record(stream, callId, entry.index);
+      // a stream of our own: the peer connection takes the track out of its remote
+      // stream while the call is on hold (and the element playing it stops for good)
+      entry.recorder = media.record(new MediaStream([ev.track]), callId, entry.index);
     });
     let active = false;
     pc.addEventListener('connectionstatechange', () => {
@@ -314,7 +315,8 @@
                           call_state: 'CONFIRMED', codec: s.codec || null,
                           clock_rate: s.clock_rate || null, payload_type: s.payload_type,
                           srtp: { active: s.dtls_state === 'connected',
-                                  suite: s.srtp_cipher || null, keying: 'DTLS' },
+                                  suite: (s.srtp_cipher || '').replace(/^SRTP_/, '') || null,
+                                  keying: 'DTLS' },
                           local_sdp: pc.localDescription ? pc.localDescription.sdp : '',
                           remote_sdp: pc.remoteDescription ? pc.remoteDescription.sdp : '' });
         });
@@ -342,6 +344,8 @@
         s.rx_bytes = r.bytesReceived || 0;
         s.rx_concealed_samples = r.concealedSamples || 0;
         s.rx_total_samples = r.totalSamplesReceived || 0;
+        if (r.totalAudioEnergy !== undefined) s.rx_audio_energy = r.totalAudioEnergy;
+        if (r.totalSamplesDuration !== undefined) s.rx_audio_seconds = r.totalSamplesDuration;
         const codec = byId.get(r.codecId);
         if (codec) {
           s.codec = codec.mimeType.split('/')[1];

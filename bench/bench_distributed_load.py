@@ -2,7 +2,7 @@
 """Bench: one SIPp load split across N generator processes, judged on the aggregate.
 
 Kamailio (examples/sut) in front of a SIPp UAS is started once (through
-sipscen.engine.process); N processes ``sipscen run load.yaml --generator K/N
+sipscen.core.process); N processes ``sipscen run load.yaml --generator K/N
 --json gK.json`` run side by side, each with 1/N of the rate and calls, exactly
 as the pods of ``sipscen kube manifests --generators N`` would (minus the
 discovery: the scenario targets the SUT's loopback address directly); their
@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sipscen.engine import process  # noqa: E402
-from sipscen.engine.ports import PortAllocator  # noqa: E402
+from sipscen.core import process  # noqa: E402
+from sipscen.core.ports import PortAllocator  # noqa: E402
 from sipscen.engine.services import probe_sip_options  # noqa: E402
 from sipscen.report.merge import merge_reports  # noqa: E402
 

@@ -2,7 +2,7 @@
 """Bench: the same SIPp load, bare and through sipscen, on the same machine in one run.
 
 1. bare:    Kamailio (examples/sut) + a SIPp UAS + a SIPp UAC started by hand
-            (through sipscen.engine.process), the UAC's achieved call rate read
+            (through sipscen.core.process), the UAC's achieved call rate read
             from its statistics file;
 2. sipscen: scenarios/load/smoke-50cps.yaml with the same rate and call count,
             run in this process by ``run_scenario``; sipscen's own CPU (this
@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sipscen.agents.sipp import stats as sipp_stats  # noqa: E402
-from sipscen.engine import process  # noqa: E402
-from sipscen.engine.ports import PortAllocator  # noqa: E402
+from sipscen.core import process  # noqa: E402
+from sipscen.core.ports import PortAllocator  # noqa: E402
 from sipscen.engine.run import RunOptions, run_scenario  # noqa: E402
 from sipscen.engine.services import probe_sip_options  # noqa: E402
 from sipscen.scenario.build import load_scenario  # noqa: E402

@@ -1,6 +1,6 @@
 """The `sipscen` command line: argument parsing and rendering, nothing else.
 
-Exceptions become exit codes in one place (sipscen.errors.exit_status_for and
+Exceptions become exit codes in one place (sipscen.core.errors.exit_status_for and
 overall_status); ``main(argv, stdout, stderr)`` is what tests call in-process.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TextIO
 from rich.console import Console
 
 from sipscen import __version__
-from sipscen.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
+from sipscen.core.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
                             overall_status)
 
 
@@ -256,7 +256,7 @@ def _write_files(args, results) -> None:
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:
     from rich.table import Table
 
-    from sipscen.engine.results import ScenarioResult
+    from sipscen.core.results import ScenarioResult
     from sipscen.engine.suite import load_all, select
     from sipscen.scenario.discover import discover
 
@@ -384,6 +384,18 @@ COMMANDS = {"run": cmd_run, "kube": cmd_kube, "validate": cmd_validate, "schema"
             "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report}
 
 
+def _plugin_warnings(command: str, err) -> None:
+    """A plugin that failed to load is said, not fatal (the built-in language works)."""
+    if command not in ("run", "validate", "schema", "doc", "judge"):
+        return
+    from sipscen.language import registry
+    registry.load()
+    for label, why in registry.PLUGIN_ERRORS:
+        err.print(f"sipscen: warning: plugin '{label}' (entry point group "
+                  f"{registry.ENTRY_POINT_GROUP}) could not be loaded: {why}",
+                  markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     stdout = stdout or sys.stdout
@@ -397,6 +409,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
     except SystemExit as exc:       # argparse: --help is 0, bad usage is 2
         return int(exc.code or 0)
     try:
+        _plugin_warnings(args.command, err)
         return int(COMMANDS[args.command](args, out, err))
     except KeyboardInterrupt:
         err.print("[bold red]interrupted[/]")

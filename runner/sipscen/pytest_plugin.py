@@ -26,9 +26,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from sipscen.engine.results import ERROR, PASSED, ScenarioResult
-from sipscen.errors import SipscenError
-from sipscen.redaction import redact_text
+from sipscen.core.results import ERROR, PASSED, ScenarioResult
+from sipscen.core.errors import SipscenError
+from sipscen.core.redaction import redact_text
 from sipscen.report.text import check_line, duration_text
 from sipscen.report.views import artifacts_folder
 

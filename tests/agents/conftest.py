@@ -11,10 +11,10 @@ import pytest
 
 from sipscen.agents.base import AgentContext
 from sipscen.agents.pjsua.controller import PjsuaAgent
-from sipscen.engine.events import EventBoard
-from sipscen.engine.ports import PortAllocator
-from sipscen.errors import Location
-from sipscen.scenario.model import AgentSpec, Scenario, Step
+from sipscen.core.events import EventBoard
+from sipscen.core.ports import PortAllocator
+from sipscen.core.errors import Location
+from sipscen.core.model import AgentSpec, Scenario, Step
 
 
 def worker_pids() -> list[str]:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sipscen.agents.pjsua import sdp
-from sipscen.engine import process
-from sipscen.errors import AgentError, Location, ScenarioError, StepFailed
+from sipscen.core import process
+from sipscen.core.errors import AgentError, Location, ScenarioError, StepFailed
 
 HANGUP_AFTER_MEDIA = [{"call": {"to": "bob"}}, {"wait": {"event": "media_active", "timeout": "5s"}},
                       {"hangup": {}}, {"wait": {"event": "disconnected", "timeout": "5s"}}]
@@ -441,14 +441,14 @@ def test_record_stays_inside_the_artifacts_folder(rig, name):
 @pytest.mark.parametrize("address", ["10.1.2.3", "localhost"])
 def test_one_loopback_rule_for_every_agent_type(rig, address):
     """pjsua agents, SIPp agents and services refuse an address with the same check."""
-    from sipscen.agents import base
     from sipscen.agents.sipp import agent as sipp_agent
+    from sipscen.core import network
     from sipscen.engine import services
     rig.add("alice", [], address=address)
     with pytest.raises(ScenarioError) as pjsua_error:
         rig.start()
     with pytest.raises(ScenarioError) as shared_error:
-        base.require_loopback(address, "agents.alice.address", Location("test.yaml", 3, 3))
+        network.require_loopback(address, "agents.alice.address", Location("test.yaml", 3, 3))
     assert str(pjsua_error.value) == str(shared_error.value)
-    assert sipp_agent.require_loopback is base.require_loopback    # what SIPp uses
-    assert services.require_loopback is base.require_loopback      # and services
+    assert sipp_agent.require_loopback is network.require_loopback    # what SIPp uses
+    assert services.require_loopback is network.require_loopback      # and services

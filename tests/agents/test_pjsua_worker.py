@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from sipscen.agents.pjsua import protocol as P
-from sipscen.engine import process
-from sipscen.engine.ports import PortAllocator
+from sipscen.core import process
+from sipscen.core.ports import PortAllocator
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from scapy.layers.l2 import Ether
 
 from sipscen.analysis import analyze_capture
 from sipscen.analysis.pcap import CaptureReader
-from sipscen.errors import CaptureFileError, ExitStatus
+from sipscen.core.errors import CaptureFileError, ExitStatus
 
 SSRC = 0x0BADCAFE
 

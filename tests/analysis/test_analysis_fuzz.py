@@ -8,7 +8,7 @@ import random
 import struct
 
 from sipscen.analysis import analyze_capture
-from sipscen.errors import CaptureFileError
+from sipscen.core.errors import CaptureFileError
 
 SEED = 20261126
 

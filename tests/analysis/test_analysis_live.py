@@ -15,8 +15,8 @@ import pytest
 from sipscen.analysis import analyze_capture
 from sipscen.analysis.pcap import CaptureReader
 from sipscen.capture.tcpdump import Capture, port_filter
-from sipscen.engine import process
-from sipscen.engine.ports import PortAllocator
+from sipscen.core import process
+from sipscen.core.ports import PortAllocator
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 
 from sipscen.analysis import analyze_capture
 from sipscen.analysis.srtp import SUITES, SrtpSender
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 
 pylibsrtp = pytest.importorskip("pylibsrtp")
 

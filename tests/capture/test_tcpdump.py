@@ -5,8 +5,8 @@ import socket
 import pytest
 
 from sipscen.capture.tcpdump import Capture, port_filter
-from sipscen.engine.ports import PortAllocator
-from sipscen.errors import InfrastructureError
+from sipscen.core.ports import PortAllocator
+from sipscen.core.errors import InfrastructureError
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")
 

@@ -4,11 +4,11 @@ The facts here are data in the shape the agents report (docs/ARCHITECTURE.md);
 the end-to-end tests drive the same checks with real agents."""
 from pathlib import Path
 
-from sipscen.agents.base import Contact
+from sipscen.core.contact import Contact
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
-from sipscen.errors import Location
-from sipscen.scenario.model import Expectation, Scenario
+from sipscen.core.errors import Location
+from sipscen.core.model import Expectation, Scenario
 
 HOST = "127.0.0.1"
 CONTACTS = {

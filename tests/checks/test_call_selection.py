@@ -4,11 +4,11 @@ they match nothing. Facts are data in the agents' shape; the real-call test is
 tests/language/test_call_flows.py."""
 from pathlib import Path
 
-from sipscen.agents.base import Contact
+from sipscen.core.contact import Contact
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
-from sipscen.errors import Location
-from sipscen.scenario.model import AgentSpec, Expectation, Scenario
+from sipscen.core.errors import Location
+from sipscen.core.model import AgentSpec, Expectation, Scenario
 
 HOST = "127.0.0.1"
 CONTACTS = {"alice": Contact("alice", HOST, 20000, user="alice", media_ports=(20010, 20029)),

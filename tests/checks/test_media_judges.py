@@ -7,11 +7,11 @@ from sipscen.language import registry
 
 registry.load()   # the built-in families register in their own order before we import any check
 
-from sipscen.agents.base import Contact  # noqa: E402
+from sipscen.core.contact import Contact  # noqa: E402
 from sipscen.checks.audio_judge import check_audio  # noqa: E402
 from sipscen.checks.context import CheckContext  # noqa: E402
 from sipscen.checks.rtp_judge import check_rtp  # noqa: E402
-from sipscen.scenario.model import Expectation, Location  # noqa: E402
+from sipscen.core.model import Expectation, Location  # noqa: E402
 
 LOC = Location("s.yaml", 9, 5)
 CONTACTS = {"alice": Contact("alice", "127.0.0.1", 5060, media_ports=(4000, 4009)),

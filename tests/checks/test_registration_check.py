@@ -3,8 +3,8 @@ from pathlib import Path
 
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
-from sipscen.errors import Location
-from sipscen.scenario.model import Expectation, Scenario
+from sipscen.core.errors import Location
+from sipscen.core.model import Expectation, Scenario
 
 
 def verdicts(params, registrations):

@@ -2,11 +2,11 @@
 and SDP matches, ordered sequences, retransmissions counted once."""
 from pathlib import Path
 
-from sipscen.agents.base import Contact
+from sipscen.core.contact import Contact
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
-from sipscen.errors import Location
-from sipscen.scenario.model import Expectation, Scenario
+from sipscen.core.errors import Location
+from sipscen.core.model import Expectation, Scenario
 
 A, S = "127.0.0.1:20000", "127.0.0.1:5060"
 CONTACTS = {"alice": Contact("alice", "127.0.0.1", 20000), "sut": Contact("sut", "127.0.0.1", 5060)}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sipscen.agents.base import Contact
+from sipscen.core.contact import Contact
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
-from sipscen.errors import Location
-from sipscen.scenario.model import AgentSpec, Expectation, Scenario
+from sipscen.core.errors import Location
+from sipscen.core.model import AgentSpec, Expectation, Scenario
 
 AGENTS = """
 name: vacuous

@@ -9,13 +9,13 @@ from dataclasses import replace
 
 import pytest
 
-from sipscen.agents.base import Contact
+from sipscen.core.contact import Contact
 from sipscen.checks.context import CheckContext
 from sipscen.checks.links import b2bua_links
 from sipscen.engine.run import RunOptions, run_scenario
-from sipscen.errors import Location
+from sipscen.core.errors import Location
 from sipscen.scenario.build import load_scenario
-from sipscen.scenario.model import Scenario, ServiceSpec
+from sipscen.core.model import Scenario, ServiceSpec
 
 from .conftest import ROOT
 

@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 
 from sipscen.engine.run import RunOptions, run_scenario
-from sipscen.errors import Location
+from sipscen.core.errors import Location
 from sipscen.scenario.build import load_scenario
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 from .conftest import ROOT
 
@@ -107,10 +107,10 @@ def test_media_between_two_services_is_captured_and_judged(tmp_path, no_leftover
 def test_a_leg_is_not_plain_when_its_payload_looks_encrypted():
     """An SBC sending SRTP on a leg its SDP calls RTP/AVP (no keys anywhere): the
     analysis sees an RTP stream with no SRTP state; the payload sample refutes 'plain'."""
-    from sipscen.agents.base import Contact
+    from sipscen.core.contact import Contact
     from sipscen.checks.context import CheckContext
-    from sipscen.checks.legs import check_leg
-    from sipscen.scenario.model import Scenario
+    from sipscen.checks.leg import check_leg
+    from sipscen.core.model import Scenario
 
     contacts = {"sut": Contact("sut", "127.0.0.1", 5060, media_ports=(30000, 30009)),
                 "bob": Contact("bob", "127.0.0.1", 5062, media_ports=(40000, 40009))}

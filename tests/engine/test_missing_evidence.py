@@ -6,9 +6,9 @@ import signal
 
 import pytest
 
-from sipscen.engine import process
+from sipscen.core import process
 from sipscen.engine.run import RunOptions, run_scenario
-from sipscen.errors import ExitStatus, overall_status
+from sipscen.core.errors import ExitStatus, overall_status
 from sipscen.scenario import load_scenario
 
 pytestmark = [pytest.mark.integration,

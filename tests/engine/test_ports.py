@@ -2,7 +2,7 @@
 
 
 def test_ports_stay_below_the_ephemeral_range():
-    from sipscen.engine import ports
+    from sipscen.core import ports
     low, _high = ports._ephemeral_range()
     alloc = ports.PortAllocator(seed=1)
     try:

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from sipscen.engine import process
-from sipscen.errors import InfrastructureError
+from sipscen.core import process
+from sipscen.core.errors import InfrastructureError
 
 
 def _alive(pid: int) -> bool:
@@ -88,7 +88,7 @@ def test_children_die_with_a_killed_sipscen(tmp_path):
     import subprocess
     code = ("import sys, time\n"
             "from pathlib import Path\n"
-            "from sipscen.engine import process\n"
+            "from sipscen.core import process\n"
             f"p = process.start('sleeper', ['sleep', '60'], log_dir=Path({str(tmp_path)!r}))\n"
             "print(p.pid, flush=True)\n"
             "time.sleep(60)\n")

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sipscen.engine import process
+from sipscen.core import process
 from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.scenario import load_scenario
 

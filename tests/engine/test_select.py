@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.engine.results import ScenarioResult
+from sipscen.core.results import ScenarioResult
 from sipscen.engine.select import Selection, in_shard, parse_shard
 from sipscen.engine.suite import select
-from sipscen.errors import ExitStatus, UsageError, overall_status
-from sipscen.scenario.model import Scenario
+from sipscen.core.errors import ExitStatus, UsageError, overall_status
+from sipscen.core.model import Scenario
 
 
 def _scenarios(n):

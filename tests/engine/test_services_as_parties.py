@@ -63,10 +63,10 @@ def test_a_plain_rtp_service_fails_the_srtp_expectation_naming_it(tmp_path, no_l
 def test_someone_elses_stream_from_a_service_port_does_not_decide_its_srtp():
     """The loopback is shared: a stream from a port of carol's media range to a
     port of no party (another run's traffic) is not carol's call's media."""
-    from sipscen.agents.base import Contact
+    from sipscen.core.contact import Contact
     from sipscen.checks.context import CheckContext
     from sipscen.checks.wire_party import wire_facts
-    from sipscen.scenario.model import Scenario
+    from sipscen.core.model import Scenario
 
     contacts = {"carol": Contact("carol", "127.0.0.1", 5070, media_ports=(18898, 18907)),
                 "alice": Contact("alice", "127.0.0.1", 5060, media_ports=(17904, 17905))}

@@ -13,9 +13,9 @@ import threading
 
 import pytest
 
-from sipscen.engine import process
+from sipscen.core import process
 from sipscen.engine.run import RunOptions, run_scenario
-from sipscen.errors import ExitStatus
+from sipscen.core.errors import ExitStatus
 from sipscen.scenario.build import load_scenario
 
 from .conftest import ROOT, TOKEN_VAR, processes_with_token

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.engine import process
-from sipscen.engine.ports import PortAllocator
+from sipscen.core import process
+from sipscen.core.ports import PortAllocator
 from sipscen.engine.services import probe_sip_options
 
 from .fakeapi import FakeApiServer

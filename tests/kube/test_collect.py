@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from sipscen.engine.results import CheckResult, ScenarioResult  # noqa: E402
+from sipscen.core.results import CheckResult, ScenarioResult  # noqa: E402
 from sipscen.kube.logreport import frame, unframe  # noqa: E402
 from sipscen.report.json_report import to_json_dict  # noqa: E402
 

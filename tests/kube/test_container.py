@@ -3,7 +3,7 @@ manifests run as. (The image cannot be built here: no base images can be pulled.
 import re
 from pathlib import Path
 
-from sipscen.engine import process
+from sipscen.core import process
 from sipscen.kube.manifests import IMAGE_WORKDIR, RUN_AS_UID
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from sipscen.agents.base import require_loopback  # noqa: E402
-from sipscen.errors import ScenarioError  # noqa: E402
+from sipscen.core.network import require_loopback  # noqa: E402
+from sipscen.core.errors import ScenarioError  # noqa: E402
 from sipscen.kube import discovery  # noqa: E402
 from sipscen.kube.client import connect  # noqa: E402
 
@@ -34,7 +34,7 @@ def test_only_ready_endpoints_of_the_named_port(api):
 
 def test_pod_k_takes_the_kth_endpoint(api, tmp_path, monkeypatch):
     from sipscen.kube.discovery import KubeService
-    from sipscen.scenario.model import ServiceSpec
+    from sipscen.core.model import ServiceSpec
 
     api.cluster.slices[("qa", "kamailio")] = [
         endpoint_slice("kamailio", 5060, ["127.0.0.2", "127.0.0.3", "127.0.0.4"])]
@@ -113,7 +113,7 @@ def test_forbidden_discovery_names_list_endpointslices(sipscen, api, tmp_path):
 def test_in_a_pod_only_own_address_and_discovered_endpoints(api, tmp_path, monkeypatch):
     """Planning only: no packet leaves for these addresses."""
     from sipscen.kube.discovery import KubeService
-    from sipscen.scenario.model import ServiceSpec
+    from sipscen.core.model import ServiceSpec
 
     monkeypatch.setattr(discovery, "in_cluster", lambda: True)
     monkeypatch.setenv("SIPSCEN_POD_IP", "10.0.0.9")

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from sipscen.engine.generators import share_of_calls, split_agent
-from sipscen.engine.results import ScenarioResult
+from sipscen.core.results import ScenarioResult
 from sipscen.report.aggregate import aggregate_generators, sum_stats
-from sipscen.scenario.model import AgentSpec
+from sipscen.core.model import AgentSpec
 
 from .conftest import endpoint_slice
 from .fakeapi import job_object, pod_object
@@ -105,7 +105,7 @@ def test_two_generator_pods_are_judged_as_one_50_cps_load(sipscen, api, kamailio
     argv = [str(Path(sys.executable).with_name("sipscen"))] + container["args"]
     argv[argv.index("--artifacts") + 1] = str(tmp_path / "pod-artifacts")
     env = {**os.environ, "HOME": str(tmp_path), "KUBECONFIG": str(api.config)}
-    from sipscen.engine import process
+    from sipscen.core import process
     procs = []
     try:
         for index in range(2):

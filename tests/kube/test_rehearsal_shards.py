@@ -13,7 +13,7 @@ import yaml
 
 pytest.importorskip("kubernetes")
 
-from sipscen.engine import process  # noqa: E402
+from sipscen.core import process  # noqa: E402
 
 from .fakeapi import FakeApiServer, job_object, pod_object  # noqa: E402
 

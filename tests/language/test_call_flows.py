@@ -179,6 +179,19 @@ def _wire_reinvite(msgs):
     assert any(m["method"] == "UPDATE" and m["status"] is None for m in msgs)
 
 
+def _wire_update(msgs):
+    """RFC 3311: a body-less UPDATE (a session refresh) then one with a PCMU offer,
+    both answered 200 in the answered dialog, and no re-INVITE."""
+    updates = [m["raw"] for m in msgs if m["method"] == "UPDATE" and m["status"] is None]
+    assert len(updates) == 2
+    assert "\nContent-Length:  0" in updates[0] or "\nContent-Length: 0" in updates[0]
+    assert "v=0" not in updates[0] and "m=audio" not in updates[0]
+    audio = next(l for l in updates[1].splitlines() if l.startswith("m=audio"))
+    assert audio.split()[3] == "0"            # PCMU offered first, alone among codecs
+    assert [m["status"] for m in msgs if m["method"] == "UPDATE" and m["status"]] == [200, 200]
+    assert len([m for m in msgs if m["method"] == "INVITE" and m["status"] is None]) == 1
+
+
 def _wire_busy(msgs):
     assert [m["status"] for m in msgs if m["method"] == "INVITE" and (m["status"] or 0) >= 200] \
         == [486]
@@ -200,7 +213,7 @@ WIRE = {"early-media": _wire_early_media, "cancel-while-ringing": _wire_cancel,
         "transfer-blind": _wire_transfer, "transfer-attended": _wire_attended, "redirect-followed": _wire_redirect,
         "redirect-not-followed": _wire_redirect, "prack-100rel": _wire_prack,
         "session-timer": _wire_session_timer, "reinvite-codec-change": _wire_reinvite,
-        "busy-486": _wire_busy, "two-calls-named": _wire_two_calls}
+        "busy-486": _wire_busy, "two-calls-named": _wire_two_calls, "update": _wire_update}
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CALLFLOWS.glob("*.yaml")))
@@ -217,6 +230,19 @@ def test_callflow_scenario_passes_and_shows_on_the_wire(tmp_path, no_leftovers, 
         with wave.open(result.artifacts["alice.recording"], "rb") as wav:
             samples = array.array("h", wav.readframes(wav.getnframes()))
         assert len(samples) > 8000 * 0.3 and max(abs(x) for x in samples) > 1000
+
+
+def test_update_negative_control_fails(tmp_path, no_leftovers):
+    """The UPDATE scenario with its wire expectation made false (one UPDATE too
+    many) fails on that expectation alone."""
+    text = (CALLFLOWS / "update.yaml").read_text()
+    wrong = tmp_path / "update-wrong.yaml"
+    wrong.write_text(text.replace("method: UPDATE, status: 200, count: 2",
+                                  "method: UPDATE, status: 200, count: 3"))
+    result = run(wrong, tmp_path)
+    assert result.status == "failed"
+    assert [c.name for c in result.checks if c.status != "passed"] == \
+        ["sip bob->alice UPDATE 200: count"]
 
 
 TLS_CALL = """

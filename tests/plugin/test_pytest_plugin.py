@@ -5,6 +5,12 @@ import importlib.metadata
 import xml.etree.ElementTree as ET
 
 import pytest
+# Imported before pytester's first in-process run: pytester drops the modules a run
+# imported, and PyYAML re-imported after that no longer knows the event classes of
+# its C parser (an extension module is never imported twice), so every later load
+# would fail inside PyYAML's composer. In the whole suite some earlier test imports
+# it; run alone, this file needs it here.
+import yaml  # noqa: F401
 
 pytest_plugins = ["pytester"]
 

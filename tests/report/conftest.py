@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.engine.results import CheckResult, ScenarioResult
+from sipscen.core.results import CheckResult, ScenarioResult
 
 SECRET = "Sup3r-S3cret-pw"
 ALICE = "127.0.0.1:5070"

@@ -4,7 +4,7 @@ import re
 
 from rich.console import Console
 
-from sipscen.engine.events import Event, EventBoard
+from sipscen.core.events import Event, EventBoard
 from sipscen.report.console import LiveProgress, make_console, render_results
 
 ANSI = re.compile(r"\x1b\[")

@@ -1,5 +1,5 @@
 """redact(): every secret masked in nested data, nothing else touched."""
-from sipscen.redaction import MASK, redact, redact_text, secrets_of
+from sipscen.core.redaction import MASK, redact, redact_text, secrets_of
 
 
 def test_masks_substrings_keys_and_nested_values():

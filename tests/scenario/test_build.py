@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario import load_scenario, load_scenarios, validate_file
-from sipscen.scenario.model import CaptureSpec
+from sipscen.core.model import CaptureSpec
 
 VALID = Path(__file__).parent / "valid"
 ENV = {"BOB_SECRET": "pa55word"}

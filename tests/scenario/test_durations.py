@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sipscen.scenario import validate_file
-from sipscen.scenario.model import MAX_DURATION, parse_duration
+from sipscen.core.model import MAX_DURATION, parse_duration
 
 
 @pytest.mark.parametrize("value, seconds", [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.errors import ExitStatus, ScenarioError, exit_status_for
+from sipscen.core.errors import ExitStatus, ScenarioError, exit_status_for
 from sipscen.scenario import load_scenario, validate_file
 
 INVALID = Path(__file__).parent / "invalid"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.loader import MarkedLoader, load_yaml
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path, locate, to_plain
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
 from sipscen.scenario import load_scenarios, validate_file
-from sipscen.scenario import build, events, loader, marks, schema
+from sipscen.scenario import build, loader, marks, schema
+from sipscen.scenario import yaml_events as events
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -27,9 +27,9 @@ def test_schema_loads_through_the_package_and_equals_the_source_file():
 
 
 def test_packaged_schema_is_a_relative_symlink():
-    link = ROOT / "runner" / "data" / "scenario.schema.json"
+    link = ROOT / "runner" / "sipscen" / "data" / "scenario.schema.json"
     assert link.is_symlink()
-    assert os.readlink(link) == "../../schemas/scenario.schema.json"
+    assert os.readlink(link) == "../../../schemas/scenario.schema.json"
 
 
 def test_schema_is_valid_draft_2020_12_and_closed():

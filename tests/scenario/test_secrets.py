@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
 from sipscen.scenario import load_scenario, load_scenarios, validate_file
 
 SECRET = "hunter2secret"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.agents.base import Contact
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.contact import Contact
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.loader import load_yaml
 from sipscen.scenario.variables import resolve_references, substitute
 

@@ -1,6 +1,6 @@
 """Fixtures for real SIPp and Kamailio on the loopback.
 
-Every test here starts real processes through ``sipscen.engine.process`` and
+Every test here starts real processes through ``sipscen.core.process`` and
 must leave none behind: an autouse fixture fails the test if a ``sipp`` or
 ``kamailio`` child of this process, or any process working in the test's
 temporary folder, is still alive afterwards.
@@ -17,12 +17,12 @@ import pytest
 
 from sipscen.agents.base import AgentContext
 from sipscen.agents.sipp.agent import SippAgent
-from sipscen.engine.events import EventBoard
-from sipscen.engine.ports import PortAllocator
+from sipscen.core.events import EventBoard
+from sipscen.core.ports import PortAllocator
 from sipscen.engine.run import RunOptions, run_scenario
-from sipscen.errors import Location
+from sipscen.core.errors import Location
 from sipscen.scenario.build import load_scenario
-from sipscen.scenario.model import AgentSpec, Scenario, Step
+from sipscen.core.model import AgentSpec, Scenario, Step
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from sipscen.errors import InfrastructureError, ScenarioError, StepFailed
+from sipscen.core.errors import InfrastructureError, ScenarioError, StepFailed
 
 from .conftest import needs_sipp
 
@@ -206,7 +206,7 @@ def test_extra_args_cannot_point_sipp_off_the_loopback(rig):
 
 
 def test_uac_and_uas_on_ipv6_loopback(tmp_path):
-    from sipscen.engine.results import PASSED
+    from sipscen.core.results import PASSED
 
     from .conftest import run_file
     path = tmp_path / "v6.yaml"

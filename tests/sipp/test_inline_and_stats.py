@@ -10,10 +10,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from sipscen.agents.sipp import inline, stats
-from sipscen.agents.base import require_loopback
+from sipscen.language import inline_expect
+from sipscen.core.network import require_loopback
 from sipscen.agents.sipp.command import LoadSettings, SippCommand
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
 
 
 def test_yaml_lines_become_crlf_and_escapes_exact_bytes():
@@ -54,7 +55,7 @@ def test_first_line_must_be_a_request():
     (None, {"any": True}),
 ])
 def test_expectation_shorthands(value, normalised):
-    assert inline.normalise_expect(value, "x") == normalised
+    assert inline_expect.normalise_expect(value, "x") == normalised
 
 
 @pytest.mark.parametrize("value, message", [
@@ -66,21 +67,21 @@ def test_expectation_shorthands(value, normalised):
 ])
 def test_bad_expectations_are_scenario_errors(value, message):
     with pytest.raises(ScenarioError, match=message):
-        inline.normalise_expect(value, "agents.a.messages[0].expect")
+        inline_expect.normalise_expect(value, "agents.a.messages[0].expect")
 
 
 def test_judge_status_class_header_nothing():
     got = {"status": 401, "reason": "Unauthorized",
            "headers": {"WWW-Authenticate": 'Digest realm="r", nonce="n"'}}
-    assert inline.judge({"status": [401]}, got) == (True, "401 Unauthorized")
-    assert inline.judge({"class": "4xx"}, got)[0]
-    assert not inline.judge({"class": "2xx"}, got)[0]
-    ok, actual = inline.judge({"status": [401], "headers": {"www-authenticate": "realm=\"x\""}}, got)
+    assert inline_expect.judge({"status": [401]}, got) == (True, "401 Unauthorized")
+    assert inline_expect.judge({"class": "4xx"}, got)[0]
+    assert not inline_expect.judge({"class": "2xx"}, got)[0]
+    ok, actual = inline_expect.judge({"status": [401], "headers": {"www-authenticate": "realm=\"x\""}}, got)
     assert not ok and 'realm="r"' in actual
-    assert inline.judge({"nothing": 1.0}, None) == (True, "nothing")
-    assert inline.judge({"nothing": 1.0}, got) == (False, "401 Unauthorized")
-    assert inline.judge({"any": True}, None) == (False, "nothing")
-    assert inline.judge({"any": True}, got, was_sent=False)[0] is False
+    assert inline_expect.judge({"nothing": 1.0}, None) == (True, "nothing")
+    assert inline_expect.judge({"nothing": 1.0}, got) == (False, "401 Unauthorized")
+    assert inline_expect.judge({"any": True}, None) == (False, "nothing")
+    assert inline_expect.judge({"any": True}, got, was_sent=False)[0] is False
 
 
 def test_generated_xml_is_well_formed_waits_for_answers_and_ends_with_the_probe(tmp_path):
@@ -196,9 +197,9 @@ def test_response_check_override_and_a_nothing_window_longer_than_the_wait():
     from pathlib import Path
 
     from sipscen.checks.context import CheckContext
-    from sipscen.checks.sipp import check_response
-    from sipscen.errors import Location
-    from sipscen.scenario.model import Expectation, Scenario
+    from sipscen.checks.response import check_response
+    from sipscen.core.errors import Location
+    from sipscen.core.model import Expectation, Scenario
 
     def Ctx():
         return CheckContext(Scenario(name="t", file=Path("f.yaml")), FACTS, None)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from sipscen.engine.results import FAILED, PASSED
+from sipscen.core.results import FAILED, PASSED
 
 from .conftest import (SCENARIOS, by_name, copy_scenario, needs_kamailio, needs_sipp,
                        processes_in, run_file)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 import pytest
 
-from sipscen.agents.base import Contact
+from sipscen.core.contact import Contact
 from sipscen.engine.services import Service, probe_sip_options
-from sipscen.errors import Location
-from sipscen.scenario.model import ServiceSpec
+from sipscen.core.errors import Location
+from sipscen.core.model import ServiceSpec
 
 from .conftest import CORPUS, KAMAILIO_CFG, needs_kamailio, needs_sipp
 
@@ -74,7 +74,7 @@ def as_send_text(data: bytes) -> str:
 
 @pytest.fixture
 def sut(tmp_path):
-    from sipscen.engine.ports import PortAllocator
+    from sipscen.core.ports import PortAllocator
     tmp = tmp_path
     ports = PortAllocator("127.0.0.1")
     spec = ServiceSpec("sut", {"command": ["kamailio", "-DD", "-E", "-f", str(KAMAILIO_CFG),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.engine.results import FAILED, PASSED
+from sipscen.core.results import FAILED, PASSED
 
 from .conftest import (KAMAILIO_CFG, SCENARIOS, by_name, copy_scenario, needs_kamailio,
                        needs_sipp, run_file)

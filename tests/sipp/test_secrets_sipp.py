@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sipscen.engine.results import PASSED
+from sipscen.core.results import PASSED
 
 from .conftest import SCENARIOS, copy_scenario, needs_kamailio, needs_sipp
 

@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from sipscen.agents.base import Contact
-from sipscen.engine.ports import PortAllocator
+from sipscen.core.contact import Contact
+from sipscen.core.ports import PortAllocator
 from sipscen.engine.services import Service, probe_sip_options
-from sipscen.errors import InfrastructureError, Location, ScenarioError
-from sipscen.scenario.model import ServiceSpec
+from sipscen.core.errors import InfrastructureError, Location, ScenarioError
+from sipscen.core.model import ServiceSpec
 
 from .conftest import KAMAILIO_CFG, needs_kamailio
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from sipscen.engine.results import PASSED
+from sipscen.core.results import PASSED
 
 from .conftest import ROOT, by_name, needs_sipp, run_file
 

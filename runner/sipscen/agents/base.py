@@ -7,7 +7,6 @@ after errors, and must be idempotent. Agent types register themselves in
 """
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -15,75 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sipscen.engine.events import EventBoard
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.events import EventBoard
+from sipscen.core.contact import Contact
 from sipscen.language.control import CallControl, Cancelled
-from sipscen.scenario.model import AgentSpec, Scenario
-
-
-def require_loopback(host: str, where: str, location: Location | None = None) -> str:
-    """``host`` (brackets allowed), normalised, if it is a loopback address; else a
-    ScenarioError at ``location``/``where``: sipscen talks to loopback addresses only
-    (in a Kubernetes pod, also to its own address and the discovered SUT endpoints).
-
-    The one check for agents and services alike."""
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        raise ScenarioError(f"'{host}' is not an IP address (sipscen talks to loopback "
-                            "addresses only)", location, where) from None
-    if not ip.is_loopback and not _allowed_in_cluster(str(ip)):
-        raise ScenarioError(f"{host} is not a loopback address: sipscen only sends on "
-                            "127.0.0.0/8 and ::1 (in a Kubernetes pod also to the pod's own "
-                            "address and the discovered SUT endpoints)", location, where)
-    return str(ip)
-
-
-def _allowed_in_cluster(ip: str) -> bool:
-    """In a Kubernetes pod: its own address and discovered SUT endpoints
-    (sipscen.kube.discovery.allowed); never elsewhere."""
-    from sipscen.kube.discovery import allowed
-    return allowed(ip)
-
-
-@dataclass(frozen=True)
-class Contact:
-    """Where an agent (or a service) can be reached, decided at plan time."""
-
-    name: str
-    host: str                      # 127.0.0.1 or ::1
-    port: int                      # SIP port
-    transport: str = "udp"         # udp | tcp | tls
-    user: str = ""
-    media_ports: tuple[int, int] | None = None   # inclusive range the agent's RTP uses
-    files: str = ""                # a service's folder of generated files (`files:`)
-    ws_port: int = 0               # a service's SIP over WebSocket port (0: none), RFC 7118
-    wss_port: int = 0              # ... and secure WebSocket port
-
-    @property
-    def ports(self) -> tuple[int, ...]:
-        """Every signalling port it listens on (SIP, WebSocket, secure WebSocket)."""
-        return tuple(p for p in (self.port, self.ws_port, self.wss_port) if p)
-
-    @property
-    def hostport(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    @property
-    def media_min(self) -> int | str:
-        return self.media_ports[0] if self.media_ports else ""
-
-    @property
-    def media_max(self) -> int | str:
-        return self.media_ports[1] if self.media_ports else ""
-
-    @property
-    def uri(self) -> str:
-        scheme = "sips" if self.transport == "tls" else "sip"
-        user = f"{self.user}@" if self.user else ""
-        params = "" if self.transport == "udp" else f";transport={self.transport}"
-        return f"{scheme}:{user}{self.hostport}{params}"
+from sipscen.core.model import AgentSpec, Scenario
 
 
 @dataclass
@@ -92,7 +26,7 @@ class AgentContext:
     scenario: Scenario
     board: EventBoard
     artifacts_dir: Path                  # this agent's own folder
-    ports: Any                           # sipscen.engine.ports.PortAllocator
+    ports: Any                           # sipscen.core.ports.PortAllocator
     contacts: dict[str, Contact] = field(default_factory=dict)  # every agent/service by name
     timeout: float = 60.0                # the scenario's effective timeout (--timeout wins)
 
@@ -116,7 +50,7 @@ class Agent(ABC):
 
     @abstractmethod
     def start(self) -> None:
-        """Start the agent's process(es) through ``sipscen.engine.process``."""
+        """Start the agent's process(es) through ``sipscen.core.process``."""
 
     @abstractmethod
     def ready(self, timeout: float) -> None:

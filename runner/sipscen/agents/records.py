@@ -98,7 +98,6 @@ class SippFacts(AgentRecord):
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> list[str]:
-        from sipscen.report.html import _sipp_lines
         return super().summary() + _sipp_lines(self.to_dict())
 
 
@@ -127,6 +126,38 @@ class BrowserFacts(AgentRecord):
     browser: dict = field(default_factory=dict)       # {version, ready_s}
     # what a page cannot see: received RFC 4733 events (judge those on the wire)
     dtmf_unseen_methods: list[str] = field(default_factory=lambda: ["rfc4733"])
+
+
+def _sipp_lines(facts: dict[str, Any]) -> list[str]:
+    """A SIPp agent's summary: its scalar statistics, response codes and errors."""
+    lines = []
+    stats = facts.get("stats")
+    if isinstance(stats, dict):
+        scalars = [f"{k}={v}" for k, v in stats.items()
+                   if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+        lines.append(", ".join(scalars))
+        rt = stats.get("response_time_ms")
+        if isinstance(rt, dict) and rt:
+            lines.append("response time (ms): " + ", ".join(f"{k}={v}" for k, v in rt.items()))
+        if stats.get("failed_by_reason"):
+            lines.append(f"failed by reason: {_show(stats['failed_by_reason'], 200)}")
+    for r in facts.get("responses") or []:      # one per sent message (inline SIPp)
+        if not isinstance(r, dict):
+            continue
+        got = r.get("received")
+        final = (f"{got.get('status')} {got.get('reason') or ''}".strip()
+                 if isinstance(got, dict) else "no answer")
+        provisional = "".join(f"{p}, " for p in r.get("provisional") or [])
+        sent = r.get("sent") if r.get("was_sent", True) else f"{r.get('sent')} (not sent)"
+        lines.append(f"{sent} -> {provisional}{final}")
+    for err in (facts.get("errors") or [])[:5]:
+        lines.append(f"error: {_show(err, 200)}")
+    return lines
+
+
+def _show(value: Any, limit: int) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def record_of(facts: Any) -> AgentRecord | None:

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from sipscen.errors import SipscenError, exit_status_for
+from sipscen.core.errors import SipscenError, exit_status_for
 
 
 def main(argv: list[str] | None = None) -> int:

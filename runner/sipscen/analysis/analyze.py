@@ -2,8 +2,10 @@
 
 ``Analysis.to_dict()`` is the stable ``sipscen analyze --json`` contract
 (docs/ARCHITECTURE.md): ``packets``, ``warnings``, ``calls``,
-``rtp_streams`` and ``dtmf`` (in time order).  Extra keys may be added to the
-objects; the documented ones never change meaning.
+``rtp_streams`` and ``dtmf`` (in time order), then what the collectors of
+``dissectors.py`` read in the same pass: ``stun`` and ``tls`` (always), and
+``dtls`` (when DTLS was seen or the media was sampled).  Extra keys may be
+added to the objects; the documented ones never change meaning.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 from sipscen.analysis.analyzer import Analyzer
 from sipscen.analysis.pcap import CaptureReader
 from sipscen.analysis.emodel import e_model
@@ -32,7 +34,8 @@ class Analysis:
     def __init__(self, path: str, packets: int, warnings: list[str] | None = None,
                  calls: list[dict] | None = None, rtp_streams: list[dict] | None = None,
                  dtmf: list[dict] | None = None, audio: dict | None = None, *,
-                 call_objects: list | None = None, stream_objects: list | None = None):
+                 call_objects: list | None = None, stream_objects: list | None = None,
+                 extras: dict | None = None):
         self.path = path
         # index into rtp_streams -> {"samples": int16 array, "rate", "start": capture time of
         # samples[0], "times": packet arrival times}; only with analyze_capture(keep_audio=True)
@@ -44,6 +47,8 @@ class Analysis:
         self._streams = rtp_streams
         self._call_objects = call_objects or []
         self._stream_objects = stream_objects or []
+        # what the collectors read in the same pass: {"stun": [...], "tls": [...], "dtls": {...}}
+        self.extras = dict(extras or {})
 
     @property
     def call_count(self) -> int:
@@ -82,7 +87,7 @@ class Analysis:
     def to_dict(self) -> dict:
         return {
             "packets": self.packets, "warnings": list(self.warnings), "calls": self.calls,
-            "rtp_streams": self.rtp_streams, "dtmf": self.dtmf,
+            "rtp_streams": self.rtp_streams, "dtmf": self.dtmf, **self.extras,
         }
 
     def write_json(self, out: TextIO) -> None:
@@ -96,7 +101,10 @@ class Analysis:
             for i, item in enumerate(items):
                 out.write(",\n" if i else "\n")
                 out.write(json.dumps(item))
-        out.write("]}\n")
+        out.write("]")
+        for key, value in self.extras.items():
+            out.write(f',\n"{key}": {json.dumps(value)}')
+        out.write("}\n")
 
     def digits(self, method: str | None = None) -> str:
         return "".join(d["digit"] for d in self.dtmf if method is None or d["method"] == method)
@@ -106,14 +114,15 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
                     min_stream_packets: int = 2, strict_keys: bool = True,
                     inband: bool = False, keep_audio: bool = False,
                     wav_dir: str | os.PathLike | None = None,
+                    sample_media: bool = False,
                     tls_keylogs: Iterable[str | os.PathLike] = ()) -> Analysis:
     """Read ``path`` (pcap or pcapng) and return calls, RTP streams, DTMF and SRTP results.
 
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
     for streams whose SDP is not in the capture (each is tried on every
     SRTP-looking stream; the one that authenticates wins).  Raises
-    :class:`sipscen.errors.CaptureFileError` for a file that is not a capture
-    (or an unsupported link type), :class:`sipscen.errors.UsageError` for a
+    :class:`sipscen.core.errors.CaptureFileError` for a file that is not a capture
+    (or an unsupported link type), :class:`sipscen.core.errors.UsageError` for a
     malformed key (with ``strict_keys=False`` a malformed key is skipped with a
     warning instead).  Damage inside the file becomes a warning.
 
@@ -124,9 +133,13 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     ``wav_dir`` writes each decoded stream there as a WAV file (implies
     ``keep_audio``). Without any of them the analysis never decodes audio.
 
+    ``sample_media`` samples every stream's payload (the first few KB) and says
+    under ``dtls.rtp`` whether it looks like ciphertext: the evidence a "plain
+    RTP" verdict needs. Streams on a pair that carried DTLS are always sampled.
+
     ``tls_keylogs``: TLS key log files (``SSLKEYLOGFILE``): SIP over secure
-    WebSocket is read with them (``websocket.py``, ``tls.py``); SIP over plain
-    WebSocket needs nothing.
+    WebSocket is read with them (``websocket.py``, ``tls_decrypt.py``); SIP over
+    plain WebSocket needs nothing.
     """
     key_warnings: list[str] = []
     if strict_keys:
@@ -146,8 +159,9 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     if inband or keep_audio or wav_dir is not None:
         from sipscen.analysis.wire_audio import AudioCollector    # numpy: only when asked for
         collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
-    from sipscen.analysis.tls import KeyLog
-    analyzer = Analyzer(keys, collector, KeyLog.read(tls_keylogs))
+    from sipscen.analysis.tls_decrypt import KeyLog
+    analyzer = Analyzer(keys, collector, sample_media=sample_media,
+                        tls_keylog=KeyLog.read(tls_keylogs))
     try:
         if reader.format == "pcap":
             analyzer.run_pcap(reader)       # walks the read buffers itself: the fastest way
@@ -198,11 +212,37 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
     dtmf += inband
     dtmf.sort(key=lambda d: d["time"])
     calls = sorted(an.calls.calls.values(), key=lambda c: c.start if c.start is not None else 0)
+    extras = _collected(an)
     if col is None:
         return Analysis(path, an.packets, warnings, dtmf=dtmf, call_objects=calls,
-                        stream_objects=streams)
+                        stream_objects=streams, extras=extras)
     return Analysis(path, an.packets, warnings, rtp_streams=streams, dtmf=dtmf, audio=audio,
-                    call_objects=calls)
+                    call_objects=calls, extras=extras)
+
+
+def _collected(an: Analyzer) -> dict:
+    """The collectors' results by binding name; ``dtls`` with the payload samples
+    of the streams on its pairs (or of every stream, with ``sample_media``)."""
+    out = {name: c.result() for name, c in an.collectors.items()}
+    flows = out.pop("dtls", [])
+    if flows or an.sample_media:
+        pairs = an.collectors["dtls"].pairs()
+        rtp: dict[tuple[str, str], dict] = {}
+        for st, (sample, firsts) in an.samples.items():
+            key = (st.src_str, st.dst_str)
+            if not (an.sample_media or key in pairs):
+                continue
+            if st.srtp is not None and st.payload_sample is not None:
+                sample, firsts = st.payload_sample, st.first_bytes or b""
+            entry = rtp.get(key)
+            if entry is None:
+                rtp[key] = {"src": key[0], "dst": key[1], "first": st.first_time,
+                            "packets": st.packets,
+                            "looks_encrypted": looks_encrypted(bytes(sample), bytes(firsts))}
+            else:
+                entry["packets"] += st.packets
+        out["dtls"] = {"flows": flows, "rtp": list(rtp.values())}
+    return out
 
 
 def _stream_dict(st) -> dict:

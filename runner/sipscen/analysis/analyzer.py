@@ -1,4 +1,5 @@
-"""The per-packet loop: frames -> SIP messages, RTP streams, DTMF events, SRTP.
+"""The per-packet loop: frames -> SIP messages, RTP streams, DTMF events, SRTP,
+and whatever else a binding of ``dissectors.py`` reads (DTLS, STUN, TLS records).
 
 Hot path first: a frame is decoded by offset arithmetic, an RTP packet costs
 one dict lookup for its stream and a few integer operations; only
@@ -10,6 +11,10 @@ from __future__ import annotations
 import struct
 
 from sipscen.analysis.calls import CallTable
+from sipscen.analysis import dtls, stun, tls  # noqa: F401 - they bind their collectors
+from sipscen.analysis.websocket import WebSocketSip   # binds SIP over WebSocket (its module)
+from sipscen.analysis.dissectors import (TCP, UDP, anything, bind_tcp, bind_udp, is_rtcp, is_rtp,
+                                         starts_like_sip)
 from sipscen.analysis.dtmf import EventClassifier, EventTracker
 from sipscen.analysis.fastpath import run_batches, run_pcap
 from sipscen.analysis.layers import FRAGMENT, Defragmenter, endpoint_str, fragment_info, ip_payload
@@ -18,13 +23,21 @@ from sipscen.analysis.sip import TcpSipReassembler, looks_like_sip, parse_messag
 from sipscen.analysis.srtp_streams import (
     PROBE_PACKETS, SAMPLE_BYTES, KeyCandidate, SrtpStreamState, sdp_candidates,
 )
-from sipscen.analysis.websocket import WebSocketSip
 
 _RTP = struct.Struct("!BBHII").unpack_from
 # well-known ports of protocols whose first byte can look like RTP version 2
 _NOT_RTP_PORTS = frozenset({53, 67, 68, 123, 137, 138, 161, 162, 443, 500, 514, 1900, 4500, 5353})
 MAX_STREAMS = 200_000    # bounds memory on captures full of RTP-looking noise
-_UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+MAX_SAMPLED = 1000       # streams whose payload is sampled for "looks encrypted"
+MAX_CONNS = 100_000      # TCP connections whose protocol is remembered
+
+# What reads which payload (dissectors.py): RTCP is skipped, RTP and SIP are this
+# module's own readers (they share the call and stream state); DTLS, STUN and TLS
+# bind their collectors in their own modules (imported above).
+bind_udp("rtcp", is_rtcp, "_udp_ignore")
+bind_udp("rtp", is_rtp, "_udp_rtp")
+bind_udp("sip", starts_like_sip, "_udp_sip")
+bind_tcp("sip", anything, "_tcp_sip")       # last: SIP's own framing decides the rest
 _EV_EVENTS, _EV_AUDIO = EventClassifier.EVENTS, EventClassifier.AUDIO
 
 
@@ -51,13 +64,17 @@ class Analyzer:
     """State of one analysis: feed it record batches with :meth:`run`, then read
     ``calls``, ``streams``, ``events`` and ``warnings`` (``analyze.py`` does)."""
 
-    def __init__(self, caller_keys: list[KeyCandidate], audio=None, tls_keylog=None):
+    def __init__(self, caller_keys: list[KeyCandidate], audio=None, sample_media: bool = False,
+                 tls_keylog=None):
         self.audio = audio          # an AudioCollector (wire_audio.py) or None
+        # sample every stream's payload (else only those on a DTLS pair): the evidence a
+        # "plain RTP" verdict needs, that the payload does not look like ciphertext
+        self.sample_media = sample_media
+        self.samples: dict[RtpStream, list[bytearray]] = {}   # stream -> [payload, first bytes]
         self.warnings: list[str] = []
         self.packets = 0
         self.calls = CallTable(self.warnings)
         self.tcp = TcpSipReassembler(self.warnings)
-        self.ws = WebSocketSip(self.warnings, tls_keylog)   # SIP over ws/wss (RFC 7118)
         self.streams: dict[bytes, RtpStream] = {}   # addresses + ports + SSRC -> stream
         self.events: list = []
         self.caller_keys = caller_keys
@@ -67,6 +84,18 @@ class Analyzer:
         self.fast_gen = self.calls.generation           # SDP generation fast_flows is valid for
         self.defrag = Defragmenter()
         self.non_ip = 0
+        # the bindings of dissectors.py: collectors by name, readers in table order
+        self.collectors = {b.name: b.reader(self.warnings) for b in UDP + TCP
+                           if isinstance(b.reader, type)}
+        self._udp_readers = [(b.claims, self._reader(b, "datagram")) for b in UDP]
+        self._tcp_readers = [(b.claims, self._reader(b, "segment")) for b in TCP]
+        self.conns: dict[tuple, object] = {}    # TCP (src, sport, dst, dport) -> its reader
+        self.ws = WebSocketSip(self.warnings, tls_keylog, self.collectors.get("tls"))
+
+    def _reader(self, binding, method: str):
+        if isinstance(binding.reader, str):
+            return getattr(self, binding.reader)
+        return getattr(self.collectors[binding.name], method)
 
     # ------------------------------------------------------------------ loop
     def run(self, batches) -> None:
@@ -107,18 +136,25 @@ class Analyzer:
         p = off + 8
         if 8 <= ulen and off + ulen < end:
             end = off + ulen
-        if end - p < 12:
-            if end > p and data[p] in _UPPER:
-                self._sip_udp(t, src, sport, dst, dport, data[p:end])
-            return
-        b0 = data[p]
-        if b0 & 0xC0 == 0x80:
-            if 200 <= data[p + 1] <= 204:
-                return  # RTCP
-            key = src + dst + data[off:off + 4] + data[p + 8:p + 12]
-            self._rtp(t, key, src, sport, dst, dport, self.streams.get(key), data, p, end)
-        elif b0 in _UPPER:
-            self._sip_udp(t, src, sport, dst, dport, data[p:end])
+        self._udp_datagram(t, src, sport, dst, dport, data, off, p, end)
+
+    def _udp_datagram(self, t, src, sport, dst, dport, data, off, p, end) -> None:
+        """``data[p:end]``, the payload of the UDP header at ``off``: to the first
+        binding that claims it."""
+        for claims, read in self._udp_readers:
+            if claims(data, p, end):
+                read(t, src, sport, dst, dport, data, off, p, end)
+                return
+
+    def _udp_ignore(self, *_args) -> None:
+        """RTCP: nothing the analysis reports."""
+
+    def _udp_rtp(self, t, src, sport, dst, dport, data, off, p, end) -> None:
+        key = src + dst + data[off:off + 4] + data[p + 8:p + 12]
+        self._rtp(t, key, src, sport, dst, dport, self.streams.get(key), data, p, end)
+
+    def _udp_sip(self, t, src, sport, dst, dport, data, off, p, end) -> None:
+        self._sip_udp(t, src, sport, dst, dport, data[p:end])
 
     def _fragment(self, t, lt, data) -> None:
         """Reassemble IP fragments; a whole datagram goes through the UDP/TCP paths."""
@@ -136,12 +172,7 @@ class Analyzer:
         elif proto == 17 and len(whole) >= 8:
             sport = (whole[0] << 8) | whole[1]
             dport = (whole[2] << 8) | whole[3]
-            payload = whole[8:]
-            if payload[:1] and payload[0] in _UPPER:
-                self._sip_udp(t, src, sport, dst, dport, payload)
-            elif len(payload) >= 12 and payload[0] & 0xC0 == 0x80 and not 200 <= payload[1] <= 204:
-                key5 = src + dst + whole[0:4] + payload[8:12]
-                self._rtp(t, key5, src, sport, dst, dport, self.streams.get(key5), whole, 8, len(whole))
+            self._udp_datagram(t, src, sport, dst, dport, whole, 0, 8, len(whole))
 
     # ------------------------------------------------------------------ RTP
     def _rtp(self, t, key, src, sport, dst, dport, st, data, p, end) -> None:
@@ -157,6 +188,8 @@ class Analyzer:
             st = RtpStream(src, sport, dst, dport, ssrc, t, (data[p + 2] << 8) | data[p + 3], len(self.streams))
             self.streams[key] = st
             self._resolve(st)
+            if len(self.samples) < MAX_SAMPLED and (self.sample_media or self._on_dtls(st)):
+                self.samples[st] = [bytearray(), bytearray()]
         elif st.sdp_gen != self.calls.generation:
             self._resolve(st)
         b0, b1, seq, ts, _ = _RTP(data, p)
@@ -207,6 +240,8 @@ class Analyzer:
         pt = b1 & 0x7F
         add = st.add if count else _ignore
         plain_rtp = count and st.srtp is None
+        if plain_rtp and st in self.samples:
+            self._sample(st, pkt)
         ep = st.event_pts
         if ep is not None:
             is_event = pt in ep
@@ -249,10 +284,24 @@ class Analyzer:
             for bt, bseq, bts, bmark, bpayload in buffered:
                 self._feed(st, bt, bts, bmark, bpayload, pt, 8000)
 
+    def _sample(self, st: RtpStream, pkt: bytes) -> None:
+        sample = self.samples[st]
+        if len(sample[0]) < SAMPLE_BYTES:
+            body = _payload(pkt) or b""
+            sample[0] += body
+            sample[1] += body[:1]
+
+    def _on_dtls(self, st: RtpStream) -> bool:
+        flows = self.collectors["dtls"].flows
+        return (st.src_str, st.dst_str) in flows or (st.dst_str, st.src_str) in flows
+
     def _go_fast(self, st: RtpStream, key: bytes, pt: int) -> None:
         """Let the inline loop take this stream's next in-order packets of ``pt``."""
         if self.audio is not None and self.audio.wants(st, pt):
             return      # the fast path never sees payloads: stay on this path
+        sample = self.samples.get(st)
+        if sample is not None and len(sample[0]) < SAMPLE_BYTES:
+            return      # its payload sample is not complete yet
         st.go_fast(pt)
         if st.fastpt == pt:
             self.fast_flows[key[:-4]] = st     # addresses + ports, without the SSRC
@@ -327,11 +376,42 @@ class Analyzer:
         if hlen < 20 or off + hlen > end:
             return
         payload = data[off + hlen:end]
-        found = [(raw, "tcp") for raw in self.tcp.segment((src, sport, dst, dport), seq, flags,
-                                                          payload)]
-        found += self.ws.segment(src, sport, dst, dport, seq, flags, payload)
-        for raw, transport in found:
-            msg = parse_message(raw, udp=transport != "tcp")
+        self._connection((src, sport, dst, dport), flags, payload)(
+            t, src, sport, dst, dport, seq, flags, payload)
+
+    def _connection(self, key: tuple, flags: int, payload: bytes):
+        """The reader of a TCP connection: the binding that claimed its first payload
+        (SYN and data-less segments before that go to SIP's, which tracks sequence
+        numbers from the SYN)."""
+        src, sport, dst, dport = key
+        back = (dst, dport, src, sport)
+        read = self.conns.get(key)
+        if flags & 0x02 and not payload:          # SYN: a new connection, not claimed yet
+            self.conns.pop(key, None)
+            self.conns.pop(back, None)
+            read = None
+        if read is None:
+            if not payload:
+                return self._tcp_sip
+            read = next(r for claims, r in self._tcp_readers if claims(payload))
+            if len(self.conns) < MAX_CONNS:
+                self.conns[key] = self.conns[back] = read
+        if flags & 0x05:                          # FIN or RST: forget the connection
+            self.conns.pop(key, None)
+            self.conns.pop(back, None)
+        return read
+
+    def _tcp_sip(self, t, src, sport, dst, dport, seq, flags, payload) -> None:
+        for raw in self.tcp.segment((src, sport, dst, dport), seq, flags, payload):
+            msg = parse_message(raw, udp=False)
+            if msg is not None:
+                self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "tcp", msg)
+                self._check_sdp()
+
+    def _tcp_websocket(self, t, src, sport, dst, dport, seq, flags, payload) -> None:
+        """SIP over WebSocket, ws or wss (``websocket.py`` binds it)."""
+        for raw, transport in self.ws.segment(t, src, sport, dst, dport, seq, flags, payload):
+            msg = parse_message(raw, udp=True)      # one WebSocket message, one SIP message
             if msg is not None:
                 self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport),
                                        transport, msg)

@@ -6,25 +6,22 @@ cannot decrypt the media. What it can show: a DTLS handshake between the two
 media ports (ClientHello, ServerHello with the ``use_srtp`` extension naming
 the profile), and after it, on the same ports, RTP whose payloads look like
 ciphertext (never proof alone; together with the handshake and an SDP without
-``a=crypto`` it is the evidence there is). ``scan_dtls(path)`` returns::
+``a=crypto`` it is the evidence there is). The analysis of a capture
+(``analyze_capture``) gives, under ``"dtls"``::
 
     {"flows": [{"src", "dst", "first", "last", "records", "handshake": [types],
                 "srtp_profile": "AES_CM_128_HMAC_SHA1_80" | None}],
      "rtp": [{"src", "dst", "first", "packets", "looks_encrypted"}]}
 
 for every UDP pair that carried DTLS (``rtp`` only for those pairs and their
-reverse; with ``all_rtp`` for every RTP pair: the evidence a "plain RTP"
-verdict needs, that the payload does not look like ciphertext). Bounded: at
-most ``MAX_PAIRS`` pairs, a few KB of payload each.
+reverse; with ``sample_media`` for every RTP stream: the evidence a "plain
+RTP" verdict needs, that the payload does not look like ciphertext). Bounded:
+at most ``MAX_PAIRS`` pairs, a few KB of payload each.
 """
 from __future__ import annotations
 
-import os
-from typing import Any
-
-from sipscen.analysis.layers import endpoint_str, ip_payload
-from sipscen.analysis.pcap import iter_records
-from sipscen.analysis.srtp_streams import looks_encrypted
+from sipscen.analysis.dissectors import bind_udp
+from sipscen.analysis.layers import endpoint_str
 
 MAX_PAIRS = 1000
 SAMPLE = 4096
@@ -74,61 +71,42 @@ def _records(p: bytes):
         pos += 13 + length
 
 
-def _payload_at(p: bytes) -> int:
-    """Where an RTP packet's payload starts: after its CSRCs and its header extension
-    (WebRTC senders always carry one, RFC 8285, in the clear even in SRTP). Padding
-    is not trimmed: in SRTP its length byte is ciphertext."""
-    at = 12 + 4 * (p[0] & 0x0F)
-    if p[0] & 0x10 and len(p) >= at + 4:
-        at += 4 + 4 * int.from_bytes(p[at + 2:at + 4], "big")
-    return min(at, len(p))
+class DtlsCollector:
+    """DTLS records per UDP pair, read in the one pass over the capture (bound in
+    ``analyzer.py``). ``result()``: the ``flows`` of the module docstring; the
+    ``rtp`` samples come from the RTP streams (``analyze.py``)."""
+
+    def __init__(self, warnings: list[str]):
+        self.flows: dict[tuple[str, str], dict] = {}
+        self.warnings = warnings
+
+    def datagram(self, t, src, sport, dst, dport, data, off, p, end) -> None:
+        a, b = endpoint_str(src, sport), endpoint_str(dst, dport)
+        flow = self.flows.get((a, b))
+        if flow is None:
+            if len(self.flows) >= MAX_PAIRS:
+                return
+            flow = self.flows[(a, b)] = {"src": a, "dst": b, "first": t, "last": t,
+                                         "records": 0, "handshake": [], "srtp_profile": None}
+        flow["last"] = t
+        for ctype, epoch, htype, body in _records(bytes(data[p:end])):
+            flow["records"] += 1
+            if htype is not None and len(flow["handshake"]) < 64:
+                flow["handshake"].append(HANDSHAKE_NAMES.get(htype, str(htype)))
+                if htype == 2 and flow["srtp_profile"] is None:
+                    flow["srtp_profile"] = _use_srtp(body)
+
+    def pairs(self) -> set[tuple[str, str]]:
+        """Both directions of every pair that carried DTLS."""
+        return set(self.flows) | {(b, a) for a, b in self.flows}
+
+    def result(self) -> list[dict]:
+        return list(self.flows.values())
 
 
-def scan_dtls(path: str | os.PathLike, all_rtp: bool = False) -> dict[str, Any]:
-    flows: dict[tuple[str, str], dict] = {}
-    rtp: dict[tuple[str, str], dict] = {}
-    for t, lt, data in iter_records(path):
-        r = ip_payload(lt, data)
-        if r is None or r[2] != 17:
-            continue
-        src, dst, _, off, end = r
-        if end - off < 8 + 12:
-            continue
-        p = bytes(data[off + 8:end])
-        a = endpoint_str(src, int.from_bytes(data[off:off + 2], "big"))
-        b = endpoint_str(dst, int.from_bytes(data[off + 2:off + 4], "big"))
-        if is_dtls(p):
-            flow = flows.get((a, b))
-            if flow is None:
-                if len(flows) >= MAX_PAIRS:
-                    continue
-                flow = flows[(a, b)] = {"src": a, "dst": b, "first": t, "last": t,
-                                        "records": 0, "handshake": [], "srtp_profile": None}
-            flow["last"] = t
-            for ctype, epoch, htype, body in _records(p):
-                flow["records"] += 1
-                if htype is not None:
-                    flow["handshake"].append(HANDSHAKE_NAMES.get(htype, str(htype)))
-                    if htype == 2 and flow["srtp_profile"] is None:
-                        flow["srtp_profile"] = _use_srtp(body)
-        elif p[0] & 0xC0 == 0x80 and not 200 <= p[1] <= 204:
-            st = rtp.get((a, b))
-            if st is None:
-                if len(rtp) >= MAX_PAIRS:
-                    continue
-                st = rtp[(a, b)] = {"src": a, "dst": b, "first": t, "packets": 0,
-                                    "sample": bytearray(), "firsts": bytearray()}
-            st["packets"] += 1
-            if len(st["sample"]) < SAMPLE:
-                body = p[_payload_at(p):]
-                st["sample"] += body
-                st["firsts"] += body[:1]
-    pairs = set(flows) | {(b, a) for a, b in flows}
-    out_rtp = []
-    for key, st in rtp.items():
-        if all_rtp or key in pairs:
-            out_rtp.append({"src": st["src"], "dst": st["dst"], "first": st["first"],
-                            "packets": st["packets"],
-                            "looks_encrypted": looks_encrypted(bytes(st["sample"][:SAMPLE]),
-                                                               bytes(st["firsts"]))})
-    return {"flows": list(flows.values()), "rtp": out_rtp}
+def claims_dtls(data: bytes, p: int, end: int) -> bool:
+    return end - p >= 13 and 20 <= data[p] <= 25 and data[p + 1] == 0xFE and \
+        data[p + 2] in (0xFF, 0xFD)
+
+
+bind_udp("dtls", claims_dtls, DtlsCollector)

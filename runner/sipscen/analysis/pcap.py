@@ -13,7 +13,7 @@ Python.  Supported containers:
 A truncated or damaged file yields every record up to the damage and appends a
 warning to :attr:`CaptureReader.warnings`.  A file that is not a capture, or a
 capture whose link type we cannot decode, raises
-:class:`sipscen.errors.CaptureFileError`.
+:class:`sipscen.core.errors.CaptureFileError`.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import os
 import struct
 from typing import BinaryIO, Iterator
 
-from sipscen.errors import CaptureFileError
+from sipscen.core.errors import CaptureFileError
 from sipscen.analysis.layers import SUPPORTED_LINKTYPES, linktype_name
 
 CHUNK = 1 << 22  # 4 MiB reads

@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sipscen.analysis.dissectors import bind_tcp
 from sipscen.analysis.sip import TcpSipReassembler, _Flow
-from sipscen.analysis.tls import KeyLog, TlsConnection, looks_like_tls
+from sipscen.analysis.tls_decrypt import KeyLog, TlsConnection, looks_like_tls
 
 SYN, FIN, RST = 0x02, 0x01, 0x04
 MAX_MESSAGE = 1 << 20
@@ -82,9 +83,14 @@ class _Bytes(TcpSipReassembler):
 
 
 class WebSocketSip:
-    def __init__(self, warnings: list[str], keylog: KeyLog | None = None):
+    """The reader of the connections ``claims`` takes (``Analyzer._tcp_websocket``). A
+    TLS connection's records are counted by ``tls`` (the TLS record collector) as well:
+    this binding comes first, so it hands them on."""
+
+    def __init__(self, warnings: list[str], keylog: KeyLog | None = None, tls_records=None):
         self.warnings = warnings
         self.keylog = keylog or KeyLog()
+        self.tls_records = tls_records
         self.bytes = _Bytes(warnings)
         self.conns: dict[tuple, _Conn] = {}
         self._warned: set[str] = set()
@@ -96,9 +102,11 @@ class WebSocketSip:
             self._warned.add(kind)
             self.warnings.append(text)
 
-    def segment(self, src: bytes, sport: int, dst: bytes, dport: int, seq: int, flags: int,
-                payload: bytes) -> list[tuple[bytes, str]]:
+    def segment(self, t: float, src: bytes, sport: int, dst: bytes, dport: int, seq: int,
+                flags: int, payload: bytes) -> list[tuple[bytes, str]]:
         """SIP messages (raw bytes, ``ws``/``wss``) this segment completed."""
+        if self.tls_records is not None:          # it counts the segments that start a record
+            self.tls_records.segment(t, src, sport, dst, dport, seq, flags, payload)
         a, b = (src, sport), (dst, dport)
         key = (a, b) if a <= b else (b, a)
         conn = self.conns.get(key)
@@ -244,6 +252,13 @@ class WebSocketSip:
         return found
 
 
+def claims(payload: bytes) -> bool:
+    """The first payload of a connection that may carry SIP over WebSocket: an HTTP
+    upgrade or its answer, a frame starting a SIP message, or TLS (read when a key
+    log has its secrets; its records are counted for ``tls`` in any case)."""
+    return _may_start(payload)
+
+
 def _may_start(payload: bytes) -> bool:
     """Whether a flow's first bytes can be a WebSocket connection (or TLS under one)."""
     return payload.startswith((b"GET ", b"HTTP/1.")) or looks_like_tls(payload) \
@@ -289,3 +304,6 @@ def _frame_with_sip(data: bytes) -> bool:
     if mask is not None:
         head = _unmask(head, mask)
     return length >= 12 and _SIP_START.match(head) is not None
+
+
+bind_tcp("websocket", claims, "_tcp_websocket", before="tls")

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from sipscen.engine import process
-from sipscen.errors import InfrastructureError
+from sipscen.core import process
+from sipscen.core.errors import InfrastructureError
 
 
 def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None) -> str:

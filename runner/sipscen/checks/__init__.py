@@ -1,6 +1,6 @@
 """Expectations checked after a run: one small module per family.
 
-A check function takes an :class:`~sipscen.scenario.model.Expectation` and the
+A check function takes an :class:`~sipscen.core.model.Expectation` and the
 :class:`CheckContext` and returns one or more ``CheckResult``. ``evaluate``
 runs every expectation of a scenario; a check that raises becomes an error
 result, never a crash.
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Callable
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import ERROR, FAILED, CheckResult
-from sipscen.scenario.model import Expectation
+from sipscen.core.results import ERROR, FAILED, CheckResult
+from sipscen.core.model import Expectation
 
 CheckFn = Callable[[Expectation, CheckContext], list[CheckResult]]
 
@@ -23,10 +23,16 @@ def check_function(kind: str) -> CheckFn:
 
 
 def evaluate(expectations, ctx: CheckContext) -> list[CheckResult]:
+    """Every expectation's results; those that do not say what they rest on take
+    their family's ``evidence``."""
+    from sipscen.language import registry
     results: list[CheckResult] = []
     for exp in expectations:
         try:
             found = check_function(exp.kind)(exp, ctx)
+            family = registry.expectations()[exp.kind]
+            for result in found:
+                result.evidence = result.evidence or family.evidence
             results.extend(found or [CheckResult(
                 name=exp.kind, status=FAILED, location=str(exp.location),
                 message="the expectation judged nothing (no verdict): it cannot pass")])

@@ -112,6 +112,7 @@ def _load_check(lc, params: dict) -> None:
 
 register_expectation(ExpectationFamily(
     name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
+    needs_audio=lambda params: True,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
         "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "
         "(`after`, `before`): a `tone` (frequencies within `tolerance`, `min_duration`, "

@@ -20,8 +20,8 @@ from sipscen.analysis.audio import read_wav
 from sipscen.analysis.quality import SILENCE_DBFS, audio_summary, find_tone, similarity
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import Heard, at_agent, on_wire, phase_label, phase_of, sources
-from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult
-from sipscen.scenario.model import Expectation, parse_duration
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.model import Expectation, parse_duration
 
 MIN_ACTIVE = 0.2      # seconds of sound for "not silent"
 
@@ -64,15 +64,21 @@ def check_audio(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         name = f"{label} ({heard.where})"
         if heard.samples is None:
             results.append(CheckResult(name, ERROR if heard.inconclusive else FAILED,
-                                       _wanted(p), None, heard.missing, loc))
+                                       _wanted(p), None, heard.missing, loc,
+                                       _evidence(ctx, heard, receiver)))
             continue
         ok, actual, message = _judge(p, heard, exp)
         if not ok and (p.get("tone") or p.get("not_silent") or p.get("matches")):
             message = _one_way(ctx, p, heard, start, end, message)
         if heard.note:
             message = "; ".join(x for x in (message, heard.note) if x)
-        results.append(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual, message, loc))
+        results.append(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual, message, loc,
+                                   _evidence(ctx, heard, receiver)))
     return results
+
+
+def _evidence(ctx: CheckContext, heard: Heard, receiver: str) -> str:
+    return WIRE if heard.where == "wire" else ctx.evidence_of(receiver)
 
 
 def _wanted(p: dict) -> str:

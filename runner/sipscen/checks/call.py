@@ -11,9 +11,9 @@ from typing import Any
 
 from sipscen.agents.records import CallRecord
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation, parse_duration
+from sipscen.core.model import Expectation, parse_duration, status_matches
 
 BOUNDS = {"type": "object", "minProperties": 1, "additionalProperties": False,
           "properties": {"min": {"$ref": "#/$defs/duration"},
@@ -24,17 +24,6 @@ TIMINGS = {
     "ring_time": ("early_at", "confirmed_at", "first 18x to the answer"),
     "answer_time": ("started_at", "confirmed_at", "INVITE sent to the answer"),
 }
-
-
-def status_matches(spec: Any, code: int | None) -> bool:
-    """``spec``: 200, "4xx" or [404, 480]."""
-    if code is None:
-        return False
-    if isinstance(spec, list):
-        return code in spec
-    if isinstance(spec, str):
-        return str(code)[0] == spec[0]
-    return code == spec
 
 
 def select_calls(p: dict, ctx: CheckContext) -> tuple[list[CallRecord], list[CallRecord], str]:
@@ -69,7 +58,7 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
     def add(what: str, ok: bool, expected, actual, message: str = "") -> None:
         results.append(CheckResult(f"{name}: {what}", PASSED if ok else FAILED,
-                                   expected, actual, message, loc))
+                                   expected, actual, message, loc, ctx.evidence_of(caller)))
 
     if "count" in p:
         add("count", len(every) == p["count"], p["count"], len(every),

@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sipscen.agents.base import Contact
-from sipscen.scenario.model import Scenario
+from sipscen.core.contact import Contact
+from sipscen.core.model import Scenario
+from sipscen.core.results import AGENT, WIRE
 
 
 @dataclass
@@ -15,7 +16,6 @@ class CheckContext:
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
-    capture: Any = None                         # the capture file (Path), when there is one
     services: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> facts
     # decoded wire audio (Analysis.audio: rtp_streams index -> samples, rate, start, times),
     # signal name -> board time of its first post, and the wall-clock time of board time 0
@@ -64,6 +64,11 @@ class CheckContext:
         """``agent``'s facts as its type's typed record (``sipscen.agents.records``)."""
         from sipscen.agents.records import record_of
         return record_of(self.facts.get(agent))
+
+    def evidence_of(self, name: str) -> str:
+        """What a party's facts rest on: WIRE for a service (or an agent whose calls
+        the capture tells), AGENT for an agent's own report."""
+        return WIRE if (self.facts.get(name) or {}).get("source") == "wire" else AGENT
 
     def is_agent(self, name: str | None) -> bool:
         """An agent of the scenario (not a service, not an unknown address)."""

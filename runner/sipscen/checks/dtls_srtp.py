@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.checks.evidence import leg_sdps, leg_streams
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 
 
 def _between(ctx: Any, a: str, b: str, items: list[dict]) -> list[dict]:
@@ -32,7 +33,6 @@ def dtls_verdict(ctx: Any, a: str, b: str, suite: str | None, name: str,
     flows = dtls_flows(ctx, a, b)
     if not flows:
         return None
-    from sipscen.checks.legs import leg_sdps, leg_streams
     rtp = _between(ctx, a, b, (ctx.wire or {}).get("dtls", {}).get("rtp", []))
     problems = []
     kinds = {h for f in flows for h in f["handshake"]}
@@ -74,7 +74,7 @@ def dtls_verdict(ctx: Any, a: str, b: str, suite: str | None, name: str,
     return CheckResult(name, FAILED if problems else PASSED,
                        "DTLS-SRTP: handshake with use_srtp on the media ports, then only "
                        "ciphertext RTP both ways; no keys in the SDP", actual,
-                       "; ".join(problems), loc)
+                       "; ".join(problems), loc, WIRE)
 
 
 def party_dtls(ctx_wire: dict, owns, name: str, party_of=None) -> dict | None:

@@ -3,9 +3,9 @@ as the receiving agent saw them and as the capture shows them."""
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 
 def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
@@ -79,16 +79,18 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                 f"{ctx.facts[receiver].get('type')} agent); judge them `where: wire`", loc))
         elif received is None:
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,
-                                       f"{receiver} does not report received DTMF", loc))
+                                       f"{receiver} does not report received DTMF", loc,
+                                       ctx.evidence_of(receiver)))
         else:
             got = agent_digits(ctx, sender, receiver, method)
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})",
                                        PASSED if got == want else FAILED, want, got,
-                                       _unlinked(ctx, sender, receiver, received), loc))
+                                       _unlinked(ctx, sender, receiver, received), loc,
+                                       ctx.evidence_of(receiver)))
     if where in ("wire", "both"):
         if ctx.wire is None:
             results.append(CheckResult(f"{label} (wire)", FAILED, want, None,
-                                       ctx.wire_error or "no capture", loc))
+                                       ctx.wire_error or "no capture", loc, WIRE))
         else:
             got = wire_digits(ctx, sender, receiver, method)
             hidden = got != want and method != "sip-info" and undecryptable(
@@ -97,16 +99,18 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                 f"{label} (wire)", ERROR if hidden else PASSED if got == want else FAILED,
                 want, got, f"inconclusive: the media into {receiver} is SRTP no key in the "
                            f"capture opens (DTLS-SRTP): its digits cannot be read on the wire"
-                if hidden else "", loc))
+                if hidden else "", loc, WIRE))
     if p.get("max_latency") is not None and ctx.wire is not None:
         from sipscen.checks.dtmf_latency import latency_check
-        results.append(latency_check(ctx, sender, receiver, method, p["max_latency"],
-                                     label, loc))
+        latency = latency_check(ctx, sender, receiver, method, p["max_latency"], label, loc)
+        latency.evidence = WIRE         # timed on the wire at both ends
+        results.append(latency)
     return results
 
 
 register_expectation(ExpectationFamily(
     name="dtmf", evaluate="sipscen.checks.dtmf:check_dtmf",
+    needs_audio=lambda params: params.get("method") == "inband",   # in-band digits: decoded
     schema={"description": "Digits sent by one agent arrived at another (agent and wire).",
             "type": "object", "required": ["from", "to", "digits"],
             "additionalProperties": False,

@@ -9,8 +9,8 @@ the bound.
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
-from sipscen.scenario.model import parse_duration
+from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.model import parse_duration
 
 
 def latency_check(ctx: CheckContext, sender: str, receiver: str, method: str | None,

@@ -22,7 +22,7 @@ import numpy as np
 
 from sipscen.analysis.audio import read_wav
 from sipscen.checks.context import CheckContext
-from sipscen.checks.media import streams_from
+from sipscen.checks.evidence import streams_from
 
 
 @dataclass

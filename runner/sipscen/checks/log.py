@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 
 def _log(facts: dict) -> str | None:
@@ -56,8 +56,16 @@ def check_log(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
+def _check(lc, params) -> None:
+    service = params.get("service")
+    services = lc.checker.services
+    if isinstance(service, str) and service not in services:
+        lc.fail(f"unknown service '{service}' — services are: "
+                f"{', '.join(sorted(services)) or 'none'}", ["service"])
+
+
 register_expectation(ExpectationFamily(
-    name="log", evaluate="sipscen.checks.log:check_log",
+    name="log", evaluate="sipscen.checks.log:check_log", check=_check, evidence="",
     schema={"description": "Regular expressions on a service's log (stdout and stderr).",
             "type": "object", "required": ["service"],
             "anyOf": [{"required": ["matches"]}, {"required": ["absent"]}],

@@ -6,11 +6,11 @@ it is being stopped is marked ``at_teardown`` and never proves anything.
 """
 from __future__ import annotations
 
-from sipscen.checks.call import status_matches
+from sipscen.core.model import status_matches
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation, parse_duration
+from sipscen.core.model import Expectation, parse_duration
 
 
 def check_registration(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -23,7 +23,7 @@ def check_registration(exp: Expectation, ctx: CheckContext) -> list[CheckResult]
 
     def add(what, ok, expected, actual, message=""):
         results.append(CheckResult(f"registration {agent}: {what}", PASSED if ok else FAILED,
-                                   expected, actual, message, loc))
+                                   expected, actual, message, loc, ctx.evidence_of(agent)))
 
     codes = [r.get("code") for r in entries]
     if "status" in p:
@@ -62,6 +62,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="registration", check=_check, evaluate="sipscen.checks.registration:check_registration",
+    services_too=False,
     schema={"description": "What an agent's REGISTERs achieved during the run.",
             "type": "object", "required": ["agent"], "additionalProperties": False,
             "properties": {

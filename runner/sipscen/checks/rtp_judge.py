@@ -19,8 +19,8 @@ from sipscen.analysis.emodel import e_model
 from sipscen.checks.audio_judge import _percent
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import inbound_streams, on_wire, phase_label, phase_of
-from sipscen.engine.results import FAILED, PASSED, CheckResult
-from sipscen.scenario.model import Expectation, parse_duration
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.model import Expectation, parse_duration
 
 
 def _limits(p: dict) -> dict[str, Any]:
@@ -115,16 +115,16 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         note = ctx.first_of(receiver, sender)
         results.append(CheckResult(f"{label} (at {receiver})", FAILED if bad else PASSED,
                                    limits, figures, "; ".join(bad + ([note] if note else [])),
-                                   loc))
+                                   loc, ctx.evidence_of(receiver)))
     elif where == "agent":
         results.append(CheckResult(f"{label} (at {receiver})", FAILED, limits, None,
                                    "an agent's RTP counters cover the whole call: judge a phase "
-                                   "on the wire (where: wire)", loc))
+                                   "on the wire (where: wire)", loc, ctx.evidence_of(receiver)))
     if where in ("wire", "both"):
         figures, why = _wire_figures(ctx, p, start, end)
         bad = [why] if figures is None else _judge(limits, figures)
         results.append(CheckResult(f"{label} (wire)", FAILED if bad else PASSED,
-                                   limits, figures, "; ".join(bad), loc))
+                                   limits, figures, "; ".join(bad), loc, WIRE))
     return results
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sipscen.checks.call import status_matches
+from sipscen.core.model import status_matches
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
+from sipscen.core.model import Expectation
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
@@ -206,7 +206,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="sip", evaluate="sipscen.checks.sip:check_sip", schema=SCHEMA, check=_check,
-    services_too=True,
+    evidence="wire",
     doc="SIP messages in the capture (`from`/`to` or `between` agents or services): "
         "`method`, `status` (code, class or list), `headers` {Name: regex}, `body` regex, "
         "`sdp` {direction, profile, crypto}; `count` (default at least 1, or {min, max}), or "

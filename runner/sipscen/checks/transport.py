@@ -10,39 +10,17 @@ connection without a key to read it is inconclusive.
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
-from sipscen.scenario.model import Expectation
-
-TCP = 6
-HANDSHAKE = 0x16
+from sipscen.core.model import Expectation
 
 
-def tls_records(path, host: str, port: int) -> tuple[int, int]:
-    """(TCP segments to/from ``host:port`` that start a TLS record, handshake records among
-    them) in the capture at ``path``."""
-    from sipscen.analysis.layers import addr_str, ip_payload
-    from sipscen.analysis.pcap import CaptureReader
 
-    records = handshakes = 0
-    with CaptureReader(path) as reader:
-        for _, linktype, data in reader.records():
-            decoded = ip_payload(linktype, data)
-            if decoded is None or decoded[2] != TCP:
-                continue
-            src, dst, _, off, end = decoded
-            if end - off < 20:
-                continue
-            sport, dport = int.from_bytes(data[off:off + 2], "big"), \
-                int.from_bytes(data[off + 2:off + 4], "big")
-            ends = {(addr_str(src), sport), (addr_str(dst), dport)}
-            if (host, port) not in ends:
-                continue
-            payload = data[off + (data[off + 12] >> 4) * 4:end]
-            if len(payload) >= 3 and 0x14 <= payload[0] <= 0x17 and payload[1] == 3:
-                records += 1
-                handshakes += payload[0] == HANDSHAKE
-    return records, handshakes
+def tls_records(wire: dict, hostport: str) -> tuple[int, int]:
+    """(TCP segments to/from ``hostport`` that start a TLS record, handshake records
+    among them), from the analysis's ``tls`` pairs."""
+    pairs = [p for p in wire.get("tls") or [] if hostport in (p["src"], p["dst"])]
+    return sum(p["records"] for p in pairs), sum(p["handshakes"] for p in pairs)
 
 
 def _tls_on(ctx: CheckContext, agent: str) -> str:
@@ -50,8 +28,7 @@ def _tls_on(ctx: CheckContext, agent: str) -> str:
     WebSocket), as text; '' when there are none."""
     found = []
     for address in (ctx.facts.get(agent) or {}).get("addresses") or []:
-        host, _, port = address.rpartition(":")
-        records, handshakes = tls_records(ctx.capture, host.strip("[]"), int(port))
+        records, handshakes = tls_records(ctx.wire, address)
         if handshakes:
             found.append(f"{address}: {handshakes} handshake / {records} TLS records")
     return "; ".join(found)
@@ -69,17 +46,14 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     sip = [m for c in ctx.wire.get("calls", []) for m in c["messages"]
            if ctx.owns(agent, m.get("src", "")) or ctx.owns(agent, m.get("dst", ""))]
     if protocol == "tls":
-        if ctx.capture is None:
-            return [CheckResult(f"{name}: TLS handshake", FAILED, "TLS records", None,
-                                "no capture file", loc)]
-        records, handshakes = tls_records(ctx.capture, contact.host, contact.port)
+        records, handshakes = tls_records(ctx.wire, contact.hostport)
         return [
             CheckResult(f"{name}: TLS handshake on {contact.hostport}",
                         PASSED if handshakes else FAILED, ">= 1 handshake record",
                         f"{handshakes} handshake / {records} TLS records", "", loc),
             CheckResult(f"{name}: no cleartext SIP", PASSED if not sip else FAILED, 0, len(sip),
                         "; ".join(m["summary"] for m in sip[:3]), loc)]
-    if protocol == "wss" and not sip and ctx.capture is not None:
+    if protocol == "wss" and not sip:
         locked = _tls_on(ctx, agent)
         if locked:
             return [CheckResult(f"{name}: SIP over wss", ERROR, protocol, locked,
@@ -98,7 +72,7 @@ register_expectation(ExpectationFamily(
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},
                            "protocol": {"enum": ["udp", "tcp", "tls", "ws", "wss"]}}},
-    services_too=True,
+    evidence="wire",
     doc="The SIP transport of `agent` on the wire: `tls` needs a TLS handshake on its SIP "
         "port and no cleartext SIP message to or from it; `udp`/`tcp`/`ws` need SIP messages "
         "to or from it, all over that protocol; `wss` the same over secure WebSocket, read "

@@ -12,22 +12,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sipscen.checks.media import STATIC_PT
+from sipscen.checks.dtls_srtp import party_dtls
+from sipscen.checks.evidence import STATIC_PT, sdp_body
 
 Owns = Callable[[str, str], bool]
 _STATIC_NAMES = {v: k for k, v in STATIC_PT.items()}
 
 
-def _body(raw: str) -> str:
-    head, sep, body = raw.partition("\r\n\r\n")
-    if not sep:
-        head, sep, body = raw.partition("\n\n")
-    return body
-
-
 def _sdp_messages(call: dict) -> list[dict]:
     return [m for m in call.get("messages", []) if "application/sdp" in
-            (m.get("raw") or "").lower() and "v=0" in _body(m.get("raw") or "")]
+            (m.get("raw") or "").lower() and "v=0" in sdp_body(m.get("raw") or "")]
 
 
 def codec_of_answer(call: dict) -> tuple[str | None, int | None]:
@@ -49,7 +43,6 @@ def codec_of_answer(call: dict) -> tuple[str | None, int | None]:
 
 def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str, party_of) -> dict:
     streams = wire.get("rtp_streams", [])
-    from sipscen.checks.dtls_srtp import party_dtls
     dtls = party_dtls(wire, owns, name, party_of)
     if dtls is not None:
         return dtls
@@ -88,7 +81,7 @@ def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict
     ended = bye.get("time") if bye else None
     local = remote_sdp = ""
     for m in _sdp_messages(call):
-        text = _body(m["raw"])
+        text = sdp_body(m["raw"])
         if owns(name, m.get("src", "")):
             local = local or text
         elif owns(name, m.get("dst", "")):

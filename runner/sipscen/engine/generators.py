@@ -18,8 +18,9 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from sipscen.errors import ScenarioError
-from sipscen.scenario.model import AgentSpec, Expectation, Scenario
+from sipscen.checks.verdict import deferred
+from sipscen.core.errors import ScenarioError
+from sipscen.core.model import AgentSpec, Expectation, Scenario
 
 DIVIDED = ("rate", "rate_max", "rate_increase")
 
@@ -55,7 +56,8 @@ def split_scenario(scenario: Scenario, generator: tuple[int, int]) -> Scenario:
 
 
 def is_deferred(expectation: Expectation) -> bool:
-    return expectation.kind == "load"
+    """Judged on the sum of every generator (``merged`` families): not by one."""
+    return deferred(expectation)
 
 
 def deferred_record(scenario: Scenario, generator: tuple[int, int]) -> dict[str, Any]:

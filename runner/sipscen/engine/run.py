@@ -16,17 +16,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from sipscen.agents.base import Agent, AgentContext, Contact
+from sipscen.agents.base import Agent, AgentContext
+from sipscen.core.contact import Contact
 from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
-from sipscen.checks import evaluate
-from sipscen.checks.context import CheckContext
-from sipscen.checks.heard_setup import needs_wire_audio, signal_times, step_times
-from sipscen.engine.events import Event, EventBoard
-from sipscen.engine.ports import PortAllocator
-from sipscen.engine.results import ERROR, FAILED, PASSED, ScenarioResult
-from sipscen.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
-from sipscen.scenario.model import AgentSpec, Scenario
+from sipscen.checks import verdict
+from sipscen.core.events import Event, EventBoard
+from sipscen.core.ports import PortAllocator
+from sipscen.core.results import ERROR, ScenarioResult
+from sipscen.core.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
+from sipscen.core.model import AgentSpec, Scenario
 
 READY_TIMEOUT = 10.0
 
@@ -265,12 +264,15 @@ class _Run:
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
             keylogs += agent.tls_keylogs()
-        # audio expectations (checks/heard.py) need the decoded streams: only then decode
-        media = needs_wire_audio(self.scenario.expectations)
+        # what the expectations need from the analysis (decoded audio, media samples);
+        # one pass over the capture gives everything else (SIP, RTP, DTLS, STUN, TLS)
+        needs = verdict.prepare(self.scenario.expectations)
+        media = needs.audio
         try:
             from sipscen.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
-                                       inband=media, keep_audio=media, tls_keylogs=keylogs)
+                                       inband=media, keep_audio=media,
+                                       sample_media=needs.dtls_scan, tls_keylogs=keylogs)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             faults = "; ".join(self.capture.faults)
             why = f" (the capture is incomplete: {faults})" if faults else ""
@@ -278,10 +280,6 @@ class _Run:
             return None, f"capture analysis failed: {exc}{why}", True
         self.wire_audio = analysis.audio
         wire = analysis.to_dict()
-        plain = _plain_leg_expected(self.scenario)
-        if plain or _dtls_in_sdp(wire):   # DTLS keys are not in the SDP; "plain" needs proof
-            from sipscen.analysis.dtls import scan_dtls
-            wire["dtls"] = scan_dtls(self.capture.path, all_rtp=plain)
         warnings = wire.setdefault("warnings", [])
         dropped = self.capture.dropped()
         if dropped:
@@ -293,15 +291,6 @@ class _Run:
             warnings += [w for w in incomplete if w not in warnings]
             self.result.warnings += [f"capture incomplete: {w}" for w in incomplete]
         return wire, None, False
-
-
-def _plain_leg_expected(scenario: Scenario) -> bool:
-    return any(e.kind == "leg" and e.params.get("srtp") is False for e in scenario.expectations)
-
-
-def _dtls_in_sdp(wire: dict[str, Any]) -> bool:
-    return any("TLS" in str(m.get("proto", "")).upper() for c in wire.get("calls", [])
-               for sdp in c.get("sdp", []) for m in sdp.get("media", []))
 
 
 def _names(value: Any) -> list[str]:
@@ -336,57 +325,24 @@ def scripted_wait(scenario: Scenario) -> float:
 
 
 def _verdict(run: _Run, step_failure: str | None) -> None:
-    """Analyse the capture and evaluate every expectation into ``run.result``."""
+    """Analyse the capture and judge every expectation into ``run.result``."""
     result = run.result
     wire, wire_error, analysis_failed = run.analyse()
     result.wire = wire or {}
-    facts = dict(result.agents)    # plus each service as a party, judged from the capture
-    ctx = CheckContext(run.scenario, facts, wire, dict(run.contacts), wire_error,
-                       services=result.services,
-                       capture=run.capture.path if run.capture else None)
-    from sipscen.checks.wire_party import wire_facts
-    for name, service_facts in result.services.items():
-        facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
-    for name, agent_facts in result.agents.items():     # agents whose calls the wire tells
-        if agent_facts.get("from_wire"):
-            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
-    ctx.wire_audio = getattr(run, "wire_audio", {}) or {}
-    ctx.signals, ctx.epoch0 = signal_times(run.board)
-    ctx.steps = step_times(run.board)
     expectations = run.scenario.expectations
     if run.options.generator is not None:   # load is judged on the sum of all generators
-        from sipscen.engine.generators import deferred_record, is_deferred
+        from sipscen.engine.generators import deferred_record
         result.distributed = deferred_record(run.scenario, run.options.generator)
-        expectations = tuple(e for e in expectations if not is_deferred(e))
-    result.checks = evaluate(expectations, ctx)
-    if wire and wire.get("incomplete"):
-        _inconclusive(result.checks, "; ".join(wire["incomplete"]))
-    elif analysis_failed and run.capture is not None and run.capture.faults:
-        _inconclusive(result.checks, "; ".join(run.capture.faults))
-    if step_failure:
-        result.error = step_failure
-    failed = step_failure or any(c.status != PASSED for c in result.checks)
-    result.status = FAILED if failed else PASSED
-    if any(c.status == ERROR for c in result.checks):
-        result.status = ERROR
-    if analysis_failed:      # our tooling failed, not the system under test
-        result.status, result.error = ERROR, wire_error
-        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
-    elif result.status == ERROR and wire and wire.get("incomplete"):
-        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
-        result.error = result.error or ("the capture is incomplete: wire checks are "
-                                        "inconclusive (" + "; ".join(wire["incomplete"]) + ")")
-
-
-def _inconclusive(checks, why: str) -> None:
-    """Wire checks on a capture known to be incomplete give no verdict: they
-    become errors that say why and what the partial capture showed."""
-    for check in checks:
-        if check.name.endswith("(wire)"):
-            shown = f"{check.status} on the partial capture" + (
-                f": {check.message}" if check.message else "")
-            check.status = ERROR
-            check.message = f"inconclusive, the capture is incomplete ({why}); {shown}"
+        expectations = tuple(e for e in expectations if not verdict.deferred(e))
+    signals, epoch0 = verdict.signal_times(run.board)
+    result.checks = verdict.judge(
+        run.scenario, expectations, agents=result.agents, services=result.services,
+        wire=wire, wire_error=wire_error, contacts=run.contacts,
+        wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
+        steps=verdict.step_times(run.board))
+    verdict.conclude(result, step_failure, incomplete=list((wire or {}).get("incomplete") or []),
+                     capture_faults=list(run.capture.faults) if run.capture else [],
+                     analysis_failed=analysis_failed, wire_error=wire_error)
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:

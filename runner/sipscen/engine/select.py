@@ -9,8 +9,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from sipscen.errors import UsageError
-from sipscen.scenario.model import Scenario
+from sipscen.core.errors import UsageError
+from sipscen.core.model import Scenario
 
 
 @dataclass(frozen=True)

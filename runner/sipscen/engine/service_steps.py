@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sipscen.agents.signals import SignalWaits
-from sipscen.engine import process
-from sipscen.engine.events import EventBoard
-from sipscen.errors import Location, StepFailed
-from sipscen.scenario.model import parse_duration
+from sipscen.language.signals import SignalWaits
+from sipscen.core import process
+from sipscen.core.events import EventBoard
+from sipscen.core.errors import Location, StepFailed
+from sipscen.core.model import parse_duration
 
 DEFAULT_WAIT = 10.0
 POLL = 0.05

@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sipscen.agents.base import Contact
-from sipscen.agents.base import require_loopback
-from sipscen.engine import process
-from sipscen.errors import InfrastructureError, ScenarioError, ServiceExited
-from sipscen.redaction import redact_text
-from sipscen.scenario.model import ServiceSpec, parse_duration
+from sipscen.core.contact import Contact
+from sipscen.core.network import require_loopback
+from sipscen.core import process
+from sipscen.core.errors import InfrastructureError, ScenarioError, ServiceExited
+from sipscen.core.redaction import redact_text
+from sipscen.core.model import ServiceSpec, parse_duration
 
 DEFAULT_READY_TIMEOUT = 10.0
 PROBE_INTERVAL = 0.2

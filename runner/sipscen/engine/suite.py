@@ -7,11 +7,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sipscen.engine.results import ERROR, NOT_RUN, ScenarioResult
+from sipscen.core.results import ERROR, NOT_RUN, ScenarioResult
 from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.engine.select import Selection, in_shard
-from sipscen.errors import ExitStatus, SipscenError
-from sipscen.scenario.model import Scenario
+from sipscen.core.errors import ExitStatus, SipscenError
+from sipscen.core.model import Scenario
 
 
 @dataclass

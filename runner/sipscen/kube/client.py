@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from sipscen.errors import InfrastructureError, KubeAccessError, UsageError
+from sipscen.core.errors import InfrastructureError, KubeAccessError, UsageError
+from sipscen.core.network import SERVICE_ACCOUNT_DIR, in_cluster  # noqa: F401 - kube's own names
 
-SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 def _kubernetes():
@@ -24,12 +24,6 @@ def _kubernetes():
         raise InfrastructureError("the Kubernetes commands need the official client: "
                                   "pip install 'sipscen[kube]'") from None
     return kubernetes
-
-
-def in_cluster() -> bool:
-    """True inside a pod that has a ServiceAccount token."""
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and \
-        (SERVICE_ACCOUNT_DIR / "token").is_file()
 
 
 @dataclass

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from sipscen.engine.results import ERROR, ScenarioResult
-from sipscen.errors import ExitStatus, InfrastructureError, UsageError
+from sipscen.core.results import ERROR, ScenarioResult
+from sipscen.core.errors import ExitStatus, InfrastructureError, UsageError
 from sipscen.kube.client import Cluster, api_error, call, connect
 from sipscen.kube.logreport import NoReport, unframe
 

@@ -9,7 +9,7 @@ becomes the service's contact: agents target it by name as any other service.
 With several, pod K of an Indexed Job (``JOB_COMPLETION_INDEX``) takes the
 K-th (modulo), so generators spread over the SUT's endpoints.
 
-Destinations (:func:`allowed`, consulted by ``agents.base.require_loopback``):
+Destinations (:func:`allowed`, handed to ``sipscen.core.network`` on import):
 on a machine that is not a Kubernetes pod, loopback only; an endpoint
 discovered off the loopback is refused. In a pod: loopback, the pod's own
 address (``SIPSCEN_POD_IP``, from the downward API) and the endpoints
@@ -23,11 +23,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sipscen.agents.base import Contact
-from sipscen.errors import InfrastructureError, ScenarioError
+from sipscen.core import network
+from sipscen.core.contact import Contact
+from sipscen.core.errors import InfrastructureError, ScenarioError
 from sipscen.kube.client import Cluster, call, connect, in_cluster
 from sipscen.kube.jobindex import INDEX_VARIABLE
-from sipscen.scenario.model import ServiceSpec
+from sipscen.core.model import ServiceSpec
 
 POD_IP_VARIABLE = "SIPSCEN_POD_IP"
 
@@ -46,6 +47,9 @@ def allowed(ip: str) -> bool:
             return True
     own = os.environ.get(POD_IP_VARIABLE, "").strip()
     return bool(own) and _same(own, ip)
+
+
+network.add_policy(allowed)
 
 
 def _same(a: str, b: str) -> bool:
@@ -145,7 +149,7 @@ class KubeService:
     def ready(self, timeout: float = 10.0) -> None:
         """With ``ready: {sip_options: true}``, the chosen endpoint must answer OPTIONS."""
         from sipscen.engine.services import probe_sip_options
-        from sipscen.scenario.model import parse_duration
+        from sipscen.core.model import parse_duration
         import time
 
         how = dict(self.spec.config.get("ready") or {})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 
 INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
 

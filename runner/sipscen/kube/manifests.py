@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sipscen.errors import UsageError
+from sipscen.core.errors import UsageError
 
 CONTAINER = "sipscen"
 RUN_AS_UID = 10001                 # the Containerfile's user
@@ -106,7 +106,7 @@ def image_paths(paths: list[str]) -> list[str]:
 
 def plan_budgets(request: JobRequest, count: int) -> tuple[list[float], bool]:
     """Per pod: the seconds its scenarios may take; and whether any captures."""
-    from sipscen.engine.results import ScenarioResult
+    from sipscen.core.results import ScenarioResult
     from sipscen.engine.select import Selection
     from sipscen.engine.suite import load_all, select
     from sipscen.scenario.discover import discover

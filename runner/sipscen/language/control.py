@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping
 
-from sipscen.errors import AgentError
+from sipscen.core.errors import AgentError
 
 Predicate = Callable[[str, Mapping[str, Any]], bool]
 Abort = Callable[[str, Mapping[str, Any]], "str | None"]
@@ -123,6 +123,13 @@ class CallControl:
 
     def unhold(self, call_id: str | None) -> None:
         raise self._unsupported("unhold")
+
+    # -- any other operation -------------------------------------------------------
+    def perform(self, operation: str, call_id: str | None, **args: Any) -> None:
+        """An operation a step kind names and the agent type carries out by that name
+        (``call_id``: the call it acts on, None for none): how a step is added
+        without a method here (e.g. ``steps/update.py``). Default: refuse."""
+        raise self._unsupported(operation.replace("_", " "))
 
     def _unsupported(self, what: str) -> OperationFailed:
         return OperationFailed(f"{type(self).__name__} cannot {what}")

@@ -38,13 +38,16 @@ def _keys(schema: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def render() -> str:
+def render(builtin_only: bool = False) -> str:
+    """The reference: the built-in language and every plugin's (unless
+    ``builtin_only``, as shipped in docs/)."""
     registry.load()
+    types = registry.builtin(registry.AGENT_TYPES, builtin_only)
     from sipscen.language.steps import wait as wait_step
     out = ["# Scenario language reference", "",
            "Generated from the language registry (`sipscen doc`); do not edit by hand.", ""]
     out += ["## Agent types", ""]
-    for t in registry.AGENT_TYPES.values():
+    for t in types.values():
         out += [f"### `{t.name}`", "", t.doc, "",
                 f"Keys: {_keys(t.schema)}.  ",
                 f"Steps: {', '.join(sorted(t.steps))}.  ",
@@ -52,20 +55,20 @@ def render() -> str:
                 f"Facts report: {', '.join(sorted(t.capabilities)) or 'nothing'}.", ""]
     out += ["## Steps", "", "A step is a one-key mapping `kind: params` in an agent's `steps`.",
             ""]
-    for kind in registry.STEPS.values():
+    for kind in registry.builtin(registry.STEPS, builtin_only).values():
         schema = wait_step.schema() if kind.name == "wait" else kind.schema
-        supported = [t.name for t in registry.AGENT_TYPES.values() if kind.name in t.steps]
+        supported = [t.name for t in types.values() if t.carries(kind, kind.name)]
         out += [f"### `{kind.name}`", "", kind.doc, "", f"Keys: {_keys(schema)}.  ",
                 f"Agent types: {', '.join(supported)}.", "", "```yaml", kind.example, "```", ""]
     out += ["## Wait events", "", "`wait: {event: NAME, timeout: 10s, ...}`; a signal wait is "
             "`wait: {signal: NAME, agent: OTHER}`.", ""]
-    for event in registry.EVENTS.values():
-        supported = [t.name for t in registry.AGENT_TYPES.values() if event.name in t.events]
+    for event in registry.builtin(registry.EVENTS, builtin_only).values():
+        supported = [t.name for t in types.values() if event.name in t.events]
         keys = _keys({"properties": event.keys}) if event.keys else "none of its own"
         out += [f"### `{event.name}`", "", event.doc, "", f"Keys: {keys}.  ",
                 f"Agent types: {', '.join(supported)}.", "", "```yaml", event.example, "```", ""]
     out += ["## Expectations", "", "An expectation is a one-key mapping in `expect:`.", ""]
-    for family in registry.EXPECTATIONS.values():
+    for family in registry.builtin(registry.EXPECTATIONS, builtin_only).values():
         out += [f"### `{family.name}`", "", family.doc, "", f"Keys: {_keys(family.schema)}.", "",
                 "```yaml", family.example, "```", ""]
     return "\n".join(out).rstrip() + "\n"
@@ -73,7 +76,7 @@ def render() -> str:
 
 def main(argv: list[str]) -> int:
     if argv == ["--write"]:
-        SHIPPED.write_text(render(), encoding="utf-8")
+        SHIPPED.write_text(render(builtin_only=True), encoding="utf-8")
     else:
         sys.stdout.write(render())
     return 0

@@ -14,7 +14,12 @@ A record is plain data plus callables:
                   ``run(timeline, params, timeout)``, doc, example.
 ``Expectation``   name, schema fragment, ``check`` (load time), ``evaluate``
                   (``module:function`` taking (Expectation, CheckContext)),
-                  ``needs`` (key -> fact capability an agent type must have).
+                  ``needs`` (key -> fact capability an agent type must have), and
+                  what its verdict rests on and needs prepared: ``evidence`` (AGENT or
+                  WIRE, for results that do not say), ``services_too`` (parties may be
+                  services), ``needs_audio`` / ``needs_dtls_scan`` (params -> bool: decode
+                  the wire audio, scan the media for DTLS), ``merged`` (judged once on
+                  the sum of a distributed load's generators).
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
                   step kinds and wait events it carries out, its fact capabilities,
                   optionally ``check_step`` (LoadCheck, kind, params): the step
@@ -39,6 +44,8 @@ class StepKind:
     example: str
     check: Callable[..., None] | None = None
     scripted: Callable[[Mapping[str, Any]], float] | None = None
+    # the timeline alone carries it out (the board, a pause): every agent type has it
+    generic: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,11 @@ class ExpectationFamily:
     example: str
     check: Callable[..., None] | None = None
     needs: Mapping[str, str] = field(default_factory=dict)   # param key -> fact capability
-    services_too: bool = False    # from/to/between may name services (the SUT) too
+    services_too: bool = True     # from/to/between may name services (the SUT) too
+    evidence: str = "agent"       # what its results rest on unless they say: agent | wire | ""
+    needs_audio: Callable[[Mapping[str, Any]], bool] | None = None      # decoded wire audio
+    needs_dtls_scan: Callable[[Mapping[str, Any]], bool] | None = None  # media DTLS scan
+    merged: bool = False          # a distributed load judges it on the generators' sum
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")
@@ -84,6 +95,10 @@ class AgentType:
     # load-time checks of its own keys the schema cannot express: (LoadCheck, config)
     check_config: Callable[[Any, Mapping[str, Any]], None] | None = None
 
+    def carries(self, kind: StepKind | None, name: str) -> bool:
+        """Whether this agent type carries out step kind ``name``."""
+        return name in self.steps or bool(kind is not None and kind.generic)
+
     def facts_record_class(self) -> type:
         module, _, name = self.facts_record.partition(":")
         return getattr(importlib.import_module(module), name)
@@ -106,6 +121,17 @@ def _origin(record: Any) -> str:
         return run.__module__
     target = getattr(record, "evaluate", None) or getattr(record, "implementation")
     return target.partition(":")[0]
+
+
+def is_builtin(record: Any) -> bool:
+    """Declared by sipscen itself, not by a plugin (the shipped schema and
+    reference hold only these)."""
+    return _origin(record).startswith("sipscen.")
+
+
+def builtin(table: dict[str, Any], only: bool = True) -> dict[str, Any]:
+    """``table`` without the plugins' records (with ``only``)."""
+    return {k: v for k, v in table.items() if is_builtin(v)} if only else table
 
 
 def _add(table: dict, record: Any) -> Any:
@@ -137,27 +163,33 @@ def register_agent_type(agent_type: AgentType) -> AgentType:
 
 
 # The built-in language: modules that register themselves on import. Every module
-# of ``sipscen.language.steps`` is a step kind (found, not listed); a plugin
-# module registers the same way (import it before loading scenarios).
+# of ``sipscen.language.steps`` is a step kind (found, not listed). An installed
+# package adds to the language the same way: its module, named in the entry-point
+# group ``sipscen.language`` (docs/EXTENDING.md), registers its records on import.
 BUILTINS = (
     "sipscen.language.waits",
-    "sipscen.checks.call", "sipscen.checks.media", "sipscen.checks.dtmf",
-    "sipscen.checks.sipp", "sipscen.checks.sip", "sipscen.checks.registration",
-    "sipscen.checks.transport", "sipscen.checks.log", "sipscen.checks.legs",
-    "sipscen.checks.audio", "sipscen.checks.rtp",
+    "sipscen.checks.call", "sipscen.checks.codec", "sipscen.checks.srtp", "sipscen.checks.dtmf",
+    "sipscen.checks.response", "sipscen.checks.load", "sipscen.checks.sip",
+    "sipscen.checks.registration", "sipscen.checks.transport", "sipscen.checks.log",
+    "sipscen.checks.leg", "sipscen.checks.media", "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
     "sipscen.agents.baresip.language", "sipscen.agents.browser.language",
 )
+ENTRY_POINT_GROUP = "sipscen.language"
 # Step kinds in this order first (the schema and the reference list them so);
 # any other module of the package follows, alphabetically.
 STEP_ORDER = ("call", "answer", "hangup", "cancel", "sleep", "signal", "dtmf", "play",
-              "record", "stop_record", "wait", "hold", "unhold", "reinvite", "info",
+              "record", "stop_record", "wait", "hold", "unhold", "reinvite", "update", "info",
               "transfer", "message", "request", "register", "unregister")
 _loaded = False
+# plugins that could not be loaded: (entry point "name = module", why); a scenario
+# that uses what they would have added is refused naming them (scenario/semantic.py)
+PLUGIN_ERRORS: list[tuple[str, str]] = []
+PLUGINS: list[str] = []      # "name = module" of every plugin loaded
 
 
 def load() -> None:
-    """Import every built-in module of the language (once)."""
+    """Import every built-in module of the language, then every plugin (once)."""
     global _loaded
     if _loaded:
         return
@@ -171,6 +203,22 @@ def load() -> None:
     for module in BUILTINS:
         importlib.import_module(module)
     _loaded = True
+    _load_plugins()
+
+
+def _load_plugins() -> None:
+    """Import the modules of the ``sipscen.language`` entry points. A plugin that
+    fails (an import error, a name another module owns) is recorded in
+    ``PLUGIN_ERRORS``, never fatal: the built-in language still works."""
+    from importlib.metadata import entry_points
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        label = f"{ep.name} = {ep.value}"
+        try:
+            ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, not fatal
+            PLUGIN_ERRORS.append((label, f"{type(exc).__name__}: {exc}"))
+        else:
+            PLUGINS.append(label)
 
 
 def steps() -> dict[str, StepKind]:

@@ -20,12 +20,14 @@ from sipscen.language.schema_base import BASE
 SHIPPED = Path(__file__).resolve().parents[3] / "schemas" / "scenario.schema.json"
 
 
-def generate() -> dict[str, Any]:
+def generate(builtin_only: bool = False) -> dict[str, Any]:
+    """The scenario schema: the built-in language and every plugin's (unless
+    ``builtin_only``, as shipped in schemas/)."""
     registry.load()
     from sipscen.language.steps import wait as wait_step
     schema = copy.deepcopy(BASE)
     defs = schema["$defs"]
-    types = registry.AGENT_TYPES
+    types = registry.builtin(registry.AGENT_TYPES, builtin_only)
     defs["agent"] = {
         "description": "An agent; its `type` selects the agent's own keys.",
         "type": "object", "required": ["type"],
@@ -37,11 +39,11 @@ def generate() -> dict[str, Any]:
         defs[agent_type.schema_def] = copy.deepcopy(dict(agent_type.schema))
         for name, fragment in agent_type.extra_defs.items():
             defs[name] = copy.deepcopy(dict(fragment))
-    from sipscen.engine.service_language import extend_service_schema
+    from sipscen.language.service_language import extend_service_schema
     extend_service_schema(defs)           # a service's own keys and steps (issue 10)
     defs["steps"] = {"type": "array", "items": {"$ref": "#/$defs/step"}}
     kinds: dict[str, Any] = {}
-    for name, kind in registry.STEPS.items():
+    for name, kind in registry.builtin(registry.STEPS, builtin_only).items():
         fragment = copy.deepcopy(dict(kind.schema))
         if set(fragment) != {"$ref"}:          # a mapping of params: a $defs entry of its own
             defs[f"step_{name}"] = fragment
@@ -58,18 +60,19 @@ def generate() -> dict[str, Any]:
         "type": "object", "minProperties": 1, "maxProperties": 1,
         "additionalProperties": False,
         "properties": {name: copy.deepcopy(dict(family.schema))
-                       for name, family in registry.EXPECTATIONS.items()},
+                       for name, family in registry.builtin(registry.EXPECTATIONS,
+                                                            builtin_only).items()},
     }
     return schema
 
 
-def render() -> str:
-    return json.dumps(generate(), indent=2, ensure_ascii=False) + "\n"
+def render(builtin_only: bool = False) -> str:
+    return json.dumps(generate(builtin_only), indent=2, ensure_ascii=False) + "\n"
 
 
 def main(argv: list[str]) -> int:
     if argv == ["--write"]:
-        SHIPPED.write_text(render(), encoding="utf-8")
+        SHIPPED.write_text(render(builtin_only=True), encoding="utf-8")
         return 0
     sys.stdout.write(render())
     return 0

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
-from sipscen.agents.signals import SignalWaits
-from sipscen.errors import ScenarioError, StepFailed
+from sipscen.language.signals import SignalWaits
+from sipscen.core.errors import ScenarioError, StepFailed
 from sipscen.language import registry
 from sipscen.language.control import CallControl, Cancelled, OperationFailed
-from sipscen.scenario.model import Step, parse_duration
+from sipscen.core.model import Step, parse_duration
 
 DEFAULT_WAIT = 10.0
 

@@ -10,6 +10,7 @@ import difflib
 import re
 
 from sipscen.language.registry import WaitEvent, register_event
+from sipscen.core.model import status_matches
 from sipscen.language.timeline import call_state_is, ended_before
 
 HOLD_STATES = ("local_hold", "remote_hold")
@@ -248,7 +249,6 @@ def _request_answered_run(t, params, timeout):
     status = params.get("status")
 
     def test(kind, d):
-        from sipscen.checks.call import status_matches
         return kind == "request_answered" and (
             status is None or status_matches(status, d.get("code"))) and \
             headers_match(d, params.get("headers"))

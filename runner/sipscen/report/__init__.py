@@ -1,4 +1,4 @@
-"""Renderers of :class:`sipscen.engine.results.ScenarioResult` lists. They never run anything.
+"""Renderers of :class:`sipscen.core.results.ScenarioResult` lists. They never run anything.
 
     console.LiveProgress(console)            EventBoard listener, live progress lines
     console.render_results(results, console) checks with expected/actual, then a summary

@@ -10,7 +10,7 @@ the results with the same ``order`` and name are summed:
   response times (the histograms are merged, so p50/p95/p99 are exact over
   all calls);
 * the load expectations are judged on those sums with the ordinary ``load``
-  check (``sipscen.checks.sipp.check_load``);
+  check (``sipscen.checks.load.check_load``);
 * the generators' other checks are kept, each named after its generator;
 * a generator that errored makes the whole an error, a missing one too.
 """
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sipscen.agents.sipp.stats import percentile
-from sipscen.engine.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
-from sipscen.errors import ExitStatus
+from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
+from sipscen.core.errors import ExitStatus
 
 SUMMED = ("attempted", "successful", "failed", "retransmissions", "current_calls",
           "out_of_call_msgs", "dead_call_msgs", "fatal_errors")
@@ -86,7 +86,7 @@ def _sum_agents(group: list[ScenarioResult]) -> dict[str, Any]:
 
 def aggregate_group(group: list[ScenarioResult]) -> ScenarioResult:
     """N generator results of one scenario -> one result judged on the sums."""
-    from sipscen.checks.sipp import check_load
+    from sipscen.checks.load import check_load
 
     group = sorted(group, key=lambda r: (r.distributed or {}).get("generator", [0])[0])
     first = group[0]

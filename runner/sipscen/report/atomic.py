@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Callable, IO
 
-from sipscen.errors import ReportWriteError
+from sipscen.core.errors import ReportWriteError
 
 
 def write_atomically(path: str | os.PathLike, what: str, write: Callable[[IO[bytes]], None]

@@ -1,6 +1,6 @@
 """The console view (rich): live progress while running, then the verdicts.
 
-- :class:`LiveProgress` is an :class:`~sipscen.engine.events.EventBoard`
+- :class:`LiveProgress` is an :class:`~sipscen.core.events.EventBoard`
   listener: ``board.add_listener(LiveProgress(console).bind(scenario.name))``.
   It prints one line per event (scenario start/end, call states, media, DTMF
   received, steps, signals). It only prints lines (no live widgets), so the
@@ -24,9 +24,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sipscen.engine.events import Event
-from sipscen.engine.results import ERROR, FAILED, NOT_RUN, PASSED, ScenarioResult, summarise
-from sipscen.redaction import redact_text, secrets_of
+from sipscen.core.events import Event
+from sipscen.core.results import ERROR, FAILED, NOT_RUN, PASSED, ScenarioResult, summarise
+from sipscen.core.redaction import redact_text, secrets_of
 from sipscen.report.text import duration_text, show
 from sipscen.report.views import artifacts_folder
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from sipscen.agents.records import record_of
-from sipscen.engine.results import PASSED, ScenarioResult, summarise
+from sipscen.core.results import PASSED, ScenarioResult, summarise
 from sipscen.report.html_assets import CSS, JS
 from sipscen.report.html_ladder import ladder_svg
 from sipscen.report.json_report import results_from_json_dict, to_json_dict
-from sipscen.redaction import redact_text, secrets_of
+from sipscen.core.redaction import redact_text, secrets_of
 from sipscen.report.text import duration_text, show
 from sipscen.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
                                  rtp_streams, wire_calls, wire_offset)
@@ -164,33 +164,6 @@ def _dtmf_section(result: ScenarioResult) -> str:
 
 def _t(value: Any) -> str:
     return f"{value:.3f}s" if isinstance(value, (int, float)) else "-"
-
-
-def _sipp_lines(facts: dict[str, Any]) -> list[str]:
-    """A SIPp agent's summary: its scalar statistics, response codes and errors."""
-    lines = []
-    stats = facts.get("stats")
-    if isinstance(stats, dict):
-        scalars = [f"{k}={v}" for k, v in stats.items()
-                   if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
-        lines.append(", ".join(scalars))
-        rt = stats.get("response_time_ms")
-        if isinstance(rt, dict) and rt:
-            lines.append("response time (ms): " + ", ".join(f"{k}={v}" for k, v in rt.items()))
-        if stats.get("failed_by_reason"):
-            lines.append(f"failed by reason: {show(stats['failed_by_reason'], 200)}")
-    for r in facts.get("responses") or []:      # one per sent message (inline SIPp)
-        if not isinstance(r, dict):
-            continue
-        got = r.get("received")
-        final = (f"{got.get('status')} {got.get('reason') or ''}".strip()
-                 if isinstance(got, dict) else "no answer")
-        provisional = "".join(f"{p}, " for p in r.get("provisional") or [])
-        sent = r.get("sent") if r.get("was_sent", True) else f"{r.get('sent')} (not sent)"
-        lines.append(f"{sent} -> {provisional}{final}")
-    for err in (facts.get("errors") or [])[:5]:
-        lines.append(f"error: {show(err, 200)}")
-    return lines
 
 
 def _agents_section(result: ScenarioResult) -> str:

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from sipscen.engine.results import CheckResult, ScenarioResult, summarise
-from sipscen.redaction import redact, secrets_of
+from sipscen.core.results import CheckResult, ScenarioResult, summarise
+from sipscen.core.redaction import redact, secrets_of
 from sipscen.report.views import codec_view, dtmf_view, srtp_view
 
 FORMAT_VERSION = 1

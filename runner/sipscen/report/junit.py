@@ -26,8 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from sipscen.engine.results import ERROR, FAILED, NOT_RUN, ScenarioResult
-from sipscen.redaction import redact_text, secrets_of
+from sipscen.core.results import ERROR, FAILED, NOT_RUN, ScenarioResult
+from sipscen.core.redaction import redact_text, secrets_of
 from sipscen.report.text import check_line
 from sipscen.report.views import log_artifacts, log_tail
 

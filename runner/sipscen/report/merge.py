@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sipscen.engine.results import ScenarioResult
-from sipscen.errors import UsageError
+from sipscen.core.results import ScenarioResult
+from sipscen.core.errors import UsageError
 from sipscen.report.aggregate import aggregate_generators
 from sipscen.report.json_report import results_from_json_dict
 

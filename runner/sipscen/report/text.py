@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sipscen.engine.results import CheckResult
+from sipscen.core.results import CheckResult
 
 MAX_VALUE_CHARS = 400
 

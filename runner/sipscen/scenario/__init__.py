@@ -1,4 +1,6 @@
-"""The scenario language: YAML with line marks -> JSON Schema -> variables -> frozen model.
+"""Scenario files: YAML with line marks -> JSON Schema -> variables -> the frozen model
+(``sipscen.core.model``). What the words of a file mean lives in ``sipscen.language``;
+this package reads files and says where they are wrong (FILE:LINE:COL).
 
     load_scenario(path, variables)   one Scenario (raises ScenarioError)
     load_scenarios(path, variables)  one Scenario per `parametrize:` set

@@ -2,7 +2,7 @@
 
 Public entry points (re-exported by ``sipscen.scenario``):
 
-* :func:`load_scenario` - one :class:`~sipscen.scenario.model.Scenario`, or the
+* :func:`load_scenario` - one :class:`~sipscen.core.model.Scenario`, or the
   first ScenarioError;
 * :func:`load_scenarios` - one Scenario per ``parametrize:`` set (or one);
 * :func:`validate_file` - every ScenarioError of a file (``sipscen validate``).
@@ -17,11 +17,11 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.includes import expand_includes, parameter_sets_of
 from sipscen.scenario.loader import load_yaml_file
 from sipscen.scenario.marks import MarkedMap, copy_marked, format_path, locate, to_plain
-from sipscen.scenario.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
+from sipscen.core.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
 from sipscen.scenario.semantic import SemanticChecker

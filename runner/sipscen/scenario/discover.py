@@ -4,8 +4,8 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from sipscen.errors import UsageError
-from sipscen.scenario.paths import path_problem
+from sipscen.core.errors import UsageError
+from sipscen.core.paths import path_problem
 
 SUFFIXES = (".yaml", ".yml")
 

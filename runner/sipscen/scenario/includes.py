@@ -25,10 +25,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.loader import load_yaml_file, load_yaml_file_counted
 from sipscen.scenario.marks import MarkedMap, format_path, locate
-from sipscen.scenario.paths import path_problem
+from sipscen.core.paths import path_problem
 from sipscen.scenario.semantic import base_dir
 from sipscen.scenario.variables import variable_text
 

@@ -11,14 +11,14 @@ Scalars stay plain Python values; their position is kept by their parent
 (``value_mark`` / ``item_mark``, packed: see MarkedMap). :func:`locate` finds
 the position of any path inside a loaded tree.
 
-With libyaml, :func:`sipscen.scenario.events._build` makes the tree straight from its events (no node
+With libyaml, :func:`sipscen.scenario.yaml_events._build` makes the tree straight from its events (no node
 graph); what it does not handle itself it leaves to the composing loaders
 (FastMarkedLoader: libyaml events and PyYAML nodes; MarkedLoader: PyYAML's
 pure-Python parser, which words syntax errors), so the tree and every error are
 the same whichever path reads the file.
 
 Duplicate keys, non-string keys and YAML syntax errors raise
-:class:`~sipscen.errors.ScenarioError` with the location.
+:class:`~sipscen.core.errors.ScenarioError` with the location.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.marks import (MAX_ALIASES, MAX_DEPTH, MAX_NODES, MarkedMap, MarkedSeq,
                                     _location)
 
@@ -178,7 +178,7 @@ except ImportError:     # pragma: no cover - a PyYAML built without libyaml
     CParser = None
 
 if CParser is not None:
-    from sipscen.scenario.events import _build_counted, _Fallback
+    from sipscen.scenario.yaml_events import _build_counted, _Fallback
 
     class FastMarkedLoader(_Marking, yaml.composer.Composer, CParser,
                            yaml.constructor.SafeConstructor, yaml.resolver.Resolver):

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from sipscen.errors import Location
+from sipscen.core.errors import Location
 
 PathPart = str | int
 

@@ -1,6 +1,6 @@
 """Validate a loaded scenario tree against ``schemas/scenario.schema.json``.
 
-Every jsonschema error becomes a :class:`~sipscen.errors.ScenarioError` with a
+Every jsonschema error becomes a :class:`~sipscen.core.errors.ScenarioError` with a
 ``FILE:LINE:COL`` location (taken from the marked tree, see ``loader.py``), a
 path like ``agents.alice.steps[2].dtmf.method`` and a message written for a
 person: an unknown key points at that key and suggests the closest valid one,
@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path, locate
 
 _TYPE_WORDS = {

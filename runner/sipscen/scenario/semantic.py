@@ -28,12 +28,13 @@ import signal
 from pathlib import Path
 from typing import Any, Iterable
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.language import registry
 from sipscen.scenario import bpf
+from sipscen.scenario.loadcheck import LoadCheck
 from sipscen.scenario.marks import MarkedMap, format_path, locate
-from sipscen.scenario.model import parse_duration
-from sipscen.scenario.paths import path_problem
+from sipscen.core.model import parse_duration
+from sipscen.core.paths import path_problem
 from sipscen.scenario.sipp_input import SIPP_CALLERS as _SIPP_CALLERS
 from sipscen.scenario.sipp_input import keyword_problem as _keyword_problem
 from sipscen.scenario.sipp_input import target_problem as _target_problem
@@ -275,7 +276,7 @@ class SemanticChecker:
         here = path + [kind]
         agent_type = registry.agent_types().get((self.agents.get(agent_name) or {}).get("type"))
         record = registry.steps().get(kind)
-        if agent_type is not None and kind not in agent_type.steps:
+        if agent_type is not None and not agent_type.carries(record, kind):
             self.fail(f"a {agent_type.name} agent cannot '{kind}' (its steps: "
                       f"{', '.join(sorted(agent_type.steps))})", here, key=True)
             return
@@ -310,13 +311,9 @@ class SemanticChecker:
         here = path + [kind]
         family = registry.expectations().get(kind)
         # services are parties (issue 10), except where an agent's own facts are read
-        parties = kind not in ("response", "load", "registration")
+        parties = family is None or family.services_too
         for key in ("from", "to", "agent", "via"):
             self.ref(params.get(key), here + [key], services_too=parties)
-        if kind == "log" and isinstance(params.get("service"), str) \
-                and params["service"] not in self.services:
-            self.fail(f"unknown service '{params['service']}' — services are: "
-                      f"{', '.join(sorted(self.services)) or 'none'}", here + ["service"])
         between = params.get("between")
         if isinstance(between, list):
             for i, name in enumerate(between):
@@ -364,79 +361,6 @@ class SemanticChecker:
         else:
             self.fail(f"needs '{keys[0]}' or '{keys[1]}'", path)
         return False
-
-
-class LoadCheck:
-    """What a step kind's, wait event's or expectation family's load-time ``check``
-    gets: the checker's helpers, with paths relative to the step's (or
-    expectation's) params."""
-
-    def __init__(self, checker: SemanticChecker, agent: str | None, agent_type: Any,
-                 path: list):
-        self.checker, self.agent, self.agent_type, self.path = checker, agent, agent_type, path
-
-    def fail(self, message: str, sub: list, key: bool = False) -> None:
-        self.checker.fail(message, self.path + list(sub), key=key)
-
-    def ref(self, name: Any, sub: list, services_too: bool = False) -> None:
-        self.checker.ref(name, self.path + list(sub), services_too)
-
-    def file(self, node: dict, key: str, sub: list) -> None:
-        self.checker.file(node, key, self.path + list(sub))
-
-    def exactly_one(self, params: dict, keys: tuple[str, str], sub: list = ()) -> bool:
-        return self.checker.exactly_one(params, keys, self.path + list(sub))
-
-    def durations(self, node: dict, sub: list) -> None:
-        self.checker.check_durations(node, self.path + list(sub))
-
-    def names_call(self, owner: Any, name: Any, sub: list, placed: bool = False) -> None:
-        """An expectation's named call (``id``, ``call``) is one that agent ``owner``'s
-        steps name (a `call` step's or, unless ``placed``, an incoming wait's ``id``)."""
-        c = self.checker
-        if not isinstance(owner, str) or owner not in c.agents or not isinstance(name, str):
-            return
-        known = (c.placed_ids if placed else c.call_ids).get(owner, set())
-        if name not in known:
-            incoming = placed and name in c.call_ids.get(owner, set())
-            self.fail(f"{owner} names no call '{name}'"
-                      + (" it placed (an incoming call: judge it from its caller)"
-                         if incoming else "")
-                      + f" (its calls: {', '.join(sorted(known)) or 'none'})", sub)
-
-    def judges_something(self, params: dict, keys: tuple[str, ...]) -> None:
-        """At least one of ``keys`` (the verdicts) is given."""
-        if not any(k in params for k in keys):
-            self.fail(f"it judges nothing: give {', '.join(keys[:-1])} or {keys[-1]}", [])
-
-    def needs_registrar(self) -> None:
-        """The agent's account has a registrar."""
-        account = (self.checker.agents.get(self.agent) or {}).get("account") or {}
-        if not account.get("registrar"):
-            self.fail(f"agent '{self.agent}' has no account.registrar to register at", [],
-                      key=True)
-
-    def supports_event(self, event: str, sub: list) -> None:
-        """The agent's type waits for ``event``, else an error at the event's value."""
-        t = self.agent_type
-        if t is not None and event not in t.events:
-            self.fail(f"a {t.name} agent cannot wait for event '{event}' (its events: "
-                      f"{', '.join(sorted(t.events))})", sub)
-
-    def signal_sent(self, params: dict) -> None:
-        """A waited-for signal is sent by the agent named (or by some agent)."""
-        c = self.checker
-        other = params.get("agent")
-        parties = {**c.services, **c.agents}     # a service's steps signal too
-        if other is not None and other not in parties:
-            self.ref(other, ["agent"], services_too=True)
-            return
-        senders = [other] if other in parties else list(parties)
-        if not any(params["signal"] in c._signals(s) for s in senders):
-            kind = "agent" if other in c.agents else "service"
-            who = f"{kind} '{other}'" if other in parties else "no agent"
-            verb = "never signals" if other in parties else "signals"
-            self.fail(f"{who} {verb} '{params['signal']}'", ["signal"])
 
 
 def _position(error: ScenarioError) -> tuple:

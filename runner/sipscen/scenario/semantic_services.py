@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.scenario.loadcheck import LoadCheck
+
 
 def check_service_extras(checker: Any, service: dict, path: list) -> None:
     name = path[-1]
@@ -44,7 +46,6 @@ def check_service_extras(checker: Any, service: dict, path: list) -> None:
             if "agent" in params and "signal" not in params:
                 checker.fail("'agent' belongs to a signal wait", here + ["agent"], key=True)
             elif "signal" in params:
-                from sipscen.scenario.semantic import LoadCheck
                 LoadCheck(checker, name, None, here).signal_sent(params)
 
 

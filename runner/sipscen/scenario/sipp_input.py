@@ -1,7 +1,8 @@
 """Load-time checks of what a SIPp agent is given, so `validate` refuses what `run` would."""
 from __future__ import annotations
 
-from sipscen.errors import ScenarioError
+from sipscen.core.errors import ScenarioError
+from sipscen.core.network import in_cluster, require_loopback
 
 SIPP_CALLERS = {"uac": True, "regexp": True, "branchc": True, "uac_pcap": True,
                 "3pcc-C-A": True, "3pcc-C-B": True}
@@ -9,8 +10,6 @@ SIPP_CALLERS = {"uac": True, "regexp": True, "branchc": True, "uac_pcap": True,
 
 def target_problem(target: str) -> str | None:
     """What `run` would refuse in a SIPp ``target`` written as host:port."""
-    from sipscen.agents.base import require_loopback
-
     host, sep, port = target.rpartition(":")
     if not sep or not port.isdigit() or not host or (":" in host and not host.startswith("[")):
         return (f"target '{target}' is neither an agent/service nor host:port "
@@ -20,7 +19,6 @@ def target_problem(target: str) -> str | None:
     try:
         require_loopback(host, "")
     except ScenarioError as exc:
-        from sipscen.kube.client import in_cluster
         if in_cluster():    # in a pod, endpoints discovered at run time are allowed: run decides
             return None
         return exc.message

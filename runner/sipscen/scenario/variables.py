@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path
 
 REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files",

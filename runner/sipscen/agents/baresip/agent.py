@@ -3,7 +3,7 @@
 sipscen writes baresip's ``config`` and ``accounts`` into the agent's artifacts
 folder (listening on the planned port, RTP on the planned range, an ``ausine``
 source (440 Hz unless ``source: {tone: HZ}``), the ``aubridge`` null sink, ``srtp``/``dtls_srtp`` as asked),
-starts it through ``sipscen.engine.process`` with stdin held open, and follows
+starts it through ``sipscen.core.process`` with stdin held open, and follows
 its log (stdout) for events:
 
     call: connecting to 'URI'             -> call_state CALLING
@@ -24,10 +24,12 @@ import threading
 import time
 from typing import Any
 
-from sipscen.agents.base import AgentContext, Contact, TimelineAgent, require_loopback
+from sipscen.agents.base import AgentContext, TimelineAgent
+from sipscen.core.contact import Contact
+from sipscen.core.network import require_loopback
 from sipscen.agents.records import BaresipFacts
-from sipscen.engine import process
-from sipscen.errors import AgentError
+from sipscen.core import process
+from sipscen.core.errors import AgentError
 from sipscen.language.control import OperationFailed
 
 MEDIAENC = {"disabled": "", "optional": "srtp", "mandatory": "srtp-mand", "dtls": "dtls_srtp"}

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
-from sipscen.errors import AgentError
+from sipscen.core.errors import AgentError
 from sipscen.language.control import OperationFailed
 
 STEP_TIMEOUT = 10.0

@@ -26,7 +26,7 @@ from sipscen.agents.browser.book import BrowserFactBook
 from sipscen.agents.browser.rx_audio import RxAudio
 from sipscen.agents.browser.settings import BrowserContact, parse_settings, server_of
 from sipscen.agents.browser.sockets import connections_to
-from sipscen.errors import AgentError
+from sipscen.core.errors import AgentError
 from sipscen.language.control import OperationFailed
 
 CONNECT_TIMEOUT = 10.0

@@ -23,7 +23,7 @@ import os
 import shutil
 from pathlib import Path
 
-from sipscen.errors import InfrastructureError
+from sipscen.core.errors import InfrastructureError
 
 PAGE_DIR = Path(__file__).with_name("page")
 PROJECT = Path(__file__).resolve().parents[4]        # runner/sipscen/agents/browser -> root

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from sipscen.agents.browser import chromium
-from sipscen.engine import process
-from sipscen.errors import AgentError, InfrastructureError
+from sipscen.core import process
+from sipscen.core.errors import AgentError, InfrastructureError
 
 START_TIMEOUT = 30.0          # Chromium's DevTools + Playwright's driver, on a loaded machine
 STOP_TIMEOUT = 5.0

@@ -73,7 +73,7 @@ RFC4733_GAP = 0.030
 
 def check_step(lc, kind: str, params) -> None:
     """Step parameters a browser cannot carry out, refused at load time."""
-    from sipscen.scenario.model import parse_duration
+    from sipscen.core.model import parse_duration
 
     def seconds(key: str) -> float | None:
         try:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from sipscen.agents.base import Contact, require_loopback
-from sipscen.errors import ScenarioError
-from sipscen.scenario.model import AgentSpec, parse_duration
+from sipscen.core.contact import Contact
+from sipscen.core.network import require_loopback
+from sipscen.core.errors import ScenarioError
+from sipscen.core.model import AgentSpec, parse_duration
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,20 @@ class CallOps:
             call.reinvite(prm)
         self.result(msg.get("id"), True)
 
+    def cmd_update(self, msg: dict[str, Any]) -> None:
+        """An UPDATE (RFC 3311), in an early or a confirmed dialog: a new offer (with
+        another codec list if given) or, with ``offer`` false, no SDP at all (a session
+        refresh, RFC 4028)."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED", "EARLY"))
+        if msg.get("codecs"):
+            set_codecs(self.ep, list(msg["codecs"]))
+        prm = pj.CallOpParam(True)
+        if not msg.get("offer", True):
+            prm.opt.flag |= pj.PJSUA_CALL_NO_SDP_OFFER
+        add_headers(prm.txOption, msg.get("headers"))
+        call.update(prm)
+        self.result(msg.get("id"), True)
+
     def cmd_info(self, msg: dict[str, Any]) -> None:
         """An in-dialog INFO with any body."""
         call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED", "EARLY"))

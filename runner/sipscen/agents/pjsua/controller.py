@@ -1,7 +1,7 @@
 """The pjsua agent type: a controller in the engine's process, a worker child.
 
 ``PjsuaAgent`` starts ``python -m sipscen.agents.pjsua.worker`` through
-``sipscen.engine.process``, talks to it over the line protocol of
+``sipscen.core.process``, talks to it over the line protocol of
 ``protocol.py``, posts the worker's events on the run's ``EventBoard`` and
 folds them into facts (``facts.py``). It implements the language's
 :class:`~sipscen.language.control.CallControl`: the steps themselves are
@@ -16,12 +16,13 @@ import threading
 import time
 from typing import Any
 
-from sipscen.agents.base import AgentContext, Contact, TimelineAgent
+from sipscen.agents.base import AgentContext, TimelineAgent
+from sipscen.core.contact import Contact
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.facts import FactBook
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
-from sipscen.engine import process
-from sipscen.errors import AgentError
+from sipscen.core import process
+from sipscen.core.errors import AgentError
 from sipscen.language.control import Cancelled, OperationFailed
 
 COMMAND_TIMEOUT = 10.0
@@ -214,6 +215,11 @@ class PjsuaAgent(TimelineAgent):
         self._after_ack(call_id)
         self._do(P.INFO, call_id=call_id or "", content_type=content_type, body=body,
                  headers=dict(headers))
+
+    def perform(self, operation, call_id, **args) -> None:
+        """Any other operation: the worker's ``cmd_<operation>`` carries it out."""
+        self._after_ack(call_id)
+        self._do(operation, call_id=call_id or "", **args)
 
     def hold(self, call_id, mode) -> None:
         self._after_ack(call_id)

@@ -100,7 +100,7 @@ register_agent_type(AgentType(
     schema_def="pjsua_agent", schema=AGENT_SCHEMA,
     steps=frozenset({"call", "answer", "hangup", "sleep", "signal", "dtmf", "play", "record",
                      "stop_record", "wait", "hold", "unhold", "register", "unregister",
-                     "message", "transfer", "cancel", "reinvite", "info", "request"}),
+                     "message", "transfer", "cancel", "reinvite", "update", "info", "request"}),
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "call_state",
                       "dtmf", "signal", "held", "resumed", "early_media", "registered",
                       "registration_failed", "unregistered", "message", "transfer_requested",

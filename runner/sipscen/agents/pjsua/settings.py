@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from sipscen.agents.base import require_loopback
-from sipscen.errors import ScenarioError
-from sipscen.scenario.model import AgentSpec, parse_duration
+from sipscen.core.network import require_loopback
+from sipscen.core.errors import ScenarioError
+from sipscen.core.model import AgentSpec, parse_duration
 
 TRANSPORTS = ("udp", "tcp", "tls")
 SRTP_USES = ("disabled", "optional", "mandatory")
@@ -171,7 +171,7 @@ def _pct(spec: AgentSpec, key: str, value: Any) -> float:
 def parse_impairment(spec: AgentSpec, imp: Mapping[str, Any]):
     """The ``impair:`` mapping -> Impairment (agents/impair.py); located errors."""
     from sipscen.agents.impair import Impairment
-    from sipscen.scenario.model import parse_duration
+    from sipscen.core.model import parse_duration
     args: dict[str, Any] = {}
     for key in ("loss", "reorder", "duplicate"):
         if imp.get(key) is not None:

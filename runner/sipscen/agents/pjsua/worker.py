@@ -117,7 +117,8 @@ class Worker(CallOps, MediaOps):
             self.emit(P.ERROR, message=str(exc))
             return
         kind, ident = msg.get("cmd"), msg.get("id")
-        handler = getattr(self, f"cmd_{kind}", None) if kind in P.COMMANDS else None
+        # a command is whatever the worker has a cmd_<kind> for (protocol.py lists them)
+        handler = getattr(self, f"cmd_{kind}", None) if str(kind).isidentifier() else None
         if handler is None:
             self.result(ident, False, f"unknown command {kind!r}")
             return

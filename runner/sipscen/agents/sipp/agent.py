@@ -32,7 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sipscen.agents.base import ControlAgent, Contact, require_loopback
+from sipscen.agents.base import ControlAgent
+from sipscen.core.contact import Contact
+from sipscen.core.network import require_loopback
 from sipscen.agents.records import SippFacts
 from sipscen.agents.sipp import inline, stats
 from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
@@ -42,9 +44,9 @@ from sipscen.agents.sipp.media import build_media_uac
 from sipscen.agents.sipp.secrets import hide_secrets
 from sipscen.agents.sipp.netstat import udp_or_tcp_bound
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
-from sipscen.engine import process
-from sipscen.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
-from sipscen.redaction import redact_text
+from sipscen.core import process
+from sipscen.core.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
+from sipscen.core.redaction import redact_text
 
 EXIT_BIND_ERROR = 254
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[[0-9A-Fa-f:]+\]")

@@ -18,7 +18,7 @@ SIPp sends each message once (``-nr``) and answers nothing by itself
 After every message the XML waits for any response (provisional responses
 keep it waiting for the final one) or the message's timeout, then goes on.
 After the last message a liveness probe (an OPTIONS to the target) proves the
-system under test still answers. Verdicts are made by :func:`judge` from the
+system under test still answers. Verdicts are made by :func:`sipscen.language.inline_expect.judge` from the
 message log (:func:`parse_message_log`), never by SIPp itself.
 """
 from __future__ import annotations
@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from sipscen.errors import ScenarioError
-
-DEFAULT_TIMEOUT = 2.0
+from sipscen.core.errors import ScenarioError
+from sipscen.language.inline_expect import DEFAULT_TIMEOUT, normalise_expect
 
 # Answers the generated XML waits for; SIPp jumps on as soon as one arrives.
 # Any other answer is ignored by SIPp (``-default_behaviors none``: no abort on
@@ -57,7 +56,6 @@ PROBE = (
 )
 
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|[rnt0\\])")
-_CLASS = re.compile(r"^[1-6]xx$")
 
 
 @dataclass(frozen=True)
@@ -139,81 +137,10 @@ def sipp_text(data: bytes) -> str:
     return "\n".join(text)
 
 
-def normalise_expect(value: Any, where: str, location=None) -> dict[str, Any]:
-    """The schema's ``expect`` -> a normalised expectation.
-
-    ``{status: 400 | "4xx", header: {Name: REGEX, ...}, nothing: DURATION}``;
-    shorthands ``400``, ``"4xx"`` and ``"nothing"`` are accepted too. Result keys:
-    ``status`` (list of codes), ``class`` ("4xx"), ``headers`` ({name: regex}),
-    ``nothing`` (seconds) or ``any`` (any answer at all).
-    """
-    from sipscen.scenario.model import parse_duration
-
-    if value is None:
-        return {"any": True}
-    if isinstance(value, bool):
-        raise ScenarioError(f"expect must be a code, a class or a mapping, not {value!r}",
-                            location, where)
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        value = {"nothing": DEFAULT_TIMEOUT} if value == "nothing" else {"status": value}
-    if not isinstance(value, Mapping):
-        raise ScenarioError(f"expect must be a code, a class or a mapping, not {value!r}",
-                            location, where)
-    known = {"status", "header", "nothing"}
-    unknown = set(value) - known
-    if unknown:
-        raise ScenarioError(f"unknown key(s) {sorted(unknown)} (use {sorted(known)})",
-                            location, where)
-    out: dict[str, Any] = {}
-    if "status" in value:
-        out.update(normalise_status(value["status"], f"{where}.status", location))
-    if "header" in value:
-        headers = value["header"]
-        if not isinstance(headers, Mapping) or not headers:
-            raise ScenarioError("header must map header names to regular expressions",
-                                location, f"{where}.header")
-        for name, pattern in headers.items():
-            try:
-                re.compile(str(pattern))
-            except re.error as exc:
-                raise ScenarioError(f"bad regular expression for {name}: {exc}", location,
-                                    f"{where}.header.{name}") from None
-        out["headers"] = {str(k): str(v) for k, v in headers.items()}
-    if "nothing" in value:
-        if out:
-            raise ScenarioError("'nothing' cannot be combined with status or header",
-                                location, where)
-        try:
-            out["nothing"] = parse_duration(value["nothing"])
-        except ValueError as exc:
-            raise ScenarioError(str(exc), location, f"{where}.nothing") from None
-    if not out:
-        out["any"] = True
-    return out
-
-
-def normalise_status(value: Any, where: str, location=None) -> dict[str, Any]:
-    """``400`` | ``"400"`` | ``"4xx"`` | ``[400, 403]`` -> {"status": [...]} or {"class": "4xx"}."""
-    if isinstance(value, str) and _CLASS.match(value.strip()):
-        return {"class": value.strip()}
-    codes = value if isinstance(value, list) else [value]
-    out = []
-    for code in codes:
-        if isinstance(code, str) and code.strip().isdigit():
-            code = int(code)
-        if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 699:
-            raise ScenarioError(f"expected a status code (e.g. 200) or a class (e.g. 2xx), "
-                                f"got {value!r}", location, where)
-        out.append(code)
-    if not out:
-        raise ScenarioError("no status code given", location, where)
-    return {"status": out}
-
-
 def parse_messages(config: Mapping[str, Any], location=None, path: str = "",
                    probe: bool = True) -> list[InlineMessage]:
     """The agent's ``messages:`` list (+ the liveness probe) as InlineMessages."""
-    from sipscen.scenario.model import parse_duration
+    from sipscen.core.model import parse_duration
 
     raw = config.get("messages") or []
     if not isinstance(raw, list) or not raw:
@@ -379,25 +306,3 @@ def match_responses(messages: list[InlineMessage], log: list[dict[str, Any]]
                     "received": received,
                     "provisional": [a["status"] for a in answers if a["status"] < 200]})
     return out
-
-
-def judge(expected: Mapping[str, Any], received: Mapping[str, Any] | None,
-          was_sent: bool = True) -> tuple[bool, str]:
-    """Whether ``received`` meets ``expected``; and a short text of what happened."""
-    if not was_sent:
-        return False, "not sent (SIPp stopped before this message)"
-    actual = "nothing" if received is None else f"{received['status']} {received['reason']}".strip()
-    if expected.get("nothing"):
-        return received is None, actual
-    if received is None:
-        return False, actual
-    ok = True
-    if "status" in expected:
-        ok &= received["status"] in expected["status"]
-    if "class" in expected:
-        ok &= str(received["status"])[0] == expected["class"][0]
-    for name, pattern in (expected.get("headers") or {}).items():
-        values = [v for k, v in received["headers"].items() if k.lower() == name.lower()]
-        ok &= any(re.search(pattern, v) for v in values)
-        actual += f"; {name}: " + (values[0] if values else "(absent)")
-    return bool(ok), actual

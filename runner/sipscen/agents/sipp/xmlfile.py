@@ -11,7 +11,7 @@ import xml.parsers.expat
 from dataclasses import dataclass
 from pathlib import Path
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 
 TOP_LEVEL = {"send", "recv", "pause", "nop", "label", "sendCmd", "recvCmd", "Reference",
              "ResponseTimeRepartition", "CallLengthRepartition", "Global", "User"}

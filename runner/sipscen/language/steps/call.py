@@ -79,8 +79,8 @@ def destination(t, params) -> str:
 def check_destination(t, uri: str) -> None:
     """The URI's host must be an address sipscen may send to (loopback here; in a
     Kubernetes pod also the discovered SUT endpoints): never a name to resolve."""
-    from sipscen.agents.base import require_loopback
-    from sipscen.errors import ScenarioError
+    from sipscen.core.network import require_loopback
+    from sipscen.core.errors import ScenarioError
 
     match = _URI_HOST.match(uri.strip())
     if match is None:

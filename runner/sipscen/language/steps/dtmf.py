@@ -1,6 +1,6 @@
 """``dtmf``: send digits on the current call (RFC 4733, SIP INFO or in-band dual tones)."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.scenario.model import parse_duration
+from sipscen.core.model import parse_duration
 
 METHODS = ("rfc4733", "sip-info", "inband")
 DEFAULT_DURATION = "160ms"      # PJSUA's own default per digit

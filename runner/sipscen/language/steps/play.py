@@ -3,7 +3,7 @@ import wave
 from pathlib import Path
 
 from sipscen.language.registry import StepKind, register_step
-from sipscen.scenario.model import parse_duration
+from sipscen.core.model import parse_duration
 
 DEFAULT_TONE = "500ms"
 

@@ -2,8 +2,8 @@
 from pathlib import Path, PurePosixPath
 
 from sipscen.language.registry import StepKind, register_step
-from sipscen.scenario.model import parse_duration
-from sipscen.scenario.paths import path_problem
+from sipscen.core.model import parse_duration
+from sipscen.core.paths import path_problem
 
 SCHEMA = {
     "description": "Record the call's received audio to a WAV file in the agent's artifacts.",

@@ -1,6 +1,6 @@
 """``sleep``: do nothing for a while."""
 from sipscen.language.registry import StepKind, register_step
-from sipscen.scenario.model import parse_duration
+from sipscen.core.model import parse_duration
 
 SCHEMA = {"$ref": "#/$defs/duration"}
 

@@ -1,7 +1,7 @@
 """The watchdog: kills the process groups of sipscen's children once sipscen is gone.
 
 Run as a standalone script (``python -I watchdog.py``) by
-``sipscen.engine.process``; imports nothing from sipscen. sipscen holds the
+``sipscen.core.process``; imports nothing from sipscen. sipscen holds the
 write end of this process's stdin and writes ``+PGID`` when it starts a child
 (each child leads its own process group) and ``-PGID`` once that group is
 stopped. The kernel closes the pipe however sipscen ends — SIGKILL included —

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from sipscen.errors import Location
+from sipscen.core.errors import Location
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -51,6 +51,17 @@ def parse_duration(value: Any) -> float:
     if seconds > MAX_DURATION:
         raise ValueError(f"duration {_short(value)} is too long (at most 30 days)")
     return seconds
+
+
+def status_matches(spec: Any, code: int | None) -> bool:
+    """Whether a SIP status ``code`` is what ``spec`` asks: 200, "4xx" or [404, 480]."""
+    if code is None:
+        return False
+    if isinstance(spec, list):
+        return code in spec
+    if isinstance(spec, str):
+        return str(code)[0] == spec[0]
+    return code == spec
 
 
 def _short(value: Any) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Sequence
 
-from sipscen.errors import InfrastructureError
+from sipscen.core.errors import InfrastructureError
 
 _live: set["ManagedProcess"] = set()
 _live_lock = threading.Lock()

@@ -5,6 +5,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
+# what a check result rests on: an agent's own report, or the capture (what a
+# capture known to be incomplete turns inconclusive)
+AGENT, WIRE = "agent", "wire"
 NOT_RUN = "not_run"     # never started: the suite was interrupted or --fail-fast stopped it
 
 
@@ -16,6 +19,7 @@ class CheckResult:
     actual: Any = None
     message: str = ""
     location: str = ""        # FILE:LINE:COL of the expectation
+    evidence: str = ""        # AGENT | WIRE | "" (neither: a service's log, ...)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -64,7 +64,7 @@ class PortAllocator:
                     _taken.update(ports)
                     self.allocated.extend(ports)
                     return start, start + count - 1
-        from sipscen.errors import InfrastructureError
+        from sipscen.core.errors import InfrastructureError
         raise InfrastructureError(f"no {count} free consecutive ports on {host}")
 
     def release(self) -> None:

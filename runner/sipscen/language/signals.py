@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from sipscen.engine.events import Event, EventBoard
+from sipscen.core.events import Event, EventBoard
 
 POLL = 0.2
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from yaml._yaml import CParser     # only imported when libyaml is there (see loader)
 
-from sipscen.errors import Location, ScenarioError
+from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.marks import (_M32, MAX_ALIASES, MAX_DEPTH, MAX_NODES, MarkedMap,
                                     MarkedSeq, _file_id)
 

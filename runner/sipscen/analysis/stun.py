@@ -1,0 +1,68 @@
+"""STUN on the media ports (RFC 5389), as ICE connectivity checks use it
+(RFC 8445): Binding requests and their success or error responses, per UDP pair.
+
+An ICE agent proves a candidate pair by a Binding request one way and a
+success response back; the analysis lists, under ``"stun"``::
+
+    [{"src", "dst", "first", "last", "requests", "successes", "errors",
+      "username": the first USERNAME attribute seen (ufrag:ufrag) or None}]
+
+Bounded: at most ``MAX_PAIRS`` pairs.
+"""
+from __future__ import annotations
+
+from sipscen.analysis.dissectors import bind_udp
+from sipscen.analysis.layers import endpoint_str
+
+MAGIC = b"\x21\x12\xa4\x42"
+MAX_PAIRS = 1000
+BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR = 0x0001, 0x0101, 0x0111
+USERNAME = 0x0006
+
+
+def claims_stun(data: bytes, p: int, end: int) -> bool:
+    """A STUN message: the two top bits zero, a length that fits, the magic cookie."""
+    return end - p >= 20 and data[p] < 2 and data[p + 4:p + 8] == MAGIC and \
+        20 + ((data[p + 2] << 8) | data[p + 3]) <= end - p
+
+
+def _username(msg: bytes) -> str | None:
+    pos, end = 20, min(len(msg), 20 + int.from_bytes(msg[2:4], "big"))
+    while pos + 4 <= end:
+        kind = int.from_bytes(msg[pos:pos + 2], "big")
+        length = int.from_bytes(msg[pos + 2:pos + 4], "big")
+        if kind == USERNAME:
+            return msg[pos + 4:pos + 4 + length].decode("utf-8", "replace")
+        pos += 4 + ((length + 3) & ~3)
+    return None
+
+
+class StunCollector:
+    def __init__(self, warnings: list[str]):
+        self.pairs: dict[tuple[str, str], dict] = {}
+
+    def datagram(self, t, src, sport, dst, dport, data, off, p, end) -> None:
+        a, b = endpoint_str(src, sport), endpoint_str(dst, dport)
+        pair = self.pairs.get((a, b))
+        if pair is None:
+            if len(self.pairs) >= MAX_PAIRS:
+                return
+            pair = self.pairs[(a, b)] = {"src": a, "dst": b, "first": t, "last": t,
+                                         "requests": 0, "successes": 0, "errors": 0,
+                                         "username": None}
+        pair["last"] = t
+        kind = (data[p] << 8) | data[p + 1]
+        if kind == BINDING_REQUEST:
+            pair["requests"] += 1
+            if pair["username"] is None:
+                pair["username"] = _username(bytes(data[p:end]))
+        elif kind == BINDING_SUCCESS:
+            pair["successes"] += 1
+        elif kind == BINDING_ERROR:
+            pair["errors"] += 1
+
+    def result(self) -> list[dict]:
+        return list(self.pairs.values())
+
+
+bind_udp("stun", claims_stun, StunCollector)

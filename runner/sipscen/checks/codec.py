@@ -1,0 +1,84 @@
+"""The `codec` expectation: the negotiated codec as each agent saw it, and the RTP
+payload types on the wire (leg by leg through a relay)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sipscen.checks.context import CheckContext
+from sipscen.checks.evidence import (call_of, calls_of, judge_each, pair_of, payload_type_of,
+                                     relay_of, streams_from)
+from sipscen.checks.leg import codec_via
+from sipscen.core.model import Expectation
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.language.registry import ExpectationFamily, register_expectation
+
+
+def _codec_name(call: dict[str, Any] | None) -> str | None:
+    if not call or not call.get("codec"):
+        return None
+    return str(call["codec"]).split("/")[0]
+
+
+def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
+    want = str(exp.params["codec"]).split("/")[0]
+    loc = str(exp.location)
+    agents = pair_of(exp)
+    results = []
+    calls = {}
+    for agent in agents:
+        calls[agent] = call_of(ctx, agent, agents)
+        results.append(judge_each(
+            f"codec {ctx.at(agent)}", agent, calls_of(ctx, agent, agents), _codec_name,
+            lambda got: got is not None and got.lower() == want.lower(), want, loc,
+            f"{agent} had no call" + (
+                f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
+            ctx.evidence_of(agent)))
+    if len(agents) == 2 and ctx.wire is not None:
+        via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
+        if via is not None:
+            results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
+        else:
+            results.append(_codec_on_wire(ctx, want, agents, calls, loc))
+    return results
+
+
+def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
+                   calls: dict[str, Any], loc: str) -> CheckResult:
+    """The wanted codec's payload type (as each side's SDP binds it) flows both ways."""
+    a, b = agents
+    missing = []
+    seen = {}
+    for sender, receiver in ((a, b), (b, a)):
+        # RTP carries the payload type the receiver's SDP asked for.
+        sdp = (calls.get(receiver) or {}).get("local_sdp") or \
+            (calls.get(sender) or {}).get("remote_sdp")
+        pt = payload_type_of(want, sdp)
+        pts = sorted({p for s in streams_from(ctx, sender, receiver)
+                      for p in s.get("payload_types", [])})
+        seen[f"{sender}->{receiver}"] = pts or "no RTP"
+        if pt is None or pt not in pts:
+            missing.append(f"{sender}->{receiver}")
+    return CheckResult(
+        f"codec {a}<->{b} (wire)", FAILED if missing else PASSED,
+        f"{want} (its payload type from the SDP) in RTP both ways", seen,
+        f"not in {', '.join(missing)}" if missing else "payload types seen on the wire", loc, WIRE)
+
+
+def _check_codec_params(lc, params) -> None:
+    lc.exactly_one(params, ("between", "agent"))
+
+
+register_expectation(ExpectationFamily(
+    name="codec", evaluate="sipscen.checks.codec:check_codec",
+    schema={"description": "The negotiated codec (both agents' view) and the RTP payload "
+                           "type on the wire.",
+            "type": "object", "required": ["codec"],
+            "anyOf": [{"required": ["between"]}, {"required": ["agent"]}],
+            "additionalProperties": False,
+            "properties": {"between": {"$ref": "#/$defs/agent_pair"},
+                           "agent": {"$ref": "#/$defs/name"},
+                           "codec": {"$ref": "#/$defs/codec"}}},
+    check=_check_codec_params, needs={"agent": "calls"},
+    doc="The codec negotiated between two agents (or by one `agent`), as the agents saw it "
+        "and as the RTP payload types on the wire show it.",
+    example="- codec: {between: [alice, bob], codec: PCMA}"))

@@ -1,0 +1,21 @@
+"""A SIPp agent's facts as the `response` and `load` checks read them."""
+from __future__ import annotations
+
+from typing import Any
+
+from sipscen.agents.records import SippFacts, record_of
+from sipscen.core.results import FAILED, CheckResult
+
+
+def sipp_facts(agent: str, ctx) -> dict[str, Any] | None:
+    """The agent's facts when they are a SIPp agent's record, else None."""
+    facts = ctx.facts.get(agent)
+    if not isinstance(record_of(facts), SippFacts):
+        return None
+    return facts
+
+
+def not_sipp(name: str, agent: str, exp) -> list[CheckResult]:
+    return [CheckResult(name=name, status=FAILED, expected="facts of a SIPp agent",
+                        actual=None, message=f"'{agent}' is not a SIPp agent of this run "
+                        "(or it did not run)", location=str(exp.location))]

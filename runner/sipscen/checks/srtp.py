@@ -1,0 +1,79 @@
+"""The `srtp` expectation: SRTP negotiated by both agents, and every packet on the
+wire authenticated with the negotiated keys (leg by leg through a relay;
+DTLS-keyed media judged by its handshake)."""
+from __future__ import annotations
+
+from sipscen.checks.context import CheckContext
+from sipscen.checks.dtls_srtp import dtls_verdict
+from sipscen.checks.evidence import call_of, calls_of, judge_each, relay_of, streams_between
+from sipscen.checks.leg import srtp_via
+from sipscen.core.model import Expectation
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.language.registry import ExpectationFamily, register_expectation
+
+
+def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
+    a, b = exp.params["between"]
+    want_suite = exp.params.get("suite")
+    loc = str(exp.location)
+    results = []
+    suites = {}
+    for agent in (a, b):
+        call = call_of(ctx, agent, [a, b])
+        suites[agent] = ((call or {}).get("srtp") or {}).get("suite")
+
+        def seen(c):
+            srtp = c.get("srtp") or {}
+            return srtp.get("suite") if srtp.get("active") else "no SRTP"
+        results.append(judge_each(
+            f"srtp {ctx.at(agent)}", agent, calls_of(ctx, agent, [a, b]), seen,
+            lambda got: got != "no SRTP" and (want_suite is None or got == want_suite),
+            want_suite or "SRTP active", loc, f"{agent} had no call", ctx.evidence_of(agent)))
+    if ctx.wire is None:
+        results.append(CheckResult(f"srtp {a}<->{b} (wire)", FAILED, "encrypted media on the wire",
+                                   None, ctx.wire_error or "no capture to prove it from", loc,
+                                   WIRE))
+        return results
+    dtls = dtls_verdict(ctx, a, b, want_suite, f"srtp {a}<->{b} (wire, DTLS-SRTP)", loc)
+    if dtls is not None:
+        return results + [dtls]
+    via = relay_of(ctx, a, b)              # media through a relay: judged leg by leg
+    if via is not None:
+        return results + srtp_via(ctx, a, b, via, want_suite, loc)
+    streams = streams_between(ctx, a, b)
+    clear = [s for s in streams if not s.get("srtp")]
+    failed = [s for s in streams if s.get("srtp") and
+              (s["srtp"].get("auth_failed") or not s["srtp"].get("authenticated"))]
+    directions = {(ctx.agent_of(s["src"]), ctx.agent_of(s["dst"])) for s in streams}
+    if not streams:
+        actual = "no RTP between them"
+    elif clear:
+        actual = f"{len(clear)} cleartext RTP stream(s): " + ", ".join(
+            f"{s['src']}->{s['dst']}" for s in clear)
+    elif failed:
+        actual = "; ".join(f"{s['ssrc']}: {s['srtp'].get('authenticated', 0)} authenticated, "
+                           f"{s['srtp'].get('auth_failed', 0)} failed" for s in failed)
+    elif len(directions) < 2:
+        actual = f"SRTP in one direction only: {sorted(map(str, directions))}"
+    else:
+        actual = "; ".join(f"{s['src']}->{s['dst']} {s['srtp'].get('suite')}: "
+                           f"{s['srtp'].get('authenticated')} packets authenticated"
+                           for s in streams)
+    ok = bool(streams) and not clear and not failed and len(directions) >= 2
+    results.append(CheckResult(
+        f"srtp {a}<->{b} (wire)", PASSED if ok else FAILED,
+        "every packet both ways authenticates with the negotiated keys; no cleartext RTP",
+        actual, "", loc, WIRE))
+    return results
+
+
+register_expectation(ExpectationFamily(
+    name="srtp", evaluate="sipscen.checks.srtp:check_srtp",
+    schema={"description": "Media between two agents is SRTP: every packet authenticates "
+                           "with the negotiated key.",
+            "type": "object", "required": ["between"], "additionalProperties": False,
+            "properties": {"between": {"$ref": "#/$defs/agent_pair"},
+                           "suite": {"type": "string", "pattern": "^[A-Z0-9_]+$"}}},
+    doc="The media between two agents was SRTP (optionally with `suite`): negotiated by "
+        "both, and every packet on the wire authenticates with the negotiated keys.",
+    example="- srtp: {between: [alice, bob], suite: AES_CM_128_HMAC_SHA1_80}"))

@@ -1,0 +1,118 @@
+"""The verdict of a scenario: every expectation judged on the evidence, and what
+that evidence cannot show made inconclusive.
+
+``prepare`` says what the analysis must produce for the scenario's
+expectations (decoded audio, a DTLS scan of the media), as each family
+declares it. ``judge`` evaluates the expectations from plain data (agents' and
+services' facts, the wire analysis, the board's signal and step times), so a
+finished run can be judged again from its saved evidence. ``conclude`` turns
+the checks, a failed step and a failed analysis into the scenario's status.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sipscen.checks import evaluate
+from sipscen.checks.context import CheckContext
+from sipscen.checks.wire_party import wire_facts
+from sipscen.core.errors import ExitStatus
+from sipscen.core.events import EventBoard
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult, ScenarioResult
+from sipscen.language import registry
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the analysis of the capture must produce for these expectations."""
+    audio: bool = False        # decoded wire audio (and in-band DTMF)
+    dtls_scan: bool = False    # a scan of the media ports for DTLS and ciphertext
+
+
+def prepare(expectations) -> Needs:
+    families = registry.expectations()
+    audio = dtls = False
+    for exp in expectations:
+        family = families.get(exp.kind)
+        if family is None:
+            continue
+        audio |= bool(family.needs_audio and family.needs_audio(exp.params))
+        dtls |= bool(family.needs_dtls_scan and family.needs_dtls_scan(exp.params))
+    return Needs(audio=audio, dtls_scan=dtls)
+
+
+def deferred(expectation) -> bool:
+    """Judged once on the sum of a distributed load's generators, not by each."""
+    family = registry.expectations().get(expectation.kind)
+    return bool(family and family.merged)
+
+
+def signal_times(board: EventBoard) -> tuple[dict[str, float], float]:
+    """Signal name -> board time of its first post; the wall-clock time of board time 0."""
+    signals: dict[str, float] = {}
+    for ev in board.events(kind="signal"):
+        signals.setdefault(str(ev.data.get("name")), ev.t)
+    return signals, time.time() - board.now()
+
+
+def step_times(board: EventBoard) -> dict[tuple[str, int], dict[str, float]]:
+    """(agent, step index) -> {"started": t, "done": t} (board times of their first posts)."""
+    out: dict[tuple[str, int], dict[str, float]] = {}
+    for ev in board.events(kind="step"):
+        index = ev.data.get("index")
+        if isinstance(index, int):
+            out.setdefault((ev.agent, index), {}).setdefault(str(ev.data.get("status")), ev.t)
+    return out
+
+
+def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str, dict],
+          wire: dict[str, Any] | None, wire_error: str | None, contacts: dict,
+          wire_audio: dict | None = None, signals: dict | None = None,
+          epoch0: float = 0.0, steps: dict | None = None) -> list[CheckResult]:
+    """Evaluate ``expectations``; a service (or an agent whose calls the capture
+    tells) is a party whose facts are read from the wire analysis."""
+    facts = dict(agents)
+    ctx = CheckContext(scenario, facts, wire, dict(contacts), wire_error, services=services)
+    for name, service_facts in services.items():
+        facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
+    for name, agent_facts in agents.items():
+        if agent_facts.get("from_wire"):
+            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
+    ctx.wire_audio = wire_audio or {}
+    ctx.signals, ctx.epoch0, ctx.steps = signals or {}, epoch0, steps or {}
+    return evaluate(expectations, ctx)
+
+
+def inconclusive(checks: list[CheckResult], why: str) -> None:
+    """Results resting on a capture known to be incomplete give no verdict: they
+    become errors that say why and what the partial capture showed."""
+    for check in checks:
+        if check.evidence == WIRE:
+            shown = f"{check.status} on the partial capture" + (
+                f": {check.message}" if check.message else "")
+            check.status = ERROR
+            check.message = f"inconclusive, the capture is incomplete ({why}); {shown}"
+
+
+def conclude(result: ScenarioResult, step_failure: str | None, *, incomplete: list[str],
+             capture_faults: list[str], analysis_failed: bool, wire_error: str | None) -> None:
+    """The scenario's status from its checks (already in ``result.checks``), a
+    failed step, and whether the capture and its analysis can be trusted."""
+    if incomplete:
+        inconclusive(result.checks, "; ".join(incomplete))
+    elif analysis_failed and capture_faults:
+        inconclusive(result.checks, "; ".join(capture_faults))
+    if step_failure:
+        result.error = step_failure
+    failed = step_failure or any(c.status != PASSED for c in result.checks)
+    result.status = FAILED if failed else PASSED
+    if any(c.status == ERROR for c in result.checks):
+        result.status = ERROR
+    if analysis_failed:      # our tooling failed, not the system under test
+        result.status, result.error = ERROR, wire_error
+        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+    elif result.status == ERROR and incomplete:
+        result.exit_status = int(ExitStatus.INFRASTRUCTURE)
+        result.error = result.error or ("the capture is incomplete: wire checks are "
+                                        "inconclusive (" + "; ".join(incomplete) + ")")

@@ -41,6 +41,15 @@
       this.mix = this.ctx.createGain();
       this.mix.connect(this.out);
       this.playing = [];
+      // steps' sounds one after the other on the audio clock (which, on a loaded machine,
+      // can run behind the wall clock the steps are timed by)
+      this.busyUntil = 0;
+    }
+
+    slot(seconds) {
+      const t0 = Math.max(this.ctx.currentTime, this.busyUntil);
+      if (seconds) this.busyUntil = t0 + seconds;
+      return t0;
     }
 
     async init(source) {
@@ -53,14 +62,14 @@
       keep.offset.value = 0;
       keep.connect(this.mix);
       keep.start();
-      if (source && source.tone) this.tone([source.tone], null, 0.25);
+      if (source && source.tone) this.tone([source.tone], null, 0.25, true);
       if (source && source.file) await this.file(source.file, null, true);
     }
 
     stream() { return this.out.stream; }
 
-    tone(freqs, seconds, level) {
-      const t0 = this.ctx.currentTime;
+    tone(freqs, seconds, level, background) {
+      const t0 = background ? this.ctx.currentTime : this.slot(seconds);
       const gain = this.ctx.createGain();
       gain.gain.value = (level || 0.5) / freqs.length;
       gain.connect(this.mix);
@@ -83,7 +92,7 @@
       node.buffer = buffer;
       node.loop = Boolean(loop || (seconds && seconds > buffer.duration));
       node.connect(this.mix);
-      const t0 = this.ctx.currentTime;
+      const t0 = loop && !seconds ? this.ctx.currentTime : this.slot(seconds || buffer.duration);
       node.start(t0);
       if (seconds) node.stop(t0 + seconds);
       this.playing.push(node);
@@ -92,7 +101,7 @@
 
     // ITU-T Q.23 dual tones, each about -7 dBm0 (a quarter of full scale per tone)
     inband(digits, duration, gap) {
-      let t = this.ctx.currentTime + 0.02;
+      let t = this.slot(digits.length * (duration + gap)) + 0.02;
       for (const d of digits) {
         const pair = DTMF_FREQS[d.toUpperCase()];
         if (!pair) fail(`not a DTMF digit: ${d}`);

@@ -140,6 +140,9 @@ class WebSocketSip:
     def _bytes(self, conn: _Conn, from_client: bool, data: bytes) -> list[tuple[bytes, str]]:
         if conn.tls is None and conn.sides[from_client].state == NEW and not conn.upgraded \
                 and looks_like_tls(data):
+            if not self.keylog:                # no secrets to read it with: nothing to do
+                conn.dead = True
+                return []
             conn.tls = TlsConnection(self.keylog)
         if conn.tls is not None:
             plain = b"".join(conn.tls.feed(from_client, data))
@@ -194,7 +197,7 @@ class WebSocketSip:
             return
         conn.dead = True
         tls = conn.tls
-        if tls.missing and self.keylog:
+        if tls.missing:
             self.unread_tls += 1
             self._warn("tls-missing", "a TLS connection's secrets are not in the TLS key log: "
                                       "SIP over secure WebSocket on it is not read")

@@ -64,10 +64,11 @@ class BrowserActions:
         self._evaluate("id => sipscen.cancel(id)", call_id)
 
     def send_dtmf(self, digits: str, method: str, duration: float, gap: float) -> None:
+        # the page answers once the digits are out, on the clock that sends them (the
+        # audio clock for in-band and RFC 4733: it can run behind the wall clock)
         self._evaluate("([d, m, dur, gap]) => sipscen.dtmf(d, m, dur, gap)",
-                       [digits, method, int(duration * 1000), int(gap * 1000)])
-        # the step lasts as long as the digits take (as a PJSUA agent's does)
-        self.pause(len(digits) * duration + max(0, len(digits) - 1) * gap)
+                       [digits, method, int(duration * 1000), int(gap * 1000)],
+                       STEP_TIMEOUT + 2 * len(digits) * (duration + gap))
 
     def play(self, file: str | None, tone: Mapping[str, Any] | None, duration: float) -> None:
         spec: dict[str, Any] = {"file": self.serve_file(file)} if file else \

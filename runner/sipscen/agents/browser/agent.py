@@ -159,8 +159,9 @@ class BrowserAgent(BrowserActions, TimelineAgent):
                     "remote_sdp": self.sdp.get((str(data.get("call_id")), "remote"), "")}
         if kind == "stats" and data.get("local_address"):
             self.addresses.add(_norm(str(data["local_address"])))
-        if kind == "call_state" and data.get("state") == "DISCONNECTED":
+        if kind == "rx_done":             # the page stopped recording the call
             self._close_rx(str(data.get("call_id")))
+            return
         self.book.apply(kind, data, t)
         with self.cond:
             self.events.append((kind, data))

@@ -46,6 +46,18 @@
       this.busyUntil = 0;
     }
 
+    // resolves once the audio clock has played every scheduled sound (and `extra` s more)
+    drain(extra) {
+      const until = Math.max(this.busyUntil, this.ctx.currentTime) + (extra || 0);
+      return new Promise((resolve) => {
+        const check = () => {
+          if (this.ctx.currentTime >= until || this.ctx.state !== 'running') resolve();
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+    }
+
     slot(seconds) {
       const t0 = Math.max(this.ctx.currentTime, this.busyUntil);
       if (seconds) this.busyUntil = t0 + seconds;
@@ -146,8 +158,26 @@
                         now_ms: now, pcm: b64(pcm) });
       };
       src.connect(node);
-      return { stop: () => { try { src.disconnect(); node.disconnect(); el.srcObject = null; }
-                             catch (e) { /* gone */ } } };
+      const stop = () => {
+        try { src.disconnect(); node.disconnect(); el.srcObject = null; } catch (e) { /* gone */ }
+      };
+      // at the call's end the audio clock may still be behind the wall clock: what the call
+      // delivered is still being played out; stop once the audio clock has caught up
+      const wallStart = performance.now();
+      const ctxStart = this.ctx.currentTime;
+      return {
+        stop: () => {
+          const behind = (performance.now() - wallStart) / 1000 - (this.ctx.currentTime - ctxStart);
+          const until = this.ctx.currentTime + Math.min(2, Math.max(0, behind)) + 0.2;
+          const check = () => {
+            if (this.ctx.currentTime >= until || this.ctx.state !== 'running') {
+              stop();
+              post('rx_done', { call_id: callId });
+            } else setTimeout(check, 20);
+          };
+          check();
+        },
+      };
     }
   }
 
@@ -497,9 +527,12 @@
       const id = callId || current;
       const entry = id ? sessions.get(id) : null;
       if (!entry) fail('no call to hang up');
+      await media.drain();          // what the steps played has been sent
       await pollStats(entry, id);
       if (!entry.session.isEnded()) entry.session.terminate();
     },
+
+    drain() { return media.drain(); },
 
     hold(callId) {
       const s = session(callId);
@@ -512,12 +545,14 @@
     },
 
     // method: rfc4733 | sip-info | inband; duration and gap in ms
-    dtmf(digits, method, duration, gap, callId) {
+    // resolves once the digits are out (on the clock that sends them)
+    async dtmf(digits, method, duration, gap, callId) {
       const id = callId || current;
       const s = session(id);
       if (method === 'inband') {
         media.inband(digits, duration / 1000, gap / 1000);
         for (const d of digits) post('dtmf_sent', { call_id: id, digit: d, method: 'inband' });
+        await media.drain();
         return;
       }
       if (method === 'rfc4733') {
@@ -525,13 +560,18 @@
         const sender = entry.pc && entry.pc.getSenders().find((x) => x.track && x.track.kind === 'audio');
         if (!sender || !sender.dtmf) fail('no RTCDTMFSender on the call');
         if (!sender.dtmf.canInsertDTMF) fail('the call cannot send RFC 4733 events (no telephone-event negotiated)');
-        sender.dtmf.ontonechange = (ev) => {
-          if (ev.tone) post('dtmf_sent', { call_id: id, digit: ev.tone, method: 'rfc4733' });
-        };
-        sender.dtmf.insertDTMF(digits, Math.max(40, duration), Math.max(30, gap));
+        await media.drain();        // after what the steps played before
+        await new Promise((resolve) => {
+          sender.dtmf.ontonechange = (ev) => {
+            if (ev.tone) post('dtmf_sent', { call_id: id, digit: ev.tone, method: 'rfc4733' });
+            else resolve();           // the empty tone: the last one ended
+          };
+          sender.dtmf.insertDTMF(digits, Math.max(40, duration), Math.max(30, gap));
+        });
         return;
       }
       s.sendDTMF(digits, { transportType: 'INFO', duration, interToneGap: gap });
+      await new Promise((resolve) => setTimeout(resolve, digits.length * (duration + gap)));
     },
 
     async play(spec, seconds) {

@@ -16,6 +16,7 @@ are the call's ``rtp`` facts.
 """
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -233,6 +234,8 @@ class BrowserAgent(BrowserActions, TimelineAgent):
         """Why the WebSocket did not open, from what Chromium logged about it."""
         why = next((c.split("failed: ", 1)[-1] for c in reversed(self.console)
                     if "WebSocket connection to" in c), "")
+        code = re.search(r"net::[A-Z_]+", why)
+        why = code.group(0) if code else why
         where = f"agent {self.ctx.name}: cannot open the WebSocket {self.url}"
         if found is None:
             return f"{where}: no answer within {CONNECT_TIMEOUT:g}s"

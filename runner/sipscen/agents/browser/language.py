@@ -33,7 +33,7 @@ AGENT_SCHEMA = {
         "codecs": {"type": "array", "minItems": 1, "uniqueItems": True,
                    "description": "the audio codecs it offers and accepts, in order "
                                   "(default: Chromium's own list)",
-                   "items": {"enum": list(CODECS),
+                   "items": {"type": "string", "pattern": f"^({'|'.join(CODECS)})$",
                              "x-error": "Chromium has no codec {value}: a browser agent "
                                         "offers opus, G722, PCMU or PCMA"}},
         "answer": {"type": "object", "additionalProperties": False,
@@ -111,6 +111,9 @@ def check_config(lc, config) -> None:
         lc.file(source, "file", ["source"])
     registrar = (config.get("account") or {}).get("registrar")
     transport = config.get("transport", "ws")
+    if isinstance(registrar, str) and "://" not in registrar and ":" in registrar:
+        lc.fail(f"a browser connects over WebSocket: name the service it registers at, or "
+                f"give a ws:// or wss:// URL (not {registrar!r})", ["account", "registrar"])
     if isinstance(registrar, str) and "://" in registrar:
         scheme = registrar.partition("://")[0].lower()
         if scheme not in TRANSPORTS:

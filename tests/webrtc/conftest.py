@@ -30,3 +30,27 @@ def missing() -> list[str]:
 
 needs_webrtc = pytest.mark.skipif(bool(missing()), reason=f"WebRTC needs: {', '.join(missing())} "
                                   "(./setup.sh installs them)")
+
+
+def chromium_groups(token: str) -> set[int]:
+    """Process groups led by a Chromium started under ``token`` (its renderers, zygotes and
+    services do not inherit the environment, but stay in its group)."""
+    from ..conftest import processes_with_token
+    return {int(line.split()[0]) for line in processes_with_token(token)
+            if "--remote-debugging-port" in line}
+
+
+def in_groups(groups: set[int]) -> list[str]:
+    """Processes (not zombies) still in any of ``groups``."""
+    left = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[2]) in groups and fields[0] != "Z":
+            left.append(f"{entry.name} {cmd[:120]}")
+    return left

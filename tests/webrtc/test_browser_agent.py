@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import TOKEN_VAR, processes_with_token
-from .conftest import ROOT, needs_webrtc
+from .conftest import ROOT, chromium_groups, in_groups, needs_webrtc
 
 LIB = ROOT / "scenarios" / "lib"
 
@@ -124,23 +124,25 @@ agents:
 """
 
 
-def _wait_for_browser(token: str, proc: subprocess.Popen, seconds: float = 40.0) -> None:
+def _wait_for_browser(token: str, proc: subprocess.Popen, seconds: float = 40.0) -> set[int]:
+    """Chromium's process group(s), once its renderers run and Playwright's driver does."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         running = processes_with_token(token)
-        if any("--remote-debugging-port" in p for p in running) and \
+        groups = chromium_groups(token)
+        if groups and any("--type=renderer" in p for p in in_groups(groups)) and \
                 any("node" in p and "run-driver" in p for p in running):
             time.sleep(3.0)          # registered, its steps running
-            return
+            return groups
         time.sleep(0.2)
     pytest.fail(f"no browser within {seconds}s: {processes_with_token(token)}")
 
 
-def _none_left(token: str, seconds: float = 15.0) -> list[str]:
+def _none_left(token: str, groups: set[int], seconds: float = 15.0) -> list[str]:
     deadline = time.monotonic() + seconds
     while True:
-        left = processes_with_token(token)
+        left = processes_with_token(token) + in_groups(groups)
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
@@ -160,7 +162,7 @@ def test_nothing_outlives_an_interrupted_or_killed_run(tmp_path, how):
         env={**os.environ, TOKEN_VAR: token}, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait_for_browser(token, proc)
+        groups = _wait_for_browser(token, proc)
         if how == "sigint":       # Ctrl-C at a terminal: the whole foreground group
             os.killpg(proc.pid, signal.SIGINT)
             out, err = proc.communicate(timeout=60)
@@ -170,7 +172,7 @@ def test_nothing_outlives_an_interrupted_or_killed_run(tmp_path, how):
         else:                     # sipscen killed hard: the watchdog cleans up
             os.kill(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=30)
-        assert _none_left(token) == []
+        assert _none_left(token, groups) == []
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -28,7 +30,7 @@ from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.scenario.build import load_scenario
 
 from ..conftest import TOKEN_VAR, processes_with_token
-from .conftest import WEBRTC, needs_webrtc
+from .conftest import WEBRTC, chromium_groups, in_groups, needs_webrtc
 
 pytestmark = [pytest.mark.integration, needs_webrtc]
 
@@ -97,15 +99,28 @@ def runs(tmp_path_factory):
         scenario = replace(scenario, expectations=scenario.expectations + extra)
         return path.name, run_scenario(scenario, RunOptions(artifacts_root=root / "art"))
 
+    groups: set[int] = set()
+    running = True
+
+    def watch() -> None:          # the Chromium process groups, to find their renderers after
+        while running:
+            groups.update(chromium_groups(token))
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = dict(pool.map(one, files))
     finally:
+        running = False
+        watcher.join()
         if old is None:
             os.environ.pop(TOKEN_VAR, None)
         else:
             os.environ[TOKEN_VAR] = old
-    left = processes_with_token(token)
+    assert groups, "no Chromium was seen"
+    left = processes_with_token(token) + in_groups(groups)
     assert not left, f"processes left running: {left}"
     return results
 

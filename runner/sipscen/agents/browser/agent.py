@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from sipscen.agents.base import AgentContext, Contact, TimelineAgent
@@ -31,7 +32,6 @@ from sipscen.core.errors import AgentError
 from sipscen.language.control import OperationFailed
 
 CONNECT_TIMEOUT = 10.0
-RATE = 16000                  # what the page records at (WebAudio resamples the call to it)
 # page events mirrored on the board, with the fields they keep
 _BOARD_FIELDS = {
     "call_state": ("state", "code", "reason", "call_id", "direction", "remote_uri"),
@@ -68,6 +68,7 @@ class BrowserAgent(BrowserActions, TimelineAgent):
         self.addresses: set[str] = set()
         self._crashed = ""
         self._acquired = False
+        self._page = None                               # the page being opened (plan)
 
     # -- lifecycle -------------------------------------------------------------
     def plan(self) -> Contact:
@@ -76,6 +77,13 @@ class BrowserAgent(BrowserActions, TimelineAgent):
         via = party.hostport if party is not None else ""
         self.contact_ = BrowserContact(self.ctx.name, "127.0.0.1", 0, self.settings.transport,
                                        self.settings.user, None, via=via)
+        # Chromium and this agent's page get ready while the capture and services start
+        self.host = hosts.host_for(self.ctx)
+        self._acquired = True
+        self.host.owner = self.host.owner or self.ctx.name
+        self.host.launch()
+        self._page = self.host.submit(
+            lambda: self.host.open_page(self._on_event, self._on_console, self.files))
         return self.contact_
 
     def start(self) -> None:
@@ -84,13 +92,12 @@ class BrowserAgent(BrowserActions, TimelineAgent):
         self.url, host, port = server_of(self.settings, self.ctx.spec, self.ctx.contacts)
         self.server = (host, port)
         self.book.uri = self._contact_uri()
-        self.host = hosts.host_for(self.ctx)
-        self._acquired = True
-        self.host.owner = self.host.owner or self.ctx.name
         self.host.start()
-        self.context, self.page = self.host.call(
-            lambda: self.host.open_page(self._on_event, self._on_console, self.files),
-            CONNECT_TIMEOUT * 2)
+        try:
+            self.context, self.page = self._page.result(CONNECT_TIMEOUT * 2)
+        except FutureTimeout:
+            raise AgentError(f"agent {self.ctx.name}: its page did not load within "
+                             f"{CONNECT_TIMEOUT * 2:g}s") from None
         with self.host.connect_lock:          # one WebSocket opening at a time: its port
             before = connections_to(host, port)
             try:
@@ -188,7 +195,7 @@ class BrowserAgent(BrowserActions, TimelineAgent):
                 return
             ahead = (float(data.get("now_ms") or 0) - float(data.get("first_ms") or 0)) / 1000
             path = self.ctx.artifacts_dir / f"rx-{int(data.get('index') or len(self.rx) + 1)}.wav"
-            rx = self.rx[call_id] = RxAudio(path, int(data.get("rate") or RATE), t - ahead)
+            rx = self.rx[call_id] = RxAudio(path, int(data.get("rate") or hosts.RATE), t - ahead)
             self.book.set_rx(call_id, rx.record())
         for digit in rx.add(str(data.get("pcm") or "")):
             self._on_event("dtmf", {"call_id": call_id, "digit": digit["digit"],
@@ -228,7 +235,7 @@ class BrowserAgent(BrowserActions, TimelineAgent):
         return {"url": self.url, "uri": f"sip:{s.user}@{domain}", "password": s.password,
                 "username": s.username, "realm": s.realm, "register": s.register_at_start,
                 "codecs": s.codecs, "answer": s.answer, "source": source or None,
-                "rate": RATE, "contact_uri": self._contact_uri()}
+                "contact_uri": self._contact_uri()}
 
     def _connect_failure(self, found) -> str:
         """Why the WebSocket did not open, from what Chromium logged about it."""

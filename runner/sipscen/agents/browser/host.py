@@ -30,7 +30,8 @@ from sipscen.agents.browser import chromium
 from sipscen.core import process
 from sipscen.core.errors import AgentError, InfrastructureError
 
-START_TIMEOUT = 30.0          # Chromium's DevTools + Playwright's driver, on a loaded machine
+START_TIMEOUT = 30.0
+RATE = 16000                  # the page's audio: what it records at (WebAudio resamples to it)          # Chromium's DevTools + Playwright's driver, on a loaded machine
 STOP_TIMEOUT = 5.0
 _DEVTOOLS = re.compile(r"DevTools listening on (ws://\S+)")
 
@@ -95,44 +96,49 @@ class BrowserHost:
         self.owner = ""                          # the first agent: it lists the host's files
         self.connect_lock = threading.Lock()      # one WebSocket opening at a time
         self.claimed: set[str] = set()           # local addresses agents took as theirs
-        self._started = False
-        self._error: BaseException | None = None
+        self._boot = None                        # the boot's future (launch)
         self._lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------
-    def start(self) -> None:
-        """Start Chromium and connect (once; later calls wait for the first)."""
+    def launch(self) -> None:
+        """Start booting in the background (once): the host's thread starts Chromium and
+        Playwright's driver side by side and connects. The first browser agent calls it
+        when it is planned, so Chromium starts while the capture and the services do."""
         with self._lock:
-            if self._error is not None:
-                raise self._error
-            if self._started:
+            if self.loop is not None:
                 return
-            self._started = True
-            try:
-                self._start()
-            except BaseException as exc:
-                self._error = exc if isinstance(exc, Exception) else AgentError(str(exc))
-                raise
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.loop = asyncio.new_event_loop()
+            # the thread that starts Chromium lives as long as it: the parent-death signal
+            # (engine/process.py) is tied to it
+            self.thread = threading.Thread(target=self.loop.run_forever, daemon=True,
+                                           name=f"browser-host-{self.key}")
+            self.thread.start()
+            self._boot = asyncio.run_coroutine_threadsafe(self._boot_up(), self.loop)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Chromium up and connected (launching it if need be); the boot's error if any."""
+        self.launch()
+        try:
+            self._boot.result(START_TIMEOUT + 5)
+        except FutureTimeout:
+            raise InfrastructureError(f"the browser agents' Chromium did not start within "
+                                      f"{START_TIMEOUT:g}s") from None
+
+    async def _boot_up(self) -> None:
         t0 = time.monotonic()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True,
-                                       name=f"browser-host-{self.key}")
-        self.thread.start()
-        # Playwright's driver starts while Chromium does
-        driver = asyncio.run_coroutine_threadsafe(self._start_playwright(), self.loop)
+        driver = asyncio.ensure_future(self._start_playwright())   # while Chromium starts
         port = self.ports.port("127.0.0.1")
         self.proc = process.start("chromium", chromium.argv(port, self.folder / "profile",
                                                            self.trusted),
                                   log_dir=self.folder,
                                   env=chromium.environment(self.folder, self.keylog))
-        url = self._devtools_url(t0 + START_TIMEOUT)
+        url = await self._devtools_url(t0 + START_TIMEOUT)
         try:
-            driver.result(max(1.0, t0 + START_TIMEOUT - time.monotonic()))
-            self.call(lambda: self._connect(url), max(1.0, t0 + START_TIMEOUT - time.monotonic()))
-        except (FutureTimeout, TimeoutError):
+            await asyncio.wait_for(driver, max(1.0, t0 + START_TIMEOUT - time.monotonic()))
+            await asyncio.wait_for(self._connect(url),
+                                   max(1.0, t0 + START_TIMEOUT - time.monotonic()))
+        except asyncio.TimeoutError:
             raise InfrastructureError(f"the browser agents' Chromium did not connect within "
                                       f"{START_TIMEOUT:g}s (Playwright over CDP at {url})") \
                 from None
@@ -150,7 +156,7 @@ class BrowserHost:
         self.browser = await self.playwright.chromium.connect_over_cdp(url)
         self.version = self.browser.version
 
-    def _devtools_url(self, deadline: float) -> str:
+    async def _devtools_url(self, deadline: float) -> str:
         while True:
             text = self.proc.stderr_tail(50) if self.proc else ""
             found = _DEVTOOLS.search(text)
@@ -163,10 +169,17 @@ class BrowserHost:
             if time.monotonic() > deadline:
                 raise InfrastructureError(f"Chromium not ready within {START_TIMEOUT:g}s "
                                           f"(no DevTools port):\n{text}")
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
 
     def stop(self) -> None:
-        """Close Playwright, stop Chromium's process group, end the loop. Never raises."""
+        """End the boot if it still runs, close Playwright, stop Chromium's process group,
+        end the loop. Never raises."""
+        if self._boot is not None and not self._boot.done():
+            self._boot.cancel()                # Chromium, if already started, stops below
+            try:
+                self.call(asyncio.sleep, STOP_TIMEOUT, 0)   # the cancellation has run
+            except BaseException:  # noqa: BLE001
+                pass
         if self.loop is not None and self.playwright is not None:
             try:
                 self.call(self._close, STOP_TIMEOUT)
@@ -207,27 +220,27 @@ class BrowserHost:
                              f"{self.proc.stderr_tail(10)}")
 
     # -- calls into the loop ----------------------------------------------------------
-    def call(self, make: Callable[[], Awaitable[Any]], timeout: float) -> Any:
-        """Run ``make()`` on the host's loop and wait at most ``timeout`` seconds."""
+    def call(self, make: Callable[..., Awaitable[Any]], timeout: float, *args: Any) -> Any:
+        """Run ``make(*args)`` on the host's loop and wait at most ``timeout`` seconds."""
         if self.loop is None:
             raise AgentError("the browser host is not started")
-        future = asyncio.run_coroutine_threadsafe(_run(make), self.loop)
+        future = asyncio.run_coroutine_threadsafe(_run(make, *args), self.loop)
         try:
             return future.result(timeout)
         except FutureTimeout:
             future.cancel()
             raise TimeoutError(f"no answer from the browser within {timeout:g}s") from None
 
-    def submit(self, make: Callable[[], Awaitable[Any]]) -> None:
-        """Run ``make()`` on the host's loop without waiting."""
-        if self.loop is not None and self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(_run(make), self.loop)
+    def submit(self, make: Callable[[], Awaitable[Any]]):
+        """Run ``make()`` on the host's loop without waiting: its concurrent future."""
+        return asyncio.run_coroutine_threadsafe(_run(make), self.loop)
 
     async def open_page(self, on_event: Callable[[str, dict], None],
                         on_console: Callable[[str, str], None], extra: dict):
         """A new browser context with the agent's page loaded: (context, page).
         ``extra`` (URL path -> (file, type)) is read at each request: files the agent
         adds later (a WAV to play) are served too."""
+        await asyncio.wrap_future(self._boot)
         files = chromium.page_files()
         context = await self.browser.new_context()
 
@@ -248,8 +261,9 @@ class BrowserHost:
         page.on("pageerror", lambda e: on_console("pageerror", str(e)))
         page.on("crash", lambda _p: on_console("crash", "the page crashed"))
         await page.goto(chromium.ORIGIN + "/")
+        await page.evaluate("rate => sipscen.prepare(rate)", RATE)    # its audio, ahead
         return context, page
 
 
-async def _run(make: Callable[[], Awaitable[Any]]) -> Any:
-    return await make()
+async def _run(make: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    return await make(*args)

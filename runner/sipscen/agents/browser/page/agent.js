@@ -64,7 +64,7 @@
       return t0;
     }
 
-    async init(source) {
+    async init() {
       // a worklet's own request bypasses the page's routes: load it from a Blob
       const code = await (await fetch('/recorder-worklet.js')).text();
       const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
@@ -74,6 +74,10 @@
       keep.offset.value = 0;
       keep.connect(this.mix);
       keep.start();
+    }
+
+    // what the agent sends all call long under what steps play (`source`)
+    async source(source) {
       if (source && source.tone) this.tone([source.tone], null, 0.25, true);
       if (source && source.file) await this.file(source.file, null, true);
     }
@@ -439,10 +443,16 @@
 
   // ---------------------------------------------------------------- the API
   window.sipscen = {
+    // the page's audio, made while the scenario starts (before its configuration)
+    async prepare(rate) {
+      media = new Media(rate || 16000);
+      await media.init();
+    },
+
     async start(config) {
       cfg = config;
-      media = new Media(cfg.rate || 16000);
-      await media.init(cfg.source || null);
+      if (!media) await this.prepare(16000);
+      await media.source(cfg.source || null);
       JsSIP.debug.disable('JsSIP:*');
       const socket = new JsSIP.WebSocketInterface(cfg.url);
       ua = new JsSIP.UA({

@@ -227,3 +227,17 @@ def _header(m: dict, name: str) -> str:
         if key.strip().lower() == name:
             return " ".join(value.split())
     return ""
+
+
+def test_sipscen_analyze_reads_wss_only_with_the_key_log(runs, sipscen, tmp_path):
+    import json
+    folder = Path(runs["register-wss.yaml"].artifacts["dir"])
+    capture, keylog = folder / "capture.pcap", folder / "chromium" / "sslkeys.log"
+    transports = {}
+    for label, extra in (("with", ["--tls-keylog", keylog]), ("without", [])):
+        out_file = tmp_path / f"{label}.json"
+        code, out, err = sipscen("analyze", capture, "--json", *extra)
+        assert code == 0, err
+        doc = json.loads(out)
+        transports[label] = sorted({m["transport"] for c in doc["calls"] for m in c["messages"]})
+    assert "wss" in transports["with"] and "wss" not in transports["without"]

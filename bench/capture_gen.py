@@ -102,3 +102,102 @@ def run_sipscen_measured(args: list[str], out: Path, cwd: Path) -> tuple[float, 
     kb = [int(line.split()[1]) for line in proc.stderr.decode(errors="replace").splitlines()
           if line.startswith("sipscen-vmhwm-kb ")]
     return wall, (kb[-1] if kb else -1), proc.returncode
+
+
+# codec name -> (payload type, rtpmap, RTP clock, packet time s, payload bytes per packet)
+_STREAM_CODECS = {
+    "PCMU": (0, "PCMU/8000", 8000, 0.02, 160), "PCMA": (8, "PCMA/8000", 8000, 0.03, 240),
+    "G722": (9, "G722/8000", 8000, 0.02, 160), "G729": (18, "G729/8000", 8000, 0.02, 20),
+    "opus": (111, "opus/48000/2", 48000, 0.02, 0),
+}
+_STREAM_MIX = ("PCMA", "PCMU", "G722", "opus", "G729", "PCMA")
+
+
+def _g711_tone(codec: str, seconds: float, freqs: tuple[float, ...]) -> bytes:
+    """G.711 bytes of ``freqs`` summed at -12 dBFS each (a tone, or a DTMF digit's pair)."""
+    import math
+
+    from sipscen.analysis.audio import encode_g711
+    import numpy as np
+    n = int(8000 * seconds)
+    t = np.arange(n) / 8000
+    x = sum(8000 * np.sin(2 * math.pi * f * t) for f in freqs)
+    return encode_g711(x, codec)
+
+
+def generate_streams(path: Path, streams: int, seed: int = 7) -> dict:
+    """``streams`` RTP streams as ``streams // 2`` calls (INVITE/200 with SDP, ACK, BYE):
+    codecs mixed per call (PCMA 30 ms / 240 B, PCMU 20 ms / 160 B, G.722 160 B, opus
+    with variable 3-120 B frames, G.729 20 B), 2 to 8 packets per stream, 1 % loss,
+    every tenth G.711 stream carrying an in-band DTMF digit (about 120 ms), the others
+    a 1 kHz tone. Streams overlap in time (a load test's many short calls).
+    Returns counts: packets, streams, calls, in-band digits planted."""
+    import heapq
+    import random
+
+    rnd = random.Random(seed)
+    calls = max(1, streams // 2)
+    hdr = struct.Struct("!BBHII").pack
+    tone = {c: _g711_tone(c, 0.3, (1000.0,)) for c in ("PCMA", "PCMU")}
+    digit = {c: _g711_tone(c, 0.3, (770.0, 1336.0)) for c in ("PCMA", "PCMU")}   # "5"
+    opus_frames = [b"\xf8\xff\xfe"] + [bytes([0x78]) + bytes(rnd.randrange(256) for _ in range(n))
+                                       for n in (40, 80, 119)]
+    filler = bytes(rnd.randrange(256) for _ in range(256))
+    planted = 0
+    with open(path, "wb") as f:
+        w = PcapWriter(f)
+        pending: list[tuple] = []        # (time, n, packet): calls overlap, the file is in time order
+
+        def send(t: float, *packet) -> None:
+            heapq.heappush(pending, (t, w.count + len(pending), packet))
+
+        t0 = 1_700_000_000.0
+        for c in range(calls):
+            t = t0 + c * 0.005
+            while pending and pending[0][0] < t:
+                at, _n, packet = heapq.heappop(pending)
+                w.udp(at, *packet)
+            codec = _STREAM_MIX[c % len(_STREAM_MIX)]
+            pt, rtpmap, clock, ptime, size = _STREAM_CODECS[codec]
+            a_ip, a = _addr(0, c)
+            b_ip, b = _addr(1, c)
+            ap, bp = 20000 + 2 * (c % 20000), 40000 + 2 * (c % 10000)
+            cid = f"streams-{c}@{a}"
+            common = [f"Call-ID: {cid}", f"From: <sip:a{c}@{a}>;tag=a{c}", f"Via: SIP/2.0/UDP {a}:5060"]
+            for ip, port, first in ((a, ap, [f"INVITE sip:b{c}@{b} SIP/2.0", f"To: <sip:b{c}@{b}>"]),
+                                    (b, bp, ["SIP/2.0 200 OK", f"To: <sip:b{c}@{b}>;tag=b{c}"])):
+                sdp = (f"v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+                       f"m=audio {port} RTP/AVP {pt} 101\r\na=rtpmap:{pt} {rtpmap}\r\n"
+                       f"a=rtpmap:101 telephone-event/{clock}\r\na=sendrecv\r\n")
+                src, dst = (a_ip, b_ip) if ip == a else (b_ip, a_ip)
+                send(t, src, 5060, dst, 5060, _sip(
+                    [first[0], *common, first[1], "CSeq: 1 INVITE", "Content-Type: application/sdp"], sdp))
+                t += 0.002
+            send(t, a_ip, 5060, b_ip, 5060, _sip(
+                [f"ACK sip:b{c}@{b} SIP/2.0", *common, f"To: <sip:b{c}@{b}>;tag=b{c}", "CSeq: 1 ACK"]))
+            for k, (src, sport, dst, dport) in enumerate(((a_ip, ap, b_ip, bp), (b_ip, bp, a_ip, ap))):
+                ssrc = (0x10000000 if k == 0 else 0x20000000) + c
+                count = rnd.randrange(2, 9)
+                audio = None
+                if codec in ("PCMA", "PCMU"):
+                    with_digit = (2 * c + k) % 10 == 0 and count * ptime >= 0.12
+                    audio = digit[codec] if with_digit else tone[codec]
+                    planted += with_digit
+                for i in range(count):
+                    if rnd.random() < 0.01:
+                        continue                         # 1 % loss
+                    if audio is not None:
+                        body = audio[i * size % len(audio):][:size]
+                    elif codec == "opus":
+                        body = rnd.choice(opus_frames)
+                    else:
+                        body = filler[:size]
+                    send(t + 0.01 + i * ptime, src, sport, dst, dport,
+                          hdr(0x80, pt, i, int(i * ptime * clock) & 0xFFFFFFFF, ssrc) + body)
+            send(t + 0.3, a_ip, 5060, b_ip, 5060, _sip(
+                [f"BYE sip:b{c}@{b} SIP/2.0", *common, f"To: <sip:b{c}@{b}>;tag=b{c}", "CSeq: 2 BYE"]))
+        while pending:
+            at, _n, packet = heapq.heappop(pending)
+            w.udp(at, *packet)
+        w.flush()
+    return {"packets": w.count, "streams": 2 * calls, "calls": calls, "digits": planted}

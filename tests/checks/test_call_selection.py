@@ -51,10 +51,11 @@ def test_every_call_must_satisfy_it_and_the_failing_one_is_named():
 
 def test_nth_and_id_pick_one_call():
     assert verdicts({"from": "alice", "to": "bob", "nth": 1, "status": 200}, FACTS)[
-        "call alice->bob: status"].status == "passed"
+        "call alice->bob [call 1]: status"].status == "passed"
     r = verdicts({"from": "alice", "to": "bob", "id": "second", "status": 486}, FACTS)
-    assert r["call alice->bob: status"].status == "passed"
-    assert r["call alice->bob: status"].actual == 486
+    # several rows of one pair name the call they judged in their title
+    assert r["call alice->bob [second]: status"].status == "passed"
+    assert r["call alice->bob [second]: status"].actual == 486
 
 
 def test_status_lists_classes_and_count():
@@ -69,21 +70,22 @@ def test_status_lists_classes_and_count():
 
 def test_an_expectation_that_matches_nothing_fails_saying_so():
     r = verdicts({"from": "alice", "to": "bob", "nth": 3, "status": 200}, FACTS)
-    assert list(r) == ["call alice->bob: selected"]
-    assert r["call alice->bob: selected"].status == "failed"
-    assert "matches nothing" in r["call alice->bob: selected"].message
+    assert list(r) == ["call alice->bob [call 3]: selected"]
+    assert r["call alice->bob [call 3]: selected"].status == "failed"
+    assert "matches nothing" in r["call alice->bob [call 3]: selected"].message
     r = verdicts({"from": "alice", "to": "bob", "id": "third"}, FACTS)
-    assert r["call alice->bob: selected"].status == "failed"
+    assert r["call alice->bob [third]: selected"].status == "failed"
 
 
 def test_timing_bounds_and_unanswered_durations_say_why():
     r = verdicts({"from": "alice", "to": "bob", "nth": 1, "post_dial_delay": {"max": "200ms"},
                   "answer_time": {"min": "1s"}}, FACTS)
-    assert r["call alice->bob: post dial delay (INVITE sent to the first 18x)"].status == "passed"
-    answer = r["call alice->bob: answer time (INVITE sent to the answer)"]
+    assert r["call alice->bob [call 1]: post dial delay (INVITE sent to the first 18x)"
+             ].status == "passed"
+    answer = r["call alice->bob [call 1]: answer time (INVITE sent to the answer)"]
     assert answer.status == "failed" and answer.actual == 0.5
     r = verdicts({"from": "alice", "to": "bob", "id": "second", "min_duration": "1s"}, FACTS)
-    assert r["call alice->bob: min duration"].actual == "never answered"
+    assert r["call alice->bob [second]: min duration"].actual == "never answered"
 
 
 def test_codec_judges_every_call_between_the_pair():

@@ -11,7 +11,7 @@ import pytest
 
 from sipscen.core.contact import Contact
 from sipscen.checks.context import CheckContext
-from sipscen.checks.links import b2bua_links
+from sipscen.checks.links import ambiguity, b2bua_links
 from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.core.errors import Location
 from sipscen.scenario.build import load_scenario
@@ -77,6 +77,107 @@ def test_header_correlation_links_the_right_leg_of_two_concurrent_calls():
     assert b2bua_links(ctx) == [("A1", "B1")]
     assert ctx.call_ids_between("alice", "bob") == {"A1", "B1"}
     assert ctx.call_ids_between("carol", "bob") == set()
-    # by timing alone the latest incoming leg (carol's) would have been chosen
+    # without the header nothing tells the two open incoming legs apart: no link
+    # (timing would have taken the latest one, carol's), and an expectation between
+    # either caller and bob is inconclusive instead of judged on a guess
     timing = replace(scenario, services=(replace(spec, config={"b2bua": True}),))
-    assert b2bua_links(CheckContext(timing, {}, wire, contacts)) == [("C1", "B1")]
+    ctx = CheckContext(timing, {}, wire, contacts)
+    assert b2bua_links(ctx) == []
+    assert ambiguity(ctx, "alice", "bob").startswith("inconclusive: the B2BUA leg B1")
+    assert ambiguity(ctx, "carol", "bob") and not ambiguity(ctx, "alice", "carol")
+
+
+needs_kamailio = pytest.mark.skipif(shutil.which("kamailio") is None, reason="kamailio needed")
+
+
+def _anonymous(wire: dict) -> dict:
+    """The same capture with nothing but timing to link legs: no SDP, no RTP, and every
+    user part in the INVITEs made the same."""
+    import copy
+    import re
+    wire = copy.deepcopy(wire)
+    wire["rtp_streams"] = []
+    for call in wire["calls"]:
+        call["sdp"] = []
+        for m in call["messages"]:
+            m["raw"] = re.sub(r"sip:[A-Za-z0-9_.-]+@", "sip:anon@", m.get("raw") or "")
+    return wire
+
+
+@pytest.mark.integration
+@needs_kamailio
+def test_two_concurrent_calls_through_a_delaying_sbc_are_not_linked_crosswise(
+        tmp_path, no_leftovers, monkeypatch):
+    """Kamailio + topoh (each leg its own Call-ID) holds carol's INVITE to bob 1.5 s,
+    so it leaves after alice's to dave: by timing alone bob's leg belongs to alice.
+    Linked by the same SDP addresses on both legs (and the same From/R-URI users),
+    each caller reaches only its own callee; the negative controls fail. Judged again
+    from the same capture with nothing but timing left, the calls are inconclusive."""
+    from sipscen.checks import verdict
+    from sipscen.checks.links import link_legs
+    from sipscen.core.errors import Location as Loc
+    from sipscen.core.model import Expectation
+
+    seen = {}
+    judge = verdict.judge
+
+    def spy(*args, **kwargs):
+        seen.update(args=args, kwargs=kwargs)
+        return judge(*args, **kwargs)
+    monkeypatch.setattr(verdict, "judge", spy)
+
+    def extra(kind, i, **params):
+        return Expectation(kind, params, Loc("extra.yaml", 100 + i, 5), f"extra[{i}]")
+    extras = (extra("call", 0, **{"from": "alice", "to": "bob", "answered": True}),
+              extra("dtmf", 1, **{"from": "alice", "to": "bob", "digits": "34"}),
+              # a Via that does carry carol's port: her own INVITE to the SBC
+              extra("sip", 2, **{"from": "carol", "to": "sbc", "method": "INVITE",
+                                 "headers": {"Via": "${carol.port}"}, "count": 0}))
+    scenario = load_scenario(SBC / "b2bua-two-calls.yaml")
+    scenario = replace(scenario, expectations=scenario.expectations + extras)
+    result = run_scenario(scenario, RunOptions(artifacts_root=tmp_path / "art"))
+    own = [c for c in result.checks if not c.location.startswith("extra.yaml")]
+    assert all(c.status == "passed" for c in own), [c for c in own if c.status != "passed"]
+    by_loc = {}
+    for c in result.checks:
+        by_loc.setdefault(c.location, {})[c.name] = c
+
+    # the situation that crossed them: bob's leg left after alice's INVITE arrived
+    contacts = seen["kwargs"]["contacts"]
+    invites = [m for c in result.wire["calls"] for m in c["messages"]
+               if m.get("method") == "INVITE"]
+    alice_in = next(m for m in invites if m["src"] == contacts["alice"].hostport)
+    to_bob = next(m for m in invites if m["dst"] == contacts["bob"].hostport)
+    assert to_bob["time"] - alice_in["time"] > 0.5
+
+    ctx = verdict.CheckContext(scenario, dict(result.agents), result.wire,
+                               seen["kwargs"]["contacts"], services=result.services)
+    links = link_legs(ctx)
+    assert len(links.pairs) == 2 and not links.ambiguous
+    assert set(links.how.values()) == {"the same media on both legs"}
+
+    wrong = by_loc["extra.yaml:100:5"]
+    assert wrong["call alice->bob: selected"].status == "failed"
+    assert "alice made no outgoing call to bob" in wrong["call alice->bob: selected"].message
+    digits = by_loc["extra.yaml:101:5"]
+    assert digits["dtmf alice->bob (at bob)"].status == "failed"
+    assert digits["dtmf alice->bob (at bob)"].actual == ""
+    leak = by_loc["extra.yaml:102:5"]
+    assert [c.status for c in leak.values()] == ["failed"]
+    assert {c.name for c in own if c.name.startswith("sip sbc->bob")}   # resolved, judged
+
+    # the same capture without SDP and RTP: the From and Request-URI users link them
+    kwargs = dict(seen["kwargs"])
+    no_media = _anonymous(result.wire)
+    for call, original in zip(no_media["calls"], result.wire["calls"]):
+        call["messages"] = original["messages"]
+    ctx = verdict.CheckContext(scenario, dict(result.agents), no_media, kwargs["contacts"],
+                               services=result.services)
+    assert set(link_legs(ctx).how.values()) == {"the same From user and Request-URI user"}
+    # and with nothing but timing: no link is made, the verdict is inconclusive
+    kwargs["wire"] = _anonymous(result.wire)
+    checks = judge(scenario, scenario.expectations + extras[:1], **kwargs)
+    crossing = [c for c in checks if c.name.startswith("call alice->")]
+    assert crossing and all(c.status == "error" and c.message.startswith("inconclusive")
+                            for c in crossing), crossing
+    assert "cannot be told apart" in crossing[0].message

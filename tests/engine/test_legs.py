@@ -87,6 +87,8 @@ def test_transcoding_relay_is_seen_leg_by_leg(tmp_path, no_leftovers):
     assert checks["media alice<->bob via sut: transcoded"].actual == {
         "alice<->sut": ["PCMA"], "sut<->bob": ["PCMU"]}
     assert by_loc["extra.yaml:100:5"].status == "failed"
+    assert by_loc["extra.yaml:100:5"].message == (      # it used to say nothing
+        "a different codec on each leg: PCMA on alice<->sut, PCMU on sut<->bob")
     # PCMA end to end: right on alice's leg, wrong on bob's (which carries PCMU)
     assert checks["codec alice<->bob (wire, leg alice<->sut)"].status == "passed"
     assert checks["codec alice<->bob (wire, leg sut<->bob)"].status == "failed"

@@ -84,7 +84,8 @@ expect:
         ("call alice->bob: count", "passed"), ("call alice->bob: status", "passed"),
         ("call alice->bob: reached callee", "passed")]
     assert [(c.name, c.status, c.actual) for c in named][:2] == [
-        ("call alice->bob: status", "passed", 486), ("call alice->bob: answered", "passed", False)]
+        ("call alice->bob [second]: status", "passed", 486),
+        ("call alice->bob [second]: answered", "passed", False)]   # the call named in the title
     assert result.status == "failed"
     # on the wire: one INVITE answered 200, the second one 486, ringing only once each
     finals = [(m["method"], m["status"]) for m in wire_messages(result)

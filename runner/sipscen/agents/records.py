@@ -28,6 +28,8 @@ class CallRecord:
     name: str | None = None                # the `id` its call step gave
     started_at: float | None = None        # INVITE sent / received
     early_at: float | None = None          # first 18x
+    final_at: float | None = None          # final response to the INVITE (sent or received)
+    cancelled_at: float | None = None      # CANCEL sent (an unanswered outgoing call)
     status_code: int | None = None
     reason: str = ""
     answered: bool = False
@@ -86,6 +88,7 @@ class PjsuaFacts(AgentRecord):
     transfers: list[dict] = field(default_factory=list)      # {t, kind, call_id, target|code, ...}
     media_face: str | None = None          # its address on the impairment relay (agents/impair.py)
     impair: dict | None = None             # {loss_pct, delay_ms, ..., counts}
+    connections: list[dict] = field(default_factory=list)    # TLS: {t, state, local, remote}
 
 
 @dataclass
@@ -122,6 +125,7 @@ class BrowserFacts(AgentRecord):
     registrations: list[dict] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
+    connections: list[dict] = field(default_factory=list)  # its WebSocket: {local, remote, transport}
     websocket: dict = field(default_factory=dict)     # {url, transport, local, connected_at, ...}
     browser: dict = field(default_factory=dict)       # {version, ready_s}
     # what a page cannot see: received RFC 4733 events (judge those on the wire)

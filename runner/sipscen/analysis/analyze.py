@@ -35,7 +35,7 @@ class Analysis:
                  calls: list[dict] | None = None, rtp_streams: list[dict] | None = None,
                  dtmf: list[dict] | None = None, audio: dict | None = None, *,
                  call_objects: list | None = None, stream_objects: list | None = None,
-                 extras: dict | None = None):
+                 stream_audio=None, extras: dict | None = None):
         self.path = path
         # index into rtp_streams -> {"samples": int16 array, "rate", "start": capture time of
         # samples[0], "times": packet arrival times}; only with analyze_capture(keep_audio=True)
@@ -47,6 +47,7 @@ class Analysis:
         self._streams = rtp_streams
         self._call_objects = call_objects or []
         self._stream_objects = stream_objects or []
+        self._stream_audio = stream_audio     # RtpStream -> its "audio" entry (--inband), or None
         # what the collectors read in the same pass: {"stun": [...], "tls": [...], "dtls": {...}}
         self.extras = dict(extras or {})
 
@@ -70,7 +71,10 @@ class Analysis:
             yield from self._streams
         else:
             for st in self._stream_objects:
-                yield _stream_dict(st)
+                entry = _stream_dict(st)
+                if self._stream_audio is not None:
+                    entry["audio"] = self._stream_audio(st)
+                yield entry
 
     @property
     def calls(self) -> list[dict]:
@@ -184,20 +188,21 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
         known = st.rx_media is not None or st.tx_media is not None
         if st.packets < min_packets and not known and st.tracker is None:
             continue
-        if col is None:         # no audio asked for: each stream's dict is built when read
+        if col is not None and col.inband:
+            inband += col.inband_digits(st)
+        if col is None or not col.keep:
+            # each stream's dict (with its audio figures) is built when read: a load
+            # test's 100,000s of streams never sit in memory as dicts
             streams.append(st)
             continue
         entry = _stream_dict(st)
-        if col is not None:
-            entry["audio"] = col.stream_audio(st)
-            if col.keep and col.main_sink(st) is not None:
-                sink = col.main_sink(st)[1]
-                audio[len(streams)] = {"samples": sink.samples(), "rate": sink.rate,
-                                       "start": sink.first_time, "times": sink.times}
-            if wav_dir is not None:
-                entry["wav"] = col.export_wav(st, wav_dir)
-            if col.inband:
-                inband += col.inband_digits(st)
+        entry["audio"] = col.stream_audio(st)
+        if col.main_sink(st) is not None:
+            sink = col.main_sink(st)[1]
+            audio[len(streams)] = {"samples": sink.samples(), "rate": sink.rate,
+                                   "start": sink.first_time, "times": sink.times}
+        if wav_dir is not None:
+            entry["wav"] = col.export_wav(st, wav_dir)
         streams.append(entry)
     dtmf = []
     for ev in an.events:
@@ -213,9 +218,10 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
     dtmf.sort(key=lambda d: d["time"])
     calls = sorted(an.calls.calls.values(), key=lambda c: c.start if c.start is not None else 0)
     extras = _collected(an)
-    if col is None:
+    if col is None or not col.keep:
         return Analysis(path, an.packets, warnings, dtmf=dtmf, call_objects=calls,
-                        stream_objects=streams, extras=extras)
+                        stream_objects=streams, extras=extras,
+                        stream_audio=col.stream_audio if col is not None else None)
     return Analysis(path, an.packets, warnings, rtp_streams=streams, dtmf=dtmf, audio=audio,
                     call_objects=calls, extras=extras)
 

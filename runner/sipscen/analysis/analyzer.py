@@ -84,6 +84,7 @@ class Analyzer:
         self.fast_gen = self.calls.generation           # SDP generation fast_flows is valid for
         self.defrag = Defragmenter()
         self.non_ip = 0
+        self.frame = 0      # number (1-based) of the frame the general path is reading; set by the loops
         # the bindings of dissectors.py: collectors by name, readers in table order
         self.collectors = {b.name: b.reader(self.warnings) for b in UDP + TCP
                            if isinstance(b.reader, type)}
@@ -109,6 +110,7 @@ class Analyzer:
         self.finish()
 
     def finish(self) -> None:
+        self.calls.finish()
         if self.audio is not None:
             self.audio.finish()
         if self.defrag.pending or self.defrag.dropped:
@@ -362,7 +364,8 @@ class Analyzer:
             return
         msg = parse_message(payload, udp=True)
         if msg is not None:
-            self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "udp", msg)
+            self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "udp", msg,
+                                   self.frame)
             self._check_sdp()
 
     def _tcp(self, t, src, dst, data, off, end) -> None:
@@ -405,7 +408,8 @@ class Analyzer:
         for raw in self.tcp.segment((src, sport, dst, dport), seq, flags, payload):
             msg = parse_message(raw, udp=False)
             if msg is not None:
-                self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "tcp", msg)
+                self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "tcp", msg,
+                                       self.frame)
                 self._check_sdp()
 
     def _tcp_websocket(self, t, src, sport, dst, dport, seq, flags, payload) -> None:

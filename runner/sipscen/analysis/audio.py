@@ -19,6 +19,7 @@ system libopus (``opus.py``, ctypes); lost packets are silence, not concealed.
 """
 from __future__ import annotations
 
+import functools
 import wave
 from typing import Callable
 
@@ -57,6 +58,7 @@ def _alaw_table() -> np.ndarray:
 
 ULAW = _ulaw_table()
 ALAW = _alaw_table()
+_EMPTY = np.zeros(0, dtype=np.int16)
 
 
 def decoder_for(codec: str) -> Callable[[bytes], np.ndarray] | None:
@@ -73,13 +75,23 @@ def decoder_for(codec: str) -> Callable[[bytes], np.ndarray] | None:
             return None
         state = G722.G722(16000, 64000)
         return lambda b: np.frombuffer(state.decode(b), dtype=np.int16)
-    if name == "PCMU":
-        return lambda b: ULAW[np.frombuffer(b, dtype=np.uint8)]
-    if name == "PCMA":
-        return lambda b: ALAW[np.frombuffer(b, dtype=np.uint8)]
-    if name == "L16":
-        return lambda b: np.frombuffer(b[: len(b) & ~1], dtype=">i2").astype(np.int16)
-    return None
+    return _STATELESS.get(name)
+
+
+def _pcmu(b: bytes) -> np.ndarray:
+    return ULAW[np.frombuffer(b, dtype=np.uint8)]
+
+
+def _pcma(b: bytes) -> np.ndarray:
+    return ALAW[np.frombuffer(b, dtype=np.uint8)]
+
+
+def _l16(b: bytes) -> np.ndarray:
+    return np.frombuffer(b[: len(b) & ~1], dtype=">i2").astype(np.int16)
+
+
+# decoders without state: one function each, shared by every stream
+_STATELESS = {"PCMU": _pcmu, "PCMA": _pcma, "L16": _l16}
 
 
 def encode_g711(samples: np.ndarray, codec: str) -> bytes:
@@ -98,33 +110,35 @@ def encode_g711(samples: np.ndarray, codec: str) -> bytes:
 class AudioSink:
     """One stream's audio. ``add`` payloads; read ``samples()`` or feed ``consumer``.
 
-    ``consumer(samples, start_index)`` (optional) is called with consecutive
-    blocks of samples, ``start_index`` counting from the stream's first sample.
+    ``consumer(sink, samples, start_index)`` (optional) is called with
+    consecutive blocks of samples, ``start_index`` counting from the stream's
+    first sample; ``key`` is the owner's (which stream the sink belongs to).
     """
 
     __slots__ = ("codec", "rate", "decode", "ts_scale", "keep", "consumer", "buf", "dropped", "base_ts",
                  "head", "fed", "first_time", "lag", "max_samples", "packets", "late", "restarts",
-                 "max_gap", "last_t", "truncated", "times")
+                 "max_gap", "last_t", "truncated", "times", "released", "key")
 
     def __init__(self, codec: str, rate: int, *, keep: bool = True,
-                 consumer: Callable[[np.ndarray, int], None] | None = None, ts_scale: int = 1):
-        self.codec, self.rate = codec, rate
+                 consumer: Callable[["AudioSink", np.ndarray, int], None] | None = None,
+                 ts_scale: int = 1, key=None):
+        self.codec, self.rate, self.key = codec, rate, key
         self.ts_scale = ts_scale    # samples per RTP timestamp unit (2 for G.722)
         self.decode = decoder_for(codec)
         self.keep, self.consumer = keep, consumer
-        self.buf = np.zeros(0, dtype=np.int16)
+        self.buf = _EMPTY          # (shared while empty: the first packet allocates)
         self.dropped = 0            # samples forgotten before buf[0]
         self.head = 0               # samples written (absolute index of the end)
         self.fed = 0                # samples handed to the consumer
         self.base_ts: int | None = None
         self.first_time = 0.0
-        self.lag = int(LAG_SECONDS * rate)
-        self.max_samples = MAX_SECONDS * rate
+        self.lag, self.max_samples = _limits(rate)
         self.packets = self.late = self.restarts = 0
         self.max_gap = 0.0          # longest time between two packets (seconds)
         self.last_t: float | None = None
         self.truncated = False
         self.times: list[float] | None = [] if keep else None    # packet arrival times (kept audio only)
+        self.released = False       # samples and decoder let go (release); reopen() resumes
 
     def add(self, t: float, ts: int, payload: bytes) -> None:
         if self.decode is None or not payload:
@@ -160,8 +174,8 @@ class AudioSink:
             return
         if end > self.head:
             need = end - self.dropped
-            if need > len(self.buf):
-                bigger = np.zeros(max(need, 2 * len(self.buf), 4096), dtype=np.int16)
+            if need > len(self.buf):       # (no minimum: most streams of a load test are short)
+                bigger = np.zeros(max(need, 2 * len(self.buf)), dtype=np.int16)
                 bigger[:self.head - self.dropped] = self.buf[:self.head - self.dropped]
                 self.buf = bigger
             else:
@@ -183,7 +197,7 @@ class AudioSink:
         block = self.buf[self.fed - self.dropped:upto - self.dropped]
         start = self.fed
         self.fed = upto
-        self.consumer(block, start)
+        self.consumer(self, block, start)
         if not self.keep:
             cut = self.fed - self.dropped
             rest = self.head - self.fed
@@ -194,6 +208,21 @@ class AudioSink:
         if self.consumer is not None:
             self._feed(self.head)
 
+    def release(self) -> None:
+        """Let the samples and the decoder go, keeping the figures (``seconds``,
+        ``max_gap``, ``late``...): for a sink whose audio is not kept, after :meth:`finish`
+        (an idle stream's). :meth:`reopen` takes it up again where its audio ends."""
+        self.buf = _EMPTY
+        self.dropped = self.fed = self.head
+        self.decode = None
+        self.released = True
+
+    def reopen(self) -> None:
+        """A released sink's stream sends again: a new decoder (G.722 and opus state
+        starts afresh), the samples from where they ended."""
+        self.decode = decoder_for(self.codec)
+        self.released = False
+
     def samples(self) -> np.ndarray:
         """Everything kept (from the first sample when ``keep``)."""
         return self.buf[:self.head - self.dropped]
@@ -201,6 +230,12 @@ class AudioSink:
     @property
     def seconds(self) -> float:
         return self.head / self.rate if self.rate else 0.0
+
+
+@functools.cache
+def _limits(rate: int) -> tuple[int, int]:
+    """(lag, most samples kept) at ``rate``: one pair of int objects per rate, not per sink."""
+    return int(LAG_SECONDS * rate), MAX_SECONDS * rate
 
 
 def write_wav(path, samples: np.ndarray, rate: int) -> None:

@@ -3,7 +3,9 @@
 ``CallTable.add_message`` files a parsed message under its call, registers
 every SDP media section by the address and port where its sender receives
 media (``endpoints``), and reports SIP INFO DTMF once per transaction (UDP
-retransmissions do not repeat a digit).
+retransmissions do not repeat a digit). Malformed fields of a message (its
+own, its SDP's, its INFO body's) become warnings naming the frame
+(``malformed.py``); a message's dict lists them under ``malformed``.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from array import array
 from dataclasses import dataclass
 
 from sipscen.analysis.dtmf import info_dtmf
+from sipscen.analysis.malformed import MalformedFields
 from sipscen.analysis.sdp import SdpMedia, parse_sdp, sdp_from_body
 from sipscen.analysis.sip import SipMessage
 
@@ -62,7 +65,8 @@ class MessageSpool:
         self._buffer = bytearray()
 
 
-_MESSAGE_KEYS = ("time", "src", "dst", "summary", "transport", "method", "status", "raw")
+# (a record has a 9th item, "malformed": the names of its malformed fields, only when it has some)
+_MESSAGE_KEYS = ("time", "src", "dst", "summary", "transport", "method", "status", "raw", "malformed")
 
 
 class Call:
@@ -124,14 +128,36 @@ class CallTable:
         self.info_dtmf: list[dict] = []
         self._info_seen: set[tuple] = set()
         self.warnings = warnings
+        self.malformed = MalformedFields(warnings)
 
-    def add_message(self, t: float, src: str, dst: str, transport: str, msg: SipMessage) -> None:
+    def finish(self) -> None:
+        self.malformed.finish()
+
+    def add_message(self, t: float, src: str, dst: str, transport: str, msg: SipMessage,
+                    frame: int = 0) -> None:
+        """File ``msg`` (read from capture frame number ``frame``, 1-based) under its call."""
+        problems = msg.problems
+        self._add(t, src, dst, transport, msg, problems)
+        if problems:
+            self.malformed.note(frame, msg.summary, problems)
+
+    def _add(self, t: float, src: str, dst: str, transport: str, msg: SipMessage,
+             problems: list) -> None:
         cid = msg.call_id or "(no Call-ID)"
         call = self.calls.get(cid)
         if call is None:
             call = self.calls[cid] = Call(cid, self.spool, from_=msg.header("from"),
                                           to=msg.header("to"))
-        call.add((t, src, dst, msg.summary, transport, msg.method, msg.status, msg.raw))
+        ctype = msg.content_type
+        sdp_text = sdp_from_body(ctype, msg.body) if msg.body and ctype else None
+        media = parse_sdp(sdp_text, problems) if sdp_text is not None else None
+        found = None
+        if sdp_text is None and msg.body and ctype and msg.is_request and msg.method == "INFO":
+            found = info_dtmf(ctype, msg.body, problems)
+        record = (t, src, dst, msg.summary, transport, msg.method, msg.status, msg.raw)
+        if problems:
+            record += (sorted({name for name, _, _ in problems}),)
+        call.add(record)
         cseq_num, cseq_method = msg.cseq
         if not msg.is_request and cseq_method == "INVITE" and msg.status and msg.status >= 200:
             if call.status is None:
@@ -140,16 +166,9 @@ class CallTable:
                 call.answered = True
         if msg.is_request and msg.method == "BYE":
             call.ended = True
-        ctype = msg.content_type
-        if not msg.body or not ctype:
-            return
-        sdp_text = sdp_from_body(ctype, msg.body)
-        if sdp_text is not None:
-            self._add_sdp(t, src, cid, call, msg, sdp_text)
-        elif msg.is_request and msg.method == "INFO":
-            found = info_dtmf(ctype, msg.body)
-            if found is None:
-                return
+        if media is not None:
+            self._add_sdp(t, src, cid, call, msg, media)
+        elif found is not None:
             key = (cid, cseq_num, src, dst)
             if key in self._info_seen:
                 return
@@ -161,8 +180,8 @@ class CallTable:
                 "call_id": cid,
             })
 
-    def _add_sdp(self, t: float, src: str, cid: str, call: Call, msg: SipMessage, text: str) -> None:
-        media = parse_sdp(text)
+    def _add_sdp(self, t: float, src: str, cid: str, call: Call, msg: SipMessage,
+                 media: list[SdpMedia]) -> None:
         call.sdp.append((t, src, "offer" if msg.is_request else "answer", msg.summary, media))
         for m in media:
             call.media.append(m)

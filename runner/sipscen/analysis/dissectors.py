@@ -68,6 +68,26 @@ def bind_tcp(name: str, claims: Callable[[bytes], bool], reader: str | type,
     _bind(TCP, TcpBinding(name, claims, reader), before)
 
 
+class PairTable:
+    """A collector's entries per (source, destination) endpoint pair, at most
+    ``limit`` of them: ``entry`` makes one from ``fields`` (copied) on first sight."""
+
+    def __init__(self, limit: int, **fields: Any):
+        self.limit, self.fields = limit, fields
+        self.pairs: dict[tuple[str, str], dict] = {}
+
+    def entry(self, t: float, a: str, b: str) -> dict | None:
+        found = self.pairs.get((a, b))
+        if found is None:
+            if len(self.pairs) >= self.limit:
+                return None
+            found = self.pairs[(a, b)] = {"src": a, "dst": b, "first": t, **self.fields}
+        return found
+
+    def result(self) -> list[dict]:
+        return list(self.pairs.values())
+
+
 # --- the built-in claims -----------------------------------------------------------------
 _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 

@@ -20,7 +20,7 @@ at most ``MAX_PAIRS`` pairs, a few KB of payload each.
 """
 from __future__ import annotations
 
-from sipscen.analysis.dissectors import bind_udp
+from sipscen.analysis.dissectors import PairTable, bind_udp
 from sipscen.analysis.layers import endpoint_str
 
 MAX_PAIRS = 1000
@@ -77,22 +77,19 @@ class DtlsCollector:
     ``rtp`` samples come from the RTP streams (``analyze.py``)."""
 
     def __init__(self, warnings: list[str]):
-        self.flows: dict[tuple[str, str], dict] = {}
-        self.warnings = warnings
+        self.table = PairTable(MAX_PAIRS, last=0.0, records=0, srtp_profile=None)
+        self.flows = self.table.pairs
 
     def datagram(self, t, src, sport, dst, dport, data, off, p, end) -> None:
-        a, b = endpoint_str(src, sport), endpoint_str(dst, dport)
-        flow = self.flows.get((a, b))
+        flow = self.table.entry(t, endpoint_str(src, sport), endpoint_str(dst, dport))
         if flow is None:
-            if len(self.flows) >= MAX_PAIRS:
-                return
-            flow = self.flows[(a, b)] = {"src": a, "dst": b, "first": t, "last": t,
-                                         "records": 0, "handshake": [], "srtp_profile": None}
+            return
         flow["last"] = t
+        handshake = flow.setdefault("handshake", [])
         for ctype, epoch, htype, body in _records(bytes(data[p:end])):
             flow["records"] += 1
-            if htype is not None and len(flow["handshake"]) < 64:
-                flow["handshake"].append(HANDSHAKE_NAMES.get(htype, str(htype)))
+            if htype is not None and len(handshake) < 64:
+                handshake.append(HANDSHAKE_NAMES.get(htype, str(htype)))
                 if htype == 2 and flow["srtp_profile"] is None:
                     flow["srtp_profile"] = _use_srtp(body)
 
@@ -101,7 +98,7 @@ class DtlsCollector:
         return set(self.flows) | {(b, a) for a, b in self.flows}
 
     def result(self) -> list[dict]:
-        return list(self.flows.values())
+        return self.table.result()
 
 
 def claims_dtls(data: bytes, p: int, end: int) -> bool:

@@ -17,6 +17,8 @@ packet and are never taken for events.
 """
 from __future__ import annotations
 
+from sipscen.analysis.numbers import number_problem, wire_int
+
 DIGITS = "0123456789*#ABCD"
 MAX_RECENT = 32          # event keys remembered per stream (for late packets)
 CLASSIFY_PACKETS = 12    # packets buffered per unknown payload type before deciding
@@ -183,11 +185,14 @@ class EventClassifier:
         return self.state
 
 
-def info_dtmf(content_type: str, body: str) -> tuple[str, int | None] | None:
+def info_dtmf(content_type: str, body: str, problems: list | None = None
+              ) -> tuple[str, int | None] | None:
     """``(digit, duration_ms)`` from a SIP INFO body, None when it carries no DTMF.
 
     ``application/dtmf-relay``: ``Signal=5`` / ``Duration=160`` lines;
-    ``application/dtmf``: the digit itself (optionally ``Duration=``).
+    ``application/dtmf``: the digit itself (optionally ``Duration=``). A
+    ``Duration`` that is not a number is left out, a signal that is not a
+    DTMF event gives no digit; both are listed in ``problems``.
     """
     ctype = content_type.split(";")[0].strip().lower()
     if ctype not in ("application/dtmf-relay", "application/dtmf"):
@@ -203,10 +208,16 @@ def info_dtmf(content_type: str, body: str) -> tuple[str, int | None] | None:
         value = value.strip()
         if key == "signal":
             signal = value
-        elif key == "duration" and value.isdigit():
-            duration = int(value)
+            if _signal_digit(value) is None and problems is not None:
+                problems.append(("INFO Signal", value, "is not a DTMF event"))
+        elif key == "duration":
+            duration = wire_int(value)
+            if duration is None and problems is not None:
+                problems.append(("INFO Duration", value, number_problem(value)))
     if signal is None and ctype == "application/dtmf" and lines and "=" not in lines[0]:
         signal = lines[0]
+        if _signal_digit(signal) is None and problems is not None:
+            problems.append(("INFO Signal", signal, "is not a DTMF event"))
     digit = _signal_digit(signal) if signal else None
     if digit is None:
         return None
@@ -217,8 +228,9 @@ def _signal_digit(value: str) -> str | None:
     v = value.strip().upper()
     if len(v) == 1 and v in DIGITS:
         return v
-    if v.isdigit() and 10 <= int(v) <= 16:
-        return digit_name(int(v))
+    code = wire_int(v, 10, 16)
+    if code is not None:
+        return digit_name(code)
     if v in ("FLASH", "HF", "HOOKFLASH"):
         return "flash"
     return None

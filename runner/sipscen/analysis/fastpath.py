@@ -124,7 +124,7 @@ def run_pcap(an, reader) -> None:
             elif streak < need:
                 streak += 1
             elif incl >= need4:
-                pos, taken = runs.take(buf, pos, 16 + incl)
+                pos, taken = runs.take(buf, pos, 16 + incl, an.packets + count)
                 count += taken
                 need = 1 if taken >= 32 else min(2 * need, 64)
                 streak = 0
@@ -159,6 +159,7 @@ def run_pcap(an, reader) -> None:
                         continue
                     st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
                     continue
+            an.frame = an.packets + count
             packet(sec + frac * res, lt, buf[d:end])
         an.packets += count
         reader.taken(pos, count)
@@ -199,9 +200,9 @@ class _Runs:
             found = self.structs[size] = (headers, fields)
         return found
 
-    def take(self, buf: bytes, pos: int, size: int) -> tuple[int, int]:
+    def take(self, buf: bytes, pos: int, size: int, before: int) -> tuple[int, int]:
         """Records of ``size`` bytes from ``pos`` on (the first is known to be one):
-        ``(position after the run, records taken)``."""
+        ``(position after the run, records taken)``; ``before``: frames read before it."""
         headers, fields = self._structs(size)
         _v4, (et4, e4), _need4, v6, (et6, e6), need6 = self.layout
         an, lt, res = self.an, self.lt, self.res
@@ -240,6 +241,7 @@ class _Runs:
                 st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
                 continue
             d = pos + (count - 1) * size + 16
+            an.frame = before + count
             packet(sec + frac * res, lt, buf[d:d + incl0])
         region.release()
         return pos + count * size, count
@@ -250,9 +252,10 @@ def run_batches(an, batches) -> None:
     packet = an.packet
     fast_get = an.fast_flows.get
     for lt, batch in batches:
+        before = an.packets
         an.packets += len(batch)
         v4, (et4, e4), need4, v6, (et6, e6), need6 = _layout(lt)
-        for t, data in batch:
+        for frame, (t, data) in enumerate(batch, before + 1):
             # the fast path of run_pcap, over (data, 0)
             incl = len(data)
             if incl >= need4:
@@ -281,4 +284,5 @@ def run_batches(an, batches) -> None:
                         continue
                     st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
                     continue
+            an.frame = frame
             packet(t, lt, data)

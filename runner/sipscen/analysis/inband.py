@@ -49,6 +49,7 @@ RELATIVE_PEAK_DB = 10.0
 TONE_SHARE = 0.70
 MIN_BLOCKS = 4
 END_BLOCKS = 3
+MIN_SAMPLES = BLOCK + (MIN_BLOCKS - 1) * HOP     # at 8 kHz: no digit fits in less audio
 
 _FREQS = ROWS + COLS
 _n = np.arange(BLOCK)
@@ -100,15 +101,16 @@ class InbandDetector:
     """
 
     __slots__ = ("rate", "factor", "pending", "offset", "digits", "cur", "run", "miss",
-                 "start", "levels", "samples_seen", "reported")
+                 "start", "levels", "reported")
 
-    def __init__(self, rate: int = RATE):
+    def __init__(self, rate: int = RATE, start: int = 0):
+        """``start``: the index (at ``rate``) in the stream's samples of the first one fed."""
         if rate % RATE:
             raise ValueError(f"in-band DTMF needs audio at a multiple of 8 kHz, not {rate} Hz")
         self.rate = rate
         self.factor = rate // RATE
         self.pending = np.zeros(0, dtype=np.int16)
-        self.offset = 0          # 8 kHz index of pending[0]
+        self.offset = start // self.factor      # 8 kHz index of pending[0]
         self.digits: list[dict] = []
         self.cur = -1            # digit being voted for
         self.run = 0             # consecutive blocks voting for cur

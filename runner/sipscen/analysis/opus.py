@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
 
 import numpy as np
 
@@ -31,6 +32,7 @@ MAX_FRAME = 5760          # 120 ms at 48 kHz: the longest an opus packet can hol
 
 _lib = None
 _tried = False
+_local = threading.local()     # one output buffer per thread, shared by its decoders (11.5 KB)
 
 
 def _load():
@@ -74,17 +76,19 @@ class OpusDecoder:
         if not handle or err.value != 0:
             raise OSError(f"opus_decoder_create failed ({err.value})")
         self._lib, self._handle = lib, handle
-        self._out = (ctypes.c_int16 * MAX_FRAME)()
         self.errors = 0
 
     def decode(self, payload: bytes) -> np.ndarray:
         if not payload or self._handle is None:
             return np.zeros(0, dtype=np.int16)
-        n = self._lib.opus_decode(self._handle, payload, len(payload), self._out, MAX_FRAME, 0)
+        out = getattr(_local, "out", None)
+        if out is None:
+            out = _local.out = (ctypes.c_int16 * MAX_FRAME)()
+        n = self._lib.opus_decode(self._handle, payload, len(payload), out, MAX_FRAME, 0)
         if n < 0:
             self.errors += 1
             return np.zeros(0, dtype=np.int16)
-        return np.ctypeslib.as_array(self._out)[:n].copy()
+        return np.ctypeslib.as_array(out)[:n].copy()
 
     def __call__(self, payload: bytes) -> np.ndarray:
         return self.decode(payload)

@@ -26,6 +26,7 @@ from sipscen.analysis.layers import SUPPORTED_LINKTYPES, linktype_name
 
 CHUNK = 1 << 22  # 4 MiB reads
 MAX_RECORD = 1 << 24  # a single record larger than 16 MiB means damage
+MAX_TIME = 253402300800.0   # 10000-01-01: a pcapng's if_tsresol / if_tsoffset can reach far beyond
 
 _PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
@@ -301,6 +302,9 @@ class CaptureReader:
                     continue
                 count += 1
                 last_t = ((tsh << 32) | tsl) * resol + tsoff
+                if not -MAX_TIME < last_t < MAX_TIME:
+                    self._warn_once(f"pcapng timestamps beyond the year 9999 (interface {ifid}: "
+                                    "if_tsresol / if_tsoffset); times are given in seconds as read")
                 yield last_t, lt, buf[data_start:data_start + caplen]
                 continue
             if btype == 3:  # Simple Packet block: interface 0, no timestamp

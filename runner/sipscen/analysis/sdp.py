@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 
 from sipscen.analysis.layers import addr_bytes
+from sipscen.analysis.numbers import U32, number_problem, wire_int
 
 # Static payload types (RFC 3551): name, clock rate.
 STATIC_PT = {
@@ -76,8 +77,13 @@ def _codec(name: str, rate: int) -> tuple[str, int]:
     return found
 
 
-def parse_sdp(text: str) -> list[SdpMedia]:
-    """The media sections of an SDP body; tolerant of junk (skips what it cannot read)."""
+def parse_sdp(text: str, problems: list | None = None) -> list[SdpMedia]:
+    """The media sections of an SDP body; tolerant of junk (skips what it cannot read).
+
+    A number that is not one (an ``m=`` port, an RTP payload type, an
+    ``a=rtpmap`` payload type or clock rate) skips its section, payload type
+    or attribute and is listed in ``problems`` as ``(field, value, problem)``."""
+    flag = problems.append if problems is not None else _ignore
     session_addr = ""
     session_dir = "sendrecv"
     media: list[SdpMedia] = []
@@ -92,15 +98,20 @@ def parse_sdp(text: str) -> list[SdpMedia]:
             if len(parts) < 3:
                 cur = None
                 continue
-            try:
-                port = int(parts[1].split("/")[0])
-            except ValueError:
+            port_text = parts[1].split("/")[0]
+            port = wire_int(port_text, 0, 65535)
+            if port is None:
+                flag(("SDP m= port", port_text, number_problem(port_text, 0, 65535)))
                 cur = None
                 continue
+            rtp = "RTP" in parts[2].upper()     # else the formats are not payload types (udptl t38, BFCP *)
             pts = []
             for p in parts[3:]:
-                if p.isdigit() and int(p) < 128:
-                    pts.append(int(p))
+                pt = wire_int(p, 0, 127)
+                if pt is not None:
+                    pts.append(pt)
+                elif rtp:
+                    flag(("SDP payload type", p, number_problem(p, 0, 127)))
             cur = SdpMedia(sys.intern(parts[0]), session_addr,
                            addr_bytes(session_addr) if session_addr else None,
                            port, sys.intern(parts[2]), pts, direction=session_dir)
@@ -126,19 +137,23 @@ def parse_sdp(text: str) -> list[SdpMedia]:
                 continue
             if lname == "rtpmap":
                 pt_text, _, enc = arg.strip().partition(" ")
-                if not pt_text.isdigit():
+                pt = wire_int(pt_text, 0, 127)
+                if pt is None:
+                    flag(("SDP a=rtpmap payload type", pt_text, number_problem(pt_text, 0, 127)))
                     continue
                 fields = enc.strip().split("/")
-                try:
-                    rate = int(fields[1]) if len(fields) > 1 else 8000
-                except ValueError:
+                rate = wire_int(fields[1], 1, U32) if len(fields) > 1 else 8000
+                if rate is None:
+                    flag(("SDP a=rtpmap clock rate", fields[1], number_problem(fields[1], 1, U32)))
                     rate = 8000
-                if rate <= 0:
-                    rate = 8000
-                cur.rtpmap[int(pt_text)] = _codec(fields[0], rate)
+                cur.rtpmap[pt] = _codec(fields[0], rate)
             elif lname == "crypto":
                 cur.crypto.append(arg.strip())
     return media
+
+
+def _ignore(_item) -> None:
+    """Stands in for ``problems.append`` when the caller does not collect them."""
 
 
 def sdp_from_body(content_type: str, body: str) -> str | None:

@@ -1,7 +1,9 @@
 """SIP messages on the wire: parsing, and TCP stream reassembly and framing.
 
 ``parse_message`` reads one message (request or response) tolerantly: folded
-headers, compact header names, missing Content-Length on UDP.
+headers, compact header names, missing Content-Length on UDP; a number it
+cannot read (Content-Length, status code, CSeq) is listed in the message's
+``problems`` and the rest of the message is still read.
 ``TcpSipReassembler`` rebuilds each TCP flow's byte stream from segments
 ordered by sequence number (retransmissions, overlaps and reordering), then
 cuts it into messages by Content-Length — several messages per segment and
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from sipscen.analysis.numbers import number_problem, wire_int
 
 RAW_CAP = 8192  # bytes of message text kept for the ladder
 MAX_FLOW_BUFFER = 1 << 20
@@ -22,13 +26,14 @@ _COMPACT = {
     "o": "event", "r": "refer-to", "b": "referred-by", "u": "allow-events", "x": "session-expires",
 }
 _METHOD_RE = re.compile(rb"[A-Za-z][A-Za-z0-9.!%*_+`'~-]* \S+ SIP/2\.0\r?\n")
-_START_RE = re.compile(rb"(?:[A-Z][A-Za-z0-9.!%*_+`'~-]* \S+ SIP/2\.0\r?\n|SIP/2\.0 \d{3}[ \r\n])")
+# at a message boundary a response may carry a malformed status code (flagged, still read)
+_START_RE = re.compile(rb"(?:[A-Z][A-Za-z0-9.!%*_+`'~-]* \S+ SIP/2\.0\r?\n|SIP/2\.0 )")
 # joining a TCP stream in the middle: only well-known methods count as a message start
 _KNOWN = (rb"(?:INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|PRACK|SUBSCRIBE|NOTIFY|PUBLISH|INFO|REFER"
           rb"|MESSAGE|UPDATE) \S+ SIP/2\.0\r?\n|SIP/2\.0 \d{3}[ \r\n]")
 _SYNC_RE = re.compile(_KNOWN)
 _RESYNC_RE = re.compile(rb"\n(?=" + _KNOWN + rb")")
-_CLEN_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
+_CLEN_RE = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:([^\r\n]*)")
 
 
 @dataclass
@@ -41,6 +46,8 @@ class SipMessage:
     headers: dict[str, list[str]] = field(default_factory=dict)
     body: str = ""
     raw: str = ""
+    status_text: str = ""  # the status code as written (also when it is not a number)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # malformed.Problem
 
     def header(self, name: str) -> str:
         vals = self.headers.get(name.lower())
@@ -53,10 +60,8 @@ class SipMessage:
     @property
     def cseq(self) -> tuple[int, str]:
         num, _, method = self.header("cseq").strip().partition(" ")
-        try:
-            return int(num), method.strip().upper()
-        except ValueError:
-            return -1, method.strip().upper()
+        value = wire_int(num)
+        return (-1 if value is None else value), method.strip().upper()
 
     @property
     def content_type(self) -> str:
@@ -67,7 +72,8 @@ class SipMessage:
         if self.is_request:
             return f"{self.method} {self.uri}"
         cseq_method = self.cseq[1]
-        text = f"{self.status} {self.reason}".rstrip()
+        code = self.status if self.status is not None else self.status_text
+        text = f"{code} {self.reason}".rstrip()
         return f"{text} ({cseq_method})" if cseq_method else text
 
 
@@ -79,7 +85,12 @@ def looks_like_sip(payload: bytes) -> bool:
 
 
 def parse_message(data: bytes, udp: bool = True) -> SipMessage | None:
-    """Parse one SIP message; None when ``data`` is not SIP."""
+    """Parse one SIP message; None when ``data`` is not SIP.
+
+    A malformed number does not make it "not SIP": a status code that is not
+    three digits leaves ``status`` None; a Content-Length that is not a number
+    reads the body to the end of the datagram (UDP) or as none (TCP, where the
+    framing could not use it either); each is listed in ``problems``."""
     text = data.decode("utf-8", "replace")
     head, sep, body = text.partition("\r\n\r\n")
     if not sep:
@@ -88,9 +99,10 @@ def parse_message(data: bytes, udp: bool = True) -> SipMessage | None:
     first = lines[0].rstrip("\r")
     if first.startswith("SIP/2.0 "):
         code, _, reason = first[8:].partition(" ")
-        if not (len(code) == 3 and code.isdigit()):
-            return None
-        msg = SipMessage(False, "", int(code), reason.strip(), "")
+        status = wire_int(code, 0, 999) if len(code) == 3 else None
+        msg = SipMessage(False, "", status, reason.strip(), "", status_text=code)
+        if status is None:
+            msg.problems.append(("status code", code, "is not a 3-digit number"))
     else:
         parts = first.split(" ")
         if len(parts) != 3 or parts[2] != "SIP/2.0" or not parts[0].isascii() or not parts[0][:1].isalpha():
@@ -113,11 +125,21 @@ def parse_message(data: bytes, udp: bool = True) -> SipMessage | None:
         headers.setdefault(name, []).append(value.strip())
         last = name
     msg.headers = headers
-    clen = msg.header("content-length")
-    if clen.isdigit():
-        body = body[: int(clen)] if int(clen) < len(body) else body
+    if "content-length" in headers:
+        clen_text = msg.header("content-length")
+        clen = wire_int(clen_text)
+        if clen is not None:
+            body = body[:clen] if clen < len(body) else body
+        else:
+            msg.problems.append(("Content-Length", clen_text, number_problem(clen_text)))
+            if not udp:
+                body = ""
     elif not udp:
         body = ""
+    if "cseq" in headers:
+        num = msg.header("cseq").strip().partition(" ")[0]
+        if wire_int(num) is None:
+            msg.problems.append(("CSeq", num, number_problem(num)))
     msg.body = body
     if not msg.is_request:
         msg.method = msg.cseq[1]
@@ -263,7 +285,8 @@ class TcpSipReassembler:
                     buf.clear()
                 break
             m = _CLEN_RE.search(buf, 0, end)
-            clen = int(m.group(1)) if m else 0
+            # read as parse_message reads it; not a number: framed with no body (and flagged there)
+            clen = (wire_int(m.group(1).decode("utf-8", "replace").strip()) or 0) if m else 0
             total = end + sep + clen
             if total > len(buf):
                 if clen > MAX_FLOW_BUFFER:

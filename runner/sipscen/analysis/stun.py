@@ -11,7 +11,7 @@ Bounded: at most ``MAX_PAIRS`` pairs.
 """
 from __future__ import annotations
 
-from sipscen.analysis.dissectors import bind_udp
+from sipscen.analysis.dissectors import PairTable, bind_udp
 from sipscen.analysis.layers import endpoint_str
 
 MAGIC = b"\x21\x12\xa4\x42"
@@ -39,17 +39,13 @@ def _username(msg: bytes) -> str | None:
 
 class StunCollector:
     def __init__(self, warnings: list[str]):
-        self.pairs: dict[tuple[str, str], dict] = {}
+        self.table = PairTable(MAX_PAIRS, last=0.0, requests=0, successes=0, errors=0,
+                               username=None)
 
     def datagram(self, t, src, sport, dst, dport, data, off, p, end) -> None:
-        a, b = endpoint_str(src, sport), endpoint_str(dst, dport)
-        pair = self.pairs.get((a, b))
+        pair = self.table.entry(t, endpoint_str(src, sport), endpoint_str(dst, dport))
         if pair is None:
-            if len(self.pairs) >= MAX_PAIRS:
-                return
-            pair = self.pairs[(a, b)] = {"src": a, "dst": b, "first": t, "last": t,
-                                         "requests": 0, "successes": 0, "errors": 0,
-                                         "username": None}
+            return
         pair["last"] = t
         kind = (data[p] << 8) | data[p + 1]
         if kind == BINDING_REQUEST:
@@ -62,7 +58,7 @@ class StunCollector:
             pair["errors"] += 1
 
     def result(self) -> list[dict]:
-        return list(self.pairs.values())
+        return self.table.result()
 
 
 bind_udp("stun", claims_stun, StunCollector)

@@ -11,7 +11,7 @@ counted (no decryption, no reassembly). Bounded: at most ``MAX_PAIRS`` pairs.
 """
 from __future__ import annotations
 
-from sipscen.analysis.dissectors import bind_tcp, starts_like_tls
+from sipscen.analysis.dissectors import PairTable, bind_tcp, starts_like_tls
 from sipscen.analysis.layers import endpoint_str
 
 MAX_PAIRS = 10000
@@ -20,23 +20,18 @@ HANDSHAKE = 0x16
 
 class TlsCollector:
     def __init__(self, warnings: list[str]):
-        self.pairs: dict[tuple[str, str], dict] = {}
+        self.table = PairTable(MAX_PAIRS, records=0, handshakes=0)
 
     def segment(self, t, src, sport, dst, dport, seq, flags, payload) -> None:
-        if not starts_like_tls(payload):
-            return
-        a, b = endpoint_str(src, sport), endpoint_str(dst, dport)
-        pair = self.pairs.get((a, b))
+        pair = self.table.entry(t, endpoint_str(src, sport), endpoint_str(dst, dport)) \
+            if starts_like_tls(payload) else None
         if pair is None:
-            if len(self.pairs) >= MAX_PAIRS:
-                return
-            pair = self.pairs[(a, b)] = {"src": a, "dst": b, "first": t, "records": 0,
-                                         "handshakes": 0}
+            return
         pair["records"] += 1
         pair["handshakes"] += payload[0] == HANDSHAKE
 
     def result(self) -> list[dict]:
-        return list(self.pairs.values())
+        return self.table.result()
 
 
 bind_tcp("tls", starts_like_tls, TlsCollector, before="sip")

@@ -7,15 +7,29 @@ audio packet of PCMU, PCMA, L16, G.722 or opus is handed to the stream's
 :class:`~sipscen.analysis.audio.AudioSink`: in-band DTMF runs on the audio as
 it is built, and with ``keep`` the whole audio is kept for checks and WAV
 export. Streams of other codecs are left alone (and keep their fast path).
+
+Memory stays with the streams *active* at a time, not with all the streams
+of the capture (a load test's capture has 100,000s, most a few packets
+long). All state is found by the stream's index (nothing scans the others):
+a sink grows its buffer with the audio (none is allocated ahead); an
+in-band detector is made when the first block of audio reaches it (a stream
+shorter than a digit gets none). Without ``keep``, a sink whose stream has
+been silent for ``IDLE_SECONDS`` of capture time is *retired*: its last
+audio goes to the detector, the detector's digits are kept and the detector,
+the samples and the decoder are let go (a packet after that opens a new
+decoder and detector where the audio resumes). Retired sinks are looked for
+when the number of active ones has doubled since the last look, so the
+looking costs a constant per stream. :meth:`finish` retires the rest.
 """
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 from sipscen.analysis import opus
 from sipscen.analysis.audio import AudioSink, decoder_for, write_wav
-from sipscen.analysis.inband import InbandDetector
+from sipscen.analysis.inband import MIN_SAMPLES, InbandDetector
 from sipscen.analysis.quality import audio_summary
 from sipscen.analysis.rtp import RtpStream
 from sipscen.analysis.sdp import STATIC_PT
@@ -23,29 +37,39 @@ from sipscen.analysis.sdp import STATIC_PT
 _DECODABLE = ("PCMU", "PCMA", "L16", "G722", "OPUS")
 _HAVE_G722 = importlib.util.find_spec("G722") is not None     # optional decoder (audio.py)
 _HAVE_OPUS = opus.available()                                 # the system libopus (opus.py)
+IDLE_SECONDS = 15.0       # a stream this long without a packet (capture time) is retired
+SWEEP_MIN = 1024          # active sinks before the first look for idle ones
+CODEC_CACHE = 1 << 16     # streams whose codec is remembered (then forgotten: bounded)
 
 
 class AudioCollector:
     def __init__(self, *, keep: bool = False, inband: bool = False):
         self.keep = keep
         self.inband = inband
-        self.sinks: dict[int, dict[int, AudioSink]] = {}     # stream index -> pt -> sink
+        self.sinks: dict[tuple[int, int], AudioSink] = {}    # (stream index, pt) -> sink
         self.detectors: dict[tuple[int, int], InbandDetector] = {}
-        self._codec: dict[tuple[int, int, int], str | None] = {}
+        self.digits: dict[int, list[tuple[int, dict]]] = {}  # stream index -> (pt, digit) found
+        self.active: dict[tuple[int, int], AudioSink] = {}   # the sinks not retired
+        self._sweep_at = SWEEP_MIN
+        self._codec: dict[int, tuple[int, int, str | None]] = {}   # index -> (SDP gen, pt, codec)
+        self._consumer = self._inband if inband else None    # one bound method for every sink
 
     def codec(self, st: RtpStream, pt: int) -> str | None:
         """The decodable codec of ``pt`` on ``st`` ("PCMA/8000"), else None."""
-        key = (st.index, pt, st.sdp_gen)
-        if key not in self._codec:
-            name = None
-            if st.event_pts is None or pt not in st.event_pts:
-                full = _codec_name(st, pt)
-                base = full.split("/")[0].upper() if full else ""
-                if base in _DECODABLE and (base != "G722" or _HAVE_G722) and (
-                        base != "OPUS" or _HAVE_OPUS):
-                    name = full
-            self._codec[key] = name
-        return self._codec[key]
+        known = self._codec.get(st.index)
+        if known is not None and known[0] == st.sdp_gen and known[1] == pt:
+            return known[2]
+        name = None
+        if st.event_pts is None or pt not in st.event_pts:
+            full = _codec_name(st, pt)
+            base = full.split("/")[0].upper() if full else ""
+            if base in _DECODABLE and (base != "G722" or _HAVE_G722) and (
+                    base != "OPUS" or _HAVE_OPUS):
+                name = full
+        if len(self._codec) >= CODEC_CACHE:
+            self._codec.clear()
+        self._codec[st.index] = (st.sdp_gen, pt, name)     # one entry per stream, the latest
+        return name
 
     def wants(self, st: RtpStream, pt: int) -> bool:
         return self.codec(st, pt) is not None
@@ -56,34 +80,75 @@ class AudioCollector:
         full = self.codec(st, pt)
         if full is None:
             return
-        per = self.sinks.setdefault(st.index, {})
-        sink = per.get(pt)
+        key = (st.index, pt)
+        sink = self.sinks.get(key)
         if sink is None:
             name, _, rate = full.partition("/")
+            name = sys.intern(name.upper())
             rate_i = int(rate.split("/")[0] or 8000)
             scale = 1
-            if name.upper() == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
+            if name == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
                 rate_i, scale = 16000, 2
-            elif name.upper() == "OPUS":      # RTP clock always 48000 (RFC 7587): decoded at 48k
+            elif name == "OPUS":      # RTP clock always 48000 (RFC 7587): decoded at 48k
                 rate_i = opus.RATE
-            consumer = None
-            if self.inband and rate_i % 8000 == 0:
-                det = self.detectors[(st.index, pt)] = InbandDetector(rate_i)
-                consumer = det.feed
-            sink = per[pt] = AudioSink(name.upper(), rate_i, keep=self.keep, consumer=consumer,
-                                       ts_scale=scale)
+            consumer = self._consumer if rate_i % 8000 == 0 else None
+            sink = self.sinks[key] = AudioSink(name, rate_i, keep=self.keep, consumer=consumer,
+                                               ts_scale=scale, key=key)
+            self._activate(key, sink, t)
+        elif sink.released:
+            sink.reopen()
+            self._activate(key, sink, t)
         sink.add(t, ts, payload)
 
+    def _activate(self, key: tuple[int, int], sink: AudioSink, t: float) -> None:
+        if self.keep:
+            return              # kept audio is kept whole: nothing is retired
+        self.active[key] = sink
+        if len(self.active) >= self._sweep_at:
+            horizon = t - IDLE_SECONDS
+            for other_key, other in list(self.active.items()):
+                if other.last_t is not None and other.last_t < horizon:
+                    self._retire(other_key, other)
+            self._sweep_at = max(SWEEP_MIN, 2 * len(self.active))
+
+    def _retire(self, key: tuple[int, int], sink: AudioSink) -> None:
+        """The sink's last audio to its detector, the detector's digits kept; the
+        detector and (without ``keep``) the samples and the decoder let go."""
+        sink.finish()
+        if not self.keep:
+            sink.release()
+            self.active.pop(key, None)
+        det = self.detectors.pop(key, None)
+        if det is not None:
+            found = det.finish()
+            if found:
+                self.digits.setdefault(key[0], []).extend((key[1], d) for d in found)
+
+    def _inband(self, sink: AudioSink, samples, start: int) -> None:
+        """A sink's consumer: its stream's in-band detector, made on the first block
+        (none for less audio than a digit needs)."""
+        det = self.detectors.get(sink.key)
+        if det is None:
+            if len(samples) < MIN_SAMPLES * (sink.rate // 8000):
+                return
+            det = self.detectors[sink.key] = InbandDetector(sink.rate, start)
+        det.feed(samples, start)
+
     def finish(self) -> None:
-        for per in self.sinks.values():
-            for sink in per.values():
-                sink.finish()
+        """Every sink retired (with ``keep``: its audio to the detector, the samples kept)."""
+        for key, sink in list(self.sinks.items() if self.keep else self.active.items()):
+            self._retire(key, sink)
+        self.active.clear()
+        self._codec.clear()
 
     def main_sink(self, st: RtpStream) -> tuple[int, AudioSink] | None:
-        per = self.sinks.get(st.index)
-        if not per:
-            return None
-        return max(per.items(), key=lambda kv: kv[1].packets)
+        """The stream's payload type with the most decoded packets, and its sink."""
+        best = None
+        for pt in st.payload_types:
+            sink = self.sinks.get((st.index, pt))
+            if sink is not None and (best is None or sink.packets > best[1].packets):
+                best = (pt, sink)
+        return best
 
     def stream_audio(self, st: RtpStream) -> dict | None:
         """The ``audio`` object of a stream dict (None: nothing decoded)."""
@@ -100,23 +165,21 @@ class AudioCollector:
         return out
 
     def inband_digits(self, st: RtpStream) -> list[dict]:
+        """The stream's in-band digits (after :meth:`finish`)."""
         out = []
-        for (index, pt), det in self.detectors.items():
-            if index != st.index:
-                continue
-            sink = self.sinks[index][pt]
-            for d in det.finish():
-                level = d["level_dbfs"]
-                out.append({
-                    "digit": d["digit"], "method": "inband",
-                    "time": round(sink.first_time + d["start"] / sink.rate, 6),
-                    "duration_ms": d["duration_ms"],
-                    # RFC 4733's volume: the tone's power in -dBm0 (0 dBm0 = 3.17 dB under full scale)
-                    "volume": max(0, min(63, int(round(-(level + 3.17))))),
-                    "level_dbfs": level,
-                    "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
-                    "payload_type": pt, "call_id": st.call_id, "end": True, "packets": None,
-                })
+        for pt, d in self.digits.get(st.index, ()):
+            sink = self.sinks[(st.index, pt)]
+            level = d["level_dbfs"]
+            out.append({
+                "digit": d["digit"], "method": "inband",
+                "time": round(sink.first_time + d["start"] / sink.rate, 6),
+                "duration_ms": d["duration_ms"],
+                # RFC 4733's volume: the tone's power in -dBm0 (0 dBm0 = 3.17 dB under full scale)
+                "volume": max(0, min(63, int(round(-(level + 3.17))))),
+                "level_dbfs": level,
+                "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
+                "payload_type": pt, "call_id": st.call_id, "end": True, "packets": None,
+            })
         return out
 
     def export_wav(self, st: RtpStream, folder: Path) -> str | None:

@@ -120,5 +120,7 @@ register_expectation(ExpectationFamily(
         "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A phase "
         "bound is a signal's name or one step of an agent, `after: {agent: bob, step: 3}` "
         "(from when that step finished; `before`: until it started; 0 = the first step). A "
-        "silent direction while the other carries audio fails as one-way audio.",
+        "silent direction while the other carries audio fails as one-way audio. Through a "
+        "relay the wire half reads the relay's leg into `to`; a service `to` records nothing "
+        "(judged on the wire only); audio inside DTLS-SRTP is inconclusive on the wire.",
     example="- audio: {from: alice, to: bob, tone: {frequency: 1000Hz, min_duration: 500ms}}"))

@@ -63,8 +63,8 @@ def check_audio(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     for heard in sources(ctx, p, start, end):
         name = f"{label} ({heard.where})"
         if heard.samples is None:
-            results.append(CheckResult(name, ERROR if heard.inconclusive else FAILED,
-                                       _wanted(p), None, heard.missing, loc,
+            status = ERROR if heard.missing.startswith("inconclusive") else FAILED
+            results.append(CheckResult(name, status, _wanted(p), None, heard.missing, loc,
                                        _evidence(ctx, heard, receiver)))
             continue
         ok, actual, message = _judge(p, heard, exp)

@@ -23,7 +23,12 @@ TIMINGS = {
     "post_dial_delay": ("started_at", "early_at", "INVITE sent to the first 18x"),
     "ring_time": ("early_at", "confirmed_at", "first 18x to the answer"),
     "answer_time": ("started_at", "confirmed_at", "INVITE sent to the answer"),
+    "final_time": ("started_at", "final_at", "INVITE sent to its final response"),
+    "cancel_time": ("started_at", "cancelled_at", "INVITE sent to the caller's CANCEL"),
 }
+# what a missing end of a span means
+_MISSING = {"early_at": "no 18x", "confirmed_at": "no answer", "final_at": "no final response",
+            "cancelled_at": "never cancelled"}
 
 
 def select_calls(p: dict, ctx: CheckContext) -> tuple[list[CallRecord], list[CallRecord], str]:
@@ -52,6 +57,10 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     p = dict(exp.params)
     caller, callee = p["from"], p.get("to")
     name = f"call {caller}->{callee}" if callee else f"call {caller}"
+    if "id" in p:                      # several rows of one pair: name the call judged
+        name += f" [{p['id']}]"
+    elif "nth" in p:
+        name += f" [call {p['nth']}]"
     loc = str(exp.location)
     judged, every, how = select_calls(p, ctx)
     results: list[CheckResult] = []
@@ -63,6 +72,8 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if "count" in p:
         add("count", len(every) == p["count"], p["count"], len(every),
             f"{len(every)} call(s) from {caller}" + (f" to {callee}" if callee else ""))
+    if not judged and "count" in p and not set(p) - {"from", "to", "count"}:
+        return results              # only a count: "no call" is what it judged
     if not judged:
         made = [c.get("remote_uri") for c in ctx.calls(caller) if c.get("direction") == "outgoing"]
         want = f"a call to {callee}" if callee else "a call"
@@ -149,7 +160,7 @@ def _duration_of(call: CallRecord) -> Any:
 def _span(call: CallRecord, start: str, end: str) -> Any:
     a, b = getattr(call, start), getattr(call, end)
     if a is None or b is None:
-        return "no 18x" if "early" in start + end and call.early_at is None else "no answer"
+        return _MISSING.get(start if a is None else end, "unknown")
     return round(float(b) - float(a), 6)
 
 
@@ -183,7 +194,9 @@ register_expectation(ExpectationFamily(
     doc="The calls `from` made (to `to`): by default every one must satisfy it, or `nth`/`id` "
         "picks one; `count` of calls; `status` as 200, 4xx or [404, 480]; `answered`; "
         "duration bounds; `post_dial_delay` (INVITE to first 18x), `ring_time` (18x to "
-        "answer) and `answer_time` (INVITE to answer) as {min, max}. A call that fails is "
+        "answer), `answer_time` (INVITE to answer), `final_time` (INVITE to its final "
+        "response, answered or not) and `cancel_time` (INVITE to the caller's CANCEL: when "
+        "it gave up) as {min, max}. A call that fails is "
         "named by position and Call-ID; an expectation that matches no call fails.",
     example="- call: {from: alice, to: bob, count: 2, status: [200, 486], "
             "post_dial_delay: {max: 1s}}"))

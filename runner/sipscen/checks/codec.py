@@ -6,10 +6,12 @@ from typing import Any
 
 from sipscen.checks.context import CheckContext
 from sipscen.checks.evidence import (call_of, calls_of, judge_each, pair_of, payload_type_of,
-                                     relay_of, streams_from)
+                                     streams_from)
+from sipscen.checks.media_path import relay_between
 from sipscen.checks.leg import codec_via
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
+from sipscen.language import registry
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -34,7 +36,7 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                 f" with {[a for a in agents if a != agent][0]}" if len(agents) == 2 else ""),
             ctx.evidence_of(agent)))
     if len(agents) == 2 and ctx.wire is not None:
-        via = relay_of(ctx, *agents)       # media through a relay: judged leg by leg
+        via = relay_between(ctx, *agents)       # media through a relay: judged leg by leg
         if via is not None:
             results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
         else:
@@ -58,14 +60,27 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
         seen[f"{sender}->{receiver}"] = pts or "no RTP"
         if pt is None or pt not in pts:
             missing.append(f"{sender}->{receiver}")
+    hidden = ctx.uncaptured(a, b) if all(v == "no RTP" for v in seen.values()) else ""
     return CheckResult(
-        f"codec {a}<->{b} (wire)", FAILED if missing else PASSED,
+        f"codec {a}<->{b} (wire)", ERROR if hidden else FAILED if missing else PASSED,
         f"{want} (its payload type from the SDP) in RTP both ways", seen,
-        f"not in {', '.join(missing)}" if missing else "payload types seen on the wire", loc, WIRE)
+        hidden or (f"not in {', '.join(missing)}" if missing else
+                   "payload types seen on the wire"), loc, WIRE)
 
 
 def _check_codec_params(lc, params) -> None:
     lc.exactly_one(params, ("between", "agent"))
+    codec = params.get("codec")
+    names = params.get("between") if isinstance(params.get("between"), list) else [
+        params.get("agent")]
+    for name in names:
+        agent = lc.checker.agents.get(name) if isinstance(name, str) else None
+        agent_type = registry.agent_types().get((agent or {}).get("type"))
+        if agent_type is not None and isinstance(codec, str) and not agent_type.has_codec(codec):
+            lc.fail(f"'{name}' cannot negotiate {codec}: a {agent_type.name} agent has "
+                    f"{', '.join(sorted(agent_type.codecs or ()))} (the expectation could "
+                    "never pass)", ["codec"])
+            return
 
 
 register_expectation(ExpectationFamily(

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sipscen.checks.links import call_parties, linked_ids
 from sipscen.core.contact import Contact
 from sipscen.core.model import Scenario
 from sipscen.core.results import AGENT, WIRE
@@ -27,7 +28,19 @@ class CheckContext:
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:
-        """Whether ``address`` ("ip:port") is one of agent/service ``name``'s ports."""
+        """Whether ``address`` ("ip:port") is agent/service ``name``'s: its SIP address,
+        an address the calls' SDP gave it (checks/attribution.py), or, for an address
+        no SDP names, one of its declared media ports."""
+        if not address:
+            return False
+        owner = self.media.owner.get(address)
+        if owner is not None:
+            return owner == name
+        return self.declared(name, address)
+
+    def declared(self, name: str, address: str) -> bool:
+        """Whether ``address`` is ``name``'s SIP port or within its declared media ports
+        (on its host or its media face: its address on the impairment relay)."""
         contact = self.contacts.get(name)
         if contact is None or not address:
             return False
@@ -40,17 +53,61 @@ class CheckContext:
         except ValueError:
             return False
         if host != contact.host and host != (self.facts.get(name) or {}).get("media_face"):
-            return False        # (a media face: the agent's address on the impairment relay)
-        if port in contact.ports:
+            return False
+        if port in contact.ports:          # its SIP port, its WebSocket ports
             return True
         lo_hi = contact.media_ports
         return bool(lo_hi and lo_hi[0] <= port <= lo_hi[1])
 
     def agent_of(self, address: str) -> str | None:
+        owner = self.media.owner.get(address) if address else None
+        if owner is not None:
+            return owner
+        return self.declared_owner(address)
+
+    def declared_owner(self, address: str) -> str | None:
         for name in self.contacts:
-            if self.owns(name, address):
+            if self.declared(name, address):
                 return name
         return None
+
+    @property
+    def media(self):
+        """Every SDP media address on the wire with the party that announced it
+        (computed once per wire analysis)."""
+        from sipscen.checks.attribution import media_owners
+        cached = self.__dict__.get("_media")
+        if cached is None or cached[0] is not self.wire:
+            cached = (self.wire, media_owners(self.wire, self.declared_owner, self.declared))
+            self.__dict__["_media"] = cached
+        return cached[1]
+
+    def captured_ranges(self) -> list[tuple[int, int]]:
+        """The ports the capture listened to: every party's SIP port and media range."""
+        ranges = []
+        for c in self.contacts.values():
+            ranges += [(p, p) for p in c.ports]
+            if c.media_ports:
+                ranges.append(tuple(c.media_ports))
+        return ranges
+
+    def uncaptured(self, a: str, b: str) -> str:
+        """'inconclusive: ...' when the calls' SDP put all media of a and b outside
+        the ports the capture listened to, else ''."""
+        from sipscen.checks.attribution import uncaptured
+        return uncaptured(self.media, a, b, self.captured_ranges(),
+                          self.call_ids_between(a, b) or None)
+
+    def media_warnings(self) -> list[str]:
+        """One line per party whose media the SDP put outside its declared ports."""
+        from sipscen.checks.attribution import outside_note
+        notes = []
+        for party in self.media.outside:
+            contact = self.contacts.get(party)
+            note = outside_note(self.media, party, contact.media_ports if contact else None)
+            if note:
+                notes.append(note)
+        return notes
 
     def reports(self, agent: str, capability: str) -> bool:
         """Whether ``agent``'s type reports ``capability`` (calls, dtmf, responses, load)
@@ -99,8 +156,7 @@ class CheckContext:
         or received by both."""
         ids: set[str] = set()
         for wire_call in (self.wire or {}).get("calls", []):
-            parties = {self.agent_of(m.get(end, "")) for m in wire_call.get("messages", [])
-                       for end in ("src", "dst")}
+            parties = call_parties(self, wire_call.get("call_id"))
             if a in parties and b in parties and wire_call.get("call_id"):
                 ids.add(wire_call["call_id"])
         for me, other in ((a, b), (b, a)):
@@ -113,8 +169,7 @@ class CheckContext:
                 remote = str(call.get("remote_uri") or "")
                 if cid in theirs or (contact is not None and contact.hostport in remote):
                     ids.add(cid)
-        from sipscen.checks.links import linked_ids     # both legs through a B2BUA
-        return ids | linked_ids(self, a, b)
+        return ids | linked_ids(self, a, b)            # both legs through a B2BUA
 
     def calls_between(self, agent: str, peer: str, direction: str | None = None
                       ) -> list[dict[str, Any]]:

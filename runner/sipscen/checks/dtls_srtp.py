@@ -93,3 +93,20 @@ def party_dtls(ctx_wire: dict, owns, name: str, party_of=None) -> dict | None:
     return {"active": ok, "suite": profile if ok else None,
             "evidence": "DTLS-SRTP handshake, ciphertext-like RTP sent" if ok
             else "DTLS seen, but no SRTP profile or RTP that looks encrypted"}
+
+
+def dtls_keyed(ctx: Any, party: str) -> list[dict]:
+    """The DTLS handshakes on ``party``'s media addresses: media whose keys no capture
+    holds (its payload, RFC 4733 events included, cannot be read on the wire)."""
+    flows = ((ctx.wire or {}).get("dtls") or {}).get("flows", [])
+    return [f for f in flows if ctx.owns(party, f["src"]) or ctx.owns(party, f["dst"])]
+
+
+def hidden_note(ctx: Any, party: str, what: str) -> str:
+    """'inconclusive: ...' when ``party``'s media is DTLS-keyed, else ''."""
+    flows = dtls_keyed(ctx, party)
+    if not flows:
+        return ""
+    ends = ", ".join(sorted({f"{f['src']}<->{f['dst']}" for f in flows}))
+    return (f"inconclusive: {what} travels inside DTLS-SRTP ({ends}), whose keys never "
+            f"appear in the capture: it cannot be read on the wire")

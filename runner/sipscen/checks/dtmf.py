@@ -3,6 +3,7 @@ as the receiving agent saw them and as the capture shows them."""
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
+from sipscen.checks.dtls_srtp import hidden_note
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
@@ -61,7 +62,6 @@ def _unlinked(ctx: CheckContext, sender: str, receiver: str, received: list) -> 
 
 
 def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
-    from sipscen.checks.heard import inbound_streams, undecryptable   # numpy: only here
     p = exp.params
     sender, receiver, want = p["from"], p["to"], str(p["digits"])
     method = p.get("method")
@@ -76,7 +76,8 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             results.append(CheckResult(
                 f"{label} ({ctx.at(receiver)})", ERROR, want, None,
                 f"inconclusive: {receiver} cannot observe received {method} digits (a "
-                f"{ctx.facts[receiver].get('type')} agent); judge them `where: wire`", loc))
+                f"{ctx.facts[receiver].get('type')} agent); judge them `where: wire`", loc,
+                ctx.evidence_of(receiver)))
         elif received is None:
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,
                                        f"{receiver} does not report received DTMF", loc,
@@ -93,13 +94,11 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                                        ctx.wire_error or "no capture", loc, WIRE))
         else:
             got = wire_digits(ctx, sender, receiver, method)
-            hidden = got != want and method != "sip-info" and undecryptable(
-                inbound_streams(ctx, sender, receiver))
-            results.append(CheckResult(
-                f"{label} (wire)", ERROR if hidden else PASSED if got == want else FAILED,
-                want, got, f"inconclusive: the media into {receiver} is SRTP no key in the "
-                           f"capture opens (DTLS-SRTP): its digits cannot be read on the wire"
-                if hidden else "", loc, WIRE))
+            hidden = "" if got == want or method == "sip-info" else hidden_note(
+                ctx, receiver, f"DTMF into {receiver} (RFC 4733 or in-band)")
+            results.append(CheckResult(f"{label} (wire)", ERROR if hidden else
+                                       PASSED if got == want else FAILED,
+                                       want, got, hidden, loc, WIRE))
     if p.get("max_latency") is not None and ctx.wire is not None:
         from sipscen.checks.dtmf_latency import latency_check
         latency = latency_check(ctx, sender, receiver, method, p["max_latency"], label, loc)

@@ -9,7 +9,8 @@ the bound.
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.checks.dtls_srtp import hidden_note
+from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult
 from sipscen.core.model import parse_duration
 
 
@@ -21,8 +22,10 @@ def latency_check(ctx: CheckContext, sender: str, receiver: str, method: str | N
     sent = [e for e in events if ctx.owns(sender, e.get("src", ""))]
     arrived = [e for e in events if ctx.owns(receiver, e.get("dst", ""))]
     if not sent:
-        return CheckResult(f"{label} latency", FAILED, f"<= {limit * 1000:g} ms", None,
-                           f"no DTMF from {sender} on the wire", loc)
+        hidden = "" if method == "sip-info" else hidden_note(ctx, sender, f"DTMF from {sender}")
+        return CheckResult(f"{label} latency", ERROR if hidden else FAILED,
+                           f"<= {limit * 1000:g} ms", None,
+                           hidden or f"no DTMF from {sender} on the wire", loc)
     latencies, missing, j = [], [], 0
     for ev in sent:
         while j < len(arrived) and (arrived[j]["digit"] != ev["digit"]
@@ -38,5 +41,7 @@ def latency_check(ctx: CheckContext, sender: str, receiver: str, method: str | N
     actual = {"max_ms": None if worst is None else round(worst * 1000, 1),
               "per_digit_ms": [round(x * 1000, 1) for x in latencies]}
     why = f"digits not delivered to {receiver}: {''.join(missing)}" if missing else ""
-    return CheckResult(f"{label} latency", PASSED if ok else FAILED, f"<= {limit * 1000:g} ms",
-                       actual, why, loc)
+    hidden = hidden_note(ctx, receiver, f"DTMF into {receiver}") \
+        if missing and method != "sip-info" else ""
+    return CheckResult(f"{label} latency", ERROR if hidden else PASSED if ok else FAILED,
+                       f"<= {limit * 1000:g} ms", actual, hidden or why, loc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.analysis.numbers import wire_int
 from sipscen.analysis.sdp import parse_sdp
 from sipscen.checks.context import CheckContext
 from sipscen.core.model import Expectation
@@ -38,8 +39,9 @@ def payload_type_of(codec: str, sdp: str | None) -> int | None:
     for line in (sdp or "").splitlines():
         if line.startswith("a=rtpmap:"):
             pt, _, encoding = line[len("a=rtpmap:"):].partition(" ")
-            if encoding.split("/")[0].strip().lower() == want and pt.isdigit():
-                return int(pt)
+            number = wire_int(pt, 0, 127)        # an SDP is wire data
+            if encoding.split("/")[0].strip().lower() == want and number is not None:
+                return number
     return STATIC_PT.get(want.upper())
 
 
@@ -89,20 +91,6 @@ def leg_sdps(ctx: CheckContext, a: str, b: str) -> list[tuple[str, Any]]:
                 if media.kind == "audio":
                     out.append((f"{who} {m.get('summary', '')}", media))
     return out
-
-
-def relay_of(ctx: CheckContext, a: str, b: str) -> str | None:
-    """The service relaying the media of a and b when none flows directly between
-    them: RTP both ways between a and it, and between it and b."""
-    if streams_from(ctx, a, b) or streams_from(ctx, b, a):
-        return None
-    for name in ctx.services:
-        if name in (a, b):
-            continue
-        legs = list(leg_streams(ctx, a, name).values()) + list(leg_streams(ctx, name, b).values())
-        if all(legs):
-            return name
-    return None
 
 
 def call_of(ctx: CheckContext, agent: str, agents: list[str]) -> dict[str, Any] | None:

@@ -22,7 +22,9 @@ import numpy as np
 
 from sipscen.analysis.audio import read_wav
 from sipscen.checks.context import CheckContext
-from sipscen.checks.evidence import streams_from
+from sipscen.core.results import WIRE
+from sipscen.checks.dtls_srtp import hidden_note
+from sipscen.checks.media_path import media_path
 
 
 @dataclass
@@ -36,43 +38,24 @@ class Heard:
     max_gap: float | None = None   # longest gap between packets in the phase (wire only)
     expected: float | None = None  # seconds the phase lasted (when both ends are known)
     note: str = ""                 # which call was judged, when there were several
-    inconclusive: bool = False     # the evidence cannot show it (``missing`` says why)
 
 
-def inbound_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
-    """Streams that reached ``receiver`` from ``sender``. Through the impairment relay
-    (agents/impair.py) each direction shows twice on the wire, into the receiver's face
-    and, impaired, out of the sender's face into the receiver's real address: only the
-    latter is what the receiver got. Through a media relay (a service, e.g. an SBC's
-    rtpengine) none flows directly: what the receiver got is the relay's stream into it
-    on their call (``relayed_streams``)."""
-    streams = streams_from(ctx, sender, receiver) or relayed_streams(ctx, sender, receiver)
+def inbound_streams(ctx: CheckContext, sender: str, receiver: str,
+                    carried: bool = False) -> list[dict[str, Any]]:
+    """Streams that reached ``receiver`` from ``sender``: directly, or through a relay
+    its last leg into the receiver on their calls (``carried``: every leg on the way,
+    for "no RTP at all"). Through the impairment relay (agents/impair.py) each
+    direction shows twice on the wire, into the receiver's face and, impaired, out of
+    the sender's face into the receiver's real address: only the latter is what the
+    receiver got."""
+    path = media_path(ctx, sender, receiver)
+    streams = path.carried if carried else path.received
     if not (ctx.facts.get(receiver) or {}).get("media_face"):
         return streams
     contact = ctx.contacts.get(receiver)
     real = contact.host if contact is not None else None
-    return [s for s in streams if s.get("dst", "").rpartition(":")[0].strip("[]") == real]
-
-
-def relayed_streams(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
-    """Streams into ``receiver`` from a service that ``sender`` sends to, on a call
-    between the two (the relay's leg into the receiver)."""
-    ids = ctx.call_ids_between(sender, receiver)
-    if not ids:
-        return []
-    found = []
-    for via in ctx.services:
-        if via in (sender, receiver) or not streams_from(ctx, sender, via):
-            continue
-        found += [s for s in streams_from(ctx, via, receiver) if s.get("call_id") in ids]
-    return found
-
-
-def undecryptable(streams: list[dict[str, Any]]) -> bool:
-    """Every stream is SRTP that no key opened (DTLS-SRTP: keys never on the wire)."""
-    return bool(streams) and all((s.get("srtp") or {}).get("auth_failed")
-                                 and not (s.get("srtp") or {}).get("authenticated")
-                                 for s in streams)
+    return [s for s in streams if not ctx.owns(receiver, s.get("dst", ""))   # a leg before
+            or s.get("dst", "").rpartition(":")[0].strip("[]") == real]
 
 
 def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float | None, str]:
@@ -122,6 +105,10 @@ def _cut(samples: np.ndarray, rate: int, t0: float, start: float | None, end: fl
 
 def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
     where = f"at {receiver}"
+    if ctx.evidence_of(receiver) == WIRE:
+        return Heard(where, None, missing=f"inconclusive: {receiver} records nothing it "
+                                          "receives (its calls are read from the capture): "
+                                          "judge it on the wire (where: wire)")
     call = ctx.call_between(receiver, sender)
     if call is None:
         return Heard(where, None, missing=f"{receiver} has no call with {sender}")
@@ -137,18 +124,14 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
                  expected=expected, note=ctx.first_of(receiver, sender))
 
 
-def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
+def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end,
+            carried: bool = False) -> Heard:
+    """The decoded audio of the direction on the wire, cut to the phase (``carried``:
+    the packets of every leg on the way, for "no RTP at all")."""
     if ctx.wire is None:
         return Heard("wire", None, missing=ctx.wire_error or "no capture")
     streams = ctx.wire.get("rtp_streams", [])
-    inbound = inbound_streams(ctx, sender, receiver)
-    wanted = {id(s) for s in inbound}
-    if undecryptable(inbound):
-        return Heard("wire", None, packets=sum(s.get("packets", 0) for s in inbound),
-                     inconclusive=True,
-                     missing=f"inconclusive: the media into {receiver} is SRTP no key in the "
-                             f"capture opens (DTLS-SRTP keys never appear on the wire): judge "
-                             f"what {receiver} heard `where: agent`")
+    wanted = {id(s) for s in inbound_streams(ctx, sender, receiver, carried)}
     pieces, codecs, packets, gaps = [], [], 0, [0.0]
     rate = 8000
     cstart = None if start is None else ctx.epoch0 + start
@@ -175,8 +158,14 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard:
         if not ctx.call_ids_between(sender, receiver):     # no RTP of no call proves nothing
             return Heard("wire", None, packets=0, missing=f"no call between {sender} and "
                                                          f"{receiver} in the capture")
+        hidden = ctx.uncaptured(sender, receiver)
+        if hidden:
+            return Heard("wire", None, missing=hidden)
         return Heard("wire", np.zeros(0, dtype=np.int16), rate, packets=0, max_gap=None)
     if not pieces:
+        hidden = hidden_note(ctx, receiver, f"the audio into {receiver}")
+        if hidden:
+            return Heard("wire", None, missing=hidden)
         return Heard("wire", None, missing=f"no decodable audio on the wire ({', '.join(codecs)}: "
                                             f"PCMU, PCMA, L16, G.722 and opus are decoded)")
     return Heard("wire", _merge(pieces), pieces[0][1], packets=packets, max_gap=max(gaps))
@@ -202,7 +191,8 @@ def _merge(pieces: list[tuple[float, int, np.ndarray]]) -> np.ndarray:
 def sources(ctx: CheckContext, p: dict[str, Any], start, end) -> list[Heard]:
     where = p.get("where", "both")
     out = []
-    if where in ("agent", "both"):
+    wire_party = ctx.evidence_of(p["to"]) == WIRE     # a service: nothing of its own
+    if where == "agent" or (where == "both" and not wire_party):
         out.append(at_agent(ctx, p["from"], p["to"], start, end))
     if where in ("wire", "both"):
         out.append(on_wire(ctx, p["from"], p["to"], start, end))

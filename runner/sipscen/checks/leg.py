@@ -18,7 +18,9 @@ carry the leg, so a swapped expectation says which leg is wrong.
 from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
+from sipscen.checks.dtls_srtp import dtls_verdict
 from sipscen.checks.evidence import codecs_of, leg_sdps, leg_streams, media_samples, no_wire
+from sipscen.checks.media_path import relay_legs
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
@@ -106,32 +108,24 @@ def _sdp_verdicts(label: str, ctx: CheckContext, a: str, b: str, want: dict,
 
 def srtp_via(ctx: CheckContext, a: str, b: str, via: str, suite: str | None,
              loc: str) -> list[CheckResult]:
-    """The end-to-end `srtp` wire verdict through a relay: each leg on its own."""
+    """The end-to-end `srtp` wire verdict through a relay: each leg on its own (a leg
+    keyed by DTLS judged by its handshake, the others packet by packet)."""
     out = []
-    for x, y in ((a, via), (via, b)):
+    for x, y, by_dir in relay_legs(ctx, a, b, via):
         label = f"srtp {a}<->{b} (wire, leg {x}<->{y})"
-        r = _dtls_leg(ctx, x, y, suite, label, loc) or \
-            srtp_verdict(label, leg_streams(ctx, x, y), True, suite, loc)
+        r = dtls_verdict(ctx, x, y, suite, label, loc)
+        if r is None:
+            r = srtp_verdict(label, by_dir, True, suite, loc)
         r.name, r.evidence = label, WIRE
         out.append(r)
     return out
-
-
-def _dtls_leg(ctx: CheckContext, a: str, b: str, suite: str | None, label: str,
-              loc: str) -> CheckResult | None:
-    """The SRTP verdict of a leg keyed by DTLS (a WebRTC leg): from the handshake and
-    the ciphertext (``dtls_srtp.py``), as no key to authenticate packets is on the wire;
-    None when no DTLS flowed on the leg."""
-    from sipscen.checks.dtls_srtp import dtls_verdict
-    return dtls_verdict(ctx, a, b, suite, label, loc)
 
 
 def codec_via(ctx: CheckContext, a: str, b: str, via: str, want: str,
               loc: str) -> list[CheckResult]:
     """The end-to-end `codec` wire verdict through a relay: the codec on each leg."""
     out = []
-    for x, y in ((a, via), (via, b)):
-        by_dir = leg_streams(ctx, x, y)
+    for x, y, by_dir in relay_legs(ctx, a, b, via):
         seen = {d: sorted(codecs_of(st)) or "no audio RTP" for d, st in by_dir.items()}
         bad = [d for d, st in by_dir.items() if want.lower() not in
                {c.lower() for c in codecs_of(st)}]
@@ -152,9 +146,16 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     results = []
     if "srtp" in p or "suite" in p:
         want = bool(p.get("srtp", True))
-        dtls = _dtls_leg(ctx, a, b, p.get("suite"), f"{label}: DTLS-SRTP", loc) if want else None
-        results.append(dtls or srtp_verdict(label, by_dir, want, p.get("suite"), loc,
-                                            media_samples(ctx.wire)))
+        dtls = dtls_verdict(ctx, a, b, p.get("suite"),
+                            f"{label}: {'SRTP' if want else 'plain RTP'}", loc)
+        if dtls is None:
+            results.append(srtp_verdict(label, by_dir, want, p.get("suite"),
+                                        loc, media_samples(ctx.wire)))
+        elif want:                        # keyed by DTLS: judged by its handshake
+            results.append(dtls)
+        else:
+            results.append(CheckResult(dtls.name, FAILED, "plain RTP both ways, no SRTP",
+                                       dtls.actual, "DTLS-SRTP on the leg", loc, WIRE))
     if "codec" in p:
         want = str(p["codec"]).split("/")[0]
         seen = {d: sorted(codecs_of(s)) or "no audio RTP" for d, s in by_dir.items()}

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sipscen.checks.sipp_facts import not_sipp, sipp_facts
+from sipscen.checks.sipp_facts import judged_agent
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
 def check_load(exp, ctx) -> list[CheckResult]:
-    params = dict(exp.params)
-    agent = params.get("agent", "")
-    facts = sipp_facts(agent, ctx)
+    params, agent, facts, missing = judged_agent("load", exp, ctx)
     if facts is None:
-        return not_sipp(f"load {agent}", agent, exp)
+        return missing
     s = facts.get("stats") or {}
     attempted, successful = s.get("attempted", 0), s.get("successful", 0)
     failed = s.get("failed", 0)

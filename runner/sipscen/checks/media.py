@@ -2,6 +2,9 @@
 (`via`): anchored, transcoded, re-keyed; judged from the capture."""
 from __future__ import annotations
 
+import base64
+import binascii
+
 from sipscen.checks.context import CheckContext
 from sipscen.checks.evidence import codecs_of, leg_sdps, leg_streams, no_wire
 from sipscen.core.model import Expectation
@@ -13,15 +16,26 @@ def _direction(s: dict) -> str:
     return f"{s['src']}->{s['dst']}"
 
 
-def _keys(ctx: CheckContext, a: str, b: str) -> set[str]:
-    """The SDES master keys (inline:...) offered or answered on the leg a<->b."""
+def _keys(ctx: CheckContext, a: str, b: str) -> set[bytes]:
+    """The SDES master keys and salts (inline:..., decoded) offered or answered on the
+    leg a<->b. Decoded, not as text: rtpengine passes a key through to the other leg
+    without its base64 '=' padding, and that is still the same key."""
     keys = set()
     for _, media in leg_sdps(ctx, a, b):
         for line in media.crypto:
             for part in line.split():
                 if part.startswith("inline:"):
-                    keys.add(part[len("inline:"):].split("|")[0])
+                    keys.add(key_material(part[len("inline:"):]))
     return keys
+
+
+def key_material(inline: str) -> bytes:
+    """The bytes of an ``inline:`` key||salt (without |lifetime|MKI), padding or not."""
+    text = inline.split("|")[0].strip()
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return text.encode()
 
 
 def _rekeyed(label: str, ctx: CheckContext, a: str, b: str, via: str, want: bool,
@@ -78,7 +92,9 @@ def check_media(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         else:
             differ = not (c1 & c2)
             ok = differ == bool(p["transcoded"])
-            why = ""
+            legs = f"{'/'.join(sorted(c1))} on {a}<->{via}, {'/'.join(sorted(c2))} on {via}<->{b}"
+            why = "" if ok else (f"the same codec on both legs: {legs}" if p["transcoded"]
+                                 else f"a different codec on each leg: {legs}")
         results.append(CheckResult(
             f"{label}: {'transcoded' if p['transcoded'] else 'same codec'}",
             PASSED if ok else FAILED,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sipscen.checks.sipp_facts import not_sipp, sipp_facts
+from sipscen.checks.sipp_facts import judged_agent
 from sipscen.core.errors import ScenarioError
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.inline_expect import judge, normalise_expect
@@ -34,11 +34,9 @@ def describe(expected: dict[str, Any]) -> str:
 
 
 def check_response(exp, ctx) -> list[CheckResult]:
-    params = dict(exp.params)
-    agent = params.get("agent", "")
-    facts = sipp_facts(agent, ctx)
+    params, agent, facts, missing = judged_agent("response", exp, ctx)
     if facts is None:
-        return not_sipp(f"response {agent}", agent, exp)
+        return missing
     responses = facts.get("responses") or []
     if not responses:
         return [CheckResult(name=f"response {agent}", status=FAILED,

@@ -19,7 +19,7 @@ from sipscen.analysis.emodel import e_model
 from sipscen.checks.audio_judge import _percent
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import inbound_streams, on_wire, phase_label, phase_of
-from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import Expectation, parse_duration
 
 
@@ -66,6 +66,9 @@ def _agent_figures(ctx: CheckContext, sender: str, receiver: str) -> tuple[dict 
     call = ctx.call_between(receiver, sender)
     if call is None:
         return None, f"{receiver} has no call with {sender}"
+    if "rtp" not in call:               # a service: its calls are read from the capture
+        return None, (f"inconclusive: {receiver} reports no RTP statistics of its own "
+                      "(judge it on the wire: where: wire)")
     rtp = call.get("rtp") or {}
     packets, lost = int(rtp.get("rx_packets") or 0), int(rtp.get("rx_lost") or 0)
     loss = round(100.0 * lost / (packets + lost), 2) if packets + lost else 0.0
@@ -77,15 +80,17 @@ def _agent_figures(ctx: CheckContext, sender: str, receiver: str) -> tuple[dict 
 def _wire_figures(ctx: CheckContext, p: dict, start, end) -> tuple[dict | None, str]:
     if ctx.wire is None:
         return None, ctx.wire_error or "no capture"
-    streams = inbound_streams(ctx, p["from"], p["to"])
+    carried = bool(p.get("none"))         # "no RTP at all": on every leg of the way
+    streams = inbound_streams(ctx, p["from"], p["to"], carried)
     if start is not None or end is not None:
-        heard = on_wire(ctx, p["from"], p["to"], start, end)
+        heard = on_wire(ctx, p["from"], p["to"], start, end, carried)
         if heard.packets is None and streams:
             return None, heard.missing or "packet times unknown (codec not decoded)"
         return {"packets": heard.packets or 0,
                 "max_gap_ms": round((heard.max_gap or 0.0) * 1000, 1)}, ""
     if not streams:
-        return {"packets": 0}, ""
+        hidden = ctx.uncaptured(p["from"], p["to"])
+        return (None, hidden) if hidden else ({"packets": 0}, "")
     main = max(streams, key=lambda s: s.get("packets", 0))
     packets = sum(s.get("packets", 0) for s in streams)
     lost = sum(s.get("lost", 0) for s in streams)
@@ -112,10 +117,16 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("agent", "both") and not phased:
         figures, why = _agent_figures(ctx, sender, receiver)
         bad = [why] if figures is None else _judge(limits, figures)
+        status = FAILED if bad else PASSED
+        if figures is None and why.startswith("inconclusive"):
+            status = ERROR
+        elif figures is None and limits.get("none"):      # no call: no RTP either
+            figures, bad, status = why, [], PASSED
         note = ctx.first_of(receiver, sender)
-        results.append(CheckResult(f"{label} (at {receiver})", FAILED if bad else PASSED,
-                                   limits, figures, "; ".join(bad + ([note] if note else [])),
-                                   loc, ctx.evidence_of(receiver)))
+        if not (status == ERROR and where == "both"):   # the wire half judges a service
+            results.append(CheckResult(f"{label} (at {receiver})", status, limits, figures,
+                                       "; ".join(bad + ([note] if note else [])), loc,
+                                       ctx.evidence_of(receiver)))
     elif where == "agent":
         results.append(CheckResult(f"{label} (at {receiver})", FAILED, limits, None,
                                    "an agent's RTP counters cover the whole call: judge a phase "
@@ -123,7 +134,9 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("wire", "both"):
         figures, why = _wire_figures(ctx, p, start, end)
         bad = [why] if figures is None else _judge(limits, figures)
-        results.append(CheckResult(f"{label} (wire)", FAILED if bad else PASSED,
+        status = ERROR if figures is None and why.startswith("inconclusive") else \
+            FAILED if bad else PASSED
+        results.append(CheckResult(f"{label} (wire)", status,
                                    limits, figures, "; ".join(bad), loc, WIRE))
     return results
 

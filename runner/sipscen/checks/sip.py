@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sipscen.analysis.numbers import wire_int
 from sipscen.core.model import status_matches
 from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
@@ -54,7 +55,8 @@ def _sdp_ok(body: str, want: dict) -> bool:
 def matches(m: dict, want: Any, ctx: CheckContext, parties: dict) -> bool:
     if isinstance(want, (str, int)):
         text = str(want)
-        want = {"status": int(text)} if text.isdigit() else \
+        code = wire_int(text, 100, 699)
+        want = {"status": code} if code is not None else \
             {"status": text} if re.fullmatch(r"[1-6]xx", text) else {"method": text}
     src_ok = parties.get("from") is None or ctx.owns(parties["from"], m.get("src", ""))
     dst_ok = parties.get("to") is None or ctx.owns(parties["to"], m.get("dst", ""))
@@ -65,7 +67,8 @@ def matches(m: dict, want: Any, ctx: CheckContext, parties: dict) -> bool:
             (ctx.owns(b, m["src"]) and ctx.owns(a, m["dst"]))
     if not (src_ok and dst_ok):
         return False
-    is_response = m.get("status") is not None
+    # (a response whose status code is malformed has none: still a response)
+    is_response = m.get("status") is not None or (m.get("raw") or "").startswith("SIP/2.0 ")
     if "status" in want:
         if not is_response or not status_matches(want["status"], m["status"]):
             return False

@@ -7,6 +7,16 @@ from sipscen.agents.records import SippFacts, record_of
 from sipscen.core.results import FAILED, CheckResult
 
 
+def judged_agent(kind: str, exp, ctx) -> tuple[dict, str, dict | None, list[CheckResult]]:
+    """(the expectation's params, its agent, that agent's SIPp facts, and the failed
+    result to return instead when it is no SIPp agent of the run)."""
+    params = dict(exp.params)
+    agent = params.get("agent", "")
+    facts = sipp_facts(agent, ctx)
+    return params, agent, facts, [] if facts is not None else not_sipp(f"{kind} {agent}",
+                                                                        agent, exp)
+
+
 def sipp_facts(agent: str, ctx) -> dict[str, Any] | None:
     """The agent's facts when they are a SIPp agent's record, else None."""
     facts = ctx.facts.get(agent)

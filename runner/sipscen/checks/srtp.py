@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sipscen.checks.context import CheckContext
 from sipscen.checks.dtls_srtp import dtls_verdict
-from sipscen.checks.evidence import call_of, calls_of, judge_each, relay_of, streams_between
+from sipscen.checks.evidence import call_of, calls_of, judge_each, streams_between
+from sipscen.checks.media_path import relay_between
 from sipscen.checks.leg import srtp_via
 from sipscen.core.model import Expectation
-from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -37,16 +38,20 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     dtls = dtls_verdict(ctx, a, b, want_suite, f"srtp {a}<->{b} (wire, DTLS-SRTP)", loc)
     if dtls is not None:
         return results + [dtls]
-    via = relay_of(ctx, a, b)              # media through a relay: judged leg by leg
+    via = relay_between(ctx, a, b)              # media through a relay: judged leg by leg
     if via is not None:
         return results + srtp_via(ctx, a, b, via, want_suite, loc)
     streams = streams_between(ctx, a, b)
     clear = [s for s in streams if not s.get("srtp")]
     failed = [s for s in streams if s.get("srtp") and
               (s["srtp"].get("auth_failed") or not s["srtp"].get("authenticated"))]
+    other_suite = [s for s in streams if want_suite and s.get("srtp") and
+                   s["srtp"].get("suite") != want_suite and s not in failed]
     directions = {(ctx.agent_of(s["src"]), ctx.agent_of(s["dst"])) for s in streams}
+    why = ""
     if not streams:
         actual = "no RTP between them"
+        why = ctx.uncaptured(a, b)
     elif clear:
         actual = f"{len(clear)} cleartext RTP stream(s): " + ", ".join(
             f"{s['src']}->{s['dst']}" for s in clear)
@@ -59,11 +64,16 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         actual = "; ".join(f"{s['src']}->{s['dst']} {s['srtp'].get('suite')}: "
                            f"{s['srtp'].get('authenticated')} packets authenticated"
                            for s in streams)
-    ok = bool(streams) and not clear and not failed and len(directions) >= 2
+    if other_suite and not why:
+        why = "suite " + ", ".join(sorted({str(s["srtp"].get("suite")) for s in other_suite})) \
+            + f", not {want_suite}"
+    ok = bool(streams) and not clear and not failed and not other_suite and len(directions) >= 2
+    status = ERROR if why.startswith("inconclusive") else PASSED if ok else FAILED
     results.append(CheckResult(
-        f"srtp {a}<->{b} (wire)", PASSED if ok else FAILED,
-        "every packet both ways authenticates with the negotiated keys; no cleartext RTP",
-        actual, "", loc, WIRE))
+        f"srtp {a}<->{b} (wire)", status,
+        "every packet both ways authenticates with the negotiated keys"
+        + (f" ({want_suite})" if want_suite else "") + "; no cleartext RTP",
+        actual, why, loc, WIRE))
     return results
 
 
@@ -76,4 +86,4 @@ register_expectation(ExpectationFamily(
                            "suite": {"type": "string", "pattern": "^[A-Z0-9_]+$"}}},
     doc="The media between two agents was SRTP (optionally with `suite`): negotiated by "
         "both, and every packet on the wire authenticates with the negotiated keys.",
-    example="- srtp: {between: [alice, bob], suite: AES_CM_128_HMAC_SHA1_80}"))
+    example="- srtp: {between: [alice, bob], suite: AES_256_CM_HMAC_SHA1_80}   # PJSUA's default"))

@@ -11,7 +11,7 @@ the checks, a failed step and a failed analysis into the scenario's status.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sipscen.checks import evaluate
@@ -21,6 +21,7 @@ from sipscen.core.errors import ExitStatus
 from sipscen.core.events import EventBoard
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult, ScenarioResult
 from sipscen.language import registry
+from sipscen.scenario.variables import resolve_tree
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,13 @@ def step_times(board: EventBoard) -> dict[tuple[str, int], dict[str, float]]:
 def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str, dict],
           wire: dict[str, Any] | None, wire_error: str | None, contacts: dict,
           wire_audio: dict | None = None, signals: dict | None = None,
-          epoch0: float = 0.0, steps: dict | None = None) -> list[CheckResult]:
+          epoch0: float = 0.0, steps: dict | None = None,
+          warnings: list[str] | None = None) -> list[CheckResult]:
     """Evaluate ``expectations``; a service (or an agent whose calls the capture
-    tells) is a party whose facts are read from the wire analysis."""
+    tells) is a party whose facts are read from the wire analysis. Media the calls'
+    SDP put outside a party's declared ports is added to ``warnings``."""
     facts = dict(agents)
+    expectations = resolved(expectations, contacts, scenario)
     ctx = CheckContext(scenario, facts, wire, dict(contacts), wire_error, services=services)
     for name, service_facts in services.items():
         facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
@@ -81,7 +85,19 @@ def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str
             facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
     ctx.wire_audio = wire_audio or {}
     ctx.signals, ctx.epoch0, ctx.steps = signals or {}, epoch0, steps or {}
+    if warnings is not None:
+        warnings.extend(w for w in ctx.media_warnings() if w not in warnings)
     return evaluate(expectations, ctx)
+
+
+def resolved(expectations, contacts: dict, scenario) -> tuple:
+    """The expectations with ``${alice.port}``-style references resolved, as the
+    agents' steps are at plan time (a reference left literal could never match)."""
+    if not contacts:
+        return tuple(expectations)
+    folder = scenario.file.parent
+    return tuple(replace(e, params=resolve_tree(dict(e.params), contacts, folder))
+                 if "${" in repr(e.params) else e for e in expectations)
 
 
 def inconclusive(checks: list[CheckResult], why: str) -> None:

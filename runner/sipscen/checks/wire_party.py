@@ -65,7 +65,9 @@ def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str, party_of) -> dic
 
 def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict | None:
     msgs = call.get("messages", [])
-    invite = next((m for m in msgs if m.get("method") == "INVITE"), None)
+    # its own hop of the call: through a proxy the first INVITE is someone else's
+    invite = next((m for m in msgs if m.get("method") == "INVITE" and
+                   (owns(name, m.get("src", "")) or owns(name, m.get("dst", "")))), None)
     if invite is None:
         return None
     if owns(name, invite.get("src", "")):
@@ -74,22 +76,33 @@ def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict
         direction, remote = "incoming", call.get("from", "")
     else:
         return None
+    msgs = [m for m in msgs if owns(name, m.get("src", "")) or owns(name, m.get("dst", ""))]
+    hop = {(m.get("time"), m.get("src")) for m in msgs}
     ok = next((m for m in msgs if m.get("status") and 200 <= m["status"] < 300
                and "INVITE" in (m.get("summary") or "")), None)
+    early = next((m for m in msgs if m.get("status") and 180 <= m["status"] < 200
+                  and "INVITE" in (m.get("summary") or "")), None)
+    final = next((m for m in msgs if (m.get("status") or 0) >= 200
+                  and "(INVITE)" in (m.get("summary") or "")), None)
+    cancel = next((m for m in msgs if m.get("method") == "CANCEL"), None)
     bye = next((m for m in msgs if m.get("method") == "BYE"), None)
     confirmed = ok.get("time") if ok else None
     ended = bye.get("time") if bye else None
     local = remote_sdp = ""
-    for m in _sdp_messages(call):
+    for m in _sdp_messages({"messages": msgs}):
         text = sdp_body(m["raw"])
         if owns(name, m.get("src", "")):
             local = local or text
         elif owns(name, m.get("dst", "")):
             remote_sdp = remote_sdp or text
-    codec, pt = codec_of_answer(call)
+    codec, pt = codec_of_answer({"sdp": [e for e in call.get("sdp", [])
+                                         if (e.get("time"), e.get("from")) in hop]})
     return {
         "direction": direction, "call_id": call.get("call_id"), "remote_uri": remote,
         "status_code": call.get("status"), "reason": "", "answered": bool(call.get("answered")),
+        "started_at": invite.get("time"), "early_at": early.get("time") if early else None,
+        "final_at": final.get("time") if final else None,
+        "cancelled_at": cancel.get("time") if cancel else None,
         "confirmed_at": confirmed, "disconnected_at": ended,
         "duration": (ended - confirmed) if confirmed is not None and ended is not None else None,
         "codec": codec, "payload_type": pt,

@@ -301,19 +301,12 @@ def _names(value: Any) -> list[str]:
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
     """Replace ``${name.uri}``-style references in every string of an agent spec."""
-    from sipscen.scenario.variables import resolve_references
+    from sipscen.scenario.variables import resolve_tree
 
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return resolve_references(value, contacts, scenario_dir) if "${" in value else value
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [walk(v) for v in value]
-        return value
-
-    steps = tuple(replace(s, params=walk(dict(s.params))) for s in spec.steps)
-    return replace(spec, config=walk(dict(spec.config)), steps=steps)
+    steps = tuple(replace(s, params=resolve_tree(dict(s.params), contacts, scenario_dir))
+                  for s in spec.steps)
+    return replace(spec, config=resolve_tree(dict(spec.config), contacts, scenario_dir),
+                   steps=steps)
 
 
 def scripted_wait(scenario: Scenario) -> float:
@@ -339,7 +332,7 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
         run.scenario, expectations, agents=result.agents, services=result.services,
         wire=wire, wire_error=wire_error, contacts=run.contacts,
         wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
-        steps=verdict.step_times(run.board))
+        steps=verdict.step_times(run.board), warnings=result.warnings)
     verdict.conclude(result, step_failure, incomplete=list((wire or {}).get("incomplete") or []),
                      capture_faults=list(run.capture.faults) if run.capture else [],
                      analysis_failed=analysis_failed, wire_error=wire_error)

@@ -7,6 +7,7 @@ import re
 from typing import Any, Mapping
 
 from sipscen.core.errors import ScenarioError
+from sipscen.core.regex import regex_problem
 from sipscen.core.model import parse_duration
 
 _CLASS = re.compile(r"^[1-6]xx$")
@@ -45,11 +46,10 @@ def normalise_expect(value: Any, where: str, location=None) -> dict[str, Any]:
             raise ScenarioError("header must map header names to regular expressions",
                                 location, f"{where}.header")
         for name, pattern in headers.items():
-            try:
-                re.compile(str(pattern))
-            except re.error as exc:
-                raise ScenarioError(f"bad regular expression for {name}: {exc}", location,
-                                    f"{where}.header.{name}") from None
+            problem = regex_problem(str(pattern))
+            if problem is not None:
+                raise ScenarioError(f"bad regular expression for {name}: {problem}", location,
+                                    f"{where}.header.{name}")
         out["headers"] = {str(k): str(v) for k, v in headers.items()}
     if "nothing" in value:
         if out:

@@ -23,8 +23,7 @@ A record is plain data plus callables:
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
                   step kinds and wait events it carries out, its fact capabilities,
                   optionally ``check_step`` (LoadCheck, kind, params): the step
-                  parameters it cannot carry out, refused at load time, and
-                  ``check_config`` (LoadCheck, config): its own keys' load-time checks.
+                  parameters it cannot carry out, refused at load time.
 """
 from __future__ import annotations
 
@@ -92,8 +91,14 @@ class AgentType:
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
     # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
     check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
-    # load-time checks of its own keys the schema cannot express: (LoadCheck, config)
-    check_config: Callable[[Any, Mapping[str, Any]], None] | None = None
+    # load-time refusal of agent keys it cannot carry out: (LoadCheck, agent mapping)
+    check_agent: Callable[[Any, Mapping[str, Any]], None] | None = None
+    # the codecs it can negotiate (names, any case); None: whatever its keys allow
+    codecs: frozenset[str] | None = None
+
+    def has_codec(self, codec: Any) -> bool:
+        name = str(codec).split("/")[0].lower()
+        return self.codecs is None or name in {c.lower() for c in self.codecs}
 
     def carries(self, kind: StepKind | None, name: str) -> bool:
         """Whether this agent type carries out step kind ``name``."""

@@ -21,7 +21,10 @@ def _t(value: Any) -> str:
         return "-"
     if value < 86400 * 365:
         return f"{value:.3f}"
-    stamp = datetime.fromtimestamp(value, tz=timezone.utc)
+    try:
+        stamp = datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):   # beyond time_t or the year 9999 (a pcapng's
+        return f"{value:.3f}"                      # if_tsresol / if_tsoffset can say so)
     return stamp.strftime("%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from sipscen.agents.records import record_of
+from sipscen.analysis.numbers import wire_int
 from sipscen.core.results import PASSED, ScenarioResult, summarise
 from sipscen.report.html_assets import CSS, JS
 from sipscen.report.html_ladder import ladder_svg
@@ -31,7 +32,7 @@ from sipscen.report.views import (address_labels, artifact_href, dtmf_timeline, 
                                  rtp_streams, wire_calls, wire_offset)
 
 STATIC_PAYLOAD_TYPES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729"}
-_RTPMAP = re.compile(r"^a=rtpmap:(\d+) ([^/\s]+)", re.M)
+_RTPMAP = re.compile(r"^a=rtpmap:(\S+) ([^/\s]+)", re.M)
 
 
 def _e(value: Any) -> str:
@@ -49,7 +50,9 @@ def payload_names(result: ScenarioResult) -> dict[int, str]:
         for call in (facts.get("calls") or []) if isinstance(facts, dict) else []:
             for sdp in (call.get("local_sdp"), call.get("remote_sdp")):
                 for pt, name in _RTPMAP.findall(sdp or ""):
-                    names[int(pt)] = name
+                    number = wire_int(pt, 0, 127)      # the remote SDP is wire data
+                    if number is not None:
+                        names[number] = name
     return names
 
 

@@ -10,19 +10,31 @@ The filter is compiled for a few link types (Ethernet - what Linux's ``lo``
 is -, Linux cooked for ``any``, raw IP, 802.11 radiotap) and refused only when
 it compiles for none of them, so a filter that is valid on some interface is
 never refused. Without libpcap (``libpcap.so`` not installed) the check is
-skipped: tcpdump, which needs libpcap, would be missing too. Compiling may
+skipped: tcpdump, which needs libpcap, would be missing too.
+
+Bounded (issue 20): libpcap's optimiser grows far faster than the filter
+(``"port 1 or " * 1000``, valid BPF, took 432 MB to compile, 5,000 terms
+4 GB; tcpdump itself the same at run time), so a filter longer than
+:data:`MAX_LENGTH` characters or joining more than :data:`MAX_TERMS` terms
+with ``and``/``or`` is refused before anything is compiled (within these
+bounds a compile takes well under a second and a few MB). Compiling may
 resolve host names (``host example.com``); a check that takes longer than
-:data:`TIMEOUT` seconds is abandoned rather than allowed to hang validation.
+:data:`TIMEOUT` seconds is abandoned and the filter refused as unchecked:
+never "ok" on a check that did not finish.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import functools
+import re
 import threading
 from typing import Any
 
 TIMEOUT = 5.0
+MAX_LENGTH = 2048          # characters of a scenario's filter
+MAX_TERMS = 64             # and/or operators between its terms (64 distinct ports: ~0.1 s, ~25 MB)
+_OPERATOR = re.compile(r"&&|\|\||\b(?:and|or)\b", re.IGNORECASE)
 # DLT_EN10MB, DLT_LINUX_SLL, DLT_RAW, DLT_IEEE802_11_RADIO, DLT_LINUX_SLL2
 LINK_TYPES = (1, 113, 12, 127, 276)
 _NETMASK_UNKNOWN = 0xFFFFFFFF
@@ -88,6 +100,13 @@ def filter_error(extra: str) -> str | None:
     """
     if "\0" in extra:
         return "a capture filter cannot hold a NUL character"
+    if len(extra) > MAX_LENGTH:
+        return (f"too long: {len(extra):,} characters (at most {MAX_LENGTH:,}; "
+                "tcpdump's compiler needs memory far beyond the filter's size)")
+    terms = len(_OPERATOR.findall(extra))
+    if terms > MAX_TERMS:
+        return (f"too complex: {terms:,} and/or operators (at most {MAX_TERMS}; "
+                "tcpdump's compiler needs memory far beyond the filter's size)")
     lib = _libpcap()
     if lib is None:
         return None
@@ -101,4 +120,7 @@ def filter_error(extra: str) -> str | None:
     worker = threading.Thread(target=work, name="sipscen-bpf-check", daemon=True)
     worker.start()
     worker.join(TIMEOUT)
-    return result[0] if result else None
+    if not result:
+        return (f"could not be checked within {TIMEOUT:g} s (a host name that does not "
+                "resolve?); tcpdump would wait as long")
+    return result[0]

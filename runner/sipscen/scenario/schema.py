@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from sipscen.core.errors import ScenarioError
+from sipscen.core.regex import regex_problem, shown
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path, locate
 
 _TYPE_WORDS = {
@@ -46,7 +47,25 @@ def _validator(library: bool) -> Draft202012Validator:
     if library:   # an included file: the same keys, none of them required
         schema = copy.deepcopy(schema)
         schema.pop("required", None)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(schema, format_checker=_FORMATS)
+
+
+class _BadRegex(ValueError):
+    """The ``regex`` format's finding (its text is the reason)."""
+
+
+def _regex_format(instance: Any) -> bool:
+    if isinstance(instance, str):
+        problem = regex_problem(instance)
+        if problem is not None:
+            raise _BadRegex(problem)
+    return True
+
+
+# the draft's format checks, with the scenario's regexes judged by core.regex (jsonschema's
+# own check lets OverflowError and RecursionError through: an internal error, exit 3)
+_FORMATS = copy.copy(Draft202012Validator.FORMAT_CHECKER)
+_FORMATS.checkers = {**_FORMATS.checkers, "regex": (_regex_format, _BadRegex)}
 
 
 # jsonschema spends ~70 µs on each entry of ``variables:``; an include with
@@ -221,7 +240,8 @@ def _message(error: ValidationError, schema: dict, value: Any, kind: str) -> str
     if kind == "minLength" and error.validator_value == 1:
         return "must not be empty"
     if kind == "format" and error.validator_value == "regex":
-        return f"not a valid regular expression: {value!r}"
+        why = f" ({error.cause})" if error.cause is not None else ""
+        return f"not a valid regular expression: {shown(str(value))}{why}"
     if kind == "pattern":
         return f"{value!r} does not match {error.validator_value}"
     return error.message

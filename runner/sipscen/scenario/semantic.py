@@ -192,14 +192,29 @@ class SemanticChecker:
             self.file(agent.get("tls") or {}, key, path + ["tls"])
         if agent.get("type") == "sipp":
             self.check_sipp(agent, path)
-        agent_type = registry.agent_types().get(agent.get("type"))
-        if agent_type is not None and agent_type.check_config is not None:
-            agent_type.check_config(LoadCheck(self, name, agent_type, path), agent)
         self.check_durations({k: v for k, v in agent.items() if k != "steps"}, path)
         if isinstance(agent.get("answer"), dict):
             self.check_durations(agent["answer"], path + ["answer"])
         for i, step in enumerate(agent.get("steps") or []):
             self.check_step(name, step, path + ["steps", i])
+        agent_type = registry.agent_types().get(agent.get("type"))
+        if agent_type is not None:
+            self.check_codecs(agent_type, agent.get("codecs"), path + ["codecs"])
+            for i, step in enumerate(agent.get("steps") or []):
+                if isinstance(step, dict) and isinstance(step.get("reinvite"), dict):
+                    self.check_codecs(agent_type, step["reinvite"].get("codecs"),
+                                      path + ["steps", i, "reinvite", "codecs"])
+            if agent_type.check_agent is not None:
+                agent_type.check_agent(LoadCheck(self, name, agent_type, path), agent)
+
+    def check_codecs(self, agent_type: Any, codecs: Any, path: list) -> None:
+        """Every codec named is one the agent's type can negotiate (what run refuses)."""
+        if not isinstance(codecs, list) or agent_type.codecs is None:
+            return
+        for i, codec in enumerate(codecs):
+            if isinstance(codec, str) and not agent_type.has_codec(codec):
+                self.fail(f"a {agent_type.name} agent has no codec '{codec}' (it has: "
+                          f"{', '.join(sorted(agent_type.codecs))})", path + [i])
 
     def check_sipp(self, agent: dict, path: list) -> None:
         scenario = agent.get("scenario")

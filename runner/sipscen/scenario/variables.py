@@ -243,3 +243,15 @@ def resolve_references(text: str, contacts: Mapping[str, Any], scenario_dir: Pat
         return str(getattr(contacts[name], attr))
 
     return _PLAN_TOKEN.sub(replace, text)
+
+
+def resolve_tree(value: Any, contacts: Mapping[str, Any], scenario_dir: Path) -> Any:
+    """``resolve_references`` in every string of a tree of dicts and lists (an agent's
+    spec, an expectation's parameters); other values as they are."""
+    if isinstance(value, str):
+        return resolve_references(value, contacts, scenario_dir) if "${" in value else value
+    if isinstance(value, dict):
+        return {k: resolve_tree(v, contacts, scenario_dir) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolve_tree(v, contacts, scenario_dir) for v in value]
+    return value

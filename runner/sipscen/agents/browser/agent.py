@@ -270,6 +270,10 @@ class BrowserAgent(BrowserActions, TimelineAgent):
         facts = self.book.as_dict()
         facts["addresses"] = sorted(self.addresses)
         facts["websocket"] = dict(self.websocket) or {"url": self.url}
+        # its own connection, as a client (checks/transport.py reads them)
+        facts["connections"] = [{"local": local, "remote": self.url,
+                                 "transport": self.settings.transport}
+                                for local in self.websocket.get("local") or []]
         if self.host is not None:
             facts["browser"] = {"version": self.host.version,
                                 "ready_s": round(self.host.ready_at or 0.0, 3)}

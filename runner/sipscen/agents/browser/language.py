@@ -95,7 +95,7 @@ def check_step(lc, kind: str, params) -> None:
                     ["gap"])
 
 
-def check_config(lc, config) -> None:
+def check_agent(lc, config) -> None:
     """The browser's own keys: the trusted certificate is a PEM certificate; a `source`
     file exists; a wss browser names a server it can reach securely."""
     tls = config.get("tls")
@@ -128,7 +128,7 @@ register_agent_type(AgentType(
     schema_def="browser_agent", schema=AGENT_SCHEMA, steps=STEPS, events=EVENTS,
     capabilities=frozenset({"calls", "dtmf", "registrations", "messages"}),
     facts_record="sipscen.agents.records:BrowserFacts",
-    check_step=check_step, check_config=check_config,
+    check_step=check_step, check_agent=check_agent, codecs=frozenset(CODECS),
     doc="A real browser: headless Chromium (Debian's) running JsSIP, driven through "
         "Playwright; SIP over WebSocket (`transport: ws|wss`) to its registrar, media by "
         "ICE + DTLS-SRTP. It sends silence, `source` or what `play` adds (WebAudio), "

@@ -89,30 +89,28 @@ class CallOps:
 
     def cmd_reinvite(self, msg: dict[str, Any]) -> None:
         """A new offer on the call: re-INVITE (or UPDATE), with another codec list if given."""
-        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED",))
+        self._renegotiate(msg, ("CONFIRMED",),
+                          "update" if msg.get("method") == "UPDATE" else "reinvite")
+
+    def _renegotiate(self, msg: dict[str, Any], states: tuple[str, ...], how: str,
+                     offer: bool = True) -> None:
+        """``call.reinvite`` or ``call.update`` with the message's codecs and headers;
+        without ``offer``, no SDP at all."""
+        call = self.call_by_id(str(msg.get("call_id") or ""), states)
         if msg.get("codecs"):
             set_codecs(self.ep, list(msg["codecs"]))
         prm = pj.CallOpParam(True)
+        if not offer:
+            prm.opt.flag |= pj.PJSUA_CALL_NO_SDP_OFFER
         add_headers(prm.txOption, msg.get("headers"))
-        if msg.get("method") == "UPDATE":
-            call.update(prm)
-        else:
-            call.reinvite(prm)
+        getattr(call, how)(prm)
         self.result(msg.get("id"), True)
 
     def cmd_update(self, msg: dict[str, Any]) -> None:
         """An UPDATE (RFC 3311), in an early or a confirmed dialog: a new offer (with
         another codec list if given) or, with ``offer`` false, no SDP at all (a session
         refresh, RFC 4028)."""
-        call = self.call_by_id(str(msg.get("call_id") or ""), ("CONFIRMED", "EARLY"))
-        if msg.get("codecs"):
-            set_codecs(self.ep, list(msg["codecs"]))
-        prm = pj.CallOpParam(True)
-        if not msg.get("offer", True):
-            prm.opt.flag |= pj.PJSUA_CALL_NO_SDP_OFFER
-        add_headers(prm.txOption, msg.get("headers"))
-        call.update(prm)
-        self.result(msg.get("id"), True)
+        self._renegotiate(msg, ("CONFIRMED", "EARLY"), "update", bool(msg.get("offer", True)))
 
     def cmd_info(self, msg: dict[str, Any]) -> None:
         """An in-dialog INFO with any body."""

@@ -18,7 +18,8 @@ from sipscen.agents.records import CallRecord, PjsuaFacts
 def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[str, Any]:
     return {
         "direction": direction, "call_id": call_id, "remote_uri": remote_uri, "name": None,
-        "started_at": round(t, 6), "early_at": None, "redirect": None,
+        "started_at": round(t, 6), "early_at": None, "final_at": None, "cancelled_at": None,
+        "redirect": None,
         "status_code": None, "reason": "", "answered": False,
         "confirmed_at": None, "disconnected_at": None, "duration": None,
         "codec": None, "clock_rate": None, "payload_type": None,
@@ -44,6 +45,7 @@ class FactBook:
         self.registrations: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.transfers: list[dict[str, Any]] = []
+        self.connections: list[dict[str, Any]] = []    # TLS connections (their local ports)
         self.run_over = False          # set when the agent's steps are done (teardown follows)
 
     def _call(self, data: dict[str, Any], t: float = 0.0) -> dict[str, Any] | None:
@@ -110,6 +112,13 @@ class FactBook:
                 self.transfers.append({"t": round(t, 6), "kind": kind, **{
                     k: data.get(k) for k in ("call_id", "target", "code", "reason", "final")
                     if k in data}})
+            elif kind == P.TRANSPORT:
+                self.connections.append({"t": round(t, 6), **{k: data.get(k) for k in (
+                    "transport", "state", "local", "remote")}})
+            elif kind == P.CANCEL_SENT:
+                call = self._call(data, t)
+                if call is not None and call["cancelled_at"] is None:
+                    call["cancelled_at"] = round(t, 6)
             elif kind == P.DTMF_SENT:
                 self.dtmf_sent.append({"digit": data.get("digit"), "method": data.get("method"),
                                        "t": round(t, 6), "call_id": data.get("call_id") or None})
@@ -125,6 +134,8 @@ class FactBook:
         state, code = data.get("state"), data.get("code")
         if state in ("CONNECTING", "CONFIRMED") and code:
             call["status_code"], call["reason"] = code, data.get("reason") or ""
+            if code >= 200 and call["final_at"] is None:
+                call["final_at"] = round(t, 6)
         if state == "CONFIRMED" and not call["answered"]:
             call["answered"] = True
             call["confirmed_at"] = round(t, 6)
@@ -134,6 +145,8 @@ class FactBook:
                 call["status_code"], call["reason"] = redirect["code"], redirect["reason"] or ""
             elif not call["answered"] and code:
                 call["status_code"], call["reason"] = code, data.get("reason") or ""
+            if not call["answered"] and code and code >= 200 and call["final_at"] is None:
+                call["final_at"] = round(t, 6)
             call["disconnected_at"] = round(t, 6)
             if call["confirmed_at"] is not None:
                 call["duration"] = round(t - call["confirmed_at"], 6)
@@ -155,7 +168,8 @@ class FactBook:
                               dtmf_sent=copy.deepcopy(self.dtmf_sent),
                               registrations=copy.deepcopy(self.registrations),
                               messages=copy.deepcopy(self.messages),
-                              transfers=copy.deepcopy(self.transfers))
+                              transfers=copy.deepcopy(self.transfers),
+                              connections=copy.deepcopy(self.connections))
 
     def as_dict(self) -> dict[str, Any]:
         return self.record().to_dict()

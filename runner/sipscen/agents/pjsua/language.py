@@ -95,6 +95,21 @@ AGENT_SCHEMA = {'type': 'object',
                 'impair': IMPAIR_SCHEMA,
                 'steps': {'$ref': '#/$defs/steps'}}}
 
+# what the pjsua2-python 2.15.1 wheel negotiates (ep.codecEnum2(); no opus, no G.729)
+CODECS = frozenset({"PCMA", "PCMU", "G722", "speex", "GSM", "iLBC", "L16"})
+
+
+def check_agent(lc, agent) -> None:
+    """What the worker would refuse when the run starts, refused at load time."""
+    srtp = agent.get("srtp") or {}
+    level = srtp.get("secure_signaling") if isinstance(srtp, dict) else None
+    if isinstance(level, int) and level >= 1 and agent.get("transport", "udp") != "tls":
+        need = "TLS on the first hop" if level == 1 else "sips: end to end"
+        lc.fail(f"secure_signaling {level} needs SIP over TLS ({need}); "
+                f"this agent's transport is {agent.get('transport', 'udp')} (every call "
+                "would fail: PJSIP_ESESSIONINSECURE)", ["srtp", "secure_signaling"])
+
+
 register_agent_type(AgentType(
     name="pjsua", implementation="sipscen.agents.pjsua.controller:PjsuaAgent",
     schema_def="pjsua_agent", schema=AGENT_SCHEMA,
@@ -106,7 +121,7 @@ register_agent_type(AgentType(
                       "registration_failed", "unregistered", "message", "transfer_requested",
                       "transferred", "redirected", "request_answered"}),
     capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
-    facts_record="sipscen.agents.records:PjsuaFacts",
+    facts_record="sipscen.agents.records:PjsuaFacts", check_agent=check_agent, codecs=CODECS,
     doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF. It records "
         "what each call receives (rx-N.wav in its artifacts) and detects in-band DTMF in it; "
         "`impair:` puts its media receive path behind a loss/delay/jitter relay."))

@@ -15,6 +15,7 @@ import pjsua2 as pj
 
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua import sdp
+from sipscen.analysis.numbers import wire_int
 
 if TYPE_CHECKING:  # pragma: no cover
     from sipscen.agents.pjsua.worker import Worker
@@ -61,8 +62,9 @@ def _status_of(event) -> tuple[int | None, str]:
         except Exception:
             continue
         parts = first.split(" ", 2)
-        if len(parts) >= 2 and parts[0].startswith("SIP/") and parts[1].isdigit():
-            return int(parts[1]), parts[2] if len(parts) > 2 else ""
+        code = wire_int(parts[1], 100, 699) if len(parts) >= 2 and parts[0].startswith("SIP/") else None
+        if code is not None:
+            return code, parts[2] if len(parts) > 2 else ""
     return None, ""
 
 
@@ -75,6 +77,25 @@ def guarded(method):
         except Exception as exc:  # never let it reach the SWIG director
             self.worker.emit(P.ERROR, message=f"{method.__name__}: {error_text(exc)}")
     return wrapper
+
+
+class WorkerEndpoint(pj.Endpoint):
+    """The Endpoint, reporting its TLS connections: a TLS client connects from an
+    ephemeral port, which the capture can only tie to this agent through this."""
+
+    def __init__(self, worker: "Worker"):
+        super().__init__()
+        self.worker = worker
+
+    @guarded
+    def onTransportState(self, prm):
+        info = prm.tlsInfo
+        if info is None or info.isEmpty() or not info.localAddr:
+            return
+        state = "connected" if prm.state == pj.PJSIP_TP_STATE_CONNECTED else \
+            "disconnected" if prm.state == pj.PJSIP_TP_STATE_DISCONNECTED else str(prm.state)
+        self.worker.emit(P.TRANSPORT, transport="tls", state=state,
+                         local=str(info.localAddr), remote=str(info.remoteAddr))
 
 
 class WorkerAccount(pj.Account):

@@ -113,11 +113,14 @@ REDIRECTED = "redirected"
 REPLACED = "replaced"
 REQUEST_ANSWERED = "request_answered"
 TAP = "tap"
+TRANSPORT = "transport"     # a TLS connection up or down: {transport, state, local, remote}
+CANCEL_SENT = "cancel_sent"  # a CANCEL of an unanswered outgoing call: {call_id}
 ERROR = "error"
 RESULT = "result"
 EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
                     STATS_EVENT, MESSAGE_RECEIVED, TRANSFER_REQUEST, TRANSFER_STATUS,
-                    REDIRECTED, REPLACED, REQUEST_ANSWERED, TAP, ERROR, RESULT})
+                    REDIRECTED, REPLACED, REQUEST_ANSWERED, TAP, TRANSPORT, CANCEL_SENT, ERROR,
+                    RESULT})
 
 # DTMF method names as scenarios spell them.
 RFC4733 = "rfc4733"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from sipscen.analysis.numbers import wire_int
+
 _CRYPTO = re.compile(r"^a=crypto:(\d+)\s+(\S+)\s+(inline:\S+)", re.IGNORECASE)
 
 
@@ -50,10 +52,7 @@ def audio_port(sdp: str) -> int | None:
     if not section:
         return None
     parts = section[0].split()
-    try:
-        return int(parts[1])
-    except (IndexError, ValueError):
-        return None
+    return wire_int(parts[1], 0, 65535) if len(parts) > 1 else None
 
 
 def negotiated_crypto(local_sdp: str, remote_sdp: str, local_is_offerer: bool) -> tuple[dict | None, dict | None]:

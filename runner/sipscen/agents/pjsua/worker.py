@@ -26,7 +26,8 @@ from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.callops import CallOps, add_headers
 from sipscen.agents.pjsua.config import configure_endpoint
 from sipscen.agents.pjsua.mediaops import CommandFailed, MediaOps
-from sipscen.agents.pjsua.pjobjects import WorkerAccount, WorkerCall, error_text
+from sipscen.agents.pjsua.pjobjects import (WorkerAccount, WorkerCall, WorkerEndpoint,
+                                            error_text)
 from sipscen.agents.pjsua.tap import POLL_SECONDS, Taps
 
 POLL_MS = 10
@@ -201,7 +202,7 @@ class Worker(CallOps, MediaOps):
     def cmd_configure(self, msg: dict[str, Any]) -> None:
         if self.ep is not None:
             raise CommandFailed("already configured")
-        self.ep = pj.Endpoint()
+        self.ep = WorkerEndpoint(self)
         self.ep.libCreate()
         self.account, self.contact = configure_endpoint(self, self.ep, msg)
         self.answer_policy = dict(msg.get("answer") or {})
@@ -252,7 +253,7 @@ class Worker(CallOps, MediaOps):
     def _give_up(self, call: WorkerCall) -> None:
         """The call's timeout ran out before an answer: cancel it."""
         if call.state not in ("CONFIRMED", "DISCONNECTED") and call.isActive():
-            call.hangup(pj.CallOpParam(True))
+            self._end(call)
 
     def cmd_answer(self, msg: dict[str, Any]) -> None:
         call = self.current_call(("INCOMING", "EARLY"))
@@ -282,9 +283,15 @@ class Worker(CallOps, MediaOps):
             if msg.get("cancel") and call.direction != "outgoing":
                 continue
             if call.state != "DISCONNECTED" and call.isActive():
-                call.hangup(pj.CallOpParam(True))
+                self._end(call)
                 count += 1
         self.result(msg.get("id"), True, "" if count else "no active call", calls=count)
+
+    def _end(self, call: WorkerCall) -> None:
+        """Hang up; an outgoing call not answered yet is cancelled (CANCEL): say when."""
+        if call.direction == "outgoing" and call.state not in ("CONNECTING", "CONFIRMED"):
+            self.emit(P.CANCEL_SENT, call_id=call.sip_call_id)
+        call.hangup(pj.CallOpParam(True))
 
     def cmd_stats(self, msg: dict[str, Any]) -> None:
         for call in self.calls:

@@ -233,7 +233,7 @@ def parse_message_log(path: Path) -> list[dict[str, Any]]:
 def _headers(text: str) -> tuple[int | None, str, list[tuple[str, str]]]:
     head = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
     lines = head.replace("\r\n", "\n").split("\n")
-    m = re.match(r"^SIP/2\.0 (\d{3}) ?(.*)$", lines[0].strip())
+    m = re.match(r"^SIP/2\.0 ([0-9]{3}) ?(.*)$", lines[0].strip())    # ASCII digits: int() takes them
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
         if line[:1] in (" ", "\t") and headers:

@@ -121,5 +121,7 @@ def page_files() -> dict[str, tuple[Path, str]]:
     js = "text/javascript"
     return {"/": (PAGE_DIR / "index.html", "text/html"),
             "/agent.js": (PAGE_DIR / "agent.js", js),
+            "/media.js": (PAGE_DIR / "media.js", js),
+            "/sdp.js": (PAGE_DIR / "sdp.js", js),
             "/recorder-worklet.js": (PAGE_DIR / "recorder-worklet.js", js),
             "/jssip.js": (jssip_bundle(), js)}

@@ -1,4 +1,5 @@
-// sipscen browser agent: the page every browser agent runs (JsSIP + WebAudio).
+// sipscen browser agent: the page every browser agent runs (JsSIP + WebAudio; its
+// audio in media.js, what it does to SDP in sdp.js).
 //
 // Python (agents/browser/agent.py) drives it with page.evaluate("sipscen.X(...)") and
 // hears from it through the binding window.sipscenEvent(kind, data), which the
@@ -10,12 +11,8 @@
 (function () {
   'use strict';
 
-  const DTMF_FREQS = {
-    '1': [697, 1209], '2': [697, 1336], '3': [697, 1477], 'A': [697, 1633],
-    '4': [770, 1209], '5': [770, 1336], '6': [770, 1477], 'B': [770, 1633],
-    '7': [852, 1209], '8': [852, 1336], '9': [852, 1477], 'C': [852, 1633],
-    '*': [941, 1209], '0': [941, 1336], '#': [941, 1477], 'D': [941, 1633],
-  };
+  const { Media } = window.SipscenMedia;
+  const { loopbackOnly, onlyCodecs } = window.SipscenSdp;
   const STATS_EVERY_MS = 500;
 
   let cfg = null;
@@ -33,249 +30,7 @@
 
   function fail(message) { throw new Error(message); }
 
-  // ---------------------------------------------------------------- audio
-  class Media {
-    constructor(rate) {
-      this.ctx = new AudioContext({ sampleRate: rate, latencyHint: 'interactive' });
-      this.out = this.ctx.createMediaStreamDestination();
-      this.mix = this.ctx.createGain();
-      this.mix.connect(this.out);
-      this.playing = [];
-      // steps' sounds one after the other on the audio clock (which, on a loaded machine,
-      // can run behind the wall clock the steps are timed by)
-      this.busyUntil = 0;
-    }
-
-    // resolves once the audio clock has played every scheduled sound (and `extra` s more)
-    drain(extra) {
-      const until = Math.max(this.busyUntil, this.ctx.currentTime) + (extra || 0);
-      return new Promise((resolve) => {
-        const check = () => {
-          if (this.ctx.currentTime >= until || this.ctx.state !== 'running') resolve();
-          else setTimeout(check, 20);
-        };
-        check();
-      });
-    }
-
-    slot(seconds) {
-      const t0 = Math.max(this.ctx.currentTime, this.busyUntil);
-      if (seconds) this.busyUntil = t0 + seconds;
-      return t0;
-    }
-
-    async init() {
-      // a worklet's own request bypasses the page's routes: load it from a Blob
-      const code = await (await fetch('/recorder-worklet.js')).text();
-      const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-      await this.ctx.audioWorklet.addModule(url);
-      if (this.ctx.state !== 'running') await this.ctx.resume();
-      const keep = this.ctx.createConstantSource();    // keeps the track alive in silence
-      keep.offset.value = 0;
-      keep.connect(this.mix);
-      keep.start();
-    }
-
-    // what the agent sends all call long under what steps play (`source`)
-    async source(source) {
-      if (source && source.tone) this.tone([source.tone], null, 0.25, true);
-      if (source && source.file) await this.file(source.file, null, true);
-    }
-
-    stream() { return this.out.stream; }
-
-    tone(freqs, seconds, level, background) {
-      const t0 = background ? this.ctx.currentTime : this.slot(seconds);
-      const gain = this.ctx.createGain();
-      gain.gain.value = (level || 0.5) / freqs.length;
-      gain.connect(this.mix);
-      const nodes = freqs.map((f) => {
-        const osc = this.ctx.createOscillator();
-        osc.frequency.value = f;
-        osc.connect(gain);
-        osc.start(t0);
-        if (seconds) osc.stop(t0 + seconds);
-        return osc;
-      });
-      this.playing.push(...nodes);
-      return nodes;
-    }
-
-    async file(url, seconds, loop) {
-      const data = await (await fetch(url)).arrayBuffer();
-      const buffer = await this.ctx.decodeAudioData(data);
-      const node = this.ctx.createBufferSource();
-      node.buffer = buffer;
-      node.loop = Boolean(loop || (seconds && seconds > buffer.duration));
-      node.connect(this.mix);
-      const t0 = loop && !seconds ? this.ctx.currentTime : this.slot(seconds || buffer.duration);
-      node.start(t0);
-      if (seconds) node.stop(t0 + seconds);
-      this.playing.push(node);
-      return buffer.duration;
-    }
-
-    // ITU-T Q.23 dual tones, each about -7 dBm0 (a quarter of full scale per tone)
-    inband(digits, duration, gap) {
-      let t = this.slot(digits.length * (duration + gap)) + 0.02;
-      for (const d of digits) {
-        const pair = DTMF_FREQS[d.toUpperCase()];
-        if (!pair) fail(`not a DTMF digit: ${d}`);
-        const gain = this.ctx.createGain();
-        gain.gain.value = 0.22;
-        gain.connect(this.mix);
-        for (const f of pair) {
-          const osc = this.ctx.createOscillator();
-          osc.frequency.value = f;
-          osc.connect(gain);
-          osc.start(t);
-          osc.stop(t + duration);
-        }
-        t += duration + gap;
-      }
-    }
-
-    stopAll() {
-      for (const node of this.playing) {
-        try { node.stop(); } catch (e) { /* already stopped */ }
-      }
-      this.playing = [];
-    }
-
-    // What one call receives: its remote stream -> the worklet -> "audio" events.
-    record(stream, callId, index) {
-      // Chromium only pulls a remote WebRTC track's audio while something plays it:
-      // a muted <audio> element does, without sound.
-      const el = new Audio();
-      el.muted = true;
-      el.srcObject = stream;
-      el.play().catch(() => {});
-      const src = this.ctx.createMediaStreamSource(stream);
-      const node = new AudioWorkletNode(this.ctx, 'sipscen-recorder',
-                                        { processorOptions: { chunk: this.ctx.sampleRate / 10 } });
-      let first = null;
-      node.port.onmessage = (ev) => {
-        const pcm = new Int16Array(ev.data);
-        const now = performance.timeOrigin + performance.now();
-        if (first === null) first = now - 1000 * pcm.length / this.ctx.sampleRate;
-        post('audio', { call_id: callId, index, rate: this.ctx.sampleRate, first_ms: first,
-                        now_ms: now, pcm: b64(pcm) });
-      };
-      src.connect(node);
-      const stop = () => {
-        try { src.disconnect(); node.disconnect(); el.srcObject = null; } catch (e) { /* gone */ }
-      };
-      // at the call's end the audio clock may still be behind the wall clock: what the call
-      // delivered is still being played out; stop once the audio clock has caught up
-      const wallStart = performance.now();
-      const ctxStart = this.ctx.currentTime;
-      return {
-        stop: () => {
-          const behind = (performance.now() - wallStart) / 1000 - (this.ctx.currentTime - ctxStart);
-          const until = this.ctx.currentTime + Math.min(2, Math.max(0, behind)) + 0.2;
-          const check = () => {
-            if (this.ctx.currentTime >= until || this.ctx.state !== 'running') {
-              stop();
-              post('rx_done', { call_id: callId });
-            } else setTimeout(check, 20);
-          };
-          check();
-        },
-      };
-    }
-  }
-
-  function b64(int16) {
-    const bytes = new Uint8Array(int16.buffer, int16.byteOffset, int16.byteLength);
-    let text = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) {
-      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    }
-    return btoa(text);
-  }
-
-  // ---------------------------------------------------------------- SDP
-  // Chromium binds its ICE sockets to the any-address (the single default route of
-  // --webrtc-ip-handling-policy=default_public_interface_only) and names them with the
-  // machine's default address; sipscen talks on the loopback only, where the same
-  // sockets answer: each UDP host candidate is offered at the loopback address of its
-  // family (127.0.0.1, ::1), others are dropped, and the m= port and c= address name the
-  // first one.
-  function loopbackOnly(sdp) {
-    const lines = sdp.split('\r\n');
-    const keep = [];
-    const seen = new Set();
-    let first = null;
-    for (const line of lines) {
-      if (line.startsWith('a=candidate:')) {
-        const parts = line.split(' ');
-        const proto = (parts[2] || '').toLowerCase();
-        if (proto !== 'udp' || parts[7] !== 'host') continue;
-        parts[4] = parts[4].includes(':') ? '::1' : '127.0.0.1';
-        if (seen.has(`${parts[4]} ${parts[5]}`)) continue;
-        seen.add(`${parts[4]} ${parts[5]}`);
-        if (first === null || (first.addr === '::1' && parts[4] === '127.0.0.1')) {
-          first = { addr: parts[4], port: parts[5] };
-        }
-        keep.push(parts.join(' '));
-        continue;
-      }
-      keep.push(line);
-    }
-    if (first === null) return keep.join('\r\n');
-    const fam = first.addr.includes(':') ? 'IP6' : 'IP4';
-    return keep.map((line) => {
-      if (line.startsWith('c=IN ')) return `c=IN ${fam} ${first.addr}`;
-      if (line.startsWith('m=audio ')) {
-        const parts = line.split(' ');
-        parts[1] = first.port;
-        return parts.join(' ');
-      }
-      if (line.startsWith('a=rtcp:')) return `a=rtcp:${first.port} IN ${fam} ${first.addr}`;
-      return line;
-    }).join('\r\n');
-  }
-
-  // The agent's codec list (in its order) and telephone-event, nothing else: applied to
-  // the offer it sends and to an offer it receives (before it answers), so what it
-  // negotiates is always on that list.
-  const STATIC_PT = { 0: 'pcmu', 8: 'pcma', 9: 'g722' };
-  function onlyCodecs(sdp) {
-    if (!cfg.codecs || !cfg.codecs.length) return sdp;
-    const wanted = cfg.codecs.map((c) => c.toLowerCase());
-    const lines = sdp.split('\r\n');
-    const names = {};
-    for (const line of lines) {
-      const m = /^a=rtpmap:(\d+) ([^/]+)/.exec(line);
-      if (m) names[m[1]] = m[2].toLowerCase();
-    }
-    let inAudio = false;
-    const dropped = new Set();
-    const out = [];
-    for (const line of lines) {
-      if (line.startsWith('m=')) {
-        inAudio = line.startsWith('m=audio ');
-        if (inAudio) {
-          const parts = line.split(' ');
-          const pts = parts.slice(3);
-          const name = (pt) => names[pt] || STATIC_PT[pt] || '';
-          const keep = [];
-          for (const codec of wanted) keep.push(...pts.filter((pt) => name(pt) === codec));
-          keep.push(...pts.filter((pt) => name(pt) === 'telephone-event'));
-          for (const pt of pts) if (!keep.includes(pt)) dropped.add(pt);
-          if (keep.length) {
-            out.push(parts.slice(0, 3).concat(keep).join(' '));
-            continue;
-          }
-        }
-      } else if (inAudio) {
-        const m = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)[ ]/.exec(line);
-        if (m && dropped.has(m[1])) continue;
-      }
-      out.push(line);
-    }
-    return out.join('\r\n');
-  }
+  window.SipscenMedia.setPost(post);
 
   // ---------------------------------------------------------------- calls
   function callIdOf(session) {
@@ -300,8 +55,8 @@
       { call_id: callId, state: s, direction, remote_uri: remote }, extra || {}));
 
     session.on('sdp', (e) => {
-      if (e.originator === 'local') e.sdp = loopbackOnly(e.type === 'offer' ? onlyCodecs(e.sdp) : e.sdp);
-      if (e.originator === 'remote' && e.type === 'offer') e.sdp = onlyCodecs(e.sdp);
+      if (e.originator === 'local') e.sdp = loopbackOnly(e.type === 'offer' ? onlyCodecs(e.sdp, cfg.codecs) : e.sdp);
+      if (e.originator === 'remote' && e.type === 'offer') e.sdp = onlyCodecs(e.sdp, cfg.codecs);
       post('sdp', { call_id: callId, originator: e.originator, type: e.type, sdp: e.sdp });
     });
     session.on('peerconnection', (e) => attach(e.peerconnection, entry, callId));

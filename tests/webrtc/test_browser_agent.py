@@ -179,3 +179,24 @@ def test_nothing_outlives_an_interrupted_or_killed_run(tmp_path, how):
             proc.wait()
         for line in processes_with_token(token):     # never leave them to the next test
             os.kill(int(line.split()[0]), signal.SIGKILL)
+
+
+@needs_webrtc
+@pytest.mark.integration
+def test_a_run_that_fails_before_the_agents_start_stops_the_booting_browser(tmp_path, run_json):
+    """Chromium boots when the browser agent is planned; a service that dies before the
+    agents start ends the run, and the booting Chromium with it."""
+    token = uuid.uuid4().hex
+    os.environ[TOKEN_VAR] = token
+    try:
+        code, result, out = run_json("""name: browser-sut-dies
+timeout: 20s
+services:
+  sut: {command: [sh, -c, "sleep 1; exit 7"], ready: {log: never, timeout: 5s}}
+agents:
+  alice: {type: browser, account: {registrar: sut}, steps: [{sleep: 1s}]}
+""")
+        assert result["status"] == "error" and "exited with code 7" in result["error"], out
+        assert _none_left(token, set()) == []
+    finally:
+        os.environ.pop(TOKEN_VAR, None)

@@ -97,6 +97,7 @@ class BrowserHost:
         self.connect_lock = threading.Lock()      # one WebSocket opening at a time
         self.claimed: set[str] = set()           # local addresses agents took as theirs
         self._boot = None                        # the boot's future (launch)
+        self._driver = None                      # the task starting Playwright's driver
         self._lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------
@@ -127,7 +128,7 @@ class BrowserHost:
 
     async def _boot_up(self) -> None:
         t0 = time.monotonic()
-        driver = asyncio.ensure_future(self._start_playwright())   # while Chromium starts
+        driver = self._driver = asyncio.ensure_future(self._start_playwright())  # meanwhile
         port = self.ports.port("127.0.0.1")
         self.proc = process.start("chromium", chromium.argv(port, self.folder / "profile",
                                                            self.trusted),
@@ -135,7 +136,10 @@ class BrowserHost:
                                   env=chromium.environment(self.folder, self.keylog))
         url = await self._devtools_url(t0 + START_TIMEOUT)
         try:
-            await asyncio.wait_for(driver, max(1.0, t0 + START_TIMEOUT - time.monotonic()))
+            # shielded: a cancelled boot (a run ending early) leaves the driver to finish
+            # starting, so that stop() can stop it (half started, it would be orphaned)
+            await asyncio.wait_for(asyncio.shield(driver),
+                                   max(1.0, t0 + START_TIMEOUT - time.monotonic()))
             await asyncio.wait_for(self._connect(url),
                                    max(1.0, t0 + START_TIMEOUT - time.monotonic()))
         except asyncio.TimeoutError:
@@ -176,8 +180,8 @@ class BrowserHost:
         end the loop. Never raises."""
         if self._boot is not None and not self._boot.done():
             self._boot.cancel()                # Chromium, if already started, stops below
-            try:
-                self.call(asyncio.sleep, STOP_TIMEOUT, 0)   # the cancellation has run
+            try:              # the driver, half started, is left to finish and stopped below
+                self.call(self._settle, START_TIMEOUT)
             except BaseException:  # noqa: BLE001
                 pass
         if self.loop is not None and self.playwright is not None:
@@ -195,6 +199,12 @@ class BrowserHost:
             self.loop.call_soon_threadsafe(self.loop.stop)
             if self.thread is not None:
                 self.thread.join(STOP_TIMEOUT)
+
+    async def _settle(self) -> None:
+        """The boot's cancellation has run; Playwright's driver has started (or failed)."""
+        await asyncio.sleep(0)
+        if self._driver is not None:
+            await asyncio.wait([self._driver])
 
     async def _close(self) -> None:
         try:

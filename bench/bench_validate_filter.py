@@ -29,11 +29,11 @@ from capture_gen import run_sipscen_measured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "runner"))
-from sipscen.scenario import bpf  # noqa: E402
+from sipscen.capture import bpf  # noqa: E402
 
 _COMPILE = ("import sys, time\n"
             "sys.path.insert(0, sys.argv[2])\n"
-            "from sipscen.scenario import bpf\n"
+            "from sipscen.capture import bpf\n"
             "t = time.perf_counter()\n"
             "error = bpf._compile(bpf._libpcap(), sys.argv[1].encode())\n"
             "took = time.perf_counter() - t\n"

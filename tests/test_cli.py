@@ -22,8 +22,12 @@ def test_schema_prints_the_packaged_json_schema(sipscen):
     (["report", "merge", "README.md"], "not a sipscen JSON report"),
     (["run", "examples/demo.yaml", "--shard", "4/3"], "--shard"),
     (["validate", "examples/demo.yaml", "--var", "novalue"], "NAME=VALUE"),
-    (["run", "examples/demo.yaml", "--timeout", "nan"], "positive number of seconds"),
-    (["run", "examples/demo.yaml", "--timeout", "0"], "positive number of seconds"),
+    (["run", "examples/demo.yaml", "--timeout", "nan"], "not a duration: 'nan'"),
+    (["run", "examples/demo.yaml", "--timeout", "0"], "expected a duration above 0"),
+    (["run", "examples/demo.yaml", "--timeout", "0ms"], "expected a duration above 0"),
+    (["run", "examples/demo.yaml", "--timeout", "15x"], "not a duration: '15x'"),
+    (["run", "examples/demo.yaml", "--timeout", "31d"], "not a duration"),
+    (["run", "examples/demo.yaml", "--timeout", "9999h"], "too long (at most 30 days)"),
     (["run", "examples/demo.yaml", "--json", "examples"], "is a folder"),
     (["run", "examples/demo.yaml", "--artifacts", "README.md"], "not a folder"),
 ])
@@ -35,6 +39,20 @@ def test_bad_input_exits_2_with_a_message(argv, needle, capsys, monkeypatch, sip
     assert code == 2
     assert needle in text
     assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("text, seconds", [("15s", 15.0), ("15", 15.0), ("200ms", 0.2),
+                                           ("1.5m", 90.0), ("1h", 3600.0), (" 2s ", 2.0)])
+def test_timeout_takes_the_durations_scenario_files_take(text, seconds):
+    """Issue 20: `--timeout 15s` was refused ("expected seconds") while files take
+    durations; the command line now reads them with the files' own parser."""
+    from sipscen.cli import build_parser
+    from sipscen.core.model import parse_duration
+    args = build_parser().parse_args(["run", "x.yaml", "--timeout", text])
+    assert args.timeout == seconds == parse_duration(text.strip())
+    man = build_parser().parse_args(["kube", "manifests", "x", "--shards", "1", "--image", "i",
+                                     "--timeout", text])
+    assert man.timeout == seconds
 
 
 def test_merge_refuses_a_damaged_report(tmp_path, sipscen):

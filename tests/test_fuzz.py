@@ -184,3 +184,91 @@ def test_the_fuzz_bases_are_valid():
         code, output = cli("validate", path)
         path.unlink()
         assert code == 0, output
+
+
+# --- issue 20: hostile text in names, tags and variables ----------------------------
+# lone surrogates (no UTF-8 can hold them), C0/C1 controls and escape sequences,
+# bidi overrides, NUL, and ordinary letters around them
+HOSTILE = st.lists(st.one_of(
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.characters(min_codepoint=0, max_codepoint=0x1F),
+    st.characters(min_codepoint=0x7F, max_codepoint=0x9F),
+    st.sampled_from(["\x1b[2J", "\x1b]0;t\x07", "\x9b31m", "\u202e", "\u2066", "[bold]", "[/]",
+                     "$${", "é", "日"]),
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E)), min_size=1, max_size=8).map("".join)
+_RAW_CONTROL = [chr(c) for c in range(0x20) if c not in (9, 10)] + \
+    [chr(c) for c in range(0x7F, 0xA0)] + ["\u202e", "\u2066"]
+
+
+def _surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+def _yaml_string(text: str) -> str:
+    """A YAML double-quoted scalar of ``text`` (JSON's escapes are YAML's too)."""
+    import json
+    return json.dumps(text)
+
+
+@SETTINGS
+@given(name=HOSTILE, tag=HOSTILE, value=HOSTILE)
+def test_hostile_names_tags_and_variables_validate_and_list_cleanly(name, tag, value):
+    """Issue 20: a lone surrogate is refused at its FILE:LINE:COL (it used to pass
+    validation and lose every report at the end of the run); escape codes never
+    reach the console raw."""
+    folder = Path(tempfile.mkdtemp(prefix="sipscen-hostile-", dir=TREE))
+    path = folder / "s.yaml"
+    path.write_text(f"name: {_yaml_string('n' + name)}\ntags: [{_yaml_string('t' + tag)}]\n"
+                    f"variables: {{V: {_yaml_string(value)}}}\ndescription: \"${{V}}\"\n"
+                    "agents:\n  a: {type: pjsua, steps: [{sleep: 10ms}]}\n", encoding="utf-8")
+    try:
+        for command in ("validate", "list"):
+            code, output = cli(command, path)
+            assert code in (0, 2), (command, code, output[-2000:])
+            assert "internal error" not in output and "Traceback" not in output, output[-2000:]
+            assert not any(c in output for c in _RAW_CONTROL), repr(output[-500:])
+            if _surrogate(name + tag + value):
+                assert code == 2 and "not valid Unicode: a lone surrogate" in output, output
+        code, output = cli("validate", path, "--var", f"V=x{value}")
+        assert code in (0, 2) and "internal error" not in output
+    finally:
+        shutil.rmtree(folder, True)
+
+
+@SETTINGS
+@given(name=HOSTILE, tag=HOSTILE, message=HOSTILE)
+def test_every_report_writer_takes_hostile_text(name, tag, message):
+    """Whatever text a result carries (an agent's message, a tool's output),
+    every report is written, whole, with no .tmp left, and the console shows
+    no control code raw."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    from rich.console import Console
+
+    from sipscen.core.results import CheckResult, ScenarioResult
+    from sipscen.report.console import render_results
+    from sipscen.report.html import write_html
+    from sipscen.report.json_report import write_json
+    from sipscen.report.junit import write_junit
+
+    result = ScenarioResult(name=name, file="s.yaml", status="failed", tags=[tag],
+                            error=message, warnings=[message],
+                            checks=[CheckResult(name=name, status="failed", expected=tag,
+                                                actual=message, message=message)])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_json([result], folder / "r.json")
+        write_junit([result], folder / "r.xml")
+        write_html([result], folder / "r.html")
+        assert sorted(p.name for p in folder.iterdir()) == ["r.html", "r.json", "r.xml"]
+        json.loads((folder / "r.json").read_text(encoding="utf-8"))
+        ET.parse(folder / "r.xml")
+    stream = io.StringIO()
+    render_results([result], Console(file=stream, width=160, force_terminal=True))
+    shown = stream.getvalue()
+    # rich's own styling is ESC [ ... m: remove it, then nothing raw may be left
+    import re
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", shown)
+    assert not any(c in plain for c in _RAW_CONTROL), repr(plain[-500:])
+    shown.encode("utf-8")

@@ -16,22 +16,31 @@ from rich.console import Console
 from sipscen import __version__
 from sipscen.core.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
                             overall_status)
+from sipscen.report.text import terminal_safe
 
 
 def _parse_var(text: str) -> tuple[str, str]:
+    from sipscen.scenario.unicode_text import surrogate_problem, visible
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {visible(repr(text))}")
+    problem = surrogate_problem(text)
+    if problem:      # bytes that are not UTF-8 on the command line
+        raise argparse.ArgumentTypeError(f"{visible(name)}: {problem}")
     return name, value
 
 
 def _positive_seconds(text: str) -> float:
+    """A duration above 0, read as scenario files read theirs (one parser:
+    ``sipscen.core.model.parse_duration``): 15s, 200ms, 1.5m, or seconds."""
+    from sipscen.core.model import parse_duration
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+        value = parse_duration(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a duration above 0 (e.g. 15s, 200ms, 2m), "
+                                         f"got {text!r}")
     return value
 
 
@@ -52,8 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
     run.add_argument("--artifacts", type=Path, default=Path("sipscen-artifacts"), metavar="DIR",
                      help="where each run's pcap, logs and traces go (default: %(default)s)")
-    run.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
-                     help="per-scenario timeout, overriding the files' own")
+    run.add_argument("--timeout", type=_positive_seconds, metavar="DURATION",
+                     help="per-scenario timeout, overriding the files' own (15s, 2m, 500ms "
+                          "or seconds)")
+    run.add_argument("--strict", action="store_true",
+                     help="a scenario with no checks (no expect:) fails instead of passing "
+                          "with a warning")
     run.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                      help="run N scenarios in parallel")
     run.add_argument("--fail-fast", action="store_true", help="start nothing new after a failure")
@@ -136,7 +149,10 @@ def _kube_parsers(sub) -> None:
     man.add_argument("--name", default="sipscen", metavar="NAME",
                      help="of the Job, ServiceAccount, Role and RoleBinding")
     man.add_argument("--parallelism", type=int, metavar="P", help="pods at once (default N)")
-    man.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
+    man.add_argument("--secret", metavar="SECRET",
+                     help="the Secret whose keys give the scenarios' ${env:NAME} values "
+                          "(default: NAME-env, e.g. sipscen-env)")
+    man.add_argument("--timeout", type=_positive_seconds, metavar="DURATION",
                      help="per-scenario timeout, overriding the files' own")
     man.add_argument("--var", action="append", type=_parse_var, default=[],
                      metavar="NAME=VALUE")
@@ -184,8 +200,9 @@ def _generator(args) -> tuple[int, int] | None:
 
 
 def cmd_run(args, out: Console, err: Console) -> ExitStatus:
+    from sipscen.engine import interrupts
     from sipscen.engine.run import RunOptions
-    from sipscen.engine.suite import SuiteOptions, run_suite
+    from sipscen.engine.suite import SuiteOptions, SuiteState, run_suite
     from sipscen.report import console as console_report
     from sipscen.scenario.discover import discover
 
@@ -199,18 +216,26 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
         run=RunOptions(artifacts_root=args.artifacts, timeout=args.timeout,
                        listener_for=None if args.quiet
                        else lambda sc: progress.bind(sc.name, sc.secrets),
-                       generator=generator),
+                       generator=generator, strict=args.strict),
         variables=dict(args.var), jobs=max(1, args.jobs), fail_fast=args.fail_fast,
         selection=selection)
+    # Every scenario's result lives in `state` from the moment it exists: wherever
+    # the first signal lands (a later one is only recorded, sipscen.engine.interrupts),
+    # the reports are written with every verdict reached.
+    state = SuiteState()
     try:
-        results = run_suite(files, options)
-    except KeyboardInterrupt as exc:
-        results = getattr(exc, "results", [])
-        _write_reports(args, results, out)
-        err.print("[bold red]interrupted[/]: every agent, service and capture was stopped")
+        run_suite(files, options, state)
+        with interrupts.held(deliver=False):
+            _write_reports(args, state.results(), out)
+    except KeyboardInterrupt:
+        state.interrupted = True
+        with interrupts.held(deliver=False):
+            _write_reports(args, state.results(), out)
+    if state.interrupted or interrupts.received():
+        with interrupts.held(deliver=False):
+            err.print("[bold red]interrupted[/]: every agent, service and capture was stopped")
         return ExitStatus.INTERRUPTED
-    _write_reports(args, results, out)
-    return overall_status(results)
+    return overall_status(state.results())
 
 
 def _check_outputs(args) -> None:
@@ -258,6 +283,7 @@ def _write_files(args, results) -> None:
 
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:
     from rich.table import Table
+    from rich.text import Text
 
     from sipscen.core.results import ScenarioResult
     from sipscen.engine.suite import load_all, select
@@ -265,13 +291,19 @@ def cmd_list(args, out: Console, err: Console) -> ExitStatus:
 
     table = Table("#", "name", "tags", "file", "agents", "description", show_lines=False)
     invalid = 0
+
+    def cell(value, style: str = "") -> Text:     # user text: no markup, no control codes
+        return Text(terminal_safe(str(value)), style=style)
+
     for pos, item in select(load_all(discover(args.paths), dict(args.var)), _selection(args)):
         if isinstance(item, ScenarioResult):
             invalid += 1
-            table.add_row(str(pos), item.name, "", item.file, "", f"[red]invalid: {item.error}[/]")
+            table.add_row(str(pos), cell(item.name), "", cell(item.file), "",
+                          cell(f"invalid: {item.error}", "red"))
             continue
-        table.add_row(str(pos), item.name, ", ".join(item.tags), str(item.file),
-                      ", ".join(f"{a.name} ({a.type})" for a in item.agents), item.description)
+        table.add_row(str(pos), cell(item.name), cell(", ".join(item.tags)), cell(item.file),
+                      cell(", ".join(f"{a.name} ({a.type})" for a in item.agents)),
+                      cell(item.description))
     out.print(table)
     return ExitStatus.INVALID_INPUT if invalid else ExitStatus.SUCCESS
 
@@ -286,19 +318,24 @@ def cmd_report(args, out: Console, err: Console) -> ExitStatus:
 
 
 def cmd_validate(args, out: Console, err: Console) -> ExitStatus:
-    from sipscen.scenario import validate_file
+    from sipscen.scenario.build import compile_file, duplicate_names
     from sipscen.scenario.discover import discover
 
-    bad = 0
     files = discover(args.paths)
-    for path in files:
-        errors = validate_file(path, dict(args.var))
+    compiled = [(path, *compile_file(path, dict(args.var))) for path in files]
+    twice: dict[str, list] = {}
+    for e in duplicate_names([s for _, scenarios, _ in compiled for s in scenarios]):
+        twice.setdefault(str(Path(e.location.file).resolve()) if e.location else "",
+                         []).append(e)
+    bad = 0
+    for path, scenarios, errors in compiled:
+        errors = errors + twice.get(str(scenarios[0].file) if scenarios else "", [])
         for e in errors:
-            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+            err.print(terminal_safe(str(e)), markup=False, highlight=False, soft_wrap=True)
         if errors:
             bad += 1
         else:
-            out.print(f"{path}: ok", markup=False, highlight=False)
+            out.print(terminal_safe(f"{path}: ok"), markup=False, highlight=False)
     return ExitStatus.INVALID_INPUT if bad or not files else ExitStatus.SUCCESS
 
 
@@ -350,20 +387,6 @@ def _console(stream: TextIO) -> Console:
     return console
 
 
-def _sigterm_is_interrupt() -> None:
-    """SIGTERM (a CI job cancelled, `kill`) and SIGHUP (the terminal closed)
-    tear down like Ctrl-C does."""
-    import signal
-    import threading
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGHUP, handler)
-
-
 def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
     if args.kube_command == "manifests":
         from sipscen.kube.manifests import JobRequest, build_manifests, render
@@ -371,14 +394,14 @@ def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
             paths=args.paths, image=args.image, shards=args.shards, generators=args.generators,
             namespace=args.namespace, name=args.name, parallelism=args.parallelism,
             variables=list(args.var), tags=args.tag, exclude_tags=args.exclude_tag,
-            keyword=args.keyword, timeout=args.timeout)
+            keyword=args.keyword, timeout=args.timeout, secret=args.secret)
         out.file.write(render(build_manifests(request)))
         return ExitStatus.SUCCESS
     from sipscen.kube.collect import collect_job
 
     _check_outputs(args)
     progress = None if args.quiet else (
-        lambda line: err.print(line, markup=False, highlight=False))
+        lambda line: err.print(terminal_safe(line), markup=False, highlight=False))
     results = collect_job(args.job, namespace=args.namespace, kubeconfig=args.kubeconfig,
                           wait=args.wait, progress=progress)
     _write_reports(args, results, out)
@@ -409,11 +432,21 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
     out = _console(stdout)
     err = _console(stderr)
     parser = build_parser()
-    _sigterm_is_interrupt()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:       # argparse: --help is 0, bad usage is 2
         return int(exc.code or 0)
+    from sipscen.engine import interrupts
+    # SIGTERM (a CI job cancelled, `kill`) and SIGHUP (the terminal closed) tear
+    # down like Ctrl-C does; only the first signal interrupts (see interrupts.py)
+    interrupts.install()
+    try:
+        return _dispatch(args, out, err)
+    finally:
+        interrupts.uninstall()
+
+
+def _dispatch(args, out: Console, err: Console) -> int:
     try:
         _plugin_warnings(args.command, err)
         return int(COMMANDS[args.command](args, out, err))
@@ -421,11 +454,13 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
         err.print("[bold red]interrupted[/]")
         return int(ExitStatus.INTERRUPTED)
     except SipscenError as exc:
-        err.print(f"sipscen: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(terminal_safe(f"sipscen: error: {exc}"), markup=False, highlight=False,
+                  soft_wrap=True)
         return int(exit_status_for(exc))
     except Exception as exc:  # noqa: BLE001 - a bug: say so, exit 3, no traceback unless asked
         if args.traceback:
             raise
-        err.print(f"sipscen: internal error: {exc!r} (run with --traceback for details)",
+        err.print(terminal_safe(f"sipscen: internal error: {exc!r} (run with --traceback for "
+                                "details)"),
                   markup=False, highlight=False)
         return int(exit_status_for(exc))

@@ -115,7 +115,9 @@ def test_in_a_pod_only_own_address_and_discovered_endpoints(api, tmp_path, monke
     from sipscen.kube.discovery import KubeService
     from sipscen.core.model import ServiceSpec
 
+    from sipscen.core import network
     monkeypatch.setattr(discovery, "in_cluster", lambda: True)
+    monkeypatch.setattr(network, "in_cluster", lambda: True)
     monkeypatch.setenv("SIPSCEN_POD_IP", "10.0.0.9")
     api.cluster.slices[("qa", "kamailio")] = [endpoint_slice("kamailio", 5060, ["10.0.0.7"])]
     spec = ServiceSpec("sut", {"kube": {"namespace": "qa", "name": "kamailio", "port": "sip"}},
@@ -127,5 +129,6 @@ def test_in_a_pod_only_own_address_and_discovered_endpoints(api, tmp_path, monke
     with pytest.raises(ScenarioError, match="10.0.0.8 is not a loopback address"):
         require_loopback("10.0.0.8", "target")
     monkeypatch.setattr(discovery, "in_cluster", lambda: False)     # off the cluster: none
+    monkeypatch.setattr(network, "in_cluster", lambda: False)
     with pytest.raises(ScenarioError):
         require_loopback("10.0.0.7", "target")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.scenario import bpf, validate_file
+from sipscen.capture import bpf
+from sipscen.scenario import validate_file
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("capture_gen", ROOT / "bench" / "capture_gen.py")

@@ -34,10 +34,11 @@ def test_agents_keep_their_order_config_and_defaults(full):
     bob = full.agent("bob")
     assert bob.type == "pjsua" and bob.path == "agents.bob"
     assert bob.location == Location(str(VALID / "full.yaml"), 16, 3)
-    assert bob.config["address"] == "::1" and bob.config["port"] == 5070
+    assert bob.config["address"] == "127.0.0.2" and bob.config["port"] == 5070
     assert bob.config["codecs"] == ["PCMU", "PCMA"]          # ${CODEC} default
     assert bob.config["account"] == {"user": "bob", "registrar": "sut", "password": "pa55word"}
-    assert bob.config["tls"] == {"cert": str(VALID / "media" / "hello.wav")}
+    assert bob.config["tls"] == {"cert": str(VALID / "media" / "hello.wav"),
+                                 "key": str(VALID / "media" / "hello.wav")}
     assert "steps" not in bob.config and "type" not in bob.config
     alice = full.agent("alice")
     assert {k: alice.config[k] for k in ("address", "port", "transport")} == \

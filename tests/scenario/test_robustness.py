@@ -137,7 +137,7 @@ def test_sipp_inline_message_outside_latin1_is_located_at_the_message(tmp_path: 
     ('"vlan and udp"', None),                      # valid on some link type: not refused
 ])
 def test_capture_filter_is_compiled_at_load(tmp_path: Path, text: str, message: str | None):
-    from sipscen.scenario import bpf
+    from sipscen.capture import bpf
 
     if not bpf.available() and message and "NUL" not in message:
         pytest.skip("libpcap is not installed: filters are checked by tcpdump at run time")

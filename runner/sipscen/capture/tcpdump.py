@@ -21,8 +21,11 @@ from sipscen.core import process
 from sipscen.core.errors import InfrastructureError
 
 
-def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None) -> str:
-    """A BPF expression matching UDP/TCP traffic on any of ``ports`` (ints or inclusive ranges)."""
+def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None,
+                marker: int | None = None) -> str:
+    """A BPF expression matching UDP/TCP traffic on any of ``ports`` (ints or inclusive
+    ranges), ANDed with ``extra``; the drain ``marker`` port is kept whatever ``extra``
+    says (a scenario's own filter must not make the capture look incomplete)."""
     terms = []
     for p in sorted(set(ports), key=lambda x: x if isinstance(x, int) else x[0]):
         if isinstance(p, tuple):
@@ -37,11 +40,15 @@ def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None
     expr = f"({expr}) or (ip[6:2] & 0x3fff != 0)"
     if extra:
         expr = f"({expr}) and ({extra})"
+        if marker:
+            expr = f"({expr}) or (udp dst port {marker})"
     return expr
 
 
 # The largest frame on the loopback (MTU 65536 + Ethernet header): nothing is cut.
 MAX_FRAME = 65550
+# Below this free space a capture cannot even hold its first buffer: refused at once.
+MIN_FREE = 65536
 
 
 class Capture:
@@ -72,10 +79,18 @@ class Capture:
         return argv
 
     def start(self, timeout: float = 5.0) -> None:
-        """Start tcpdump and wait until it reports that it is listening."""
+        """Start tcpdump and wait until it reports that it is listening.
+
+        A disk without room for the capture is refused at once (tcpdump itself
+        would start, write nothing and say nothing: its log is on that disk
+        too); tcpdump's stderr comes through a pipe, so its reason for not
+        starting is known whatever the disk."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        full = disk_full(self.path.parent)
+        if full:
+            raise InfrastructureError(f"cannot capture on {self.interface}: {full}")
         self.proc = process.start("tcpdump", self.argv(), log_dir=self.log_dir,
-                                  stop_signal=signal.SIGINT)
+                                  stop_signal=signal.SIGINT, stderr_pipe=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             err = self.proc.stderr_tail(20)
@@ -84,13 +99,18 @@ class Capture:
             if not self.proc.running:
                 break
             time.sleep(0.01)
-        err = self.proc.stderr_tail(5)
+        running = self.proc.running
+        err = self.proc.stderr_tail(5).strip()
         self.stop()
         if "ermission" in err or "not permitted" in err:
             raise InfrastructureError(
-                f"capture not permitted on {self.interface}: {err.strip()} "
+                f"capture not permitted on {self.interface}: {err} "
                 "(run as root, or set `capture: false`)")
-        raise InfrastructureError(f"tcpdump did not start on {self.interface}: {err.strip()}")
+        why = err or (f"it {exit_text(self.proc.poll())} without a word" if not running else
+                      f"it said nothing within {timeout:g}s")
+        full = disk_full(self.path.parent)
+        raise InfrastructureError(f"tcpdump did not start on {self.interface}: {why}"
+                                  + (f" ({full})" if full else ""))
 
     def stop(self, drain_timeout: float = 3.0) -> None:
         """Drain (see the module doc), then SIGINT and the supervisor's escalation.
@@ -107,12 +127,19 @@ class Capture:
         self.proc.stop(grace=5.0)
 
     def _drain(self, timeout: float) -> bool:
-        marker = b"sipscen-capture-drain-" + secrets.token_hex(8).encode()
+        marker = secrets.token_hex(8).encode() + b"-sipscen-capture-drain"
+        # a snapshot length keeps only the first bytes of the marker (after 42 bytes of
+        # Ethernet, IPv4 and UDP headers; the kernel may keep a few bytes less than
+        # asked): its random part comes first, and 8 of its 16 characters are enough
+        kept = len(marker) if not self.snaplen else min(len(marker), self.snaplen - 50)
+        if kept < 8:
+            time.sleep(0.2)              # too short to tell the marker: a grace, no proof
+            return True
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.sendto(marker, ("127.0.0.1", self.marker_port))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.running:
-            if marker in _tail_bytes(self.path, 65536):
+            if marker[:kept] in _tail_bytes(self.path, 65536):
                 return True
             time.sleep(0.005)
         return False
@@ -146,6 +173,12 @@ class Capture:
                 and not any(w in x for x in why)]
         return why
 
+    def blind_spots(self, contacts: dict, user_filter: str | None) -> list:
+        """What this capture's filter and snaplen hid (``capture/visibility.py``)."""
+        from sipscen.capture import visibility
+        return (visibility.filter_blind(self.bpf, user_filter or "", contacts)
+                + visibility.snaplen_blind(self.path, self.snaplen, contacts))
+
     def artifacts(self) -> dict[str, str]:
         out = {"pcap": str(self.path)}
         if self.proc and self.proc.stderr_path:
@@ -165,6 +198,22 @@ def exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
+def disk_full(folder: Path) -> str | None:
+    """Why ``folder``'s disk cannot take a capture (no room, no inode), or None."""
+    import os
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    free = st.f_bavail * st.f_frsize
+    if free < MIN_FREE:
+        return (f"the disk of {folder} is full ({free} bytes free): tcpdump could write "
+                "neither the capture nor its log")
+    if st.f_files and st.f_favail == 0:
+        return f"the disk of {folder} has no free inode: no capture file can be made"
+    return None
+
+
 def _disk_text(path: Path) -> str:
     import os
     try:
@@ -172,7 +221,7 @@ def _disk_text(path: Path) -> str:
     except OSError:
         return "is the disk full?"
     free = st.f_bavail * st.f_frsize
-    return "the disk is full" if free < 65536 else f"{free // 1024} KiB free on its disk"
+    return "the disk is full" if free < MIN_FREE else f"{free // 1024} KiB free on its disk"
 
 
 def _tail_bytes(path: Path, size: int) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 # ------------------------------------------------------------------ the family
 FREQUENCY = {"type": ["number", "string"], "pattern": "^\\d+(\\.\\d+)? ?(Hz|kHz)?$",
@@ -112,6 +113,7 @@ def _load_check(lc, params: dict) -> None:
 
 register_expectation(ExpectationFamily(
     name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
+    wire_needs=lambda params: WHOLE,
     needs_audio=lambda params: True,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
         "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "

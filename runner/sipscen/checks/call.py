@@ -14,6 +14,7 @@ from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation, parse_duration, status_matches
+from sipscen.capture.visibility import SIGNALLING
 
 BOUNDS = {"type": "object", "minProperties": 1, "additionalProperties": False,
           "properties": {"min": {"$ref": "#/$defs/duration"},
@@ -190,6 +191,7 @@ SCHEMA = {
 
 register_expectation(ExpectationFamily(
     name="call", evaluate="sipscen.checks.call:check_call", schema=SCHEMA,
+    wire_needs=lambda params: SIGNALLING,
     check=_check_params, needs={"from": "calls"},
     doc="The calls `from` made (to `to`): by default every one must satisfy it, or `nth`/`id` "
         "picks one; `count` of calls; `status` as 200, 4xx or [404, 480]; `answered`; "

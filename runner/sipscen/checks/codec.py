@@ -13,6 +13,7 @@ from sipscen.core.model import Expectation
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language import registry
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import HEADERS
 
 
 def _codec_name(call: dict[str, Any] | None) -> str | None:
@@ -85,6 +86,7 @@ def _check_codec_params(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="codec", evaluate="sipscen.checks.codec:check_codec",
+    wire_needs=lambda params: HEADERS,
     schema={"description": "The negotiated codec (both agents' view) and the RTP payload "
                            "type on the wire.",
             "type": "object", "required": ["codec"],

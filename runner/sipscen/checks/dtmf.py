@@ -7,6 +7,7 @@ from sipscen.checks.dtls_srtp import hidden_note
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
+from sipscen.capture.visibility import SIGNALLING, WHOLE
 
 
 def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
@@ -109,6 +110,9 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="dtmf", evaluate="sipscen.checks.dtmf:check_dtmf",
+    # SIP INFO digits are in the signalling; RFC 4733 events (maybe SRTP) and
+    # in-band tones in the media packets, whole
+    wire_needs=lambda params: SIGNALLING if params.get("method") == "sip-info" else WHOLE,
     needs_audio=lambda params: params.get("method") == "inband",   # in-band digits: decoded
     schema={"description": "Digits sent by one agent arrived at another (agent and wire).",
             "type": "object", "required": ["from", "to", "digits"],

@@ -24,6 +24,7 @@ from sipscen.checks.media_path import relay_legs
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 
 def _direction(s: dict) -> str:
@@ -176,6 +177,7 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="leg", evaluate="sipscen.checks.leg:check_leg", evidence="wire",
+    wire_needs=lambda params: WHOLE,
     # plain RTP needs proof that the payload is not ciphertext: the media scan
     needs_dtls_scan=lambda params: params.get("srtp") is False,
     schema={"description": "One media leg between two parties (e.g. alice<->sut), judged "

@@ -10,6 +10,7 @@ from sipscen.checks.evidence import codecs_of, leg_sdps, leg_streams, no_wire
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import HEADERS
 
 
 def _direction(s: dict) -> str:
@@ -112,6 +113,7 @@ def _check_media(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="media", evaluate="sipscen.checks.media:check_media", check=_check_media,
+    wire_needs=lambda params: HEADERS,
     evidence="wire",
     schema={"description": "End-to-end media between two parties through a relay (`via`).",
             "type": "object", "required": ["between", "via"], "additionalProperties": False,

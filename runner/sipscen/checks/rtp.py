@@ -7,6 +7,7 @@ from __future__ import annotations
 # ------------------------------------------------------------------ the family
 from sipscen.checks.audio import PHASE, check_phase_and_pair
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 SCHEMA = {
     "description": "RTP quality of the direction from -> to (the receiver's statistics and the wire).",
@@ -36,6 +37,7 @@ def _load_check(lc, params: dict) -> None:
 
 register_expectation(ExpectationFamily(
     name="rtp", evaluate="sipscen.checks.rtp_judge:check_rtp", schema=SCHEMA, check=_load_check,
+    wire_needs=lambda params: WHOLE,
     needs_audio=lambda params: True,
     doc="RTP of the direction `from` -> `to`, from the receiving agent's statistics and from the "
         "wire: `min_packets`, `max_loss` (%), `max_jitter`, `max_gap` (wire), `min_mos` (ITU-T "

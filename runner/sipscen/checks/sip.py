@@ -20,6 +20,7 @@ from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
+from sipscen.capture.visibility import SIGNALLING
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
@@ -209,6 +210,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="sip", evaluate="sipscen.checks.sip:check_sip", schema=SCHEMA, check=_check,
+    wire_needs=lambda params: SIGNALLING,
     evidence="wire",
     doc="SIP messages in the capture (`from`/`to` or `between` agents or services): "
         "`method`, `status` (code, class or list), `headers` {Name: regex}, `body` regex, "

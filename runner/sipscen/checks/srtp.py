@@ -11,6 +11,7 @@ from sipscen.checks.leg import srtp_via
 from sipscen.core.model import Expectation
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.capture.visibility import WHOLE
 
 
 def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -79,6 +80,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="srtp", evaluate="sipscen.checks.srtp:check_srtp",
+    wire_needs=lambda params: WHOLE,
     schema={"description": "Media between two agents is SRTP: every packet authenticates "
                            "with the negotiated key.",
             "type": "object", "required": ["between"], "additionalProperties": False,

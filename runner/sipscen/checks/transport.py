@@ -14,6 +14,7 @@ from sipscen.checks.context import CheckContext
 from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
+from sipscen.capture.visibility import SIGNALLING
 
 
 
@@ -77,6 +78,7 @@ def _client_ends(ctx: CheckContext, agent: str) -> set[tuple[str, int]]:
 
 register_expectation(ExpectationFamily(
     name="transport", evaluate="sipscen.checks.transport:check_transport",
+    wire_needs=lambda params: SIGNALLING,
     schema={"description": "The SIP transport an agent used, proven on the wire.",
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},

@@ -111,6 +111,43 @@ def inconclusive(checks: list[CheckResult], why: str) -> None:
             check.message = f"inconclusive, the capture is incomplete ({why}); {shown}"
 
 
+def inconclusive_blind(checks: list[CheckResult], expectations, blind) -> list[str]:
+    """Wire results resting on what the capture's filter or snaplen hid
+    (``capture.visibility.Blind``: a channel between two parties) give no
+    verdict: errors that say "inconclusive", why, and what the capture showed.
+    The warnings to report (each reason once)."""
+    if not blind:
+        return []
+    families = registry.expectations()
+    by_location = {str(e.location): e for e in expectations}
+    for check in checks:
+        exp = by_location.get(check.location)
+        family = families.get(exp.kind) if exp is not None else None
+        if check.evidence != WIRE or family is None or family.wire_needs is None:
+            continue
+        needs = family.wire_needs(exp.params)
+        parties = _parties(exp.params)
+        hidden = [b for b in blind if b.channel in needs and (
+            not parties or "*" in b.parties or parties & set(b.parties))]
+        if hidden:
+            shown = f"{check.status} on what was captured" + (
+                f": {check.message}" if check.message else "")
+            more = f" (and {len(hidden) - 1} more)" if len(hidden) > 1 else ""
+            check.status = ERROR
+            check.message = f"inconclusive, {hidden[0].why}{more}; {shown}"
+    reasons = list(dict.fromkeys(b.why for b in blind))
+    extra = f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""
+    return [f"capture blind: {'; '.join(reasons[:5])}{extra}"]
+
+
+def _parties(params) -> set[str]:
+    named = {params.get(k) for k in ("from", "to", "agent", "via", "service")}
+    between = params.get("between")
+    if isinstance(between, (list, tuple)):
+        named |= set(between)
+    return {n for n in named if isinstance(n, str)}
+
+
 def conclude(result: ScenarioResult, step_failure: str | None, *, incomplete: list[str],
              capture_faults: list[str], analysis_failed: bool, wire_error: str | None) -> None:
     """The scenario's status from its checks (already in ``result.checks``), a
@@ -132,3 +169,22 @@ def conclude(result: ScenarioResult, step_failure: str | None, *, incomplete: li
         result.exit_status = int(ExitStatus.INFRASTRUCTURE)
         result.error = result.error or ("the capture is incomplete: wire checks are "
                                         "inconclusive (" + "; ".join(incomplete) + ")")
+
+
+NO_CHECKS = ("passed, no checks: the scenario has no expect:, so only its agents' own steps "
+             "were judged (run with --strict to make this a failure)")
+NO_CHECKS_STRICT = ("no checks: the scenario has no expect: and --strict makes a scenario "
+                    "without checks a failure")
+
+
+def no_checks(result: ScenarioResult, strict: bool) -> None:
+    """A scenario without expectations proves only that its steps ran: reported as
+    "passed, no checks" with a warning, or failed under ``strict``. A step that
+    failed still fails it either way."""
+    result.no_checks = True
+    if result.status != PASSED:
+        return
+    if strict:
+        result.status, result.error = FAILED, NO_CHECKS_STRICT
+    else:
+        result.warnings.append(NO_CHECKS)

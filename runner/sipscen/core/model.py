@@ -102,7 +102,7 @@ class ServiceSpec:
     config: Mapping[str, Any]      # command, ready, address, port, transport, ...
     location: Location
     path: str
-    step_locations: tuple[Location, ...] = ()   # where each of config["steps"] is written
+    steps: tuple[Step, ...] = ()   # what it does while the agents run (language/steps/)
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,9 @@ class Scenario:
     capture: CaptureSpec = field(default_factory=CaptureSpec)
     expectations: tuple[Expectation, ...] = ()
     secrets: frozenset[str] = frozenset()   # values to redact in reports and logs
+    env_names: frozenset[str] = frozenset() # the NAMEs of every ${env:NAME} (kube Secrets)
     location: Location | None = None
+    name_location: Location | None = None   # of the `name:` value
     parameters: Mapping[str, str] = field(default_factory=dict)  # this instance's parametrize set
     includes: tuple[Path, ...] = ()         # files merged in by `include:` (absolute)
 

@@ -15,6 +15,7 @@ from typing import Callable
 from sipscen.core.errors import Location, ScenarioError
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+POD_IP_VARIABLE = "SIPSCEN_POD_IP"       # the pod's own address (kube manifests set it)
 
 _policies: list[Callable[[str], bool]] = []
 
@@ -32,8 +33,19 @@ def add_policy(allows: Callable[[str], bool]) -> None:
 
 
 def allowed(ip: str) -> bool:
-    """Whether a policy handed in allows this non-loopback address."""
+    """Whether this non-loopback address is allowed: in a pod, its own address
+    (``SIPSCEN_POD_IP``, from the downward API); or a policy handed in allows it."""
+    own = os.environ.get(POD_IP_VARIABLE, "").strip()
+    if own and in_cluster() and _same(own, ip):
+        return True
     return any(allows(ip) for allows in _policies)
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
 
 
 def require_loopback(host: str, where: str, location: Location | None = None) -> str:

@@ -7,6 +7,16 @@ group. A process-wide registry plus an ``atexit`` hook makes sure nothing
 outlives sipscen, whatever the outcome; when sipscen itself is SIGKILLed, the
 watchdog (``watchdog.py``, a process of its own started with the first child)
 kills every group still registered, grandchildren included.
+
+Descendants that leave their group (``setsid``, a daemon's double fork) are
+tracked two ways (issue 20): every child gets a mark in its environment
+(``SIPSCEN_CHILD_OF=OWNER.N``, inherited by all its descendants), and ``stop``
+kills whatever still carries its mark once the group is gone; and sipscen is
+a child subreaper (``PR_SET_CHILD_SUBREAPER``), so an orphaned descendant is
+reparented to sipscen rather than to init: its zombie is reaped here, and at
+exit any child sipscen did not start itself (one that scrubbed its
+environment) is killed. After a SIGKILL of sipscen the watchdog kills what
+carries this sipscen's mark.
 """
 from __future__ import annotations
 
@@ -22,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Sequence
 
+from sipscen.core import descendants
+from sipscen.core import watchdog as marks
 from sipscen.core.errors import InfrastructureError
 
 _live: set["ManagedProcess"] = set()
@@ -29,8 +41,6 @@ _live_lock = threading.Lock()
 _watchdog: subprocess.Popen | None = None
 _watchdog_pid_owner: int | None = None      # the sipscen process that started it
 _watchdog_lock = threading.Lock()
-
-
 def find_tool(name: str) -> str:
     """Absolute path of an external tool, or an infrastructure error naming it."""
     path = shutil.which(name)
@@ -50,6 +60,9 @@ class ManagedProcess:
     stderr_path: Path | None
     stop_signal: int = signal.SIGTERM
     _files: list[IO] = field(default_factory=list)
+    mark: str = ""          # its SIPSCEN_CHILD_OF value: it and its descendants carry it
+    cgroup: Path | None = None   # its own cgroup (all its descendants), where one can be made
+    tee: "_Tee | None" = None    # stderr through a pipe (start(stderr_pipe=True))
 
     @property
     def pid(self) -> int:
@@ -75,8 +88,17 @@ class ManagedProcess:
                 except subprocess.TimeoutExpired:
                     _signal_group(self.popen.pid, signal.SIGKILL)
                     self.popen.wait(5)
-            # Children left in the group after the leader exited.
+            # Children left in the group after the leader exited (reparented to us,
+            # the subreaper: their zombies are ours to reap)
             _signal_group(self.popen.pid, signal.SIGKILL)
+            if self.popen.poll() is not None:
+                descendants.reap_group(self.popen.pid, _popen_pids())
+            # ... and descendants that left the group (setsid, double fork)
+            if self.popen.poll() is not None:
+                if self.cgroup is not None:
+                    _reap_killed(marks.kill_cgroup(str(self.cgroup)))
+                if self.mark:
+                    _reap_killed(marks.kill_marked(self.mark, exact=True))
         finally:
             # Forget the process only once it is gone: if a Ctrl-C interrupts the
             # wait above, stop_all() at exit still finds it.
@@ -89,6 +111,8 @@ class ManagedProcess:
                         pass
                 with _live_lock:
                     _live.discard(self)
+                if self.tee is not None:
+                    self.tee.join(1.0)
         return self.popen.returncode
 
     def write_line(self, line: str) -> None:
@@ -109,10 +133,65 @@ class ManagedProcess:
                 if path is not None and path.exists()}
 
     def stderr_tail(self, lines: int = 20) -> str:
+        if self.tee is not None:
+            return "\n".join(self.tee.text().splitlines()[-lines:])
         return _tail(self.stderr_path, lines)
 
     def stdout_tail(self, lines: int = 20) -> str:
         return _tail(self.stdout_path, lines)
+
+
+class _Tee:
+    """A child's stderr through a pipe: each chunk goes to its log file while
+    the disk takes it, and the last 64 KiB stay in memory, so what a tool says
+    (why it did not start, what it captured) is known even on a full disk."""
+
+    KEEP = 65536
+
+    def __init__(self, pipe: IO[bytes], path: Path | None):
+        self.pipe = pipe
+        self.file: IO[bytes] | None = None
+        if path is not None:
+            try:
+                self.file = open(path, "wb")
+            except OSError:
+                self.file = None
+        self.buf = bytearray()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="stderr-tee", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        fd = self.pipe.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            with self.lock:
+                self.buf += chunk
+                del self.buf[:-self.KEEP]
+            if self.file is not None:
+                try:
+                    self.file.write(chunk)
+                    self.file.flush()
+                except OSError:          # a full disk: memory keeps it
+                    pass
+        for f in (self.file, self.pipe):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+
+    def text(self) -> str:
+        with self.lock:
+            return self.buf.decode("utf-8", "replace")
+
+    def join(self, timeout: float) -> None:
+        self.thread.join(timeout)
 
 
 def _tail(path: Path | None, lines: int) -> str:
@@ -139,28 +218,44 @@ def start(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     stdin: bool = False,
+    stderr_pipe: bool = False,
 ) -> ManagedProcess:
     """Start ``argv`` (a list, never a shell string) in its own process group.
 
     With ``pipes`` the caller talks to the child over stdin/stdout (stderr still
     goes to the log file); otherwise both streams go to ``log_dir/NAME.out|err``.
     With ``stdin`` only stdin is a pipe (``write_line``), held open until the
-    process stops (a UA driven through its menu, e.g. baresip).
+    process stops (a UA driven through its menu, e.g. baresip). With
+    ``stderr_pipe`` stderr reaches its log file through a pipe and the last of
+    it is kept in memory (``stderr_tail`` works on a full disk: tcpdump).
     """
     argv = [str(a) for a in argv]
+    mark = descendants.next_mark()
+    cgroup = descendants.own_cgroup(mark)
+    env = dict(os.environ if env is None else env)
+    env[marks.MARK] = mark          # inherited by every descendant: see stop()
     files: list[IO] = []
     out_path = err_path = None
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
         err_path = log_dir / f"{name}.stderr.log"
-        stderr = open(err_path, "wb")
-        files.append(stderr)
-        if pipes:
-            stdout = subprocess.PIPE
-        else:
-            out_path = log_dir / f"{name}.stdout.log"
-            stdout = open(out_path, "wb")
-            files.append(stdout)
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            if stderr_pipe:
+                stderr = subprocess.PIPE
+            else:
+                stderr = open(err_path, "wb")
+                files.append(stderr)
+            if pipes:
+                stdout = subprocess.PIPE
+            else:
+                out_path = log_dir / f"{name}.stdout.log"
+                stdout = open(out_path, "wb")
+                files.append(stdout)
+        except OSError as exc:      # a read-only or full artifacts folder
+            for f in files:
+                f.close()
+            raise InfrastructureError(f"cannot start {name}: its log file in {log_dir}: "
+                                      f"{exc.strerror or exc}") from None
     else:
         stderr = subprocess.DEVNULL
         stdout = subprocess.PIPE if pipes else subprocess.DEVNULL
@@ -171,7 +266,7 @@ def start(
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
-            preexec_fn=_die_with(os.getpid()),
+            preexec_fn=_die_with(os.getpid(), cgroup),
             env=env,
             cwd=cwd,
         )
@@ -180,7 +275,8 @@ def start(
             f.close()
         why = "not found" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
         raise InfrastructureError(f"cannot start {name}: {argv[0]}: {why}") from exc
-    proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files)
+    proc = ManagedProcess(name, argv, popen, out_path, err_path, stop_signal, files, mark,
+                          cgroup, _Tee(popen.stderr, err_path) if popen.stderr else None)
     if stdin and not pipes and popen.stdin is not None:
         files.append(popen.stdin)
     with _live_lock:
@@ -205,6 +301,14 @@ def _start_watchdog() -> subprocess.Popen | None:
         _watchdog = None
         return None
     _watchdog_pid_owner = os.getpid()
+    try:
+        from sipscen.core.cgroups import owner_folder
+        folder = owner_folder(descendants.owner_mark())
+        told = f"={descendants.owner_mark()}\n" + (f"@{folder}\n" if folder else "")
+        _watchdog.stdin.write(told.encode())     # kill these too at the end
+        _watchdog.stdin.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
     return _watchdog
 
 
@@ -225,25 +329,36 @@ def watchdog_pid() -> int | None:
     return _watchdog.pid if _watchdog is not None else None
 
 
-_libc_prctl = None
-try:
-    import ctypes
-    _libc_prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):   # not Linux: no parent-death signal
-    pass
+_libc_prctl = descendants.libc_prctl
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with(parent_pid: int):
-    """A pre-exec hook: the child gets SIGTERM when sipscen dies, even by SIGKILL
-    (a CI job killed hard), so no tcpdump, SIPp or Kamailio outlives it. The
-    kernel ties this to the *thread* that started the child, so processes are
-    started from threads that live as long as the process is needed (the main
-    thread, a scenario's thread, an agent's run thread that waits for it)."""
+def _reap_killed(pids) -> None:
+    descendants.reap(pids, _popen_pids())
+
+
+def _popen_pids() -> set[int]:
+    with _live_lock:
+        pids = {p.popen.pid for p in _live}
+    if _watchdog is not None:
+        pids.add(_watchdog.pid)
+    return pids
+
+
+def _die_with(parent_pid: int, cgroup: Path | None = None):
+    """A pre-exec hook: the child joins its cgroup (if any: before it can fork,
+    so every descendant is in it), and gets SIGTERM when sipscen dies, even by
+    SIGKILL (a CI job killed hard), so no tcpdump, SIPp or Kamailio outlives it.
+    The kernel ties this to the *thread* that started the child, so processes
+    are started from threads that live as long as the process is needed (the
+    main thread, a scenario's thread, an agent's run thread that waits for it)."""
     if _libc_prctl is None:
         return None
+    from sipscen.core.cgroups import join
 
     def hook() -> None:
+        if cgroup is not None:
+            join(cgroup)
         _libc_prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent_pid:   # the parent died before the hook ran
             os._exit(1)
@@ -286,11 +401,34 @@ def live_processes() -> list[ManagedProcess]:
 
 
 def stop_all(grace: float = 3.0) -> None:
-    """Stop every process still registered (newest first)."""
+    """Stop every process still registered (newest first), then whatever carries
+    this process's mark."""
     with _live_lock:
         procs = sorted(_live, key=lambda p: p.popen.pid, reverse=True)
     for proc in procs:
         proc.stop(grace)
+    owner = descendants.current_owner()
+    if owner is not None:
+        from sipscen.core.cgroups import owner_folder
+        folder = owner_folder(owner)
+        if folder is not None:
+            _reap_killed(marks.kill_cgroup(str(folder)))
+        _reap_killed(marks.kill_marked(owner + "."))
+
+
+def _at_exit() -> None:
+    """Nothing outlives sipscen: every process registered, every marked one, and
+    every orphan reparented to us (the subreaper) that we did not start."""
+    stop_all(1.0)
+    if descendants.current_owner() is None:
+        return
+    strays = descendants.children() - _popen_pids()
+    for pid in strays:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+    _reap_killed(strays)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
@@ -304,4 +442,4 @@ def wait_until(predicate, timeout: float, interval: float = 0.01) -> bool:
         time.sleep(interval)
 
 
-atexit.register(stop_all, 1.0)
+atexit.register(_at_exit)

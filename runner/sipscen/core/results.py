@@ -49,6 +49,7 @@ class ScenarioResult:
     # generator K of N of a distributed load: {"generator": [K, N], "load": [deferred
     # load expectations]} (sipscen.engine.generators, sipscen.report.aggregate)
     distributed: dict[str, Any] | None = None
+    no_checks: bool = False           # no expect: (passed, no checks; --strict fails it)
     # values to redact ("***") in every report; never written out themselves
     secrets: list[str] = field(default_factory=list, repr=False, compare=False)
 
@@ -76,6 +77,8 @@ def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
     return {
         "total": len(results),
         **counts,
+        # passed without a single check (no expect:): a pass that proves little
+        "no_checks": sum(1 for r in results if r.status == PASSED and r.no_checks),
         # The scenarios' own time, added up, and the time from the first start to
         # the last end: with -j they differ.
         "duration": round(sum(r.duration for r in results), 3),

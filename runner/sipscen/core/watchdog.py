@@ -4,11 +4,18 @@ Run as a standalone script (``python -I watchdog.py``) by
 ``sipscen.core.process``; imports nothing from sipscen. sipscen holds the
 write end of this process's stdin and writes ``+PGID`` when it starts a child
 (each child leads its own process group) and ``-PGID`` once that group is
-stopped. The kernel closes the pipe however sipscen ends — SIGKILL included —
-so end of file here means "sipscen is gone": every group still registered gets
-SIGTERM, then SIGKILL after a short grace. This reaches a service's
-grandchildren too (a wrapper script's child), which the parent-death signal of
-the direct child never does.
+stopped, and ``=OWNER`` once: the mark every child of that sipscen carries in
+its environment (``SIPSCEN_CHILD_OF=OWNER.N``, inherited by every descendant),
+and ``@FOLDER`` when its children live in cgroups (``core/cgroups.py``).
+The kernel closes the pipe however sipscen ends — SIGKILL included — so end of
+file here means "sipscen is gone": every group still registered gets SIGTERM,
+then SIGKILL after a short grace, and then every process still in sipscen's
+cgroups or carrying its mark: a descendant that left its group (``setsid``, a
+daemon's double fork) and was reparented away from sipscen when it died.
+
+The mark scan and the cgroup kill (:func:`kill_marked`, :func:`kill_cgroup`)
+are also what ``sipscen.core.process`` uses while sipscen lives: one
+implementation.
 """
 import os
 import signal
@@ -16,6 +23,96 @@ import sys
 import time
 
 GRACE = 1.0
+MARK = "SIPSCEN_CHILD_OF"     # NAME=OWNER.N in the environment of everything sipscen starts
+
+
+def marked(prefix: str, exact: bool = False) -> list[int]:
+    """Pids of the processes (but this one) whose environment holds
+    ``SIPSCEN_CHILD_OF=<prefix>`` (the whole value when ``exact``). A process
+    that exec'd with a scrubbed environment (``env -i``) is not found here:
+    sipscen's subreaper role catches those while it lives."""
+    needle = f"{MARK}={prefix}".encode()
+    me = os.getpid()
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in entries:
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        for item in env.split(b"\0"):
+            if item == needle if exact else item.startswith(needle):
+                found.append(int(name))
+                break
+    return found
+
+
+def kill_marked(prefix: str, exact: bool = False) -> list[int]:
+    """SIGKILL every process :func:`marked` finds (repeated until none is left,
+    bounded: a dying process may fork once more); the pids killed."""
+    killed: list[int] = []
+    for _ in range(5):
+        pids = [p for p in marked(prefix, exact) if p not in killed or _alive_pid(p)]
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                continue
+            killed.append(pid)
+        time.sleep(0.01)
+    return killed
+
+
+def cgroup_members(group: str) -> list[int]:
+    """Every process in ``group`` and the cgroups below it."""
+    pids: list[int] = []
+    for folder, dirs, _files in os.walk(group):
+        try:
+            with open(os.path.join(folder, "cgroup.procs")) as f:
+                pids += [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def kill_cgroup(group: str, remove: bool = True) -> list[int]:
+    """SIGKILL every member of ``group`` until it is empty (bounded), then remove
+    it (and the cgroups below it); the pids killed."""
+    killed: list[int] = []
+    for _ in range(50):
+        pids = cgroup_members(group)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except (ProcessLookupError, PermissionError):
+                continue
+        time.sleep(0.01)
+    if remove:
+        for folder, dirs, _files in sorted(os.walk(group), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                continue
+    return killed
+
+
+def _alive_pid(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return False
 
 
 def _alive(pgid: int) -> bool:
@@ -30,6 +127,8 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)   # only the end of the pipe ends us
     groups: set[int] = set()
+    owner = ""
+    cgroup = ""
     buf = b""
     while True:
         try:
@@ -43,6 +142,12 @@ def main() -> int:
         buf += chunk
         *lines, buf = buf.split(b"\n")
         for line in lines:
+            if line[:1] == b"=":
+                owner = line[1:].decode("ascii", "replace").strip()
+                continue
+            if line[:1] == b"@":
+                cgroup = line[1:].decode("utf-8", "replace").strip()
+                continue
             try:
                 pgid = int(line[1:])
             except ValueError:
@@ -66,6 +171,10 @@ def main() -> int:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+    if cgroup:
+        kill_cgroup(cgroup)
+    if owner:
+        kill_marked(owner + ".")
     return 0
 
 

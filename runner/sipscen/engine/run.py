@@ -8,8 +8,6 @@ KeyboardInterrupt is re-raised after teardown, with the partial result attached
 """
 from __future__ import annotations
 
-import re
-import secrets as _secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -26,6 +24,9 @@ from sipscen.core.ports import PortAllocator
 from sipscen.core.results import ERROR, ScenarioResult
 from sipscen.core.errors import ExitStatus, ScenarioTimeout, ServiceExited, SipscenError, StepFailed
 from sipscen.core.model import AgentSpec, Scenario
+from sipscen.engine.service_steps import service_timeline
+from sipscen.engine import interrupts
+from sipscen.engine.artifacts import artifacts_dir_for, mask_secrets
 
 READY_TIMEOUT = 10.0
 
@@ -39,18 +40,10 @@ class RunOptions:
     timeout: float | None = None          # overrides the scenario's own timeout
     stop_event: threading.Event | None = None   # set by the suite on Ctrl-C / fail-fast
     generator: tuple[int, int] | None = None    # generator K of N of a distributed load
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "scenario"
-
-
-def artifacts_dir_for(scenario_name: str, root: Path) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    # Absolute: tools run with other working directories and get these paths.
-    path = root.resolve() / f"{stamp}-{_slug(scenario_name)}-{_secrets.token_hex(2)}"
-    path.mkdir(parents=True, exist_ok=False)
-    return path
+    # gets the scenario's result object as soon as it exists (the suite's slot: an
+    # interrupt landing anywhere never loses it; the engine fills it in place)
+    result_sink: Callable[[ScenarioResult], None] | None = None
+    strict: bool = False     # a scenario with no checks fails (CI: --strict)
 
 
 class _Run:
@@ -67,7 +60,7 @@ class _Run:
             self.board.add_listener(listener)
         if options.listener_for is not None:
             self.board.add_listener(options.listener_for(scenario))
-        self.dir = artifacts_dir_for(scenario.name, options.artifacts_root)
+        self.dir = options.artifacts_root    # the run's own folder: prepare()
         self.ports = PortAllocator()
         self.timeout = options.timeout if options.timeout is not None else scenario.timeout
         self.contacts: dict[str, Contact] = {}
@@ -79,9 +72,16 @@ class _Run:
             description=scenario.description,
             location=str(scenario.location) if scenario.location else f"{scenario.file}:1:1",
             scripted_wait=scripted_wait(scenario), secrets=sorted(scenario.secrets))
-        self.result.artifacts["dir"] = str(self.dir)
+        self.prepared = False
+        self.judged = False        # the verdict is set (_verdict)
 
     # --- phases ----------------------------------------------------------------
+    def prepare(self) -> None:
+        self.dir = artifacts_dir_for(self.scenario.name, self.options.artifacts_root,
+                                     self.scenario.secrets)
+        self.prepared = True
+        self.result.artifacts["dir"] = str(self.dir)
+
     def plan(self) -> None:
         if self.scenario.services:
             from sipscen.engine.services import Service
@@ -102,6 +102,9 @@ class _Run:
             self.contacts[spec.name] = agent.plan()
         for agent in self.agents:   # ${bob.uri} and friends, now that every port is known
             agent.ctx.spec = resolve_spec(agent.ctx.spec, self.contacts, self.scenario.file.parent)
+        for service in self.services:
+            service.spec = replace(service.spec, steps=resolve_steps(
+                service.spec.steps, self.contacts, self.scenario.file.parent))
         self.board.post("engine", "planned",
                         contacts={n: c.uri for n, c in self.contacts.items()})
 
@@ -116,7 +119,8 @@ class _Run:
             if c.media_ports:
                 ports.append(c.media_ports)
         self.capture = Capture(self.dir / "capture.pcap", spec.interface,
-                               port_filter(ports, spec.filter), spec.snaplen, log_dir=self.dir,
+                               port_filter(ports, spec.filter, marker), spec.snaplen,
+                               log_dir=self.dir,
                                marker_port=marker)
         self.capture.start()
         self.board.post("engine", "capture_started", path=str(self.capture.path))
@@ -211,10 +215,8 @@ class _Run:
                                   self.scenario.location)
 
     def service_timelines(self) -> list[tuple[str, Callable[[], None]]]:
-        from sipscen.engine.service_steps import ServiceTimeline
-        return [(s.spec.name, ServiceTimeline(s, self.board, self.contacts,
-                                              self.scenario.file.parent).run)
-                for s in self.services if s.spec.config.get("steps")]
+        return [(s.spec.name, service_timeline(s, self.board, self.scenario.file.parent))
+                for s in self.services if s.spec.steps]
 
     def check_stop(self) -> None:
         """Between phases: the suite asked every scenario to stop (Ctrl-C)."""
@@ -301,12 +303,27 @@ def _names(value: Any) -> list[str]:
 
 def resolve_spec(spec: AgentSpec, contacts: dict[str, Contact], scenario_dir: Path) -> AgentSpec:
     """Replace ``${name.uri}``-style references in every string of an agent spec."""
-    from sipscen.scenario.variables import resolve_tree
+    return replace(spec, config=_resolved(dict(spec.config), contacts, scenario_dir),
+                   steps=resolve_steps(spec.steps, contacts, scenario_dir))
 
-    steps = tuple(replace(s, params=resolve_tree(dict(s.params), contacts, scenario_dir))
-                  for s in spec.steps)
-    return replace(spec, config=resolve_tree(dict(spec.config), contacts, scenario_dir),
-                   steps=steps)
+
+def resolve_steps(steps, contacts: dict[str, Contact], scenario_dir: Path) -> tuple:
+    """The steps with every reference in their params resolved."""
+    return tuple(replace(s, params=_resolved(dict(s.params), contacts, scenario_dir,
+                                             s.location, s.path))
+                 for s in steps)
+
+
+def _resolved(value: Any, contacts, scenario_dir: Path, location=None, path: str = "") -> Any:
+    from sipscen.scenario.variables import resolve_references
+    if isinstance(value, str):
+        return resolve_references(value, contacts, scenario_dir, location=location,
+                                  path=path) if "${" in value else value
+    if isinstance(value, dict):
+        return {k: _resolved(v, contacts, scenario_dir, location, path) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_resolved(v, contacts, scenario_dir, location, path) for v in value]
+    return value
 
 
 def scripted_wait(scenario: Scenario) -> float:
@@ -328,14 +345,31 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
         result.distributed = deferred_record(run.scenario, run.options.generator)
         expectations = tuple(e for e in expectations if not verdict.deferred(e))
     signals, epoch0 = verdict.signal_times(run.board)
-    result.checks = verdict.judge(
+    checks = verdict.judge(
         run.scenario, expectations, agents=result.agents, services=result.services,
         wire=wire, wire_error=wire_error, contacts=run.contacts,
         wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
         steps=verdict.step_times(run.board), warnings=result.warnings)
-    verdict.conclude(result, step_failure, incomplete=list((wire or {}).get("incomplete") or []),
-                     capture_faults=list(run.capture.faults) if run.capture else [],
-                     analysis_failed=analysis_failed, wire_error=wire_error)
+    blind: list[str] = []
+    if run.capture is not None:   # what the capture's filter or snaplen hid: no verdict
+        blind = verdict.inconclusive_blind(
+            checks, expectations, run.capture.blind_spots(run.contacts,
+                                                          run.scenario.capture.filter))
+        result.warnings += blind
+    with interrupts.held():      # the verdict is set whole (and then kept), or not at all
+        result.checks = checks
+        verdict.conclude(result, step_failure,
+                         incomplete=list((wire or {}).get("incomplete") or []),
+                         capture_faults=list(run.capture.faults) if run.capture else [],
+                         analysis_failed=analysis_failed, wire_error=wire_error)
+        if blind and result.status == ERROR and result.exit_status is None:
+            # the scenario's own capture settings hid the evidence: its author's to fix
+            result.exit_status = int(ExitStatus.INVALID_INPUT)
+            result.error = result.error or ("the capture's filter or snaplen hides what "
+                                            "wire checks need: they are inconclusive")
+        if not run.scenario.expectations:
+            verdict.no_checks(result, run.options.strict)
+        run.judged = True
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
@@ -343,14 +377,16 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
     options = options or RunOptions()
     run = _Run(scenario, options)
     result = run.result
+    if options.result_sink is not None:
+        options.result_sink(result)
     started = time.monotonic()
     result.started_at = time.time()
     run.board.post("engine", "scenario_started", name=scenario.name, file=str(scenario.file))
     interrupted: KeyboardInterrupt | None = None
     step_failure: str | None = None
     try:
-        for phase in (run.plan, run.start_capture, run.start_services, run.start_agents,
-                      run.run_agents):
+        for phase in (run.prepare, run.plan, run.start_capture, run.start_services,
+                      run.start_agents, run.run_agents):
             run.check_stop()
             phase()
     except KeyboardInterrupt as exc:
@@ -385,18 +421,32 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
             _verdict(run, step_failure)
         except KeyboardInterrupt as exc:    # Ctrl-C/SIGTERM while analysing: no verdict
             interrupted = exc
-            result.status = ERROR
-            result.error = ("interrupted while analysing the capture: no verdict (the capture "
-                            "and logs are kept in the artifacts)")
-            result.exit_status = int(ExitStatus.INTERRUPTED)
-            result.checks = []
+            if not run.judged:              # (one landing after the verdict keeps it)
+                result.status = ERROR
+                result.error = ("interrupted while analysing the capture: no verdict (the "
+                                "capture and logs are kept in the artifacts)")
+                result.exit_status = int(ExitStatus.INTERRUPTED)
+                result.checks = []
         except Exception as exc:  # noqa: BLE001 - a bug in analysis or a check: say so
             result.status, result.error = ERROR, f"internal error while checking: {exc!r}"
             result.exit_status = int(ExitStatus.INFRASTRUCTURE)
-    result.events = [e.to_dict() for e in run.board.events()]
-    result.duration = time.monotonic() - started
-    run.board.post("engine", "scenario_finished", name=scenario.name, status=result.status)
+    try:
+        with interrupts.held():     # the verdict is kept whole, the artifacts masked whole
+            _conclude(run, started)
+    except KeyboardInterrupt as exc:    # it landed while concluding: now, with the result
+        interrupted = exc
     if interrupted is not None:
         interrupted.result = result  # type: ignore[attr-defined]
         raise interrupted
     return result
+
+
+def _conclude(run: _Run, started: float) -> None:
+    """The last touches of a result (the verdict is in): secrets masked in every
+    file of the artifacts, the events, the duration; then "scenario finished"."""
+    result = run.result
+    if run.prepared:
+        result.warnings += mask_secrets(run.dir, run.scenario.secrets)
+    result.events = [e.to_dict() for e in run.board.events()]
+    result.duration = time.monotonic() - started
+    run.board.post("engine", "scenario_finished", name=run.scenario.name, status=result.status)

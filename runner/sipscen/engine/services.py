@@ -83,7 +83,8 @@ def _tcp_open(host: str, port: int) -> bool:
             return False
 
 
-def _signal(value: Any, where: str, location) -> int:
+def signal_number(value: Any, where: str, location) -> int:
+    """A signal given by name (TERM, SIGTERM) or number; SIGTERM when none."""
     if value is None:
         return signal.SIGTERM
     if isinstance(value, int):
@@ -94,6 +95,28 @@ def _signal(value: Any, where: str, location) -> int:
         return int(getattr(signal, name))
     except AttributeError:
         raise ScenarioError(f"unknown signal '{value}'", location, where) from None
+
+
+def check_service_config(spec: ServiceSpec) -> str:
+    """The service's address, or the ScenarioError its plan or start would raise:
+    an address that is not loopback, a NUL byte in the command or the environment
+    (no process can be given one), an environment name that is empty or holds
+    '=' (the schema refuses those too). Run at validation as well."""
+    cfg = spec.config
+    for i, arg in enumerate(cfg.get("command") or []):
+        if "\0" in str(arg):
+            raise ScenarioError("a command argument cannot hold a NUL character", spec.location,
+                                f"{spec.path}.command[{i}]")
+    for key, value in (cfg.get("env") or {}).items():
+        name = str(key)
+        if not name or "=" in name or "\0" in name:
+            raise ScenarioError(f"invalid environment variable name {name!r}: not empty, "
+                                "no '=' and no NUL", spec.location, f"{spec.path}.env")
+        if "\0" in str(value):
+            raise ScenarioError("an environment value cannot hold a NUL character",
+                                spec.location, f"{spec.path}.env.{name}")
+    return require_loopback(str(cfg.get("address") or "127.0.0.1"), f"{spec.path}.address",
+                            spec.location)
 
 
 class Service:
@@ -118,8 +141,7 @@ class Service:
 
     def plan(self) -> Contact:
         cfg = self.config
-        host = require_loopback(str(cfg.get("address") or "127.0.0.1"),
-                                f"{self.spec.path}.address", self.spec.location)
+        host = check_service_config(self.spec)
         port = cfg.get("port", "auto")
         port = self.ports.port(host) if port in (None, "auto") else int(port)
         media = cfg.get("media_ports")
@@ -139,9 +161,7 @@ class Service:
 
     @property
     def wants_stdin(self) -> bool:
-        cfg = self.config
-        return bool(cfg.get("stdin")) or any(
-            isinstance(step, dict) and "stdin" in step for step in cfg.get("steps") or [])
+        return bool(self.config.get("stdin")) or any(s.kind == "stdin" for s in self.spec.steps)
 
     def start(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
         from sipscen.scenario.variables import resolve_references
@@ -168,7 +188,7 @@ class Service:
             redact_text(" ".join(argv), self.secrets) + "\n")
         self.proc = process.start(
             self.spec.name, argv, log_dir=self.dir, env=env, cwd=scenario_dir,
-            stop_signal=_signal(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
+            stop_signal=signal_number(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
                                 self.spec.location),
             stdin=self.wants_stdin)
 

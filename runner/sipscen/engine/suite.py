@@ -7,7 +7,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sipscen.core.results import ERROR, NOT_RUN, ScenarioResult
+from sipscen.core.results import ERROR, FAILED, NOT_RUN, PASSED, ScenarioResult
+from sipscen.engine import interrupts
 from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.engine.select import Selection, in_shard
 from sipscen.core.errors import ExitStatus, SipscenError
@@ -23,14 +24,16 @@ class SuiteOptions:
     selection: Selection = field(default_factory=Selection)
 
 
-def load_all(files: list[Path], variables: dict[str, str]) -> list[Scenario | ScenarioResult]:
-    """Each file's scenarios, or an error result for a file that does not load."""
+def load_all(files: list[Path], variables: dict[str, str], environ=None
+             ) -> list[Scenario | ScenarioResult]:
+    """Each file's scenarios, or an error result for a file that does not load
+    (``environ``: as ``load_scenarios`` takes it; default the process's)."""
     from sipscen.scenario import load_scenarios
 
     loaded: list[Scenario | ScenarioResult] = []
     for path in files:
         try:
-            loaded.extend(load_scenarios(path, variables))
+            loaded.extend(load_scenarios(path, variables, environ=environ))
         except SipscenError as exc:
             loaded.append(invalid_result(path, exc))
         except Exception as exc:  # noqa: BLE001 - a bug on one file must not sink the others
@@ -55,40 +58,104 @@ def invalid_result(path: Path, exc: SipscenError) -> ScenarioResult:
                           exit_status=int(ExitStatus.INVALID_INPUT), location=location)
 
 
-def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
+class SuiteState:
+    """Every selected scenario's slot, readable at any moment (issue 20).
+
+    The engine hands each scenario's result object over as soon as it exists
+    (``RunOptions.result_sink``) and fills it in place, so an interrupt that
+    lands anywhere - after a verdict, between parametrized sets, on the way
+    back to the caller - never loses a result: :meth:`results` settles every
+    slot (a verdict is kept; a scenario cut before its verdict is an
+    interrupted error; one that never started is not run)."""
+
+    def __init__(self) -> None:
+        self.items: list[Scenario | ScenarioResult] = []
+        self.positions: list[int] = []
+        self.slots: list[ScenarioResult | None] = []
+        self.interrupted = False
+        self.fail_fast_stopped = False
+
+    def fill(self, selected: list[tuple[int, Scenario | ScenarioResult]]) -> None:
+        self.positions = [pos for pos, _ in selected]
+        self.items = [item for _, item in selected]
+        for pos, item in selected:
+            if isinstance(item, ScenarioResult):
+                item.order = pos
+        self.slots = [i if isinstance(i, ScenarioResult) else None for i in self.items]
+
+    def sink(self, index: int):
+        def keep(result: ScenarioResult) -> None:
+            result.order = self.positions[index]
+            self.slots[index] = result
+        return keep
+
+    def results(self) -> list[ScenarioResult]:
+        """Every selected scenario's result, in selection order."""
+        why = ("not run: the run was interrupted before it started" if self.interrupted
+               else "not run: --fail-fast stopped the run after a failure")
+        out = []
+        for i, item in enumerate(self.items):
+            result = self.slots[i]
+            if result is None and isinstance(item, Scenario):
+                if not (self.interrupted or self.fail_fast_stopped):
+                    continue
+                result = not_run_result(item, self.positions[i], why)
+            elif result is not None and not has_verdict(result):
+                result.status, result.error = ERROR, "interrupted"
+                result.exit_status = int(ExitStatus.INTERRUPTED)
+            if result is not None:
+                out.append(result)
+        return out
+
+
+def has_verdict(result: ScenarioResult) -> bool:
+    """Whether the engine concluded on ``result`` (passed, failed, or an error
+    with its reason); a result still without one was cut by an interrupt."""
+    return result.status in (PASSED, FAILED, NOT_RUN) or bool(result.error)
+
+
+def run_suite(files: list[Path], options: SuiteOptions,
+              state: SuiteState | None = None) -> list[ScenarioResult]:
     """Run every scenario of ``files``; results in file order.
 
     On Ctrl-C every running scenario is torn down, and the KeyboardInterrupt is
-    re-raised with ``exc.results`` holding what finished.
+    re-raised with ``exc.results`` holding every scenario (see SuiteState);
+    a caller that passes ``state`` can read them even if the interrupt lands
+    after this function has returned.
     """
-    selected = select(load_all(files, options.variables), options.selection)
-    positions = [pos for pos, _ in selected]
-    items = [item for _, item in selected]
-    for pos, item in selected:
-        if isinstance(item, ScenarioResult):
-            item.order = pos
-    results: list[ScenarioResult | None] = [i if isinstance(i, ScenarioResult) else None
-                                            for i in items]
+    state = state if state is not None else SuiteState()
+    try:
+        state.fill(select(load_all(files, options.variables), options.selection))
+        _run_all(state, options)
+        return state.results()
+    except KeyboardInterrupt as exc:
+        state.interrupted = True
+        exc.results = state.results()  # type: ignore[attr-defined]
+        raise
+
+
+def _run_all(state: SuiteState, options: SuiteOptions) -> None:
     stop = threading.Event()          # Ctrl-C: tear down what runs
     no_more = threading.Event()       # --fail-fast: start nothing new
-    run_options = replace(options.run, stop_event=stop)
+    items = state.items
 
     def one(index: int) -> None:
         if stop.is_set() or no_more.is_set():
             return
+        run_options = replace(options.run, stop_event=stop, result_sink=state.sink(index))
         try:
-            results[index] = run_scenario(items[index], run_options)
+            result = run_scenario(items[index], run_options)
         except KeyboardInterrupt as exc:    # Ctrl-C, or stopped because of one elsewhere
             partial = getattr(exc, "result", None)
-            if partial is not None:
-                partial.order = positions[index]
-                results[index] = partial
+            if partial is not None and state.slots[index] is None:
+                state.sink(index)(partial)
             if threading.current_thread() is threading.main_thread():
                 raise
             return
-        results[index].order = positions[index]
-        if options.fail_fast and results[index].status != "passed":
+        state.sink(index)(result)
+        if options.fail_fast and result.status != PASSED:
             no_more.set()
+            state.fail_fast_stopped = True
 
     todo = [i for i, item in enumerate(items) if not isinstance(item, ScenarioResult)]
     try:
@@ -97,25 +164,19 @@ def run_suite(files: list[Path], options: SuiteOptions) -> list[ScenarioResult]:
                 one(i)
         else:
             _run_parallel(one, todo, options.jobs, stop)
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt:
         stop.set()
-        _not_run(items, positions, results, "not run: the run was interrupted before it started")
-        exc.results = [r for r in results if r is not None]  # type: ignore[attr-defined]
         raise
-    _not_run(items, positions, results, "not run: --fail-fast stopped the run after a failure")
-    return [r for r in results if r is not None]
 
 
-def _not_run(items: list, positions: list[int], results: list, why: str) -> None:
-    """Every scenario that never started is listed as not run, never left out."""
-    for i, item in enumerate(items):
-        if results[i] is None and isinstance(item, Scenario):
-            results[i] = ScenarioResult(
-                name=item.name, file=str(item.file), status=NOT_RUN, error=why,
-                tags=list(item.tags), description=item.description, order=positions[i],
-                location=str(item.location) if item.location else f"{item.file}:1:1",
-                exit_status=int(ExitStatus.INTERRUPTED if "interrupted" in why
-                                else ExitStatus.SUCCESS), secrets=sorted(item.secrets))
+def not_run_result(item: Scenario, position: int, why: str) -> ScenarioResult:
+    """A scenario that never started: listed as not run, never left out."""
+    return ScenarioResult(
+        name=item.name, file=str(item.file), status=NOT_RUN, error=why,
+        tags=list(item.tags), description=item.description, order=position,
+        location=str(item.location) if item.location else f"{item.file}:1:1",
+        exit_status=int(ExitStatus.INTERRUPTED if "interrupted" in why
+                        else ExitStatus.SUCCESS), secrets=sorted(item.secrets))
 
 
 def _run_parallel(one, todo: list[int], jobs: int, stop: threading.Event) -> None:
@@ -132,6 +193,7 @@ def _run_parallel(one, todo: list[int], jobs: int, stop: threading.Event) -> Non
                 f.result()          # a bug in a scenario thread surfaces here
     except BaseException:
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        with interrupts.held(deliver=False):    # a second Ctrl-C must not skip the teardowns
+            pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

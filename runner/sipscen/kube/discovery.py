@@ -30,7 +30,6 @@ from sipscen.kube.client import Cluster, call, connect, in_cluster
 from sipscen.kube.jobindex import INDEX_VARIABLE
 from sipscen.core.model import ServiceSpec
 
-POD_IP_VARIABLE = "SIPSCEN_POD_IP"
 
 _discovered: set[str] = set()
 _lock = threading.Lock()
@@ -38,25 +37,15 @@ _cluster: Cluster | None = None
 
 
 def allowed(ip: str) -> bool:
-    """A non-loopback address sipscen may use: only in a pod, only its own or a
-    discovered SUT endpoint."""
+    """A discovered SUT endpoint, in a pod (the pod's own address is allowed by
+    ``sipscen.core.network`` itself)."""
     if not in_cluster():
         return False
     with _lock:
-        if ip in _discovered:
-            return True
-    own = os.environ.get(POD_IP_VARIABLE, "").strip()
-    return bool(own) and _same(own, ip)
+        return ip in _discovered
 
 
 network.add_policy(allowed)
-
-
-def _same(a: str, b: str) -> bool:
-    try:
-        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
-    except ValueError:
-        return False
 
 
 def _shared_cluster() -> Cluster:

@@ -17,6 +17,10 @@ RoleBinding and a Job. Nothing here talks to a cluster.
   failed) and 2 (invalid input) fail that index at once, never retried (the
   other shards go on); exit 3 (infrastructure) is retried; a pod disrupted by
   the cluster (eviction, preemption) is retried without counting.
+* Secrets: every ``${env:NAME}`` the selected scenarios read becomes the pod's
+  environment variable NAME taken from key NAME of the Secret ``--secret``
+  (default ``<--name>-env``, e.g. ``sipscen-env``) by ``secretKeyRef``; the
+  value is never read here nor written in a manifest.
 * Security: non-root (uid 10001, as in the Containerfile), not privileged,
   every capability dropped; NET_RAW and NET_ADMIN are added back (with
   privilege escalation allowed, so tcpdump's file capabilities take effect)
@@ -24,6 +28,7 @@ RoleBinding and a Job. Nothing here talks to a cluster.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +71,11 @@ class JobRequest:
     exclude_tags: list[str] = field(default_factory=list)
     keyword: str | None = None
     timeout: float | None = None
+    secret: str | None = None           # the Secret holding ${env:NAME} values (default NAME-env)
+
+    @property
+    def secret_name(self) -> str:
+        return self.secret or f"{self.name}-env"
 
 
 def _check(request: JobRequest) -> int:
@@ -74,7 +84,8 @@ def _check(request: JobRequest) -> int:
     count = request.shards if request.shards is not None else request.generators
     if count < 1 or count > 1000:
         raise UsageError(f"the Job's pod count must be between 1 and 1000, not {count}")
-    for what, value, limit in (("--name", request.name, 52), ("--namespace", request.namespace, 63)):
+    for what, value, limit in (("--name", request.name, 52), ("--namespace", request.namespace, 63),
+                               ("--secret", request.secret_name, 253)):
         if len(value) > limit or not _DNS_LABEL.match(value):
             raise UsageError(f"{what} {value!r}: lower-case letters, digits and '-', at most "
                              f"{limit} characters (a DNS label)")
@@ -104,17 +115,20 @@ def image_paths(paths: list[str]) -> list[str]:
     return out
 
 
-def plan_budgets(request: JobRequest, count: int) -> tuple[list[float], bool]:
-    """Per pod: the seconds its scenarios may take; and whether any captures."""
+def plan_budgets(request: JobRequest, count: int) -> tuple[list[float], bool, list[str]]:
+    """Per pod: the seconds its scenarios may take; whether any captures; the
+    names of every ``${env:NAME}`` the selection reads (its secrets: never read
+    here, the pods get them from the Job's Secret)."""
     from sipscen.core.results import ScenarioResult
     from sipscen.engine.select import Selection
     from sipscen.engine.suite import load_all, select
     from sipscen.scenario.discover import discover
+    from sipscen.scenario.variables import SecretStandIns
 
     files = discover(request.paths)
     if not files:
         raise UsageError(f"no scenario files in {' '.join(request.paths)}")
-    selected = select(load_all(files, dict(request.variables)),
+    selected = select(load_all(files, dict(request.variables), SecretStandIns(os.environ)),
                       Selection(tuple(request.tags), tuple(request.exclude_tags), request.keyword))
     invalid = [item for _, item in selected if isinstance(item, ScenarioResult)]
     if invalid:
@@ -124,7 +138,9 @@ def plan_budgets(request: JobRequest, count: int) -> tuple[list[float], bool]:
         raise UsageError("the selection is empty: no scenario would run")
     budgets = [0.0] * count
     capture = False
+    env_names: set[str] = set()
     for pos, scenario in selected:
+        env_names |= scenario.env_names
         timeout = request.timeout if request.timeout is not None else scenario.timeout
         cost = timeout + SCENARIO_OVERHEAD
         capture = capture or scenario.capture.enabled
@@ -132,7 +148,7 @@ def plan_budgets(request: JobRequest, count: int) -> tuple[list[float], bool]:
             budgets = [b + cost for b in budgets]        # every generator runs everything
         else:
             budgets[pos % count] += cost                 # as sipscen.engine.select.in_shard
-    return budgets, capture
+    return budgets, capture, sorted(env_names)
 
 
 def pod_args(request: JobRequest, count: int) -> list[str]:
@@ -155,7 +171,7 @@ def pod_args(request: JobRequest, count: int) -> list[str]:
 
 def build_manifests(request: JobRequest) -> list[dict[str, Any]]:
     count = _check(request)
-    budgets, capture = plan_budgets(request, count)
+    budgets, capture, env_names = plan_budgets(request, count)
     pod_deadline = int(max(budgets)) + POD_START_MARGIN
     job_deadline = (pod_deadline + JOB_SCHEDULING_MARGIN) * (RETRIES_PER_INDEX + 1)
     ns, name = request.namespace, request.name
@@ -177,7 +193,11 @@ def build_manifests(request: JobRequest) -> list[dict[str, Any]]:
         "command": ["sipscen"], "args": pod_args(request, count),
         "env": [{"name": "HOME", "value": "/tmp"},
                 {"name": "SIPSCEN_POD_IP",
-                 "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+                 "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                # every ${env:NAME}: from the Secret, by reference (its value never here)
+                *({"name": n, "valueFrom": {"secretKeyRef": {"name": request.secret_name,
+                                                             "key": n}}}
+                  for n in env_names if n not in ("HOME", "SIPSCEN_POD_IP"))],
         "securityContext": {
             "runAsNonRoot": True, "runAsUser": RUN_AS_UID, "runAsGroup": RUN_AS_UID,
             "privileged": False,

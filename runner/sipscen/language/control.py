@@ -58,6 +58,11 @@ class CallControl:
         None on timeout; (-1, {"abort": message}) when ``abort`` said why it cannot come."""
         raise self._unsupported("waiting for call events")
 
+    def wait_log(self, pattern: str, timeout: float) -> bool:
+        """Whether ``pattern`` (a regex) shows in this party's log within ``timeout``,
+        in text after the previous log wait's match."""
+        raise self._unsupported("waiting for a log line")
+
     def received_digits(self) -> str:
         """Every DTMF digit received so far, in order."""
         raise self._unsupported("receiving DTMF")

@@ -23,7 +23,9 @@ A record is plain data plus callables:
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
                   step kinds and wait events it carries out, its fact capabilities,
                   optionally ``check_step`` (LoadCheck, kind, params): the step
-                  parameters it cannot carry out, refused at load time.
+                  parameters it cannot carry out, refused at load time; and
+                  ``check_config``: the check of its keys its agent runs at plan
+                  time, run at validation too.
 """
 from __future__ import annotations
 
@@ -71,6 +73,10 @@ class ExpectationFamily:
     needs_audio: Callable[[Mapping[str, Any]], bool] | None = None      # decoded wire audio
     needs_dtls_scan: Callable[[Mapping[str, Any]], bool] | None = None  # media DTLS scan
     merged: bool = False          # a distributed load judges it on the generators' sum
+    # what its wire results read on the wire (capture/visibility.py channels: "sip" whole
+    # signalling, "rtp" media headers, "payload" whole media packets); a capture whose
+    # filter or snaplen hides one makes those results inconclusive
+    wire_needs: Callable[[Mapping[str, Any]], frozenset[str]] | None = None
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")
@@ -91,8 +97,13 @@ class AgentType:
     facts_record: str = "sipscen.agents.records:AgentRecord"   # "module:Class" of its facts
     # load-time refusal of step parameters it cannot carry out: (LoadCheck, kind, params)
     check_step: Callable[[Any, str, Mapping[str, Any]], None] | None = None
+    noun: str = "agent"           # how messages name one: "a pjsua agent", "a service"
     # load-time refusal of agent keys it cannot carry out: (LoadCheck, agent mapping)
     check_agent: Callable[[Any, Mapping[str, Any]], None] | None = None
+    # "module:function" (AgentSpec, scenario folder) -> None: the check of its keys its
+    # agent runs at plan time (ScenarioError), run at validation too, so that validate
+    # never says ok to what run refuses (imported lazily: validate never loads pjsua2)
+    check_config: str | None = None
     # the codecs it can negotiate (names, any case); None: whatever its keys allow
     codecs: frozenset[str] | None = None
 
@@ -100,12 +111,22 @@ class AgentType:
         name = str(codec).split("/")[0].lower()
         return self.codecs is None or name in {c.lower() for c in self.codecs}
 
+    @property
+    def label(self) -> str:
+        return f"a {self.name} {self.noun}".rstrip()
+
     def carries(self, kind: StepKind | None, name: str) -> bool:
         """Whether this agent type carries out step kind ``name``."""
         return name in self.steps or bool(kind is not None and kind.generic)
 
     def facts_record_class(self) -> type:
         module, _, name = self.facts_record.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def config_checker(self) -> Callable[..., None] | None:
+        if not self.check_config:
+            return None
+        module, _, name = self.check_config.partition(":")
         return getattr(importlib.import_module(module), name)
 
     def implementation_class(self) -> type:
@@ -117,6 +138,7 @@ STEPS: dict[str, StepKind] = {}
 EVENTS: dict[str, WaitEvent] = {}
 EXPECTATIONS: dict[str, ExpectationFamily] = {}
 AGENT_TYPES: dict[str, AgentType] = {}
+SERVICE_TYPE: dict[str, AgentType] = {}
 
 
 def _origin(record: Any) -> str:
@@ -167,6 +189,17 @@ def register_agent_type(agent_type: AgentType) -> AgentType:
     return _add(AGENT_TYPES, agent_type)
 
 
+def register_service_type(record: AgentType) -> AgentType:
+    """What a service's steps may be (one record, not selectable by ``type:``)."""
+    SERVICE_TYPE[record.name] = record
+    return record
+
+
+def service_type() -> AgentType:
+    load()
+    return SERVICE_TYPE["service"]
+
+
 # The built-in language: modules that register themselves on import. Every module
 # of ``sipscen.language.steps`` is a step kind (found, not listed). An installed
 # package adds to the language the same way: its module, named in the entry-point
@@ -179,6 +212,7 @@ BUILTINS = (
     "sipscen.checks.leg", "sipscen.checks.media", "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
     "sipscen.agents.baresip.language", "sipscen.agents.browser.language",
+    "sipscen.language.service_language",
 )
 ENTRY_POINT_GROUP = "sipscen.language"
 # Step kinds in this order first (the schema and the reference list them so);

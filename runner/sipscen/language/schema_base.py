@@ -157,6 +157,11 @@ BASE: dict = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
                                                                'tcp_port': {'type': 'boolean'},
                                                                'timeout': {'$ref': '#/$defs/positive_duration'}}},
                                       'env': {'type': 'object',
+                                              'propertyNames': {
+                                                  'pattern': '^[^=\\x00]+$',
+                                                  'x-error': 'invalid environment variable '
+                                                             'name {value}: not empty, no '
+                                                             "'=' and no NUL"},
                                               'additionalProperties': {'type': ['string',
                                                                                 'number',
                                                                                 'boolean']}},

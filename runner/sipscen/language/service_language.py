@@ -1,13 +1,18 @@
-"""The service keys and service steps of the scenario language (issue 10), as
-schema fragments the schema generator adds to ``$defs.service``.
+"""The service keys of the scenario language (issue 10), as schema fragments the
+schema generator adds to ``$defs.service``, and the record of what a service's
+steps may be (``SERVICE``: the step kinds and waits it carries out, as an agent
+type's record says for its agents).
 
 Runtime: ``engine/services.py`` (user, media_ports, files, stdin, health),
-``engine/run.py`` (``after``), ``engine/service_steps.py`` (steps). Load-time
-checks: ``scenario/semantic_services.py``.
+``engine/run.py`` (``after``), ``engine/service_steps.py`` (steps, through the one
+timeline interpreter). Load-time checks: ``scenario/semantic_services.py`` and,
+for the steps, the same as any agent's (``scenario/semantic.py``).
 """
 from __future__ import annotations
 
 from typing import Any
+
+from sipscen.language.registry import AgentType, register_service_type
 
 SERVICE_KEYS: dict[str, Any] = {
     "user": {"description": "The service's SIP user: `call: {to: NAME}` dials "
@@ -33,9 +38,13 @@ SERVICE_KEYS: dict[str, Any] = {
                              "step).", "type": "boolean"},
     "files": {"description": "Files written to the folder ${NAME.files} before the service "
                              "starts (references resolved): e.g. a UA's config.",
-              "type": "object", "propertyNames": {"pattern": "^[A-Za-z0-9._-]+$"},
+              "type": "object",
+              # a name of that folder: never '.' or '..' (they name folders, not files)
+              "propertyNames": {"pattern": "^(?!\\.\\.?$)[A-Za-z0-9._-]+$",
+                                "x-error": "invalid file name {value}: letters, digits, '.', "
+                                           "'_' and '-', not '.' or '..'"},
               "additionalProperties": {"type": "string"}},
-    "steps": {"type": "array", "items": {"$ref": "#/$defs/service_step"}},
+    "steps": {"$ref": "#/$defs/steps"},
     "b2bua": {"description": "The service is a B2BUA (a new Call-ID per leg): checks between "
                              "two parties link its incoming and outgoing legs, by timing or by "
                              "a correlation `header` (its value: the incoming Call-ID, or the "
@@ -45,32 +54,18 @@ SERVICE_KEYS: dict[str, Any] = {
               "properties": {"header": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}}},
 }
 
-SERVICE_STEP: dict[str, Any] = {
-    "description": "A step that acts on the service, run alongside the agents.",
-    "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
-    "properties": {
-        "stdin": {"description": "One line to the service's stdin.", "type": "string"},
-        "tcp": {"type": "object", "required": ["send"], "additionalProperties": False,
-                "properties": {"send": {"type": "string"}, "port": {"$ref": "#/$defs/port"}}},
-        "run": {"type": "object", "required": ["command"], "additionalProperties": False,
-                "properties": {"command": {"type": "array", "minItems": 1,
-                                           "items": {"type": "string"}},
-                               "timeout": {"$ref": "#/$defs/positive_duration"},
-                               "expect_exit": {"type": "integer"}}},
-        "wait": {"type": "object", "additionalProperties": False,
-                 "properties": {"log": {"$ref": "#/$defs/regex"},
-                                "signal": {"$ref": "#/$defs/name"},
-                                "agent": {"$ref": "#/$defs/name"},
-                                "timeout": {"$ref": "#/$defs/positive_duration"}}},
-        "signal": {"$ref": "#/$defs/name"},
-        "sleep": {"$ref": "#/$defs/duration"},
-        "kill": {"description": "Send a signal to the service's main process (e.g. a crash "
-                                "on purpose).", "type": ["string", "integer"],
-                 "pattern": "^(SIG)?[A-Z0-9]+$", "minimum": 1},
-    },
-}
+# What a service's steps may be: the language's step kinds that act on a running
+# process (stdin, tcp, run, kill) and the timeline's own (sleep, signal, wait for a
+# signal or a log line). Not an agent type: no `type:` selects it.
+SERVICE = register_service_type(AgentType(
+    name="service", implementation="sipscen.engine.services:Service", schema_def="service",
+    schema={}, noun="",
+    steps=frozenset({"sleep", "signal", "wait", "stdin", "tcp", "run", "kill"}),
+    events=frozenset({"signal", "log"}), capabilities=frozenset(),
+    check_config="sipscen.engine.services:check_service_config",
+    doc="A process the scenario starts (the SUT, a relay, a third-party UA): its steps act "
+        "on it while the agents run."))
 
 
 def extend_service_schema(defs: dict[str, Any]) -> None:
     defs["service"]["properties"].update(SERVICE_KEYS)
-    defs["service_step"] = dict(SERVICE_STEP)

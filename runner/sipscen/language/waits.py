@@ -151,6 +151,19 @@ register_event(WaitEvent(
     example="- wait: {signal: ready, agent: bob, timeout: 5s}"))
 
 
+def _log_run(t, params, timeout):
+    if not t.control.wait_log(str(params["log"]), timeout):
+        if not t.ctx.board.cancelled.is_set():
+            raise t.fail(f"{params['log']!r} not in its log within {timeout:g}s")
+
+
+register_event(WaitEvent(
+    name="log", run=_log_run, keys={"log": {"$ref": "#/$defs/regex"}},
+    doc="A line matching `log` (a regular expression) in this service's log (stdout and "
+        "stderr), after what the previous log wait matched.",
+    example='- wait: {log: "Startup complete", timeout: 10s}'))
+
+
 register_event(WaitEvent(
     name="early_media", keys=CALL_KEY,
     run=_simple("early_media", lambda kind, d: kind == "media" and d.get("state") == "active"

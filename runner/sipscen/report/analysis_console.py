@@ -14,6 +14,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sipscen.report.text import terminal_safe
+
+
+def _c(value: Any, style: str = "") -> Text:
+    """A cell or line of capture text: no rich markup, no terminal control codes
+    (a Call-ID or a request line is whatever the sender put on the wire)."""
+    return Text(terminal_safe("-" if value is None else str(value)), style=style)
+
 
 def _t(value: Any) -> str:
     """Capture time as UTC ``HH:MM:SS.mmm`` (seconds for small, relative times)."""
@@ -52,12 +60,12 @@ def render_analysis(analysis, console: Console) -> None:
         calls, streams = calls[:MAX_ROWS], streams[:MAX_ROWS]
     dtmf = data.get("dtmf", [])
     path = getattr(analysis, "path", "")
-    head = Text.assemble((f"{path}  " if path else "", "bold"),
+    head = Text.assemble((terminal_safe(f"{path}  ") if path else "", "bold"),
                          f"{data.get('packets', 0)} packets, {n_calls} calls, "
                          f"{n_streams} RTP streams, {len(dtmf)} DTMF events")
     console.print(head)
     for w in data.get("warnings", []):
-        console.print(Text(f"warning: {w}", style="yellow"))
+        console.print(_c(f"warning: {w}", style="yellow"))
 
     if calls:
         table = Table(title="SIP calls", title_justify="left", show_lines=False)
@@ -69,8 +77,8 @@ def render_analysis(analysis, console: Console) -> None:
             if len(msgs) > 12:
                 ladder += f", ... (+{len(msgs) - 12})"
             status = c.get("status")
-            table.add_row(str(c.get("call_id")), _t(c.get("start")), str(len(msgs)),
-                          "-" if status is None else str(status), ladder)
+            table.add_row(_c(c.get("call_id")), _t(c.get("start")), str(len(msgs)),
+                          _c(status), _c(ladder))
         console.print(table)
         _more(console, len(calls), n_calls, "calls")
 
@@ -83,28 +91,30 @@ def render_analysis(analysis, console: Console) -> None:
             if srtp is None:
                 sec = Text("plain RTP", style="red" if any(x.get("srtp") for x in streams) else "")
             elif srtp.get("authenticated") and not srtp.get("auth_failed"):
-                sec = Text(f"{srtp.get('suite')} ({srtp.get('authenticated')} auth, {srtp.get('key_source')} key)",
-                           style="green")
+                sec = _c(f"{srtp.get('suite')} ({srtp.get('authenticated')} auth, {srtp.get('key_source')} key)",
+                         style="green")
             else:
-                sec = Text(f"{srtp.get('suite') or 'SRTP?'}: {srtp.get('authenticated', 0)} auth, "
-                           f"{srtp.get('auth_failed', 0)} failed", style="red")
+                sec = _c(f"{srtp.get('suite') or 'SRTP?'}: {srtp.get('authenticated', 0)} auth, "
+                         f"{srtp.get('auth_failed', 0)} failed", style="red")
             codecs = s.get("codecs") or {}
             pts = ", ".join(f"{pt} {codecs.get(str(pt), '')}".strip() for pt in s.get("payload_types", []))
-            table.add_row(s.get("ssrc", ""), s.get("src", ""), s.get("dst", ""), pts, str(s.get("packets")),
-                          str(s.get("lost")), f"{s.get('jitter_ms', 0):.2f}", sec, str(s.get("call_id") or "-"))
+            table.add_row(_c(s.get("ssrc", "")), _c(s.get("src", "")), _c(s.get("dst", "")), _c(pts),
+                          str(s.get("packets")), str(s.get("lost")), f"{s.get('jitter_ms', 0):.2f}",
+                          sec, _c(s.get("call_id") or "-"))
         console.print(table)
         _more(console, len(streams), n_streams, "RTP streams")
 
     if dtmf:
-        table = Table(title=f"DTMF: {''.join(str(d.get('digit')) for d in dtmf)}", title_justify="left")
+        table = Table(title=_c(f"DTMF: {''.join(str(d.get('digit')) for d in dtmf)}"),
+                      title_justify="left")
         for col in ("time (UTC)", "digit", "method", "ms", "volume", "PT", "SSRC", "source -> destination"):
             table.add_column(col, overflow="fold", no_wrap=col in ("time (UTC)", "SSRC", "method"))
         for d in dtmf[:MAX_ROWS]:
-            table.add_row(_t(d.get("time")), Text(str(d.get("digit")), style="bold"), d.get("method", ""),
+            table.add_row(_t(d.get("time")), _c(d.get("digit"), style="bold"), _c(d.get("method", "")),
                           "-" if d.get("duration_ms") is None else str(d.get("duration_ms")),
                           "-" if d.get("volume") is None else str(d.get("volume")),
                           "-" if d.get("payload_type") is None else str(d.get("payload_type")),
-                          d.get("ssrc") or "-", f"{d.get('src')} -> {d.get('dst')}")
+                          _c(d.get("ssrc") or "-"), _c(f"{d.get('src')} -> {d.get('dst')}"))
         console.print(table)
         _more(console, min(len(dtmf), MAX_ROWS), len(dtmf), "DTMF events")
     elif not calls and not streams:

@@ -25,15 +25,21 @@ def write_atomically(path: str | os.PathLike, what: str, write: Callable[[IO[byt
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:      # a full disk, a bug, Ctrl-C: never a .tmp left
         try:
             tmp.unlink()
         except OSError:
             pass
-        reason = exc.strerror or str(exc)
+        if not isinstance(exc, Exception):
+            raise
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else repr(exc)
         raise ReportWriteError(f"cannot write the {what} report {target}: {reason}") from None
     return target
 
 
 def write_text_atomically(path: str | os.PathLike, what: str, text: str) -> Path:
-    return write_atomically(path, what, lambda f: f.write(text.encode("utf-8")))
+    """``text`` as UTF-8; a lone surrogate (which UTF-8 cannot hold; validation
+    refuses them in scenarios, but a tool's output may carry one) is written as
+    the escape ``\\udXXX``, never an error."""
+    return write_atomically(path, what, lambda f: f.write(text.encode("utf-8",
+                                                                      "backslashreplace")))

@@ -27,7 +27,7 @@ from rich.text import Text
 from sipscen.core.events import Event
 from sipscen.core.results import ERROR, FAILED, NOT_RUN, PASSED, ScenarioResult, summarise
 from sipscen.core.redaction import redact_text, secrets_of
-from sipscen.report.text import duration_text, show
+from sipscen.report.text import duration_text, show, terminal_safe
 from sipscen.report.views import artifacts_folder
 
 STATUS_STYLE = {PASSED: "bold green", FAILED: "bold red", ERROR: "bold magenta",
@@ -39,6 +39,12 @@ CI_MIN_WIDTH = 120
 def make_console(stream: Any = None, no_color: bool = False) -> Console:
     """A Console suited to sipscen output (no automatic highlighting of numbers/paths)."""
     return Console(file=stream, highlight=False, no_color=no_color, soft_wrap=False)
+
+
+def shown(value: Any, secrets: Iterable[str] | None, one_line: bool = False) -> str:
+    """User or wire text as the console prints it: secrets masked, then every
+    control character escaped (report/text.py terminal_safe)."""
+    return terminal_safe(redact_text(str(value), secrets), one_line)
 
 
 def _status_text(status: str) -> Text:
@@ -80,13 +86,13 @@ class LiveProgress:
         text = Text()
         text.append(f"{event.t:8.3f}s ", style="dim")
         if self.scenario:
-            text.append(f"[{self._r(self.scenario)}] ", style="cyan")
+            text.append(f"[{shown(self.scenario, self.secrets, one_line=True)}] ", style="cyan")
         text.append(f"{self._r(event.agent):<8} ", style="bold")
         text.append_text(body)
         return text
 
     def _r(self, value: Any) -> str:
-        return redact_text(str(value), self.secrets)
+        return shown(value, self.secrets)
 
     def _describe(self, kind: str, data: dict[str, Any]) -> Text | None:
         r = self._r
@@ -166,15 +172,15 @@ def _check_table(result: ScenarioResult, secrets: list[str], ascii_only: bool) -
     for check in result.checks:
         failed = check.status != PASSED
         style = "red" if failed else ""
-        name = Text(redact_text(check.name, secrets), style=style + (" bold" if failed else ""))
+        name = Text(shown(check.name, secrets), style=style + (" bold" if failed else ""))
         if check.message and failed:
-            name.append("\n" + redact_text(check.message, secrets), style="red")
+            name.append("\n" + shown(check.message, secrets), style="red")
         table.add_row(
             _status_text(check.status),
             name,
-            Text(redact_text(show(check.expected), secrets), style=style),
-            Text(redact_text(show(check.actual), secrets), style="bold red" if failed else ""),
-            Text(redact_text(check.location or "", secrets), style="red" if failed else "dim"),
+            Text(shown(show(check.expected), secrets), style=style),
+            Text(shown(show(check.actual), secrets), style="bold red" if failed else ""),
+            Text(shown(check.location or "", secrets), style="red" if failed else "dim"),
         )
     return table
 
@@ -200,14 +206,16 @@ def render_result(result: ScenarioResult, console: Console,
     ascii_only = not console.is_terminal
     head = Text()
     head.append_text(_status_text(result.status))
-    head.append(f" {redact_text(result.name, masked)}", style="bold")
+    if result.no_checks and result.status == PASSED:
+        head.append(" (no checks)", style="bold yellow")
+    head.append(f" {shown(result.name, masked, one_line=True)}", style="bold")
     head.append(f"  ({duration_text(result.duration)})  ", style="dim")
-    head.append(redact_text(result.location or result.file or "", masked), style="dim")
+    head.append(shown(result.location or result.file or "", masked), style="dim")
     console.print(head, highlight=False, soft_wrap=True)
     if result.status == PASSED and not show_passed:
         return
     if result.error:
-        console.print(Text("  error: " + redact_text(result.error, masked),
+        console.print(Text("  error: " + shown(result.error, masked),
                            style=STATUS_STYLE.get(result.status, "red")), soft_wrap=True)
     if result.checks:
         table = _check_table(result, masked, ascii_only)
@@ -215,11 +223,14 @@ def render_result(result: ScenarioResult, console: Console,
             _print_wide(console, table, max(console.width, CI_MIN_WIDTH))
         else:
             console.print(table)
-    elif result.status not in (ERROR, NOT_RUN):
+    elif result.status not in (ERROR, NOT_RUN) and not result.no_checks:
         console.print(Text("  (no checks)", style="dim"))
+    for warning in result.warnings or []:
+        console.print(Text("  warning: " + shown(warning, masked), style="yellow"),
+                      soft_wrap=True)
     folder = artifacts_folder(result)
     if folder:
-        console.print(Text("  artifacts: " + redact_text(folder, masked), style="dim"),
+        console.print(Text("  artifacts: " + shown(folder, masked), style="dim"),
                       soft_wrap=True)
 
 
@@ -230,6 +241,8 @@ def summary_text(results: list[ScenarioResult]) -> Text:
     text.append_text(_status_text(s["status"]))
     text.append(f" {s['total']} scenario{'s' if s['total'] != 1 else ''}: ")
     text.append(f"{s[PASSED]} passed", style="green" if s[PASSED] else "")
+    if s.get("no_checks"):
+        text.append(f" ({s['no_checks']} with no checks)", style="yellow")
     text.append(", ")
     text.append(f"{s[FAILED]} failed", style="red" if s[FAILED] else "")
     text.append(", ")

@@ -56,10 +56,17 @@ def payload_names(result: ScenarioResult) -> dict[int, str]:
     return names
 
 
+def _badge(result: ScenarioResult) -> str:
+    """The status badge; a pass without a single check says so."""
+    if result.status == PASSED and result.no_checks:
+        return '<span class="badge passed nochecks">passed, no checks</span>'
+    return f'<span class="badge {_e(result.status)}">{_e(result.status)}</span>'
+
+
 def _summary_section(results: list[ScenarioResult], ids: list[str]) -> str:
     s = summarise(results)
     rows = "".join(
-        f'<tr><td><span class="badge {_e(r.status)}">{_e(r.status)}</span></td>'
+        f'<tr><td>{_badge(r)}</td>'
         f'<td><a href="#{ids[i]}">{_e(r.name)}</a></td><td class="mono">{_e(r.file)}</td>'
         f'<td class="num">{_e(duration_text(r.duration))}</td>'
         f'<td class="num">{sum(1 for c in r.checks if c.status == PASSED)}/{len(r.checks)}</td>'
@@ -67,7 +74,10 @@ def _summary_section(results: list[ScenarioResult], ids: list[str]) -> str:
         for i, r in enumerate(results))
     return (f'<h2 id="summary">Summary <span class="badge {_e(s["status"])}">{_e(s["status"])}</span></h2>'
             f'<p class="counts"><span>{s["total"]} scenarios</span>'
-            f'<span class="passed">{s["passed"]} passed</span><span class="failed">{s["failed"]} failed</span>'
+            f'<span class="passed">{s["passed"]} passed</span>'
+            + (f'<span class="nochecks">{s["no_checks"]} with no checks</span>'
+               if s.get("no_checks") else "") +
+            f'<span class="failed">{s["failed"]} failed</span>'
             f'<span class="error">{s["error"]} error</span>'
             + (f'<span class="muted">{s["not_run"]} not run</span>' if s["not_run"] else "") +
             f'<span class="muted">{_e(duration_text(s["duration"]))} in total</span></p>'
@@ -196,7 +206,7 @@ def _artifacts_section(result: ScenarioResult, base_dir: Path) -> str:
 
 def _scenario_section(result: ScenarioResult, sid: str, base_dir: Path) -> str:
     head = (f'<section class="scenario {_e(result.status)}" id="{sid}">'
-            f'<h2><span class="badge {_e(result.status)}">{_e(result.status)}</span> {_e(result.name)}'
+            f'<h2>{_badge(result)} {_e(result.name)}'
             f' <span class="muted">({_e(duration_text(result.duration))})</span></h2>'
             f'<p class="mono muted">{_e(result.location or result.file)}</p>')
     if result.description:
@@ -205,6 +215,8 @@ def _scenario_section(result: ScenarioResult, sid: str, base_dir: Path) -> str:
         head += f'<p class="muted">tags: {_e(", ".join(result.tags))}</p>'
     if result.error:
         head += f'<div class="errorbox">{_e(result.error)}</div>'
+    for warning in result.warnings or []:
+        head += f'<div class="warnbox">warning: {_e(warning)}</div>'
     return (head + _checks_section(result) + _ladder_section(result, sid) + _streams_section(result)
             + _dtmf_section(result) + _agents_section(result) + _artifacts_section(result, base_dir)
             + "</section>")

@@ -25,6 +25,10 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
          font-size: 12px; text-transform: uppercase; }
 .badge.passed { background: var(--pass); } .badge.failed { background: var(--fail); }
 .badge.error { background: var(--error); }
+.badge.nochecks { background: #9a6700; }
+.counts .nochecks { color: #9a6700; }
+.warnbox { background: #fff8c5; border: 1px solid #d4a72c; padding: 4px 10px; border-radius: 4px;
+           margin: 4px 0; }
 .counts span { margin-right: 14px; font-weight: 600; }
 .counts .passed { color: var(--pass); } .counts .failed { color: var(--fail); }
 .counts .error { color: var(--error); }

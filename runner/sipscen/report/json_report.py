@@ -26,6 +26,8 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "name": result.name,
         "file": result.file,
         "status": result.status,
+        # passed without a single check (no expect:): a warning says so
+        "no_checks": bool(result.no_checks),
         "duration": round(float(result.duration or 0.0), 3),
         "description": result.description,
         "tags": list(result.tags or []),
@@ -92,7 +94,7 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
             exit_status=s.get("exit_status"), order=int(s.get("order") or 0),
             started_at=float(s.get("started_at") or 0.0),
             warnings=list(s.get("warnings") or []),
-            distributed=s.get("distributed") or None,
+            distributed=s.get("distributed") or None, no_checks=bool(s.get("no_checks")),
         ))
     return results
 

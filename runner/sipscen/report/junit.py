@@ -69,12 +69,15 @@ def _failure_message(result: ScenarioResult) -> str:
 
 
 def _system_out(result: ScenarioResult) -> str:
+    status = ("passed, no checks" if result.status == "passed" and result.no_checks
+              else result.status)
     lines = [f"scenario: {result.name}", f"file: {result.location or result.file}",
-             f"status: {result.status}  duration: {result.duration:.3f}s"]
+             f"status: {status}  duration: {result.duration:.3f}s"]
     if result.tags:
         lines.append("tags: " + ", ".join(result.tags))
     if result.error:
         lines.append(f"error: {result.error}")
+    lines += [f"warning: {w}" for w in result.warnings or []]
     lines.append("checks:")
     for check in result.checks:
         lines.append(f"  [{check.status.upper()}] {check_line(check)}")

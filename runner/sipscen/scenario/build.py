@@ -25,6 +25,8 @@ from sipscen.core.model import (AgentSpec, CaptureSpec, Expectation, Scenario, S
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
 from sipscen.scenario.semantic import SemanticChecker
+from sipscen.scenario.semantic_config import capture_errors, config_errors
+from sipscen.scenario.unicode_text import visible
 from sipscen.scenario.variables import NOT_SUBSTITUTED, substitute
 
 DEFAULT_TIMEOUT = 60.0
@@ -61,6 +63,29 @@ def validate_file(path: Path | str, variables: Mapping[str, str] | None = None, 
     return _compile_all(path, variables, environ)[1]
 
 
+def compile_file(path: Path | str, variables: Mapping[str, str] | None = None, *,
+                 environ: Mapping[str, str] | None = None
+                 ) -> tuple[list[Scenario], list[ScenarioError]]:
+    """(scenarios, []) or ([], every error of the first failing stage)."""
+    return _compile_all(path, variables, environ)
+
+
+def duplicate_names(scenarios: list[Scenario]) -> list[ScenarioError]:
+    """A name given twice among ``scenarios`` (a folder): reports, ``-k`` and merged
+    shards tell scenarios apart by name. Each repeat is an error at its name,
+    naming the first."""
+    first: dict[str, Scenario] = {}
+    errors = []
+    for scenario in scenarios:
+        seen = first.setdefault(scenario.name, scenario)
+        if seen is not scenario:
+            where = seen.name_location or seen.location or seen.file
+            errors.append(ScenarioError(f"duplicate scenario name '{scenario.name}' (also "
+                                        f"{where})", scenario.name_location or
+                                        scenario.location, "name"))
+    return errors
+
+
 def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
                  environ: Mapping[str, str] | None) -> tuple[list[Scenario], list[ScenarioError]]:
     """The file is read and its includes merged once; each parameter set then
@@ -91,7 +116,7 @@ def _compile_all(path: Path | str, variables: Mapping[str, str] | None,
         scenario, errors = _compile_tree(own, Path(path), includes, variables, environ, params)
         if errors:
             if params:
-                note = ", ".join(f"{k}={v}" for k, v in params.items())
+                note = visible(", ".join(f"{k}={v}" for k, v in params.items()))
                 errors = [ScenarioError(f"{e.message} [with {note}]", e.location, e.path)
                           for e in errors]
             return [], errors
@@ -146,24 +171,28 @@ def _compile_tree(tree: MarkedMap, path: Path, includes: tuple[Path, ...],
     errors = SemanticChecker(tree, subst).run()
     if errors:
         return None, redact_errors(errors, secrets)
-    scenario = build_model(tree, path, frozenset(secrets), parameters, includes)
+    scenario = build_model(tree, path, frozenset(secrets), parameters, includes,
+                           env_names=frozenset(subst.env_names))
+    errors = config_errors(scenario, tree) + capture_errors(scenario, tree)   # as run would
+    if errors:
+        return None, redact_errors(errors, secrets)
     return scenario, []
 
 
 def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset(),
                 parameters: Mapping[str, str] | None = None,
-                includes: tuple[Path, ...] = ()) -> Scenario:
+                includes: tuple[Path, ...] = (), env_names: frozenset[str] = frozenset()
+                ) -> Scenario:
     """The frozen Scenario of a validated, checked tree."""
     name = tree["name"]
     if parameters:
         name += "[" + ",".join(f"{k}={v}" for k, v in parameters.items()) + "]"
     agents = tuple(_agent(tree, n, node) for n, node in (tree.get("agents") or {}).items())
-    services = tuple(ServiceSpec(name=n, config=_with_defaults(node),
+    services = tuple(ServiceSpec(name=n, config=_with_defaults(
+                                     {k: v for k, v in node.items() if k != "steps"}),
                                  location=locate(tree, ["services", n], key=True),
                                  path=format_path(["services", n]),
-                                 step_locations=tuple(
-                                     locate(tree, ["services", n, "steps", i])
-                                     for i in range(len(node.get("steps") or []))))
+                                 steps=_steps(tree, ["services", n], node))
                      for n, node in (tree.get("services") or {}).items())
     expectations = tuple(
         Expectation(kind=kind, params=_params(params), location=locate(tree, ["expect", i]),
@@ -181,7 +210,9 @@ def build_model(tree: MarkedMap, path: Path, secrets: frozenset[str] = frozenset
         capture=_capture(tree.get("capture", True)),
         expectations=expectations,
         secrets=secrets,
+        env_names=env_names,
         location=tree.mark,
+        name_location=tree.value_mark("name") if isinstance(tree, MarkedMap) else None,
         parameters=dict(parameters or {}),
         includes=includes,
     )
@@ -241,13 +272,17 @@ def _passwords(tree: MarkedMap) -> set[str]:
 def _agent(tree: MarkedMap, name: str, node: dict) -> AgentSpec:
     base = ["agents", name]
     config = _with_defaults({k: v for k, v in node.items() if k not in ("type", "steps")})
-    steps = tuple(
+    return AgentSpec(name=name, type=node["type"], config=config, steps=_steps(tree, base, node),
+                     location=locate(tree, base, key=True), path=format_path(base))
+
+
+def _steps(tree: MarkedMap, base: list, node: dict) -> tuple[Step, ...]:
+    """An agent's or a service's steps, each with where it is written."""
+    return tuple(
         Step(kind=kind, params=_params(params), location=locate(tree, base + ["steps", i]),
              path=format_path(base + ["steps", i]))
         for i, step in enumerate(node.get("steps") or [])
         for kind, params in step.items())
-    return AgentSpec(name=name, type=node["type"], config=config, steps=steps,
-                     location=locate(tree, base, key=True), path=format_path(base))
 
 
 def _with_defaults(node: dict) -> dict[str, Any]:

@@ -27,6 +27,10 @@ class LoadCheck:
     def exactly_one(self, params: dict, keys: tuple[str, str], sub: list = ()) -> bool:
         return self.checker.exactly_one(params, keys, self.path + list(sub))
 
+    def signal_name(self, value: Any, sub: list) -> None:
+        """A signal of this system, by name (TERM, SIGTERM) or number."""
+        self.checker.check_signal(value, self.path + list(sub))
+
     def durations(self, node: dict, sub: list) -> None:
         self.checker.check_durations(node, self.path + list(sub))
 
@@ -60,7 +64,7 @@ class LoadCheck:
         """The agent's type waits for ``event``, else an error at the event's value."""
         t = self.agent_type
         if t is not None and event not in t.events:
-            self.fail(f"a {t.name} agent cannot wait for event '{event}' (its events: "
+            self.fail(f"{t.label} cannot wait for event '{event}' (its events: "
                       f"{', '.join(sorted(t.events))})", sub)
 
     def signal_sent(self, params: dict) -> None:

@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 from sipscen.core.errors import Location, ScenarioError
 from sipscen.language import registry
-from sipscen.scenario import bpf
+from sipscen.capture import bpf
 from sipscen.scenario.loadcheck import LoadCheck
 from sipscen.scenario.marks import MarkedMap, format_path, locate
 from sipscen.core.model import parse_duration
@@ -281,22 +281,26 @@ class SemanticChecker:
                           "other bytes as \\xNN (UTF-8 bytes for text)", path)
                 return
 
-    def check_step(self, agent_name: str, step: dict, path: list) -> None:
-        """A step: its kind is one this agent's type carries out, then the kind's own
-        load-time check (``sipscen.language.registry``)."""
+    def check_step(self, agent_name: str, step: dict, path: list, party_type: Any = None
+                   ) -> None:
+        """A step: its kind is one this agent's type (a service's: ``party_type``)
+        carries out, then the kind's own load-time check (``sipscen.language.registry``)."""
         if not isinstance(step, dict) or len(step) != 1:
             self.fail("a step is a one-key mapping (kind: params)", path)
             return
         (kind, params), = step.items()
         here = path + [kind]
-        agent_type = registry.agent_types().get((self.agents.get(agent_name) or {}).get("type"))
+        agent_type = party_type or registry.agent_types().get(
+            (self.agents.get(agent_name) or {}).get("type"))
         record = registry.steps().get(kind)
         if agent_type is not None and not agent_type.carries(record, kind):
-            self.fail(f"a {agent_type.name} agent cannot '{kind}' (its steps: "
+            self.fail(f"{agent_type.label} cannot '{kind}' (its steps: "
                       f"{', '.join(sorted(agent_type.steps))})", here, key=True)
             return
         if not isinstance(params, dict):
             self.check_durations(step, path)
+            if record is not None and record.check is not None and params is not None:
+                record.check(LoadCheck(self, agent_name, agent_type, here), {"value": params})
             return
         if record is not None and record.check is not None:
             record.check(LoadCheck(self, agent_name, agent_type, here), params)

@@ -3,14 +3,13 @@
 * ``after`` names other services, never the service itself, and the order has
   no cycle;
 * ``media_ports: [low, high]`` has low <= high;
-* steps: ``wait`` has ``log`` or ``signal`` (``agent`` only with ``signal``,
-  naming an agent or service that sends it); durations parse.
+* steps: each a step kind a service carries out (``language/service_language.py``),
+  checked as any agent's steps are.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sipscen.scenario.loadcheck import LoadCheck
 
 
 def check_service_extras(checker: Any, service: dict, path: list) -> None:
@@ -28,25 +27,9 @@ def check_service_extras(checker: Any, service: dict, path: list) -> None:
     if isinstance(media, list) and len(media) == 2 and all(isinstance(v, int) for v in media) \
             and media[0] > media[1]:
         checker.fail(f"media_ports low {media[0]} is above high {media[1]}", path + ["media_ports"])
-    for i, step in enumerate(service.get("steps") or []):
-        if not isinstance(step, dict) or len(step) != 1:
-            continue
-        (kind, params), = step.items()
-        here = path + ["steps", i, kind]
-        if kind == "sleep":
-            checker.check_durations({"sleep": params}, path + ["steps", i])
-        if kind == "kill":
-            checker.check_signal(params, here)
-        if not isinstance(params, dict):
-            continue
-        checker.check_durations(params, here)
-        if kind == "wait":
-            if not checker.exactly_one(params, ("log", "signal"), here):
-                continue
-            if "agent" in params and "signal" not in params:
-                checker.fail("'agent' belongs to a signal wait", here + ["agent"], key=True)
-            elif "signal" in params:
-                LoadCheck(checker, name, None, here).signal_sent(params)
+    from sipscen.language import registry
+    for i, step in enumerate(service.get("steps") or []):    # as any agent's steps
+        checker.check_step(name, step, path + ["steps", i], registry.service_type())
 
 
 def _in_cycle(start: str, services: dict) -> bool:

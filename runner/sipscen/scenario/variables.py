@@ -33,6 +33,7 @@ from typing import Any, Mapping
 
 from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path
+from sipscen.scenario.unicode_text import surrogate_problem, visible
 
 REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files",
                    "ws_port", "wss_port")
@@ -53,6 +54,7 @@ class Substitution:
     """What :func:`substitute` did to a tree."""
 
     secrets: set[str] = field(default_factory=set)
+    env_names: set[str] = field(default_factory=set)    # every ${env:NAME} used
     whole: set[tuple] = field(default_factory=set)      # paths that were exactly "${NAME}"
     references: list[tuple[str, str, Location | None, str]] = field(default_factory=list)
     errors: list[ScenarioError] = field(default_factory=list)   # (name, attr, loc, path)
@@ -82,6 +84,9 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
         if isinstance(node, dict):
             seen.add(id(node))
             for key in list(node):
+                if isinstance(key, str) and not key.isascii():
+                    unicode_check(key, path + (key,), node.key_mark(key)
+                                  if isinstance(node, MarkedMap) else None)
                 if not path and key in NOT_SUBSTITUTED:
                     continue
                 loc = node.value_mark(key) if isinstance(node, MarkedMap) else None
@@ -94,12 +99,52 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
 
     def visit(value: Any, path: tuple, loc: Location | None) -> Any:
         if isinstance(value, str):
-            return scope.expand(value, path, loc)
+            value = scope.expand(value, path, loc)
+            if not value.isascii():
+                unicode_check(value, path, loc)
+            return value
         walk(value, path)
         return value
 
+    def unicode_check(text: str, path: tuple, loc: Location | None) -> None:
+        problem = surrogate_problem(text)
+        if problem:
+            result.errors.append(ScenarioError(problem, loc, visible(format_path(path))))
+
+    for name, value in given.items():      # a parameter set's values name the scenario
+        problem = surrogate_problem(str(name)) or surrogate_problem(str(value))
+        if problem:
+            where = "parametrize" if "parametrize" in tree else ""
+            loc = tree.value_mark("parametrize") if where and isinstance(tree, MarkedMap) \
+                else getattr(tree, "mark", None)
+            result.errors.append(ScenarioError(f"variable {visible(str(name))}: {problem}",
+                                               loc, where))
     walk(tree, ())
     return result
+
+
+class SecretStandIns(Mapping[str, str]):
+    """An environment for loading scenarios where their secrets will be given
+    later (a Kubernetes Job's Secret): ``${NAME}`` reads ``environ`` as usual, and
+    every ``${env:NAME}`` becomes a stand-in value, whether NAME is set here or
+    not, so no secret's value is ever read (``Scenario.env_names`` lists them)."""
+
+    STAND_IN = "sipscen-secret-stand-in"
+
+    def __init__(self, environ: Mapping[str, str]):
+        self.environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return self.environ[name]
+
+    def __iter__(self):
+        return iter(self.environ)
+
+    def __len__(self) -> int:
+        return len(self.environ)
+
+    def secret_stand_in(self, name: str) -> str:
+        return self.STAND_IN
 
 
 class _Defaults(Mapping[str, str]):
@@ -176,6 +221,10 @@ class _Scope:
             if not _NAME.fullmatch(name):
                 self._fail(f"invalid environment variable name in '{token}'", loc, where)
                 return None
+            self.result.env_names.add(name)
+            stand_in = getattr(self.environ, "secret_stand_in", None)
+            if stand_in is not None:          # SecretStandIns: names wanted, never values
+                return stand_in(name)
             if name not in self.environ:
                 self._fail(f"environment variable '{name}' is not set", loc, where)
                 return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from sipscen.agents.base import AgentContext, TimelineAgent
@@ -31,6 +32,7 @@ from sipscen.agents.records import BaresipFacts
 from sipscen.core import process
 from sipscen.core.errors import AgentError
 from sipscen.language.control import OperationFailed
+from sipscen.core.model import AgentSpec
 
 MEDIAENC = {"disabled": "", "optional": "srtp", "mandatory": "srtp-mand", "dtls": "dtls_srtp"}
 CODEC_NAMES = {"PCMA": "pcma", "PCMU": "pcmu", "G722": "g722", "opus": "opus/48000/2"}
@@ -42,6 +44,13 @@ _LINES = [
     ("DISCONNECTED", re.compile(r"session closed: (.*)|Call with (\S+) terminated")),
     ("DTMF", re.compile(r"received event: '(.)' \(end=([01])\)")),
 ]
+
+
+def check_endpoint(spec: AgentSpec, scenario_dir: Path | None = None) -> str:
+    """The baresip agent's address, or the ScenarioError its plan raises (also the
+    agent type's ``check_config``: validate refuses the same)."""
+    return require_loopback(str(spec.config.get("address") or "127.0.0.1"),
+                            f"{spec.path}.address", spec.location)
 
 
 class BaresipAgent(TimelineAgent):
@@ -63,8 +72,7 @@ class BaresipAgent(TimelineAgent):
 
     # -- lifecycle -------------------------------------------------------------
     def plan(self) -> Contact:
-        host = require_loopback(str(self.cfg.get("address") or "127.0.0.1"),
-                                f"{self.ctx.spec.path}.address", self.ctx.spec.location)
+        host = check_endpoint(self.ctx.spec)
         port = self.cfg.get("port", "auto")
         port = self.ctx.ports.port(host) if port in (None, "auto") else int(port)
         count = int((self.cfg.get("media") or {}).get("ports") or 10)

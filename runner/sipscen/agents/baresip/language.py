@@ -55,6 +55,7 @@ register_agent_type(AgentType(
                       "signal"}),
     capabilities=frozenset({"calls", "dtmf"}),
     facts_record="sipscen.agents.records:BaresipFacts", check_step=check_step,
+    check_config="sipscen.agents.baresip.agent:check_endpoint",
     codecs=frozenset({"PCMA", "PCMU", "G722", "opus"}),
     doc="An independent user agent (Debian's baresip 1.0, driven through its stdin menu): "
         "calls, PCMA/PCMU/G722/opus, a sine as its audio (`source: {tone: HZ}`), SDES or DTLS-SRTP, RFC 4733 DTMF. Its calls are judged "

@@ -122,6 +122,7 @@ register_agent_type(AgentType(
                       "transferred", "redirected", "request_answered"}),
     capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
     facts_record="sipscen.agents.records:PjsuaFacts", check_agent=check_agent, codecs=CODECS,
+    check_config="sipscen.agents.pjsua.settings:check_config",
     doc="A PJSUA2 user agent (one worker process): calls, SRTP, codecs, audio, DTMF. It records "
         "what each call receives (rx-N.wav in its artifacts) and detects in-band DTMF in it; "
         "`impair:` puts its media receive path behind a loss/delay/jitter relay."))

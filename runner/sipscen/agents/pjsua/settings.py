@@ -137,7 +137,8 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
                 raise _fail(spec, f"tls.{key}", f"file not found: {path}")
             s.tls[key] = str(path)
     if s.transport == "tls" and not (s.tls.get("cert") and s.tls.get("key")):
-        raise _fail(spec, "tls", "transport tls needs tls.cert and tls.key")
+        raise _fail(spec, "transport", "transport tls needs tls.cert and tls.key (the agent's "
+                                       "certificate and private key files)")
 
     media = _mapping(spec, "media", cfg.get("media"))
     if media.get("port_range") is not None:
@@ -181,9 +182,15 @@ def parse_impairment(spec: AgentSpec, imp: Mapping[str, Any]):
             try:
                 args[key] = parse_duration(imp[key])
             except ValueError as exc:
-                raise _fail(spec, f"impair.{key}", f"impair.{key}: {exc}") from None
+                raise _fail(spec, f"impair.{key}", str(exc)) from None
             if args[key] > 10:
-                raise _fail(spec, f"impair.{key}", f"impair.{key}: at most 10s")
+                raise _fail(spec, f"impair.{key}", f"at most 10s, not {imp[key]}")
     if imp.get("seed") is not None:
         args["seed"] = int(imp["seed"])
     return Impairment(**args)
+
+
+def check_config(spec: AgentSpec, scenario_dir: Path) -> None:
+    """The agent type's ``check_config`` (language registry): what the agent refuses
+    when it plans, refused at validation too."""
+    parse_settings(spec, scenario_dir)

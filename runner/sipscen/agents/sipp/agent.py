@@ -46,12 +46,27 @@ from sipscen.agents.sipp.netstat import udp_or_tcp_bound
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
 from sipscen.core import process
 from sipscen.core.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
+from sipscen.core.model import AgentSpec
 from sipscen.core.redaction import redact_text
 
 EXIT_BIND_ERROR = 254
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[[0-9A-Fa-f:]+\]")
 STOP_GRACE = 3.0
 FULL_TRACE_MAX_CALLS = 100   # above this, -trace_shortmsg instead of -trace_msg
+
+
+def check_endpoint(spec: AgentSpec, scenario_dir: Path | None = None) -> tuple[str, str]:
+    """(address, transport) of a SIPp agent, or the ScenarioError its plan raises
+    (also the agent type's ``check_config``: validate refuses the same)."""
+    cfg = spec.config
+    host = require_loopback(str(cfg.get("address") or "127.0.0.1"), f"{spec.path}.address",
+                            spec.location)
+    transport = cfg.get("transport") or "udp"
+    if transport not in ("udp", "tcp"):
+        raise ScenarioError(f"SIPp on this machine has no {str(transport).upper()} (built "
+                            "without TLS): use udp or tcp", spec.location,
+                            f"{spec.path}.transport")
+    return host, transport
 
 
 class SippAgent(ControlAgent):
@@ -87,12 +102,7 @@ class SippAgent(ControlAgent):
     # --- plan ------------------------------------------------------------------------
     def plan(self) -> Contact:
         cfg = self.config
-        host = require_loopback(str(cfg.get("address") or "127.0.0.1"),
-                                f"{self.ctx.spec.path}.address", self.ctx.spec.location)
-        transport = cfg.get("transport") or "udp"
-        if transport not in ("udp", "tcp"):
-            raise self._err(f"SIPp on this machine has no {transport.upper()} "
-                            "(built without TLS): use udp or tcp", "transport")
+        host, transport = check_endpoint(self.ctx.spec)
         port = cfg.get("port", "auto")
         port = self.ctx.ports.port(host) if port in (None, "auto") else int(port)
         self._control_port = self.ctx.ports.port("127.0.0.1")   # SIPp: IPv4 only

@@ -68,6 +68,7 @@ register_agent_type(AgentType(
     events=frozenset({"signal"}),
     capabilities=frozenset({"responses", "load"}),
     facts_record="sipscen.agents.records:SippFacts",
+    check_config="sipscen.agents.sipp.agent:check_endpoint",
     doc="SIPp: a built-in or XML scenario, inline raw messages, load. Its steps only time "
         "it: `sleep` and signal waits run before a calling SIPp starts, its `signal` steps "
         "are posted when it has finished (a serving SIPp posts them at once)."))

@@ -174,6 +174,66 @@ def test_detector_q24_limits():
     assert "".join(d["digit"] for d in detect_dtmf(noisy.astype(np.int16))) == "88"
 
 
+def test_a_tone_tolerance_means_what_it_says_in_noise():
+    noise = np.random.default_rng(3).normal(0, 300, 16000)
+    tone = (sine([1000], 2.0, -12) + noise).astype(np.int16)
+    found = find_tone(tone, RATE, [1000], tolerance_hz=1)
+    assert found["seconds"] >= 1.9 and found["frequencies"][0] == pytest.approx(1000, abs=0.3)
+    assert find_tone(tone, RATE, [1010], tolerance_hz=11)["seconds"] >= 1.9
+    assert find_tone(tone, RATE, [1010], tolerance_hz=9)["seconds"] == 0
+    assert find_tone(tone, RATE, [1060], tolerance_hz=10)["seconds"] == 0       # was +-77 Hz
+    assert find_tone(tone, RATE, [1030], tolerance=0.03)["seconds"] >= 1.9      # 3 % of 1030 = 30.9
+    assert find_tone(tone, RATE, [1032], tolerance=0.03)["seconds"] == 0
+    quiet = find_tone(tone, RATE, [1000], min_level_dbfs=-6)
+    assert quiet["seconds"] == 0 and quiet["unleveled"]["seconds"] >= 1.9
+    assert quiet["unleveled"]["level_dbfs"] == pytest.approx(-12, abs=0.5)
+    assert find_tone(tone, RATE, [5000])["above_nyquist"] == [5000.0]
+
+
+def test_a_dual_tone_is_two_peaks():
+    ringback = sine([440, 480], 2.0, -13)
+    assert find_tone(ringback, RATE, [440, 480], tolerance=0.01)["frequencies"] == \
+        pytest.approx([440, 480], abs=0.1)
+    for single in (440, 460, 480):
+        assert find_tone(sine([single], 2.0, -10), RATE, [440, 480], tolerance=0.05)["seconds"] == 0
+    assert find_tone(ringback, RATE, [440], tolerance=0.05)["seconds"] == 0     # not a single tone
+    assert find_tone(sine([350, 440], 2.0, -13), RATE, [440, 480], tolerance=0.01)["seconds"] == 0
+
+
+def _through_pcma(samples: np.ndarray, noise_dbfs: float, seed: int) -> np.ndarray:
+    """``samples`` with white noise at ``noise_dbfs`` (sine-referenced), A-law coded and decoded."""
+    rng = np.random.default_rng(seed)
+    x = samples.astype(float) + rng.normal(0, 32768 * 10 ** (noise_dbfs / 20) / np.sqrt(2), len(samples))
+    coded = encode_g711(x.clip(-32768, 32767).astype(np.int16), "PCMA")
+    return ALAW[np.frombuffer(coded, np.uint8)]
+
+
+# Q.24 / Bellcore: 40 ms tones, 40 ms pauses, twist from +4 dB (high group louder) to -8 dB
+# (high group quieter). dtmf_audio's twist_db is how much quieter the high group is.
+@pytest.mark.parametrize("twist_db", [4.0, 0.0, -4.0, 8.0], ids=["high-4dB", "flat", "high+4dB", "high-8dB"])
+@pytest.mark.parametrize("on_ms", [40, 45])
+def test_detector_at_the_q24_edge_in_light_noise_through_pcma(twist_db, on_ms):
+    keys = "0123456789*#ABCD"
+    for seed in range(3):
+        audio = np.concatenate([np.zeros(400, np.int16), dtmf_audio(
+            keys, duration=on_ms / 1000, gap=on_ms / 1000, twist_db=twist_db), np.zeros(400, np.int16)])
+        got = detect_dtmf(_through_pcma(audio, -35.0, seed))
+        assert "".join(d["digit"] for d in got) == keys, (twist_db, on_ms, seed)
+        assert all(on_ms - 12 <= d["duration_ms"] <= on_ms + 12 for d in got), got
+
+
+def test_detector_refuses_beyond_the_edge_and_bridges_short_breaks():
+    # negative controls of the test above: too short, too much twist either way
+    assert detect_dtmf(_through_pcma(dtmf_audio("5555", duration=0.022, gap=0.04), -35.0, 1)) == []
+    assert detect_dtmf(_through_pcma(dtmf_audio("5555", duration=0.04, gap=0.04, twist_db=-6.5), -35.0, 1)) == []
+    assert detect_dtmf(_through_pcma(dtmf_audio("5555", duration=0.04, gap=0.04, twist_db=10.5), -35.0, 1)) == []
+    # a 10 ms break inside a digit (Q.24) does not split it, wherever it falls
+    for at in range(480, 560, 7):
+        tone = dtmf_audio("7", duration=0.2, gap=0.1).copy()
+        tone[at:at + 80] = 0
+        assert [d["digit"] for d in detect_dtmf(tone)] == ["7"], at
+
+
 # ------------------------------------------------------------------ talk-off
 def _tool_wav(tmp_path, name, argv):
     if shutil.which(argv[0]) is None:

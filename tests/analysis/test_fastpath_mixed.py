@@ -1,8 +1,8 @@
 """The fast path on interleaved records of mixed sizes, every link type it
 knows, both pcap byte orders, IPv4 and IPv6, and RTP headers it must leave to
 the general path (marker, padding, extension, CSRCs, a sequence wrap, an SSRC
-change, loss, reordering, duplicates, events): the output must be exactly the
-general path's."""
+change, a codec change on one SSRC, loss, reordering, duplicates, events): the
+output must be exactly the general path's."""
 import random
 import struct
 
@@ -73,6 +73,8 @@ def _capture(path, lt, order):
             if kind >= 0.05 and kind < 0.06:
                 b0, body = b0 | 0x20, body + b"\x00\x00\x03"    # padding
             ts = ((seq0 + k) * clock // 50) & 0xFFFFFFFF
+            if (i == 0 and k >= 200) or (i == 2 and 100 <= k < 250):
+                b1 ^= 8                 # a codec change on the same SSRC (PCMA <-> PCMU)
             if i == 1 and 150 <= k < 160:                       # an RFC 4733 digit
                 b1 = 101 | (0x80 if k == 150 else 0)
                 body = struct.pack("!BBH", 5, 0x8A if k >= 157 else 10, 160 * (min(k, 156) - 149))
@@ -99,5 +101,13 @@ def test_mixed_sizes_same_on_every_path(tmp_path, lt, order):
     fast = analyze_capture(path).to_dict()
     assert fast["packets"] == count
     assert len(fast["rtp_streams"]) == 6 and len(fast["dtmf"]) == 1
+    for stream in fast["rtp_streams"]:      # counted per payload type, every packet once
+        parts = stream["by_payload_type"]
+        assert sum(p["packets"] for p in parts.values()) == stream["packets"]
+        assert sorted(int(pt) for pt in parts) == stream["payload_types"]
+    first = next(s for s in fast["rtp_streams"] if s["ssrc"] == "0x00001111")
+    assert 180 <= first["by_payload_type"]["8"]["packets"] <= 205          # duplicates count as packets
+    assert 180 <= first["by_payload_type"]["0"]["packets"] <= 205          # duplicates count as packets
+    assert first["by_payload_type"]["8"]["last_time"] < first["by_payload_type"]["0"]["first_time"] + 0.1
     assert fast == _general_path(path)
     assert fast == _batches_path(path)

@@ -62,7 +62,11 @@ def test_a_phase_is_judged_on_the_wire_only():
     assert list(r) == ["rtp alice->bob [after held, before resumed] (wire)"]
     assert r["rtp alice->bob [after held, before resumed] (wire)"].status == "failed"   # 50 packets
     only_agent = check_rtp(_exp("rtp", none=True, after="held", where="agent"), ctx)
-    assert only_agent[0].status == "failed" and "phase on the wire" in only_agent[0].message
+    assert only_agent[0].status == "error" and only_agent[0].message.startswith("inconclusive")
+    assert "on the wire (where: wire)" in only_agent[0].message
+    # counters of the whole call cannot show a phase: inconclusive, never a pass
+    counters = check_rtp(_exp("rtp", min_packets=10, after="held", where="agent"), ctx)
+    assert counters[0].status == "error" and "whole call, not the phase" in counters[0].message
 
 
 def test_wire_audio_tone_silence_and_missing_tap():
@@ -76,3 +80,49 @@ def test_wire_audio_tone_silence_and_missing_tap():
     silent = by_name(check_audio(_exp("audio", silent=True, where="wire"), ctx))
     assert silent["audio alice->bob (wire)"].status == "failed"
     assert "not silent" in silent["audio alice->bob (wire)"].message
+
+
+def test_no_packets_is_no_rtp_not_a_perfect_mos():
+    ctx = _ctx(rx_packets=0, rx_lost=0, jitter=0.0, wire_packets=0, wire_lost=0)
+    ctx.wire["rtp_streams"] = []
+    r = by_name(check_rtp(_exp("rtp", min_mos=4.0, max_loss="0%"), ctx))
+    agent = r["rtp alice->bob (at bob)"]
+    assert agent.status == "failed" and agent.actual["mos"] is None
+    assert agent.message.startswith("no RTP (0 packets): max_loss, min_mos cannot hold")
+    assert r["rtp alice->bob (wire)"].status == "failed"
+    assert "no RTP (0 packets)" in r["rtp alice->bob (wire)"].message
+    # the same bounds with packets: judged on them (the positive control)
+    ok = by_name(check_rtp(_exp("rtp", min_mos=4.0, max_loss="0%"), _ctx(rx_lost=0, wire_lost=0)))
+    assert [v.status for v in ok.values()] == ["passed", "passed"]
+
+
+def _two_sessions():
+    ctx = _ctx()
+    call = ctx.facts["bob"]["calls"][0]
+    call["rtp_sessions"] = [
+        {"index": 0, "started_at": 1.0, "ended_at": 3.0, "codec": "PCMA", "rx_packets": 100,
+         "rx_lost": 0, "rx_jitter_ms": 1.0, "tx_packets": 100},
+        {"index": 1, "started_at": 3.0, "ended_at": 6.0, "codec": "PCMU", "rx_packets": 150,
+         "rx_lost": 15, "rx_jitter_ms": 2.0, "tx_packets": 150}]
+    call["rtp"] = {"rx_packets": 250, "rx_lost": 15, "rx_jitter_ms": 1.6}
+    ctx.signals = {"switching": 2.9, "switched": 3.2}
+    return ctx
+
+
+def test_agent_counters_per_media_session_judge_the_phase_of_its_session():
+    ctx = _two_sessions()
+    whole = by_name(check_rtp(_exp("rtp", min_packets=240, where="agent"), ctx))["rtp alice->bob (at bob)"]
+    assert whole.status == "passed" and whole.actual["packets"] == 250
+    assert "2 media sessions" in whole.message
+    first = by_name(check_rtp(_exp("rtp", min_packets=90, max_loss="0%", before="switching",
+                                   where="agent"), ctx))["rtp alice->bob [before switching] (at bob)"]
+    assert first.status == "passed" and first.actual["packets"] == 100, first
+    second = by_name(check_rtp(_exp("rtp", max_loss="5%", after="switched", where="agent"), ctx))
+    second = second["rtp alice->bob [after switched] (at bob)"]
+    assert second.status == "failed" and second.actual["loss_pct"] == 9.09, second
+    # a phase the sessions straddle: the counters cannot show it
+    ctx.signals["middle"] = 2.0
+    mid = check_rtp(_exp("rtp", min_packets=1, after="middle", before="switched", where="agent"), ctx)
+    assert mid[0].status == "error" and mid[0].message.startswith("inconclusive"), mid
+    both = check_rtp(_exp("rtp", min_packets=1, after="middle", before="switched"), ctx)
+    assert [r.name.rsplit(" ", 1)[1] for r in both] == ["(wire)"]

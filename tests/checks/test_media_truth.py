@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from sipscen.analysis import analyze_capture
+from tests.checks.concealment import concealed
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(os.geteuid() != 0, reason="capturing on lo needs root")]
@@ -205,3 +206,68 @@ def test_no_impairment_keeps_the_verdicts_clean(run_json, tmp_path, no_leftovers
     code, sc, out = run_json(IMPAIRED.format(loss="0%"))
     assert code == 0, out
     assert checks(sc)["rtp alice->bob (wire)"]["actual"]["loss_pct"] == 0
+
+
+# ITU-T Q.24 / Bellcore: 40 ms tones, 40 ms pauses; twist +4 dB (high group louder) and
+# -8 dB (high group quieter); light noise; through PCMA, heard at bob's tap and on the wire
+# (dtmf_audio's twist_db is how much quieter the high group is)
+EDGE = """
+name: inband-edge
+timeout: 40s
+agents:
+  bob:
+    type: pjsua
+    codecs: [PCMA]
+    steps:
+      - wait: {{event: disconnected, timeout: 30s}}
+  alice:
+    type: pjsua
+    codecs: [PCMA]
+    steps:
+      - call: {{to: bob}}
+      - wait: {{event: media_active}}
+      - play: {{file: {high_louder}}}
+      - play: {{file: {high_quieter}}}
+      - sleep: 300ms
+      - hangup: {{}}
+expect:
+  - dtmf: {{from: alice, to: bob, digits: "{digits}{digits}", method: inband}}
+  - dtmf: {{from: alice, to: bob, digits: "{digits}{wrong}", method: inband}}
+"""
+EDGE_DIGITS = "1234567890*#ABCD"
+
+
+def _edge_wav(path, twist_db: float, seed: int):
+    import numpy as np
+    from sipscen.analysis.audio import write_wav
+    from sipscen.analysis.inband import dtmf_audio
+    tones = dtmf_audio(EDGE_DIGITS, duration=0.04, gap=0.04, twist_db=twist_db).astype(float)
+    audio = np.concatenate([np.zeros(1600), tones, np.zeros(1600)])
+    audio += np.random.default_rng(seed).normal(0, 32768 * 10 ** (-35 / 20) / np.sqrt(2), len(audio))
+    write_wav(path, audio.clip(-32768, 32767).astype(np.int16), 8000)
+    return path
+
+
+def test_inband_dtmf_at_the_q24_edge_at_the_agent_and_on_the_wire(run_json, tmp_path, no_leftovers):
+    wrong = EDGE_DIGITS[:-1] + "1"                      # the negative control: one digit off
+    text = EDGE.format(high_louder=_edge_wav(tmp_path / "high-louder.wav", -4.0, 1),
+                       high_quieter=_edge_wav(tmp_path / "high-quieter.wav", 8.0, 2),
+                       digits=EDGE_DIGITS, wrong=wrong)
+    for attempt in range(3):          # again only when bob's own log says it concealed audio
+        code, sc, out = run_json(text, name=f"edge{attempt}.yaml")
+        c = sc["checks"]
+        right, wrong_rows = c[:2], c[2:]
+        # the wire: every attempt
+        assert [(r["evidence"], r["status"]) for r in c if r["evidence"] == "wire"] == \
+            [("wire", "passed"), ("wire", "failed")], out
+        wire = [d for d in sc["wire"]["dtmf"] if d["method"] == "inband"]
+        assert "".join(d["digit"] for d in wire) == EDGE_DIGITS * 2
+        if right[0]["status"] == "passed" or not concealed(sc, "bob"):
+            break
+    assert code == 1, out
+    assert [r["status"] for r in right] == ["passed", "passed"], out
+    assert {r["evidence"] for r in right} == {"agent", "wire"}
+    assert [r["status"] for r in wrong_rows] == ["failed", "failed"], out
+    got = [d for d in sc["agents"]["bob"]["dtmf_received"] if d["method"] == "inband"]
+    assert "".join(d["digit"] for d in got) == EDGE_DIGITS * 2
+    assert all(25 <= d["duration_ms"] <= 60 for d in got), got

@@ -42,7 +42,8 @@ class CallRecord:
     srtp: dict = field(default_factory=lambda: {"active": False, "suite": None})
     local_sdp: str = ""
     remote_sdp: str = ""
-    rtp: dict = field(default_factory=dict)
+    rtp: dict = field(default_factory=dict)           # the whole call's RTP counters
+    rtp_sessions: list = field(default_factory=list)  # the same per media session (pjsua)
     redirect: dict | None = None           # {target, code, reason, followed}
     rx_audio: dict | None = None           # {path, rate, started_at, summary}: what it received
 

@@ -38,7 +38,8 @@ class Analysis:
                  stream_audio=None, extras: dict | None = None):
         self.path = path
         # index into rtp_streams -> {"samples": int16 array, "rate", "start": capture time of
-        # samples[0], "times": packet arrival times}; only with analyze_capture(keep_audio=True)
+        # samples[0], "times": packet arrival times, "parts": the same per payload type} (the
+        # stream's payload types on one timeline); only with analyze_capture(keep_audio=True)
         self.audio = audio if audio is not None else {}
         self.packets = packets
         self.warnings = list(warnings or [])
@@ -197,10 +198,9 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
             continue
         entry = _stream_dict(st)
         entry["audio"] = col.stream_audio(st)
-        if col.main_sink(st) is not None:
-            sink = col.main_sink(st)[1]
-            audio[len(streams)] = {"samples": sink.samples(), "rate": sink.rate,
-                                   "start": sink.first_time, "times": sink.times}
+        whole = col.merged(st)
+        if whole is not None:           # every payload type of the stream on one timeline
+            audio[len(streams)] = whole
         if wav_dir is not None:
             entry["wav"] = col.export_wav(st, wav_dir)
         streams.append(entry)
@@ -274,6 +274,7 @@ def _stream_dict(st) -> dict:
     return {
         "ssrc": f"0x{st.ssrc:08x}", "src": st.src_str, "dst": st.dst_str,
         "payload_types": st.payload_types, "packets": st.packets, "lost": st.lost,
+        "by_payload_type": {str(pt): v for pt, v in st.by_payload_type().items()},
         "jitter_ms": st.jitter_ms, "call_id": st.call_id, "srtp": srtp,
         "duplicated": st.dups, "out_of_order": st.ooo,
         "first_time": st.first_time, "last_time": st.last_time,

@@ -238,6 +238,24 @@ def _limits(rate: int) -> tuple[int, int]:
     return int(LAG_SECONDS * rate), MAX_SECONDS * rate
 
 
+def to_rate(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """``samples`` at ``src`` Hz resampled up to ``dst`` Hz: band-limited (FFT
+    zero-padding) for an integer ratio, linear otherwise. For 8 kHz G.711 beside
+    16 kHz G.722 in one stream (a codec change mid-call)."""
+    if dst <= src or not len(samples):
+        return np.asarray(samples, dtype=np.int16)
+    n = len(samples)
+    m = int(round(n * dst / src))
+    if dst % src:
+        out = np.interp(np.arange(m) * src / dst, np.arange(n), samples.astype(np.float64))
+    else:
+        spectrum = np.fft.rfft(samples.astype(np.float64))
+        wide = np.zeros(m // 2 + 1, dtype=complex)
+        wide[:len(spectrum)] = spectrum
+        out = np.fft.irfft(wide, m) * (dst // src)
+    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
+
+
 def write_wav(path, samples: np.ndarray, rate: int) -> None:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -258,4 +276,5 @@ def read_wav(path) -> tuple[np.ndarray, int]:
     return data.astype(np.int16), rate
 
 
-__all__ = ["AudioSink", "decoder_for", "encode_g711", "read_wav", "write_wav", "ULAW", "ALAW"]
+__all__ = ["AudioSink", "decoder_for", "encode_g711", "read_wav", "to_rate", "write_wav", "ULAW",
+           "ALAW"]

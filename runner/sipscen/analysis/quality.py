@@ -5,8 +5,9 @@ the PJSUA agent's own analysis of what it received:
 
 * :func:`audio_summary` -- level (dBFS, 0 = a full-scale sine), active time,
   the dominant frequencies of the loud parts;
-* :func:`find_tone` -- the longest stretch where given frequencies (within a
-  tolerance) carry most of the energy, at a minimum level;
+* :func:`find_tone` (``tone.py``) -- the longest stretch where each given
+  frequency is a spectral peak of its own (within a tolerance that means
+  what it says) and together they carry most of the energy, at a minimum level;
 * :func:`similarity` -- a full-reference score (0..1) of received audio
   against the file the other side played: delay-compensated normalized
   cross-correlation per 256 ms segment, weighted by the reference's energy.
@@ -27,9 +28,11 @@ import math
 import numpy as np
 
 from sipscen.analysis.emodel import CODEC_IMPAIRMENT, e_model  # noqa: F401 (re-exported)
+from sipscen.analysis.tone import find_tone  # noqa: F401 (re-exported)
 
 FRAME_SECONDS = 0.032        # analysis frames (256 samples at 8 kHz: 31 Hz bins)
 SILENCE_DBFS = -50.0         # a frame below this is silent
+SUMMARY_WINDOW = 0.128       # seconds: the windows of the summary's frequencies
 _FULL = 32768.0
 
 
@@ -55,16 +58,6 @@ def level_dbfs(samples: np.ndarray) -> float:
     return round(float(10 * math.log10(max((x * x).mean() * 2 / (_FULL * _FULL), 1e-13))), 1)
 
 
-def _spectra(samples: np.ndarray, rate: int):
-    x, n = _frames(samples, rate)
-    if not len(x):
-        return None, None, n
-    win = np.hanning(n)
-    spec = np.abs(np.fft.rfft(x * win, axis=1)) ** 2
-    freqs = np.fft.rfftfreq(n, 1.0 / rate)
-    return spec, freqs, n
-
-
 def audio_summary(samples: np.ndarray, rate: int, threshold_dbfs: float = SILENCE_DBFS) -> dict:
     """``{"seconds", "level_dbfs", "peak_dbfs", "active_seconds", "frequencies"}``.
 
@@ -82,20 +75,29 @@ def audio_summary(samples: np.ndarray, rate: int, threshold_dbfs: float = SILENC
         x, _ = _frames(samples, rate)
         act = x[active].ravel()
         out["level_dbfs"] = level_dbfs(act)
-        spec, freqs, _ = _spectra(samples, rate)
-        mean = spec[active].mean(axis=0)
-        peaks = []
-        order = np.argsort(mean)[::-1]
-        for i in order[:40]:
-            if i == 0 or mean[i] < mean.max() * 0.05:
-                continue
-            if any(abs(i - j) <= 3 for j in peaks):
-                continue
-            peaks.append(int(i))
-            if len(peaks) == 3:
-                break
-        out["frequencies"] = [round(_refine(mean, i) * rate / len(x[0]), 1) for i in peaks]
+        out["frequencies"] = _strongest(act, rate)
     return out
+
+
+def _strongest(active: np.ndarray, rate: int, count: int = 3) -> list[float]:
+    """The strongest spectral peaks (Hz) of the active audio, strongest first: Hann
+    windows of 128 ms (8 Hz bins: ringback's 440 and 480 Hz are two peaks), their
+    mean power, peaks at least 3 bins apart, refined by parabolic interpolation."""
+    n = max(16, int(rate * SUMMARY_WINDOW))
+    if len(active) < n:
+        n = len(active)
+    x = active[:len(active) // n * n].reshape(-1, n)
+    mean = (np.abs(np.fft.rfft(x * np.hanning(n), axis=1)) ** 2).mean(axis=0)
+    peaks: list[int] = []
+    for i in np.argsort(mean)[::-1][:60]:
+        if i == 0 or mean[i] < mean.max() * 0.05:
+            continue
+        if any(abs(i - j) <= 3 for j in peaks):
+            continue
+        peaks.append(int(i))
+        if len(peaks) == count:
+            break
+    return [round(_refine(mean, i) * rate / n, 1) for i in peaks]
 
 
 def _refine(spec: np.ndarray, i: int) -> float:
@@ -106,45 +108,6 @@ def _refine(spec: np.ndarray, i: int) -> float:
         if d < 0:
             return i + 0.5 * (a - c) / d
     return float(i)
-
-
-def find_tone(samples: np.ndarray, rate: int, frequencies, tolerance: float = 0.03,
-              min_level_dbfs: float = -40.0, share: float = 0.6) -> dict:
-    """The longest run of frames where ``frequencies`` (each +- ``tolerance`` as a
-    fraction, at least +- 15 Hz) hold ``share`` of the energy, at
-    ``min_level_dbfs`` or louder. ``{"seconds", "start", "level_dbfs"}``
-    (``start`` in seconds from the audio's first sample; 0/None when absent)."""
-    spec, freqs, n = _spectra(samples, rate)
-    result = {"seconds": 0.0, "start": None, "level_dbfs": None}
-    if spec is None:
-        return result
-    total = spec.sum(axis=1)
-    bin_hz = rate / n
-    hit = np.ones(len(spec), dtype=bool)
-    energy = np.zeros(len(spec))
-    for f in frequencies:
-        width = max(float(f) * tolerance, 15.0) + 2 * bin_hz     # the Hann window's main lobe
-        band = (freqs >= f - width) & (freqs <= f + width)
-        e = spec[:, band].sum(axis=1)
-        hit &= e >= total * share / (2 * len(frequencies))
-        energy += e
-    hit &= energy >= total * share
-    levels = frame_levels(samples, rate)
-    hit &= levels >= min_level_dbfs
-    best, best_at, run, at = 0, None, 0, 0
-    for i, h in enumerate(hit):
-        if h:
-            if run == 0:
-                at = i
-            run += 1
-            if run > best:
-                best, best_at = run, at
-        else:
-            run = 0
-    if best:
-        result = {"seconds": round(best * n / rate, 3), "start": round(best_at * n / rate, 3),
-                  "level_dbfs": round(float(np.median(levels[best_at:best_at + best])), 1)}
-    return result
 
 
 def _resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:

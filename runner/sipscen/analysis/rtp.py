@@ -23,6 +23,7 @@ class RtpStream:
         "transit", "jitter", "jpt", "clocks",
         "call_id", "rx_media", "tx_media", "sdp_gen", "event_pts", "classifiers", "tracker",
         "srtp", "tried_keys", "payload_sample", "index", "fastpt", "jclock", "first_bytes", "sample_sizes", "probe",
+        "split", "counted", "fast_owner", "cur_pt", "cur_entry",
     )
 
     def __init__(self, src: bytes, sport: int, dst: bytes, dport: int, ssrc: int,
@@ -60,6 +61,13 @@ class RtpStream:
         self.probe: list[tuple] | None = None   # packets seen while keys were tried (replayed if plain)
         self.fastpt = -1                     # audio payload type the analyzer's fast path may take
         self.jclock = 8000
+        # per payload type [packets, first time, last time], from the second payload type on
+        # (a codec change mid-call); the fast path's packets since ``counted`` are ``fast_owner``'s
+        self.split: dict[int, list] | None = None
+        self.counted = 0
+        self.fast_owner = -1
+        self.cur_pt = -1                     # payload type of the last packet counted in split
+        self.cur_entry: list | None = None   # its entry
 
     @property
     def payload_types(self) -> list[int]:
@@ -74,7 +82,7 @@ class RtpStream:
     def go_fast(self, pt: int) -> None:
         """Allow the inline fast path for in-order packets of ``pt`` (plain audio)."""
         if pt == self.jpt and not self.srtp:
-            self.fastpt = pt
+            self.fastpt = self.fast_owner = pt
             # a float: the fast path multiplies a float time by it (float * float is cheaper)
             self.jclock = float(self.clocks.get(pt) or self.clock_for(pt))
 
@@ -87,10 +95,19 @@ class RtpStream:
         sequence numbers of the last ``WINDOW`` (late arrivals fill them).
         """
         old = self.packets + self.fwd
+        split = self.split
+        if split is not None:
+            if pt == self.cur_pt and self.counted == self.packets:     # the usual case
+                entry = self.cur_entry
+                entry[0] += 1
+                entry[2] = t
+                self.counted += 1
+            else:
+                self._by_payload_type(t, pt)
+        elif not (self.pts >> pt) & 1:
+            self._by_payload_type(t, pt)
         self.packets += 1
         self.last_time = t
-        if not (self.pts >> pt) & 1:
-            self.pts |= 1 << pt
         d = (seq - self.max_seq) & 0xFFFF
         if d == 1:
             self.max_seq = seq
@@ -136,6 +153,44 @@ class RtpStream:
                 self.jitter += (dd - self.jitter) / 16.0
             self.transit = transit
             self.jpt = pt
+
+    def _by_payload_type(self, t: float, pt: int) -> None:
+        """Count one packet of ``pt`` per payload type (before ``add`` counts it): only
+        once a stream has shown a second payload type; the fast path's packets since
+        the last count belong to the payload type it was given (``go_fast``)."""
+        split = self.split
+        if split is None:
+            if not self.pts:                 # the first packet: one payload type so far
+                self.pts = 1 << pt
+                return
+            only = self.payload_types[0]     # every packet so far was of it
+            split = self.split = {only: [self.packets, self.first_time, self.last_time]}
+        elif self.counted != self.packets:
+            entry = split[self.fast_owner]
+            entry[0] += self.packets - self.counted
+            entry[2] = self.last_time
+        self.pts |= 1 << pt
+        entry = split.get(pt)
+        if entry is None:
+            entry = split[pt] = [1, t, t]
+        else:
+            entry[0] += 1
+            entry[2] = t
+        self.cur_pt, self.cur_entry = pt, entry
+        self.counted = self.packets + 1
+
+    def by_payload_type(self) -> dict[int, dict]:
+        """``{pt: {"packets", "first_time", "last_time"}}`` (a codec change splits a stream)."""
+        if self.split is None:
+            return {pt: {"packets": self.packets, "first_time": self.first_time,
+                         "last_time": self.last_time} for pt in self.payload_types}
+        out = {pt: {"packets": n, "first_time": a, "last_time": b}
+               for pt, (n, a, b) in sorted(self.split.items())}
+        if self.counted != self.packets:
+            owner = out[self.fast_owner]
+            owner["packets"] += self.packets - self.counted
+            owner["last_time"] = self.last_time
+        return out
 
     def clock_for(self, pt: int) -> int:
         clock = None

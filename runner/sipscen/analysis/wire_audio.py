@@ -6,7 +6,10 @@ the general path (the inline fast path never sees payloads) and every plain
 audio packet of PCMU, PCMA, L16, G.722 or opus is handed to the stream's
 :class:`~sipscen.analysis.audio.AudioSink`: in-band DTMF runs on the audio as
 it is built, and with ``keep`` the whole audio is kept for checks and WAV
-export. Streams of other codecs are left alone (and keep their fast path).
+export. Each payload type of a stream has its own sink (a re-INVITE may change
+the codec on the same SSRC); a stream's audio is all of them on one timeline
+(:meth:`AudioCollector.merged`). Streams of other codecs are left alone (and
+keep their fast path).
 
 Memory stays with the streams *active* at a time, not with all the streams
 of the capture (a load test's capture has 100,000s, most a few packets
@@ -27,8 +30,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from sipscen.analysis import opus
-from sipscen.analysis.audio import AudioSink, decoder_for, write_wav
+from sipscen.analysis.audio import AudioSink, decoder_for, to_rate, write_wav
 from sipscen.analysis.inband import MIN_SAMPLES, InbandDetector
 from sipscen.analysis.quality import audio_summary
 from sipscen.analysis.rtp import RtpStream
@@ -53,6 +58,7 @@ class AudioCollector:
         self._sweep_at = SWEEP_MIN
         self._codec: dict[int, tuple[int, int, str | None]] = {}   # index -> (SDP gen, pt, codec)
         self._consumer = self._inband if inband else None    # one bound method for every sink
+        self._merged: dict[int, dict] = {}                    # stream index -> merged() (keep)
 
     def codec(self, st: RtpStream, pt: int) -> str | None:
         """The decodable codec of ``pt`` on ``st`` ("PCMA/8000"), else None."""
@@ -141,27 +147,52 @@ class AudioCollector:
         self.active.clear()
         self._codec.clear()
 
+    def parts(self, st: RtpStream) -> list[tuple[int, AudioSink]]:
+        """(payload type, sink) of each decoded payload type of the stream, in time order:
+        a codec change on the same SSRC (a re-INVITE) makes two."""
+        found = [(pt, self.sinks[(st.index, pt)]) for pt in st.payload_types
+                 if (st.index, pt) in self.sinks]
+        return sorted(((pt, s) for pt, s in found if s.packets), key=lambda p: p[1].first_time)
+
     def main_sink(self, st: RtpStream) -> tuple[int, AudioSink] | None:
         """The stream's payload type with the most decoded packets, and its sink."""
-        best = None
-        for pt in st.payload_types:
-            sink = self.sinks.get((st.index, pt))
-            if sink is not None and (best is None or sink.packets > best[1].packets):
-                best = (pt, sink)
-        return best
+        parts = self.parts(st)
+        return max(parts, key=lambda kv: kv[1].packets) if parts else None
+
+    def merged(self, st: RtpStream) -> dict | None:
+        """The stream's audio over all its payload types on one timeline (capture times),
+        at the highest of their rates: ``{"samples", "rate", "start", "times", "parts"}``
+        (``parts``: each payload type's own ``{"payload_type", "codec", "samples", "rate",
+        "start", "times"}``). Only with ``keep``."""
+        if not self.keep:
+            return None
+        if st.index not in self._merged:
+            parts = self.parts(st)
+            if not parts:
+                return None
+            self._merged[st.index] = _merge(parts)
+        return self._merged[st.index]
 
     def stream_audio(self, st: RtpStream) -> dict | None:
-        """The ``audio`` object of a stream dict (None: nothing decoded)."""
+        """The ``audio`` object of a stream dict (None: nothing decoded): the main codec,
+        the whole stream's longest gap and, with ``keep``, the summary of all of it."""
         found = self.main_sink(st)
         if found is None:
             return None
         pt, sink = found
+        parts = self.parts(st)
+        whole = self.merged(st)
         out = {"codec": f"{sink.codec}/{sink.rate}", "payload_type": pt,
-               "max_gap_ms": round(sink.max_gap * 1000, 1), "late": sink.late}
-        if self.keep:
-            out.update(audio_summary(sink.samples(), sink.rate))
+               "max_gap_ms": round(_max_gap(parts, whole) * 1000, 1),
+               "late": sum(s.late for _, s in parts)}
+        if len(parts) > 1:
+            out["parts"] = [{"payload_type": p, "codec": f"{s.codec}/{s.rate}", "packets": s.packets,
+                             "first_time": s.first_time, "seconds": round(s.seconds, 3)}
+                            for p, s in parts]
+        if whole is not None:
+            out.update(audio_summary(whole["samples"], whole["rate"]))
         else:
-            out["seconds"] = round(sink.seconds, 3)
+            out["seconds"] = round(max(s.seconds for _, s in parts), 3)
         return out
 
     def inband_digits(self, st: RtpStream) -> list[dict]:
@@ -183,15 +214,48 @@ class AudioCollector:
         return out
 
     def export_wav(self, st: RtpStream, folder: Path) -> str | None:
-        found = self.main_sink(st)
-        if found is None or not self.keep:
+        whole = self.merged(st)
+        if whole is None:
             return None
-        _, sink = found
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{st.ssrc:08x}_{st.src_str}_to_{st.dst_str}".replace(":", "-").replace("[", "").replace("]", "")
         path = folder / f"{name}.wav"
-        write_wav(path, sink.samples(), sink.rate)
+        write_wav(path, whole["samples"], whole["rate"])
         return str(path)
+
+
+def _merge(parts: list[tuple[int, AudioSink]]) -> dict:
+    own = [{"payload_type": pt, "codec": f"{s.codec}/{s.rate}", "samples": s.samples(),
+            "rate": s.rate, "start": s.first_time, "times": s.times} for pt, s in parts]
+    if len(own) == 1:
+        return {**{k: own[0][k] for k in ("samples", "rate", "start", "times")}, "parts": own}
+    rate = max(p["rate"] for p in own)
+    start = min(p["start"] for p in own)
+    pieces = [(int(round((p["start"] - start) * rate)), to_rate(p["samples"], p["rate"], rate))
+              for p in own]
+    out = np.zeros(max(at + len(x) for at, x in pieces), dtype=np.int32)
+    for at, x in pieces:
+        out[at:at + len(x)] += x
+    times = sorted(t for p in own for t in (p["times"] or []))
+    return {"samples": np.clip(out, -32768, 32767).astype(np.int16), "rate": rate,
+            "start": start, "times": times, "parts": own}
+
+
+def _max_gap(parts: list[tuple[int, AudioSink]], whole: dict | None) -> float:
+    """The longest time between two decoded packets of the stream, whatever their payload
+    type: from the kept arrival times; without them, each sink's own longest gap and the
+    gaps between one payload type's last packet and the next one's first (exact unless
+    payload types alternate)."""
+    if len(parts) == 1:
+        return parts[0][1].max_gap
+    times = (whole or {}).get("times")
+    if times and len(times) > 1:
+        return float(np.max(np.diff(np.asarray(times))))
+    gap = max(s.max_gap for _, s in parts)
+    for (_, a), (_, b) in zip(parts, parts[1:]):
+        if a.last_t is not None:
+            gap = max(gap, b.first_time - a.last_t)
+    return gap
 
 
 def _codec_name(st: RtpStream, pt: int) -> str | None:

@@ -43,8 +43,10 @@ SCHEMA = {
             "properties": {
                 "frequency": FREQUENCY,
                 "frequencies": {"type": "array", "minItems": 1, "maxItems": 4, "items": FREQUENCY},
-                "tolerance": {"type": ["string", "number"], "pattern": "^\\d+(\\.\\d+)?(%|Hz)?$",
-                              "description": "3% (default) or in Hz"},
+                "tolerance": {"type": ["string", "number"], "pattern": "^\\d+(\\.\\d+)? ?(%|Hz)?$",
+                              "description": "how far each measured frequency may be from the "
+                                             "asked one: a percentage of it (default 3%) or Hz "
+                                             "(10Hz, or a plain number)"},
                 "min_duration": {"$ref": "#/$defs/duration"},
                 "min_level": {"type": "number", "maximum": 0, "description": "dBFS (default -40)"},
             },
@@ -117,8 +119,9 @@ register_expectation(ExpectationFamily(
     needs_audio=lambda params: True,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
         "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "
-        "(`after`, `before`): a `tone` (frequencies within `tolerance`, `min_duration`, "
-        "`min_level` dBFS), `not_silent`, `silent` (below `threshold` dBFS), or `matches` a "
+        "(`after`, `before`): a `tone` (each of up to 4 `frequencies` a spectral peak of its "
+        "own, its measured frequency within `tolerance` of the asked one: default 3%, or in Hz; "
+        "for `min_duration`, default 200ms, at `min_level` dBFS or louder, default -40), `not_silent`, `silent` (below `threshold` dBFS), or `matches` a "
         "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A phase "
         "bound is a signal's name or one step of an agent, `after: {agent: bob, step: 3}` "
         "(from when that step finished; `before`: until it started; 0 = the first step). A "

@@ -24,6 +24,7 @@ from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import Expectation, parse_duration
 
 MIN_ACTIVE = 0.2      # seconds of sound for "not silent"
+MIN_LEVEL = -40.0     # dBFS: a tone's default min_level
 
 
 def parse_hz(value: Any) -> float:
@@ -36,14 +37,21 @@ def parse_hz(value: Any) -> float:
     return float(m.group(1)) * (1000 if (m.group(2) or "").lower() == "khz" else 1)
 
 
-def parse_tolerance(value: Any, freq: float) -> float:
-    """``3%`` (of the frequency) or ``20Hz`` or a number of Hz -> a fraction."""
-    if value is None:
-        return 0.03
-    text = str(value).strip()
+DEFAULT_TOLERANCE = "3%"
+
+
+def parse_tolerance(value: Any) -> tuple[float | None, float | None]:
+    """``3%`` (of each frequency) or ``20Hz`` / a number of Hz (the same for every
+    frequency) -> (fraction, None) or (None, Hz); None is the default, 3 %."""
+    text = str(DEFAULT_TOLERANCE if value is None else value).strip()
     if text.endswith("%"):
-        return float(text[:-1]) / 100
-    return parse_hz(text) / freq
+        return float(text[:-1]) / 100, None
+    return None, parse_hz(text)
+
+
+def tolerance_text(value: Any) -> str:
+    fraction, hz = parse_tolerance(value)
+    return f"±{hz:g} Hz" if hz is not None else f"±{fraction * 100:g}%"
 
 
 def _percent(value: Any) -> float:
@@ -86,8 +94,10 @@ def _wanted(p: dict) -> str:
     if p.get("tone"):
         t = p["tone"]
         freqs = t.get("frequencies") or [t.get("frequency")]
-        parts.append("tone " + "+".join(str(f) for f in freqs) +
-                     f" for {t.get('min_duration', '200ms')}")
+        level = f" at >= {t['min_level']:g} dBFS" if t.get("min_level") is not None else ""
+        parts.append("tone " + "+".join(f"{parse_hz(f):g}" for f in freqs) + " Hz "
+                     f"{tolerance_text(t.get('tolerance'))} for {t.get('min_duration', '200ms')}"
+                     + level)
     if p.get("not_silent"):
         parts.append("not silent")
     if p.get("silent"):
@@ -105,20 +115,9 @@ def _judge(p: dict, heard: Heard, exp: Expectation) -> tuple[bool, Any, str]:
                               "level_dbfs": summary["level_dbfs"], "frequencies": summary["frequencies"]}
     ok, why = True, []
     if p.get("tone"):
-        t = p["tone"]
-        freqs = [parse_hz(f) for f in (t.get("frequencies") or [t.get("frequency")])]
-        tol = parse_tolerance(t.get("tolerance"), min(freqs))
-        need = parse_duration(t.get("min_duration", "200ms"))
-        found = find_tone(samples, rate, freqs, tolerance=tol,
-                          min_level_dbfs=float(t.get("min_level", -40)))
-        actual["tone_seconds"] = found["seconds"]
-        if found["seconds"] < need:
-            ok = False
-            heard_what = (f"heard {', '.join(f'{f:.0f} Hz' for f in summary['frequencies'])}"
-                          if summary["frequencies"] else "heard nothing above "
-                                                         f"{threshold:g} dBFS")
-            why.append(f"tone {'+'.join(f'{f:g}' for f in freqs)} Hz lasted {found['seconds']:g}s "
-                       f"(< {need:g}s); {heard_what}")
+        ok_tone, why_tone = _judge_tone(p["tone"], samples, rate, summary, threshold, actual)
+        ok = ok and ok_tone
+        why += why_tone
     if p.get("not_silent") and summary["active_seconds"] < MIN_ACTIVE:
         ok = False
         why.append(f"silent: {summary['active_seconds']:g}s above {threshold:g} dBFS "
@@ -145,6 +144,33 @@ def _judge(p: dict, heard: Heard, exp: Expectation) -> tuple[bool, Any, str]:
     if heard.samples is not None and len(heard.samples) == 0:
         why.append("no audio at all in the phase")
     return ok, actual, "; ".join(why)
+
+
+def _judge_tone(t: dict, samples, rate: int, summary: dict, threshold: float,
+                actual: dict) -> tuple[bool, list[str]]:
+    freqs = [parse_hz(f) for f in (t.get("frequencies") or [t.get("frequency")])]
+    fraction, hz = parse_tolerance(t.get("tolerance"))
+    need = parse_duration(t.get("min_duration", "200ms"))
+    floor = float(t.get("min_level", MIN_LEVEL))
+    found = find_tone(samples, rate, freqs, tolerance=fraction or 0.0, tolerance_hz=hz,
+                      min_level_dbfs=floor)
+    actual["tone_seconds"] = found["seconds"]
+    if found["frequencies"]:
+        actual["tone_frequencies"] = found["frequencies"]
+        actual["tone_level_dbfs"] = found["level_dbfs"]
+    if found["seconds"] >= need:
+        return True, []
+    wanted = f"tone {'+'.join(f'{f:g}' for f in freqs)} Hz {tolerance_text(t.get('tolerance'))}"
+    if found["above_nyquist"]:
+        return False, [f"{wanted}: {', '.join(f'{f:g}' for f in found['above_nyquist'])} Hz is "
+                       f"above what {rate} Hz audio carries ({rate // 2} Hz)"]
+    quiet = found["unleveled"]
+    if quiet["seconds"] >= need:
+        return False, [f"{wanted} is there for {quiet['seconds']:g}s but at {quiet['level_dbfs']:g} "
+                       f"dBFS, below min_level {floor:g} dBFS"]
+    heard = (f"heard {', '.join(f'{f:.0f} Hz' for f in summary['frequencies'])}"
+             if summary["frequencies"] else f"heard nothing above {threshold:g} dBFS")
+    return False, [f"{wanted} lasted {found['seconds']:g}s (< {need:g}s); {heard}"]
 
 
 def _one_way(ctx: CheckContext, p: dict, heard: Heard, start, end, message: str) -> str:

@@ -42,8 +42,11 @@ register_expectation(ExpectationFamily(
     doc="RTP of the direction `from` -> `to`, from the receiving agent's statistics and from the "
         "wire: `min_packets`, `max_loss` (%), `max_jitter`, `max_gap` (wire), `min_mos` (ITU-T "
         "G.107 E-model estimate); `none: true` -- no RTP at all, on any leg of the way "
-        "through a relay, and a receiver with no call has none -- in a phase "
-        "(`after`, `before`: signals or `{agent, step}` as for `audio`; judged on the wire). "
+        "through a relay, and a receiver with no call has none. No packets is no RTP: a "
+        "loss, jitter, MOS or gap bound then fails. In a phase (`after`, `before`: signals or "
+        "`{agent, step}` as for `audio`) the wire counts packets and gaps; the agent judges the "
+        "counters of the media sessions (a re-INVITE that changes the media starts one) that "
+        "ran inside the phase, else it is inconclusive (`where: agent`) or left to the wire. "
         "Through a relay the wire half reads the relay's leg into the receiver; a service "
         "receiver is judged on the wire only (docs/EVIDENCE.md).",
     example="- rtp: {from: alice, to: bob, min_packets: 100, max_loss: 1%, max_jitter: 20ms, "

@@ -5,8 +5,9 @@ statistics and from the wire.
     - rtp: {from: bob, to: alice, none: true, after: held, before: resumed}    # no RTP then
 
 At the agent: the receiver's RTCP receive counters of its call with the
-sender (the whole call: a phase can only be judged on the wire); its MOS is
-the E-model of the same figures. On the wire: the streams from the sender's
+sender, the whole call's or, in a phase, those of the media sessions that ran
+in it (``rtp_agent.py``); its MOS is the E-model of the same figures. No
+packets is no RTP: a loss, jitter, MOS or gap bound then fails. On the wire: the streams from the sender's
 addresses to the receiver's (packets, loss, jitter, longest gap, the E-model
 MOS of ``sipscen analyze``), the packets counted inside the phase when one
 is given.
@@ -19,6 +20,7 @@ from sipscen.analysis.emodel import e_model
 from sipscen.checks.audio_judge import _percent
 from sipscen.checks.context import CheckContext
 from sipscen.checks.heard import inbound_streams, on_wire, phase_label, phase_of
+from sipscen.checks.rtp_agent import AGENT_LIMITS, agent_figures
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import Expectation, parse_duration
 
@@ -40,12 +42,39 @@ def _limits(p: dict) -> dict[str, Any]:
     return out
 
 
+# the bounds that only packets can satisfy (limit key -> the expectation's key)
+_NEED_PACKETS = {"max_loss_pct": "max_loss", "max_jitter_ms": "max_jitter", "min_mos": "min_mos",
+                 "max_gap_ms": "max_gap"}
+
+
+UNKNOWN = "not measured here: "
+
+
+def _verdict(name: str, limits: dict, figures: dict | None, bad: list[str], notes: list[str],
+             loc: str, evidence: str) -> CheckResult:
+    """Failed when a bound is broken; else inconclusive (error) when one was not measured
+    (a phase on the wire counts packets and gaps, not loss, jitter or MOS); else passed."""
+    broken = [b for b in bad if not b.startswith(UNKNOWN)]
+    unknown = [b[len(UNKNOWN):] for b in bad if b.startswith(UNKNOWN)]
+    if unknown:
+        why = f"{', '.join(unknown)} not measured here"
+        broken = broken + [why] if broken else [f"inconclusive: {why}"]
+    status = FAILED if broken and not broken[0].startswith("inconclusive") else (
+        ERROR if broken else PASSED)
+    return CheckResult(name, status, limits, figures, "; ".join(broken + notes), loc, evidence)
+
+
 def _judge(limits: dict, figures: dict) -> list[str]:
     bad = []
     if limits.get("none"):
         if figures.get("packets"):
             bad.append(f"{figures['packets']} RTP packets where none were expected")
         return bad
+    asked = [name for key, name in _NEED_PACKETS.items() if key in limits]
+    if not figures.get("packets") and asked:
+        # a loss, jitter, MOS or gap of no packets measures nothing
+        bad.append(f"no RTP (0 packets): {', '.join(asked)} cannot hold")
+        limits = {k: v for k, v in limits.items() if k not in _NEED_PACKETS}
     checks = (("min_packets", "packets", lambda a, b: a >= b, "packets {a} < {b}"),
               ("max_loss_pct", "loss_pct", lambda a, b: a <= b, "loss {a}% > {b}%"),
               ("max_jitter_ms", "jitter_ms", lambda a, b: a <= b, "jitter {a} ms > {b} ms"),
@@ -56,25 +85,10 @@ def _judge(limits: dict, figures: dict) -> list[str]:
             continue
         a = figures.get(fig)
         if a is None:
-            bad.append(f"{fig.replace('_', ' ')} not known here")
+            bad.append(f"{UNKNOWN}{fig.replace('_', ' ')}")
         elif not good(a, limits[limit]):
             bad.append(text.format(a=round(a, 2), b=round(limits[limit], 2)))
     return bad
-
-
-def _agent_figures(ctx: CheckContext, sender: str, receiver: str) -> tuple[dict | None, str]:
-    call = ctx.call_between(receiver, sender)
-    if call is None:
-        return None, f"{receiver} has no call with {sender}"
-    if "rtp" not in call:               # a service: its calls are read from the capture
-        return None, (f"inconclusive: {receiver} reports no RTP statistics of its own "
-                      "(judge it on the wire: where: wire)")
-    rtp = call.get("rtp") or {}
-    packets, lost = int(rtp.get("rx_packets") or 0), int(rtp.get("rx_lost") or 0)
-    loss = round(100.0 * lost / (packets + lost), 2) if packets + lost else 0.0
-    jitter = float(rtp.get("rx_jitter_ms") or 0.0)
-    return {"packets": packets, "loss_pct": loss, "jitter_ms": jitter,
-            "mos": e_model(call.get("codec"), loss, jitter)["mos"]}, ""
 
 
 def _wire_figures(ctx: CheckContext, p: dict, start, end) -> tuple[dict | None, str]:
@@ -112,33 +126,43 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if problem:
         return [CheckResult(label, FAILED, limits, None, problem, loc)]
     where = p.get("where", "both")
-    phased = start is not None or end is not None
     results = []
-    if where in ("agent", "both") and not phased:
-        figures, why = _agent_figures(ctx, sender, receiver)
-        bad = [why] if figures is None else _judge(limits, figures)
-        status = FAILED if bad else PASSED
-        if figures is None and why.startswith("inconclusive"):
-            status = ERROR
-        elif figures is None and limits.get("none"):      # no call: no RTP either
-            figures, bad, status = why, [], PASSED
-        note = ctx.first_of(receiver, sender)
-        if not (status == ERROR and where == "both"):   # the wire half judges a service
-            results.append(CheckResult(f"{label} (at {receiver})", status, limits, figures,
-                                       "; ".join(bad + ([note] if note else [])), loc,
-                                       ctx.evidence_of(receiver)))
-    elif where == "agent":
-        results.append(CheckResult(f"{label} (at {receiver})", FAILED, limits, None,
-                                   "an agent's RTP counters cover the whole call: judge a phase "
-                                   "on the wire (where: wire)", loc, ctx.evidence_of(receiver)))
+    if where in ("agent", "both"):
+        agent = _at_agent(ctx, p, limits, label, loc, start, end, alone=where == "agent")
+        if agent is not None:
+            results.append(agent)
     if where in ("wire", "both"):
         figures, why = _wire_figures(ctx, p, start, end)
         bad = [why] if figures is None else _judge(limits, figures)
-        status = ERROR if figures is None and why.startswith("inconclusive") else \
-            FAILED if bad else PASSED
-        results.append(CheckResult(f"{label} (wire)", status,
-                                   limits, figures, "; ".join(bad), loc, WIRE))
+        results.append(_verdict(f"{label} (wire)", limits, figures, bad, [], loc, WIRE))
     return results
+
+
+def _at_agent(ctx: CheckContext, p: dict, limits: dict, label: str, loc: str, start, end,
+              alone: bool) -> CheckResult | None:
+    """The receiving agent's counters (rtp_agent.py); None: nothing for it to judge
+    here beside the wire."""
+    sender, receiver = p["from"], p["to"]
+    name = f"{label} (at {receiver})"
+    phased = start is not None or end is not None
+    mine = {k: v for k, v in limits.items() if k in AGENT_LIMITS and not (phased and k == "none")}
+    if not mine:
+        if not alone:
+            return None
+        return CheckResult(name, ERROR, limits, None,
+                           f"inconclusive: {receiver}'s RTP counters have no packet times "
+                           f"({', '.join(sorted(limits))} in a phase or as a gap): judge them "
+                           f"on the wire (where: wire)", loc, ctx.evidence_of(receiver))
+    figures, problem, note = agent_figures(ctx, sender, receiver, start, end)
+    if figures is None and problem and mine.get("none"):      # no call: no RTP either
+        return CheckResult(name, PASSED, mine, problem, "", loc, ctx.evidence_of(receiver))
+    if figures is None and not problem:
+        return CheckResult(name, ERROR, mine, None, note, loc, ctx.evidence_of(receiver)) \
+            if alone else None
+    bad = [problem] if figures is None else _judge(mine, figures)
+    if len(mine) < len(limits):
+        note = "; ".join(x for x in (note, "max_gap is judged on the wire") if x)
+    return _verdict(name, mine, figures, bad, [note] if note else [], loc, ctx.evidence_of(receiver))
 
 
 __all__ = ["check_rtp"]

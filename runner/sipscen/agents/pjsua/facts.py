@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from sipscen.agents.pjsua import protocol as P
-from sipscen.agents.pjsua import sdp
+from sipscen.agents.pjsua import rtp_sessions, sdp
 from sipscen.agents.records import CallRecord, PjsuaFacts
 
 
@@ -26,12 +26,9 @@ def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[s
         "srtp": {"active": False, "suite": None},
         "local_sdp": "", "remote_sdp": "",
         "rtp": {"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
+        "rtp_sessions": [],  # per media session (rtp_sessions.py); "rtp": the whole call's totals
         "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
     }
-
-
-_RTP_KEYS = ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "rx_jitter_max_ms",
-             "rx_duplicates", "rx_reordered", "rx_discarded")
 
 
 class FactBook:
@@ -74,6 +71,7 @@ class FactBook:
                 if call is not None:
                     call["local_sdp"] = data.get("local_sdp") or call["local_sdp"]
                     call["remote_sdp"] = data.get("remote_sdp") or call["remote_sdp"]
+                    rtp_sessions.on_media(call, data, t)
                     if data.get("state") == "active":
                         call["codec"] = data.get("codec")
                         call["clock_rate"] = data.get("clock_rate")
@@ -82,7 +80,7 @@ class FactBook:
             elif kind == P.STATS_EVENT:
                 call = self._call(data)
                 if call is not None:
-                    call["rtp"] = {k: data.get(k, 0) for k in _RTP_KEYS}
+                    rtp_sessions.on_stats(call, data, t)
             elif kind == P.TAP:
                 call = self._call(data)
                 if call is not None:

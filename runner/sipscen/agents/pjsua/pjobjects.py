@@ -43,6 +43,10 @@ DTMF_METHODS = {
     pj.PJSUA_DTMF_METHOD_SIP_INFO: P.SIP_INFO,
 }
 
+# media states in which the call keeps an audio port (held: one direction still flows)
+_WITH_AUDIO_PORT = (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_LOCAL_HOLD,
+                    pj.PJSUA_CALL_MEDIA_REMOTE_HOLD)
+
 _DTMF_END = 2   # PJMEDIA_STREAM_DTMF_IS_END bit of OnDtmfEventParam.flags
 
 
@@ -150,6 +154,7 @@ class WorkerCall(pj.Call):
         self.ringing = False             # a 180 went out (incoming calls)
         self.rx_headers: dict[str, str] = {}   # headers of the last message received
         self.last_dtmf_event: tuple[str, int] | None = None
+        self.session = 0                 # media sessions (audio streams) ended so far
 
     # -- helpers ---------------------------------------------------------------
     def refresh(self) -> Any:
@@ -164,12 +169,13 @@ class WorkerCall(pj.Call):
         return self.state in ("DISCONNECTED", "NULL") and self.sip_call_id != ""
 
     def stats(self) -> dict[str, Any] | None:
-        """RTP statistics of the audio stream, or None when there is none."""
+        """RTP statistics of the current audio stream (media session ``session``: a
+        re-INVITE that changes the media starts a new stream, counting from 0), or None."""
         if self.audio_index is None:
             return None
         stat = self.getStreamStat(self.audio_index).rtcp
         return {
-            "call_id": self.sip_call_id,
+            "call_id": self.sip_call_id, "session": self.session,
             "tx_packets": int(stat.txStat.pkt),
             "rx_packets": int(stat.rxStat.pkt),
             "rx_lost": int(stat.rxStat.loss),
@@ -180,10 +186,10 @@ class WorkerCall(pj.Call):
             "rx_discarded": int(stat.rxStat.discard),
         }
 
-    def emit_stats(self) -> None:
+    def emit_stats(self, final: bool = False) -> None:
         data = self.stats()
         if data is not None:
-            self.worker.emit(P.STATS_EVENT, **data)
+            self.worker.emit(P.STATS_EVENT, final=final, **data)
 
     # -- callbacks -------------------------------------------------------------
     @guarded
@@ -233,12 +239,16 @@ class WorkerCall(pj.Call):
                 continue
             status = MEDIA_STATUS.get(media.status, str(media.status))
             data: dict[str, Any] = {"call_id": self.sip_call_id, "state": status,
+                                    "session": self.session,
                                     "previous": self.media_state, "call_state": self.state,
                                     "local_sdp": self.local_sdp, "remote_sdp": self.remote_sdp}
             self.media_state = status
-            if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+            if media.status in _WITH_AUDIO_PORT and int(media.audioConfSlot) >= 0:
+                # a re-INVITE (hold, unhold, another codec) gives the call a new audio
+                # port: the receive tap follows it also on hold, where music may come in
                 self.audio_index = media.index
                 self.worker.on_audio_active(self)      # the receive tap (tap.py)
+            if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 stream = self.getStreamInfo(media.index)
                 data.update(codec=stream.codecName, clock_rate=int(stream.codecClockRate),
                             payload_type=int(stream.txPt))
@@ -316,4 +326,5 @@ class WorkerCall(pj.Call):
     @guarded
     def onStreamDestroyed(self, prm):
         if self.audio_index is not None and prm.streamIdx == self.audio_index:
-            self.emit_stats()
+            self.emit_stats(final=True)       # the session's last counters
+            self.session += 1

@@ -6,6 +6,8 @@ ICE), what the far end reported (``remote_fraction_lost``, ``remote_jitter_ms``)
 concealed samples, the DTLS/SRTP ciphers and the selected candidate pair; every
 figure is kept in the call's ``rtp``, the ones the checks read under the same
 names as PJSUA's (``rx_packets``, ``rx_lost``, ``rx_jitter_ms``, ``tx_packets``).
+The page's receiver counts the whole call (hold and resume keep it): it reports no
+media sessions, so an ``rtp`` phase at a browser is inconclusive, judged on the wire.
 """
 from __future__ import annotations
 
@@ -32,6 +34,11 @@ class BrowserFactBook(FactBook):
     def apply(self, kind: str, data: dict[str, Any], t: float) -> None:
         if kind != STATS:
             super().apply(kind, data, t)
+            if kind == "media":        # one receiver all call long: no media sessions of its
+                with self._lock:       # own, so a phase is judged on the wire (rtp_agent.py)
+                    call = self._calls.get(data.get("call_id") or "")
+                    if call is not None:
+                        call["rtp_sessions"] = []
             return
         with self._lock:
             call = self._call(data)

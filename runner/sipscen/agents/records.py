@@ -118,6 +118,25 @@ class BaresipFacts(AgentRecord):
     dtmf_sent: list[dict] = field(default_factory=list)
 
 
+@dataclass
+class BrowserFacts(AgentRecord):
+    """A browser agent (agents/browser): JsSIP's view of its calls and the browser's own
+    RTP statistics (getStats) per call; ``addresses`` are the ephemeral ports it used
+    (its WebSocket and its ICE candidates), so the capture's messages and streams
+    there are its own."""
+    type: str = "browser"
+    dtmf_received: list[dict] = field(default_factory=list)
+    dtmf_sent: list[dict] = field(default_factory=list)
+    registrations: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    connections: list[dict] = field(default_factory=list)  # its WebSocket: {local, remote, transport}
+    websocket: dict = field(default_factory=dict)     # {url, transport, local, connected_at, ...}
+    browser: dict = field(default_factory=dict)       # {version, ready_s}
+    # what a page cannot see: received RFC 4733 events (judge those on the wire)
+    dtmf_unseen_methods: list[str] = field(default_factory=lambda: ["rfc4733"])
+
+
 def _sipp_lines(facts: dict[str, Any]) -> list[str]:
     """A SIPp agent's summary: its scalar statistics, response codes and errors."""
     lines = []

@@ -211,7 +211,8 @@ BUILTINS = (
     "sipscen.checks.registration", "sipscen.checks.transport", "sipscen.checks.log",
     "sipscen.checks.leg", "sipscen.checks.media", "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
-    "sipscen.agents.baresip.language", "sipscen.language.service_language",
+    "sipscen.agents.baresip.language", "sipscen.agents.browser.language",
+    "sipscen.language.service_language",
 )
 ENTRY_POINT_GROUP = "sipscen.language"
 # Step kinds in this order first (the schema and the reference list them so);

@@ -38,7 +38,8 @@ from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path
 from sipscen.scenario.repeats import loop_var
 from sipscen.scenario.unicode_text import surrogate_problem, visible
 
-REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files")
+REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files",
+                   "ws_port", "wss_port")
 SCENARIO_DIR = "scenario_dir"
 FILE_DIR = "file_dir"        # the folder of the file the value is written in (an included piece's own)
 NOT_SUBSTITUTED = ("variables", "parametrize", "include")

@@ -30,7 +30,10 @@ def only_call(agent) -> dict:
 
 
 def test_plain_call_pcma(rig):
-    rig.add("bob", UNTIL_HANGUP, codecs=["PCMA"])
+    # bob's own media event before the hangup: on a loaded box alice's BYE can
+    # otherwise overtake it, and bob's facts then truly have no codec
+    rig.add("bob", [{"wait": {"event": "media_active", "timeout": "5s"}}] + UNTIL_HANGUP,
+            codecs=["PCMA"])
     rig.add("alice", HANGUP_AFTER_MEDIA, codecs=["PCMA", "PCMU"])
     agents = rig.start()
     assert rig.run() == {}

@@ -15,9 +15,15 @@ cd "$(dirname "$0")"
 
 RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv libopus0)   # what sipscen runs (libopus0:
                                       # opus decoded on the wire, analysis/opus.py, ctypes)
-TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon espeak-ng sox)   # cross-checks, the HTML
+TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon espeak-ng sox coturn
+               kamailio-websocket-modules kamailio-tls-modules)   # cross-checks, the HTML
                                       # browser test, the SBC library (scenarios/sbc: baresip,
-                                      # rtpengine), talk-off audio (espeak-ng speech, sox music)
+                                      # rtpengine), talk-off audio (espeak-ng speech, sox music),
+                                      # the browser agent (chromium) and the WebRTC SBC
+                                      # (scenarios/webrtc: Kamailio's ws/wss listeners),
+                                      # STUN/TURN for ICE and TLS for the example SUT (scenarios/parity)
+NODE_PACKAGES=(nodejs npm)            # only when node/npm are absent: npm installs and
+                                      # bundles JsSIP for the browser agent (vendor/jssip)
 IMAGE_PACKAGES=(libcap2-bin)          # setcap, for tcpdump as a non-root user
 IMAGE_UID=10001                       # = sipscen.kube.manifests.RUN_AS_UID
 
@@ -29,14 +35,16 @@ if [ "$MODE" = image ]; then
 else
     APT_PACKAGES=("${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
     EXTRAS=test
-    IMPORTS="import sipscen, pjsua2, scapy, pylibsrtp, kubernetes_validate"
+    IMPORTS="import sipscen, pjsua2, scapy, pylibsrtp, kubernetes_validate, playwright"
 fi
 
 if [ "$MODE" = packages ]; then
     if [ "${2:-}" = image ]; then pkgs=("${RUN_PACKAGES[@]}" "${IMAGE_PACKAGES[@]}"); extras=kube
     else pkgs=("${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}"); extras=test; fi
     echo "apt: ${pkgs[*]}"
+    [ "${2:-}" = image ] || echo "apt (when node/npm are absent): ${NODE_PACKAGES[*]}"
     echo "pip: .[$extras]"
+    [ "${2:-}" = image ] || echo "npm: vendor/jssip (JsSIP bundled for the browser agent)"
     exit 0
 fi
 
@@ -44,6 +52,9 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+if [ "$MODE" != image ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+    missing+=("${NODE_PACKAGES[@]}")
+fi
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -61,6 +72,28 @@ if ! .venv/bin/python -c "$IMPORTS" 2>/dev/null \
     echo "setup: installing sipscen and its dependencies into .venv"
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$EXTRAS]"
     touch .venv/.sipscen-installed
+fi
+
+# PJSUA agents on IPv6: the pjsua2 wheel above is built without IPv6; 2.10 has it.
+# Its own venv, sipscen beside it (runner/sipscen/agents/pjsua/ipv6.py).
+IPV6_PJSUA=pjsua2-python==2.10.post6
+if [ "$MODE" != image ] && { [ ! -x .venv-ipv6/bin/python ] \
+        || ! .venv-ipv6/bin/python -I -c "import pjsua2, numpy, sipscen" 2>/dev/null \
+        || [ pyproject.toml -nt .venv-ipv6/.sipscen-installed ]; }; then
+    echo "setup: creating .venv-ipv6 ($IPV6_PJSUA, for pjsua agents on IPv6)"
+    rm -rf .venv-ipv6
+    "$PYTHON" -m venv .venv-ipv6
+    .venv-ipv6/bin/python -m pip install -q --disable-pip-version-check "$IPV6_PJSUA" numpy
+    .venv-ipv6/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+    touch .venv-ipv6/.sipscen-installed
+fi
+
+# The browser agent's JsSIP: installed from npm and bundled into one file here, at
+# setup, so that a scenario never downloads anything (agents/browser serves it from disk).
+if [ "$MODE" != image ] && { [ ! -s vendor/jssip/jssip.js ] \
+        || [ vendor/jssip/package-lock.json -nt vendor/jssip/jssip.js ]; }; then
+    echo "setup: installing JsSIP for the browser agent (vendor/jssip)"
+    (cd vendor/jssip && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 fi
 
 case "$MODE" in

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also detect in-band DTMF in PCMU/PCMA/L16 audio (decodes every such stream)")
     analyze.add_argument("--wav-dir", type=Path, metavar="DIR",
                          help="write each decodable stream's audio (PCMU, PCMA, L16) as a WAV file in DIR")
+    analyze.add_argument("--tls-keylog", action="append", default=[], type=Path, metavar="FILE",
+                         help="a TLS key log (SSLKEYLOGFILE format): SIP over secure WebSocket "
+                              "is read with it, repeatable")
     scaffold_command.add_parser(sub)
     return parser
 
@@ -364,8 +367,11 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
             args.wav_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"--wav-dir {args.wav_dir}: cannot create it: {exc.strerror}") from None
+    for keylog in args.tls_keylog:
+        if not keylog.is_file():
+            raise UsageError(f"--tls-keylog {keylog}: no such file")
     analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband,
-                               wav_dir=args.wav_dir)
+                               wav_dir=args.wav_dir, tls_keylogs=args.tls_keylog)
     if args.json:
         analysis.write_json(out.file)       # one call / stream at a time: bounded memory
     else:

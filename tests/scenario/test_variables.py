@@ -81,7 +81,7 @@ def test_an_escaped_reference_stays_literal_through_plan_time():
 def test_unknown_reference_attribute_and_malformed_tokens():
     _, result = run("a: ${bob.ip}\nb: '${not valid}'\nc: 'x${'\n")
     assert [e.message for e in result.errors] == [
-        "unknown attribute 'ip' in '${bob.ip}' — use uri, host, port, hostport, user, media_min, media_max, files",
+        "unknown attribute 'ip' in '${bob.ip}' — use uri, host, port, hostport, user, media_min, media_max, files, ws_port, wss_port",
         "invalid variable reference '${not valid}'",
         "unterminated '${' (write '$${' for a literal '${')",
     ]

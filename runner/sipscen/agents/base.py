@@ -80,6 +80,11 @@ class Agent(ABC):
         """SDES keys this agent used ({suite, key}), handed to the capture analysis."""
         return []
 
+    def tls_keylogs(self) -> list[str]:
+        """TLS key log files (SSLKEYLOGFILE format) of its TLS connections, handed to the
+        capture analysis to read SIP over secure WebSocket."""
+        return []
+
 
 class ControlAgent(Agent, CallControl):
     """An agent that is the language timeline's CallControl transport (baresip,

@@ -46,6 +46,9 @@ class CallRecord:
     rtp_sessions: list = field(default_factory=list)  # the same per media session (pjsua)
     redirect: dict | None = None           # {target, code, reason, followed}
     rx_audio: dict | None = None           # {path, rate, started_at, summary}: what it received
+    request_uri: str = ""                  # an incoming call's INVITE: its Request-URI ...
+    invite_headers: dict = field(default_factory=dict)   # ... and headers, as received
+    offerer: str | None = None             # whose SDP was the offer: local | remote
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":
@@ -87,6 +90,7 @@ class PjsuaFacts(AgentRecord):
     registrations: list[dict] = field(default_factory=list)  # {t, code, reason, expires}
     messages: list[dict] = field(default_factory=list)       # {t, sender, to, content_type, body, headers}
     transfers: list[dict] = field(default_factory=list)      # {t, kind, call_id, target|code, ...}
+    tones_heard: list[dict] = field(default_factory=list)    # {call_id, frequencies, onset_at, heard_at, ...}
     media_face: str | None = None          # its address on the impairment relay (agents/impair.py)
     impair: dict | None = None             # {loss_pct, delay_ms, ..., counts}
     connections: list[dict] = field(default_factory=list)    # TLS: {t, state, local, remote}
@@ -112,6 +116,25 @@ class BaresipFacts(AgentRecord):
     from_wire: bool = True
     dtmf_received: list[dict] = field(default_factory=list)
     dtmf_sent: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BrowserFacts(AgentRecord):
+    """A browser agent (agents/browser): JsSIP's view of its calls and the browser's own
+    RTP statistics (getStats) per call; ``addresses`` are the ephemeral ports it used
+    (its WebSocket and its ICE candidates), so the capture's messages and streams
+    there are its own."""
+    type: str = "browser"
+    dtmf_received: list[dict] = field(default_factory=list)
+    dtmf_sent: list[dict] = field(default_factory=list)
+    registrations: list[dict] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    connections: list[dict] = field(default_factory=list)  # its WebSocket: {local, remote, transport}
+    websocket: dict = field(default_factory=dict)     # {url, transport, local, connected_at, ...}
+    browser: dict = field(default_factory=dict)       # {version, ready_s}
+    # what a page cannot see: received RFC 4733 events (judge those on the wire)
+    dtmf_unseen_methods: list[str] = field(default_factory=lambda: ["rfc4733"])
 
 
 def _sipp_lines(facts: dict[str, Any]) -> list[str]:

@@ -119,7 +119,8 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
                     min_stream_packets: int = 2, strict_keys: bool = True,
                     inband: bool = False, keep_audio: bool = False,
                     wav_dir: str | os.PathLike | None = None,
-                    sample_media: bool = False) -> Analysis:
+                    sample_media: bool = False,
+                    tls_keylogs: Iterable[str | os.PathLike] = ()) -> Analysis:
     """Read ``path`` (pcap or pcapng) and return calls, RTP streams, DTMF and SRTP results.
 
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
@@ -140,6 +141,10 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     ``sample_media`` samples every stream's payload (the first few KB) and says
     under ``dtls.rtp`` whether it looks like ciphertext: the evidence a "plain
     RTP" verdict needs. Streams on a pair that carried DTLS are always sampled.
+
+    ``tls_keylogs``: TLS key log files (``SSLKEYLOGFILE``): SIP over secure
+    WebSocket is read with them (``websocket.py``, ``tls_decrypt.py``); SIP over
+    plain WebSocket needs nothing.
     """
     key_warnings: list[str] = []
     if strict_keys:
@@ -159,7 +164,9 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     if inband or keep_audio or wav_dir is not None:
         from sipscen.analysis.wire_audio import AudioCollector    # numpy: only when asked for
         collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
-    analyzer = Analyzer(keys, collector, sample_media=sample_media)
+    from sipscen.analysis.tls_decrypt import KeyLog
+    analyzer = Analyzer(keys, collector, sample_media=sample_media,
+                        tls_keylog=KeyLog.read(tls_keylogs))
     try:
         if reader.format == "pcap":
             analyzer.run_pcap(reader)       # walks the read buffers itself: the fastest way

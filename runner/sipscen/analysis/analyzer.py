@@ -12,6 +12,7 @@ import struct
 
 from sipscen.analysis.calls import CallTable
 from sipscen.analysis import dtls, stun, tls  # noqa: F401 - they bind their collectors
+from sipscen.analysis.websocket import WebSocketSip   # binds SIP over WebSocket (its module)
 from sipscen.analysis.dissectors import (TCP, UDP, anything, bind_tcp, bind_udp, is_rtcp, is_rtp,
                                          starts_like_sip)
 from sipscen.analysis.dtmf import EventClassifier, EventTracker
@@ -63,7 +64,8 @@ class Analyzer:
     """State of one analysis: feed it record batches with :meth:`run`, then read
     ``calls``, ``streams``, ``events`` and ``warnings`` (``analyze.py`` does)."""
 
-    def __init__(self, caller_keys: list[KeyCandidate], audio=None, sample_media: bool = False):
+    def __init__(self, caller_keys: list[KeyCandidate], audio=None, sample_media: bool = False,
+                 tls_keylog=None):
         self.audio = audio          # an AudioCollector (wire_audio.py) or None
         # sample every stream's payload (else only those on a DTLS pair): the evidence a
         # "plain RTP" verdict needs, that the payload does not look like ciphertext
@@ -89,6 +91,7 @@ class Analyzer:
         self._udp_readers = [(b.claims, self._reader(b, "datagram")) for b in UDP]
         self._tcp_readers = [(b.claims, self._reader(b, "segment")) for b in TCP]
         self.conns: dict[tuple, object] = {}    # TCP (src, sport, dst, dport) -> its reader
+        self.ws = WebSocketSip(self.warnings, tls_keylog, self.collectors.get("tls"))
 
     def _reader(self, binding, method: str):
         if isinstance(binding.reader, str):
@@ -407,6 +410,15 @@ class Analyzer:
             if msg is not None:
                 self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport), "tcp", msg,
                                        self.frame)
+                self._check_sdp()
+
+    def _tcp_websocket(self, t, src, sport, dst, dport, seq, flags, payload) -> None:
+        """SIP over WebSocket, ws or wss (``websocket.py`` binds it)."""
+        for raw, transport in self.ws.segment(t, src, sport, dst, dport, seq, flags, payload):
+            msg = parse_message(raw, udp=True)      # one WebSocket message, one SIP message
+            if msg is not None:
+                self.calls.add_message(t, endpoint_str(src, sport), endpoint_str(dst, dport),
+                                       transport, msg)
                 self._check_sdp()
 
     def _check_sdp(self) -> None:

@@ -93,7 +93,9 @@ _UPPER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def is_rtcp(data: bytes, p: int, end: int) -> bool:
-    return end - p >= 2 and data[p] & 0xC0 == 0x80 and 200 <= data[p + 1] <= 204
+    """RTCP (RFC 5761's demultiplexing of rtcp-mux: packet types 192-223, so also the
+    transport-wide and payload-specific feedback, 205 and 206, a WebRTC peer sends)."""
+    return end - p >= 2 and data[p] & 0xC0 == 0x80 and 192 <= data[p + 1] <= 223
 
 
 def is_rtp(data: bytes, p: int, end: int) -> bool:

@@ -5,7 +5,9 @@ An ICE agent proves a candidate pair by a Binding request one way and a
 success response back; the analysis lists, under ``"stun"``::
 
     [{"src", "dst", "first", "last", "requests", "successes", "errors",
-      "username": the first USERNAME attribute seen (ufrag:ufrag) or None}]
+      "username": the first USERNAME attribute seen (ufrag:ufrag) or None,
+      "allocations": TURN Allocate successes (RFC 8656), "turn": other TURN messages
+      (Refresh, CreatePermission, ChannelBind, Send/Data indications)}]
 
 Bounded: at most ``MAX_PAIRS`` pairs.
 """
@@ -17,7 +19,14 @@ from sipscen.analysis.layers import endpoint_str
 MAGIC = b"\x21\x12\xa4\x42"
 MAX_PAIRS = 1000
 BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR = 0x0001, 0x0101, 0x0111
+ALLOCATE_SUCCESS = 0x0103
+TURN_METHODS = frozenset({0x003, 0x004, 0x006, 0x007, 0x008, 0x009})   # RFC 8656 methods
 USERNAME = 0x0006
+
+
+def method_of(kind: int) -> int:
+    """A STUN message type's method (RFC 5389 6: the class bits C0, C1 taken out)."""
+    return (kind & 0x000F) | ((kind >> 1) & 0x0070) | ((kind >> 2) & 0x0F80)
 
 
 def claims_stun(data: bytes, p: int, end: int) -> bool:
@@ -40,7 +49,7 @@ def _username(msg: bytes) -> str | None:
 class StunCollector:
     def __init__(self, warnings: list[str]):
         self.table = PairTable(MAX_PAIRS, last=0.0, requests=0, successes=0, errors=0,
-                               username=None)
+                               username=None, allocations=0, turn=0)
 
     def datagram(self, t, src, sport, dst, dport, data, off, p, end) -> None:
         pair = self.table.entry(t, endpoint_str(src, sport), endpoint_str(dst, dport))
@@ -56,6 +65,10 @@ class StunCollector:
             pair["successes"] += 1
         elif kind == BINDING_ERROR:
             pair["errors"] += 1
+        elif kind == ALLOCATE_SUCCESS:
+            pair["allocations"] += 1
+        elif method_of(kind) in TURN_METHODS:
+            pair["turn"] += 1
 
     def result(self) -> list[dict]:
         return self.table.result()

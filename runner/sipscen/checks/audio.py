@@ -27,30 +27,35 @@ PHASE = {
     "before": {**STEP_MARK, "description": "phase end: a signal's name, or {agent, step}: "
                                            "when that step started"},
 }
+TONE = {
+    "type": "object", "additionalProperties": False,
+    "anyOf": [{"required": ["frequency"]}, {"required": ["frequencies"]}],
+    "properties": {
+        "frequency": FREQUENCY,
+        "frequencies": {"type": "array", "minItems": 1, "maxItems": 4, "items": FREQUENCY},
+        "tolerance": {"type": ["string", "number"], "pattern": "^\\d+(\\.\\d+)? ?(%|Hz)?$",
+                      "description": "how far each measured frequency may be from the "
+                                     "asked one: a percentage of it (default 3%) or Hz "
+                                     "(10Hz, or a plain number)"},
+        "min_duration": {"$ref": "#/$defs/duration"},
+        "min_level": {"type": "number", "maximum": 0, "description": "dBFS (default -40)"},
+    },
+}
+
+
 SCHEMA = {
     "description": "What `to` heard from `from` (at the agent's tap and on the wire), "
                    "optionally between two signals.",
     "type": "object", "required": ["from", "to"],
     "anyOf": [{"required": ["tone"]}, {"required": ["not_silent"]}, {"required": ["silent"]},
-              {"required": ["matches"]}],
+              {"required": ["matches"]}, {"required": ["no_tone"]}],
     "additionalProperties": False,
     "properties": {
         "from": {"$ref": "#/$defs/name"}, "to": {"$ref": "#/$defs/name"},
         "where": {"enum": ["agent", "wire", "both"]}, **PHASE,
-        "tone": {
-            "type": "object", "additionalProperties": False,
-            "anyOf": [{"required": ["frequency"]}, {"required": ["frequencies"]}],
-            "properties": {
-                "frequency": FREQUENCY,
-                "frequencies": {"type": "array", "minItems": 1, "maxItems": 4, "items": FREQUENCY},
-                "tolerance": {"type": ["string", "number"], "pattern": "^\\d+(\\.\\d+)? ?(%|Hz)?$",
-                              "description": "how far each measured frequency may be from the "
-                                             "asked one: a percentage of it (default 3%) or Hz "
-                                             "(10Hz, or a plain number)"},
-                "min_duration": {"$ref": "#/$defs/duration"},
-                "min_level": {"type": "number", "maximum": 0, "description": "dBFS (default -40)"},
-            },
-        },
+        "tone": TONE,
+        "no_tone": {**TONE, "description": "a tone that must be absent: never heard for "
+                                           "`min_duration` (default 200ms) or longer"},
         "not_silent": {"const": True}, "silent": {"const": True},
         "threshold": {"type": "number", "maximum": 0,
                       "description": "dBFS under which audio is silence (default -50)"},
@@ -109,8 +114,9 @@ def _load_check(lc, params: dict) -> None:
         lc.fail("'silent' contradicts 'not_silent'/'tone'", ["silent"], key=True)
     if "min_score" in params and "matches" not in params:
         lc.fail("'min_score' needs 'matches'", ["min_score"], key=True)
-    if isinstance(params.get("tone"), dict):
-        lc.durations(params["tone"], ["tone"])
+    for key in ("tone", "no_tone"):
+        if isinstance(params.get(key), dict):
+            lc.durations(params[key], [key])
 
 
 register_expectation(ExpectationFamily(
@@ -121,8 +127,9 @@ register_expectation(ExpectationFamily(
         "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "
         "(`after`, `before`): a `tone` (each of up to 4 `frequencies` a spectral peak of its "
         "own, its measured frequency within `tolerance` of the asked one: default 3%, or in Hz; "
-        "for `min_duration`, default 200ms, at `min_level` dBFS or louder, default -40), `not_silent`, `silent` (below `threshold` dBFS), or `matches` a "
-        "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A phase "
+        "for `min_duration`, default 200ms, at `min_level` dBFS or louder, default -40), "
+        "`no_tone` (the same, absent: never heard that long), `not_silent`, `silent` (below "
+        "`threshold` dBFS), or `matches` a "        "WAV file with a delay-compensated similarity of at least `min_score` (0..1). A phase "
         "bound is a signal's name or one step of an agent, `after: {agent: bob, step: 3}` "
         "(from when that step finished; `before`: until it started; 0 = the first step). A "
         "silent direction while the other carries audio fails as one-way audio. Through a "

@@ -98,6 +98,11 @@ def _wanted(p: dict) -> str:
         parts.append("tone " + "+".join(f"{parse_hz(f):g}" for f in freqs) + " Hz "
                      f"{tolerance_text(t.get('tolerance'))} for {t.get('min_duration', '200ms')}"
                      + level)
+    if p.get("no_tone"):
+        t = p["no_tone"]
+        freqs = t.get("frequencies") or [t.get("frequency")]
+        parts.append("no tone " + "+".join(f"{parse_hz(f):g}" for f in freqs) + " Hz "
+                     f"{tolerance_text(t.get('tolerance'))} for {t.get('min_duration', '200ms')}")
     if p.get("not_silent"):
         parts.append("not silent")
     if p.get("silent"):
@@ -118,6 +123,10 @@ def _judge(p: dict, heard: Heard, exp: Expectation) -> tuple[bool, Any, str]:
         ok_tone, why_tone = _judge_tone(p["tone"], samples, rate, summary, threshold, actual)
         ok = ok and ok_tone
         why += why_tone
+    if p.get("no_tone"):
+        ok_absent, why_absent = _judge_no_tone(p["no_tone"], samples, rate, actual)
+        ok = ok and ok_absent
+        why += why_absent
     if p.get("not_silent") and summary["active_seconds"] < MIN_ACTIVE:
         ok = False
         why.append(f"silent: {summary['active_seconds']:g}s above {threshold:g} dBFS "
@@ -171,6 +180,22 @@ def _judge_tone(t: dict, samples, rate: int, summary: dict, threshold: float,
     heard = (f"heard {', '.join(f'{f:.0f} Hz' for f in summary['frequencies'])}"
              if summary["frequencies"] else f"heard nothing above {threshold:g} dBFS")
     return False, [f"{wanted} lasted {found['seconds']:g}s (< {need:g}s); {heard}"]
+
+
+def _judge_no_tone(t: dict, samples, rate: int, actual: dict) -> tuple[bool, list[str]]:
+    """A tone that must be absent: never heard for ``min_duration`` (default 200ms)."""
+    freqs = [parse_hz(f) for f in (t.get("frequencies") or [t.get("frequency")])]
+    fraction, hz = parse_tolerance(t.get("tolerance"))
+    need = parse_duration(t.get("min_duration", "200ms"))
+    found = find_tone(samples, rate, freqs, tolerance=fraction or 0.0, tolerance_hz=hz,
+                      min_level_dbfs=float(t.get("min_level", MIN_LEVEL)))
+    actual["no_tone_seconds"] = found["seconds"]
+    if found["seconds"] < need:
+        return True, []
+    start = f" from {found['start']:g}s" if found.get("start") is not None else ""
+    return False, [f"tone {'+'.join(f'{f:g}' for f in freqs)} Hz "
+                   f"{tolerance_text(t.get('tolerance'))} was heard for {found['seconds']:g}s "
+                   f"(>= {need:g}s){start}"]
 
 
 def _one_way(ctx: CheckContext, p: dict, heard: Heard, start, end, message: str) -> str:

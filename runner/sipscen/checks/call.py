@@ -108,7 +108,10 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                           ("max_duration", lambda d, w: d <= w, "<=")):
         if key in p:
             want = parse_duration(p[key])
-            each(key.replace("_", " "), f"{text} {want:g}s", _duration_of,
+            # A call never answered talked for 0 s: it keeps a max_duration (as VoIP
+            # Patrol has it) and fails a min_duration; `answered: true` asks for an answer.
+            each(key.replace("_", " "), f"{text} {want:g}s",
+                 _talk_time if key == "max_duration" else _duration_of,
                  lambda v, want=want, op=op: isinstance(v, float) and op(v, want))
     for key, (start, end, meaning) in TIMINGS.items():
         if key not in p:
@@ -158,6 +161,13 @@ def _duration_of(call: CallRecord) -> Any:
     return "never answered" if not call.answered else "not ended"
 
 
+def _talk_time(call: CallRecord) -> Any:
+    """Seconds from the answer to the end: 0.0 for a call that ended unanswered."""
+    if not call.answered and call.disconnected_at is not None:
+        return 0.0
+    return _duration_of(call)
+
+
 def _span(call: CallRecord, start: str, end: str) -> Any:
     a, b = getattr(call, start), getattr(call, end)
     if a is None or b is None:
@@ -195,7 +205,9 @@ register_expectation(ExpectationFamily(
     check=_check_params, needs={"from": "calls"},
     doc="The calls `from` made (to `to`): by default every one must satisfy it, or `nth`/`id` "
         "picks one; `count` of calls; `status` as 200, 4xx or [404, 480]; `answered`; "
-        "duration bounds; `post_dial_delay` (INVITE to first 18x), `ring_time` (18x to "
+        "duration bounds (talk time: a call that ended unanswered talked 0 s, so it keeps a "
+        "`max_duration` and fails a `min_duration`; add `answered: true` to require an "
+        "answer); `post_dial_delay` (INVITE to first 18x), `ring_time` (18x to "
         "answer), `answer_time` (INVITE to answer), `final_time` (INVITE to its final "
         "response, answered or not) and `cancel_time` (INVITE to the caller's CANCEL: when "
         "it gave up) as {min, max}. A call that fails is "

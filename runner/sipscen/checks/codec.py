@@ -12,6 +12,7 @@ from sipscen.checks.leg import codec_via
 from sipscen.core.model import Expectation
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language import registry
+from sipscen.checks.audio import PHASE
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.capture.visibility import HEADERS
 
@@ -26,10 +27,16 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     want = str(exp.params["codec"]).split("/")[0]
     loc = str(exp.location)
     agents = pair_of(exp)
+    exact = bool(exp.params.get("only")) or "after" in exp.params or "before" in exp.params
     results = []
     calls = {}
     for agent in agents:
         calls[agent] = call_of(ctx, agent, agents)
+        if exact:          # the agent's media sessions in the phase (codec_phase.py)
+            from sipscen.checks.codec_phase import codec_at_agent
+            results.append(codec_at_agent(ctx, agent, calls_of(ctx, agent, agents), want,
+                                          dict(exp.params), loc))
+            continue
         results.append(judge_each(
             f"codec {ctx.at(agent)}", agent, calls_of(ctx, agent, agents), _codec_name,
             lambda got: got is not None and got.lower() == want.lower(), want, loc,
@@ -38,8 +45,16 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             ctx.evidence_of(agent)))
     if len(agents) == 2 and ctx.wire is not None:
         via = relay_between(ctx, *agents)       # media through a relay: judged leg by leg
-        if via is not None:
+        if via is not None and exact:
+            results.append(CheckResult(
+                f"codec {agents[0]}<->{agents[1]} (wire)", ERROR, want, None,
+                f"inconclusive: `only` and phases are judged on a direct media path; this one "
+                f"goes through {via}", loc, WIRE))
+        elif via is not None:
             results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
+        elif exact:
+            from sipscen.checks.codec_phase import codec_exactly
+            results.append(codec_exactly(ctx, want, agents, calls, dict(exp.params), loc))
         else:
             results.append(_codec_on_wire(ctx, want, agents, calls, loc))
     return results
@@ -71,6 +86,15 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
 
 def _check_codec_params(lc, params) -> None:
     lc.exactly_one(params, ("between", "agent"))
+    if ("only" in params or "after" in params or "before" in params) and \
+            "between" not in params:
+        lc.fail("`only` and phases judge the RTP between two agents: give `between`",
+                ["agent"], key=True)
+    for key in ("after", "before"):
+        if key in params:
+            from sipscen.checks.audio import check_phase_and_pair
+            check_phase_and_pair(lc, {k: v for k, v in params.items() if k in PHASE})
+            break
     codec = params.get("codec")
     names = params.get("between") if isinstance(params.get("between"), list) else [
         params.get("agent")]
@@ -94,8 +118,15 @@ register_expectation(ExpectationFamily(
             "additionalProperties": False,
             "properties": {"between": {"$ref": "#/$defs/agent_pair"},
                            "agent": {"$ref": "#/$defs/name"},
-                           "codec": {"$ref": "#/$defs/codec"}}},
+                           "codec": {"$ref": "#/$defs/codec"},
+                           "only": {"type": "boolean",
+                                    "description": "no other audio payload type flowed (the "
+                                                   "wire half; telephone-event and CN aside)"},
+                           **PHASE}},
     check=_check_codec_params, needs={"agent": "calls"},
     doc="The codec negotiated between two agents (or by one `agent`), as the agents saw it "
-        "and as the RTP payload types on the wire show it.",
+        "and as the RTP payload types on the wire show it: by default the wanted payload "
+        "type flowed both ways at some time in the call; `only: true`: no other audio "
+        "payload type flowed; `after`/`before` (a signal or {agent, step}): in that phase "
+        "(a codec change on one SSRC without per-payload-type times is inconclusive).",
     example="- codec: {between: [alice, bob], codec: PCMA}"))

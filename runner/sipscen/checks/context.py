@@ -44,6 +44,8 @@ class CheckContext:
         contact = self.contacts.get(name)
         if contact is None or not address:
             return False
+        if address in ((self.facts.get(name) or {}).get("addresses") or ()):
+            return True         # its own ephemeral ports (a browser's WebSocket, ICE)
         host, _, port_text = address.rpartition(":")
         host = host.strip("[]")
         try:
@@ -52,7 +54,7 @@ class CheckContext:
             return False
         if host != contact.host and host != (self.facts.get(name) or {}).get("media_face"):
             return False
-        if port == contact.port:
+        if port in contact.ports:          # its SIP port, its WebSocket ports
             return True
         lo_hi = contact.media_ports
         return bool(lo_hi and lo_hi[0] <= port <= lo_hi[1])
@@ -84,7 +86,7 @@ class CheckContext:
         """The ports the capture listened to: every party's SIP port and media range."""
         ranges = []
         for c in self.contacts.values():
-            ranges.append((c.port, c.port))
+            ranges += [(p, p) for p in c.ports]
             if c.media_ports:
                 ranges.append(tuple(c.media_ports))
         return ranges

@@ -72,7 +72,14 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     results = []
     if where in ("agent", "both"):
         received = ctx.facts.get(receiver, {}).get("dtmf_received")
-        if received is None:
+        unseen = (ctx.facts.get(receiver) or {}).get("dtmf_unseen_methods") or []
+        if method in unseen:       # e.g. a browser: no page sees received RFC 4733 events
+            results.append(CheckResult(
+                f"{label} ({ctx.at(receiver)})", ERROR, want, None,
+                f"inconclusive: {receiver} cannot observe received {method} digits (a "
+                f"{ctx.facts[receiver].get('type')} agent); judge them `where: wire`", loc,
+                ctx.evidence_of(receiver)))
+        elif received is None:
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,
                                        f"{receiver} does not report received DTMF", loc,
                                        ctx.evidence_of(receiver)))

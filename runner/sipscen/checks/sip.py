@@ -3,7 +3,9 @@
 A matcher selects messages: ``method`` (a request's method, or a response's CSeq
 method), ``status`` (responses only: 200, 4xx, [404, 480]; without it only
 requests match, unless ``response: true``), ``headers`` {Name: regex},
-``body`` regex, ``sdp`` {direction, profile, crypto}. ``from``/``to`` (or
+``body`` regex, ``sdp`` {direction, profile, crypto}, ``request_uri`` regex (requests
+only). A header check is a regex one of that header's values must match, or
+``{matches, all, count}`` (``sipscen.core.headers``: every value, how many). ``from``/``to`` (or
 ``between``) restrict the sender and receiver (agents or services). Then either
 ``count`` (a number or {min, max}; default: at least one) or ``sequence``, a
 list of matchers (a string: a method, a status code or class) that must appear
@@ -15,6 +17,8 @@ import re
 from typing import Any
 
 from sipscen.analysis.numbers import wire_int
+from sipscen.core.headers import describe as describe_header
+from sipscen.core.headers import mismatch as header_mismatch
 from sipscen.core.model import status_matches
 from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
@@ -34,6 +38,12 @@ def parse_raw(raw: str) -> tuple[dict[str, list[str]], str]:
         if sep:
             headers.setdefault(name.strip().lower(), []).append(value.strip())
     return headers, body
+
+
+def request_uri(raw: str) -> str:
+    """The Request-URI of a raw request ('' for a response or a malformed first line)."""
+    parts = raw.split("\n", 1)[0].strip().split(" ")
+    return parts[1] if len(parts) == 3 and parts[2].startswith("SIP/") else ""
 
 
 def _sdp_ok(body: str, want: dict) -> bool:
@@ -77,10 +87,12 @@ def matches(m: dict, want: Any, ctx: CheckContext, parties: dict) -> bool:
         return False
     if "method" in want and str(m.get("method") or "").upper() != str(want["method"]).upper():
         return False
-    headers, body = parse_raw(m.get("raw") or "")
-    for name, pattern in (want.get("headers") or {}).items():
-        if not any(re.search(pattern, v) for v in headers.get(name.lower(), [])):
+    if "request_uri" in want:
+        if is_response or not re.search(want["request_uri"], request_uri(m.get("raw") or "")):
             return False
+    headers, body = parse_raw(m.get("raw") or "")
+    if header_mismatch(want.get("headers"), headers) is not None:
+        return False
     if "body" in want and not re.search(want["body"], body):
         return False
     if "sdp" in want and not _sdp_ok(body, want["sdp"]):
@@ -92,7 +104,9 @@ def describe(want: Any) -> str:
     if not isinstance(want, dict):
         return str(want)
     parts = [str(want[k]) for k in ("method", "status") if k in want]
-    parts += [f"{n}~/{p}/" for n, p in (want.get("headers") or {}).items()]
+    if "request_uri" in want:
+        parts.append(f"R-URI~/{want['request_uri']}/")
+    parts += [describe_header(n, c) for n, c in (want.get("headers") or {}).items()]
     parts += [f"a={v}" if k == "direction" else f"{k}={v}"
               for k, v in (want.get("sdp") or {}).items()]
     if "body" in want:
@@ -167,7 +181,9 @@ MATCH = {
     "method": {"type": "string", "pattern": "^[A-Za-z]+$"},
     "status": {"$ref": "#/$defs/status_spec"},
     "response": {"type": "boolean", "description": "match responses too (without status)"},
-    "headers": {"$ref": "#/$defs/header_patterns"},
+    "request_uri": {"$ref": "#/$defs/regex",
+                    "description": "a regex the Request-URI of a request must match"},
+    "headers": {"$ref": "#/$defs/header_checks"},
     "body": {"$ref": "#/$defs/regex"},
     "sdp": {"type": "object", "minProperties": 1, "additionalProperties": False,
             "properties": {"direction": {"enum": list(DIRECTIONS)},
@@ -213,7 +229,9 @@ register_expectation(ExpectationFamily(
     wire_needs=lambda params: SIGNALLING,
     evidence="wire",
     doc="SIP messages in the capture (`from`/`to` or `between` agents or services): "
-        "`method`, `status` (code, class or list), `headers` {Name: regex}, `body` regex, "
+        "`method`, `status` (code, class or list), `request_uri` regex, `headers` {Name: "
+        "regex or {matches, all, count}} (a plain regex: one of the repeated headers matches; "
+        "`all`: every one; `count`: how many), `body` regex, "
         "`sdp` {direction, profile, crypto}; `count` (default at least 1, or {min, max}), or "
         "a `sequence` of such matches (or 'INVITE', '180', '2xx') that must appear in order; "
         "`call` keeps to one named call.",

@@ -1,14 +1,17 @@
 """`transport` expectations: the SIP transport an agent used, proven on the wire.
 
 ``protocol: tls`` — TLS records (a handshake among them) on the agent's SIP port,
-and not one cleartext SIP message to or from that port. ``udp``/``tcp`` — SIP
-messages to or from the agent's SIP port, all over that protocol.
+and not one cleartext SIP message to or from that port. ``udp``/``tcp``/``ws`` —
+SIP messages to or from the agent's SIP port or its own connections, all over
+that protocol (``ws``: SIP over WebSocket, RFC 7118). ``wss`` — SIP over secure
+WebSocket, read with the agents' TLS key logs (a browser agent's Chromium writes
+one); TLS on its connection without a key to read it is inconclusive.
 """
 from __future__ import annotations
 
 from sipscen.checks.attribution import endpoint
 from sipscen.checks.context import CheckContext
-from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
 from sipscen.capture.visibility import SIGNALLING
@@ -47,6 +50,13 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                         "" if handshakes else f"no TLS handshake on {where}", loc),
             CheckResult(f"{name}: no cleartext SIP", PASSED if not sip else FAILED, 0, len(sip),
                         "; ".join(m["summary"] for m in sip[:3]), loc)]
+    if protocol == "wss" and not sip:
+        records, handshakes = tls_records(ctx.wire, mine)
+        if handshakes:
+            return [CheckResult(f"{name}: SIP over wss", ERROR, protocol,
+                                f"{handshakes} handshake / {records} TLS records",
+                                "inconclusive: TLS on its connection, but no key in the TLS key "
+                                "log opens it (the browser writes one: was it kept?)", loc)]
     other = sorted({m.get("transport") for m in sip if m.get("transport") != protocol})
     ok = bool(sip) and not other
     return [CheckResult(f"{name}: SIP over {protocol}", PASSED if ok else FAILED, protocol,
@@ -72,10 +82,12 @@ register_expectation(ExpectationFamily(
     schema={"description": "The SIP transport an agent used, proven on the wire.",
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},
-                           "protocol": {"enum": ["udp", "tcp", "tls"]}}},
+                           "protocol": {"enum": ["udp", "tcp", "tls", "ws", "wss"]}}},
     evidence="wire",
     doc="The SIP transport of `agent` on the wire: `tls` needs a TLS handshake on its SIP "
         "port or on a connection it opened as a client (from an ephemeral port, as its "
         "facts report) and no cleartext SIP message to or from either; `udp`/`tcp` need SIP messages to "
-        "or from it, all over that protocol.",
+        "or from it, all over that protocol; `ws` the same over WebSocket, `wss` over "
+        "secure WebSocket, read with the TLS key log of the browser agents (inconclusive "
+        "without a key).",
     example="- transport: {agent: bob, protocol: tls}"))

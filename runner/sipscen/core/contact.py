@@ -15,6 +15,13 @@ class Contact:
     user: str = ""
     media_ports: tuple[int, int] | None = None   # inclusive range the agent's RTP uses
     files: str = ""                # a service's folder of generated files (`files:`)
+    ws_port: int = 0               # a service's SIP over WebSocket port (0: none), RFC 7118
+    wss_port: int = 0              # ... and secure WebSocket port
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every signalling port it listens on (SIP, WebSocket, secure WebSocket)."""
+        return tuple(p for p in (self.port, self.ws_port, self.wss_port) if p)
 
     @property
     def hostport(self) -> str:

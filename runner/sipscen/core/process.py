@@ -365,6 +365,36 @@ def _die_with(parent_pid: int, cgroup: Path | None = None):
     return hook
 
 
+def stop_strays(marker: str, grace: float = 2.0) -> list[int]:
+    """Processes that a child started in a session of their own (so they outlive its
+    process group), found by ``marker`` in their command line: a folder of this run's
+    artifacts that only they name (Chromium's crash handler names its profile). Each
+    is sent SIGTERM, then SIGKILL after ``grace``. Returns the pids found."""
+    if len(marker) < 8 or "/" not in marker:
+        raise ValueError(f"stop_strays needs a specific folder, not {marker!r}")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(int(entry.name))
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in found:
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if sig == signal.SIGTERM and not wait_until(
+                lambda: not any(Path(f"/proc/{p}").exists() for p in found), grace, 0.05):
+            continue
+        break
+    return found
+
+
 def live_processes() -> list[ManagedProcess]:
     with _live_lock:
         return [p for p in _live if p.running]

@@ -115,7 +115,7 @@ class _Run:
         marker = self.ports.port()
         ports: list[int | tuple[int, int]] = [marker]
         for c in self.contacts.values():
-            ports.append(c.port)
+            ports.extend(c.ports)
             if c.media_ports:
                 ports.append(c.media_ports)
         self.capture = Capture(self.dir / "capture.pcap", spec.interface,
@@ -262,8 +262,10 @@ class _Run:
         if not self.capture:
             return None, "capture is disabled for this scenario", False
         keys: list[str] = []
+        keylogs: list[str] = []
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
+            keylogs += agent.tls_keylogs()
         # what the expectations need from the analysis (decoded audio, media samples);
         # one pass over the capture gives everything else (SIP, RTP, DTLS, STUN, TLS)
         needs = verdict.prepare(self.scenario.expectations)
@@ -272,7 +274,7 @@ class _Run:
             from sipscen.analysis import analyze_capture
             analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
                                        inband=media, keep_audio=media,
-                                       sample_media=needs.dtls_scan)
+                                       sample_media=needs.dtls_scan, tls_keylogs=keylogs)
         except Exception as exc:  # noqa: BLE001 - the verdict says why
             faults = "; ".join(self.capture.faults)
             why = f" (the capture is incomplete: {faults})" if faults else ""

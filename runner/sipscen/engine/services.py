@@ -151,9 +151,12 @@ class Service:
             media = (int(media[0]), int(media[1]))
         else:
             media = None
+        ws_ports = [self.ports.port(host) if cfg.get(key) == "auto" else int(cfg.get(key) or 0)
+                    for key in ("ws_port", "wss_port")]
         self.contact = Contact(self.spec.name, host, port, cfg.get("transport") or "udp",
                                user=str(cfg.get("user") or ""), media_ports=media,
-                               files=str(self.dir / "files") if cfg.get("files") else "")
+                               files=str(self.dir / "files") if cfg.get("files") else "",
+                               ws_port=ws_ports[0], wss_port=ws_ports[1])
         return self.contact
 
     @property

@@ -3,7 +3,7 @@ turn invalid files into error results so reports show them. Prints nothing."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -179,21 +179,53 @@ def not_run_result(item: Scenario, position: int, why: str) -> ScenarioResult:
                         else ExitStatus.SUCCESS), secrets=sorted(item.secrets))
 
 
+# how long an interrupted suite waits for its running scenarios to tear down; a
+# scenario thread stuck past it (a bug: nothing it runs may block for ever) is left
+# behind, a daemon, so the reports are still written and sipscen still exits
+TEARDOWN_BOUND = 60.0
+
+
 def _run_parallel(one, todo: list[int], jobs: int, stop: threading.Event) -> None:
-    """Run ``one(i)`` for every index on ``jobs`` threads. The main thread only
-    waits, so Ctrl-C lands here: then every running scenario is told to stop
-    (``stop``), queued ones are cancelled, and we wait for the teardowns."""
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="scenario")
+    """Run ``one(i)`` for every index on ``jobs`` daemon threads. The main thread
+    only waits, so Ctrl-C lands here: then every running scenario is told to stop
+    (``stop``), queued ones never start, and we wait for the teardowns (at most
+    ``TEARDOWN_BOUND``). A bug in a scenario thread surfaces here."""
+    queue = list(todo)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    workers = min(jobs, len(queue))
+    # each worker's end, waited on with Event.wait: a Thread.join interrupted by
+    # Ctrl-C leaves CPython believing the thread has ended (it has not)
+    ended = [threading.Event() for _ in range(workers)]
+
+    def worker(k: int) -> None:
+        try:
+            while not stop.is_set():
+                with lock:
+                    if not queue:
+                        return
+                    index = queue.pop(0)
+                one(index)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            errors.append(exc)
+        finally:
+            ended[k].set()
+
+    for k in range(workers):
+        threading.Thread(target=worker, args=(k,), name=f"scenario_{k}", daemon=True).start()
     try:
-        futures = [pool.submit(one, i) for i in todo]
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            for f in done:
-                f.result()          # a bug in a scenario thread surfaces here
+        while not all(e.is_set() for e in ended):
+            next(e for e in ended if not e.is_set()).wait(0.1)
+            if errors:
+                raise errors[0]
+        if errors:
+            raise errors[0]
     except BaseException:
         stop.set()
+        with lock:
+            queue.clear()
         with interrupts.held(deliver=False):    # a second Ctrl-C must not skip the teardowns
-            pool.shutdown(wait=True, cancel_futures=True)
+            deadline = time.monotonic() + TEARDOWN_BOUND
+            for e in ended:
+                e.wait(max(0.0, deadline - time.monotonic()))
         raise
-    pool.shutdown(wait=True)

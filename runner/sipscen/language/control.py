@@ -69,11 +69,16 @@ class CallControl:
 
     # -- call control ------------------------------------------------------------
     def make_call(self, uri: str, timeout: float | None, headers: Mapping[str, str],
-                  name: str | None = None) -> str:
-        """Place a call (``name``: its ``id`` in the scenario); returns its SIP Call-ID."""
+                  name: str | None = None, options: Mapping[str, Any] | None = None) -> str:
+        """Place a call (``name``: its ``id`` in the scenario; ``options``: the step's
+        ``identity`` and ``sdp`` when given); returns its SIP Call-ID."""
         raise self._unsupported("call")
 
-    def answer(self, code: int, headers: Mapping[str, str]) -> None:
+    def name_call(self, call_id: str, name: str) -> None:
+        """A wait named the incoming call ``call_id`` (its ``id``): the facts say so too
+        (default: nothing, for agents that report no calls)."""
+
+    def answer(self, code: int, headers: Mapping[str, str], reason: str = "") -> None:
         raise self._unsupported("answer")
 
     def hangup(self, call_id: str | None) -> None:

@@ -205,20 +205,21 @@ def service_type() -> AgentType:
 # package adds to the language the same way: its module, named in the entry-point
 # group ``sipscen.language`` (docs/EXTENDING.md), registers its records on import.
 BUILTINS = (
-    "sipscen.language.waits",
+    "sipscen.language.waits", "sipscen.language.waits_tone",
     "sipscen.checks.call", "sipscen.checks.codec", "sipscen.checks.srtp", "sipscen.checks.dtmf",
-    "sipscen.checks.response", "sipscen.checks.load", "sipscen.checks.sip",
+    "sipscen.checks.response", "sipscen.checks.load", "sipscen.checks.sip", "sipscen.checks.incoming", "sipscen.checks.ice",
     "sipscen.checks.registration", "sipscen.checks.transport", "sipscen.checks.log",
     "sipscen.checks.leg", "sipscen.checks.media", "sipscen.checks.audio", "sipscen.checks.rtp",
     "sipscen.agents.pjsua.language", "sipscen.agents.sipp.language",
-    "sipscen.agents.baresip.language", "sipscen.language.service_language",
+    "sipscen.agents.baresip.language", "sipscen.agents.browser.language",
+    "sipscen.language.service_language",
 )
 ENTRY_POINT_GROUP = "sipscen.language"
 # Step kinds in this order first (the schema and the reference list them so);
 # any other module of the package follows, alphabetically.
 STEP_ORDER = ("call", "answer", "hangup", "cancel", "sleep", "signal", "dtmf", "play",
               "record", "stop_record", "wait", "hold", "unhold", "reinvite", "update", "info",
-              "transfer", "message", "request", "register", "unregister")
+              "transfer", "message", "request", "register", "unregister", "repeat")
 _loaded = False
 # plugins that could not be loaded: (entry point "name = module", why); a scenario
 # that uses what they would have added is refused naming them (scenario/semantic.py)

@@ -1,6 +1,7 @@
 """The part of the scenario JSON Schema that no step, event, expectation or agent
 type owns: the top level, services, capture and the shared ``$defs``. The rest
 is added from the registry by ``schema_gen.py``."""
+from sipscen.core.headers import CHECK_SCHEMA as _HEADER_CHECKS
 
 _DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 # services.NAME.kube: a Kubernetes Service (sipscen.kube.discovery, docs/KUBERNETES.md)
@@ -109,6 +110,11 @@ BASE: dict = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
                                                   'digits, -), got {value}'},
                      'additionalProperties': {'type': ['string', 'number']}},
   'status_code': {'type': 'integer', 'minimum': 100, 'maximum': 699},
+           'reason_phrase': {'description': 'The reason phrase of the status line (default: '
+                                            "the code's standard one).",
+                             'type': 'string', 'minLength': 1, 'maxLength': 200,
+                             'pattern': '^[^\\r\\n]+$',
+                             'x-error': 'a reason phrase is one line of text, got {value}'},
            'status_spec': {'description': 'A status code, a class like 4xx, or a list of codes '
                                           '(any of them).',
                            'type': ['integer', 'string', 'array'],
@@ -126,6 +132,7 @@ BASE: dict = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
                                'type': 'object',
                                'minProperties': 1,
                                'additionalProperties': {'$ref': '#/$defs/regex'}},
+           'header_checks': _HEADER_CHECKS,
            'dtmf_digits': {'type': 'string',
                            'pattern': '^[0-9A-D*#]+$',
                            'x-error': 'invalid DTMF digits {value}: use 0-9, A-D, * and #'},

@@ -24,6 +24,14 @@ SERVICE_KEYS: dict[str, Any] = {
         "type": ["integer", "array"], "minimum": 2, "maximum": 1000,
         "minItems": 2, "maxItems": 2, "items": {"type": "integer", "minimum": 1,
                                                 "maximum": 65535}},
+    "ws_port": {"description": "Where the service takes SIP over WebSocket (RFC 7118): a port "
+                               "or `auto` (${NAME.ws_port}); browser agents with `transport: "
+                               "ws` connect there. Captured and attributed to the service.",
+                "$ref": "#/$defs/port"},
+    "wss_port": {"description": "Where the service takes SIP over secure WebSocket (wss): a "
+                                "port or `auto` (${NAME.wss_port}); browser agents with "
+                                "`transport: wss` connect there.",
+                 "$ref": "#/$defs/port"},
     "after": {"description": "Services that must be ready before this one starts.",
               "type": "array", "items": {"$ref": "#/$defs/name"}},
     "stdin": {"description": "Keep the service's stdin open as a pipe (implied by a stdin "

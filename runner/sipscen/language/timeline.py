@@ -40,10 +40,14 @@ class Timeline:
         self.recordings = 0
         self.signals = SignalWaits(ctx.board)
         self.step: Step | None = None
+        self.current_index: int | str = 0    # the running step's index (board posts)
 
     @property
     def name(self) -> str:
         return self.ctx.name
+
+    def board_now(self) -> float:
+        return self.ctx.board.now()
 
     # -- running -------------------------------------------------------------------
     def run(self, steps: Iterable[tuple[int, Step]] | None = None) -> None:
@@ -53,7 +57,7 @@ class Timeline:
         for index, step in pairs:
             if self.ctx.board.cancelled.is_set():
                 return
-            self.step = step
+            self.step, self.current_index = step, index
             kind = kinds.get(step.kind)
             if kind is None:
                 raise ScenarioError(f"unknown step '{step.kind}'", step.location, step.path)
@@ -113,19 +117,23 @@ class Timeline:
     # -- waits -------------------------------------------------------------------------
     def wait_call_event(self, key: str, predicate: Callable, timeout: float,
                         abort: Callable | None = None, any_call: bool = False,
-                        call: str | None = None) -> dict:
+                        call: str | None = None,
+                        explain: Callable[[], str] | None = None) -> dict:
         """Wait for the agent's own event; consume it; follow the current call.
 
         ``key`` names what is consumed (a second wait with the same key needs a new
         event); ``any_call``: not restricted to the current call (a new call);
-        ``call``: a named call's SIP Call-ID (its events only; the current call stays)."""
+        ``call``: a named call's SIP Call-ID (its events only; the current call stays);
+        ``explain()``: what to add to a timeout (events that came but did not match)."""
+        why = (lambda: explain() if explain is not None else "")
         if call is not None:
             key = f"{key} @{call}"
             predicate, abort = _only(predicate, call), _only(abort, call)
             since = self.cursors.get(key, 0)
             found = self.control.wait_event(predicate, timeout, since, abort)
             if found is None:
-                raise self.fail(f"wait for {key.split(' @')[0]} timed out after {secs(timeout)}")
+                raise self.fail(f"wait for {key.split(' @')[0]} timed out after "
+                                f"{secs(timeout)}{why()}")
             if found[0] < 0:
                 raise self.fail(f"wait for {key.split(' @')[0]}: {found[1]['abort']}")
             self.cursors[key] = found[0] + 1
@@ -135,7 +143,7 @@ class Timeline:
         since = max(self.cursors.get(key, 0), self.floor)
         found = self.control.wait_event(predicate, timeout, since, abort)
         if found is None:
-            raise self.fail(f"wait for {key} timed out after {secs(timeout)}")
+            raise self.fail(f"wait for {key} timed out after {secs(timeout)}{why()}")
         index, data = found
         if index < 0:
             raise self.fail(f"wait for {key}: {data['abort']}")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import difflib
 import re
 
-from sipscen.language.registry import WaitEvent, register_event
 from sipscen.core.model import status_matches
+from sipscen.core.regex import shown
+from sipscen.language.registry import WaitEvent, register_event
+from sipscen.language.wait_match import NearMiss, filtered as _filtered
+from sipscen.language.wait_match import headers_match  # noqa: F401 - the waits' helper
 from sipscen.language.timeline import call_state_is, ended_before
 
 HOLD_STATES = ("local_hold", "remote_hold")
@@ -21,24 +24,17 @@ CALL_KEY = {"call": {"$ref": "#/$defs/name",
                                    "current call)"}}
 
 
-HEADERS_KEY = {"headers": {"$ref": "#/$defs/header_patterns",
-                          "description": "regexes the received message's headers must match"}}
-
-
-def headers_match(d, patterns) -> bool:
-    """Every ``Name: regex`` matches the event's received headers (names case-blind)."""
-    got = {str(k).lower(): str(v) for k, v in (d.get("headers") or {}).items()}
-    return all(re.search(p, got.get(str(n).lower(), "")) is not None and
-               str(n).lower() in got for n, p in (patterns or {}).items())
+HEADERS_KEY = {"headers": {"$ref": "#/$defs/header_checks",
+                          "description": "checks of the received message's headers: Name: "
+                                         "regex (one of them matches) or {matches, all, count}"}}
 
 
 def _simple(name: str, predicate, abort=None, any_call: bool = False):
     def run(t, params, timeout):
         named = t.target(params) if params.get("call") else None
-        test = predicate
-        if params.get("headers"):
-            test = lambda kind, d: predicate(kind, d) and headers_match(d, params["headers"])
-        t.wait_call_event(name, test, timeout, abort, any_call=any_call, call=named)
+        miss = NearMiss()
+        t.wait_call_event(name, _filtered(predicate, params, miss), timeout, abort,
+                          any_call=any_call, call=named, explain=miss.text)
     return run
 
 
@@ -47,23 +43,35 @@ def media_is(*states: str, after: tuple[str, ...] = ()):
         not after or d.get("previous") in after)
 
 
+def _request_uri(params, d) -> str | None:
+    pattern = params.get("request_uri")
+    got = str(d.get("request_uri") or "")
+    if pattern is None or re.search(pattern, got):
+        return None
+    return f"Request-URI {got!r} does not match {shown(pattern)}"
+
+
 def _incoming_run(t, params, timeout):
-    test = call_state_is("INCOMING")
-    if params.get("headers"):
-        test = lambda kind, d: call_state_is("INCOMING")(kind, d) and \
-            headers_match(d, params["headers"])
-    data = t.wait_call_event("incoming", test, timeout, any_call=True)
+    miss = NearMiss()
+    test = _filtered(call_state_is("INCOMING"), params, miss,
+                     _request_uri if "request_uri" in params else None)
+    data = t.wait_call_event("incoming", test, timeout, any_call=True, explain=miss.text)
     if params.get("id") and data.get("call_id"):
         t.named[str(params["id"])] = data["call_id"]
+        t.control.name_call(data["call_id"], str(params["id"]))
 
 
 register_event(WaitEvent(
     name="incoming", run=_incoming_run,
     keys={**HEADERS_KEY, "id": {"$ref": "#/$defs/name",
-                                "description": "name the incoming call (for `call:` later)"}},
+                                "description": "name the incoming call (for `call:` later)"},
+          "request_uri": {"$ref": "#/$defs/regex",
+                          "description": "a regex the INVITE's Request-URI must match"}},
     doc="A new incoming call rings at this agent (any call, not only the current one); "
-        "`headers` {Name: regex} must match the INVITE's headers; `id` names the call.",
-    example="- wait: {event: incoming, timeout: 5s}"))
+        "`request_uri` regex must match the INVITE's Request-URI and `headers` its headers "
+        "(a regex, or {matches, all, count}); `id` names the call. When calls came that did "
+        "not match, the timeout names the header (or Request-URI) and the value seen.",
+    example="- wait: {event: incoming, request_uri: '^sip:\\+4412345@', timeout: 5s}"))
 register_event(WaitEvent(
     name="answered", keys={**CALL_KEY, **HEADERS_KEY}, run=_simple("answered", call_state_is("CONFIRMED"), ended_before),
     doc="The current call is answered (CONFIRMED); fails at once if it ends first; "
@@ -107,11 +115,9 @@ def _call_state_run(t, params, timeout):
     code = params.get("code")
     key = f"call_state {state}" + (f" {code}" if code is not None else "")
     named = t.target(params) if params.get("call") else None
-    test = call_state_is(state, code)
-    if params.get("headers"):
-        base = test
-        test = lambda kind, d: base(kind, d) and headers_match(d, params["headers"])
-    t.wait_call_event(key, test, timeout, call=named)
+    miss = NearMiss()
+    t.wait_call_event(key, _filtered(call_state_is(state, code), params, miss), timeout,
+                      call=named, explain=miss.text)
 
 
 CALL_STATES = ["CALLING", "INCOMING", "EARLY", "CONNECTING", "CONFIRMED", "DISCONNECTED"]
@@ -205,12 +211,17 @@ register_event(WaitEvent(
     example="- wait: {event: registration_failed, code: 403, timeout: 5s}"))
 
 
-def _message_run(t, params, timeout):
+def _body(params, d) -> str | None:
     body = params.get("body")
-    test = lambda kind, d: kind == "message" and (
-        body is None or re.search(body, str(d.get("body") or "")) is not None) and \
-        headers_match(d, params.get("headers"))
-    t.wait_call_event("message", test, timeout, any_call=True)
+    if body is None or re.search(body, str(d.get("body") or "")) is not None:
+        return None
+    return f"body {str(d.get('body') or '')[:80]!r} does not match {shown(body)}"
+
+
+def _message_run(t, params, timeout):
+    miss = NearMiss()
+    test = _filtered(lambda kind, d: kind == "message", params, miss, _body)
+    t.wait_call_event("message", test, timeout, any_call=True, explain=miss.text)
 
 
 register_event(WaitEvent(
@@ -222,15 +233,18 @@ register_event(WaitEvent(
 
 def _transfer_requested_run(t, params, timeout):
     named = t.target(params) if params.get("call") else None
-    t.wait_call_event("transfer_requested", lambda kind, d: kind == "transfer_request",
-                      timeout, ended_before, call=named)
+    miss = NearMiss()
+    t.wait_call_event("transfer_requested",
+                      _filtered(lambda kind, d: kind == "transfer_request", params, miss),
+                      timeout, ended_before, call=named, explain=miss.text)
     # the call the REFER asks for is placed after this event: it is the next current call
     t.call_id, t.floor = None, t.cursors.get("transfer_requested", t.floor)
 
 
 register_event(WaitEvent(
-    name="transfer_requested", keys=CALL_KEY, run=_transfer_requested_run,
-    doc="The other party of the current call sent a REFER to this agent; the call the REFER "
+    name="transfer_requested", keys={**CALL_KEY, **HEADERS_KEY}, run=_transfer_requested_run,
+    doc="The other party of the current call sent a REFER to this agent (`headers`: checks "
+        "of the REFER's headers, e.g. Referred-By); the call the REFER "
         "asks for (placed by this agent, if its `transfer.code` accepts) becomes the current "
         "call of the waits that follow.",
     example="- wait: {event: transfer_requested, timeout: 5s}"))
@@ -250,6 +264,35 @@ register_event(WaitEvent(
         "new call (fails at once on a failure status).",
     example="- wait: {event: transferred, timeout: 10s}"))
 
+def _transfer_status_run(t, params, timeout):
+    named = t.target(params) if params.get("call") else None
+    code, final = params.get("code"), params.get("final", True)
+
+    def status(params, d) -> str | None:
+        if code is not None and not status_matches(code, d.get("code")):
+            return f"NOTIFY status {d.get('code')} {d.get('reason') or ''}".rstrip() + \
+                f", not {code}"
+        return None
+    miss = NearMiss()
+    test = _filtered(lambda kind, d: kind == "transfer_status" and (
+        not final or bool(d.get("final"))), params, miss, status)
+    key = "transfer_status" + (f" {code}" if code is not None else "")
+    t.wait_call_event(key, test, timeout, call=named, explain=miss.text)
+
+
+register_event(WaitEvent(
+    name="transfer_status", run=_transfer_status_run,
+    keys={**CALL_KEY, "code": {"$ref": "#/$defs/status_spec",
+                               "description": "the status the transferee's NOTIFY reports "
+                                              "(its sipfrag): 200, 603, 4xx, ..."},
+          "final": {"type": "boolean",
+                    "description": "only the final NOTIFY (default true); false: any"}},
+    doc="The transferee reported the progress of this agent's transfer (a NOTIFY whose "
+        "sipfrag carries the new call's status): `code` what it must report, e.g. 603 when "
+        "the transfer target declined; a transfer whose REFER got no answer reports the "
+        "transaction's failure (408).",
+    example="- wait: {event: transfer_status, code: 603, timeout: 10s}"))
+
 register_event(WaitEvent(
     name="redirected", keys=CALL_KEY,
     run=_simple("redirected", lambda kind, d: kind == "redirected"),
@@ -258,19 +301,29 @@ register_event(WaitEvent(
     example="- wait: {event: redirected, timeout: 5s}"))
 
 
-def _request_answered_run(t, params, timeout):
+def _status(params, d) -> str | None:
     status = params.get("status")
+    if status is None or status_matches(status, d.get("code")):
+        return None
+    return f"status {d.get('code')} {d.get('reason') or ''}".rstrip() + f", not {status}"
 
-    def test(kind, d):
-        return kind == "request_answered" and (
-            status is None or status_matches(status, d.get("code"))) and \
-            headers_match(d, params.get("headers"))
-    t.wait_call_event("request_answered", test, timeout, any_call=True)
+
+def _request_answered_run(t, params, timeout):
+    miss = NearMiss()
+    method = str(params.get("method") or "").upper()
+    test = _filtered(lambda kind, d: kind == "request_answered" and (
+        not method or str(d.get("method") or "").upper() == method), params, miss, _status)
+    t.wait_call_event("request_answered", test, timeout, any_call=True, explain=miss.text)
 
 
 register_event(WaitEvent(
     name="request_answered", run=_request_answered_run,
-    keys={**HEADERS_KEY, "status": {"$ref": "#/$defs/status_spec"}},
-    doc="The final answer to this agent's `request` (e.g. OPTIONS) arrived, with `status` "
-        "(200, 4xx, [404, 480]) and `headers` regexes if given.",
+    keys={**HEADERS_KEY, "status": {"$ref": "#/$defs/status_spec"},
+          "method": {"type": "string", "pattern": "^[A-Za-z]+$",
+                     "description": "only the answer to this method (a `message` step's is "
+                                    "MESSAGE)"}},
+    doc="The final answer to this agent's `request` (e.g. OPTIONS) or `message` arrived "
+        "(after a 401/407, the answer to the retry with the account's credentials), with "
+        "`status` (200, 4xx, [404, 480]), `method` and `headers` if given; a non-matching "
+        "answer is named when the wait times out.",
     example="- wait: {event: request_answered, status: 200, headers: {Allow: INVITE}}"))

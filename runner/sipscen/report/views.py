@@ -58,6 +58,7 @@ def address_labels(result: Any) -> dict[str, str]:
             candidates.append(norm_addr(f"{host}:{facts['port']}"))
         if facts.get("hostport"):
             candidates.append(norm_addr(facts["hostport"]))
+        candidates += [norm_addr(a) for a in facts.get("addresses") or []]   # ephemeral ports
         for hp in candidates:
             if hp:
                 labels.setdefault(hp, name)

@@ -8,8 +8,9 @@ Public entry points (re-exported by ``sipscen.scenario``):
 * :func:`validate_file` - every ScenarioError of a file (``sipscen validate``).
 
 Each stage stops the pipeline when it finds errors (a later stage would only
-report consequences): YAML/includes, then variables, then the schema (most
-specific error first), then the semantic checks.
+report consequences): YAML/includes, then variables, then the repeats written
+out (``repeats.py``), then the schema (most specific error first), then the
+semantic checks.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sipscen.scenario.marks import MarkedMap, copy_marked, format_path, locate, 
 from sipscen.core.model import (AgentSpec, CaptureSpec, Expectation, Scenario, ServiceSpec,
                                    Step, parse_duration)
 from sipscen.scenario.schema import coerce_substituted, schema_errors
+from sipscen.scenario.repeats import expand_repeats
 from sipscen.scenario.semantic import SemanticChecker
 from sipscen.scenario.semantic_config import capture_errors, config_errors
 from sipscen.scenario.unicode_text import visible
@@ -165,6 +167,9 @@ def _compile_tree(tree: MarkedMap, path: Path, includes: tuple[Path, ...],
         return None, redact_errors(subst.errors, secrets)
     if subst.whole:
         coerce_substituted(tree, subst.whole)
+    errors = expand_repeats(tree)
+    if errors:
+        return None, redact_errors(errors, secrets)
     errors = schema_errors(tree)
     if errors:
         return None, redact_errors(errors, secrets)

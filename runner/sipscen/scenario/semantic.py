@@ -48,7 +48,8 @@ _BARE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _REQUEST_START = re.compile(r"[A-Za-z0-9!%'*+.~`_-]+ ")   # as runner/sipscen/agents/sipp/inline.py
 _SIGNALS = frozenset(s.name for s in signal.Signals)
 _DURATION_KEYS = ("timeout", "delay", "duration", "gap", "min_duration", "max_duration",
-                  "rate_period", "time_limit", "nothing", "sleep", "max_jitter", "max_gap")
+                  "rate_period", "time_limit", "nothing", "sleep", "max_jitter", "max_gap",
+                  "interval")
 
 
 class SemanticChecker:
@@ -185,9 +186,10 @@ class SemanticChecker:
 
     def check_agent(self, name: str, agent: dict, path: list) -> None:
         account = agent.get("account") or {}
-        registrar = account.get("registrar")
-        if isinstance(registrar, str) and _BARE_NAME.fullmatch(registrar):
-            self.ref(registrar, path + ["account", "registrar"], services_too=True)
+        for key in ("registrar", "proxy"):
+            party = account.get(key)
+            if isinstance(party, str) and _BARE_NAME.fullmatch(party):
+                self.ref(party, path + ["account", key], services_too=True)
         for key in ("cert", "key", "ca"):
             self.file(agent.get("tls") or {}, key, path + ["tls"])
         if agent.get("type") == "sipp":
@@ -228,6 +230,12 @@ class SemanticChecker:
         if scenario is not None and agent.get("messages") is not None:
             self.fail("give either 'scenario' or 'messages', not both", path + ["messages"],
                       key=True)
+        if agent.get("answer") is not None and (scenario is not None
+                                                or agent.get("messages") is not None):
+            self.fail("'answer' is a generated callee: it goes with neither 'scenario' nor "
+                      "'messages'", path + ["answer"], key=True)
+        if isinstance(agent.get("answer"), dict):
+            self.check_durations(agent["answer"], path + ["answer"])
         target = agent.get("target")
         if isinstance(target, str) and _BARE_NAME.fullmatch(target):
             self.ref(target, path + ["target"], services_too=True)
@@ -236,7 +244,9 @@ class SemanticChecker:
             if problem:
                 self.fail(problem, path + ["target"])
         calling = (agent.get("messages") is not None
-                   or _SIPP_CALLERS.get(scenario if isinstance(scenario, str) else "uac", False))
+                   or (agent.get("answer") is None and
+                       _SIPP_CALLERS.get(scenario if isinstance(scenario, str) else "uac",
+                                         False)))
         if target is None and calling:
             self.fail("a calling SIPp agent needs a 'target' (agent, service or host:port)",
                       path)

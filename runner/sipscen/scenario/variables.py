@@ -10,7 +10,9 @@ and the ``variables:``, ``parametrize:`` and ``include:`` sections excepted):
 * ``${file_dir}``: the folder of the file the value is written in (for an
   included piece, the piece's own folder: its paths work from any includer);
 * ``$${`` is a literal ``${``;
-* an undefined variable is a ScenarioError at the string's location.
+* an undefined variable is a ScenarioError at the string's location;
+* inside a ``repeat`` step's block its variable (``${i}``, or its ``var``) is
+  left for ``scenario/repeats.py``, which numbers each iteration's copy.
 
 Left for plan time (:func:`resolve_references`, called by the engine once the
 ports are known): ``${AGENT.uri|host|port|hostport|user}`` (an agent or a
@@ -33,9 +35,11 @@ from typing import Any, Mapping
 
 from sipscen.core.errors import Location, ScenarioError
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path
+from sipscen.scenario.repeats import loop_var
 from sipscen.scenario.unicode_text import surrogate_problem, visible
 
-REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files")
+REFERENCE_ATTRS = ("uri", "host", "port", "hostport", "user", "media_min", "media_max", "files",
+                   "ws_port", "wss_port")
 SCENARIO_DIR = "scenario_dir"
 FILE_DIR = "file_dir"        # the folder of the file the value is written in (an included piece's own)
 NOT_SUBSTITUTED = ("variables", "parametrize", "include")
@@ -82,6 +86,8 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
             return
         if isinstance(node, dict):
             seen.add(id(node))
+            # a repeat's block: its variable (${i}) numbers the iterations (repeats.py)
+            var = loop_var(node) if path and path[-1] == "repeat" else None
             for key in list(node):
                 if isinstance(key, str) and not key.isascii():
                     unicode_check(key, path + (key,), node.key_mark(key)
@@ -89,6 +95,13 @@ def substitute(tree: MarkedMap, given: Mapping[str, str] | None = None,
                 if not path and key in NOT_SUBSTITUTED:
                     continue
                 loc = node.value_mark(key) if isinstance(node, MarkedMap) else None
+                if var is not None and key == "steps":
+                    scope.loops.append(var)
+                    try:
+                        node[key] = visit(node[key], path + (key,), loc)
+                    finally:
+                        scope.loops.pop()
+                    continue
                 node[key] = visit(node[key], path + (key,), loc)
         elif isinstance(node, list):
             seen.add(id(node))
@@ -175,6 +188,7 @@ class _Scope:
     def __init__(self, given: Mapping[str, str], environ: Mapping[str, str],
                  defaults: Mapping[str, str], result: Substitution):
         self.given, self.environ, self.defaults, self.result = given, environ, defaults, result
+        self.loops: list[str] = []      # the variables of the repeat blocks we are inside
 
     def lookup(self, name: str) -> str | None:
         for source in (self.given, self.environ, self.defaults):
@@ -186,7 +200,8 @@ class _Scope:
         if "${" not in text:
             return text
         where = format_path(path)
-        deferred = bool(_DEFERRED.search(text))
+        deferred = bool(_DEFERRED.search(text)) or any(
+            re.search(r"\$\{\s*" + re.escape(v) + r"\s*\}", text) for v in self.loops)
         out: list[str] = []
         pos = 0
         whole = False
@@ -231,8 +246,8 @@ class _Scope:
             if value:
                 self.result.secrets.add(value)
             return value
-        if inner == SCENARIO_DIR:
-            return None
+        if inner == SCENARIO_DIR or inner in self.loops:
+            return None          # plan time, or a repeat's iteration (scenario/repeats.py)
         if inner == FILE_DIR:
             if loc is None or not loc.file:
                 self._fail(f"'{token}' needs to know its file", loc, where)

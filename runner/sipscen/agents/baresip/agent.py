@@ -210,14 +210,16 @@ class BaresipAgent(TimelineAgent):
         except Exception as exc:  # noqa: BLE001 - the step fails, saying why
             raise OperationFailed(str(exc)) from exc
 
-    def make_call(self, uri: str, timeout: float | None, headers, name=None) -> str:
-        if headers:
-            raise OperationFailed("baresip agent cannot add headers")
+    def make_call(self, uri: str, timeout: float | None, headers, name=None,
+                  options=None) -> str:
+        if headers or options:
+            raise OperationFailed("baresip agent cannot add headers, set the caller ID "
+                                  "or make a late offer")
         self._key(f"/dial {uri}")
         return ""            # baresip names no Call-ID when dialling: the capture does
 
-    def answer(self, code: int, headers) -> None:
-        if code != 200:
+    def answer(self, code: int, headers, reason: str = "") -> None:
+        if code != 200 or reason:
             raise OperationFailed("baresip agent answers with 200 only")
         self._key("a")
 

@@ -39,6 +39,15 @@ def check_step(lc, kind: str, params) -> None:
 
     if kind in ("call", "answer") and params.get("headers"):
         no("headers", "cannot add headers")
+    for key, what in (("identity", "cannot set the caller ID"),
+                      ("sdp", "always offers SDP in its INVITE")):
+        if kind == "call" and key in params:
+            no(key, what)
+    if kind == "answer" and "reason" in params:
+        no("reason", "answers with the standard reason phrase only")
+    if kind == "wait" and ("request_uri" in params or "headers" in params):
+        no("request_uri" if "request_uri" in params else "headers",
+           "does not report the headers or Request-URI it received")
     if kind == "call" and "timeout" in params:
         no("timeout", "cannot cancel an unanswered call (no `timeout`)")
     if kind == "answer" and params.get("code", 200) != 200:

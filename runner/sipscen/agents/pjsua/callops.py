@@ -10,6 +10,8 @@ from typing import Any
 
 import pjsua2 as pj
 
+from sipscen.agents.pjsua import digest
+from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.config import set_codecs
 
 def add_headers(option: "pj.SipTxOption", headers: dict | None) -> None:
@@ -27,16 +29,49 @@ def add_headers(option: "pj.SipTxOption", headers: dict | None) -> None:
 class CallOps:
     def cmd_request(self, msg: dict[str, Any]) -> None:
         """An out-of-dialog request (OPTIONS, ...) to ``uri``; its answer comes back as a
-        ``request_answered`` event."""
+        ``request_answered`` event (a 401/407 is answered once with the account's
+        credentials first: ``on_request_answer``)."""
+        self._send_request(dict(msg), {})
+        self.result(msg.get("id"), True)
+
+    def _send_request(self, msg: dict[str, Any], extra: dict[str, str]) -> None:
         prm = pj.SendRequestParam()
         prm.method = str(msg.get("method") or "OPTIONS")
         prm.txOption.targetUri = str(msg["uri"])
         if msg.get("body"):
             prm.txOption.contentType = str(msg.get("content_type") or "text/plain")
             prm.txOption.msgBody = str(msg["body"])
-        add_headers(prm.txOption, msg.get("headers"))
+        add_headers(prm.txOption, {**dict(msg.get("headers") or {}), **extra})
+        self.pending_requests.append((msg, bool(extra)))
         self.account.sendRequest(prm)
-        self.result(msg.get("id"), True)
+
+    def on_request_answer(self, code: int | None, method: str, headers: dict) -> bool:
+        """A final answer to one of our requests: True when it is a challenge answered
+        here by sending the request again with credentials (nothing to report yet)."""
+        index = next((i for i, (m, _) in enumerate(self.pending_requests)
+                      if str(m.get("method") or "OPTIONS").upper() == method.upper()), None)
+        if index is None:
+            return False
+        msg, retried = self.pending_requests.pop(index)
+        creds = self.credentials
+        if code not in (401, 407) or retried or creds is None:
+            return False
+        name = "WWW-Authenticate" if code == 401 else "Proxy-Authenticate"
+        challenge = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+        if isinstance(challenge, list):
+            challenge = challenge[0]
+        if not challenge:
+            return False
+        try:
+            value = digest.authorization(str(challenge), str(msg.get("method") or "OPTIONS"),
+                                         str(msg["uri"]), creds["username"], creds["password"],
+                                         creds.get("realm"))
+        except digest.ChallengeError as exc:
+            self.emit(P.ERROR, message=f"request: cannot answer the {code}: {exc}")
+            return False
+        header = "Authorization" if code == 401 else "Proxy-Authorization"
+        self._send_request(msg, {header: value})
+        return True
 
     def cmd_register(self, msg: dict[str, Any]) -> None:
         self.account.setRegistration(True)

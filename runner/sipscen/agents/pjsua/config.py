@@ -93,6 +93,66 @@ TIMER_USE = {"inactive": pj.PJSUA_SIP_TIMER_INACTIVE, "optional": pj.PJSUA_SIP_T
              "required": pj.PJSUA_SIP_TIMER_REQUIRED, "always": pj.PJSUA_SIP_TIMER_ALWAYS}
 
 
+def name_addr(display: Any, uri: str) -> str:
+    """``"Display" <uri>`` (quotes and backslashes escaped), or the bare URI."""
+    if not display:
+        return uri
+    text = str(display).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}" <{uri}>'
+
+
+def _params(values: dict[str, Any]) -> str:
+    """``{name: value}`` -> ``;name=value`` (None or true: ``;name``; false: left out)."""
+    out = ""
+    for name, value in values.items():
+        if value is False:
+            continue
+        out += f";{name}" if value is None or value is True else f";{name}={value}"
+    return out
+
+
+def apply_contact(acfg: pj.AccountConfig, contact: dict[str, Any]) -> None:
+    """The agent's Contact: replaced, URI and header parameters, RFC 5626, rewriting."""
+    if contact.get("uri"):
+        uri = str(contact["uri"])
+        acfg.sipConfig.contactForced = uri if uri.startswith("<") else f"<{uri}>"
+    if contact.get("uri_params"):
+        acfg.sipConfig.contactUriParams = _params(contact["uri_params"])
+    if contact.get("params"):
+        acfg.sipConfig.contactParams = _params(contact["params"])
+    outbound = contact.get("outbound")
+    if outbound is False:
+        acfg.natConfig.sipOutboundUse = 0
+    elif isinstance(outbound, dict):
+        acfg.natConfig.sipOutboundUse = 1
+        if outbound.get("instance"):
+            acfg.natConfig.sipOutboundInstanceId = str(outbound["instance"])
+        if outbound.get("reg_id"):
+            acfg.natConfig.sipOutboundRegId = str(outbound["reg_id"])
+    if "rewrite" in contact:
+        acfg.natConfig.contactRewriteUse = 1 if contact["rewrite"] else 0
+        acfg.natConfig.viaRewriteUse = 1 if contact["rewrite"] else 0
+
+
+def apply_ice(acfg: pj.AccountConfig, ice: dict[str, Any]) -> None:
+    """ICE for the account's calls, relayed candidates at a TURN server (host:port). No
+    STUN server: on the loopback PJNATH gathers no host candidate, so a server-reflexive
+    one has no base (PJNATH_EICENOHOSTCAND, measured)."""
+    nat = acfg.natConfig
+    nat.iceEnabled = True
+    nat.iceNoRtcp = not ice.get("rtcp", True)
+    nat.mediaStunUse = pj.PJSUA_STUN_USE_DISABLED
+    turn = ice.get("turn") or {}
+    if turn:
+        nat.turnEnabled = True
+        nat.turnServer = str(turn["server"])
+        nat.turnConnType = pj.PJ_TURN_TP_TCP if turn.get("transport") == "tcp" \
+            else pj.PJ_TURN_TP_UDP
+        nat.turnUserName = str(turn.get("username") or "")
+        nat.turnPasswordType = 0          # plain text
+        nat.turnPassword = str(turn.get("password") or "")
+
+
 def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -> tuple[WorkerAccount, str]:
     """Init, transport, start, null sound device, codecs, account.
 
@@ -115,6 +175,7 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
         tcfg.tlsConfig.CaListFile = str(tls.get("ca") or "")
         tcfg.tlsConfig.verifyServer = bool(tls.get("verify_server", False))
         tcfg.tlsConfig.verifyClient = bool(tls.get("verify_client", False))
+        tcfg.tlsConfig.requireClientCert = bool(tls.get("verify_client", False))
     transport_id = ep.transportCreate(_TRANSPORTS[(transport, ipv6)], tcfg)
     ep.libStart()
     ep.audDevManager().setNullDev()
@@ -128,8 +189,14 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
         domain = f"[{domain}]"
     acfg = pj.AccountConfig()
     scheme = "sips" if transport == "tls" else "sip"
-    acfg.idUri = f"{scheme}:{user}@{domain}"
+    acfg.idUri = name_addr(account.get("display"), f"{scheme}:{user}@{domain}")
     acfg.sipConfig.transportId = transport_id
+    if ipv6:       # (a worker whose pjsua2 has IPv6: agents/pjsua/ipv6.py)
+        acfg.sipConfig.ipv6Use = pj.PJSUA_IPV6_ENABLED
+        acfg.mediaConfig.ipv6Use = pj.PJSUA_IPV6_ENABLED
+    if account.get("proxy"):
+        acfg.sipConfig.proxies.append(str(account["proxy"]))
+    apply_contact(acfg, account.get("contact") or {})
     if account.get("registrar"):
         acfg.regConfig.registrarUri = str(account["registrar"])
         acfg.regConfig.registerOnAdd = account.get("register_at_start", True) is not False
@@ -156,6 +223,9 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
         acfg.callConfig.timerUse = TIMER_USE[str(timer.get("use") or "optional")]
         acfg.callConfig.timerSessExpiresSec = int(timer.get("expires_s") or 1800)
         acfg.callConfig.timerMinSESec = min(90, acfg.callConfig.timerSessExpiresSec)
+
+    if msg.get("ice"):
+        apply_ice(acfg, msg["ice"])
 
     acc = WorkerAccount(worker)
     acc.create(acfg, True)

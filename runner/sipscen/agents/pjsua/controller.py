@@ -11,13 +11,14 @@ imports pjsua2.
 from __future__ import annotations
 
 import itertools
-import sys
 import threading
 import time
 from typing import Any
 
 from sipscen.agents.base import AgentContext, TimelineAgent
 from sipscen.core.contact import Contact
+from sipscen.agents.pjsua import identity
+from sipscen.agents.pjsua.configure import configure_args, worker_argv
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.facts import FactBook
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
@@ -30,26 +31,25 @@ ACK_WAIT = 5.0        # a callee's call is CONNECTING from its 200 until the ACK
 
 # Worker events mirrored on the board (``result`` and ``ready`` stay private).
 _BOARD_FIELDS = {
-    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri", "headers"),
+    P.CALL_STATE: ("state", "code", "reason", "call_id", "direction", "remote_uri", "headers",
+                   "request_uri"),
     P.MEDIA: ("state", "previous", "call_state", "codec", "clock_rate", "payload_type", "srtp",
               "call_id"),
     P.MESSAGE_RECEIVED: ("sender", "to", "content_type", "body", "headers"),
-    P.TRANSFER_REQUEST: ("call_id", "target", "code"),
+    P.TRANSFER_REQUEST: ("call_id", "target", "code", "headers"),
     P.TRANSFER_STATUS: ("call_id", "code", "reason", "final"),
     P.REDIRECTED: ("call_id", "target", "followed", "code", "reason"),
     P.REPLACED: ("call_id", "new_call_id"),
-    P.REQUEST_ANSWERED: ("code", "reason", "headers"),
+    P.REQUEST_ANSWERED: ("code", "reason", "headers", "method"),
     P.DTMF_RECEIVED: ("digit", "method", "duration_ms", "call_id"),
     P.DTMF_SENT: ("digit", "method", "call_id"),
     P.REG_STATE: ("code", "reason", "expires"),
     P.STATS_EVENT: ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "call_id"),
+    P.TONE: ("call_id", "watch", "frequencies", "seconds", "level_dbfs"),
     P.ERROR: ("message",),
 }
 
 
-# ``-I`` (isolated): the worker never imports from the user's working directory
-# (a ``sipscen.py`` or ``pjsua2.py`` there), nor from PYTHONPATH or the user site.
-WORKER_ARGV = [sys.executable, "-I", "-m", "sipscen.agents.pjsua.worker"]
 
 
 class PjsuaAgent(TimelineAgent):
@@ -91,7 +91,7 @@ class PjsuaAgent(TimelineAgent):
         self.ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         self._start_relay()
         self.proc = process.start(
-            f"{self.ctx.name}-pjsua", WORKER_ARGV,
+            f"{self.ctx.name}-pjsua", worker_argv(self.ctx.name, self.settings.address),
             log_dir=self.ctx.artifacts_dir, pipes=True)
         self._reader = threading.Thread(target=self._read_events, daemon=True,
                                         name=f"pjsua-reader-{self.ctx.name}")
@@ -133,16 +133,23 @@ class PjsuaAgent(TimelineAgent):
             raise OperationFailed(str(reply.get("message")))
         return reply
 
-    def make_call(self, uri, timeout, headers, name=None) -> str:
+    def make_call(self, uri, timeout, headers, name=None, options=None) -> str:
+        options = dict(options or {})
+        from_uri, to_uri, more = identity.build(options.get("identity"), uri,
+                                                self.settings.domain)
         reply = self._do(P.CALL, uri=uri, timeout_ms=int(timeout * 1000) if timeout else 0,
-                         headers=dict(headers))
+                         headers={**more, **dict(headers)}, from_uri=from_uri, to_uri=to_uri,
+                         offer=options.get("sdp", True) is not False)
         call_id = str(reply.get("call_id") or "")
         if name and call_id:
             self.book.name_call(call_id, name, self.ctx.board.now())
         return call_id
 
-    def answer(self, code, headers) -> None:
-        self._do(P.ANSWER, code=int(code), headers=dict(headers))
+    def name_call(self, call_id, name) -> None:
+        self.book.name_call(call_id, name, self.ctx.board.now())
+
+    def answer(self, code, headers, reason="") -> None:
+        self._do(P.ANSWER, code=int(code), headers=dict(headers), reason=reason or "")
 
     def hangup(self, call_id) -> None:
         self._do(P.HANGUP, call_id=call_id or "")
@@ -316,29 +323,7 @@ class PjsuaAgent(TimelineAgent):
 
     # -- talking to the worker ---------------------------------------------------
     def _configure_args(self) -> dict[str, Any]:
-        s, contact = self.settings, self.contact_
-        assert contact is not None and contact.media_ports is not None
-        registrar = s.registrar
-        if registrar and not str(registrar).startswith(("sip:", "sips:")):
-            if registrar not in self.ctx.contacts:
-                raise AgentError(f"agent {self.ctx.name}: unknown registrar {registrar!r}")
-            target = self.ctx.contact(registrar)
-            params = "" if target.transport == "udp" else f";transport={target.transport}"
-            registrar = f"sip:{target.hostport}{params}"
-        return {
-            "address": s.address, "port": contact.port, "transport": s.transport,
-            "tls": s.tls, "log_file": str(self.log_file), "codecs": s.codecs,
-            "account": {"user": s.user, "domain": s.domain, "registrar": registrar,
-                        "password": s.password, "realm": s.realm, "username": s.username,
-                        "register_at_start": s.register_at_start},
-            "srtp": {"use": s.srtp_use, "secure_signaling": s.secure_signaling},
-            "media": {"port": contact.media_ports[0],
-                      "count": contact.media_ports[1] - contact.media_ports[0] + 1,
-                      "public_address": self.face.address if self.face is not None else None},
-            "answer": s.answer, "transfer": s.transfer, "follow_redirects": s.follow_redirects,
-            "calls": s.calls,
-            "tap_dir": str(self.ctx.artifacts_dir),
-        }
+        return configure_args(self)
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self.proc is not None

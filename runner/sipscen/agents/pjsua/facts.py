@@ -28,6 +28,8 @@ def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[s
         "rtp": {"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
         "rtp_sessions": [],  # per media session (rtp_sessions.py); "rtp": the whole call's totals
         "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
+        "request_uri": "", "invite_headers": {},   # of an incoming call's INVITE, as received
+        "offerer": None,    # whose SDP was the offer: "local" | "remote" (a late offer: the callee)
     }
 
 
@@ -42,6 +44,7 @@ class FactBook:
         self.registrations: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.transfers: list[dict[str, Any]] = []
+        self.tones_heard: list[dict[str, Any]] = []   # tone waits that heard their tone
         self.connections: list[dict[str, Any]] = []    # TLS connections (their local ports)
         self.run_over = False          # set when the agent's steps are done (teardown follows)
 
@@ -55,7 +58,8 @@ class FactBook:
         return self._calls[call_id]
 
     def name_call(self, call_id: str, name: str, t: float) -> None:
-        """A ``call`` step's ``id`` for the call it placed."""
+        """A ``call`` step's ``id`` for the call it placed (or an incoming wait's for
+        the call it saw)."""
         with self._lock:
             call = self._call({"call_id": call_id, "direction": "outgoing"}, t)
             if call is not None:
@@ -77,6 +81,7 @@ class FactBook:
                         call["clock_rate"] = data.get("clock_rate")
                         call["payload_type"] = data.get("payload_type")
                         call["srtp"] = dict(data.get("srtp") or {"active": False, "suite": None})
+                        call["offerer"] = data.get("offerer") or call.get("offerer")
             elif kind == P.STATS_EVENT:
                 call = self._call(data)
                 if call is not None:
@@ -108,7 +113,8 @@ class FactBook:
                     "sender", "to", "content_type", "body", "headers")}})
             elif kind in (P.TRANSFER_REQUEST, P.TRANSFER_STATUS):
                 self.transfers.append({"t": round(t, 6), "kind": kind, **{
-                    k: data.get(k) for k in ("call_id", "target", "code", "reason", "final")
+                    k: data.get(k) for k in ("call_id", "target", "code", "reason", "final",
+                                             "headers")
                     if k in data}})
             elif kind == P.TRANSPORT:
                 self.connections.append({"t": round(t, 6), **{k: data.get(k) for k in (
@@ -117,6 +123,13 @@ class FactBook:
                 call = self._call(data, t)
                 if call is not None and call["cancelled_at"] is None:
                     call["cancelled_at"] = round(t, 6)
+            elif kind == P.TONE:
+                onset = t - (float(data.get("t", 0)) - float(data.get("onset", 0)))
+                self.tones_heard.append({"call_id": data.get("call_id"),
+                                         "frequencies": data.get("frequencies"),
+                                         "onset_at": round(onset, 3), "heard_at": round(t, 6),
+                                         "seconds": data.get("seconds"),
+                                         "level_dbfs": data.get("level_dbfs")})
             elif kind == P.DTMF_SENT:
                 self.dtmf_sent.append({"digit": data.get("digit"), "method": data.get("method"),
                                        "t": round(t, 6), "call_id": data.get("call_id") or None})
@@ -125,6 +138,9 @@ class FactBook:
         call = self._call(data, t)
         if call is None:
             return
+        if data.get("state") == "INCOMING":
+            call["request_uri"] = data.get("request_uri") or call["request_uri"]
+            call["invite_headers"] = dict(data.get("headers") or {})
         if data.get("state") == "EARLY" and call["early_at"] is None:
             call["early_at"] = round(t, 6)
         if data.get("remote_uri"):
@@ -167,7 +183,8 @@ class FactBook:
                               registrations=copy.deepcopy(self.registrations),
                               messages=copy.deepcopy(self.messages),
                               transfers=copy.deepcopy(self.transfers),
-                              connections=copy.deepcopy(self.connections))
+                              connections=copy.deepcopy(self.connections),
+                              tones_heard=copy.deepcopy(self.tones_heard))
 
     def as_dict(self) -> dict[str, Any]:
         return self.record().to_dict()
@@ -179,7 +196,9 @@ class FactBook:
             if not call["srtp"]["active"]:
                 continue
             local, _ = sdp.negotiated_crypto(call["local_sdp"], call["remote_sdp"],
-                                             local_is_offerer=call["direction"] == "outgoing")
+                                             local_is_offerer=call.get("offerer") == "local"
+                                             if call.get("offerer")
+                                             else call["direction"] == "outgoing")
             if local and {"suite": local["suite"], "key": local["key"]} not in keys:
                 keys.append({"suite": local["suite"], "key": local["key"]})
         return keys

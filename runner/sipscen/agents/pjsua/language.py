@@ -3,6 +3,46 @@ step kinds and wait events it carries out, what its facts report."""
 from sipscen.agents.impair import SCHEMA as IMPAIR_SCHEMA
 from sipscen.language.registry import AgentType, register_agent_type
 
+_PARAMS = {'type': 'object', 'minProperties': 1,
+           'propertyNames': {'pattern': "^[A-Za-z0-9!%'*+._~-]+$"},
+           'additionalProperties': {'type': ['string', 'number', 'boolean', 'null']}}
+CONTACT_SCHEMA = {
+    'description': 'The Contact this agent sends (REGISTER, INVITE, answers).',
+    'type': 'object', 'additionalProperties': False, 'minProperties': 1,
+    'properties': {
+        'uri': {'type': 'string', 'pattern': '^<?sips?:',
+                'description': 'replace the Contact URI (the one Contact, not a second one)'},
+        'uri_params': {**_PARAMS, 'description': 'parameters inside the Contact URI '
+                                                 '(name: value; null or true: a flag)'},
+        'params': {**_PARAMS, 'description': 'parameters of the Contact header, after the '
+                                             'URI (name: value; null or true: a flag)'},
+        'outbound': {'description': 'RFC 5626 on REGISTER: reg-id and +sip.instance (default '
+                                    'PJSIP\'s generated instance id, reg-id 1); false: '
+                                    'none',
+                     'type': ['object', 'boolean'], 'additionalProperties': False,
+                     'properties': {'instance': {'type': 'string', 'pattern': '^<urn:'},
+                                    'reg_id': {'type': 'integer', 'minimum': 1}}},
+        'rewrite': {'description': 'rewrite the Contact (and Via) from the received/rport a '
+                                   'registrar reports (NAT), re-registering (default true, as '
+                                   'PJSIP)',
+                    'type': 'boolean'}}}
+
+_SERVER = {'type': 'string', 'minLength': 1,
+           'description': 'a service or agent by name, or host:port'}
+ICE_SCHEMA = {
+    'description': 'ICE (RFC 8445) for the media: relayed candidates gathered at a TURN '
+                   'server (`turn`) and checked with the other party. (No STUN server: on the '
+                   'loopback PJNATH gathers no host candidate, so a server-reflexive one has '
+                   'no base and ICE fails with PJNATH_EICENOHOSTCAND.)',
+    'type': 'object', 'additionalProperties': False, 'required': ['turn'],
+    'properties': {
+        'turn': {'type': 'object', 'additionalProperties': False, 'required': ['server'],
+                 'properties': {'server': _SERVER,
+                                'username': {'type': 'string', 'minLength': 1},
+                                'password': {'type': 'string'},
+                                'transport': {'enum': ['udp', 'tcp']}}},
+        'rtcp': {'type': 'boolean', 'description': 'ICE for RTCP too (default true)'}}}
+
 AGENT_SCHEMA = {'type': 'object',
  'additionalProperties': False,
  'properties': {'type': {'const': 'pjsua'},
@@ -17,6 +57,18 @@ AGENT_SCHEMA = {'type': 'object',
                                            'password': {'type': 'string'},
                                            'realm': {'type': 'string'},
                                            'username': {'type': 'string', 'minLength': 1},
+                                           'display': {'type': 'string',
+                                                       'description': 'the display name of '
+                                                                      'its From (and To of '
+                                                                      'calls to it)'},
+                                           'proxy': {'type': 'string', 'minLength': 1,
+                                                     'description': 'outbound proxy for '
+                                                                    'REGISTER and calls: an '
+                                                                    'agent or service name, or '
+                                                                    'a sip: URI (a Route '
+                                                                    'header; the Request-URI '
+                                                                    'is unchanged)'},
+                                           'contact': CONTACT_SCHEMA,
                                            'register_at_start': {
                                                'description': 'REGISTER before the steps start '
                                                               'and be ready only once it '
@@ -39,6 +91,7 @@ AGENT_SCHEMA = {'type': 'object',
                 'answer': {'type': 'object',
                            'additionalProperties': False,
                            'properties': {'code': {'$ref': '#/$defs/status_code'},
+                                          'reason': {'$ref': '#/$defs/reason_phrase'},
                                           'delay': {'$ref': '#/$defs/duration'},
                                           'reject': {'type': 'integer',
                                                      'minimum': 300,
@@ -77,7 +130,17 @@ AGENT_SCHEMA = {'type': 'object',
                         'additionalProperties': False,
                         'properties': {'cert': {'$ref': '#/$defs/file_path'},
                                        'key': {'$ref': '#/$defs/file_path'},
-                                       'ca': {'$ref': '#/$defs/file_path'}}},
+                                       'ca': {'$ref': '#/$defs/file_path',
+                                              'description': 'the CAs it trusts (PEM)'},
+                                       'verify_server': {
+                                           'description': 'a server it connects to must show '
+                                                          'a certificate the `ca` signed for '
+                                                          'the address it connects to (default '
+                                                          'false)', 'type': 'boolean'},
+                                       'verify_client': {
+                                           'description': 'a client connecting to it must show '
+                                                          'a certificate the `ca` signed '
+                                                          '(default false)', 'type': 'boolean'}}},
                 'media': {'type': 'object',
                           'additionalProperties': False,
                           'properties': {'port_range': {'description': '[first, last] RTP ports '
@@ -92,6 +155,7 @@ AGENT_SCHEMA = {'type': 'object',
                                                    'type': 'integer',
                                                    'minimum': 2,
                                                    'maximum': 1000}}},
+                'ice': ICE_SCHEMA,
                 'impair': IMPAIR_SCHEMA,
                 'steps': {'$ref': '#/$defs/steps'}}}
 
@@ -119,7 +183,7 @@ register_agent_type(AgentType(
     events=frozenset({"incoming", "answered", "media_active", "disconnected", "call_state",
                       "dtmf", "signal", "held", "resumed", "early_media", "registered",
                       "registration_failed", "unregistered", "message", "transfer_requested",
-                      "transferred", "redirected", "request_answered"}),
+                      "transferred", "transfer_status", "redirected", "request_answered", "tone"}),
     capabilities=frozenset({"calls", "dtmf", "registrations", "messages", "transfers"}),
     facts_record="sipscen.agents.records:PjsuaFacts", check_agent=check_agent, codecs=CODECS,
     check_config="sipscen.agents.pjsua.settings:check_config",

@@ -103,6 +103,16 @@ class MediaOps:
             if source in self.media_objects:
                 self.media_objects.remove(source)   # destroying it leaves the bridge
 
+    def cmd_watch_tone(self, msg: dict[str, Any]) -> None:
+        """Report a ``tone`` event once ``frequencies`` are heard on the call (its receive
+        tap, analysis/tone_watch.py); the watch starts with the audio still to come."""
+        if self.taps is None:
+            raise CommandFailed("this agent records nothing it receives (no tap)")
+        call = self.call_by_id(str(msg.get("call_id") or ""),
+                               ("CALLING", "EARLY", "CONNECTING", "CONFIRMED", "INCOMING"))
+        self.taps.watch_tone(call, dict(msg))
+        self.result(msg.get("id"), True)
+
     def cmd_record(self, msg: dict[str, Any]) -> None:
         source = self.audio_media()
         recorder = pj.AudioMediaRecorder()

@@ -118,6 +118,7 @@ class WorkerAccount(pj.Account):
         call = WorkerCall(self.worker, self, prm.callId)
         call.remote_sdp = sdp.message_body(prm.rdata.wholeMsg) or ""
         call.rx_headers = sdp.message_headers(prm.rdata.wholeMsg)
+        call.request_uri = sdp.request_line(prm.rdata.wholeMsg)[1]
         self.worker.on_incoming(call)
 
     @guarded
@@ -128,7 +129,24 @@ class WorkerAccount(pj.Account):
             headers = sdp.message_headers(prm.e.body.tsxState.src.rdata.wholeMsg)
         except Exception:
             pass
-        self.worker.emit(P.REQUEST_ANSWERED, code=code, reason=reason, headers=headers)
+        cseq = headers.get("CSeq") or headers.get("cseq") or ""
+        method = (cseq if isinstance(cseq, str) else cseq[0]).split(" ")[-1]
+        if self.worker.on_request_answer(code, method, headers):
+            return                        # challenged: sent again with credentials
+        self.worker.emit(P.REQUEST_ANSWERED, code=code, reason=reason, headers=headers,
+                         method=method)
+
+    @guarded
+    def onInstantMessageStatus(self, prm):
+        """The final answer to a MESSAGE this agent sent (after a digest challenge, the
+        answer to the retry with credentials)."""
+        headers = {}
+        try:
+            headers = sdp.message_headers(prm.rdata.wholeMsg)
+        except Exception:
+            pass
+        self.worker.emit(P.REQUEST_ANSWERED, code=int(prm.code), reason=str(prm.reason),
+                         headers=headers, method="MESSAGE")
 
     @guarded
     def onInstantMessage(self, prm):
@@ -152,7 +170,8 @@ class WorkerCall(pj.Call):
         self.audio_index: int | None = None
         self.media_state = "none"        # the last media state reported
         self.ringing = False             # a 180 went out (incoming calls)
-        self.rx_headers: dict[str, str] = {}   # headers of the last message received
+        self.rx_headers: dict[str, Any] = {}   # headers of the last message received
+        self.request_uri = ""            # of the INVITE that brought an incoming call
         self.last_dtmf_event: tuple[str, int] | None = None
         self.session = 0                 # media sessions (audio streams) ended so far
 
@@ -216,14 +235,17 @@ class WorkerCall(pj.Call):
             self.remote_sdp = prm.remSdp.wholeSdp
 
     def _remember_remote_sdp(self, event) -> None:
-        """Keep the SDP body (and the headers) of a received message carried by ``event``."""
-        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+        """Keep the SDP body (and the headers) of a received message carried by ``event``
+        (a transaction's message, or the ACK of a 2xx: a late offer's answer)."""
+        if event.type == pj.PJSIP_EVENT_RX_MSG:
+            whole = event.body.rxMsg.rdata.wholeMsg
+        elif event.type == pj.PJSIP_EVENT_TSX_STATE and \
+                event.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG:
+            whole = event.body.tsxState.src.rdata.wholeMsg
+        else:
             return
-        tsx_state = event.body.tsxState
-        if tsx_state.type != pj.PJSIP_EVENT_RX_MSG:
-            return
-        self.rx_headers = sdp.message_headers(tsx_state.src.rdata.wholeMsg)
-        body = sdp.message_body(tsx_state.src.rdata.wholeMsg)
+        self.rx_headers = sdp.message_headers(whole)
+        body = sdp.message_body(whole)
         if body.lstrip().startswith("v=0"):
             self.remote_sdp = body
 
@@ -262,6 +284,7 @@ class WorkerCall(pj.Call):
     def _emit_media(self, data: dict[str, Any], local_is_offerer: bool) -> None:
         local_crypto, _ = sdp.negotiated_crypto(self.local_sdp, self.remote_sdp, local_is_offerer)
         data.update(local_sdp=self.local_sdp, remote_sdp=self.remote_sdp,
+                    offerer="local" if local_is_offerer else "remote",
                     srtp={"active": local_crypto is not None,
                           "suite": local_crypto["suite"] if local_crypto else None})
         self.worker.emit(P.MEDIA, **data)
@@ -286,13 +309,25 @@ class WorkerCall(pj.Call):
             duration_ms=int(prm.duration),
         )
 
+    if not hasattr(pj.Call, "onDtmfEvent"):
+        # pjsua2 before 2.11 (the IPv6 worker's, ipv6.py) reports a digit here only, once
+        @guarded
+        def onDtmfDigit(self, prm):
+            if not self.sip_call_id:
+                self.refresh()
+            self.worker.emit(
+                P.DTMF_RECEIVED, call_id=self.sip_call_id, digit=str(prm.digit),
+                method=DTMF_METHODS.get(getattr(prm, "method", pj.PJSUA_DTMF_METHOD_RFC2833),
+                                        P.RFC4733),
+                duration_ms=int(getattr(prm, "duration", 0) or 0))
+
     @guarded
     def onCallTransferRequest(self, prm):
         """A REFER: answer it as the agent's transfer policy says; follow it with a
         call of our own (so its events and facts are reported like any other)."""
         code = int(self.worker.transfer_policy.get("code", 202))
         self.worker.emit(P.TRANSFER_REQUEST, call_id=self.sip_call_id, target=str(prm.dstUri),
-                         code=code)
+                         code=code, headers=self.rx_headers)     # the REFER's (onCallTsxState)
         prm.statusCode = code
         if 200 <= code < 300:
             new = WorkerCall(self.worker, self.worker.account)

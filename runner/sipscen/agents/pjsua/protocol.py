@@ -15,15 +15,20 @@ board time by subtracting the board's ``t0``.
 
 Commands and their arguments
     configure   address, port, transport (udp|tcp|tls), tls {cert, key, ca},
-                account {user, domain, registrar, password, realm, username},
+                account {user, domain, registrar, password, realm, username, display,
+                proxy, contact {uri, uri_params, params, outbound, rewrite}},
                 codecs [names], srtp {use, secure_signaling},
-                media {port, count}, answer {code, delay_ms, reject, manual, ring, headers},
+                media {port, count}, answer {code, reason, delay_ms, reject, manual, ring,
+                headers},
                 transfer {code}, follow_redirects, calls {prack (off|supported|required),
                 session_timer {use, expires_s}}, log_file,
                 tap_dir (record each call's received audio there; in-band DTMF)
-    call        uri, timeout_ms (0 = none: else CANCEL when not answered by then),
-                headers {name: value} added to the INVITE
-    answer      code, headers {name: value} (a 180 while already ringing: nothing sent)
+    call        uri (the Request-URI), timeout_ms (0 = none: else CANCEL when not answered
+                by then), headers {name: value} added to the INVITE, from_uri (the From,
+                else the account's), to_uri (the To, else ``uri``), offer (false: an
+                INVITE without SDP, a late offer)
+    answer      code, reason, headers {name: value} (a 180 while already ringing: nothing
+                sent)
     hangup      call_id ("" = every active call), cancel (only calls not answered yet:
                 a CANCEL; an answered one fails the command)
     dtmf        digits, method (rfc4733|sip-info|inband), duration_ms, gap_ms
@@ -44,6 +49,8 @@ Commands and their arguments
     info        call_id, content_type, body, headers: an in-dialog INFO
     hold        call_id ("" = the current call), mode (sendonly|inactive): a re-INVITE
     unhold      call_id: a re-INVITE with a=sendrecv
+    watch_tone  call_id, watch (an id), frequencies [hz], tolerance (a fraction),
+                min_duration_ms, min_level (dBFS): a ``tone`` event once heard on the call
     stats       (emits a ``stats`` event per active call)
     shutdown    hang up, free everything, exit 0
 
@@ -65,6 +72,8 @@ Events and their data
     dtmf_sent   call_id, digit, method
     stats       call_id, tx_packets, rx_packets, rx_lost, rx_jitter_ms, rx_duplicates,
                 rx_reordered, rx_discarded, rx_jitter_max_ms
+    tone        call_id, watch, frequencies, onset (worker time the tone began), seconds,
+                level_dbfs: a ``watch_tone`` heard
     tap         call_id, path, rate, started (worker time): the call's received audio
                 (WAV, closed); in-band digits found in it arrive as ``dtmf`` (method inband)
     error       message
@@ -113,13 +122,14 @@ REDIRECTED = "redirected"
 REPLACED = "replaced"
 REQUEST_ANSWERED = "request_answered"
 TAP = "tap"
+TONE = "tone"
 TRANSPORT = "transport"     # a TLS connection up or down: {transport, state, local, remote}
 CANCEL_SENT = "cancel_sent"  # a CANCEL of an unanswered outgoing call: {call_id}
 ERROR = "error"
 RESULT = "result"
 EVENTS = frozenset({READY, REG_STATE, CALL_STATE, MEDIA, DTMF_RECEIVED, DTMF_SENT,
                     STATS_EVENT, MESSAGE_RECEIVED, TRANSFER_REQUEST, TRANSFER_STATUS,
-                    REDIRECTED, REPLACED, REQUEST_ANSWERED, TAP, TRANSPORT, CANCEL_SENT, ERROR,
+                    REDIRECTED, REPLACED, REQUEST_ANSWERED, TAP, TONE, TRANSPORT, CANCEL_SENT, ERROR,
                     RESULT})
 
 # DTMF method names as scenarios spell them.

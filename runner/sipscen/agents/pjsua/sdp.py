@@ -85,14 +85,27 @@ def message_body(whole_msg: str) -> str:
     return ""
 
 
-def message_headers(raw: str) -> dict[str, str]:
-    """Header name -> value (several values joined by ", ") of a raw SIP message;
+def request_line(raw: str) -> tuple[str, str]:
+    """(method, Request-URI) of a raw SIP request; ("", "") for anything else."""
+    parts = (raw or "").split("\n", 1)[0].strip().split(" ")
+    if len(parts) == 3 and parts[2].startswith("SIP/"):
+        return parts[0], parts[1]
+    return "", ""
+
+
+def message_headers(raw: str) -> dict[str, str | list[str]]:
+    """Header name -> value of a raw SIP message; a header that appears more than
+    once -> the list of its values, in order (``sipscen.core.headers`` reads both);
     names as written (compact forms stay compact)."""
     head = (raw or "").replace("\r\n", "\n").split("\n\n", 1)[0]
-    out: dict[str, str] = {}
+    out: dict[str, str | list[str]] = {}
     for line in head.split("\n")[1:]:
         name, sep, value = line.partition(":")
         if sep and name.strip():
             key = name.strip()
-            out[key] = f"{out[key]}, {value.strip()}" if key in out else value.strip()
+            if key not in out:
+                out[key] = value.strip()
+            else:
+                known = out[key]
+                out[key] = (known if isinstance(known, list) else [known]) + [value.strip()]
     return out

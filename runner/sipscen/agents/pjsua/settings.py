@@ -27,6 +27,9 @@ class PjsuaSettings:
     user: str = ""
     domain: str = ""
     registrar: str | None = None         # agent/service name or sip: URI
+    proxy: str | None = None             # outbound proxy: agent/service name or sip: URI
+    display: str = ""                    # display name of its From
+    contact: dict[str, Any] = field(default_factory=dict)   # uri, uri_params, params, outbound, rewrite
     password: str | None = None
     realm: str | None = None
     username: str | None = None
@@ -38,10 +41,12 @@ class PjsuaSettings:
     follow_redirects: bool = False
     register_at_start: bool = True
     calls: dict[str, Any] = field(default_factory=dict)     # prack, session_timer {use, expires_s}
-    tls: dict[str, str] = field(default_factory=dict)      # cert, key, ca (absolute paths)
+    tls: dict[str, Any] = field(default_factory=dict)   # cert, key, ca (absolute paths),
+                                                        # verify_server, verify_client
     media_ports: int = MEDIA_PORTS           # how many to allocate ...
     media_range: tuple[int, int] | None = None   # ... unless given (inclusive bounds)
     impair: Any = None                       # an agents.impair.Impairment, or None
+    ice: dict[str, Any] | None = None        # {stun, turn {server, username, password, transport}}
 
 
 def _fail(spec: AgentSpec, key: str, message: str) -> ScenarioError:
@@ -59,9 +64,10 @@ def _mapping(spec: AgentSpec, key: str, value: Any) -> Mapping[str, Any]:
 def _loopback(spec: AgentSpec, address: str) -> str:
     address = require_loopback(address, f"{spec.path}.address", spec.location)
     if ":" in address:
-        # Measured: transports bind on ::1, but every call fails with PJ_ERESOLVE.
-        raise _fail(spec, "address", "the installed pjsua2 build cannot call over IPv6 "
-                                     "(PJ_ERESOLVE on [::1]): use 127.0.0.1 for pjsua agents")
+        from sipscen.agents.pjsua import ipv6
+        if ipv6.interpreter() is None:
+            raise _fail(spec, "address", f"a pjsua agent on {address}: "
+                                         f"{ipv6.missing_reason()}")
     return address
 
 
@@ -85,6 +91,9 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     s.user = str(account.get("user") or spec.name)
     s.domain = str(account.get("domain") or s.address)
     s.registrar = account.get("registrar")
+    s.proxy = account.get("proxy")
+    s.display = str(account.get("display") or "")
+    s.contact = dict(_mapping(spec, "account.contact", account.get("contact")))
     s.password = None if account.get("password") is None else str(account["password"])
     s.realm = account.get("realm")
     s.username = account.get("username")
@@ -112,6 +121,7 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     try:
         s.answer = {
             "code": int(answer.get("code", 200)),
+            "reason": str(answer.get("reason") or ""),
             "delay_ms": int(parse_duration(answer.get("delay", 0)) * 1000),
             "reject": int(answer["reject"]) if answer.get("reject") else None,
             "manual": bool(answer.get("manual", False)),
@@ -136,6 +146,11 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
             if not path.is_file():
                 raise _fail(spec, f"tls.{key}", f"file not found: {path}")
             s.tls[key] = str(path)
+    for key in ("verify_server", "verify_client"):
+        if key in tls:
+            s.tls[key] = bool(tls[key])
+    if (s.tls.get("verify_server") or s.tls.get("verify_client")) and not s.tls.get("ca"):
+        raise _fail(spec, "tls.ca", "verifying a certificate needs the CA it trusts: tls.ca")
     if s.transport == "tls" and not (s.tls.get("cert") and s.tls.get("key")):
         raise _fail(spec, "transport", "transport tls needs tls.cert and tls.key (the agent's "
                                        "certificate and private key files)")
@@ -153,6 +168,8 @@ def parse_settings(spec: AgentSpec, scenario_dir: Path) -> PjsuaSettings:
     if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 1000:
         raise _fail(spec, "media.ports", "media.ports must be a number of ports, 2..1000")
     s.media_ports = count + (count % 2)
+    if cfg.get("ice") is not None:
+        s.ice = dict(_mapping(spec, "ice", cfg.get("ice")))
     if cfg.get("impair") is not None:
         s.impair = parse_impairment(spec, _mapping(spec, "impair", cfg.get("impair")))
     return s

@@ -54,6 +54,8 @@ class RxTap:
         self.read_at = HEADER
         self.detector: InbandDetector | None = None
         self.sent = 0                # digits already reported
+        self.watches: list[tuple[dict, Any]] = []   # (the watch_tone command, ToneWatch)
+        self.heard: list[tuple[dict, dict]] = []    # tones found since the last poll
 
     def reconnect(self) -> None:
         """(Re)connect the call's audio (a re-INVITE gives the call a new audio port)."""
@@ -81,8 +83,28 @@ class RxTap:
                 data = f.read(end - self.read_at)
             self.read_at += len(data)
             import numpy as np
-            self.detector.feed(np.frombuffer(data, dtype="<i2").astype(np.int16))
+            samples = np.frombuffer(data, dtype="<i2").astype(np.int16)
+            self.detector.feed(samples)
+            self._watch(samples)
         return self._new_digits()
+
+    def watch(self, command: dict) -> None:
+        """Look for a tone in what arrives from now on (``watch_tone``)."""
+        from sipscen.analysis.tone_watch import ToneWatch
+        self.watches.append((command, ToneWatch(
+            self.rate or 16000, list(command["frequencies"]),
+            tolerance=float(command.get("tolerance") or 0.03),
+            min_duration=float(command.get("min_duration_ms") or 200) / 1000,
+            min_level_dbfs=float(command.get("min_level", -40)))))
+        self.watches[-1][1].base = self.read_at     # where in the file it starts looking
+
+    def _watch(self, samples) -> None:
+        for command, watch in list(self.watches):
+            found = watch.feed(samples)
+            if found is not None:
+                self.watches.remove((command, watch))
+                onset = (watch.base - HEADER) / 2 / (self.rate or 16000) + found["onset"]
+                self.heard.append((command, {**found, "onset": self.started + onset}))
 
     def _new_digits(self) -> list[dict[str, Any]]:
         found = self.detector.digits[self.sent:]
@@ -109,6 +131,7 @@ class Taps:
     def __init__(self, folder: str, emit):
         self.folder, self.emit = folder, emit
         self.taps: dict[int, RxTap] = {}      # id(call) -> tap
+        self.pending: dict[int, list[dict]] = {}   # id(call) -> tone watches before its audio
         # numpy and the in-band detector (~0.1-0.2 s of imports) load in the background:
         # neither the worker's start nor, on a tap's first audio, its loop waits for them
         # (a tap that needs them before then waits on the import lock)
@@ -124,13 +147,30 @@ class Taps:
                 return
             path = os.path.join(self.folder, f"rx-{len(self.taps) + 1}.wav")
             self.taps[id(call)] = RxTap(call, Path(path))
+            for command in self.pending.pop(id(call), []):
+                self.taps[id(call)].watch(command)
         except Exception as exc:
             self.emit(P.ERROR, message=f"receive tap: {error_text(exc)}")
 
     def poll(self) -> None:
+        from sipscen.agents.pjsua import protocol as P
         for tap in list(self.taps.values()):
             if not tap.closed:
                 self._digits(tap, tap.poll())
+                for command, found in tap.heard:
+                    self.emit(P.TONE, call_id=tap.call.sip_call_id, watch=command.get("watch"),
+                              frequencies=list(command["frequencies"]),
+                              onset=found["onset"], seconds=found["seconds"],
+                              level_dbfs=found["level_dbfs"])
+                tap.heard.clear()
+
+    def watch_tone(self, call: "WorkerCall", command: dict) -> None:
+        """``watch_tone`` on a call: now if it has a tap, else once its audio starts."""
+        tap = self.taps.get(id(call))
+        if tap is not None and not tap.closed:
+            tap.watch(command)
+        else:
+            self.pending.setdefault(id(call), []).append(command)
 
     def on_call_ended(self, call: "WorkerCall") -> None:
         from sipscen.agents.pjsua import protocol as P

@@ -47,6 +47,8 @@ class Worker(CallOps, MediaOps):
         self.transfer_policy: dict[str, Any] = {}
         self.redirect_policy = False
         self.buddies: list[Any] = []
+        self.pending_requests: list[tuple[dict[str, Any], bool]] = []   # (request, retried)
+        self.credentials: dict[str, Any] | None = None    # username, password, realm
         self.registrar = False
         self.ready_sent = False
         self.contact = ""
@@ -153,12 +155,13 @@ class Worker(CallOps, MediaOps):
         call.state = "INCOMING"
         self.emit(P.CALL_STATE, call_id=call.sip_call_id, state="INCOMING", code=None,
                   reason="", direction="incoming", remote_uri=info.remoteUri,
-                  headers=call.rx_headers)
+                  headers=call.rx_headers, request_uri=call.request_uri)
         policy = self.answer_policy
         headers = policy.get("headers") or None
         ring = policy.get("ring", True)
+        reason = str(policy.get("reason") or "")
         if policy.get("reject"):
-            self._answer(call, int(policy["reject"]), headers)
+            self._answer(call, int(policy["reject"]), headers, reason)
             return
         if policy.get("manual"):
             if ring:
@@ -169,16 +172,19 @@ class Worker(CallOps, MediaOps):
         if delay > 0:
             if ring:
                 self._answer(call, 180)
-            self.schedule(delay, lambda: self._answer(call, code, headers)
+            self.schedule(delay, lambda: self._answer(call, code, headers, reason)
                           if not call.ended else None)
         else:
-            self._answer(call, code, headers)
+            self._answer(call, code, headers, reason)
 
-    def _answer(self, call: WorkerCall, code: int, headers: dict | None = None) -> None:
-        if code == 180 and call.ringing and not headers:
+    def _answer(self, call: WorkerCall, code: int, headers: dict | None = None,
+                reason: str = "") -> None:
+        if code == 180 and call.ringing and not headers and not reason:
             return                      # already ringing: a second 180 says nothing new
         prm = pj.CallOpParam()
         prm.statusCode = code
+        if reason:
+            prm.reason = reason
         add_headers(prm.txOption, headers)
         call.answer(prm)
         if code == 180:
@@ -209,6 +215,11 @@ class Worker(CallOps, MediaOps):
         self.transfer_policy = dict(msg.get("transfer") or {})
         self.redirect_policy = bool(msg.get("follow_redirects"))
         account = msg.get("account") or {}
+        if account.get("password") is not None:
+            self.credentials = {"username": str(account.get("username") or account.get("user")
+                                                or "agent"),
+                                "password": str(account["password"]),
+                                "realm": account.get("realm")}
         self.registrar = bool(account.get("registrar")) and \
             account.get("register_at_start", True) is not False
         if msg.get("tap_dir"):
@@ -239,6 +250,15 @@ class Worker(CallOps, MediaOps):
         call = WorkerCall(self, self.account)
         prm = pj.CallOpParam(True)
         add_headers(prm.txOption, msg.get("headers"))
+        if msg.get("from_uri"):              # the From of this call (else the account's)
+            if not hasattr(prm.txOption, "localUri"):
+                raise CommandFailed("this pjsua2 (before 2.13) cannot set a call's From")
+            prm.txOption.localUri = str(msg["from_uri"])
+        to_uri = str(msg.get("to_uri") or "")
+        if to_uri:                           # the To; the Request-URI stays ``uri``
+            prm.txOption.targetUri, uri = uri, to_uri
+        if msg.get("offer") is False:        # late offer: an INVITE without SDP
+            prm.opt.flag |= pj.PJSUA_CALL_NO_SDP_OFFER
         try:
             call.makeCall(uri, prm)
         except Exception:
@@ -257,7 +277,8 @@ class Worker(CallOps, MediaOps):
 
     def cmd_answer(self, msg: dict[str, Any]) -> None:
         call = self.current_call(("INCOMING", "EARLY"))
-        self._answer(call, int(msg.get("code") or 200), msg.get("headers"))
+        self._answer(call, int(msg.get("code") or 200), msg.get("headers"),
+                     str(msg.get("reason") or ""))
         self.result(msg.get("id"), True)
 
     def call_by_id(self, call_id: str, states: tuple[str, ...]) -> WorkerCall:

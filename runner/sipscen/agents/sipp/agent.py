@@ -37,6 +37,7 @@ from sipscen.core.contact import Contact
 from sipscen.core.network import require_loopback
 from sipscen.agents.records import SippFacts
 from sipscen.agents.sipp import inline, stats
+from sipscen.agents.sipp.answer import build_answer_uas
 from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
                                         load_settings)
@@ -132,6 +133,10 @@ class SippAgent(ControlAgent):
                 raise self._err(str(exc), "messages") from None
             xml_path.write_text(xml, encoding="latin-1")
             self.side = "uac"
+        elif cfg.get("answer") is not None:      # a generated callee (answer.py)
+            xml_path = self.dir / "answer-uas.xml"
+            xml_path.write_text(build_answer_uas(cfg["answer"]), encoding="latin-1")
+            self.side = "uas"
         else:
             scenario = cfg.get("scenario") or "uac"
             if scenario in BUILTIN_SCENARIOS:

@@ -16,6 +16,15 @@ AGENT_SCHEMA = {'type': 'object',
                 'messages': {'type': 'array',
                              'minItems': 1,
                              'items': {'$ref': '#/$defs/sipp_message'}},
+                'answer': {'description': 'A generated callee: nothing at all (not even 100 '
+                                          'Trying) for `delay`, then a 180 if `ring`, then '
+                                          '`code` with its `reason` phrase (a 2xx with SDP).',
+                           'type': 'object', 'additionalProperties': False,
+                           'properties': {'delay': {'$ref': '#/$defs/duration'},
+                                          'code': {'type': 'integer', 'minimum': 200,
+                                                   'maximum': 699},
+                                          'reason': {'$ref': '#/$defs/reason_phrase'},
+                                          'ring': {'type': 'boolean'}}},
                 'probe': {'description': 'Send a liveness OPTIONS after the inline messages '
                                          '(default true).',
                           'type': 'boolean'},

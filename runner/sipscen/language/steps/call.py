@@ -7,6 +7,23 @@ from sipscen.language.registry import StepKind, register_step
 # the host of sip:/sips: URI (after an optional user@): an IP literal, [IPv6] or a name
 _URI_HOST = re.compile(r"^<?sips?:(?:[^@;?>]*@)?(\[[^\]]+\]|[^:;?>]+)", re.I)
 
+_PARTY = {"type": ["string", "object"], "minLength": 1, "minProperties": 1,
+          "additionalProperties": False,
+          "properties": {"user": {"type": "string", "minLength": 1,
+                                  "pattern": "^[A-Za-z0-9._~!$&'()*+,;=%-]+$"},
+                         "display": {"type": "string", "minLength": 1},
+                         "domain": {"type": "string", "minLength": 1}}}
+IDENTITY = {
+    "description": "Caller-ID of this call: `from` and `to` (a URI, or {user, display, "
+                   "domain}), `asserted` and `preferred` identities (RFC 3325 headers). "
+                   "The Request-URI stays the call's destination.",
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": {"from": _PARTY, "to": _PARTY,
+                   "asserted": {"type": "string", "minLength": 1,
+                                "description": "P-Asserted-Identity (a URI)"},
+                   "preferred": {"type": "string", "minLength": 1,
+                                 "description": "P-Preferred-Identity (a URI)"}}}
+
 SCHEMA = {
     "description": "Place a call: `to` an agent or service by name, or a `uri`.",
     "type": "object", "additionalProperties": False,
@@ -19,8 +36,13 @@ SCHEMA = {
         "timeout": {"$ref": "#/$defs/positive_duration",
                     "description": "CANCEL the call when it is not answered by then "
                                    "(the caller sees 487)."},
+        "identity": IDENTITY,
+        "sdp": {"type": "boolean",
+                "description": "false: a late offer (an INVITE without SDP; the callee offers "
+                               "in its 200, this agent answers in the ACK)"},
     },
 }
+
 
 
 def check(lc, params) -> None:
@@ -43,7 +65,13 @@ def run(t, params) -> None:
     name = str(params["id"]) if params.get("id") else None
     if name and name in t.named:
         raise t.fail(f"a call named '{name}' was already placed")
-    t.placed(t.control.make_call(uri, seconds, dict(params.get("headers") or {}), name), name)
+    options = {k: params[k] for k in ("identity", "sdp") if k in params}
+    headers = dict(params.get("headers") or {})
+    if options:
+        call_id = t.control.make_call(uri, seconds, headers, name, options=options)
+    else:
+        call_id = t.control.make_call(uri, seconds, headers, name)
+    t.placed(call_id, name)
 
 
 def check_uri(lc, params) -> None:
@@ -96,5 +124,8 @@ register_step(StepKind(
     doc="Place a call to another agent or service (`to`) or to any `uri`; the waits "
         "that follow are about this call. `timeout` cancels it when unanswered (487); "
         "`id` names it (for `call:` in later steps, waits and `call` expectations); "
-        "`headers` are added to the INVITE.",
-    example="- call: {to: bob, id: first, timeout: 5s, headers: {X-Case: hold-1}}"))
+        "`headers` are added to the INVITE; `identity` sets its From, To and asserted "
+        "identities (P-Asserted-Identity, P-Preferred-Identity); `sdp: false` places it "
+        "with a late offer (no SDP in the INVITE).",
+    example="- call: {uri: 'sip:0044123@${sut.hostport}', identity: {from: {user: '+4412345', "
+            "display: Alice}}, sdp: false}"))

@@ -28,6 +28,8 @@ SUBSET = [
 def original_and_scaffold(sipscen, run_file, tmp_path, rel: str, keyword: str | None):
     path = ROOT / rel
     code, orig = run_file(path, *(("-k", keyword) if keyword else ()))
+    # the original must itself have run cleanly: a crash there is no scaffold's finding
+    assert orig["status"] == "passed", ("the original run did not pass", orig.get("error"))
     capture = Path(orig["artifacts"]["dir"]) / "capture.pcap"
     assert capture.is_file(), orig
     own = contacts(orig)

@@ -233,7 +233,7 @@ def main() -> int:
               f"{info['digits']} digits, {info['g711_seconds']:.0f} s of G.711/G.722 audio, "
               f"{cap.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - g0:.1f} s")
         py = sys.executable
-        sargv = [py, "-m", "sipscen", "analyze", "--json", str(cap)]
+        sargv = [py, "-m", "sipscen", "analyze", "--json", "-", str(cap)]
         targv = ["tshark", "-r", str(cap), "-Y", "rtpevent", "-T", "fields",
                  "-e", "frame.time_epoch", "-e", "rtp.ssrc", "-e", "rtp.timestamp",
                  "-e", "rtpevent.event_id", "-e", "rtpevent.end_of_event"]

@@ -55,7 +55,7 @@ def main() -> int:
             packets = (generate_calls(path, calls, rtp_per_stream=4) if calls
                        else generate_rtp(path, rtp))
             size = path.stat().st_size / 1e6
-            wall, rss, code = run_sipscen_measured(["analyze", "--json", str(path)],
+            wall, rss, code = run_sipscen_measured(["analyze", "--json", "-", str(path)],
                                                    tmp / "out.json", ROOT)
             json_mb = (tmp / "out.json").stat().st_size / 1e6
             row = [label, f"{packets:,}", f"{size:.0f} MB", f"{rss / 1024:.0f} MB", f"{wall:.1f} s",

@@ -51,7 +51,7 @@ def one_packet_ssrcs(path: Path, count: int) -> dict:
 def measure(cap: Path, out: Path, inband: bool) -> tuple[float, float, int, int]:
     """(wall s, CPU s, peak RSS KiB, exit code) of one ``analyze --json`` child."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    args = ["analyze", "--json", *(["--inband"] if inband else []), str(cap)]
+    args = ["analyze", "--json", "-", *(["--inband"] if inband else []), str(cap)]
     wall, kb, code = run_sipscen_measured(args, out, ROOT)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

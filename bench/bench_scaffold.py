@@ -70,10 +70,10 @@ def main() -> None:
         print(f"{args.calls}-call capture: {info['packets']} packets, "
               f"{big.stat().st_size / 1e6:.0f} MB; --call {pick}")
         print("1 call:")
-        a1 = timed("sipscen analyze --json (peer)", ["analyze", str(small), "--json"], tmp,
+        a1 = timed("sipscen analyze --json (peer)", ["analyze", str(small), "--json", "-"], tmp,
                    args.runs)
         i1 = timed("sipscen analyze --json --inband (peer)",
-                   ["analyze", str(small), "--json", "--inband"], tmp, args.runs)
+                   ["analyze", str(small), "--json", "-", "--inband"], tmp, args.runs)
         s1 = timed("sipscen scaffold", ["scaffold", str(small), "-o", str(tmp / "one.yaml")],
                    tmp, args.runs)
         v1 = timed("sipscen validate of the scaffold (peer)",
@@ -82,7 +82,7 @@ def main() -> None:
               f"validate): {s1 / (i1 + v1):.2f}  (a small capture is read with in-band "
               "DTMF detection, and the scaffold validates what it writes)")
         print(f"{args.calls} calls:")
-        a2 = timed("sipscen analyze --json (peer)", ["analyze", str(big), "--json"], tmp,
+        a2 = timed("sipscen analyze --json (peer)", ["analyze", str(big), "--json", "-"], tmp,
                    args.runs)
         s2 = timed("sipscen scaffold --call ID", ["scaffold", str(big), "--call", pick, "-o",
                                                   str(tmp / "big.yaml")], tmp, args.runs)

@@ -73,6 +73,27 @@ def test_analyze_json_on_a_sipp_sample(sipscen):
     sample = Path("/usr/share/sip-tester/dtmf_2833_pound.pcap")
     if not sample.exists():
         pytest.skip("sip-tester's samples are not installed (./setup.sh installs them)")
-    code, out, _ = sipscen("analyze", sample, "--json")
+    code, out, _ = sipscen("analyze", sample, "--json", "-")
     assert code == 0
     assert [d["digit"] for d in json.loads(out)["dtmf"]] == ["#"]
+
+
+def test_json_means_one_thing_for_run_and_analyze(sipscen, tmp_path, capsys):
+    """`--json FILE` writes the document to FILE and `--json -` puts it alone on
+    standard output (the console view goes to standard error), for `run` and
+    `analyze` alike: the shared flags are declared once."""
+    sample = Path("/usr/share/sip-tester/dtmf_2833_pound.pcap")
+    if not sample.exists():
+        pytest.skip("sip-tester's samples are not installed (./setup.sh installs them)")
+    code, out, _ = sipscen("analyze", sample, "--json", tmp_path / "a.json")
+    assert code == 0 and out == ""
+    assert [d["digit"] for d in json.loads((tmp_path / "a.json").read_text())["dtmf"]] == ["#"]
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: empty\nagents:\n  a: {type: pjsua}\n")
+    code, out, err = sipscen("run", scenario, "--json", "-", "--artifacts", tmp_path / "art", "-q")
+    assert code == 0, err
+    assert json.loads(out)["scenarios"][0]["name"] == "empty"
+    assert "PASS" in err and "PASS" not in out
+    for command in (["run", scenario], ["analyze", sample], ["report", "merge", tmp_path / "a.json"]):
+        code, _, _ = sipscen(*command, "--json")     # argparse writes its usage itself
+        assert code == 2 and "argument --json: expected one argument" in capsys.readouterr().err

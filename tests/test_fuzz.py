@@ -163,7 +163,7 @@ def test_fuzzed_captures_analyze_cleanly(data):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.pcap"
         path.write_bytes(data)
-        for argv in (("analyze", "--json", path), ("analyze", path)):
+        for argv in (("analyze", "--json", "-", path), ("analyze", path)):
             code, output = cli(*argv)
             assert code in (0, 2), (code, output[-2000:])
             assert "internal error" not in output and "Traceback" not in output, output[-2000:]
@@ -175,7 +175,7 @@ def test_the_fuzz_bases_are_valid():
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "base.pcap"
             path.write_bytes(data)
-            code, output = cli("analyze", "--json", path)
+            code, output = cli("analyze", "--json", "-", path)
             assert code == 0 and '"packets": 42' in output, output[:300]
     assert len(TEXTS) >= 20
     for folder, text in TEXTS:

@@ -45,7 +45,42 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+STDOUT = Path("-")     # `--json -`: the JSON document on standard output, the rest on stderr
+
+
+def _output_path(text: str) -> Path:
+    return STDOUT if text == "-" else Path(text)
+
+
+def _parents() -> dict[str, argparse.ArgumentParser]:
+    """The flags several commands share, declared once (argparse parents)."""
+    outputs = argparse.ArgumentParser(add_help=False)
+    group = outputs.add_argument_group("reports")
+    group.add_argument("--json", type=_output_path, metavar="FILE",
+                       help="write the JSON document to FILE ('-': standard output, "
+                            "and the console view goes to standard error)")
+    group.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    group.add_argument("--html", type=Path, metavar="FILE",
+                       help="write a self-contained HTML report")
+    variables = argparse.ArgumentParser(add_help=False)
+    variables.add_argument("--var", action="append", type=_parse_var, default=[],
+                           metavar="NAME=VALUE", help="set a scenario variable (repeatable)")
+    tags = argparse.ArgumentParser(add_help=False)        # a selection a Job can also make
+    tags.add_argument("--tag", action="append", default=[], metavar="TAG",
+                      help="only scenarios with this tag (repeatable: any of them)")
+    tags.add_argument("--exclude-tag", action="append", default=[], metavar="TAG",
+                      help="skip scenarios with this tag (repeatable)")
+    tags.add_argument("-k", dest="keyword", metavar="PATTERN",
+                      help="only scenarios whose name or file contains PATTERN (or matches "
+                           "the glob)")
+    selection = argparse.ArgumentParser(add_help=False, parents=[tags])
+    selection.add_argument("--shard", metavar="K/N",
+                           help="run the K-th of N deterministic slices of the selection")
+    return {"outputs": outputs, "variables": variables, "tags": tags, "selection": selection}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    shared = _parents()
     parser = argparse.ArgumentParser(
         prog="sipscen", description="Declarative YAML test scenarios for SIP/VoIP platforms.")
     parser.add_argument("--version", action="version", version=f"sipscen {__version__}")
@@ -53,13 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show Python tracebacks for unexpected errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run scenario files, folders or globs")
+    run = sub.add_parser("run", help="run scenario files, folders or globs",
+                         parents=[shared["variables"], shared["selection"], shared["outputs"]])
     run.add_argument("paths", nargs="+", metavar="FILE")
-    run.add_argument("--var", action="append", type=_parse_var, default=[], metavar="NAME=VALUE",
-                     help="set a ${NAME} variable (repeatable)")
-    run.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
-    run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
-    run.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
     run.add_argument("--artifacts", type=Path, default=Path("sipscen-artifacts"), metavar="DIR",
                      help="where each run's pcap, logs and traces go (default: %(default)s)")
     run.add_argument("--timeout", type=_positive_seconds, metavar="DURATION",
@@ -72,7 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run N scenarios in parallel")
     run.add_argument("--fail-fast", action="store_true", help="start nothing new after a failure")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress")
-    _selection_arguments(run)
     job = run.add_argument_group("distributed runs (docs/KUBERNETES.md)")
     job.add_argument("--generator", metavar="K/N",
                      help="be generator K of N of every SIPp load (its share of rate and "
@@ -85,32 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("--log-report", action="store_true",
                      help="end stdout with the JSON report, framed (read by `sipscen kube collect`)")
 
-    listing = sub.add_parser("list", help="show what `run` would run, without running it")
+    listing = sub.add_parser("list", help="show what `run` would run, without running it",
+                             parents=[shared["variables"], shared["selection"]])
     listing.add_argument("paths", nargs="+", metavar="FILE")
-    listing.add_argument("--var", action="append", type=_parse_var, default=[],
-                         metavar="NAME=VALUE")
-    _selection_arguments(listing)
 
     report = sub.add_parser("report", help="work with reports")
     report_sub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
-    merge = report_sub.add_parser("merge", help="join the JSON reports of several shards")
+    merge = report_sub.add_parser("merge", help="join the JSON reports of several shards",
+                                  parents=[shared["outputs"]])
     merge.add_argument("inputs", nargs="+", type=Path, metavar="JSON")
-    merge.add_argument("--json", type=Path, metavar="FILE")
-    merge.add_argument("--junit", type=Path, metavar="FILE")
-    merge.add_argument("--html", type=Path, metavar="FILE")
 
-    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate = sub.add_parser("validate", help="check scenario files without running them",
+                              parents=[shared["variables"]])
     validate.add_argument("paths", nargs="+", metavar="FILE")
-    validate.add_argument("--var", action="append", type=_parse_var, default=[],
-                          metavar="NAME=VALUE")
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
     sub.add_parser("doc", help="print the reference of every step, wait event and expectation")
-    _kube_parsers(sub)
+    _kube_parsers(sub, shared)
 
     analyze = sub.add_parser("analyze", help="dissect a capture: calls, RTP, DTMF, SRTP")
     analyze.add_argument("capture", type=Path)
-    analyze.add_argument("--json", action="store_true", help="print the JSON contract")
+    analyze.add_argument("--json", type=_output_path, metavar="FILE",
+                         help="write the JSON contract to FILE ('-': standard output)")
     analyze.add_argument("--srtp-key", action="append", default=[], metavar="KEY",
                          help="an SDES key ('SUITE inline:B64' or 'inline:B64'), repeatable")
     analyze.add_argument("--inband", action="store_true",
@@ -124,22 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _selection_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tag", action="append", default=[], metavar="TAG",
-                   help="only scenarios with this tag (repeatable: any of them)")
-    p.add_argument("--exclude-tag", action="append", default=[], metavar="TAG",
-                   help="skip scenarios with this tag (repeatable)")
-    p.add_argument("-k", dest="keyword", metavar="PATTERN",
-                   help="only scenarios whose name or file contains PATTERN (or matches the glob)")
-    p.add_argument("--shard", metavar="K/N",
-                   help="run the K-th of N deterministic slices of the selection")
-
-
-def _kube_parsers(sub) -> None:
+def _kube_parsers(sub, shared) -> None:
     kube = sub.add_parser("kube", help="run suites and load tests as Kubernetes Jobs")
     kube_sub = kube.add_subparsers(dest="kube_command", required=True, metavar="ACTION")
     man = kube_sub.add_parser("manifests", help="print the ServiceAccount, Role, RoleBinding "
-                              "and Indexed Job (multi-document YAML)")
+                              "and Indexed Job (multi-document YAML)",
+                              parents=[shared["variables"], shared["tags"]])
     man.add_argument("paths", nargs="+", metavar="PATH",
                      help="scenario files or folders, relative to the checkout in the image")
     split = man.add_mutually_exclusive_group(required=True)
@@ -156,12 +172,8 @@ def _kube_parsers(sub) -> None:
                           "(default: NAME-env, e.g. sipscen-env)")
     man.add_argument("--timeout", type=_positive_seconds, metavar="DURATION",
                      help="per-scenario timeout, overriding the files' own")
-    man.add_argument("--var", action="append", type=_parse_var, default=[],
-                     metavar="NAME=VALUE")
-    man.add_argument("--tag", action="append", default=[], metavar="TAG")
-    man.add_argument("--exclude-tag", action="append", default=[], metavar="TAG")
-    man.add_argument("-k", dest="keyword", metavar="PATTERN")
-    col = kube_sub.add_parser("collect", help="watch a Job to its end, merge its pods' reports")
+    col = kube_sub.add_parser("collect", help="watch a Job to its end, merge its pods' reports",
+                              parents=[shared["outputs"]])
     col.add_argument("job", metavar="JOB")
     col.add_argument("--namespace", metavar="NS",
                      help="default: the in-cluster namespace, or the kubeconfig context's")
@@ -169,9 +181,6 @@ def _kube_parsers(sub) -> None:
                      help="default: in-cluster config, else $KUBECONFIG or ~/.kube/config")
     col.add_argument("--wait", type=_positive_seconds, default=86400.0, metavar="SECONDS",
                      help="give up watching after this long (default: a day)")
-    col.add_argument("--json", type=Path, metavar="FILE")
-    col.add_argument("--junit", type=Path, metavar="FILE")
-    col.add_argument("--html", type=Path, metavar="FILE")
     col.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
@@ -248,7 +257,7 @@ def _check_outputs(args) -> None:
         raise UsageError(f"--artifacts {args.artifacts}: not a folder")
     for option in ("json", "junit", "html"):
         path = getattr(args, option)
-        if path is not None and path.is_dir():
+        if path is not None and path != STDOUT and path.is_dir():
             raise UsageError(f"--{option} {path}: is a folder, expected a file name")
 
 
@@ -272,9 +281,13 @@ def _write_files(args, results) -> None:
     from sipscen.report.junit import write_junit
 
     failures: list[ReportWriteError] = []
+    if args.json == STDOUT:
+        from sipscen.report.json_report import to_json_dict
+        args.stdout.write(json.dumps(to_json_dict(results), indent=2, ensure_ascii=False) + "\n")
+        args.stdout.flush()
     for path, write in ((args.json, write_json), (args.junit, write_junit),
                         (args.html, write_html)):
-        if path:
+        if path and path != STDOUT:
             try:
                 write(results, path)
             except ReportWriteError as exc:
@@ -372,12 +385,29 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
             raise UsageError(f"--tls-keylog {keylog}: no such file")
     analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband,
                                wav_dir=args.wav_dir, tls_keylogs=args.tls_keylog)
-    if args.json:
-        analysis.write_json(out.file)       # one call / stream at a time: bounded memory
+    if args.json == STDOUT:
+        analysis.write_json(args.stdout)    # one call / stream at a time: bounded memory
+    elif args.json:
+        _write_streamed(args.json, analysis.write_json)
     else:
         from sipscen.report.analysis_console import render_analysis
         render_analysis(analysis, out)
     return ExitStatus.SUCCESS
+
+
+def _write_streamed(path: Path, write) -> None:
+    """``write(stream)`` into ``path`` through a temporary file beside it: the file
+    appears whole or not at all."""
+    import os
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as stream:
+            write(stream)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ReportWriteError(f"cannot write the JSON to {path}: {exc.strerror or exc}") from None
 
 
 def _console(stream: TextIO) -> Console:
@@ -439,6 +469,9 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None,
         args = parser.parse_args(argv)
     except SystemExit as exc:       # argparse: --help is 0, bad usage is 2
         return int(exc.code or 0)
+    args.stdout = stdout
+    if getattr(args, "json", None) == STDOUT:
+        out = err       # standard output carries the JSON document only
     from sipscen.engine import interrupts
     # SIGTERM (a CI job cancelled, `kill`) and SIGHUP (the terminal closed) tear
     # down like Ctrl-C does; only the first signal interrupts (see interrupts.py)

@@ -143,7 +143,7 @@ def test_inband_digits_on_the_wire_have_the_rfc4733_fields(cap, sipscen, tmp_pat
     assert 80 <= first["duration_ms"] <= 110
     assert set(first) >= {"digit", "method", "time", "duration_ms", "volume", "ssrc", "src", "dst",
                           "payload_type", "call_id"}
-    code, out, _ = sipscen("analyze", path, "--json", "--inband", "--wav-dir", tmp_path / "wav")
+    code, out, _ = sipscen("analyze", path, "--json", "-", "--inband", "--wav-dir", tmp_path / "wav")
     assert code == 0
     doc = json.loads(out)
     assert "".join(d["digit"] for d in doc["dtmf"] if d["method"] == "inband") == "159#*0"

@@ -35,7 +35,7 @@ def test_render_tables(cap):
 def test_cli_analyze_json_and_exit_codes(cap, capsys):
     path = make(cap)
     out = io.StringIO()
-    assert main(["analyze", "--json", str(path)], stdout=out, stderr=io.StringIO()) == 0
+    assert main(["analyze", "--json", "-", str(path)], stdout=out, stderr=io.StringIO()) == 0
     data = json.loads(out.getvalue())
     assert set(data) >= {"packets", "warnings", "calls", "rtp_streams", "dtmf"}
     assert data["dtmf"][0]["digit"] == "A" and data["dtmf"][0]["ssrc"] == "0xabcdef01"

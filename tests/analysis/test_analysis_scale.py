@@ -20,7 +20,7 @@ _spec.loader.exec_module(capture_gen)
 
 def _analyze_rss(path: Path, out: Path) -> int:
     """Peak RSS (KiB, the child's own VmHWM) of `sipscen analyze --json`."""
-    _wall, kb, code = capture_gen.run_sipscen_measured(["analyze", "--json", str(path)], out, ROOT)
+    _wall, kb, code = capture_gen.run_sipscen_measured(["analyze", "--json", "-", str(path)], out, ROOT)
     assert code == 0 and kb > 0
     return kb
 

@@ -24,7 +24,7 @@ def test_interface_block_ending_inside_if_tsoffset(sipscen, tmp_path: Path):
     path = tmp_path / "tsoffset.pcapng"
     path.write_bytes(_shb() + _idb_ending_inside_tsoffset())
     assert path.stat().st_size == 60
-    code, out, err = sipscen("analyze", "--json", path)
+    code, out, err = sipscen("analyze", "--json", "-", path)
     assert code == 0, err
     report = json.loads(out)
     assert report["packets"] == 0
@@ -40,7 +40,7 @@ def test_packets_after_the_damaged_interface_block_are_read(sipscen, tmp_path: P
            + frame + b"\0" * pad + struct.pack("<I", blen))
     path = tmp_path / "tsoffset-then-packet.pcapng"
     path.write_bytes(_shb() + _idb_ending_inside_tsoffset() + epb)
-    code, out, err = sipscen("analyze", "--json", path)
+    code, out, err = sipscen("analyze", "--json", "-", path)
     assert code == 0, err
     report = json.loads(out)
     assert report["packets"] == 1
@@ -84,7 +84,7 @@ def _beyond_time_t(cap, tmp_path: Path, tsresol: int, tsoffset: int, first_tick:
 ])
 def test_pcapng_times_beyond_time_t_in_every_view(cap, sipscen, tmp_path, tsresol, tsoffset, first_tick):
     path = _beyond_time_t(cap, tmp_path, tsresol, tsoffset, first_tick)
-    for view in (["--json"], [], ["--inband"], ["--inband", "--json"], ["--wav-dir", tmp_path / "wav"]):
+    for view in (["--json", "-"], [], ["--inband"], ["--inband", "--json", "-"], ["--wav-dir", tmp_path / "wav"]):
         code, out, err = sipscen("analyze", *view, path)
         assert code == 0 and not err, (view, err)
         assert "pcapng timestamps beyond the year 9999" in out

@@ -310,7 +310,7 @@ def test_malformed_fields_are_warnings_and_the_rest_is_analysed(tmp_path_factory
         event(f"{'tcp' if tcp else 'udp'}: {kind}")     # what the run covered (--hypothesis-show-statistics)
     path = tmp_path_factory.mktemp("fields") / "fields.pcap"
     write_pcap(path, frames)
-    code, out, err = cli("analyze", "--json", path)
+    code, out, err = cli("analyze", "--json", "-", path)
     assert code == 0 and "internal error" not in err, (code, err[-2000:])
     report = json.loads(out)
     assert any(c["call_id"] == "good-call" for c in report["calls"]), "the capture after them was lost"

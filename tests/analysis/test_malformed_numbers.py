@@ -65,7 +65,7 @@ def analyse(cap, sipscen, hostile: list[tuple[float, bytes]], pcapng: bool = Fal
         path = cap.write_pcapng(cap.path(".pcapng"), [(1, 6)], [(t, 0, f) for t, f in frames])
     else:
         path = cap.write_pcap(cap.path(), frames)
-    code, out, err = sipscen("analyze", "--json", path)
+    code, out, err = sipscen("analyze", "--json", "-", path)
     assert code == 0 and not err, err
     report = json.loads(out)
     code, text, err = sipscen("analyze", path)

@@ -79,7 +79,7 @@ def test_no_secret_in_any_artifact_folder_name_or_report(tmp_path, sipscen, monk
     assert "X-Token: ***" in (folder / "alice" / "pjsua.log").read_text()
     assert "token=***" in (folder / "echo" / "echo.stdout.log").read_text()
     # the masked capture still dissects: the INVITE and its header are there
-    code, out, err = sipscen("analyze", scenario["artifacts"]["pcap"], "--json")
+    code, out, err = sipscen("analyze", scenario["artifacts"]["pcap"], "--json", "-")
     wire = json.loads(out)
     assert code == 0 and any(m["summary"].startswith("INVITE") for c in wire["calls"]
                              for m in c["messages"])

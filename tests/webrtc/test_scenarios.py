@@ -236,7 +236,7 @@ def test_sipscen_analyze_reads_wss_only_with_the_key_log(runs, sipscen, tmp_path
     transports = {}
     for label, extra in (("with", ["--tls-keylog", keylog]), ("without", [])):
         out_file = tmp_path / f"{label}.json"
-        code, out, err = sipscen("analyze", capture, "--json", *extra)
+        code, out, err = sipscen("analyze", capture, "--json", "-", *extra)
         assert code == 0, err
         doc = json.loads(out)
         transports[label] = sorted({m["transport"] for c in doc["calls"] for m in c["messages"]})

@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                               parents=[shared["variables"]])
     validate.add_argument("paths", nargs="+", metavar="FILE")
 
+    _judge_parser(sub, shared)
+
     sub.add_parser("schema", help="print the scenario JSON Schema")
     sub.add_parser("doc", help="print the reference of every step, wait event and expectation")
     _kube_parsers(sub, shared)
@@ -148,6 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
                               "is read with it, repeatable")
     scaffold_command.add_parser(sub)
     return parser
+
+
+def _judge_parser(sub, shared) -> None:
+    judge = sub.add_parser("judge", help="judge a finished run again from its saved evidence, "
+                           "against the scenario as it is now (no call is placed)",
+                           parents=[shared["variables"], shared["outputs"]])
+    judge.add_argument("folder", type=Path, metavar="ARTIFACTS_DIR",
+                       help="a run's artifacts folder (or a folder of them)")
+    judge.add_argument("scenario", type=Path, nargs="?", metavar="SCENARIO",
+                       help="the scenario file (default: the one the run was made from)")
+    judge.add_argument("--strict", action="store_true",
+                       help="a scenario with no checks fails instead of passing with a warning")
 
 
 def _kube_parsers(sub, shared) -> None:
@@ -296,6 +310,17 @@ def _write_files(args, results) -> None:
         raise ReportWriteError("; ".join(str(f) for f in failures))
 
 
+def cmd_judge(args, out: Console, err: Console) -> ExitStatus:
+    from sipscen.engine.judge import judge_folders
+
+    _check_outputs(args)
+    judged = judge_folders(args.folder, args.scenario, variables=dict(args.var),
+                           strict=args.strict)
+    results = [result for result, _, _ in judged]
+    _write_reports(args, results, out)
+    return overall_status(results)
+
+
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:
     from rich.table import Table
     from rich.text import Text
@@ -440,7 +465,7 @@ def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
     return overall_status(results)
 
 
-COMMANDS = {"run": cmd_run, "kube": cmd_kube, "validate": cmd_validate, "schema": cmd_schema,
+COMMANDS = {"run": cmd_run, "judge": cmd_judge, "kube": cmd_kube, "validate": cmd_validate, "schema": cmd_schema,
             "doc": cmd_doc,
             "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report,
             "scaffold": scaffold_command.run}

@@ -266,6 +266,7 @@ class _Run:
         for agent in self.agents:
             keys += [f"{k['suite']} {k['key']}" for k in agent.srtp_keys()]
             keylogs += agent.tls_keylogs()
+        self.analysed_with = (keys, [str(k) for k in keylogs])    # saved for a re-analysis
         # what the expectations need from the analysis (decoded audio, media samples);
         # one pass over the capture gives everything else (SIP, RTP, DTLS, STUN, TLS)
         needs = verdict.prepare(self.scenario.expectations)
@@ -335,41 +336,55 @@ def scripted_wait(scenario: Scenario) -> float:
 
 
 def _verdict(run: _Run, step_failure: str | None) -> None:
-    """Analyse the capture and judge every expectation into ``run.result``."""
-    result = run.result
+    """Analyse the capture, save the evidence (``evidence.json``: what ``sipscen
+    judge`` re-judges) and judge every expectation into ``run.result``."""
+    from sipscen.engine.judge import apply_verdict
     wire, wire_error, analysis_failed = run.analyse()
-    result.wire = wire or {}
-    expectations = run.scenario.expectations
-    if run.options.generator is not None:   # load is judged on the sum of all generators
-        from sipscen.engine.generators import deferred_record
-        result.distributed = deferred_record(run.scenario, run.options.generator)
-        expectations = tuple(e for e in expectations if not verdict.deferred(e))
-    signals, epoch0 = verdict.signal_times(run.board)
-    checks = verdict.judge(
-        run.scenario, expectations, agents=result.agents, services=result.services,
-        wire=wire, wire_error=wire_error, contacts=run.contacts,
-        wire_audio=getattr(run, "wire_audio", {}) or {}, signals=signals, epoch0=epoch0,
-        steps=verdict.step_times(run.board), warnings=result.warnings)
-    blind: list[str] = []
-    if run.capture is not None:   # what the capture's filter or snaplen hid: no verdict
-        blind = verdict.inconclusive_blind(
-            checks, expectations, run.capture.blind_spots(run.contacts,
-                                                          run.scenario.capture.filter))
-        result.warnings += blind
-    with interrupts.held():      # the verdict is set whole (and then kept), or not at all
-        result.checks = checks
-        verdict.conclude(result, step_failure,
-                         incomplete=list((wire or {}).get("incomplete") or []),
-                         capture_faults=list(run.capture.faults) if run.capture else [],
-                         analysis_failed=analysis_failed, wire_error=wire_error)
-        if blind and result.status == ERROR and result.exit_status is None:
-            # the scenario's own capture settings hid the evidence: its author's to fix
-            result.exit_status = int(ExitStatus.INVALID_INPUT)
-            result.error = result.error or ("the capture's filter or snaplen hides what "
-                                            "wire checks need: they are inconclusive")
-        if not run.scenario.expectations:
-            verdict.no_checks(result, run.options.strict)
+    ev = _evidence(run, wire, wire_error, analysis_failed, step_failure)
+    _save_evidence(run, ev)
+
+    def judged() -> None:
         run.judged = True
+    apply_verdict(run.result, run.scenario, ev, strict=run.options.strict, done=judged)
+
+
+def _evidence(run: _Run, wire, wire_error, analysis_failed: bool, step_failure):
+    """What this run's verdict rests on, as plain data (engine/evidence_store.py)."""
+    from sipscen.engine.evidence_store import Evidence
+    result, scenario = run.result, run.scenario
+    signals, epoch0 = verdict.signal_times(run.board)
+    blind = None
+    if run.capture is not None:   # what the capture's filter or snaplen hid: no verdict
+        blind = run.capture.blind_spots(run.contacts, scenario.capture.filter)
+    needs = verdict.prepare(scenario.expectations)
+    keys, keylogs = getattr(run, "analysed_with", ([], []))
+    return Evidence(
+        scenario_name=scenario.name, scenario_file=str(Path(scenario.file).resolve()),
+        agents_of=[(a.name, a.type) for a in scenario.agents],
+        services_of=[s.name for s in scenario.services],
+        parameters=dict(scenario.parameters),
+        agents=result.agents, services=result.services, wire=wire, wire_error=wire_error,
+        analysis_failed=analysis_failed, contacts=dict(run.contacts), signals=signals,
+        epoch0=epoch0, steps=verdict.step_times(run.board), warnings=list(result.warnings),
+        step_failure=step_failure, location=result.location,
+        capture_faults=list(run.capture.faults) if run.capture else [], blind=blind,
+        audio=needs.audio and wire is not None, dtls_scan=needs.dtls_scan and wire is not None,
+        capture=str(run.capture.path) if run.capture else None, srtp_keys=keys,
+        tls_keylogs=keylogs, generator=run.options.generator,
+        wire_audio=getattr(run, "wire_audio", {}) or {})
+
+
+def _save_evidence(run: _Run, ev) -> None:
+    """``evidence.json`` in the run's folder; a failure to write it is a warning (the
+    verdict does not need it)."""
+    from sipscen.core.errors import ReportWriteError
+    from sipscen.engine.evidence_store import save
+    if not run.prepared:
+        return
+    try:
+        save(ev, run.dir)
+    except ReportWriteError as exc:
+        run.result.warnings.append(f"{exc} (`sipscen judge` cannot re-judge this run)")
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:

@@ -167,3 +167,39 @@ def secret() -> str:
 def fresh(results):
     """A deep copy factory, for tests that mutate results."""
     return lambda: copy.deepcopy(results)
+
+
+# ---------------------------------------------------------------- a real browser
+CHROMIUM_PATH = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (its driver ships in the wheel;
+    no browser is downloaded), one per session: pages are cheap, launches are not."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM_PATH, timeout=60_000,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-quic",
+                                    "--disable-background-networking", "--no-first-run"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records every dialog (alert/confirm/prompt) and every request
+    that would leave file: and data: URLs (a self-contained page makes none)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.dialogs, pg.requests = [], []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.on("request", lambda r: pg.requests.append(r.url)
+          if not r.url.startswith(("file:", "data:")) else None)
+    try:
+        yield pg
+    finally:
+        context.close()

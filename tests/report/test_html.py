@@ -69,7 +69,8 @@ def test_html_checks_streams_dtmf_artifacts(results, tmp_path):
     html = path.read_text()
     failed_rows = re.findall(r'<tr class="check failed">(.*?)</tr>', html)
     assert len(failed_rows) == 2
-    assert all("&#x27;1235#&#x27;" in r and "&#x27;1234#&#x27;" in r for r in failed_rows)
+    assert all('<td class="mono expected">1235#</td>' in r and '<td class="mono actual">1234#</td>' in r
+               for r in failed_rows)                  # values for people: no repr quotes
     assert "examples/wrong_digits.sipscen.yaml:43:5" in failed_rows[0]
     assert "8 (PCMA), 101 (telephone-event)" in html
     assert "AES_CM_128_HMAC_SHA1_80 (authenticated" in html
@@ -102,7 +103,7 @@ def test_html_is_redacted(results, secret):
     assert secret not in html
     assert "X-Debug: password=***" in html               # inside a raw SIP message
     assert "(password ***)" in html                      # in the error text
-    assert "&quot;password&quot;: &quot;***&quot;" in html   # in bob's facts
+    assert "&#34;password&#34;: &#34;***&#34;" in html   # in bob's facts
 
 
 def test_payload_names_from_sdp(results):

@@ -27,7 +27,8 @@ from rich.text import Text
 from sipscen.core.events import Event
 from sipscen.core.results import ERROR, FAILED, NOT_RUN, PASSED, ScenarioResult, summarise
 from sipscen.core.redaction import redact_text, secrets_of
-from sipscen.report.text import duration_text, show, terminal_safe
+from sipscen.report import values
+from sipscen.report.text import duration_text, terminal_safe
 from sipscen.report.views import artifacts_folder
 
 STATUS_STYLE = {PASSED: "bold green", FAILED: "bold red", ERROR: "bold magenta",
@@ -178,8 +179,8 @@ def _check_table(result: ScenarioResult, secrets: list[str], ascii_only: bool) -
         table.add_row(
             _status_text(check.status),
             name,
-            Text(shown(show(check.expected), secrets), style=style),
-            Text(shown(show(check.actual), secrets), style="bold red" if failed else ""),
+            Text(shown(values.block(check.expected), secrets), style=style),
+            Text(shown(values.block(check.actual), secrets), style="bold red" if failed else ""),
             Text(shown(check.location or "", secrets), style="red" if failed else "dim"),
         )
     return table

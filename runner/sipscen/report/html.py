@@ -1,14 +1,20 @@
-"""The HTML report: ONE self-contained file (inline CSS/JS/SVG, nothing fetched).
+"""The HTML report: ONE self-contained file (inline CSS/JS/SVG/images, nothing fetched).
 
-Suite summary; per scenario every check with expected/actual, the SIP ladder
-of the captured call flow (click a message to read it whole), the RTP streams
-(payload types with codec names, packets, loss, jitter, SRTP), a DTMF
-timeline (sent by agents, on the wire, received), the agents' facts and links
-to the artifacts relative to the report's folder.
+Suite summary; per scenario every check with expected/actual (for people:
+report/values.py), next to an audio check the spectrogram and a player of the
+recording it judged (html_heard.py), the load's time series as charts
+(html_charts.py), the SIP ladder of the captured call flow (click a message
+to read it whole), the RTP streams, a DTMF timeline, the agents' facts and
+links to the artifacts relative to the report's folder.
 
-Secrets are masked before anything is rendered (the results are redacted
-through the JSON view), every text is HTML-escaped, and a last pass masks any
-secret (raw or escaped) left in the page.
+The page is rendered from Jinja2 templates (``report/templates/``) with
+autoescaping always on: this module only builds plain data (the "views"),
+never markup, and no value is ever marked safe. Raw SIP from a hostile SUT
+lands in this page, so every text also loses what a page should not carry
+(control characters, lone surrogates, bidi overrides become visible escapes:
+``_page_text``). Secrets are masked before anything is rendered (the results
+are redacted through the JSON view), and a last pass masks any secret (raw or
+escaped) left in the page.
 """
 from __future__ import annotations
 
@@ -16,27 +22,61 @@ import json
 import os
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any, Iterable
 
+import jinja2
+from markupsafe import Markup, escape as markup_escape
+
 from sipscen.agents.records import record_of
 from sipscen.analysis.numbers import wire_int
 from sipscen.core.results import PASSED, ScenarioResult, summarise
-from sipscen.report.html_assets import CSS, JS
-from sipscen.report.html_ladder import ladder_svg
-from sipscen.report.json_report import results_from_json_dict, to_json_dict
 from sipscen.core.redaction import redact_text, secrets_of
-from sipscen.report.text import duration_text, show
+from sipscen.report import values
+from sipscen.report.html_ladder import ladder_view
+from sipscen.report.json_report import results_from_json_dict, to_json_dict
+from sipscen.report.text import duration_text
 from sipscen.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
-                                 rtp_streams, wire_calls, wire_offset)
+                                  rtp_streams, wire_calls, wire_offset)
 
 STATIC_PAYLOAD_TYPES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729"}
 _RTPMAP = re.compile(r"^a=rtpmap:(\S+) ([^/\s]+)", re.M)
+VALUE_CHARS = 2000
+# What a page should not carry as it is: C0 controls but tab, newline and CR (raw
+# SIP ends its lines with CRLF), DEL, C1 controls, lone surrogates (no encoding
+# can write them), and the bidirectional overrides (they reorder what a line seems
+# to say). Each becomes a visible escape (\x1b, \ud800, \u202e).
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+                     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
-def _e(value: Any) -> str:
-    return escape("" if value is None else str(value), quote=True)
+def _visible(m: re.Match) -> str:
+    point = ord(m.group(0))
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
+def _page_text(value: Any) -> Any:
+    """Jinja's ``finalize``: None prints nothing; text loses unsafe characters
+    (before autoescaping, which then escapes what markup could see)."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):          # a macro's output: its values were cleaned
+        return value
+    if isinstance(value, str) and not (value.isascii() and value.isprintable()):
+        return _UNSAFE.sub(_visible, value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The report's template environment: package templates, autoescape always on."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sipscen.report", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        finalize=_page_text, undefined=jinja2.StrictUndefined,
+        trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
 
 
 def _slug(text: str, index: int) -> str:
@@ -56,63 +96,35 @@ def payload_names(result: ScenarioResult) -> dict[int, str]:
     return names
 
 
-def _badge(result: ScenarioResult) -> str:
-    """The status badge; a pass without a single check says so."""
-    if result.status == PASSED and result.no_checks:
-        return '<span class="badge passed nochecks">passed, no checks</span>'
-    return f'<span class="badge {_e(result.status)}">{_e(result.status)}</span>'
+# ------------------------------------------------------------------ views (plain data)
+def value_view(value: Any) -> dict[str, Any]:
+    """An expected/actual value for the template: a small table, or one line of text."""
+    return {"table": values.table(value), "text": values.text(value, VALUE_CHARS)}
 
 
-def _summary_section(results: list[ScenarioResult], ids: list[str]) -> str:
+def _summary_view(results: list[ScenarioResult], ids: list[str]) -> dict[str, Any]:
     s = summarise(results)
-    rows = "".join(
-        f'<tr><td>{_badge(r)}</td>'
-        f'<td><a href="#{ids[i]}">{_e(r.name)}</a></td><td class="mono">{_e(r.file)}</td>'
-        f'<td class="num">{_e(duration_text(r.duration))}</td>'
-        f'<td class="num">{sum(1 for c in r.checks if c.status == PASSED)}/{len(r.checks)}</td>'
-        f'<td>{_e(", ".join(r.tags))}</td></tr>'
-        for i, r in enumerate(results))
-    return (f'<h2 id="summary">Summary <span class="badge {_e(s["status"])}">{_e(s["status"])}</span></h2>'
-            f'<p class="counts"><span>{s["total"]} scenarios</span>'
-            f'<span class="passed">{s["passed"]} passed</span>'
-            + (f'<span class="nochecks">{s["no_checks"]} with no checks</span>'
-               if s.get("no_checks") else "") +
-            f'<span class="failed">{s["failed"]} failed</span>'
-            f'<span class="error">{s["error"]} error</span>'
-            + (f'<span class="muted">{s["not_run"]} not run</span>' if s["not_run"] else "") +
-            f'<span class="muted">{_e(duration_text(s["duration"]))} in total</span></p>'
-            '<table class="summary"><tr><th>status</th><th>scenario</th><th>file</th><th>duration</th>'
-            f'<th>checks passed</th><th>tags</th></tr>{rows}</table>')
+    rows = [{"sid": ids[i], "name": r.name, "file": r.file, "status": r.status,
+             "no_checks_pass": r.status == PASSED and r.no_checks,
+             "duration": duration_text(r.duration),
+             "checks_passed": sum(1 for c in r.checks if c.status == PASSED),
+             "checks_total": len(r.checks), "tags": list(r.tags)}
+            for i, r in enumerate(results)]
+    return {**s, "duration": duration_text(s["duration"]), "rows": rows}
 
 
-def _checks_section(result: ScenarioResult) -> str:
-    if not result.checks:
-        return '<p class="muted">No checks were evaluated.</p>'
-    rows = "".join(
-        f'<tr class="check {_e(c.status)}"><td><span class="badge {_e(c.status)}">{_e(c.status)}</span></td>'
-        f'<td>{_e(c.name)}</td><td class="mono expected">{_e(show(c.expected, 2000))}</td>'
-        f'<td class="mono actual">{_e(show(c.actual, 2000))}</td>'
-        f'<td class="mono">{_e(c.location)}</td><td>{_e(c.message)}</td></tr>'
-        for c in result.checks)
-    return ('<h3>Checks</h3><table class="checks"><tr><th>status</th><th>check</th><th>expected</th>'
-            f'<th>actual</th><th>where</th><th>message</th></tr>{rows}</table>')
+def _check_views(result: ScenarioResult, base_dir: Path) -> list[dict[str, Any]]:
+    from sipscen.report.html_heard import heard_view
+    return [{"status": c.status, "name": c.name, "expected": value_view(c.expected),
+             "actual": value_view(c.actual), "location": c.location, "message": c.message,
+             "heard": heard_view(result, c, base_dir)}
+            for c in result.checks]
 
 
-def _ladder_section(result: ScenarioResult, sid: str) -> str:
-    svg, raws, count = ladder_svg(wire_calls(result), address_labels(result), sid,
-                                  wire_offset(result))
-    if not count:
-        return '<h3>Call flow</h3><p class="muted">No SIP messages in the capture.</p>'
-    return (f'<h3>Call flow <span class="muted">({count} SIP messages; click one to see it whole)</span></h3>'
-            f'<div class="ladder-wrap">{svg}</div>'
-            f'<div class="raw-panel"><pre>Click a message in the ladder to see it here.</pre></div>'
-            f'<div class="raw-store">{raws}</div>')
-
-
-def _streams_section(result: ScenarioResult) -> str:
+def _stream_views(result: ScenarioResult) -> list[dict[str, Any]]:
     streams = rtp_streams(result)
     if not streams:
-        return ""
+        return []
     names, labels = payload_names(result), address_labels(result)
     rows = []
     for s in streams:
@@ -125,101 +137,79 @@ def _streams_section(result: ScenarioResult) -> str:
             srtp_text = f"{srtp.get('suite') or 'SRTP'} ({auth}, keys: {srtp.get('key_source') or '?'})"
         else:
             srtp_text = "no (cleartext RTP)"
-        rows.append(f'<tr><td class="mono">{_e(s.get("ssrc"))}</td><td>{_e(label_for(s.get("src"), labels))}</td>'
-                    f'<td>{_e(label_for(s.get("dst"), labels))}</td><td>{_e(pts)}</td>'
-                    f'<td class="num">{_e(s.get("packets"))}</td><td class="num">{_e(s.get("lost"))}</td>'
-                    f'<td class="num">{_e(s.get("jitter_ms"))}</td><td>{_e(srtp_text)}</td></tr>')
-    return ('<h3>RTP streams</h3><table class="streams"><tr><th>SSRC</th><th>from</th><th>to</th>'
-            '<th>payload types</th><th>packets</th><th>lost</th><th>jitter (ms)</th><th>SRTP</th></tr>'
-            + "".join(rows) + "</table>")
-
-
-def _dtmf_strip(rows: list[dict[str, Any]]) -> str:
-    times = [r["time"] for r in rows if isinstance(r.get("time"), (int, float))]
-    if not times:
-        return ""
-    t_min, t_max = min(times), max(times)
-    span = max(t_max - t_min, 1e-3)
-    left, width, lane = 90, 860, 34
-    y_of = {"sent": 22, "wire": 22 + lane, "received": 22 + 2 * lane}
-    parts = [f'<svg class="dtmf-strip" width="{left + width + 30}" '
-             f'height="{22 + 3 * lane}">']
-    for where, y in y_of.items():
-        parts.append(f'<text class="row-label" x="4" y="{y + 4}">{where}</text>'
-                     f'<line x1="{left}" y1="{y}" x2="{left + width}" y2="{y}" stroke="#d0d7de"/>')
-    for r in rows:
-        if r.get("where") not in y_of or not isinstance(r.get("time"), (int, float)):
-            continue
-        x = left + (r["time"] - t_min) / span * width
-        y = y_of[r["where"]]
-        title = f"{r['time']:.3f}s {r['where']} {r.get('agent')} {r.get('method') or ''}"
-        parts.append(f'<g class="{_e(r["where"])}"><title>{_e(title)}</title>'
-                     f'<circle cx="{x:.1f}" cy="{y}" r="11"/>'
-                     f'<text x="{x:.1f}" y="{y + 5}">{_e(r.get("digit"))}</text></g>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _dtmf_section(result: ScenarioResult) -> str:
-    rows = dtmf_timeline(result)
-    if not rows:
-        return ""
-    table = "".join(
-        f'<tr class="dtmf {_e(r["where"])}"><td class="num">{_e(_t(r.get("time")))}</td>'
-        f'<td>{_e(r["where"])}</td><td>{_e(r.get("agent"))}</td><td class="mono">{_e(r.get("digit"))}</td>'
-        f'<td>{_e(r.get("method"))}</td><td class="num">{_e(r.get("duration_ms"))}</td></tr>'
-        for r in rows)
-    return ('<h3>DTMF timeline</h3>' + _dtmf_strip(rows) +
-            f'<details{" open" if len(rows) <= 12 else ""}><summary>{len(rows)} DTMF events</summary>'
-            '<table class="dtmf"><tr><th>time</th><th>where</th><th>agent / path</th><th>digit</th>'
-            f'<th>method</th><th>duration (ms)</th></tr>{table}</table></details>')
+        rows.append({"ssrc": s.get("ssrc"), "src": label_for(s.get("src"), labels),
+                     "dst": label_for(s.get("dst"), labels), "payload_types": pts,
+                     "packets": s.get("packets"), "lost": s.get("lost"),
+                     "jitter_ms": s.get("jitter_ms"), "srtp": srtp_text})
+    return rows
 
 
 def _t(value: Any) -> str:
     return f"{value:.3f}s" if isinstance(value, (int, float)) else "-"
 
 
-def _agents_section(result: ScenarioResult) -> str:
-    if not result.agents:
-        return ""
+def _dtmf_view(result: ScenarioResult) -> dict[str, Any] | None:
+    rows = dtmf_timeline(result)
+    if not rows:
+        return None
+    table = [{**r, "time": _t(r.get("time"))} for r in rows]
+    times = [r["time"] for r in rows if isinstance(r.get("time"), (int, float))]
+    strip = None
+    if times:
+        t_min, span = min(times), max(max(times) - min(times), 1e-3)
+        left, width, lane = 90, 860, 34
+        y_of = {"sent": 22, "wire": 22 + lane, "received": 22 + 2 * lane}
+        dots = []
+        for r in rows:
+            if r.get("where") not in y_of or not isinstance(r.get("time"), (int, float)):
+                continue
+            dots.append({"where": r["where"], "x": f"{left + (r['time'] - t_min) / span * width:.1f}",
+                         "y": y_of[r["where"]], "digit": r.get("digit"),
+                         "title": f"{r['time']:.3f}s {r['where']} {r.get('agent')} "
+                                  f"{r.get('method') or ''}"})
+        strip = {"width": left + width + 30, "height": 22 + 3 * lane, "left": left,
+                 "right": left + width, "dots": dots,
+                 "lanes": [{"where": w, "y": y} for w, y in y_of.items()]}
+    return {"rows": table, "strip": strip}
+
+
+def _agent_views(result: ScenarioResult) -> list[dict[str, Any]]:
     rows = []
-    for name, facts in result.agents.items():
+    for name, facts in (result.agents or {}).items():
         facts = facts if isinstance(facts, dict) else {"value": facts}
         record = record_of(facts)
-        calls = record.summary() if record is not None else []
-        rows.append(f'<tr><td>{_e(name)}</td><td>{_e(facts.get("type"))}</td><td class="mono">{_e(facts.get("uri"))}</td>'
-                    f'<td>{"<br>".join(_e(c) for c in calls) or "-"}</td>'
-                    f'<td><details><summary>all facts</summary><pre>'
-                    f'{_e(json.dumps(facts, indent=2, default=str))}</pre></details></td></tr>')
-    return ('<h3>Agents</h3><table class="agents"><tr><th>agent</th><th>type</th><th>uri</th>'
-            '<th>calls / stats</th><th>facts</th></tr>' + "".join(rows) + "</table>")
+        rows.append({"name": name, "type": facts.get("type"), "uri": facts.get("uri"),
+                     "calls": record.summary() if record is not None else [],
+                     "facts": json.dumps(facts, indent=2, default=str)})
+    return rows
 
 
-def _artifacts_section(result: ScenarioResult, base_dir: Path) -> str:
-    if not result.artifacts:
-        return ""
-    items = "".join(f'<li><a href="{_e(artifact_href(path, base_dir))}">{_e(label)}</a> '
-                    f'<span class="muted mono">{_e(path)}</span></li>'
-                    for label, path in sorted(result.artifacts.items()))
-    return f'<h3>Artifacts</h3><ul class="artifacts">{items}</ul>'
+def safe_href(href: str) -> str:
+    """A link the page may carry: a relative path or a file URI, never another scheme
+    (an artifact named ``javascript:...`` stays a relative path)."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", href) and not href.startswith("file:"):
+        return "./" + href
+    return href
 
 
-def _scenario_section(result: ScenarioResult, sid: str, base_dir: Path) -> str:
-    head = (f'<section class="scenario {_e(result.status)}" id="{sid}">'
-            f'<h2>{_badge(result)} {_e(result.name)}'
-            f' <span class="muted">({_e(duration_text(result.duration))})</span></h2>'
-            f'<p class="mono muted">{_e(result.location or result.file)}</p>')
-    if result.description:
-        head += f"<p>{_e(result.description)}</p>"
-    if result.tags:
-        head += f'<p class="muted">tags: {_e(", ".join(result.tags))}</p>'
-    if result.error:
-        head += f'<div class="errorbox">{_e(result.error)}</div>'
-    for warning in result.warnings or []:
-        head += f'<div class="warnbox">warning: {_e(warning)}</div>'
-    return (head + _checks_section(result) + _ladder_section(result, sid) + _streams_section(result)
-            + _dtmf_section(result) + _agents_section(result) + _artifacts_section(result, base_dir)
-            + "</section>")
+def _artifact_views(result: ScenarioResult, base_dir: Path) -> list[dict[str, Any]]:
+    return [{"label": label, "path": path, "href": safe_href(artifact_href(path, base_dir))}
+            for label, path in sorted((result.artifacts or {}).items())]
+
+
+def _scenario_view(result: ScenarioResult, sid: str, base_dir: Path) -> dict[str, Any]:
+    from sipscen.report.html_charts import load_charts
+    return {
+        "sid": sid, "name": result.name, "status": result.status,
+        "no_checks_pass": result.status == PASSED and result.no_checks,
+        "duration": duration_text(result.duration), "location": result.location or result.file,
+        "description": result.description, "tags": list(result.tags), "error": result.error,
+        "warnings": list(result.warnings or []), "checks": _check_views(result, base_dir),
+        "charts": load_charts(result),
+        "ladder": ladder_view(wire_calls(result), address_labels(result), sid, wire_offset(result)),
+        "streams": _stream_views(result), "dtmf": _dtmf_view(result),
+        "agents": _agent_views(result), "artifacts": _artifact_views(result, base_dir),
+    }
 
 
 def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike = ".",
@@ -229,20 +219,15 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     masked = secrets_of(results, secrets)
     safe = results_from_json_dict(to_json_dict(results, masked))   # redacted copies
     ids = [_slug(r.name, i) for i, r in enumerate(safe)]
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     # what broke comes first: failed, then errored, then passed scenarios (run order within)
     rank = {"failed": 0, "error": 1, "not_run": 3}
     order = sorted(range(len(safe)), key=lambda i: (rank.get(safe[i].status, 2), i))
-    body = "".join(_scenario_section(safe[i], ids[i], Path(base_dir)) for i in order)
-    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-            "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-            f'<title>sipscen report</title><style>{CSS}</style></head><body>'
-            f'<header class="top"><h1>sipscen report</h1><div class="meta">generated {generated} - '
-            f'{len(safe)} scenarios</div></header><main>'
-            f'{_summary_section(safe, ids)}{body}</main><script>{JS}</script></body></html>\n')
-    return redact_text(page, [*masked, *(escape(s, quote=True) for s in masked)])
+    page = environment().get_template("report.html.j2").render(
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        summary=_summary_view(safe, ids),
+        scenarios=[_scenario_view(safe[i], ids[i], Path(base_dir)) for i in order])
+    forms = {s for m in masked for s in (m, escape(m, quote=True), str(markup_escape(m)))}
+    return redact_text(page, sorted(forms, key=len, reverse=True))
 
 
 def write_html(results: Iterable[ScenarioResult], path: str | os.PathLike,

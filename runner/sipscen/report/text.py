@@ -47,8 +47,12 @@ def show(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
 
 
 def check_line(check: CheckResult) -> str:
-    """"dtmf alice->bob (wire): expected '1235#', actual '1234#' [at f.yaml:31:5] - message"."""
-    text = f"{check.name}: expected {show(check.expected)}, actual {show(check.actual)}"
+    """"dtmf alice->bob (wire): expected '1235#', actual '1234#' [at f.yaml:31:5] - message".
+
+    Values for people (report/values.py): yes/no, lists joined, dicts as pairs."""
+    from sipscen.report.values import text as human
+    text = (f"{check.name}: expected {human(check.expected, MAX_VALUE_CHARS, quote=True)}, "
+            f"actual {human(check.actual, MAX_VALUE_CHARS, quote=True)}")
     if check.location:
         text += f" [at {check.location}]"
     if check.message:

@@ -125,6 +125,9 @@ class CallTable:
         self.spool = MessageSpool()
         self.endpoints: dict[tuple[bytes, int], Endpoint] = {}
         self.generation = 0             # bumps whenever ``endpoints`` changes
+        # (call id, [(addr, port) registered]) per message with SDP, since the analyzer
+        # last looked (``Analyzer._check_sdp``): whose streams must be resolved again
+        self.sdp_changes: list[tuple[str, list[tuple[bytes, int]]]] = []
         self.info_dtmf: list[dict] = []
         self._info_seen: set[tuple] = set()
         self.warnings = warnings
@@ -183,12 +186,15 @@ class CallTable:
     def _add_sdp(self, t: float, src: str, cid: str, call: Call, msg: SipMessage,
                  media: list[SdpMedia]) -> None:
         call.sdp.append((t, src, "offer" if msg.is_request else "answer", msg.summary, media))
+        registered = []
         for m in media:
             call.media.append(m)
             if m.addr is None or m.port == 0 or not any(m.addr):
                 continue
             self.endpoints[(m.addr, m.port)] = Endpoint(m, cid)
+            registered.append((m.addr, m.port))
             self.generation += 1
+        self.sdp_changes.append((cid, registered))
 
     def other_media(self, call_id: str, exclude: SdpMedia | None) -> list[SdpMedia]:
         call = self.calls.get(call_id)

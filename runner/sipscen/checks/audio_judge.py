@@ -19,7 +19,7 @@ from typing import Any
 from sipscen.analysis.audio import read_wav
 from sipscen.analysis.quality import SILENCE_DBFS, audio_summary, find_tone, similarity
 from sipscen.checks.context import CheckContext
-from sipscen.checks.heard import Heard, at_agent, on_wire, phase_label, phase_of, sources
+from sipscen.checks.heard import Heard, at_agent, attach, on_wire, phase_label, phase_of, sources
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import Expectation, parse_duration
 
@@ -80,8 +80,8 @@ def check_audio(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             message = _one_way(ctx, p, heard, start, end, message)
         if heard.note:
             message = "; ".join(x for x in (message, heard.note) if x)
-        results.append(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual, message, loc,
-                                   _evidence(ctx, heard, receiver)))
+        results.append(attach(CheckResult(name, PASSED if ok else FAILED, _wanted(p), actual,
+                                          message, loc, _evidence(ctx, heard, receiver)), heard))
     return results
 
 

@@ -100,6 +100,14 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             results.append(CheckResult(f"{label} (wire)", ERROR if hidden else
                                        PASSED if got == want else FAILED,
                                        want, got, hidden, loc, WIRE))
+    if method == "inband":          # the report shows the audio the digits were read from
+        from sipscen.checks.heard import at_agent, attach, on_wire
+        for check in results:
+            wire = check.evidence == WIRE
+            if wire and not ctx.wire_audio or not wire and ctx.evidence_of(receiver) == WIRE:
+                continue
+            attach(check, on_wire(ctx, sender, receiver, None, None) if wire
+                   else at_agent(ctx, sender, receiver, None, None))
     if p.get("max_latency") is not None and ctx.wire is not None:
         from sipscen.checks.dtmf_latency import latency_check
         latency = latency_check(ctx, sender, receiver, method, p["max_latency"], label, loc)

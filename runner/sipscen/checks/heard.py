@@ -14,8 +14,10 @@ through ``CheckContext.epoch0`` (the wall-clock time of board time 0).
 """
 from __future__ import annotations
 
+import re
 import wave
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -200,3 +202,40 @@ def sources(ctx: CheckContext, p: dict[str, Any], start, end) -> list[Heard]:
 
 
 __all__ = ["Heard", "inbound_streams", "at_agent", "on_wire", "phase_of", "phase_label", "sources"]
+
+
+# --- the recording a check judged, kept for the report ----------------------------
+RECORDINGS = "heard"          # the folder in the run's artifacts
+MAX_SECONDS = 600             # a longer recording is kept cut to its first 10 minutes
+
+
+def attach(check, heard: Heard | None):
+    """Remember on ``check`` the audio it judged (``heard``, cut to the phase), for
+    :func:`save_recordings`; nothing when there was no audio. Returns ``check``."""
+    if heard is not None and heard.samples is not None and len(heard.samples):
+        check.__dict__["_heard"] = (heard.samples, heard.rate)
+    return check
+
+
+def save_recordings(checks, folder: str | Path | None) -> None:
+    """Write the audio each check judged as a 16-bit mono WAV under ``folder/heard/``
+    and set ``check.recording`` to its path relative to ``folder``. Without a folder,
+    or when the disk refuses, the checks simply name no recording."""
+    for index, check in enumerate(checks):
+        audio = check.__dict__.pop("_heard", None)
+        if audio is None or folder is None:
+            continue
+        samples, rate = audio
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", check.name).strip("-")[:60] or "check"
+        relative = f"{RECORDINGS}/{index:02d}-{slug}.wav"
+        target = Path(folder) / relative
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with wave.open(str(target), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(int(rate))
+                w.writeframes(np.asarray(samples[: int(rate) * MAX_SECONDS], dtype="<i2").tobytes())
+        except OSError:
+            continue
+        check.recording = relative

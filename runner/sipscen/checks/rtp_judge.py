@@ -19,7 +19,7 @@ from typing import Any
 from sipscen.analysis.emodel import e_model
 from sipscen.checks.audio_judge import _percent
 from sipscen.checks.context import CheckContext
-from sipscen.checks.heard import inbound_streams, on_wire, phase_label, phase_of
+from sipscen.checks.heard import at_agent, attach, inbound_streams, on_wire, phase_label, phase_of
 from sipscen.checks.rtp_agent import AGENT_LIMITS, agent_figures
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import Expectation, parse_duration
@@ -130,12 +130,24 @@ def check_rtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if where in ("agent", "both"):
         agent = _at_agent(ctx, p, limits, label, loc, start, end, alone=where == "agent")
         if agent is not None:
-            results.append(agent)
+            results.append(attach(agent, _heard(ctx, p, start, end, wire=False)))
     if where in ("wire", "both"):
         figures, why = _wire_figures(ctx, p, start, end)
         bad = [why] if figures is None else _judge(limits, figures)
-        results.append(_verdict(f"{label} (wire)", limits, figures, bad, [], loc, WIRE))
+        results.append(attach(_verdict(f"{label} (wire)", limits, figures, bad, [], loc, WIRE),
+                              _heard(ctx, p, start, end, wire=True)))
     return results
+
+
+def _heard(ctx: CheckContext, p: dict, start, end, wire: bool):
+    """The audio of the direction the check judged (for the report), when there is some."""
+    if p.get("none"):
+        return None
+    if wire:
+        return on_wire(ctx, p["from"], p["to"], start, end) if ctx.wire_audio else None
+    if ctx.evidence_of(p["to"]) == WIRE:
+        return None
+    return at_agent(ctx, p["from"], p["to"], start, end)
 
 
 def _at_agent(ctx: CheckContext, p: dict, limits: dict, label: str, loc: str, start, end,

@@ -20,6 +20,9 @@ class CheckResult:
     message: str = ""
     location: str = ""        # FILE:LINE:COL of the expectation
     evidence: str = ""        # AGENT | WIRE | "" (neither: a service's log, ...)
+    # the audio it judged, saved as a WAV: a path relative to the run's artifacts
+    # folder ("heard/03-audio-alice-bob-wire.wav"); None for a check of no audio
+    recording: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -54,6 +54,8 @@ def apply_verdict(result: ScenarioResult, scenario: Scenario, ev: Evidence, *, s
         result.distributed = deferred_record(scenario, ev.generator)
     checks, blind = judge_checks(scenario, expectations, ev, result.warnings)
     result.warnings += blind
+    from sipscen.checks.heard import save_recordings
+    save_recordings(checks, result.artifacts.get("dir"))     # what audio checks heard
     with interrupts.held():      # the verdict is set whole (and then kept), or not at all
         result.checks = checks
         verdict.conclude(result, ev.step_failure,

@@ -81,7 +81,8 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
     results = []
     for s in data.get("scenarios") or []:
         checks = [CheckResult(**{k: c.get(k) for k in
-                                 ("name", "status", "expected", "actual", "message", "location")
+                                 ("name", "status", "expected", "actual", "message", "location",
+                                  "evidence", "recording")
                                  if k in c}) for c in s.get("checks") or []]
         results.append(ScenarioResult(
             name=s.get("name", ""), file=s.get("file", ""), status=s.get("status", "error"),

@@ -1,0 +1,114 @@
+"""What was heard: every audio, rtp and in-band DTMF check shows the recording it judged.
+
+A real call (two PJSUA agents, tcpdump on lo): alice sends a 1 kHz tone. The
+checks save what they judged (``CheckResult.recording``, a WAV under the run's
+artifacts) and the HTML report shows its spectrogram and a player next to the
+verdict. The test reads the saved recording's spectrogram (the tone's row is
+the brightest, not the 600 Hz one a failing check asked for), and opens the
+report in headless Chromium: one visible spectrogram and one playable
+``<audio>`` (with the recording's duration) per check with a recording, none
+beside the checks of no audio.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sipscen.core.results import CheckResult, ScenarioResult
+from sipscen.report.html_heard import recording_path, spectrogram
+
+pytestmark = pytest.mark.integration
+
+SCENARIO = """
+name: heard-tone
+timeout: 20s
+agents:
+  bob:
+    type: pjsua
+    codecs: [PCMA]
+    steps:
+      - wait: {event: disconnected}
+  alice:
+    type: pjsua
+    codecs: [PCMA]
+    steps:
+      - call: {to: bob}
+      - wait: {event: media_active}
+      - play: {tone: {frequencies: [1000], duration: 1200ms}}
+      - dtmf: {digits: "1#", method: inband}
+      - hangup: {}
+expect:
+  - call: {from: alice, to: bob, answered: true}
+  - audio: {from: alice, to: bob, tone: {frequency: 1000Hz, min_duration: 800ms}}
+  - audio: {from: alice, to: bob, where: wire, tone: {frequency: 600Hz, min_duration: 800ms}}
+  - rtp: {from: alice, to: bob, min_packets: 20}
+  - dtmf: {from: alice, to: bob, digits: "1#", method: inband}
+"""
+
+
+def peak_hz(samples, rate):
+    db = spectrogram(samples, rate)
+    row = int(np.argmax(np.mean(db, axis=1)))          # rows run from the top down
+    return (db.shape[0] - 1 - row) * rate / (2 * db.shape[0])
+
+
+def test_recordings_are_shown_next_to_their_checks(sipscen, tmp_path, page, no_leftovers):
+    path = tmp_path / "heard.yaml"
+    path.write_text(SCENARIO)
+    report, html = tmp_path / "r.json", tmp_path / "out" / "r.html"
+    code, out, err = sipscen("run", path, "--json", report, "--html", html,
+                             "--artifacts", tmp_path / "art", "-q")
+    assert code == 1, out + err                      # the 600 Hz check fails on purpose
+    scenario = json.loads(report.read_text())["scenarios"][0]
+    checks = {c["name"]: c for c in scenario["checks"]}
+    folder = scenario["artifacts"]["dir"]
+    with_audio = [c for c in scenario["checks"] if c["recording"]]
+    names = sorted(c["name"] for c in with_audio)
+    assert names == sorted(c["name"] for c in scenario["checks"]
+                           if c["name"].startswith(("audio", "rtp", "dtmf alice->bob inband")))
+    assert len(names) == 7          # audio at bob and wire, audio (wire), rtp x2, dtmf x2
+    assert not checks["call alice->bob: answered"]["recording"]
+    failed = next(c for c in scenario["checks"] if "600" in str(c["expected"]))
+    assert failed["status"] == "failed" and failed["name"] == "audio alice->bob (wire)"
+
+    # the recording the failing check judged holds the 1 kHz tone, not 600 Hz
+    from sipscen.report.html_heard import _read
+    result = ScenarioResult("x", "x", artifacts={"dir": folder})
+    samples, rate = _read(recording_path(result, CheckResult(**{**failed, "recording": failed["recording"]})))
+    assert abs(peak_hz(samples, rate) - 1000) < rate / 256 * 2
+    assert len(samples) / rate > 1.0
+
+    page.goto(html.as_uri())
+    page.wait_for_load_state("load")
+    rows = page.locator("section.scenario tr.check")
+    assert rows.count() == len(scenario["checks"])
+    images = page.locator("tr.check img.spectrogram")
+    players = page.locator("tr.check audio.recording")
+    assert images.count() == players.count() == len(with_audio)
+    for i in range(images.count()):
+        img = images.nth(i)
+        assert img.is_visible()
+        assert img.evaluate("e => e.complete && e.naturalWidth > 0 && e.naturalHeight === 128")
+        box = img.bounding_box()
+        assert box["width"] > 50 and box["height"] > 50
+    durations = page.evaluate("""() => Promise.all([...document.querySelectorAll('audio.recording')]
+        .map(a => a.readyState >= 1 ? a.duration : new Promise(ok => {
+            a.addEventListener('loadedmetadata', () => ok(a.duration));
+            a.addEventListener('error', () => ok(-1)); a.load(); })))""")
+    assert all(d > 0.5 for d in durations), durations
+    # none beside the call check: it judged no audio
+    call_row = page.locator("tr.check", has_text="call alice->bob: answered")
+    assert call_row.locator("img, audio").count() == 0
+    assert page.dialogs == [] and page.requests == []
+
+
+def test_a_recording_outside_the_artifacts_is_not_read(tmp_path):
+    (tmp_path / "art").mkdir()
+    (tmp_path / "secret.wav").write_bytes(b"RIFF")
+    result = ScenarioResult("x", "x", artifacts={"dir": str(tmp_path / "art")})
+    assert recording_path(result, CheckResult("c", "passed", recording="../secret.wav")) is None
+    assert recording_path(result, CheckResult("c", "passed", recording=None)) is None
+    inside = recording_path(result, CheckResult("c", "passed", recording="heard/a.wav"))
+    assert inside == (tmp_path / "art" / "heard" / "a.wav").resolve()

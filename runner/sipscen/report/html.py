@@ -33,7 +33,7 @@ from markupsafe import Markup, escape as markup_escape
 from sipscen.agents.records import record_of
 from sipscen.analysis.numbers import wire_int
 from sipscen.core.results import PASSED, ScenarioResult, summarise
-from sipscen.core.redaction import redact_text, secrets_of
+from sipscen.core.redaction import redact, redact_text, secrets_of
 from sipscen.report import values
 from sipscen.report.html_ladder import ladder_view
 from sipscen.report.json_report import results_from_json_dict, to_json_dict
@@ -197,7 +197,8 @@ def _artifact_views(result: ScenarioResult, base_dir: Path) -> list[dict[str, An
             for label, path in sorted((result.artifacts or {}).items())]
 
 
-def _scenario_view(result: ScenarioResult, sid: str, base_dir: Path) -> dict[str, Any]:
+def _scenario_view(result: ScenarioResult, sid: str, base_dir: Path,
+                   load: Any = None) -> dict[str, Any]:
     from sipscen.report.html_charts import load_charts
     return {
         "sid": sid, "name": result.name, "status": result.status,
@@ -205,7 +206,7 @@ def _scenario_view(result: ScenarioResult, sid: str, base_dir: Path) -> dict[str
         "duration": duration_text(result.duration), "location": result.location or result.file,
         "description": result.description, "tags": list(result.tags), "error": result.error,
         "warnings": list(result.warnings or []), "checks": _check_views(result, base_dir),
-        "charts": load_charts(result),
+        "charts": load_charts(load),
         "ladder": ladder_view(wire_calls(result), address_labels(result), sid, wire_offset(result)),
         "streams": _stream_views(result), "dtmf": _dtmf_view(result),
         "agents": _agent_views(result), "artifacts": _artifact_views(result, base_dir),
@@ -217,7 +218,11 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     """The whole report page as a string; artifact links are relative to ``base_dir``."""
     results = list(results)
     masked = secrets_of(results, secrets)
-    safe = results_from_json_dict(to_json_dict(results, masked))   # redacted copies
+    data = to_json_dict(results, masked)
+    safe = results_from_json_dict(data)                          # redacted copies
+    # the load time series, read from the JSON (the copies need not carry it)
+    loads = [s.get("load") or redact(getattr(r, "load", None), masked)
+             for s, r in zip(data["scenarios"], results)]
     ids = [_slug(r.name, i) for i, r in enumerate(safe)]
     # what broke comes first: failed, then errored, then passed scenarios (run order within)
     rank = {"failed": 0, "error": 1, "not_run": 3}
@@ -225,7 +230,7 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     page = environment().get_template("report.html.j2").render(
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         summary=_summary_view(safe, ids),
-        scenarios=[_scenario_view(safe[i], ids[i], Path(base_dir)) for i in order])
+        scenarios=[_scenario_view(safe[i], ids[i], Path(base_dir), loads[i]) for i in order])
     forms = {s for m in masked for s in (m, escape(m, quote=True), str(markup_escape(m)))}
     return redact_text(page, sorted(forms, key=len, reverse=True))
 

@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run N scenarios in parallel")
     run.add_argument("--fail-fast", action="store_true", help="start nothing new after a failure")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress")
+    _mutate_arguments(run)
     job = run.add_argument_group("distributed runs (docs/KUBERNETES.md)")
     job.add_argument("--generator", metavar="K/N",
                      help="be generator K of N of every SIPp load (its share of rate and "
@@ -162,6 +163,17 @@ def _judge_parser(sub, shared) -> None:
                        help="the scenario file (default: the one the run was made from)")
     judge.add_argument("--strict", action="store_true",
                        help="a scenario with no checks fails instead of passing with a warning")
+    _mutate_arguments(judge)
+
+
+def _mutate_arguments(p) -> None:
+    group = p.add_argument_group("mutation (docs/JUDGE.md)")
+    group.add_argument("--mutate", action="store_true",
+                       help="re-judge falsified copies of every expectation on the same "
+                            "evidence: a copy that still passes is a check that cannot fail "
+                            "(exit 1)")
+    group.add_argument("--exemptions", type=Path, metavar="FILE",
+                       help="survivors true by design, each with its written reason (YAML)")
 
 
 def _kube_parsers(sub, shared) -> None:
@@ -260,7 +272,30 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
         with interrupts.held(deliver=False):
             err.print("[bold red]interrupted[/]: every agent, service and capture was stopped")
         return ExitStatus.INTERRUPTED
-    return overall_status(state.results())
+    status = overall_status(state.results())
+    if args.mutate:
+        folders = [Path(r.artifacts["dir"]) for r in state.results() if r.artifacts.get("dir")
+                   and (Path(r.artifacts["dir"]) / "evidence.json").is_file()]
+        status = _mutation(args, folders, out, status)
+    return status
+
+
+def _mutation(args, folders, out: Console, status: ExitStatus) -> ExitStatus:
+    """--mutate: every run folder's mutants judged and reported; the exit status."""
+    from sipscen.core.errors import mutation_status
+    from sipscen.engine.mutation import load_exemptions, mutate_folders
+    from sipscen.report.mutation import lines
+
+    exemptions = load_exemptions(args.exemptions)
+    scenario = getattr(args, "scenario", None)
+    reports = [report for folder in folders for _, report in mutate_folders(
+        folder, scenario, variables=dict(args.var), exemptions=exemptions)]
+    if not reports:
+        out.print("MUTATION: no run with saved evidence to mutate", markup=False)
+        return mutation_status(status, True)
+    for line in lines(reports):
+        out.print(terminal_safe(line), markup=False, highlight=False, soft_wrap=True)
+    return mutation_status(status, any(r.failing for r in reports))
 
 
 def _check_outputs(args) -> None:
@@ -318,7 +353,11 @@ def cmd_judge(args, out: Console, err: Console) -> ExitStatus:
                            strict=args.strict)
     results = [result for result, _, _ in judged]
     _write_reports(args, results, out)
-    return overall_status(results)
+    status = overall_status(results)
+    if args.mutate:
+        from sipscen.engine.judge import run_folders
+        status = _mutation(args, run_folders(args.folder), out, status)
+    return status
 
 
 def cmd_list(args, out: Console, err: Console) -> ExitStatus:

@@ -80,6 +80,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="srtp", evaluate="sipscen.checks.srtp:check_srtp",
+    mutate="sipscen.checks.mutants:srtp",   # falsified copies (sipscen judge --mutate)
     wire_needs=lambda params: WHOLE,
     schema={"description": "Media between two agents is SRTP: every packet authenticates "
                            "with the negotiated key.",

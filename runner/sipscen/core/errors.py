@@ -142,3 +142,12 @@ def overall_status(results) -> ExitStatus:
         if order.index(status) > order.index(worst):
             worst = status
     return worst
+
+
+def mutation_status(status: ExitStatus, vacuous: bool) -> ExitStatus:
+    """``--mutate``: a surviving mutant or an unproven expectation (an expectation
+    that cannot fail here) makes the exit status a failed check (1), unless the
+    run's own status is already worse."""
+    if vacuous and status == ExitStatus.SUCCESS:
+        return ExitStatus.CHECK_FAILED
+    return status

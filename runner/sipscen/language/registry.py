@@ -19,7 +19,9 @@ A record is plain data plus callables:
                   WIRE, for results that do not say), ``services_too`` (parties may be
                   services), ``needs_audio`` / ``needs_dtls_scan`` (params -> bool: decode
                   the wire audio, scan the media for DTLS), ``merged`` (judged once on
-                  the sum of a distributed load's generators).
+                  the sum of a distributed load's generators), ``mutate``
+                  (``module:function`` making the falsified copies ``--mutate``
+                  judges, checks/mutants.py).
 ``AgentType``     name, ``module:Class``, schema fragment of its own keys, the
                   step kinds and wait events it carries out, its fact capabilities,
                   optionally ``check_step`` (LoadCheck, kind, params): the step
@@ -77,9 +79,19 @@ class ExpectationFamily:
     # signalling, "rtp" media headers, "payload" whole media packets); a capture whose
     # filter or snaplen hides one makes those results inconclusive
     wire_needs: Callable[[Mapping[str, Any]], frozenset[str]] | None = None
+    # "module:function" (params, original results) -> (mutants, notes): falsified copies
+    # that must fail on the same evidence (checks/mutants.py, `sipscen judge --mutate`);
+    # None: the family has no mutator, which the mutation report says
+    mutate: str | None = None
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def mutator(self) -> Callable[..., Any] | None:
+        if not self.mutate:
+            return None
+        module, _, name = self.mutate.partition(":")
         return getattr(importlib.import_module(module), name)
 
 

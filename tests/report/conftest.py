@@ -203,3 +203,42 @@ def page(browser):
         yield pg
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------- a load time series
+INTERVALS = 12
+
+
+def load_series(gap_at: int | None = 5, seed: int = 7) -> list[dict]:
+    """Like a 2-minute run at 20 calls/s whose MOS falls (the result JSON's ``load``
+    shape): the calls ramp up to 200 concurrent, a few fail, one interval
+    (``gap_at``) had no stream to judge."""
+    import random
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(INTERVALS):
+        rows.append({"t": i * 10.0, "calls_per_s": round(20 + rnd.uniform(-2.5, 2.5), 1),
+                     "concurrent": min(i * 40, 200), "failed": rnd.choice([0, 0, 0, 1, 3]),
+                     "mos_p5": None if i == gap_at else round(4.3 - 0.1 * i, 2),
+                     "mos_p50": None if i == gap_at else round(4.4 - 0.05 * i, 2),
+                     "loss_p95": round(0.001 * i, 4)})
+    return rows
+
+
+def make_load_result(rows=None, **entry) -> ScenarioResult:
+    r = ScenarioResult("load-with-media", "scenarios/load/media.yaml", "failed", 125.0,
+                       checks=[CheckResult("load uac: mos p5", "failed", {"mos_p5_min": 4.0},
+                                           {"mos_p5": 3.2}, "MOS p5 3.2 < 4.0")])
+    r.load = {"uac": {"interval_s": 10, "series": load_series() if rows is None else rows,
+                      "calls": 2400, "one_way": 0, **entry}}
+    return r
+
+
+@pytest.fixture
+def series():
+    return load_series
+
+
+@pytest.fixture
+def load_result():
+    return make_load_result

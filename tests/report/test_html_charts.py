@@ -9,41 +9,18 @@ dashed line, and be visible with a non-zero size and a non-blank picture.
 from __future__ import annotations
 
 import base64
-import random
 
-from sipscen.core.results import CheckResult, ScenarioResult
 from sipscen.report.html import render_html, write_html
 from sipscen.report.html_charts import load_charts
 
-INTERVALS = 12
-
-
-def series(gap_at: int | None = 5, seed: int = 7) -> list[dict]:
-    rnd = random.Random(seed)
-    rows = []
-    for i in range(INTERVALS):
-        rows.append({"t": i * 10.0, "calls_per_s": round(20 + rnd.uniform(-2.5, 2.5), 1),
-                     "concurrent": min(i * 40, 200), "failed": rnd.choice([0, 0, 0, 1, 3]),
-                     "mos_p5": None if i == gap_at else round(4.3 - 0.1 * i, 2),
-                     "mos_p50": None if i == gap_at else round(4.4 - 0.05 * i, 2),
-                     "loss_p95": round(0.001 * i, 4)})
-    return rows
-
-
-def load_result(rows=None, **entry) -> ScenarioResult:
-    r = ScenarioResult("load-with-media", "scenarios/load/media.yaml", "failed", 125.0,
-                       checks=[CheckResult("load uac: mos p5", "failed", {"mos_p5_min": 4.0},
-                                           {"mos_p5": 3.2}, "MOS p5 3.2 < 4.0")])
-    r.load = {"uac": {"interval_s": 10, "series": series() if rows is None else rows,
-                      "calls": 2400, "one_way": 0, **entry}}
-    return r
+INTERVALS = 12          # conftest.load_series
 
 
 def by_key(charts):
     return {c["key"]: c for c in charts}
 
 
-def test_chart_geometry():
+def test_chart_geometry(load_result, series):
     charts = by_key(load_charts(load_result(bounds={"mos_p5_min": 4.0}).load))
     assert list(charts) == ["calls_per_s", "concurrent", "failed", "mos", "loss_p95"]
     assert len(charts["calls_per_s"]["bars"]) == INTERVALS
@@ -66,7 +43,7 @@ def test_chart_geometry():
     assert silent["mos"]["lines"] == [] and silent["mos"]["empty"]
 
 
-def test_hostile_agent_name_in_a_chart_is_text():
+def test_hostile_agent_name_in_a_chart_is_text(load_result):
     r = load_result()
     r.load = {"<script>alert(1)</script>": r.load["uac"]}
     html = render_html([r])
@@ -95,7 +72,7 @@ def pixels(page, locator) -> dict:
     return page.evaluate(PIXELS_JS, base64.b64encode(shot).decode())
 
 
-def test_charts_render_in_chromium(page, tmp_path):
+def test_charts_render_in_chromium(page, tmp_path, load_result):
     path = write_html([load_result(bounds={"mos_p5_min": 4.0})], tmp_path / "r.html")
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
@@ -120,7 +97,7 @@ def test_charts_render_in_chromium(page, tmp_path):
     assert page.dialogs == [] and page.requests == []
 
 
-def test_a_blank_chart_is_seen_as_blank(page, tmp_path):
+def test_a_blank_chart_is_seen_as_blank(page, tmp_path, load_result):
     """Negative control of the picture checks: no figures, no coloured pixels."""
     rows = [{"t": i * 10.0, "calls_per_s": None, "concurrent": None, "failed": None,
              "mos_p5": None, "mos_p50": None, "loss_p95": None} for i in range(INTERVALS)]

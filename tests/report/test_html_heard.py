@@ -11,12 +11,16 @@ beside the checks of no audio.
 """
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
 import pytest
 
+from sipscen.cli import main
 from sipscen.core.results import CheckResult, ScenarioResult
+from sipscen.report.html import write_html
+from sipscen.report.json_report import results_from_json_dict
 from sipscen.report.html_heard import recording_path, spectrogram
 
 pytestmark = pytest.mark.integration
@@ -54,13 +58,22 @@ def peak_hz(samples, rate):
     return (db.shape[0] - 1 - row) * rate / (2 * db.shape[0])
 
 
-def test_recordings_are_shown_next_to_their_checks(sipscen, tmp_path, page, no_leftovers):
+@pytest.fixture(scope="module")
+def tone_run(tmp_path_factory):
+    """One real run for the module: (its JSON report, its HTML report)."""
+    tmp_path = tmp_path_factory.mktemp("heard")
     path = tmp_path / "heard.yaml"
     path.write_text(SCENARIO)
     report, html = tmp_path / "r.json", tmp_path / "out" / "r.html"
-    code, out, err = sipscen("run", path, "--json", report, "--html", html,
-                             "--artifacts", tmp_path / "art", "-q")
-    assert code == 1, out + err                      # the 600 Hz check fails on purpose
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["run", str(path), "--json", str(report), "--html", str(html),
+                 "--artifacts", str(tmp_path / "art"), "-q"], stdout=out, stderr=err)
+    assert code == 1, out.getvalue() + err.getvalue()   # the 600 Hz check fails on purpose
+    return report, html
+
+
+def test_recordings_are_shown_next_to_their_checks(tone_run, page):
+    report, html = tone_run
     scenario = json.loads(report.read_text())["scenarios"][0]
     checks = {c["name"]: c for c in scenario["checks"]}
     folder = scenario["artifacts"]["dir"]
@@ -112,3 +125,48 @@ def test_a_recording_outside_the_artifacts_is_not_read(tmp_path):
     assert recording_path(result, CheckResult("c", "passed", recording=None)) is None
     inside = recording_path(result, CheckResult("c", "passed", recording="heard/a.wav"))
     assert inside == (tmp_path / "art" / "heard" / "a.wav").resolve()
+
+
+PIXELS_JS = """async (b64) => {
+  const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
+  const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  let n = 0, sum = 0, sq = 0, yellow = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const v = (d[i] + d[i+1] + d[i+2]) / 3; n++; sum += v; sq += v * v;
+    if (d[i] > 200 && d[i+1] > 190 && d[i+2] < 110) yellow++;
+  }
+  return {width: img.width, height: img.height, variance: sq / n - (sum / n) ** 2, yellow};
+}"""
+
+
+def shot_stats(page, locator=None) -> dict:
+    import base64
+    png = (locator or page).screenshot(**({} if locator else {"full_page": True}))
+    return page.evaluate(PIXELS_JS, base64.b64encode(png).decode())
+
+
+def test_screenshot_of_a_real_run_and_a_load_series(tone_run, page, tmp_path, load_result):
+    """The report of the real run plus a load result with a series, in Chromium: the
+    page is not blank, the tone shows as a bright line in the spectrogram of the check
+    that judged it, the load charts have one bar per interval, the players play."""
+    report, _ = tone_run
+    results = results_from_json_dict(json.loads(report.read_text())) + [load_result()]
+    html = write_html(results, tmp_path / "both.html")
+    page.goto(html.as_uri())
+    page.wait_for_load_state("load")
+    whole = shot_stats(page)
+    assert whole["height"] > 1500 and whole["variance"] > 300, whole      # not a blank page
+    assert page.locator("section.scenario").count() == 2
+    assert page.locator('figure[data-series="calls_per_s"] rect.bar').count() == \
+        len(load_result().load["uac"]["series"])
+    tone_check = page.locator("tr.check", has_text="audio alice->bob (at bob)")
+    picture = shot_stats(page, tone_check.locator("img.spectrogram"))
+    assert picture["width"] > 100 and picture["yellow"] > 20, picture   # the tone's bright row
+    silent = shot_stats(page, page.locator("header.top"))
+    assert silent["yellow"] == 0                                        # control: none there
+    duration = tone_check.locator("audio").evaluate(
+        "a => a.readyState >= 1 ? a.duration : new Promise(ok => "
+        "a.addEventListener('loadedmetadata', () => ok(a.duration)))")
+    assert duration > 1.0

@@ -10,7 +10,8 @@ from typing import Any
 
 from sipscen.scaffold.acts import Act, Model
 from sipscen.scaffold.codecs import BARESIP, PJSUA, media_codecs
-from sipscen.scaffold.parties import Party
+from sipscen.scaffold.frames import frames_text
+from sipscen.scaffold.parties import Party, party_headers
 
 PJSUA_SESSION_EXPIRES = 1800
 QUICK = 0.25            # s: a 180 or an answer this soon after the INVITE is "at once"
@@ -21,15 +22,6 @@ class AgentKeys:
     keys: dict[str, Any] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
     manual_answer: bool = False
-
-
-def frames_text(frames: list[int]) -> str:
-    frames = sorted({f for f in frames if f})
-    if not frames:
-        return ""
-    if len(frames) > 6:
-        return f"frames {frames[0]}-{frames[-1]}"
-    return ("frame " if len(frames) == 1 else "frames ") + ", ".join(map(str, frames))
 
 
 def agent_keys(model: Model, party: Party, password_var: str | None) -> AgentKeys:
@@ -249,7 +241,6 @@ def _answer(model: Model, party: Party, out: AgentKeys) -> None:
         if not ring_at_once:
             answer["ring"] = False
     if kind != "manual" and headers and headers[0]:
-        from sipscen.scaffold.steps import party_headers
         answer["headers"] = party_headers(model.parties, headers[0])
     for a in model.acts:
         if a.party == party.name and a.kind in ("provisional", "answer", "reject"):

@@ -16,10 +16,12 @@ from sipscen.scaffold.reading import read_acts
 from sipscen.scaffold.agent_config import agent_keys
 from sipscen.scaffold.agent_types import choose_types
 from sipscen.scaffold.digits import read_digits
+from sipscen.scaffold.document import Scaffold, compose
 from sipscen.scaffold.emit import Node
 from sipscen.scaffold.expectations import build_expectations
 from sipscen.scaffold.far_end import add_far_ends
 from sipscen.scaffold.flow import DEFAULT_MAX_CALLS, Flow, read_flow
+from sipscen.scaffold.media_only import media_only
 from sipscen.scaffold.parties import find_parties
 from sipscen.scaffold.sipp_messages import inline_messages
 from sipscen.scaffold.timeline import Builder
@@ -43,14 +45,6 @@ class Options:
     anonymise: bool = False
     srtp_keys: list[str] = field(default_factory=list)
     max_calls: int = DEFAULT_MAX_CALLS
-
-
-@dataclass
-class Scaffold:
-    text: str
-    warnings: list[str]
-    agents: dict[str, str]              # name -> type
-    calls: int
 
 
 def parse_sut(text: str) -> SutOption:
@@ -84,7 +78,6 @@ def scaffold(capture: str | os.PathLike, options: Options | None = None) -> Scaf
     flow = read_flow(path, options.calls, options.max_calls, options.srtp_keys)
     if not flow.msgs:
         if flow.streams:
-            from sipscen.scaffold.media_only import media_only
             return media_only(flow, options)
         what = "packets" if flow.packets else "packets at all"
         raise CaptureFileError(f"{path}: no SIP message and no RTP stream in its "
@@ -94,7 +87,6 @@ def scaffold(capture: str | os.PathLike, options: Options | None = None) -> Scaf
 
 
 def _scaffold(flow: Flow, options: Options) -> Scaffold:
-    from sipscen.scaffold.document import compose
 
     suts = {s.address: s.name for s in options.sut if s.address}
     default = next((s.name for s in options.sut if s.piece), "sut")

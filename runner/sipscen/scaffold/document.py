@@ -4,17 +4,28 @@ placeholder), agents with their keys and steps, expectations; then anonymised
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sipscen.core.errors import UsageError
 from sipscen.scaffold.acts import Model
-from sipscen.scaffold.agent_config import AgentKeys, frames_text
+from sipscen.scaffold.agent_config import AgentKeys
 from sipscen.scaffold.emit import Node, emit_mapping, header_comment
 from sipscen.scaffold.flow import Flow
+from sipscen.scaffold.frames import frames_text
 
 EXAMPLE_SUT = Path(__file__).resolve().parents[3] / "examples" / "sut" / "kamailio.cfg"
 EXAMPLE_PASSWORD = "sipscen-test"
+
+
+@dataclass
+class Scaffold:
+    """A scaffolded scenario: its text, what it could not reproduce, its agents."""
+    text: str
+    warnings: list[str]
+    agents: dict[str, str]              # name -> type
+    calls: int
 
 
 def _piece_services(piece: Path) -> list[str]:
@@ -78,8 +89,6 @@ def _services(flow: Flow, options, model: Model, doc: dict, notes: list[str]) ->
 def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
             sipp: dict[str, tuple[dict, list[str]]], steps: dict, expectations,
             needs_password: bool, anon=None, wrong_password: bool = False):
-    from sipscen.scaffold.build import Scaffold
-
     notes: list[str] = []
     doc: dict[str, Any] = {}
     stem = options.output.stem if options.output is not None else Path(flow.path).stem

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sipscen.scaffold.acts import Model
-from sipscen.scaffold.agent_config import frames_text
+from sipscen.scaffold.frames import frames_text
 from sipscen.scaffold.codecs import PJSUA, media_codecs, stream_codec
 from sipscen.scaffold.steps import duration
 

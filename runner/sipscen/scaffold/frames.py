@@ -115,3 +115,12 @@ def assign(msgs, found: Pass) -> None:
 def address_bytes(text: str) -> bytes | None:
     from sipscen.analysis.layers import addr_bytes
     return addr_bytes(text)
+
+
+def frames_text(frames: list[int]) -> str:
+    frames = sorted({f for f in frames if f})
+    if not frames:
+        return ""
+    if len(frames) > 6:
+        return f"frames {frames[0]}-{frames[-1]}"
+    return ("frame " if len(frames) == 1 else "frames ") + ", ".join(map(str, frames))

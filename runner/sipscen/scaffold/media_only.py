@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sipscen.scaffold.agent_config import frames_text
+from sipscen.scaffold.frames import frames_text
 from sipscen.scaffold.codecs import PJSUA, stream_codec
 from sipscen.scaffold.digits import dedupe_inband
+from sipscen.scaffold.document import Scaffold
 from sipscen.scaffold.emit import Node, emit_mapping, header_comment
 from sipscen.scaffold.steps import duration, timeout_for
 
@@ -24,8 +25,6 @@ def _pairs(streams: list[dict]) -> list[list[dict]]:
 
 
 def media_only(flow, options):
-    from sipscen.scaffold.build import Scaffold
-
     notes = ["the capture holds no SIP: each call's setup (INVITE, 200, ACK, BYE between two "
              "agents calling each other directly) is assumed, not reproduced"]
     pairs = _pairs(flow.streams)

@@ -194,3 +194,14 @@ def uri_party(parties: Parties, text: str) -> Party | None:
         if uri.host.strip("[]") == host.strip("[]") and str(uri.port or 5060) == port:
             return p
     return None
+
+
+def party_headers(parties: Parties, headers: dict[str, str]) -> dict[str, str]:
+    """Headers with a party's captured address (a 3xx Contact) as ``${NAME.uri}``."""
+    out = {}
+    for name, value in headers.items():
+        party = uri_party(parties, value) if "sip" in value.lower() else None
+        if party is not None and "<" in value:
+            value = f"<${{{party.name}.uri}}>" + value.split(">", 1)[1]
+        out[name] = value
+    return out

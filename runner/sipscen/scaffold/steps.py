@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sipscen.scaffold.acts import Act, Model, Obs
-from sipscen.scaffold.agent_config import frames_text
-from sipscen.scaffold.parties import Parties, uri_party
+from sipscen.scaffold.frames import frames_text
+from sipscen.scaffold.parties import Parties, party_headers, uri_party
 from sipscen.scaffold.sipmsg import Uri
 
 MIN_SLEEP = 0.02        # s: shorter gaps are not written
@@ -56,17 +56,6 @@ def target(parties: Parties, ruri: Uri | None, dst: str | None) -> dict[str, Any
     if ruri is not None:
         return {"uri": f"{ruri.scheme}:{user + '@' if user else ''}{ruri.hostport}"}
     return {}
-
-
-def party_headers(parties: Parties, headers: dict[str, str]) -> dict[str, str]:
-    """Headers with a party's captured address (a 3xx Contact) as ``${NAME.uri}``."""
-    out = {}
-    for name, value in headers.items():
-        party = uri_party(parties, value) if "sip" in value.lower() else None
-        if party is not None and "<" in value:
-            value = f"<${{{party.name}.uri}}>" + value.split(">", 1)[1]
-        out[name] = value
-    return out
 
 
 def act_step(model: Model, act: Act, call_ref: dict[str, Any], names: dict[str, str]

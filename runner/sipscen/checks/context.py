@@ -25,6 +25,8 @@ class CheckContext:
     epoch0: float = 0.0
     # (agent, step index) -> {"started": t, "done": t}: phases bounded by steps
     steps: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+    # load agent -> media summary of its calls (checks/load_media.py), the result's "load"
+    load: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:

@@ -4,6 +4,11 @@
     One result per threshold given, plus always "calls made" (at least
     ``calls_min``, default 1): a run that made no call never passes.
 
+``load: {..., mos_p5_min, loss_p95_max, jitter_p95_max, two_way_media_min,
+one_way_calls_max, setup_p95_max, interval}``
+    What the callers heard, judged from the capture over every call the agent
+    placed (``sipscen.checks.load_media``; docs/LOAD.md).
+
 It reads ``ctx.facts[agent]`` as written by ``sipscen.agents.sipp.agent.SippAgent``
 (or the sum of several generators' statistics, ``sipscen.report.aggregate``).
 """
@@ -11,8 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.checks import load_media
 from sipscen.checks.sipp_facts import judged_agent
 from sipscen.core.results import FAILED, PASSED, CheckResult
+from sipscen.agents.impair import PERCENT_SCHEMA
 from sipscen.language.registry import ExpectationFamily, register_expectation
 
 
@@ -57,6 +64,14 @@ def check_load(exp, ctx) -> list[CheckResult]:
             f">= {params['rate_min_ratio']} x {target:g} cps" if target else
             f">= {params['rate_min_ratio']} x target",
             f"{ratio} ({achieved:g} cps)" if ratio is not None else "no target rate set",)
+    if load_media.wants_media(params):
+        summary = (getattr(ctx, "load", None) or {}).get(agent)
+        if summary is None and getattr(ctx, "wire", None):
+            interval = (load_media.millis(params["interval"]) / 1000.0 if "interval" in params
+                        else load_media.DEFAULT_INTERVAL)
+            summary = load_media.summarise(agent, ctx, interval)
+        why = getattr(ctx, "wire_error", None) or ""
+        results += load_media.judge(agent, params, summary, loc, why)
     return results
 
 
@@ -71,8 +86,23 @@ register_expectation(ExpectationFamily(
                            "failed_max": {"type": "integer", "minimum": 0},
                            "p95_ms_max": {"type": "number", "exclusiveMinimum": 0},
                            "rate_min_ratio": {"type": "number", "minimum": 0, "maximum": 1},
-                           "calls_min": {"type": "integer", "minimum": 0}}},
+                           "calls_min": {"type": "integer", "minimum": 0},
+                           "mos_p5_min": {"type": "number", "minimum": 1, "maximum": 5,
+                                          "description": "5th percentile of the E-model MOS "
+                                                         "of every call direction"},
+                           "loss_p95_max": {**PERCENT_SCHEMA, "description": "95th percentile "
+                                            "of the packet loss of every call direction"},
+                           "jitter_p95_max": {"$ref": "#/$defs/duration"},
+                           "two_way_media_min": {**PERCENT_SCHEMA, "description": "share of "
+                                                 "the answered calls with media both ways"},
+                           "one_way_calls_max": {"type": "integer", "minimum": 0,
+                                                 "description": "answered calls with media "
+                                                                "one way only or none"},
+                           "setup_p95_max": {"$ref": "#/$defs/duration"},
+                           "interval": {"$ref": "#/$defs/positive_duration"}}},
     needs={"agent": "load"},
     doc="Thresholds on a SIPp `agent`'s statistics: calls made (always), success rate, "
-        "failed calls, p95 response time, achieved rate.",
+        "failed calls, p95 response time, achieved rate; and on what its calls carried, "
+        "judged per call from the capture: MOS p5, loss p95, jitter p95, two-way media, "
+        "calls without two-way media, setup time p95 (docs/LOAD.md).",
     example="- load: {agent: caller, calls_min: 1000, success_rate_min: 99.5, p95_ms_max: 200}"))

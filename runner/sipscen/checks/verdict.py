@@ -71,7 +71,8 @@ def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str
           wire: dict[str, Any] | None, wire_error: str | None, contacts: dict,
           wire_audio: dict | None = None, signals: dict | None = None,
           epoch0: float = 0.0, steps: dict | None = None,
-          warnings: list[str] | None = None) -> list[CheckResult]:
+          warnings: list[str] | None = None, load: dict | None = None,
+          load_expectations=()) -> list[CheckResult]:
     """Evaluate ``expectations``; a service (or an agent whose calls the capture
     tells) is a party whose facts are read from the wire analysis. Media the calls'
     SDP put outside a party's declared ports is added to ``warnings``."""
@@ -87,6 +88,10 @@ def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str
     ctx.signals, ctx.epoch0, ctx.steps = signals or {}, epoch0, steps or {}
     if warnings is not None:
         warnings.extend(w for w in ctx.media_warnings() if w not in warnings)
+    if load is not None:         # every load agent's media summary and time series
+        from sipscen.checks.load_media import summaries
+        load.update(summaries(resolved(load_expectations, contacts, scenario), ctx))
+        ctx.load = load
     return evaluate(expectations, ctx)
 
 

@@ -53,6 +53,9 @@ class ScenarioResult:
     # load expectations]} (sipscen.engine.generators, sipscen.report.aggregate)
     distributed: dict[str, Any] | None = None
     no_checks: bool = False           # no expect: (passed, no checks; --strict fails it)
+    # per load agent: calls, one-way count, worst calls, histograms and the time series
+    # (sipscen.checks.load_media; the shape is in docs/LOAD.md)
+    load: dict[str, Any] = field(default_factory=dict)
     # values to redact ("***") in every report; never written out themselves
     secrets: list[str] = field(default_factory=list, repr=False, compare=False)
 

@@ -31,13 +31,16 @@ def judged_expectations(scenario: Scenario, ev: Evidence) -> tuple:
 
 
 def judge_checks(scenario: Scenario, expectations, ev: Evidence,
-                 warnings: list[str] | None = None) -> tuple[list[CheckResult], list[str]]:
+                 warnings: list[str] | None = None,
+                 load: dict | None = None) -> tuple[list[CheckResult], list[str]]:
     """(every expectation's results, the capture-blind warnings): the checks on the
-    evidence, and those resting on what the capture could not see made inconclusive."""
+    evidence, and those resting on what the capture could not see made inconclusive.
+    ``load`` receives every load agent's media summary (checks/load_media.py)."""
     checks = verdict.judge(
         scenario, expectations, agents=ev.agents, services=ev.services, wire=ev.wire,
         wire_error=ev.wire_error, contacts=ev.contacts, wire_audio=ev.wire_audio or {},
-        signals=ev.signals, epoch0=ev.epoch0, steps=ev.steps, warnings=warnings)
+        signals=ev.signals, epoch0=ev.epoch0, steps=ev.steps, warnings=warnings, load=load,
+        load_expectations=[e for e in scenario.expectations if e.kind == "load"])
     blind = verdict.inconclusive_blind(checks, expectations, ev.blind or [])
     return checks, blind
 
@@ -52,7 +55,7 @@ def apply_verdict(result: ScenarioResult, scenario: Scenario, ev: Evidence, *, s
     if ev.generator is not None:    # load is judged on the sum of all generators
         from sipscen.engine.generators import deferred_record
         result.distributed = deferred_record(scenario, ev.generator)
-    checks, blind = judge_checks(scenario, expectations, ev, result.warnings)
+    checks, blind = judge_checks(scenario, expectations, ev, result.warnings, result.load)
     result.warnings += blind
     from sipscen.checks.heard import save_recordings
     save_recordings(checks, result.artifacts.get("dir"))     # what audio checks heard

@@ -9,8 +9,14 @@ the results with the same ``order`` and name are summed:
   run at the same time, so rates add up), elapsed time (the longest), and the
   response times (the histograms are merged, so p50/p95/p99 are exact over
   all calls);
+* every load agent's media summary (``ScenarioResult.load``): the fixed-bin
+  histograms of MOS, loss, jitter and setup time are summed, so the merged
+  percentiles are exactly those of all calls judged in one place; counts add
+  up, the worst calls are re-ranked, the time series is re-binned on the
+  generators' common clock (``sipscen.checks.load_media.merge``);
 * the load expectations are judged on those sums with the ordinary ``load``
-  check (``sipscen.checks.load.check_load``);
+  check (``sipscen.checks.load.check_load``); media bounds on a generator's
+  incomplete capture are inconclusive;
 * the generators' other checks are kept, each named after its generator;
 * a generator that errored makes the whole an error, a missing one too.
 """
@@ -66,6 +72,19 @@ class _Deferred:
 @dataclass
 class _Context:
     facts: dict[str, Any]
+    load: dict[str, Any] | None = None
+
+
+def merge_load(group: list[ScenarioResult]) -> dict[str, Any]:
+    """The generators' media summaries, merged per load agent."""
+    from sipscen.checks.load_media import merge
+    names = {n for r in group for n in (getattr(r, "load", None) or {})}
+    out = {}
+    for name in sorted(names):
+        merged = merge([(r.load or {}).get(name) for r in group])
+        if merged is not None:
+            out[name] = merged
+    return out
 
 
 def _sum_agents(group: list[ScenarioResult]) -> dict[str, Any]:
@@ -93,6 +112,7 @@ def aggregate_group(group: list[ScenarioResult]) -> ScenarioResult:
     n = int((first.distributed or {}).get("generator", [1, 1])[1])
     seen = [int((r.distributed or {}).get("generator", [0])[0]) for r in group]
     agents = _sum_agents(group)
+    load = merge_load(group)
     checks: list[CheckResult] = []
     for r in group:
         k = (r.distributed or {}).get("generator", ["?"])[0]
@@ -102,7 +122,12 @@ def aggregate_group(group: list[ScenarioResult]) -> ScenarioResult:
     for item in (first.distributed or {}).get("load") or []:
         exp = _Deferred("load", dict(item.get("params") or {}), item.get("location", ""),
                         item.get("path", ""))
-        for c in check_load(exp, _Context(agents)):
+        judged = check_load(exp, _Context(agents, load))
+        summary = load.get(str(exp.params.get("agent") or "")) or {}
+        if summary.get("incomplete"):
+            from sipscen.checks.verdict import inconclusive
+            inconclusive(judged, "; ".join(summary["incomplete"]))
+        for c in judged:
             c.name = f"{c.name} (sum of {len(group)} generators)"
             checks.append(c)
     errors = [f"generator {k}/{n}: {r.error}" for k, r in zip(seen, group) if r.error]
@@ -127,7 +152,7 @@ def aggregate_group(group: list[ScenarioResult]) -> ScenarioResult:
         events=[], tags=list(first.tags), description=first.description,
         location=first.location, scripted_wait=first.scripted_wait, exit_status=exit_status,
         warnings=[w for r in group for w in r.warnings], started_at=min(started, default=0.0),
-        order=first.order,
+        order=first.order, load=load,
         distributed={"generators": n, "load": (first.distributed or {}).get("load") or []})
 
 

@@ -48,6 +48,8 @@ def scenario_dict(result: ScenarioResult) -> dict[str, Any]:
         "order": getattr(result, "order", 0),
         "started_at": result.started_at,
         **({"distributed": result.distributed} if result.distributed else {}),
+        # per load agent: media figures per call and the time series (docs/LOAD.md)
+        "load": getattr(result, "load", None) or {},
     }
 
 
@@ -96,6 +98,7 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
             started_at=float(s.get("started_at") or 0.0),
             warnings=list(s.get("warnings") or []),
             distributed=s.get("distributed") or None, no_checks=bool(s.get("no_checks")),
+            load=s.get("load") or {},
         ))
     return results
 

@@ -1,7 +1,9 @@
 """The SIPp agent: a built-in SIPp scenario, a SIPp XML file, or inline raw messages.
 
 A calling agent with ``media: {play_pcap, play_dtmf}`` runs a generated caller
-(``sipscen.agents.sipp.media``); ``media: {rtp_echo: true}`` adds SIPp's echo.
+(``sipscen.agents.sipp.media``); ``media: {rtp_echo: true}`` adds SIPp's echo;
+a serving agent (``scenario: uas`` or none) with ``media: {play_pcap}`` runs a
+generated callee that plays the pcap back in every call.
 
 Life cycle (see ``sipscen.agents.base``):
 
@@ -41,7 +43,7 @@ from sipscen.agents.sipp.answer import build_answer_uas
 from sipscen.agents.sipp.command import (BUILTIN_SCENARIOS, ERROR_FILE, MESSAGE_FILE,
                                         SHORTMESSAGE_FILE, STAT_FILE, SippCommand,
                                         load_settings)
-from sipscen.agents.sipp.media import build_media_uac
+from sipscen.agents.sipp.media import build_media_uac, build_media_uas, one_way_file
 from sipscen.agents.sipp.secrets import hide_secrets
 from sipscen.agents.sipp.netstat import udp_or_tcp_bound
 from sipscen.agents.sipp.xmlfile import check_sipp_xml
@@ -86,6 +88,7 @@ class SippAgent(ControlAgent):
         self._facts: dict[str, Any] | None = None
         self._control_port = 0
         self._media = (0, 0)
+        self._impair: dict[str, Any] | None = None    # agents/sipp/impair.py thin_pcap counts
 
     # --- helpers -------------------------------------------------------------------
     @property
@@ -107,7 +110,7 @@ class SippAgent(ControlAgent):
         port = cfg.get("port", "auto")
         port = self.ctx.ports.port(host) if port in (None, "auto") else int(port)
         self._control_port = self.ctx.ports.port("127.0.0.1")   # SIPp: IPv4 only
-        self._media = self.ctx.ports.range(4, host)
+        self._media = self.ctx.ports.range(media_port_count(cfg), host)
         self.contact = Contact(self.ctx.name, host, port, transport,
                                user=str(cfg.get("user") or ""), media_ports=self._media)
         return self.contact
@@ -133,6 +136,11 @@ class SippAgent(ControlAgent):
                 raise self._err(str(exc), "messages") from None
             xml_path.write_text(xml, encoding="latin-1")
             self.side = "uac"
+        elif (cfg.get("media") or {}).get("play_pcap") and (
+                cfg.get("scenario") in (None, "uas") and not cfg.get("target")):
+            xml_path = self.dir / "media-uas.xml"      # a generated callee with media
+            xml_path.write_text(build_media_uas(self._pcap(cfg["media"])), encoding="latin-1")
+            self.side = "uas"
         elif cfg.get("answer") is not None:      # a generated callee (answer.py)
             xml_path = self.dir / "answer-uas.xml"
             xml_path.write_text(build_answer_uas(cfg["answer"]), encoding="latin-1")
@@ -155,8 +163,12 @@ class SippAgent(ControlAgent):
         media = cfg.get("media") or {}
         default_limit = max(1.0, self.ctx.timeout - 2.0)
         load = load_settings(cfg, default_limit, self.ctx.spec.location, self.ctx.spec.path)
-        if media.get("play_pcap") or media.get("play_dtmf"):
+        inject = None
+        if self.side == "uac" and (media.get("play_pcap") or media.get("play_dtmf")):
             xml_path = self._media_caller(cfg, media, load.duration_ms)
+            if media.get("one_way_every"):
+                inject = self.dir / "one-way.csv"
+                inject.write_text(one_way_file(int(media["one_way_every"])))
             builtin = None
             if load.calls is None:
                 load = _replace(load, calls=1)
@@ -174,7 +186,10 @@ class SippAgent(ControlAgent):
             rtp_echo=bool(media.get("rtp_echo")),
             default_behaviors="none" if self.messages else None,
             no_retransmissions=bool(self.messages), secret_args=tuple(self._secret_args),
-            extra_args=self._extra_args(cfg))
+            extra_args=self._extra_args(cfg) + (("-inf", str(inject)) if inject else ()))
+        if cfg.get("impair") is not None and self._impair is None:
+            raise self._err("a SIPp agent's impair: thins the pcap it plays: give "
+                            "media.play_pcap", "impair")
         if self.side == "uas":
             self._launch()
 
@@ -185,17 +200,33 @@ class SippAgent(ControlAgent):
             raise self._err("media.play_pcap/play_dtmf drive sipscen's generated caller: use "
                             "them with scenario uac (or none) and no messages; in your own "
                             "XML use <exec play_pcap_audio=...>/<exec play_dtmf=...>", "media")
-        pcap = None
-        if media.get("play_pcap"):
-            pcap = Path(str(media["play_pcap"]))
-            if not pcap.is_absolute():
-                pcap = self.ctx.scenario.file.parent / pcap
-            if not pcap.is_file():
-                raise self._err(f"pcap file not found: {pcap}", "media.play_pcap")
+        pcap = self._pcap(media) if media.get("play_pcap") else None
         digits = str(media["play_dtmf"]) if media.get("play_dtmf") else None
+        if media.get("one_way_every") and pcap is None:
+            raise self._err("media.one_way_every silences the caller's play_pcap in every "
+                            "Nth call: give play_pcap too", "media.one_way_every")
         path = self.dir / "media-uac.xml"
-        path.write_text(build_media_uac(digits, pcap, duration_ms), encoding="latin-1")
+        path.write_text(build_media_uac(digits, pcap, duration_ms,
+                                        media.get("one_way_every")), encoding="latin-1")
         return path
+
+    def _pcap(self, media: dict[str, Any]) -> Path:
+        pcap = Path(str(media["play_pcap"]))
+        if not pcap.is_absolute():
+            pcap = self.ctx.scenario.file.parent / pcap
+        if not pcap.is_file():
+            raise self._err(f"pcap file not found: {pcap}", "media.play_pcap")
+        impair = self.config.get("impair")
+        if impair is not None:      # loss at the sender (agents/sipp/impair.py says why)
+            from sipscen.agents.sipp.impair import loss_fraction, thin_pcap
+            thinned = self.dir / "impaired.pcap"
+            try:
+                self._impair = thin_pcap(pcap, thinned, loss_fraction(impair.get("loss", 0)),
+                                         int(impair.get("seed", 1)))
+            except ValueError as exc:
+                raise self._err(str(exc), "impair") from None
+            return thinned
+        return pcap
 
     def _extra_args(self, cfg: dict[str, Any]) -> tuple[str, ...]:
         """``extra_args`` as given, but no address off the loopback (e.g. -rsa)."""
@@ -348,6 +379,8 @@ class SippAgent(ControlAgent):
             uri=self.contact.uri if self.contact else "", side=self.side,
             exit_code=self.exit_code, stats=summary, responses=responses,
             errors=read_error_events(self.dir / ERROR_FILE)).to_dict()
+        if self._impair is not None:
+            self._facts["impair"] = dict(self._impair)
         return self._facts
 
     def artifacts(self) -> dict[str, str]:
@@ -355,11 +388,22 @@ class SippAgent(ControlAgent):
         for label, pattern in (("stat", STAT_FILE), ("messages", MESSAGE_FILE),
                                ("shortmessages", SHORTMESSAGE_FILE), ("errors", ERROR_FILE),
                                ("rtt", "*_rtt.csv"), ("counts", "*_counts.csv"),
-                               ("xml", "inline.xml"), ("media_xml", "media-uac.xml")):
+                               ("xml", "inline.xml"), ("media_xml", "media-uac.xml"),
+                               ("media_uas_xml", "media-uas.xml")):
             path = self._file(pattern)
             if path is not None:
                 out[label] = str(path)
         return out
+
+
+def media_port_count(cfg: dict[str, Any]) -> int:
+    """Ports reserved for an agent's media: 4, or 4 per call when it plays a pcap
+    (SIPp's ``[auto_media_port]`` moves 4 ports up per call, modulo 10,000)."""
+    if not (cfg.get("media") or {}).get("play_pcap"):
+        return 4
+    calls = cfg.get("calls")
+    calls = calls if isinstance(calls, int) and not isinstance(calls, bool) and calls > 0 else 500
+    return 4 * min(calls, 2500)
 
 
 def read_error_events(path: Path, limit: int = 20) -> list[str]:

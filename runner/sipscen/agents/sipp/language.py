@@ -1,6 +1,7 @@
 """The sipp agent type as the language sees it: its keys (schema fragment), the
 step kinds and wait events it carries out (timing only: SIPp runs its own XML),
 what its facts report."""
+from sipscen.agents.impair import PERCENT_SCHEMA
 from sipscen.language.registry import AgentType, register_agent_type
 
 AGENT_SCHEMA = {'type': 'object',
@@ -47,7 +48,18 @@ AGENT_SCHEMA = {'type': 'object',
                           'additionalProperties': False,
                           'properties': {'play_pcap': {'$ref': '#/$defs/file_path'},
                                          'play_dtmf': {'$ref': '#/$defs/dtmf_digits'},
-                                         'rtp_echo': {'type': 'boolean'}}},
+                                         'rtp_echo': {'type': 'boolean'},
+                                         'one_way_every': {
+                                             'description': 'The caller stays silent in every '
+                                                            'Nth call (N, 2N, ...): one-way '
+                                                            'media on purpose.',
+                                             'type': 'integer', 'minimum': 1}}},
+                'impair': {'description': 'Send with loss: the agent plays a copy of its '
+                                          'media.play_pcap with this share of the packets '
+                                          'left out (seeded).',
+                           'type': 'object', 'additionalProperties': False,
+                           'required': ['loss'],
+                           'properties': {'loss': PERCENT_SCHEMA, 'seed': {'type': 'integer'}}},
                 'extra_args': {'type': 'array', 'items': {'type': 'string'}},
                 'steps': {'$ref': '#/$defs/steps'}}}
 MESSAGE_SCHEMA = {'description': 'A raw SIP message sent exactly as written, and what must come back (a bare string '

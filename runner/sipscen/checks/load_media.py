@@ -1,0 +1,484 @@
+"""What the callers of a load run heard: per-call media figures, judged over every call.
+
+``load: {agent, mos_p5_min, loss_p95_max, jitter_p95_max, two_way_media_min,
+one_way_calls_max, setup_p95_max, interval}`` (``checks/load.py`` registers the
+keys; this module summarises the capture and judges them).
+
+**Summary** (``summarise``), from the wire analysis (``analysis/calls.py`` links
+every RTP stream to its call by SDP; ``analyze.py`` gives each stream its loss,
+jitter and E-model MOS): the calls whose INVITE the agent sent or received;
+per call its setup time (INVITE to the first 2xx, on the agent's side) and its
+two media directions, each judged where it *arrives*: "in" is the RTP arriving
+at the agent, "out" the RTP arriving at the far end's agent (or, when the far
+end is no agent of the run, what the agent sent). A direction with fewer than
+``MIN_PACKETS`` packets carries no media. A call is two-way, one-way or silent.
+Answered calls the capture did not see whole (no INVITE, or no BYE) are counted
+and named, and left out of the media figures.
+
+**Histograms, not averages of percentiles.** Every figure goes into a fixed-bin
+histogram (MOS 0.01, loss 0.01 %, jitter 0.1 ms, setup 1 ms); percentiles are
+read from the histograms (nearest rank on the binned values), so the N
+generators of a distributed load merge exactly (``merge``): summing the
+histograms gives the same percentiles as judging all calls in one place.
+
+**Time series** (``series``): per ``interval`` (10 s by default) from the first
+INVITE: calls/s started, calls up at the interval's end, failed calls started,
+MOS p5/p50 and loss p95 of the directions of the calls started in it. The
+shape is documented in docs/LOAD.md (and /work/briefs/TIMESERIES.md).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+
+MEDIA_KEYS = ("mos_p5_min", "loss_p95_max", "jitter_p95_max", "two_way_media_min",
+              "one_way_calls_max", "setup_p95_max")
+UNITS = {"mos": 0.01, "loss": 0.01, "jitter": 0.1, "setup": 1.0}
+MIN_PACKETS = 5          # fewer RTP packets than this in a direction: no media that way
+WORST = 5                # calls named per failing bound
+NAMED = 20               # Call-IDs kept per list (one-way, not seen whole)
+DEFAULT_INTERVAL = 10.0
+
+
+# --- histograms ------------------------------------------------------------------------
+def hist_add(hist: dict[str, int], kind: str, value: float) -> None:
+    key = str(int(round(value / UNITS[kind])))
+    hist[key] = hist.get(key, 0) + 1
+
+
+def hist_merge(into: dict[str, int], other: dict[str, int]) -> dict[str, int]:
+    for k, n in (other or {}).items():
+        into[k] = into.get(k, 0) + int(n)
+    return into
+
+
+def hist_count(hist: dict[str, int]) -> int:
+    return sum(int(n) for n in (hist or {}).values())
+
+
+def hist_percentile(hist: dict[str, int], kind: str, pct: float) -> float | None:
+    """Nearest-rank percentile of the binned values; None for an empty histogram."""
+    total = hist_count(hist)
+    if not total:
+        return None
+    rank = max(1, math.ceil(pct / 100.0 * total))
+    seen = 0
+    for key in sorted(hist, key=int):
+        seen += int(hist[key])
+        if seen >= rank:
+            return round(int(key) * UNITS[kind], 4)
+    return None
+
+
+# --- the summary of one agent's calls -----------------------------------------------------
+def _direction(streams: list[dict]) -> dict[str, Any] | None:
+    """One direction of a call from its streams (an SSRC change makes several)."""
+    streams = [s for s in streams if int(s.get("packets") or 0) > 0]
+    packets = sum(int(s.get("packets") or 0) for s in streams)
+    if packets < MIN_PACKETS:
+        return None
+    lost = sum(int(s.get("lost") or 0) for s in streams)
+    dups = sum(int(s.get("duplicated") or 0) for s in streams)
+    expected = packets - dups + lost
+    loss = round(100.0 * lost / expected, 2) if expected > 0 else 0.0
+    mos = min(float((s.get("quality") or {}).get("mos") or 0.0) for s in streams
+              if int(s.get("packets") or 0) > 0)
+    jitter = max(float(s.get("jitter_ms") or 0.0) for s in streams)
+    return {"packets": packets, "loss": loss, "jitter": jitter, "mos": mos,
+            "src": streams[0].get("src"), "dst": streams[0].get("dst")}
+
+
+def _agent_address(ctx, agent: str) -> str | None:
+    contact = (getattr(ctx, "contacts", None) or {}).get(agent)
+    return contact.hostport if contact is not None else None
+
+
+def _calls_of(wire: dict, address: str) -> list[dict]:
+    out = []
+    for call in wire.get("calls") or []:
+        for m in call.get("messages") or ():
+            if m.get("method") == "INVITE" and address in (m.get("src"), m.get("dst")):
+                out.append(call)
+                break
+    return out
+
+
+def _timing(call: dict, address: str) -> tuple[float | None, float | None, float | None]:
+    """(first INVITE, first 2xx after it, first BYE) times on the agent's side."""
+    invite = answer = bye = None
+    for m in call.get("messages") or ():
+        t = m.get("time")
+        if invite is None and m.get("method") == "INVITE" and address in (m.get("src"),
+                                                                          m.get("dst")):
+            invite = t
+        elif (invite is not None and answer is None and m.get("status")
+              and 200 <= int(m["status"]) < 300 and address in (m.get("src"), m.get("dst"))):
+            answer = t
+        elif bye is None and m.get("method") == "BYE":
+            bye = t
+    return invite, answer, bye
+
+
+def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
+              attempted: int | None = None) -> dict[str, Any] | None:
+    """The media summary of the calls ``agent`` placed or answered (None without a
+    wire analysis or an address for the agent)."""
+    wire = getattr(ctx, "wire", None)
+    address = _agent_address(ctx, agent)
+    if not wire or address is None:
+        return None
+    calls = _calls_of(wire, address)
+    by_call: dict[str, list[dict]] = {}
+    for st in wire.get("rtp_streams") or ():
+        if st.get("call_id"):
+            by_call.setdefault(st["call_id"], []).append(st)
+    hists: dict[str, dict[str, int]] = {k: {} for k in UNITS}
+    counts = {"answered": 0, "failed": 0, "two_way": 0, "one_way": 0, "silent": 0,
+              "not_whole": 0}
+    named: dict[str, list] = {"one_way_calls": [], "not_whole_calls": []}
+    directions: list[dict] = []          # every judged direction, for the worst lists
+    setups: list[tuple[float, str]] = []
+    timed: list[tuple[float, float | None, float | None, bool, list[dict]]] = []
+    for call in calls:
+        cid = call.get("call_id") or ""
+        invite, answer, bye = _timing(call, address)
+        status = call.get("status")
+        ok = status is not None and 200 <= int(status) < 300
+        start = invite if invite is not None else call.get("start")
+        if not ok:
+            counts["failed"] += 1
+            timed.append((start, None, None, False, []))
+            continue
+        counts["answered"] += 1
+        if invite is None or bye is None:
+            counts["not_whole"] += 1
+            if len(named["not_whole_calls"]) < NAMED:
+                named["not_whole_calls"].append(
+                    {"call_id": cid, "missing": "INVITE" if invite is None else "BYE"})
+            timed.append((start, answer, bye or call.get("end"), True, []))
+            continue
+        if answer is not None:
+            setup = round((answer - invite) * 1000.0, 3)
+            hist_add(hists["setup"], "setup", setup)
+            setups.append((setup, cid))
+        legs = _legs(agent, cid, by_call.get(cid, []), ctx)
+        have = [d for d in legs.values() if d is not None]
+        kind = "two_way" if len(have) == 2 else "one_way" if have else "silent"
+        counts[kind] += 1
+        if kind != "two_way" and len(named["one_way_calls"]) < NAMED:
+            named["one_way_calls"].append({"call_id": cid, "media": kind, "directions": [
+                d["label"] for d in have]})
+        for d in have:
+            d["call_id"] = cid
+            hist_add(hists["mos"], "mos", d["mos"])
+            hist_add(hists["loss"], "loss", d["loss"])
+            hist_add(hists["jitter"], "jitter", d["jitter"])
+            directions.append(d)
+        timed.append((start, answer, bye, True, have))
+    summary = {"interval_s": interval, "calls": len(calls),
+               "attempted": attempted, **counts, **named,
+               "histograms": hists,
+               "worst": _worst(directions, "mos", reverse=False),
+               "worst_loss": _worst(directions, "loss", reverse=True),
+               "worst_jitter": _worst(directions, "jitter", reverse=True),
+               "worst_setup": [{"call_id": c, "setup_ms": s}
+                               for s, c in sorted(setups, reverse=True)[:WORST]]}
+    summary.update(_series(timed, interval))
+    incomplete = list(wire.get("incomplete") or [])
+    if incomplete:
+        summary["incomplete"] = incomplete
+    return summary
+
+
+def _legs(agent: str, cid: str, streams: list[dict], ctx) -> dict[str, dict | None]:
+    """{"in": direction arriving at the agent, "out": arriving at the far end}."""
+    arriving_in, arriving_far, sent = [], [], []
+    for st in streams:
+        dst_owner = ctx.agent_of(st.get("dst") or "")
+        if dst_owner == agent:
+            arriving_in.append(st)
+        elif dst_owner is not None and ctx.is_agent(dst_owner):
+            arriving_far.append(st)
+        elif ctx.agent_of(st.get("src") or "") == agent:
+            sent.append(st)
+    out = {"in": _direction(arriving_in), "out": _direction(arriving_far or sent)}
+    for key, d in out.items():
+        if d is not None:
+            src = ctx.agent_of(d["src"] or "") or d["src"]
+            dst = ctx.agent_of(d["dst"] or "") or d["dst"]
+            d["label"] = f"{src}->{dst}"
+    return out
+
+
+def _worst(directions: list[dict], key: str, reverse: bool) -> list[dict]:
+    ranked = sorted(directions, key=lambda d: d[key], reverse=reverse)[:WORST]
+    return [{"call_id": d["call_id"], "direction": d["label"], "mos": d["mos"],
+             "loss": round(d["loss"] / 100.0, 6), "jitter_ms": d["jitter"]} for d in ranked]
+
+
+def _series(timed: list[tuple], interval: float) -> dict[str, Any]:
+    starts = [t[0] for t in timed if t[0] is not None]
+    if not starts:
+        return {"t0": None, "series": [], "series_histograms": []}
+    t0 = min(starts)
+    last = max([t[0] for t in timed if t[0] is not None]
+               + [t[2] for t in timed if t[2] is not None])
+    n = max(1, int(math.ceil((last - t0) / interval + 1e-9)))
+    rows = [{"started": 0, "failed": 0, "concurrent": 0} for _ in range(n)]
+    hists = [{"mos": {}, "loss": {}} for _ in range(n)]
+    for start, answer, end, ok, legs in timed:
+        if start is None:
+            continue
+        i = min(n - 1, int((start - t0) // interval))
+        rows[i]["started"] += 1
+        if not ok:
+            rows[i]["failed"] += 1
+        for d in legs:
+            hist_add(hists[i]["mos"], "mos", d["mos"])
+            hist_add(hists[i]["loss"], "loss", d["loss"])
+        if ok and answer is not None:
+            for j in range(n):
+                edge = t0 + (j + 1) * interval
+                if answer <= edge and (end is None or end > edge):
+                    rows[j]["concurrent"] += 1
+    return {"t0": t0, "series": [_row(j, interval, rows[j], hists[j]) for j in range(n)],
+            "series_histograms": hists}
+
+
+def _row(j: int, interval: float, row: dict, hist: dict) -> dict[str, Any]:
+    loss = hist_percentile(hist["loss"], "loss", 95)
+    return {"t": round(j * interval, 3), "calls_per_s": round(row["started"] / interval, 3),
+            "concurrent": row["concurrent"], "failed": row["failed"],
+            "mos_p5": hist_percentile(hist["mos"], "mos", 5),
+            "mos_p50": hist_percentile(hist["mos"], "mos", 50),
+            "loss_p95": round(loss / 100.0, 6) if loss is not None else None}
+
+
+# --- merging the generators of a distributed load -----------------------------------------
+def merge(parts: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """One summary from N generators' summaries: counts and histograms summed, the
+    worst lists re-ranked, the series re-binned on the generators' common clock."""
+    parts = [p for p in parts if isinstance(p, dict)]
+    if not parts:
+        return None
+    interval = float(parts[0].get("interval_s") or DEFAULT_INTERVAL)
+    out: dict[str, Any] = {"interval_s": interval, "generators": len(parts)}
+    for key in ("calls", "answered", "failed", "two_way", "one_way", "silent", "not_whole"):
+        out[key] = sum(int(p.get(key) or 0) for p in parts)
+    attempted = [p.get("attempted") for p in parts]
+    out["attempted"] = (sum(int(a) for a in attempted)
+                        if all(a is not None for a in attempted) else None)
+    for key in ("one_way_calls", "not_whole_calls"):
+        out[key] = [c for p in parts for c in p.get(key) or []][:NAMED]
+    out["histograms"] = {k: {} for k in UNITS}
+    for p in parts:
+        for k in UNITS:
+            hist_merge(out["histograms"][k], (p.get("histograms") or {}).get(k) or {})
+    dirs = [d for p in parts for d in p.get("worst") or []]
+    out["worst"] = sorted(dirs, key=lambda d: d["mos"])[:WORST]
+    out["worst_loss"] = sorted([d for p in parts for d in p.get("worst_loss") or []],
+                               key=lambda d: -d["loss"])[:WORST]
+    out["worst_jitter"] = sorted([d for p in parts for d in p.get("worst_jitter") or []],
+                                 key=lambda d: -d["jitter_ms"])[:WORST]
+    out["worst_setup"] = sorted([d for p in parts for d in p.get("worst_setup") or []],
+                                key=lambda d: -d["setup_ms"])[:WORST]
+    incomplete = [w for p in parts for w in p.get("incomplete") or []]
+    if incomplete:
+        out["incomplete"] = incomplete
+    out.update(_merge_series(parts, interval))
+    return out
+
+
+def _merge_series(parts: list[dict], interval: float) -> dict[str, Any]:
+    t0s = [p["t0"] for p in parts if p.get("t0") is not None]
+    if not t0s:
+        return {"t0": None, "series": [], "series_histograms": []}
+    t0 = min(t0s)
+    rows: dict[int, dict] = {}
+    hists: dict[int, dict] = {}
+    for p in parts:
+        if p.get("t0") is None:
+            continue
+        shift = int(round((p["t0"] - t0) / interval))
+        for j, (row, h) in enumerate(zip(p.get("series") or [], p.get("series_histograms") or [])):
+            r = rows.setdefault(j + shift, {"started": 0, "failed": 0, "concurrent": 0})
+            r["started"] += int(round(float(row.get("calls_per_s") or 0) * interval))
+            r["failed"] += int(row.get("failed") or 0)
+            r["concurrent"] += int(row.get("concurrent") or 0)
+            m = hists.setdefault(j + shift, {"mos": {}, "loss": {}})
+            hist_merge(m["mos"], h.get("mos") or {})
+            hist_merge(m["loss"], h.get("loss") or {})
+    n = max(rows) + 1 if rows else 0
+    empty = {"started": 0, "failed": 0, "concurrent": 0}
+    return {"t0": t0,
+            "series": [_row(j, interval, rows.get(j, empty), hists.get(j, {"mos": {}, "loss": {}}))
+                       for j in range(n)],
+            "series_histograms": [hists.get(j, {"mos": {}, "loss": {}}) for j in range(n)]}
+
+
+# --- judging ---------------------------------------------------------------------------------
+def wants_media(params: dict[str, Any]) -> bool:
+    return any(k in params for k in MEDIA_KEYS)
+
+
+def percent(value: Any) -> float:
+    text = str(value).strip()
+    return float(text[:-1]) if text.endswith("%") else float(text)
+
+
+def millis(value: Any) -> float:
+    from sipscen.core.model import parse_duration
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)          # a bare number is milliseconds here
+    return parse_duration(value) * 1000.0
+
+
+def judge(agent: str, params: dict[str, Any], summary: dict[str, Any] | None,
+          location: str, why_none: str = "") -> list[CheckResult]:
+    """One result per media bound given (evidence: the capture)."""
+    results: list[CheckResult] = []
+    wanted = [k for k in MEDIA_KEYS if k in params]
+    if not wanted:
+        return results
+
+    def add(name: str, ok: bool, expected: Any, actual: Any, detail: str = "") -> None:
+        msg = "" if ok else f"expected {expected}, got {actual}" + (f"; {detail}" if detail else "")
+        results.append(CheckResult(name=f"load {agent}: {name}", status=PASSED if ok else FAILED,
+                                   expected=expected, actual=actual, message=msg,
+                                   location=location, evidence=WIRE))
+
+    if summary is None:
+        for key in wanted:
+            add(_NAMES[key], False, _expected(key, params[key]), "no evidence",
+                why_none or "no capture to judge the calls' media from")
+        return results
+    hists = summary.get("histograms") or {}
+    whole = int(summary.get("answered") or 0) - int(summary.get("not_whole") or 0)
+    note = _coverage(summary)
+    if "mos_p5_min" in params:
+        p5 = hist_percentile(hists.get("mos") or {}, "mos", 5)
+        bound = float(params["mos_p5_min"])
+        add("MOS p5", p5 is not None and p5 >= bound, f">= {bound:g}",
+            _of(p5, hists.get("mos"), whole), _join(_worst_text(summary["worst"], "mos"), note)
+            if p5 is not None else _join("no media direction to judge", note))
+    if "loss_p95_max" in params:
+        p95 = hist_percentile(hists.get("loss") or {}, "loss", 95)
+        bound = percent(params["loss_p95_max"])
+        add("loss p95", p95 is not None and p95 <= bound, f"<= {bound:g}%",
+            _of(p95, hists.get("loss"), whole, "%"),
+            _join(_worst_text(summary["worst_loss"], "loss"), note) if p95 is not None
+            else _join("no media direction to judge", note))
+    if "jitter_p95_max" in params:
+        p95 = hist_percentile(hists.get("jitter") or {}, "jitter", 95)
+        bound = millis(params["jitter_p95_max"])
+        add("jitter p95", p95 is not None and p95 <= bound, f"<= {bound:g} ms",
+            _of(p95, hists.get("jitter"), whole, " ms"),
+            _join(_worst_text(summary["worst_jitter"], "jitter_ms"), note) if p95 is not None
+            else _join("no media direction to judge", note))
+    if "two_way_media_min" in params:
+        bound = percent(params["two_way_media_min"])
+        two = int(summary.get("two_way") or 0)
+        share = round(100.0 * two / whole, 3) if whole > 0 else None
+        add("two-way media", share is not None and share >= bound, f">= {bound:g}% of calls",
+            f"{share:g}% ({two} of {whole} answered calls)" if share is not None
+            else "no answered call seen whole", _join(_one_way_text(summary), note))
+    if "one_way_calls_max" in params:
+        bound = int(params["one_way_calls_max"])
+        bad = int(summary.get("one_way") or 0) + int(summary.get("silent") or 0)
+        add("calls without two-way media", whole > 0 and bad <= bound, f"<= {bound}",
+            f"{bad} ({summary.get('one_way', 0)} one-way, {summary.get('silent', 0)} silent, "
+            f"of {whole} answered calls)" if whole > 0 else "no answered call seen whole",
+            _join(_one_way_text(summary), note))
+    if "setup_p95_max" in params:
+        p95 = hist_percentile(hists.get("setup") or {}, "setup", 95)
+        bound = millis(params["setup_p95_max"])
+        slow = ", ".join(f"{d['call_id']} {d['setup_ms']:g} ms"
+                         for d in summary.get("worst_setup") or [])
+        add("setup time p95", p95 is not None and p95 <= bound, f"<= {bound:g} ms",
+            _of(p95, hists.get("setup"), whole, " ms", "answered calls"),
+            _join(f"slowest: {slow}" if slow else "", note) if p95 is not None
+            else _join("no answered call seen whole", note))
+    return results
+
+
+_NAMES = {"mos_p5_min": "MOS p5", "loss_p95_max": "loss p95", "jitter_p95_max": "jitter p95",
+          "two_way_media_min": "two-way media", "one_way_calls_max": "calls without two-way media",
+          "setup_p95_max": "setup time p95"}
+
+
+def _expected(key: str, value: Any) -> str:
+    return f"{'>=' if key.endswith('_min') else '<='} {value}"
+
+
+def _of(value: float | None, hist: dict | None, calls: int, unit: str = "",
+        what: str = "") -> str:
+    if value is None:
+        return "no value"
+    if what:
+        return f"{value:g}{unit} (over {hist_count(hist or {})} {what})"
+    return f"{value:g}{unit} (over {hist_count(hist or {})} media directions of {calls} calls)"
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _worst_text(worst: list[dict], key: str) -> str:
+    if not worst:
+        return ""
+    unit = {"loss": "", "jitter_ms": " ms", "mos": ""}[key]
+    items = []
+    for d in worst:
+        value = f"{d['loss'] * 100:g}%" if key == "loss" else f"{d[key]:g}{unit}"
+        items.append(f"{d['call_id']} {d['direction']} {value}")
+    return "worst: " + ", ".join(items)
+
+
+def _one_way_text(summary: dict) -> str:
+    calls = summary.get("one_way_calls") or []
+    if not calls:
+        return ""
+    text = ", ".join(f"{c['call_id']} ({c['media'].replace('_', '-')}"
+                     + (f": only {', '.join(c['directions'])}" if c['directions'] else "") + ")"
+                     for c in calls[:WORST])
+    more = int(summary.get("one_way") or 0) + int(summary.get("silent") or 0) - len(calls[:WORST])
+    return f"calls without two-way media: {text}" + (f" and {more} more" if more > 0 else "")
+
+
+def _coverage(summary: dict) -> str:
+    """What the figures leave out: calls the capture did not see whole, or missed."""
+    notes = []
+    nw = int(summary.get("not_whole") or 0)
+    if nw:
+        ids = ", ".join(f"{c['call_id']} (no {c['missing']})"
+                        for c in (summary.get("not_whole_calls") or [])[:3])
+        notes.append(f"{nw} answered call(s) not seen whole by the capture, left out: {ids}")
+    attempted, seen = summary.get("attempted"), int(summary.get("calls") or 0)
+    if attempted is not None and seen < int(attempted):
+        notes.append(f"the capture holds {seen} of the {attempted} calls placed")
+    return "; ".join(notes)
+
+
+def summaries(expectations, ctx) -> dict[str, dict[str, Any]]:
+    """{agent: summary} for every ``load`` expectation's agent (the run's
+    ``ScenarioResult.load``; empty without a wire analysis)."""
+    out: dict[str, dict[str, Any]] = {}
+    if not getattr(ctx, "wire", None):
+        return out
+    intervals: dict[str, float] = {}
+    for exp in expectations:
+        if exp.kind == "load" and exp.params.get("agent"):
+            agent = str(exp.params["agent"])
+            if "interval" in exp.params or agent not in intervals:
+                intervals[agent] = (millis(exp.params["interval"]) / 1000.0
+                                    if "interval" in exp.params else DEFAULT_INTERVAL)
+    for agent, interval in intervals.items():
+        stats = ((ctx.facts.get(agent) or {}).get("stats") or {})
+        side_uac = (ctx.facts.get(agent) or {}).get("side") == "uac"
+        summary = summarise(agent, ctx, interval,
+                            int(stats["attempted"]) if side_uac and "attempted" in stats else None)
+        if summary is not None:
+            out[agent] = summary
+    return out

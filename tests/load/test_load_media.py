@@ -1,0 +1,187 @@
+"""Load with media on real SIPp runs: every call judged from the capture.
+
+One small run (30 calls at 20 calls/s through the example Kamailio SUT, 3 s of
+real speech both ways from SIPp's pcap play, the callee sending with 5 % loss,
+every 10th caller silent) feeds every test here:
+
+* the per-call loss and jitter agree with tshark's RTP stream analysis of the
+  same capture (loss: exactly; jitter: within 0.5 ms or 30 % of tshark's mean
+  jitter, and never above tshark's maximum);
+* the deliberately one-way calls (10, 20, 30) are counted one-way, named;
+* every media bound passes as written and fails with the bound made false on
+  the same evidence (negative controls), naming the worst calls;
+* the time series in the result has the agreed shape and adds up;
+* two halves of the calls, summarised apart and merged, give the same
+  percentiles and counts as all calls judged in one place.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sipscen.checks import load_media
+from sipscen.core.results import FAILED, PASSED
+
+from tests.sipp.conftest import KAMAILIO_CFG, by_name, needs_kamailio, needs_sipp, run_file
+
+pytestmark = [pytest.mark.integration, needs_sipp, needs_kamailio,
+              pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not installed"),
+              pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")]
+
+PCAP = Path(__file__).resolve().parents[2] / "scenarios" / "load" / "audio" / "g711a-3s.pcap"
+CALLS = 30
+
+SCENARIO = f"""name: load-media-test
+timeout: 40s
+services:
+  sut:
+    command: [kamailio, -DD, -E, -f, {KAMAILIO_CFG}, -l, "udp:127.0.0.1:${{sut.port}}",
+              -A, "UAS_ADDR=${{uas.hostport}}"]
+    ready: {{sip_options: true, timeout: 10s}}
+agents:
+  uas:
+    type: sipp
+    scenario: uas
+    calls: {CALLS}
+    media: {{play_pcap: {PCAP}}}
+    impair: {{loss: 5%, seed: 3}}
+  caller:
+    type: sipp
+    target: sut
+    user: "9000"
+    rate: 20
+    calls: {CALLS}
+    limit: 100
+    duration: 0
+    media: {{play_pcap: {PCAP}, one_way_every: 10}}
+expect:
+  - load: {{agent: caller, calls_min: {CALLS}, mos_p5_min: 3.0, loss_p95_max: 6%,
+            jitter_p95_max: 30ms, two_way_media_min: 85%, one_way_calls_max: 3,
+            setup_p95_max: 200ms, interval: 1s}}
+"""
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("load-media")
+    path = tmp / "load-media.yaml"
+    path.write_text(SCENARIO)
+    result = run_file(path, tmp)
+    assert result.status == PASSED, (result.error, [c.to_dict() for c in result.failed_checks])
+    return result
+
+
+def _tshark_streams(pcap: str) -> dict[tuple[str, str], dict]:
+    out = subprocess.run(["tshark", "-n", "-r", pcap, "--enable-heuristic=rtp_udp", "-q",
+                          "-z", "rtp,streams"], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    streams = {}
+    pattern = re.compile(r"(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+0x[0-9A-Fa-f]+\s+.*?\s(\d+)\s+(-?\d+) "
+                         r"\([^)]*\)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)"
+                         r"\s+([\d.]+)")
+    for line in out.splitlines():
+        m = pattern.search(line)
+        if m:
+            src, sport, dst, dport = m.group(1), m.group(2), m.group(3), m.group(4)
+            streams[(f"{src}:{sport}", f"{dst}:{dport}")] = {
+                "packets": int(m.group(5)), "lost": int(m.group(6)),
+                "mean_jitter": float(m.group(11)), "max_jitter": float(m.group(12))}
+    return streams
+
+
+def test_per_call_loss_and_jitter_agree_with_tshark(run):
+    ours = [s for s in run.wire["rtp_streams"] if s.get("call_id")
+            and s["call_id"].split("-")[0].isdigit()]
+    theirs = _tshark_streams(run.artifacts["pcap"])
+    assert len(ours) >= 2 * CALLS - 3
+    compared = lossy = 0
+    for s in ours:
+        t = theirs.get((s["src"], s["dst"]))
+        assert t is not None, f"tshark has no stream {s['src']}->{s['dst']}"
+        assert s["packets"] == t["packets"]
+        assert s["lost"] == t["lost"], (s, t)
+        assert s["jitter_ms"] <= t["max_jitter"] + 0.01, (s, t)
+        assert abs(s["jitter_ms"] - t["mean_jitter"]) <= max(0.5, 0.3 * t["mean_jitter"]), (s, t)
+        compared += 1
+        lossy += s["lost"] > 0
+    assert compared == len(ours)
+    assert lossy >= CALLS - 1        # the callee's direction of every call lost packets
+
+
+def test_deliberately_one_way_calls_are_counted_one_way(run):
+    summary = run.load["caller"]
+    assert summary["calls"] == CALLS and summary["answered"] == CALLS
+    assert summary["one_way"] == 3 and summary["silent"] == 0
+    assert summary["two_way"] == CALLS - 3
+    named = sorted(c["call_id"].split("-")[0] for c in summary["one_way_calls"])
+    assert named == ["10", "20", "30"]
+    assert all(c["directions"] == ["uas->caller"] for c in summary["one_way_calls"])
+
+
+def test_bounds_pass_as_written_and_fail_made_false(run):
+    checks = by_name(run.checks)
+    for name in ("MOS p5", "loss p95", "jitter p95", "two-way media",
+                 "calls without two-way media", "setup time p95"):
+        assert checks[f"load caller: {name}"].status == PASSED
+    summary = run.load["caller"]
+    loss = float(checks["load caller: loss p95"].actual.split("%")[0])
+    assert 4.0 <= loss <= 6.0                    # 5 of every 100 packets left out
+    assert float(checks["load caller: MOS p5"].actual.split()[0]) < 4.0
+    false = {"mos_p5_min": 4.2, "loss_p95_max": "4%", "jitter_p95_max": "0.05ms",
+             "two_way_media_min": "95%", "one_way_calls_max": 2, "setup_p95_max": "0.2ms"}
+    results = load_media.judge("caller", false, summary, "here")
+    assert len(results) == 6 and all(r.status == FAILED for r in results), \
+        [r.to_dict() for r in results]
+    by = {r.name: r for r in results}
+    assert re.search(r"worst: \d+-\S+ uas->caller", by["load caller: MOS p5"].message)
+    assert "uas->caller 5%" in by["load caller: loss p95"].message
+    assert "10-" in by["load caller: calls without two-way media"].message
+    assert "slowest: " in by["load caller: setup time p95"].message
+
+
+def test_time_series_has_the_agreed_shape_and_adds_up(run):
+    summary = run.load["caller"]
+    assert summary["interval_s"] == 1.0
+    series = summary["series"]
+    assert len(series) >= 2
+    for row in series:
+        assert set(row) == {"t", "calls_per_s", "concurrent", "failed", "mos_p5", "mos_p50",
+                            "loss_p95"}
+        assert isinstance(row["concurrent"], int) and isinstance(row["failed"], int)
+    assert round(sum(r["calls_per_s"] for r in series) * 1.0) == CALLS
+    assert max(r["concurrent"] for r in series) >= 20      # 20 cps x ~3.5 s calls
+    judged = [r for r in series if r["mos_p5"] is not None]
+    assert judged and all(0.03 <= r["loss_p95"] <= 0.07 for r in judged)
+    assert {"call_id", "direction", "mos", "loss"} <= set(summary["worst"][0])
+
+
+def test_two_halves_merged_equal_the_whole(run):
+    from sipscen.checks.context import CheckContext
+    from sipscen.core.contact import Contact
+    from sipscen.scenario.build import load_scenario
+    contacts = {}
+    for name, facts in {**run.agents, **run.services}.items():
+        m = re.search(r"@?([\d.]+):(\d+)", str(facts.get("uri") or ""))
+        if m:
+            contacts[name] = Contact(name, m.group(1), int(m.group(2)), "udp")
+    scenario = load_scenario(Path(run.file))
+    wire = run.wire
+
+    def summary(calls):
+        ctx = CheckContext(scenario, run.agents, dict(wire, calls=calls), contacts)
+        return load_media.summarise("caller", ctx, 1.0)
+
+    whole = summary(wire["calls"])
+    merged = load_media.merge([summary(wire["calls"][0::2]), summary(wire["calls"][1::2])])
+    for key in ("calls", "answered", "two_way", "one_way", "silent", "not_whole", "failed"):
+        assert merged[key] == whole[key], key
+    for kind in load_media.UNITS:
+        for pct in (5, 50, 95, 100):
+            assert (load_media.hist_percentile(merged["histograms"][kind], kind, pct)
+                    == load_media.hist_percentile(whole["histograms"][kind], kind, pct)), kind
+    assert whole["histograms"]["mos"] and whole["two_way"] == CALLS - 3
+    assert merged["worst"][0]["mos"] == whole["worst"][0]["mos"]

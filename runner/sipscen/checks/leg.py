@@ -35,40 +35,46 @@ def srtp_verdict(label: str, by_dir: dict[str, list[dict]], want: bool, suite: s
                   loc: str, samples: dict | None = None) -> CheckResult:
     """``samples`` (see ``_samples``): a plain verdict also needs each stream's
     payload not to look like ciphertext (an SBC sending SRTP on a leg its SDP
-    calls RTP/AVP would otherwise pass as plain)."""
+    calls RTP/AVP would otherwise pass as plain). The actual value is, per
+    direction, one row per stream: addresses, protocol, suite, authenticated and
+    failed packets (or packets and payload for plain RTP), a table for people."""
     problems, seen = [], {}
     for direction, streams in by_dir.items():
         if not streams:
             problems.append(f"no RTP {direction}")
-            seen[direction] = "no RTP"
+            seen[direction] = [{"protocol": "no RTP"}]
             continue
-        parts = []
+        rows = []
         for s in streams:
             srtp = s.get("srtp")
             if srtp is None:
                 sample = (samples or {}).get((s["src"], s["dst"]))
+                row = {"addresses": _direction(s), "protocol": "plain RTP",
+                       "packets": s.get("packets")}
                 if not want and samples is not None and (sample is None or
                                                           sample["looks_encrypted"]):
-                    parts.append(f"{_direction(s)} RTP whose payload "
-                                 + ("looks encrypted" if sample else "was not sampled"))
+                    row["payload"] = "looks encrypted" if sample else "not sampled"
+                    rows.append(row)
                     problems.append(f"payload not proven cleartext {direction}")
                     continue
-                parts.append(f"{_direction(s)} plain RTP ({s.get('packets')} packets"
-                             + (", cleartext payload" if sample else "") + ")")
+                if sample:
+                    row["payload"] = "cleartext"
+                rows.append(row)
                 if want:
                     problems.append(f"cleartext RTP {direction}")
             else:
                 ok = srtp.get("authenticated") and not srtp.get("auth_failed")
-                parts.append(f"{_direction(s)} SRTP {srtp.get('suite')}: "
-                             f"{srtp.get('authenticated')} authenticated, "
-                             f"{srtp.get('auth_failed')} failed")
+                rows.append({"addresses": _direction(s), "protocol": "SRTP",
+                             "suite": srtp.get("suite"),
+                             "authenticated": srtp.get("authenticated"),
+                             "failed": srtp.get("auth_failed")})
                 if not want:
                     problems.append(f"SRTP (or ciphertext) {direction}")
                 elif not ok:
                     problems.append(f"SRTP not proven {direction}")
                 elif suite and srtp.get("suite") != suite:
                     problems.append(f"suite {srtp.get('suite')} {direction}")
-        seen[direction] = "; ".join(parts)
+        seen[direction] = rows
     if want:
         expected = f"SRTP both ways{f' with {suite}' if suite else ''}, every packet authenticated"
     else:

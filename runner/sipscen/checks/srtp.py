@@ -57,14 +57,11 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         actual = f"{len(clear)} cleartext RTP stream(s): " + ", ".join(
             f"{s['src']}->{s['dst']}" for s in clear)
     elif failed:
-        actual = "; ".join(f"{s['ssrc']}: {s['srtp'].get('authenticated', 0)} authenticated, "
-                           f"{s['srtp'].get('auth_failed', 0)} failed" for s in failed)
+        actual = _rows(ctx, failed)
     elif len(directions) < 2:
         actual = f"SRTP in one direction only: {sorted(map(str, directions))}"
     else:
-        actual = "; ".join(f"{s['src']}->{s['dst']} {s['srtp'].get('suite')}: "
-                           f"{s['srtp'].get('authenticated')} packets authenticated"
-                           for s in streams)
+        actual = _rows(ctx, streams)
     if other_suite and not why:
         why = "suite " + ", ".join(sorted({str(s["srtp"].get("suite")) for s in other_suite})) \
             + f", not {want_suite}"
@@ -76,6 +73,16 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         + (f" ({want_suite})" if want_suite else "") + "; no cleartext RTP",
         actual, why, loc, WIRE))
     return results
+
+
+def _rows(ctx: CheckContext, streams: list[dict]) -> list[dict]:
+    """One row per SRTP stream (a table for people): direction by party names,
+    addresses, SSRC, suite, packets authenticated and failing authentication."""
+    return [{"direction": f"{ctx.agent_of(s['src']) or '?'}->{ctx.agent_of(s['dst']) or '?'}",
+             "addresses": f"{s['src']}->{s['dst']}", "ssrc": s.get("ssrc"),
+             "suite": s["srtp"].get("suite"),
+             "authenticated": s["srtp"].get("authenticated", 0),
+             "failed": s["srtp"].get("auth_failed", 0)} for s in streams]
 
 
 register_expectation(ExpectationFamily(

@@ -13,8 +13,7 @@ What each family makes (docs/JUDGE.md lists them too):
 other digits, another status, codec, suite or protocol, a tone off by twice its
 tolerance, srtp / answered / registered / none / tone flipped, a header, body
 or URI pattern that matches nothing, every filter dropped from an expectation of
-absence, thresholds past the measured value, counts +-1, a leg flipped (DTMF,
-SIP messages).
+absence, thresholds past the measured value, counts +-1, a leg flipped (DTMF).
 
 The engine that judges mutants is ``sipscen.engine.mutation``. Prints nothing.
 """
@@ -410,9 +409,7 @@ def sip(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
             if key in sdp:
                 m.add(p, f"sdp {key} {sdp[key]} -> a value no SDP has",
                       sdp={**sdp, key: "SIPSCEN/MUTANT"})
-        _headers(m, p)
-        if "between" not in p:
-            flip_leg(m, p)
+        _headers(m, p)       # (no leg flip: BYE, re-INVITE, OPTIONS go both ways by design)
     return m.result()
 
 

@@ -26,53 +26,12 @@ import pytest
 from sipscen.checks import load_media
 from sipscen.core.results import FAILED, PASSED
 
-from tests.sipp.conftest import KAMAILIO_CFG, by_name, needs_kamailio, needs_sipp, run_file
+from tests.load.conftest import CALLS
+from tests.sipp.conftest import by_name, needs_kamailio, needs_sipp
 
 pytestmark = [pytest.mark.integration, needs_sipp, needs_kamailio,
               pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not installed"),
               pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")]
-
-PCAP = Path(__file__).resolve().parents[2] / "scenarios" / "load" / "audio" / "g711a-3s.pcap"
-CALLS = 30
-
-SCENARIO = f"""name: load-media-test
-timeout: 40s
-services:
-  sut:
-    command: [kamailio, -DD, -E, -f, {KAMAILIO_CFG}, -l, "udp:127.0.0.1:${{sut.port}}",
-              -A, "UAS_ADDR=${{uas.hostport}}"]
-    ready: {{sip_options: true, timeout: 10s}}
-agents:
-  uas:
-    type: sipp
-    scenario: uas
-    calls: {CALLS}
-    media: {{play_pcap: {PCAP}}}
-    impair: {{loss: 5%, seed: 3}}
-  caller:
-    type: sipp
-    target: sut
-    user: "9000"
-    rate: 20
-    calls: {CALLS}
-    limit: 100
-    duration: 0
-    media: {{play_pcap: {PCAP}, one_way_every: 10}}
-expect:
-  - load: {{agent: caller, calls_min: {CALLS}, mos_p5_min: 3.0, loss_p95_max: 6%,
-            jitter_p95_max: 30ms, two_way_media_min: 85%, one_way_calls_max: 3,
-            setup_p95_max: 200ms, interval: 1s}}
-"""
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("load-media")
-    path = tmp / "load-media.yaml"
-    path.write_text(SCENARIO)
-    result = run_file(path, tmp)
-    assert result.status == PASSED, (result.error, [c.to_dict() for c in result.failed_checks])
-    return result
 
 
 def _tshark_streams(pcap: str) -> dict[tuple[str, str], dict]:

@@ -115,13 +115,16 @@ class Analysis:
         return "".join(d["digit"] for d in self.dtmf if method is None or d["method"] == method)
 
 
-def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
+def analyze_capture(path: str | os.PathLike | list, srtp_keys: Iterable[str] = (), *,
                     min_stream_packets: int = 2, strict_keys: bool = True,
                     inband: bool = False, keep_audio: bool = False,
                     wav_dir: str | os.PathLike | None = None,
                     sample_media: bool = False,
                     tls_keylogs: Iterable[str | os.PathLike] = ()) -> Analysis:
     """Read ``path`` (pcap or pcapng) and return calls, RTP streams, DTMF and SRTP results.
+
+    ``path`` may be a list of files read one after the other as one capture (the
+    files of a rotated capture, ``capture.tcpdump.rotated_files``).
 
     ``srtp_keys``: ``"SUITE inline:KEY"``, ``"inline:KEY"`` or ``"KEY"`` strings
     for streams whose SDP is not in the capture (each is tried on every
@@ -159,7 +162,7 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
                 keys += [k for k in caller_candidates([text]) if k not in keys]
             except ValueError as exc:
                 key_warnings.append(f"{exc}: skipped")
-    reader = CaptureReader(path)
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     collector = None
     if inband or keep_audio or wav_dir is not None:
         from sipscen.analysis.wire_audio import AudioCollector    # numpy: only when asked for
@@ -167,15 +170,32 @@ def analyze_capture(path: str | os.PathLike, srtp_keys: Iterable[str] = (), *,
     from sipscen.analysis.tls_decrypt import KeyLog
     analyzer = Analyzer(keys, collector, sample_media=sample_media,
                         tls_keylog=KeyLog.read(tls_keylogs))
-    try:
-        if reader.format == "pcap":
-            analyzer.run_pcap(reader)       # walks the read buffers itself: the fastest way
-        else:
-            analyzer.run(reader.batches())
-    finally:
-        reader.close()
-    warnings = key_warnings + reader.warnings + analyzer.warnings
-    return _build(str(path), analyzer, warnings, min_stream_packets,
+    read_warnings: list[str] = []
+    if len(paths) == 1:
+        reader = CaptureReader(paths[0])
+        try:
+            if reader.format == "pcap":
+                analyzer.run_pcap(reader)   # walks the read buffers itself: the fastest way
+            else:
+                analyzer.run(reader.batches())
+        finally:
+            reader.close()
+        read_warnings += reader.warnings
+    else:           # a rotated capture: every file through one analyzer, finished once
+        from sipscen.analysis.fastpath import run_batches, run_pcap
+        for one in paths:
+            reader = CaptureReader(one)
+            try:
+                if reader.format == "pcap":
+                    run_pcap(analyzer, reader)
+                else:
+                    run_batches(analyzer, reader.batches())
+            finally:
+                reader.close()
+            read_warnings += reader.warnings
+        analyzer.finish()
+    warnings = key_warnings + read_warnings + analyzer.warnings
+    return _build(str(paths[0]), analyzer, warnings, min_stream_packets,
                   Path(wav_dir) if wav_dir is not None else None)
 
 

@@ -119,6 +119,8 @@ class CaptureSpec:
     interface: str = "lo"
     filter: str | None = None      # extra BPF ANDed with the scenario's ports
     snaplen: int = 0               # 0 = whole packets
+    buffer: int | None = None      # kernel capture buffer (tcpdump -B), bytes; None = 64 MiB
+    rotate: int | None = None      # a new file every this many bytes (tcpdump -C); None = one
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,10 @@ def reanalyse_if_needed(scenario: Scenario, ev: Evidence) -> None:
         raise UsageError(f"{capture}: the saved capture is gone; the expectations need its "
                          "decoded audio (or a DTLS scan), which evidence.json does not hold")
     from sipscen.analysis import analyze_capture
-    analysis = analyze_capture(capture, srtp_keys=ev.srtp_keys, strict_keys=False,
+    from sipscen.capture.tcpdump import rotated_files
+    files = rotated_files(capture)          # a rotated capture: every one of its files
+    analysis = analyze_capture(files if len(files) > 1 else capture,
+                               srtp_keys=ev.srtp_keys, strict_keys=False,
                                inband=needs.audio, keep_audio=needs.audio,
                                sample_media=needs.dtls_scan or ev.dtls_scan,
                                tls_keylogs=ev.tls_keylogs)

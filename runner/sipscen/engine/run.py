@@ -121,7 +121,9 @@ class _Run:
         self.capture = Capture(self.dir / "capture.pcap", spec.interface,
                                port_filter(ports, spec.filter, marker), spec.snaplen,
                                log_dir=self.dir,
-                               marker_port=marker)
+                               marker_port=marker,
+                               buffer_kib=spec.buffer // 1024 if spec.buffer else None,
+                               rotate_mb=max(1, -(-spec.rotate // 10**6)) if spec.rotate else None)
         self.capture.start()
         self.board.post("engine", "capture_started", path=str(self.capture.path))
 
@@ -273,7 +275,9 @@ class _Run:
         media = needs.audio
         try:
             from sipscen.analysis import analyze_capture
-            analysis = analyze_capture(self.capture.path, srtp_keys=keys, strict_keys=False,
+            files = self.capture.files()        # several when capture.rotate is set
+            analysis = analyze_capture(files if len(files) > 1 else self.capture.path,
+                                       srtp_keys=keys, strict_keys=False,
                                        inband=media, keep_audio=media,
                                        sample_media=needs.dtls_scan, tls_keylogs=keylogs)
         except Exception as exc:  # noqa: BLE001 - the verdict says why

@@ -72,9 +72,24 @@ BASE: dict = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
                             'properties': {'enabled': {'type': 'boolean'},
                                            'interface': {'type': 'string', 'minLength': 1},
                                            'filter': {'type': 'string'},
-                                           'snaplen': {'type': 'integer', 'minimum': 0}}},
+                                           'snaplen': {'type': 'integer', 'minimum': 0},
+                                           'buffer': {'$ref': '#/$defs/capture_size',
+                                                      'description': 'Kernel capture buffer '
+                                                                     '(tcpdump -B; default '
+                                                                     '64MiB): raise it when '
+                                                                     'the kernel drops packets.'},
+                                           'rotate': {'$ref': '#/$defs/capture_size',
+                                                      'description': 'Start a new capture '
+                                                                     'file every this many '
+                                                                     'bytes (tcpdump -C, at '
+                                                                     'least 1MB); every file '
+                                                                     'is kept and analysed.'}}},
                 'expect': {'type': 'array', 'items': {'$ref': '#/$defs/expectation'}}},
- '$defs': {'name': {'type': 'string',
+ '$defs': {'capture_size': {'type': ['string', 'integer'],
+                           'pattern': '^\\s*\\d+(\\.\\d+)?\\s*(B|KB|KiB|MB|MiB|GB|GiB)?\\s*$',
+                           'minimum': 1,
+                           'x-error': 'not a size: {value} (use e.g. 64MiB or 100MB)'},
+           'name': {'type': 'string',
                     'pattern': '^[A-Za-z][A-Za-z0-9_-]*$',
                     'x-error': "invalid name {value}: use a letter, then letters, digits, '_' or "
                                "'-'"},

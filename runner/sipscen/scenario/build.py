@@ -311,4 +311,11 @@ def _capture(value: Any) -> CaptureSpec:
     return CaptureSpec(enabled=value.get("enabled", True),
                        interface=value.get("interface", "lo"),
                        filter=value.get("filter"),
-                       snaplen=value.get("snaplen", 0))
+                       snaplen=value.get("snaplen", 0),
+                       buffer=_size(value, "buffer"), rotate=_size(value, "rotate"))
+
+
+def _size(value, key: str) -> int | None:
+    """A capture size key in bytes (the schema checked its form)."""
+    from sipscen.capture.tcpdump import size_bytes
+    return size_bytes(value[key]) if value.get(key) is not None else None

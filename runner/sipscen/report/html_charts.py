@@ -142,11 +142,32 @@ def chart(key: str, title: str, kind: str, fields, fixed, series: list[dict],
 
 
 _BOUNDS = {"mos": ("mos_p5_min",), "loss_p95": ("loss_p95_max",)}
+# the load check's result names (checks/load_media.py) -> the bound it judged
+_BOUND_CHECKS = {"MOS p5": "mos_p5_min", "loss p95": "loss_p95_max"}
 
 
-def load_charts(load: Any) -> list[dict[str, Any]]:
+def bounds_from_checks(checks: Any, agent: str) -> dict[str, float]:
+    """The MOS p5 and loss p95 bounds the load expectation set on ``agent``, read
+    from its checks' expected values (">= 4.0", "<= 1%": loss as a fraction)."""
+    out: dict[str, float] = {}
+    for check in checks or []:
+        name = str(getattr(check, "name", ""))
+        for label, key in _BOUND_CHECKS.items():
+            if name != f"load {agent}: {label}":
+                continue
+            text = str(getattr(check, "expected", "")).lstrip("<>= ").strip()
+            try:
+                value = float(text.rstrip("%"))
+            except ValueError:
+                continue
+            out[key] = value / 100 if key == "loss_p95_max" else value
+    return out
+
+
+def load_charts(load: Any, checks: Any = None) -> list[dict[str, Any]]:
     """Every chart of every load generator's series in ``load`` (the result's
-    ``load`` entry), in generator order; [] when there is no series."""
+    ``load`` entry), in generator order; [] when there is no series. Bounds come
+    from the entry's ``bounds`` or else from the load checks (``checks``)."""
     if not isinstance(load, dict):
         return []
     out = []
@@ -157,7 +178,8 @@ def load_charts(load: Any) -> list[dict[str, Any]]:
         if not series:
             continue
         interval = _number(entry.get("interval_s")) or 10.0
-        given = entry.get("bounds") if isinstance(entry.get("bounds"), dict) else {}
+        given = entry.get("bounds") if isinstance(entry.get("bounds"), dict) else \
+            bounds_from_checks(checks, str(agent))
         for key, title, kind, fields, fixed in CHARTS:
             bounds = {b: given[b] for b in _BOUNDS.get(key, ()) if b in given}
             c = chart(key, title, kind, fields, fixed, series, interval, bounds)

@@ -87,7 +87,8 @@ def kill_cgroup(group: str, remove: bool = True) -> list[int]:
     """SIGKILL every member of ``group`` until it is empty (bounded), then remove
     it (and the cgroups below it); the pids killed."""
     killed: list[int] = []
-    for _ in range(50):
+    deadline = time.monotonic() + 5.0    # a loaded machine: killed processes linger a while
+    while time.monotonic() < deadline:
         pids = cgroup_members(group)
         if not pids:
             break
@@ -98,12 +99,18 @@ def kill_cgroup(group: str, remove: bool = True) -> list[int]:
             except (ProcessLookupError, PermissionError):
                 continue
         time.sleep(0.01)
-    if remove:
+    while remove:     # a cgroup is busy until its last zombie is reaped: retry, bounded
+        left = []
         for folder, dirs, _files in sorted(os.walk(group), key=lambda w: -len(w[0])):
             try:
                 os.rmdir(folder)
-            except OSError:
+            except FileNotFoundError:
                 continue
+            except OSError:
+                left.append(folder)
+        if not left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
     return killed
 
 

@@ -156,3 +156,21 @@ def test_ladder_with_a_proxy_ipv6_and_two_calls(results):
     assert times == sorted(times)                       # both calls merged in time order
     assert html.count('class="msg r3xx"') == 4
     assert "Call-ID second@x" in html.split('<p class="legend">')[1]
+
+
+def test_a_load_runs_thousands_of_messages_and_streams_are_capped(results):
+    """The ladder draws the first MAX_ARROWS messages and says how many there were;
+    the streams table its first MAX_STREAM_ROWS (the page of a load run stays small)."""
+    from sipscen.report.html import MAX_STREAM_ROWS
+    from sipscen.report.html_ladder import MAX_ARROWS
+    r = results[0]
+    call = r.wire["calls"][0]
+    call["messages"] = [dict(call["messages"][i % 7], time=1.0 + i * 0.01) for i in range(1000)]
+    r.wire["rtp_streams"] = [dict(r.wire["rtp_streams"][0], ssrc=f"0x{i:08x}") for i in range(700)]
+    html = render_html([r])
+    assert html.count('<g class="msg ') == MAX_ARROWS
+    assert f"the first {MAX_ARROWS} of 1000 SIP messages" in html
+    assert f"(the first {MAX_STREAM_ROWS} of 700)" in html
+    assert html.count('<pre id="s0-') == MAX_ARROWS
+    # negative control: a small call flow says its own count, no "first ... of"
+    assert "the first" not in render_html([results[1]])

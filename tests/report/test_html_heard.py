@@ -170,3 +170,45 @@ def test_screenshot_of_a_real_run_and_a_load_series(tone_run, page, tmp_path, lo
         "a => a.readyState >= 1 ? a.duration : new Promise(ok => "
         "a.addEventListener('loadedmetadata', () => ok(a.duration)))")
     assert duration > 1.0
+
+
+def _tone_wav(path, seconds: float, hz: float = 1000.0, rate: int = 8000) -> None:
+    import wave
+    t = np.arange(int(seconds * rate)) / rate
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.sin(2 * np.pi * hz * t) * 8000).astype("<i2").tobytes())
+
+
+def test_a_long_recording_is_linked_and_plays_from_the_page(tmp_path, page):
+    """A recording over the inline size is linked relative to the report (the page's
+    CSP lets it play from there); a short one is inlined; past the page's budget the
+    next short one is linked too."""
+    from sipscen.report import html_heard
+    art = tmp_path / "art" / "run-1"
+    _tone_wav(art / "heard" / "00-long.wav", 10.0)             # 160 kB
+    _tone_wav(art / "heard" / "01-short.wav", 1.0)             # 16 kB
+    _tone_wav(art / "heard" / "02-short.wav", 1.0)
+    checks = [CheckResult(f"audio {i}", "passed", "tone", {"seconds": 1}, recording=name)
+              for i, name in enumerate(("heard/00-long.wav", "heard/01-short.wav",
+                                        "heard/02-short.wav"))]
+    result = ScenarioResult("long", "long.yaml", "passed", 10.0, checks=checks,
+                            artifacts={"dir": str(art)})
+    budget = html_heard.Budget(20_000)                     # room for one short WAV
+    views = [html_heard.heard_view(result, c, tmp_path / "out", budget) for c in checks]
+    assert views[0]["src"] == "../art/run-1/heard/00-long.wav"
+    assert views[1]["src"].startswith("data:audio/wav;base64,")
+    assert views[2]["src"] == "../art/run-1/heard/02-short.wav"
+
+    html = write_html([result], tmp_path / "out" / "r.html")
+    page.goto(html.as_uri())
+    page.wait_for_load_state("load")
+    durations = page.evaluate("""() => Promise.all([...document.querySelectorAll('audio.recording')]
+        .map(a => a.readyState >= 1 ? a.duration : new Promise(ok => {
+            a.addEventListener('loadedmetadata', () => ok(a.duration));
+            a.addEventListener('error', () => ok(-1)); a.load(); })))""")
+    assert [round(d) for d in durations] == [10, 1, 1]
+    assert page.locator("audio.recording").first.get_attribute("src").startswith("../art/")

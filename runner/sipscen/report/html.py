@@ -44,6 +44,7 @@ from sipscen.report.views import (address_labels, artifact_href, dtmf_timeline, 
 STATIC_PAYLOAD_TYPES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729"}
 _RTPMAP = re.compile(r"^a=rtpmap:(\S+) ([^/\s]+)", re.M)
 VALUE_CHARS = 2000
+MAX_STREAM_ROWS = 300      # a load run's thousands of streams: the first ones, and how many
 # What a page should not carry as it is: C0 controls but tab, newline and CR (raw
 # SIP ends its lines with CRLF), DEL, C1 controls, lone surrogates (no encoding
 # can write them), and the bidirectional overrides (they reorder what a line seems
@@ -113,11 +114,11 @@ def _summary_view(results: list[ScenarioResult], ids: list[str]) -> dict[str, An
     return {**s, "duration": duration_text(s["duration"]), "rows": rows}
 
 
-def _check_views(result: ScenarioResult, base_dir: Path) -> list[dict[str, Any]]:
+def _check_views(result: ScenarioResult, base_dir: Path, budget) -> list[dict[str, Any]]:
     from sipscen.report.html_heard import heard_view
     return [{"status": c.status, "name": c.name, "expected": value_view(c.expected),
              "actual": value_view(c.actual), "location": c.location, "message": c.message,
-             "heard": heard_view(result, c, base_dir)}
+             "heard": heard_view(result, c, base_dir, budget)}
             for c in result.checks]
 
 
@@ -127,7 +128,7 @@ def _stream_views(result: ScenarioResult) -> list[dict[str, Any]]:
         return []
     names, labels = payload_names(result), address_labels(result)
     rows = []
-    for s in streams:
+    for s in streams[:MAX_STREAM_ROWS]:
         pts = ", ".join(f"{pt} ({names[pt]})" if pt in names else str(pt)
                         for pt in s.get("payload_types") or [])
         srtp = s.get("srtp")
@@ -198,17 +199,18 @@ def _artifact_views(result: ScenarioResult, base_dir: Path) -> list[dict[str, An
 
 
 def _scenario_view(result: ScenarioResult, sid: str, base_dir: Path,
-                   load: Any = None) -> dict[str, Any]:
-    from sipscen.report.html_charts import load_charts
+                   load: Any = None, budget: Any = None) -> dict[str, Any]:
+    from sipscen.report.html_charts import load_charts, load_tables
     return {
         "sid": sid, "name": result.name, "status": result.status,
         "no_checks_pass": result.status == PASSED and result.no_checks,
         "duration": duration_text(result.duration), "location": result.location or result.file,
         "description": result.description, "tags": list(result.tags), "error": result.error,
-        "warnings": list(result.warnings or []), "checks": _check_views(result, base_dir),
-        "charts": load_charts(load, result.checks),
+        "warnings": list(result.warnings or []), "checks": _check_views(result, base_dir, budget),
+        "charts": load_charts(load, result.checks), "load_tables": load_tables(load),
         "ladder": ladder_view(wire_calls(result), address_labels(result), sid, wire_offset(result)),
-        "streams": _stream_views(result), "dtmf": _dtmf_view(result),
+        "streams": _stream_views(result), "streams_total": len(rtp_streams(result)),
+        "dtmf": _dtmf_view(result),
         "agents": _agent_views(result), "artifacts": _artifact_views(result, base_dir),
     }
 
@@ -227,10 +229,13 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     # what broke comes first: failed, then errored, then passed scenarios (run order within)
     rank = {"failed": 0, "error": 1, "not_run": 3}
     order = sorted(range(len(safe)), key=lambda i: (rank.get(safe[i].status, 2), i))
+    from sipscen.report.html_heard import Budget
+    budget = Budget()          # WAVs inlined in this page, what broke first
     page = environment().get_template("report.html.j2").render(
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         summary=_summary_view(safe, ids),
-        scenarios=[_scenario_view(safe[i], ids[i], Path(base_dir), loads[i]) for i in order])
+        scenarios=[_scenario_view(safe[i], ids[i], Path(base_dir), loads[i], budget)
+                   for i in order])
     forms = {s for m in masked for s in (m, escape(m, quote=True), str(markup_escape(m)))}
     return redact_text(page, sorted(forms, key=len, reverse=True))
 

@@ -186,3 +186,44 @@ def load_charts(load: Any, checks: Any = None) -> list[dict[str, Any]]:
             c["title"] = f"{agent}: {title} ({interval:g} s intervals)"
             out.append(c)
     return out
+
+
+_FIGURES = ("calls", "attempted", "answered", "failed", "two_way", "one_way", "silent",
+            "not_whole", "generators")
+
+
+def _worst_rows(rows: Any) -> list[dict[str, Any]]:
+    """Worst calls for people: loss as a percentage (the JSON keeps the fraction)."""
+    out = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict):
+            continue
+        row = dict(row)
+        loss = _number(row.get("loss"))
+        if loss is not None:
+            row["loss"] = f"{loss * 100:.2f} %"
+        out.append(row)
+    return out[:20]
+
+
+def load_tables(load: Any) -> list[dict[str, Any]]:
+    """Per load generator: its call figures, its worst calls and its calls without
+    two-way media, as small tables (report/values.py)."""
+    from sipscen.report import values
+    out = []
+    if not isinstance(load, dict):
+        return out
+    for agent, entry in load.items():
+        if not isinstance(entry, dict):
+            continue
+        figures = {k: entry[k] for k in _FIGURES if k in entry}
+        if not figures:
+            continue
+        worst = _worst_rows(entry.get("worst"))
+        one_way = [r for r in entry.get("one_way_calls") or [] if isinstance(r, dict)][:20]
+        out.append({"agent": agent,
+                    "figures": values.table({k.replace("_", "-"): v for k, v in figures.items()}),
+                    "worst": values.table(worst) if worst else None,
+                    "one_way": values.table(one_way) if one_way else None,
+                    "incomplete": "; ".join(map(str, entry.get("incomplete") or []))})
+    return out

@@ -28,6 +28,7 @@ HEIGHT = 128                 # frequency rows (0 Hz at the bottom, rate/2 at the
 MAX_WIDTH = 640              # time columns
 FLOOR_DB, TOP_DB = -90.0, -10.0
 INLINE_WAV_BYTES = 120_000   # a WAV up to this size is inlined (~7 s at 8 kHz)
+INLINE_PAGE_BYTES = 3_000_000  # past this many inlined WAV bytes in a page, WAVs are linked
 # a perceptual dark-blue -> teal -> yellow ramp (viridis' anchor colours)
 _RAMP = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]],
                  dtype=float)
@@ -95,8 +96,23 @@ def recording_path(result: Any, check: Any) -> Path | None:
     return path if path.is_relative_to(base) else None
 
 
-def heard_view(result: Any, check: Any, base_dir: str | os.PathLike) -> dict[str, Any] | None:
-    """The picture and player of ``check``'s recording for the template, or None."""
+class Budget:
+    """How many WAV bytes a page may still inline (one per rendered page)."""
+
+    def __init__(self, total: int = INLINE_PAGE_BYTES):
+        self.left = total
+
+    def take(self, size: int) -> bool:
+        if size > INLINE_WAV_BYTES or size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
+def heard_view(result: Any, check: Any, base_dir: str | os.PathLike,
+               budget: Budget | None = None) -> dict[str, Any] | None:
+    """The picture and player of ``check``'s recording for the template, or None.
+    The WAV is inlined while ``budget`` allows, else linked relative to ``base_dir``."""
     path = recording_path(result, check)
     if path is None:
         return None
@@ -109,7 +125,7 @@ def heard_view(result: Any, check: Any, base_dir: str | os.PathLike) -> dict[str
                 "note": f"recording {label} unreadable: {exc}"}
     db = spectrogram(samples, rate)
     seconds = len(samples) / rate if rate else 0.0
-    if size <= INLINE_WAV_BYTES:
+    if (budget or Budget()).take(size):
         src = _data_uri("audio/wav", path.read_bytes())
     else:
         src = artifact_href(str(path), base_dir)

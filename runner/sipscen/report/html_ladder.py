@@ -20,6 +20,7 @@ TIME_COLUMN = 86
 TOP = 58
 ROW = 34
 SELF_LOOP = 38
+MAX_ARROWS = 400    # a load run's thousands of messages: the first ones, and how many more
 PALETTE = ("#1f6feb", "#8250df", "#bf8700", "#0a7f6f", "#cf222e", "#57606a")
 
 
@@ -94,6 +95,8 @@ def ladder_view(calls: list[dict[str, Any]], labels: dict[str, str], prefix: str
     messages = ladder_messages(calls)
     if not messages:
         return None
+    total = len(messages)
+    messages = messages[:MAX_ARROWS]
     lanes = lanes_for(messages)
     x_of = {addr: TIME_COLUMN + LANE_WIDTH // 2 + i * LANE_WIDTH for i, addr in enumerate(lanes)}
     width = TIME_COLUMN + LANE_WIDTH * len(lanes) + SELF_LOOP
@@ -125,6 +128,6 @@ def ladder_view(calls: list[dict[str, Any]], labels: dict[str, str], prefix: str
     if len(call_ids) > 1:                  # several calls (dialogs): say which colour is which
         calls_of = {m.call_id: m.call for m in messages}
         legend = [{"call_id": c, "colour": PALETTE[calls_of[c] % len(PALETTE)]} for c in call_ids]
-    return {"prefix": prefix, "width": width, "height": height, "top": TOP,
+    return {"prefix": prefix, "width": width, "height": height, "top": TOP, "total": total,
             "lanes": [{"x": x_of[a], "addr": a, "name": labels.get(a)} for a in lanes],
             "arrows": arrows, "legend": legend, "kinds": ("req", "r1xx", "r2xx", "r3xx")}

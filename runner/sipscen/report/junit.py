@@ -91,8 +91,12 @@ def _system_out(result: ScenarioResult) -> str:
         lines.append(f"error: {result.error}")
     lines += [f"warning: {w}" for w in result.warnings or []]
     lines.append("checks:")
+    folder = (result.artifacts or {}).get("dir")
     for check in result.checks:
         lines.append(f"  [{check.status.upper()}] {check_line(check)}")
+        if check.recording:             # the audio it judged (report/html_heard.py)
+            where = f"{folder}/{check.recording}" if folder else check.recording
+            lines.append(f"      heard: {where}")
     if not result.checks:
         lines.append("  (none evaluated)")
     if result.artifacts:

@@ -367,7 +367,39 @@ def load(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
                   f"{max(got):g})", rate_min_ratio=want)
         else:
             m.note(f"rate_min_ratio: the measured ratio is {got or '?'}, no bound above it")
+    _load_media(m, p, results)
     return m.result()
+
+
+def _load_media(m: Mutation, p: Mapping[str, Any], results) -> None:
+    """The bounds on what a load's calls carried (checks/load_media.py), each moved
+    past the value measured over the calls."""
+    for key, label, top in (("mos_p5_min", "MOS p5", 4.5), ("two_way_media_min",
+                                                              ": two-way media", 100.0)):
+        if key not in p:
+            continue
+        got = measured(results, label)
+        if got and max(got) < top:
+            want = round(min(top, max(got) + max(0.01, (top - max(got)) / 2)), 3)
+            value = f"{want:g}%" if key == "two_way_media_min" else want
+            m.add(p, f"{key} {p[key]} -> {value} (past the measured {max(got):g})",
+                  **{key: value})
+        else:
+            m.note(f"{key}: the measured value is {got or '?'}, no bound above it")
+    for key, label, fmt in (("loss_p95_max", "loss p95", lambda v: f"{v:g}%"),
+                            ("jitter_p95_max", "jitter p95", lambda v: f"{v:g}ms"),
+                            ("setup_p95_max", "setup", lambda v: f"{v:g}ms"),
+                            ("one_way_calls_max", "calls without two-way media", int)):
+        if key not in p:
+            continue
+        got = measured(results, label)
+        if got and min(got) > 0:
+            value = fmt(min(got) - 1) if key == "one_way_calls_max" else fmt(
+                round(min(got) / 2, 3))
+            m.add(p, f"{key} {p[key]} -> {value} (below the measured {min(got):g})",
+                  **{key: value})
+        else:
+            m.note(f"{key}: the measured value is {got or '?'}, no bound below it")
 
 
 def sip(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:

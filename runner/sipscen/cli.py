@@ -247,6 +247,7 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
     if not files:
         raise UsageError(f"no scenario files in {' '.join(args.paths)}")
     _check_outputs(args)
+    exemptions = _exemptions(args)
     progress = console_report.LiveProgress(out)
     selection, generator = _selection(args), _generator(args)
     options = SuiteOptions(
@@ -274,28 +275,34 @@ def cmd_run(args, out: Console, err: Console) -> ExitStatus:
         return ExitStatus.INTERRUPTED
     status = overall_status(state.results())
     if args.mutate:
+        from sipscen.engine.judge import judge_folder
         folders = [Path(r.artifacts["dir"]) for r in state.results() if r.artifacts.get("dir")
                    and (Path(r.artifacts["dir"]) / "evidence.json").is_file()]
-        status = _mutation(args, folders, out, status)
+        judged = [judge_folder(f, variables=dict(args.var))[1:] for f in folders]
+        status = _mutation(args, judged, out, status, exemptions)
     return status
 
 
-def _mutation(args, folders, out: Console, status: ExitStatus) -> ExitStatus:
-    """--mutate: every run folder's mutants judged and reported; the exit status."""
+def _mutation(args, judged, out: Console, status: ExitStatus, exemptions) -> ExitStatus:
+    """--mutate: each judged run's mutants (``judged``: (scenario, evidence) pairs)
+    judged and reported; the exit status."""
     from sipscen.core.errors import mutation_status
-    from sipscen.engine.mutation import load_exemptions, mutate_folders
+    from sipscen.engine.mutation import mutate_scenario
     from sipscen.report.mutation import lines
 
-    exemptions = load_exemptions(args.exemptions)
-    scenario = getattr(args, "scenario", None)
-    reports = [report for folder in folders for _, report in mutate_folders(
-        folder, scenario, variables=dict(args.var), exemptions=exemptions)]
+    reports = [mutate_scenario(scenario, ev, exemptions) for scenario, ev in judged]
     if not reports:
         out.print("MUTATION: no run with saved evidence to mutate", markup=False)
         return mutation_status(status, True)
     for line in lines(reports):
         out.print(terminal_safe(line), markup=False, highlight=False, soft_wrap=True)
     return mutation_status(status, any(r.failing for r in reports))
+
+
+def _exemptions(args) -> list:
+    """The --exemptions file, read before anything runs (a bad one is exit 2 at once)."""
+    from sipscen.engine.mutation import load_exemptions
+    return load_exemptions(args.exemptions) if args.mutate else []
 
 
 def _check_outputs(args) -> None:
@@ -349,14 +356,14 @@ def cmd_judge(args, out: Console, err: Console) -> ExitStatus:
     from sipscen.engine.judge import judge_folders
 
     _check_outputs(args)
+    exemptions = _exemptions(args)
     judged = judge_folders(args.folder, args.scenario, variables=dict(args.var),
                            strict=args.strict)
     results = [result for result, _, _ in judged]
     _write_reports(args, results, out)
     status = overall_status(results)
     if args.mutate:
-        from sipscen.engine.judge import run_folders
-        status = _mutation(args, run_folders(args.folder), out, status)
+        status = _mutation(args, [(sc, ev) for _, sc, ev in judged], out, status, exemptions)
     return status
 
 

@@ -71,7 +71,39 @@ def render(builtin_only: bool = False) -> str:
     for family in registry.builtin(registry.EXPECTATIONS, builtin_only).values():
         out += [f"### `{family.name}`", "", family.doc, "", f"Keys: {_keys(family.schema)}.", "",
                 "```yaml", family.example, "```", ""]
+    out += COMMAND_LINE
     return "\n".join(out).rstrip() + "\n"
+
+
+# The commands, in short (`sipscen COMMAND --help` has every flag).
+COMMAND_LINE = [
+    "## Command line", "",
+    "`sipscen COMMAND --help` lists every flag. Exit codes: 0 passed, 1 a check failed "
+    "(or, with `--mutate`, an expectation that cannot fail), 2 invalid input or usage, "
+    "3 infrastructure, 130 interrupted.", "",
+    "| command | what it does |", "|---|---|",
+    "| `run FILE...` | run scenario files, folders or globs; `--json FILE\\|-`, `--junit`, "
+    "`--html`, `--artifacts DIR`, `-j N`, `--var`, `--tag`, `-k`, `--shard K/N`, "
+    "`--strict`, `--mutate`, `--exemptions FILE` |",
+    "| `judge ARTIFACTS_DIR [SCENARIO]` | judge a finished run again from its saved "
+    "evidence (`evidence.json`, the capture, the recordings) against the scenario as it is "
+    "now, without placing a call; the reports and flags of `run`, `--mutate`, "
+    "`--exemptions FILE` (docs/JUDGE.md) |",
+    "| `validate FILE...` | check scenario files without running them |",
+    "| `list FILE...` | what `run` would run |",
+    "| `analyze CAPTURE` | dissect a capture: calls, RTP, DTMF, SRTP (docs/ANALYSIS.md) |",
+    "| `scaffold CAPTURE` | a scenario from a customer's capture (docs/SCAFFOLD.md) |",
+    "| `report merge JSON...` | join the JSON reports of several shards |",
+    "| `kube manifests\\|collect` | run suites and loads as Kubernetes Jobs "
+    "(docs/KUBERNETES.md) |",
+    "| `schema`, `doc` | the JSON Schema; this reference |", "",
+    "`--mutate` re-judges falsified copies of every expectation on the run's own evidence "
+    "(other digits, another status or codec, a tone off by twice its tolerance, flags "
+    "flipped, thresholds past the measured value, counts +-1, a DTMF leg flipped): a copy "
+    "that still passes is reported as \"this expectation cannot fail here\" with its "
+    "FILE:LINE:COL. `--exemptions FILE` lists survivors true by design, each with a "
+    "written reason.", "",
+]
 
 
 def main(argv: list[str]) -> int:

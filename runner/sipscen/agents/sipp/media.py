@@ -52,8 +52,11 @@ a=rtpmap:96 telephone-event/8000
 a=fmtp:96 0-15
 a=sendrecv"""
 
-_IN_DIALOG = """{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+# in the dialog: to the callee's Contact through the route set its 200 recorded (a
+# record-routing SBC refuses a BYE without its Route); SIPp drops an empty [routes] line
+_IN_DIALOG = """{method} [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
 From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
@@ -137,7 +140,7 @@ def build_media_uac(play_dtmf: str | None, play_pcap: Path | None,
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
+  <recv response="200" rtd="true" rrs="true"/>
   <send><![CDATA[
 {_IN_DIALOG.format(method="ACK", cseq=1)}
 ]]></send>
@@ -154,6 +157,7 @@ def build_media_uac(play_dtmf: str | None, play_pcap: Path | None,
 
 _UAS_RESPONSE = """SIP/2.0 {code} {reason}
 [last_Via:]
+[last_Record-Route:]
 [last_From:]
 [last_To:]{tag}
 [last_Call-ID:]

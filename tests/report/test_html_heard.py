@@ -212,3 +212,18 @@ def test_a_long_recording_is_linked_and_plays_from_the_page(tmp_path, page):
             a.addEventListener('error', () => ok(-1)); a.load(); })))""")
     assert [round(d) for d in durations] == [10, 1, 1]
     assert page.locator("audio.recording").first.get_attribute("src").startswith("../art/")
+
+
+def test_the_asked_frequency_is_marked_on_the_spectrogram():
+    """A tone check's asked frequencies (and absent ones) become dashed marks at their
+    height; a check that asked no tone gets none."""
+    from sipscen.report.html_heard import SHOWN_HEIGHT, _overlay, asked_frequencies
+    assert asked_frequencies("tone 1000+1200 Hz ±3% for 1s, no tone 600 Hz ±10 Hz for 200ms") \
+        == [{"hz": 1000.0, "absent": False}, {"hz": 1200.0, "absent": False},
+            {"hz": 600.0, "absent": True}]
+    o = _overlay(8000, "tone 1000 Hz ±3% for 1s")
+    assert [m["y"] for m in o["marks"]] == [SHOWN_HEIGHT * 0.75]          # 1 kHz of 4 kHz
+    assert [t["label"] for t in o["ticks"]] == ["0", "1k", "2k", "3k", "4k"]
+    assert _overlay(8000, "not silent")["marks"] == []
+    assert _overlay(8000, {"max_loss_pct": 0})["marks"] == []
+    assert _overlay(8000, "tone 5000 Hz ±3% for 1s")["marks"] == []      # above Nyquist

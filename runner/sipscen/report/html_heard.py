@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import struct
 import wave
 import zlib
@@ -96,6 +97,36 @@ def recording_path(result: Any, check: Any) -> Path | None:
     return path if path.is_relative_to(base) else None
 
 
+SHOWN_WIDTH, SHOWN_HEIGHT = 420, 96     # the picture on the page (CSS px)
+_ASKED = re.compile(r"(?:^|, )(no )?tone ([0-9.+]+) Hz")
+
+
+def asked_frequencies(expected: Any) -> list[dict[str, Any]]:
+    """The frequencies a tone check asked for (or asked to be absent), read from its
+    expected text ("tone 1000+1200 Hz ±3% for 1s"): drawn over the spectrogram."""
+    out = []
+    for absent, freqs in _ASKED.findall(expected if isinstance(expected, str) else ""):
+        for f in freqs.split("+"):
+            try:
+                out.append({"hz": float(f), "absent": bool(absent)})
+            except ValueError:
+                continue
+    return out
+
+
+def _overlay(rate: int, expected: Any) -> dict[str, Any]:
+    """Frequency ticks (every kHz, or every 2 kHz above 8 kHz) and the asked tones'
+    marks, in the picture's CSS pixels."""
+    top = rate / 2
+    step = 1000 if top <= 4000 else 2000 if top <= 8000 else 4000
+    ticks = [{"y": round(SHOWN_HEIGHT * (1 - f / top), 1), "label": f"{f / 1000:g}k" if f else "0"}
+             for f in range(0, int(top) + 1, step)]
+    marks = [{"y": round(SHOWN_HEIGHT * (1 - m["hz"] / top), 1), "absent": m["absent"],
+              "label": f"{'no ' if m['absent'] else ''}{m['hz']:g} Hz asked"}
+             for m in asked_frequencies(expected) if 0 < m["hz"] < top]
+    return {"ticks": ticks, "marks": marks, "width": SHOWN_WIDTH, "height": SHOWN_HEIGHT}
+
+
 class Budget:
     """How many WAV bytes a page may still inline (one per rendered page)."""
 
@@ -133,6 +164,6 @@ def heard_view(result: Any, check: Any, base_dir: str | os.PathLike,
              if len(samples) else None)
     return {"image": _data_uri("image/png", png(colours(db))), "width": db.shape[1],
             "height": db.shape[0], "src": src, "label": label, "seconds": f"{seconds:.2f}",
-            "rate": rate, "top_hz": rate // 2,
+            "rate": rate, "top_hz": rate // 2, "overlay": _overlay(rate, getattr(check, "expected", None)),
             "note": f"what was heard: {seconds:.2f} s, 0-{rate // 2} Hz"
                     + (f", level {level:.0f} dBFS" if level is not None else "")}

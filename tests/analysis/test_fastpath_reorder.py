@@ -46,3 +46,46 @@ def test_a_difference_would_be_seen(realistic):
     general = _general_path(path)
     general["rtp_streams"][3]["jitter_ms"] += 0.001
     assert fast != general
+
+
+def _records_path(path: Path) -> dict:
+    """The per-record loop (fastpath.run_pcap), which the column loop replaced."""
+    from sipscen.analysis import fastpath
+    from sipscen.analysis.analyze import _build
+    from sipscen.analysis.analyzer import Analyzer
+    from sipscen.analysis.pcap import CaptureReader
+    reader = CaptureReader(path)
+    an = Analyzer([])
+    try:
+        fastpath.run_pcap(an, reader)
+        an.finish()
+    finally:
+        reader.close()
+    return _build(str(path), an, reader.warnings + an.warnings, 2).to_dict()
+
+
+def test_the_per_record_loop_agrees(realistic):
+    path, _info = realistic
+    assert analyze_capture(path).to_dict() == _records_path(path)
+
+
+@pytest.mark.parametrize("chunk", [2_000, 9_000, 50_000])
+def test_small_buffers_same_result(realistic, monkeypatch, chunk):
+    """Buffers of a few records (record by record), of a hundred and more (columns),
+    records cut at every buffer boundary: the same result."""
+    from sipscen.analysis import pcap
+    path, _info = realistic
+    whole = analyze_capture(path).to_dict()
+    monkeypatch.setattr(pcap, "CHUNK", chunk)
+    assert analyze_capture(path).to_dict() == whole
+
+
+def test_flows_with_one_hash_same_result(realistic, monkeypatch):
+    """Two flows whose keys hash alike are told apart (the buffer is taken record by
+    record): with a multiplier of 0 every flow with the same ports collides."""
+    from sipscen.analysis import fastcolumns
+    path, _info = realistic
+    whole = analyze_capture(path).to_dict()
+    monkeypatch.setattr(fastcolumns, "_MIX", fastcolumns.np.uint64(0))
+    monkeypatch.setattr(fastcolumns, "_MIXI", 0)
+    assert analyze_capture(path).to_dict() == whole

@@ -16,7 +16,8 @@ from sipscen.analysis.websocket import WebSocketSip   # binds SIP over WebSocket
 from sipscen.analysis.dissectors import (TCP, UDP, anything, bind_tcp, bind_udp, is_rtcp, is_rtp,
                                          starts_like_sip)
 from sipscen.analysis.dtmf import EventClassifier, EventTracker
-from sipscen.analysis.fastpath import run_batches, run_pcap
+from sipscen.analysis.fastcolumns import run_pcap
+from sipscen.analysis.fastpath import run_batches
 from sipscen.analysis.layers import FRAGMENT, Defragmenter, endpoint_str, fragment_info, ip_payload
 from sipscen.analysis.rtp import RtpStream
 from sipscen.analysis.sip import TcpSipReassembler, looks_like_sip, parse_message
@@ -82,6 +83,8 @@ class Analyzer:
         self.fragments = 0
         self.too_many = False
         self.fast_flows: dict[bytes, RtpStream] = {}   # addresses + ports -> stream
+        # the keys of fast_flows set or removed, while a loop wants to know (fastcolumns.py)
+        self.fast_touched: list[bytes] | None = None
         # the streams an SDP change may concern: by the endpoints they send from and to,
         # and by call (its other media are a stream's SRTP key candidates)
         self.by_endpoint: dict[tuple[bytes, int], list[RtpStream]] = {}
@@ -317,6 +320,8 @@ class Analyzer:
         st.go_fast(pt)
         if st.fastpt == pt:
             self.fast_flows[key[:-4]] = st     # addresses + ports, without the SSRC
+            if self.fast_touched is not None:
+                self.fast_touched.append(key[:-4])
 
     def _event(self, st, t, seq, ts, marker, pkt, pt, clock) -> None:
         payload = _payload(pkt)
@@ -456,7 +461,9 @@ class Analyzer:
                 for st in group or ():
                     st.sdp_gen = -1
                     if fast:
-                        fast.pop(st.src + st.dst + _PORTS(st.sport, st.dport), None)
+                        key = st.src + st.dst + _PORTS(st.sport, st.dport)
+                        if fast.pop(key, None) is not None and self.fast_touched is not None:
+                            self.fast_touched.append(key)
         changes.clear()
 
 

@@ -1,0 +1,339 @@
+"""The fast path over whole buffers: fields as numpy columns, flows as chains.
+
+On a load test's capture almost every packet is the next in-order audio
+packet of a stream already taken by the fast path (``fastpath.py``), but the
+streams are interleaved and their packet sizes vary, so ``fastpath.run_pcap``
+pays a Python loop iteration (two ``struct`` unpacks, a dict lookup, the
+checks) per packet.  Here, per 4 MiB buffer of a classic pcap:
+
+1. the record walk (a short Python loop: only the offsets) gives every
+   record's place;
+2. numpy gathers the fixed header fields of every record at once (one
+   structured view over a (records x width) copy) and groups the UDP-in-IPv4
+   records by their addresses + ports (a hash, argsort, then the keys checked
+   equal): per flow, a *chain* of its records in capture order;
+3. a record is "static-fast" when it follows its chain predecessor exactly:
+   RTP version 2, no marker, same payload type and SSRC, sequence number + 1.
+   The others are *breaks*, as is each flow's first record in the buffer;
+4. the breaks are handled one by one in capture order by the per-record code
+   of ``fastpath.run_pcap`` (its fast check, ``RtpStream.add`` for a gap, or
+   the general path ``Analyzer.packet``).  A break that leaves a flow's state
+   otherwise than the fast check passing (the general path, a gap) makes the
+   flow's next record a break too, as does a change of ``fast_flows`` under
+   it (``Analyzer.fast_touched``: a new fast flow, SDP sending one back);
+5. between two of its breaks, a flow's records are all fast: they are applied
+   in bulk, just before the flow's next break and at the buffer's end
+   (packets, highest sequence number, last time, and the RFC 3550 jitter
+   recurrence, left in Python in the same order of float operations so the
+   result is bit for bit the per-record one).
+
+Only a flow's own records change its stream; the general path reads no other
+stream's counters, so applying a flow's fast records later than the records of
+other flows between them changes nothing.  ``run_pcap`` here must give exactly
+what ``fastpath.run_pcap`` and the general path give (the equivalence tests run
+all of them).
+"""
+from __future__ import annotations
+
+import heapq
+import struct
+from array import array
+
+import numpy as np
+
+from sipscen.analysis import fastpath
+from sipscen.analysis.fastpath import _OFFSETS, _layout
+from sipscen.analysis.pcap import MAX_RECORD
+
+_MIXI = 0x9E3779B97F4A7C15
+_MIX = np.uint64(_MIXI)
+_M64 = (1 << 64) - 1
+SMALL = 64          # a buffer with fewer records is walked record by record
+_MASK20 = (1 << 20) - 1
+_MASK40 = (1 << 40) - 1
+_NONE = _MASK40     # a break outside the chains (not UDP in IPv4)
+
+
+def _columns(lt: int, order: str, need4: int) -> np.dtype:
+    """The structured dtype of one gathered row: the record header and the fields
+    of ``fastpath``'s IPv4 fast path (network order) at the link type's offsets."""
+    ipo, eto = _OFFSETS[lt]
+    b = 16 + ipo
+    fields = [("sec", order + "u4", 0), ("frac", order + "u4", 4), ("incl", order + "u4", 8),
+              ("vi", "u1", b), ("proto", "u1", b + 9), ("k1", ">u8", b + 12), ("k2", ">u4", b + 20),
+              ("b0", "u1", b + 28), ("b1", "u1", b + 29), ("seq", ">u2", b + 30),
+              ("ts", ">u4", b + 32), ("ssrc", ">u4", b + 36)]
+    if eto >= 0:
+        fields.append(("et", ">u2", 16 + eto))
+    names, formats, offsets = zip(*fields)
+    return np.dtype({"names": list(names), "formats": list(formats), "offsets": list(offsets),
+                     "itemsize": 16 + need4})
+
+
+def run_pcap(an, reader) -> None:
+    """Feed every record of a classic pcap ``reader`` to analyzer ``an``."""
+    lt = reader.linktype
+    if lt not in _OFFSETS:
+        fastpath.run_pcap(an, reader)
+        return
+    v4, (et4, e4), need4, v6, (et6, e6), need6 = _layout(lt)
+    ipo, eto = _OFFSETS[lt]
+    width = 16 + need4
+    rows_dtype = _columns(lt, reader.byte_order, need4)
+    incl_at = struct.Struct(reader.byte_order + "8xI").unpack_from
+    hdr = reader.record_header
+    res = reader.tsres
+    packet = an.packet
+    fast_get = an.fast_flows.get
+    touched = an.fast_touched = []
+    max_record = MAX_RECORD
+    pad = bytes(width)
+    key_at = 16 + ipo + 12          # the flow key (addresses + ports) in a record
+
+    def one(buf, pos, frame):
+        """One record, as ``fastpath.run_pcap`` takes it: the stream it was fast for, else None."""
+        sec, frac, incl = hdr(buf, pos)
+        d = pos + 16
+        if incl >= need4:
+            e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v4(buf, d)
+            if vi == 0x45:
+                st = fast_get(key) if proto == 17 and e0 == et4 and e1 == e4 else None
+            elif vi >> 4 == 6 and incl >= need6:
+                e0, e1, vi, proto, key, b0, b1, seq, ts, ssrc = v6(buf, d)
+                st = fast_get(key) if proto == 17 and e0 == et6 and e1 == e6 else None
+            else:
+                st = None
+            if st is not None and b1 == st.fastpt and b0 >> 6 == 2 and ssrc == st.ssrc:
+                t = sec + frac * res
+                if seq - st.max_seq == 1:
+                    st.max_seq = seq
+                    st.packets += 1
+                    st.last_time = t
+                    transit = t * st.jclock - ts
+                    dd = transit - st.transit
+                    if dd < 0.0:
+                        dd = -dd
+                    if dd > 2147483648.0:
+                        dd = abs(dd - 4294967296.0)
+                    st.jitter += (dd - st.jitter) * 0.0625
+                    st.transit = transit
+                    return st
+                st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
+                return None
+        an.frame = frame
+        packet(sec + frac * res, lt, buf[d:d + incl])
+        return None
+
+    def slow(buf, offs, count, base) -> None:
+        for i in range(count):
+            one(buf, offs[i], base + i + 1)
+
+    for buf in reader.pcap_buffers():
+        # 1. the record walk (a record cut short by the buffer's end, or claiming more than
+        # MAX_RECORD bytes, and those after it are left to the reader)
+        offs = array("q")
+        append = offs.append
+        pos = 0
+        n = len(buf)
+        limit = n - 16
+        while pos <= limit:
+            append(pos)
+            pos += 16 + incl_at(buf, pos)[0]
+        if pos > n:
+            pos = offs.pop()
+        count = len(offs)
+        base = an.packets
+        touched.clear()
+        if count < SMALL:
+            for i in range(count):
+                if incl_at(buf, offs[i])[0] > max_record:
+                    count, pos = i, offs[i]
+                    break
+            slow(buf, offs, count, base)
+            an.packets += count
+            reader.taken(pos, count)
+            continue
+        o = np.frombuffer(offs, dtype=np.int64)
+        # 2. columns, flows, chains
+        padded = buf + pad
+        rows = np.ndarray((n + 1,), dtype=(np.void, width), buffer=padded, strides=(1,))[o]
+        col = rows.view(rows_dtype)
+        incl = col["incl"]
+        big = np.flatnonzero(incl > max_record)
+        if len(big):
+            count = int(big[0])
+            pos = offs[count]
+            o, col, incl = o[:count], col[:count], incl[:count]
+        ip = (incl >= need4) & (col["vi"] == 0x45) & (col["proto"] == 17)
+        if eto >= 0:
+            ip &= col["et"] == 0x0800
+        idx = np.flatnonzero(ip)
+        m = len(idx)
+        if m == 0:
+            slow(buf, offs, count, base)
+            an.packets += count
+            reader.taken(pos, count)
+            continue
+        k1 = col["k1"][idx]
+        k2 = col["k2"][idx].astype(np.uint64)
+        h = k1 * _MIX + k2
+        chain = np.argsort(h, kind="stable")      # positions in idx: flows, each in capture order
+        hs = h[chain]
+        first = np.empty(m, dtype=bool)
+        first[0] = True
+        np.not_equal(hs[1:], hs[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        gid = np.cumsum(first) - 1
+        k1c, k2c = k1[chain], k2[chain]
+        if (k1c != k1c[starts][gid]).any() or (k2c != k2c[starts][gid]).any():
+            slow(buf, offs, count, base)          # two flows with one hash: record by record
+            an.packets += count
+            reader.taken(pos, count)
+            continue
+        pi = idx[chain]                           # capture index of each chain position
+        seq = col["seq"][pi].astype(np.int64)
+        b1 = col["b1"][pi]
+        ssrc = col["ssrc"][pi]
+        follows = (col["b0"][pi] >> 6) == 2
+        follows &= b1 < 128
+        follows[1:] &= ~first[1:] & (seq[1:] - seq[:-1] == 1) & (b1[1:] == b1[:-1]) & (
+            ssrc[1:] == ssrc[:-1]) | first[1:]    # (a first record: decided below)
+        # the flows, and the clock each one's stream is fast with now
+        # (arrays, not lists: no object per record or flow that would outlive the
+        # buffer among the calls and streams made meanwhile, and fragment the heap)
+        bounds = array("q", starts.tobytes())     # group g: chain positions bounds[g]..bounds[g+1]-1
+        bounds.append(m)
+        ghash = hs[starts]
+        groups = len(starts)
+        clocks = []
+        fast_st = [None] * groups                 # per group: the stream its pending records are fast for
+        state = []
+        for s in starts.tolist():
+            p = offs[int(pi[s])] + key_at
+            st = fast_get(buf[p:p + 12])
+            if st is None:
+                clocks.append(0.0)
+                state += (-1, -1, -1)
+            else:
+                clocks.append(st.jclock)
+                state += (st.fastpt, st.ssrc, st.max_seq)
+        # a flow's first record in the buffer is fast when it is the next of its stream as
+        # the buffer starts (a change under it before its turn makes it a break again)
+        fastpt, ssrc0, max0 = np.array(state, dtype=np.int64).reshape(groups, 3).T
+        ok = follows[starts] & (b1[starts] == fastpt) & (ssrc[starts] == ssrc0) & (
+            seq[starts] - max0 == 1)
+        for g in np.flatnonzero(ok).tolist():
+            p = offs[int(pi[bounds[g]])] + key_at
+            fast_st[g] = fast_get(buf[p:p + 12])
+        follows[starts] = ok
+        # the fast records' jitter terms, as the loop computes them (valid while the
+        # stream's clock is the one assumed here; _apply checks)
+        tc = col["sec"][pi] + col["frac"][pi] * res
+        tsc = col["ts"][pi].astype(np.int64)
+        transit = tc * np.array(clocks)[gid] - tsc
+        dd = np.empty(m)
+        dd[0] = 0.0
+        np.subtract(transit[1:], transit[:-1], out=dd[1:])
+        np.abs(dd, out=dd)
+        wrap = dd > 2147483648.0
+        if wrap.any():
+            dd[wrap] = np.abs(dd[wrap] - 4294967296.0)
+        ddl = array("d", dd.tobytes())
+        # 3. the breaks, in capture order: (capture index, chain position or NONE, group)
+        brk = np.zeros(count, dtype=bool)
+        nf = np.flatnonzero(~follows)
+        brk[pi[nf]] = True
+        brk[~ip] = True
+        where = np.full(count, _NONE, dtype=np.int64)
+        where[pi[nf]] = (nf << 20) | gid[nf]
+        bi = np.flatnonzero(brk)
+        breaks = array("q", ((bi << 40) | where[bi]).tobytes())
+        done = bounds[:-1]                        # per group: chain positions before it are handled
+        dyn: list[int] = []
+        last = -1
+        nb = len(breaks)
+        si = 0
+        # 4. the breaks, one by one
+        while True:
+            if dyn and (si >= nb or dyn[0] < breaks[si]):
+                item = heapq.heappop(dyn)
+            elif si < nb:
+                item = breaks[si]
+                si += 1
+            else:
+                break
+            i = item >> 40
+            if i <= last:
+                continue
+            last = i
+            kg = item & _MASK40
+            if kg != _NONE:
+                k = kg >> 20
+                g = kg & _MASK20
+                a = done[g]
+                if a < k:
+                    _apply(fast_st[g], a, k, clocks[g], tc, tsc, seq, ddl)
+                st = one(buf, offs[i], base + i + 1)
+                done[g] = k + 1
+                if st is not None:
+                    fast_st[g] = st
+                elif k + 1 < bounds[g + 1]:
+                    heapq.heappush(dyn, (int(pi[k + 1]) << 40) | ((k + 1) << 20) | g)
+            else:
+                one(buf, offs[i], base + i + 1)
+            if touched:
+                for key in touched:
+                    if len(key) != 12:
+                        continue                  # IPv6: not in the chains
+                    g = int(np.searchsorted(ghash, np.uint64((int.from_bytes(key[:8], "big") * _MIXI
+                                                    + int.from_bytes(key[8:], "big")) & _M64)))
+                    at = offs[int(pi[bounds[g]])] + key_at if g < groups else 0
+                    if g < groups and key == buf[at:at + 12]:
+                        lo, hi = bounds[g], bounds[g + 1]
+                        p = lo + int(np.searchsorted(pi[lo:hi], i, "right"))
+                        if p < hi:
+                            heapq.heappush(dyn, (int(pi[p]) << 40) | (p << 20) | g)
+                touched.clear()
+        # 5. what is left of each flow's chain is fast
+        for g, a in enumerate(done):
+            b = bounds[g + 1]
+            if a < b:
+                _apply(fast_st[g], a, b, clocks[g], tc, tsc, seq, ddl)
+        an.packets += count
+        reader.taken(pos, count)
+    an.fast_touched = None
+
+
+def _apply(st, a: int, b: int, clock: float, tc, tsc, seq, ddl: list) -> None:
+    """Chain positions ``a..b-1``: in-order audio of ``st``, counted as the per-record
+    fast path would have counted them one by one (the same float operations in the
+    same order; ``ddl``: the jitter terms computed with ``clock``)."""
+    jclock = st.jclock
+    transit = float(tc[a]) * jclock - int(tsc[a])
+    dd = transit - st.transit
+    if dd < 0.0:
+        dd = -dd
+    if dd > 2147483648.0:
+        dd = abs(dd - 4294967296.0)
+    jitter = st.jitter + (dd - st.jitter) * 0.0625
+    if jclock == clock:
+        for k in range(a + 1, b):
+            jitter += (ddl[k] - jitter) * 0.0625
+        if b - 1 > a:
+            transit = float(tc[b - 1]) * jclock - int(tsc[b - 1])
+    else:                   # the stream's clock changed in this buffer: term by term
+        times, stamps = tc[a + 1:b].tolist(), tsc[a + 1:b].tolist()
+        for t, ts in zip(times, stamps):
+            now = t * jclock - ts
+            dd = now - transit
+            if dd < 0.0:
+                dd = -dd
+            if dd > 2147483648.0:
+                dd = abs(dd - 4294967296.0)
+            jitter += (dd - jitter) * 0.0625
+            transit = now
+    st.jitter = jitter
+    st.transit = transit
+    st.packets += b - a
+    st.max_seq = int(seq[b - 1])
+    st.last_time = float(tc[b - 1])

@@ -60,6 +60,9 @@ def test_console_junit_and_html_show_the_same_table():
     row = next(line for line in out.splitlines() if "sut->bob    127" in line)
     assert "127.0.0.1:12772->127.0.0.1:4000" in row and "120" in row and "18" in row
     assert "{'" not in out and "True" not in out and "['PCMA']" not in out
+    # too wide for its cell: printed whole under the checks table, the cell says where
+    assert "(table 1 below)" in out and "table 1: leg alice<->bob via sut: SRTP, actual" in out
+    assert row.startswith("    sut->bob")
 
     failure = junit_tree([r]).find(".//failure")
     assert "expected yes" in failure.get("message")

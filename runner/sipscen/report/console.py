@@ -161,7 +161,27 @@ class LiveProgress:
         return Text(f"{r(kind)} {extras}".rstrip())
 
 
-def _check_table(result: ScenarioResult, secrets: list[str], ascii_only: bool) -> Table:
+INLINE_TABLE_CHARS = 44    # a value table wider than this is printed under the checks
+
+
+def _value(value: Any, secrets: list[str], style: str, below: list, label: str) -> Text:
+    """An expected/actual cell (report/values.py): one line of text, or a small table
+    as aligned lines when it fits the cell; a wider one goes to ``below`` (printed
+    under the checks table, full width) and the cell says so."""
+    t = values.table(value)
+    if t is None:
+        return Text(shown(values.text(value, 2000), secrets), style=style)
+    lines = t.lines()
+    if max(map(len, lines), default=0) <= INLINE_TABLE_CHARS:
+        return Text(shown("\n".join(lines), secrets), style=style)
+    below.append((label, lines))
+    return Text(f"(table {len(below)} below)", style=style or "dim")
+
+
+def _check_table(result: ScenarioResult, secrets: list[str], ascii_only: bool,
+                 below: list | None = None) -> Table:
+    """The checks table; value tables too wide for a cell are added to ``below``."""
+    below = [] if below is None else below
     table = Table(box=box.ASCII2 if ascii_only else box.SIMPLE_HEAD, show_edge=not ascii_only,
                   pad_edge=False, expand=False)
     longest = max((len(c.location or "") for c in result.checks), default=0)
@@ -179,8 +199,9 @@ def _check_table(result: ScenarioResult, secrets: list[str], ascii_only: bool) -
         table.add_row(
             _status_text(check.status),
             name,
-            Text(shown(values.block(check.expected), secrets), style=style),
-            Text(shown(values.block(check.actual), secrets), style="bold red" if failed else ""),
+            _value(check.expected, secrets, style, below, f"{check.name}, expected"),
+            _value(check.actual, secrets, "bold red" if failed else "", below,
+                   f"{check.name}, actual"),
             Text(shown(check.location or "", secrets), style="red" if failed else "dim"),
         )
     return table
@@ -219,11 +240,17 @@ def render_result(result: ScenarioResult, console: Console,
         console.print(Text("  error: " + shown(result.error, masked),
                            style=STATUS_STYLE.get(result.status, "red")), soft_wrap=True)
     if result.checks:
-        table = _check_table(result, masked, ascii_only)
+        below: list = []
+        table = _check_table(result, masked, ascii_only, below)
         if ascii_only:
             _print_wide(console, table, max(console.width, CI_MIN_WIDTH))
         else:
             console.print(table)
+        for number, (label, lines) in enumerate(below, 1):
+            console.print(Text(f"  table {number}: " + shown(label, masked, one_line=True),
+                               style="dim"), soft_wrap=True)
+            console.print(Text("\n".join("    " + shown(line, masked) for line in lines)),
+                          soft_wrap=True, highlight=False)
     elif result.status not in (ERROR, NOT_RUN) and not result.no_checks:
         console.print(Text("  (no checks)", style="dim"))
     for warning in result.warnings or []:

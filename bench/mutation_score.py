@@ -55,9 +55,9 @@ def main() -> None:
         judged = mutate_folders(art, exemptions=load_exemptions(EXEMPTIONS))
         took = time.monotonic() - t0
     reports = [rep for _, rep in judged]
-    with_evidence = {r.name for r in reports}
-    for s in ran:
-        if s["name"] not in with_evidence:
+    for s in ran:       # (names in the JSON report are masked: tell runs by their folder)
+        folder = Path((s.get("artifacts") or {}).get("dir") or "/nonexistent")
+        if not (folder / "evidence.json").is_file():
             print(f"NO EVIDENCE {s['name']} ({s['status']}): {s.get('error') or '?'}"[:300])
     shown = reports if args.verbose else [r for r in reports if r.failing or any(
         e.skipped for e in r.expectations)]
@@ -77,7 +77,7 @@ def main() -> None:
     print("per family (killed / not killed): " + ", ".join(
         f"{k} {families[k]}/{alive[k]}" for k in sorted(families)))
     print(f"LIBRARY MUTATION SCORE: {score_text(killed, total)} over {len(reports)} scenarios "
-          f"with evidence; {exempt} exempt with a written reason; {skipped} expectations not "
+          f"with evidence{f' (of {len(ran)} run)' if ran else ''}; {exempt} exempt with a written reason; {skipped} expectations not "
           f"mutated (did not pass); {sum(r.failing for r in reports)} scenarios below 100 %; "
           f"judging took {took:.1f}s")
 

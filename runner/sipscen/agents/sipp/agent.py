@@ -64,6 +64,14 @@ def check_endpoint(spec: AgentSpec, scenario_dir: Path | None = None) -> tuple[s
     cfg = spec.config
     host = require_loopback(str(cfg.get("address") or "127.0.0.1"), f"{spec.path}.address",
                             spec.location)
+    media = cfg.get("media") if isinstance(cfg.get("media"), dict) else {}
+    if cfg.get("impair") is not None and not media.get("play_pcap"):
+        raise ScenarioError("a SIPp agent's impair: thins the pcap it plays: give "
+                            "media.play_pcap", spec.location, f"{spec.path}.impair")
+    if media.get("one_way_every") and not (media.get("play_pcap") and cfg.get("target")):
+        raise ScenarioError("media.one_way_every silences a calling agent's play_pcap in "
+                            "every Nth call: give play_pcap and a target", spec.location,
+                            f"{spec.path}.media.one_way_every")
     transport = cfg.get("transport") or "udp"
     if transport not in ("udp", "tcp"):
         raise ScenarioError(f"SIPp on this machine has no {str(transport).upper()} (built "

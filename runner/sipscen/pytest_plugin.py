@@ -29,7 +29,7 @@ import pytest
 from sipscen.core.results import ERROR, PASSED, ScenarioResult
 from sipscen.core.errors import SipscenError
 from sipscen.core.redaction import redact_text
-from sipscen.report.text import check_line, duration_text
+from sipscen.report.text import check_lines, duration_text
 from sipscen.report.views import artifacts_folder
 
 DEFAULT_GLOBS = ["*.sipscen.yaml", "*.sipscen.yml"]
@@ -175,7 +175,9 @@ def failure_text(result: ScenarioResult, secrets: list[str]) -> str:
     if failed:
         lines.append(f"  {len(failed)} of {len(result.checks)} checks did not pass:")
         for check in failed:
-            lines.append(f"    [{check.status.upper()}] {check_line(check)}")
+            first, *rest = check_lines(check)        # tables of figures under the line
+            lines.append(f"    [{check.status.upper()}] {first}")
+            lines += [f"    {line}" for line in rest]
     folder = artifacts_folder(result)
     if folder:
         lines.append(f"  artifacts: {folder}")

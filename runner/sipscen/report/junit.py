@@ -28,8 +28,7 @@ from typing import Any, Iterable
 
 from sipscen.core.results import ERROR, FAILED, NOT_RUN, ScenarioResult
 from sipscen.core.redaction import redact_text, secrets_of
-from sipscen.report import values
-from sipscen.report.text import check_line
+from sipscen.report.text import check_line, check_lines
 from sipscen.report.views import log_artifacts, log_tail
 
 SUITE_NAME = "sipscen"
@@ -59,17 +58,6 @@ def classname_for(file: str) -> str:
 
 def _clean(text: Any, secrets: list[str]) -> str:
     return _XML_INVALID.sub("\ufffd", redact_text(str(text), secrets))
-
-
-def check_lines(check) -> list[str]:
-    """A check's line, then its table-shaped values (figures per direction) as
-    aligned tables, as the console shows them (report/values.py)."""
-    lines = [check_line(check)]
-    for what, value in (("expected", check.expected), ("actual", check.actual)):
-        t = values.table(value)
-        if t is not None:
-            lines += [f"  {what}:"] + [f"    {row}" for row in t.lines()]
-    return lines
 
 
 def _failure_message(result: ScenarioResult) -> str:

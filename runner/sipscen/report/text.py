@@ -60,6 +60,18 @@ def check_line(check: CheckResult) -> str:
     return text
 
 
+def check_lines(check: CheckResult) -> list[str]:
+    """A check's line, then its table-shaped values (figures per direction) as
+    aligned tables, as the console shows them (report/values.py)."""
+    from sipscen.report.values import table
+    lines = [check_line(check)]
+    for what, value in (("expected", check.expected), ("actual", check.actual)):
+        t = table(value)
+        if t is not None:
+            lines += [f"  {what}:"] + [f"    {row}" for row in t.lines()]
+    return lines
+
+
 def duration_text(seconds: float | None) -> str:
     """1.234 -> '1.23s', 75 -> '1m15.0s'."""
     s = float(seconds or 0.0)

@@ -43,6 +43,7 @@ _LINES = [
     ("CONFIRMED", re.compile(r"Call established: (\S+)")),
     ("DISCONNECTED", re.compile(r"session closed: (.*)|Call with (\S+) terminated")),
     ("DTMF", re.compile(r"received event: '(.)' \(end=([01])\)")),
+    ("SECURE", re.compile(r"DTLS-SRTP complete \(audio/RTP\)")),
 ]
 
 
@@ -59,6 +60,9 @@ class BaresipAgent(TimelineAgent):
     def __init__(self, ctx: AgentContext):
         super().__init__(ctx)
         self.cfg = dict(ctx.spec.config)
+        # DTLS-SRTP: baresip 1.0 sends RTP before its handshake ends (seen on the wire
+        # under load), so `media_active` waits for "DTLS-SRTP complete (audio/RTP)"
+        self._dtls = (self.cfg.get("srtp") or {}).get("use") == "dtls"
         self.contact_: Contact | None = None
         self.proc: process.ManagedProcess | None = None
         self.events: list[tuple[str, dict[str, Any]]] = []
@@ -178,6 +182,9 @@ class BaresipAgent(TimelineAgent):
                 self.digits.append({"digit": m.group(1), "method": "rfc4733", "t": t,
                                     "duration_ms": None, "call_id": None})
                 self._post("dtmf", digit=m.group(1), method="rfc4733")
+            elif state == "SECURE":
+                if self._dtls:      # media is active once it is keyed, not before
+                    self._post("media", state="active", srtp="dtls")
             elif state == "DISCONNECTED":
                 if self._in_call or not any(k == "call_state" and d["state"] == "DISCONNECTED"
                                             for k, d in self.events[-3:]):
@@ -187,7 +194,7 @@ class BaresipAgent(TimelineAgent):
                 self._in_call = True
                 self._post("call_state", state=state, remote_uri=next(
                     (g for g in m.groups() if g), ""))
-                if state == "CONFIRMED":
+                if state == "CONFIRMED" and not self._dtls:
                     self._post("media", state="active")
             return
 

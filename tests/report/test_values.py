@@ -84,3 +84,29 @@ def test_check_line_quotes_top_level_strings_only():
     assert check_line(c) == "dtmf: expected '1235#', actual '1234#'"
     assert check_line(CheckResult("c", "failed", ["PCMA"], False)) == \
         "c: expected PCMA, actual no"
+
+
+def test_any_json_value_is_shown_without_error():
+    """Whatever a check puts in expected/actual (any JSON value, hostile text), the
+    formatter gives one bounded line and, at most, a rectangular table."""
+    from hypothesis import given, settings, strategies as st
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+    json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
+                               | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+                               max_leaves=30)
+
+    @settings(max_examples=300, deadline=None)
+    @given(json_values)
+    def check(value):
+        line = values.text(value, limit=200)
+        assert len(line) <= 200
+        if not isinstance(value, str):            # a nested string's newline is escaped
+            assert "\n" not in line and "\r" not in line
+        assert "\n" not in values.text(str(value), quote=True)
+        t = values.table(value)
+        if t is not None:
+            assert all(len(row) == len(t.columns) for row in t.rows)
+            assert len(t.rows) <= values.MAX_ROWS + 1
+            assert values.block(value, limit=500)
+
+    check()

@@ -44,7 +44,7 @@ def text(value: Any, limit: int = MAX_CHARS, quote: bool = False) -> str:
     """``value`` on one line for people, cut at ``limit`` characters. ``quote``
     puts a top-level string in quotes (inside a sentence: expected '1235#')."""
     if quote and isinstance(value, str):
-        out = f"'{value}'"
+        out = f"'{_one_line(value)}'"
     else:
         out = _text(value, 0)
     if len(out) > limit:
@@ -52,7 +52,13 @@ def text(value: Any, limit: int = MAX_CHARS, quote: bool = False) -> str:
     return out
 
 
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _text(value: Any, depth: int) -> str:
+    if isinstance(value, str) and depth:           # inside a list or dict: one line
+        return _one_line(scalar(value))
     if _is_scalar(value):
         return scalar(value)
     if depth > 4:                         # a pathological nesting: say it, don't recurse
@@ -72,7 +78,7 @@ def _text(value: Any, depth: int) -> str:
 
 
 def _key(key: Any) -> str:
-    return key.replace("_", " ") if isinstance(key, str) else scalar(key)
+    return _one_line(key.replace("_", " ")) if isinstance(key, str) else scalar(key)
 
 
 @dataclass
@@ -116,12 +122,15 @@ def _short_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(_is_scalar(v) for v in value)
 
 
-def _records(entries: list[tuple[Any, dict]], first: str | None, cell_limit: int) -> Table:
+def _records(entries: list[tuple[Any, dict]], first: str | None,
+             cell_limit: int) -> Table | None:
     keys: list[Any] = []
     for _, record in entries:
         for k in record:
             if k not in keys:
                 keys.append(k)
+    if not keys:                          # records of nothing: a line says it better
+        return None
     columns = ([first] if first is not None else []) + [_key(k) for k in keys]
     rows = []
     for name, record in entries:

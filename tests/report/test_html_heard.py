@@ -227,3 +227,16 @@ def test_the_asked_frequency_is_marked_on_the_spectrogram():
     assert _overlay(8000, "not silent")["marks"] == []
     assert _overlay(8000, {"max_loss_pct": 0})["marks"] == []
     assert _overlay(8000, "tone 5000 Hz ±3% for 1s")["marks"] == []      # above Nyquist
+
+
+def test_a_missing_recording_says_so(tmp_path):
+    """A report merged on another machine: the recording's file is not there; the check
+    row says which and why instead of a picture (and the page still renders)."""
+    from sipscen.report.html import render_html
+    check = CheckResult("audio a->b (wire)", "failed", "tone 1000 Hz ±3% for 1s", None,
+                        recording="heard/03-audio-a-b-wire.wav")
+    result = ScenarioResult("gone", "gone.yaml", "failed", 1.0, checks=[check],
+                            artifacts={"dir": str(tmp_path / "elsewhere")})
+    html = render_html([result])
+    assert "recording heard/03-audio-a-b-wire.wav unreadable" in html
+    assert "<img" not in html and "<audio" not in html

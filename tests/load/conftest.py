@@ -42,7 +42,7 @@ expect:
 """
 
 
-def scenario_text(capture: str = "", impair: str = "    impair: {loss: 5%, seed: 3}\n",
+def scenario_text(capture: str = "capture: {buffer: 128MiB}\n", impair: str = "    impair: {loss: 5%, seed: 3}\n",
                   one_way: str = ", one_way_every: 10") -> str:
     return SCENARIO.replace("CAPTURE\n", capture).replace("IMPAIR\n", impair).replace(
         "ONE_WAY", one_way)

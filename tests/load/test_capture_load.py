@@ -1,6 +1,6 @@
 """A capture that keeps up with a load, and says when it did not.
 
-* ``capture: {rotate: 1MB, buffer: 16MiB}``: tcpdump starts a new file every
+* ``capture: {rotate: 1MB, buffer: 128MiB}``: tcpdump starts a new file every
   megabyte; the analysis reads every file, so all calls of a load split over
   several files are judged whole;
 * a real kernel overrun (a 256 KiB capture buffer and a burst of 20,000
@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.integration, needs_sipp, needs_kamailio,
 def rotated(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("load-rotated")
     path = tmp / "rotated.yaml"
-    path.write_text(scenario_text(capture="capture: {rotate: 1MB, buffer: 16MiB}\n",
+    path.write_text(scenario_text(capture="capture: {rotate: 1MB, buffer: 128MiB}\n",
                                   impair="", one_way=""))
     return run_file(path, tmp)
 

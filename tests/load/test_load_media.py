@@ -120,7 +120,9 @@ def test_time_series_has_the_agreed_shape_and_adds_up(run):
     assert {"call_id", "direction", "mos", "loss"} <= set(summary["worst"][0])
 
 
-def test_two_halves_merged_equal_the_whole(run):
+def _context(run, wire):
+    """A CheckContext on ``wire`` for the run's parties (their SIP addresses from the
+    facts; media attributed by the SDP, as in the run)."""
     from sipscen.checks.context import CheckContext
     from sipscen.core.contact import Contact
     from sipscen.scenario.build import load_scenario
@@ -129,12 +131,14 @@ def test_two_halves_merged_equal_the_whole(run):
         m = re.search(r"@?([\d.]+):(\d+)", str(facts.get("uri") or ""))
         if m:
             contacts[name] = Contact(name, m.group(1), int(m.group(2)), "udp")
-    scenario = load_scenario(Path(run.file))
+    return CheckContext(load_scenario(Path(run.file)), run.agents, wire, contacts)
+
+
+def test_two_halves_merged_equal_the_whole(run):
     wire = run.wire
 
     def summary(calls):
-        ctx = CheckContext(scenario, run.agents, dict(wire, calls=calls), contacts)
-        return load_media.summarise("caller", ctx, 1.0)
+        return load_media.summarise("caller", _context(run, dict(wire, calls=calls)), 1.0)
 
     whole = summary(wire["calls"])
     merged = load_media.merge([summary(wire["calls"][0::2]), summary(wire["calls"][1::2])])
@@ -146,3 +150,32 @@ def test_two_halves_merged_equal_the_whole(run):
                     == load_media.hist_percentile(whole["histograms"][kind], kind, pct)), kind
     assert whole["histograms"]["mos"] and whole["two_way"] == CALLS - 3
     assert merged["worst"][0]["mos"] == whole["worst"][0]["mos"]
+
+
+def test_calls_the_capture_did_not_see_whole_are_counted_and_said(run):
+    """A capture that lost a call's BYE, and one that lost a whole call (a fault the
+    engine cannot cause for real: the run's own evidence with those messages cut)."""
+    cut, gone = None, None
+    calls = []
+    for call in run.wire["calls"]:
+        number = call["call_id"].split("-")[0]
+        if number == "5":
+            cut = call["call_id"]
+            call = dict(call, messages=[m for m in call["messages"] if m["method"] != "BYE"])
+        elif number == "6":
+            gone = call["call_id"]
+            continue
+        calls.append(call)
+    assert cut and gone
+    summary = load_media.summarise("caller", _context(run, dict(run.wire, calls=calls)), 1.0,
+                                   attempted=CALLS)
+    assert summary["calls"] == CALLS - 1 and summary["not_whole"] == 1
+    assert summary["not_whole_calls"] == [{"call_id": cut, "missing": "BYE"}]
+    assert summary["two_way"] + summary["one_way"] == CALLS - 2       # the cut call left out
+    [result] = load_media.judge("caller", {"mos_p5_min": 4.5}, summary, "here")
+    assert result.status == FAILED
+    assert f"1 answered call(s) not seen whole by the capture, left out: {cut} (no BYE)" \
+        in result.message
+    assert f"the capture holds {CALLS - 1} of the {CALLS} calls placed" in result.message
+    [held] = load_media.judge("caller", {"mos_p5_min": 1.0}, summary, "here")
+    assert held.status == PASSED and f"left out: {cut} (no BYE)" in held.message

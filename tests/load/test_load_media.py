@@ -179,3 +179,26 @@ def test_calls_the_capture_did_not_see_whole_are_counted_and_said(run):
     assert f"the capture holds {CALLS - 1} of the {CALLS} calls placed" in result.message
     [held] = load_media.judge("caller", {"mos_p5_min": 1.0}, summary, "here")
     assert held.status == PASSED and f"left out: {cut} (no BYE)" in held.message
+
+
+def test_a_foreign_call_naming_a_load_address_takes_no_stream_away(run):
+    """Seen for real on a shared machine: another program's call, captured because
+    its SIP port fell in the load's media port range, named a media address of a
+    load call in its SDP; the analysis linked that call's stream to the foreign
+    call (the last SDP naming an address wins). The load's calls are judged by
+    their own SDP and time, so the call stays two-way (the run's evidence, with
+    that foreign call added)."""
+    import copy
+    wire = copy.deepcopy(run.wire)
+    call = next(c for c in wire["calls"] if c["call_id"].startswith("5-"))
+    caller_sdp = call["sdp"][0]["media"][0]
+    stolen = f"{caller_sdp['address']}:{caller_sdp['port']}"
+    for st in wire["rtp_streams"]:
+        if st["dst"] == stolen or st["src"] == stolen:
+            st["call_id"] = "foreign-call"
+    wire["calls"].append({"call_id": "foreign-call", "messages": [], "status": 200,
+                          "sdp": [{"from": "127.0.0.1:9", "kind": "offer", "media": [
+                              dict(caller_sdp)]}]})
+    summary = load_media.summarise("caller", _context(run, wire), 1.0)
+    assert summary["two_way"] == CALLS - 3 and summary["one_way"] == 3
+    assert all(not c["call_id"].startswith("5-") for c in summary["one_way_calls"])

@@ -4,13 +4,14 @@
 one_way_calls_max, setup_p95_max, interval}`` (``checks/load.py`` registers the
 keys; this module summarises the capture and judges them).
 
-**Summary** (``summarise``), from the wire analysis (``analysis/calls.py`` links
-every RTP stream to its call by SDP; ``analyze.py`` gives each stream its loss,
-jitter and E-model MOS): the calls whose INVITE the agent sent or received;
-per call its setup time (INVITE to the first 2xx, on the agent's side) and its
-two media directions, each judged where it *arrives*: "in" is the RTP arriving
-at the agent, "out" the RTP arriving at the far end's agent (or, when the far
-end is no agent of the run, what the agent sent). A direction with fewer than
+**Summary** (``summarise``), from the wire analysis (``analyze.py`` gives each
+RTP stream its loss, jitter and E-model MOS): the calls whose INVITE the agent
+sent or received; per call its setup time (INVITE to the first 2xx, on the
+agent's side) and its two media directions, found by the call's own SDP
+addresses and time (``_StreamIndex``) and owned by whoever's SDP announced
+them in that call, each judged where it *arrives*: "in" is the RTP arriving at
+the agent, "out" the RTP arriving at the far end's agent (or, when the far end
+is no agent of the run, what the agent sent). A direction with fewer than
 ``MIN_PACKETS`` packets carries no media. A call is two-way, one-way or silent.
 Answered calls the capture did not see whole (no INVITE, or no BYE) are counted
 and named, and left out of the media figures.
@@ -130,10 +131,7 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
     if not wire or address is None:
         return None
     calls = _calls_of(wire, address)
-    by_call: dict[str, list[dict]] = {}
-    for st in wire.get("rtp_streams") or ():
-        if st.get("call_id"):
-            by_call.setdefault(st["call_id"], []).append(st)
+    index = _StreamIndex(wire.get("rtp_streams") or ())
     hists: dict[str, dict[str, int]] = {k: {} for k in UNITS}
     counts = {"answered": 0, "failed": 0, "two_way": 0, "one_way": 0, "silent": 0,
               "not_whole": 0}
@@ -163,7 +161,7 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
             setup = round((answer - invite) * 1000.0, 3)
             hist_add(hists["setup"], "setup", setup)
             setups.append((setup, cid))
-        legs = _legs(agent, cid, by_call.get(cid, []), ctx)
+        legs = _legs(agent, call, index.of_call(call, invite, bye), ctx)
         have = [d for d in legs.values() if d is not None]
         kind = "two_way" if len(have) == 2 else "one_way" if have else "silent"
         counts[kind] += 1
@@ -192,22 +190,68 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
     return summary
 
 
-def _legs(agent: str, cid: str, streams: list[dict], ctx) -> dict[str, dict | None]:
-    """{"in": direction arriving at the agent, "out": arriving at the far end}."""
+def _hostport(address: str | None, port) -> str:
+    address = address or ""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+class _StreamIndex:
+    """The wire's RTP streams by address (either end), to find each call's own
+    streams by its SDP and its time -- not by the analysis' stream-to-call link,
+    which the last SDP naming an address wins (on a shared machine another
+    program's call may name an address of the load's port range)."""
+
+    def __init__(self, streams):
+        self.by_address: dict[str, list[dict]] = {}
+        for st in streams:
+            for key in {st.get("src"), st.get("dst")}:
+                if key:
+                    self.by_address.setdefault(key, []).append(st)
+
+    def of_call(self, call: dict, start: float, end: float) -> list[dict]:
+        found: dict[int, dict] = {}
+        for sdp in call.get("sdp") or ():
+            for m in sdp.get("media") or ():
+                if not m.get("port"):
+                    continue
+                for st in self.by_address.get(_hostport(m.get("address"), m["port"]), ()):
+                    first = st.get("first_time")
+                    if first is not None and start - 1.0 <= first <= end + 1.0:
+                        found[id(st)] = st
+        return list(found.values())
+
+
+def _media_owners(call: dict, ctx) -> dict[str, str]:
+    """Media address -> the party whose SDP first announced it in this call (by the
+    SIP address the SDP came from: an agent or service of the run, else that address)."""
+    by_sip = {c.hostport: name for name, c in (getattr(ctx, "contacts", None) or {}).items()}
+    owners: dict[str, str] = {}
+    for sdp in call.get("sdp") or ():
+        sender = by_sip.get(sdp.get("from") or "", sdp.get("from") or "?")
+        for m in sdp.get("media") or ():
+            if m.get("port"):
+                owners.setdefault(_hostport(m.get("address"), m["port"]), sender)
+    return owners
+
+
+def _legs(agent: str, call: dict, streams: list[dict], ctx) -> dict[str, dict | None]:
+    """{"in": direction arriving at the agent, "out": arriving at the far end's agent
+    (else what the agent sent)}, by this call's own SDP."""
+    owners = _media_owners(call, ctx)
     arriving_in, arriving_far, sent = [], [], []
     for st in streams:
-        dst_owner = ctx.agent_of(st.get("dst") or "")
+        dst_owner = owners.get(st.get("dst") or "")
         if dst_owner == agent:
             arriving_in.append(st)
         elif dst_owner is not None and ctx.is_agent(dst_owner):
             arriving_far.append(st)
-        elif ctx.agent_of(st.get("src") or "") == agent:
+        elif owners.get(st.get("src") or "") == agent:
             sent.append(st)
     out = {"in": _direction(arriving_in), "out": _direction(arriving_far or sent)}
     for key, d in out.items():
         if d is not None:
-            src = ctx.agent_of(d["src"] or "") or d["src"]
-            dst = ctx.agent_of(d["dst"] or "") or d["dst"]
+            src = owners.get(d["src"] or "") or d["src"]
+            dst = owners.get(d["dst"] or "") or d["dst"]
             d["label"] = f"{src}->{dst}"
     return out
 

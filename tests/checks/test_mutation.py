@@ -136,3 +136,16 @@ def test_an_exemption_needs_a_reason(tmp_path, sipscen, library_runs):
     bad.write_text("- file: examples/demo.yaml\n  expect: 1\n")
     code, out, err = sipscen("judge", _demo_folder(art), "--mutate", "--exemptions", bad)
     assert code == 2 and f"{bad}:1:3" in err and "written reason" in err, out + err
+
+
+def test_every_family_mutates_its_own_reference_example():
+    """Each registered family's mutator takes the example of its reference entry
+    (with no measured values: the results are not needed for a first mutant) and
+    makes at least one mutant that differs from it, or says why not."""
+    import yaml
+    for name, family in registry.expectations().items():
+        (item,) = yaml.safe_load(family.example)
+        params = item[name]
+        mutants, notes = family.mutator()(params, [])
+        assert mutants or notes, name
+        assert all(m.params != params or m.kind for m in mutants), name

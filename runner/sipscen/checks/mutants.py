@@ -201,6 +201,8 @@ def call(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
     if "min_duration" in p and got:
         m.add(p, f"min_duration {p['min_duration']} -> {seconds(above(got))} (past the "
               f"measured {max(got):g}s)", min_duration=seconds(above(got)))
+    elif "min_duration" in p:
+        m.note("min_duration: no duration measured to move it past")
     got = measured(results, "max duration")
     if "max_duration" in p:
         if got and min(got) > 0.001:
@@ -313,8 +315,14 @@ def response(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
     """Each message's answer expected otherwise: another status class than the one
     received, or an answer where none came (or a header that matches nothing)."""
     m = Mutation()
+    if "status" in p:               # the expectation's own status: another class
+        cls = "2xx" if not str(p["status"]).startswith("2") else "4xx"
+        m.add(p, f"status {p['status']} -> {cls}", status=cls, nothing=_DROP)
+    if "nothing" in p:              # no answer expected: an answer expected
+        m.add(p, f"nothing within {p['nothing']} -> an answer (status 200)", nothing=_DROP,
+              status=200)
     indexes = [p["message"]] if "message" in p else list(range(len(results)))
-    for index, result in zip(indexes, results):
+    for index, result in zip(indexes, results) if not ("status" in p or "nothing" in p) else ():
         got = str(result.actual)
         codes = [int(x) for x in numbers(got) if 100 <= x <= 699]
         base = {k: v for k, v in p.items() if k not in ("status", "nothing", "header")}
@@ -336,6 +344,8 @@ def load(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
     if "calls_min" in p and got:
         m.add(p, f"calls_min {p['calls_min']} -> {int(max(got)) + 1} (past the measured "
               f"{int(max(got))})", calls_min=int(max(got)) + 1)
+    elif "calls_min" in p:
+        m.note("calls_min: no call count measured to move it past")
     got = measured(results, "success rate")
     if "success_rate_min" in p:
         if got and min(got) < 100:
@@ -479,6 +489,8 @@ def registration(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]
         m.add(p, f"status {p['status']} -> {other}", status=other)
     expires = p.get("expires") or {}
     got = measured(results, "expires")
+    if expires and not got:
+        m.note("expires: no expiry measured to move its bounds past")
     if expires and got:
         if "min" in expires:
             m.add(p, f"expires min {expires['min']} -> {int(max(got)) + 1}s (past the measured "
@@ -532,6 +544,8 @@ def rtp(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
     if "min_packets" in p and got:
         m.add(p, f"min_packets {p['min_packets']} -> {int(max(got)) + 1} (past the measured "
               f"{int(max(got))})", min_packets=int(max(got)) + 1)
+    elif "min_packets" in p:
+        m.note("min_packets: no packet count measured to move it past")
     for key, measure, unit, fmt in (("max_loss", "loss_pct", "%", lambda v: f"{v:g}%"),
                                     ("max_jitter", "jitter_ms", " ms",
                                      lambda v: f"{v / 1000:g}s"),

@@ -170,7 +170,11 @@ def mutate_scenario(scenario, ev: Evidence, exemptions: list[Exemption] = ()
         if mutator is None:
             entry.unproven = f"no mutator: the family '{exp.kind}' declares none"
             continue
-        mutants, entry.notes = mutator(dict(exp.params), original)
+        try:
+            mutants, entry.notes = mutator(dict(exp.params), original)
+        except Exception as exc:  # noqa: BLE001 - a broken mutator is said, never fatal
+            entry.unproven = f"the mutator of '{exp.kind}' failed: {exc!r}"
+            continue
         if not mutants:
             entry.unproven = "no mutant can be made here" + (
                 f": {'; '.join(entry.notes)}" if entry.notes else "")

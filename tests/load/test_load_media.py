@@ -6,7 +6,9 @@ every 10th caller silent) feeds every test here:
 
 * the per-call loss and jitter agree with tshark's RTP stream analysis of the
   same capture (packets and loss: exactly; jitter: our RFC 3550 estimate at the
-  last packet lies within tshark's least and greatest running estimate, +-0.01 ms);
+  last packet lies within tshark's least and greatest running estimate, and
+  equals, within 0.01 ms, the RFC 3550 recurrence run here over tshark's own
+  decoding of every packet: arrival time and RTP timestamp);
 * the deliberately one-way calls (10, 20, 30) are counted one-way, named;
 * every media bound passes as written and fails with the bound made false on
   the same evidence (negative controls), naming the worst calls;
@@ -53,10 +55,33 @@ def _tshark_streams(pcap: str) -> dict[tuple[str, str], dict]:
     return streams
 
 
+def _tshark_jitter(pcap: str) -> dict[tuple[str, str], float]:
+    """RFC 3550 interarrival jitter (ms, 8 kHz) at each stream's last packet, computed
+    here from tshark's own decoding of every RTP packet (arrival time, timestamp)."""
+    out = subprocess.run(["tshark", "-n", "-r", pcap, "--enable-heuristic=rtp_udp", "-Y", "rtp",
+                          "-T", "fields", "-e", "frame.time_epoch", "-e", "ip.src",
+                          "-e", "udp.srcport", "-e", "ip.dst", "-e", "udp.dstport",
+                          "-e", "rtp.timestamp"], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    state: dict[tuple[str, str], list[float]] = {}      # key -> [jitter, last transit]
+    for line in out.splitlines():
+        t, src, sport, dst, dport, ts = line.split("\t")
+        key = (f"{src}:{sport}", f"{dst}:{dport}")
+        transit = float(t) * 8000 - int(ts)
+        j = state.get(key)
+        if j is None:
+            state[key] = [0.0, transit]
+            continue
+        j[0] += (abs(transit - j[1]) - j[0]) / 16
+        j[1] = transit
+    return {k: v[0] * 1000 / 8000 for k, v in state.items()}
+
+
 def test_per_call_loss_and_jitter_agree_with_tshark(run):
     ours = [s for s in run.wire["rtp_streams"] if s.get("call_id")
             and s["call_id"].split("-")[0].isdigit()]
     theirs = _tshark_streams(run.artifacts["pcap"])
+    jitter = _tshark_jitter(run.artifacts["pcap"])
     assert len(ours) >= 2 * CALLS - 3
     compared = lossy = 0
     for s in ours:
@@ -67,6 +92,8 @@ def test_per_call_loss_and_jitter_agree_with_tshark(run):
         # ours is the RFC 3550 running estimate at the stream's last packet; tshark gives
         # the least, mean and greatest of the same running estimate: ours lies within
         assert t["min_jitter"] - 0.01 <= s["jitter_ms"] <= t["max_jitter"] + 0.01, (s, t)
+        # and it is the RFC 3550 recurrence over tshark's decoding of the same packets
+        assert abs(s["jitter_ms"] - jitter[(s["src"], s["dst"])]) <= 0.01, (s, jitter)
         compared += 1
         lossy += s["lost"] > 0
     assert compared == len(ours)

@@ -290,7 +290,14 @@ def _mutation(args, judged, out: Console, status: ExitStatus, exemptions) -> Exi
     from sipscen.engine.mutation import mutate_scenario
     from sipscen.report.mutation import lines
 
-    reports = [mutate_scenario(scenario, ev, exemptions) for scenario, ev in judged]
+    from sipscen.engine.mutation import save
+    reports = []
+    for scenario, ev in judged:
+        reports.append(mutate_scenario(scenario, ev, exemptions))
+        try:
+            save(reports[-1], Path(ev.folder))     # mutation.json next to the evidence
+        except ReportWriteError as exc:            # (a read-only folder: said, not fatal)
+            out.print(terminal_safe(f"warning: {exc}"), markup=False, highlight=False)
     if not reports:
         out.print("MUTATION: no run with saved evidence to mutate", markup=False)
         return mutation_status(status, True)

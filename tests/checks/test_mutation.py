@@ -76,6 +76,9 @@ def test_every_expectation_of_the_set_can_fail(library_runs):
     assert [n for n, _ in exempt] == ["redirect-not-followed"]
     assert "the absence of any message between them" in exempt[0][1].detail
     assert "MUTATION OK  demo-srtp-dtmf" in text and "exempt" in text
+    import json
+    saved = json.loads((_demo_folder(art) / "mutation.json").read_text())
+    assert (saved["kind"], saved["score"], saved["killed"]) == ("sipscen-mutation", 1.0, 9)
 
 
 def _demo_folder(art):

@@ -211,3 +211,21 @@ def mutate_folders(path: Path, scenario_path: Path | None = None, *, variables=N
     return [(result, mutate_scenario(scenario, ev, exemptions))
             for result, scenario, ev in judge_folders(path, scenario_path, variables=variables)]
 
+
+
+def to_dict(report: ScenarioMutation) -> dict[str, Any]:
+    """The report as JSON data (``mutation.json``)."""
+    from dataclasses import asdict
+    return {"kind": "sipscen-mutation", "version": 1, "scenario": report.name,
+            "file": report.file, "killed": report.killed, "total": report.total,
+            "score": report.score, "failing": report.failing, "error": report.error,
+            "expectations": [asdict(e) for e in report.expectations]}
+
+
+def save(report: ScenarioMutation, folder: Path) -> Path:
+    """``folder/mutation.json`` (next to the evidence it was judged on), whole or not
+    at all; ReportWriteError when it cannot be written."""
+    import json
+    from sipscen.report.atomic import write_text_atomically
+    return write_text_atomically(Path(folder) / "mutation.json", "mutation",
+                                 json.dumps(to_dict(report), indent=1) + "\n")

@@ -96,7 +96,8 @@ def test_non_root_unprivileged_capabilities_only_for_capture(sipscen, in_root, t
     sc = _security(capturing)
     assert sc["runAsNonRoot"] is True and sc["runAsUser"] != 0 and sc["privileged"] is False
     assert sc["capabilities"] == {"drop": ["ALL"], "add": ["NET_RAW", "NET_ADMIN"]}
-    quiet = manifests(sipscen, "scenarios/load", "--shards", "1", "--image", "img")[3]
+    quiet = manifests(sipscen, "scenarios/load", "-k", "smoke", "--shards", "1",
+                      "--image", "img")[3]   # the load smoke: capture false
     sc = _security(quiet)      # capture: false -> nothing added, no escalation
     assert sc["capabilities"] == {"drop": ["ALL"]} and sc["allowPrivilegeEscalation"] is False
     for doc in (capturing, quiet):

@@ -192,8 +192,6 @@ def mutate_scenario(scenario, ev: Evidence, exemptions: list[Exemption] = ()
                 elif not checks or any(c.status != PASSED for c in checks):
                     outcome.detail = f"no verdict, so it proved nothing ({_said(checks)})"
             entry.mutants.append(outcome)
-        if entry.unproven == "" and not entry.mutants:
-            entry.unproven = "no mutant"
     for entry in report.expectations:       # an unproven expectation exempted as a whole
         if entry.unproven:
             exempt = next((x for x in exemptions if x.covers(scenario.file, entry.path, "")

@@ -31,9 +31,9 @@ def lines(reports: list[ScenarioMutation], verbose: bool = False) -> list[str]:
                                f"{mutant.detail}")
             if exp.skipped:
                 out.append(f"  skipped  {exp.location}: {exp.kind}: {exp.skipped}")
-            for note in exp.notes if verbose or any(n.startswith("exempt:") for n in exp.notes) \
-                    else ():
-                out.append(f"  note     {exp.location}: {exp.kind}: {note}")
+            for note in exp.notes:
+                if verbose or note.startswith("exempt:"):
+                    out.append(f"  note     {exp.location}: {exp.kind}: {note}")
     if len(reports) > 1:
         killed = sum(r.killed for r in reports)
         total = sum(r.total for r in reports)

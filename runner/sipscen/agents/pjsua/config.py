@@ -208,7 +208,12 @@ def configure_endpoint(worker: "Worker", ep: pj.Endpoint, msg: dict[str, Any]) -
     media = msg.get("media") or {}
     mcfg = acfg.mediaConfig
     mcfg.transportConfig.port = int(media.get("port") or 0)
-    mcfg.transportConfig.portRange = int(media.get("count") or 0)
+    # PJSUA wraps its next RTP port only once it is *above* port + portRange (the bound
+    # is inclusive) and puts RTCP one above: a range of `count` ports holds RTP up to
+    # port + count - 2 (count itself put the 11th call's RTP and RTCP just past the
+    # range, where the capture does not listen: tests/agents/test_pjsua_media_range.py)
+    count = int(media.get("count") or 0)
+    mcfg.transportConfig.portRange = max(1, count - 2) if count else 0
     mcfg.transportConfig.boundAddress = address
     # an impairment relay (agents/impair.py) listens on the advertised address
     mcfg.transportConfig.publicAddress = str(media.get("public_address") or address)

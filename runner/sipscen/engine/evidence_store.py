@@ -60,6 +60,8 @@ class Evidence:
     folder: str = ""                          # the artifacts folder it was saved in
     # decoded wire audio of this process's analysis (never saved)
     wire_audio: dict | None = field(default=None, repr=False)
+    # read back from evidence.json, where the run's secrets are masked (***)
+    saved: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable({
@@ -147,7 +149,7 @@ def _from_dict(data: dict[str, Any], folder: Path) -> Evidence:
         capture=data.get("capture"), srtp_keys=list(data.get("srtp_keys") or []),
         tls_keylogs=list(data.get("tls_keylogs") or []),
         generator=tuple(generator) if generator else None,
-        folder=str(folder.resolve()))
+        folder=str(folder.resolve()), saved=True)
 
 
 def _contact(d: dict[str, Any]) -> Contact:

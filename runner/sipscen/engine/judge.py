@@ -42,7 +42,23 @@ def judge_checks(scenario: Scenario, expectations, ev: Evidence,
         signals=ev.signals, epoch0=ev.epoch0, steps=ev.steps, warnings=warnings, load=load,
         load_expectations=[e for e in scenario.expectations if e.kind == "load"])
     blind = verdict.inconclusive_blind(checks, expectations, ev.blind or [])
+    if ev.saved and scenario.secrets:
+        _secrets_masked(checks, expectations, scenario.secrets)
     return checks, blind
+
+
+def _secrets_masked(checks, expectations, secrets) -> None:
+    """Saved evidence holds the run's secrets masked (***): an expectation that names
+    a secret cannot be judged on it again, only by the run itself (inconclusive)."""
+    named = {str(e.location) for e in expectations
+             if any(str(x) in repr(dict(e.params)) for x in secrets if str(x))}
+    for check in checks:
+        if check.location in named:
+            shown = f"{check.status} on the masked evidence"
+            check.status = ERROR
+            check.message = ("inconclusive: this expectation names a secret, which the saved "
+                             "evidence holds masked (***): only the run itself can judge it; "
+                             + shown)
 
 
 def apply_verdict(result: ScenarioResult, scenario: Scenario, ev: Evidence, *, strict: bool,

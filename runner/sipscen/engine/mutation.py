@@ -53,6 +53,8 @@ class ScenarioMutation:
     file: str
     expectations: list[ExpectationMutation] = field(default_factory=list)
     error: str = ""                # the mutation could not be made at all (no evidence)
+    # the scenario's secrets: masked in every line and file made from this (never shown)
+    secrets: list[str] = field(default_factory=list, repr=False)
 
     def count(self, status: str) -> int:
         return sum(1 for e in self.expectations for m in e.mutants if m.status == status)
@@ -157,7 +159,8 @@ def mutate_scenario(scenario, ev: Evidence, exemptions: list[Exemption] = ()
     from sipscen.engine.judge import judged_expectations
     from sipscen.language import registry
     families = registry.expectations()
-    report = ScenarioMutation(scenario.name, str(scenario.file))
+    report = ScenarioMutation(scenario.name, str(scenario.file),
+                              secrets=sorted(scenario.secrets))
     for exp in judged_expectations(scenario, ev):
         entry = ExpectationMutation(exp.kind, exp.path, str(exp.location))
         report.expectations.append(entry)
@@ -214,10 +217,11 @@ def mutate_folders(path: Path, scenario_path: Path | None = None, *, variables=N
 def to_dict(report: ScenarioMutation) -> dict[str, Any]:
     """The report as JSON data (``mutation.json``)."""
     from dataclasses import asdict
-    return {"kind": "sipscen-mutation", "version": 1, "scenario": report.name,
-            "file": report.file, "killed": report.killed, "total": report.total,
-            "score": report.score, "failing": report.failing, "error": report.error,
-            "expectations": [asdict(e) for e in report.expectations]}
+    from sipscen.core.redaction import redact
+    return redact({"kind": "sipscen-mutation", "version": 1, "scenario": report.name,
+                   "file": report.file, "killed": report.killed, "total": report.total,
+                   "score": report.score, "failing": report.failing, "error": report.error,
+                   "expectations": [asdict(e) for e in report.expectations]}, report.secrets)
 
 
 def save(report: ScenarioMutation, folder: Path) -> Path:

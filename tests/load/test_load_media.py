@@ -65,7 +65,10 @@ def _tshark_jitter(pcap: str) -> dict[tuple[str, str], float]:
                          check=True).stdout
     state: dict[tuple[str, str], list[float]] = {}      # key -> [jitter, last transit]
     for line in out.splitlines():
-        t, src, sport, dst, dport, ts = line.split("\t")
+        fields = line.split("\t")
+        if len(fields) != 6 or not all(fields):
+            continue            # not one RTP packet over IPv4/UDP (another program's traffic)
+        t, src, sport, dst, dport, ts = fields
         key = (f"{src}:{sport}", f"{dst}:{dport}")
         transit = float(t) * 8000 - int(ts)
         j = state.get(key)
@@ -147,9 +150,10 @@ def test_time_series_has_the_agreed_shape_and_adds_up(run):
     assert {"call_id", "direction", "mos", "loss"} <= set(summary["worst"][0])
 
 
-def _context(run, wire):
+def _context(run, wire, media_ports=None):
     """A CheckContext on ``wire`` for the run's parties (their SIP addresses from the
-    facts; media attributed by the SDP, as in the run)."""
+    facts; media attributed by the SDP, as in the run); ``media_ports``: party ->
+    the media port range the capture listened to."""
     from sipscen.checks.context import CheckContext
     from sipscen.core.contact import Contact
     from sipscen.scenario.build import load_scenario
@@ -157,7 +161,8 @@ def _context(run, wire):
     for name, facts in {**run.agents, **run.services}.items():
         m = re.search(r"@?([\d.]+):(\d+)", str(facts.get("uri") or ""))
         if m:
-            contacts[name] = Contact(name, m.group(1), int(m.group(2)), "udp")
+            contacts[name] = Contact(name, m.group(1), int(m.group(2)), "udp",
+                                     media_ports=(media_ports or {}).get(name))
     return CheckContext(load_scenario(Path(run.file)), run.agents, wire, contacts)
 
 
@@ -229,3 +234,23 @@ def test_a_foreign_call_naming_a_load_address_takes_no_stream_away(run):
     summary = load_media.summarise("caller", _context(run, wire), 1.0)
     assert summary["two_way"] == CALLS - 3 and summary["one_way"] == 3
     assert all(not c["call_id"].startswith("5-") for c in summary["one_way_calls"])
+
+
+def test_a_direction_the_capture_could_not_see_is_not_called_one_way(run):
+    """A callee answering more calls than its reserved ports announces ports the
+    capture does not listen to: its missing direction is unseen, not absent. With
+    the callee's real range the silent callers' calls are one-way; with a range
+    that leaves their ports out, they are calls not seen whole, named."""
+    def ports(party):
+        found = sorted(int(m["port"]) for c in run.wire["calls"] for s in c["sdp"]
+                       for m in s["media"] if s["from"] in str(run.agents[party]["uri"]))
+        return (found[0], found[-1])
+
+    real = {"caller": ports("caller"), "uas": ports("uas")}
+    summary = load_media.summarise("caller", _context(run, run.wire, real), 1.0)
+    assert summary["one_way"] == 3 and summary["not_whole"] == 0
+    narrow = dict(real, uas=(real["uas"][0], real["uas"][0] + 4 * 8))   # calls 1..9 only
+    summary = load_media.summarise("caller", _context(run, run.wire, narrow), 1.0)
+    assert summary["one_way"] == 0 and summary["two_way"] == CALLS - 3
+    assert summary["not_whole"] == 3
+    assert all("outside the captured ports" in c["missing"] for c in summary["not_whole_calls"])

@@ -132,6 +132,9 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
         return None
     calls = _calls_of(wire, address)
     index = _StreamIndex(wire.get("rtp_streams") or ())
+    contact = (getattr(ctx, "contacts", None) or {}).get(agent)
+    # the ports the capture listened to (known when the run planned the media ranges)
+    ranges = ctx.captured_ranges() if contact is not None and contact.media_ports else None
     hists: dict[str, dict[str, int]] = {k: {} for k in UNITS}
     counts = {"answered": 0, "failed": 0, "two_way": 0, "one_way": 0, "silent": 0,
               "not_whole": 0}
@@ -164,6 +167,15 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
         legs = _legs(agent, call, index.of_call(call, invite, bye), ctx)
         have = [d for d in legs.values() if d is not None]
         kind = "two_way" if len(have) == 2 else "one_way" if have else "silent"
+        outside = (_outside(call, ranges, agent, legs, ctx)
+                   if kind != "two_way" and ranges is not None else "")
+        if outside:          # no RTP seen where the capture did not listen: not "one-way"
+            counts["not_whole"] += 1
+            if len(named["not_whole_calls"]) < NAMED:
+                named["not_whole_calls"].append(
+                    {"call_id": cid, "missing": f"media at {outside}, outside the captured ports"})
+            timed.append((start, answer, bye, True, []))
+            continue
         counts[kind] += 1
         if kind != "two_way" and len(named["one_way_calls"]) < NAMED:
             named["one_way_calls"].append({"call_id": cid, "media": kind, "directions": [
@@ -232,6 +244,20 @@ def _media_owners(call: dict, ctx) -> dict[str, str]:
             if m.get("port"):
                 owners.setdefault(_hostport(m.get("address"), m["port"]), sender)
     return owners
+
+
+def _outside(call: dict, ranges: list[tuple[int, int]], agent: str, legs: dict, ctx) -> str:
+    """Where a missing direction would have arrived, when the capture did not listen
+    there: an SDP media address of its receiver (the agent for "in", anyone else for
+    "out") on a port outside every captured range; "" when the capture could see it."""
+    owners = _media_owners(call, ctx)
+    for address, owner in owners.items():
+        receiver_missing = legs["in"] is None if owner == agent else legs["out"] is None
+        port = address.rpartition(":")[2]
+        if receiver_missing and port.isdigit() and not any(
+                lo <= int(port) <= hi for lo, hi in ranges):
+            return address
+    return ""
 
 
 def _legs(agent: str, call: dict, streams: list[dict], ctx) -> dict[str, dict | None]:

@@ -121,7 +121,7 @@ def _load_check(lc, params: dict) -> None:
 
 register_expectation(ExpectationFamily(
     name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
-    mutate="sipscen.checks.mutants:audio",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_media:audio",   # falsified copies (sipscen judge --mutate)
     wire_needs=lambda params: WHOLE,
     needs_audio=lambda params: True,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "

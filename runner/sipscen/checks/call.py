@@ -201,7 +201,7 @@ SCHEMA = {
 
 register_expectation(ExpectationFamily(
     name="call", evaluate="sipscen.checks.call:check_call", schema=SCHEMA,
-    mutate="sipscen.checks.mutants:call",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_signalling:call",   # falsified copies (sipscen judge --mutate)
     wire_needs=lambda params: SIGNALLING,
     check=_check_params, needs={"from": "calls"},
     doc="The calls `from` made (to `to`): by default every one must satisfy it, or `nth`/`id` "

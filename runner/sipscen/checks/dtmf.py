@@ -118,7 +118,7 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="dtmf", evaluate="sipscen.checks.dtmf:check_dtmf",
-    mutate="sipscen.checks.mutants:dtmf",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_media:dtmf",   # falsified copies (sipscen judge --mutate)
     # SIP INFO digits are in the signalling; RFC 4733 events (maybe SRTP) and
     # in-band tones in the media packets, whole
     wire_needs=lambda params: SIGNALLING if params.get("method") == "sip-info" else WHOLE,

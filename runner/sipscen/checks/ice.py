@@ -111,7 +111,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="ice", evaluate="sipscen.checks.ice:check_ice", check=_check, evidence="wire",
-    mutate="sipscen.checks.mutants:ice",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_media:ice",   # falsified copies (sipscen judge --mutate)
     schema={"description": "ICE between two agents: candidates in their SDP, connectivity "
                            "checks on the wire, relayed candidates allocated at a TURN server.",
             "type": "object", "required": ["between"], "additionalProperties": False,

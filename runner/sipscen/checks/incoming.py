@@ -125,7 +125,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="incoming", evaluate="sipscen.checks.incoming:check_incoming", check=_check,
-    mutate="sipscen.checks.mutants:incoming",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_signalling:incoming",   # falsified copies (sipscen judge --mutate)
     needs={"agent": "calls"}, services_too=False,
     schema={"description": "The calls an agent received: the INVITE's Request-URI and "
                            "headers as the agent saw them and on the wire.",

@@ -77,7 +77,7 @@ def check_load(exp, ctx) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="load", evaluate="sipscen.checks.load:check_load", services_too=False, merged=True,
-    mutate="sipscen.checks.mutants:load",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_signalling:load",   # falsified copies (sipscen judge --mutate)
     schema={"description": "Load thresholds of a SIPp agent's run.",
             "type": "object", "required": ["agent"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},

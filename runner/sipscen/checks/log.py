@@ -66,7 +66,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="log", evaluate="sipscen.checks.log:check_log", check=_check, evidence="",
-    mutate="sipscen.checks.mutants:log",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_signalling:log",   # falsified copies (sipscen judge --mutate)
     schema={"description": "Regular expressions on a service's log (stdout and stderr).",
             "type": "object", "required": ["service"],
             "anyOf": [{"required": ["matches"]}, {"required": ["absent"]}],

@@ -113,7 +113,7 @@ def _check_media(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="media", evaluate="sipscen.checks.media:check_media", check=_check_media,
-    mutate="sipscen.checks.mutants:media",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_media:media",   # falsified copies (sipscen judge --mutate)
     wire_needs=lambda params: HEADERS,
     evidence="wire",
     schema={"description": "End-to-end media between two parties through a relay (`via`).",

@@ -62,7 +62,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="registration", check=_check, evaluate="sipscen.checks.registration:check_registration",
-    mutate="sipscen.checks.mutants:registration",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_signalling:registration",   # falsified copies (sipscen judge --mutate)
     services_too=False,
     schema={"description": "What an agent's REGISTERs achieved during the run.",
             "type": "object", "required": ["agent"], "additionalProperties": False,

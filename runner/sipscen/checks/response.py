@@ -80,7 +80,7 @@ def check_response(exp, ctx) -> list[CheckResult]:
 
 register_expectation(ExpectationFamily(
     name="response", evaluate="sipscen.checks.response:check_response", services_too=False,
-    mutate="sipscen.checks.mutants:response",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_signalling:response",   # falsified copies (sipscen judge --mutate)
     schema={"description": "The answers to a SIPp agent's inline messages.",
             "type": "object", "required": ["agent"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},

@@ -37,7 +37,7 @@ def _load_check(lc, params: dict) -> None:
 
 register_expectation(ExpectationFamily(
     name="rtp", evaluate="sipscen.checks.rtp_judge:check_rtp", schema=SCHEMA, check=_load_check,
-    mutate="sipscen.checks.mutants:rtp",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_media:rtp",   # falsified copies (sipscen judge --mutate)
     wire_needs=lambda params: WHOLE,
     needs_audio=lambda params: True,
     doc="RTP of the direction `from` -> `to`, from the receiving agent's statistics and from the "

@@ -226,7 +226,7 @@ def _check(lc, params) -> None:
 
 register_expectation(ExpectationFamily(
     name="sip", evaluate="sipscen.checks.sip:check_sip", schema=SCHEMA, check=_check,
-    mutate="sipscen.checks.mutants:sip",   # falsified copies (sipscen judge --mutate)
+    mutate="sipscen.checks.mutants_signalling:sip",   # falsified copies (sipscen judge --mutate)
     wire_needs=lambda params: SIGNALLING,
     evidence="wire",
     doc="SIP messages in the capture (`from`/`to` or `between` agents or services): "

@@ -118,7 +118,9 @@ class SippAgent(ControlAgent):
         port = cfg.get("port", "auto")
         port = self.ctx.ports.port(host) if port in (None, "auto") else int(port)
         self._control_port = self.ctx.ports.port("127.0.0.1")   # SIPp: IPv4 only
-        self._media = self.ctx.ports.range(media_port_count(cfg), host)
+        self._media = self.ctx.ports.range(
+            media_port_count(cfg, [a.config for a in self.ctx.scenario.agents
+                                   if a.type == "sipp" and a.name != self.ctx.name]), host)
         self.contact = Contact(self.ctx.name, host, port, transport,
                                user=str(cfg.get("user") or ""), media_ports=self._media)
         return self.contact
@@ -404,14 +406,23 @@ class SippAgent(ControlAgent):
         return out
 
 
-def media_port_count(cfg: dict[str, Any]) -> int:
+def media_port_count(cfg: dict[str, Any], others: list | None = None) -> int:
     """Ports reserved for an agent's media: 4, or 4 per call when it plays a pcap
-    (SIPp's ``[auto_media_port]`` moves 4 ports up per call, modulo 10,000)."""
+    (SIPp's ``[auto_media_port]`` moves 4 ports up per call, modulo 10,000). A
+    serving agent without ``calls`` may answer every call the scenario's SIPp
+    callers place (``others``: their configs): the sum of their ``calls``, else 500."""
     if not (cfg.get("media") or {}).get("play_pcap"):
         return 4
-    calls = cfg.get("calls")
-    calls = calls if isinstance(calls, int) and not isinstance(calls, bool) and calls > 0 else 500
-    return 4 * min(calls, 2500)
+
+    def count(c) -> int | None:
+        n = c.get("calls")
+        return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+    calls = count(cfg)
+    if calls is None and cfg.get("target") is None:
+        placed = [count(o) for o in others or () if o.get("target")]
+        calls = sum(placed) if placed and all(placed) else None
+    return 4 * min(calls or 500, 2500)
 
 
 def read_error_events(path: Path, limit: int = 20) -> list[str]:

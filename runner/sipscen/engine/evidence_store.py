@@ -92,7 +92,7 @@ def save(evidence: Evidence, folder: Path) -> Path:
     """Write ``folder/evidence.json`` atomically; ReportWriteError when it cannot."""
     from sipscen.report.atomic import write_text_atomically
     evidence.folder = str(folder)
-    text = json.dumps(evidence.to_dict(), indent=1, allow_nan=True)
+    text = json.dumps(evidence.to_dict(), separators=(",", ":"), allow_nan=True)  # (jq reads it)
     return write_text_atomically(folder / FILE_NAME, "evidence", text + "\n")
 
 

@@ -44,6 +44,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where each scenario's artifacts folder goes (default: sipscen-artifacts)")
     group.addoption("--sipscen-timeout", type=float, default=None, metavar="SECONDS",
                     help="override every scenario's overall timeout")
+    group.addoption("--sipscen-mutate", action="store_true",
+                    help="also judge falsified copies of every expectation on the run's "
+                         "evidence: a copy that still passes fails the item (docs/JUDGE.md)")
+    group.addoption("--sipscen-exemptions", default=None, metavar="FILE",
+                    help="survivors of --sipscen-mutate true by design, with their reasons")
     parser.addini("sipscen_globs", type="args", default=list(DEFAULT_GLOBS),
                   help="file name patterns collected as sipscen scenarios "
                        "(default: *.sipscen.yaml *.sipscen.yml)")
@@ -86,6 +91,14 @@ class ScenarioFailed(Exception):
 
 class InvalidScenario(Exception):
     """A scenario file that does not load (schema, unknown key, unknown agent)."""
+
+
+class VacuousChecks(Exception):
+    """--sipscen-mutate: a passing scenario with an expectation that cannot fail here."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
 
 
 class ScenarioFile(pytest.File):
@@ -145,11 +158,33 @@ class ScenarioItem(pytest.Item):
             self.user_properties.append((f"artifact.{label}", redact_text(path, self.secrets)))
         if result.status != PASSED:
             raise ScenarioFailed(result, self.secrets)
+        if self.config.getoption("--sipscen-mutate"):
+            self._mutate(result)
+
+    def _mutate(self, result: ScenarioResult) -> None:
+        """Every expectation's mutants judged on the evidence the run saved."""
+        from sipscen.engine.judge import judge_folder
+        from sipscen.engine.mutation import load_exemptions, mutate_scenario
+        from sipscen.report.mutation import lines
+
+        folder = Path(result.artifacts.get("dir") or "")
+        exemptions = self.config.getoption("--sipscen-exemptions")
+        if exemptions and not Path(exemptions).is_absolute():
+            exemptions = Path(self.config.invocation_params.dir) / exemptions
+        _, scenario, ev = judge_folder(folder, self.path,
+                                       variables=_variables(self.config))
+        report = mutate_scenario(scenario, ev, load_exemptions(
+            Path(exemptions) if exemptions else None))
+        self.user_properties.append(("sipscen_mutation", f"{report.killed}/{report.total}"))
+        if report.failing:
+            raise VacuousChecks("\n".join(lines([report])))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         exc = excinfo.value
         if isinstance(exc, ScenarioFailed):
             return failure_text(exc.result, exc.secrets)
+        if isinstance(exc, VacuousChecks):
+            return redact_text(exc.text, self.secrets)
         if isinstance(exc, InvalidScenario):
             return f"invalid scenario file: {redact_text(str(exc), self.secrets)}"
         if isinstance(exc, SipscenError):

@@ -121,3 +121,31 @@ def test_real_scenarios_pass_and_fail_with_checks(files, tmp_path):
     props = {p.get("name"): p.get("value") for p in cases["wrong-digits"].iter("property")}
     assert props["sipscen_status"] == "failed" and props["sipscen_tags"] == "wrong,srtp"
     assert props["artifact.pcap"].endswith(".pcap")
+
+
+VACUOUS = """  - sip: {from: bob, to: alice, method: INVITE, headers: {X-Never: "."}, count: 0}
+"""
+
+
+@pytest.mark.integration
+def test_mutate_fails_an_item_whose_expectation_cannot_fail(pytester, tmp_path):
+    """--sipscen-mutate: the good scenario's expectations all can fail (passed); the
+    same run with a vacuous expectation added is a failed item naming its location."""
+    pytester.makefile(".sipscen.yaml", good=SCENARIO.format(name="good-call", tag="good",
+                                                            digits="1234#"))
+    pytester.makefile(".sipscen.yaml", vacuous=SCENARIO.format(
+        name="vacuous-call", tag="vacuous", digits="1234#") + VACUOUS)
+    junit = tmp_path / "junit.xml"
+    result = pytester.runpytest_subprocess(*plugin_args(), "-v", "--sipscen-mutate",
+                                           f"--junitxml={junit}",
+                                           f"--sipscen-artifacts={tmp_path / 'art'}")
+    out = result.stdout.str()
+    result.assert_outcomes(passed=1, failed=1)
+    assert "good.sipscen.yaml::good-call PASSED" in out
+    assert "MUTATION BAD vacuous-call" in out
+    assert "SURVIVED" in out and "vacuous.sipscen.yaml:27:5: sip (expect[2])" in out, out
+    assert "Traceback" not in out
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    props = {p.get("name"): p.get("value") for p in cases["good-call"].iter("property")}
+    killed, total = props["sipscen_mutation"].split("/")
+    assert killed == total and int(total) >= 5, props

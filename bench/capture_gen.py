@@ -218,11 +218,13 @@ _PTIMES = (0.01, 0.02, 0.03, 0.04)
 def generate_realistic(path: Path, packets: int = 200_000, concurrent: int = 200,
                        seed: int = 19, loss: float = 0.01, reorder: float = 0.005,
                        codec_change: float = 0.3, call_seconds: tuple[float, float] | None = None,
-                       calls_per_second: float | None = None, digits_per_call: int = 2) -> dict:
+                       calls_per_second: float | None = None, digits_per_call: int = 2,
+                       seconds: float | None = None) -> dict:
     """Write a load test's capture of about ``packets`` packets; returns what it holds.
 
     About ``concurrent`` calls at a time (or, with ``calls_per_second`` and
-    ``call_seconds``, calls starting at that rate and lasting that long: a soak),
+    ``call_seconds``, calls starting at that rate for ``seconds`` and lasting that long:
+    a soak),
     each INVITE/200/ACK with SDP ... BYE/200. A call's codec is one of PCMA,
     G.722, opus (a dynamic payload type, VBR frames of 20-200 bytes) and G.729,
     its packet time 10/20/30/40 ms (opus 20 ms), its telephone-event payload types
@@ -382,9 +384,9 @@ def generate_realistic(path: Path, packets: int = 200_000, concurrent: int = 200
         c = 0
         if calls_per_second:
             lo, hi = call_seconds or (20.0, 20.0)
-            total = packets / (2 * 50 * (lo + hi) / 2) / calls_per_second   # seconds of calls
-            n_calls = int(total * calls_per_second)
-            for c in range(n_calls):
+            if seconds is None:     # calls of about 2 * 48 packets per second
+                seconds = packets / (2 * 48 * (lo + hi) / 2) / calls_per_second
+            for c in range(int(seconds * calls_per_second)):
                 new_call(c, t0 + c / calls_per_second, rnd.uniform(lo, hi))
         else:
             # packets per call second, both directions: about 2 * 48 (ptimes mixed, ends)

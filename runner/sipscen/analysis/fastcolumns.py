@@ -48,6 +48,8 @@ from sipscen.analysis.pcap import MAX_RECORD
 _MIXI = 0x9E3779B97F4A7C15
 _MIX = np.uint64(_MIXI)
 _M64 = (1 << 64) - 1
+_SHIFT = np.uint64(18)          # a 4 MiB buffer holds at most 2**18 records
+_LOW = np.uint64((1 << 18) - 1)
 SMALL = 64          # a buffer with fewer records is walked record by record
 _MASK20 = (1 << 20) - 1
 _MASK40 = (1 << 40) - 1
@@ -87,7 +89,6 @@ def run_pcap(an, reader) -> None:
     fast_get = an.fast_flows.get
     touched = an.fast_touched = []
     max_record = MAX_RECORD
-    pad = bytes(width)
     key_at = 16 + ipo + 12          # the flow key (addresses + ports) in a record
 
     def one(buf, pos, frame):
@@ -155,21 +156,23 @@ def run_pcap(an, reader) -> None:
             continue
         o = np.frombuffer(offs, dtype=np.int64)
         # 2. columns, flows, chains
-        padded = buf + pad
-        rows = np.ndarray((n + 1,), dtype=(np.void, width), buffer=padded, strides=(1,))[o]
+        # (a record too close to the buffer's end for a whole row is gathered from an
+        # earlier place and left out of the chains: one() reads it where it is)
+        rows = np.ndarray((n - width + 1,), dtype=(np.void, width), buffer=buf,
+                          strides=(1,))[np.minimum(o, n - width)]
         col = rows.view(rows_dtype)
         incl = col["incl"]
         big = np.flatnonzero(incl > max_record)
         if len(big):
             count = int(big[0])
             pos = offs[count]
-            o, col, incl = o[:count], col[:count], incl[:count]
-        ip = (incl >= need4) & (col["vi"] == 0x45) & (col["proto"] == 17)
+            o, col, incl, rows = o[:count], col[:count], incl[:count], rows[:count]
+        ip = (incl >= need4) & (col["vi"] == 0x45) & (col["proto"] == 17) & (o <= n - width)
         if eto >= 0:
             ip &= col["et"] == 0x0800
         idx = np.flatnonzero(ip)
         m = len(idx)
-        if m == 0:
+        if m == 0 or m > _LOW:
             slow(buf, offs, count, base)
             an.packets += count
             reader.taken(pos, count)
@@ -177,8 +180,12 @@ def run_pcap(an, reader) -> None:
         k1 = col["k1"][idx]
         k2 = col["k2"][idx].astype(np.uint64)
         h = k1 * _MIX + k2
-        chain = np.argsort(h, kind="stable")      # positions in idx: flows, each in capture order
-        hs = h[chain]
+        # flows, each in capture order: the hash's top 46 bits, then the position (a sort of
+        # distinct numbers, no stable argsort; two flows sharing those bits are caught below)
+        key = np.sort((h >> _SHIFT << _SHIFT) | np.arange(m, dtype=np.uint64))
+        chain = (key & _LOW).astype(np.int64)     # positions in idx
+        hs = key >> _SHIFT
+        h = h[chain]
         first = np.empty(m, dtype=bool)
         first[0] = True
         np.not_equal(hs[1:], hs[:-1], out=first[1:])
@@ -191,10 +198,11 @@ def run_pcap(an, reader) -> None:
             reader.taken(pos, count)
             continue
         pi = idx[chain]                           # capture index of each chain position
-        seq = col["seq"][pi].astype(np.int64)
-        b1 = col["b1"][pi]
-        ssrc = col["ssrc"][pi]
-        follows = (col["b0"][pi] >> 6) == 2
+        cc = rows[pi].view(rows_dtype)            # the chains' rows, in chain order
+        seq = cc["seq"].astype(np.int64)
+        b1 = cc["b1"]
+        ssrc = cc["ssrc"].astype(np.int64)
+        follows = (cc["b0"] >> 6) == 2
         follows &= b1 < 128
         follows[1:] &= ~first[1:] & (seq[1:] - seq[:-1] == 1) & (b1[1:] == b1[:-1]) & (
             ssrc[1:] == ssrc[:-1]) | first[1:]    # (a first record: decided below)
@@ -203,14 +211,16 @@ def run_pcap(an, reader) -> None:
         # buffer among the calls and streams made meanwhile, and fragment the heap)
         bounds = array("q", starts.tobytes())     # group g: chain positions bounds[g]..bounds[g+1]-1
         bounds.append(m)
-        ghash = hs[starts]
+        ghash = h[starts]
         groups = len(starts)
         clocks = []
         fast_st = [None] * groups                 # per group: the stream its pending records are fast for
         state = []
-        for s in starts.tolist():
-            p = offs[int(pi[s])] + key_at
+        streams = []
+        for i in pi[starts].tolist():
+            p = offs[i] + key_at
             st = fast_get(buf[p:p + 12])
+            streams.append(st)
             if st is None:
                 clocks.append(0.0)
                 state += (-1, -1, -1)
@@ -223,13 +233,12 @@ def run_pcap(an, reader) -> None:
         ok = follows[starts] & (b1[starts] == fastpt) & (ssrc[starts] == ssrc0) & (
             seq[starts] - max0 == 1)
         for g in np.flatnonzero(ok).tolist():
-            p = offs[int(pi[bounds[g]])] + key_at
-            fast_st[g] = fast_get(buf[p:p + 12])
+            fast_st[g] = streams[g]
         follows[starts] = ok
         # the fast records' jitter terms, as the loop computes them (valid while the
         # stream's clock is the one assumed here; _apply checks)
-        tc = col["sec"][pi] + col["frac"][pi] * res
-        tsc = col["ts"][pi].astype(np.int64)
+        tc = cc["sec"] + cc["frac"] * res
+        tsc = cc["ts"].astype(np.int64)
         transit = tc * np.array(clocks)[gid] - tsc
         dd = np.empty(m)
         dd[0] = 0.0

@@ -121,6 +121,13 @@ def run_pcap(an, reader) -> None:
                     return st
                 st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
                 return None
+            if st is not None and vi == 0x45 and b0 >> 6 == 2 and ssrc == st.ssrc:
+                ep = st.event_pts
+                if ep is not None and (b1 & 0x7F) in ep and st.sdp_gen >= 0 and st.srtp is None \
+                        and not an.caller_keys and not an.samples:
+                    an.frame = frame
+                    if _event(an, st, buf, d + ipo, d + incl, sec + frac * res, b1, seq, ts, ep):
+                        return None
         an.frame = frame
         packet(sec + frac * res, lt, buf[d:d + incl])
         return None
@@ -311,6 +318,33 @@ def run_pcap(an, reader) -> None:
         an.packets += count
         reader.taken(pos, count)
     an.fast_touched = None
+
+
+def _event(an, st, buf: bytes, ip: int, n: int, t: float, b1: int, seq: int, ts: int,
+           ep: dict) -> bool:
+    """A telephone-event packet of a fast stream (IPv4 without options at ``buf[ip]``, the
+    frame ending at ``n``): what the general path does with it (``Analyzer._content``),
+    without its way there; False, and nothing done, for one the general path should see
+    (a fragment, a UDP datagram too short for RTP, a claim before RTP's could differ)."""
+    if buf[ip + 6] & 0x3F or buf[ip + 7]:
+        return False                        # a fragment: Analyzer._fragment
+    total = (buf[ip + 2] << 8) | buf[ip + 3]
+    end = ip + total if total >= 20 else n
+    if end > n:
+        end = n
+    off = ip + 20
+    if end - off < 8:
+        return False
+    ulen = (buf[off + 4] << 8) | buf[off + 5]
+    if 8 <= ulen and off + ulen < end:
+        end = off + ulen
+    p = off + 8
+    if end - p < 12 or 192 <= b1 <= 223:
+        return False                        # not RTP's to read, or RTCP's
+    pt = b1 & 0x7F
+    st.add(t, seq, ts, pt, False)
+    an._event(st, t, seq, ts, b1 & 0x80, buf[p:end], pt, ep[pt])
+    return True
 
 
 def _apply(st, a: int, b: int, clock: float, tc, tsc, seq, ddl: list) -> None:

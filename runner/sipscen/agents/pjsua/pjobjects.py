@@ -169,6 +169,7 @@ class WorkerCall(pj.Call):
         self.remote_uri = ""
         self.audio_index: int | None = None
         self.media_state = "none"        # the last media state reported
+        self._pending_media: tuple[dict[str, Any], bool] | None = None
         self.ringing = False             # a 180 went out (incoming calls)
         self.rx_headers: dict[str, Any] = {}   # headers of the last message received
         self.request_uri = ""            # of the INVITE that brought an incoming call
@@ -275,11 +276,22 @@ class WorkerCall(pj.Call):
                 data.update(codec=stream.codecName, clock_rate=int(stream.codecClockRate),
                             payload_type=int(stream.txPt))
                 # The answer SDP of our own INVITE is only seen in onCallState, which
-                # PJSIP calls after this: finish the event once this round is over.
-                self.worker.schedule(0, lambda: self._emit_media(data, not info.remOfferer))
+                # PJSIP calls after this: the event is finished when the next event of
+                # this worker goes out (Worker.emit flushes it first, so a CONFIRMED,
+                # a REFER or a BYE handled in the same round never overtakes it) or
+                # once this round is over, whichever comes first.
+                self._pending_media = (data, not info.remOfferer)
+                self.worker.schedule(0, self.flush_media)
             else:
                 self.worker.emit(P.MEDIA, **data)
             break
+
+    def flush_media(self) -> None:
+        """Send the media event held for the answer SDP (see onCallMediaState)."""
+        if self._pending_media is not None:
+            data, local_is_offerer = self._pending_media
+            self._pending_media = None
+            self._emit_media(data, local_is_offerer)
 
     def _emit_media(self, data: dict[str, Any], local_is_offerer: bool) -> None:
         local_crypto, _ = sdp.negotiated_crypto(self.local_sdp, self.remote_sdp, local_is_offerer)

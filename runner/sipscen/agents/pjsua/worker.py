@@ -33,6 +33,14 @@ from sipscen.agents.pjsua.tap import POLL_SECONDS, Taps
 POLL_MS = 10
 
 
+# Events that report a call's progress: none may overtake a media event held back for
+# the answer SDP (pjobjects.WorkerCall.onCallMediaState); onCallState has read that SDP
+# before it sends its CALL_STATE.
+_CALL_PROGRESS = frozenset({P.CALL_STATE, P.TRANSFER_REQUEST, P.TRANSFER_STATUS,
+                            P.DTMF_RECEIVED, P.MESSAGE_RECEIVED, P.REDIRECTED, P.REPLACED,
+                            P.SIP_INFO, P.CANCEL_SENT})
+
+
 class Worker(CallOps, MediaOps):
     def __init__(self, out_fd: int, in_fd: int):
         self.out_fd = out_fd
@@ -61,6 +69,24 @@ class Worker(CallOps, MediaOps):
 
     # -- output ----------------------------------------------------------------
     def emit(self, kind: str, **data: Any) -> None:
+        if self.orphaned:
+            return
+        # Its call's media event held for the answer SDP goes out before any other news
+        # of the call (a REFER, a BYE), and right after a CONNECTING or CONFIRMED (the
+        # order the controller's wait for the ACK relies on, controller._after_ack).
+        after = kind == P.CALL_STATE and data.get("state") != "DISCONNECTED"
+        if kind in _CALL_PROGRESS and not after:
+            self._flush_media(data.get("call_id"))
+        self._write(kind, data)
+        if after:
+            self._flush_media(data.get("call_id"))
+
+    def _flush_media(self, call_id: str | None) -> None:
+        for call in self.calls:
+            if call_id and call.sip_call_id == call_id:
+                call.flush_media()
+
+    def _write(self, kind: str, data: dict[str, Any]) -> None:
         if self.orphaned:
             return
         line = P.encode({"event": kind, "t": time.monotonic(), **data})

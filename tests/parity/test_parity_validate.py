@@ -56,3 +56,24 @@ agents:
 """)
     code, out, err = sipscen("run", path)
     assert code == 2 and "verifying a certificate needs the CA it trusts: tls.ca" in out + err
+
+
+def test_a_signal_sent_inside_a_repeat_is_known_to_waits(sipscen, write_scenario):
+    """Each iteration's signal (``heard-${i}``) is one a wait may name; a name no
+    iteration sends is still refused at its line."""
+    text = """
+name: v
+agents:
+  bob:
+    type: pjsua
+    steps:
+      - repeat: {count: 2, steps: [{wait: {event: incoming}}, {signal: "heard-${i}"}]}
+  alice:
+    type: pjsua
+    steps:
+      - repeat: {count: 2, steps: [{call: {to: bob}}, {wait: {signal: "%s"}}, {hangup: {}}]}
+"""
+    code, out, err = sipscen("validate", write_scenario(text % "heard-${i}"))
+    assert code == 0, out + err
+    code, out, err = sipscen("validate", write_scenario(text % "heard-3"))
+    assert code == 2 and "no agent signals 'heard-3'" in out + err, out + err

@@ -330,8 +330,18 @@ class SemanticChecker:
 
     def _signals(self, agent_name: str) -> set[str]:
         party = self.agents.get(agent_name) or self.services.get(agent_name) or {}
-        steps = party.get("steps") or []
-        return {s["signal"] for s in steps if isinstance(s, dict) and "signal" in s}
+        found: set[str] = set()
+
+        def walk(steps) -> None:          # a repeat's block holds its iterations' steps
+            for step in steps if isinstance(steps, list) else []:
+                if not isinstance(step, dict):
+                    continue
+                if "signal" in step:
+                    found.add(step["signal"])
+                if isinstance(step.get("repeat"), dict):
+                    walk(step["repeat"].get("steps"))
+        walk(party.get("steps") or [])
+        return found
 
     def check_expectation(self, item: dict, path: list) -> None:
         if not isinstance(item, dict) or len(item) != 1:

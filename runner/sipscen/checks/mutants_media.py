@@ -40,6 +40,8 @@ def srtp(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
     m = Mutation()
     suite = _other_suite(results, p.get("suite"))
     m.add(p, f"suite {p.get('suite') or '(any)'} -> {suite}", suite=suite)
+    m.add({"between": p["between"]}, "srtp flipped: plain RTP both ways expected (a leg: "
+          "{srtp: false})", kind="leg", srtp=False)
     return m.result()
 
 

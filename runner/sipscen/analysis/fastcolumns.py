@@ -360,8 +360,8 @@ def _apply(st, a: int, b: int, clock: float, tc, tsc, seq, ddl: list) -> None:
         dd = abs(dd - 4294967296.0)
     jitter = st.jitter + (dd - st.jitter) * 0.0625
     if jclock == clock:
-        for k in range(a + 1, b):
-            jitter += (ddl[k] - jitter) * 0.0625
+        for d in ddl[a + 1:b]:
+            jitter += (d - jitter) * 0.0625
         if b - 1 > a:
             transit = float(tc[b - 1]) * jclock - int(tsc[b - 1])
     else:                   # the stream's clock changed in this buffer: term by term

@@ -72,7 +72,13 @@ class RtpStream:
     @property
     def payload_types(self) -> list[int]:
         """The payload types seen, ascending."""
-        return [pt for pt in range(self.pts.bit_length()) if (self.pts >> pt) & 1]
+        out = []
+        pts = self.pts
+        while pts:
+            low = pts & -pts
+            out.append(low.bit_length() - 1)
+            pts ^= low
+        return out
 
     def start_sampling(self) -> None:
         if self.probe is None:

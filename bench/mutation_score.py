@@ -22,7 +22,8 @@ from collections import Counter
 from pathlib import Path
 
 from sipscen.cli import main as sipscen
-from sipscen.engine.mutation import EXEMPT, KILLED, SURVIVED, load_exemptions, mutate_folders
+from sipscen.engine.mutation import (EXEMPT, KILLED, NO_VERDICT, SURVIVED, load_exemptions,
+                                      mutate_folders)
 from sipscen.report.mutation import lines, score_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,10 +75,13 @@ def main() -> None:
     total = sum(r.total for r in reports)
     exempt = sum(m.status == EXEMPT for r in reports for e in r.expectations for m in e.mutants)
     skipped = sum(bool(e.skipped) for r in reports for e in r.expectations)
+    unjudged = sum(m.status == NO_VERDICT for r in reports for e in r.expectations
+                   for m in e.mutants)
     print("per family (killed / not killed): " + ", ".join(
         f"{k} {families[k]}/{alive[k]}" for k in sorted(families)))
     print(f"LIBRARY MUTATION SCORE: {score_text(killed, total)} over {len(reports)} scenarios "
-          f"with evidence{f' (of {len(ran)} run)' if ran else ''}; {exempt} exempt with a written reason; {skipped} expectations not "
+          f"with evidence{f' (of {len(ran)} run)' if ran else ''}; {exempt} exempt with a written reason; "
+          f"{unjudged} mutants the evidence could not judge (not counted); {skipped} expectations not "
           f"mutated (did not pass); {sum(r.failing for r in reports)} scenarios below 100 %; "
           f"judging took {took:.1f}s")
 

@@ -370,7 +370,8 @@ def cmd_judge(args, out: Console, err: Console) -> ExitStatus:
     _write_reports(args, results, out)
     status = overall_status(results)
     if args.mutate:
-        status = _mutation(args, [(sc, ev) for _, sc, ev in judged], out, status, exemptions)
+        status = _mutation(args, [(sc, ev) for _, sc, ev in judged if sc is not None], out,
+                           status, exemptions)
     return status
 
 

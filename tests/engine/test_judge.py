@@ -120,3 +120,29 @@ def test_a_moved_folder_is_still_judged(demo_run, sipscen, tmp_path):
     code, out, err = sipscen("judge", tmp_path / "moved", edited)
     assert code == 0, out + err
     assert str(moved) in out
+
+
+def test_a_folder_of_runs_judges_each_and_names_one_it_cannot(demo_run, sipscen, tmp_path):
+    scenario, folder, _ = demo_run
+    shutil.copytree(folder, tmp_path / "art" / "run-1")
+    shutil.copytree(folder, tmp_path / "art" / "run-2")
+    (tmp_path / "art" / "run-2" / FILE_NAME).write_text('{"kind": "sipscen-evidence"}')
+    code, out, err = sipscen("judge", tmp_path / "art", "--json", tmp_path / "j.json")
+    assert code == 2, out + err
+    doc = json.loads((tmp_path / "j.json").read_text())
+    statuses = sorted((s["status"], (s["error"] or "")[:40]) for s in doc["scenarios"])
+    assert statuses[0][0] == "error" and statuses[0][1].startswith("not judged: ")
+    assert statuses[1] == ("passed", "")
+
+
+def test_a_contact_keeps_its_own_class(tmp_path):
+    """A browser's contact (dialled through its registrar) is saved and read back as
+    a BrowserContact, so `${carol.uri}`-style values and attribution read the same."""
+    from sipscen.agents.browser.settings import BrowserContact
+    from sipscen.engine.evidence_store import Evidence, load, save
+    contact = BrowserContact("carol", "127.0.0.1", 0, "ws", "carol", via="127.0.0.1:5060")
+    ev = Evidence("s", str(tmp_path / "s.yaml"), [("carol", "browser")], [], {}, {}, None,
+                  "no capture", False, {"carol": contact})
+    save(ev, tmp_path)
+    back = load(tmp_path).contacts["carol"]
+    assert type(back) is BrowserContact and back == contact and back.uri == contact.uri

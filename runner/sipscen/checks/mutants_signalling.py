@@ -164,8 +164,8 @@ def sip(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
     if "sequence" in p:
         seq = list(p["sequence"])
         m.add(p, f"sequence: {ABSENT_METHOD} appended", sequence=seq + [ABSENT_METHOD])
-        if len(seq) > 1 and seq[0] != seq[1]:
-            m.add(p, "sequence: its first two swapped", sequence=[seq[1], seq[0], *seq[2:]])
+        m.add(p, f"sequence: its first element {seq[0]!r} -> {ABSENT_METHOD}",
+              sequence=[ABSENT_METHOD, *seq[1:]])
     elif is_absence(p):
         dropped = [k for k in filters if k in p]
         if dropped:      # vacuous when nothing at all passes between them either

@@ -74,7 +74,8 @@ class Evidence:
             "agents": self.agents, "services": self.services,
             "wire": self.wire, "wire_error": self.wire_error,
             "analysis_failed": self.analysis_failed,
-            "contacts": {n: asdict(c) for n, c in self.contacts.items()},
+            "contacts": {n: {**asdict(c), "class": f"{type(c).__module__}:{type(c).__name__}"}
+                         for n, c in self.contacts.items()},
             "signals": self.signals, "epoch0": self.epoch0,
             "steps": [[agent, index, times] for (agent, index), times in self.steps.items()],
             "warnings": self.warnings, "step_failure": self.step_failure,
@@ -153,10 +154,24 @@ def _from_dict(data: dict[str, Any], folder: Path) -> Evidence:
 
 
 def _contact(d: dict[str, Any]) -> Contact:
+    """A contact as it was planned: of its own class (a browser's BrowserContact, say)
+    when that is a sipscen Contact, else a Contact of the fields it knows."""
+    import dataclasses
+    import importlib
     d = dict(d)
+    cls: type = Contact
+    module, _, name = str(d.pop("class", "")).partition(":")
+    if module.startswith("sipscen.") and name:
+        try:
+            found = getattr(importlib.import_module(module), name)
+            if isinstance(found, type) and issubclass(found, Contact):
+                cls = found
+        except (ImportError, AttributeError):
+            pass
+    known = {f.name for f in dataclasses.fields(cls)}
     if d.get("media_ports") is not None:
         d["media_ports"] = tuple(d["media_ports"])
-    return Contact(**d)
+    return cls(**{k: v for k, v in d.items() if k in known})
 
 
 def _moved(obj: Any, old: str, new: str) -> Any:

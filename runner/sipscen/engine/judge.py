@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from sipscen.checks import verdict
-from sipscen.core.errors import ExitStatus, UsageError
+from sipscen.core.errors import ExitStatus, SipscenError, UsageError
 from sipscen.core.model import Scenario
 from sipscen.core.results import ERROR, CheckResult, ScenarioResult
 from sipscen.engine.evidence_store import FILE_NAME, Evidence, load
@@ -223,5 +223,20 @@ def judge_folders(path: Path, scenario_path: Path | None = None, *,
     if scenario_path is not None and len(folders) != 1:
         raise UsageError(f"{path} holds {len(folders)} runs: give one run's artifacts "
                          "folder with a scenario file")
-    return [judge_folder(f, scenario_path, variables=variables, strict=strict)
-            for f in folders]
+    if len(folders) == 1:
+        return [judge_folder(folders[0], scenario_path, variables=variables, strict=strict)]
+    out = []
+    for folder in folders:        # one run that cannot be judged does not stop the others
+        try:
+            out.append(judge_folder(folder, None, variables=variables, strict=strict))
+        except SipscenError as exc:
+            out.append((unjudged(folder, exc), None, None))
+    return out
+
+
+def unjudged(folder: Path, exc: SipscenError) -> ScenarioResult:
+    """The result of a run folder that could not be judged (its evidence or its
+    scenario): an error naming the folder and why, exit 2."""
+    return ScenarioResult(name=folder.name, file=str(folder), status=ERROR,
+                          error=f"not judged: {exc}", location=f"{folder}",
+                          exit_status=int(getattr(exc, "status", ExitStatus.INVALID_INPUT)))

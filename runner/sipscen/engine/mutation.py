@@ -5,8 +5,10 @@ For each expectation whose original judgement passed, its family's mutator
 falsified copies; each is judged on the same evidence by the same path as the
 run (engine/judge.py). A mutant that fails is *killed*. One that still passes
 *survives*: "this expectation cannot fail here", a vacuous check, reported
-with the expectation's FILE:LINE:COL. A mutant that gives no verdict (an
-error, inconclusive) survives too, saying so: it proved nothing.
+with the expectation's FILE:LINE:COL. A mutant the evidence cannot judge
+(an error, inconclusive: a browser's own DTMF, media inside DTLS) proves
+nothing either way: listed as "no verdict", not counted; an expectation whose
+every mutant is so is unproven.
 
 An expectation whose original judgement did not pass is not mutated (said so);
 a family without a mutator is reported as "no mutator" and counts as unproven,
@@ -27,12 +29,13 @@ from sipscen.core.results import FAILED, PASSED
 from sipscen.engine.evidence_store import Evidence
 
 KILLED, SURVIVED, EXEMPT = "killed", "survived", "exempt"
+NO_VERDICT = "no verdict"      # the evidence cannot judge the mutant (inconclusive, error)
 
 
 @dataclass
 class MutantOutcome:
     what: str
-    status: str                    # killed | survived | exempt
+    status: str                    # killed | survived | exempt | no verdict
     detail: str = ""               # what the mutant's judgement said (or the exemption's reason)
 
 
@@ -187,14 +190,20 @@ def mutate_scenario(scenario, ev: Evidence, exemptions: list[Exemption] = ()
             checks = _checks(scenario, falsified, ev)
             killed = any(c.status == FAILED for c in checks)
             outcome = MutantOutcome(mutant.what, KILLED if killed else SURVIVED, _said(checks))
-            if not killed:
+            if not killed and (not checks or any(c.status != PASSED for c in checks)):
+                # the evidence cannot judge this copy (a browser's own DTMF, DTLS media):
+                # it proves nothing either way; an expectation whose every mutant is so
+                # is unproven
+                outcome.status = NO_VERDICT
+            elif not killed:
                 exempt = next((x for x in exemptions
                                if x.covers(scenario.file, exp.path, mutant.what)), None)
                 if exempt is not None:
                     outcome.status, outcome.detail = EXEMPT, exempt.reason
-                elif not checks or any(c.status != PASSED for c in checks):
-                    outcome.detail = f"no verdict, so it proved nothing ({_said(checks)})"
             entry.mutants.append(outcome)
+        if entry.mutants and all(m.status == NO_VERDICT for m in entry.mutants):
+            entry.unproven = ("no mutant could be judged on this evidence: "
+                              + entry.mutants[0].detail)
     for entry in report.expectations:       # an unproven expectation exempted as a whole
         if entry.unproven:
             exempt = next((x for x in exemptions if x.covers(scenario.file, entry.path, "")
@@ -209,7 +218,8 @@ def mutate_folders(path: Path, scenario_path: Path | None = None, *, variables=N
                    exemptions: list[Exemption] = ()) -> list[tuple[Any, ScenarioMutation]]:
     """(re-judged result, mutation) of every run saved under ``path``."""
     from sipscen.engine.judge import judge_folders
-    return [(result, mutate_scenario(scenario, ev, exemptions))
+    return [(result, mutate_scenario(scenario, ev, exemptions) if scenario is not None
+             else ScenarioMutation(result.name, result.file, error=str(result.error)))
             for result, scenario, ev in judge_folders(path, scenario_path, variables=variables)]
 
 

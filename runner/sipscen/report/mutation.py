@@ -3,7 +3,7 @@ every survivor, unproven expectation and exemption, with FILE:LINE:COL.
 Renders ``sipscen.engine.mutation`` results; decides nothing."""
 from __future__ import annotations
 
-from sipscen.engine.mutation import EXEMPT, ScenarioMutation
+from sipscen.engine.mutation import EXEMPT, NO_VERDICT, ScenarioMutation
 
 
 def score_text(killed: int, total: int) -> str:
@@ -44,6 +44,9 @@ def _scenario_lines(rep: ScenarioMutation, verbose: bool, out: list[str]) -> Non
             if mutant.status == EXEMPT:
                 out.append(f"  exempt   {exp.location}: {exp.kind} \"{mutant.what}\": "
                            f"{mutant.detail}")
+            elif mutant.status == NO_VERDICT and (verbose or not exp.unproven):
+                out.append(f"  no verdict {exp.location}: {exp.kind} \"{mutant.what}\": the "
+                           f"evidence cannot judge it ({mutant.detail})")
         if exp.skipped:
             out.append(f"  skipped  {exp.location}: {exp.kind}: {exp.skipped}")
         for note in exp.notes:

@@ -10,14 +10,17 @@ checks) per packet.  Here, per 4 MiB buffer of a classic pcap:
    record's place;
 2. numpy gathers the fixed header fields of every record at once (one
    structured view over a (records x width) copy) and groups the UDP-in-IPv4
-   records by their addresses + ports (a hash, argsort, then the keys checked
-   equal): per flow, a *chain* of its records in capture order;
-3. a record is "static-fast" when it follows its chain predecessor exactly:
-   RTP version 2, no marker, same payload type and SSRC, sequence number + 1.
-   The others are *breaks*, as is each flow's first record in the buffer;
+   records by their addresses + ports (a 64-bit hash sorted with the record
+   index, then the keys checked equal): per flow, a *chain* of its records in
+   capture order;
+3. a record is fast when it follows its chain predecessor exactly: RTP
+   version 2, no marker, same payload type and SSRC, sequence number + 1; a
+   flow's first record in the buffer when it is the next of its stream as the
+   buffer starts.  The others are *breaks*;
 4. the breaks are handled one by one in capture order by the per-record code
-   of ``fastpath.run_pcap`` (its fast check, ``RtpStream.add`` for a gap, or
-   the general path ``Analyzer.packet``).  A break that leaves a flow's state
+   of ``fastpath.run_pcap`` (``one``: its fast check, ``RtpStream.add`` for a
+   gap, the telephone-event shortcut ``_event``, or the general path
+   ``Analyzer.packet``).  A break that leaves a flow's state
    otherwise than the fast check passing (the general path, a gap) makes the
    flow's next record a break too, as does a change of ``fast_flows`` under
    it (``Analyzer.fast_touched``: a new fast flow, SDP sending one back);

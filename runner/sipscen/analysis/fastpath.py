@@ -28,6 +28,11 @@ a fifth fewer instructions per packet).  ``run_batches`` takes ``(linktype,
 the same code over ``(buffer, offset)`` and must stay in step; the general
 path is the reference: a capture's output must never depend on which path
 took a packet.
+
+A classic pcap is now read by ``fastcolumns.run_pcap`` (the same fast path
+over whole buffers as numpy columns); it falls back to ``run_pcap`` here for
+link types without a layout, and its per-record code for the records it
+cannot take in bulk is this loop's body (keep them in step).
 """
 from __future__ import annotations
 

@@ -108,6 +108,7 @@ def test_hold_and_resume_through_the_proxy(tmp_path, no_leftovers, mode, held_di
     assert [directions(m) for m in invites] == [["a=sendrecv"]] * 2 + [[held_dir]] * 2 + \
         [["a=sendrecv"]] * 2
     answers = [m for m in wire_messages(result) if m["method"] == "INVITE" and m["status"] == 200]
+    answers = list({m["raw"]: m for m in answers}.values())   # a 200 resent before its ACK
     assert [directions(m) for m in answers][2:4] == [[answer_dir]] * 2
 
 

@@ -55,11 +55,11 @@ def main() -> None:
         t0 = time.monotonic()
         judged = mutate_folders(art, exemptions=load_exemptions(EXEMPTIONS))
         took = time.monotonic() - t0
+        for s in ran:   # (names in the JSON report are masked: tell runs by their folder)
+            folder = Path((s.get("artifacts") or {}).get("dir") or "/nonexistent")
+            if not (folder / "evidence.json").is_file():
+                print(f"NO EVIDENCE {s['name']} ({s['status']}): {s.get('error') or '?'}"[:300])
     reports = [rep for _, rep in judged]
-    for s in ran:       # (names in the JSON report are masked: tell runs by their folder)
-        folder = Path((s.get("artifacts") or {}).get("dir") or "/nonexistent")
-        if not (folder / "evidence.json").is_file():
-            print(f"NO EVIDENCE {s['name']} ({s['status']}): {s.get('error') or '?'}"[:300])
     shown = reports if args.verbose else [r for r in reports if r.failing or any(
         e.skipped for e in r.expectations)]
     for rep in shown:

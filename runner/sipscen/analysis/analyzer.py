@@ -86,9 +86,11 @@ class Analyzer:
         # the keys of fast_flows set or removed, while a loop wants to know (fastcolumns.py)
         self.fast_touched: list[bytes] | None = None
         # the streams an SDP change may concern: by the endpoints they send from and to,
-        # and by call (its other media are a stream's SRTP key candidates)
-        self.by_endpoint: dict[tuple[bytes, int], list[RtpStream]] = {}
-        self.by_call: dict[str, list[RtpStream]] = {}
+        # and by call those whose sender has no SDP (the call's other media are then
+        # their SRTP key candidates)
+        # (a value is the one stream, or a list of them: most endpoints and calls have one)
+        self.by_endpoint: dict[tuple[bytes, int], RtpStream | list[RtpStream]] = {}
+        self.by_call: dict[str, RtpStream | list[RtpStream]] = {}
         self.defrag = Defragmenter()
         self.non_ip = 0
         self.frame = 0      # number (1-based) of the frame the general path is reading; set by the loops
@@ -196,12 +198,8 @@ class Analyzer:
             ssrc = int.from_bytes(data[p + 8:p + 12], "big")
             st = RtpStream(src, sport, dst, dport, ssrc, t, (data[p + 2] << 8) | data[p + 3], len(self.streams))
             self.streams[key] = st
-            for ep in ((src, sport), (dst, dport)):
-                found = self.by_endpoint.get(ep)
-                if found is None:
-                    self.by_endpoint[ep] = [st]
-                else:
-                    found.append(st)
+            _index(self.by_endpoint, (src, sport), st)
+            _index(self.by_endpoint, (dst, dport), st)
             self._resolve(st)
             if len(self.samples) < MAX_SAMPLED and (self.sample_media or self._on_dtls(st)):
                 self.samples[st] = [bytearray(), bytearray()]
@@ -344,12 +342,8 @@ class Analyzer:
         st.tx_media = tx.media if tx else None
         st.call_id = rx.call_id if rx else (tx.call_id if tx else None)
         st.clocks = {}
-        if st.call_id is not None:
-            found = self.by_call.get(st.call_id)
-            if found is None:
-                self.by_call[st.call_id] = [st]
-            elif found[-1] is not st and st not in found[-4:]:
-                found.append(st)
+        if st.call_id is not None and st.tx_media is None:
+            _index(self.by_call, st.call_id, st)    # (its SRTP peers are the call's other media)
         side = st.rx_media or st.tx_media
         st.event_pts = _shared(side.telephone_events) if side is not None else None
         # SDES: the key in a side's SDP protects what that side sends (RFC 4568)
@@ -458,13 +452,27 @@ class Analyzer:
         by_endpoint, by_call, fast = self.by_endpoint, self.by_call, self.fast_flows
         for cid, endpoints in changes:
             for group in [by_call.get(cid)] + [by_endpoint.get(ep) for ep in endpoints]:
-                for st in group or ():
+                if group is None:
+                    continue
+                for st in group if group.__class__ is list else (group,):
                     st.sdp_gen = -1
                     if fast:
                         key = st.src + st.dst + _PORTS(st.sport, st.dport)
                         if fast.pop(key, None) is not None and self.fast_touched is not None:
                             self.fast_touched.append(key)
         changes.clear()
+
+
+def _index(table: dict, key, st: RtpStream) -> None:
+    """``st`` under ``key`` in ``by_endpoint`` / ``by_call``: the stream itself, then a list."""
+    found = table.get(key)
+    if found is None:
+        table[key] = st
+    elif found.__class__ is list:
+        if found[-1] is not st and st not in found[-4:]:
+            found.append(st)
+    elif found is not st:
+        table[key] = [found, st]
 
 
 _SHARED_EVENT_PTS: dict[tuple, dict[int, int]] = {}

@@ -39,6 +39,7 @@ all of them).
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 import struct
 from array import array
 
@@ -135,6 +136,7 @@ def run_pcap(an, reader) -> None:
         packet(sec + frac * res, lt, buf[d:d + incl])
         return None
 
+
     def slow(buf, offs, count, base) -> None:
         for i in range(count):
             one(buf, offs[i], base + i + 1)
@@ -208,6 +210,7 @@ def run_pcap(an, reader) -> None:
             reader.taken(pos, count)
             continue
         pi = idx[chain]                           # capture index of each chain position
+        pia = array("q", pi.tobytes())
         cc = rows[pi].view(rows_dtype)            # the chains' rows, in chain order
         seq = cc["seq"].astype(np.int64)
         b1 = cc["b1"]
@@ -297,21 +300,23 @@ def run_pcap(an, reader) -> None:
                 if st is not None:
                     fast_st[g] = st
                 elif k + 1 < bounds[g + 1]:
-                    heapq.heappush(dyn, (int(pi[k + 1]) << 40) | ((k + 1) << 20) | g)
+                    heapq.heappush(dyn, (pia[k + 1] << 40) | ((k + 1) << 20) | g)
             else:
                 one(buf, offs[i], base + i + 1)
             if touched:
+                own = offs[i] + key_at
+                own = buf[own:own + 12] if kg != _NONE else None
                 for key in touched:
-                    if len(key) != 12:
-                        continue                  # IPv6: not in the chains
+                    if len(key) != 12 or key == own:
+                        continue                  # IPv6: not in the chains; its own: done above
                     g = int(np.searchsorted(ghash, np.uint64((int.from_bytes(key[:8], "big") * _MIXI
                                                     + int.from_bytes(key[8:], "big")) & _M64)))
-                    at = offs[int(pi[bounds[g]])] + key_at if g < groups else 0
+                    at = offs[pia[bounds[g]]] + key_at if g < groups else 0
                     if g < groups and key == buf[at:at + 12]:
                         lo, hi = bounds[g], bounds[g + 1]
-                        p = lo + int(np.searchsorted(pi[lo:hi], i, "right"))
+                        p = bisect_right(pia, i, lo, hi)
                         if p < hi:
-                            heapq.heappush(dyn, (int(pi[p]) << 40) | (p << 20) | g)
+                            heapq.heappush(dyn, (pia[p] << 40) | (p << 20) | g)
                 touched.clear()
         # 5. what is left of each flow's chain is fast
         for g, a in enumerate(done):

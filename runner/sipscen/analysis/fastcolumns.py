@@ -325,6 +325,10 @@ def run_pcap(an, reader) -> None:
                 _apply(fast_st[g], a, b, clocks[g], tc, tsc, seq, ddl)
         an.packets += count
         reader.taken(pos, count)
+        # this buffer's columns go before the next buffer's are made (peak memory)
+        o = rows = col = cc = incl = ip = idx = k1 = k2 = h = key = chain = hs = first = None
+        starts = gid = k1c = k2c = pi = pia = seq = b1 = ssrc = follows = tc = tsc = None
+        transit = dd = ddl = brk = where = bi = breaks = dyn = ghash = ok = None
     an.fast_touched = None
 
 

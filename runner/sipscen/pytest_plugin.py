@@ -69,7 +69,7 @@ def _is_collected(path: Path, globs: list[str]) -> bool:
         if fnmatch.fnmatch(path.name, pattern):
             if pattern in DEFAULT_GLOBS:
                 return True
-            from sipscen.scenario.discover import is_scenario_file
+            from sipscen.scenario.discover import is_scenario_file  # lazy: the plugin loads in every pytest session; sipscen's own code only when used
             return is_scenario_file(path)
     return False
 
@@ -105,7 +105,7 @@ class ScenarioFile(pytest.File):
     """One scenario file: one item per scenario (per parametrize set)."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from sipscen.scenario import load_scenarios
+        from sipscen.scenario import load_scenarios  # lazy: the plugin loads in every pytest session; sipscen's own code only when used
 
         try:
             scenarios = load_scenarios(self.path, _variables(self.config))
@@ -140,7 +140,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         if self.problem is not None:
             raise InvalidScenario(self.problem)
-        from sipscen.engine.run import RunOptions, run_scenario
+        from sipscen.engine.run import RunOptions, run_scenario  # lazy: the plugin loads in every pytest session; sipscen's own code only when used
 
         artifacts = self.config.getoption("--sipscen-artifacts") or "sipscen-artifacts"
         root = Path(artifacts)
@@ -163,9 +163,9 @@ class ScenarioItem(pytest.Item):
 
     def _mutate(self, result: ScenarioResult) -> None:
         """Every expectation's mutants judged on the evidence the run saved."""
-        from sipscen.engine.judge import judge_folder
-        from sipscen.engine.mutation import load_exemptions, mutate_scenario
-        from sipscen.report.mutation import lines
+        from sipscen.engine.judge import judge_folder  # lazy: the plugin loads in every pytest session; sipscen's own code only when used
+        from sipscen.engine.mutation import load_exemptions, mutate_scenario  # lazy: the plugin loads in every pytest session; sipscen's own code only when used
+        from sipscen.report.mutation import lines  # lazy: the plugin loads in every pytest session; sipscen's own code only when used
 
         folder = Path(result.artifacts.get("dir") or "")
         exemptions = self.config.getoption("--sipscen-exemptions")

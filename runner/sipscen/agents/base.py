@@ -18,6 +18,7 @@ from sipscen.core.events import EventBoard
 from sipscen.core.contact import Contact
 from sipscen.language.control import CallControl, Cancelled
 from sipscen.core.model import AgentSpec, Scenario
+from sipscen.language.timeline import Timeline
 
 
 @dataclass
@@ -101,7 +102,6 @@ class ControlAgent(Agent, CallControl):
     def run_timeline(self, steps=None) -> bool:
         """Carry out ``steps`` ((index, step) pairs; default: all) through the
         timeline interpreter; False when the run was cancelled meanwhile."""
-        from sipscen.language.timeline import Timeline
         try:
             Timeline(self, self.ctx).run(steps)
         except Cancelled:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
+from sipscen.language import registry
 
 
 def _known(cls, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,7 +174,6 @@ def record_of(facts: Any) -> AgentRecord | None:
     """The typed record of one agent's facts (JSON), by its type's registered class."""
     if not isinstance(facts, Mapping):
         return None
-    from sipscen.language import registry
     agent_type = registry.agent_types().get(str(facts.get("type")))
     cls: type[AgentRecord] = agent_type.facts_record_class() if agent_type else AgentRecord
     return cls.from_dict(facts)

@@ -2,7 +2,7 @@
 
 A library with no knowledge of scenarios.  Entry point::
 
-    from sipscen.analysis import analyze_capture
+    from sipscen.analysis import analyze_capture  # lazy: loads cryptography, numpy
     analysis = analyze_capture("call.pcap", srtp_keys=["inline:..."])
     analysis.to_dict()   # the `sipscen analyze --json` contract
 """
@@ -21,6 +21,6 @@ def __getattr__(name: str):
     # a submodule such as sipscen.analysis.inband (the PJSUA worker's tap) comes
     # without it.
     if name in __all__:
-        from sipscen.analysis import analyze
+        from sipscen.analysis import analyze  # lazy: numpy and SRTP on first use (see above)
         return getattr(analyze, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

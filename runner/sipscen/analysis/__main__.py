@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--srtp-key", action="append", default=[])
     parser.add_argument("--inband", action="store_true")
     args = parser.parse_args(argv)
-    from sipscen.analysis import analyze_capture
+    from sipscen.analysis import analyze_capture  # lazy: loads cryptography, numpy
     try:
         analysis = analyze_capture(args.capture, srtp_keys=args.srtp_key, inband=args.inband)
     except SipscenError as exc:

@@ -19,6 +19,8 @@ from sipscen.analysis.analyzer import Analyzer
 from sipscen.analysis.pcap import CaptureReader
 from sipscen.analysis.emodel import e_model
 from sipscen.analysis.srtp_streams import caller_candidates, looks_encrypted
+from sipscen.analysis.fastpath import run_batches, run_pcap
+from sipscen.analysis.tls_decrypt import KeyLog
 
 
 class Analysis:
@@ -165,9 +167,8 @@ def analyze_capture(path: str | os.PathLike | list, srtp_keys: Iterable[str] = (
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     collector = None
     if inband or keep_audio or wav_dir is not None:
-        from sipscen.analysis.wire_audio import AudioCollector    # decoders: only when asked for
+        from sipscen.analysis.wire_audio import AudioCollector  # lazy: decoders, only when asked for
         collector = AudioCollector(keep=keep_audio or wav_dir is not None, inband=inband)
-    from sipscen.analysis.tls_decrypt import KeyLog
     analyzer = Analyzer(keys, collector, sample_media=sample_media,
                         tls_keylog=KeyLog.read(tls_keylogs))
     read_warnings: list[str] = []
@@ -182,7 +183,6 @@ def analyze_capture(path: str | os.PathLike | list, srtp_keys: Iterable[str] = (
             reader.close()
         read_warnings += reader.warnings
     else:           # a rotated capture: every file through one analyzer, finished once
-        from sipscen.analysis.fastpath import run_batches, run_pcap
         for one in paths:
             reader = CaptureReader(one)
             try:

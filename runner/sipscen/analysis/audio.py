@@ -24,6 +24,7 @@ import wave
 from typing import Callable
 
 import numpy as np
+from sipscen.analysis import opus
 
 MAX_SECONDS = 600          # kept audio per stream (10 min at 8 kHz = 9.6 MB)
 MAX_GAP_SECONDS = 5        # a larger timestamp jump is checked against the capture clock
@@ -66,11 +67,10 @@ def decoder_for(codec: str) -> Callable[[bytes], np.ndarray] | None:
     ``OPUS``), else None. Each call gives a new decoder (G.722 and opus keep state)."""
     name = codec.upper()
     if name == "OPUS":
-        from sipscen.analysis import opus
         return opus.OpusDecoder() if opus.available() else None
     if name == "G722":
         try:
-            import G722
+            import G722  # lazy: the G.722 codec only for G.722 streams
         except ImportError:          # optional: without it G.722 is simply not decoded
             return None
         state = G722.G722(16000, 64000)

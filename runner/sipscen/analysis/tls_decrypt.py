@@ -97,7 +97,7 @@ def _prf12(secret: bytes, label: bytes, seed: bytes, length: int, hash_name: str
 
 
 def _aead(kind: str, key: bytes):
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305  # lazy: cryptography only with a TLS key log
     return ChaCha20Poly1305(key) if kind == "chacha" else AESGCM(key)
 
 
@@ -181,7 +181,7 @@ class TlsConnection:
         return plain if inner == APPDATA else None
 
     def _open(self, side: _Direction, header: bytes, body: bytes) -> tuple[int | None, bytes]:
-        from cryptography.exceptions import InvalidTag
+        from cryptography.exceptions import InvalidTag  # lazy: cryptography only with a TLS key log
         indexes = [side.key_index]
         if self.version == TLS13 and side.key_index == 0 and len(side.keys) > 1:
             indexes.append(1)              # a Finished we missed: try the traffic keys

@@ -26,6 +26,13 @@ from typing import Iterable
 
 from sipscen.core import process
 from sipscen.core.errors import InfrastructureError
+import os
+import os
+import os
+from sipscen.capture import visibility
+import re
+import re
+import re
 
 
 def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None,
@@ -75,7 +82,6 @@ def rotated_files(path: Path | str) -> list[Path]:
 
 def size_bytes(value) -> int:
     """``64MiB``, ``100MB``, ``512KiB``, ``1GB`` or a number of bytes."""
-    import re
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*", str(value))
@@ -187,7 +193,6 @@ class Capture:
 
     def dropped(self) -> int:
         """Packets the kernel dropped (tcpdump reports it on exit); 0 if unknown."""
-        import re
         if self.proc is None:
             return 0
         m = re.search(r"(\d+) packets? dropped by kernel", self.proc.stderr_tail(10))
@@ -199,7 +204,6 @@ class Capture:
 
     def captured(self) -> int | None:
         """Packets tcpdump says it captured (it reports on a clean exit); None if unknown."""
-        import re
         if self.proc is None:
             return None
         m = re.search(r"(\d+) packets? captured", self.proc.stderr_tail(10))
@@ -224,7 +228,6 @@ class Capture:
 
     def blind_spots(self, contacts: dict, user_filter: str | None) -> list:
         """What this capture's filter and snaplen hid (``capture/visibility.py``)."""
-        from sipscen.capture import visibility
         return (visibility.filter_blind(self.bpf, user_filter or "", contacts)
                 + visibility.snaplen_blind(self.path, self.snaplen, contacts))
 
@@ -251,7 +254,6 @@ def exit_text(code: int | None) -> str:
 
 def disk_full(folder: Path) -> str | None:
     """Why ``folder``'s disk cannot take a capture (no room, no inode), or None."""
-    import os
     try:
         st = os.statvfs(folder)
     except OSError:
@@ -266,7 +268,6 @@ def disk_full(folder: Path) -> str | None:
 
 
 def _disk_text(path: Path) -> str:
-    import os
     try:
         st = os.statvfs(path.parent)
     except OSError:
@@ -286,5 +287,4 @@ def _tail_bytes(path: Path, size: int) -> bytes:
 
 
 def _is_root() -> bool:
-    import os
     return os.geteuid() == 0

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from itertools import permutations
 from pathlib import Path
 from typing import Any, Iterable
+import ipaddress
+from sipscen.capture.bpf import _LOCK, _libpcap, _Program
 
 SIP, RTP, PAYLOAD = "sip", "rtp", "payload"
 CHANNELS = (SIP, RTP, PAYLOAD)
@@ -57,7 +59,6 @@ class _Header(ctypes.Structure):        # struct pcap_pkthdr
 
 def _checker(expression: str):
     """A function(frame bytes) -> kept? for ``expression`` on Ethernet, or None."""
-    from sipscen.capture.bpf import _LOCK, _libpcap, _Program
     lib = _libpcap()
     if lib is None:
         return None
@@ -86,7 +87,6 @@ def _checker(expression: str):
 
 def _frame(src: str, sport: int, dst: str, dport: int, tcp: bool, payload: bytes) -> bytes:
     """An Ethernet frame as ``lo`` carries it (the link tcpdump captures)."""
-    import ipaddress
     a, b = ipaddress.ip_address(src), ipaddress.ip_address(dst)
     if tcp:
         l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, 0x18, 65535, 0, 0)

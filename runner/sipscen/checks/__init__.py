@@ -13,20 +13,20 @@ from sipscen.checks.context import CheckContext
 from sipscen.checks.links import ambiguity
 from sipscen.core.results import ERROR, FAILED, WIRE, CheckResult
 from sipscen.core.model import Expectation
+from sipscen.language import registry
+from sipscen.language import registry
 
 CheckFn = Callable[[Expectation, CheckContext], list[CheckResult]]
 
 
 def check_function(kind: str) -> CheckFn:
     """The check of an expectation family (``sipscen.language.registry``)."""
-    from sipscen.language import registry
     return registry.expectations()[kind].function()
 
 
 def evaluate(expectations, ctx: CheckContext) -> list[CheckResult]:
     """Every expectation's results; those that do not say what they rest on take
     their family's ``evidence``."""
-    from sipscen.language import registry
     results: list[CheckResult] = []
     for exp in expectations:
         try:

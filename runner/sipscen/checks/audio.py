@@ -9,6 +9,7 @@ import difflib
 
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.capture.visibility import WHOLE
+import wave
 
 # ------------------------------------------------------------------ the family
 FREQUENCY = {"type": ["number", "string"], "pattern": "^\\d+(\\.\\d+)? ?(Hz|kHz)?$",
@@ -102,7 +103,6 @@ def _load_check(lc, params: dict) -> None:
     before = params.get("matches")
     lc.file(params, "matches", [])
     if isinstance(before, str) and params.get("matches") != before:     # found: made absolute
-        import wave
         try:
             with wave.open(str(params["matches"]), "rb") as w:
                 if w.getsampwidth() != 2:

@@ -15,6 +15,7 @@ from sipscen.core.results import FAILED, PASSED, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation, parse_duration, status_matches
 from sipscen.capture.visibility import SIGNALLING
+from sipscen.checks.links import b2bua_links
 
 BOUNDS = {"type": "object", "minProperties": 1, "additionalProperties": False,
           "properties": {"min": {"$ref": "#/$defs/duration"},
@@ -129,7 +130,6 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         theirs = {c.get("call_id") for c in ctx.calls(callee)}
         incoming = {c.get("call_id") for c in ctx.calls(callee)
                     if c.get("direction") == "incoming"}
-        from sipscen.checks.links import b2bua_links
         links = b2bua_links(ctx)
 
         def reached(call: CallRecord) -> bool:

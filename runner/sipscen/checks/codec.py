@@ -15,6 +15,9 @@ from sipscen.language import registry
 from sipscen.checks.audio import PHASE
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.capture.visibility import HEADERS
+from sipscen.checks.audio import check_phase_and_pair
+from sipscen.checks.codec_phase import codec_exactly
+from sipscen.checks.codec_phase import codec_at_agent
 
 
 def _codec_name(call: dict[str, Any] | None) -> str | None:
@@ -33,7 +36,6 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     for agent in agents:
         calls[agent] = call_of(ctx, agent, agents)
         if exact:          # the agent's media sessions in the phase (codec_phase.py)
-            from sipscen.checks.codec_phase import codec_at_agent
             results.append(codec_at_agent(ctx, agent, calls_of(ctx, agent, agents), want,
                                           dict(exp.params), loc))
             continue
@@ -53,7 +55,6 @@ def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         elif via is not None:
             results.extend(codec_via(ctx, agents[0], agents[1], via, want, loc))
         elif exact:
-            from sipscen.checks.codec_phase import codec_exactly
             results.append(codec_exactly(ctx, want, agents, calls, dict(exp.params), loc))
         else:
             results.append(_codec_on_wire(ctx, want, agents, calls, loc))
@@ -92,7 +93,6 @@ def _check_codec_params(lc, params) -> None:
                 ["agent"], key=True)
     for key in ("after", "before"):
         if key in params:
-            from sipscen.checks.audio import check_phase_and_pair
             check_phase_and_pair(lc, {k: v for k, v in params.items() if k in PHASE})
             break
     codec = params.get("codec")

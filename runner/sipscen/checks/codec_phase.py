@@ -55,7 +55,7 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
     """The agent's view with `only`/a phase: the codecs of its media sessions that were
     active in the phase (``rtp_sessions``: codec, started_at, ended_at), or, for an agent
     that reports no sessions, its call's codec (a phase is then inconclusive)."""
-    from sipscen.checks.heard import phase_label, phase_of
+    from sipscen.checks.heard import phase_label, phase_of  # lazy: loads numpy
     name = f"codec {ctx.at(agent)}" + phase_label(params)
     start, end, problem = phase_of(params, ctx)
     if problem:
@@ -94,7 +94,7 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
 def codec_exactly(ctx: CheckContext, want: str, agents: list[str], calls: dict[str, Any],
                   params: dict, loc: str) -> CheckResult:
     """The wire verdict of `codec` with `only` and/or a phase."""
-    from sipscen.checks.heard import phase_label, phase_of      # numpy: only when judged
+    from sipscen.checks.heard import phase_label, phase_of  # lazy: numpy: only when judged
     a, b = agents
     label = f"codec {a}<->{b} (wire)" + phase_label(params)
     start, end, problem = phase_of(params, ctx)

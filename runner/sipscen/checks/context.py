@@ -8,6 +8,11 @@ from sipscen.checks.links import call_parties, linked_ids
 from sipscen.core.contact import Contact
 from sipscen.core.model import Scenario
 from sipscen.core.results import AGENT, WIRE
+from sipscen.agents.records import record_of
+from sipscen.language import registry
+from sipscen.checks.attribution import outside_note
+from sipscen.checks.attribution import uncaptured
+from sipscen.checks.attribution import media_owners
 
 
 @dataclass
@@ -77,7 +82,6 @@ class CheckContext:
     def media(self):
         """Every SDP media address on the wire with the party that announced it
         (computed once per wire analysis)."""
-        from sipscen.checks.attribution import media_owners
         cached = self.__dict__.get("_media")
         if cached is None or cached[0] is not self.wire:
             cached = (self.wire, media_owners(self.wire, self.declared_owner, self.declared))
@@ -96,13 +100,11 @@ class CheckContext:
     def uncaptured(self, a: str, b: str) -> str:
         """'inconclusive: ...' when the calls' SDP put all media of a and b outside
         the ports the capture listened to, else ''."""
-        from sipscen.checks.attribution import uncaptured
         return uncaptured(self.media, a, b, self.captured_ranges(),
                           self.call_ids_between(a, b) or None)
 
     def media_warnings(self) -> list[str]:
         """One line per party whose media the SDP put outside its declared ports."""
-        from sipscen.checks.attribution import outside_note
         notes = []
         for party in self.media.outside:
             contact = self.contacts.get(party)
@@ -114,14 +116,12 @@ class CheckContext:
     def reports(self, agent: str, capability: str) -> bool:
         """Whether ``agent``'s type reports ``capability`` (calls, dtmf, responses, load)
         in its facts (``AgentType.capabilities``); services report nothing."""
-        from sipscen.language import registry
         spec = next((a for a in self.scenario.agents if a.name == agent), None)
         agent_type = registry.agent_types().get(spec.type) if spec is not None else None
         return agent_type is not None and capability in agent_type.capabilities
 
     def record(self, agent: str):
         """``agent``'s facts as its type's typed record (``sipscen.agents.records``)."""
-        from sipscen.agents.records import record_of
         return record_of(self.facts.get(agent))
 
     def evidence_of(self, name: str) -> str:

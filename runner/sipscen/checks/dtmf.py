@@ -8,6 +8,7 @@ from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
 from sipscen.capture.visibility import SIGNALLING, WHOLE
+from sipscen.checks.dtmf_latency import latency_check
 
 
 def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | None) -> str:
@@ -101,7 +102,7 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                                        PASSED if got == want else FAILED,
                                        want, got, hidden, loc, WIRE))
     if method == "inband":          # the report shows the audio the digits were read from
-        from sipscen.checks.heard import at_agent, attach, on_wire
+        from sipscen.checks.heard import at_agent, attach, on_wire  # lazy: loads numpy
         for check in results:
             wire = check.evidence == WIRE
             if wire and not ctx.wire_audio or not wire and ctx.evidence_of(receiver) == WIRE:
@@ -109,7 +110,6 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             attach(check, on_wire(ctx, sender, receiver, None, None) if wire
                    else at_agent(ctx, sender, receiver, None, None))
     if p.get("max_latency") is not None and ctx.wire is not None:
-        from sipscen.checks.dtmf_latency import latency_check
         latency = latency_check(ctx, sender, receiver, method, p["max_latency"], label, loc)
         latency.evidence = WIRE         # timed on the wire at both ends
         results.append(latency)

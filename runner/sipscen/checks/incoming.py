@@ -22,6 +22,7 @@ from sipscen.core.model import Expectation
 from sipscen.core.regex import shown
 from sipscen.core.results import AGENT, FAILED, PASSED, WIRE, CheckResult
 from sipscen.language.registry import ExpectationFamily, register_expectation
+from sipscen.core.headers import lists_of
 
 
 def _problem(p: dict, ruri: str, headers: Any) -> str | None:
@@ -109,7 +110,6 @@ def _judge(name: str, judged: list[CallRecord], expected: str, loc: str, evidenc
 
 
 def _summary(ruri: str, headers: Any, p: dict) -> str:
-    from sipscen.core.headers import lists_of
     got = lists_of(headers)
     parts = [f"R-URI {ruri}"] if "request_uri" in p else []
     for header in p.get("headers") or {}:

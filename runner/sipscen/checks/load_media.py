@@ -33,6 +33,7 @@ import math
 from typing import Any, Iterable
 
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
+from sipscen.core.model import parse_duration
 
 MEDIA_KEYS = ("mos_p5_min", "loss_p95_max", "jitter_p95_max", "two_way_media_min",
               "one_way_calls_max", "setup_p95_max")
@@ -399,7 +400,6 @@ def percent(value: Any) -> float:
 
 
 def millis(value: Any) -> float:
-    from sipscen.core.model import parse_duration
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)          # a bare number is milliseconds here
     return parse_duration(value) * 1000.0

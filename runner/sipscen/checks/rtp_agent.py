@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.agents.pjsua.rtp_sessions import totals    # the same sums as the facts'
 from sipscen.analysis.emodel import e_model
 from sipscen.checks.context import CheckContext
 
@@ -48,7 +49,6 @@ def agent_figures(ctx: CheckContext, sender: str, receiver: str, start: float | 
             f"{receiver}'s media session {s['index'] + 1} ({_span(s)}) runs beyond the phase "
             f"({_span({'started_at': start, 'ended_at': end})})" for s in outside)
             + ": its counters cannot show the phase alone; judge it on the wire (where: wire)")
-    from sipscen.agents.pjsua.rtp_sessions import totals    # the same sums as the facts'
     note = (f"media session{'s' if len(used) > 1 else ''} "
             f"{', '.join(str(s['index'] + 1) for s in used)} of {len(sessions)} ({_span(used[0])}"
             f"{'' if len(used) == 1 else ' ...'})" if used else

@@ -22,6 +22,7 @@ from sipscen.core.events import EventBoard
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult, ScenarioResult
 from sipscen.language import registry
 from sipscen.scenario.variables import resolve_tree
+from sipscen.checks.load_media import summaries
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,6 @@ def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str
     if warnings is not None:
         warnings.extend(w for w in ctx.media_warnings() if w not in warnings)
     if load is not None:         # every load agent's media summary and time series
-        from sipscen.checks.load_media import summaries
         load.update(summaries(resolved(load_expectations, contacts, scenario), ctx))
         ctx.load = load
     return evaluate(expectations, ctx)

@@ -21,6 +21,8 @@ import os
 import threading
 import time
 from pathlib import Path
+from sipscen.core import cgroups
+import secrets
 
 _owner: tuple[int, str] | None = None      # (pid, mark prefix) of this sipscen process
 _seq = 0
@@ -31,7 +33,6 @@ def owner_mark() -> str:
     """This process's mark prefix (new after a fork: a child's children are its own)."""
     global _owner
     if _owner is None or _owner[0] != os.getpid():
-        import secrets
         _owner = (os.getpid(), f"{os.getpid()}-{secrets.token_hex(4)}")
         _become_subreaper()
     return _owner[1]
@@ -46,7 +47,6 @@ def next_mark() -> str:
 
 def own_cgroup(mark: str) -> Path | None:
     """A cgroup of its own for the child marked ``mark`` (core/cgroups.py), or None."""
-    from sipscen.core import cgroups
     owner, _, seq = mark.rpartition(".")
     return cgroups.child_group(owner, seq)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+from sipscen.core.errors import InfrastructureError
 
 _taken: set[int] = set()
 _lock = threading.Lock()
@@ -64,7 +65,6 @@ class PortAllocator:
                     _taken.update(ports)
                     self.allocated.extend(ports)
                     return start, start + count - 1
-        from sipscen.core.errors import InfrastructureError
         raise InfrastructureError(f"no {count} free consecutive ports on {host}")
 
     def release(self) -> None:

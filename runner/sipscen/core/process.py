@@ -35,6 +35,9 @@ from typing import IO, Sequence
 from sipscen.core import descendants
 from sipscen.core import watchdog as marks
 from sipscen.core.errors import InfrastructureError
+from sipscen.core.cgroups import owner_folder
+from sipscen.core.cgroups import join
+from sipscen.core.cgroups import owner_folder
 
 _live: set["ManagedProcess"] = set()
 _live_lock = threading.Lock()
@@ -302,7 +305,6 @@ def _start_watchdog() -> subprocess.Popen | None:
         return None
     _watchdog_pid_owner = os.getpid()
     try:
-        from sipscen.core.cgroups import owner_folder
         folder = owner_folder(descendants.owner_mark())
         told = f"={descendants.owner_mark()}\n" + (f"@{folder}\n" if folder else "")
         _watchdog.stdin.write(told.encode())     # kill these too at the end
@@ -354,7 +356,6 @@ def _die_with(parent_pid: int, cgroup: Path | None = None):
     main thread, a scenario's thread, an agent's run thread that waits for it)."""
     if _libc_prctl is None:
         return None
-    from sipscen.core.cgroups import join
 
     def hook() -> None:
         if cgroup is not None:
@@ -409,7 +410,6 @@ def stop_all(grace: float = 3.0) -> None:
         proc.stop(grace)
     owner = descendants.current_owner()
     if owner is not None:
-        from sipscen.core.cgroups import owner_folder
         folder = owner_folder(owner)
         if folder is not None:
             _reap_killed(marks.kill_cgroup(str(folder)))

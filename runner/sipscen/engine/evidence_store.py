@@ -23,6 +23,9 @@ from typing import Any
 from sipscen.capture.visibility import Blind
 from sipscen.core.contact import Contact
 from sipscen.core.errors import UsageError
+import importlib
+import dataclasses
+from sipscen.report.atomic import write_text_atomically
 
 FILE_NAME = "evidence.json"
 KIND = "sipscen-evidence"
@@ -91,7 +94,6 @@ class Evidence:
 
 def save(evidence: Evidence, folder: Path) -> Path:
     """Write ``folder/evidence.json`` atomically; ReportWriteError when it cannot."""
-    from sipscen.report.atomic import write_text_atomically
     evidence.folder = str(folder)
     text = json.dumps(evidence.to_dict(), separators=(",", ":"), allow_nan=True)  # (jq reads it)
     return write_text_atomically(folder / FILE_NAME, "evidence", text + "\n")
@@ -156,8 +158,6 @@ def _from_dict(data: dict[str, Any], folder: Path) -> Evidence:
 def _contact(d: dict[str, Any]) -> Contact:
     """A contact as it was planned: of its own class (a browser's BrowserContact, say)
     when that is a sipscen Contact, else a Contact of the fields it knows."""
-    import dataclasses
-    import importlib
     d = dict(d)
     cls: type = Contact
     module, _, name = str(d.pop("class", "")).partition(":")

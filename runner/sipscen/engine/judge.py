@@ -20,6 +20,11 @@ from sipscen.core.errors import ExitStatus, SipscenError, UsageError
 from sipscen.core.model import Scenario
 from sipscen.core.results import ERROR, CheckResult, ScenarioResult
 from sipscen.engine.evidence_store import FILE_NAME, Evidence, load
+from sipscen.capture.tcpdump import rotated_files
+from sipscen.engine.generators import split_scenario
+from sipscen.scenario import load_scenarios
+from sipscen.engine.generators import deferred_record
+from sipscen.engine import interrupts
 
 
 def judged_expectations(scenario: Scenario, ev: Evidence) -> tuple:
@@ -65,15 +70,13 @@ def apply_verdict(result: ScenarioResult, scenario: Scenario, ev: Evidence, *, s
                   done: Callable[[], None] | None = None) -> None:
     """Judge ``scenario``'s expectations on ``ev`` into ``result`` (its checks, status,
     error and exit status); ``done`` is called once the verdict is set whole."""
-    from sipscen.engine import interrupts
     result.wire = ev.wire or {}
     expectations = judged_expectations(scenario, ev)
     if ev.generator is not None:    # load is judged on the sum of all generators
-        from sipscen.engine.generators import deferred_record
         result.distributed = deferred_record(scenario, ev.generator)
     checks, blind = judge_checks(scenario, expectations, ev, result.warnings, result.load)
     result.warnings += blind
-    from sipscen.checks.heard import save_recordings
+    from sipscen.checks.heard import save_recordings  # lazy: loads numpy
     save_recordings(checks, result.artifacts.get("dir"))     # what audio checks heard
     with interrupts.held():      # the verdict is set whole (and then kept), or not at all
         result.checks = checks
@@ -98,7 +101,6 @@ def load_for_judging(folder: Path, scenario_path: Path | None = None,
     """The saved evidence of ``folder`` and its scenario as the file is now (the one
     given, or the file the evidence names). ScenarioError (exit 2, FILE:LINE:COL)
     for a bad scenario; UsageError (exit 2) for missing or foreign evidence."""
-    from sipscen.scenario import load_scenarios
     ev = load(folder)
     path = Path(scenario_path) if scenario_path is not None else Path(ev.scenario_file)
     if not path.is_file():
@@ -107,7 +109,6 @@ def load_for_judging(folder: Path, scenario_path: Path | None = None,
     scenarios = load_scenarios(path, dict(variables or {}))
     scenario = _the_one(scenarios, ev, path)
     if ev.generator is not None:
-        from sipscen.engine.generators import split_scenario
         scenario = split_scenario(scenario, ev.generator)
     _same_parties(scenario, ev, folder)
     return scenario, ev
@@ -155,8 +156,7 @@ def reanalyse_if_needed(scenario: Scenario, ev: Evidence) -> None:
     if not capture.is_file():
         raise UsageError(f"{capture}: the saved capture is gone; the expectations need its "
                          "decoded audio (or a DTLS scan), which evidence.json does not hold")
-    from sipscen.analysis import analyze_capture
-    from sipscen.capture.tcpdump import rotated_files
+    from sipscen.analysis import analyze_capture  # lazy: loads cryptography, numpy
     files = rotated_files(capture)          # a rotated capture: every one of its files
     analysis = analyze_capture(files if len(files) > 1 else capture,
                                srtp_keys=ev.srtp_keys, strict_keys=False,

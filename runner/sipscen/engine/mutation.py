@@ -27,6 +27,18 @@ from typing import Any
 from sipscen.core.errors import ScenarioError, UsageError
 from sipscen.core.results import FAILED, PASSED
 from sipscen.engine.evidence_store import Evidence
+from sipscen.report.atomic import write_text_atomically
+import json
+from sipscen.core.redaction import redact
+from dataclasses import asdict
+from sipscen.engine.judge import judge_folders
+from sipscen.language import registry
+from sipscen.engine.judge import judged_expectations
+from sipscen.engine.judge import judge_checks
+from sipscen.checks import verdict
+from sipscen.core.errors import Location
+from sipscen.scenario.marks import locate, to_plain
+from sipscen.scenario.loader import load_yaml_file
 
 KILLED, SURVIVED, EXEMPT = "killed", "survived", "exempt"
 NO_VERDICT = "no verdict"      # the evidence cannot judge the mutant (inconclusive, error)
@@ -107,9 +119,6 @@ def load_exemptions(path: Path | None) -> list[Exemption]:
     reason required and written out. ScenarioError (FILE:LINE:COL) when malformed."""
     if path is None:
         return []
-    from sipscen.scenario.loader import load_yaml_file
-    from sipscen.scenario.marks import locate, to_plain
-    from sipscen.core.errors import Location
     if not Path(path).is_file():
         raise UsageError(f"--exemptions {path}: no such file")
     tree = load_yaml_file(path)
@@ -136,8 +145,6 @@ def load_exemptions(path: Path | None) -> list[Exemption]:
 def _checks(scenario, expectation, ev: Evidence) -> list:
     """One expectation's results as the run's verdict would have them (the
     capture's blind spots and a known-incomplete capture made inconclusive)."""
-    from sipscen.checks import verdict
-    from sipscen.engine.judge import judge_checks
     checks, _ = judge_checks(scenario, (expectation,), ev, [])
     incomplete = list((ev.wire or {}).get("incomplete") or [])
     if incomplete:
@@ -159,8 +166,6 @@ def _said(checks) -> str:
 def mutate_scenario(scenario, ev: Evidence, exemptions: list[Exemption] = ()
                     ) -> ScenarioMutation:
     """Every expectation's mutants judged on ``ev`` (see the module doc)."""
-    from sipscen.engine.judge import judged_expectations
-    from sipscen.language import registry
     families = registry.expectations()
     report = ScenarioMutation(scenario.name, str(scenario.file),
                               secrets=sorted(scenario.secrets))
@@ -217,7 +222,6 @@ def mutate_scenario(scenario, ev: Evidence, exemptions: list[Exemption] = ()
 def mutate_folders(path: Path, scenario_path: Path | None = None, *, variables=None,
                    exemptions: list[Exemption] = ()) -> list[tuple[Any, ScenarioMutation]]:
     """(re-judged result, mutation) of every run saved under ``path``."""
-    from sipscen.engine.judge import judge_folders
     return [(result, mutate_scenario(scenario, ev, exemptions) if scenario is not None
              else ScenarioMutation(result.name, result.file, error=str(result.error)))
             for result, scenario, ev in judge_folders(path, scenario_path, variables=variables)]
@@ -226,8 +230,6 @@ def mutate_folders(path: Path, scenario_path: Path | None = None, *, variables=N
 
 def to_dict(report: ScenarioMutation) -> dict[str, Any]:
     """The report as JSON data (``mutation.json``)."""
-    from dataclasses import asdict
-    from sipscen.core.redaction import redact
     return redact({"kind": "sipscen-mutation", "version": 1, "scenario": report.name,
                    "file": report.file, "killed": report.killed, "total": report.total,
                    "score": report.score, "failing": report.failing, "error": report.error,
@@ -237,7 +239,5 @@ def to_dict(report: ScenarioMutation) -> dict[str, Any]:
 def save(report: ScenarioMutation, folder: Path) -> Path:
     """``folder/mutation.json`` (next to the evidence it was judged on), whole or not
     at all; ReportWriteError when it cannot be written."""
-    import json
-    from sipscen.report.atomic import write_text_atomically
     return write_text_atomically(Path(folder) / "mutation.json", "mutation",
                                  json.dumps(to_dict(report), indent=1) + "\n")

@@ -27,6 +27,14 @@ from sipscen.core.model import AgentSpec, Scenario
 from sipscen.engine.service_steps import service_timeline
 from sipscen.engine import interrupts
 from sipscen.engine.artifacts import artifacts_dir_for, mask_secrets
+from sipscen.engine.evidence_store import save
+from sipscen.core.errors import ReportWriteError
+from sipscen.engine.evidence_store import Evidence
+from sipscen.engine.judge import apply_verdict
+from sipscen.language.timeline import scripted_time
+from sipscen.scenario.variables import resolve_references
+from sipscen.engine.services import Service
+from sipscen.engine.generators import split_scenario
 
 READY_TIMEOUT = 10.0
 
@@ -51,7 +59,6 @@ class _Run:
 
     def __init__(self, scenario: Scenario, options: RunOptions):
         if options.generator is not None:   # its share of every load (engine/generators.py)
-            from sipscen.engine.generators import split_scenario
             scenario = split_scenario(scenario, options.generator)
         self.scenario = scenario
         self.options = options
@@ -84,11 +91,10 @@ class _Run:
 
     def plan(self) -> None:
         if self.scenario.services:
-            from sipscen.engine.services import Service
             for spec in self.scenario.services:
                 kind = Service
                 if "kube" in spec.config:    # a Kubernetes Service: discovered, not started
-                    from sipscen.kube.discovery import KubeService as kind
+                    from sipscen.kube.discovery import KubeService as kind  # lazy: optional (the kube extra)
                 service = kind(spec, self.dir / spec.name, self.ports, self.scenario.secrets)
                 self.services.append(service)
                 self.contacts[spec.name] = service.plan()
@@ -274,7 +280,7 @@ class _Run:
         needs = verdict.prepare(self.scenario.expectations)
         media = needs.audio
         try:
-            from sipscen.analysis import analyze_capture
+            from sipscen.analysis import analyze_capture  # lazy: loads cryptography, numpy
             files = self.capture.files()        # several when capture.rotate is set
             analysis = analyze_capture(files if len(files) > 1 else self.capture.path,
                                        srtp_keys=keys, strict_keys=False,
@@ -320,7 +326,6 @@ def resolve_steps(steps, contacts: dict[str, Contact], scenario_dir: Path) -> tu
 
 
 def _resolved(value: Any, contacts, scenario_dir: Path, location=None, path: str = "") -> Any:
-    from sipscen.scenario.variables import resolve_references
     if isinstance(value, str):
         return resolve_references(value, contacts, scenario_dir, location=location,
                                   path=path) if "${" in value else value
@@ -335,14 +340,12 @@ def scripted_wait(scenario: Scenario) -> float:
     """The time the scenario itself asks to spend: each step kind's scripted time
     (sleeps, plays, DTMF with the agents' real defaults, timed recordings), summed
     per agent; the longest agent counts. Wall time minus this is sipscen's overhead."""
-    from sipscen.language.timeline import scripted_time
     return max((scripted_time(agent.steps) for agent in scenario.agents), default=0.0)
 
 
 def _verdict(run: _Run, step_failure: str | None) -> None:
     """Analyse the capture, save the evidence (``evidence.json``: what ``sipscen
     judge`` re-judges) and judge every expectation into ``run.result``."""
-    from sipscen.engine.judge import apply_verdict
     wire, wire_error, analysis_failed = run.analyse()
     ev = _evidence(run, wire, wire_error, analysis_failed, step_failure)
     _save_evidence(run, ev)
@@ -354,7 +357,6 @@ def _verdict(run: _Run, step_failure: str | None) -> None:
 
 def _evidence(run: _Run, wire, wire_error, analysis_failed: bool, step_failure):
     """What this run's verdict rests on, as plain data (engine/evidence_store.py)."""
-    from sipscen.engine.evidence_store import Evidence
     result, scenario = run.result, run.scenario
     signals, epoch0 = verdict.signal_times(run.board)
     blind = None
@@ -381,8 +383,6 @@ def _evidence(run: _Run, wire, wire_error, analysis_failed: bool, step_failure):
 def _save_evidence(run: _Run, ev) -> None:
     """``evidence.json`` in the run's folder; a failure to write it is a warning (the
     verdict does not need it)."""
-    from sipscen.core.errors import ReportWriteError
-    from sipscen.engine.evidence_store import save
     if not run.prepared:
         return
     try:

@@ -35,6 +35,8 @@ from sipscen.core import process
 from sipscen.core.errors import InfrastructureError, ScenarioError, ServiceExited
 from sipscen.core.redaction import redact_text
 from sipscen.core.model import ServiceSpec, parse_duration
+from sipscen.scenario.variables import resolve_references
+from sipscen.scenario.variables import resolve_references
 
 DEFAULT_READY_TIMEOUT = 10.0
 PROBE_INTERVAL = 0.2
@@ -164,7 +166,6 @@ class Service:
         return bool(self.config.get("stdin")) or any(s.kind == "stdin" for s in self.spec.steps)
 
     def start(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
-        from sipscen.scenario.variables import resolve_references
 
         cfg = self.config
         command = cfg.get("command") or []
@@ -195,7 +196,6 @@ class Service:
     def _write_files(self, contacts: dict[str, Contact], scenario_dir: Path) -> None:
         """``files: {NAME: text}``: written to ``${SERVICE.files}/NAME`` before the
         start, references resolved (a UA's config with its planned ports)."""
-        from sipscen.scenario.variables import resolve_references
 
         files = self.config.get("files") or {}
         if not files:

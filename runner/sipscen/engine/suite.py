@@ -13,6 +13,7 @@ from sipscen.engine.run import RunOptions, run_scenario
 from sipscen.engine.select import Selection, in_shard
 from sipscen.core.errors import ExitStatus, SipscenError
 from sipscen.core.model import Scenario
+from sipscen.scenario import load_scenarios
 
 
 @dataclass
@@ -28,7 +29,6 @@ def load_all(files: list[Path], variables: dict[str, str], environ=None
              ) -> list[Scenario | ScenarioResult]:
     """Each file's scenarios, or an error result for a file that does not load
     (``environ``: as ``load_scenarios`` takes it; default the process's)."""
-    from sipscen.scenario import load_scenarios
 
     loaded: list[Scenario | ScenarioResult] = []
     for path in files:

@@ -14,12 +14,13 @@ from typing import Any, Callable
 
 from sipscen.core.errors import InfrastructureError, KubeAccessError, UsageError
 from sipscen.core.network import SERVICE_ACCOUNT_DIR, in_cluster  # noqa: F401 - kube's own names
+import json
 
 
 
 def _kubernetes():
     try:
-        import kubernetes
+        import kubernetes  # lazy: optional (the kube extra)
     except ImportError:
         raise InfrastructureError("the Kubernetes commands need the official client: "
                                   "pip install 'sipscen[kube]'") from None
@@ -35,8 +36,8 @@ class Cluster:
 
 def connect(kubeconfig: Path | None = None) -> Cluster:
     _kubernetes()
-    from kubernetes import client, config
-    from kubernetes.config.config_exception import ConfigException
+    from kubernetes import client, config  # lazy: optional (the kube extra)
+    from kubernetes.config.config_exception import ConfigException  # lazy: optional (the kube extra)
 
     try:
         if kubeconfig is None and in_cluster():
@@ -81,7 +82,6 @@ def api_error(exc: BaseException, verb: str, resource: str, namespace: str,
 
 
 def _reason(exc: BaseException) -> str:
-    import json
     body = getattr(exc, "body", None)
     try:
         return json.loads(body).get("message") or str(getattr(exc, "reason", ""))
@@ -92,8 +92,8 @@ def _reason(exc: BaseException) -> str:
 def call(verb: str, resource: str, namespace: str, fn: Callable[..., Any], *args: Any,
          name: str = "", **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)``; API and connection errors become sipscen errors."""
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError
+    from kubernetes.client.exceptions import ApiException  # lazy: optional (the kube extra)
+    from urllib3.exceptions import HTTPError  # lazy: optional (the kube extra)
 
     try:
         return fn(*args, **kwargs)

@@ -27,6 +27,7 @@ from sipscen.core.results import ERROR, ScenarioResult
 from sipscen.core.errors import ExitStatus, InfrastructureError, UsageError
 from sipscen.kube.client import Cluster, api_error, call, connect
 from sipscen.kube.logreport import NoReport, unframe
+from sipscen.report.merge import merge_report_data
 
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 CONTAINER = "sipscen"
@@ -53,7 +54,7 @@ def job_finished(job) -> str | None:
 class Collector:
     def __init__(self, cluster: Cluster, name: str, namespace: str,
                  progress: Callable[[str], None] | None = None):
-        from kubernetes import client
+        from kubernetes import client  # lazy: optional (the kube extra)
         self.batch = client.BatchV1Api(cluster.api)
         self.core = client.CoreV1Api(cluster.api)
         self.name, self.ns = name, namespace
@@ -74,9 +75,9 @@ class Collector:
 
     def wait(self, selector: str, deadline: float) -> str:
         """Watch the pods until the Job has finished; 'Complete' or 'Failed'."""
-        from kubernetes import watch
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+        from kubernetes import watch  # lazy: optional (the kube extra)
+        from kubernetes.client.exceptions import ApiException  # lazy: optional (the kube extra)
+        from urllib3.exceptions import HTTPError  # lazy: optional (the kube extra)
 
         for _ in range(MAX_ROUNDS):
             listed = call("list", "pods", self.ns, self.core.list_namespaced_pod, self.ns,
@@ -162,7 +163,6 @@ def _missing(label: str, why: str, index: int, completions: int) -> ScenarioResu
 def collect_job(name: str, namespace: str | None = None, kubeconfig: Path | None = None,
                 wait: float = 86400.0, progress: Callable[[str], None] | None = None
                 ) -> list[ScenarioResult]:
-    from sipscen.report.merge import merge_report_data
 
     cluster = connect(kubeconfig)
     ns = namespace or cluster.namespace

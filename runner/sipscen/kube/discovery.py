@@ -29,6 +29,9 @@ from sipscen.core.errors import InfrastructureError, ScenarioError
 from sipscen.kube.client import Cluster, call, connect, in_cluster
 from sipscen.kube.jobindex import INDEX_VARIABLE
 from sipscen.core.model import ServiceSpec
+import time
+from sipscen.core.model import parse_duration
+from sipscen.engine.services import probe_sip_options
 
 
 _discovered: set[str] = set()
@@ -59,7 +62,7 @@ def _shared_cluster() -> Cluster:
 def ready_endpoints(cluster: Cluster, namespace: str, service: str, port_name: str,
                     where: str = "", location=None) -> list[tuple[str, int, str]]:
     """(address, port, protocol) of every ready endpoint of the Service's named port."""
-    from kubernetes import client
+    from kubernetes import client  # lazy: optional (the kube extra)
 
     api = client.DiscoveryV1Api(cluster.api)
     slices = call("list", "endpointslices", namespace, api.list_namespaced_endpoint_slice,
@@ -137,9 +140,6 @@ class KubeService:
 
     def ready(self, timeout: float = 10.0) -> None:
         """With ``ready: {sip_options: true}``, the chosen endpoint must answer OPTIONS."""
-        from sipscen.engine.services import probe_sip_options
-        from sipscen.core.model import parse_duration
-        import time
 
         how = dict(self.spec.config.get("ready") or {})
         if not how.get("sip_options"):

@@ -35,6 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from sipscen.core.errors import UsageError
+import yaml
+from sipscen.scenario.variables import SecretStandIns
+from sipscen.scenario.discover import discover
+from sipscen.engine.suite import load_all, select
+from sipscen.engine.select import Selection
+from sipscen.core.results import ScenarioResult
 
 CONTAINER = "sipscen"
 RUN_AS_UID = 10001                 # the Containerfile's user
@@ -119,11 +125,6 @@ def plan_budgets(request: JobRequest, count: int) -> tuple[list[float], bool, li
     """Per pod: the seconds its scenarios may take; whether any captures; the
     names of every ``${env:NAME}`` the selection reads (its secrets: never read
     here, the pods get them from the Job's Secret)."""
-    from sipscen.core.results import ScenarioResult
-    from sipscen.engine.select import Selection
-    from sipscen.engine.suite import load_all, select
-    from sipscen.scenario.discover import discover
-    from sipscen.scenario.variables import SecretStandIns
 
     files = discover(request.paths)
     if not files:
@@ -243,6 +244,5 @@ def build_manifests(request: JobRequest) -> list[dict[str, Any]]:
 
 
 def render(documents: list[dict[str, Any]]) -> str:
-    import yaml
     return "".join("---\n" + yaml.safe_dump(d, sort_keys=False, default_flow_style=False)
                    for d in documents)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sipscen.language import registry
+from sipscen.language.steps import wait as wait_step
 
 SHIPPED = Path(__file__).resolve().parents[3] / "docs" / "REFERENCE.md"
 
@@ -43,7 +44,6 @@ def render(builtin_only: bool = False) -> str:
     ``builtin_only``, as shipped in docs/)."""
     registry.load()
     types = registry.builtin(registry.AGENT_TYPES, builtin_only)
-    from sipscen.language.steps import wait as wait_step
     out = ["# Scenario language reference", "",
            "Generated from the language registry (`sipscen doc`); do not edit by hand.", ""]
     out += ["## Agent types", ""]

@@ -34,6 +34,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
+from importlib.metadata import entry_points
+from sipscen.language import steps as step_package
+import pkgutil
 
 StepCheck = Callable[["Any", dict], None]
 
@@ -244,9 +247,7 @@ def load() -> None:
     global _loaded
     if _loaded:
         return
-    import pkgutil
 
-    from sipscen.language import steps as step_package
     found = sorted(m.name for m in pkgutil.iter_modules(step_package.__path__))
     ordered = [n for n in STEP_ORDER if n in found] + [n for n in found if n not in STEP_ORDER]
     for name in ordered:
@@ -261,7 +262,6 @@ def _load_plugins() -> None:
     """Import the modules of the ``sipscen.language`` entry points. A plugin that
     fails (an import error, a name another module owns) is recorded in
     ``PLUGIN_ERRORS``, never fatal: the built-in language still works."""
-    from importlib.metadata import entry_points
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         label = f"{ep.name} = {ep.value}"
         try:

@@ -16,6 +16,8 @@ from typing import Any
 
 from sipscen.language import registry
 from sipscen.language.schema_base import BASE
+from sipscen.language.service_language import extend_service_schema
+from sipscen.language.steps import wait as wait_step
 
 SHIPPED = Path(__file__).resolve().parents[3] / "schemas" / "scenario.schema.json"
 
@@ -24,7 +26,6 @@ def generate(builtin_only: bool = False) -> dict[str, Any]:
     """The scenario schema: the built-in language and every plugin's (unless
     ``builtin_only``, as shipped in schemas/)."""
     registry.load()
-    from sipscen.language.steps import wait as wait_step
     schema = copy.deepcopy(BASE)
     defs = schema["$defs"]
     types = registry.builtin(registry.AGENT_TYPES, builtin_only)
@@ -39,7 +40,6 @@ def generate(builtin_only: bool = False) -> dict[str, Any]:
         defs[agent_type.schema_def] = copy.deepcopy(dict(agent_type.schema))
         for name, fragment in agent_type.extra_defs.items():
             defs[name] = copy.deepcopy(dict(fragment))
-    from sipscen.language.service_language import extend_service_schema
     extend_service_schema(defs)           # a service's own keys and steps (issue 10)
     defs["steps"] = {"type": "array", "items": {"$ref": "#/$defs/step"}}
     kinds: dict[str, Any] = {}

@@ -28,6 +28,9 @@ from typing import Any
 from sipscen.agents.sipp.stats import percentile
 from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
 from sipscen.core.errors import ExitStatus
+from sipscen.checks.verdict import inconclusive
+from sipscen.checks.load import check_load
+from sipscen.checks.load_media import merge
 
 SUMMED = ("attempted", "successful", "failed", "retransmissions", "current_calls",
           "out_of_call_msgs", "dead_call_msgs", "fatal_errors")
@@ -77,7 +80,6 @@ class _Context:
 
 def merge_load(group: list[ScenarioResult]) -> dict[str, Any]:
     """The generators' media summaries, merged per load agent."""
-    from sipscen.checks.load_media import merge
     names = {n for r in group for n in (getattr(r, "load", None) or {})}
     out = {}
     for name in sorted(names):
@@ -105,7 +107,6 @@ def _sum_agents(group: list[ScenarioResult]) -> dict[str, Any]:
 
 def aggregate_group(group: list[ScenarioResult]) -> ScenarioResult:
     """N generator results of one scenario -> one result judged on the sums."""
-    from sipscen.checks.load import check_load
 
     group = sorted(group, key=lambda r: (r.distributed or {}).get("generator", [0])[0])
     first = group[0]
@@ -125,7 +126,6 @@ def aggregate_group(group: list[ScenarioResult]) -> ScenarioResult:
         judged = check_load(exp, _Context(agents, load))
         summary = load.get(str(exp.params.get("agent") or "")) or {}
         if summary.get("incomplete"):
-            from sipscen.checks.verdict import inconclusive
             inconclusive(judged, "; ".join(summary["incomplete"]))
         for c in judged:
             c.name = f"{c.name} (sum of {len(group)} generators)"

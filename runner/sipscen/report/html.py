@@ -40,6 +40,7 @@ from sipscen.report.json_report import results_from_json_dict, to_json_dict
 from sipscen.report.text import duration_text
 from sipscen.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
                                   rtp_streams, wire_calls, wire_offset)
+from sipscen.report.atomic import write_text_atomically
 
 STATIC_PAYLOAD_TYPES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729"}
 _RTPMAP = re.compile(r"^a=rtpmap:(\S+) ([^/\s]+)", re.M)
@@ -115,7 +116,7 @@ def _summary_view(results: list[ScenarioResult], ids: list[str]) -> dict[str, An
 
 
 def _check_views(result: ScenarioResult, base_dir: Path, budget) -> list[dict[str, Any]]:
-    from sipscen.report.html_heard import heard_view
+    from sipscen.report.html_heard import heard_view  # lazy: loads numpy
     return [{"status": c.status, "name": c.name, "expected": value_view(c.expected),
              "actual": value_view(c.actual), "location": c.location, "message": c.message,
              "heard": heard_view(result, c, base_dir, budget)}
@@ -200,7 +201,7 @@ def _artifact_views(result: ScenarioResult, base_dir: Path) -> list[dict[str, An
 
 def _scenario_view(result: ScenarioResult, sid: str, base_dir: Path,
                    load: Any = None, budget: Any = None) -> dict[str, Any]:
-    from sipscen.report.html_charts import load_charts, load_tables
+    from sipscen.report.html_charts import load_charts, load_tables  # lazy: loads numpy
     return {
         "sid": sid, "name": result.name, "status": result.status,
         "no_checks_pass": result.status == PASSED and result.no_checks,
@@ -229,7 +230,7 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
     # what broke comes first: failed, then errored, then passed scenarios (run order within)
     rank = {"failed": 0, "error": 1, "not_run": 3}
     order = sorted(range(len(safe)), key=lambda i: (rank.get(safe[i].status, 2), i))
-    from sipscen.report.html_heard import Budget
+    from sipscen.report.html_heard import Budget  # lazy: loads numpy, which only this path needs
     budget = Budget()          # WAVs inlined in this page, what broke first
     page = environment().get_template("report.html.j2").render(
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -243,7 +244,6 @@ def render_html(results: Iterable[ScenarioResult], base_dir: str | os.PathLike =
 def write_html(results: Iterable[ScenarioResult], path: str | os.PathLike,
                secrets: Iterable[str] | None = None) -> Path:
     """Write the self-contained HTML report to ``path`` and return the path."""
-    from sipscen.report.atomic import write_text_atomically
 
     target = Path(path)
     return write_text_atomically(target, "HTML", render_html(results, target.parent, secrets))

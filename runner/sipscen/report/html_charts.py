@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from sipscen.report import values
 
 WIDTH, HEIGHT = 440, 190
 LEFT, RIGHT, TOP, BOTTOM = 46, 10, 10, 26
@@ -209,7 +210,6 @@ def _worst_rows(rows: Any) -> list[dict[str, Any]]:
 def load_tables(load: Any) -> list[dict[str, Any]]:
     """Per load generator: its call figures, its worst calls and its calls without
     two-way media, as small tables (report/values.py)."""
-    from sipscen.report import values
     out = []
     if not isinstance(load, dict):
         return out

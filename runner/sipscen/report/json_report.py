@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from sipscen.core.results import CheckResult, ScenarioResult, summarise
 from sipscen.core.redaction import redact, secrets_of
 from sipscen.report.views import codec_view, dtmf_view, srtp_view
+from sipscen.report.atomic import write_text_atomically
 
 FORMAT_VERSION = 1
 
@@ -68,7 +69,6 @@ def to_json_dict(results: Iterable[ScenarioResult],
 def write_json(results: Iterable[ScenarioResult], path: str | os.PathLike,
                secrets: Iterable[str] | None = None) -> Path:
     """Write the JSON report to ``path`` (folders created) and return the path."""
-    from sipscen.report.atomic import write_text_atomically
 
     data = to_json_dict(results, secrets)
     return write_text_atomically(path, "JSON",

@@ -30,6 +30,7 @@ from sipscen.core.results import ERROR, FAILED, NOT_RUN, ScenarioResult
 from sipscen.core.redaction import redact_text, secrets_of
 from sipscen.report.text import check_line, check_lines
 from sipscen.report.views import log_artifacts, log_tail
+from sipscen.report.atomic import write_atomically
 
 SUITE_NAME = "sipscen"
 LOG_TAIL_LINES = 40
@@ -167,7 +168,6 @@ def junit_tree(results: Iterable[ScenarioResult],
 def write_junit(results: Iterable[ScenarioResult], path: str | os.PathLike,
                 secrets: Iterable[str] | None = None) -> Path:
     """Write the JUnit XML report to ``path`` (folders created) and return the path."""
-    from sipscen.report.atomic import write_atomically
 
     tree = junit_tree(results, secrets)
     return write_atomically(path, "JUnit",

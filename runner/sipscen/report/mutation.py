@@ -4,6 +4,7 @@ Renders ``sipscen.engine.mutation`` results; decides nothing."""
 from __future__ import annotations
 
 from sipscen.engine.mutation import EXEMPT, NO_VERDICT, ScenarioMutation
+from sipscen.core.redaction import redact_text
 
 
 def score_text(killed: int, total: int) -> str:
@@ -13,7 +14,6 @@ def score_text(killed: int, total: int) -> str:
 
 def lines(reports: list[ScenarioMutation], verbose: bool = False) -> list[str]:
     """Every report's lines, each scenario's secrets masked (core/redaction.py)."""
-    from sipscen.core.redaction import redact_text
     out: list[str] = []
     for rep in reports:
         start = len(out)

@@ -5,6 +5,8 @@ import re
 from typing import Any
 
 from sipscen.core.results import CheckResult
+from sipscen.report.values import table
+from sipscen.report.values import text as human
 
 MAX_VALUE_CHARS = 400
 
@@ -50,7 +52,6 @@ def check_line(check: CheckResult) -> str:
     """"dtmf alice->bob (wire): expected '1235#', actual '1234#' [at f.yaml:31:5] - message".
 
     Values for people (report/values.py): yes/no, lists joined, dicts as pairs."""
-    from sipscen.report.values import text as human
     text = (f"{check.name}: expected {human(check.expected, MAX_VALUE_CHARS, quote=True)}, "
             f"actual {human(check.actual, MAX_VALUE_CHARS, quote=True)}")
     if check.location:
@@ -63,7 +64,6 @@ def check_line(check: CheckResult) -> str:
 def check_lines(check: CheckResult) -> list[str]:
     """A check's line, then its table-shaped values (figures per direction) as
     aligned tables, as the console shows them (report/values.py)."""
-    from sipscen.report.values import table
     lines = [check_line(check)]
     for what, value in (("expected", check.expected), ("actual", check.actual)):
         t = table(value)

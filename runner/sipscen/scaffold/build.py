@@ -25,6 +25,8 @@ from sipscen.scaffold.media_only import media_only
 from sipscen.scaffold.parties import find_parties
 from sipscen.scaffold.sipp_messages import inline_messages
 from sipscen.scaffold.timeline import Builder
+from sipscen.scaffold.anonymise import Anonymiser
+from sipscen.scaffold.parties import NAME_PATTERN as _NAME
 
 
 @dataclass
@@ -49,7 +51,6 @@ class Options:
 
 def parse_sut(text: str) -> SutOption:
     name, sep, value = text.partition("=")
-    from sipscen.scaffold.parties import NAME_PATTERN as _NAME
     if not sep or not _NAME.match(name) or not value:
         raise UsageError(f"--sut {text!r}: expected NAME=HOST:PORT (the SUT's address in the "
                          "capture) or NAME=FILE.yaml (a piece with the service NAME)")
@@ -95,7 +96,6 @@ def _scaffold(flow: Flow, options: Options) -> Scaffold:
     add_far_ends(flow, parties, far_notes)
     anon = None
     if options.anonymise:
-        from sipscen.scaffold.anonymise import Anonymiser
         anon = Anonymiser(flow, parties)        # renames the agents before anything is written
     model = read_acts(flow, parties)
     model.notes[:0] = far_notes

@@ -11,6 +11,9 @@ import tempfile
 from pathlib import Path
 
 from sipscen.core.errors import ExitStatus, InfrastructureError, ReportWriteError, UsageError
+from sipscen.scenario.build import validate_file
+from sipscen.scaffold.listing import list_capture
+from sipscen.scaffold.build import Options, parse_sut, scaffold
 
 
 def add_parser(sub) -> None:
@@ -39,10 +42,8 @@ def _positive(text: str) -> int:
 
 
 def run(args, out, err) -> ExitStatus:
-    from sipscen.scaffold.build import Options, parse_sut, scaffold
 
     if args.list:
-        from sipscen.scaffold.listing import list_capture
         out.file.write(list_capture(args.capture))
         return ExitStatus.SUCCESS
     options = Options(calls=list(args.call), sut=[parse_sut(s) for s in args.sut],
@@ -72,7 +73,6 @@ def run(args, out, err) -> ExitStatus:
 
 
 def _write_and_validate(text: str, output: Path | None) -> list[str]:
-    from sipscen.scenario.build import validate_file
 
     folder = output.resolve().parent if output is not None else Path.cwd()
     try:

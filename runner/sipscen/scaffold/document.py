@@ -14,6 +14,8 @@ from sipscen.scaffold.agent_config import AgentKeys
 from sipscen.scaffold.emit import Node, emit_mapping, header_comment
 from sipscen.scaffold.flow import Flow
 from sipscen.scaffold.frames import frames_text
+import re
+from sipscen.scenario.loader import load_yaml_file
 
 EXAMPLE_SUT = Path(__file__).resolve().parents[3] / "examples" / "sut" / "kamailio.cfg"
 EXAMPLE_PASSWORD = "sipscen-test"
@@ -29,7 +31,6 @@ class Scaffold:
 
 
 def _piece_services(piece: Path) -> list[str]:
-    from sipscen.scenario.loader import load_yaml_file
     try:
         data = load_yaml_file(piece)
     except Exception as exc:    # noqa: BLE001 - any load error is the user's file
@@ -160,7 +161,6 @@ def compose(flow: Flow, options, model: Model, keys: dict[str, AgentKeys],
 
 
 def _slug(text: str) -> str:
-    import re
     out = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
     return out or "capture"
 

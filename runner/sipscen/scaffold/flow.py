@@ -211,7 +211,7 @@ def _with_related(chosen: list[str], real: list[DialogSummary]) -> list[str]:
 def read_flow(path: str | os.PathLike, calls: list[str] | None = None,
               max_calls: int = DEFAULT_MAX_CALLS, srtp_keys: list[str] | None = None,
               work_dir: str | None = None) -> Flow:
-    from sipscen.analysis import analyze_capture    # the analyser: loaded on first use
+    from sipscen.analysis import analyze_capture  # lazy: the analyser: loaded on first use
 
     path = str(path)
     small = os.path.getsize(path) <= SMALL_CAPTURE

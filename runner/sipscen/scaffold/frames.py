@@ -16,6 +16,8 @@ import struct
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from sipscen.analysis.layers import addr_bytes
+from sipscen.analysis.pcap import CaptureReader
 
 
 def time_key(t: float) -> int:
@@ -44,8 +46,7 @@ class Pass:
 def scan(path: str, wanted: Wanted, extract: Path | None = None) -> Pass:
     """Read every record once: number the wanted SIP frames; copy the wanted frames to
     ``extract`` (a classic pcap) when given."""
-    from sipscen.analysis.layers import TCP, UDP, ip_payload   # frame decoding: this pass only
-    from sipscen.analysis.pcap import CaptureReader
+    from sipscen.analysis.layers import TCP, UDP, ip_payload  # lazy: frame decoding: this pass only
 
     frames: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
     out = None
@@ -113,7 +114,6 @@ def assign(msgs, found: Pass) -> None:
 
 
 def address_bytes(text: str) -> bytes | None:
-    from sipscen.analysis.layers import addr_bytes
     return addr_bytes(text)
 
 

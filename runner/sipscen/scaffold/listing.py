@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sipscen.core.errors import UsageError
+from sipscen.scaffold.flow import summarise, user_of
 
 
 def list_capture(path: Path) -> str:
-    from sipscen.analysis import analyze_capture      # the analyser: loaded on first use
-    from sipscen.scaffold.flow import summarise, user_of
+    from sipscen.analysis import analyze_capture  # lazy: the analyser: loaded on first use
 
     if path.is_dir():
         raise UsageError(f"{path}: is a folder, not a capture file")

@@ -12,6 +12,7 @@ from sipscen.scaffold.digits import dedupe_inband
 from sipscen.scaffold.document import Scaffold
 from sipscen.scaffold.emit import Node, emit_mapping, header_comment
 from sipscen.scaffold.steps import duration, timeout_for
+from sipscen.scaffold.anonymise import Anonymiser
 
 MAX_PAIRS = 20
 
@@ -147,7 +148,6 @@ def media_only(flow, options):
               f"{len(flow.streams)} RTP stream(s), no SIP.", "", "Not reproduced or assumed:"]
     header += [f"- {n}" for n in notes]
     if options.anonymise:
-        from sipscen.scaffold.anonymise import Anonymiser
         anon = Anonymiser(flow, None)
         doc = anon.walk(doc)
         header = [anon.scrub(x) for x in header]

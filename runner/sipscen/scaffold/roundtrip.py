@@ -13,6 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from sipscen.scenario.loader import load_yaml_file
+from pathlib import Path
+from sipscen.scaffold.sipmsg import parse_uri
+from sipscen.scaffold.parties import find_parties
+from sipscen.scaffold.flow import read_flow
+from sipscen.scaffold.expectations import _teardown
+from sipscen.scaffold.digits import read_digits
+from sipscen.scaffold.codecs import media_codecs
+from sipscen.scaffold.reading import read_acts
 
 
 @dataclass
@@ -25,12 +34,6 @@ class Summary:
 def summarise_capture(path, own: set[str] | None = None) -> Summary:
     """``own``: the run's SIP addresses ("ip:port"); dialogs touching none of them are
     another run's traffic the port filter let in (parallel runs reuse port numbers)."""
-    from sipscen.scaffold.reading import read_acts
-    from sipscen.scaffold.codecs import media_codecs
-    from sipscen.scaffold.digits import read_digits
-    from sipscen.scaffold.expectations import _teardown
-    from sipscen.scaffold.flow import read_flow
-    from sipscen.scaffold.parties import find_parties
 
     flow = read_flow(path, max_calls=10_000)
     parties = find_parties(flow)
@@ -103,7 +106,6 @@ def contacts(result: dict) -> set[str]:
     for event in result.get("events") or []:
         if event.get("kind") == "planned":
             for uri in (event.get("contacts") or {}).values():
-                from sipscen.scaffold.sipmsg import parse_uri
                 u = parse_uri(uri)
                 if u is not None and u.port:
                     out.add(f"{u.host}:{u.port}")
@@ -114,7 +116,7 @@ def own_calls(capture, own: set[str]) -> list[str] | None:
     """The Call-IDs of a capture's dialogs that touch the run's own SIP addresses, when
     the capture also holds others (another run's traffic the port filter let in); None
     when every dialog is the run's own."""
-    from sipscen.analysis import analyze_capture
+    from sipscen.analysis import analyze_capture  # lazy: loads cryptography, numpy
 
     mine, foreign = [], 0
     for c in analyze_capture(capture).iter_calls():
@@ -131,9 +133,7 @@ def own_calls(capture, own: set[str]) -> list[str] | None:
 def sut_options(scenario_file) -> list[str]:
     """``--sut NAME=PIECE`` for each service a scenario takes from an included piece: how
     the round trip points the scaffold at the same SUT the original used."""
-    from pathlib import Path
 
-    from sipscen.scenario.loader import load_yaml_file
 
     path = Path(scenario_file)
     data = load_yaml_file(path)

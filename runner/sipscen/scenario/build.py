@@ -30,6 +30,7 @@ from sipscen.scenario.semantic import SemanticChecker
 from sipscen.scenario.semantic_config import capture_errors, config_errors
 from sipscen.scenario.unicode_text import visible
 from sipscen.scenario.variables import NOT_SUBSTITUTED, substitute
+from sipscen.capture.tcpdump import size_bytes
 
 DEFAULT_TIMEOUT = 60.0
 ENDPOINT_DEFAULTS = {"address": "127.0.0.1", "port": "auto", "transport": "udp"}
@@ -317,5 +318,4 @@ def _capture(value: Any) -> CaptureSpec:
 
 def _size(value, key: str) -> int | None:
     """A capture size key in bytes (the schema checked its form)."""
-    from sipscen.capture.tcpdump import size_bytes
     return size_bytes(value[key]) if value.get(key) is not None else None

@@ -27,6 +27,7 @@ from jsonschema.exceptions import ValidationError
 from sipscen.core.errors import ScenarioError
 from sipscen.core.regex import regex_problem, shown
 from sipscen.scenario.marks import MarkedMap, MarkedSeq, format_path, locate
+from sipscen.language.schema_gen import generate
 
 _TYPE_WORDS = {
     "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
@@ -37,7 +38,6 @@ _TYPE_WORDS = {
 @functools.cache
 def load_schema() -> dict[str, Any]:
     """The scenario JSON Schema, assembled from the language registry."""
-    from sipscen.language.schema_gen import generate
     return generate()
 
 

@@ -39,6 +39,7 @@ from sipscen.scenario.sipp_input import SIPP_CALLERS as _SIPP_CALLERS
 from sipscen.scenario.sipp_input import keyword_problem as _keyword_problem
 from sipscen.scenario.sipp_input import target_problem as _target_problem
 from sipscen.scenario.variables import SCENARIO_DIR, Substitution
+from sipscen.scenario.semantic_services import check_service_extras
 
 SIPP_BUILTINS = frozenset({
     "uac", "uas", "regexp", "branchc", "branchs", "uac_pcap",
@@ -165,7 +166,6 @@ class SemanticChecker:
         if isinstance(service.get("ready"), dict):
             self.check_durations(service["ready"], path + ["ready"])
         # issue 10: start order, steps that act on a service, media ports
-        from sipscen.scenario.semantic_services import check_service_extras
         check_service_extras(self, service, path)
 
     def check_signal(self, value: Any, path: list) -> None:

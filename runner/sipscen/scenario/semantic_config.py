@@ -16,13 +16,17 @@ import re
 from sipscen.core.errors import ScenarioError
 from sipscen.scenario.marks import MarkedMap, locate
 from sipscen.core.model import Scenario
+from sipscen.language import registry
+from sipscen.core.contact import Contact
+from sipscen.capture.visibility import filter_blind
+from sipscen.capture.tcpdump import port_filter
+from sipscen.language import registry
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
 
 
 def config_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
     """Every agent's and service's settings as the run checks them; [] when fine."""
-    from sipscen.language import registry
 
     errors: list[ScenarioError] = []
     checks = []
@@ -53,10 +57,6 @@ def capture_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
     spec = scenario.capture
     if not spec.enabled or not spec.filter:
         return []
-    from sipscen.capture.tcpdump import port_filter
-    from sipscen.capture.visibility import filter_blind
-    from sipscen.core.contact import Contact
-    from sipscen.language import registry
 
     plans = []
     for base in (20000, 41000):           # two port plans: what both hide is port-independent

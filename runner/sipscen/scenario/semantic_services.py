@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from typing import Any
+from sipscen.language import registry
 
 
 
@@ -27,7 +28,6 @@ def check_service_extras(checker: Any, service: dict, path: list) -> None:
     if isinstance(media, list) and len(media) == 2 and all(isinstance(v, int) for v in media) \
             and media[0] > media[1]:
         checker.fail(f"media_ports low {media[0]} is above high {media[1]}", path + ["media_ports"])
-    from sipscen.language import registry
     for i, step in enumerate(service.get("steps") or []):    # as any agent's steps
         checker.check_step(name, step, path + ["steps", i], registry.service_type())
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from sipscen.core.errors import AgentError
 from sipscen.language.control import OperationFailed
+from sipscen.agents.browser.chromium import ORIGIN
 
 STEP_TIMEOUT = 10.0
 
@@ -36,7 +37,6 @@ class BrowserActions:
 
     def serve_file(self, path: str) -> str:
         """A URL of the page's origin that serves ``path`` (a WAV to play)."""
-        from sipscen.agents.browser.chromium import ORIGIN
         url = f"/media/{secrets.token_hex(6)}{Path(path).suffix}"
         self.files[url] = (Path(path), "audio/wav")
         return ORIGIN + url

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+import wave
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -307,10 +308,8 @@ def _norm(address: str) -> str:
 
 
 def _summary(path: str) -> dict[str, Any] | None:
-    import wave
-
-    from sipscen.analysis.audio import read_wav
-    from sipscen.analysis.quality import audio_summary
+    from sipscen.analysis.audio import read_wav  # lazy: loads numpy, which only this path needs
+    from sipscen.analysis.quality import audio_summary  # lazy: loads numpy
     try:
         samples, rate = read_wav(path)
     except (OSError, ValueError, EOFError, wave.Error):

@@ -94,7 +94,7 @@ def spki_hash(cert_path: str) -> str:
     """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate: what Chromium's
     ``--ignore-certificate-errors-spki-list`` takes. ValueError if it is not one."""
     from cryptography import x509        # a dependency; loaded only for wss trust
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # lazy: a dependency; loaded only for wss trust
     data = Path(cert_path).read_bytes()
     try:
         cert = x509.load_pem_x509_certificate(data)

@@ -3,6 +3,8 @@ wait events it carries out, what its facts report, and what it refuses at load t
 from __future__ import annotations
 
 from sipscen.language.registry import AgentType, register_agent_type
+from sipscen.agents.browser.chromium import spki_hash
+from sipscen.core.model import parse_duration
 
 # What Debian's Chromium (156) offers for audio; every other codec is refused at validate.
 CODECS = ("opus", "G722", "PCMU", "PCMA")
@@ -73,7 +75,6 @@ RFC4733_GAP = 0.030
 
 def check_step(lc, kind: str, params) -> None:
     """Step parameters a browser cannot carry out, refused at load time."""
-    from sipscen.core.model import parse_duration
 
     def seconds(key: str) -> float | None:
         try:
@@ -101,7 +102,6 @@ def check_agent(lc, config) -> None:
     tls = config.get("tls")
     if isinstance(tls, dict) and isinstance(tls.get("trust"), str):
         lc.file(tls, "trust", ["tls"])
-        from sipscen.agents.browser.chromium import spki_hash
         try:
             spki_hash(tls["trust"])
         except (OSError, ValueError) as exc:

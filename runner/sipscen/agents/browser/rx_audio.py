@@ -31,7 +31,7 @@ class RxAudio:
         self._detector = None
         self._sent = 0
         if rate % 8000 == 0:
-            from sipscen.analysis.inband import InbandDetector   # numpy: only with audio
+            from sipscen.analysis.inband import InbandDetector  # lazy: numpy: only with audio
             self._detector = InbandDetector(rate)
 
     def add(self, pcm_b64: str) -> list[dict[str, Any]]:
@@ -44,7 +44,7 @@ class RxAudio:
         self.samples += len(data) // 2
         if self._detector is None:
             return []
-        import numpy as np
+        import numpy as np  # lazy: numpy only when a recording is written
         self._detector.feed(np.frombuffer(data, dtype="<i2").astype(np.int16))
         return self._new_digits()
 

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from sipscen.core.errors import AgentError
+from sipscen.agents.pjsua import ipv6
 
 if TYPE_CHECKING:  # pragma: no cover
     from sipscen.agents.pjsua.controller import PjsuaAgent
@@ -19,7 +20,6 @@ WORKER_ARGV = [sys.executable, "-I", "-m", "sipscen.agents.pjsua.worker"]
 def worker_argv(agent: str, address: str) -> list[str]:
     """The worker's command: on IPv6, with the Python whose pjsua2 has IPv6 (ipv6.py)."""
     if ":" in address:
-        from sipscen.agents.pjsua import ipv6
         python = ipv6.interpreter()
         if python is None:
             raise AgentError(f"agent {agent}: {ipv6.missing_reason()}")

@@ -25,6 +25,9 @@ from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
 from sipscen.core import process
 from sipscen.core.errors import AgentError
 from sipscen.language.control import Cancelled, OperationFailed
+from sipscen.agents.impair import release
+from sipscen.agents.impair import Face, face_address, relay_for
+import wave
 
 COMMAND_TIMEOUT = 10.0
 ACK_WAIT = 5.0        # a callee's call is CONNECTING from its 200 until the ACK
@@ -239,10 +242,9 @@ class PjsuaAgent(TimelineAgent):
     def _audio_summary(self, path: str) -> dict[str, Any] | None:
         """Level, active seconds, main frequencies of a tap's WAV (once per file)."""
         if path not in self._summaries:
-            import wave
 
-            from sipscen.analysis.audio import read_wav
-            from sipscen.analysis.quality import audio_summary
+            from sipscen.analysis.audio import read_wav  # lazy: loads numpy
+            from sipscen.analysis.quality import audio_summary  # lazy: loads numpy
             try:
                 samples, rate = read_wav(path)
             except (OSError, ValueError, EOFError, wave.Error):
@@ -257,7 +259,6 @@ class PjsuaAgent(TimelineAgent):
                 a.type == "pjsua" and a.config.get("impair") is not None
                 for a in self.ctx.scenario.agents):
             return
-        from sipscen.agents.impair import Face, face_address, relay_for
         lo, hi = self.contact_.media_ports
         key = id(self.ctx.board)
         face = Face(self.ctx.name, face_address(f"{key}-{self.ctx.scenario.name}", self.ctx.name),
@@ -274,7 +275,6 @@ class PjsuaAgent(TimelineAgent):
             self._stop_worker()
         finally:
             if self.face is not None:
-                from sipscen.agents.impair import release
                 release(id(self.ctx.board), self.ctx.name)
 
     def _stop_worker(self) -> None:

@@ -13,6 +13,9 @@ from typing import Any, Mapping
 from sipscen.core.network import require_loopback
 from sipscen.core.errors import ScenarioError
 from sipscen.core.model import AgentSpec, parse_duration
+from sipscen.core.model import parse_duration
+from sipscen.agents.impair import Impairment
+from sipscen.agents.pjsua import ipv6
 
 TRANSPORTS = ("udp", "tcp", "tls")
 SRTP_USES = ("disabled", "optional", "mandatory")
@@ -64,7 +67,6 @@ def _mapping(spec: AgentSpec, key: str, value: Any) -> Mapping[str, Any]:
 def _loopback(spec: AgentSpec, address: str) -> str:
     address = require_loopback(address, f"{spec.path}.address", spec.location)
     if ":" in address:
-        from sipscen.agents.pjsua import ipv6
         if ipv6.interpreter() is None:
             raise _fail(spec, "address", f"a pjsua agent on {address}: "
                                          f"{ipv6.missing_reason()}")
@@ -188,8 +190,6 @@ def _pct(spec: AgentSpec, key: str, value: Any) -> float:
 
 def parse_impairment(spec: AgentSpec, imp: Mapping[str, Any]):
     """The ``impair:`` mapping -> Impairment (agents/impair.py); located errors."""
-    from sipscen.agents.impair import Impairment
-    from sipscen.core.model import parse_duration
     args: dict[str, Any] = {}
     for key in ("loss", "reorder", "duplicate"):
         if imp.get(key) is not None:

@@ -20,6 +20,10 @@ import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+import wave
+from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.pjsua import protocol as P
+from sipscen.agents.pjsua import protocol as P
 
 if TYPE_CHECKING:  # pragma: no cover
     from sipscen.agents.pjsua.pjobjects import WorkerCall
@@ -31,13 +35,13 @@ INBAND_VOLUME = 20000             # ToneGenerator volume (peak of the sum): each
 
 
 def _preload() -> None:
-    import numpy  # noqa: F401
-    import sipscen.analysis.inband  # noqa: F401
+    import numpy  # noqa: F401  # lazy: preloaded in a thread, the worker starts at once
+    import sipscen.analysis.inband  # noqa: F401  # lazy: the same
 
 
 class RxTap:
     def __init__(self, call: "WorkerCall", path: Path):
-        import pjsua2 as pj
+        import pjsua2 as pj  # lazy: pjsua2 exists in the worker process only
         self.call = call
         self.path = path
         self.rate = 0                # from the file's header (the conference bridge's rate)
@@ -72,7 +76,7 @@ class RxTap:
             with open(self.path, "rb") as f:
                 self.rate = int.from_bytes(f.read(HEADER)[24:28], "little")
             if self.rate and self.rate % 8000 == 0:
-                from sipscen.analysis.inband import InbandDetector
+                from sipscen.analysis.inband import InbandDetector  # lazy: numpy only for in-band detection
                 self.detector = InbandDetector(self.rate)
         if self.detector is None:
             return []
@@ -82,7 +86,7 @@ class RxTap:
                 f.seek(self.read_at)
                 data = f.read(end - self.read_at)
             self.read_at += len(data)
-            import numpy as np
+            import numpy as np  # lazy: numpy only for in-band detection
             samples = np.frombuffer(data, dtype="<i2").astype(np.int16)
             self.detector.feed(samples)
             self._watch(samples)
@@ -90,7 +94,7 @@ class RxTap:
 
     def watch(self, command: dict) -> None:
         """Look for a tone in what arrives from now on (``watch_tone``)."""
-        from sipscen.analysis.tone_watch import ToneWatch
+        from sipscen.analysis.tone_watch import ToneWatch  # lazy: loads pjsua2
         self.watches.append((command, ToneWatch(
             self.rate or 16000, list(command["frequencies"]),
             tolerance=float(command.get("tolerance") or 0.03),
@@ -139,8 +143,8 @@ class Taps:
         self._preload.start()
 
     def on_audio_active(self, call: "WorkerCall") -> None:
-        from sipscen.agents.pjsua import protocol as P
-        from sipscen.agents.pjsua.pjobjects import error_text
+        from sipscen.agents.pjsua import protocol as P  # lazy: loads pjsua2
+        from sipscen.agents.pjsua.pjobjects import error_text  # lazy: loads pjsua2
         try:          # a broken tap must not cost the call its media event
             if id(call) in self.taps:
                 self.taps[id(call)].reconnect()
@@ -153,7 +157,6 @@ class Taps:
             self.emit(P.ERROR, message=f"receive tap: {error_text(exc)}")
 
     def poll(self) -> None:
-        from sipscen.agents.pjsua import protocol as P
         for tap in list(self.taps.values()):
             if not tap.closed:
                 self._digits(tap, tap.poll())
@@ -173,7 +176,6 @@ class Taps:
             self.pending.setdefault(id(call), []).append(command)
 
     def on_call_ended(self, call: "WorkerCall") -> None:
-        from sipscen.agents.pjsua import protocol as P
         tap = self.taps.get(id(call))
         if tap is None or tap.closed:
             return
@@ -182,7 +184,6 @@ class Taps:
                   started=tap.started)
 
     def _digits(self, tap: RxTap, digits: list[dict[str, Any]]) -> None:
-        from sipscen.agents.pjsua import protocol as P
         for d in digits:
             self.emit(P.DTMF_RECEIVED, call_id=tap.call.sip_call_id, digit=d["digit"],
                       method=P.INBAND, duration_ms=d["duration_ms"], level_dbfs=d["level_dbfs"])
@@ -197,7 +198,7 @@ class Taps:
 
 def start_inband(call: "WorkerCall", digits: str, duration_ms: int, gap_ms: int):
     """A ``pj.ToneGenerator`` playing ``digits`` into the call (ValueError: not DTMF)."""
-    import pjsua2 as pj
+    import pjsua2 as pj  # lazy: pjsua2 exists in the worker process only
     bad = [c for c in digits if c.upper() not in "0123456789*#ABCD"]
     if bad:
         raise ValueError(f"not a DTMF digit: {bad[0]!r}")
@@ -212,7 +213,6 @@ def _silence_file(folder: Path) -> str:
     """100 ms of silence (16-bit, 8 kHz) for :class:`RxTap`, written once per folder."""
     path = folder / ".tap-silence.wav"
     if not path.exists():
-        import wave
         with wave.open(str(path), "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
@@ -223,7 +223,7 @@ def _silence_file(folder: Path) -> str:
 
 def inband_digits(digits: str, duration_ms: int, gap_ms: int, volume: int = INBAND_VOLUME):
     """A ``pj.ToneDigitVector`` for ``ToneGenerator.playDigits`` (Q.23 dual tones)."""
-    import pjsua2 as pj
+    import pjsua2 as pj  # lazy: pjsua2 exists in the worker process only
     vec = pj.ToneDigitVector()
     for ch in digits:
         d = pj.ToneDigit()

@@ -51,6 +51,9 @@ from sipscen.core import process
 from sipscen.core.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
 from sipscen.core.model import AgentSpec
 from sipscen.core.redaction import redact_text
+from dataclasses import replace
+import re
+from sipscen.agents.sipp.impair import loss_fraction, thin_pcap
 
 EXIT_BIND_ERROR = 254
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[[0-9A-Fa-f:]+\]")
@@ -228,7 +231,6 @@ class SippAgent(ControlAgent):
             raise self._err(f"pcap file not found: {pcap}", "media.play_pcap")
         impair = self.config.get("impair")
         if impair is not None:      # loss at the sender (agents/sipp/impair.py says why)
-            from sipscen.agents.sipp.impair import loss_fraction, thin_pcap
             thinned = self.dir / "impaired.pcap"
             try:
                 self._impair = thin_pcap(pcap, thinned, loss_fraction(impair.get("loss", 0)),
@@ -427,7 +429,6 @@ def media_port_count(cfg: dict[str, Any], others: list | None = None) -> int:
 
 def read_error_events(path: Path, limit: int = 20) -> list[str]:
     """The first ``limit`` events of SIPp's ``-trace_err`` file, without timestamps."""
-    import re
     try:
         text = path.read_text(encoding="latin-1")
     except OSError:
@@ -437,5 +438,4 @@ def read_error_events(path: Path, limit: int = 20) -> list[str]:
 
 
 def _replace(load, **changes):
-    from dataclasses import replace
     return replace(load, **changes)

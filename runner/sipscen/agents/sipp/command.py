@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sipscen.core.errors import ScenarioError
+from sipscen.core.model import parse_duration
 
 # SIPp's embedded scenarios (``sipp -sn NAME``) and which side they play.
 BUILTIN_SCENARIOS: dict[str, str] = {
@@ -141,7 +142,6 @@ def load_settings(config: Mapping[str, Any], default_time_limit: float | None,
                   location=None, path: str = "") -> LoadSettings:
     """Read the agent's load keys (rate, rate_period, calls, limit, duration,
     rate_increase, rate_max, time_limit; durations as in the rest of the language)."""
-    from sipscen.core.model import parse_duration
 
     raw = dict(config)
 

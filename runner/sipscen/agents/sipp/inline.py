@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 from sipscen.core.errors import ScenarioError
 from sipscen.language.inline_expect import DEFAULT_TIMEOUT, normalise_expect
+from sipscen.core.model import parse_duration
 
 # Answers the generated XML waits for; SIPp jumps on as soon as one arrives.
 # Any other answer is ignored by SIPp (``-default_behaviors none``: no abort on
@@ -140,7 +141,6 @@ def sipp_text(data: bytes) -> str:
 def parse_messages(config: Mapping[str, Any], location=None, path: str = "",
                    probe: bool = True) -> list[InlineMessage]:
     """The agent's ``messages:`` list (+ the liveness probe) as InlineMessages."""
-    from sipscen.core.model import parse_duration
 
     raw = config.get("messages") or []
     if not isinstance(raw, list) or not raw:

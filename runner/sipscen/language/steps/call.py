@@ -3,6 +3,8 @@ import ipaddress
 import re
 
 from sipscen.language.registry import StepKind, register_step
+from sipscen.core.errors import ScenarioError
+from sipscen.core.network import require_loopback
 
 # the host of sip:/sips: URI (after an optional user@): an IP literal, [IPv6] or a name
 _URI_HOST = re.compile(r"^<?sips?:(?:[^@;?>]*@)?(\[[^\]]+\]|[^:;?>]+)", re.I)
@@ -107,8 +109,6 @@ def destination(t, params) -> str:
 def check_destination(t, uri: str) -> None:
     """The URI's host must be an address sipscen may send to (loopback here; in a
     Kubernetes pod also the discovered SUT endpoints): never a name to resolve."""
-    from sipscen.core.network import require_loopback
-    from sipscen.core.errors import ScenarioError
 
     match = _URI_HOST.match(uri.strip())
     if match is None:

@@ -37,6 +37,7 @@ from typing import Any, Callable, Mapping
 from importlib.metadata import entry_points
 from sipscen.language import steps as step_package
 import pkgutil
+import sys
 
 StepCheck = Callable[["Any", dict], None]
 
@@ -185,7 +186,22 @@ def _add(table: dict, record: Any) -> Any:
         raise ValueError(f"{record.name!r} is registered twice "
                          f"({_origin(known)} and {_origin(record)})")
     table[record.name] = record
+    _REGISTERED_BY[record.name, id(table)] = sys._getframe(2).f_globals.get("__name__", "")
     return record
+
+
+_REGISTERED_BY: dict[tuple[str, int], str] = {}    # (name, table) -> the registering module
+
+
+def _in_load_order(table: dict, modules: list[str]) -> None:
+    """Reorder ``table`` as if ``modules`` had been imported in this order from
+    nothing: the schema and the reference do not depend on what some other import
+    happened to load first. Records of modules not listed keep their order, after."""
+    rank = {m: i for i, m in enumerate(modules)}
+    items = sorted(table.items(), key=lambda kv: rank.get(
+        _REGISTERED_BY.get((kv[0], id(table)), ""), len(rank)))
+    table.clear()
+    table.update(items)
 
 
 def register_step(kind: StepKind) -> StepKind:
@@ -254,6 +270,9 @@ def load() -> None:
         importlib.import_module(f"sipscen.language.steps.{name}")
     for module in BUILTINS:
         importlib.import_module(module)
+    order = [f"sipscen.language.steps.{name}" for name in ordered] + list(BUILTINS)
+    for table in (STEPS, EVENTS, EXPECTATIONS, AGENT_TYPES):
+        _in_load_order(table, order)
     _loaded = True
     _load_plugins()
 

@@ -23,16 +23,16 @@ import socket
 import time
 from pathlib import Path
 from typing import Iterable
+import os
+import os
+import os
+import re
+import re
+import re
 
 from sipscen.core import process
 from sipscen.core.errors import InfrastructureError
-import os
-import os
-import os
 from sipscen.capture import visibility
-import re
-import re
-import re
 
 
 def port_filter(ports: Iterable[int | tuple[int, int]], extra: str | None = None,

@@ -6,10 +6,10 @@ it needs numpy, which the language registry must not load).
 from __future__ import annotations
 
 import difflib
+import wave
 
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.capture.visibility import WHOLE
-import wave
 
 # ------------------------------------------------------------------ the family
 FREQUENCY = {"type": ["number", "string"], "pattern": "^\\d+(\\.\\d+)? ?(Hz|kHz)?$",

@@ -21,8 +21,9 @@ import os
 import threading
 import time
 from pathlib import Path
-from sipscen.core import cgroups
 import secrets
+
+from sipscen.core import cgroups
 
 _owner: tuple[int, str] | None = None      # (pid, mark prefix) of this sipscen process
 _seq = 0

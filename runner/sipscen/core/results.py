@@ -93,3 +93,17 @@ def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
         "status": (ERROR if counts[ERROR] else FAILED if counts[FAILED]
                    else NOT_RUN if counts[NOT_RUN] else PASSED),
     }
+
+
+def jsonable(obj: Any) -> Any:
+    """A value as JSON can hold it: tuples and sets to lists, keys to strings, bytes
+    decoded, paths and other objects to strings (the JSON report and saved evidence)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", errors="replace")
+    return str(obj)

@@ -19,12 +19,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+import importlib
+import dataclasses
 
 from sipscen.capture.visibility import Blind
 from sipscen.core.contact import Contact
 from sipscen.core.errors import UsageError
-import importlib
-import dataclasses
+from sipscen.core.results import jsonable
 from sipscen.report.atomic import write_text_atomically
 
 FILE_NAME = "evidence.json"
@@ -67,7 +68,7 @@ class Evidence:
     saved: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable({
+        return jsonable({
             "kind": KIND, "version": VERSION,
             "scenario": {"name": self.scenario_name, "file": self.scenario_file,
                          "agents": [list(a) for a in self.agents_of],
@@ -184,15 +185,3 @@ def _moved(obj: Any, old: str, new: str) -> Any:
         return [_moved(v, old, new) for v in obj]
     return obj
 
-
-def _jsonable(obj: Any) -> Any:
-    """Tuples to lists, keys to strings, paths and unknown objects to strings."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in obj]
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    if isinstance(obj, bytes):
-        return obj.decode("utf-8", errors="replace")
-    return str(obj)

@@ -23,14 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+import json
+from dataclasses import asdict
 
 from sipscen.core.errors import ScenarioError, UsageError
 from sipscen.core.results import FAILED, PASSED
 from sipscen.engine.evidence_store import Evidence
 from sipscen.report.atomic import write_text_atomically
-import json
 from sipscen.core.redaction import redact
-from dataclasses import asdict
 from sipscen.engine.judge import judge_folders
 from sipscen.language import registry
 from sipscen.engine.judge import judged_expectations

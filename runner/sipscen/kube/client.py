@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+import json
 
 from sipscen.core.errors import InfrastructureError, KubeAccessError, UsageError
 from sipscen.core.network import SERVICE_ACCOUNT_DIR, in_cluster  # noqa: F401 - kube's own names
-import json
 
 
 

@@ -22,6 +22,7 @@ import os
 import threading
 from pathlib import Path
 from typing import Any
+import time
 
 from sipscen.core import network
 from sipscen.core.contact import Contact
@@ -29,7 +30,6 @@ from sipscen.core.errors import InfrastructureError, ScenarioError
 from sipscen.kube.client import Cluster, call, connect, in_cluster
 from sipscen.kube.jobindex import INDEX_VARIABLE
 from sipscen.core.model import ServiceSpec
-import time
 from sipscen.core.model import parse_duration
 from sipscen.engine.services import probe_sip_options
 

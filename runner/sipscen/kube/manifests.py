@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sipscen.core.errors import UsageError
 import yaml
+
+from sipscen.core.errors import UsageError
 from sipscen.scenario.variables import SecretStandIns
 from sipscen.scenario.discover import discover
 from sipscen.engine.suite import load_all, select

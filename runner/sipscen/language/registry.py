@@ -35,9 +35,10 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from importlib.metadata import entry_points
-from sipscen.language import steps as step_package
 import pkgutil
 import sys
+
+from sipscen.language import steps as step_package
 
 StepCheck = Callable[["Any", dict], None]
 

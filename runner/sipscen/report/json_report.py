@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from sipscen.core.results import CheckResult, ScenarioResult, summarise
+from sipscen.core.results import CheckResult, ScenarioResult, jsonable, summarise
 from sipscen.core.redaction import redact, secrets_of
 from sipscen.report.views import codec_view, dtmf_view, srtp_view
 from sipscen.report.atomic import write_text_atomically
@@ -63,7 +63,7 @@ def to_json_dict(results: Iterable[ScenarioResult],
         "scenarios": [scenario_dict(r) for r in results],
         "summary": summarise(results),
     }
-    return redact(_jsonable(data), secrets_of(results, secrets))
+    return redact(jsonable(data), secrets_of(results, secrets))
 
 
 def write_json(results: Iterable[ScenarioResult], path: str | os.PathLike,
@@ -102,15 +102,3 @@ def results_from_json_dict(data: dict[str, Any]) -> list[ScenarioResult]:
         ))
     return results
 
-
-def _jsonable(obj: Any) -> Any:
-    """Tuples/sets to lists, paths and unknown objects to strings, keys to strings."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in obj]
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    if isinstance(obj, bytes):
-        return obj.decode("utf-8", errors="replace")
-    return str(obj)

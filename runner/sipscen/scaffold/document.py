@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+import re
 
 from sipscen.core.errors import UsageError
 from sipscen.scaffold.acts import Model
@@ -14,7 +15,6 @@ from sipscen.scaffold.agent_config import AgentKeys
 from sipscen.scaffold.emit import Node, emit_mapping, header_comment
 from sipscen.scaffold.flow import Flow
 from sipscen.scaffold.frames import frames_text
-import re
 from sipscen.scenario.loader import load_yaml_file
 
 EXAMPLE_SUT = Path(__file__).resolve().parents[3] / "examples" / "sut" / "kamailio.cfg"

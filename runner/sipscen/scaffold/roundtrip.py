@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from sipscen.scenario.loader import load_yaml_file
 from pathlib import Path
+
+from sipscen.scenario.loader import load_yaml_file
 from sipscen.scaffold.sipmsg import parse_uri
 from sipscen.scaffold.parties import find_parties
 from sipscen.scaffold.flow import read_flow

@@ -14,6 +14,7 @@ import itertools
 import threading
 import time
 from typing import Any
+import wave
 
 from sipscen.agents.base import AgentContext, TimelineAgent
 from sipscen.core.contact import Contact
@@ -27,7 +28,6 @@ from sipscen.core.errors import AgentError
 from sipscen.language.control import Cancelled, OperationFailed
 from sipscen.agents.impair import release
 from sipscen.agents.impair import Face, face_address, relay_for
-import wave
 
 COMMAND_TIMEOUT = 10.0
 ACK_WAIT = 5.0        # a callee's call is CONNECTING from its 200 until the ACK

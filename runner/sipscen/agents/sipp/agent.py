@@ -33,6 +33,8 @@ import signal
 import time
 from pathlib import Path
 from typing import Any
+from dataclasses import replace
+import re
 
 from sipscen.agents.base import ControlAgent
 from sipscen.core.contact import Contact
@@ -51,8 +53,6 @@ from sipscen.core import process
 from sipscen.core.errors import AgentError, InfrastructureError, ScenarioError, StepFailed
 from sipscen.core.model import AgentSpec
 from sipscen.core.redaction import redact_text
-from dataclasses import replace
-import re
 from sipscen.agents.sipp.impair import loss_fraction, thin_pcap
 
 EXIT_BIND_ERROR = 254

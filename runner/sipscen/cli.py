@@ -11,6 +11,7 @@ engine, analysis, reports, Kubernetes client and scaffold loaded.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -480,18 +481,15 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
 
 
 def _write_streamed(path: Path, write) -> None:
-    """``write(stream)`` into ``path`` through a temporary file beside it: the file
-    appears whole or not at all."""
-    import os
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as stream:
-            write(stream)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ReportWriteError(f"cannot write the JSON to {path}: {exc.strerror or exc}") from None
+    """``write(text stream)`` into ``path``, whole or not at all (core/atomic.py)."""
+    from sipscen.core.atomic import write_atomically
+
+    def encoded(f) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8", errors="backslashreplace")
+        write(text)
+        text.flush()
+        text.detach()
+    write_atomically(path, "JSON", encoded)
 
 
 def _console(stream: TextIO) -> Console:

@@ -78,7 +78,7 @@ def test_report_writers_never_fail_on_a_lone_surrogate_and_leave_no_tmp(tmp_path
 
 def test_a_writer_that_fails_midway_leaves_no_tmp_and_says_which_report(tmp_path):
     from sipscen.core.errors import ReportWriteError
-    from sipscen.report.atomic import write_atomically
+    from sipscen.core.atomic import write_atomically
 
     def breaks(f):
         f.write(b"half")

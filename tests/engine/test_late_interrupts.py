@@ -82,7 +82,7 @@ def test_a_signal_while_the_reports_are_written_does_not_cut_them(
         tmp_path, sipscen, monkeypatch, no_leftovers, signum):
     path = tmp_path / "s.yaml"
     path.write_text(SHORT.format(i=0))
-    from sipscen.report import atomic
+    from sipscen.core import atomic
     real = atomic.write_atomically
     sent = []
 

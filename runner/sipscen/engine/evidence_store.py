@@ -9,7 +9,7 @@ capture needs (the SRTP keys and TLS key logs the agents used). Decoded wire
 audio is not saved: ``sipscen judge`` re-analyses the saved capture when an
 expectation needs it (engine/judge.py).
 
-The file is written whole or not at all (report/atomic.py); the run's secrets
+The file is written whole or not at all (core/atomic.py); the run's secrets
 are masked in it with every other artifact when the run ends
 (engine/artifacts.py). Prints nothing.
 """
@@ -26,7 +26,7 @@ from sipscen.capture.visibility import Blind
 from sipscen.core.contact import Contact
 from sipscen.core.errors import UsageError
 from sipscen.core.results import jsonable
-from sipscen.report.atomic import write_text_atomically
+from sipscen.core.atomic import write_text_atomically
 
 FILE_NAME = "evidence.json"
 KIND = "sipscen-evidence"

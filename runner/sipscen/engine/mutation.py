@@ -29,7 +29,7 @@ from dataclasses import asdict
 from sipscen.core.errors import ScenarioError, UsageError
 from sipscen.core.results import FAILED, PASSED
 from sipscen.engine.evidence_store import Evidence
-from sipscen.report.atomic import write_text_atomically
+from sipscen.core.atomic import write_text_atomically
 from sipscen.core.redaction import redact
 from sipscen.engine.judge import judge_folders
 from sipscen.language import registry

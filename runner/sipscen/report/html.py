@@ -40,7 +40,7 @@ from sipscen.report.json_report import results_from_json_dict, to_json_dict
 from sipscen.report.text import duration_text
 from sipscen.report.views import (address_labels, artifact_href, dtmf_timeline, label_for,
                                   rtp_streams, wire_calls, wire_offset)
-from sipscen.report.atomic import write_text_atomically
+from sipscen.core.atomic import write_text_atomically
 
 STATIC_PAYLOAD_TYPES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 18: "G729"}
 _RTPMAP = re.compile(r"^a=rtpmap:(\S+) ([^/\s]+)", re.M)

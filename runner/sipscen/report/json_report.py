@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sipscen.core.results import CheckResult, ScenarioResult, jsonable, summarise
 from sipscen.core.redaction import redact, secrets_of
 from sipscen.report.views import codec_view, dtmf_view, srtp_view
-from sipscen.report.atomic import write_text_atomically
+from sipscen.core.atomic import write_text_atomically
 
 FORMAT_VERSION = 1
 

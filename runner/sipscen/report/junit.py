@@ -30,7 +30,7 @@ from sipscen.core.results import ERROR, FAILED, NOT_RUN, ScenarioResult
 from sipscen.core.redaction import redact_text, secrets_of
 from sipscen.report.text import check_line, check_lines
 from sipscen.report.views import log_artifacts, log_tail
-from sipscen.report.atomic import write_atomically
+from sipscen.core.atomic import write_atomically
 
 SUITE_NAME = "sipscen"
 LOG_TAIL_LINES = 40

@@ -1,4 +1,4 @@
-"""Write a report file whole or not at all.
+"""Write a file whole or not at all (reports, saved evidence, analysis JSON).
 
 The text goes to ``NAME.tmp`` next to the target, is flushed to the disk, and
 replaces the target in one rename. When that fails (a full disk, a read-only

@@ -1,5 +1,5 @@
 """Synthetic captures for the memory benchmark and tests: many calls, few or many
-RTP packets. Reuses bench_analyze's pcap writer (raw bytes with struct, no scapy).
+RTP packets, and the pcap writer the benches share (raw bytes with struct, no scapy).
 
     generate_calls(path, calls=40_000, rtp_per_stream=4, body_padding=0)
 
@@ -12,9 +12,60 @@ import struct
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_analyze import PcapWriter, _sdp, _sip  # noqa: E402
 
+
+
+def _ip_checksum(hdr: bytes) -> int:
+    s = sum(struct.unpack("!10H", hdr))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+class PcapWriter:
+    def __init__(self, f):
+        self.f = f
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        self.buf = []
+        self.count = 0
+
+    def udp(self, t: float, src: bytes, sport: int, dst: bytes, dport: int, payload: bytes) -> None:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(payload), 0, 0x4000, 64, 17, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", _ip_checksum(ip)) + ip[12:]
+        frame = (b"\x00" * 12 + b"\x08\x00" + ip
+                 + struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload)
+        self.raw(t, frame)
+
+    def raw(self, t: float, frame: bytes) -> None:
+        sec = int(t)
+        self.buf.append(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(frame), len(frame)))
+        self.buf.append(frame)
+        self.count += 1
+        if len(self.buf) > 20000:
+            self.flush()
+
+    def flush(self) -> None:
+        self.f.write(b"".join(self.buf))
+        self.buf = []
+
+
+def _sip(lines: list[str], body: str = "") -> bytes:
+    head = "\r\n".join(lines + [f"Content-Length: {len(body.encode())}"])
+    return (head + "\r\n\r\n" + body).encode()
+
+
+# codec name -> (payload type, rtpmap, clock, payload sizes); opus frames vary in size
+CODECS = {"G729": (18, "G729/8000", 8000, (20,)), "PCMA": (8, "PCMA/8000", 8000, (160,)),
+          "G722": (9, "G722/8000", 8000, (160,)),
+          "opus": (111, "opus/48000/2", 48000, tuple(range(40, 161, 8)))}
+MIX = ("PCMA", "G722", "opus", "G729")
+
+
+def _sdp(ip: str, port: int, te_pt: int, codec: str = "G729") -> str:
+    pt, rtpmap, clock, _ = CODECS[codec]
+    return (f"v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP {pt} {te_pt}\r\na=rtpmap:{pt} {rtpmap}\r\n"
+            f"a=rtpmap:{te_pt} telephone-event/{clock}\r\na=fmtp:{te_pt} 0-16\r\na=sendrecv\r\n")
 
 def _addr(side: int, c: int) -> tuple[bytes, str]:
     raw = bytes([127, side * 64 + (c >> 16) % 64, (c >> 8) & 0xFF, 1 + (c & 0xFF) % 254])

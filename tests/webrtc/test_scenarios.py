@@ -110,7 +110,11 @@ def runs(tmp_path_factory):
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # one at a time: two browsers, two Kamailios and two rtpengines at once on two
+        # cores made rtpengine send a telephone-event burst 200 ms late, behind a later
+        # audio packet, and the phone (PJSUA) drop it as out of order: a true verdict
+        # about that SUT under load, not what these scenarios test
+        with ThreadPoolExecutor(max_workers=1) as pool:
             results = dict(pool.map(one, files))
     finally:
         running = False

@@ -405,6 +405,16 @@ def millis(value: Any) -> float:
     return parse_duration(value) * 1000.0
 
 
+# The percentile bounds, judged alike: (key, result name, histogram, percentile,
+# a lower bound?, how the key is read, unit, the worst-calls list, its figure)
+_PERCENTILE_BOUNDS = (
+    ("mos_p5_min", "MOS p5", "mos", 5, True, float, "", "worst", "mos"),
+    ("loss_p95_max", "loss p95", "loss", 95, False, percent, "%", "worst_loss", "loss"),
+    ("jitter_p95_max", "jitter p95", "jitter", 95, False, millis, " ms", "worst_jitter",
+     "jitter_ms"),
+)
+
+
 def judge(agent: str, params: dict[str, Any], summary: dict[str, Any] | None,
           location: str, why_none: str = "") -> list[CheckResult]:
     """One result per media bound given (evidence: the capture)."""
@@ -430,25 +440,15 @@ def judge(agent: str, params: dict[str, Any], summary: dict[str, Any] | None,
     hists = summary.get("histograms") or {}
     whole = int(summary.get("answered") or 0) - int(summary.get("not_whole") or 0)
     note = _coverage(summary)
-    if "mos_p5_min" in params:
-        p5 = hist_percentile(hists.get("mos") or {}, "mos", 5)
-        bound = float(params["mos_p5_min"])
-        add("MOS p5", p5 is not None and p5 >= bound, f">= {bound:g}",
-            _of(p5, hists.get("mos"), whole), _join(_worst_text(summary["worst"], "mos"), note)
-            if p5 is not None else _join("no media direction to judge", note))
-    if "loss_p95_max" in params:
-        p95 = hist_percentile(hists.get("loss") or {}, "loss", 95)
-        bound = percent(params["loss_p95_max"])
-        add("loss p95", p95 is not None and p95 <= bound, f"<= {bound:g}%",
-            _of(p95, hists.get("loss"), whole, "%"),
-            _join(_worst_text(summary["worst_loss"], "loss"), note) if p95 is not None
-            else _join("no media direction to judge", note))
-    if "jitter_p95_max" in params:
-        p95 = hist_percentile(hists.get("jitter") or {}, "jitter", 95)
-        bound = millis(params["jitter_p95_max"])
-        add("jitter p95", p95 is not None and p95 <= bound, f"<= {bound:g} ms",
-            _of(p95, hists.get("jitter"), whole, " ms"),
-            _join(_worst_text(summary["worst_jitter"], "jitter_ms"), note) if p95 is not None
+    for key, name, hist, pct, at_least, parse, unit, worst, field in _PERCENTILE_BOUNDS:
+        if key not in params:
+            continue
+        value = hist_percentile(hists.get(hist) or {}, hist, pct)
+        bound = parse(params[key])
+        held = value is not None and (value >= bound if at_least else value <= bound)
+        add(name, held, f"{'>=' if at_least else '<='} {bound:g}{unit}",
+            _of(value, hists.get(hist), whole, unit),
+            _join(_worst_text(summary[worst], field), note) if value is not None
             else _join("no media direction to judge", note))
     if "two_way_media_min" in params:
         bound = percent(params["two_way_media_min"])

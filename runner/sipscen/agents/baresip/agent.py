@@ -41,7 +41,10 @@ _LINES = [
     ("CALLING", re.compile(r"call: connecting to '([^']+)'")),
     ("INCOMING", re.compile(r"Incoming call from:\s+(\S+)|answering call on line \d+ from (\S+)")),
     ("CONFIRMED", re.compile(r"Call established: (\S+)")),
-    ("DISCONNECTED", re.compile(r"session closed: (.*)|Call with (\S+) terminated")),
+    # a hang-up of its own ends the call at once ("call: terminate call"); baresip 1.0
+    # prints "Call with ... terminated" only once the BYE is answered, at times > 5 s late
+    ("DISCONNECTED", re.compile(r"session closed: (.*)|Call with (\S+) terminated"
+                                r"|call: terminate call '\S+' with (\S+)")),
     ("DTMF", re.compile(r"received event: '(.)' \(end=([01])\)")),
     ("SECURE", re.compile(r"DTLS-SRTP complete \(audio/RTP\)")),
 ]

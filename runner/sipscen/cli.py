@@ -23,7 +23,7 @@ from sipscen import __version__
 from sipscen.core.errors import (ExitStatus, ReportWriteError, SipscenError, UsageError, exit_status_for,
                             overall_status)
 from sipscen.report.text import terminal_safe
-from sipscen.scaffold import command as scaffold_command
+from sipscen.scaffold.arguments import add_parser as add_scaffold_parser
 
 
 def _parse_var(text: str) -> tuple[str, str]:
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--tls-keylog", action="append", default=[], type=Path, metavar="FILE",
                          help="a TLS key log (SSLKEYLOGFILE format): SIP over secure WebSocket "
                               "is read with it, repeatable")
-    scaffold_command.add_parser(sub)
+    add_scaffold_parser(sub)
     return parser
 
 
@@ -480,6 +480,12 @@ def cmd_analyze(args, out: Console, err: Console) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
+def cmd_scaffold(args, out: Console, err: Console) -> ExitStatus:
+    from sipscen.scaffold.command import run
+
+    return run(args, out, err)
+
+
 def _write_streamed(path: Path, write) -> None:
     """``write(text stream)`` into ``path``, whole or not at all (core/atomic.py)."""
     from sipscen.core.atomic import write_atomically
@@ -525,7 +531,7 @@ def cmd_kube(args, out: Console, err: Console) -> ExitStatus:
 COMMANDS = {"run": cmd_run, "judge": cmd_judge, "kube": cmd_kube, "validate": cmd_validate, "schema": cmd_schema,
             "doc": cmd_doc,
             "analyze": cmd_analyze, "list": cmd_list, "report": cmd_report,
-            "scaffold": scaffold_command.run}
+            "scaffold": cmd_scaffold}
 
 
 def _plugin_warnings(command: str, err) -> None:

@@ -12,6 +12,7 @@ numbers, an extract of the chosen calls), parties (who is the SUT, who the
 agents), reading + invite_dialog (acts and observations), digits, agent_types,
 agent_config, sipp_messages, timeline + steps (each agent's steps), expectations,
 anonymise, document + emit (the YAML). media_only covers captures without SIP;
-roundtrip compares two captures (the acceptance of the round trip); command and
-listing are the command line.
+roundtrip compares two captures (the acceptance of the round trip); command,
+arguments (its parser, light: the CLI declares it at every start) and listing
+are the command line.
 """

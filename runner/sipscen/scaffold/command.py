@@ -5,7 +5,6 @@ checks that what it wrote validates like any scenario file.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -14,31 +13,6 @@ from sipscen.core.errors import ExitStatus, InfrastructureError, ReportWriteErro
 from sipscen.scenario.build import validate_file
 from sipscen.scaffold.listing import list_capture
 from sipscen.scaffold.build import Options, parse_sut, scaffold
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("scaffold", help="write the scenario that reproduces a captured call")
-    p.add_argument("capture", type=Path, metavar="CAPTURE")
-    p.add_argument("--list", action="store_true",
-                   help="list the calls and registrations found, write nothing")
-    p.add_argument("--call", action="append", default=[], metavar="CALL-ID",
-                   help="scaffold this call (a Call-ID or a unique prefix; repeatable)")
-    p.add_argument("--sut", action="append", default=[], metavar="NAME=HOST:PORT|FILE",
-                   help="the system under test: its address in the capture, and/or a "
-                        "scenario piece (YAML) whose service NAME runs it (repeatable)")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the scenario here")
-    p.add_argument("--anonymise", "--anonymize", action="store_true",
-                   help="neutral users, hosts, tags and Call-IDs; no SRTP keys or credentials")
-    p.add_argument("--srtp-key", action="append", default=[], metavar="KEY",
-                   help="an SDES key for SRTP whose SDP is not in the capture (repeatable)")
-    p.add_argument("--max-calls", type=_positive, default=None, metavar="N",
-                   help="without --call, scaffold at most N calls (default 20)")
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return int(text)
 
 
 def run(args, out, err) -> ExitStatus:

@@ -21,9 +21,11 @@ checks) per packet.  Here, per 4 MiB buffer of a classic pcap:
    of ``fastpath.run_pcap`` (``one``: its fast check, ``RtpStream.add`` for a
    gap, the telephone-event shortcut ``_event``, or the general path
    ``Analyzer.packet``).  A break that leaves a flow's state
-   otherwise than the fast check passing (the general path, a gap) makes the
-   flow's next record a break too, as does a change of ``fast_flows`` under
-   it (``Analyzer.fast_touched``: a new fast flow, SDP sending one back);
+   otherwise than the fast check passing (the general path, a late packet)
+   makes the flow's next record a break too, as does a change of
+   ``fast_flows`` under it (``Analyzer.fast_touched``: a new fast flow, SDP
+   sending one back); after a loss (``RtpStream.add`` made it the highest) the
+   stream's next record is fast again, as the fast check would find it;
 5. between two of its breaks, a flow's records are all fast: they are applied
    in bulk, just before the flow's next break and at the buffer's end
    (packets, highest sequence number, last time, and the RFC 3550 jitter
@@ -124,7 +126,9 @@ def run_pcap(an, reader) -> None:
                     st.transit = transit
                     return st
                 st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
-                return None
+                # lost before it (or again the highest): the next of the stream is fast
+                # again, as the fast check would find it; a late one is not the highest
+                return st if st.max_seq == seq else None
             if st is not None and vi == 0x45 and b0 >> 6 == 2 and ssrc == st.ssrc:
                 ep = st.event_pts
                 if ep is not None and (b1 & 0x7F) in ep and st.sdp_gen >= 0 and st.srtp is None \

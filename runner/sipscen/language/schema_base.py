@@ -4,6 +4,14 @@ is added from the registry by ``schema_gen.py``."""
 from sipscen.core.headers import CHECK_SCHEMA as _HEADER_CHECKS
 
 _DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+# an agent's `account`: what every agent type that registers shares (pjsua, browser)
+ACCOUNT_PROPERTIES = {
+    'user': {'type': 'string', 'minLength': 1},
+    'domain': {'type': 'string', 'minLength': 1},
+    'registrar': {'type': 'string', 'minLength': 1},
+    'password': {'type': 'string'},
+    'realm': {'type': 'string'},
+    'username': {'type': 'string', 'minLength': 1}}
 # services.NAME.kube: a Kubernetes Service (sipscen.kube.discovery, docs/KUBERNETES.md)
 _KUBE_SERVICE = {
     'description': 'A Kubernetes Service: its ready endpoints (discovery.k8s.io/v1 '

@@ -24,16 +24,21 @@ def read_acts(flow, parties: Parties) -> Model:
     return model
 
 
+def _between_parties(parties: Parties, msgs: list[Msg]):
+    """Each first transmission between two known parties, with its sender and receiver."""
+    for m in msgs:
+        if m.retransmission:
+            continue
+        s, r = parties.of(m.src), parties.of(m.dst)
+        if s is not None and r is not None:
+            yield m, s, r
+
+
 def _registrations(model: Model, msgs: list[Msg]) -> None:
     p = model.parties
     pending: dict[int, Msg] = {}
     challenged = False
-    for m in msgs:
-        if m.retransmission:
-            continue
-        s, r = p.of(m.src), p.of(m.dst)
-        if s is None or r is None:
-            continue
+    for m, s, r in _between_parties(p, msgs):
         if m.is_request and m.method == "REGISTER":
             pending[m.cseq[0]] = m
             continue
@@ -76,13 +81,7 @@ def _expires(m: Msg) -> int | None:
 
 def _out_of_dialog(model: Model, msgs: list[Msg]) -> None:
     """MESSAGE, OPTIONS and other requests outside a call."""
-    p = model.parties
-    for m in msgs:
-        if m.retransmission:
-            continue
-        s, r = p.of(m.src), p.of(m.dst)
-        if s is None or r is None:
-            continue
+    for m, s, r in _between_parties(model.parties, msgs):
         if m.is_request:
             if m.forwarded_from is None and not s.is_sut:
                 kind = "message" if m.method == "MESSAGE" else "request"

@@ -3,6 +3,7 @@ wait events it carries out, what its facts report, and what it refuses at load t
 from __future__ import annotations
 
 from sipscen.language.registry import AgentType, register_agent_type
+from sipscen.language.schema_base import ACCOUNT_PROPERTIES
 from sipscen.agents.browser.chromium import spki_hash
 from sipscen.core.model import parse_duration
 
@@ -19,15 +20,11 @@ AGENT_SCHEMA = {
                                      "(wss) to the registrar's ws_port / wss_port"},
         "account": {"type": "object", "additionalProperties": False, "required": ["registrar"],
                     "properties": {
-                        "user": {"type": "string", "minLength": 1},
-                        "domain": {"type": "string", "minLength": 1},
+                        **ACCOUNT_PROPERTIES,
                         "registrar": {"type": "string", "minLength": 1,
                                       "description": "the service the browser connects to "
                                                      "and registers at (its ws_port or "
                                                      "wss_port), or a ws:// or wss:// URL"},
-                        "password": {"type": "string"},
-                        "realm": {"type": "string"},
-                        "username": {"type": "string", "minLength": 1},
                         "register_at_start": {"type": "boolean",
                                               "description": "REGISTER when it starts and be "
                                                              "ready only once it succeeded "

@@ -2,6 +2,7 @@
 step kinds and wait events it carries out, what its facts report."""
 from sipscen.agents.impair import SCHEMA as IMPAIR_SCHEMA
 from sipscen.language.registry import AgentType, register_agent_type
+from sipscen.language.schema_base import ACCOUNT_PROPERTIES
 
 _PARAMS = {'type': 'object', 'minProperties': 1,
            'propertyNames': {'pattern': "^[A-Za-z0-9!%'*+._~-]+$"},
@@ -51,12 +52,7 @@ AGENT_SCHEMA = {'type': 'object',
                 'transport': {'$ref': '#/$defs/transport'},
                 'account': {'type': 'object',
                             'additionalProperties': False,
-                            'properties': {'user': {'type': 'string', 'minLength': 1},
-                                           'domain': {'type': 'string', 'minLength': 1},
-                                           'registrar': {'type': 'string', 'minLength': 1},
-                                           'password': {'type': 'string'},
-                                           'realm': {'type': 'string'},
-                                           'username': {'type': 'string', 'minLength': 1},
+                            'properties': {**ACCOUNT_PROPERTIES,
                                            'display': {'type': 'string',
                                                        'description': 'the display name of '
                                                                       'its From (and To of '

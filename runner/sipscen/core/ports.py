@@ -41,6 +41,19 @@ def _free(host: str, port: int) -> bool:
     return True
 
 
+def _window(host: str, lo: int, hi: int, count: int) -> int | None:
+    """The first even start in ``lo..hi`` of ``count`` ports all free, or None."""
+    start = (lo + 1) & ~1
+    while start <= hi:
+        port, end = start, start + count
+        while port < end and port not in _taken and _free(host, port):
+            port += 1
+        if port == end:
+            return start
+        start = (port + 2) & ~1          # the first even start past the busy port
+    return None
+
+
 class PortAllocator:
     """Allocates single ports and contiguous even-aligned ranges (for RTP/RTCP)."""
 
@@ -53,19 +66,25 @@ class PortAllocator:
         return self.range(1, host)[0]
 
     def range(self, count: int, host: str | None = None) -> tuple[int, int]:
-        """``count`` consecutive free ports starting at an even number; inclusive bounds."""
+        """``count`` consecutive free ports starting at an even number; inclusive bounds.
+
+        From a random even start, windows are tried upward and then from LOW up to
+        that start; a busy port moves the next window past it, so each port is
+        probed about once and a large block finds the one gap that holds it."""
         host = host or self.host
+        if count > HIGH - LOW:
+            raise InfrastructureError(f"{count} ports do not fit in {LOW}-{HIGH - 1}")
         with _lock:
-            for _ in range(2000):
-                start = self._rng.randrange(LOW, HIGH - count) & ~1
-                ports = range(start, start + count)
-                if any(p in _taken for p in ports):
-                    continue
-                if all(_free(host, p) for p in ports):
+            origin = self._rng.randrange(LOW, HIGH - count + 1) & ~1
+            for lo, hi in ((origin, HIGH - count), (LOW, origin - 1)):
+                start = _window(host, lo, hi, count)
+                if start is not None:
+                    ports = range(start, start + count)
                     _taken.update(ports)
                     self.allocated.extend(ports)
                     return start, start + count - 1
-        raise InfrastructureError(f"no {count} free consecutive ports on {host}")
+        raise InfrastructureError(f"no {count} free consecutive ports on {host} "
+                                  f"in {LOW}-{HIGH - 1}")
 
     def release(self) -> None:
         with _lock:

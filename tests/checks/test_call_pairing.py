@@ -27,6 +27,7 @@ def call(direction, call_id, peer, status=200, codec="PCMA", pt=8, srtp=False, s
 
 
 def context(facts, wire=None):
+    facts = {name: {"type": "pjsua", **f} for name, f in facts.items()}   # as agents write them
     return CheckContext(Scenario(name="t", file=Path("t.yaml")), facts, wire, CONTACTS)
 
 
@@ -113,7 +114,7 @@ def test_a_peer_without_call_facts_is_paired_through_the_capture():
     """A SIPp caller reports no calls and its From URI names no port: the
     capture's SIP messages show who took part in which call."""
     facts = {"sipp": {"type": "sipp", "calls": []},
-             "bob": {"calls": [dict(call("incoming", "s1", "alice"),
+             "bob": {"type": "pjsua", "calls": [dict(call("incoming", "s1", "alice"),
                                     remote_uri="<sip:sipp@127.0.0.1>")],
                      "dtmf_received": [{"digit": "5", "method": "rfc4733", "call_id": "s1"}]}}
     contacts = dict(CONTACTS, sipp=Contact("sipp", HOST, 23000, media_ports=(23010, 23011)))

@@ -98,13 +98,13 @@ def test_no_packets_is_no_rtp_not_a_perfect_mos():
 
 def _two_sessions():
     ctx = _ctx()
-    call = ctx.facts["bob"]["calls"][0]
-    call["rtp_sessions"] = [
+    call = ctx.facts["bob"].calls[0]
+    call.rtp_sessions = [
         {"index": 0, "started_at": 1.0, "ended_at": 3.0, "codec": "PCMA", "rx_packets": 100,
          "rx_lost": 0, "rx_jitter_ms": 1.0, "tx_packets": 100},
         {"index": 1, "started_at": 3.0, "ended_at": 6.0, "codec": "PCMU", "rx_packets": 150,
          "rx_lost": 15, "rx_jitter_ms": 2.0, "tx_packets": 150}]
-    call["rtp"] = {"rx_packets": 250, "rx_lost": 15, "rx_jitter_ms": 1.6}
+    call.rtp = {"rx_packets": 250, "rx_lost": 15, "rx_jitter_ms": 1.6}
     ctx.signals = {"switching": 2.9, "switched": 3.2}
     return ctx
 

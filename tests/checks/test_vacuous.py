@@ -158,7 +158,8 @@ def test_digits_without_a_call_id_count_only_for_a_pair_that_had_a_call():
               "summary": "INVITE sip:bob SIP/2.0", "method": "INVITE", "status": None,
               "raw": "INVITE sip:bob SIP/2.0\r\n\r\n"}
     wire = {"calls": [{"call_id": "c-carol", "messages": [invite]}], "dtmf": []}
-    facts = {"bob": {"dtmf_received": [{"digit": d, "method": "rfc4733", "call_id": None}
+    facts = {"bob": {"type": "pjsua",
+                     "dtmf_received": [{"digit": d, "method": "rfc4733", "call_id": None}
                                        for d in "12"]}}
     ctx = CheckContext(Scenario(name="t", file=Path("t.yaml")), facts, wire, contacts)
 

@@ -20,6 +20,24 @@ def _known(cls, data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in dict(data or {}).items() if k in names}
 
 
+@dataclass(frozen=True)
+class Digit:
+    """One DTMF digit an agent received or sent (a typed view of a facts entry)."""
+    digit: str = ""
+    method: str | None = None          # rfc4733 | sip-info | inband
+    t: float | None = None             # board seconds (capture time for a wire party)
+    call_id: str | None = None         # the SIP Call-ID of its call (None: unknown)
+    duration_ms: float | None = None
+    level_dbfs: float | None = None    # inband only
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Digit":
+        values = _known(cls, data)
+        values["digit"] = str(values.get("digit") or "")
+        values["call_id"] = values.get("call_id") or None
+        return cls(**values)
+
+
 @dataclass
 class CallRecord:
     """One call as an agent saw it (times in board seconds)."""
@@ -55,10 +73,31 @@ class CallRecord:
     def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":
         return cls(**_known(cls, data))
 
+    def srtp_active(self) -> bool:
+        return bool((self.srtp or {}).get("active"))
+
+    def srtp_suite(self) -> str | None:
+        """The SRTP suite its media used (None: none, or not known)."""
+        return (self.srtp or {}).get("suite")
+
     def summary(self) -> str:
         srtp = self.srtp or {}
         secure = (srtp.get("suite") or "on") if srtp.get("active") else "off"
         return f"{self.direction} {self.status_code or '-'} {self.codec or '-'} SRTP:{secure}"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One answer to a REGISTER the agent sent (a typed view of a facts entry)."""
+    t: float | None = None
+    code: int | None = None
+    reason: str = ""
+    expires: int | None = None
+    at_teardown: bool = False          # the unregistration while the agent stopped
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Registration":
+        return cls(**_known(cls, data))
 
 
 @dataclass
@@ -67,6 +106,9 @@ class AgentRecord:
     type: str = ""
     uri: str = ""
     calls: list[CallRecord] = field(default_factory=list)
+
+    # what a party's facts rest on: "" its own report, "wire" the capture (WirePartyFacts)
+    source: ClassVar[str] = ""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "AgentRecord":
@@ -81,6 +123,35 @@ class AgentRecord:
     def summary(self) -> list[str]:
         """Short lines for reports."""
         return [c.summary() for c in self.calls]
+
+    # --- what a check asks of any party (None / empty: its type does not report it) ---
+    def digits_received(self) -> list[Digit] | None:
+        """The DTMF digits it received, or None when its type does not report them."""
+        entries = getattr(self, "dtmf_received", None)
+        return None if entries is None else [Digit.from_dict(d) for d in entries
+                                             if isinstance(d, Mapping)]
+
+    def registration_entries(self) -> list[Registration]:
+        """The answers to its REGISTERs ([] when its type does not register)."""
+        return [Registration.from_dict(r) for r in getattr(self, "registrations", None) or []
+                if isinstance(r, Mapping)]
+
+    def unseen_dtmf_methods(self) -> list[str]:
+        """DTMF methods it cannot observe when received (a browser: rfc4733)."""
+        return list(getattr(self, "dtmf_unseen_methods", None) or [])
+
+    def own_addresses(self) -> list[str]:
+        """Ephemeral "ip:port" addresses it used (a browser's WebSocket and ICE)."""
+        return list(getattr(self, "addresses", None) or [])
+
+    def face(self) -> str | None:
+        """Its address on the impairment relay (agents/impair.py), if it has one."""
+        return getattr(self, "media_face", None)
+
+    def connection_ends(self) -> list[str]:
+        """The local "ip:port" of every connection it reports (TLS, a WebSocket)."""
+        return [str(c.get("local") or "") for c in getattr(self, "connections", None) or []
+                if isinstance(c, Mapping)]
 
 
 @dataclass
@@ -138,6 +209,22 @@ class BrowserFacts(AgentRecord):
     dtmf_unseen_methods: list[str] = field(default_factory=lambda: ["rfc4733"])
 
 
+@dataclass
+class WirePartyFacts(AgentRecord):
+    """A service as a party (checks/wire_party.py): its calls and digits read from the
+    capture, next to what the service itself reports (engine/services.py)."""
+    type: str = "service"
+    source: ClassVar[str] = "wire"
+    user: str = ""
+    media_ports: list | None = None
+    ready: Any = None
+    exited_during_run: int | None = None
+    exit_code: int | None = None
+    logs: dict = field(default_factory=dict)
+    dtmf_received: list[dict] = field(default_factory=list)   # {digit, method, t, ...}
+    dtmf_sent: list[dict] = field(default_factory=list)
+
+
 def _sipp_lines(facts: dict[str, Any]) -> list[str]:
     """A SIPp agent's summary: its scalar statistics, response codes and errors."""
     lines = []
@@ -171,7 +258,10 @@ def _show(value: Any, limit: int) -> str:
 
 
 def record_of(facts: Any) -> AgentRecord | None:
-    """The typed record of one agent's facts (JSON), by its type's registered class."""
+    """The typed record of one agent's facts (JSON), by its type's registered class
+    (a record is returned as it is)."""
+    if isinstance(facts, AgentRecord):
+        return facts
     if not isinstance(facts, Mapping):
         return None
     agent_type = registry.agent_types().get(str(facts.get("type")))

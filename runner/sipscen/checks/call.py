@@ -77,7 +77,7 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if not judged and "count" in p and not set(p) - {"from", "to", "count"}:
         return results              # only a count: "no call" is what it judged
     if not judged:
-        made = [c.get("remote_uri") for c in ctx.calls(caller) if c.get("direction") == "outgoing"]
+        made = [c.remote_uri for c in ctx.calls(caller) if c.direction == "outgoing"]
         want = f"a call to {callee}" if callee else "a call"
         if "id" in p or "nth" in p:
             want = how
@@ -127,9 +127,8 @@ def check_call(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
              lambda v, lo=lo, hi=hi: isinstance(v, float) and (lo is None or v >= lo)
              and (hi is None or v <= hi))
     if callee and ctx.reports(callee, "calls"):
-        theirs = {c.get("call_id") for c in ctx.calls(callee)}
-        incoming = {c.get("call_id") for c in ctx.calls(callee)
-                    if c.get("direction") == "incoming"}
+        theirs = {c.call_id for c in ctx.calls(callee)}
+        incoming = {c.call_id for c in ctx.calls(callee) if c.direction == "incoming"}
         links = b2bua_links(ctx)
 
         def reached(call: CallRecord) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.agents.records import CallRecord
 from sipscen.checks.context import CheckContext
 from sipscen.checks.evidence import (call_of, calls_of, judge_each, pair_of, payload_type_of,
                                      streams_from)
@@ -20,10 +21,10 @@ from sipscen.checks.codec_phase import codec_exactly
 from sipscen.checks.codec_phase import codec_at_agent
 
 
-def _codec_name(call: dict[str, Any] | None) -> str | None:
-    if not call or not call.get("codec"):
+def _codec_name(call: CallRecord | None) -> str | None:
+    if not call or not call.codec:
         return None
-    return str(call["codec"]).split("/")[0]
+    return str(call.codec).split("/")[0]
 
 
 def check_codec(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
@@ -69,8 +70,8 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
     seen = {}
     for sender, receiver in ((a, b), (b, a)):
         # RTP carries the payload type the receiver's SDP asked for.
-        sdp = (calls.get(receiver) or {}).get("local_sdp") or \
-            (calls.get(sender) or {}).get("remote_sdp")
+        sdp = (getattr(calls.get(receiver), "local_sdp", "")
+               or getattr(calls.get(sender), "remote_sdp", ""))
         pt = payload_type_of(want, sdp)
         pts = sorted({p for s in streams_from(ctx, sender, receiver)
                       for p in s.get("payload_types", [])})

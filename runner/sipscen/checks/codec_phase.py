@@ -65,19 +65,19 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
                            "matches nothing", loc, ctx.evidence_of(agent))
     used: set[str] = set()
     for call in calls:
-        sessions = [s for s in call.get("rtp_sessions") or [] if s.get("codec")]
+        sessions = [s for s in call.rtp_sessions or [] if s.get("codec")]
         if not sessions:
             if params.get("after") or params.get("before"):
                 return CheckResult(
-                    name, ERROR, want, call.get("codec"),
+                    name, ERROR, want, call.codec,
                     f"inconclusive: {agent} reports its call's last codec only, not one per "
                     "media session: a phase cannot be judged at the agent", loc,
                     ctx.evidence_of(agent))
-            used.add(str(call.get("codec") or "").split("/")[0])
+            used.add(str(call.codec or "").split("/")[0])
             continue
         for s in sessions:
             # a session ends with its call at the latest (its last counters may come later)
-            ends = [x for x in (s.get("ended_at"), call.get("disconnected_at")) if x is not None]
+            ends = [x for x in (s.get("ended_at"), call.disconnected_at) if x is not None]
             first, last = s.get("started_at"), min(ends) if ends else None
             if (end is None or first is None or first <= end) and \
                     (start is None or last is None or last >= start):
@@ -104,8 +104,8 @@ def codec_exactly(ctx: CheckContext, want: str, agents: list[str], calls: dict[s
     start, end = to_capture(start), to_capture(end)
     seen, bad, unknown = {}, [], []
     for sender, receiver in ((a, b), (b, a)):
-        sdp = (calls.get(receiver) or {}).get("local_sdp") or \
-            (calls.get(sender) or {}).get("remote_sdp")
+        sdp = (getattr(calls.get(receiver), "local_sdp", "")
+               or getattr(calls.get(sender), "remote_sdp", ""))
         pt = payload_type_of(want, sdp)
         skip = _non_audio_pts(sdp)
         flowed: set[int] = set()

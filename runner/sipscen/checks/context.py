@@ -8,7 +8,7 @@ from sipscen.checks.links import call_parties, linked_ids
 from sipscen.core.contact import Contact
 from sipscen.core.model import Scenario
 from sipscen.core.results import AGENT, WIRE
-from sipscen.agents.records import record_of
+from sipscen.agents.records import AgentRecord, CallRecord, record_of
 from sipscen.language import registry
 from sipscen.checks.attribution import outside_note
 from sipscen.checks.attribution import uncaptured
@@ -18,7 +18,9 @@ from sipscen.checks.attribution import media_owners
 @dataclass
 class CheckContext:
     scenario: Scenario
-    facts: dict[str, dict[str, Any]]            # agent name -> Agent.facts()
+    # agent (or service) name -> its facts as a typed record (sipscen.agents.records);
+    # JSON facts (Agent.facts(), evidence.json) are read through record_of at creation
+    facts: dict[str, AgentRecord]
     wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
@@ -32,6 +34,10 @@ class CheckContext:
     steps: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
     # load agent -> media summary of its calls (checks/load_media.py), the result's "load"
     load: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.facts = {name: record_of(facts) or AgentRecord()
+                      for name, facts in dict(self.facts or {}).items()}
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:
@@ -51,7 +57,8 @@ class CheckContext:
         contact = self.contacts.get(name)
         if contact is None or not address:
             return False
-        if address in ((self.facts.get(name) or {}).get("addresses") or ()):
+        record = self.facts.get(name) or AgentRecord()
+        if address in record.own_addresses():
             return True         # its own ephemeral ports (a browser's WebSocket, ICE)
         host, _, port_text = address.rpartition(":")
         host = host.strip("[]")
@@ -59,7 +66,7 @@ class CheckContext:
             port = int(port_text)
         except ValueError:
             return False
-        if host != contact.host and host != (self.facts.get(name) or {}).get("media_face"):
+        if host != contact.host and host != record.face():
             return False
         if port in contact.ports:          # its SIP port, its WebSocket ports
             return True
@@ -120,14 +127,19 @@ class CheckContext:
         agent_type = registry.agent_types().get(spec.type) if spec is not None else None
         return agent_type is not None and capability in agent_type.capabilities
 
-    def record(self, agent: str):
+    def record(self, agent: str) -> AgentRecord | None:
         """``agent``'s facts as its type's typed record (``sipscen.agents.records``)."""
-        return record_of(self.facts.get(agent))
+        return self.facts.get(agent)
 
     def evidence_of(self, name: str) -> str:
         """What a party's facts rest on: WIRE for a service (or an agent whose calls
         the capture tells), AGENT for an agent's own report."""
-        return WIRE if (self.facts.get(name) or {}).get("source") == "wire" else AGENT
+        return WIRE if self.from_capture(name) else AGENT
+
+    def from_capture(self, name: str) -> bool:
+        """Whether ``name``'s facts are read from the capture (a service's)."""
+        record = self.facts.get(name)
+        return record is not None and record.source == "wire"
 
     def is_agent(self, name: str | None) -> bool:
         """An agent of the scenario (not a service, not an unknown address)."""
@@ -136,15 +148,15 @@ class CheckContext:
     def at(self, name: str) -> str:
         """How a result names a party's own view: "at bob", or for a service, whose
         facts come from the capture, "at carol, from the capture"."""
-        wire = (self.facts.get(name) or {}).get("source") == "wire"
-        return f"at {name}, from the capture" if wire else f"at {name}"
+        return f"at {name}, from the capture" if self.from_capture(name) else f"at {name}"
 
-    def calls(self, agent: str) -> list[dict[str, Any]]:
-        return list(self.facts.get(agent, {}).get("calls", []) or [])
+    def calls(self, agent: str) -> list[CallRecord]:
+        record = self.facts.get(agent)
+        return list(record.calls) if record is not None else []
 
-    def first_call(self, agent: str, direction: str | None = None) -> dict[str, Any] | None:
+    def first_call(self, agent: str, direction: str | None = None) -> CallRecord | None:
         for call in self.calls(agent):
-            if direction is None or call.get("direction") == direction:
+            if direction is None or call.direction == direction:
                 return call
         return None
 
@@ -162,27 +174,26 @@ class CheckContext:
             if a in parties and b in parties and wire_call.get("call_id"):
                 ids.add(wire_call["call_id"])
         for me, other in ((a, b), (b, a)):
-            theirs = {c.get("call_id") for c in self.calls(other)}
+            theirs = {c.call_id for c in self.calls(other)}
             contact = self.contacts.get(other)
             for call in self.calls(me):
-                cid = call.get("call_id")
+                cid = call.call_id
                 if not cid:
                     continue
-                remote = str(call.get("remote_uri") or "")
+                remote = str(call.remote_uri or "")
                 if cid in theirs or (contact is not None and contact.hostport in remote):
                     ids.add(cid)
         return ids | linked_ids(self, a, b)            # both legs through a B2BUA
 
     def calls_between(self, agent: str, peer: str, direction: str | None = None
-                      ) -> list[dict[str, Any]]:
+                      ) -> list[CallRecord]:
         """``agent``'s calls (in ``direction``) with ``peer``, in its order."""
         ids = self.call_ids_between(agent, peer)
         return [call for call in self.calls(agent)
-                if call.get("call_id") in ids
-                and (direction is None or call.get("direction") == direction)]
+                if call.call_id in ids and (direction is None or call.direction == direction)]
 
     def call_between(self, agent: str, peer: str, direction: str | None = None
-                     ) -> dict[str, Any] | None:
+                     ) -> CallRecord | None:
         """``agent``'s first call (in ``direction``) with ``peer``, or None."""
         calls = self.calls_between(agent, peer, direction)
         return calls[0] if calls else None
@@ -194,4 +205,4 @@ class CheckContext:
         if len(calls) < 2:
             return ""
         return (f"judged {agent}'s first of {len(calls)} calls with {peer} "
-                f"(Call-ID {calls[0].get('call_id')})")
+                f"(Call-ID {calls[0].call_id})")

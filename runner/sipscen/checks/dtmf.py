@@ -42,12 +42,13 @@ def agent_digits(ctx: CheckContext, sender: str, receiver: str, method: str | No
     had a call at all)."""
     ids = ctx.call_ids_between(sender, receiver)
     got = []
-    for d in ctx.facts.get(receiver, {}).get("dtmf_received") or []:
-        if method and d.get("method") != method:
+    record = ctx.record(receiver)
+    for d in (record.digits_received() if record else None) or []:
+        if method and d.method != method:
             continue
-        if d["call_id"] not in ids if d.get("call_id") else not ids:
+        if d.call_id not in ids if d.call_id else not ids:
             continue
-        got.append(str(d["digit"]))
+        got.append(d.digit)
     return "".join(got)
 
 
@@ -55,8 +56,7 @@ def _unlinked(ctx: CheckContext, sender: str, receiver: str, received: list) -> 
     """Why digits the receiver did get are not counted: no call links it to the
     sender (never a silent '' next to the receiver's own observation)."""
     ids = ctx.call_ids_between(sender, receiver)
-    other = "".join(str(d.get("digit")) for d in received
-                    if d.get("call_id") and d["call_id"] not in ids)
+    other = "".join(d.digit for d in received if d.call_id and d.call_id not in ids)
     if not other:
         return ""
     return (f"{receiver} received {other!r} on calls not linked to {sender} (different "
@@ -72,13 +72,14 @@ def check_dtmf(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     label = f"dtmf {sender}->{receiver}" + (f" {method}" if method else "")
     results = []
     if where in ("agent", "both"):
-        received = ctx.facts.get(receiver, {}).get("dtmf_received")
-        unseen = (ctx.facts.get(receiver) or {}).get("dtmf_unseen_methods") or []
+        record = ctx.record(receiver)
+        received = record.digits_received() if record else None
+        unseen = record.unseen_dtmf_methods() if record else []
         if method in unseen:       # e.g. a browser: no page sees received RFC 4733 events
             results.append(CheckResult(
                 f"{label} ({ctx.at(receiver)})", ERROR, want, None,
                 f"inconclusive: {receiver} cannot observe received {method} digits (a "
-                f"{ctx.facts[receiver].get('type')} agent); judge them `where: wire`", loc,
+                f"{record.type} agent); judge them `where: wire`", loc,
                 ctx.evidence_of(receiver)))
         elif received is None:
             results.append(CheckResult(f"{label} ({ctx.at(receiver)})", FAILED, want, None,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sipscen.analysis.numbers import wire_int
 from sipscen.analysis.sdp import parse_sdp
+from sipscen.agents.records import CallRecord
 from sipscen.checks.context import CheckContext
 from sipscen.core.model import Expectation
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
@@ -93,7 +94,7 @@ def leg_sdps(ctx: CheckContext, a: str, b: str) -> list[tuple[str, Any]]:
     return out
 
 
-def call_of(ctx: CheckContext, agent: str, agents: list[str]) -> dict[str, Any] | None:
+def call_of(ctx: CheckContext, agent: str, agents: list[str]) -> CallRecord | None:
     """The agent's call with the other agent of the pair (or its first call)."""
     if len(agents) == 2:
         peer = agents[1] if agent == agents[0] else agents[0]
@@ -101,23 +102,23 @@ def call_of(ctx: CheckContext, agent: str, agents: list[str]) -> dict[str, Any] 
     return ctx.first_call(agent)
 
 
-def calls_of(ctx: CheckContext, agent: str, agents: list[str]) -> list[dict[str, Any]]:
+def calls_of(ctx: CheckContext, agent: str, agents: list[str]) -> list[CallRecord]:
     """Every call of the agent with the other agent of the pair (or all its calls)."""
     if len(agents) == 2:
         peer = agents[1] if agent == agents[0] else agents[0]
         ids = ctx.call_ids_between(agent, peer)
-        return [c for c in ctx.calls(agent) if c.get("call_id") in ids]
+        return [c for c in ctx.calls(agent) if c.call_id in ids]
     return ctx.calls(agent)
 
 
-def judge_each(name: str, agent: str, calls: list[dict[str, Any]], value_of, ok_of,
+def judge_each(name: str, agent: str, calls: list[CallRecord], value_of, ok_of,
                 expected, loc: str, none_message: str, evidence: str = "") -> CheckResult:
     """One result over every call: all must pass; the failing ones are named."""
     if not calls:
         return CheckResult(name, FAILED, expected, None, none_message, loc, evidence)
     values = [value_of(c) for c in calls]
     bad = [(i, c, v) for i, (c, v) in enumerate(zip(calls, values), 1) if not ok_of(v)]
-    message = "; ".join(f"call {i} of {len(calls)} (Call-ID {c.get('call_id')}): {v!r}"
+    message = "; ".join(f"call {i} of {len(calls)} (Call-ID {c.call_id}): {v!r}"
                         for i, c, v in bad)
     if bad and len(calls) > 1:
         message = f"{len(bad)} of {len(calls)} calls fail — {message}"

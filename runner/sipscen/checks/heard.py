@@ -52,7 +52,8 @@ def inbound_streams(ctx: CheckContext, sender: str, receiver: str,
     receiver got."""
     path = media_path(ctx, sender, receiver)
     streams = path.carried if carried else path.received
-    if not (ctx.facts.get(receiver) or {}).get("media_face"):
+    record = ctx.record(receiver)
+    if record is None or not record.face():
         return streams
     contact = ctx.contacts.get(receiver)
     real = contact.host if contact is not None else None
@@ -114,7 +115,7 @@ def at_agent(ctx: CheckContext, sender: str, receiver: str, start, end) -> Heard
     call = ctx.call_between(receiver, sender)
     if call is None:
         return Heard(where, None, missing=f"{receiver} has no call with {sender}")
-    tap = call.get("rx_audio")
+    tap = call.rx_audio
     if not tap or not tap.get("path"):
         return Heard(where, None, missing=f"{receiver} recorded no received audio for the call")
     try:

@@ -31,7 +31,7 @@ def candidates(sdp: str) -> list[dict]:
 
 
 def _local_sdps(ctx: CheckContext, agent: str, other: str) -> list[str]:
-    return [c.get("local_sdp") or "" for c in ctx.calls_between(agent, other)]
+    return [c.local_sdp or "" for c in ctx.calls_between(agent, other)]
 
 
 def _wire_sdps(ctx: CheckContext, agent: str, other: str) -> list[str]:

@@ -9,7 +9,7 @@ one_way_calls_max, setup_p95_max, interval}``
     What the callers heard, judged from the capture over every call the agent
     placed (``sipscen.checks.load_media``; docs/LOAD.md).
 
-It reads ``ctx.facts[agent]`` as written by ``sipscen.agents.sipp.agent.SippAgent``
+It reads ``ctx.record(agent)`` (a ``SippFacts``) as written by ``sipscen.agents.sipp.agent.SippAgent``
 (or the sum of several generators' statistics, ``sipscen.report.aggregate``).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ def check_load(exp, ctx) -> list[CheckResult]:
     params, agent, facts, missing = judged_agent("load", exp, ctx)
     if facts is None:
         return missing
-    s = facts.get("stats") or {}
+    s = facts.stats or {}
     attempted, successful = s.get("attempted", 0), s.get("successful", 0)
     failed = s.get("failed", 0)
     loc = str(exp.location)

@@ -34,6 +34,7 @@ from typing import Any, Iterable
 
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import parse_duration
+from sipscen.checks.sipp_facts import sipp_facts
 
 MEDIA_KEYS = ("mos_p5_min", "loss_p95_max", "jitter_p95_max", "two_way_media_min",
               "one_way_calls_max", "setup_p95_max")
@@ -548,8 +549,9 @@ def summaries(expectations, ctx) -> dict[str, dict[str, Any]]:
                 intervals[agent] = (millis(exp.params["interval"]) / 1000.0
                                     if "interval" in exp.params else DEFAULT_INTERVAL)
     for agent, interval in intervals.items():
-        stats = ((ctx.facts.get(agent) or {}).get("stats") or {})
-        side_uac = (ctx.facts.get(agent) or {}).get("side") == "uac"
+        record = sipp_facts(agent, ctx)
+        stats = (record.stats or {}) if record else {}
+        side_uac = record is not None and record.side == "uac"
         summary = summarise(agent, ctx, interval,
                             int(stats["attempted"]) if side_uac and "attempted" in stats else None)
         if summary is not None:

@@ -6,6 +6,8 @@ it is being stopped is marked ``at_teardown`` and never proves anything.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sipscen.core.model import status_matches
 from sipscen.checks.context import CheckContext
 from sipscen.core.results import FAILED, PASSED, CheckResult
@@ -18,19 +20,19 @@ def check_registration(exp: Expectation, ctx: CheckContext) -> list[CheckResult]
     agent = p["agent"]
     loc = str(exp.location)
     record = ctx.record(agent)
-    entries = [r for r in getattr(record, "registrations", []) or [] if not r.get("at_teardown")]
+    entries = [r for r in record.registration_entries() if not r.at_teardown] if record else []
     results: list[CheckResult] = []
 
     def add(what, ok, expected, actual, message=""):
         results.append(CheckResult(f"registration {agent}: {what}", PASSED if ok else FAILED,
                                    expected, actual, message, loc, ctx.evidence_of(agent)))
 
-    codes = [r.get("code") for r in entries]
+    codes = [r.code for r in entries]
     if "status" in p:
         first = codes[0] if codes else None
         add("status", status_matches(p["status"], first), p["status"], first,
             "the first final answer to its REGISTER" if codes else "no REGISTER was answered")
-    ok_regs = [r for r in entries if 200 <= (r.get("code") or 0) < 300 and r.get("expires")]
+    ok_regs = [r for r in entries if 200 <= (r.code or 0) < 300 and r.expires]
     if "registered" in p:
         add("registered", bool(ok_regs) == bool(p["registered"]), p["registered"],
             bool(ok_regs), f"answers: {codes}")
@@ -38,16 +40,16 @@ def check_registration(exp: Expectation, ctx: CheckContext) -> list[CheckResult]
         lo, hi = p["expires"].get("min"), p["expires"].get("max")
         lo = parse_duration(lo) if lo is not None else None
         hi = parse_duration(hi) if hi is not None else None
-        got = [r.get("expires") for r in ok_regs]
+        got = [r.expires for r in ok_regs]
         ok = bool(got) and all((lo is None or e >= lo) and (hi is None or e <= hi) for e in got)
         add("expires", ok, {"min": lo, "max": hi}, got,
             "" if got else "no successful registration")
     if "unregistered" in p:
         last = entries[-1] if entries else None
-        gone = bool(last and 200 <= (last.get("code") or 0) < 300 and last.get("expires") == 0)
+        gone = bool(last and 200 <= (last.code or 0) < 300 and last.expires == 0)
         add("unregistered", gone == bool(p["unregistered"]), p["unregistered"], gone,
             "the last answer during the run was a 2xx to Expires: 0" if gone else
-            f"last answer: {last}")
+            f"last answer: {asdict(last) if last else None}")
     if not results:
         add("registered", bool(ok_regs), True, bool(ok_regs), f"answers: {codes}")
     return results

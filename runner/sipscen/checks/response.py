@@ -6,7 +6,7 @@
     ``status``/``header``/``nothing`` each message is held to its own inline
     ``expect``; with them, those replace it.
 
-It reads ``ctx.facts[agent]`` as written by ``sipscen.agents.sipp.agent.SippAgent``.
+It reads ``ctx.record(agent)`` (a ``SippFacts``) as written by ``sipscen.agents.sipp.agent.SippAgent``.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def check_response(exp, ctx) -> list[CheckResult]:
     params, agent, facts, missing = judged_agent("response", exp, ctx)
     if facts is None:
         return missing
-    responses = facts.get("responses") or []
+    responses = facts.responses or []
     if not responses:
         return [CheckResult(name=f"response {agent}", status=FAILED,
                             expected="inline messages", actual="none",

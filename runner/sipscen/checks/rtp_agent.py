@@ -29,17 +29,17 @@ def agent_figures(ctx: CheckContext, sender: str, receiver: str, start: float | 
     call = ctx.call_between(receiver, sender)
     if call is None:
         return None, f"{receiver} has no call with {sender}", ""
-    if "rtp" not in call:               # a service: its calls are read from the capture
+    if not call.rtp:                    # a service: its calls are read from the capture
         return None, "", (f"inconclusive: {receiver} reports no RTP statistics of its own "
                           "(judge it on the wire: where: wire)")
-    sessions = call.get("rtp_sessions") or []
+    sessions = call.rtp_sessions or []
     if start is None and end is None:
         note = ctx.first_of(receiver, sender)
         if len(sessions) > 1:
             note = "; ".join(x for x in (note, f"the whole call: {len(sessions)} media sessions")
                              if x)
-        return _figures(call.get("rtp") or {}, call.get("codec"), sessions), "", note
-    if not sessions and call.get("rtp", {}).get("rx_packets"):
+        return _figures(call.rtp or {}, call.codec, sessions), "", note
+    if not sessions and call.rtp.get("rx_packets"):
         return None, "", ("inconclusive: the agent's counters cover the whole call, not the "
                           "phase: judge it on the wire (where: wire)")
     used = [s for s in sessions if _overlaps(s, start, end)]
@@ -53,7 +53,7 @@ def agent_figures(ctx: CheckContext, sender: str, receiver: str, start: float | 
             f"{', '.join(str(s['index'] + 1) for s in used)} of {len(sessions)} ({_span(used[0])}"
             f"{'' if len(used) == 1 else ' ...'})" if used else
             f"{receiver} had no media session in the phase")
-    return _figures(totals(used), _main_codec(used) or call.get("codec"), used), "", note
+    return _figures(totals(used), _main_codec(used) or call.codec, used), "", note
 
 
 def _figures(rtp: dict[str, Any], codec: str | None, sessions: list[dict]) -> dict[str, Any]:

@@ -1,13 +1,11 @@
 """A SIPp agent's facts as the `response` and `load` checks read them."""
 from __future__ import annotations
 
-from typing import Any
-
-from sipscen.agents.records import SippFacts, record_of
+from sipscen.agents.records import SippFacts
 from sipscen.core.results import FAILED, CheckResult
 
 
-def judged_agent(kind: str, exp, ctx) -> tuple[dict, str, dict | None, list[CheckResult]]:
+def judged_agent(kind: str, exp, ctx) -> tuple[dict, str, SippFacts | None, list[CheckResult]]:
     """(the expectation's params, its agent, that agent's SIPp facts, and the failed
     result to return instead when it is no SIPp agent of the run)."""
     params = dict(exp.params)
@@ -17,12 +15,10 @@ def judged_agent(kind: str, exp, ctx) -> tuple[dict, str, dict | None, list[Chec
                                                                         agent, exp)
 
 
-def sipp_facts(agent: str, ctx) -> dict[str, Any] | None:
+def sipp_facts(agent: str, ctx) -> SippFacts | None:
     """The agent's facts when they are a SIPp agent's record, else None."""
-    facts = ctx.facts.get(agent)
-    if not isinstance(record_of(facts), SippFacts):
-        return None
-    return facts
+    facts = ctx.record(agent)
+    return facts if isinstance(facts, SippFacts) else None
 
 
 def not_sipp(name: str, agent: str, exp) -> list[CheckResult]:

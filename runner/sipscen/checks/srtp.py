@@ -22,11 +22,10 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     suites = {}
     for agent in (a, b):
         call = call_of(ctx, agent, [a, b])
-        suites[agent] = ((call or {}).get("srtp") or {}).get("suite")
+        suites[agent] = call.srtp_suite() if call else None
 
         def seen(c):
-            srtp = c.get("srtp") or {}
-            return srtp.get("suite") if srtp.get("active") else "no SRTP"
+            return c.srtp_suite() if c.srtp_active() else "no SRTP"
         results.append(judge_each(
             f"srtp {ctx.at(agent)}", agent, calls_of(ctx, agent, [a, b]), seen,
             lambda got: got != "no SRTP" and (want_suite is None or got == want_suite),

@@ -69,8 +69,9 @@ def _client_ends(ctx: CheckContext, agent: str) -> set[tuple[str, int]]:
     a client connects from an ephemeral port, not from the one it listens on)."""
     out = set()
     contact = ctx.contacts.get(agent)
-    for conn in (ctx.facts.get(agent) or {}).get("connections") or []:
-        host, _, port = str(conn.get("local") or "").rpartition(":")
+    record = ctx.record(agent)
+    for local in record.connection_ends() if record else []:
+        host, _, port = local.rpartition(":")
         if port.isdigit() and (contact is None or int(port) != contact.port):
             out.add((host.strip("[]"), int(port)))     # (accepted ones: its own port)
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Mapping
 
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
@@ -68,7 +68,7 @@ def step_times(board: EventBoard) -> dict[tuple[str, int], dict[str, float]]:
     return out
 
 
-def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str, dict],
+def judge(scenario, expectations, *, agents: Mapping[str, Any], services: dict[str, dict],
           wire: dict[str, Any] | None, wire_error: str | None, contacts: dict,
           wire_audio: dict | None = None, signals: dict | None = None,
           epoch0: float = 0.0, steps: dict | None = None,
@@ -77,14 +77,14 @@ def judge(scenario, expectations, *, agents: dict[str, dict], services: dict[str
     """Evaluate ``expectations``; a service (or an agent whose calls the capture
     tells) is a party whose facts are read from the wire analysis. Media the calls'
     SDP put outside a party's declared ports is added to ``warnings``."""
-    facts = dict(agents)
     expectations = resolved(expectations, contacts, scenario)
-    ctx = CheckContext(scenario, facts, wire, dict(contacts), wire_error, services=services)
+    ctx = CheckContext(scenario, agents, wire, dict(contacts), wire_error, services=services)
+    facts = ctx.facts              # the agents' records (JSON read through from_dict)
     for name, service_facts in services.items():
         facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
-    for name, agent_facts in agents.items():
-        if agent_facts.get("from_wire"):
-            facts[name] = wire_facts(name, ctx.owns, wire, agent_facts, ctx.agent_of)
+    for name, record in list(facts.items()):
+        if getattr(record, "from_wire", False):
+            facts[name] = wire_facts(name, ctx.owns, wire, record, ctx.agent_of)
     ctx.wire_audio = wire_audio or {}
     ctx.signals, ctx.epoch0, ctx.steps = signals or {}, epoch0, steps or {}
     if warnings is not None:

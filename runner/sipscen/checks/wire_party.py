@@ -10,8 +10,10 @@ it came from. Times are capture times (only differences are used).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Any, Callable, Mapping
 
+from sipscen.agents.records import AgentRecord, CallRecord, WirePartyFacts, record_of
 from sipscen.checks.dtls_srtp import party_dtls
 from sipscen.checks.evidence import STATIC_PT, sdp_body
 
@@ -111,30 +113,32 @@ def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict
     }
 
 
-def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None, base: dict | None = None,
-               party_of=None) -> dict[str, Any]:
-    """Agent-shaped facts of service ``name`` from the wire analysis; ``party_of(address)``
-    names the scenario's party owning an address (None: not one of ours)."""
+def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None,
+               base: Mapping[str, Any] | AgentRecord | None = None,
+               party_of=None) -> AgentRecord:
+    """Agent-shaped facts of service ``name`` from the wire analysis, as a record
+    (``WirePartyFacts``: ``source`` "wire"); an agent whose facts say ``from_wire``
+    (baresip) keeps its own record with its calls read from the capture.
+    ``party_of(address)`` names the scenario's party owning an address (None: not
+    one of ours)."""
     party_of = party_of or (lambda address: None)
-    facts = dict(base or {})
-    own = bool(facts.get("from_wire"))     # an agent (baresip): its own digits from its log
-    facts.setdefault("type", "service")
-    if not own:
-        facts["source"] = "wire"
     wire = wire or {}
     calls = []
     for call in wire.get("calls", []):
         fact = _call_facts(name, owns, call, wire, party_of)
         if fact is not None:
-            calls.append(fact)
-    facts["calls"] = calls
-    if own:
-        return facts
-    facts["dtmf_received"] = [
+            calls.append(CallRecord.from_dict(fact))
+    own = record_of(base) if base is not None else None
+    if own is not None and getattr(own, "from_wire", False):
+        return replace(own, calls=calls)    # an agent (baresip): its own digits from its log
+    facts = WirePartyFacts.from_dict(base.to_dict() if isinstance(base, AgentRecord)
+                                     else base or {})
+    facts.calls = calls
+    facts.dtmf_received = [
         {"digit": d.get("digit"), "method": d.get("method"), "t": d.get("time"),
          "duration_ms": d.get("duration_ms"), "call_id": d.get("call_id"), "source": "wire"}
         for d in wire.get("dtmf", []) if owns(name, d.get("dst", ""))]
-    facts["dtmf_sent"] = [
+    facts.dtmf_sent = [
         {"digit": d.get("digit"), "method": d.get("method"), "t": d.get("time"),
          "call_id": d.get("call_id"), "source": "wire"}
         for d in wire.get("dtmf", []) if owns(name, d.get("src", ""))]

@@ -265,6 +265,8 @@ def run_pcap(an, reader) -> None:
         if wrap.any():
             dd[wrap] = np.abs(dd[wrap] - 4294967296.0)
         ddl = array("d", dd.tobytes())
+        # what _apply reads one by one, as arrays (a numpy scalar costs far more to read)
+        tcl, tsl, seql = array("d", tc.tobytes()), array("q", tsc.tobytes()), array("q", seq.tobytes())
         # 3. the breaks, in capture order: (capture index, chain position or NONE, group)
         brk = np.zeros(count, dtype=bool)
         nf = np.flatnonzero(~follows)
@@ -298,7 +300,7 @@ def run_pcap(an, reader) -> None:
                 g = kg & _MASK20
                 a = done[g]
                 if a < k:
-                    _apply(fast_st[g], a, k, clocks[g], tc, tsc, seq, ddl)
+                    _apply(fast_st[g], a, k, clocks[g], tcl, tsl, seql, ddl)
                 st = one(buf, offs[i], base + i + 1)
                 done[g] = k + 1
                 if st is not None:
@@ -326,13 +328,13 @@ def run_pcap(an, reader) -> None:
         for g, a in enumerate(done):
             b = bounds[g + 1]
             if a < b:
-                _apply(fast_st[g], a, b, clocks[g], tc, tsc, seq, ddl)
+                _apply(fast_st[g], a, b, clocks[g], tcl, tsl, seql, ddl)
         an.packets += count
         reader.taken(pos, count)
         # this buffer's columns go before the next buffer's are made (peak memory)
         o = rows = col = cc = incl = ip = idx = k1 = k2 = h = key = chain = hs = first = None
         starts = gid = k1c = k2c = pi = pia = seq = b1 = ssrc = follows = tc = tsc = None
-        transit = dd = ddl = brk = where = bi = breaks = dyn = ghash = ok = None
+        transit = dd = ddl = tcl = tsl = seql = brk = where = bi = breaks = dyn = ghash = ok = None
     an.fast_touched = None
 
 
@@ -363,12 +365,13 @@ def _event(an, st, buf: bytes, ip: int, n: int, t: float, b1: int, seq: int, ts:
     return True
 
 
-def _apply(st, a: int, b: int, clock: float, tc, tsc, seq, ddl: list) -> None:
+def _apply(st, a: int, b: int, clock: float, tc: array, tsc: array, seq: array, ddl: array) -> None:
     """Chain positions ``a..b-1``: in-order audio of ``st``, counted as the per-record
     fast path would have counted them one by one (the same float operations in the
-    same order; ``ddl``: the jitter terms computed with ``clock``)."""
+    same order; ``ddl``: the jitter terms computed with ``clock``; ``tc``, ``tsc``,
+    ``seq``: the chain's times, RTP timestamps and sequence numbers)."""
     jclock = st.jclock
-    transit = float(tc[a]) * jclock - int(tsc[a])
+    transit = tc[a] * jclock - tsc[a]
     dd = transit - st.transit
     if dd < 0.0:
         dd = -dd
@@ -379,10 +382,9 @@ def _apply(st, a: int, b: int, clock: float, tc, tsc, seq, ddl: list) -> None:
         for d in ddl[a + 1:b]:
             jitter += (d - jitter) * 0.0625
         if b - 1 > a:
-            transit = float(tc[b - 1]) * jclock - int(tsc[b - 1])
+            transit = tc[b - 1] * jclock - tsc[b - 1]
     else:                   # the stream's clock changed in this buffer: term by term
-        times, stamps = tc[a + 1:b].tolist(), tsc[a + 1:b].tolist()
-        for t, ts in zip(times, stamps):
+        for t, ts in zip(tc[a + 1:b], tsc[a + 1:b]):
             now = t * jclock - ts
             dd = now - transit
             if dd < 0.0:
@@ -394,5 +396,5 @@ def _apply(st, a: int, b: int, clock: float, tc, tsc, seq, ddl: list) -> None:
     st.jitter = jitter
     st.transit = transit
     st.packets += b - a
-    st.max_seq = int(seq[b - 1])
-    st.last_time = float(tc[b - 1])
+    st.max_seq = seq[b - 1]
+    st.last_time = tc[b - 1]

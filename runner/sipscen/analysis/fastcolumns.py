@@ -145,13 +145,14 @@ def run_pcap(an, reader) -> None:
         for i in range(count):
             one(buf, offs[i], base + i + 1)
 
-    for buf in reader.pcap_buffers():
+    # (one memory map read into again for each buffer: its slices are bytes, and no view
+    # of it outlives the buffer's turn)
+    for buf, n in reader.pcap_windows():
         # 1. the record walk (a record cut short by the buffer's end, or claiming more than
         # MAX_RECORD bytes, and those after it are left to the reader)
         offs = array("q")
         append = offs.append
         pos = 0
-        n = len(buf)
         limit = n - 16
         while pos <= limit:
             append(pos)

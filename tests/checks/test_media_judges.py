@@ -84,7 +84,7 @@ def test_wire_audio_tone_silence_and_missing_tap():
 
 def test_no_packets_is_no_rtp_not_a_perfect_mos():
     ctx = _ctx(rx_packets=0, rx_lost=0, jitter=0.0, wire_packets=0, wire_lost=0)
-    ctx.wire["rtp_streams"] = []
+    ctx.wire.rtp_streams = []
     r = by_name(check_rtp(_exp("rtp", min_mos=4.0, max_loss="0%"), ctx))
     agent = r["rtp alice->bob (at bob)"]
     assert agent.status == "failed" and agent.actual["mos"] is None

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from sipscen.analysis.result import WireAnalysis
+
 Owner = Callable[[str], "str | None"]          # "ip:port" -> party by its declared address
 Declared = Callable[[str, str], bool]          # (party, "ip:port") -> within what it declared
 
@@ -58,12 +60,12 @@ def _sender(message: dict, sip_owner: Owner) -> str | None:
     return sip_owner(m.group(1)) if m else None
 
 
-def media_owners(wire: dict | None, sip_owner: Owner, declared: Declared) -> MediaOwners:
+def media_owners(wire: WireAnalysis | None, sip_owner: Owner, declared: Declared) -> MediaOwners:
     """Every SDP media address of the capture with the party that announced it."""
     out = MediaOwners()
     entries = []
-    for call in (wire or {}).get("calls", []):
-        for entry in call.get("sdp", []):
+    for call in wire.calls if wire else []:
+        for entry in call.sdp:
             if "OPTIONS" in str(entry.get("message", "")):
                 continue            # capabilities, not where media goes
             entries.append((entry.get("time") or 0.0, call, entry))
@@ -72,7 +74,7 @@ def media_owners(wire: dict | None, sip_owner: Owner, declared: Declared) -> Med
         src = entry.get("from", "")
         party = sip_owner(src)
         if party is None:                        # look the message up for its Contact
-            messages = [m for m in call.get("messages", [])
+            messages = [m for m in call.messages
                         if m.get("src") == src and m.get("time") == t]
             party = _sender(messages[0], sip_owner) if messages else None
         for media in entry.get("media", []):
@@ -80,8 +82,8 @@ def media_owners(wire: dict | None, sip_owner: Owner, declared: Declared) -> Med
             if port in (0, DISCARD) or not address or address in ("0.0.0.0", "::"):
                 continue
             key = endpoint(address, int(port))
-            if call.get("call_id"):
-                out.calls.setdefault(key, set()).add(call["call_id"])
+            if call.call_id:
+                out.calls.setdefault(key, set()).add(call.call_id)
             if party is None or key in out.owner:
                 continue
             out.owner[key] = party

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from sipscen.checks.links import call_parties, linked_ids
+from sipscen.analysis.result import WireAnalysis
 from sipscen.core.contact import Contact
 from sipscen.core.model import Scenario
 from sipscen.core.results import AGENT, WIRE
@@ -21,7 +22,9 @@ class CheckContext:
     # agent (or service) name -> its facts as a typed record (sipscen.agents.records);
     # JSON facts (Agent.facts(), evidence.json) are read through record_of at creation
     facts: dict[str, AgentRecord]
-    wire: dict[str, Any] | None                 # Analysis.to_dict(), None without capture
+    # the wire analysis (Analysis.to_dict() is read through WireAnalysis.from_dict once,
+    # when the context is made), None without a capture
+    wire: WireAnalysis | None
     contacts: dict[str, Contact] = field(default_factory=dict)
     wire_error: str | None = None               # why there is no wire analysis
     services: dict[str, dict[str, Any]] = field(default_factory=dict)  # service -> facts
@@ -38,6 +41,8 @@ class CheckContext:
     def __post_init__(self) -> None:
         self.facts = {name: record_of(facts) or AgentRecord()
                       for name, facts in dict(self.facts or {}).items()}
+        if isinstance(self.wire, Mapping):
+            self.wire = WireAnalysis.from_dict(self.wire)
 
     # --- addresses on the wire -------------------------------------------------
     def owns(self, name: str, address: str) -> bool:
@@ -169,10 +174,10 @@ class CheckContext:
         callee's application), or whose SIP messages in the capture were sent
         or received by both."""
         ids: set[str] = set()
-        for wire_call in (self.wire or {}).get("calls", []):
-            parties = call_parties(self, wire_call.get("call_id"))
-            if a in parties and b in parties and wire_call.get("call_id"):
-                ids.add(wire_call["call_id"])
+        for wire_call in self.wire.calls if self.wire else []:
+            parties = call_parties(self, wire_call.call_id)
+            if a in parties and b in parties and wire_call.call_id:
+                ids.add(wire_call.call_id)
         for me, other in ((a, b), (b, a)):
             theirs = {c.call_id for c in self.calls(other)}
             contact = self.contacts.get(other)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.analysis.result import DtlsScan, WireAnalysis
 from sipscen.checks.evidence import leg_sdps, leg_streams
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 
@@ -24,7 +25,7 @@ def _between(ctx: Any, a: str, b: str, items: list[dict]) -> list[dict]:
 
 
 def dtls_flows(ctx: Any, a: str, b: str) -> list[dict]:
-    return _between(ctx, a, b, ((ctx.wire or {}).get("dtls") or {}).get("flows", []))
+    return _between(ctx, a, b, _scan(ctx.wire).flows)
 
 
 def dtls_verdict(ctx: Any, a: str, b: str, suite: str | None, name: str,
@@ -33,7 +34,7 @@ def dtls_verdict(ctx: Any, a: str, b: str, suite: str | None, name: str,
     flows = dtls_flows(ctx, a, b)
     if not flows:
         return None
-    rtp = _between(ctx, a, b, (ctx.wire or {}).get("dtls", {}).get("rtp", []))
+    rtp = _between(ctx, a, b, _scan(ctx.wire).rtp)
     problems = []
     kinds = {h for f in flows for h in f["handshake"]}
     for hello in ("ClientHello", "ServerHello"):
@@ -77,17 +78,22 @@ def dtls_verdict(ctx: Any, a: str, b: str, suite: str | None, name: str,
                        "; ".join(problems), loc, WIRE)
 
 
-def party_dtls(ctx_wire: dict, owns, name: str, party_of=None) -> dict | None:
+def _scan(wire: WireAnalysis | None) -> DtlsScan:
+    """The DTLS handshakes and media samples of the capture (empty: none seen)."""
+    return (wire.dtls if wire is not None else None) or DtlsScan()
+
+
+def party_dtls(wire: WireAnalysis | None, owns, name: str, party_of=None) -> dict | None:
     """A party's own SRTP fact from DTLS evidence: {active, suite, evidence} or None.
     Only flows and RTP between its ports and another party's count (``party_of``)."""
     party_of = party_of or (lambda address: "?")
-    dtls = (ctx_wire or {}).get("dtls") or {}
-    flows = [f for f in dtls.get("flows", [])
+    dtls = _scan(wire)
+    flows = [f for f in dtls.flows
              if (owns(name, f["src"]) and party_of(f["dst"])) or
              (owns(name, f["dst"]) and party_of(f["src"]))]
     if not flows:
         return None
-    sent = [s for s in dtls.get("rtp", []) if owns(name, s["src"]) and party_of(s["dst"])]
+    sent = [s for s in dtls.rtp if owns(name, s["src"]) and party_of(s["dst"])]
     profile = next((f["srtp_profile"] for f in flows if f["srtp_profile"]), None)
     ok = bool(profile) and bool(sent) and all(s["looks_encrypted"] for s in sent)
     return {"active": ok, "suite": profile if ok else None,
@@ -98,7 +104,7 @@ def party_dtls(ctx_wire: dict, owns, name: str, party_of=None) -> dict | None:
 def dtls_keyed(ctx: Any, party: str) -> list[dict]:
     """The DTLS handshakes on ``party``'s media addresses: media whose keys no capture
     holds (its payload, RFC 4733 events included, cannot be read on the wire)."""
-    flows = ((ctx.wire or {}).get("dtls") or {}).get("flows", [])
+    flows = _scan(ctx.wire).flows
     return [f for f in flows if ctx.owns(party, f["src"]) or ctx.owns(party, f["dst"])]
 
 

@@ -20,19 +20,18 @@ def wire_digits(ctx: CheckContext, sender: str, receiver: str, method: str | Non
     proxy relaying SIP INFO) while the pair has no call the capture could see."""
     ids = ctx.call_ids_between(sender, receiver)
     digits = []
-    for ev in (ctx.wire or {}).get("dtmf", []):
-        if method and ev.get("method") != method:
+    for ev in ctx.wire.dtmf if ctx.wire else []:
+        if method and ev.method != method:
             continue
-        if not ctx.owns(receiver, ev.get("dst", "")):
+        if not ctx.owns(receiver, ev.dst):
             continue
-        call_id = ev.get("call_id")
-        if call_id:
-            ok = call_id in ids
+        if ev.call_id:
+            ok = ev.call_id in ids
         else:
-            src_owner = ctx.agent_of(ev.get("src", ""))
+            src_owner = ctx.agent_of(ev.src)
             ok = src_owner == sender or (not ctx.is_agent(src_owner) and not ids)
         if ok:
-            digits.append(str(ev.get("digit")))
+            digits.append(ev.digit)
     return "".join(digits)
 
 

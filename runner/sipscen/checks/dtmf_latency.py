@@ -17,10 +17,10 @@ from sipscen.core.model import parse_duration
 def latency_check(ctx: CheckContext, sender: str, receiver: str, method: str | None,
                   bound, label: str, loc: str) -> CheckResult:
     limit = parse_duration(bound)
-    events = [e for e in (ctx.wire or {}).get("dtmf", [])
-              if not method or e.get("method") == method]
-    sent = [e for e in events if ctx.owns(sender, e.get("src", ""))]
-    arrived = [e for e in events if ctx.owns(receiver, e.get("dst", ""))]
+    events = [e for e in (ctx.wire.dtmf if ctx.wire else [])
+              if not method or e.method == method]
+    sent = [e for e in events if ctx.owns(sender, e.src)]
+    arrived = [e for e in events if ctx.owns(receiver, e.dst)]
     if not sent:
         hidden = "" if method == "sip-info" else hidden_note(ctx, sender, f"DTMF from {sender}")
         return CheckResult(f"{label} latency", ERROR if hidden else FAILED,
@@ -28,13 +28,13 @@ def latency_check(ctx: CheckContext, sender: str, receiver: str, method: str | N
                            hidden or f"no DTMF from {sender} on the wire", loc)
     latencies, missing, j = [], [], 0
     for ev in sent:
-        while j < len(arrived) and (arrived[j]["digit"] != ev["digit"]
-                                    or arrived[j]["time"] < ev["time"]):
+        while j < len(arrived) and (arrived[j].digit != ev.digit
+                                    or arrived[j].time < ev.time):
             j += 1
         if j >= len(arrived):
-            missing.append(ev["digit"])
+            missing.append(ev.digit)
             continue
-        latencies.append(arrived[j]["time"] - ev["time"])
+        latencies.append(arrived[j].time - ev.time)
         j += 1
     worst = max(latencies, default=None)
     ok = not missing and worst is not None and worst <= limit

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sipscen.analysis.numbers import wire_int
+from sipscen.analysis.result import WireAnalysis
 from sipscen.analysis.sdp import parse_sdp
 from sipscen.agents.records import CallRecord
 from sipscen.checks.context import CheckContext
@@ -25,7 +26,7 @@ def pair_of(exp: Expectation) -> list[str]:
 
 def streams_from(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
     """RTP streams on the wire from ``sender`` to ``receiver``."""
-    return [s for s in (ctx.wire or {}).get("rtp_streams", [])
+    return [s for s in (ctx.wire.rtp_streams if ctx.wire else [])
             if ctx.owns(sender, s.get("src", "")) and ctx.owns(receiver, s.get("dst", ""))]
 
 
@@ -67,19 +68,19 @@ def codecs_of(streams: list[dict]) -> set[str]:
     return names
 
 
-def media_samples(wire: dict | None) -> dict[tuple[str, str], dict] | None:
+def media_samples(wire: WireAnalysis | None) -> dict[tuple[str, str], dict] | None:
     """Payload samples per (src, dst) from the media scan, None when there was none."""
-    scan = (wire or {}).get("dtls")
-    if not scan:
+    scan = wire.dtls if wire is not None else None
+    if scan is None:
         return None
-    return {(r["src"], r["dst"]): r for r in scan.get("rtp", [])}
+    return {(r["src"], r["dst"]): r for r in scan.rtp}
 
 
 def leg_sdps(ctx: CheckContext, a: str, b: str) -> list[tuple[str, Any]]:
     """(direction, SdpMedia) of every audio section in SIP messages between a and b."""
     out = []
-    for call in (ctx.wire or {}).get("calls", []):
-        for m in call.get("messages", []):
+    for call in ctx.wire.calls if ctx.wire else []:
+        for m in call.messages:
             src, dst = m.get("src", ""), m.get("dst", "")
             if not ((ctx.owns(a, src) and ctx.owns(b, dst)) or
                     (ctx.owns(b, src) and ctx.owns(a, dst))):

@@ -133,7 +133,7 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end,
     the packets of every leg on the way, for "no RTP at all")."""
     if ctx.wire is None:
         return Heard("wire", None, missing=ctx.wire_error or "no capture")
-    streams = ctx.wire.get("rtp_streams", [])
+    streams = ctx.wire.rtp_streams
     wanted = {id(s) for s in inbound_streams(ctx, sender, receiver, carried)}
     pieces, codecs, packets, gaps = [], [], 0, [0.0]
     rate = 8000

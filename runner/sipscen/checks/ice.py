@@ -70,7 +70,7 @@ def check_ice(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                               f"{len(found)} candidate(s)"), loc, evidence))
     if ctx.wire is None:
         return results
-    stun = ctx.wire.get("stun") or []
+    stun = ctx.wire.stun
     for src, dst in ((a, b), (b, a)):
         pairs = [s for s in stun if s["src"] in offered.get(src, ()) and
                  s["dst"] in offered.get(dst, ()) and s["requests"] and s["successes"]]

@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from sipscen.analysis.result import WireAnalysis, WireCall
+
 WINDOW = 5.0
 
 
@@ -42,12 +44,12 @@ class Links:
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _invite(call: dict) -> dict | None:
-    return next((m for m in call.get("messages", []) if m.get("method") == "INVITE"), None)
+def _invite(call: WireCall) -> dict | None:
+    return next((m for m in call.messages if m.get("method") == "INVITE"), None)
 
 
-def _final_time(call: dict) -> float | None:
-    for m in call.get("messages", []):
+def _final_time(call: WireCall) -> float | None:
+    for m in call.messages:
         if (m.get("status") or 0) >= 200 and "(INVITE)" in (m.get("summary") or ""):
             return m.get("time")
     return None
@@ -72,9 +74,9 @@ def identity(raw: str) -> tuple[str | None, str | None]:
     return (_user(_header(raw, "From") or _header(raw, "f")), _user(ruri))
 
 
-def _addresses(call: dict) -> set[str]:
+def _addresses(call: WireCall) -> set[str]:
     out = set()
-    for entry in call.get("sdp", []):
+    for entry in call.sdp:
         if "OPTIONS" in str(entry.get("message", "")):
             continue
         for media in entry.get("media", []):
@@ -97,7 +99,7 @@ class _Media:
                     self.by_address.setdefault(st.get(end, ""), set()).add(st["ssrc"])
         self._cache: dict[int, tuple[set[str], set[str]]] = {}
 
-    def of(self, call: dict) -> tuple[set[str], set[str]]:
+    def of(self, call: WireCall) -> tuple[set[str], set[str]]:
         found = self._cache.get(id(call))
         if found is None:
             addresses = _addresses(call)
@@ -105,16 +107,16 @@ class _Media:
             found = self._cache[id(call)] = (addresses, ssrcs)
         return found
 
-    def shared(self, one: dict, other: dict) -> bool:
+    def shared(self, one: WireCall, other: WireCall) -> bool:
         (a1, s1), (a2, s2) = self.of(one), self.of(other)
         return bool(a1 & a2) or bool(s1 & s2)
 
 
-def _legs(ctx: Any, name: str, calls: list[dict]) -> tuple[list, list]:
+def _legs(ctx: Any, name: str, calls: list[WireCall]) -> tuple[list, list]:
     legs_in, legs_out = [], []
     for call in calls:
         inv = _invite(call)
-        if inv is None or not call.get("call_id"):
+        if inv is None or not call.call_id:
             continue
         if ctx.declared(name, inv.get("dst", "")):
             legs_in.append((call, inv))
@@ -132,9 +134,9 @@ def _narrow(cands: list, test) -> tuple[list, bool]:
     return (kept or cands), False
 
 
-def _ended_at(call: dict) -> float | None:
+def _ended_at(call: WireCall) -> float | None:
     """When a leg ended: its BYE, or a final error answer to its INVITE."""
-    for m in call.get("messages", []):
+    for m in call.messages:
         if m.get("method") == "BYE" or ((m.get("status") or 0) >= 300
                                         and "(INVITE)" in (m.get("summary") or "")):
             return m.get("time")
@@ -153,7 +155,7 @@ def _open_at(t: float):
     return test
 
 
-def _link_one(out: dict, out_inv: dict, legs_in: list, header: str | None,
+def _link_one(out: WireCall, out_inv: dict, legs_in: list, header: str | None,
               media: _Media) -> tuple[list, str]:
     """(the incoming legs the outgoing one can belong to, the evidence that decided)."""
     raw_out = out_inv.get("raw") or ""
@@ -162,7 +164,7 @@ def _link_one(out: dict, out_inv: dict, legs_in: list, header: str | None,
     if header:
         value = _header(raw_out, header)
         return [(c, i) for c, i in cands if value and (
-            value == c.get("call_id") or value == _header(i.get("raw") or "", header))], \
+            value == c.call_id or value == _header(i.get("raw") or "", header))], \
             f"header {header}"
     cands, decided = _narrow(cands, lambda ci: media.shared(out, ci[0]))
     if decided:
@@ -179,9 +181,9 @@ def _link_one(out: dict, out_inv: dict, legs_in: list, header: str | None,
 def link_legs(ctx: Any) -> Links:
     """Every declared B2BUA's legs, linked by evidence (see the module's doc)."""
     links = Links()
-    wire = ctx.wire or {}
-    calls = wire.get("calls", [])
-    media = _Media(wire.get("rtp_streams", []))
+    wire = ctx.wire or WireAnalysis()
+    calls = wire.calls
+    media = _Media(wire.rtp_streams)
     for spec in getattr(ctx.scenario, "services", ()):
         how = dict(spec.config).get("b2bua")
         if not how:
@@ -191,10 +193,10 @@ def link_legs(ctx: Any) -> Links:
         for out, out_inv in legs_out:
             cands, evidence = _link_one(out, out_inv, legs_in, header, media)
             if len(cands) == 1:
-                links.pairs.append((cands[0][0]["call_id"], out["call_id"]))
-                links.how[out["call_id"]] = evidence
+                links.pairs.append((cands[0][0].call_id, out.call_id))
+                links.how[out.call_id] = evidence
             elif len(cands) > 1:
-                links.ambiguous[out["call_id"]] = [c["call_id"] for c, _ in cands]
+                links.ambiguous[out.call_id] = [c.call_id for c, _ in cands]
     return links
 
 
@@ -216,10 +218,10 @@ def call_parties(ctx: Any, call_id: str) -> set[str]:
     cached = ctx.__dict__.get("_call_parties")
     if cached is None or cached[0] is not ctx.wire:
         table = {}
-        for call in (ctx.wire or {}).get("calls", []):
-            table[call.get("call_id")] = {ctx.agent_of(m.get(end, ""))
-                                          for m in call.get("messages", [])
-                                          for end in ("src", "dst")} - {None}
+        for call in ctx.wire.calls if ctx.wire else []:
+            table[call.call_id] = {ctx.agent_of(m.get(end, ""))
+                                   for m in call.messages
+                                   for end in ("src", "dst")} - {None}
         cached = (ctx.wire, table)
         ctx.__dict__["_call_parties"] = cached
     return cached[1].get(call_id, set())

@@ -34,6 +34,7 @@ from typing import Any, Iterable
 
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import parse_duration
+from sipscen.analysis.result import WireAnalysis, WireCall
 from sipscen.checks.sipp_facts import sipp_facts
 
 MEDIA_KEYS = ("mos_p5_min", "loss_p95_max", "jitter_p95_max", "two_way_media_min",
@@ -98,20 +99,20 @@ def _agent_address(ctx, agent: str) -> str | None:
     return contact.hostport if contact is not None else None
 
 
-def _calls_of(wire: dict, address: str) -> list[dict]:
+def _calls_of(wire: WireAnalysis, address: str) -> list[WireCall]:
     out = []
-    for call in wire.get("calls") or []:
-        for m in call.get("messages") or ():
+    for call in wire.calls:
+        for m in call.messages:
             if m.get("method") == "INVITE" and address in (m.get("src"), m.get("dst")):
                 out.append(call)
                 break
     return out
 
 
-def _timing(call: dict, address: str) -> tuple[float | None, float | None, float | None]:
+def _timing(call: WireCall, address: str) -> tuple[float | None, float | None, float | None]:
     """(first INVITE, first 2xx after it, first BYE) times on the agent's side."""
     invite = answer = bye = None
-    for m in call.get("messages") or ():
+    for m in call.messages:
         t = m.get("time")
         if invite is None and m.get("method") == "INVITE" and address in (m.get("src"),
                                                                           m.get("dst")):
@@ -128,12 +129,12 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
               attempted: int | None = None) -> dict[str, Any] | None:
     """The media summary of the calls ``agent`` placed or answered (None without a
     wire analysis or an address for the agent)."""
-    wire = getattr(ctx, "wire", None)
+    wire: WireAnalysis | None = getattr(ctx, "wire", None)
     address = _agent_address(ctx, agent)
     if not wire or address is None:
         return None
     calls = _calls_of(wire, address)
-    index = _StreamIndex(wire.get("rtp_streams") or ())
+    index = _StreamIndex(wire.rtp_streams)
     contact = (getattr(ctx, "contacts", None) or {}).get(agent)
     # the ports the capture listened to (known when the run planned the media ranges)
     ranges = ctx.captured_ranges() if contact is not None and contact.media_ports else None
@@ -145,11 +146,11 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
     setups: list[tuple[float, str]] = []
     timed: list[tuple[float, float | None, float | None, bool, list[dict]]] = []
     for call in calls:
-        cid = call.get("call_id") or ""
+        cid = call.call_id or ""
         invite, answer, bye = _timing(call, address)
-        status = call.get("status")
+        status = call.status
         ok = status is not None and 200 <= int(status) < 300
-        start = invite if invite is not None else call.get("start")
+        start = invite if invite is not None else call.start
         if not ok:
             counts["failed"] += 1
             timed.append((start, None, None, False, []))
@@ -160,7 +161,7 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
             if len(named["not_whole_calls"]) < NAMED:
                 named["not_whole_calls"].append(
                     {"call_id": cid, "missing": "INVITE" if invite is None else "BYE"})
-            timed.append((start, answer, bye or call.get("end"), True, []))
+            timed.append((start, answer, bye or call.end, True, []))
             continue
         if answer is not None:
             setup = round((answer - invite) * 1000.0, 3)
@@ -198,7 +199,7 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
                "worst_setup": [{"call_id": c, "setup_ms": s}
                                for s, c in sorted(setups, reverse=True)[:WORST]]}
     summary.update(_series(timed, interval))
-    incomplete = list(wire.get("incomplete") or [])
+    incomplete = list(wire.incomplete)
     if incomplete:
         summary["incomplete"] = incomplete
     return summary
@@ -222,9 +223,9 @@ class _StreamIndex:
                 if key:
                     self.by_address.setdefault(key, []).append(st)
 
-    def of_call(self, call: dict, start: float, end: float) -> list[dict]:
+    def of_call(self, call: WireCall, start: float, end: float) -> list[dict]:
         found: dict[int, dict] = {}
-        for sdp in call.get("sdp") or ():
+        for sdp in call.sdp:
             for m in sdp.get("media") or ():
                 if not m.get("port"):
                     continue
@@ -235,12 +236,12 @@ class _StreamIndex:
         return list(found.values())
 
 
-def _media_owners(call: dict, ctx) -> dict[str, str]:
+def _media_owners(call: WireCall, ctx) -> dict[str, str]:
     """Media address -> the party whose SDP first announced it in this call (by the
     SIP address the SDP came from: an agent or service of the run, else that address)."""
     by_sip = {c.hostport: name for name, c in (getattr(ctx, "contacts", None) or {}).items()}
     owners: dict[str, str] = {}
-    for sdp in call.get("sdp") or ():
+    for sdp in call.sdp:
         sender = by_sip.get(sdp.get("from") or "", sdp.get("from") or "?")
         for m in sdp.get("media") or ():
             if m.get("port"):

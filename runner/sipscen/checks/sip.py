@@ -118,9 +118,9 @@ def messages(ctx: CheckContext, call_id: str | None = None) -> list[dict]:
     """Every SIP message of the capture in time order (of one Call-ID when given);
     a retransmission (same bytes, same path) once."""
     seen, out = set(), []
-    calls = [c for c in (ctx.wire or {}).get("calls", [])
-             if call_id is None or c.get("call_id") == call_id]
-    for m in sorted((m for c in calls for m in c["messages"]), key=lambda m: m["time"]):
+    calls = [c for c in (ctx.wire.calls if ctx.wire else [])
+             if call_id is None or c.call_id == call_id]
+    for m in sorted((m for c in calls for m in c.messages), key=lambda m: m["time"]):
         key = (m.get("src"), m.get("dst"), m.get("raw"))
         if key not in seen:
             seen.add(key)

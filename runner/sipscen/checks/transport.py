@@ -12,16 +12,17 @@ from __future__ import annotations
 from sipscen.checks.attribution import endpoint
 from sipscen.checks.context import CheckContext
 from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult
+from sipscen.analysis.result import WireAnalysis
 from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.core.model import Expectation
 from sipscen.capture.visibility import SIGNALLING
 
 
 
-def tls_records(wire: dict, hostports: set[str]) -> tuple[int, int]:
+def tls_records(wire: WireAnalysis, hostports: set[str]) -> tuple[int, int]:
     """(TCP segments to/from one of ``hostports`` that start a TLS record, handshake
     records among them), from the analysis's ``tls`` pairs."""
-    pairs = [p for p in wire.get("tls") or [] if hostports & {p["src"], p["dst"]}]
+    pairs = [p for p in wire.tls if hostports & {p["src"], p["dst"]}]
     return sum(p["records"] for p in pairs), sum(p["handshakes"] for p in pairs)
 
 
@@ -36,7 +37,7 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                             ctx.wire_error or f"no contact for {agent}", loc)]
     clients = _client_ends(ctx, agent)      # its own connections, from ephemeral ports
     mine = {contact.hostport} | {endpoint(h, p) for h, p in clients}
-    sip = [m for c in ctx.wire.get("calls", []) for m in c["messages"]
+    sip = [m for c in ctx.wire.calls for m in c.messages
            if mine & {m.get("src"), m.get("dst")}]
     if protocol == "tls":
         records, handshakes = tls_records(ctx.wire, mine)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from sipscen.analysis.result import WireAnalysis
 from sipscen.checks import evaluate
 from sipscen.checks.context import CheckContext
 from sipscen.checks.wire_party import wire_facts
@@ -69,7 +70,7 @@ def step_times(board: EventBoard) -> dict[tuple[str, int], dict[str, float]]:
 
 
 def judge(scenario, expectations, *, agents: Mapping[str, Any], services: dict[str, dict],
-          wire: dict[str, Any] | None, wire_error: str | None, contacts: dict,
+          wire: WireAnalysis | Mapping[str, Any] | None, wire_error: str | None, contacts: dict,
           wire_audio: dict | None = None, signals: dict | None = None,
           epoch0: float = 0.0, steps: dict | None = None,
           warnings: list[str] | None = None, load: dict | None = None,
@@ -79,7 +80,7 @@ def judge(scenario, expectations, *, agents: Mapping[str, Any], services: dict[s
     SDP put outside a party's declared ports is added to ``warnings``."""
     expectations = resolved(expectations, contacts, scenario)
     ctx = CheckContext(scenario, agents, wire, dict(contacts), wire_error, services=services)
-    facts = ctx.facts              # the agents' records (JSON read through from_dict)
+    facts, wire = ctx.facts, ctx.wire    # records, a WireAnalysis (JSON read through from_dict)
     for name, service_facts in services.items():
         facts[name] = wire_facts(name, ctx.owns, wire, service_facts, ctx.agent_of)
     for name, record in list(facts.items()):

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 from sipscen.agents.records import AgentRecord, CallRecord, WirePartyFacts, record_of
+from sipscen.analysis.result import WireAnalysis, WireCall
 from sipscen.checks.dtls_srtp import party_dtls
 from sipscen.checks.evidence import STATIC_PT, sdp_body
 
@@ -21,15 +22,15 @@ Owns = Callable[[str, str], bool]
 _STATIC_NAMES = {v: k for k, v in STATIC_PT.items()}
 
 
-def _sdp_messages(call: dict) -> list[dict]:
-    return [m for m in call.get("messages", []) if "application/sdp" in
+def _sdp_messages(messages: list[dict]) -> list[dict]:
+    return [m for m in messages if "application/sdp" in
             (m.get("raw") or "").lower() and "v=0" in sdp_body(m.get("raw") or "")]
 
 
-def codec_of_answer(call: dict) -> tuple[str | None, int | None]:
-    """Name and payload type of the first audio format of the call's first answer
-    (the negotiated codec; telephone-event skipped)."""
-    for entry in call.get("sdp", []):
+def codec_of_answer(sdp: list[dict]) -> tuple[str | None, int | None]:
+    """Name and payload type of the first audio format of the first answer of a call's
+    SDP exchange (the negotiated codec; telephone-event skipped)."""
+    for entry in sdp:
         if entry.get("kind") != "answer":
             continue
         for media in entry.get("media", []):
@@ -43,8 +44,9 @@ def codec_of_answer(call: dict) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str, party_of) -> dict:
-    streams = wire.get("rtp_streams", [])
+def _srtp_sent(name: str, owns: Owns, wire: WireAnalysis, call_id: str | None,
+               party_of) -> dict:
+    streams = wire.rtp_streams
     dtls = party_dtls(wire, owns, name, party_of)
     if dtls is not None:
         return dtls
@@ -65,17 +67,18 @@ def _srtp_sent(name: str, owns: Owns, wire: dict, call_id: str, party_of) -> dic
             "evidence": f"{len(mine) - len(proven)} of {len(mine)} streams not proven SRTP"}
 
 
-def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict | None:
-    msgs = call.get("messages", [])
+def _call_facts(name: str, owns: Owns, call: WireCall, wire: WireAnalysis,
+                party_of) -> dict | None:
+    msgs = call.messages
     # its own hop of the call: through a proxy the first INVITE is someone else's
     invite = next((m for m in msgs if m.get("method") == "INVITE" and
                    (owns(name, m.get("src", "")) or owns(name, m.get("dst", "")))), None)
     if invite is None:
         return None
     if owns(name, invite.get("src", "")):
-        direction, remote = "outgoing", call.get("to", "")
+        direction, remote = "outgoing", call.to
     elif owns(name, invite.get("dst", "")):
-        direction, remote = "incoming", call.get("from", "")
+        direction, remote = "incoming", call.from_
     else:
         return None
     msgs = [m for m in msgs if owns(name, m.get("src", "")) or owns(name, m.get("dst", ""))]
@@ -91,29 +94,28 @@ def _call_facts(name: str, owns: Owns, call: dict, wire: dict, party_of) -> dict
     confirmed = ok.get("time") if ok else None
     ended = bye.get("time") if bye else None
     local = remote_sdp = ""
-    for m in _sdp_messages({"messages": msgs}):
+    for m in _sdp_messages(msgs):
         text = sdp_body(m["raw"])
         if owns(name, m.get("src", "")):
             local = local or text
         elif owns(name, m.get("dst", "")):
             remote_sdp = remote_sdp or text
-    codec, pt = codec_of_answer({"sdp": [e for e in call.get("sdp", [])
-                                         if (e.get("time"), e.get("from")) in hop]})
+    codec, pt = codec_of_answer([e for e in call.sdp if (e.get("time"), e.get("from")) in hop])
     return {
-        "direction": direction, "call_id": call.get("call_id"), "remote_uri": remote,
-        "status_code": call.get("status"), "reason": "", "answered": bool(call.get("answered")),
+        "direction": direction, "call_id": call.call_id, "remote_uri": remote,
+        "status_code": call.status, "reason": "", "answered": bool(call.answered),
         "started_at": invite.get("time"), "early_at": early.get("time") if early else None,
         "final_at": final.get("time") if final else None,
         "cancelled_at": cancel.get("time") if cancel else None,
         "confirmed_at": confirmed, "disconnected_at": ended,
         "duration": (ended - confirmed) if confirmed is not None and ended is not None else None,
         "codec": codec, "payload_type": pt,
-        "srtp": _srtp_sent(name, owns, wire, call.get("call_id"), party_of),
+        "srtp": _srtp_sent(name, owns, wire, call.call_id, party_of),
         "local_sdp": local, "remote_sdp": remote_sdp, "source": "wire",
     }
 
 
-def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None,
+def wire_facts(name: str, owns: Owns, wire: WireAnalysis | None,
                base: Mapping[str, Any] | AgentRecord | None = None,
                party_of=None) -> AgentRecord:
     """Agent-shaped facts of service ``name`` from the wire analysis, as a record
@@ -122,9 +124,9 @@ def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None,
     ``party_of(address)`` names the scenario's party owning an address (None: not
     one of ours)."""
     party_of = party_of or (lambda address: None)
-    wire = wire or {}
+    wire = wire or WireAnalysis()
     calls = []
-    for call in wire.get("calls", []):
+    for call in wire.calls:
         fact = _call_facts(name, owns, call, wire, party_of)
         if fact is not None:
             calls.append(CallRecord.from_dict(fact))
@@ -135,11 +137,11 @@ def wire_facts(name: str, owns: Owns, wire: dict[str, Any] | None,
                                      else base or {})
     facts.calls = calls
     facts.dtmf_received = [
-        {"digit": d.get("digit"), "method": d.get("method"), "t": d.get("time"),
-         "duration_ms": d.get("duration_ms"), "call_id": d.get("call_id"), "source": "wire"}
-        for d in wire.get("dtmf", []) if owns(name, d.get("dst", ""))]
+        {"digit": d.digit, "method": d.method, "t": d.time, "duration_ms": d.duration_ms,
+         "call_id": d.call_id, "source": "wire"}
+        for d in wire.dtmf if owns(name, d.dst)]
     facts.dtmf_sent = [
-        {"digit": d.get("digit"), "method": d.get("method"), "t": d.get("time"),
-         "call_id": d.get("call_id"), "source": "wire"}
-        for d in wire.get("dtmf", []) if owns(name, d.get("src", ""))]
+        {"digit": d.digit, "method": d.method, "t": d.time, "call_id": d.call_id,
+         "source": "wire"}
+        for d in wire.dtmf if owns(name, d.src)]
     return facts

@@ -22,6 +22,7 @@ from typing import Any
 import importlib
 import dataclasses
 
+from sipscen.analysis.result import WireAnalysis
 from sipscen.capture.visibility import Blind
 from sipscen.core.contact import Contact
 from sipscen.core.errors import UsageError
@@ -42,7 +43,7 @@ class Evidence:
     services_of: list[str]                    # the services' names
     agents: dict[str, dict[str, Any]]
     services: dict[str, dict[str, Any]]
-    wire: dict[str, Any] | None
+    wire: WireAnalysis | None                 # None: no capture, or its analysis failed
     wire_error: str | None
     analysis_failed: bool
     contacts: dict[str, Contact]
@@ -76,7 +77,8 @@ class Evidence:
                          "parameters": dict(self.parameters)},
             "generator": list(self.generator) if self.generator else None,
             "agents": self.agents, "services": self.services,
-            "wire": self.wire, "wire_error": self.wire_error,
+            "wire": self.wire.to_dict() if self.wire is not None else None,
+            "wire_error": self.wire_error,
             "analysis_failed": self.analysis_failed,
             "contacts": {n: {**asdict(c), "class": f"{type(c).__module__}:{type(c).__name__}"}
                          for n, c in self.contacts.items()},
@@ -138,7 +140,8 @@ def _from_dict(data: dict[str, Any], folder: Path) -> Evidence:
         services_of=[str(s) for s in sc["services"]],
         parameters=dict(sc.get("parameters") or {}),
         agents=dict(data["agents"]), services=dict(data["services"]),
-        wire=data.get("wire"), wire_error=data.get("wire_error"),
+        wire=WireAnalysis.from_dict(data["wire"]) if isinstance(data.get("wire"), dict) else None,
+        wire_error=data.get("wire_error"),
         analysis_failed=bool(data.get("analysis_failed")),
         contacts={n: _contact(c) for n, c in data["contacts"].items()},
         signals={str(k): float(v) for k, v in (data.get("signals") or {}).items()},

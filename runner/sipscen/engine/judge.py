@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping
 
+from sipscen.analysis.result import WireAnalysis
 from sipscen.checks import verdict
 from sipscen.core.errors import ExitStatus, SipscenError, UsageError
 from sipscen.core.model import Scenario
@@ -70,7 +71,7 @@ def apply_verdict(result: ScenarioResult, scenario: Scenario, ev: Evidence, *, s
                   done: Callable[[], None] | None = None) -> None:
     """Judge ``scenario``'s expectations on ``ev`` into ``result`` (its checks, status,
     error and exit status); ``done`` is called once the verdict is set whole."""
-    result.wire = ev.wire or {}
+    result.wire = ev.wire.to_dict() if ev.wire is not None else {}
     expectations = judged_expectations(scenario, ev)
     if ev.generator is not None:    # load is judged on the sum of all generators
         result.distributed = deferred_record(scenario, ev.generator)
@@ -81,7 +82,7 @@ def apply_verdict(result: ScenarioResult, scenario: Scenario, ev: Evidence, *, s
     with interrupts.held():      # the verdict is set whole (and then kept), or not at all
         result.checks = checks
         verdict.conclude(result, ev.step_failure,
-                         incomplete=list((ev.wire or {}).get("incomplete") or []),
+                         incomplete=list(ev.wire.incomplete if ev.wire else []),
                          capture_faults=list(ev.capture_faults),
                          analysis_failed=ev.analysis_failed, wire_error=ev.wire_error)
         if blind and result.status == ERROR and result.exit_status is None:
@@ -163,10 +164,9 @@ def reanalyse_if_needed(scenario: Scenario, ev: Evidence) -> None:
                                inband=needs.audio, keep_audio=needs.audio,
                                sample_media=needs.dtls_scan or ev.dtls_scan,
                                tls_keylogs=ev.tls_keylogs)
-    wire = analysis.to_dict()
-    for key in ("warnings", "incomplete"):      # the run's own judgement of its capture
-        if key in ev.wire:
-            wire[key] = ev.wire[key]
+    wire = WireAnalysis.from_dict(analysis.to_dict())
+    # the run's own judgement of its capture
+    wire.warnings, wire.incomplete = ev.wire.warnings, ev.wire.incomplete
     ev.wire, ev.wire_audio = wire, analysis.audio or {}
     ev.audio, ev.dtls_scan = needs.audio or ev.audio, needs.dtls_scan or ev.dtls_scan
 

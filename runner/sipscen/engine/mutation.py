@@ -146,7 +146,7 @@ def _checks(scenario, expectation, ev: Evidence) -> list:
     """One expectation's results as the run's verdict would have them (the
     capture's blind spots and a known-incomplete capture made inconclusive)."""
     checks, _ = judge_checks(scenario, (expectation,), ev, [])
-    incomplete = list((ev.wire or {}).get("incomplete") or [])
+    incomplete = list(ev.wire.incomplete if ev.wire else [])
     if incomplete:
         verdict.inconclusive(checks, "; ".join(incomplete))
     elif ev.analysis_failed and ev.capture_faults:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sipscen.agents.base import Agent, AgentContext
+from sipscen.analysis.result import WireAnalysis
 from sipscen.core.contact import Contact
 from sipscen.agents.registry import agent_class
 from sipscen.capture.tcpdump import Capture, port_filter
@@ -265,7 +266,7 @@ class _Run:
         if self.capture:
             r.artifacts.update(self.capture.artifacts())
 
-    def analyse(self) -> tuple[dict[str, Any] | None, str | None, bool]:
+    def analyse(self) -> tuple[WireAnalysis | None, str | None, bool]:
         """(wire analysis, why there is none, whether the analysis itself failed)."""
         if not self.capture:
             return None, "capture is disabled for this scenario", False
@@ -292,15 +293,15 @@ class _Run:
             self.result.warnings += [f"capture incomplete: {w}" for w in self.capture.faults]
             return None, f"capture analysis failed: {exc}{why}", True
         self.wire_audio = analysis.audio
-        wire = analysis.to_dict()
-        warnings = wire.setdefault("warnings", [])
+        wire = WireAnalysis.from_dict(analysis.to_dict())
+        warnings = wire.warnings
         dropped = self.capture.dropped()
         if dropped:
             warnings.append(
                 f"tcpdump: {dropped} packets dropped by the kernel: wire verdicts may be incomplete")
-        incomplete = self.capture.incomplete(int(wire.get("packets") or 0), list(warnings))
+        incomplete = self.capture.incomplete(wire.packets, list(warnings))
         if incomplete:
-            wire["incomplete"] = incomplete
+            wire.incomplete = incomplete
             warnings += [w for w in incomplete if w not in warnings]
             self.result.warnings += [f"capture incomplete: {w}" for w in incomplete]
         return wire, None, False

@@ -1,0 +1,138 @@
+"""The wire analysis as a typed result: what checks and the engine read.
+
+``Analysis.to_dict()`` (analyze.py) is the ``sipscen analyze --json`` contract
+and what ``evidence.json`` and the JSON report hold; :class:`WireAnalysis` is how
+code reads it: :meth:`WireAnalysis.from_dict` is the one way in (a run's own
+analysis and a saved one alike), :meth:`WireAnalysis.to_dict` writes back the
+same JSON. What the engine learns about the capture (``incomplete``) is a
+declared field, not a key added to a dict. Each typed object keeps the JSON
+object it was read from, so keys this module does not name (and whether an
+optional key was there at all) survive the round trip.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+
+class _FromJson:
+    """A typed view of one JSON object that writes back the same object."""
+
+    _keys: ClassVar[dict[str, str]] = {}        # field -> its JSON key, where they differ
+    _nested: ClassVar[tuple[str, ...]] = ()     # fields that hold typed objects
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None):
+        data = data if isinstance(data, Mapping) else {}
+        values = {}
+        for f in dataclasses.fields(cls):
+            key = cls._keys.get(f.name, f.name)
+            if f.name != "origin" and key in data:
+                values[f.name] = data[key]
+        obj = cls(**values)
+        obj.origin = data
+        return obj
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object: the one it was read from, with the fields' values now."""
+        out = dict(self.origin or {})
+        for f in dataclasses.fields(self):
+            if f.name == "origin":
+                continue
+            key = self._keys.get(f.name, f.name)
+            value = getattr(self, f.name)
+            if key not in out and value == _default(f):
+                continue                       # an optional key it did not have
+            out[key] = _json(value)
+        return out
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, _FromJson):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
+
+
+@dataclass(eq=False)
+class WireDigit(_FromJson):
+    """One DTMF digit on the wire (RFC 4733, SIP INFO or in-band)."""
+    digit: str = ""
+    method: str = ""                   # rfc4733 | sip-info | inband
+    time: float | None = None          # capture time
+    duration_ms: float | None = None
+    src: str = ""                      # "ip:port"
+    dst: str = ""
+    call_id: str | None = None
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(eq=False)
+class WireCall(_FromJson):
+    """One Call-ID on the wire: its SIP messages ({time, src, dst, summary, transport,
+    method, status, raw, malformed}) and its SDP exchange ({time, from, kind,
+    message, media})."""
+    call_id: str | None = None
+    from_: str = ""
+    to: str = ""
+    start: float | None = None
+    end: float | None = None
+    status: int | None = None          # the final answer to its first INVITE
+    answered: bool = False
+    messages: list[dict] = field(default_factory=list)
+    sdp: list[dict] = field(default_factory=list)
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    _keys: ClassVar[dict[str, str]] = {"from_": "from"}
+
+
+@dataclass(eq=False)
+class DtlsScan(_FromJson):
+    """DTLS handshakes (``flows``) and, when the media was sampled, what each
+    src->dst media flow's payloads look like (``rtp``): analysis/dtls.py."""
+    flows: list[dict] = field(default_factory=list)
+    rtp: list[dict] = field(default_factory=list)
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(eq=False)
+class WireAnalysis(_FromJson):
+    """What one capture showed (the ``sipscen analyze --json`` document, typed)."""
+    packets: int = 0
+    warnings: list[str] = field(default_factory=list)
+    calls: list[WireCall] = field(default_factory=list)
+    rtp_streams: list[dict] = field(default_factory=list)   # docs/ARCHITECTURE.md
+    dtmf: list[WireDigit] = field(default_factory=list)
+    stun: list[dict] = field(default_factory=list)          # STUN transactions
+    tls: list[dict] = field(default_factory=list)           # TLS connections
+    dtls: DtlsScan | None = None       # when DTLS was seen or the media was sampled
+    # the engine's: why the capture is known to be incomplete (engine/run.py)
+    incomplete: list[str] = field(default_factory=list)
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "WireAnalysis":
+        obj = super().from_dict(data)
+        obj.packets = int(obj.packets or 0)
+        obj.warnings = list(obj.warnings or [])
+        obj.calls = [WireCall.from_dict(c) for c in obj.calls or [] if isinstance(c, Mapping)]
+        obj.rtp_streams = [s for s in obj.rtp_streams or [] if isinstance(s, Mapping)]
+        obj.dtmf = [WireDigit.from_dict(d) for d in obj.dtmf or [] if isinstance(d, Mapping)]
+        obj.stun = list(obj.stun or [])
+        obj.tls = list(obj.tls or [])
+        obj.dtls = DtlsScan.from_dict(obj.dtls) if isinstance(obj.dtls, Mapping) else None
+        obj.incomplete = [str(w) for w in obj.incomplete or []]
+        return obj
+
+    def digits(self, method: str | None = None) -> str:
+        return "".join(d.digit for d in self.dtmf if method is None or d.method == method)

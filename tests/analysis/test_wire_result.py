@@ -1,0 +1,50 @@
+"""The wire analysis as checks read it: ``WireAnalysis.from_dict`` reads the
+``sipscen analyze --json`` document, ``to_dict`` writes back the same document."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sipscen.analysis import analyze_capture
+from sipscen.analysis.result import DtlsScan, WireAnalysis, WireCall, WireDigit
+
+
+def _capture(cap) -> Path:
+    """A call with PCMU both ways and the digit 5 (RFC 4733, PT 101) from a to b."""
+    call = cap.Call()
+    call.invite(0.0, {0: "PCMU/8000", 101: "telephone-event/8000"},
+                {0: "PCMU/8000", 101: "telephone-event/8000"})
+    for i in range(20):
+        call.udp(0.1 + i * 0.02, True, cap.rtp(i, i * 160, 0x1111, 0, bytes(160)))
+        call.udp(0.1 + i * 0.02, False, cap.rtp(i, i * 160, 0x2222, 0, bytes(160)))
+    packets, _ = cap.digit_packets(5, 100, 4000, 0.6, 0x1111, 101)
+    for t, pkt in packets:
+        call.udp(t, True, pkt)
+    return cap.pcap_of(call)
+
+
+def test_a_real_analysis_reads_back_as_the_same_json(cap):
+    doc = analyze_capture(_capture(cap)).to_dict()
+    wire = WireAnalysis.from_dict(json.loads(json.dumps(doc)))
+    assert wire.packets == doc["packets"] > 0
+    assert wire.calls and all(isinstance(c, WireCall) for c in wire.calls)
+    assert wire.calls[0].call_id == doc["calls"][0]["call_id"]
+    assert wire.calls[0].from_ == doc["calls"][0]["from"]
+    assert wire.dtmf and all(isinstance(d, WireDigit) for d in wire.dtmf)
+    assert wire.digits() == "".join(d["digit"] for d in doc["dtmf"])
+    assert json.dumps(wire.to_dict()) == json.dumps(doc)      # the same keys, in order
+    # the negative control: what the engine learns is written back
+    wire.incomplete = ["tcpdump ended during the run"]
+    assert wire.to_dict() != doc
+    assert wire.to_dict()["incomplete"] == ["tcpdump ended during the run"]
+
+
+def test_optional_keys_stay_absent_and_the_dtls_scan_is_typed():
+    doc = {"packets": 3, "warnings": [], "calls": [], "rtp_streams": [], "dtmf": []}
+    wire = WireAnalysis.from_dict(doc)
+    assert wire.dtls is None and wire.incomplete == [] and wire.stun == []
+    assert wire.to_dict() == doc
+    scanned = WireAnalysis.from_dict(dict(doc, dtls={"flows": [{"src": "a", "dst": "b"}],
+                                                     "rtp": []}))
+    assert isinstance(scanned.dtls, DtlsScan) and scanned.dtls.flows[0]["src"] == "a"
+    assert WireAnalysis.from_dict(None).to_dict() == {}

@@ -2,6 +2,7 @@
 import io
 import json
 import os
+import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -9,6 +10,13 @@ from pathlib import Path
 import pytest
 
 from sipscen.cli import main
+
+# A suite started in the background of a shell without job control (`cmd &` in a
+# script, nohup) inherits SIGINT ignored, and Python then leaves it ignored: the
+# interrupt tests, which send SIGINT to this process, would wait for ever (a CI run
+# launched that way hung in test_stuck_scenario_thread). Ctrl-C is Python's own again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

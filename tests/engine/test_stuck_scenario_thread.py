@@ -23,7 +23,7 @@ def test_ctrl_c_ends_a_suite_whose_scenario_thread_is_stuck(monkeypatch):
     def one(index: int) -> None:
         if index == 0:
             started.set()
-            never.wait()            # stuck: ignores the stop event
+            never.wait(120)         # stuck: ignores the stop event (bounded: a test never hangs)
         else:
             finished.append(index)
 

@@ -286,8 +286,8 @@ class BrowserAgent(BrowserActions, TimelineAgent):
 
     def artifacts(self) -> dict[str, str]:
         found: dict[str, str] = {}
-        for index, call in enumerate(c for c in self.book.calls() if c.get("rx_audio")):
-            found[f"rx_audio{index + 1}"] = call["rx_audio"]["path"]
+        for index, call in enumerate(c for c in self.book.calls() if c.rx_audio):
+            found[f"rx_audio{index + 1}"] = call.rx_audio["path"]
         if self.host is not None and self.host.owner == self.ctx.name:
             found.update(self.host.artifacts())
         if self.console:

@@ -15,7 +15,7 @@ import copy
 from typing import Any
 
 from sipscen.agents.pjsua.facts import FactBook
-from sipscen.agents.records import BrowserFacts, CallRecord
+from sipscen.agents.records import BrowserFacts
 
 STATS = "stats"
 
@@ -38,28 +38,28 @@ class BrowserFactBook(FactBook):
                 with self._lock:       # own, so a phase is judged on the wire (rtp_agent.py)
                     call = self._calls.get(data.get("call_id") or "")
                     if call is not None:
-                        call["rtp_sessions"] = []
+                        call.rtp_sessions = []
             return
         with self._lock:
             call = self._call(data)
             if call is not None:
-                call["rtp"] = {k: v for k, v in data.items()
-                               if k != "call_id" and isinstance(v, (int, float, str))}
-                if data.get("codec") and not call.get("codec"):   # media came before RTP did
-                    call["codec"] = data["codec"]
-                    call["clock_rate"] = data.get("clock_rate")
-                    call["payload_type"] = data.get("payload_type")
-                if data.get("srtp_cipher") and call["srtp"].get("active"):
-                    call["srtp"]["suite"] = suite_name(data["srtp_cipher"])
+                call.rtp = {k: v for k, v in data.items()
+                            if k != "call_id" and isinstance(v, (int, float, str))}
+                if data.get("codec") and not call.codec:   # media came before RTP did
+                    call.codec = data["codec"]
+                    call.clock_rate = data.get("clock_rate")
+                    call.payload_type = data.get("payload_type")
+                if data.get("srtp_cipher") and call.srtp.get("active"):
+                    call.srtp["suite"] = suite_name(data["srtp_cipher"])
 
     def set_rx(self, call_id: str, rx: dict[str, Any]) -> None:
         with self._lock:
             call = self._call({"call_id": call_id})
             if call is not None:
-                call["rx_audio"] = dict(rx)
+                call.rx_audio = dict(rx)
 
     def record(self) -> BrowserFacts:
-        calls = [CallRecord.from_dict(c) for c in self.calls()]
+        calls = self.calls()
         with self._lock:
             return BrowserFacts(uri=self.uri, calls=calls,
                                 dtmf_received=copy.deepcopy(self.dtmf_received),

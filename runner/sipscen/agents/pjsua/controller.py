@@ -22,6 +22,7 @@ from sipscen.agents.pjsua import identity
 from sipscen.agents.pjsua.configure import configure_args, worker_argv
 from sipscen.agents.pjsua import protocol as P
 from sipscen.agents.pjsua.facts import FactBook
+from sipscen.agents.records import PjsuaFacts
 from sipscen.agents.pjsua.settings import PjsuaSettings, parse_settings
 from sipscen.core import process
 from sipscen.core.errors import AgentError
@@ -294,17 +295,21 @@ class PjsuaAgent(TimelineAgent):
         if self._reader is not None:
             self._reader.join(2.0)
 
-    def facts(self) -> dict[str, Any]:
-        facts = self.book.as_dict()
-        for call in facts["calls"]:        # what each call received, in numbers
-            tap = call.get("rx_audio")
+    def facts_record(self) -> PjsuaFacts:
+        """What it observed, as its typed record (the fact book's, no JSON between)."""
+        record = self.book.record()
+        for call in record.calls:          # what each call received, in numbers
+            tap = call.rx_audio
             if tap and tap.get("path"):
                 tap["summary"] = self._audio_summary(tap["path"])
         if self.face is not None:
-            facts["media_face"] = self.face.address
+            record.media_face = self.face.address
             if self.face.imp is not None:
-                facts["impair"] = {**self.face.imp.to_dict(), "counts": dict(self.face.counts)}
-        return facts
+                record.impair = {**self.face.imp.to_dict(), "counts": dict(self.face.counts)}
+        return record
+
+    def facts(self) -> dict[str, Any]:
+        return self.facts_record().to_dict()
 
     def srtp_keys(self) -> list[dict[str, str]]:
         return self.book.srtp_keys()
@@ -317,8 +322,8 @@ class PjsuaAgent(TimelineAgent):
             found["worker_stderr"] = str(self.proc.stderr_path)
         for index, path in enumerate(self.recordings):
             found[f"recording{index + 1}" if index else "recording"] = path
-        for index, call in enumerate(c for c in self.book.calls() if c.get("rx_audio")):
-            found[f"rx_audio{index + 1}"] = call["rx_audio"]["path"]
+        for index, call in enumerate(c for c in self.book.calls() if c.rx_audio):
+            found[f"rx_audio{index + 1}"] = call.rx_audio["path"]
         return found
 
     # -- talking to the worker ---------------------------------------------------

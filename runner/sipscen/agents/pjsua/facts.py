@@ -15,22 +15,13 @@ from sipscen.agents.pjsua import rtp_sessions, sdp
 from sipscen.agents.records import CallRecord, PjsuaFacts
 
 
-def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> dict[str, Any]:
-    return {
-        "direction": direction, "call_id": call_id, "remote_uri": remote_uri, "name": None,
-        "started_at": round(t, 6), "early_at": None, "final_at": None, "cancelled_at": None,
-        "redirect": None,
-        "status_code": None, "reason": "", "answered": False,
-        "confirmed_at": None, "disconnected_at": None, "duration": None,
-        "codec": None, "clock_rate": None, "payload_type": None,
-        "srtp": {"active": False, "suite": None},
-        "local_sdp": "", "remote_sdp": "",
-        "rtp": {"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
-        "rtp_sessions": [],  # per media session (rtp_sessions.py); "rtp": the whole call's totals
-        "rx_audio": None,   # {"path", "rate", "started_at"}: what the call received (tap.py)
-        "request_uri": "", "invite_headers": {},   # of an incoming call's INVITE, as received
-        "offerer": None,    # whose SDP was the offer: "local" | "remote" (a late offer: the callee)
-    }
+def _new_call(call_id: str, direction: str, remote_uri: str, t: float) -> CallRecord:
+    return CallRecord(
+        direction=direction, call_id=call_id, remote_uri=remote_uri, started_at=round(t, 6),
+        rtp={"tx_packets": 0, "rx_packets": 0, "rx_lost": 0, "rx_jitter_ms": 0.0},
+        # rtp_sessions: per media session (rtp_sessions.py), rtp the whole call's totals;
+        # rx_audio {path, rate, started_at}: what the call received (tap.py)
+    )
 
 
 class FactBook:
@@ -38,7 +29,7 @@ class FactBook:
         self.agent_type = agent_type
         self.uri = uri
         self._lock = threading.Lock()
-        self._calls: dict[str, dict[str, Any]] = {}
+        self._calls: dict[str, CallRecord] = {}
         self.dtmf_received: list[dict[str, Any]] = []
         self.dtmf_sent: list[dict[str, Any]] = []
         self.registrations: list[dict[str, Any]] = []
@@ -48,7 +39,7 @@ class FactBook:
         self.connections: list[dict[str, Any]] = []    # TLS connections (their local ports)
         self.run_over = False          # set when the agent's steps are done (teardown follows)
 
-    def _call(self, data: dict[str, Any], t: float = 0.0) -> dict[str, Any] | None:
+    def _call(self, data: dict[str, Any], t: float = 0.0) -> CallRecord | None:
         call_id = data.get("call_id") or ""
         if not call_id:
             return None
@@ -63,7 +54,7 @@ class FactBook:
         with self._lock:
             call = self._call({"call_id": call_id, "direction": "outgoing"}, t)
             if call is not None:
-                call["name"] = name
+                call.name = name
 
     def apply(self, kind: str, data: dict[str, Any], t: float) -> None:
         """Fold one worker event (``t`` in board seconds) into the facts."""
@@ -73,15 +64,15 @@ class FactBook:
             elif kind == P.MEDIA:
                 call = self._call(data)
                 if call is not None:
-                    call["local_sdp"] = data.get("local_sdp") or call["local_sdp"]
-                    call["remote_sdp"] = data.get("remote_sdp") or call["remote_sdp"]
+                    call.local_sdp = data.get("local_sdp") or call.local_sdp
+                    call.remote_sdp = data.get("remote_sdp") or call.remote_sdp
                     rtp_sessions.on_media(call, data, t)
                     if data.get("state") == "active":
-                        call["codec"] = data.get("codec")
-                        call["clock_rate"] = data.get("clock_rate")
-                        call["payload_type"] = data.get("payload_type")
-                        call["srtp"] = dict(data.get("srtp") or {"active": False, "suite": None})
-                        call["offerer"] = data.get("offerer") or call.get("offerer")
+                        call.codec = data.get("codec")
+                        call.clock_rate = data.get("clock_rate")
+                        call.payload_type = data.get("payload_type")
+                        call.srtp = dict(data.get("srtp") or {"active": False, "suite": None})
+                        call.offerer = data.get("offerer") or call.offerer
             elif kind == P.STATS_EVENT:
                 call = self._call(data)
                 if call is not None:
@@ -90,7 +81,7 @@ class FactBook:
                 call = self._call(data)
                 if call is not None:
                     started = t - (float(data.get("t", 0)) - float(data.get("started", 0)))
-                    call["rx_audio"] = {"path": data.get("path"), "rate": data.get("rate"),
+                    call.rx_audio = {"path": data.get("path"), "rate": data.get("rate"),
                                         "started_at": round(started, 6)}
             elif kind == P.DTMF_RECEIVED:
                 self.dtmf_received.append({"digit": data.get("digit"), "method": data.get("method"),
@@ -101,7 +92,7 @@ class FactBook:
             elif kind == P.REDIRECTED:
                 call = self._call(data, t)
                 if call is not None:
-                    call["redirect"] = {k: data.get(k) for k in ("target", "code", "reason",
+                    call.redirect = {k: data.get(k) for k in ("target", "code", "reason",
                                                                  "followed")}
             elif kind == P.REG_STATE:
                 self.registrations.append({"t": round(t, 6), "code": data.get("code"),
@@ -121,8 +112,8 @@ class FactBook:
                     "transport", "state", "local", "remote")}})
             elif kind == P.CANCEL_SENT:
                 call = self._call(data, t)
-                if call is not None and call["cancelled_at"] is None:
-                    call["cancelled_at"] = round(t, 6)
+                if call is not None and call.cancelled_at is None:
+                    call.cancelled_at = round(t, 6)
             elif kind == P.TONE:
                 onset = t - (float(data.get("t", 0)) - float(data.get("onset", 0)))
                 self.tones_heard.append({"call_id": data.get("call_id"),
@@ -139,43 +130,43 @@ class FactBook:
         if call is None:
             return
         if data.get("state") == "INCOMING":
-            call["request_uri"] = data.get("request_uri") or call["request_uri"]
-            call["invite_headers"] = dict(data.get("headers") or {})
-        if data.get("state") == "EARLY" and call["early_at"] is None:
-            call["early_at"] = round(t, 6)
+            call.request_uri = data.get("request_uri") or call.request_uri
+            call.invite_headers = dict(data.get("headers") or {})
+        if data.get("state") == "EARLY" and call.early_at is None:
+            call.early_at = round(t, 6)
         if data.get("remote_uri"):
-            call["remote_uri"] = data["remote_uri"]
+            call.remote_uri = data["remote_uri"]
         state, code = data.get("state"), data.get("code")
         if state in ("CONNECTING", "CONFIRMED") and code:
-            call["status_code"], call["reason"] = code, data.get("reason") or ""
-            if code >= 200 and call["final_at"] is None:
-                call["final_at"] = round(t, 6)
-        if state == "CONFIRMED" and not call["answered"]:
-            call["answered"] = True
-            call["confirmed_at"] = round(t, 6)
+            call.status_code, call.reason = code, data.get("reason") or ""
+            if code >= 200 and call.final_at is None:
+                call.final_at = round(t, 6)
+        if state == "CONFIRMED" and not call.answered:
+            call.answered = True
+            call.confirmed_at = round(t, 6)
         if state == "DISCONNECTED":
-            redirect = call["redirect"]
+            redirect = call.redirect
             if redirect and not redirect["followed"] and redirect["code"]:
-                call["status_code"], call["reason"] = redirect["code"], redirect["reason"] or ""
-            elif not call["answered"] and code:
-                call["status_code"], call["reason"] = code, data.get("reason") or ""
-            if not call["answered"] and code and code >= 200 and call["final_at"] is None:
-                call["final_at"] = round(t, 6)
-            call["disconnected_at"] = round(t, 6)
-            if call["confirmed_at"] is not None:
-                call["duration"] = round(t - call["confirmed_at"], 6)
+                call.status_code, call.reason = redirect["code"], redirect["reason"] or ""
+            elif not call.answered and code:
+                call.status_code, call.reason = code, data.get("reason") or ""
+            if not call.answered and code and code >= 200 and call.final_at is None:
+                call.final_at = round(t, 6)
+            call.disconnected_at = round(t, 6)
+            if call.confirmed_at is not None:
+                call.duration = round(t - call.confirmed_at, 6)
 
     def received_digits(self) -> str:
         with self._lock:
             return "".join(d["digit"] or "" for d in self.dtmf_received)
 
-    def calls(self) -> list[dict[str, Any]]:
+    def calls(self) -> list[CallRecord]:
         with self._lock:
             return copy.deepcopy(list(self._calls.values()))
 
     def record(self) -> PjsuaFacts:
-        """The facts as a typed record."""
-        calls = [CallRecord.from_dict(c) for c in self.calls()]
+        """The facts as a typed record (JSON: ``record().to_dict()``)."""
+        calls = self.calls()
         with self._lock:
             return PjsuaFacts(uri=self.uri, calls=calls,
                               dtmf_received=copy.deepcopy(self.dtmf_received),
@@ -193,12 +184,12 @@ class FactBook:
         """The SDES keys of this agent's local SDP that protect what it sent."""
         keys: list[dict[str, str]] = []
         for call in self.calls():
-            if not call["srtp"]["active"]:
+            if not call.srtp["active"]:
                 continue
-            local, _ = sdp.negotiated_crypto(call["local_sdp"], call["remote_sdp"],
-                                             local_is_offerer=call.get("offerer") == "local"
-                                             if call.get("offerer")
-                                             else call["direction"] == "outgoing")
+            local, _ = sdp.negotiated_crypto(call.local_sdp, call.remote_sdp,
+                                             local_is_offerer=call.offerer == "local"
+                                             if call.offerer
+                                             else call.direction == "outgoing")
             if local and {"suite": local["suite"], "key": local["key"]} not in keys:
                 keys.append({"suite": local["suite"], "key": local["key"]})
         return keys

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.agents.records import CallRecord
+
 COUNTERS = ("tx_packets", "rx_packets", "rx_lost", "rx_jitter_ms", "rx_jitter_max_ms",
             "rx_duplicates", "rx_reordered", "rx_discarded")
 _SUMMED = ("tx_packets", "rx_packets", "rx_lost", "rx_duplicates", "rx_reordered", "rx_discarded")
 
 
-def session(call: dict[str, Any], index: int, t: float | None) -> dict[str, Any]:
+def session(call: CallRecord, index: int, t: float | None) -> dict[str, Any]:
     """The call's media session ``index`` (made when first heard of, at ``t``)."""
-    sessions = call.setdefault("rtp_sessions", [])
+    sessions = call.rtp_sessions
     for s in sessions:
         if s["index"] == index:
             return s
@@ -32,7 +34,7 @@ def session(call: dict[str, Any], index: int, t: float | None) -> dict[str, Any]
     return s
 
 
-def on_media(call: dict[str, Any], data: dict[str, Any], t: float) -> None:
+def on_media(call: CallRecord, data: dict[str, Any], t: float) -> None:
     """A media state with an audio stream: its session starts (if it had not)."""
     if data.get("state") not in ("active", "local_hold", "remote_hold"):
         return
@@ -44,15 +46,15 @@ def on_media(call: dict[str, Any], data: dict[str, Any], t: float) -> None:
         s["codec"] = data["codec"]
 
 
-def on_stats(call: dict[str, Any], data: dict[str, Any], t: float) -> None:
+def on_stats(call: CallRecord, data: dict[str, Any], t: float) -> None:
     """A session's counters (its last ones when ``final``); the call's totals again."""
     s = session(call, int(data.get("session") or 0), None)
     s.update({k: data.get(k, 0) for k in COUNTERS})
     if data.get("final"):
         s["ended_at"] = round(t, 6)
     if not s["codec"]:
-        s["codec"] = call.get("codec")
-    call["rtp"] = totals(call["rtp_sessions"])
+        s["codec"] = call.codec
+    call.rtp = totals(call.rtp_sessions)
 
 
 def totals(sessions: list[dict[str, Any]]) -> dict[str, Any]:

@@ -69,6 +69,9 @@ class Analyzer:
     def __init__(self, caller_keys: list[KeyCandidate], audio=None, sample_media: bool = False,
                  tls_keylog=None):
         self.audio = audio          # an AudioCollector (wire_audio.py) or None
+        # set while a loop hands fast streams' payloads to ``audio`` (fastcolumns.py): then
+        # decoded streams may go fast too
+        self.audio_fast = False
         # sample every stream's payload (else only those on a DTLS pair): the evidence a
         # "plain RTP" verdict needs, that the payload does not look like ciphertext
         self.sample_media = sample_media
@@ -310,8 +313,8 @@ class Analyzer:
 
     def _go_fast(self, st: RtpStream, key: bytes, pt: int) -> None:
         """Let the inline loop take this stream's next in-order packets of ``pt``."""
-        if self.audio is not None and self.audio.wants(st, pt):
-            return      # the fast path never sees payloads: stay on this path
+        if self.audio is not None and not self.audio_fast and self.audio.wants(st, pt):
+            return      # this loop's fast path never sees payloads: stay on this path
         sample = self.samples.get(st)
         if sample is not None and len(sample[0]) < SAMPLE_BYTES:
             return      # its payload sample is not complete yet

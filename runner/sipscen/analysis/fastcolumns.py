@@ -96,6 +96,8 @@ def run_pcap(an, reader) -> None:
     touched = an.fast_touched = []
     max_record = MAX_RECORD
     key_at = 16 + ipo + 12          # the flow key (addresses + ports) in a record
+    aud = an.audio                  # decoded streams go fast too: their payloads go to it
+    an.audio_fast = aud is not None
 
     def one(buf, pos, frame):
         """One record, as ``fastpath.run_pcap`` takes it: the stream it was fast for, else None."""
@@ -124,8 +126,12 @@ def run_pcap(an, reader) -> None:
                         dd = abs(dd - 4294967296.0)
                     st.jitter += (dd - st.jitter) * 0.0625
                     st.transit = transit
+                    if aud is not None:
+                        aud.frame(st, t, ts, b1, lt, buf[d:d + incl])
                     return st
                 st.add(t, seq, ts, b1, True)     # lost before it, late or again: _GAP
+                if aud is not None:
+                    aud.frame(st, t, ts, b1, lt, buf[d:d + incl])
                 # lost before it (or again the highest): the next of the stream is fast
                 # again, as the fast check would find it; a late one is not the highest
                 return st if st.max_seq == seq else None
@@ -268,6 +274,7 @@ def run_pcap(an, reader) -> None:
         ddl = array("d", dd.tobytes())
         # what _apply reads one by one, as arrays (a numpy scalar costs far more to read)
         tcl, tsl, seql = array("d", tc.tobytes()), array("q", tsc.tobytes()), array("q", seq.tobytes())
+        pay = None if aud is None else aud.bounds(buf, o[pi], cc["incl"], ipo)
         # 3. the breaks, in capture order: (capture index, chain position or NONE, group)
         brk = np.zeros(count, dtype=bool)
         nf = np.flatnonzero(~follows)
@@ -302,6 +309,8 @@ def run_pcap(an, reader) -> None:
                 a = done[g]
                 if a < k:
                     _apply(fast_st[g], a, k, clocks[g], tcl, tsl, seql, ddl)
+                    if pay is not None:
+                        aud.run(fast_st[g], buf, pay, a, k, tc, tsc)
                 st = one(buf, offs[i], base + i + 1)
                 done[g] = k + 1
                 if st is not None:
@@ -330,13 +339,16 @@ def run_pcap(an, reader) -> None:
             b = bounds[g + 1]
             if a < b:
                 _apply(fast_st[g], a, b, clocks[g], tcl, tsl, seql, ddl)
+                if pay is not None:
+                    aud.run(fast_st[g], buf, pay, a, b, tc, tsc)
         an.packets += count
         reader.taken(pos, count)
         # this buffer's columns go before the next buffer's are made (peak memory)
         o = rows = col = cc = incl = ip = idx = k1 = k2 = h = key = chain = hs = first = None
         starts = gid = k1c = k2c = pi = pia = seq = b1 = ssrc = follows = tc = tsc = None
-        transit = dd = ddl = tcl = tsl = seql = brk = where = bi = breaks = dyn = ghash = ok = None
+        transit = dd = ddl = tcl = tsl = seql = brk = where = bi = breaks = dyn = ghash = ok = pay = None
     an.fast_touched = None
+    an.audio_fast = False
 
 
 def _as(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:

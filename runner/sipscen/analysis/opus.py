@@ -29,6 +29,7 @@ import numpy as np
 
 RATE = 48000
 MAX_FRAME = 5760          # 120 ms at 48 kHz: the longest an opus packet can hold
+MANY_CHUNK = 128          # packets decoded into one array at a time (OpusDecoder.many)
 
 _lib = None
 _tried = False
@@ -55,6 +56,13 @@ def _load():
                                     ctypes.POINTER(ctypes.c_int16), ctypes.c_int, ctypes.c_int]
         lib.opus_decoder_destroy.restype = None
         lib.opus_decoder_destroy.argtypes = [ctypes.c_void_p]
+        # the same function taking the output as an address (OpusDecoder.many writes
+        # packet after packet into one array: no ctypes object per packet)
+        raw = lib["opus_decode"]
+        raw.restype = ctypes.c_int
+        raw.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32, ctypes.c_void_p,
+                        ctypes.c_int, ctypes.c_int]
+        lib.raw_decode = raw
         _lib = lib
         break
     return _lib
@@ -77,6 +85,7 @@ class OpusDecoder:
             raise OSError(f"opus_decoder_create failed ({err.value})")
         self._lib, self._handle = lib, handle
         self.errors = 0
+        self.max_frame = rate * 120 // 1000     # samples of the longest packet (120 ms)
 
     def decode(self, payload: bytes) -> np.ndarray:
         if not payload or self._handle is None:
@@ -89,6 +98,27 @@ class OpusDecoder:
             self.errors += 1
             return np.zeros(0, dtype=np.int16)
         return np.ctypeslib.as_array(out)[:n].copy()
+
+    def many(self, payloads: list[bytes]) -> tuple[np.ndarray, list[int]]:
+        """Non-empty payloads decoded one after the other (as :meth:`decode` would, in
+        order): all their samples in one array, and each one's count (0: refused)."""
+        raw, handle, frame = self._lib.raw_decode, self._handle, self.max_frame
+        lens: list[int] = []
+        parts = []
+        for c in range(0, len(payloads), MANY_CHUNK):
+            chunk = payloads[c:c + MANY_CHUNK]
+            out = np.empty(len(chunk) * frame, dtype=np.int16)
+            at = out.ctypes.data
+            used = 0
+            for b in chunk:
+                k = raw(handle, b, len(b), at + 2 * used, frame, 0) if handle is not None else 0
+                if k < 0:
+                    self.errors += 1
+                    k = 0
+                lens.append(k)
+                used += k
+            parts.append(out[:used])
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)), lens
 
     def __call__(self, payload: bytes) -> np.ndarray:
         return self.decode(payload)

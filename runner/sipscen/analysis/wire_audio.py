@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from operator import sub
 from pathlib import Path
 
 import numpy as np
 
 from sipscen.analysis import opus
+from sipscen.analysis.analyzer import rtp_payload
 from sipscen.analysis.audio import AudioSink, decoder_for, to_rate, write_wav
 from sipscen.analysis.inband import MIN_SAMPLES, InbandDetector
+from sipscen.analysis.layers import ip_payload
 from sipscen.analysis.quality import audio_summary
 from sipscen.analysis.rtp import RtpStream
 from sipscen.analysis.sdp import STATIC_PT
@@ -86,25 +89,78 @@ class AudioCollector:
         full = self.codec(st, pt)
         if full is None:
             return
-        key = (st.index, pt)
+        self._sink(st.index, pt, full, t).add(t, ts, payload)
+
+    def _sink(self, index: int, pt: int, full: str, t: float) -> AudioSink:
+        """The sink of stream ``index``'s payload type ``pt`` (codec ``full``), made or
+        taken up again at capture time ``t``."""
+        key = (index, pt)
         sink = self.sinks.get(key)
         if sink is None:
             name, _, rate = full.partition("/")
             name = sys.intern(name.upper())
             rate_i = int(rate.split("/")[0] or 8000)
-            scale = 1
+            scale, div, nominal = 1, 1, None
             if name == "G722":        # RTP clock 8000, audio 16 kHz (RFC 3551)
                 rate_i, scale = 16000, 2
+                if not self.keep:     # only its digits are wanted: the lower sub-band, 8 kHz
+                    rate_i, scale, nominal = 8000, 1, 16000
             elif name == "OPUS":      # RTP clock always 48000 (RFC 7587): decoded at 48k
                 rate_i = opus.RATE
+                if not self.keep:     # only its digits are wanted: libopus decodes to 8 kHz
+                    rate_i, div, nominal = 8000, opus.RATE // 8000, opus.RATE
             consumer = self._consumer if rate_i % 8000 == 0 else None
             sink = self.sinks[key] = AudioSink(name, rate_i, keep=self.keep, consumer=consumer,
-                                               ts_scale=scale, key=key)
+                                               ts_scale=scale, key=key, ts_div=div,
+                                               nominal=nominal)
             self._activate(key, sink, t)
         elif sink.released:
             sink.reopen()
             self._activate(key, sink, t)
-        sink.add(t, ts, payload)
+        return sink
+
+    # ---- the column loop's hand-over (fastcolumns.py): a fast stream's packets in runs
+    def frame(self, st: RtpStream, t: float, ts: int, pt: int, lt: int, frame: bytes) -> None:
+        """One RTP packet of a fast stream as a whole frame (link type ``lt``): its payload
+        found as the general path finds it (``Analyzer.packet``)."""
+        if self.codec(st, pt) is None:
+            return
+        r = ip_payload(lt, frame)
+        if r is None or r[2] != 17:
+            return
+        _src, _dst, _proto, off, end = r
+        if end - off < 8:
+            return
+        ulen = (frame[off + 4] << 8) | frame[off + 5]
+        if 8 <= ulen and off + ulen < end:
+            end = off + ulen
+        self.packet(st, t, ts, pt, rtp_payload(frame[off + 8:end]))
+
+    @staticmethod
+    def bounds(buf: bytes, recs, incl, ipo: int) -> tuple:
+        """:func:`payload_bounds` (for the column loop, which imports nothing of this module)."""
+        return payload_bounds(buf, recs, incl, ipo)
+
+    def run(self, st: RtpStream, buf: bytes, bounds: tuple, a: int, b: int, tc, tsc) -> None:
+        """Chain positions ``a..b-1`` of a column-loop buffer: in-order packets of ``st``,
+        of its fast payload type; ``bounds``: every chain position's payload (start,
+        end) in ``buf`` (:func:`payload_bounds`), ``tc``/``tsc``: capture times and RTP
+        timestamps. What :meth:`packet` one by one would do, in one :meth:`AudioSink.add_run`."""
+        pt = st.fastpt
+        full = self.codec(st, pt)
+        if full is None:
+            return
+        starts, ends = bounds[0][a:b].tolist(), bounds[1][a:b].tolist()
+        times, stamps = tc[a:b].tolist(), tsc[a:b].tolist()
+        payloads = [buf[x:y] for x, y in zip(starts, ends)]
+        if min(map(sub, ends, starts)) <= 0:          # (rare) empty, or not RTP
+            keep = [i for i in range(len(ends)) if ends[i] > starts[i]]
+            if not keep:
+                return
+            times = [times[i] for i in keep]
+            stamps = [stamps[i] for i in keep]
+            payloads = [payloads[i] for i in keep]
+        self._sink(st.index, pt, full, times[0]).add_run(times, stamps, payloads)
 
     def _activate(self, key: tuple[int, int], sink: AudioSink, t: float) -> None:
         if self.keep:
@@ -182,11 +238,11 @@ class AudioCollector:
         pt, sink = found
         parts = self.parts(st)
         whole = self.merged(st)
-        out = {"codec": f"{sink.codec}/{sink.rate}", "payload_type": pt,
+        out = {"codec": f"{sink.codec}/{sink.nominal}", "payload_type": pt,
                "max_gap_ms": round(_max_gap(parts, whole) * 1000, 1),
                "late": sum(s.late for _, s in parts)}
         if len(parts) > 1:
-            out["parts"] = [{"payload_type": p, "codec": f"{s.codec}/{s.rate}", "packets": s.packets,
+            out["parts"] = [{"payload_type": p, "codec": f"{s.codec}/{s.nominal}", "packets": s.packets,
                              "first_time": s.first_time, "seconds": round(s.seconds, 3)}
                             for p, s in parts]
         if whole is not None:
@@ -269,3 +325,51 @@ def _codec_name(st: RtpStream, pt: int) -> str | None:
 
 
 __all__ = ["AudioCollector", "decoder_for"]
+
+
+def payload_bounds(buf: bytes, recs: np.ndarray, incl: np.ndarray, ipo: int) -> tuple:
+    """The RTP payload of each record at ``recs`` in a classic pcap buffer (frames of
+    ``incl`` bytes carrying UDP in IPv4 without options, the IP header ``ipo`` bytes in):
+    ``(starts, ends)``, as the general path cuts it (IP total length, UDP length, CSRCs,
+    header extension, padding; ``end <= start``: no payload). Vectorised over the
+    records; those with an extension, padding or a fragment offset one by one."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    ip = recs + (16 + ipo)
+    frame_end = recs + 16 + incl.astype(np.int64)
+    total = (data[ip + 2].astype(np.int64) << 8) | data[ip + 3]
+    end = np.where(total >= 20, ip + total, frame_end)
+    np.minimum(end, frame_end, out=end)
+    udp = ip + 20
+    ulen = (data[udp + 4].astype(np.int64) << 8) | data[udp + 5]
+    short = ulen < 8
+    cut = ~short & (udp + ulen < end)
+    end[cut] = (udp + ulen)[cut]
+    rtp = udp + 8
+    b0 = data[rtp]
+    start = rtp + 12 + 4 * (b0 & 0x0F).astype(np.int64)
+    odd = ((b0 & 0x30) != 0) | (((data[ip + 6] & 0x3F) | data[ip + 7]) != 0)
+    start[end - rtp < 12] = -1           # not an RTP packet the general path would read
+    end[end - rtp < 12] = -1
+    for i in np.flatnonzero(odd).tolist():
+        frag = ((buf[ip[i] + 6] & 0x3F) << 8) | buf[ip[i] + 7]
+        e = int(end[i])
+        if frag or e < 0:
+            start[i] = end[i] = -1       # a fragment: the general path reassembles first
+            continue
+        r = int(rtp[i])
+        body = rtp_payload(buf[r:e])
+        if body is None:
+            start[i] = end[i] = -1
+        else:                            # rtp_payload cuts from the front and the end only
+            skip = _payload_start(buf, r, e)
+            start[i], end[i] = r + skip, r + skip + len(body)
+    return start, end
+
+
+def _payload_start(buf: bytes, r: int, e: int) -> int:
+    """Where ``rtp_payload`` starts the payload of the RTP packet ``buf[r:e]``."""
+    b0 = buf[r]
+    p = 12 + 4 * (b0 & 0x0F)
+    if b0 & 0x10:
+        p += 4 + 4 * ((buf[r + p + 2] << 8) | buf[r + p + 3])
+    return p

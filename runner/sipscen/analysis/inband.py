@@ -74,43 +74,101 @@ _MIN_AMP2 = _FULL * _FULL * 10 ** (MIN_LEVEL_DBFS / 10)
 _NORMAL = 10 ** (NORMAL_TWIST_DB / 10)
 _REVERSE = 10 ** (REVERSE_TWIST_DB / 10)
 _PEAK = 10 ** (RELATIVE_PEAK_DB / 10)
-_ROWS = 64                                             # blocks per matrix product
+_SEGMENTS = BLOCK // HOP                               # 4 segments of HOP (and 1 sample) a block
+assert BLOCK == _SEGMENTS * HOP + 1
+# the table and the window in four parts of HOP rows, side by side: a segment's products
+_TABLE_SEG = np.ascontiguousarray(np.concatenate(
+    [_TABLE32[j * HOP:(j + 1) * HOP] for j in range(_SEGMENTS)], axis=1))
+_WINDOW2_SEG = np.ascontiguousarray(_WINDOW2[:_SEGMENTS * HOP].reshape(_SEGMENTS, HOP).T)
+_CHUNK = 4096                                          # segments per product
+_NO_SAMPLES = np.zeros(0, dtype=np.int16)
 
 
 def block_votes(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per block: the digit index it votes for (-1: none) and its tone level in dBFS
-    (-120 where it does not vote). Blocks too quiet to hold two tones at
-    ``MIN_LEVEL_DBFS`` are not analysed further (most of a call's blocks)."""
-    if len(samples) < BLOCK:
-        return np.zeros(0, dtype=np.int8), np.zeros(0)
-    f = samples.astype(np.float32)
-    view = np.lib.stride_tricks.sliding_window_view
-    nblocks = (len(f) - BLOCK) // HOP + 1
-    total = np.ascontiguousarray(view(f * f, BLOCK)[::HOP]) @ _WINDOW2   # windowed mean square
+    (-120 where it does not vote)."""
+    return votes_many([samples])[0]
+
+
+def votes_many(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`block_votes` of each piece (audio of many streams), computed together:
+    the pieces laid out one after the other, each from a multiple of ``HOP``, so that
+    every piece's blocks are blocks of one grid (those across two pieces are left out)
+    and numpy's cost per call is paid once for all the streams."""
+    out: list = [None] * len(pieces)
+    starts, counts = [], []
+    at = 0
+    for i, x in enumerate(pieces):
+        n = len(x)
+        k = (n - BLOCK) // HOP + 1 if n >= BLOCK else 0
+        if not k:
+            out[i] = (np.zeros(0, dtype=np.int8), np.zeros(0))
+        starts.append(at)
+        counts.append(k)
+        at += -(-n // HOP) * HOP
+    if not any(counts):
+        return out
+    f = np.zeros(at + _SEGMENTS * HOP, dtype=np.float32)
+    for a, x in zip(starts, pieces):
+        f[a:a + len(x)] = x
+    if len(pieces) == 1:
+        rows = np.arange(counts[0])
+    else:
+        rows = np.concatenate([np.arange(a // HOP, a // HOP + k) for a, k in zip(starts, counts) if k])
+    votes, level = _votes(f, rows)
+    at = 0
+    for i, k in enumerate(counts):
+        if k:
+            out[i] = (votes[at:at + k], level[at:at + k])
+            at += k
+    return out
+
+
+def _votes(f: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The votes of the blocks ``f[r * HOP:r * HOP + BLOCK]`` for each ``r`` in ``rows``
+    (``f``: float32, a whole number of ``HOP`` segments, ``_SEGMENTS`` of them past the
+    last block's start).
+
+    A block is four segments of ``HOP`` samples and one sample more, so its windowed
+    projections are sums of the segments' own products with the four parts of the
+    table (one matrix product over the segments, each sample read once, no block
+    copied out), and so is its windowed energy (the squared segments' products with
+    the window's four parts)."""
+    seg = f.reshape(-1, HOP)
+    k = len(seg) - _SEGMENTS
+    last = f[_SEGMENTS * HOP::HOP][:k]          # each block's sample after its four segments
+    proj = np.empty((k, 16), dtype=np.float32)
+    total = np.empty(k, dtype=np.float32)
+    for a in range(0, k, _CHUNK):             # bounded temporaries (and OpenBLAS's products)
+        b = min(k, a + _CHUNK)
+        part = seg[a:b + 4]
+        p = part @ _TABLE_SEG
+        q = (part * part) @ _WINDOW2_SEG
+        n = b - a
+        proj[a:b] = p[0:n, 0:16] + p[1:n + 1, 16:32] + p[2:n + 2, 32:48] + p[3:n + 3, 48:64] \
+            + last[a:b, None] * _TABLE32[4 * HOP]
+        total[a:b] = q[0:n, 0] + q[1:n + 1, 1] + q[2:n + 2, 2] + q[3:n + 3, 3] \
+            + last[a:b] * last[a:b] * _WINDOW2[4 * HOP]
+    proj = proj[rows].astype(np.float64)
+    total = total[rows]
+    nblocks = len(rows)
     votes = np.full(nblocks, -1, dtype=np.int8)
     level = np.full(nblocks, -120.0)
-    loud = np.flatnonzero(total >= 0.5 * _MIN_AMP2)     # two tones at the floor: about their sum
-    if not len(loud):
-        return votes, level
-    x = view(f, BLOCK)[::HOP][loud]                     # a copy, contiguous
-    # (blocks, 16) in amplitude units, in products small enough that OpenBLAS keeps to
-    # one thread (its threads spin: on a busy 2-core box that doubled the CPU time)
-    proj = np.concatenate([x[i:i + _ROWS] @ _TABLE32 for i in range(0, len(x), _ROWS)]
-                          ).astype(np.float64)
     amp2 = proj[:, :8] ** 2 + proj[:, 8:] ** 2          # squared amplitude of a sine at f
-    rows, cols = amp2[:, :4], amp2[:, 4:]
-    r = rows.argmax(axis=1)
+    rows_, cols = amp2[:, :4], amp2[:, 4:]
+    r = rows_.argmax(axis=1)
     c = cols.argmax(axis=1)
-    idx = np.arange(len(loud))
-    ra, ca = rows[idx, r], cols[idx, c]
+    idx = np.arange(nblocks)
+    ra, ca = rows_[idx, r], cols[idx, c]
     ok = (ra >= _MIN_AMP2) & (ca >= _MIN_AMP2) & (ra <= ca * _NORMAL) & (ca <= ra * _REVERSE)
-    rows_other = rows.copy()
+    rows_other = rows_.copy()
     rows_other[idx, r] = 0
     cols_other = cols.copy()
     cols_other[idx, c] = 0
     ok &= (rows_other.max(axis=1) * _PEAK <= ra) & (cols_other.max(axis=1) * _PEAK <= ca)
-    ok &= (ra + ca) / 2.0 >= TONE_SHARE * np.maximum(total[loud], 1e-9)
-    hit = loud[ok]
+    ok &= (ra + ca) / 2.0 >= TONE_SHARE * np.maximum(total, 1e-9)
+    ok &= total >= 0.5 * _MIN_AMP2                      # too quiet to hold two tones at the floor
+    hit = np.flatnonzero(ok)
     votes[hit] = (r[ok] * 4 + c[ok]).astype(np.int8)
     level[hit] = 10 * np.log10(np.maximum((ra[ok] + ca[ok]) / 2 / (_FULL * _FULL), 1e-12))
     return votes, level
@@ -124,7 +182,7 @@ class InbandDetector:
     """
 
     __slots__ = ("rate", "factor", "pending", "offset", "digits", "cur", "run", "miss",
-                 "start", "levels", "reported")
+                 "start", "levels", "reported", "rest")
 
     def __init__(self, rate: int = RATE, start: int = 0):
         """``start``: the index (at ``rate``) in the stream's samples of the first one fed."""
@@ -141,13 +199,33 @@ class InbandDetector:
         self.start = 0
         self.levels: list[float] = []
         self.reported = False    # cur has been reported (reached MIN_BLOCKS)
+        self.rest = _NO_SAMPLES  # (rate > 8 kHz) input samples short of a decimation step
 
     def feed(self, samples: np.ndarray, _start: int | None = None) -> None:
+        data, at = self.prepare(samples)
+        self.apply(*block_votes(data), at)
+
+    def prepare(self, samples: np.ndarray) -> tuple[np.ndarray, int]:
+        """The first half of :meth:`feed`: the 8 kHz audio to look at now (what was left
+        of the last feed, then ``samples``) and where it starts; the blocks' votes go to
+        :meth:`apply` (``feed`` does both; ``votes_many`` can find many detectors' votes
+        at once in between). What is past the last whole block is kept for the next."""
         if self.factor > 1:
+            if len(self.rest):
+                samples = np.concatenate([self.rest, samples])
             n = len(samples) // self.factor * self.factor
+            self.rest = samples[n:].copy() if n < len(samples) else _NO_SAMPLES
             samples = samples[:n].reshape(-1, self.factor).mean(axis=1).astype(np.int16)
         data = np.concatenate([self.pending, samples]) if len(self.pending) else samples
-        votes, levels = block_votes(data)
+        at = self.offset
+        used = ((len(data) - BLOCK) // HOP + 1) * HOP if len(data) >= BLOCK else 0
+        self.pending = data[used:].copy()
+        self.offset += used
+        return data, at
+
+    def apply(self, votes: np.ndarray, levels: np.ndarray, at: int) -> None:
+        """The second half of :meth:`feed`: the votes of the blocks of :meth:`prepare`'s
+        audio, which started at ``at``."""
         nblocks = len(votes)
         if nblocks:
             changes = np.flatnonzero(np.diff(votes)) + 1      # most blocks repeat the last vote
@@ -157,12 +235,9 @@ class InbandDetector:
                 if v < 0 and self.cur < 0:
                     continue
                 for i in range(a, b):
-                    self._block(v, float(levels[i]), self.offset + i * HOP)
+                    self._block(v, float(levels[i]), at + i * HOP)
                     if v < 0 and self.cur < 0:
                         break
-        used = nblocks * HOP
-        self.pending = data[used:].copy()
-        self.offset += used
 
     def _block(self, vote: int, level: float, at: int) -> None:
         if vote >= 0 and vote == self.cur:
@@ -227,4 +302,4 @@ def dtmf_audio(digits: str, rate: int = RATE, duration: float = 0.1, gap: float 
     return np.clip(np.concatenate(out) if out else np.zeros(0), -32768, 32767).astype(np.int16)
 
 
-__all__ = ["InbandDetector", "detect_dtmf", "dtmf_audio", "block_votes"]
+__all__ = ["InbandDetector", "detect_dtmf", "dtmf_audio", "block_votes", "votes_many"]

@@ -36,7 +36,7 @@ import numpy as np
 from sipscen.analysis import opus
 from sipscen.analysis.analyzer import rtp_payload
 from sipscen.analysis.audio import AudioSink, decoder_for, to_rate, write_wav
-from sipscen.analysis.inband import MIN_SAMPLES, InbandDetector
+from sipscen.analysis.inband import BLOCK, MIN_SAMPLES, InbandDetector, votes_many
 from sipscen.analysis.layers import ip_payload
 from sipscen.analysis.quality import audio_summary
 from sipscen.analysis.rtp import RtpStream
@@ -48,6 +48,7 @@ _HAVE_OPUS = opus.available()                                 # the system libop
 IDLE_SECONDS = 15.0       # a stream this long without a packet (capture time) is retired
 SWEEP_MIN = 1024          # active sinks before the first look for idle ones
 CODEC_CACHE = 1 << 16     # streams whose codec is remembered (then forgotten: bounded)
+DETECT_SAMPLES = 1 << 18  # queued 8 kHz samples (512 KB) voted on at once, all streams together
 
 
 class AudioCollector:
@@ -62,6 +63,8 @@ class AudioCollector:
         self._codec: dict[int, tuple[int, int, str | None]] = {}   # index -> (SDP gen, pt, codec)
         self._consumer = self._inband if inband else None    # one bound method for every sink
         self._merged: dict[int, dict] = {}                    # stream index -> merged() (keep)
+        self._queue: list[tuple[InbandDetector, np.ndarray, int]] = []   # audio to vote on
+        self._queued = 0                                      # its samples
 
     def codec(self, st: RtpStream, pt: int) -> str | None:
         """The decodable codec of ``pt`` on ``st`` ("PCMA/8000"), else None."""
@@ -182,6 +185,8 @@ class AudioCollector:
             self.active.pop(key, None)
         det = self.detectors.pop(key, None)
         if det is not None:
+            if self._queue:
+                self._detect()
             found = det.finish()
             if found:
                 self.digits.setdefault(key[0], []).extend((key[1], d) for d in found)
@@ -194,11 +199,31 @@ class AudioCollector:
             if len(samples) < MIN_SAMPLES * (sink.rate // 8000):
                 return
             det = self.detectors[sink.key] = InbandDetector(sink.rate, start)
-        det.feed(samples, start)
+        data, at = det.prepare(samples)
+        if len(data) < BLOCK:
+            return
+        if data.base is not None:
+            data = data.copy()           # (a view of the sink's buffer, which moves on)
+        self._queue.append((det, data, at))
+        self._queued += len(data)
+        if self._queued >= DETECT_SAMPLES:
+            self._detect()
+
+    def _detect(self) -> None:
+        """The queued audio's blocks voted on, all streams' at once (``votes_many``: numpy's
+        cost per call paid once for many streams), each detector's in the order queued."""
+        queue, self._queue, self._queued = self._queue, [], 0
+        for (det, _data, at), (votes, levels) in zip(queue, votes_many([q[1] for q in queue])):
+            det.apply(votes, levels, at)
 
     def finish(self) -> None:
         """Every sink retired (with ``keep``: its audio to the detector, the samples kept)."""
-        for key, sink in list(self.sinks.items() if self.keep else self.active.items()):
+        sinks = list(self.sinks.items() if self.keep else self.active.items())
+        for _key, sink in sinks:
+            sink.finish()                # the last audio queued for detection, all of it
+        if self._queue:
+            self._detect()               # voted on at once
+        for key, sink in sinks:
             self._retire(key, sink)
         self.active.clear()
         self._codec.clear()

@@ -288,6 +288,38 @@ def start(
     return proc
 
 
+@dataclass(frozen=True)
+class CommandResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_command(argv: Sequence[str], timeout: float = 10.0) -> CommandResult:
+    """Run a short command (a list, never a shell string) to its end and return its
+    exit code and output: a tool asked something, not a party of the run (iptables,
+    core/netfilter.py). Killed when it takes more than ``timeout`` seconds (an
+    InfrastructureError); one that cannot start is an InfrastructureError too."""
+    argv = [str(a) for a in argv]
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout, start_new_session=True, cwd="/")
+    except subprocess.TimeoutExpired:
+        raise InfrastructureError(f"{' '.join(argv)}: no answer within {timeout:g}s") from None
+    except OSError as exc:
+        why = "not found" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
+        raise InfrastructureError(f"cannot run {argv[0]}: {why}") from None
+    return CommandResult(done.returncode, done.stdout.decode("utf-8", "replace"),
+                         done.stderr.decode("utf-8", "replace"))
+
+
+def watch_chain(tool: str, chain: str, on: bool = True) -> None:
+    """Tell the watchdog about a packet filter chain of this process
+    (core/netfilter.py): it removes the chains still told once sipscen is gone,
+    even after a SIGKILL (``watchdog.chain_removal``)."""
+    _tell_watchdog(f"{'!' if on else '~'}{tool} {chain}")
+
+
 def _start_watchdog() -> subprocess.Popen | None:
     """The watchdog process (see watchdog.py), started once per sipscen process."""
     global _watchdog, _watchdog_pid_owner
@@ -316,7 +348,7 @@ def _start_watchdog() -> subprocess.Popen | None:
 
 def _tell_watchdog(line: str) -> None:
     with _watchdog_lock:
-        dog = _start_watchdog() if line.startswith("+") else _watchdog
+        dog = _start_watchdog() if line[:1] in ("+", "!") else _watchdog
         if dog is None or dog.stdin is None or _watchdog_pid_owner != os.getpid():
             return
         try:

@@ -6,12 +6,16 @@ write end of this process's stdin and writes ``+PGID`` when it starts a child
 (each child leads its own process group) and ``-PGID`` once that group is
 stopped, and ``=OWNER`` once: the mark every child of that sipscen carries in
 its environment (``SIPSCEN_CHILD_OF=OWNER.N``, inherited by every descendant),
-and ``@FOLDER`` when its children live in cgroups (``core/cgroups.py``).
+and ``@FOLDER`` when its children live in cgroups (``core/cgroups.py``),
+``!TOOL CHAIN`` when it adds a packet filter chain (``core/netfilter.py``) and
+``~TOOL CHAIN`` once that chain is removed.
 The kernel closes the pipe however sipscen ends — SIGKILL included — so end of
 file here means "sipscen is gone": every group still registered gets SIGTERM,
 then SIGKILL after a short grace, and then every process still in sipscen's
 cgroups or carrying its mark: a descendant that left its group (``setsid``, a
-daemon's double fork) and was reparented away from sipscen when it died.
+daemon's double fork) and was reparented away from sipscen when it died; then
+the chains still told are removed (:func:`chain_removal`, the commands
+``core/netfilter.py`` runs too: one implementation).
 
 The mark scan and the cgroup kill (:func:`kill_marked`, :func:`kill_cgroup`)
 are also what ``sipscen.core.process`` uses while sipscen lives: one
@@ -19,6 +23,7 @@ implementation.
 """
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -114,6 +119,27 @@ def kill_cgroup(group: str, remove: bool = True) -> list[int]:
     return killed
 
 
+def chain_removal(tool: str, chain: str) -> list[list[str]]:
+    """The commands that remove a chain of sipscen's (``SIPSCEN-...``) and the jump
+    to it from INPUT: the jump first (deleted again until none is left: each
+    ``-D`` removes one), then its rules, then the chain."""
+    wait = ["-w", "5"]
+    return ([[tool, *wait, "-D", "INPUT", "-j", chain]] * 3
+            + [[tool, *wait, "-F", chain], [tool, *wait, "-X", chain]])
+
+
+def remove_chains(chains) -> None:
+    """Run :func:`chain_removal` for each ``(tool, chain)``; failures are ignored (a
+    chain already gone). Only the watchdog runs these itself (sipscen is gone)."""
+    for tool, chain in chains:
+        for argv in chain_removal(tool, chain):
+            try:
+                subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=10, cwd="/")
+            except (OSError, subprocess.SubprocessError):
+                continue
+
+
 def _alive_pid(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -134,6 +160,7 @@ def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)   # only the end of the pipe ends us
     groups: set[int] = set()
+    chains: set[tuple[str, str]] = set()
     owner = ""
     cgroup = ""
     buf = b""
@@ -154,6 +181,11 @@ def main() -> int:
                 continue
             if line[:1] == b"@":
                 cgroup = line[1:].decode("utf-8", "replace").strip()
+                continue
+            if line[:1] in (b"!", b"~"):
+                tool, _, chain = line[1:].decode("utf-8", "replace").strip().partition(" ")
+                if tool.startswith("/") and chain.startswith("SIPSCEN-"):
+                    (chains.add if line[:1] == b"!" else chains.discard)((tool, chain))
                 continue
             try:
                 pgid = int(line[1:])
@@ -182,6 +214,7 @@ def main() -> int:
         kill_cgroup(cgroup)
     if owner:
         kill_marked(owner + ".")
+    remove_chains(sorted(chains))
     return 0
 
 

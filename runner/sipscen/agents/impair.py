@@ -36,9 +36,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-PERCENT_SCHEMA = {"type": ["number", "string"], "pattern": "^(100(\\.0+)?|\\d{1,2}(\\.\\d+)?)%?$",
-                  "minimum": 0, "maximum": 100,
-                  "x-error": "not a percentage: {value} (use e.g. 5% or 0.5)"}
+from sipscen.language.schema_base import PERCENT_SCHEMA
+
 SCHEMA = {
     "description": "Impair what this agent receives (media) through a user-space loopback relay.",
     "type": "object", "additionalProperties": False,

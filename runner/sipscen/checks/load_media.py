@@ -202,7 +202,32 @@ def summarise(agent: str, ctx, interval: float = DEFAULT_INTERVAL,
     incomplete = list(wire.incomplete)
     if incomplete:
         summary["incomplete"] = incomplete
+    impaired = _impaired(ctx)
+    if impaired:
+        summary["impaired"] = impaired
     return summary
+
+
+def _impaired(ctx) -> list[dict[str, Any]]:
+    """The services whose media path the run impaired on purpose (``impair:``,
+    core/netfilter.py): name, loss asked, packets seen and dropped on the way in."""
+    out = []
+    for name, facts in sorted((getattr(ctx, "services", None) or {}).items()):
+        imp = (facts or {}).get("impair") if isinstance(facts, dict) else None
+        if isinstance(imp, dict):
+            out.append({"service": name, "loss_pct": imp.get("loss_pct"),
+                        "packets": imp.get("packets"), "dropped": imp.get("dropped")})
+    return out
+
+
+def _impaired_text(summary: dict) -> str:
+    items = []
+    for imp in summary.get("impaired") or []:
+        counted = (f", {imp['dropped']} of {imp['packets']} packets into it dropped"
+                   if imp.get("packets") is not None else "")
+        items.append(f"{imp['service']} {imp['loss_pct']:g}%{counted}")
+    return ("media path impaired on purpose (loss into " + "; ".join(items) + ")"
+            if items else "")
 
 
 def _hostport(address: str | None, port) -> str:
@@ -360,6 +385,9 @@ def merge(parts: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     incomplete = [w for p in parts for w in p.get("incomplete") or []]
     if incomplete:
         out["incomplete"] = incomplete
+    impaired = [i for p in parts for i in p.get("impaired") or []]
+    if impaired:     # one machine's counters: each generator saw the same rule's
+        out["impaired"] = list({i["service"]: i for i in impaired}.values())
     out.update(_merge_series(parts, interval))
     return out
 
@@ -425,10 +453,11 @@ def judge(agent: str, params: dict[str, Any], summary: dict[str, Any] | None,
     if not wanted:
         return results
 
-    def add(name: str, ok: bool, expected: Any, actual: Any, detail: str = "") -> None:
+    def add(name: str, ok: bool, expected: Any, actual: Any, detail: str = "",
+            held: str | None = None) -> None:
         # a bound that holds still says what the figures leave out (calls not seen whole)
-        msg = note if ok else f"expected {expected}, got {actual}" + (f"; {detail}" if detail
-                                                                     else "")
+        msg = (note if held is None else held) if ok else \
+            f"expected {expected}, got {actual}" + (f"; {detail}" if detail else "")
         results.append(CheckResult(name=f"load {agent}: {name}", status=PASSED if ok else FAILED,
                                    expected=expected, actual=actual, message=msg,
                                    location=location, evidence=WIRE))
@@ -442,6 +471,7 @@ def judge(agent: str, params: dict[str, Any], summary: dict[str, Any] | None,
     hists = summary.get("histograms") or {}
     whole = int(summary.get("answered") or 0) - int(summary.get("not_whole") or 0)
     note = _coverage(summary)
+    impaired = _impaired_text(summary)
     for key, name, hist, pct, at_least, parse, unit, worst, field in _PERCENTILE_BOUNDS:
         if key not in params:
             continue
@@ -450,8 +480,8 @@ def judge(agent: str, params: dict[str, Any], summary: dict[str, Any] | None,
         held = value is not None and (value >= bound if at_least else value <= bound)
         add(name, held, f"{'>=' if at_least else '<='} {bound:g}{unit}",
             _of(value, hists.get(hist), whole, unit),
-            _join(_worst_text(summary[worst], field), note) if value is not None
-            else _join("no media direction to judge", note))
+            _join(_worst_text(summary[worst], field), impaired, note) if value is not None
+            else _join("no media direction to judge", impaired, note), _join(impaired, note))
     if "two_way_media_min" in params:
         bound = percent(params["two_way_media_min"])
         two = int(summary.get("two_way") or 0)

@@ -12,6 +12,9 @@ A service may name its SIP ``user`` (``call: {to: carol}`` then dials
 range, ``[lo, hi]`` fixes one; ``${NAME.media_min|media_max}``): the capture
 covers them and the checks attribute the RTP there to the service. ``files:
 {NAME: text}`` writes config files (references resolved) to ``${NAME.files}``.
+``impair: {loss: 5%}`` drops that share of the UDP packets on their way into the
+media ports (``core/netfilter.py``: installed before the service starts, its
+counters read and the rule removed when it stops; ``facts()["impair"]``).
 
 Health: ``check_alive`` raises :class:`ServiceExited` (with the exit code and
 the last log lines) once the process has exited; the engine calls it all run
@@ -32,10 +35,10 @@ from typing import Any
 from sipscen.core.contact import Contact
 from sipscen.core.network import require_loopback
 from sipscen.core import process
+from sipscen.core.netfilter import LossRule, unavailable
 from sipscen.core.errors import InfrastructureError, ScenarioError, ServiceExited
 from sipscen.core.redaction import redact_text
 from sipscen.core.model import ServiceSpec, parse_duration
-from sipscen.scenario.variables import resolve_references
 from sipscen.scenario.variables import resolve_references
 
 DEFAULT_READY_TIMEOUT = 10.0
@@ -121,6 +124,12 @@ def check_service_config(spec: ServiceSpec) -> str:
                             spec.location)
 
 
+def _percent(value: Any) -> float:
+    """5%, "5", 0.5 -> the percentage (the schema allows 0 to 100)."""
+    text = str(value).strip()
+    return float(text[:-1] if text.endswith("%") else text)
+
+
 class Service:
     """One service of a scenario: plan -> start -> ready -> stop."""
 
@@ -136,6 +145,7 @@ class Service:
         self.ready_status: str | None = None
         self.exited_during_run: int | None = None   # exit code seen by check_alive
         self.stopped_code: int | None = None
+        self.loss: LossRule | None = None          # impair: (core/netfilter.py)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -159,6 +169,14 @@ class Service:
                                user=str(cfg.get("user") or ""), media_ports=media,
                                files=str(self.dir / "files") if cfg.get("files") else "",
                                ws_port=ws_ports[0], wss_port=ws_ports[1])
+        impair = cfg.get("impair")
+        if isinstance(impair, dict):
+            why = unavailable(host)
+            if why or media is None:
+                raise ScenarioError(f"impair: cannot drop packets on this service's media "
+                                    f"path: {why or 'it has no media_ports'}",
+                                    self.spec.location, f"{self.spec.path}.impair")
+            self.loss = LossRule(host, media[0], media[1], _percent(impair.get("loss", 0)))
         return self.contact
 
     @property
@@ -187,6 +205,10 @@ class Service:
         self._write_files(contacts, scenario_dir)
         (self.dir / "command.txt").write_text(
             redact_text(" ".join(argv), self.secrets) + "\n")
+        if self.loss is not None:     # in place before the first packet can arrive
+            self.loss.sources = tuple(sorted({tuple(c.media_ports) for n, c in contacts.items()
+                                              if n != self.spec.name and c.media_ports}))
+            self.loss.install()
         self.proc = process.start(
             self.spec.name, argv, log_dir=self.dir, env=env, cwd=scenario_dir,
             stop_signal=signal_number(cfg.get("stop_signal"), f"{self.spec.path}.stop_signal",
@@ -287,6 +309,13 @@ class Service:
                 self.stopped_code = self.proc.stop()
             except Exception:  # noqa: BLE001 - stop never raises
                 pass
+        if self.loss is not None:     # after the process: no packet arrives any more
+            try:
+                if self.loss.installed:
+                    self.loss.counters()
+            except Exception:  # noqa: BLE001 - the rule is removed all the same
+                pass
+            self.loss.remove()
 
     def facts(self) -> dict[str, Any]:
         """What the checks and reports read about the service itself."""
@@ -295,7 +324,8 @@ class Service:
                 "user": c.user if c else "", "media_ports": list(c.media_ports)
                 if c and c.media_ports else None,
                 "ready": self.ready_status, "exited_during_run": self.exited_during_run,
-                "exit_code": self.stopped_code, "logs": self.artifacts()}
+                "exit_code": self.stopped_code, "logs": self.artifacts(),
+                **({"impair": self.loss.to_dict()} if self.loss is not None else {})}
 
     def artifacts(self) -> dict[str, str]:
         return self.proc.logs() if self.proc is not None else {}

@@ -3,6 +3,11 @@ type owns: the top level, services, capture and the shared ``$defs``. The rest
 is added from the registry by ``schema_gen.py``."""
 from sipscen.core.headers import CHECK_SCHEMA as _HEADER_CHECKS
 
+# a share in percent, 0 to 100: 5%, 0.5, "12.5%" (impairments: agents/impair.py,
+# agents/sipp/impair.py, a service's impair: core/netfilter.py)
+PERCENT_SCHEMA = {"type": ["number", "string"], "pattern": "^(100(\\.0+)?|\\d{1,2}(\\.\\d+)?)%?$",
+                  "minimum": 0, "maximum": 100,
+                  "x-error": "not a percentage: {value} (use e.g. 5% or 0.5)"}
 _DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 # an agent's `account`: what every agent type that registers shares (pjsua, browser)
 ACCOUNT_PROPERTIES = {

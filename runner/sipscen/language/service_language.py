@@ -3,7 +3,8 @@ schema generator adds to ``$defs.service``, and the record of what a service's
 steps may be (``SERVICE``: the step kinds and waits it carries out, as an agent
 type's record says for its agents).
 
-Runtime: ``engine/services.py`` (user, media_ports, files, stdin, health),
+Runtime: ``engine/services.py`` (user, media_ports, impair through
+``core/netfilter.py``, files, stdin, health),
 ``engine/run.py`` (``after``), ``engine/service_steps.py`` (steps, through the one
 timeline interpreter). Load-time checks: ``scenario/semantic_services.py`` and,
 for the steps, the same as any agent's (``scenario/semantic.py``).
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from sipscen.language.registry import AgentType, register_service_type
+from sipscen.language.schema_base import PERCENT_SCHEMA
 
 SERVICE_KEYS: dict[str, Any] = {
     "user": {"description": "The service's SIP user: `call: {to: NAME}` dials "
@@ -45,6 +47,14 @@ SERVICE_KEYS: dict[str, Any] = {
                                            "'_' and '-', not '.' or '..'"},
               "additionalProperties": {"type": "string"}},
     "steps": {"$ref": "#/$defs/steps"},
+    "impair": {"description": "Impair the service's media path: this share of the UDP packets "
+                              "sent to its `media_ports` is dropped on arrival (iptables INPUT, "
+                              "after the capture point: the capture sees them arrive, the "
+                              "service never gets them), so a media relay's outgoing leg "
+                              "carries the loss. Needs root and iptables; the rule and its "
+                              "packet counts are in the service's facts (docs/LOAD.md).",
+               "type": "object", "additionalProperties": False, "required": ["loss"],
+               "properties": {"loss": PERCENT_SCHEMA}},
     "b2bua": {"description": "The service is a B2BUA (a new Call-ID per leg): checks between "
                              "two parties link its incoming and outgoing legs, by timing or by "
                              "a correlation `header` (its value: the incoming Call-ID, or the "

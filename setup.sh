@@ -13,8 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv libopus0)   # what sipscen runs (libopus0:
-                                      # opus decoded on the wire, analysis/opus.py, ctypes)
+RUN_PACKAGES=(sip-tester tcpdump kamailio python3-venv libopus0 iptables)   # what sipscen runs
+                                      # (libopus0: opus decoded on the wire, analysis/opus.py,
+                                      # ctypes; iptables: a service's impair:, core/netfilter.py)
 TEST_PACKAGES=(tshark chromium baresip-core rtpengine-daemon espeak-ng sox coturn
                kamailio-websocket-modules kamailio-tls-modules)   # cross-checks, the HTML
                                       # browser test, the SBC library (scenarios/sbc: baresip,

@@ -120,6 +120,16 @@ def test_the_impaired_run_fails_exactly_its_media_bounds_and_names_the_relayed_l
     assert rows and all(r["mos_p5"] < 4.0 and r["loss_p95"] > 0.01 for r in rows), rows
 
 
+def test_judged_again_from_its_evidence_it_still_says_so(impaired, sipscen, tmp_path):
+    code, out, err = sipscen("judge", impaired.artifacts["dir"], "--json", tmp_path / "j.json")
+    assert code == 1, (out, err)
+    scenario = json.loads((tmp_path / "j.json").read_text())["scenarios"][0]
+    failed = {c["name"]: c for c in scenario["checks"] if c["status"] == "failed"}
+    assert set(failed) == MEDIA_BOUNDS, failed
+    assert all("media path impaired on purpose (loss into sut 5%" in c["message"]
+               for c in failed.values())
+
+
 def test_without_the_impairment_the_same_run_passes(clean):
     assert clean.status == PASSED, (clean.error, [c.to_dict() for c in clean.failed_checks])
     assert "impair" not in clean.services["sut"]
@@ -145,7 +155,12 @@ def test_loss_per_stream_agrees_with_tshark_and_the_iptables_counters(impaired):
     assert len(into) == len(out) == CALLS * 2, (len(into), len(out))
     assert all(s["lost"] == 0 for s in into)
     assert sum(s["packets"] for s in into) == imp["packets"]
-    assert sum(s["packets"] for s in into) - sum(s["packets"] for s in out) == imp["dropped"]
+    # in - out is what iptables dropped; on this shared machine another program may
+    # use a port of rtpengine's range (seen: 1 run in 10), and the kernel may give it a
+    # packet meant for rtpengine: at most one such packet per foreign packet seen there
+    foreign = _foreign_packets(pcap, low, high, parties)
+    missing = sum(s["packets"] for s in into) - sum(s["packets"] for s in out)
+    assert imp["dropped"] <= missing <= imp["dropped"] + foreign, (missing, imp, foreign)
     # a drop at a stream's first or last packet leaves no gap to see: at most two a leg
     seen = sum(s["lost"] for s in out)
     assert imp["dropped"] - 2 * len(out) <= seen <= imp["dropped"], (seen, imp)
@@ -153,6 +168,21 @@ def test_loss_per_stream_agrees_with_tshark_and_the_iptables_counters(impaired):
     ours = {(s["src"], s["dst"]): s["lost"] for s in wire}
     for s in out:
         assert ours[(s["src"], s["dst"])] == s["lost"], s
+
+
+def _foreign_packets(pcap: Path, low: int, high: int, parties: list[range]) -> int:
+    """Packets between a port of the range and a port of no party of the run."""
+    out = subprocess.run(["tshark", "-r", str(pcap), "-Y",
+                          f"(udp.srcport >= {low} and udp.srcport <= {high}) or "
+                          f"(udp.dstport >= {low} and udp.dstport <= {high})", "-T", "fields",
+                          "-e", "udp.srcport", "-e", "udp.dstport"],
+                         capture_output=True, text=True, check=True).stdout
+    count = 0
+    for line in out.splitlines():
+        src, dst = (int(v) for v in line.split())
+        other = dst if low <= src <= high else src
+        count += not any(other in r for r in parties) and not low <= other <= high
+    return count
 
 
 def _evidence(result) -> dict:
@@ -301,3 +331,13 @@ def test_an_impaired_service_needs_media_ports(tmp_path, sipscen):
     assert code == 2, (out, err)
     assert f"{path}:{row}:5: services.sut.impair: drops packets on their way into the " \
            "service's media ports: give media_ports" in err, err
+
+
+def test_a_kubernetes_service_cannot_be_impaired_here(tmp_path, sipscen):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: kube-impair\nservices:\n  sut:\n    kube: {name: sbc, port: sip}\n"
+                    "    media_ports: [20000, 20099]\n    impair: {loss: 5%}\n"
+                    "agents:\n  a: {type: sipp, scenario: uas, calls: 1}\n")
+    code, out, err = sipscen("validate", path)
+    assert code == 2, (out, err)
+    assert f"{path}:6:5: services.sut.impair: drops packets in this machine's kernel" in err, err

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from sipscen.analysis import analyze_capture
-from sipscen.analysis.result import DtlsScan, WireAnalysis, WireCall, WireDigit
+from sipscen.analysis.result import DtlsScan, WireAnalysis, WireCall, WireDigit, WireStream
 
 
 def _capture(cap) -> Path:
@@ -31,6 +31,13 @@ def test_a_real_analysis_reads_back_as_the_same_json(cap):
     assert wire.calls[0].call_id == doc["calls"][0]["call_id"]
     assert wire.calls[0].from_ == doc["calls"][0]["from"]
     assert wire.dtmf and all(isinstance(d, WireDigit) for d in wire.dtmf)
+    assert len(wire.rtp_streams) == len(doc["rtp_streams"]) >= 2
+    assert all(isinstance(s, WireStream) for s in wire.rtp_streams)
+    first = wire.rtp_streams[0]
+    assert (first.ssrc, first.direction, first.packets) == (
+        doc["rtp_streams"][0]["ssrc"],
+        f"{doc['rtp_streams'][0]['src']}->{doc['rtp_streams'][0]['dst']}",
+        doc["rtp_streams"][0]["packets"])
     assert wire.digits() == "".join(d["digit"] for d in doc["dtmf"])
     assert json.dumps(wire.to_dict()) == json.dumps(doc)      # the same keys, in order
     # the negative control: what the engine learns is written back
@@ -46,5 +53,5 @@ def test_optional_keys_stay_absent_and_the_dtls_scan_is_typed():
     assert wire.to_dict() == doc
     scanned = WireAnalysis.from_dict(dict(doc, dtls={"flows": [{"src": "a", "dst": "b"}],
                                                      "rtp": []}))
-    assert isinstance(scanned.dtls, DtlsScan) and scanned.dtls.flows[0]["src"] == "a"
+    assert isinstance(scanned.dtls, DtlsScan) and scanned.dtls.flows[0].src == "a"
     assert WireAnalysis.from_dict(None).to_dict() == {}

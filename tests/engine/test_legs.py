@@ -128,5 +128,5 @@ def test_a_leg_is_not_plain_when_its_payload_looks_encrypted():
     [result] = check_leg(exp, ctx)
     assert result.status == "failed"
     assert result.message == "payload not proven cleartext sut->bob"
-    rtp[0]["looks_encrypted"] = False
+    ctx.wire.dtls.rtp[0].looks_encrypted = False
     assert check_leg(exp, ctx)[0].status == "passed"

@@ -87,5 +87,5 @@ def test_someone_elses_stream_from_a_service_port_does_not_decide_its_srtp():
     facts = wire_facts("carol", ctx.owns, ctx.wire, {}, ctx.agent_of)
     assert facts.calls[0].srtp_active() is True
     # and had the foreign stream gone to alice, it would count (and refute SRTP)
-    wire["rtp_streams"][0]["dst"] = "127.0.0.1:17905"
+    ctx.wire.rtp_streams[0].dst = "127.0.0.1:17905"
     assert wire_facts("carol", ctx.owns, ctx.wire, {}, ctx.agent_of).calls[0].srtp_active() is False

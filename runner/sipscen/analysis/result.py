@@ -78,6 +78,38 @@ class WireDigit(_FromJson):
 
 
 @dataclass(eq=False)
+class WireStream(_FromJson):
+    """One RTP stream (one SSRC from one address to another): docs/ARCHITECTURE.md."""
+    ssrc: str = ""                     # "0x11223344"
+    src: str = ""                      # "ip:port"
+    dst: str = ""
+    payload_types: list[int] = field(default_factory=list)
+    packets: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    jitter_ms: float = 0.0
+    call_id: str | None = None         # the call whose SDP named its addresses
+    srtp: dict | None = None           # {suite, key_source, authenticated, auth_failed}
+    first_time: float | None = None    # capture times of its first and last packet
+    last_time: float | None = None
+    by_payload_type: dict = field(default_factory=dict)    # "PT" -> {first_time, last_time, ...}
+    codecs: dict = field(default_factory=dict)             # "PT" -> "PCMA/8000"
+    event_payload_types: list[int] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)            # {codec, loss_pct, r, mos, delay_ms}
+    audio: dict | None = None          # decoded audio figures (--inband, --wav-dir)
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def direction(self) -> str:
+        return f"{self.src}->{self.dst}"
+
+    def srtp_proven(self) -> bool:
+        """Every packet authenticated with a key (SRTP proven), none failed."""
+        return bool(self.srtp and self.srtp.get("authenticated") and
+                    not self.srtp.get("auth_failed"))
+
+
+@dataclass(eq=False)
 class WireCall(_FromJson):
     """One Call-ID on the wire: its SIP messages ({time, src, dst, summary, transport,
     method, status, raw, malformed}) and its SDP exchange ({time, from, kind,
@@ -97,12 +129,68 @@ class WireCall(_FromJson):
 
 
 @dataclass(eq=False)
+class StunPair(_FromJson):
+    """STUN between two addresses (analysis/stun.py): ICE checks and TURN."""
+    src: str = ""
+    dst: str = ""
+    first: float | None = None
+    last: float | None = None
+    requests: int = 0                  # Binding requests
+    successes: int = 0                 # ... answered with success
+    errors: int = 0
+    allocations: int = 0               # TURN Allocate successes
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(eq=False)
+class TlsPair(_FromJson):
+    """TLS records on one TCP direction (analysis/tls.py)."""
+    src: str = ""
+    dst: str = ""
+    first: float | None = None
+    records: int = 0                   # segments that start a TLS record
+    handshakes: int = 0                # ... a handshake record
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(eq=False)
+class DtlsFlow(_FromJson):
+    """A DTLS handshake on a media pair (analysis/dtls.py)."""
+    src: str = ""
+    dst: str = ""
+    first: float = 0.0
+    last: float | None = None
+    records: int = 0
+    handshake: list[str] = field(default_factory=list)     # ClientHello, ServerHello, ...
+    srtp_profile: str | None = None    # the use_srtp profile agreed
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(eq=False)
+class MediaSample(_FromJson):
+    """What one src->dst media flow's payloads look like (analysis/dtls.py)."""
+    src: str = ""
+    dst: str = ""
+    first: float = 0.0
+    packets: int = 0
+    looks_encrypted: bool = False
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(eq=False)
 class DtlsScan(_FromJson):
     """DTLS handshakes (``flows``) and, when the media was sampled, what each
     src->dst media flow's payloads look like (``rtp``): analysis/dtls.py."""
-    flows: list[dict] = field(default_factory=list)
-    rtp: list[dict] = field(default_factory=list)
+    flows: list[DtlsFlow] = field(default_factory=list)
+    rtp: list[MediaSample] = field(default_factory=list)
     origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "DtlsScan":
+        obj = super().from_dict(data)
+        obj.flows = [DtlsFlow.from_dict(f) for f in obj.flows or [] if isinstance(f, Mapping)]
+        obj.rtp = [MediaSample.from_dict(r) for r in obj.rtp or [] if isinstance(r, Mapping)]
+        return obj
 
 
 @dataclass(eq=False)
@@ -111,10 +199,10 @@ class WireAnalysis(_FromJson):
     packets: int = 0
     warnings: list[str] = field(default_factory=list)
     calls: list[WireCall] = field(default_factory=list)
-    rtp_streams: list[dict] = field(default_factory=list)   # docs/ARCHITECTURE.md
+    rtp_streams: list[WireStream] = field(default_factory=list)
     dtmf: list[WireDigit] = field(default_factory=list)
-    stun: list[dict] = field(default_factory=list)          # STUN transactions
-    tls: list[dict] = field(default_factory=list)           # TLS connections
+    stun: list[StunPair] = field(default_factory=list)
+    tls: list[TlsPair] = field(default_factory=list)
     dtls: DtlsScan | None = None       # when DTLS was seen or the media was sampled
     # the engine's: why the capture is known to be incomplete (engine/run.py)
     incomplete: list[str] = field(default_factory=list)
@@ -126,10 +214,11 @@ class WireAnalysis(_FromJson):
         obj.packets = int(obj.packets or 0)
         obj.warnings = list(obj.warnings or [])
         obj.calls = [WireCall.from_dict(c) for c in obj.calls or [] if isinstance(c, Mapping)]
-        obj.rtp_streams = [s for s in obj.rtp_streams or [] if isinstance(s, Mapping)]
+        obj.rtp_streams = [WireStream.from_dict(s) for s in obj.rtp_streams or []
+                           if isinstance(s, Mapping)]
         obj.dtmf = [WireDigit.from_dict(d) for d in obj.dtmf or [] if isinstance(d, Mapping)]
-        obj.stun = list(obj.stun or [])
-        obj.tls = list(obj.tls or [])
+        obj.stun = [StunPair.from_dict(s) for s in obj.stun or [] if isinstance(s, Mapping)]
+        obj.tls = [TlsPair.from_dict(t) for t in obj.tls or [] if isinstance(t, Mapping)]
         obj.dtls = DtlsScan.from_dict(obj.dtls) if isinstance(obj.dtls, Mapping) else None
         obj.incomplete = [str(w) for w in obj.incomplete or []]
         return obj

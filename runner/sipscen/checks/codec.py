@@ -74,7 +74,7 @@ def _codec_on_wire(ctx: CheckContext, want: str, agents: list[str],
                or getattr(calls.get(sender), "remote_sdp", ""))
         pt = payload_type_of(want, sdp)
         pts = sorted({p for s in streams_from(ctx, sender, receiver)
-                      for p in s.get("payload_types", [])})
+                      for p in s.payload_types})
         seen[f"{sender}->{receiver}"] = pts or "no RTP"
         if pt is None or pt not in pts:
             missing.append(f"{sender}->{receiver}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipscen.analysis.result import WireStream
 from sipscen.checks.context import CheckContext
 from sipscen.checks.evidence import payload_type_of, streams_from
 from sipscen.core.results import ERROR, FAILED, PASSED, WIRE, CheckResult
@@ -30,22 +31,22 @@ def _non_audio_pts(sdp: str | None) -> set[int]:
     return out | {13}                      # CN, static
 
 
-def _pts_in(stream: dict[str, Any], start: float | None, end: float | None
+def _pts_in(stream: WireStream, start: float | None, end: float | None
             ) -> tuple[set[int] | None, str]:
     """Payload types a stream carried within [start, end] (capture times; None: open);
     None when that cannot be told (a codec change without per-type times)."""
-    pts = set(stream.get("payload_types") or [])
+    pts = set(stream.payload_types or [])
 
     def overlaps(first: float, last: float) -> bool:
         return (start is None or last >= start) and (end is None or first <= end)
     if start is None and end is None:
         return pts, ""
-    by_pt = stream.get("by_payload_type") or {}
+    by_pt = stream.by_payload_type or {}
     if len(pts) <= 1 or not by_pt:
         if len(pts) > 1:
-            return None, (f"stream {stream.get('ssrc')} changed payload type "
+            return None, (f"stream {stream.ssrc} changed payload type "
                           f"({sorted(pts)}) and the analysis did not time each one")
-        return (pts if overlaps(stream["first_time"], stream["last_time"]) else set()), ""
+        return (pts if overlaps(stream.first_time, stream.last_time) else set()), ""
     return {int(pt) for pt, v in by_pt.items()
             if overlaps(float(v["first_time"]), float(v["last_time"]))}, ""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sipscen.analysis.numbers import wire_int
-from sipscen.analysis.result import WireAnalysis
+from sipscen.analysis.result import MediaSample, WireAnalysis, WireStream
 from sipscen.analysis.sdp import parse_sdp
 from sipscen.agents.records import CallRecord
 from sipscen.checks.context import CheckContext
@@ -24,13 +24,13 @@ def pair_of(exp: Expectation) -> list[str]:
     return list(p["between"]) if "between" in p else [p["agent"]]
 
 
-def streams_from(ctx: CheckContext, sender: str, receiver: str) -> list[dict[str, Any]]:
+def streams_from(ctx: CheckContext, sender: str, receiver: str) -> list[WireStream]:
     """RTP streams on the wire from ``sender`` to ``receiver``."""
     return [s for s in (ctx.wire.rtp_streams if ctx.wire else [])
-            if ctx.owns(sender, s.get("src", "")) and ctx.owns(receiver, s.get("dst", ""))]
+            if ctx.owns(sender, s.src) and ctx.owns(receiver, s.dst)]
 
 
-def streams_between(ctx: CheckContext, a: str, b: str) -> list[dict[str, Any]]:
+def streams_between(ctx: CheckContext, a: str, b: str) -> list[WireStream]:
     """RTP streams on the wire from a to b or from b to a."""
     return streams_from(ctx, a, b) + streams_from(ctx, b, a)
 
@@ -54,26 +54,26 @@ def sdp_body(raw: str) -> str:
     return body
 
 
-def leg_streams(ctx: CheckContext, a: str, b: str) -> dict[str, list[dict]]:
+def leg_streams(ctx: CheckContext, a: str, b: str) -> dict[str, list[WireStream]]:
     return {f"{a}->{b}": streams_from(ctx, a, b), f"{b}->{a}": streams_from(ctx, b, a)}
 
 
-def codecs_of(streams: list[dict]) -> set[str]:
+def codecs_of(streams: list[WireStream]) -> set[str]:
     names = set()
     for s in streams:
-        for pt, name in (s.get("codecs") or {}).items():
+        for pt, name in (s.codecs or {}).items():
             if name and name.split("/")[0].lower() not in _NOT_AUDIO \
-                    and int(pt) not in (s.get("event_payload_types") or []):
+                    and int(pt) not in (s.event_payload_types or []):
                 names.add(name.split("/")[0])
     return names
 
 
-def media_samples(wire: WireAnalysis | None) -> dict[tuple[str, str], dict] | None:
+def media_samples(wire: WireAnalysis | None) -> dict[tuple[str, str], MediaSample] | None:
     """Payload samples per (src, dst) from the media scan, None when there was none."""
     scan = wire.dtls if wire is not None else None
     if scan is None:
         return None
-    return {(r["src"], r["dst"]): r for r in scan.rtp}
+    return {(r.src, r.dst): r for r in scan.rtp}
 
 
 def leg_sdps(ctx: CheckContext, a: str, b: str) -> list[tuple[str, Any]]:
@@ -133,6 +133,3 @@ def no_wire(name: str, ctx: CheckContext, loc: str) -> list[CheckResult]:
     return [CheckResult(name, FAILED, "the capture", None,
                         ctx.wire_error or "no capture to judge the leg from", loc, WIRE)]
 
-
-def _direction(s: dict) -> str:
-    return f"{s['src']}->{s['dst']}"

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from sipscen.analysis.audio import read_wav
+from sipscen.analysis.result import WireStream
 from sipscen.checks.context import CheckContext
 from sipscen.core.results import WIRE
 from sipscen.checks.dtls_srtp import hidden_note
@@ -43,7 +44,7 @@ class Heard:
 
 
 def inbound_streams(ctx: CheckContext, sender: str, receiver: str,
-                    carried: bool = False) -> list[dict[str, Any]]:
+                    carried: bool = False) -> list[WireStream]:
     """Streams that reached ``receiver`` from ``sender``: directly, or through a relay
     its last leg into the receiver on their calls (``carried``: every leg on the way,
     for "no RTP at all"). Through the impairment relay (agents/impair.py) each
@@ -57,8 +58,8 @@ def inbound_streams(ctx: CheckContext, sender: str, receiver: str,
         return streams
     contact = ctx.contacts.get(receiver)
     real = contact.host if contact is not None else None
-    return [s for s in streams if not ctx.owns(receiver, s.get("dst", ""))   # a leg before
-            or s.get("dst", "").rpartition(":")[0].strip("[]") == real]
+    return [s for s in streams if not ctx.owns(receiver, s.dst)   # a leg before
+            or s.dst.rpartition(":")[0].strip("[]") == real]
 
 
 def phase_of(exp_params: dict, ctx: CheckContext) -> tuple[float | None, float | None, str]:
@@ -146,7 +147,7 @@ def on_wire(ctx: CheckContext, sender: str, receiver: str, start, end,
         found_stream = True
         audio = ctx.wire_audio.get(index)
         if audio is None:
-            codecs.append(next(iter(stream.get("codecs", {}).values()), "?"))
+            codecs.append(next(iter(stream.codecs.values()), "?"))
             continue
         rate = audio["rate"]
         a = 0 if cstart is None else max(0, int(round((cstart - audio["start"]) * rate)))

@@ -72,24 +72,24 @@ def check_ice(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         return results
     stun = ctx.wire.stun
     for src, dst in ((a, b), (b, a)):
-        pairs = [s for s in stun if s["src"] in offered.get(src, ()) and
-                 s["dst"] in offered.get(dst, ()) and s["requests"] and s["successes"]]
+        pairs = [s for s in stun if s.src in offered.get(src, ()) and
+                 s.dst in offered.get(dst, ()) and s.requests and s.successes]
         results.append(CheckResult(
             f"ice {src}->{dst}: connectivity checks", PASSED if pairs else FAILED,
             "a Binding request answered with success between their candidates",
-            [f"{s['src']}->{s['dst']}: {s['requests']} requests, {s['successes']} successes"
+            [f"{s.src}->{s.dst}: {s.requests} requests, {s.successes} successes"
              for s in pairs] or "none",
             "" if pairs else f"no checked pair from {src}'s candidates to {dst}'s "
                              f"({len(stun)} STUN pair(s) in the capture)", loc, WIRE))
     server = p.get("server")
     if server:
         for me in (a, b):
-            allocs = [s for s in stun if s.get("allocations") and ctx.owns(server, s["src"])
-                      and s["dst"] in _bases(ctx, me)]
+            allocs = [s for s in stun if s.allocations and ctx.owns(server, s.src)
+                      and s.dst in _bases(ctx, me)]
             results.append(CheckResult(
                 f"ice {me}: relayed candidate allocated at {server}",
                 PASSED if allocs else FAILED, "an Allocate success (TURN)",
-                sum(s["allocations"] for s in allocs), "" if allocs else
+                sum(s.allocations for s in allocs), "" if allocs else
                 f"{server} granted {me} no allocation in the capture", loc, WIRE))
     return results
 

@@ -27,10 +27,6 @@ from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.capture.visibility import WHOLE
 
 
-def _direction(s: dict) -> str:
-    return f"{s['src']}->{s['dst']}"
-
-
 def srtp_verdict(label: str, by_dir: dict[str, list[dict]], want: bool, suite: str | None,
                   loc: str, samples: dict | None = None) -> CheckResult:
     """``samples`` (see ``_samples``): a plain verdict also needs each stream's
@@ -46,13 +42,13 @@ def srtp_verdict(label: str, by_dir: dict[str, list[dict]], want: bool, suite: s
             continue
         rows = []
         for s in streams:
-            srtp = s.get("srtp")
+            srtp = s.srtp
             if srtp is None:
-                sample = (samples or {}).get((s["src"], s["dst"]))
-                row = {"addresses": _direction(s), "protocol": "plain RTP",
-                       "packets": s.get("packets")}
+                sample = (samples or {}).get((s.src, s.dst))
+                row = {"addresses": s.direction, "protocol": "plain RTP",
+                       "packets": s.packets}
                 if not want and samples is not None and (sample is None or
-                                                          sample["looks_encrypted"]):
+                                                          sample.looks_encrypted):
                     row["payload"] = "looks encrypted" if sample else "not sampled"
                     rows.append(row)
                     problems.append(f"payload not proven cleartext {direction}")
@@ -64,7 +60,7 @@ def srtp_verdict(label: str, by_dir: dict[str, list[dict]], want: bool, suite: s
                     problems.append(f"cleartext RTP {direction}")
             else:
                 ok = srtp.get("authenticated") and not srtp.get("auth_failed")
-                rows.append({"addresses": _direction(s), "protocol": "SRTP",
+                rows.append({"addresses": s.direction, "protocol": "SRTP",
                              "suite": srtp.get("suite"),
                              "authenticated": srtp.get("authenticated"),
                              "failed": srtp.get("auth_failed")})

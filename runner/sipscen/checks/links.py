@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sipscen.analysis.result import WireAnalysis, WireCall
+from sipscen.analysis.result import WireAnalysis, WireCall, WireStream
 
 WINDOW = 5.0
 
@@ -91,12 +91,12 @@ def _addresses(call: WireCall) -> set[str]:
 class _Media:
     """Each leg's SDP addresses and the SSRCs flowing through them, computed once."""
 
-    def __init__(self, streams: list[dict]):
+    def __init__(self, streams: list[WireStream]):
         self.by_address: dict[str, set[str]] = {}
         for st in streams:
-            if st.get("ssrc"):
-                for end in ("src", "dst"):
-                    self.by_address.setdefault(st.get(end, ""), set()).add(st["ssrc"])
+            if st.ssrc:
+                for end in (st.src, st.dst):
+                    self.by_address.setdefault(end, set()).add(st.ssrc)
         self._cache: dict[int, tuple[set[str], set[str]]] = {}
 
     def of(self, call: WireCall) -> tuple[set[str], set[str]]:

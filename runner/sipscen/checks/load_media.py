@@ -34,7 +34,7 @@ from typing import Any, Iterable
 
 from sipscen.core.results import FAILED, PASSED, WIRE, CheckResult
 from sipscen.core.model import parse_duration
-from sipscen.analysis.result import WireAnalysis, WireCall
+from sipscen.analysis.result import WireAnalysis, WireCall, WireStream
 from sipscen.checks.sipp_facts import sipp_facts
 
 MEDIA_KEYS = ("mos_p5_min", "loss_p95_max", "jitter_p95_max", "two_way_media_min",
@@ -77,21 +77,20 @@ def hist_percentile(hist: dict[str, int], kind: str, pct: float) -> float | None
 
 
 # --- the summary of one agent's calls -----------------------------------------------------
-def _direction(streams: list[dict]) -> dict[str, Any] | None:
+def _direction(streams: list[WireStream]) -> dict[str, Any] | None:
     """One direction of a call from its streams (an SSRC change makes several)."""
-    streams = [s for s in streams if int(s.get("packets") or 0) > 0]
-    packets = sum(int(s.get("packets") or 0) for s in streams)
+    streams = [s for s in streams if int(s.packets or 0) > 0]
+    packets = sum(int(s.packets or 0) for s in streams)
     if packets < MIN_PACKETS:
         return None
-    lost = sum(int(s.get("lost") or 0) for s in streams)
-    dups = sum(int(s.get("duplicated") or 0) for s in streams)
+    lost = sum(int(s.lost or 0) for s in streams)
+    dups = sum(int(s.duplicated or 0) for s in streams)
     expected = packets - dups + lost
     loss = round(100.0 * lost / expected, 2) if expected > 0 else 0.0
-    mos = min(float((s.get("quality") or {}).get("mos") or 0.0) for s in streams
-              if int(s.get("packets") or 0) > 0)
-    jitter = max(float(s.get("jitter_ms") or 0.0) for s in streams)
+    mos = min(float((s.quality or {}).get("mos") or 0.0) for s in streams)
+    jitter = max(float(s.jitter_ms or 0.0) for s in streams)
     return {"packets": packets, "loss": loss, "jitter": jitter, "mos": mos,
-            "src": streams[0].get("src"), "dst": streams[0].get("dst")}
+            "src": streams[0].src, "dst": streams[0].dst}
 
 
 def _agent_address(ctx, agent: str) -> str | None:
@@ -242,20 +241,20 @@ class _StreamIndex:
     program's call may name an address of the load's port range)."""
 
     def __init__(self, streams):
-        self.by_address: dict[str, list[dict]] = {}
+        self.by_address: dict[str, list[WireStream]] = {}
         for st in streams:
-            for key in {st.get("src"), st.get("dst")}:
+            for key in {st.src, st.dst}:
                 if key:
                     self.by_address.setdefault(key, []).append(st)
 
-    def of_call(self, call: WireCall, start: float, end: float) -> list[dict]:
-        found: dict[int, dict] = {}
+    def of_call(self, call: WireCall, start: float, end: float) -> list[WireStream]:
+        found: dict[int, WireStream] = {}
         for sdp in call.sdp:
             for m in sdp.get("media") or ():
                 if not m.get("port"):
                     continue
                 for st in self.by_address.get(_hostport(m.get("address"), m["port"]), ()):
-                    first = st.get("first_time")
+                    first = st.first_time
                     if first is not None and start - 1.0 <= first <= end + 1.0:
                         found[id(st)] = st
         return list(found.values())
@@ -288,18 +287,18 @@ def _outside(call: dict, ranges: list[tuple[int, int]], agent: str, legs: dict, 
     return ""
 
 
-def _legs(agent: str, call: dict, streams: list[dict], ctx) -> dict[str, dict | None]:
+def _legs(agent: str, call: WireCall, streams: list[WireStream], ctx) -> dict[str, dict | None]:
     """{"in": direction arriving at the agent, "out": arriving at the far end's agent
     (else what the agent sent)}, by this call's own SDP."""
     owners = _media_owners(call, ctx)
     arriving_in, arriving_far, sent = [], [], []
     for st in streams:
-        dst_owner = owners.get(st.get("dst") or "")
+        dst_owner = owners.get(st.dst or "")
         if dst_owner == agent:
             arriving_in.append(st)
         elif dst_owner is not None and ctx.is_agent(dst_owner):
             arriving_far.append(st)
-        elif owners.get(st.get("src") or "") == agent:
+        elif owners.get(st.src or "") == agent:
             sent.append(st)
     out = {"in": _direction(arriving_in), "out": _direction(arriving_far or sent)}
     for key, d in out.items():

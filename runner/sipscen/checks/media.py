@@ -13,10 +13,6 @@ from sipscen.language.registry import ExpectationFamily, register_expectation
 from sipscen.capture.visibility import HEADERS
 
 
-def _direction(s: dict) -> str:
-    return f"{s['src']}->{s['dst']}"
-
-
 def _keys(ctx: CheckContext, a: str, b: str) -> set[bytes]:
     """The SDES master keys and salts (inline:..., decoded) offered or answered on the
     leg a<->b. Decoded, not as text: rtpengine passes a key through to the other leg
@@ -76,7 +72,7 @@ def check_media(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         else:
             ok = direct_n > 0
             why = "" if ok else f"no RTP directly between {a} and {b}"
-        actual = {"direct": {d: [_direction(x) for x in s] for d, s in direct.items()},
+        actual = {"direct": {d: [x.direction for x in s] for d, s in direct.items()},
                   **{d: len(s) for legs in (first, second) for d, s in legs.items()}}
         results.append(CheckResult(
             f"{label}: {'anchored' if p['anchored'] else 'not anchored'}",

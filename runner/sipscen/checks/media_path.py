@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sipscen.checks.context import CheckContext
+from sipscen.analysis.result import WireStream
 from sipscen.checks.evidence import streams_from
 
 
@@ -48,13 +49,12 @@ class MediaPath:
         return "through " + ", ".join(sorted(self.relayed))
 
 
-def on_calls(ctx: CheckContext, stream: dict, call_ids: set[str]) -> bool:
+def on_calls(ctx: CheckContext, stream: WireStream, call_ids: set[str]) -> bool:
     """Whether the SDP of one of ``call_ids`` announced an address of the stream."""
-    if stream.get("call_id") in call_ids:
+    if stream.call_id in call_ids:
         return True
     calls = ctx.media.calls
-    return bool((calls.get(stream.get("src", ""), set()) |
-                 calls.get(stream.get("dst", ""), set())) & call_ids)
+    return bool((calls.get(stream.src, set()) | calls.get(stream.dst, set())) & call_ids)
 
 
 def media_path(ctx: CheckContext, sender: str, receiver: str) -> MediaPath:

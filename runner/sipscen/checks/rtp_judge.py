@@ -105,14 +105,14 @@ def _wire_figures(ctx: CheckContext, p: dict, start, end) -> tuple[dict | None, 
     if not streams:
         hidden = ctx.uncaptured(p["from"], p["to"])
         return (None, hidden) if hidden else ({"packets": 0}, "")
-    main = max(streams, key=lambda s: s.get("packets", 0))
-    packets = sum(s.get("packets", 0) for s in streams)
-    lost = sum(s.get("lost", 0) for s in streams)
+    main = max(streams, key=lambda s: s.packets)
+    packets = sum(s.packets for s in streams)
+    lost = sum(s.lost for s in streams)
     loss = round(100.0 * lost / (packets + lost), 2) if packets + lost else 0.0
-    q = main.get("quality") or {}
-    gap = (main.get("audio") or {}).get("max_gap_ms")
-    return {"packets": packets, "loss_pct": loss, "jitter_ms": main.get("jitter_ms", 0.0),
-            "mos": e_model(q.get("codec"), loss, main.get("jitter_ms", 0.0))["mos"],
+    q = main.quality or {}
+    gap = (main.audio or {}).get("max_gap_ms")
+    return {"packets": packets, "loss_pct": loss, "jitter_ms": main.jitter_ms,
+            "mos": e_model(q.get("codec"), loss, main.jitter_ms)["mos"],
             "max_gap_ms": gap}, ""
 
 

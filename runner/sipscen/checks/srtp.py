@@ -3,6 +3,7 @@ wire authenticated with the negotiated keys (leg by leg through a relay;
 DTLS-keyed media judged by its handshake)."""
 from __future__ import annotations
 
+from sipscen.analysis.result import WireStream
 from sipscen.checks.context import CheckContext
 from sipscen.checks.dtls_srtp import dtls_verdict
 from sipscen.checks.evidence import call_of, calls_of, judge_each, streams_between
@@ -42,19 +43,18 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     if via is not None:
         return results + srtp_via(ctx, a, b, via, want_suite, loc)
     streams = streams_between(ctx, a, b)
-    clear = [s for s in streams if not s.get("srtp")]
-    failed = [s for s in streams if s.get("srtp") and
-              (s["srtp"].get("auth_failed") or not s["srtp"].get("authenticated"))]
-    other_suite = [s for s in streams if want_suite and s.get("srtp") and
-                   s["srtp"].get("suite") != want_suite and s not in failed]
-    directions = {(ctx.agent_of(s["src"]), ctx.agent_of(s["dst"])) for s in streams}
+    clear = [s for s in streams if not s.srtp]
+    failed = [s for s in streams if s.srtp and not s.srtp_proven()]
+    other_suite = [s for s in streams if want_suite and s.srtp and
+                   s.srtp.get("suite") != want_suite and s not in failed]
+    directions = {(ctx.agent_of(s.src), ctx.agent_of(s.dst)) for s in streams}
     why = ""
     if not streams:
         actual = "no RTP between them"
         why = ctx.uncaptured(a, b)
     elif clear:
         actual = f"{len(clear)} cleartext RTP stream(s): " + ", ".join(
-            f"{s['src']}->{s['dst']}" for s in clear)
+            s.direction for s in clear)
     elif failed:
         actual = _rows(ctx, failed)
     elif len(directions) < 2:
@@ -62,7 +62,7 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     else:
         actual = _rows(ctx, streams)
     if other_suite and not why:
-        why = "suite " + ", ".join(sorted({str(s["srtp"].get("suite")) for s in other_suite})) \
+        why = "suite " + ", ".join(sorted({str(s.srtp.get("suite")) for s in other_suite})) \
             + f", not {want_suite}"
     ok = bool(streams) and not clear and not failed and not other_suite and len(directions) >= 2
     status = ERROR if why.startswith("inconclusive") else PASSED if ok else FAILED
@@ -74,14 +74,14 @@ def check_srtp(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
-def _rows(ctx: CheckContext, streams: list[dict]) -> list[dict]:
+def _rows(ctx: CheckContext, streams: list[WireStream]) -> list[dict]:
     """One row per SRTP stream (a table for people): direction by party names,
     addresses, SSRC, suite, packets authenticated and failing authentication."""
-    return [{"direction": f"{ctx.agent_of(s['src']) or '?'}->{ctx.agent_of(s['dst']) or '?'}",
-             "addresses": f"{s['src']}->{s['dst']}", "ssrc": s.get("ssrc"),
-             "suite": s["srtp"].get("suite"),
-             "authenticated": s["srtp"].get("authenticated", 0),
-             "failed": s["srtp"].get("auth_failed", 0)} for s in streams]
+    return [{"direction": f"{ctx.agent_of(s.src) or '?'}->{ctx.agent_of(s.dst) or '?'}",
+             "addresses": s.direction, "ssrc": s.ssrc,
+             "suite": s.srtp.get("suite"),
+             "authenticated": s.srtp.get("authenticated", 0),
+             "failed": s.srtp.get("auth_failed", 0)} for s in streams]
 
 
 register_expectation(ExpectationFamily(

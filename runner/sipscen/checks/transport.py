@@ -22,8 +22,8 @@ from sipscen.capture.visibility import SIGNALLING
 def tls_records(wire: WireAnalysis, hostports: set[str]) -> tuple[int, int]:
     """(TCP segments to/from one of ``hostports`` that start a TLS record, handshake
     records among them), from the analysis's ``tls`` pairs."""
-    pairs = [p for p in wire.tls if hostports & {p["src"], p["dst"]}]
-    return sum(p["records"] for p in pairs), sum(p["handshakes"] for p in pairs)
+    pairs = [p for p in wire.tls if hostports & {p.src, p.dst}]
+    return sum(p.records for p in pairs), sum(p.handshakes for p in pairs)
 
 
 def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:

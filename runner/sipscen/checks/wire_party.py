@@ -53,15 +53,13 @@ def _srtp_sent(name: str, owns: Owns, wire: WireAnalysis, call_id: str | None,
     # its streams on this call: tied to the call by the SDP, or (untied) towards a
     # party of the scenario; a stream to an unknown port is someone else's traffic
     # (the loopback is shared with other runs)
-    mine = [s for s in streams if owns(name, s.get("src", "")) and
-            (s.get("call_id") == call_id or
-             (s.get("call_id") is None and party_of(s.get("dst", "")) is not None))]
+    mine = [s for s in streams if owns(name, s.src) and
+            (s.call_id == call_id or (s.call_id is None and party_of(s.dst) is not None))]
     if not mine:
         return {"active": False, "suite": None, "evidence": "no RTP sent"}
-    proven = [s for s in mine if (s.get("srtp") or {}).get("authenticated")
-              and not (s.get("srtp") or {}).get("auth_failed")]
+    proven = [s for s in mine if s.srtp_proven()]
     if len(proven) == len(mine):
-        return {"active": True, "suite": proven[0]["srtp"].get("suite"),
+        return {"active": True, "suite": proven[0].srtp.get("suite"),
                 "evidence": "every stream it sent authenticated"}
     return {"active": False, "suite": None,
             "evidence": f"{len(mine) - len(proven)} of {len(mine)} streams not proven SRTP"}

@@ -309,6 +309,8 @@ class Analyzer:
 
     def _on_dtls(self, st: RtpStream) -> bool:
         flows = self.collectors["dtls"].flows
+        if not flows:
+            return False            # (no endpoint text made for every new stream)
         return (st.src_str, st.dst_str) in flows or (st.dst_str, st.src_str) in flows
 
     def _go_fast(self, st: RtpStream, key: bytes, pt: int) -> None:

@@ -48,6 +48,7 @@ from array import array
 import numpy as np
 
 from sipscen.analysis import fastpath
+from sipscen.analysis.dtmf import EventTracker
 from sipscen.analysis.fastpath import _OFFSETS, _layout
 from sipscen.analysis.pcap import MAX_RECORD
 
@@ -215,7 +216,7 @@ def run_pcap(an, reader) -> None:
         starts = np.flatnonzero(first)
         gid = np.cumsum(first) - 1
         k1c, k2c = k1[chain], k2[chain]
-        if (k1c != k1c[starts][gid]).any() or (k2c != k2c[starts][gid]).any():
+        if (((k1c[1:] != k1c[:-1]) | (k2c[1:] != k2c[:-1])) & ~first[1:]).any():
             slow(buf, offs, count, base)          # two flows with one hash: record by record
             an.packets += count
             reader.taken(pos, count)
@@ -259,6 +260,7 @@ def run_pcap(an, reader) -> None:
         for g in np.flatnonzero(ok).tolist():
             fast_st[g] = streams[g]
         follows[starts] = ok
+        fol = follows.tobytes()                   # per chain position: 1 = not among the breaks
         # the fast records' jitter terms, as the loop computes them (valid while the
         # stream's clock is the one assumed here; _apply checks)
         tc = cc["sec"] + cc["frac"] * res
@@ -315,7 +317,7 @@ def run_pcap(an, reader) -> None:
                 done[g] = k + 1
                 if st is not None:
                     fast_st[g] = st
-                elif k + 1 < bounds[g + 1]:
+                elif k + 1 < bounds[g + 1] and fol[k + 1]:    # (else a break already)
                     heapq.heappush(dyn, (pia[k + 1] << 40) | ((k + 1) << 20) | g)
             else:
                 one(buf, offs[i], base + i + 1)
@@ -346,7 +348,7 @@ def run_pcap(an, reader) -> None:
         # this buffer's columns go before the next buffer's are made (peak memory)
         o = rows = col = cc = incl = ip = idx = k1 = k2 = h = key = chain = hs = first = None
         starts = gid = k1c = k2c = pi = pia = seq = b1 = ssrc = follows = tc = tsc = None
-        transit = dd = ddl = tcl = tsl = seql = brk = where = bi = breaks = dyn = ghash = ok = pay = None
+        transit = dd = fol = ddl = tcl = tsl = seql = brk = where = bi = breaks = dyn = ghash = ok = pay = None
     an.fast_touched = None
     an.audio_fast = False
 
@@ -381,7 +383,22 @@ def _event(an, st, buf: bytes, ip: int, n: int, t: float, b1: int, seq: int, ts:
         return False                        # not RTP's to read, or RTCP's
     pt = b1 & 0x7F
     st.add(t, seq, ts, pt, False)
-    an._event(st, t, seq, ts, b1 & 0x80, buf[p:end], pt, ep[pt])
+    # its payload as analyzer.rtp_payload cuts it (CSRCs, extension, padding), then what
+    # Analyzer._event and _feed do with it, without their three calls and two copies
+    b0 = buf[p]
+    q = p + 12 + 4 * (b0 & 0x0F)
+    if b0 & 0x10:
+        if end < q + 4:
+            return True
+        q += 4 + 4 * ((buf[q + 2] << 8) | buf[q + 3])
+    if b0 & 0x20 and end > q:
+        end -= buf[end - 1]
+    if end < q:
+        return True
+    tracker = st.tracker
+    if tracker is None:
+        tracker = st.tracker = EventTracker(st, an.events)
+    tracker.feed(t, ts, bool(b1 & 0x80), buf[q:end], pt, ep[pt])
     return True
 
 

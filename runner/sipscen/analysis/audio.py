@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import functools
 import wave
+from bisect import bisect_left
+from itertools import accumulate
+from operator import sub
 from typing import Callable
 
 import numpy as np
@@ -198,39 +201,52 @@ class AudioSink:
         if self.base_ts is None:            # the stream's first packet sets the timeline
             self._place(times[0], stamps[0], pcm[:lens[0]])
             first = 1
-        at = start = self.head
-        end = at + sum(lens[first:])
-        base, scale, div = self.base_ts, self.ts_scale, self.ts_div
-        contiguous = end <= self.max_samples
-        if contiguous:
-            for ts, ln in zip(stamps[first:], lens[first:]):
-                pos = (ts - base) & 0xFFFFFFFF
-                if pos >= 0x80000000 or pos * scale != at * div:
-                    contiguous = False
-                    break
-                at += ln
-        off = lens[0] if first else 0
+        start = self.head
+        if first:
+            times, stamps, lens = times[1:], stamps[1:], lens[1:]
+            if not lens:
+                return
+        off = len(pcm) - sum(lens)
+        end = start + sum(lens)
+        # contiguous: each packet's timestamp names the sample after the previous one's
+        # (the comparisons run in C: map and list equality, no Python loop per packet)
+        scale, div = self.ts_scale, self.ts_div
+        steps = list(map(sub, stamps[1:], stamps[:-1]))
+        pos = (stamps[0] - self.base_ts) & 0xFFFFFFFF
+        contiguous = end <= self.max_samples and pos < 0x80000000 and pos * scale == start * div
+        if contiguous and steps:
+            if scale == div:
+                contiguous = steps == lens[:-1]
+            else:
+                contiguous = [k * scale for k in steps] == [k * div for k in lens[:-1]]
         if not contiguous:
-            for t, ts, ln in zip(times[first:], stamps[first:], lens[first:]):
+            for t, ts, ln in zip(times, stamps, lens):
                 self._place(t, ts, pcm[off:off + ln])
                 off += ln
             return
         # as _place, packet after packet
-        self.packets += len(lens) - first
+        self.packets += len(lens)
         kept = self.times
         if kept is not None:
             room = self.max_samples // 40 - len(kept)
             if room > 0:
-                kept.extend(times[first:first + room])
+                kept.extend(times[:room])
+        gaps = list(map(sub, times[1:], times[:-1]))
         last, gap = self.last_t, self.max_gap
-        for t in times[first:]:
-            if last is None:
-                last = t
-                continue
-            if t - last > gap:
-                gap = t - last
-            if t > last:
-                last = t
+        if gaps and min(gaps) < 0.0:                 # (a capture not in time order)
+            for t in times:
+                if last is not None and t - last > gap:
+                    gap = t - last
+                last = t if last is None else max(last, t)
+        else:
+            if last is not None:
+                if times[0] - last > gap:
+                    gap = times[0] - last
+                last = max(last, times[-1])
+            else:
+                last = times[-1]
+            if gaps:
+                gap = max(gap, max(gaps))
         self.last_t, self.max_gap = last, gap
         need = end - self.dropped
         if need > len(self.buf):
@@ -239,13 +255,18 @@ class AudioSink:
             self.buf = bigger
         self.buf[start - self.dropped:need] = pcm[off:]
         self.head = end
-        if self.consumer is not None:
+        if self.consumer is not None and end - self.lag - self.fed >= self.rate:
+            # fed where add() would: at the first packet whose end is a second of audio
+            # (and the lag) past what was fed, and again from there
+            ends = list(accumulate(lens, initial=start))[1:]
             lag, rate = self.lag, self.rate
-            at = start
-            for ln in lens[first:]:
-                at += ln
-                if at - lag - self.fed >= rate:
-                    self._feed(at - lag)
+            i = 0
+            while True:
+                i = bisect_left(ends, self.fed + lag + rate, i)
+                if i == len(ends):
+                    break
+                self._feed(ends[i] - lag)
+                i += 1
 
     def _place(self, t: float, ts: int, pcm: np.ndarray) -> None:
         """One packet's decoded samples at the place its timestamp names."""

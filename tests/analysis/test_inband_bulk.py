@@ -191,3 +191,62 @@ def test_eight_khz_decoding_finds_what_the_full_rates_find(capture):
     codecs = {s["audio"]["codec"] for s in fast.rtp_streams if s.get("audio")}
     assert codecs == {s["audio"]["codec"] for s in full.rtp_streams if s.get("audio")}
     assert "G722/16000" in codecs and "OPUS/48000" in codecs
+
+
+# ------------------------------------------------------------------ the detector's batching
+def _reference_votes(x: np.ndarray) -> np.ndarray:
+    """The votes by the module doc's rules, block by block in float64 (no segments, no batch)."""
+    from sipscen.analysis import inband as ib
+    out = []
+    for at in range(0, len(x) - ib.BLOCK + 1, ib.HOP):
+        b = x[at:at + ib.BLOCK].astype(np.float64)
+        p = b @ (ib._TABLE * np.sqrt(ib._AMP))
+        amp2 = p[:8] ** 2 + p[8:] ** 2
+        total = (b * b) @ ib._WINDOW2.astype(np.float64)
+        rows, cols = amp2[:4], amp2[4:]
+        r, c = int(rows.argmax()), int(cols.argmax())
+        ra, ca = rows[r], cols[c]
+        ok = ra >= ib._MIN_AMP2 and ca >= ib._MIN_AMP2 and ra <= ca * ib._NORMAL and ca <= ra * ib._REVERSE
+        ok = ok and np.delete(rows, r).max() * ib._PEAK <= ra and np.delete(cols, c).max() * ib._PEAK <= ca
+        ok = ok and (ra + ca) / 2 >= ib.TONE_SHARE * max(total, 1e-9) and total >= 0.5 * ib._MIN_AMP2
+        out.append(r * 4 + c if ok else -1)
+    return np.array(out, dtype=np.int8)
+
+
+def test_votes_of_many_pieces_at_once_are_each_pieces_own():
+    from sipscen.analysis.inband import BLOCK, block_votes, votes_many
+    rnd = np.random.default_rng(5)
+    pieces = []
+    for i, (digits, level, twist) in enumerate([("1", -10, 0), ("5D", -30, 8), ("#", -20, -4.5),
+                                               ("", 0, 0), ("9", -35, 0), ("27", -15, 9.5)]):
+        x = dtmf_audio(digits, duration=0.05 + 0.01 * i, gap=0.03, level_dbfs=level, twist_db=twist)
+        noise = rnd.normal(0, 30 if i != 3 else 8000, len(x) + 333 * i)     # one piece: loud noise
+        y = np.concatenate([x, np.zeros(333 * i)]) + noise
+        pieces.append(np.clip(y, -32768, 32767).astype(np.int16))
+    pieces += [pieces[0][:BLOCK - 1], pieces[1][:BLOCK], pieces[2][:BLOCK + 50]]
+    together = votes_many(pieces)
+    for p, (votes, levels) in zip(pieces, together):
+        alone_votes, alone_levels = block_votes(p)
+        assert np.array_equal(votes, alone_votes)
+        assert np.allclose(levels, alone_levels, atol=1e-3)
+        assert np.array_equal(votes, _reference_votes(p))
+    assert sum(int((v >= 0).sum()) for v, _ in together) >= 20           # tones were there to vote
+
+
+def test_a_detector_fed_in_any_pieces_finds_what_one_feed_finds():
+    """Decimated rates too: what does not fill a decimation step waits for the next piece."""
+    from sipscen.analysis.inband import InbandDetector
+    rnd = random.Random(2)
+    for rate in (8000, 16000, 48000):
+        x = dtmf_audio("3#8", rate=rate, duration=0.06, gap=0.05, level_dbfs=-20)
+        whole = InbandDetector(rate)
+        whole.feed(x)
+        expected = whole.finish()
+        assert [d["digit"] for d in expected] == ["3", "#", "8"]
+        det = InbandDetector(rate)
+        at = 0
+        while at < len(x):
+            n = rnd.randrange(1, 2000)
+            det.feed(x[at:at + n])
+            at += n
+        assert det.finish() == expected

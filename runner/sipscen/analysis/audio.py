@@ -16,6 +16,9 @@ bit-exact to ITU-T G.722, tested against the ITU vectors) to 16 kHz audio
 decoder has state: packets are decoded in arrival order (a reordered packet
 costs the ADPCM predictor a few ms). Opus is decoded at 48 kHz mono by the
 system libopus (``opus.py``, ctypes); lost packets are silence, not concealed.
+A sink whose audio is not kept (in-band DTMF only) may decode at 8 kHz
+(``decoder_for``'s ``rate``: G.722's lower sub-band, opus band-limited by
+libopus); ``ts_scale / ts_div`` maps its RTP timestamps to those samples.
 """
 from __future__ import annotations
 

@@ -1,15 +1,31 @@
 """Audio on the wire: decode each stream's (decrypted) payloads while the analyzer runs.
 
 :class:`AudioCollector` is the analyzer's optional companion (``Analyzer(...,
-audio=AudioCollector(...))``). While it is there, decodable streams stay on
-the general path (the inline fast path never sees payloads) and every plain
-audio packet of PCMU, PCMA, L16, G.722 or opus is handed to the stream's
+audio=AudioCollector(...))``). Every plain audio packet of PCMU, PCMA, L16,
+G.722 or opus is handed to the stream's
 :class:`~sipscen.analysis.audio.AudioSink`: in-band DTMF runs on the audio as
 it is built, and with ``keep`` the whole audio is kept for checks and WAV
 export. Each payload type of a stream has its own sink (a re-INVITE may change
 the codec on the same SSRC); a stream's audio is all of them on one timeline
-(:meth:`AudioCollector.merged`). Streams of other codecs are left alone (and
-keep their fast path).
+(:meth:`AudioCollector.merged`). Streams of other codecs are left alone.
+
+How packets arrive: the general path (``Analyzer._content``) hands over one
+packet at a time (:meth:`packet`: a stream's first packets, SRTP after
+decryption, pcapng). In a classic pcap the column loop (``fastcolumns.py``,
+``Analyzer.audio_fast``) keeps decoded streams on the fast path too and hands
+over each flow's in-order run of a buffer at once (:meth:`run`:
+:func:`payload_bounds` finds every record's payload with numpy, then
+``AudioSink.add_run`` decodes the run in one call where the codec allows it
+and places it in one copy where the timestamps follow on), and its single
+records (a packet after a loss, a late one) by :meth:`frame`. Either way the
+sink sees the same packets in the same order: the tests compare the two.
+
+Without ``keep`` only the digits are wanted: G.722 is decoded to its lower
+sub-band at 8 kHz (the upper band and the QMF synthesis skipped: half the
+cost) and opus at 8 kHz (libopus band-limits itself), which is what the
+detector looks at anyway; the stream's ``audio.codec`` still names the
+codec's own rate. The detector's work is queued and done for many streams at
+once (:meth:`_detect`, ``inband.votes_many``).
 
 Memory stays with the streams *active* at a time, not with all the streams
 of the capture (a load test's capture has 100,000s, most a few packets

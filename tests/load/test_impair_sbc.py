@@ -121,8 +121,11 @@ def test_the_impaired_run_fails_exactly_its_media_bounds_and_names_the_relayed_l
 
 
 def test_judged_again_from_its_evidence_it_still_says_so(impaired, sipscen, tmp_path):
-    code, out, err = sipscen("judge", impaired.artifacts["dir"], "--json", tmp_path / "j.json")
+    code, out, err = sipscen("judge", impaired.artifacts["dir"], "--json", tmp_path / "j.json",
+                             "--html", tmp_path / "j.html")
     assert code == 1, (out, err)
+    page = (tmp_path / "j.html").read_text()        # the chart of the MOS per interval
+    assert "MOS per interval (E-model)" in page and "media path impaired on purpose" in page
     scenario = json.loads((tmp_path / "j.json").read_text())["scenarios"][0]
     failed = {c["name"]: c for c in scenario["checks"] if c["status"] == "failed"}
     assert set(failed) == MEDIA_BOUNDS, failed

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sipscen.agents.records import AgentRecord, record_of
 from sipscen.agents.sipp.stats import percentile
 from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult, ScenarioResult
 from sipscen.core.errors import ExitStatus
@@ -74,8 +75,12 @@ class _Deferred:
 
 @dataclass
 class _Context:
+    """What ``check_load`` reads of a check context: the summed agents' records."""
     facts: dict[str, Any]
     load: dict[str, Any] | None = None
+
+    def record(self, agent: str) -> AgentRecord | None:
+        return record_of(self.facts.get(agent))
 
 
 def merge_load(group: list[ScenarioResult]) -> dict[str, Any]:

@@ -13,8 +13,8 @@ def check_user_agent(exp, ctx) -> list[CheckResult]:
         return [CheckResult(name, FAILED, pattern, None, ctx.wire_error or "no capture", loc,
                             WIRE)]
     seen = []
-    for call in ctx.wire.get("calls", []):
-        for m in call.get("messages", []):
+    for call in ctx.wire.calls:               # the typed wire analysis (analysis/result.py)
+        for m in call.messages:
             raw = m.get("raw") or ""
             if raw.startswith("SIP/2.0") or not ctx.owns(agent, m.get("src", "")):
                 continue              # responses, and what others sent

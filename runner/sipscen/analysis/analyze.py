@@ -230,14 +230,19 @@ def _build(path: str, an: Analyzer, warnings: list[str], min_packets: int,
             entry["wav"] = col.export_wav(st, wav_dir)
         streams.append(entry)
     dtmf = []
+    ends: dict = {}             # stream -> its ssrc, src and dst text (a stream has several digits)
     for ev in an.events:
         st = ev.stream
+        named = ends.get(st)
+        if named is None:
+            named = ends[st] = (f"0x{st.ssrc:08x}", st.src_str, st.dst_str)
         dtmf.append({
             "digit": ev.digit, "method": "rfc4733", "time": ev.time,
-            "duration_ms": ev.duration_ms, "volume": ev.volume, "ssrc": f"0x{st.ssrc:08x}",
-            "src": st.src_str, "dst": st.dst_str, "payload_type": ev.payload_type,
+            "duration_ms": ev.duration_ms, "volume": ev.volume, "ssrc": named[0],
+            "src": named[1], "dst": named[2], "payload_type": ev.payload_type,
             "call_id": st.call_id, "end": ev.end_seen, "packets": ev.packets,
         })
+    ends = None
     dtmf += an.calls.info_dtmf
     dtmf += inband
     dtmf.sort(key=lambda d: d["time"])

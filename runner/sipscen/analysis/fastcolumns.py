@@ -157,7 +157,9 @@ def run_pcap(an, reader) -> None:
     for buf, n in reader.pcap_windows():
         # 1. the record walk (a record cut short by the buffer's end, or claiming more than
         # MAX_RECORD bytes, and those after it are left to the reader)
-        offs = array("q")
+        # (a list: array("q").append parses its argument with PyArg_Parse, ~200 machine
+        # instructions a record; the list goes with the buffer, nothing outlives it)
+        offs = []
         append = offs.append
         pos = 0
         limit = n - 16
@@ -178,7 +180,7 @@ def run_pcap(an, reader) -> None:
             an.packets += count
             reader.taken(pos, count)
             continue
-        o = np.frombuffer(offs, dtype=np.int64)
+        o = np.array(offs, dtype=np.int64)
         # 2. columns, flows, chains
         # (a record too close to the buffer's end for a whole row is gathered from an
         # earlier place and left out of the chains: one() reads it where it is)
@@ -346,7 +348,7 @@ def run_pcap(an, reader) -> None:
         an.packets += count
         reader.taken(pos, count)
         # this buffer's columns go before the next buffer's are made (peak memory)
-        o = rows = col = cc = incl = ip = idx = k1 = k2 = h = key = chain = hs = first = None
+        offs = o = rows = col = cc = incl = ip = idx = k1 = k2 = h = key = chain = hs = first = None
         starts = gid = k1c = k2c = pi = pia = seq = b1 = ssrc = follows = tc = tsc = None
         transit = dd = fol = ddl = tcl = tsl = seql = brk = where = bi = breaks = dyn = ghash = ok = pay = None
     an.fast_touched = None

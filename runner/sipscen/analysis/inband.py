@@ -130,35 +130,51 @@ def _votes(f: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     last block's start).
 
     A block is four segments of ``HOP`` samples and one sample more, so its windowed
-    projections are sums of the segments' own products with the four parts of the
-    table (one matrix product over the segments, each sample read once, no block
-    copied out), and so is its windowed energy (the squared segments' products with
-    the window's four parts)."""
+    energy is a sum of the squared segments' products with the window's four parts,
+    and its windowed projections one of the segments' products with the four parts of
+    the table: matrix products over the segments, each sample read once, no block
+    copied out. Blocks too quiet to hold two tones at ``MIN_LEVEL_DBFS`` are not
+    looked at further; when they are most, only the segments of the others are
+    multiplied."""
     seg = f.reshape(-1, HOP)
     k = len(seg) - _SEGMENTS
     last = f[_SEGMENTS * HOP::HOP][:k]          # each block's sample after its four segments
-    proj = np.empty((k, 16), dtype=np.float32)
-    total = np.empty(k, dtype=np.float32)
-    for a in range(0, k, _CHUNK):             # bounded temporaries (and OpenBLAS's products)
-        b = min(k, a + _CHUNK)
-        part = seg[a:b + 4]
-        p = part @ _TABLE_SEG
-        q = (part * part) @ _WINDOW2_SEG
-        n = b - a
-        proj[a:b] = p[0:n, 0:16] + p[1:n + 1, 16:32] + p[2:n + 2, 32:48] + p[3:n + 3, 48:64] \
-            + last[a:b, None] * _TABLE32[4 * HOP]
-        total[a:b] = q[0:n, 0] + q[1:n + 1, 1] + q[2:n + 2, 2] + q[3:n + 3, 3] \
-            + last[a:b] * last[a:b] * _WINDOW2[4 * HOP]
-    proj = proj[rows].astype(np.float64)
-    total = total[rows]
     nblocks = len(rows)
     votes = np.full(nblocks, -1, dtype=np.int8)
     level = np.full(nblocks, -120.0)
+    total = np.empty(k, dtype=np.float32)
+    for a in range(0, k, _CHUNK):             # bounded temporaries (and OpenBLAS's products)
+        b = min(k, a + _CHUNK)
+        part = seg[a:b + _SEGMENTS]
+        q = (part * part) @ _WINDOW2_SEG
+        n = b - a
+        total[a:b] = q[0:n, 0] + q[1:n + 1, 1] + q[2:n + 2, 2] + q[3:n + 3, 3] \
+            + last[a:b] * last[a:b] * _WINDOW2[_SEGMENTS * HOP]
+    total = total[rows]
+    loud = np.flatnonzero(total >= 0.5 * _MIN_AMP2)     # two tones at the floor: about their sum
+    if not len(loud):
+        return votes, level
+    blocks = rows[loud]
+    if 3 * len(loud) >= k:                    # most are loud: every segment's products
+        proj = np.empty((k, 16), dtype=np.float32)
+        for a in range(0, k, _CHUNK):
+            b = min(k, a + _CHUNK)
+            p = seg[a:b + _SEGMENTS] @ _TABLE_SEG
+            n = b - a
+            proj[a:b] = p[0:n, 0:16] + p[1:n + 1, 16:32] + p[2:n + 2, 32:48] + p[3:n + 3, 48:64]
+        proj = proj[blocks]
+    else:                                     # the loud blocks' segments only
+        need = np.unique((blocks[:, None] + np.arange(_SEGMENTS)).ravel())
+        p = seg[need] @ _TABLE_SEG
+        at = np.searchsorted(need, blocks)
+        proj = p[at, 0:16] + p[at + 1, 16:32] + p[at + 2, 32:48] + p[at + 3, 48:64]
+    proj = (proj + last[blocks, None] * _TABLE32[_SEGMENTS * HOP]).astype(np.float64)
+    total = total[loud]
     amp2 = proj[:, :8] ** 2 + proj[:, 8:] ** 2          # squared amplitude of a sine at f
     rows_, cols = amp2[:, :4], amp2[:, 4:]
     r = rows_.argmax(axis=1)
     c = cols.argmax(axis=1)
-    idx = np.arange(nblocks)
+    idx = np.arange(len(loud))
     ra, ca = rows_[idx, r], cols[idx, c]
     ok = (ra >= _MIN_AMP2) & (ca >= _MIN_AMP2) & (ra <= ca * _NORMAL) & (ca <= ra * _REVERSE)
     rows_other = rows_.copy()
@@ -167,8 +183,7 @@ def _votes(f: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cols_other[idx, c] = 0
     ok &= (rows_other.max(axis=1) * _PEAK <= ra) & (cols_other.max(axis=1) * _PEAK <= ca)
     ok &= (ra + ca) / 2.0 >= TONE_SHARE * np.maximum(total, 1e-9)
-    ok &= total >= 0.5 * _MIN_AMP2                      # too quiet to hold two tones at the floor
-    hit = np.flatnonzero(ok)
+    hit = loud[ok]
     votes[hit] = (r[ok] * 4 + c[ok]).astype(np.int8)
     level[hit] = 10 * np.log10(np.maximum((ra[ok] + ca[ok]) / 2 / (_FULL * _FULL), 1e-12))
     return votes, level

@@ -155,9 +155,11 @@ def _parties(params) -> set[str]:
 
 
 def conclude(result: ScenarioResult, step_failure: str | None, *, incomplete: list[str],
-             capture_faults: list[str], analysis_failed: bool, wire_error: str | None) -> None:
+             capture_faults: list[str], analysis_failed: bool, wire_error: str | None,
+             blind: bool = False) -> None:
     """The scenario's status from its checks (already in ``result.checks``), a
-    failed step, and whether the capture and its analysis can be trusted."""
+    failed step, and whether the capture and its analysis can be trusted (``blind``:
+    its filter or snaplen hid what wire checks need, inconclusive_blind)."""
     if incomplete:
         inconclusive(result.checks, "; ".join(incomplete))
     elif analysis_failed and capture_faults:
@@ -175,6 +177,19 @@ def conclude(result: ScenarioResult, step_failure: str | None, *, incomplete: li
         result.exit_status = int(ExitStatus.INFRASTRUCTURE)
         result.error = result.error or ("the capture is incomplete: wire checks are "
                                         "inconclusive (" + "; ".join(incomplete) + ")")
+    if blind and result.status == ERROR and result.exit_status is None:
+        # the scenario's own capture settings hid the evidence: its author's to fix
+        result.exit_status = int(ExitStatus.INVALID_INPUT)
+        result.error = result.error or ("the capture's filter or snaplen hides what "
+                                        "wire checks need: they are inconclusive")
+    if result.status == ERROR and not result.error:
+        # checks without a verdict (inconclusive, or a check that could not run): the
+        # scenario says so; a result with neither verdict nor reason reads as cut short
+        # by a signal (engine/suite.has_verdict)
+        errors = [c.name for c in result.checks if c.status == ERROR]
+        result.error = (f"no verdict on {len(errors)} check(s): " + ", ".join(errors[:3])
+                        + (f" and {len(errors) - 3} more" if len(errors) > 3 else ""))
+        result.exit_status = result.exit_status or int(ExitStatus.INFRASTRUCTURE)
 
 
 NO_CHECKS = ("passed, no checks: the scenario has no expect:, so only its agents' own steps "

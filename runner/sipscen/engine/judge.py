@@ -84,12 +84,8 @@ def apply_verdict(result: ScenarioResult, scenario: Scenario, ev: Evidence, *, s
         verdict.conclude(result, ev.step_failure,
                          incomplete=list(ev.wire.incomplete if ev.wire else []),
                          capture_faults=list(ev.capture_faults),
-                         analysis_failed=ev.analysis_failed, wire_error=ev.wire_error)
-        if blind and result.status == ERROR and result.exit_status is None:
-            # the scenario's own capture settings hid the evidence: its author's to fix
-            result.exit_status = int(ExitStatus.INVALID_INPUT)
-            result.error = result.error or ("the capture's filter or snaplen hides what "
-                                            "wire checks need: they are inconclusive")
+                         analysis_failed=ev.analysis_failed, wire_error=ev.wire_error,
+                         blind=bool(blind))
         if not scenario.expectations:
             verdict.no_checks(result, strict)
         if done is not None:

@@ -67,3 +67,16 @@ def test_the_context_holds_records_and_a_service_rests_on_the_wire():
     assert ctx.evidence_of("bob") == AGENT and ctx.at("bob") == "at bob"
     assert ctx.evidence_of("carol") == WIRE
     assert ctx.at("carol") == "at carol, from the capture"
+
+
+def test_a_calls_media_sessions_are_typed_with_their_counters():
+    call = CallRecord.from_dict({"call_id": "c1", "rtp_sessions": [
+        {"index": 0, "started_at": 1.0, "ended_at": 3.0, "state": "active", "codec": "PCMA",
+         "rx_packets": 100, "rx_lost": 0},
+        {"index": 1, "started_at": 3.0, "ended_at": None, "state": "active", "codec": "PCMU",
+         "rx_packets": 150, "rx_lost": 15}]})
+    first, second = call.sessions()
+    assert (first.index, first.codec, first.started_at, first.ended_at) == (0, "PCMA", 1.0, 3.0)
+    assert (second.rx_packets, second.counters["rx_lost"]) == (150, 15)
+    assert second.ended_at is None
+    assert CallRecord().sessions() == []

@@ -38,6 +38,26 @@ class Digit:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class MediaSession:
+    """One media session of a call (a typed view of an ``rtp_sessions`` entry: PJSUA
+    counts per audio stream, and a re-INVITE that changes the media starts the next)."""
+    index: int = 0
+    started_at: float | None = None    # board seconds
+    ended_at: float | None = None      # None: still running when the facts were taken
+    state: str | None = None           # active | local_hold | remote_hold
+    codec: str | None = None
+    counters: Mapping[str, Any] = field(default_factory=dict)   # its RTP counters (rx_packets, ...)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "MediaSession":
+        return cls(**{**_known(cls, data), "counters": data})
+
+    @property
+    def rx_packets(self) -> int:
+        return int(self.counters.get("rx_packets") or 0)
+
+
 @dataclass
 class CallRecord:
     """One call as an agent saw it (times in board seconds)."""
@@ -72,6 +92,11 @@ class CallRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CallRecord":
         return cls(**_known(cls, data))
+
+    def sessions(self) -> list[MediaSession]:
+        """Its media sessions, typed ([] when its agent counts per call only)."""
+        return [MediaSession.from_dict(s) for s in self.rtp_sessions or []
+                if isinstance(s, Mapping)]
 
     def srtp_active(self) -> bool:
         return bool((self.srtp or {}).get("active"))

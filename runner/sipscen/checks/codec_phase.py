@@ -66,7 +66,7 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
                            "matches nothing", loc, ctx.evidence_of(agent))
     used: set[str] = set()
     for call in calls:
-        sessions = [s for s in call.rtp_sessions or [] if s.get("codec")]
+        sessions = [s for s in call.sessions() if s.codec]
         if not sessions:
             if params.get("after") or params.get("before"):
                 return CheckResult(
@@ -78,11 +78,11 @@ def codec_at_agent(ctx: CheckContext, agent: str, calls: list[dict[str, Any]], w
             continue
         for s in sessions:
             # a session ends with its call at the latest (its last counters may come later)
-            ends = [x for x in (s.get("ended_at"), call.disconnected_at) if x is not None]
-            first, last = s.get("started_at"), min(ends) if ends else None
+            ends = [x for x in (s.ended_at, call.disconnected_at) if x is not None]
+            first, last = s.started_at, min(ends) if ends else None
             if (end is None or first is None or first <= end) and \
                     (start is None or last is None or last >= start):
-                used.add(str(s["codec"]).split("/")[0])
+                used.add(str(s.codec).split("/")[0])
     used.discard("")
     low = {u.lower() for u in used}
     ok = want.lower() in low and (not params.get("only") or low == {want.lower()})

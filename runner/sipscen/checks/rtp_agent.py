@@ -12,10 +12,11 @@ the wire's.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from sipscen.agents.pjsua.rtp_sessions import totals    # the same sums as the facts'
 from sipscen.analysis.emodel import e_model
+from sipscen.agents.records import MediaSession
 from sipscen.checks.context import CheckContext
 
 SLACK = 0.5
@@ -32,7 +33,7 @@ def agent_figures(ctx: CheckContext, sender: str, receiver: str, start: float | 
     if not call.rtp:                    # a service: its calls are read from the capture
         return None, "", (f"inconclusive: {receiver} reports no RTP statistics of its own "
                           "(judge it on the wire: where: wire)")
-    sessions = call.rtp_sessions or []
+    sessions = call.sessions()
     if start is None and end is None:
         note = ctx.first_of(receiver, sender)
         if len(sessions) > 1:
@@ -46,17 +47,19 @@ def agent_figures(ctx: CheckContext, sender: str, receiver: str, start: float | 
     outside = [s for s in used if not _inside(s, start, end)]
     if outside:
         return None, "", ("inconclusive: " + "; ".join(
-            f"{receiver}'s media session {s['index'] + 1} ({_span(s)}) runs beyond the phase "
-            f"({_span({'started_at': start, 'ended_at': end})})" for s in outside)
+            f"{receiver}'s media session {s.index + 1} ({_span(s)}) runs beyond the phase "
+            f"({_span(MediaSession(started_at=start, ended_at=end))})" for s in outside)
             + ": its counters cannot show the phase alone; judge it on the wire (where: wire)")
     note = (f"media session{'s' if len(used) > 1 else ''} "
-            f"{', '.join(str(s['index'] + 1) for s in used)} of {len(sessions)} ({_span(used[0])}"
+            f"{', '.join(str(s.index + 1) for s in used)} of {len(sessions)} ({_span(used[0])}"
             f"{'' if len(used) == 1 else ' ...'})" if used else
             f"{receiver} had no media session in the phase")
-    return _figures(totals(used), _main_codec(used) or call.codec, used), "", note
+    return (_figures(totals([s.counters for s in used]), _main_codec(used) or call.codec, used),
+            "", note)
 
 
-def _figures(rtp: dict[str, Any], codec: str | None, sessions: list[dict]) -> dict[str, Any]:
+def _figures(rtp: Mapping[str, Any], codec: str | None,
+             sessions: list[MediaSession]) -> dict[str, Any]:
     packets, lost = int(rtp.get("rx_packets") or 0), int(rtp.get("rx_lost") or 0)
     loss = round(100.0 * lost / (packets + lost), 2) if packets + lost else 0.0
     jitter = float(rtp.get("rx_jitter_ms") or 0.0)
@@ -65,26 +68,26 @@ def _figures(rtp: dict[str, Any], codec: str | None, sessions: list[dict]) -> di
             "mos": e_model(codec, loss, jitter)["mos"] if packets else None}
 
 
-def _main_codec(sessions: list[dict]) -> str | None:
-    with_codec = [s for s in sessions if s.get("codec")]
-    return max(with_codec, key=lambda s: s.get("rx_packets") or 0)["codec"] if with_codec else None
+def _main_codec(sessions: list[MediaSession]) -> str | None:
+    with_codec = [s for s in sessions if s.codec]
+    return max(with_codec, key=lambda s: s.rx_packets).codec if with_codec else None
 
 
-def _overlaps(s: dict, start, end) -> bool:
-    a, b = s.get("started_at"), s.get("ended_at")
+def _overlaps(s: MediaSession, start, end) -> bool:
+    a, b = s.started_at, s.ended_at
     return not ((a is not None and end is not None and a >= end)
                 or (b is not None and start is not None and b <= start))
 
 
-def _inside(s: dict, start, end) -> bool:
-    a, b = s.get("started_at"), s.get("ended_at")
+def _inside(s: MediaSession, start, end) -> bool:
+    a, b = s.started_at, s.ended_at
     if start is not None and (a is None or a < start - SLACK):
         return False
     return end is None or (b is not None and b <= end + SLACK)
 
 
-def _span(s: dict) -> str:
-    a, b = s.get("started_at"), s.get("ended_at")
+def _span(s: MediaSession) -> str:
+    a, b = s.started_at, s.ended_at
     return (f"{'start' if a is None else f'{a:.2f}s'} to "
             f"{'the end' if b is None else f'{b:.2f}s'}")
 

@@ -112,6 +112,9 @@ def test_the_impaired_run_fails_exactly_its_media_bounds_and_names_the_relayed_l
     assert imp["loss_pct"] == 5.0 and imp["packets"] == CALLS * 2 * 100   # 100 packets a leg
     assert 0.02 < imp["dropped"] / imp["packets"] < 0.08, imp
     assert "--mode random --probability 0.050000 -j DROP" in imp["rule"]
+    said = [e for e in impaired.events if e["kind"] == "media_impaired"]   # live, and kept
+    assert [(e["agent"], e["loss"], e["chain"]) for e in said] == \
+        [("sut", "5%", imp["chain"])], said
     assert chains_of(os.getpid()) == []
     # the chart's series: the MOS falls in every interval with media (of 10 calls or
     # more: a tail interval of one call may have had the luck of no drop), not on average
@@ -209,8 +212,7 @@ def test_no_rule_is_left_after_an_exception_in_the_middle(tmp_path, monkeypatch)
 
 def _start_cli(tmp_path) -> subprocess.Popen:
     path = tmp_path / "s.yaml"
-    path.write_text(scenario_text(calls=400).replace("time_limit: 35s", "time_limit: 60s")
-                    .replace("timeout: 45s", "timeout: 90s"))
+    path.write_text(scenario_text(calls=100))        # 5 s of calls: signalled after 2 s
     return subprocess.Popen([sys.executable, "-m", "sipscen", "run", path, "--artifacts",
                              tmp_path / "art", "--json", tmp_path / "r.json"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

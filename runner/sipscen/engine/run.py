@@ -154,6 +154,11 @@ class _Run:
                         by_name[name].ready(READY_TIMEOUT)
                         readied.add(name)
                 service.start(self.contacts, self.scenario.file.parent)
+                loss = getattr(service, "loss", None)      # impair: (core/netfilter.py)
+                if loss is not None and loss.installed:
+                    self.board.post(service.spec.name, "media_impaired",
+                                    loss=f"{loss.loss_pct:g}%", ports=f"{loss.low}-{loss.high}",
+                                    chain=loss.chain)
                 started.add(service.spec.name)
                 pending.remove(service)
         for service in self.services:

@@ -41,7 +41,7 @@ all of them).
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 import struct
 from array import array
 
@@ -238,7 +238,7 @@ def run_pcap(an, reader) -> None:
         # buffer among the calls and streams made meanwhile, and fragment the heap)
         bounds = array("q", starts.tobytes())     # group g: chain positions bounds[g]..bounds[g+1]-1
         bounds.append(m)
-        ghash = h[starts]
+        ghash = h[starts].tolist()                # per group its hash, ascending
         groups = len(starts)
         clocks = []
         fast_st = [None] * groups                 # per group: the stream its pending records are fast for
@@ -329,8 +329,8 @@ def run_pcap(an, reader) -> None:
                 for key in touched:
                     if len(key) != 12 or key == own:
                         continue                  # IPv6: not in the chains; its own: done above
-                    g = int(np.searchsorted(ghash, np.uint64((int.from_bytes(key[:8], "big") * _MIXI
-                                                    + int.from_bytes(key[8:], "big")) & _M64)))
+                    g = bisect_left(ghash, (int.from_bytes(key[:8], "big") * _MIXI
+                                            + int.from_bytes(key[8:], "big")) & _M64)
                     at = offs[pia[bounds[g]]] + key_at if g < groups else 0
                     if g < groups and key == buf[at:at + 12]:
                         lo, hi = bounds[g], bounds[g + 1]

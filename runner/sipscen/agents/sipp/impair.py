@@ -7,7 +7,10 @@ kernel has no ``netem``. Dropping in the kernel does not work either (measured
 here): an iptables DROP on OUTPUT makes the raw socket's ``sendto`` fail with
 EPERM, and SIPp's pcap player then gives up the rest of the file -- calls lose
 their media after the first drop instead of 5 % of it; a drop after the
-capture point (PREROUTING/INPUT) is invisible to the capture.
+capture point (PREROUTING/INPUT) on the way into the receiving agent is
+invisible to the capture. (On the way into a media relay it is not: the relay's
+outgoing leg carries the gaps -- a service's ``impair:``, core/netfilter.py,
+the SUT's media path; this one stays for loss between agents with no relay.)
 
 So the loss is made where the media starts: the agent plays a copy of its pcap
 with each RTP packet left out with probability ``loss`` (seeded, so a run

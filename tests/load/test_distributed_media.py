@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from sipscen.checks import load_media
+from sipscen.checks import load_media, load_series
 from tests.load.conftest import CALLS, scenario_text
 from tests.sipp.conftest import needs_kamailio, needs_sipp
 
@@ -41,7 +41,7 @@ def test_two_generators_merge_into_one_media_verdict(tmp_path, sipscen):
     assert load["generators"] == 2 and load["calls"] == CALLS
     assert load["one_way"] == 2            # call 10 of each generator is silent one way
     for kind in load_media.UNITS:
-        both = load_media.hist_merge(dict(parts[0]["histograms"][kind]),
+        both = load_series.hist_merge(dict(parts[0]["histograms"][kind]),
                                      parts[1]["histograms"][kind])
         assert load["histograms"][kind] == both
     checks = {c["name"]: c for c in merged["checks"]}

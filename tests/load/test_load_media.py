@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from sipscen.checks import load_media
+from sipscen.checks import load_media, load_series
 from sipscen.core.results import FAILED, PASSED
 
 from tests.load.conftest import CALLS
@@ -173,13 +173,13 @@ def test_two_halves_merged_equal_the_whole(run):
         return load_media.summarise("caller", _context(run, dict(wire, calls=calls)), 1.0)
 
     whole = summary(wire["calls"])
-    merged = load_media.merge([summary(wire["calls"][0::2]), summary(wire["calls"][1::2])])
+    merged = load_series.merge([summary(wire["calls"][0::2]), summary(wire["calls"][1::2])])
     for key in ("calls", "answered", "two_way", "one_way", "silent", "not_whole", "failed"):
         assert merged[key] == whole[key], key
-    for kind in load_media.UNITS:
+    for kind in load_series.UNITS:
         for pct in (5, 50, 95, 100):
-            assert (load_media.hist_percentile(merged["histograms"][kind], kind, pct)
-                    == load_media.hist_percentile(whole["histograms"][kind], kind, pct)), kind
+            assert (load_series.hist_percentile(merged["histograms"][kind], kind, pct)
+                    == load_series.hist_percentile(whole["histograms"][kind], kind, pct)), kind
     assert whole["histograms"]["mos"] and whole["two_way"] == CALLS - 3
     assert merged["worst"][0]["mos"] == whole["worst"][0]["mos"]
 

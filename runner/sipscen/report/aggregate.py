@@ -13,7 +13,7 @@ the results with the same ``order`` and name are summed:
   histograms of MOS, loss, jitter and setup time are summed, so the merged
   percentiles are exactly those of all calls judged in one place; counts add
   up, the worst calls are re-ranked, the time series is re-binned on the
-  generators' common clock (``sipscen.checks.load_media.merge``);
+  generators' common clock (``sipscen.checks.load_series.merge``);
 * the load expectations are judged on those sums with the ordinary ``load``
   check (``sipscen.checks.load.check_load``); media bounds on a generator's
   incomplete capture are inconclusive;
@@ -31,7 +31,7 @@ from sipscen.core.results import ERROR, FAILED, PASSED, CheckResult, ScenarioRes
 from sipscen.core.errors import ExitStatus
 from sipscen.checks.verdict import inconclusive
 from sipscen.checks.load import check_load
-from sipscen.checks.load_media import merge
+from sipscen.checks.load_series import merge
 
 SUMMED = ("attempted", "successful", "failed", "retransmissions", "current_calls",
           "out_of_call_msgs", "dead_call_msgs", "fatal_errors")

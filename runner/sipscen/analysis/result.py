@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
 
+@dataclass(eq=False)
 class _FromJson:
     """A typed view of one JSON object that writes back the same object."""
 
+    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
     _keys: ClassVar[dict[str, str]] = {}        # field -> its JSON key, where they differ
-    _nested: ClassVar[tuple[str, ...]] = ()     # fields that hold typed objects
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None):
@@ -74,7 +76,6 @@ class WireDigit(_FromJson):
     src: str = ""                      # "ip:port"
     dst: str = ""
     call_id: str | None = None
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(eq=False)
@@ -97,7 +98,6 @@ class WireStream(_FromJson):
     event_payload_types: list[int] = field(default_factory=list)
     quality: dict = field(default_factory=dict)            # {codec, loss_pct, r, mos, delay_ms}
     audio: dict | None = None          # decoded audio figures (--inband, --wav-dir)
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def direction(self) -> str:
@@ -123,58 +123,49 @@ class WireCall(_FromJson):
     answered: bool = False
     messages: list[dict] = field(default_factory=list)
     sdp: list[dict] = field(default_factory=list)
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _keys: ClassVar[dict[str, str]] = {"from_": "from"}
 
 
 @dataclass(eq=False)
-class StunPair(_FromJson):
-    """STUN between two addresses (analysis/stun.py): ICE checks and TURN."""
+class _Pair(_FromJson):
+    """What one collector saw between two addresses ("ip:port")."""
     src: str = ""
     dst: str = ""
-    first: float | None = None
+    first: float | None = None         # capture time of its first packet
+
+
+@dataclass(eq=False)
+class StunPair(_Pair):
+    """STUN between two addresses (analysis/stun.py): ICE checks and TURN."""
     last: float | None = None
     requests: int = 0                  # Binding requests
     successes: int = 0                 # ... answered with success
     errors: int = 0
     allocations: int = 0               # TURN Allocate successes
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(eq=False)
-class TlsPair(_FromJson):
+class TlsPair(_Pair):
     """TLS records on one TCP direction (analysis/tls.py)."""
-    src: str = ""
-    dst: str = ""
-    first: float | None = None
     records: int = 0                   # segments that start a TLS record
     handshakes: int = 0                # ... a handshake record
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(eq=False)
-class DtlsFlow(_FromJson):
+class DtlsFlow(_Pair):
     """A DTLS handshake on a media pair (analysis/dtls.py)."""
-    src: str = ""
-    dst: str = ""
-    first: float = 0.0
     last: float | None = None
     records: int = 0
     handshake: list[str] = field(default_factory=list)     # ClientHello, ServerHello, ...
     srtp_profile: str | None = None    # the use_srtp profile agreed
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(eq=False)
-class MediaSample(_FromJson):
+class MediaSample(_Pair):
     """What one src->dst media flow's payloads look like (analysis/dtls.py)."""
-    src: str = ""
-    dst: str = ""
-    first: float = 0.0
     packets: int = 0
     looks_encrypted: bool = False
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(eq=False)
@@ -183,7 +174,6 @@ class DtlsScan(_FromJson):
     src->dst media flow's payloads look like (``rtp``): analysis/dtls.py."""
     flows: list[DtlsFlow] = field(default_factory=list)
     rtp: list[MediaSample] = field(default_factory=list)
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "DtlsScan":
@@ -206,7 +196,6 @@ class WireAnalysis(_FromJson):
     dtls: DtlsScan | None = None       # when DTLS was seen or the media was sampled
     # the engine's: why the capture is known to be incomplete (engine/run.py)
     incomplete: list[str] = field(default_factory=list)
-    origin: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "WireAnalysis":

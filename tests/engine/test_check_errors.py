@@ -24,6 +24,7 @@ agents:
     steps:
       - call: {to: bob}
       - wait: {event: media_active, timeout: 5s}
+      - sleep: 500ms              # RTP both ways on the wire before the BYE
       - hangup: {}
 expect:
   - call: {from: alice, to: bob, answered: true}

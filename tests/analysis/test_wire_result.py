@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from sipscen.analysis import analyze_capture
-from sipscen.analysis.result import DtlsScan, WireAnalysis, WireCall, WireDigit, WireStream
+from sipscen.analysis.result import (DtlsScan, WireAnalysis, WireCall, WireDigit, WireMessage,
+                                     WireStream)
 
 
 def _capture(cap) -> Path:
@@ -39,6 +40,15 @@ def test_a_real_analysis_reads_back_as_the_same_json(cap):
         f"{doc['rtp_streams'][0]['src']}->{doc['rtp_streams'][0]['dst']}",
         doc["rtp_streams"][0]["packets"])
     assert wire.digits() == "".join(d["digit"] for d in doc["dtmf"])
+    messages, raw = wire.calls[0].messages, doc["calls"][0]["messages"]
+    assert len(messages) == len(raw) >= 3 and all(isinstance(m, WireMessage) for m in messages)
+    for m, r in zip(messages, raw):
+        assert (m.time, m.src, m.dst, m.summary, m.transport, m.method, m.status, m.raw) == (
+            r["time"], r["src"], r["dst"], r["summary"], r["transport"], r["method"],
+            r["status"], r["raw"])
+        assert m.is_response == r["raw"].startswith("SIP/2.0 ")
+    assert messages[0].method == "INVITE" and messages[0].status is None
+    assert any(m.status == 200 for m in messages)
     assert json.dumps(wire.to_dict()) == json.dumps(doc)      # the same keys, in order
     # the negative control: what the engine learns is written back
     wire.incomplete = ["tcpdump ended during the run"]
@@ -55,3 +65,34 @@ def test_optional_keys_stay_absent_and_the_dtls_scan_is_typed():
                                                      "rtp": []}))
     assert isinstance(scanned.dtls, DtlsScan) and scanned.dtls.flows[0].src == "a"
     assert WireAnalysis.from_dict(None).to_dict() == {}
+
+
+def test_a_message_keeps_its_json_and_reads_as_before_for_plugins():
+    """A malformed message, a null status and a key the type does not name come back
+    as they were; ``get``/``[]`` read a message the way plugins read the old dicts."""
+    bad = {"time": 1.5, "src": "127.0.0.1:5060", "dst": "127.0.0.2:5060",
+           "summary": "2OO OK (INVITE)", "transport": "udp", "method": "INVITE",
+           "status": None, "raw": "SIP/2.0 2OO OK\r\n\r\n", "malformed": ["status"],
+           "extra": {"kept": True}}
+    plain = {k: v for k, v in bad.items() if k not in ("malformed", "extra")}
+    doc = {"packets": 2, "calls": [{"call_id": "c1", "messages": [bad, plain]}]}
+    wire = WireAnalysis.from_dict(json.loads(json.dumps(doc)))
+    first, second = wire.calls[0].messages
+    assert first.malformed == ["status"] and second.malformed == []
+    assert first.status is None and first.is_response       # a status line, its code unread
+    assert json.dumps(wire.to_dict()) == json.dumps(doc)
+    assert "malformed" not in wire.to_dict()["calls"][0]["messages"][1]
+    # the dict reads plugins made before messages were typed
+    assert first.get("raw") == bad["raw"] and first["src"] == bad["src"]
+    assert first.get("extra") == {"kept": True} and first.get("status", 0) is None
+    assert second.get("malformed") is None and second.get("nope", "x") == "x"
+    try:
+        second["malformed"]
+    except KeyError:
+        pass
+    else:
+        raise AssertionError("a key the message did not have must raise KeyError")
+    # the negative control: a value changed in the type is what is written back
+    second.status = 180
+    assert wire.to_dict()["calls"][0]["messages"][1]["status"] == 180 != doc["calls"][0][
+        "messages"][1]["status"]

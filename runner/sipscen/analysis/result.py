@@ -110,10 +110,49 @@ class WireStream(_FromJson):
 
 
 @dataclass(eq=False)
+class WireMessage(_FromJson):
+    """One SIP message on the wire (analysis/calls.py). Its values are the JSON's
+    as they are (a key the JSON had as null reads None)."""
+    time: float | None = None          # capture time (a TCP message: its last byte)
+    src: str = ""                      # "ip:port" ("[v6]:port")
+    dst: str = ""
+    summary: str = ""                  # "INVITE sip:bob@b", "200 OK (INVITE)"
+    transport: str = ""                # udp | tcp | tls | ws | wss
+    method: str | None = None          # a request's method, a response's CSeq method
+    status: int | None = None          # a response's status code (None: not read)
+    raw: str = ""                      # the message's text (up to 8 KB)
+    malformed: list[str] = field(default_factory=list)     # fields whose numbers were unreadable
+
+    @property
+    def is_response(self) -> bool:
+        """A status code read, or a status line whose code was not."""
+        return self.status is not None or (self.raw or "").startswith("SIP/2.0 ")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The JSON value under ``key`` (``default`` when absent): how plugins written
+        when messages were dicts read them (docs/EXTENDING.md); code reads attributes."""
+        if key in self._fields():
+            value = getattr(self, key)
+            present = key in (self.origin or {}) or value != _default(self._fields()[key])
+            return value if present else default
+        return (self.origin or {}).get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        missing = object()
+        value = self.get(key, missing)
+        if value is missing:
+            raise KeyError(key)
+        return value
+
+    @classmethod
+    def _fields(cls) -> dict[str, dataclasses.Field]:
+        return {f.name: f for f in dataclasses.fields(cls) if f.name != "origin"}
+
+
+@dataclass(eq=False)
 class WireCall(_FromJson):
-    """One Call-ID on the wire: its SIP messages ({time, src, dst, summary, transport,
-    method, status, raw, malformed}) and its SDP exchange ({time, from, kind,
-    message, media})."""
+    """One Call-ID on the wire: its SIP messages (:class:`WireMessage`) and its SDP
+    exchange ({time, from, kind, message, media})."""
     call_id: str | None = None
     from_: str = ""
     to: str = ""
@@ -121,10 +160,17 @@ class WireCall(_FromJson):
     end: float | None = None
     status: int | None = None          # the final answer to its first INVITE
     answered: bool = False
-    messages: list[dict] = field(default_factory=list)
+    messages: list[WireMessage] = field(default_factory=list)
     sdp: list[dict] = field(default_factory=list)
 
     _keys: ClassVar[dict[str, str]] = {"from_": "from"}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "WireCall":
+        obj = super().from_dict(data)
+        obj.messages = [WireMessage.from_dict(m) for m in obj.messages or []
+                        if isinstance(m, Mapping)]
+        return obj
 
 
 @dataclass(eq=False)

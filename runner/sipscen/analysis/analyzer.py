@@ -270,26 +270,21 @@ class Analyzer:
             if plain_rtp:
                 self._go_fast(st, key, pt)
             return
-        if pt < 35:
+        cls = None
+        if pt >= 35:            # a dynamic PT without SDP: its classifier says what it carries
+            cls = st.classifiers.get(pt)
+            if cls is None:
+                cls = st.classifiers[pt] = EventClassifier()
+            if cls.state == _EV_EVENTS:
+                add(t, seq, ts, pt, False)
+                self._event(st, t, seq, ts, b1 & 0x80, pkt, pt, 8000)
+                return
+        if cls is None or cls.state == _EV_AUDIO:      # static PTs (< 35) are never events
             add(t, seq, ts, pt, True)
             if self.audio is not None:
                 self.audio.packet(st, t, ts, pt, _payload(pkt))
             if plain_rtp:
                 self._go_fast(st, key, pt)
-            return
-        cls = st.classifiers.get(pt)
-        if cls is None:
-            cls = st.classifiers[pt] = EventClassifier()
-        if cls.state == _EV_AUDIO:
-            add(t, seq, ts, pt, True)
-            if self.audio is not None:
-                self.audio.packet(st, t, ts, pt, _payload(pkt))
-            if plain_rtp:
-                self._go_fast(st, key, pt)
-            return
-        if cls.state == _EV_EVENTS:
-            add(t, seq, ts, pt, False)
-            self._event(st, t, seq, ts, b1 & 0x80, pkt, pt, 8000)
             return
         payload = _payload(pkt)
         add(t, seq, ts, pt, True)

@@ -109,6 +109,18 @@ def above(values: list[float]) -> float:
     return top + max(0.5, abs(top))
 
 
+def halfway_to_one(m: "Mutation", p: Mapping[str, Any], key: str, current: Any,
+                   got: list[float], *, digits: int, limit: float = 1.0,
+                   note_key: str | None = None, noun: str = "value") -> None:
+    """A lower bound on a 0..1 figure moved halfway from the best measured value to 1
+    (past what was measured), or a note when the measure leaves no room above it."""
+    if got and max(got) < limit:
+        want = round(min(1.0, max(got) + (1 - max(got)) / 2), digits)
+        m.add(p, f"{key} {current} -> {want} (past the measured {max(got):g})", **{key: want})
+    else:
+        m.note(f"{note_key or key}: the measured {noun} is {got or '?'}, no bound above it")
+
+
 def status_codes(results) -> list[int]:
     return [int(x) for x in measured(results, "status")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from sipscen.checks.mutants import (CODECS, DROP, PROFILES, SUITES, Mutant, Mutation, above,
-                                    flip_leg, measured, seconds)
+                                    flip_leg, halfway_to_one, measured, seconds)
 
 
 def _other_codec(codec: str, measured_codecs: Iterable[str] = ()) -> str:
@@ -199,11 +199,7 @@ def audio(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
         if p.get(key):
             m.add(p, f"{key} flipped to {flip}", **{key: DROP, flip: True})
     if "matches" in p:
-        got = measured(results, "", "score")
-        if got and max(got) < 0.999:
-            want = round(min(1.0, max(got) + (1 - max(got)) / 2), 4)
-            m.add(p, f"min_score {p.get('min_score', '(default)')} -> {want} (past the measured "
-                  f"{max(got):g})", min_score=want)
-        else:
-            m.note(f"matches: the measured score is {got or '?'}, no bound above it")
+        halfway_to_one(m, p, "min_score", p.get("min_score", "(default)"),
+                       measured(results, "", "score"), digits=4, limit=0.999,
+                       note_key="matches", noun="score")
     return m.result()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from sipscen.checks.mutants import (ABSENT_METHOD, DIRECTIONS, DROP, NOMATCH, Mutant, Mutation,
-                                    above, count_bounds, header_mutants, is_absence, measured,
-                                    numbers, other_status, seconds, status_codes)
+                                    above, count_bounds, halfway_to_one, header_mutants,
+                                    is_absence, measured, numbers, other_status, seconds,
+                                    status_codes)
 
 
 CALL_TIMINGS = ("post_dial_delay", "ring_time", "answer_time", "final_time", "cancel_time")
@@ -112,14 +113,9 @@ def load(p: Mapping[str, Any], results) -> tuple[list[Mutant], list[str]]:
                   f"{max(got):g} ms)", p95_ms_max=max(got) / 2)
         else:
             m.note("p95_ms_max: the measured p95 is 0 ms, no bound below it")
-    got = measured(results, "achieved call rate")
     if "rate_min_ratio" in p:
-        if got and max(got) < 1:
-            want = round(min(1.0, max(got) + (1 - max(got)) / 2), 6)
-            m.add(p, f"rate_min_ratio {p['rate_min_ratio']} -> {want} (past the measured "
-                  f"{max(got):g})", rate_min_ratio=want)
-        else:
-            m.note(f"rate_min_ratio: the measured ratio is {got or '?'}, no bound above it")
+        halfway_to_one(m, p, "rate_min_ratio", p["rate_min_ratio"],
+                       measured(results, "achieved call rate"), digits=6, noun="ratio")
     _load_media(m, p, results)
     return m.result()
 

@@ -92,18 +92,12 @@ class SippCommand:
         if self.service:
             a += ["-s", str(self.service)]
         load = self.load
-        if load.rate is not None:
-            a += ["-r", _num(load.rate)]
-        if load.rate_period_ms is not None:
-            a += ["-rp", str(load.rate_period_ms)]
-        if load.calls is not None:
-            a += ["-m", str(load.calls)]
-        if load.limit is not None:
-            a += ["-l", str(load.limit)]
-        if load.duration_ms is not None:
-            a += ["-d", str(load.duration_ms)]
-        if load.rate_increase is not None:
-            a += ["-rate_increase", _num(load.rate_increase)]
+        for flag, value, text in (("-r", load.rate, _num), ("-rp", load.rate_period_ms, str),
+                                  ("-m", load.calls, str), ("-l", load.limit, str),
+                                  ("-d", load.duration_ms, str),
+                                  ("-rate_increase", load.rate_increase, _num)):
+            if value is not None:
+                a += [flag, text(value)]
         if load.rate_max is not None:
             a += ["-rate_max", _num(load.rate_max), "-no_rate_quit"]
         if load.time_limit is not None:

@@ -122,8 +122,8 @@ def _load_check(lc, params: dict) -> None:
 register_expectation(ExpectationFamily(
     name="audio", evaluate="sipscen.checks.audio_judge:check_audio", schema=SCHEMA, check=_load_check,
     mutate="sipscen.checks.mutants_media:audio",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: WHOLE,
-    needs_audio=lambda params: True,
+    wire_needs=WHOLE,
+    needs_audio=True,
     doc="What `to` heard from `from`, at the receiving PJSUA agent (its receive tap) and on the "
         "wire (PCMU, PCMA, L16, G.722, opus decoded, also inside SRTP), optionally between two signals "
         "(`after`, `before`): a `tone` (each of up to 4 `frequencies` a spectral peak of its "

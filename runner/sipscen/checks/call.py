@@ -201,7 +201,7 @@ SCHEMA = {
 register_expectation(ExpectationFamily(
     name="call", evaluate="sipscen.checks.call:check_call", schema=SCHEMA,
     mutate="sipscen.checks.mutants_signalling:call",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: SIGNALLING,
+    wire_needs=SIGNALLING,
     check=_check_params, needs={"from": "calls"},
     doc="The calls `from` made (to `to`): by default every one must satisfy it, or `nth`/`id` "
         "picks one; `count` of calls; `status` as 200, 4xx or [404, 480]; `answered`; "

@@ -112,7 +112,7 @@ def _check_codec_params(lc, params) -> None:
 register_expectation(ExpectationFamily(
     name="codec", evaluate="sipscen.checks.codec:check_codec",
     mutate="sipscen.checks.mutants_media:codec",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: HEADERS,
+    wire_needs=HEADERS,
     schema={"description": "The negotiated codec (both agents' view) and the RTP payload "
                            "type on the wire.",
             "type": "object", "required": ["codec"],

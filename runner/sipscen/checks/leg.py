@@ -180,7 +180,7 @@ def check_leg(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
 register_expectation(ExpectationFamily(
     name="leg", evaluate="sipscen.checks.leg:check_leg", evidence="wire",
     mutate="sipscen.checks.mutants_media:leg",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: WHOLE,
+    wire_needs=WHOLE,
     # plain RTP needs proof that the payload is not ciphertext: the media scan
     needs_dtls_scan=lambda params: params.get("srtp") is False,
     schema={"description": "One media leg between two parties (e.g. alice<->sut), judged "

@@ -110,7 +110,7 @@ def _check_media(lc, params) -> None:
 register_expectation(ExpectationFamily(
     name="media", evaluate="sipscen.checks.media:check_media", check=_check_media,
     mutate="sipscen.checks.mutants_media:media",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: HEADERS,
+    wire_needs=HEADERS,
     evidence="wire",
     schema={"description": "End-to-end media between two parties through a relay (`via`).",
             "type": "object", "required": ["between", "via"], "additionalProperties": False,

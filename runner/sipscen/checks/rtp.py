@@ -38,8 +38,8 @@ def _load_check(lc, params: dict) -> None:
 register_expectation(ExpectationFamily(
     name="rtp", evaluate="sipscen.checks.rtp_judge:check_rtp", schema=SCHEMA, check=_load_check,
     mutate="sipscen.checks.mutants_media:rtp",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: WHOLE,
-    needs_audio=lambda params: True,
+    wire_needs=WHOLE,
+    needs_audio=True,
     doc="RTP of the direction `from` -> `to`, from the receiving agent's statistics and from the "
         "wire: `min_packets`, `max_loss` (%), `max_jitter`, `max_gap` (wire), `min_mos` (ITU-T "
         "G.107 E-model estimate); `none: true` -- no RTP at all, on any leg of the way "

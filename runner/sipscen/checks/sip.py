@@ -227,7 +227,7 @@ def _check(lc, params) -> None:
 register_expectation(ExpectationFamily(
     name="sip", evaluate="sipscen.checks.sip:check_sip", schema=SCHEMA, check=_check,
     mutate="sipscen.checks.mutants_signalling:sip",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: SIGNALLING,
+    wire_needs=SIGNALLING,
     evidence="wire",
     doc="SIP messages in the capture (`from`/`to` or `between` agents or services): "
         "`method`, `status` (code, class or list), `request_uri` regex, `headers` {Name: "

@@ -87,7 +87,7 @@ def _rows(ctx: CheckContext, streams: list[WireStream]) -> list[dict]:
 register_expectation(ExpectationFamily(
     name="srtp", evaluate="sipscen.checks.srtp:check_srtp",
     mutate="sipscen.checks.mutants_media:srtp",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: WHOLE,
+    wire_needs=WHOLE,
     schema={"description": "Media between two agents is SRTP: every packet authenticates "
                            "with the negotiated key.",
             "type": "object", "required": ["between"], "additionalProperties": False,

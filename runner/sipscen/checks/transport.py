@@ -81,7 +81,7 @@ def _client_ends(ctx: CheckContext, agent: str) -> set[tuple[str, int]]:
 register_expectation(ExpectationFamily(
     name="transport", evaluate="sipscen.checks.transport:check_transport",
     mutate="sipscen.checks.mutants_signalling:transport",   # falsified copies (sipscen judge --mutate)
-    wire_needs=lambda params: SIGNALLING,
+    wire_needs=SIGNALLING,
     schema={"description": "The SIP transport an agent used, proven on the wire.",
             "type": "object", "required": ["agent", "protocol"], "additionalProperties": False,
             "properties": {"agent": {"$ref": "#/$defs/name"},

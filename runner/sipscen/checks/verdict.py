@@ -40,8 +40,8 @@ def prepare(expectations) -> Needs:
         family = families.get(exp.kind)
         if family is None:
             continue
-        audio |= bool(family.needs_audio and family.needs_audio(exp.params))
-        dtls |= bool(family.needs_dtls_scan and family.needs_dtls_scan(exp.params))
+        audio |= bool(family.needs_for("needs_audio", exp.params))
+        dtls |= bool(family.needs_for("needs_dtls_scan", exp.params))
     return Needs(audio=audio, dtls_scan=dtls)
 
 
@@ -131,7 +131,7 @@ def inconclusive_blind(checks: list[CheckResult], expectations, blind) -> list[s
         family = families.get(exp.kind) if exp is not None else None
         if check.evidence != WIRE or family is None or family.wire_needs is None:
             continue
-        needs = family.wire_needs(exp.params)
+        needs = family.needs_for("wire_needs", exp.params)
         parties = _parties(exp.params)
         hidden = [b for b in blind if b.channel in needs and (
             not parties or "*" in b.parties or parties & set(b.parties))]

@@ -17,7 +17,7 @@ A record is plain data plus callables:
                   ``needs`` (key -> fact capability an agent type must have), and
                   what its verdict rests on and needs prepared: ``evidence`` (AGENT or
                   WIRE, for results that do not say), ``services_too`` (parties may be
-                  services), ``needs_audio`` / ``needs_dtls_scan`` (params -> bool: decode
+                  services), ``needs_audio`` / ``needs_dtls_scan`` (a bool, or params -> bool: decode
                   the wire audio, scan the media for DTLS), ``merged`` (judged once on
                   the sum of a distributed load's generators), ``mutate``
                   (``module:function`` making the falsified copies ``--mutate``
@@ -77,17 +77,24 @@ class ExpectationFamily:
     needs: Mapping[str, str] = field(default_factory=dict)   # param key -> fact capability
     services_too: bool = True     # from/to/between may name services (the SUT) too
     evidence: str = "agent"       # what its results rest on unless they say: agent | wire | ""
-    needs_audio: Callable[[Mapping[str, Any]], bool] | None = None      # decoded wire audio
-    needs_dtls_scan: Callable[[Mapping[str, Any]], bool] | None = None  # media DTLS scan
+    # what it needs prepared, a constant or a function of its params (``needs_for``)
+    needs_audio: bool | Callable[[Mapping[str, Any]], bool] = False      # decoded wire audio
+    needs_dtls_scan: bool | Callable[[Mapping[str, Any]], bool] = False  # media DTLS scan
     merged: bool = False          # a distributed load judges it on the generators' sum
     # what its wire results read on the wire (capture/visibility.py channels: "sip" whole
     # signalling, "rtp" media headers, "payload" whole media packets); a capture whose
     # filter or snaplen hides one makes those results inconclusive
-    wire_needs: Callable[[Mapping[str, Any]], frozenset[str]] | None = None
+    wire_needs: frozenset[str] | Callable[[Mapping[str, Any]], frozenset[str]] | None = None
     # "module:function" (params, original results) -> (mutants, notes): falsified copies
     # that must fail on the same evidence (checks/mutants.py, `sipscen judge --mutate`);
     # None: the family has no mutator, which the mutation report says
     mutate: str | None = None
+
+    def needs_for(self, what: str, params: Mapping[str, Any]) -> Any:
+        """A declared need (``wire_needs``, ``needs_audio``, ``needs_dtls_scan``) for one
+        expectation: the constant, or the function applied to its params."""
+        need = getattr(self, what)
+        return need(params) if callable(need) else need
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.evaluate.partition(":")

@@ -82,7 +82,7 @@ def capture_errors(scenario: Scenario, tree: MarkedMap) -> list[ScenarioError]:
         # (and e.g. `dtmf: {where: agent}` reads no capture at all)
         if family is None or family.wire_needs is None or family.evidence != "wire":
             continue
-        needs = family.wire_needs(exp.params)
+        needs = family.needs_for("wire_needs", exp.params)
         named = {exp.params.get(k) for k in ("from", "to", "agent", "via")} | \
             set(exp.params.get("between") or [])
         named = {n for n in named if isinstance(n, str)}

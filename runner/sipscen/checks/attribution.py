@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sipscen.analysis.result import WireAnalysis
+from sipscen.analysis.result import WireAnalysis, WireMessage
 
 Owner = Callable[[str], "str | None"]          # "ip:port" -> party by its declared address
 Declared = Callable[[str, str], bool]          # (party, "ip:port") -> within what it declared
@@ -49,13 +49,13 @@ def endpoint(address: str, port: int) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
-def _sender(message: dict, sip_owner: Owner) -> str | None:
+def _sender(message: WireMessage, sip_owner: Owner) -> str | None:
     """The party that sent a SIP message: by its source address, else (a TCP/TLS
     connection from an ephemeral port) by the Contact it gives."""
-    found = sip_owner(message.get("src", ""))
+    found = sip_owner(message.src)
     if found is not None:
         return found
-    head = (message.get("raw") or "").split("\r\n\r\n", 1)[0]
+    head = (message.raw or "").split("\r\n\r\n", 1)[0]
     m = _CONTACT.search(head)
     return sip_owner(m.group(1)) if m else None
 
@@ -75,7 +75,7 @@ def media_owners(wire: WireAnalysis | None, sip_owner: Owner, declared: Declared
         party = sip_owner(src)
         if party is None:                        # look the message up for its Contact
             messages = [m for m in call.messages
-                        if m.get("src") == src and m.get("time") == t]
+                        if m.src == src and m.time == t]
             party = _sender(messages[0], sip_owner) if messages else None
         for media in entry.get("media", []):
             port, address = media.get("port") or 0, media.get("address") or ""

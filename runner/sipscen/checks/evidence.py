@@ -81,17 +81,17 @@ def leg_sdps(ctx: CheckContext, a: str, b: str) -> list[tuple[str, Any]]:
     out = []
     for call in ctx.wire.calls if ctx.wire else []:
         for m in call.messages:
-            src, dst = m.get("src", ""), m.get("dst", "")
+            src, dst = m.src, m.dst
             if not ((ctx.owns(a, src) and ctx.owns(b, dst)) or
                     (ctx.owns(b, src) and ctx.owns(a, dst))):
                 continue
-            raw = m.get("raw") or ""
+            raw = m.raw or ""
             if "application/sdp" not in raw.lower():
                 continue
             who = f"{ctx.agent_of(src)}->{ctx.agent_of(dst)}"
             for media in parse_sdp(sdp_body(raw)):
                 if media.kind == "audio":
-                    out.append((f"{who} {m.get('summary', '')}", media))
+                    out.append((f"{who} {m.summary}", media))
     return out
 
 

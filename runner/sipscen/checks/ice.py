@@ -40,8 +40,8 @@ def _wire_sdps(ctx: CheckContext, agent: str, other: str) -> list[str]:
     out = []
     for call_id in ids:
         for m in messages(ctx, call_id):
-            raw = m.get("raw") or ""
-            if ctx.owns(agent, m.get("src", "")) and "a=candidate:" in raw:
+            raw = m.raw or ""
+            if ctx.owns(agent, m.src) and "a=candidate:" in raw:
                 out.append(raw)
     return out
 

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from sipscen.agents.records import CallRecord
+from sipscen.analysis.result import WireMessage
 from sipscen.checks.context import CheckContext
 from sipscen.checks.sip import messages, parse_raw, request_uri
 from sipscen.core.headers import describe as describe_header
@@ -37,12 +38,11 @@ def _expected(p: dict) -> str:
     return " ".join(parts)
 
 
-def _wire_invite(ctx: CheckContext, agent: str, call_id: str) -> dict | None:
+def _wire_invite(ctx: CheckContext, agent: str, call_id: str) -> WireMessage | None:
     """The initial INVITE of ``call_id`` that reached ``agent``'s address (no To tag)."""
     for m in messages(ctx, call_id):
-        if m.get("method") == "INVITE" and m.get("status") is None and \
-                ctx.owns(agent, m.get("dst", "")):
-            headers, _ = parse_raw(m.get("raw") or "")
+        if m.method == "INVITE" and m.status is None and ctx.owns(agent, m.dst):
+            headers, _ = parse_raw(m.raw or "")
             if not any(";tag=" in v.replace(" ", "") for v in headers.get("to", [])
                        + headers.get("t", [])):
                 return m
@@ -84,8 +84,8 @@ def check_incoming(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
             m = _wire_invite(ctx, agent, c.call_id)
             if m is None:
                 return None
-            headers, _ = parse_raw(m.get("raw") or "")
-            return request_uri(m.get("raw") or ""), headers
+            headers, _ = parse_raw(m.raw or "")
+            return request_uri(m.raw or ""), headers
         results.append(_judge(f"{name}: on the wire", judged, expected, loc, WIRE, on_wire, p))
     return results
 

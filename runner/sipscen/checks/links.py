@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sipscen.analysis.result import WireAnalysis, WireCall, WireStream
+from sipscen.analysis.result import WireAnalysis, WireCall, WireMessage, WireStream
 
 WINDOW = 5.0
 
@@ -44,14 +44,14 @@ class Links:
     ambiguous: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _invite(call: WireCall) -> dict | None:
-    return next((m for m in call.messages if m.get("method") == "INVITE"), None)
+def _invite(call: WireCall) -> WireMessage | None:
+    return next((m for m in call.messages if m.method == "INVITE"), None)
 
 
 def _final_time(call: WireCall) -> float | None:
     for m in call.messages:
-        if (m.get("status") or 0) >= 200 and "(INVITE)" in (m.get("summary") or ""):
-            return m.get("time")
+        if (m.status or 0) >= 200 and "(INVITE)" in (m.summary or ""):
+            return m.time
     return None
 
 
@@ -118,9 +118,9 @@ def _legs(ctx: Any, name: str, calls: list[WireCall]) -> tuple[list, list]:
         inv = _invite(call)
         if inv is None or not call.call_id:
             continue
-        if ctx.declared(name, inv.get("dst", "")):
+        if ctx.declared(name, inv.dst):
             legs_in.append((call, inv))
-        elif ctx.declared(name, inv.get("src", "")):
+        elif ctx.declared(name, inv.src):
             legs_out.append((call, inv))
     return legs_in, legs_out
 
@@ -137,9 +137,8 @@ def _narrow(cands: list, test) -> tuple[list, bool]:
 def _ended_at(call: WireCall) -> float | None:
     """When a leg ended: its BYE, or a final error answer to its INVITE."""
     for m in call.messages:
-        if m.get("method") == "BYE" or ((m.get("status") or 0) >= 300
-                                        and "(INVITE)" in (m.get("summary") or "")):
-            return m.get("time")
+        if m.method == "BYE" or ((m.status or 0) >= 300 and "(INVITE)" in (m.summary or "")):
+            return m.time
     return None
 
 
@@ -150,28 +149,28 @@ def _open_at(t: float):
         ended, answered = _ended_at(call), _final_time(call)
         if ended is not None and ended < t:
             return False
-        t0 = inv.get("time") or 0.0
+        t0 = inv.time or 0.0
         return t - t0 <= WINDOW or (answered is not None and t <= answered)
     return test
 
 
-def _link_one(out: WireCall, out_inv: dict, legs_in: list, header: str | None,
+def _link_one(out: WireCall, out_inv: WireMessage, legs_in: list, header: str | None,
               media: _Media) -> tuple[list, str]:
     """(the incoming legs the outgoing one can belong to, the evidence that decided)."""
-    raw_out = out_inv.get("raw") or ""
-    t = out_inv.get("time") or 0.0
-    cands = [(c, i) for c, i in legs_in if (i.get("time") or 0.0) <= t]
+    raw_out = out_inv.raw or ""
+    t = out_inv.time or 0.0
+    cands = [(c, i) for c, i in legs_in if (i.time or 0.0) <= t]
     if header:
         value = _header(raw_out, header)
         return [(c, i) for c, i in cands if value and (
-            value == c.call_id or value == _header(i.get("raw") or "", header))], \
+            value == c.call_id or value == _header(i.raw or "", header))], \
             f"header {header}"
     cands, decided = _narrow(cands, lambda ci: media.shared(out, ci[0]))
     if decided:
         return cands, "the same media on both legs"
     who = identity(raw_out)
     cands, decided = _narrow(cands, lambda ci: None not in who and
-                             identity(ci[1].get("raw") or "") == who)
+                             identity(ci[1].raw or "") == who)
     if decided:
         return cands, "the same From user and Request-URI user"
     return [ci for ci in cands if _open_at(t)(ci)], \
@@ -219,9 +218,8 @@ def call_parties(ctx: Any, call_id: str) -> set[str]:
     if cached is None or cached[0] is not ctx.wire:
         table = {}
         for call in ctx.wire.calls if ctx.wire else []:
-            table[call.call_id] = {ctx.agent_of(m.get(end, ""))
-                                   for m in call.messages
-                                   for end in ("src", "dst")} - {None}
+            table[call.call_id] = {ctx.agent_of(end) for m in call.messages
+                                   for end in (m.src, m.dst)} - {None}
         cached = (ctx.wire, table)
         ctx.__dict__["_call_parties"] = cached
     return cached[1].get(call_id, set())

@@ -61,7 +61,7 @@ def _calls_of(wire: WireAnalysis, address: str) -> list[WireCall]:
     out = []
     for call in wire.calls:
         for m in call.messages:
-            if m.get("method") == "INVITE" and address in (m.get("src"), m.get("dst")):
+            if m.method == "INVITE" and address in (m.src, m.dst):
                 out.append(call)
                 break
     return out
@@ -71,14 +71,13 @@ def _timing(call: WireCall, address: str) -> tuple[float | None, float | None, f
     """(first INVITE, first 2xx after it, first BYE) times on the agent's side."""
     invite = answer = bye = None
     for m in call.messages:
-        t = m.get("time")
-        if invite is None and m.get("method") == "INVITE" and address in (m.get("src"),
-                                                                          m.get("dst")):
+        t = m.time
+        if invite is None and m.method == "INVITE" and address in (m.src, m.dst):
             invite = t
-        elif (invite is not None and answer is None and m.get("status")
-              and 200 <= int(m["status"]) < 300 and address in (m.get("src"), m.get("dst"))):
+        elif (invite is not None and answer is None and m.status
+              and 200 <= int(m.status) < 300 and address in (m.src, m.dst)):
             answer = t
-        elif bye is None and m.get("method") == "BYE":
+        elif bye is None and m.method == "BYE":
             bye = t
     return invite, answer, bye
 

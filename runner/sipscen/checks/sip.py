@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from sipscen.analysis.numbers import wire_int
+from sipscen.analysis.result import WireMessage
 from sipscen.core.headers import describe as describe_header
 from sipscen.core.headers import mismatch as header_mismatch
 from sipscen.core.model import status_matches
@@ -63,34 +64,34 @@ def _sdp_ok(body: str, want: dict) -> bool:
     return True
 
 
-def matches(m: dict, want: Any, ctx: CheckContext, parties: dict) -> bool:
+def matches(m: WireMessage, want: Any, ctx: CheckContext, parties: dict) -> bool:
     if isinstance(want, (str, int)):
         text = str(want)
         code = wire_int(text, 100, 699)
         want = {"status": code} if code is not None else \
             {"status": text} if re.fullmatch(r"[1-6]xx", text) else {"method": text}
-    src_ok = parties.get("from") is None or ctx.owns(parties["from"], m.get("src", ""))
-    dst_ok = parties.get("to") is None or ctx.owns(parties["to"], m.get("dst", ""))
+    src_ok = parties.get("from") is None or ctx.owns(parties["from"], m.src)
+    dst_ok = parties.get("to") is None or ctx.owns(parties["to"], m.dst)
     pair = parties.get("between")
     if pair:
         a, b = pair
-        src_ok = (ctx.owns(a, m["src"]) and ctx.owns(b, m["dst"])) or \
-            (ctx.owns(b, m["src"]) and ctx.owns(a, m["dst"]))
+        src_ok = (ctx.owns(a, m.src) and ctx.owns(b, m.dst)) or \
+            (ctx.owns(b, m.src) and ctx.owns(a, m.dst))
     if not (src_ok and dst_ok):
         return False
     # (a response whose status code is malformed has none: still a response)
-    is_response = m.get("status") is not None or (m.get("raw") or "").startswith("SIP/2.0 ")
+    is_response = m.is_response
     if "status" in want:
-        if not is_response or not status_matches(want["status"], m["status"]):
+        if not is_response or not status_matches(want["status"], m.status):
             return False
     elif is_response and not want.get("response"):
         return False
-    if "method" in want and str(m.get("method") or "").upper() != str(want["method"]).upper():
+    if "method" in want and str(m.method or "").upper() != str(want["method"]).upper():
         return False
     if "request_uri" in want:
-        if is_response or not re.search(want["request_uri"], request_uri(m.get("raw") or "")):
+        if is_response or not re.search(want["request_uri"], request_uri(m.raw or "")):
             return False
-    headers, body = parse_raw(m.get("raw") or "")
+    headers, body = parse_raw(m.raw or "")
     if header_mismatch(want.get("headers"), headers) is not None:
         return False
     if "body" in want and not re.search(want["body"], body):
@@ -114,14 +115,14 @@ def describe(want: Any) -> str:
     return " ".join(parts) or "any request"
 
 
-def messages(ctx: CheckContext, call_id: str | None = None) -> list[dict]:
+def messages(ctx: CheckContext, call_id: str | None = None) -> list[WireMessage]:
     """Every SIP message of the capture in time order (of one Call-ID when given);
     a retransmission (same bytes, same path) once."""
     seen, out = set(), []
     calls = [c for c in (ctx.wire.calls if ctx.wire else [])
              if call_id is None or c.call_id == call_id]
-    for m in sorted((m for c in calls for m in c.messages), key=lambda m: m["time"]):
-        key = (m.get("src"), m.get("dst"), m.get("raw"))
+    for m in sorted((m for c in calls for m in c.messages), key=lambda m: m.time):
+        key = (m.src, m.dst, m.raw)
         if key not in seen:
             seen.add(key)
             out.append(m)
@@ -153,7 +154,7 @@ def check_sip(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         at, matched = 0, []
         for m in found:
             if at < len(steps) and matches(m, steps[at], ctx, parties):
-                matched.append(m["summary"])
+                matched.append(m.summary)
                 at += 1
         expected = " → ".join(describe(s) for s in steps)
         if at == len(steps):
@@ -172,7 +173,7 @@ def check_sip(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
         expected = " and ".join(x for x in (f">= {lo}" if "min" in count else "",
                                             f"<= {hi}" if hi is not None else "") if x)
     ok = len(hits) >= lo and (hi is None or len(hits) <= hi)
-    message = "; ".join(f"{m['summary']} {m['src']}->{m['dst']}" for m in hits[:5])
+    message = "; ".join(f"{m.summary} {m.src}->{m.dst}" for m in hits[:5])
     return [CheckResult(f"sip {who} {describe(p)}: count", PASSED if ok else FAILED,
                         expected, len(hits), message or "no such message in the capture", loc)]
 

@@ -38,7 +38,7 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
     clients = _client_ends(ctx, agent)      # its own connections, from ephemeral ports
     mine = {contact.hostport} | {endpoint(h, p) for h, p in clients}
     sip = [m for c in ctx.wire.calls for m in c.messages
-           if mine & {m.get("src"), m.get("dst")}]
+           if mine & {m.src, m.dst}]
     if protocol == "tls":
         records, handshakes = tls_records(ctx.wire, mine)
         where = contact.hostport + (f" and its {len(clients)} connection(s) as a client"
@@ -50,7 +50,7 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                         f"{handshakes} handshake / {records} TLS records",
                         "" if handshakes else f"no TLS handshake on {where}", loc),
             CheckResult(f"{name}: no cleartext SIP", PASSED if not sip else FAILED, 0, len(sip),
-                        "; ".join(m["summary"] for m in sip[:3]), loc)]
+                        "; ".join(m.summary for m in sip[:3]), loc)]
     if protocol == "wss" and not sip:
         records, handshakes = tls_records(ctx.wire, mine)
         if handshakes:
@@ -58,7 +58,7 @@ def check_transport(exp: Expectation, ctx: CheckContext) -> list[CheckResult]:
                                 f"{handshakes} handshake / {records} TLS records",
                                 "inconclusive: TLS on its connection, but no key in the TLS key "
                                 "log opens it (the browser writes one: was it kept?)", loc)]
-    other = sorted({m.get("transport") for m in sip if m.get("transport") != protocol})
+    other = sorted({m.transport for m in sip if m.transport != protocol})
     ok = bool(sip) and not other
     return [CheckResult(f"{name}: SIP over {protocol}", PASSED if ok else FAILED, protocol,
                         f"{len(sip)} message(s)" + (f", also over {other}" if other else ""),

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 from sipscen.agents.records import AgentRecord, CallRecord, WirePartyFacts, record_of
-from sipscen.analysis.result import WireAnalysis, WireCall
+from sipscen.analysis.result import WireAnalysis, WireCall, WireMessage
 from sipscen.checks.dtls_srtp import party_dtls
 from sipscen.checks.evidence import STATIC_PT, sdp_body
 
@@ -22,9 +22,9 @@ Owns = Callable[[str, str], bool]
 _STATIC_NAMES = {v: k for k, v in STATIC_PT.items()}
 
 
-def _sdp_messages(messages: list[dict]) -> list[dict]:
+def _sdp_messages(messages: list[WireMessage]) -> list[WireMessage]:
     return [m for m in messages if "application/sdp" in
-            (m.get("raw") or "").lower() and "v=0" in sdp_body(m.get("raw") or "")]
+            (m.raw or "").lower() and "v=0" in sdp_body(m.raw or "")]
 
 
 def codec_of_answer(sdp: list[dict]) -> tuple[str | None, int | None]:
@@ -69,42 +69,42 @@ def _call_facts(name: str, owns: Owns, call: WireCall, wire: WireAnalysis,
                 party_of) -> dict | None:
     msgs = call.messages
     # its own hop of the call: through a proxy the first INVITE is someone else's
-    invite = next((m for m in msgs if m.get("method") == "INVITE" and
-                   (owns(name, m.get("src", "")) or owns(name, m.get("dst", "")))), None)
+    invite = next((m for m in msgs if m.method == "INVITE" and
+                   (owns(name, m.src) or owns(name, m.dst))), None)
     if invite is None:
         return None
-    if owns(name, invite.get("src", "")):
+    if owns(name, invite.src):
         direction, remote = "outgoing", call.to
-    elif owns(name, invite.get("dst", "")):
+    elif owns(name, invite.dst):
         direction, remote = "incoming", call.from_
     else:
         return None
-    msgs = [m for m in msgs if owns(name, m.get("src", "")) or owns(name, m.get("dst", ""))]
-    hop = {(m.get("time"), m.get("src")) for m in msgs}
-    ok = next((m for m in msgs if m.get("status") and 200 <= m["status"] < 300
-               and "INVITE" in (m.get("summary") or "")), None)
-    early = next((m for m in msgs if m.get("status") and 180 <= m["status"] < 200
-                  and "INVITE" in (m.get("summary") or "")), None)
-    final = next((m for m in msgs if (m.get("status") or 0) >= 200
-                  and "(INVITE)" in (m.get("summary") or "")), None)
-    cancel = next((m for m in msgs if m.get("method") == "CANCEL"), None)
-    bye = next((m for m in msgs if m.get("method") == "BYE"), None)
-    confirmed = ok.get("time") if ok else None
-    ended = bye.get("time") if bye else None
+    msgs = [m for m in msgs if owns(name, m.src) or owns(name, m.dst)]
+    hop = {(m.time, m.src) for m in msgs}
+    ok = next((m for m in msgs if m.status and 200 <= m.status < 300
+               and "INVITE" in (m.summary or "")), None)
+    early = next((m for m in msgs if m.status and 180 <= m.status < 200
+                  and "INVITE" in (m.summary or "")), None)
+    final = next((m for m in msgs if (m.status or 0) >= 200
+                  and "(INVITE)" in (m.summary or "")), None)
+    cancel = next((m for m in msgs if m.method == "CANCEL"), None)
+    bye = next((m for m in msgs if m.method == "BYE"), None)
+    confirmed = ok.time if ok else None
+    ended = bye.time if bye else None
     local = remote_sdp = ""
     for m in _sdp_messages(msgs):
-        text = sdp_body(m["raw"])
-        if owns(name, m.get("src", "")):
+        text = sdp_body(m.raw)
+        if owns(name, m.src):
             local = local or text
-        elif owns(name, m.get("dst", "")):
+        elif owns(name, m.dst):
             remote_sdp = remote_sdp or text
     codec, pt = codec_of_answer([e for e in call.sdp if (e.get("time"), e.get("from")) in hop])
     return {
         "direction": direction, "call_id": call.call_id, "remote_uri": remote,
         "status_code": call.status, "reason": "", "answered": bool(call.answered),
-        "started_at": invite.get("time"), "early_at": early.get("time") if early else None,
-        "final_at": final.get("time") if final else None,
-        "cancelled_at": cancel.get("time") if cancel else None,
+        "started_at": invite.time, "early_at": early.time if early else None,
+        "final_at": final.time if final else None,
+        "cancelled_at": cancel.time if cancel else None,
         "confirmed_at": confirmed, "disconnected_at": ended,
         "duration": (ended - confirmed) if confirmed is not None and ended is not None else None,
         "codec": codec, "payload_type": pt,

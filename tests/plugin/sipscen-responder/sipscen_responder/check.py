@@ -14,9 +14,9 @@ def check_user_agent(exp, ctx) -> list[CheckResult]:
                             WIRE)]
     seen = []
     for call in ctx.wire.calls:               # the typed wire analysis (analysis/result.py)
-        for m in call.messages:
-            raw = m.get("raw") or ""
-            if raw.startswith("SIP/2.0") or not ctx.owns(agent, m.get("src", "")):
+        for m in call.messages:               # WireMessage: time, src, dst, raw, ...
+            raw = m.raw or ""
+            if raw.startswith("SIP/2.0") or not ctx.owns(agent, m.src):
                 continue              # responses, and what others sent
             if raw.startswith(("ACK ", "CANCEL ")):
                 continue              # built by the transaction layer, often without one

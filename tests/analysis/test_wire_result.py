@@ -96,3 +96,15 @@ def test_a_message_keeps_its_json_and_reads_as_before_for_plugins():
     second.status = 180
     assert wire.to_dict()["calls"][0]["messages"][1]["status"] == 180 != doc["calls"][0][
         "messages"][1]["status"]
+
+
+def test_objects_read_without_a_key_get_their_own_empty_lists():
+    """A field the JSON did not have gets a fresh default (never one shared between
+    objects), and stays out of the JSON written back."""
+    one, two = WireAnalysis.from_dict({}), WireAnalysis.from_dict({})
+    one.warnings.append("seen")
+    one.calls.append(WireCall.from_dict({"call_id": "x"}))
+    assert two.warnings == [] and two.calls == []
+    assert WireMessage.from_dict({}).malformed is not WireMessage.from_dict({}).malformed
+    assert one.to_dict() == {"warnings": ["seen"], "calls": [{"call_id": "x"}]}
+    assert two.to_dict() == {}

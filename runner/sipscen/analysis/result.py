@@ -26,28 +26,42 @@ class _FromJson:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None):
-        data = data if isinstance(data, Mapping) else {}
-        values = {}
-        for f in dataclasses.fields(cls):
-            key = cls._keys.get(f.name, f.name)
-            if f.name != "origin" and key in data:
-                values[f.name] = data[key]
-        obj = cls(**values)
-        obj.origin = data
+        if type(data) is not dict:             # (a dict, nearly always: no ABC check)
+            data = data if isinstance(data, Mapping) else {}
+        obj = cls.__new__(cls)                 # the fields set here, as __init__ would
+        values = obj.__dict__
+        for name, key, default, factory in _spec(cls):
+            if key in data:
+                values[name] = data[key]
+            else:
+                values[name] = factory() if factory is not None else default
+        values["origin"] = data
         return obj
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: the one it was read from, with the fields' values now."""
         out = dict(self.origin or {})
-        for f in dataclasses.fields(self):
-            if f.name == "origin":
-                continue
-            key = self._keys.get(f.name, f.name)
-            value = getattr(self, f.name)
-            if key not in out and value == _default(f):
+        for name, key, default, _ in _spec(type(self)):
+            value = getattr(self, name)
+            if key not in out and value == default:
                 continue                       # an optional key it did not have
             out[key] = _json(value)
         return out
+
+
+# per class: (field, JSON key, its default, its default factory): a factory's value is
+# made anew for each object (the default kept here is only compared against)
+_SPECS: dict[type, tuple[tuple[str, str, Any, Any], ...]] = {}
+
+
+def _spec(cls: type) -> tuple[tuple[str, str, Any, Any], ...]:
+    spec = _SPECS.get(cls)
+    if spec is None:
+        spec = _SPECS[cls] = tuple(
+            (f.name, cls._keys.get(f.name, f.name), _default(f),
+             f.default_factory if f.default_factory is not dataclasses.MISSING else None)
+            for f in dataclasses.fields(cls) if f.name != "origin")
+    return spec
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -58,7 +72,12 @@ def _default(f: dataclasses.Field) -> Any:
     return None
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _json(value: Any) -> Any:
+    if value is None or type(value) in _SCALARS:
+        return value
     if isinstance(value, _FromJson):
         return value.to_dict()
     if isinstance(value, list):
@@ -168,8 +187,8 @@ class WireCall(_FromJson):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "WireCall":
         obj = super().from_dict(data)
-        obj.messages = [WireMessage.from_dict(m) for m in obj.messages or []
-                        if isinstance(m, Mapping)]
+        read = WireMessage.from_dict
+        obj.messages = [read(m) for m in obj.messages or [] if type(m) is dict or isinstance(m, Mapping)]
         return obj
 
 

@@ -120,6 +120,17 @@ class TimelineAgent(ControlAgent):
     def run(self) -> None:
         self.run_timeline()
 
+    def take_event(self, kind: str, data: dict[str, Any],
+                   board_fields: tuple[str, ...] | None = None) -> None:
+        """One of its own events: kept in ``self.events`` (the waits see it) and, when
+        ``board_fields`` names what the board keeps of it, mirrored on the board."""
+        with self.cond:
+            self.events.append((kind, data))
+            self.cond.notify_all()
+        if board_fields is not None:
+            self.ctx.board.post(self.ctx.name, kind,
+                                **{f: data.get(f) for f in board_fields if f in data})
+
     def wait_event(self, predicate, timeout: float, since: int = 0,
                    abort=None) -> tuple[int, dict[str, Any]] | None:
         """First own event (index >= since) matching ``predicate(kind, data)``.

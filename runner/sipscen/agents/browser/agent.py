@@ -172,13 +172,7 @@ class BrowserAgent(BrowserActions, TimelineAgent):
             self._close_rx(str(data.get("call_id")))
             return
         self.book.apply(kind, data, t)
-        with self.cond:
-            self.events.append((kind, data))
-            self.cond.notify_all()
-        fields = _BOARD_FIELDS.get(kind)
-        if fields is not None:
-            self.ctx.board.post(self.ctx.name, kind, **{f: data.get(f) for f in fields
-                                                        if f in data})
+        self.take_event(kind, data, _BOARD_FIELDS.get(kind))
 
     def _on_console(self, level: str, text: str) -> None:
         if level in ("error", "warning", "pageerror", "crash"):

@@ -400,9 +400,4 @@ class PjsuaAgent(TimelineAgent):
                 self.cond.notify_all()
             return
         self.book.apply(kind, msg, t)
-        with self.cond:
-            self.events.append((kind, msg))
-            self.cond.notify_all()
-        fields = _BOARD_FIELDS.get(kind)
-        if fields is not None:
-            self.ctx.board.post(self.ctx.name, kind, **{f: msg.get(f) for f in fields if f in msg})
+        self.take_event(kind, msg, _BOARD_FIELDS.get(kind))

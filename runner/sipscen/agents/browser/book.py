@@ -11,7 +11,6 @@ media sessions, so an ``rtp`` phase at a browser is inconclusive, judged on the 
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sipscen.agents.pjsua.facts import FactBook
@@ -59,10 +58,4 @@ class BrowserFactBook(FactBook):
                 call.rx_audio = dict(rx)
 
     def record(self) -> BrowserFacts:
-        calls = self.calls()
-        with self._lock:
-            return BrowserFacts(uri=self.uri, calls=calls,
-                                dtmf_received=copy.deepcopy(self.dtmf_received),
-                                dtmf_sent=copy.deepcopy(self.dtmf_sent),
-                                registrations=copy.deepcopy(self.registrations),
-                                messages=copy.deepcopy(self.messages))
+        return BrowserFacts(**self.common())

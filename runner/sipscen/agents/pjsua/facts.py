@@ -164,16 +164,19 @@ class FactBook:
         with self._lock:
             return copy.deepcopy(list(self._calls.values()))
 
-    def record(self) -> PjsuaFacts:
-        """The facts as a typed record (JSON: ``record().to_dict()``)."""
+    def common(self) -> dict[str, Any]:
+        """What every fact book's record holds (the browser's too), copied."""
         calls = self.calls()
         with self._lock:
-            return PjsuaFacts(uri=self.uri, calls=calls,
-                              dtmf_received=copy.deepcopy(self.dtmf_received),
-                              dtmf_sent=copy.deepcopy(self.dtmf_sent),
-                              registrations=copy.deepcopy(self.registrations),
-                              messages=copy.deepcopy(self.messages),
-                              transfers=copy.deepcopy(self.transfers),
+            return {"uri": self.uri, "calls": calls,
+                    **{k: copy.deepcopy(getattr(self, k))
+                       for k in ("dtmf_received", "dtmf_sent", "registrations", "messages")}}
+
+    def record(self) -> PjsuaFacts:
+        """The facts as a typed record (JSON: ``record().to_dict()``)."""
+        common = self.common()
+        with self._lock:
+            return PjsuaFacts(**common, transfers=copy.deepcopy(self.transfers),
                               connections=copy.deepcopy(self.connections),
                               tones_heard=copy.deepcopy(self.tones_heard))
 

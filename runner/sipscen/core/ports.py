@@ -26,6 +26,7 @@ def _ephemeral_range() -> tuple[int, int]:
 # no outgoing socket of another process can be handed the same number.
 LOW = 10000
 HIGH = max(LOW + 2000, min(_ephemeral_range()[0], 65535))
+LARGE = 512          # a block this large or larger goes to the upper part of the range
 
 
 def _free(host: str, port: int) -> bool:
@@ -54,6 +55,19 @@ def _window(host: str, lo: int, hi: int, count: int) -> int | None:
     return None
 
 
+def _window_down(host: str, lo: int, hi: int, count: int) -> int | None:
+    """The highest even start in ``lo..hi`` of ``count`` ports all free, or None."""
+    start = hi & ~1
+    while start >= lo:
+        port = start + count - 1
+        while port >= start and port not in _taken and _free(host, port):
+            port -= 1
+        if port < start:
+            return start
+        start = (port - count) & ~1      # the highest even start below the busy port
+    return None
+
+
 class PortAllocator:
     """Allocates single ports and contiguous even-aligned ranges (for RTP/RTCP)."""
 
@@ -68,21 +82,35 @@ class PortAllocator:
     def range(self, count: int, host: str | None = None) -> tuple[int, int]:
         """``count`` consecutive free ports starting at an even number; inclusive bounds.
 
-        From a random even start, windows are tried upward and then from LOW up to
-        that start; a busy port moves the next window past it, so each port is
-        probed about once and a large block finds the one gap that holds it."""
+        Small requests (SIP ports, an agent's media ports) take a random even start
+        in the lower part of the range (separate sipscen processes rarely race) and
+        slide upward past busy ports. Large blocks (a load's or a media relay's
+        thousands) are packed from the top of the range down, so that neither the
+        scattered small ones nor other blocks cut the range into gaps too short for
+        the next block. (A block's ports are often not bound until its owner uses
+        them - rtpengine binds per call - so no probe keeps two processes' blocks
+        apart; within one process ``_taken`` does.) Each port is probed about once;
+        a part that is full lends the rest of the range."""
         host = host or self.host
         if count > HIGH - LOW:
             raise InfrastructureError(f"{count} ports do not fit in {LOW}-{HIGH - 1}")
+        split = LOW + (HIGH - LOW) * 3 // 5
         with _lock:
-            origin = self._rng.randrange(LOW, HIGH - count + 1) & ~1
-            for lo, hi in ((origin, HIGH - count), (LOW, origin - 1)):
-                start = _window(host, lo, hi, count)
-                if start is not None:
-                    ports = range(start, start + count)
-                    _taken.update(ports)
-                    self.allocated.extend(ports)
-                    return start, start + count - 1
+            if count >= LARGE:
+                start = _window_down(host, LOW, HIGH - count, count)
+            else:
+                top = max(LOW, split - count)
+                origin = self._rng.randrange(LOW, top + 1) & ~1
+                start = None
+                for lo, hi in ((origin, top), (LOW, origin - 1), (LOW, HIGH - count)):
+                    start = _window(host, lo, hi, count)
+                    if start is not None:
+                        break
+            if start is not None:
+                ports = range(start, start + count)
+                _taken.update(ports)
+                self.allocated.extend(ports)
+                return start, start + count - 1
         raise InfrastructureError(f"no {count} free consecutive ports on {host} "
                                   f"in {LOW}-{HIGH - 1}")
 

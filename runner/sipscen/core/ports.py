@@ -83,7 +83,7 @@ class PortAllocator:
         """``count`` consecutive free ports starting at an even number; inclusive bounds.
 
         Small requests (SIP ports, an agent's media ports) take a random even start
-        in the lower part of the range (separate sipscen processes rarely race) and
+        in the lower two fifths of the range (separate sipscen processes rarely race) and
         slide upward past busy ports. Large blocks (a load's or a media relay's
         thousands) are packed from the top of the range down, so that neither the
         scattered small ones nor other blocks cut the range into gaps too short for
@@ -94,7 +94,7 @@ class PortAllocator:
         host = host or self.host
         if count > HIGH - LOW:
             raise InfrastructureError(f"{count} ports do not fit in {LOW}-{HIGH - 1}")
-        split = LOW + (HIGH - LOW) * 3 // 5
+        split = LOW + (HIGH - LOW) * 2 // 5    # small below, blocks above: two soak blocks of 4,800 fit
         with _lock:
             if count >= LARGE:
                 start = _window_down(host, LOW, HIGH - count, count)

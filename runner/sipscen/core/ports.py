@@ -102,7 +102,7 @@ class PortAllocator:
                 top = max(LOW, split - count)
                 origin = self._rng.randrange(LOW, top + 1) & ~1
                 start = None
-                for lo, hi in ((origin, top), (LOW, origin - 1), (LOW, HIGH - count)):
+                for lo, hi in ((origin, top), (LOW, origin - 1), (top + 1, HIGH - count)):
                     start = _window(host, lo, hi, count)
                     if start is not None:
                         break
